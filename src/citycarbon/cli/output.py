@@ -1,0 +1,87 @@
+"""Output for CLI commands: ``--format table|json|csv``. JSON is stable, UTF-8, machine-readable."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import sys
+from enum import Enum
+from typing import Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from citycarbon.errors import InputError
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+FORMAT_OPTION = typer.Option(OutputFormat.table, "--format", "-f", help="table | json | csv")
+
+
+def _clean(value: Any) -> Any:
+    """Make a value JSON-safe: NaN/inf -> null, numpy scalars -> Python, tuples -> lists."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        try:
+            value = value.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(_clean(data), ensure_ascii=False, indent=2, sort_keys=False)
+
+
+def emit(data: Any, fmt: OutputFormat, rows: list[dict] | pd.DataFrame | None = None,
+         title: str | None = None) -> None:
+    """Print ``data`` as JSON, or ``rows`` (a flat table view of it) as a table or CSV."""
+    if fmt is OutputFormat.json:
+        sys.stdout.write(to_json(data) + "\n")
+        return
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows if rows is not None else [])
+    if fmt is OutputFormat.csv:
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False)
+        sys.stdout.write(buffer.getvalue())
+        return
+    table = Table(title=title, show_lines=False)
+    for column in frame.columns:
+        table.add_column(str(column), overflow="fold")
+    for record in frame.itertuples(index=False):
+        table.add_row(*[_cell(v) for v in record])
+    Console(width=160).print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, float):
+        if abs(value) >= 1e5:
+            return f"{value:,.0f}"
+        return f"{value:,.4g}" if abs(value) < 1 else f"{value:,.2f}"
+    return str(value)
+
+
+def fail(error: Exception, code: int = 2) -> None:
+    """Print an input error to stderr and exit with ``code`` (2 = bad input)."""
+    if isinstance(error, InputError):
+        typer.echo(f"error: {error}", err=True)
+    else:
+        typer.echo(f"error: {error}", err=True)
+    raise typer.Exit(code)

@@ -1,0 +1,44 @@
+"""Codelists shipped in ``data/codelists``: fuels, sectors, flows, regions; nearest-name suggestions."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pandas as pd
+from rapidfuzz import process
+
+from citycarbon.data import read_csv
+
+
+@lru_cache(maxsize=None)
+def load_codelist(name: str) -> pd.DataFrame:
+    """Load ``data/codelists/<name>.csv``; the first column is the key."""
+    frame = read_csv(f"codelists/{name}.csv")
+    key = frame.columns[0]
+    if frame[key].duplicated().any():
+        raise ValueError(f"codelist {name}: duplicate keys {frame[key][frame[key].duplicated()].tolist()}")
+    return frame.set_index(key, drop=False)
+
+
+def codes(name: str) -> list[str]:
+    frame = load_codelist(name)
+    return [str(v) for v in frame.index]
+
+
+def nearest(value: object, choices: list[str] | tuple[str, ...]) -> str | None:
+    """The closest valid name to ``value`` (for 'did you mean' messages), or None if nothing is close."""
+    if value is None or not choices:
+        return None
+    match = process.extractOne(str(value), list(choices), score_cutoff=50)
+    return match[0] if match else None
+
+
+def fuel_table() -> pd.DataFrame:
+    frame = load_codelist("fuels").copy()
+    for col in ("fossil", "primary_electricity"):
+        frame[col] = frame[col].astype(str).str.lower().eq("true")
+    return frame
+
+
+def sector_table() -> pd.DataFrame:
+    return load_codelist("sectors")

@@ -1,0 +1,61 @@
+"""Errors raised at input boundaries: each names the file, the row and the field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Problem:
+    """One problem found in an input: where it is and what is wrong."""
+
+    message: str
+    file: str | None = None
+    row: int | None = None  # 1-based data row as a person counts it (header excluded); None = whole file
+    field: str | None = None
+    value: object = None
+    suggestion: str | None = None
+
+    def __str__(self) -> str:
+        where = [p for p in (self.file, f"row {self.row}" if self.row is not None else None,
+                             f"field '{self.field}'" if self.field else None) if p]
+        text = (", ".join(where) + ": " if where else "") + self.message
+        if self.suggestion:
+            text += f"; did you mean '{self.suggestion}'?"
+        return text
+
+
+class InputError(ValueError):
+    """Bad input. Carries every :class:`Problem` found; ``str()`` lists them, first one first."""
+
+    def __init__(self, problems: list[Problem] | Problem):
+        self.problems: list[Problem] = problems if isinstance(problems, list) else [problems]
+        if not self.problems:
+            raise ValueError("InputError needs at least one problem")
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        head = str(self.problems[0])
+        rest = len(self.problems) - 1
+        lines = [head] + [f"  also: {p}" for p in self.problems[1:20]]
+        if rest >= 20:
+            lines.append(f"  ... and {rest - 19} more problems")
+        return "\n".join(lines)
+
+    @property
+    def first(self) -> Problem:
+        return self.problems[0]
+
+
+@dataclass
+class Problems:
+    """Collects problems while validating, then raises them together."""
+
+    items: list[Problem] = field(default_factory=list)
+
+    def add(self, message: str, **where: object) -> None:
+        self.items.append(Problem(message, **where))  # type: ignore[arg-type]
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise InputError(self.items)

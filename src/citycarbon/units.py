@@ -1,0 +1,126 @@
+"""One unit registry for citycarbon: iam-units + ``units.txt``.
+
+Contract
+--------
+* ``ureg`` is the single :class:`pint.UnitRegistry` used everywhere; quantities from other
+  registries are not mixed in.
+* ``tce``/``kgce``/``gce`` follow GB/T 2589-2020 (1 kgce = 29 307 kJ) and replace the iam-units
+  definition (29.308 GJ) on purpose; see ``units.txt``.
+* GWP conversion always names its metric (``"AR5GWP100"``, ``"AR6GWP100"``, ``"SARGWP100"`` ...);
+  there is no default metric.
+
+iam-units caches its parsed registry on disk with absolute paths of the environment that built it.
+We point ``IAM_UNITS_CACHE`` into this interpreter's prefix before importing it so that a second
+virtualenv never reads a stale cache (ENGINEERING.md §7).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+os.environ.setdefault("IAM_UNITS_CACHE", str(Path(sys.prefix) / "var" / "iam-units-cache"))
+
+import iam_units  # noqa: E402
+import pint  # noqa: E402
+
+__all__ = [
+    "GWP_METRICS",
+    "Quantity",
+    "UnitError",
+    "convert",
+    "convert_gwp",
+    "conversion_factor",
+    "is_unit",
+    "same_dimension",
+    "ureg",
+]
+
+
+class UnitError(ValueError):
+    """A unit string that cannot be parsed, or that has the wrong dimension for its use."""
+
+
+def _build_registry() -> pint.UnitRegistry:
+    registry = iam_units.registry
+    if getattr(registry, "_citycarbon_loaded", False):
+        return registry
+    previous = registry._on_redefinition
+    registry._on_redefinition = "ignore"  # deliberate override of tce, see units.txt
+    try:
+        text = resources.files("citycarbon").joinpath("units.txt").read_text(encoding="utf-8")
+        registry.load_definitions(text.splitlines())
+    finally:
+        registry._on_redefinition = previous
+    registry._citycarbon_loaded = True
+    return registry
+
+
+ureg: pint.UnitRegistry = _build_registry()
+Quantity = ureg.Quantity
+
+#: GWP metrics known to iam-units; callers must name one explicitly.
+GWP_METRICS: tuple[str, ...] = tuple(sorted(iam_units.emissions.METRICS))
+
+
+@lru_cache(maxsize=4096)
+def _parse(unit: str) -> pint.Unit:
+    try:
+        return ureg.Unit(_normalise(unit))
+    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError,
+            TypeError, ValueError, AssertionError) as exc:
+        raise UnitError(f"unknown unit {unit!r}") from exc
+
+
+def _normalise(unit: str) -> str:
+    """Accept the spellings statistical tables use: ``10^4 t``, ``10^4 m3``, ``10^8 kWh``."""
+    text = str(unit).strip()
+    for prefix, word in (("10^4", "wan"), ("10^8", "yi"), ("1e4", "wan"), ("1e8", "yi"),
+                         ("万", "wan "), ("亿", "yi ")):
+        if text.startswith(prefix):
+            text = word + " " + text[len(prefix):].strip()
+    return text
+
+
+@lru_cache(maxsize=4096)
+def conversion_factor(from_unit: str, to_unit: str) -> float:
+    """Multiplier taking a magnitude in ``from_unit`` to ``to_unit``.
+
+    Raises :class:`UnitError` if either unit is unknown or the dimensions differ.
+    """
+    src, dst = _parse(from_unit), _parse(to_unit)
+    try:
+        return float(ureg.Quantity(1.0, src).to(dst).magnitude)
+    except pint.errors.DimensionalityError as exc:
+        raise UnitError(f"cannot convert {from_unit!r} to {to_unit!r}: different dimensions") from exc
+
+
+def convert(value: float, from_unit: str, to_unit: str) -> float:
+    """Convert a magnitude; vectorises over numpy arrays and pandas Series."""
+    return value * conversion_factor(from_unit, to_unit)
+
+
+def is_unit(unit: str) -> bool:
+    try:
+        _parse(unit)
+    except UnitError:
+        return False
+    return True
+
+
+def same_dimension(unit_a: str, unit_b: str) -> bool:
+    return _parse(unit_a).dimensionality == _parse(unit_b).dimensionality
+
+
+def convert_gwp(metric: str, quantity: str, species_out: str) -> Quantity:
+    """Convert an emission quantity between species with an explicit GWP metric.
+
+    ``convert_gwp("AR5GWP100", "1 t CH4", "CO2e")`` → 28 t. ``metric`` is mandatory and must be one of
+    :data:`GWP_METRICS`.
+    """
+    if metric not in GWP_METRICS:
+        raise UnitError(f"unknown GWP metric {metric!r}; choose one of {', '.join(GWP_METRICS)}")
+    return iam_units.convert_gwp(metric, quantity, species_out)
