@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import pandas as pd
-from rapidfuzz import process
+from rapidfuzz import fuzz, process
 
 from citycarbon.data import read_csv
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_codelist(name: str) -> pd.DataFrame:
     """Load ``data/codelists/<name>.csv``; the first column is the key."""
     frame = read_csv(f"codelists/{name}.csv")
@@ -29,7 +29,7 @@ def nearest(value: object, choices: list[str] | tuple[str, ...]) -> str | None:
     """The closest valid name to ``value`` (for 'did you mean' messages), or None if nothing is close."""
     if value is None or not choices:
         return None
-    match = process.extractOne(str(value), list(choices), score_cutoff=50)
+    match = process.extractOne(str(value), list(choices), scorer=fuzz.ratio, score_cutoff=50)
     return match[0] if match else None
 
 

@@ -24,17 +24,19 @@ from pathlib import Path
 
 os.environ.setdefault("IAM_UNITS_CACHE", str(Path(sys.prefix) / "var" / "iam-units-cache"))
 
-import iam_units  # noqa: E402
-import pint  # noqa: E402
+import iam_units
+import pint
 
 __all__ = [
     "GWP_METRICS",
     "Quantity",
     "UnitError",
+    "conversion_factor",
     "convert",
     "convert_gwp",
-    "conversion_factor",
+    "dimensionality",
     "is_unit",
+    "product_factor",
     "same_dimension",
     "ureg",
 ]
@@ -124,3 +126,22 @@ def convert_gwp(metric: str, quantity: str, species_out: str) -> Quantity:
     if metric not in GWP_METRICS:
         raise UnitError(f"unknown GWP metric {metric!r}; choose one of {', '.join(GWP_METRICS)}")
     return iam_units.convert_gwp(metric, quantity, species_out)
+
+
+@lru_cache(maxsize=4096)
+def product_factor(unit_a: str, unit_b: str, to_unit: str) -> float:
+    """Magnitude of ``1 unit_a × 1 unit_b`` expressed in ``to_unit``.
+
+    Used for quantity × factor products, e.g. ``product_factor("10^4 t", "kgce/kg", "tce")`` = 14 286 × …
+    Raises :class:`UnitError` when the product does not have the dimension of ``to_unit``.
+    """
+    product = ureg.Quantity(1.0, _parse(unit_a)) * ureg.Quantity(1.0, _parse(unit_b))
+    try:
+        return float(product.to(_parse(to_unit)).magnitude)
+    except pint.errors.DimensionalityError as exc:
+        raise UnitError(f"{unit_a!r} × {unit_b!r} cannot be expressed in {to_unit!r}") from exc
+
+
+def dimensionality(unit: str) -> str:
+    """Readable dimensionality of a unit, e.g. ``[mass]`` or ``[length] ** 3``."""
+    return str(_parse(unit).dimensionality)

@@ -6,7 +6,8 @@ import io
 import json
 import math
 import sys
-from enum import Enum
+from contextlib import suppress
+from enum import StrEnum
 from typing import Any
 
 import pandas as pd
@@ -17,7 +18,7 @@ from rich.table import Table
 from citycarbon.errors import InputError
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
@@ -33,10 +34,8 @@ def _clean(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_clean(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, str | bytes):
-        try:
+        with suppress(ValueError, AttributeError):
             value = value.item()
-        except (ValueError, AttributeError):
-            pass
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return None
     if value is pd.NA or value is pd.NaT:

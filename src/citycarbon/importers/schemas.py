@@ -1,0 +1,245 @@
+"""pandera schemas for imported tables, plus the codelist and unit checks pandera cannot express.
+
+Contract: ``validate_balance(frame, source)`` and ``validate_statistics(frame, source)`` return a new,
+canonical DataFrame (typed columns, stripped codes) or raise :class:`~citycarbon.errors.InputError`
+listing every problem with file, row, field and a suggestion. They never modify their input.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+
+from citycarbon.codelists import codes, fuel_table, load_codelist, nearest
+from citycarbon.errors import Problem, Problems
+from citycarbon.units import UnitError, dimensionality, is_unit
+
+STATUSES = ("official", "secondary", "unverified", "estimate")
+SIGNED_FLOWS = ("net_inflow", "stock_change")
+
+BALANCE_COLUMNS = ("year", "region", "flow", "sector", "fuel", "quantity", "unit")
+BALANCE_OPTIONAL = ("status", "source")
+STATISTICS_COLUMNS = ("year", "region", "variable", "value", "unit")
+STATISTICS_OPTIONAL = ("price_base_year", "status", "source")
+
+#: statistics variables the accounting and tracking code understands, with the dimension of their unit
+STATISTICS_VARIABLES: dict[str, str] = {
+    "gdp": "[currency_cny]",
+    "gdp_primary": "[currency_cny]",
+    "gdp_secondary": "[currency_cny]",
+    "gdp_tertiary": "[currency_cny]",
+    "industry_value_added": "[currency_cny]",
+    "population": "[population]",
+    "renewable_power_consumption": "[length] ** 2 * [mass] / [time] ** 2",
+}
+
+_YEAR = pa.Column("Int64", coerce=True, nullable=False, checks=pa.Check.in_range(1949, 2100))
+_TEXT = pa.Column(str, coerce=True, nullable=False)
+
+BALANCE_SCHEMA = pa.DataFrameSchema(
+    {
+        "year": _YEAR,
+        "region": _TEXT,
+        "flow": _TEXT,
+        "sector": pa.Column(str, coerce=True, nullable=True),
+        "fuel": _TEXT,
+        "quantity": pa.Column(float, coerce=True, nullable=False),
+        "unit": _TEXT,
+        "status": pa.Column(str, coerce=True, nullable=True, required=False),
+        "source": pa.Column(str, coerce=True, nullable=True, required=False),
+    },
+    strict=False,
+    name="energy_balance",
+)
+
+STATISTICS_SCHEMA = pa.DataFrameSchema(
+    {
+        "year": _YEAR,
+        "region": _TEXT,
+        "variable": _TEXT,
+        "value": pa.Column(float, coerce=True, nullable=False),
+        "unit": _TEXT,
+        "price_base_year": pa.Column("Int64", coerce=True, nullable=True, required=False),
+        "status": pa.Column(str, coerce=True, nullable=True, required=False),
+        "source": pa.Column(str, coerce=True, nullable=True, required=False),
+    },
+    strict=False,
+    name="statistics",
+)
+
+
+def _row(index: object) -> int | None:
+    """Person-facing row number: DataFrame positions are 0-based and the header is line 1."""
+    try:
+        return int(index) + 1  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _required_columns(frame: pd.DataFrame, required: tuple[str, ...], source: str, problems: Problems) -> None:
+    present = [str(c) for c in frame.columns]
+    for column in required:
+        if column not in present:
+            problems.add(f"missing column '{column}'", file=source, field=column,
+                         suggestion=nearest(column, [c for c in present if c not in required]))
+
+
+def _run_schema(schema: pa.DataFrameSchema, frame: pd.DataFrame, source: str,
+                problems: Problems) -> pd.DataFrame | None:
+    try:
+        return schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        seen: set[tuple] = set()
+        for case in cases.itertuples(index=False):
+            column = getattr(case, "column", None)
+            index = getattr(case, "index", None)
+            key = (column, index)
+            if key in seen:
+                continue
+            seen.add(key)
+            value = getattr(case, "failure_case", None)
+            check = str(getattr(case, "check", ""))
+            if "coerce" in check or "dtype" in check:
+                message = f"value {value!r} is not a valid {column}"
+            elif "in_range" in check:
+                message = f"year {value!r} is out of range"
+            elif "not_nullable" in check:
+                message = "value is missing"
+            else:
+                message = f"value {value!r} fails check {check}"
+            problems.items.append(Problem(message, file=source, row=_row(index), field=column, value=value))
+        return None
+
+
+def _check_code(frame: pd.DataFrame, column: str, valid: list[str], source: str, problems: Problems,
+                what: str, allow_empty: bool = False) -> None:
+    valid_set = set(valid)
+    for index, value in frame[column].items():
+        if value is None or (isinstance(value, float) and pd.isna(value)) or value == "" or pd.isna(value):
+            if not allow_empty:
+                problems.add(f"{what} is missing", file=source, row=_row(index), field=column)
+            continue
+        if str(value) not in valid_set:
+            problems.add(f"unknown {what} '{value}'", file=source, row=_row(index), field=column,
+                         value=value, suggestion=nearest(value, valid))
+
+
+def _report_duplicates(frame: pd.DataFrame, key: list[str], source: str, problems: Problems,
+                       field: str) -> None:
+    """Every row whose key repeats an earlier row is an error naming both rows."""
+    first = pd.Series(frame.index, index=frame.index).groupby(
+        [frame[k] for k in key], dropna=False).transform("first")
+    for index in frame.index[frame.index != first.to_numpy()]:
+        problems.add(f"duplicate row (same {', '.join(key)} as row {_row(first[index])})", file=source,
+                     row=_row(index), field=field, value=frame.at[index, field])
+
+
+def _strip(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    out = frame.copy()
+    out.columns = [str(c).strip() for c in out.columns]
+    for column in columns:
+        if column in out.columns and (out[column].dtype == object
+                                      or pd.api.types.is_string_dtype(out[column])):
+            out[column] = out[column].map(lambda v: v.strip() if isinstance(v, str) else v)
+            out[column] = out[column].replace("", None)
+    return out
+
+
+def validate_balance(frame: pd.DataFrame, source: str = "<balance>") -> pd.DataFrame:
+    """Validate an energy balance in long format (see docs/architecture.md) and return it canonical."""
+    problems = Problems()
+    frame = _strip(frame, ("region", "flow", "sector", "fuel", "unit", "status", "source"))
+    _required_columns(frame, BALANCE_COLUMNS, source, problems)
+    problems.raise_if_any()
+    frame = frame.reset_index(drop=True)
+    typed = _run_schema(BALANCE_SCHEMA, frame, source, problems)
+    problems.raise_if_any()
+    assert typed is not None
+    flows = codes("flows")
+    sectors = codes("sectors")
+    fuels = fuel_table()
+    _check_code(typed, "flow", flows, source, problems, "flow")
+    _check_code(typed, "fuel", list(fuels.index), source, problems, "fuel")
+    _check_code(typed, "region", codes("regions"), source, problems, "region")
+    sector_needed = typed["flow"].isin(
+        ["transformation_input", "transformation_output", "final_consumption", "non_energy_use"])
+    needs = typed[sector_needed]
+    _check_code(needs, "sector", sectors, source, problems, "sector")
+    other = typed[~sector_needed & typed["sector"].notna()]
+    _check_code(other, "sector", sectors, source, problems, "sector")
+    if "status" in typed.columns:
+        _check_code(typed, "status", list(STATUSES), source, problems, "status", allow_empty=True)
+    sector_kind = load_codelist("sectors")["kind"]
+    for index, row in typed.iterrows():
+        unit = row["unit"]
+        fuel = row["fuel"]
+        if not is_unit(unit):
+            problems.add(f"unknown unit '{unit}'", file=source, row=_row(index), field="unit", value=unit,
+                         suggestion=nearest(unit, ["10^4 t", "t", "10^4 m3", "10^4 kWh", "10^8 kWh", "GJ",
+                                                   "tce", "10^4 tce"]))
+        elif fuel in fuels.index:
+            expected = fuels.at[fuel, "default_unit"]
+            try:
+                if dimensionality(unit) != dimensionality(expected):
+                    problems.add(f"unit '{unit}' does not fit fuel '{fuel}' (expected a unit like "
+                                 f"'{expected}')", file=source, row=_row(index), field="unit", value=unit)
+            except UnitError:
+                problems.add(f"unknown unit '{unit}'", file=source, row=_row(index), field="unit")
+        flow = row["flow"]
+        if flow not in SIGNED_FLOWS and row["quantity"] < 0:
+            problems.add(f"negative quantity {row['quantity']} for flow '{flow}' (only net_inflow and "
+                         "stock_change are signed)", file=source, row=_row(index), field="quantity",
+                         value=row["quantity"])
+        sector = row["sector"]
+        if flow in ("transformation_input", "transformation_output") and isinstance(sector, str) \
+                and sector in sector_kind.index and sector_kind[sector] != "transformation":
+            problems.add(f"flow '{flow}' needs a transformation sector, not '{sector}'", file=source,
+                         row=_row(index), field="sector", value=sector,
+                         suggestion=nearest(sector, [s for s in sectors if sector_kind[s] == "transformation"]))
+        if flow in ("final_consumption", "non_energy_use") and isinstance(sector, str) \
+                and sector in sector_kind.index and sector_kind[sector] != "final":
+            problems.add(f"flow '{flow}' needs a final-consumption sector, not '{sector}'", file=source,
+                         row=_row(index), field="sector", value=sector)
+        if fuel in fuels.index and fuels.at[fuel, "primary_electricity"] and flow != "production":
+            problems.add(f"primary electricity '{fuel}' appears only as 'production'; consumption is "
+                         "'electricity'", file=source, row=_row(index), field="flow", value=flow,
+                         suggestion="production")
+    key = ["year", "region", "flow", "sector", "fuel"]
+    _report_duplicates(typed, key, source, problems, "fuel")
+    problems.raise_if_any()
+    return typed
+
+
+def validate_statistics(frame: pd.DataFrame, source: str = "<statistics>") -> pd.DataFrame:
+    """Validate a statistics table (GDP, population …) in long format and return it canonical."""
+    problems = Problems()
+    frame = _strip(frame, ("region", "variable", "unit", "status", "source"))
+    _required_columns(frame, STATISTICS_COLUMNS, source, problems)
+    problems.raise_if_any()
+    frame = frame.reset_index(drop=True)
+    typed = _run_schema(STATISTICS_SCHEMA, frame, source, problems)
+    problems.raise_if_any()
+    assert typed is not None
+    if "price_base_year" not in typed.columns:
+        typed["price_base_year"] = pd.array([pd.NA] * len(typed), dtype="Int64")
+    variables = list(STATISTICS_VARIABLES)
+    _check_code(typed, "variable", variables, source, problems, "variable")
+    _check_code(typed, "region", codes("regions"), source, problems, "region")
+    if "status" in typed.columns:
+        _check_code(typed, "status", list(STATUSES), source, problems, "status", allow_empty=True)
+    for index, row in typed.iterrows():
+        unit, variable = row["unit"], row["variable"]
+        if not is_unit(unit):
+            problems.add(f"unknown unit '{unit}'", file=source, row=_row(index), field="unit", value=unit,
+                         suggestion=nearest(unit, ["10^8 CNY", "10^4 CNY", "10^4 person", "10^4 kWh"]))
+        elif variable in STATISTICS_VARIABLES and dimensionality(unit) != STATISTICS_VARIABLES[variable]:
+            problems.add(f"unit '{unit}' does not fit variable '{variable}'", file=source, row=_row(index),
+                         field="unit", value=unit)
+        if row["value"] < 0:
+            problems.add(f"negative value {row['value']}", file=source, row=_row(index), field="value",
+                         value=row["value"])
+    _report_duplicates(typed, ["year", "region", "variable", "price_base_year"], source, problems,
+                       "variable")
+    problems.raise_if_any()
+    return typed

@@ -1,0 +1,107 @@
+"""Read statistical tables from CSV or from the Excel template, validated at the boundary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from citycarbon.data import read_csv_file
+from citycarbon.errors import InputError, Problem
+from citycarbon.importers.schemas import (
+    BALANCE_COLUMNS,
+    BALANCE_OPTIONAL,
+    STATISTICS_COLUMNS,
+    STATISTICS_OPTIONAL,
+    validate_balance,
+    validate_statistics,
+)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    sheet_zh: str
+    title_zh: str
+    title_en: str
+    columns: tuple[str, ...]
+    optional: tuple[str, ...]
+    validate: Callable[[pd.DataFrame, str], pd.DataFrame]
+
+
+TABLES: dict[str, TableSpec] = {
+    "energy_balance": TableSpec("energy_balance", "能源平衡表", "能源平衡表(实物量)", "Energy balance (physical units)",
+                                BALANCE_COLUMNS, BALANCE_OPTIONAL, validate_balance),
+    "statistics": TableSpec("statistics", "统计数据", "地区生产总值与人口等统计数据",
+                            "GDP, population and other statistics", STATISTICS_COLUMNS, STATISTICS_OPTIONAL, validate_statistics),
+}
+
+
+def detect_table(frame: pd.DataFrame, source: str) -> TableSpec:
+    """Which table a frame is, from its columns."""
+    columns = {str(c).strip() for c in frame.columns}
+    for spec in TABLES.values():
+        if set(spec.columns) <= columns:
+            return spec
+    raise InputError(Problem(
+        "cannot tell which table this is: an energy balance needs columns "
+        f"{', '.join(BALANCE_COLUMNS)}; statistics need {', '.join(STATISTICS_COLUMNS)}", file=source))
+
+
+def read_table(path: str | Path, table: str | None = None) -> tuple[str, pd.DataFrame]:
+    """Read one CSV/Excel table, validate it, return ``(table_name, frame)``.
+
+    For an ``.xlsx`` file with several table sheets, use :func:`read_workbook`.
+    """
+    path = Path(path)
+    source = path.name
+    if not path.exists():
+        raise InputError(Problem("file not found", file=str(path)))
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        tables = read_workbook(path)
+        if table is not None:
+            if table not in tables:
+                raise InputError(Problem(f"workbook has no '{table}' sheet", file=source, field=table))
+            return table, tables[table]
+        if len(tables) != 1:
+            raise InputError(Problem(f"workbook has {len(tables)} table sheets; name one with table=",
+                                     file=source))
+        return next(iter(tables.items()))
+    try:
+        frame = read_csv_file(path, dtype=str)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(Problem(f"not a readable UTF-8 CSV file ({exc.__class__.__name__}: {exc})",
+                                 file=source)) from exc
+    spec = TABLES[table] if table else detect_table(frame, source)
+    return spec.name, spec.validate(frame, source)
+
+
+def read_workbook(path: str | Path) -> dict[str, pd.DataFrame]:
+    """Read every table sheet of a workbook made from the template; all or nothing.
+
+    A sheet is recognised by its name (``energy_balance``/``能源平衡表``, ``statistics``/``统计数据``).
+    Every sheet is validated before any is returned; problems of all sheets are reported together.
+    """
+    path = Path(path)
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
+    except (ValueError, OSError, KeyError) as exc:
+        raise InputError(Problem(f"not a readable Excel workbook ({exc})", file=path.name)) from exc
+    problems: list[Problem] = []
+    out: dict[str, pd.DataFrame] = {}
+    for spec in TABLES.values():
+        name = spec.sheet_zh if spec.sheet_zh in sheets else spec.name if spec.name in sheets else None
+        if name is None:
+            continue
+        frame = sheets[name].dropna(how="all")
+        try:
+            out[spec.name] = spec.validate(frame, f"{path.name}[{name}]")
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    if not out:
+        raise InputError(Problem("no table sheet found (expected 能源平衡表 or 统计数据)", file=path.name))
+    return out

@@ -1,0 +1,36 @@
+"""Small literal fixtures shared by the unit tests (the Dalian dataset is the integration fixture)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+
+def balance_rows(rows: list[tuple], year: int = 2022, region: str = "210200") -> pd.DataFrame:
+    """Rows of (flow, sector, fuel, quantity, unit) → a canonical balance frame."""
+    frame = pd.DataFrame(rows, columns=["flow", "sector", "fuel", "quantity", "unit"])
+    frame.insert(0, "region", region)
+    frame.insert(0, "year", year)
+    return frame[["year", "region", "flow", "sector", "fuel", "quantity", "unit"]]
+
+
+def statistics_rows(gdp_by_year: dict[int, float], region: str = "210200", base: int = 2020) -> pd.DataFrame:
+    """GDP at constant ``base`` prices in 10^8 CNY for each year."""
+    return pd.DataFrame({
+        "year": list(gdp_by_year),
+        "region": region,
+        "variable": "gdp",
+        "value": list(gdp_by_year.values()),
+        "unit": "10^8 CNY",
+        "price_base_year": base,
+    })
+
+
+@pytest.fixture
+def make_balance():
+    return balance_rows
+
+
+@pytest.fixture
+def make_statistics():
+    return statistics_rows
