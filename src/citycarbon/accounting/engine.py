@@ -1,0 +1,453 @@
+"""The accounting engine: energy balance → energy (tce), CO2, non-fossil share, intensities, dual control.
+
+Methods followed (see docs/accounting.md for the clause-by-clause description):
+
+* GB/T 2589-2020《综合能耗计算通则》: standard-coal coefficients (Annex A), 1 kgce = 29 307 kJ.
+* NBS regional energy balance (能源平衡表) and 能源消费总量 definition: total = final consumption +
+  transformation losses + losses; primary electricity by 发电煤耗法 (the year's average thermal coal
+  rate) or by 当量值 (0.1229 kgce/kWh) — both available.
+* 省级温室气体清单编制指南(试行) (NDRC 2011) / IPCC 2006 Vol. 2 Eq. 2.1: combustion CO2 = activity ×
+  NCV × carbon content × oxidation × 44/12; net imported electricity × MEE/NBS grid factor; heat × EF.
+* 发改环资〔2022〕803号 (原料用能 deduction) and 发改运行〔2022〕1258号 (renewable-power increment over
+  the 2020 base deducted from total-consumption assessment).
+* Intensity reduction r = 1 − (I_t / I_base), GDP at constant prices (NBS/NDRC bulletin practice).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from citycarbon.accounting.conversion import ELECTRICITY, HEAT, coal_factors, rows_to_tce
+from citycarbon.accounting.options import AccountingOptions
+from citycarbon.codelists import fuel_table, sector_table
+from citycarbon.errors import InputError, Problem
+from citycarbon.factors import FactorNotFound, FactorRow, FactorTable, load_factors
+from citycarbon.provenance import Provenance, hash_frame
+from citycarbon.units import conversion_factor, product_factor
+
+METHOD_VERSION = "citycarbon.accounting/1.0"
+STANDARDS = [
+    "GB/T 2589-2020 综合能耗计算通则",
+    "国家统计局 能源平衡表 / 能源消费总量 (发电煤耗法 and 当量值)",
+    "省级温室气体清单编制指南(试行) (发改办气候〔2011〕1041号)",
+    "IPCC 2006 Guidelines Vol. 2 Ch. 1-2",
+    "生态环境部 国家统计局 电力二氧化碳排放因子 公告",
+    "发改环资〔2022〕803号 (原料用能不纳入能源消费总量控制)",
+    "发改运行〔2022〕1258号 (新增可再生能源电力消费量不纳入能源消费总量控制)",
+]
+
+DEMAND_SIGN = {
+    "final_consumption": 1.0,
+    "non_energy_use": 1.0,
+    "transformation_input": 1.0,
+    "losses": 1.0,
+    "transformation_output": -1.0,
+}
+#: sector code used for rows without one (losses)
+LOSS_SECTOR = "losses"
+
+
+@dataclass
+class AccountingResult:
+    """One year's accounting. Extensive indicators in t, tce, kWh; shares as fractions."""
+
+    year: int
+    region: str
+    indicators: dict[str, float | None]
+    units: dict[str, str]
+    by_sector: pd.DataFrame
+    by_fuel: pd.DataFrame
+    by_fuel_group: pd.DataFrame
+    co2_by_scope: dict[str, float]
+    dual_control: dict[str, float | None]
+    electricity: dict[str, float | None]
+    provenance: Provenance
+    factor_rows: dict[str, FactorRow] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "year": self.year,
+            "region": self.region,
+            "indicators": dict(self.indicators),
+            "units": dict(self.units),
+            "by_sector": self.by_sector.to_dict(orient="records"),
+            "by_fuel": self.by_fuel.to_dict(orient="records"),
+            "by_fuel_group": self.by_fuel_group.to_dict(orient="records"),
+            "co2_by_scope": dict(self.co2_by_scope),
+            "dual_control": dict(self.dual_control),
+            "electricity": dict(self.electricity),
+            "provenance": self.provenance.to_dict(),
+        }
+
+
+INDICATOR_UNITS = {
+    "energy_consumption_tce": "tce",
+    "energy_consumption_tce_coal_equivalent": "tce",
+    "energy_consumption_tce_calorific": "tce",
+    "energy_consumption_dual_control_tce": "tce",
+    "feedstock_tce": "tce",
+    "non_fossil_energy_tce": "tce",
+    "non_fossil_share": "dimensionless",
+    "coal_share": "dimensionless",
+    "co2_emissions_t": "t",
+    "co2_energy_t": "t",
+    "co2_process_t": "t",
+    "gdp_10k_yuan": "10^4 CNY",
+    "energy_intensity_tce_per_10k_yuan": "tce/(10^4 CNY)",
+    "energy_intensity_dual_control_tce_per_10k_yuan": "tce/(10^4 CNY)",
+    "co2_intensity_t_per_10k_yuan": "t/(10^4 CNY)",
+    "energy_intensity_reduction_yoy": "dimensionless",
+    "co2_intensity_reduction_yoy": "dimensionless",
+    "energy_intensity_reduction": "dimensionless",
+    "co2_intensity_reduction": "dimensionless",
+    "electricity_consumption_kwh": "kWh",
+}
+
+
+def _gdp(statistics: pd.DataFrame | None, year: int, region: str, base_year: int,
+         source: str) -> tuple[float, pd.Series]:
+    if statistics is None:
+        raise InputError(Problem(f"no statistics given: GDP at constant {base_year} prices is needed for "
+                                 f"{year}", file=source, field="gdp"))
+    mask = (statistics["variable"] == "gdp") & (statistics["year"] == year) & (
+        statistics["region"] == region) & (statistics["price_base_year"] == base_year)
+    rows = statistics[mask.fillna(False)]
+    if rows.empty:
+        raise InputError(Problem(f"no GDP at constant {base_year} prices for {year} (region {region})",
+                                 file=source, field="gdp", value=year))
+    row = rows.iloc[0]
+    return float(row["value"]) * conversion_factor(row["unit"], "10^4 CNY"), row
+
+
+def _kwh(frame: pd.DataFrame) -> pd.Series:
+    factors = {u: conversion_factor(u, "kWh") for u in frame["unit"].unique()}
+    return frame["quantity"].astype(float) * frame["unit"].map(factors)
+
+
+def _statistic(statistics: pd.DataFrame | None, variable: str, year: int, region: str,
+               unit: str) -> float | None:
+    if statistics is None:
+        return None
+    rows = statistics[(statistics["variable"] == variable) & (statistics["year"] == year)
+                      & (statistics["region"] == region)]
+    if rows.empty:
+        return None
+    return float(rows.iloc[0]["value"]) * conversion_factor(rows.iloc[0]["unit"], unit)
+
+
+def _lookup_region(table: FactorTable, kind: str, key: str, year: int, factor_set: str | None,
+                   regions: tuple[str, ...]) -> FactorRow:
+    last: FactorNotFound | None = None
+    for region in regions:
+        try:
+            return table.lookup(kind, key, year, factor_set=factor_set, region=region)
+        except FactorNotFound as exc:
+            last = exc
+    assert last is not None
+    raise last
+
+
+def _year_frame(balance: pd.DataFrame, year: int, region: str | None, source: str) -> tuple[pd.DataFrame, str]:
+    frame = balance[balance["year"] == year]
+    if region is not None:
+        frame = frame[frame["region"] == region]
+    if frame.empty:
+        years = sorted(int(y) for y in balance["year"].unique())
+        raise InputError(Problem(f"the balance has no rows for {year}" + (f" in region {region}" if region
+                                 else "") + f" (years present: {years[0]}–{years[-1]})" if years else "",
+                                 file=source, field="year", value=year))
+    regions = frame["region"].unique()
+    if len(regions) > 1:
+        raise InputError(Problem(f"the balance holds several regions for {year} ({', '.join(map(str, regions))});"
+                                 " choose one", file=source, field="region"))
+    return frame.copy(), str(regions[0])
+
+
+def account_energy_balance(
+    balance: pd.DataFrame,
+    year: int,
+    *,
+    statistics: pd.DataFrame | None = None,
+    process_activity: pd.DataFrame | None = None,
+    options: AccountingOptions | None = None,
+    factors: FactorTable | None = None,
+    region: str | None = None,
+    inputs: dict[str, str] | None = None,
+    estimates: list[str] | None = None,
+    source: str = "<balance>",
+    statistics_source: str = "<statistics>",
+) -> AccountingResult:
+    """Account one year of a validated energy balance (see :func:`citycarbon.importers.validate_balance`).
+
+    ``statistics`` supplies GDP at constant prices (``options.price_base_year``); without it intensities are
+    not computed and an :class:`InputError` names the missing GDP. ``inputs`` maps input names to content
+    hashes for provenance (the frames are hashed when absent).
+    """
+    options = options or AccountingOptions()
+    table = factors or load_factors()
+    frame, region = _year_frame(balance, year, region, source)
+    fuels = fuel_table()
+    sectors = sector_table()
+    used: dict[str, FactorRow] = {}
+
+    units_by_fuel: dict[str, set[str]] = {}
+    for fuel, unit in frame[["fuel", "unit"]].drop_duplicates().itertuples(index=False):
+        units_by_fuel.setdefault(fuel, set()).add(unit)
+    coal = coal_factors(sorted(frame["fuel"].unique()), year, table, options, units_by_fuel)
+    for factor in coal.values():
+        if factor.row is not None:
+            used[factor.row.factor_id] = factor.row
+    frame["tce"] = rows_to_tce(frame, coal)
+    frame["sign"] = frame["flow"].map(DEMAND_SIGN).fillna(0.0)
+    frame["sector"] = frame["sector"].where(frame["flow"] != "losses", LOSS_SECTOR).fillna(LOSS_SECTOR)
+    demand = frame[frame["sign"] != 0].copy()
+    demand["energy_tce"] = demand["tce"] * demand["sign"]
+
+    is_electric = frame["fuel"].map(lambda f: f == ELECTRICITY or bool(fuels.at[f, "primary_electricity"]))
+    elec_rows = frame[is_electric].copy()
+    elec_rows["kwh"] = _kwh(elec_rows) if not elec_rows.empty else pd.Series(dtype=float)
+    primary = elec_rows[(elec_rows["flow"] == "production") & (elec_rows["fuel"] != ELECTRICITY)]
+    primary_by_fuel = primary.groupby("fuel")["kwh"].sum()
+    grid = elec_rows[elec_rows["fuel"] == ELECTRICITY]
+    demand_kwh = float((grid["kwh"] * grid["flow"].map(DEMAND_SIGN).fillna(0.0)).sum())
+    consumed_kwh = float(grid.loc[grid["flow"].isin(["final_consumption", "losses", "transformation_input"]),
+                                  "kwh"].sum())
+    thermal_kwh = float(grid.loc[grid["flow"] == "transformation_output", "kwh"].sum())
+    primary_kwh = float(primary_by_fuel.sum())
+    net_inflow_kwh = demand_kwh - primary_kwh  # residual: imports − exports (+ statistical difference)
+    k_elec = coal[ELECTRICITY].value * product_factor("kWh", coal[ELECTRICITY].unit, "tce") if (
+        ELECTRICITY in coal) else None
+
+    # --- energy by sector and by fuel (demand side; identical totals) ------------------------------
+    by_sector = demand.groupby("sector", as_index=False)["energy_tce"].sum()
+    total_tce = float(demand["energy_tce"].sum())
+    fuel_energy = demand.groupby("fuel")["energy_tce"].sum()
+    if ELECTRICITY in fuel_energy.index or not primary_by_fuel.empty:
+        elec_total = float(fuel_energy.get(ELECTRICITY, 0.0))
+        fuel_energy = fuel_energy.drop(ELECTRICITY, errors="ignore")
+        k = k_elec or 0.0
+        for fuel, kwh in primary_by_fuel.items():
+            fuel_energy[fuel] = kwh * k
+        fuel_energy[ELECTRICITY] = elec_total - float(primary_by_fuel.sum()) * k
+
+    # --- non-fossil share -----------------------------------------------------------------------------
+    direct_nonfossil = float(sum(v for f, v in fuel_energy.items()
+                                 if fuels.at[f, "group"] == "non_fossil" and not fuels.at[f, "primary_electricity"]))
+    share_row = None
+    if options.nonfossil_attribution == "grid_average":
+        share_row = _lookup_region(table, "grid_nonfossil_share", ELECTRICITY, year, None,
+                                   (options.grid_share_region, options.grid_region_fallback))
+        nonfossil_kwh = consumed_kwh * share_row.value_in("dimensionless")
+    else:
+        local_generation = primary_kwh + thermal_kwh
+        local_share = primary_kwh / local_generation if local_generation > 0 else 0.0
+        if net_inflow_kwh >= 0:
+            if net_inflow_kwh > 0:
+                share_row = _lookup_region(table, "grid_nonfossil_share", ELECTRICITY, year, None,
+                                           (options.grid_share_region, options.grid_region_fallback))
+                nonfossil_kwh = primary_kwh + net_inflow_kwh * share_row.value_in("dimensionless")
+            else:
+                nonfossil_kwh = primary_kwh
+        else:
+            nonfossil_kwh = primary_kwh + net_inflow_kwh * local_share
+    if share_row is not None:
+        used[share_row.factor_id] = share_row
+    nonfossil_tce = nonfossil_kwh * (k_elec or 0.0) + direct_nonfossil
+    nonfossil_share = nonfossil_tce / total_tce if total_tce > 0 else None
+
+    # --- dual control -----------------------------------------------------------------------------------
+    feedstock_tce = float(demand.loc[demand["flow"] == "non_energy_use", "energy_tce"].sum())
+    renewable_note = None
+    renewable_increment_tce = 0.0
+    if options.deduct_renewable_increment and year > options.renewable_base_year:
+        renewable_now = _renewable_kwh(statistics, balance, year, region, options, fuels)
+        renewable_base = _renewable_kwh(statistics, balance, options.renewable_base_year, region, options, fuels)
+        if renewable_now is not None and renewable_base is not None:
+            renewable_increment_tce = max(0.0, renewable_now[0] - renewable_base[0]) * (k_elec or 0.0)
+            renewable_note = f"{renewable_now[1]} ({year}) vs {renewable_base[1]} ({options.renewable_base_year})"
+        else:
+            renewable_note = f"no renewable power data for {options.renewable_base_year}: no deduction"
+    dual_total = total_tce - (feedstock_tce if options.deduct_feedstock else 0.0) - renewable_increment_tce
+
+    # --- CO2 ----------------------------------------------------------------------------------------------
+    fossil = frame["fuel"].map(lambda f: bool(fuels.at[f, "fossil"]))
+    burnt = frame[fossil & ((frame["flow"] == "final_consumption") | (
+        (frame["flow"] == "transformation_input") & frame["sector"].isin(options.combustion_transformations)))]
+    co2_rows = burnt.copy()
+    ef_multiplier: dict[tuple[str, str], float] = {}
+    for fuel, unit in co2_rows[["fuel", "unit"]].drop_duplicates().itertuples(index=False):
+        derived = table.fuel_co2_factor(fuel, year, factor_set=options.co2_factor_set)
+        for row in derived.rows:
+            used[row.factor_id] = row
+        ef_multiplier[(fuel, unit)] = derived.value * product_factor(unit, derived.unit, "t")
+    co2_rows["co2_t"] = co2_rows["quantity"].astype(float) * pd.Series(
+        [ef_multiplier[k] for k in zip(co2_rows["fuel"], co2_rows["unit"], strict=True)], index=co2_rows.index)
+    scope1 = float(co2_rows["co2_t"].sum())
+    grid_row = _lookup_region(table, "grid_ef", ELECTRICITY, year, options.grid_ef_set,
+                              (options.grid_region, options.grid_region_fallback))
+    used[grid_row.factor_id] = grid_row
+    scope2_electricity = net_inflow_kwh * product_factor("kWh", grid_row.unit, "t") * grid_row.value
+    heat_net_gj = 0.0
+    heat_rows = frame[frame["fuel"] == HEAT]
+    if not heat_rows.empty:
+        heat_gj = heat_rows["quantity"].astype(float) * heat_rows["unit"].map(
+            {u: conversion_factor(u, "GJ") for u in heat_rows["unit"].unique()})
+        heat_net_gj = float((heat_gj * heat_rows["flow"].map(DEMAND_SIGN).fillna(0.0)).sum())
+    scope2_heat = 0.0
+    if abs(heat_net_gj) > 0:
+        heat_row = table.lookup("heat_ef", HEAT, year, factor_set=options.heat_ef_set)
+        used[heat_row.factor_id] = heat_row
+        scope2_heat = heat_net_gj * product_factor("GJ", heat_row.unit, "t") * heat_row.value
+    process_t = 0.0
+    if options.include_process and process_activity is not None and not process_activity.empty:
+        activity = process_activity[(process_activity["year"] == year) & (process_activity["region"] == region)]
+        for item in activity.itertuples(index=False):
+            row = table.lookup("process_ef", item.process, year)
+            used[row.factor_id] = row
+            process_t += float(item.quantity) * product_factor(item.unit, row.unit, "t") * row.value
+    co2_energy = scope1 + scope2_electricity + scope2_heat
+    co2_total = co2_energy + process_t
+
+    # --- tables --------------------------------------------------------------------------------------------
+    sector_co2 = co2_rows.groupby("sector")["co2_t"].sum()
+    by_sector["co2_t"] = by_sector["sector"].map(sector_co2).fillna(0.0)
+    for extra in set(sector_co2.index) - set(by_sector["sector"]):
+        by_sector.loc[len(by_sector)] = {"sector": extra, "energy_tce": 0.0, "co2_t": float(sector_co2[extra])}
+    by_sector["name_zh"] = by_sector["sector"].map(sectors["name_zh"])
+    by_sector["name_en"] = by_sector["sector"].map(sectors["name_en"])
+    by_sector["parent"] = by_sector["sector"].map(sectors["parent"]).astype(object).where(
+        lambda s: s.notna(), None)
+    by_sector["kind"] = by_sector["sector"].map(sectors["kind"])
+    by_sector = by_sector[["sector", "name_zh", "name_en", "kind", "parent", "energy_tce", "co2_t"]]
+    by_sector = by_sector.sort_values(["kind", "energy_tce"], ascending=[True, False]).reset_index(drop=True)
+
+    fuel_co2 = co2_rows.groupby("fuel")["co2_t"].sum()
+    by_fuel = pd.DataFrame({"fuel": list(fuel_energy.index), "energy_tce": list(fuel_energy.to_numpy())})
+    by_fuel["co2_t"] = by_fuel["fuel"].map(fuel_co2).fillna(0.0)
+    by_fuel.loc[by_fuel["fuel"] == ELECTRICITY, "co2_t"] += scope2_electricity
+    by_fuel.loc[by_fuel["fuel"] == HEAT, "co2_t"] += scope2_heat
+    by_fuel["group"] = by_fuel["fuel"].map(fuels["group"])
+    by_fuel["name_zh"] = by_fuel["fuel"].map(fuels["name_zh"])
+    by_fuel["name_en"] = by_fuel["fuel"].map(fuels["name_en"])
+    by_fuel = by_fuel[["fuel", "name_zh", "name_en", "group", "energy_tce", "co2_t"]]
+    by_fuel = by_fuel.sort_values("energy_tce", ascending=False).reset_index(drop=True)
+    by_group = by_fuel.groupby("group", as_index=False)[["energy_tce", "co2_t"]].sum()
+    by_group["share"] = by_group["energy_tce"] / total_tce if total_tce else None
+    coal_tce = float(by_group.loc[by_group["group"] == "coal", "energy_tce"].sum())
+
+    # --- intensities --------------------------------------------------------------------------------------
+    gdp_10k, _ = _gdp(statistics, year, region, options.price_base_year, statistics_source)
+    energy_intensity = total_tce / gdp_10k
+    dual_for_intensity = total_tce - (feedstock_tce if options.deduct_feedstock else 0.0) - (
+        renewable_increment_tce if options.renewable_deduction_in_intensity else 0.0)
+
+    indicators: dict[str, float | None] = {
+        "energy_consumption_tce": total_tce,
+        "energy_consumption_dual_control_tce": dual_total,
+        "feedstock_tce": feedstock_tce,
+        "non_fossil_energy_tce": nonfossil_tce,
+        "non_fossil_share": nonfossil_share,
+        "coal_share": coal_tce / total_tce if total_tce else None,
+        "co2_emissions_t": co2_total,
+        "co2_energy_t": co2_energy,
+        "co2_process_t": process_t,
+        "gdp_10k_yuan": gdp_10k,
+        "energy_intensity_tce_per_10k_yuan": energy_intensity,
+        "energy_intensity_dual_control_tce_per_10k_yuan": dual_for_intensity / gdp_10k,
+        "co2_intensity_t_per_10k_yuan": co2_energy / gdp_10k,
+        "electricity_consumption_kwh": consumed_kwh,
+    }
+    provenance = Provenance(
+        method="energy balance accounting (NBS 能源平衡表; GB/T 2589-2020; 省级温室气体清单编制指南)",
+        method_version=METHOD_VERSION,
+        standards=list(STANDARDS),
+        inputs=inputs or {"balance": hash_frame(balance[balance["year"] == year]),
+                          **({"statistics": hash_frame(statistics)} if statistics is not None else {})},
+        factors=[row.to_dict() for row in sorted(used.values(), key=lambda r: r.factor_id)],
+        parameters={**options.model_dump(mode="json"), "renewable_deduction_basis": renewable_note},
+        estimates=list(estimates or []),
+    )
+    return AccountingResult(
+        year=year,
+        region=region,
+        indicators=indicators,
+        units={k: INDICATOR_UNITS[k] for k in indicators},
+        by_sector=by_sector,
+        by_fuel=by_fuel,
+        by_fuel_group=by_group,
+        co2_by_scope={
+            "scope1_combustion_t": scope1,
+            "scope1_process_t": process_t,
+            "scope2_electricity_t": scope2_electricity,
+            "scope2_heat_t": scope2_heat,
+        },
+        dual_control={
+            "energy_consumption_tce": total_tce,
+            "feedstock_deduction_tce": feedstock_tce if options.deduct_feedstock else 0.0,
+            "renewable_increment_deduction_tce": renewable_increment_tce,
+            "dual_control_total_tce": dual_total,
+            "intensity_basis_tce": dual_for_intensity,
+        },
+        electricity={
+            "consumed_kwh": consumed_kwh,
+            "primary_production_kwh": primary_kwh,
+            "thermal_generation_kwh": thermal_kwh,
+            "net_inflow_kwh": net_inflow_kwh,
+            "non_fossil_kwh": nonfossil_kwh,
+            "kgce_per_kwh": (k_elec * 1000.0) if k_elec is not None else None,
+            "method": options.method,
+            "attribution": options.nonfossil_attribution,
+        },
+        provenance=provenance,
+        factor_rows=used,
+    )
+
+
+def _renewable_kwh(statistics: pd.DataFrame | None, balance: pd.DataFrame, year: int, region: str,
+                   options: AccountingOptions, fuels: pd.DataFrame) -> tuple[float, str] | None:
+    """Renewable (non-nuclear) power consumption for 1258号: reported statistic, else local generation."""
+    reported = _statistic(statistics, "renewable_power_consumption", year, region, "kWh")
+    if reported is not None:
+        return reported, "reported renewable_power_consumption"
+    rows = balance[(balance["year"] == year) & (balance["region"] == region) & (balance["flow"] == "production")]
+    renewable = rows[rows["fuel"].isin([f for f in fuels.index if fuels.at[f, "primary_electricity"]
+                                         and f != "nuclear_power"])]
+    if rows.empty:
+        return None
+    return float(_kwh(renewable).sum()) if not renewable.empty else 0.0, "local renewable generation (estimate)"
+
+
+def period_base_year(year: int) -> int:
+    """Base year of the five-year plan period containing ``year`` (2021–2025 → 2020; 2016–2020 → 2015)."""
+    return year - ((year - 1) % 5) - 1
+
+
+def account_years(balance: pd.DataFrame, years: list[int] | None = None, **kwargs) -> dict[int, AccountingResult]:
+    """Account several years; adds year-on-year and period intensity reductions where the years exist.
+
+    Reduction r = 1 − I_t / I_ref with GDP at the same constant prices; the period reference is the base
+    year of the five-year plan (:func:`period_base_year`).
+    """
+    wanted = sorted(set(years) if years else {int(y) for y in balance["year"].unique()})
+    needed = set(wanted)
+    for year in wanted:
+        needed.update({year - 1, period_base_year(year)})
+    available = {int(y) for y in balance["year"].unique()}
+    results = {y: account_energy_balance(balance, y, **kwargs) for y in sorted(needed & available)}
+    for year in wanted:
+        result = results[year]
+        for name, key in (("energy", "energy_intensity_tce_per_10k_yuan"), ("co2", "co2_intensity_t_per_10k_yuan")):
+            previous = results.get(year - 1)
+            base = results.get(period_base_year(year))
+            now = result.indicators[key]
+            result.indicators[f"{name}_intensity_reduction_yoy"] = (
+                1.0 - now / previous.indicators[key] if previous and now is not None else None)
+            result.indicators[f"{name}_intensity_reduction"] = (
+                1.0 - now / base.indicators[key] if base and now is not None else None)
+            result.units[f"{name}_intensity_reduction_yoy"] = "dimensionless"
+            result.units[f"{name}_intensity_reduction"] = "dimensionless"
+        result.indicators["period_base_year"] = period_base_year(year)
+        result.units["period_base_year"] = "year"
+    return {y: results[y] for y in wanted}

@@ -1,0 +1,80 @@
+"""``citycarbon account``: official energy and CO2 accounting of one year."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from citycarbon.cli.output import FORMAT_OPTION, OutputFormat, emit, fail
+from citycarbon.errors import InputError
+from citycarbon.factors import FactorNotFound
+
+
+class Method(StrEnum):
+    coal_equivalent = "coal-equivalent"
+    calorific = "calorific"
+
+
+ROW_INDICATORS = (
+    ("energy_consumption_tce", "能源消费总量 Energy consumption", "tce"),
+    ("energy_consumption_dual_control_tce", "双控口径能耗 Dual-control total", "tce"),
+    ("non_fossil_share", "非化石能源消费比重 Non-fossil share", "%"),
+    ("coal_share", "煤炭消费比重 Coal share", "%"),
+    ("co2_emissions_t", "二氧化碳排放 CO2 emissions", "t"),
+    ("co2_energy_t", "能源活动CO2 Energy CO2", "t"),
+    ("energy_intensity_tce_per_10k_yuan", "单位GDP能耗 Energy intensity", "tce/10^4 yuan"),
+    ("co2_intensity_t_per_10k_yuan", "单位GDP二氧化碳排放 CO2 intensity", "t/10^4 yuan"),
+    ("energy_intensity_reduction_yoy", "能耗强度同比下降 Energy intensity reduction y/y", "%"),
+    ("energy_intensity_reduction", "能耗强度较基期下降 Energy intensity reduction vs period base", "%"),
+    ("co2_intensity_reduction", "碳排放强度较基期下降 CO2 intensity reduction vs period base", "%"),
+)
+
+
+def indicator_rows(indicators: dict) -> list[dict]:
+    rows = []
+    for key, label, unit in ROW_INDICATORS:
+        value = indicators.get(key)
+        if value is not None and unit == "%":
+            value = round(100.0 * value, 2)
+        rows.append({"indicator": key, "name": label, "value": value, "unit": unit})
+    return rows
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("account")
+    def account(
+        year: Annotated[int, typer.Option("--year", "-y", help="year to account")],
+        balance: Annotated[Path | None, typer.Option("--balance", help="energy balance CSV/XLSX to use "
+                                                     "instead of the shipped dataset")] = None,
+        statistics: Annotated[Path | None, typer.Option("--statistics", help="statistics CSV/XLSX (GDP)")] = None,
+        method: Annotated[Method | None, typer.Option("--method", help="electricity to tce")] = None,
+        city: Annotated[str, typer.Option("--city", help="reference dataset and accounting options")] = "dalian",
+        fmt: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """Account energy (tce), CO2, non-fossil share and intensities for one year (能源与碳排放核算)."""
+        from citycarbon.services.accounting import account_city
+
+        try:
+            result = account_city(year, city=city, balance_file=balance, statistics_file=statistics,
+                                  method=method.value if method else None)
+        except (InputError, FactorNotFound) as exc:
+            fail(exc)
+        if fmt is OutputFormat.json:
+            emit(result.to_dict(), fmt)
+            return
+        if fmt is OutputFormat.csv:
+            emit(None, fmt, rows=indicator_rows(result.indicators))
+            return
+        emit(None, fmt, rows=indicator_rows(result.indicators),
+             title=f"{result.year} 年核算结果 / accounting {result.year} ({result.region}, "
+                   f"{result.electricity['method']})")
+        emit(None, fmt, rows=result.by_sector[["sector", "name_zh", "energy_tce", "co2_t"]],
+             title="分部门 / by sector")
+        emit(None, fmt, rows=result.by_fuel_group, title="分品种 / by fuel group")
+        if result.provenance.estimates:
+            Console(width=160).print("[yellow]含估算值 / contains estimates:[/yellow] "
+                                     + "; ".join(result.provenance.estimates))

@@ -1,0 +1,96 @@
+"""Accounting as a service: the Dalian reference dataset or imported files → AccountingResult."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+
+from citycarbon.accounting import AccountingOptions, AccountingResult, account_years
+from citycarbon.datasets import load_reference
+from citycarbon.importers import read_table, validate_balance, validate_statistics
+from citycarbon.provenance import hash_file
+
+
+@dataclass(frozen=True)
+class AccountingInputs:
+    """Validated inputs for accounting, with their content hashes and which contain estimates."""
+
+    city: str
+    balance: pd.DataFrame
+    statistics: pd.DataFrame
+    process_activity: pd.DataFrame | None
+    hashes: dict[str, str]
+    estimates: tuple[str, ...]
+    balance_source: str
+    statistics_source: str
+
+
+@cache
+def reference_inputs(city: str = "dalian") -> AccountingInputs:
+    """The shipped reference dataset of ``city``, validated like an import."""
+    dataset = load_reference(city)
+    balance_file = dataset.files["balance"]
+    statistics_file = dataset.files["statistics"]
+    balance = validate_balance(dataset.balance, balance_file.name)
+    statistics = validate_statistics(dataset.statistics, statistics_file.name)
+    hashes = {name: hash_file(path) for name, path in dataset.files.items()}
+    estimates = tuple(
+        f"{name}: {share:.0%} of rows are estimates"
+        for name in ("balance", "statistics", "process_activity")
+        if (share := dataset.estimated_share(name)) > 0
+    )
+    return AccountingInputs(city, balance, statistics, dataset.process_activity, hashes, estimates,
+                            balance_file.name, statistics_file.name)
+
+
+def _estimates_in(frame: pd.DataFrame, name: str) -> tuple[str, ...]:
+    if "status" not in frame.columns or frame.empty:
+        return ()
+    share = float((frame["status"] == "estimate").mean())
+    return (f"{name}: {share:.0%} of rows are estimates",) if share > 0 else ()
+
+
+def load_inputs(city: str = "dalian", balance_file: str | Path | None = None,
+                statistics_file: str | Path | None = None) -> AccountingInputs:
+    """Reference inputs of ``city``, with the balance and/or statistics replaced by imported files."""
+    inputs = reference_inputs(city)
+    if balance_file is None and statistics_file is None:
+        return inputs
+    balance, statistics = inputs.balance, inputs.statistics
+    hashes = dict(inputs.hashes)
+    estimates = list(inputs.estimates)
+    balance_source, statistics_source = inputs.balance_source, inputs.statistics_source
+    if balance_file is not None:
+        _, balance = read_table(balance_file, "energy_balance")
+        hashes["balance"] = hash_file(balance_file)
+        balance_source = Path(balance_file).name
+        estimates = [e for e in estimates if not e.startswith("balance")] + list(_estimates_in(balance, "balance"))
+    if statistics_file is not None:
+        _, statistics = read_table(statistics_file, "statistics")
+        hashes["statistics"] = hash_file(statistics_file)
+        statistics_source = Path(statistics_file).name
+        estimates = [e for e in estimates if not e.startswith("statistics")] + list(
+            _estimates_in(statistics, "statistics"))
+    return AccountingInputs(city, balance, statistics, inputs.process_activity, hashes, tuple(estimates),
+                            balance_source, statistics_source)
+
+
+def account_city(year: int, *, city: str = "dalian", balance_file: str | Path | None = None,
+                 statistics_file: str | Path | None = None, method: str | None = None) -> AccountingResult:
+    """Account ``year`` for ``city`` (with reductions vs the previous year and the period base year)."""
+    return account_city_years([year], city=city, balance_file=balance_file, statistics_file=statistics_file,
+                              method=method)[year]
+
+
+def account_city_years(years: list[int] | None = None, *, city: str = "dalian",
+                       balance_file: str | Path | None = None, statistics_file: str | Path | None = None,
+                       method: str | None = None) -> dict[int, AccountingResult]:
+    inputs = load_inputs(city, balance_file, statistics_file)
+    options = AccountingOptions.for_city(city, method=method)
+    return account_years(
+        inputs.balance, years, statistics=inputs.statistics, process_activity=inputs.process_activity,
+        options=options, inputs=inputs.hashes, estimates=list(inputs.estimates),
+        source=inputs.balance_source, statistics_source=inputs.statistics_source)
