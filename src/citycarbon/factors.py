@@ -58,7 +58,6 @@ COLUMNS: tuple[str, ...] = (
 )
 _REQUIRED = ("factor_id", "kind", "factor_set", "key", "value", "unit", "source", "status")
 _YEARS = ("year_from", "year_to", "data_year")
-_OPTIONAL_TEXT = ("region", "document", "flag", "notes")
 
 #: official = flag V (seen in an official text), secondary = V*, unverified = UNVERIFIED (recalled),
 #: estimate = citycarbon's own estimate (method in ``notes``). Ordered from strongest to weakest.
@@ -221,70 +220,17 @@ def _parse_rows(frame: pd.DataFrame, sources: dict[str, str]) -> tuple[list[Fact
                      suggestion=nearest(column, list(COLUMNS)))
     problems.raise_if_any()
 
-    fuels = codes("fuels")
+    fuels = set(codes("fuels"))
     rows: list[FactorRow] = []
     numbers: dict[str, int] = {}
-    records = frame.to_dict(orient="records")
-    for position, record in enumerate(records, start=1):
-        factor_id = _text(record["factor_id"])
+    for position, record in enumerate(frame.to_dict(orient="records"), start=1):
         number = position
         if _ROW_COLUMN in record and not _blank(record[_ROW_COLUMN]):
             number = int(record[_ROW_COLUMN])
-        where = {"file": sources.get(factor_id or "", file_label), "row": number}
-        count_before = len(problems.items)
-        for column in _REQUIRED:
-            if _blank(record[column]):
-                problems.add("empty value in a required field", field=column, **where)
-        if len(problems.items) > count_before:
+        where = {"file": sources.get(_text(record["factor_id"]) or "", file_label), "row": number}
+        row = _parse_record(record, where, fuels, problems)
+        if row is None:
             continue
-        kind, status = _text(record["kind"]), _text(record["status"])
-        if kind not in _KIND_UNITS:
-            problems.add(f"unknown kind '{kind}'", field="kind", value=kind,
-                         suggestion=nearest(kind, KINDS), **where)
-        if status not in FACTOR_STATUSES:
-            problems.add(f"unknown status '{status}' (one of {', '.join(FACTOR_STATUSES)})", field="status",
-                         value=status, suggestion=nearest(status, FACTOR_STATUSES), **where)
-        try:
-            value = float(str(record["value"]).strip())
-            if not math.isfinite(value):
-                raise ValueError(value)
-        except ValueError:
-            problems.add(f"value '{record['value']}' is not a finite number", field="value",
-                         value=record["value"], **where)
-            value = math.nan
-        unit = str(record["unit"]).strip()
-        if not is_unit(unit):
-            problems.add(f"unit '{unit}' cannot be parsed by citycarbon.units", field="unit", value=unit,
-                         **where)
-        elif kind in _KIND_UNITS and not any(same_dimension(unit, ref) for ref in _KIND_UNITS[kind]):
-            problems.add(f"unit '{unit}' does not fit kind '{kind}' (expected the dimension of "
-                         f"{' or '.join(_KIND_UNITS[kind])})", field="unit", value=unit, **where)
-        years: dict[str, int | None] = {}
-        for column in _YEARS:
-            years[column] = None
-            if not _blank(record[column]):
-                try:
-                    years[column] = _year(record[column])
-                except ValueError:
-                    problems.add(f"'{record[column]}' is not a year", field=column, value=record[column],
-                                 **where)
-        if years["year_from"] is not None and years["year_to"] is not None \
-                and years["year_from"] > years["year_to"]:
-            problems.add("year_from is after year_to", field="year_from", value=years["year_from"], **where)
-        key = str(_text(record["key"]))
-        if kind in FUEL_KINDS and key not in fuels:
-            problems.add(f"key '{key}' is not a fuel of the fuels codelist", field="key", value=key,
-                         suggestion=nearest(key, fuels), **where)
-        notes = _text(record["notes"])
-        if status == "estimate" and notes is None:
-            problems.add("an estimate must state its method in notes", field="notes", **where)
-        if len(problems.items) > count_before:
-            continue
-        row = FactorRow(
-            factor_id=str(factor_id), kind=str(kind), factor_set=str(_text(record["factor_set"])), key=key,
-            region=_text(record["region"]), value=value, unit=unit, year_from=years["year_from"],
-            year_to=years["year_to"], data_year=years["data_year"], source=str(_text(record["source"])),
-            document=_text(record["document"]), status=str(status), flag=_text(record["flag"]), notes=notes)
         if row.factor_id in numbers:
             problems.add(f"duplicate factor_id '{row.factor_id}' (first at row {numbers[row.factor_id]})",
                          field="factor_id", value=row.factor_id, **where)
@@ -293,6 +239,60 @@ def _parse_rows(frame: pd.DataFrame, sources: dict[str, str]) -> tuple[list[Fact
         rows.append(row)
     problems.raise_if_any()
     return rows, numbers
+
+
+def _parse_record(record: dict, where: dict, fuels: set[str], problems: Problems) -> FactorRow | None:
+    """One record as a :class:`FactorRow`, or None after adding its problems to ``problems``."""
+    count_before = len(problems.items)
+    for column in _REQUIRED:
+        if _blank(record[column]):
+            problems.add("empty value in a required field", field=column, **where)
+    if len(problems.items) > count_before:
+        return None
+    kind, status = _text(record["kind"]), _text(record["status"])
+    if kind not in _KIND_UNITS:
+        problems.add(f"unknown kind '{kind}'", field="kind", value=kind, suggestion=nearest(kind, KINDS),
+                     **where)
+    if status not in FACTOR_STATUSES:
+        problems.add(f"unknown status '{status}' (one of {', '.join(FACTOR_STATUSES)})", field="status",
+                     value=status, suggestion=nearest(status, FACTOR_STATUSES), **where)
+    try:
+        value = float(str(record["value"]).strip())
+        if not math.isfinite(value):
+            raise ValueError(value)
+    except ValueError:
+        problems.add(f"value '{record['value']}' is not a finite number", field="value",
+                     value=record["value"], **where)
+        value = math.nan
+    unit = str(record["unit"]).strip()
+    if not is_unit(unit):
+        problems.add(f"unit '{unit}' cannot be parsed by citycarbon.units", field="unit", value=unit, **where)
+    elif kind in _KIND_UNITS and not any(same_dimension(unit, ref) for ref in _KIND_UNITS[kind]):
+        problems.add(f"unit '{unit}' does not fit kind '{kind}' (expected the dimension of "
+                     f"{' or '.join(_KIND_UNITS[kind])})", field="unit", value=unit, **where)
+    years: dict[str, int | None] = dict.fromkeys(_YEARS)
+    for column in _YEARS:
+        if not _blank(record[column]):
+            try:
+                years[column] = _year(record[column])
+            except ValueError:
+                problems.add(f"'{record[column]}' is not a year", field=column, value=record[column], **where)
+    if years["year_from"] is not None and years["year_to"] is not None and years["year_from"] > years["year_to"]:
+        problems.add("year_from is after year_to", field="year_from", value=years["year_from"], **where)
+    key = str(_text(record["key"]))
+    if kind in FUEL_KINDS and key not in fuels:
+        problems.add(f"key '{key}' is not a fuel of the fuels codelist", field="key", value=key,
+                     suggestion=nearest(key, sorted(fuels)), **where)
+    notes = _text(record["notes"])
+    if status == "estimate" and notes is None:
+        problems.add("an estimate must state its method in notes", field="notes", **where)
+    if len(problems.items) > count_before:
+        return None
+    return FactorRow(
+        factor_id=str(_text(record["factor_id"])), kind=str(kind), factor_set=str(_text(record["factor_set"])),
+        key=key, region=_text(record["region"]), value=value, unit=unit, year_from=years["year_from"],
+        year_to=years["year_to"], data_year=years["data_year"], source=str(_text(record["source"])),
+        document=_text(record["document"]), status=str(status), flag=_text(record["flag"]), notes=notes)
 
 
 def _check_ambiguity(rows: list[FactorRow], numbers: dict[str, int], sources: dict[str, str]) -> None:
@@ -428,11 +428,12 @@ class FactorTable:
         covering = [r for r in rows if r.covers(year)]
         if covering:
             return max(covering, key=lambda r: (r.data_year is not None, r.data_year or 0))
-        dated = [r for r in rows if r.reference_year is not None]
-        earlier = [r for r in dated if r.reference_year <= year]  # type: ignore[operator]
+        # No row covers the year, so every row has a bound and hence a reference year.
+        dated = [(r.reference_year, r) for r in rows if r.reference_year is not None]
+        earlier = [item for item in dated if item[0] <= year]
         if earlier:
-            return max(earlier, key=lambda r: r.reference_year)  # type: ignore[arg-type,return-value]
-        return min(dated, key=lambda r: r.reference_year)  # type: ignore[arg-type,return-value]
+            return max(earlier, key=lambda item: item[0])[1]
+        return min(dated, key=lambda item: item[0])[1]
 
     def _not_found(self, kind: str, key: str, year: int | None, factor_set: str | None,
                    region: str | None) -> FactorNotFound:
