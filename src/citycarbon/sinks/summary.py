@@ -27,7 +27,8 @@ def sink_summary(forest: pd.DataFrame, wetland: pd.DataFrame, year: int, params:
 
     ``projection`` maps ``"2025"``/``"2030"`` to the growth-model indicators (value, low, high); if the
     data up to ``year`` cannot calibrate the model, it is empty and ``projection_note`` says why.
-    ``input_files`` (name -> path) adds file hashes to the provenance. Bad input raises ``InputError``.
+    ``input_files`` (name -> path) adds file hashes (besides the frame hashes) to the provenance.
+    Bad input raises ``InputError``.
     """
     parameters = params if params is not None else SinkParameters.default()
     account = account_sinks(forest, wetland, year, parameters, region=region)
@@ -45,7 +46,7 @@ def sink_summary(forest: pd.DataFrame, wetland: pd.DataFrame, year: int, params:
         growth_rows = []
     provenance = account.provenance.to_dict()
     for name, path in (input_files or {}).items():
-        provenance["inputs"][str(name)] = hash_file(path)
+        provenance["inputs"][f"{name} file {Path(path).name}"] = hash_file(path)
     if growth_rows:
         provenance["projection_parameters"] = growth_rows
         provenance["calibration"] = calibration
