@@ -45,6 +45,16 @@ DEMAND_SIGN = {
     "losses": 1.0,
     "transformation_output": -1.0,
 }
+#: fuel groups of the by_fuel_group table (production view: primary electricity produced in the city is
+#: non-fossil; electricity is the net inflow, negative for a net exporter)
+FUEL_GROUP_NAMES_ZH = {
+    "coal": "煤炭及制品",
+    "oil": "石油及制品",
+    "gas": "天然气",
+    "non_fossil": "本地一次电力及其他非化石能源",
+    "electricity": "电力净调入(负值为净调出)",
+    "heat": "热力净调入",
+}
 #: sector code used for rows without one (losses)
 LOSS_SECTOR = "losses"
 
@@ -335,6 +345,8 @@ def account_energy_balance(
     by_fuel = by_fuel.sort_values("energy_tce", ascending=False).reset_index(drop=True)
     by_group = by_fuel.groupby("group", as_index=False)[["energy_tce", "co2_t"]].sum()
     by_group["share"] = by_group["energy_tce"] / total_tce if total_tce else None
+    by_group["name_zh"] = by_group["group"].map(FUEL_GROUP_NAMES_ZH)
+    by_group = by_group[["group", "name_zh", "energy_tce", "co2_t", "share"]]
     coal_tce = float(by_group.loc[by_group["group"] == "coal", "energy_tce"].sum())
 
     # --- intensities --------------------------------------------------------------------------------------
@@ -435,6 +447,11 @@ def account_years(balance: pd.DataFrame, years: list[int] | None = None, **kwarg
     for year in wanted:
         needed.update({year - 1, period_base_year(year)})
     available = {int(y) for y in balance["year"].unique()}
+    missing = [y for y in wanted if y not in available]
+    if missing:
+        span = f" (years present: {min(available)}–{max(available)})" if available else ""
+        raise InputError(Problem(f"the balance has no rows for {', '.join(map(str, missing))}{span}",
+                                 file=kwargs.get("source", "<balance>"), field="year", value=missing[0]))
     results = {y: account_energy_balance(balance, y, **kwargs) for y in sorted(needed & available)}
     for year in wanted:
         result = results[year]

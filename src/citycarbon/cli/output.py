@@ -71,6 +71,8 @@ def _cell(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if isinstance(value, float):
+        if abs(value) < 1e-9:
+            return "0"
         if abs(value) >= 1e5:
             return f"{value:,.0f}"
         return f"{value:,.4g}" if abs(value) < 1 else f"{value:,.2f}"
