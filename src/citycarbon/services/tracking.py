@@ -1,0 +1,328 @@
+"""Tracking as a service: the plan's targets against the city's actuals, nowcasts and districts → status JSON.
+
+Inputs: the plan (:func:`citycarbon.plan.load_plan`), accounting indicators
+(:func:`citycarbon.services.accounting.account_city_years`), wind + solar capacity from the reference
+dataset, forest actuals and projections (:func:`citycarbon.sinks.forest_indicators`), net CO2 after sinks
+(:func:`citycarbon.sinks.account_sinks`), ``data/<city>/monthly.csv`` and ``data/<city>/districts.csv``.
+The domain work is in :mod:`citycarbon.tracking`; this module only gathers series and assembles the report.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from citycarbon.codelists import nearest
+from citycarbon.data import data_path, read_csv_file
+from citycarbon.errors import InputError, Problem
+from citycarbon.plan import Plan, Target, load_plan
+from citycarbon.tracking.districts import (
+    check_districts,
+    decompose_to_districts,
+    district_codes,
+    district_targets,
+)
+from citycarbon.tracking.nowcast import backtest_nowcast, backtest_summary, check_monthly, nowcast_year
+from citycarbon.tracking.progress import describe_target, track_target
+from citycarbon.tracking.projection import Projection
+from citycarbon.tracking.warning_rules import RuleSet, load_rule_set
+from citycarbon.units import UnitError, conversion_factor
+
+ACCOUNTING_SERIES: tuple[str, ...] = (
+    "energy_consumption_tce", "energy_consumption_dual_control_tce", "co2_emissions_t", "co2_energy_t",
+    "non_fossil_share", "coal_share", "energy_intensity_tce_per_10k_yuan", "co2_intensity_t_per_10k_yuan",
+    "electricity_consumption_kwh", "gdp_10k_yuan")
+WIND_SOLAR_PREFIXES: tuple[str, ...] = ("wind_", "solar_")
+FOREST_VARIABLES: dict[str, str] = {"forest_coverage": "forest_coverage", "forest_stock": "forest_stock_m3"}
+
+
+@dataclass(frozen=True)
+class CityData:
+    """Everything tracking needs of a city, loaded once (the shipped files do not change at run time)."""
+
+    city: str
+    region: str
+    plan: Plan
+    series: dict[str, dict[int, float]]
+    units: dict[str, str]
+    years: tuple[int, ...]
+    monthly: pd.DataFrame | None
+    districts: pd.DataFrame | None
+    forest: pd.DataFrame
+    estimates: tuple[str, ...]
+
+
+@cache
+def city_data(city: str = "dalian") -> CityData:
+    """Series of every tracked indicator for ``city`` (year → value, in ``units``)."""
+    from citycarbon.datasets import load_reference
+    from citycarbon.services.accounting import account_city_years
+    from citycarbon.sinks import account_sinks
+
+    plan = load_plan(city)
+    dataset = load_reference(city)
+    results = account_city_years(None, city=city)
+    series: dict[str, dict[int, float]] = {name: {} for name in ACCOUNTING_SERIES}
+    units: dict[str, str] = {}
+    for year, result in results.items():
+        for name in ACCOUNTING_SERIES:
+            value = result.indicators.get(name)
+            if value is not None and not math.isnan(float(value)):
+                series[name][int(year)] = float(value)
+                units[name] = result.units.get(name, "")
+    capacity = dataset.capacity
+    wind_solar = capacity[capacity["technology"].astype(str).str.startswith(WIND_SOLAR_PREFIXES)]
+    by_year = wind_solar.groupby("year")["capacity"].sum()
+    series["wind_solar_capacity_mw"] = {int(y): float(v) for y, v in by_year.items()}
+    units["wind_solar_capacity_mw"] = str(wind_solar["unit"].iloc[0]) if not wind_solar.empty else "MW"
+    forest = dataset.forest
+    for variable, name in FOREST_VARIABLES.items():
+        rows = forest[forest["variable"] == variable]
+        series[name] = {int(r.year): float(r.value) for r in rows.itertuples()}
+        units[name] = str(rows["unit"].iloc[0]) if not rows.empty else "dimensionless"
+    sinks, net = {}, {}
+    for year in sorted(series["co2_emissions_t"]):
+        try:
+            account = account_sinks(dataset.forest, dataset.wetland, year)
+        except InputError:
+            continue
+        sinks[year] = account.total_sink_tco2
+        net[year] = series["co2_emissions_t"][year] - account.total_sink_tco2
+    series["sink_co2_t"], series["net_co2_emissions_t"] = sinks, net
+    units["sink_co2_t"] = units["net_co2_emissions_t"] = "t"
+    folder = data_path(city)
+    monthly = districts = None
+    if (folder / "monthly.csv").exists():
+        monthly = check_monthly(read_csv_file(folder / "monthly.csv"), "monthly.csv")
+    if (folder / "districts.csv").exists():
+        districts = check_districts(read_csv_file(folder / "districts.csv", dtype={"region": str, "target_id": str}),
+                                    plan.meta.region_code, "districts.csv")
+    estimates = tuple(f"{name}: {share:.0%} of rows are estimates" for name in ("balance", "statistics", "capacity",
+                      "forest") if (share := dataset.estimated_share(name)) > 0)
+    if monthly is not None:
+        estimates += ("monthly.csv: estimates (tools/estimate_monthly.py)",)
+    if districts is not None:
+        estimates += ("districts.csv: district shares and allocations are estimates",)
+    return CityData(city, plan.meta.region_code, plan, series, units, tuple(sorted(results)), monthly, districts,
+                    dataset.forest, estimates)
+
+
+@cache
+def _forest_projection(city: str, year: int) -> dict:
+    from citycarbon.sinks import forest_indicators
+    data = city_data(city)
+    try:
+        return forest_indicators(data.forest, year)["projection"]
+    except InputError:
+        return {}
+
+
+@cache
+def nowcast_backtest(city: str, month: int) -> dict:
+    """Back-test of the nowcast through ``month`` on every past year of ``city`` (errors per indicator)."""
+    data = city_data(city)
+    if data.monthly is None:
+        return {}
+    frame = backtest_nowcast(data.series, data.monthly, month)
+    return {"month": month, "summary": backtest_summary(frame), "rows": frame.to_dict(orient="records")}
+
+
+# -- target overrides ------------------------------------------------------------------------------------
+
+def _override_value(raw: object, where: str, file: str, problems: list[Problem]) -> float | None:
+    if isinstance(raw, bool):
+        problems.append(Problem("a target value must be a number", file=file, field=where, value=raw))
+        return None
+    if isinstance(raw, int | float):
+        return float(raw)
+    if isinstance(raw, str) and raw.strip().endswith("%"):
+        try:
+            return float(raw.strip()[:-1]) / 100
+        except ValueError:
+            pass
+    problems.append(Problem("a target value must be a number (a share as 0.145 or '14.5%')", file=file,
+                            field=where, value=raw))
+    return None
+
+
+def apply_target_overrides(plan: Plan, targets_file: str | Path) -> list[Target]:
+    """The plan's targets with values from ``targets_file`` (YAML: target id → value, or → {value, base_year}).
+
+    Raises :class:`InputError` naming the file, the target id and the nearest valid id for unknown ids,
+    non-numeric values, or a missing file.
+    """
+    path = Path(targets_file)
+    file = path.name
+    if not path.exists():
+        raise InputError(Problem("targets file not found", file=str(path)))
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise InputError(Problem(f"not valid YAML: {error}", file=file)) from error
+    if not isinstance(raw, dict) or not raw:
+        raise InputError(Problem("expected a mapping of target id → value", file=file))
+    known = {t.id: t for t in plan.targets}
+    problems: list[Problem] = []
+    updates: dict[str, dict] = {}
+    for key, entry in raw.items():
+        target_id = str(key)
+        if target_id not in known:
+            problems.append(Problem(f"unknown target {target_id!r}", file=file, field=target_id, value=target_id,
+                                    suggestion=nearest(target_id, list(known))))
+            continue
+        update: dict = {}
+        if isinstance(entry, dict):
+            extra = [k for k in entry if k not in ("value", "base_year")]
+            if extra or "value" not in entry:
+                problems.append(Problem("use {value: number, base_year: year}", file=file, field=target_id,
+                                        value=entry, suggestion="value"))
+                continue
+            if "base_year" in entry:
+                base = entry["base_year"]
+                if not isinstance(base, int) or base >= known[target_id].year:
+                    problems.append(Problem("base_year must be a year before the target year", file=file,
+                                            field=f"{target_id}.base_year", value=base))
+                    continue
+                update["base_year"] = base
+            entry = entry["value"]
+        value = _override_value(entry, target_id, file, problems)
+        if value is None:
+            continue
+        update["value"] = value
+        update["parameter"] = known[target_id].parameter
+        updates[target_id] = update
+    if problems:
+        raise InputError(problems)
+    return [t.model_copy(update=updates[t.id]) if t.id in updates else t for t in plan.targets]
+
+
+# -- assembling the report -----------------------------------------------------------------------------------
+
+def _history(data: CityData, series: dict[str, dict[int, float]], name: str, target: Target,
+             converted: bool) -> dict[int, float]:
+    values = series.get(name) or {}
+    unit = data.units.get(name)
+    if not converted or not unit or unit == target.unit or not values:
+        return dict(values)
+    try:
+        factor = conversion_factor(unit, target.unit)
+    except UnitError as error:
+        raise InputError(Problem(f"target unit {target.unit!r} does not fit the series unit {unit!r}",
+                                 field=target.id, value=target.unit)) from error
+    return {y: v * factor for y, v in values.items()}
+
+
+def _external_projection(data: CityData, target: Target, year: int) -> Projection | None:
+    if target.indicator not in ("forest_coverage", "forest_stock_m3") or target.year <= year:
+        return None
+    projection = _forest_projection(data.city, year).get(target.year, {}).get(target.indicator)
+    if not projection:
+        return None
+    factor = 1.0 if projection.get("unit") in (None, "1", target.unit) else conversion_factor(
+        "dimensionless" if projection["unit"] == "1" else projection["unit"], target.unit)
+    return Projection(target.year, projection["value"] * factor, projection["low"] * factor,
+                      projection["high"] * factor, "sinks.forest_indicators",
+                      "forest growth model calibrated to the observed stock path (citycarbon.sinks)")
+
+
+def _track_all(data: CityData, targets: list[Target], series: dict[str, dict[int, float]], year: int,
+               rules: RuleSet, *, external: bool) -> list[dict]:
+    rows = []
+    for target in targets:
+        info = describe_target(target, data.plan.meta.base_year)
+        converted = info.kind not in ("reduction", "year")
+        history = _history(data, series, info.series, target, converted)
+        projection = _external_projection(data, target, year) if external else None
+        rows.append(track_target(info, history, year, rules, projection=projection).to_dict())
+    return rows
+
+
+def _level_counts(rows: list[dict]) -> dict[str, int]:
+    counts = {"1": 0, "2": 0, "3": 0, "unrated": 0}
+    for row in rows:
+        counts[str(row["level"]) if row["level"] is not None else "unrated"] += 1
+    return counts
+
+
+def status_report(year: int, *, month: int | None = None, region: str | None = None, city: str = "dalian",
+                  targets_file: str | Path | None = None, rule_set: str | None = None) -> dict:
+    """Progress and warning level of every plan target in ``year`` (JSON-ready; see docs/tracking.md).
+
+    ``month``: nowcast ``year`` from monthly data through that month and rate the nowcast. ``region``: a
+    district/county code (GB/T 2260) to report that district's allocated targets; the city code or None
+    gives the city with every district summarised. ``targets_file`` fills unset target values.
+    Raises :class:`InputError` for an unknown region, a month outside 1–12, a year without data, or a bad
+    targets file.
+    """
+    data = city_data(city)
+    rules = load_rule_set(rule_set)
+    targets = apply_target_overrides(data.plan, targets_file) if targets_file is not None else list(data.plan.targets)
+    first = min(data.years)
+    if year < first + 1 or (month is None and year > max(data.years) + 5):
+        raise InputError(Problem(f"no data to track {year}: the dataset covers {first}–{max(data.years)}",
+                                 field="year", value=year, suggestion=str(max(data.years))))
+    series = data.series
+    nowcast = None
+    if month is not None:
+        if not 1 <= month <= 12:
+            raise InputError(Problem("month must be 1 to 12", field="month", value=month))
+        if data.monthly is None:
+            raise InputError(Problem(f"no monthly data for {city}", field="month", value=month))
+        estimates = nowcast_year(data.series, data.monthly, year, month, interval=rules.interval)
+        series = {name: {y: v for y, v in values.items() if y < year} for name, values in data.series.items()}
+        for name, estimate in estimates.items():
+            series.setdefault(name, {})[year] = estimate.value
+        for name in ("non_fossil_share", "coal_share", "wind_solar_capacity_mw", "forest_coverage",
+                     "forest_stock_m3", "sink_co2_t", "net_co2_emissions_t"):
+            series[name] = {y: v for y, v in data.series.get(name, {}).items() if y < year}
+        backtest = nowcast_backtest(city, month)
+        nowcast = {"month": month, "indicators": {n: e.to_dict() for n, e in estimates.items()},
+                   "actual_known": year in data.years, "backtest": backtest.get("summary", {})}
+
+    codes = district_codes(data.region)
+    report: dict = {"year": year, "city": city, "city_name_zh": data.plan.meta.city, "month": month,
+                    "rule_set": rules.name, "rule_set_document": rules.document, "pace": rules.pace}
+    if region is not None and str(region) != data.region:
+        if str(region) not in codes:
+            raise InputError(Problem(f"unknown region {region!r} for {city}", field="region", value=region,
+                                     suggestion=nearest(str(region), [data.region, *codes])))
+        if data.districts is None:
+            raise InputError(Problem(f"no district data for {city}", field="region", value=region))
+        district_series = decompose_to_districts(series, data.districts)[str(region)]
+        rows = _track_all(data, district_targets(targets, data.districts, str(region)), district_series, year,
+                          rules, external=False)
+        report.update({"region": str(region), "region_name_zh": codes[str(region)]["name_zh"],
+                       "region_name_en": codes[str(region)]["name_en"], "targets": rows,
+                       "summary": _level_counts(rows)})
+    else:
+        rows = _track_all(data, targets, series, year, rules, external=month is None)
+        report.update({"region": data.region, "region_name_zh": data.plan.meta.city, "targets": rows,
+                       "summary": _level_counts(rows), "districts": _districts(data, targets, series, year, rules)})
+    report["nowcast"] = nowcast
+    report["estimates"] = list(data.estimates)
+    return report
+
+
+def _districts(data: CityData, targets: list[Target], series: dict[str, dict[int, float]], year: int,
+               rules: RuleSet) -> list[dict]:
+    if data.districts is None:
+        return []
+    codes = district_codes(data.region)
+    decomposed = decompose_to_districts(series, data.districts)
+    out = []
+    for code, values in decomposed.items():
+        rows = _track_all(data, district_targets(targets, data.districts, code), values, year, rules,
+                          external=False)
+        out.append({"region": code, "name_zh": codes[code]["name_zh"], "name_en": codes[code]["name_en"],
+                    "energy_consumption_tce": values.get("energy_consumption_tce", {}).get(year),
+                    "gdp_10k_yuan": values.get("gdp_10k_yuan", {}).get(year),
+                    "energy_intensity_tce_per_10k_yuan": values.get("energy_intensity_tce_per_10k_yuan", {}).get(year),
+                    "targets": [{k: row[k] for k in ("id", "target_value", "actual", "progress_share", "level",
+                                                     "colour", "reason", "reason_en")} for row in rows],
+                    "summary": _level_counts(rows)})
+    return out
