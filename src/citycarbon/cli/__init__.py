@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "plan",
     "factors",
     "account",
+    "data",
     "demo",
     "decompose",
     "sinks",
