@@ -22,11 +22,11 @@ run: venv
 	$(BIN)/citycarbon demo
 
 test: venv
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
 	$(BIN)/python -m pytest -q
 
 lint: venv
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
 
 bench: venv
 	$(BIN)/python benchmarks/run_all.py

@@ -146,6 +146,32 @@ def _strip(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     return out
 
 
+def _balance_rows_to_check(typed: pd.DataFrame, fuels: pd.DataFrame, sector_kind: pd.Series) -> pd.Series:
+    """Vectorised pre-screen: rows that may break a unit, sign, sector-kind or primary-electricity rule.
+
+    Only these rows go through the per-row checks that word the messages, so a clean city-scale table
+    validates in milliseconds while a bad row still gets its precise message.
+    """
+    unit_ok = typed["unit"].map({u: is_unit(u) for u in typed["unit"].dropna().unique()}).fillna(False)
+    pairs = typed[["fuel", "unit"]].drop_duplicates()
+    dims_ok = {}
+    for fuel, unit in pairs.itertuples(index=False):
+        try:
+            dims_ok[(fuel, unit)] = fuel in fuels.index and is_unit(unit) and (
+                dimensionality(unit) == dimensionality(fuels.at[fuel, "default_unit"]))
+        except UnitError:
+            dims_ok[(fuel, unit)] = False
+    dim_ok = pd.Series([dims_ok[k] for k in zip(typed["fuel"], typed["unit"], strict=True)], index=typed.index)
+    negative = (typed["quantity"] < 0) & ~typed["flow"].isin(SIGNED_FLOWS)
+    kind = typed["sector"].map(sector_kind)
+    wrong_transformation = typed["flow"].isin(["transformation_input", "transformation_output"]) & kind.notna() & (
+        kind != "transformation")
+    wrong_final = typed["flow"].isin(["final_consumption", "non_energy_use"]) & kind.notna() & (kind != "final")
+    primary = typed["fuel"].map(fuels["primary_electricity"]).fillna(False).astype(bool) & (
+        typed["flow"] != "production")
+    return ~unit_ok.astype(bool) | ~dim_ok | negative | wrong_transformation | wrong_final | primary
+
+
 def validate_balance(frame: pd.DataFrame, source: str = "<balance>") -> pd.DataFrame:
     """Validate an energy balance in long format (see docs/architecture.md) and return it canonical."""
     problems = Problems()
@@ -171,7 +197,7 @@ def validate_balance(frame: pd.DataFrame, source: str = "<balance>") -> pd.DataF
     if "status" in typed.columns:
         _check_code(typed, "status", list(STATUSES), source, problems, "status", allow_empty=True)
     sector_kind = load_codelist("sectors")["kind"]
-    for index, row in typed.iterrows():
+    for index, row in typed[_balance_rows_to_check(typed, fuels, sector_kind)].iterrows():
         unit = row["unit"]
         fuel = row["fuel"]
         if not is_unit(unit):

@@ -35,7 +35,8 @@ TABLES: dict[str, TableSpec] = {
     "energy_balance": TableSpec("energy_balance", "能源平衡表", "能源平衡表(实物量)", "Energy balance (physical units)",
                                 BALANCE_COLUMNS, BALANCE_OPTIONAL, validate_balance),
     "statistics": TableSpec("statistics", "统计数据", "地区生产总值与人口等统计数据",
-                            "GDP, population and other statistics", STATISTICS_COLUMNS, STATISTICS_OPTIONAL, validate_statistics),
+                            "GDP, population and other statistics", STATISTICS_COLUMNS, STATISTICS_OPTIONAL,
+                            validate_statistics),
 }
 
 
