@@ -94,6 +94,22 @@ def test_net_electricity_outflow_is_deducted():
     assert result.co2_by_scope["scope2_electricity_t"] == pytest.approx(-2 * 55640.0, rel=1e-9)
 
 
+def test_consumption_basis_counts_electricity_consumed_not_generation():
+    """Consumption view: 10^8 kWh consumed × 0.5564 t/MWh (2022 Northeast), the power plant's coal not counted;
+    the net-inflow view counts the coal burnt and deducts the 2 × 10^8 kWh exported."""
+    rows = [
+        ("transformation_input", "power", "raw_coal", 10.0, "10^4 t"),
+        ("transformation_output", "power", "electricity", 3.0, "10^8 kWh"),
+        ("final_consumption", "commercial", "electricity", 1.0, "10^8 kWh"),
+        ("outflow", None, "electricity", 2.0, "10^8 kWh"),
+    ]
+    consumption = account(rows, options=CALORIFIC.model_copy(update={"electricity_co2_basis": "consumption"}))
+    assert consumption.indicators["co2_energy_t"] == pytest.approx(55640.0, rel=1e-9)
+    assert consumption.by_sector["co2_t"].sum() == pytest.approx(0.0)
+    net = account(rows)
+    assert net.indicators["co2_energy_t"] == pytest.approx(10 * 19003.0 - 2 * 55640.0, abs=10.0)
+
+
 def test_non_fossil_share_under_both_electricity_methods():
     """Share = non-fossil primary electricity / total; 10^4 t raw coal + 10^8 kWh local wind consumed."""
     rows = [

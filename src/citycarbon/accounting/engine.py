@@ -283,8 +283,12 @@ def account_energy_balance(
 
     # --- CO2 ----------------------------------------------------------------------------------------------
     fossil = frame["fuel"].map(lambda f: bool(fuels.at[f, "fossil"]))
-    burnt = frame[fossil & ((frame["flow"] == "final_consumption") | (
-        (frame["flow"] == "transformation_input") & frame["sector"].isin(options.combustion_transformations)))]
+    consumption_basis = options.electricity_co2_basis == "consumption"
+    burnt_in_transformation = (frame["flow"] == "transformation_input") & frame["sector"].isin(
+        options.combustion_transformations)
+    if consumption_basis:  # generation is re-attributed to the electricity and heat consumed
+        burnt_in_transformation &= ~frame["sector"].isin(("power", "heat_supply"))
+    burnt = frame[fossil & ((frame["flow"] == "final_consumption") | burnt_in_transformation)]
     co2_rows = burnt.copy()
     ef_multiplier: dict[tuple[str, str], float] = {}
     for fuel, unit in co2_rows[["fuel", "unit"]].drop_duplicates().itertuples(index=False):
@@ -298,13 +302,17 @@ def account_energy_balance(
     grid_row = _lookup_region(table, "grid_ef", ELECTRICITY, year, options.grid_ef_set,
                               (options.grid_region, options.grid_region_fallback))
     used[grid_row.factor_id] = grid_row
-    scope2_electricity = net_inflow_kwh * product_factor("kWh", grid_row.unit, "t") * grid_row.value
+    electricity_basis_kwh = consumed_kwh if consumption_basis else net_inflow_kwh
+    scope2_electricity = electricity_basis_kwh * product_factor("kWh", grid_row.unit, "t") * grid_row.value
     heat_net_gj = 0.0
     heat_rows = frame[frame["fuel"] == HEAT]
     if not heat_rows.empty:
         heat_gj = heat_rows["quantity"].astype(float) * heat_rows["unit"].map(
             {u: conversion_factor(u, "GJ") for u in heat_rows["unit"].unique()})
-        heat_net_gj = float((heat_gj * heat_rows["flow"].map(DEMAND_SIGN).fillna(0.0)).sum())
+        heat_signs = heat_rows["flow"].map(DEMAND_SIGN).fillna(0.0)
+        if consumption_basis:  # heat consumed (final, losses), wherever it was produced
+            heat_signs = heat_signs.where(heat_rows["flow"] != "transformation_output", 0.0)
+        heat_net_gj = float((heat_gj * heat_signs).sum())
     scope2_heat = 0.0
     if abs(heat_net_gj) > 0:
         heat_row = table.lookup("heat_ef", HEAT, year, factor_set=options.heat_ef_set)

@@ -49,6 +49,11 @@ class AccountingOptions(BaseModel):
         ("power", "heat_supply"),
         description="transformation sectors whose inputs are burnt (counted as combustion CO2); inputs to "
         "refining, coking and gas works are converted, not burnt")
+    electricity_co2_basis: Literal["net_inflow", "consumption"] = Field(
+        "net_inflow",
+        description="CO2 of electricity and heat: 'net_inflow' (provincial rule: combustion in local power and "
+        "heat plants + net electricity inflow × grid factor, a net outflow deducted) or 'consumption' "
+        "(electricity and heat consumed in the city × grid/heat factor; local generation not counted).")
     include_process: bool = Field(True, description="add industrial-process CO2 where activity data exist")
     price_base_year: int = Field(2020, description="constant-price base year of GDP for intensities")
 
