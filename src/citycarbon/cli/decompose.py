@@ -23,7 +23,9 @@ from citycarbon.data import read_csv_file
 from citycarbon.decomposition import LmdiResult, decompose_lmdi, decompose_lmdi_chain
 from citycarbon.errors import InputError, Problem
 
-INPUT_OPTION = typer.Option(..., "--input", "-i", help="long CSV with columns year, category, factor, value")
+INPUT_OPTION = typer.Option(None, "--input", "-i", help="long CSV with columns year, category, factor, value")
+CITY_OPTION = typer.Option(None, "--city", help="decompose a shipped city's accounted history instead (e.g. dalian)")
+MEASURE_OPTION = typer.Option("energy", "--measure", help="with --city: energy | co2")
 FROM_OPTION = typer.Option(None, "--from", help="start year (with --to); default: chain over all years")
 TO_OPTION = typer.Option(None, "--to", help="end year (with --from)")
 
@@ -67,15 +69,34 @@ def table_rows(result: LmdiResult) -> list[dict]:
 
 def register(app: typer.Typer) -> None:
     @app.command("decompose")
-    def decompose(input_file: Path = INPUT_OPTION, from_year: int | None = FROM_OPTION,
-                  to_year: int | None = TO_OPTION, fmt: OutputFormat = FORMAT_OPTION) -> None:
+    def decompose(input_file: Path | None = INPUT_OPTION, from_year: int | None = FROM_OPTION,
+                  to_year: int | None = TO_OPTION, city: str | None = CITY_OPTION, measure: str = MEASURE_OPTION,
+                  fmt: OutputFormat = FORMAT_OPTION) -> None:
         """LMDI-I decomposition (additive and multiplicative) of a change between years."""
         try:
-            data = read_lmdi_csv(input_file)
-            result = run_decomposition(data, from_year, to_year, str(input_file))
+            if city is not None:
+                from citycarbon.services.decomposition import NOTES, decompose_city
+
+                if measure not in ("energy", "co2"):
+                    raise InputError(Problem(f"unknown measure '{measure}'", field="measure", value=measure,
+                                             suggestion="energy" if measure.startswith("e") else "co2"))
+                if (from_year is None) != (to_year is None):
+                    raise InputError(Problem("give both --from and --to, or neither", field="--from"))
+                result, households = decompose_city(city, measure, from_year, to_year)
+                source = f"{city} {measure}"
+            elif input_file is not None:
+                data = read_lmdi_csv(input_file)
+                result = run_decomposition(data, from_year, to_year, str(input_file))
+                source, households = input_file.name, None
+            else:
+                raise InputError(Problem("give --input FILE.csv or --city NAME", field="--input"))
         except InputError as error:
             fail(error)
             return
-        emit(decomposition_document(result), fmt,
+        document = decomposition_document(result)
+        if households is not None:
+            document["households"] = households.to_dict(orient="records")
+            document["notes"] = NOTES
+        emit(document, fmt,
              rows=table_rows(result) if fmt is OutputFormat.table else result.period_rows(),
-             title=f"LMDI-I decomposition {result.start}→{result.end} ({input_file.name})")
+             title=f"LMDI-I decomposition {result.start}→{result.end} ({source})")
