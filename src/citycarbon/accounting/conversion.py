@@ -1,7 +1,7 @@
 """Standard-coal conversion of balance rows (GB/T 2589-2020; NBS 发电煤耗法 for electricity).
 
 Electricity is never converted as a unit: the calorific method uses the tabulated 当量值 factor row
-(GB/T 2589 Annex A, 0.1229 kgce/kWh) and the coal-equivalent method the year's thermal-power coal
+(GB/T 2589 Annex A, a factor row) and the coal-equivalent method the year's thermal-power coal
 consumption rate (coal_rate factor row), applied to electricity and primary electricity alike.
 """
 

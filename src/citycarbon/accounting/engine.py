@@ -5,7 +5,7 @@ Methods followed (see docs/accounting.md for the clause-by-clause description):
 * GB/T 2589-2020《综合能耗计算通则》: standard-coal coefficients (Annex A), 1 kgce = 29 307 kJ.
 * NBS regional energy balance (能源平衡表) and 能源消费总量 definition: total = final consumption +
   transformation losses + losses; primary electricity by 发电煤耗法 (the year's average thermal coal
-  rate) or by 当量值 (0.1229 kgce/kWh) — both available.
+  rate) or by 当量值 (the tabulated factor row) — both available.
 * 省级温室气体清单编制指南(试行) (NDRC 2011) / IPCC 2006 Vol. 2 Eq. 2.1: combustion CO2 = activity ×
   NCV × carbon content × oxidation × 44/12; net imported electricity × MEE/NBS grid factor; heat × EF.
 * 发改环资〔2022〕803号 (原料用能 deduction) and 发改运行〔2022〕1258号 (renewable-power increment over

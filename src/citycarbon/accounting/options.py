@@ -23,7 +23,7 @@ class AccountingOptions(BaseModel):
     method: ElectricityMethod = Field(
         "coal-equivalent",
         description="Electricity to tce: 'coal-equivalent' (发电煤耗法, the year's thermal-power coal rate; "
-        "NBS regional balance) or 'calorific' (当量值 0.1229 kgce/kWh, GB/T 2589).")
+        "NBS regional balance) or 'calorific' (当量值, the GB/T 2589 Annex A factor row).")
     standard_coal_set: str = Field("gbt2589_2020", description="factor_set of standard-coal coefficients")
     coal_rate_key: str = Field("thermal_power_generation",
                                description="coal_rate factor key used by the coal-equivalent method")
