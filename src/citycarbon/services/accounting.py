@@ -10,7 +10,7 @@ import pandas as pd
 
 from citycarbon.accounting import AccountingOptions, AccountingResult, account_years
 from citycarbon.datasets import load_reference
-from citycarbon.importers import read_table, validate_balance, validate_statistics
+from citycarbon.importers import read_table
 from citycarbon.provenance import hash_file
 
 
@@ -34,8 +34,9 @@ def reference_inputs(city: str = "dalian") -> AccountingInputs:
     dataset = load_reference(city)
     balance_file = dataset.files["balance"]
     statistics_file = dataset.files["statistics"]
-    balance = validate_balance(dataset.balance, balance_file.name)
-    statistics = validate_statistics(dataset.statistics, statistics_file.name)
+    # load_reference already ran the import validators; only restore "no sector" as a missing value
+    balance = dataset.balance.assign(sector=dataset.balance["sector"].replace("", None))
+    statistics = dataset.statistics
     hashes = {name: hash_file(path) for name, path in dataset.files.items()}
     estimates = tuple(
         f"{name}: {share:.0%} of rows are estimates"
