@@ -12,8 +12,10 @@ $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/activate pyproject.toml requirements/lock.txt
+$(VENV)/.installed: $(BIN)/activate pyproject.toml requirements/lock.txt package.json package-lock.json
 	$(BIN)/pip install --quiet -c requirements/lock.txt -e ".[test]"
+	npm ci --no-audit --no-fund --silent
+	$(BIN)/python tools/vendor_assets.py
 	touch $@
 
 venv: $(VENV)/.installed

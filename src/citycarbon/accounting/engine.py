@@ -45,6 +45,12 @@ DEMAND_SIGN = {
     "losses": 1.0,
     "transformation_output": -1.0,
 }
+
+
+def _signs(flows: pd.Series) -> pd.Series:
+    """+1 demand / −1 supply per flow (0 elsewhere), always float (also for an empty string column)."""
+    return flows.map(DEMAND_SIGN).astype("float64").fillna(0.0)
+
 #: fuel groups of the by_fuel_group table (production view: primary electricity produced in the city is
 #: non-fossil; electricity is the net inflow, negative for a net exporter)
 FUEL_GROUP_NAMES_ZH = {
@@ -133,7 +139,7 @@ def _gdp(statistics: pd.DataFrame | None, year: int, region: str, base_year: int
 
 def _kwh(frame: pd.DataFrame) -> pd.Series:
     factors = {u: conversion_factor(u, "kWh") for u in frame["unit"].unique()}
-    return frame["quantity"].astype(float) * frame["unit"].map(factors)
+    return frame["quantity"].astype(float) * frame["unit"].map(factors).astype("float64")
 
 
 def _statistic(statistics: pd.DataFrame | None, variable: str, year: int, region: str,
@@ -210,7 +216,7 @@ def account_energy_balance(
         if factor.row is not None:
             used[factor.row.factor_id] = factor.row
     frame["tce"] = rows_to_tce(frame, coal)
-    frame["sign"] = frame["flow"].map(DEMAND_SIGN).fillna(0.0)
+    frame["sign"] = _signs(frame["flow"])
     frame["sector"] = frame["sector"].where(frame["flow"] != "losses", LOSS_SECTOR).fillna(LOSS_SECTOR)
     demand = frame[frame["sign"] != 0].copy()
     demand["energy_tce"] = demand["tce"] * demand["sign"]
@@ -221,7 +227,7 @@ def account_energy_balance(
     primary = elec_rows[(elec_rows["flow"] == "production") & (elec_rows["fuel"] != ELECTRICITY)]
     primary_by_fuel = primary.groupby("fuel")["kwh"].sum()
     grid = elec_rows[elec_rows["fuel"] == ELECTRICITY]
-    demand_kwh = float((grid["kwh"] * grid["flow"].map(DEMAND_SIGN).fillna(0.0)).sum())
+    demand_kwh = float((grid["kwh"] * _signs(grid["flow"])).sum())
     consumed_kwh = float(grid.loc[grid["flow"].isin(["final_consumption", "losses", "transformation_input"]),
                                   "kwh"].sum())
     thermal_kwh = float(grid.loc[grid["flow"] == "transformation_output", "kwh"].sum())
@@ -309,7 +315,7 @@ def account_energy_balance(
     if not heat_rows.empty:
         heat_gj = heat_rows["quantity"].astype(float) * heat_rows["unit"].map(
             {u: conversion_factor(u, "GJ") for u in heat_rows["unit"].unique()})
-        heat_signs = heat_rows["flow"].map(DEMAND_SIGN).fillna(0.0)
+        heat_signs = _signs(heat_rows["flow"])
         if consumption_basis:  # heat consumed (final, losses), wherever it was produced
             heat_signs = heat_signs.where(heat_rows["flow"] != "transformation_output", 0.0)
         heat_net_gj = float((heat_gj * heat_signs).sum())
@@ -330,7 +336,7 @@ def account_energy_balance(
 
     # --- tables --------------------------------------------------------------------------------------------
     sector_co2 = co2_rows.groupby("sector")["co2_t"].sum()
-    by_sector["co2_t"] = by_sector["sector"].map(sector_co2).fillna(0.0)
+    by_sector["co2_t"] = by_sector["sector"].map(sector_co2).astype("float64").fillna(0.0)
     for extra in set(sector_co2.index) - set(by_sector["sector"]):
         by_sector.loc[len(by_sector)] = {"sector": extra, "energy_tce": 0.0, "co2_t": float(sector_co2[extra])}
     by_sector["name_zh"] = by_sector["sector"].map(sectors["name_zh"])
@@ -343,7 +349,7 @@ def account_energy_balance(
 
     fuel_co2 = co2_rows.groupby("fuel")["co2_t"].sum()
     by_fuel = pd.DataFrame({"fuel": list(fuel_energy.index), "energy_tce": list(fuel_energy.to_numpy())})
-    by_fuel["co2_t"] = by_fuel["fuel"].map(fuel_co2).fillna(0.0)
+    by_fuel["co2_t"] = by_fuel["fuel"].map(fuel_co2).astype("float64").fillna(0.0)
     by_fuel.loc[by_fuel["fuel"] == ELECTRICITY, "co2_t"] += scope2_electricity
     by_fuel.loc[by_fuel["fuel"] == HEAT, "co2_t"] += scope2_heat
     by_fuel["group"] = by_fuel["fuel"].map(fuels["group"])

@@ -1,0 +1,144 @@
+"""The authenticated caller and the permission rules every adapter applies.
+
+Roles (issue 4): ``admin`` (the city's dual-carbon office), ``analyst`` (reads everything, runs analyses,
+imports statistics for approval), ``district`` (bound to one or more GB/T 2260 region codes: reads and
+edits only those), ``enterprise`` (bound to one enterprise: sees only its own data and ingest tokens),
+``viewer`` (read-only, public aggregates). Scopes narrow what a bearer token may do: ``read`` or
+``write`` (write implies read). A login session carries the role's full scope.
+
+Denials must not leak existence: adapters answer 404 for another region's or enterprise's object and
+403 only where the object's existence is public (e.g. a write to a city-wide table).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    admin = "admin"
+    analyst = "analyst"
+    district = "district"
+    enterprise = "enterprise"
+    viewer = "viewer"
+
+
+ROLES: tuple[str, ...] = tuple(role.value for role in Role)
+SCOPES: tuple[str, ...] = ("read", "write")
+
+#: what each role may do at most (a token's scope can only narrow it)
+_ROLE_CAN_WRITE = {
+    Role.admin: True,
+    Role.analyst: True,  # imports (pending approval), analyses, scenarios
+    Role.district: True,  # its own regions' data only
+    Role.enterprise: True,  # its own enterprise's readings and registry entries only
+    Role.viewer: False,
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller. ``regions`` binds a district user; ``enterprise_id`` an enterprise user."""
+
+    user_id: int
+    username: str
+    role: Role
+    regions: frozenset[str] = field(default_factory=frozenset)
+    enterprise_id: str | None = None
+    scopes: frozenset[str] = frozenset(SCOPES)
+    via: str = "session"  # "session" | "token" | "cli"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "role", Role(self.role))
+        object.__setattr__(self, "regions", frozenset(self.regions))
+        object.__setattr__(self, "scopes", frozenset(self.scopes))
+        unknown = self.scopes - set(SCOPES)
+        if unknown:
+            raise ValueError(f"unknown scope(s) {sorted(unknown)}; expected a subset of {list(SCOPES)}")
+        if self.role is Role.district and not self.regions:
+            raise ValueError("a district user must be bound to at least one region code")
+        if self.role is Role.enterprise and not self.enterprise_id:
+            raise ValueError("an enterprise user must be bound to an enterprise")
+
+    # -- generic -------------------------------------------------------------------------------------
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.admin
+
+    @property
+    def can_write(self) -> bool:
+        return _ROLE_CAN_WRITE[self.role] and "write" in self.scopes
+
+    @property
+    def city_wide(self) -> bool:
+        """Sees every region's detailed data (admin and analyst)."""
+        return self.role in (Role.admin, Role.analyst)
+
+    # -- regions ------------------------------------------------------------------------------------
+    def can_read_region(self, code: str, *, city_code: str | None = None) -> bool:
+        """Detailed data of a region. District users see their own regions (and nothing else; the
+        city-wide aggregate is public and needs no region check). Viewers and enterprises see only
+        public aggregates, never a region's detail."""
+        if self.city_wide:
+            return True
+        if self.role is Role.district:
+            return code in self.regions
+        return False
+
+    def can_write_region(self, code: str) -> bool:
+        if not self.can_write:
+            return False
+        if self.role is Role.admin:
+            return True
+        if self.role is Role.district:
+            return code in self.regions
+        return False
+
+    def visible_regions(self, all_codes: list[str] | tuple[str, ...]) -> list[str]:
+        return [code for code in all_codes if self.can_read_region(code)]
+
+    # -- enterprises --------------------------------------------------------------------------------
+    def can_read_enterprise(self, enterprise_id: str, region: str | None = None) -> bool:
+        if self.city_wide:
+            return True
+        if self.role is Role.enterprise:
+            return enterprise_id == self.enterprise_id
+        if self.role is Role.district and region is not None:
+            return region in self.regions
+        return False
+
+    def can_write_enterprise(self, enterprise_id: str) -> bool:
+        """Readings and registry entries of an enterprise: the admin, or the enterprise itself."""
+        if not self.can_write:
+            return False
+        if self.role is Role.admin:
+            return True
+        return self.role is Role.enterprise and enterprise_id == self.enterprise_id
+
+    # -- city-wide tables (plan, factors, statistics approval, users, audit) ------------------------
+    def can_manage_users(self) -> bool:
+        return self.is_admin and self.can_write
+
+    def can_read_audit(self) -> bool:
+        return self.is_admin
+
+    def can_import_statistics(self) -> bool:
+        """Upload and validate a statistics or balance file (district users: their regions' rows only)."""
+        return self.can_write and self.role in (Role.admin, Role.analyst, Role.district)
+
+    def can_approve_import(self) -> bool:
+        return self.is_admin and self.can_write
+
+    def narrowed(self, scopes: set[str] | frozenset[str]) -> Principal:
+        """The same principal with a token's (narrower) scopes; ``write`` implies ``read``."""
+        wanted = set(scopes)
+        if "write" in wanted:
+            wanted.add("read")
+        return Principal(self.user_id, self.username, self.role, self.regions, self.enterprise_id,
+                         frozenset(wanted & self.scopes), via="token")
+
+    def to_dict(self) -> dict:
+        return {"user_id": self.user_id, "username": self.username, "role": self.role.value,
+                "regions": sorted(self.regions), "enterprise_id": self.enterprise_id,
+                "scopes": sorted(self.scopes), "via": self.via}
