@@ -11,13 +11,16 @@ available for the current year up to month M:
     x_v(y) = Σ_{m≤M} v_{y,m} / Σ_{m≤M} v_{y−1,m} − 1    year-to-date growth
     g_a(y) = α_v + β_v x_v(y) + ε                       OLS over the training years (before the nowcast year)
 
-Each v gives a forecast ĝ_v with residual standard error s_v; the forecasts are combined with weights
-1/s_v² and the combined variance is the weighted mean of s_v² (no independence assumed between the monthly
-series). The full-year value is a_{y−1}(1 + ĝ), the interval ± z·s·a_{y−1} (z: normal quantile of
-``interval``). Intensities are ratios of the nowcast numerator and GDP, their relative half-widths added in
-quadrature. Without a usable monthly variable the mean growth of the last years is used (``method``
-says so). The back-test (:func:`backtest_nowcast`) repeats this for each past year, training only on the
-years before it, and reports the percentage errors.
+Each v gives a forecast ĝ_v with the OLS *prediction* standard error (Montgomery & Runger, Applied
+Statistics, §11-6: s_pred = s·√(1 + 1/n + (x₀ − x̄)²/Sxx), s the residual standard error with n − 2 degrees of
+freedom), so the uncertainty of the fitted line itself counts, not only the scatter around it. The forecasts
+are combined with weights 1/s_pred² and the combined variance is the weighted mean of s_pred² (no
+independence assumed between the monthly series). The full-year value is a_{y−1}(1 + ĝ), the interval
+± t·s_pred·a_{y−1} with t the Student-t quantile of ``interval`` at the smallest n − 2 among the equations used
+(a handful of training years makes t much larger than the normal z). Intensities are ratios of the nowcast
+numerator and GDP, their relative half-widths added in quadrature. Without a usable monthly variable the mean
+growth of the last years is used (``method`` says so). The back-test (:func:`backtest_nowcast`) repeats this
+for each past year, training only on the years before it, and reports the percentage errors.
 """
 
 from __future__ import annotations
@@ -25,10 +28,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
+from scipy.stats import t as student_t
 
 from citycarbon.codelists import nearest
 from citycarbon.errors import InputError, Problem
@@ -100,16 +103,20 @@ def _growth(series: Mapping[int, float]) -> dict[int, float]:
     return {y: series[y] / series[y - 1] - 1 for y in series if y - 1 in series and series[y - 1] > 0}
 
 
-def _fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
-    """OLS y = a + b x; residual standard error with n − 2 degrees of freedom."""
+def _fit(x: np.ndarray, y: np.ndarray, x0: float) -> tuple[float, float]:
+    """OLS y = a + b x, predicted at ``x0``: (ŷ₀, prediction standard error s·√(1 + 1/n + (x₀−x̄)²/Sxx))."""
     b, a = np.polyfit(x, y, 1)
     residuals = y - (a + b * x)
-    s = math.sqrt(float((residuals ** 2).sum()) / max(1, len(x) - 2))
-    return float(a), float(b), s
+    n = len(x)
+    s = math.sqrt(float((residuals ** 2).sum()) / max(1, n - 2))
+    sxx = float(((x - x.mean()) ** 2).sum())
+    leverage = (x0 - float(x.mean())) ** 2 / sxx if sxx > 0 else 0.0
+    return float(a + b * x0), s * math.sqrt(1 + 1 / n + leverage)
 
 
 def _nowcast_growth(growth: dict[int, float], ytd_growth: pd.DataFrame, year: int,
-                    training: Sequence[int]) -> tuple[float, float, str] | None:
+                    training: Sequence[int]) -> tuple[float, float, int, str] | None:
+    """(growth, prediction standard error, degrees of freedom, method) or None without enough history."""
     forecasts = []
     for variable in ytd_growth.columns:
         column = ytd_growth[variable]
@@ -118,19 +125,23 @@ def _nowcast_growth(growth: dict[int, float], ytd_growth: pd.DataFrame, year: in
         years = [y for y in training if y in growth and y in column.index and not pd.isna(column.get(y))]
         if len(years) < MIN_TRAINING_YEARS:
             continue
-        a, b, s = _fit(np.array([column[y] for y in years]), np.array([growth[y] for y in years]))
-        forecasts.append((a + b * float(column[year]), max(s, 1e-6), str(variable), len(years)))
+        predicted, s = _fit(np.array([column[y] for y in years]), np.array([growth[y] for y in years]),
+                            float(column[year]))
+        forecasts.append((predicted, max(s, 1e-6), str(variable), len(years)))
     if forecasts:
         weights = np.array([1 / f[1] ** 2 for f in forecasts])
         weights /= weights.sum()
         g = float(sum(w * f[0] for w, f in zip(weights, forecasts, strict=True)))
         s = math.sqrt(float(sum(w * f[1] ** 2 for w, f in zip(weights, forecasts, strict=True))))
         used = ", ".join(f"{f[2]} ({f[3]} yr)" for f in forecasts)
-        return g, s, f"bridge equations on year-to-date growth of {used}"
+        dof = max(1, min(f[3] for f in forecasts) - 2)
+        return g, s, dof, f"bridge equations on year-to-date growth of {used}"
     past = [growth[y] for y in training if y in growth][-MIN_TRAINING_YEARS:]
     if len(past) < 2:
         return None
-    return float(np.mean(past)), float(np.std(past, ddof=1)), f"mean growth of {len(past)} past years (no monthly data)"
+    # prediction of a new year's growth from a sample mean: s·√(1 + 1/n), n − 1 degrees of freedom
+    spread = float(np.std(past, ddof=1)) * math.sqrt(1 + 1 / len(past))
+    return float(np.mean(past)), spread, len(past) - 1, f"mean growth of {len(past)} past years (no monthly data)"
 
 
 def nowcast_year(annual: Mapping[str, Mapping[int, float]], monthly: pd.DataFrame, year: int, month: int, *,
@@ -151,7 +162,6 @@ def nowcast_year(annual: Mapping[str, Mapping[int, float]], monthly: pd.DataFram
         previous = ytd.reindex(ytd.index - 1)
         previous.index = ytd.index
         ytd_growth = ytd / previous - 1
-    z = NormalDist().inv_cdf(0.5 + interval / 2)
     result: dict[str, NowcastValue] = {}
     for indicator in NOWCAST_INDICATORS:
         series = {int(y): float(v) for y, v in (annual.get(indicator) or {}).items()
@@ -163,10 +173,11 @@ def nowcast_year(annual: Mapping[str, Mapping[int, float]], monthly: pd.DataFram
         fitted = _nowcast_growth(growth, ytd_growth, year, training)
         if fitted is None:
             continue
-        g, s, method = fitted
+        g, s, dof, method = fitted
+        t = float(student_t.ppf(0.5 + interval / 2, dof))
         base = series[year - 1]
-        result[indicator] = NowcastValue(indicator, year, base * (1 + g), base * (1 + g - z * s),
-                                         base * (1 + g + z * s), method)
+        result[indicator] = NowcastValue(indicator, year, base * (1 + g), base * (1 + g - t * s),
+                                         base * (1 + g + t * s), method)
     for ratio, (numerator, denominator) in RATIOS.items():
         if numerator in result and denominator in result:
             top, bottom = result[numerator], result[denominator]
