@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from citycarbon.datasets import load_reference
+from citycarbon.datasets import ReferenceDataset, load_reference
 from citycarbon.decomposition import decompose_lmdi, decompose_lmdi_chain, kaya_co2_input, kaya_energy_input
 from citycarbon.decomposition.lmdi import LmdiResult
 from citycarbon.services.accounting import account_city_years
@@ -35,10 +35,14 @@ NOTES = [
 ]
 
 
-def city_kaya_input(city: str = "dalian", measure: str = "energy") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """LMDI input for ``city`` (``measure`` = energy or co2) and the households' values beside it."""
-    dataset = load_reference(city)
-    results = account_city_years(city=city)
+def city_kaya_input(city: str = "dalian", measure: str = "energy", *,
+                    dataset: ReferenceDataset | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """LMDI input for ``city`` (``measure`` = energy or co2) and the households' values beside it.
+
+    ``dataset`` (e.g. from the store's ledger) replaces the shipped files of ``city``."""
+    results = account_city_years(city=city, dataset=dataset)
+    if dataset is None:
+        dataset = load_reference(city)
     energy, co2, value_added, population, gdp, households = [], [], [], [], [], []
     for year, result in results.items():
         sectors = result.by_sector.assign(category=result.by_sector["sector"].map(CATEGORY_OF_SECTOR))
@@ -68,9 +72,10 @@ def city_kaya_input(city: str = "dalian", measure: str = "energy") -> tuple[pd.D
 
 
 def decompose_city(city: str = "dalian", measure: str = "energy", start: int | None = None,
-                   end: int | None = None) -> tuple[LmdiResult, pd.DataFrame]:
+                   end: int | None = None, *,
+                   dataset: ReferenceDataset | None = None) -> tuple[LmdiResult, pd.DataFrame]:
     """LMDI of ``city``'s history between ``start`` and ``end`` (all consecutive years when both are None)."""
-    data, households = city_kaya_input(city, measure)
+    data, households = city_kaya_input(city, measure, dataset=dataset)
     if start is not None and end is not None:
         return decompose_lmdi(data, start=start, end=end, source=f"{city} accounts"), households
     return decompose_lmdi_chain(data, source=f"{city} accounts"), households

@@ -5,12 +5,16 @@ Inputs: the plan (:func:`citycarbon.plan.load_plan`), accounting indicators
 dataset, forest actuals and projections (:func:`citycarbon.sinks.forest_indicators`), net CO2 after sinks
 (:func:`citycarbon.sinks.account_sinks`), ``data/<city>/monthly.csv`` and ``data/<city>/districts.csv``.
 The domain work is in :mod:`citycarbon.tracking`; this module only gathers series and assembles the report.
+
+:func:`city_data` reads the shipped files (cached per process, the CLI); :func:`build_city_data` takes a
+:class:`~citycarbon.datasets.ReferenceDataset` and the monthly/district frames from anywhere (e.g. the store's
+ledger; the API caches the result per ledger version) and :func:`status_report` accepts it as ``data=``.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -19,6 +23,7 @@ import yaml
 
 from citycarbon.codelists import nearest
 from citycarbon.data import data_path, read_csv_file
+from citycarbon.datasets import ReferenceDataset
 from citycarbon.errors import InputError, Problem
 from citycarbon.plan import Plan, Target, load_plan
 from citycarbon.tracking.districts import (
@@ -55,18 +60,33 @@ class CityData:
     districts: pd.DataFrame | None
     forest: pd.DataFrame
     estimates: tuple[str, ...]
+    #: derived values computed on demand (forest projections, nowcast back-tests), per CityData object
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 @cache
 def city_data(city: str = "dalian") -> CityData:
-    """Series of every tracked indicator for ``city`` (year → value, in ``units``)."""
+    """Series of every tracked indicator for ``city`` from the shipped files (cached per process)."""
     from citycarbon.datasets import load_reference
+
+    folder = data_path(city)
+    monthly = read_csv_file(folder / "monthly.csv") if (folder / "monthly.csv").exists() else None
+    districts = (read_csv_file(folder / "districts.csv", dtype={"region": str, "target_id": str})
+                 if (folder / "districts.csv").exists() else None)
+    return build_city_data(city, load_reference(city), monthly, districts)
+
+
+def build_city_data(city: str, dataset: ReferenceDataset, monthly: pd.DataFrame | None = None,
+                    districts: pd.DataFrame | None = None) -> CityData:
+    """Series of every tracked indicator for ``city`` (year → value, in ``units``) from ``dataset`` and the
+    raw monthly/district tables (validated here like ``monthly.csv``/``districts.csv``; None = not available).
+
+    Not cached: callers cache per input version. Raises :class:`InputError` for bad monthly/district rows."""
     from citycarbon.services.accounting import account_city_years
     from citycarbon.sinks import account_sinks
 
     plan = load_plan(city)
-    dataset = load_reference(city)
-    results = account_city_years(None, city=city)
+    results = account_city_years(None, city=city, dataset=dataset)
     series: dict[str, dict[int, float]] = {name: {} for name in ACCOUNTING_SERIES}
     units: dict[str, str] = {}
     for year, result in results.items():
@@ -95,13 +115,11 @@ def city_data(city: str = "dalian") -> CityData:
         net[year] = series["co2_emissions_t"][year] - account.total_sink_tco2
     series["sink_co2_t"], series["net_co2_emissions_t"] = sinks, net
     units["sink_co2_t"] = units["net_co2_emissions_t"] = "t"
-    folder = data_path(city)
-    monthly = districts = None
-    if (folder / "monthly.csv").exists():
-        monthly = check_monthly(read_csv_file(folder / "monthly.csv"), "monthly.csv")
-    if (folder / "districts.csv").exists():
-        districts = check_districts(read_csv_file(folder / "districts.csv", dtype={"region": str, "target_id": str}),
-                                    plan.meta.region_code, "districts.csv")
+    if monthly is not None:
+        monthly = check_monthly(monthly, "monthly.csv")
+    if districts is not None:
+        districts = check_districts(districts, plan.meta.region_code,
+                                    "districts.csv")
     estimates = tuple(f"{name}: {share:.0%} of rows are estimates" for name in ("balance", "statistics", "capacity",
                       "forest") if (share := dataset.estimated_share(name)) > 0)
     if monthly is not None:
@@ -112,24 +130,31 @@ def city_data(city: str = "dalian") -> CityData:
                     dataset.forest, estimates)
 
 
-@cache
-def _forest_projection(city: str, year: int) -> dict:
+def _forest_projection(data: CityData, year: int) -> dict:
     from citycarbon.sinks import forest_indicators
-    data = city_data(city)
-    try:
-        return forest_indicators(data.forest, year)["projection"]
-    except InputError:
-        return {}
+
+    key = ("forest_projection", year)
+    if key not in data.memo:
+        try:
+            data.memo[key] = forest_indicators(data.forest, year)["projection"]
+        except InputError:
+            data.memo[key] = {}
+    return data.memo[key]
 
 
-@cache
-def nowcast_backtest(city: str, month: int) -> dict:
-    """Back-test of the nowcast through ``month`` on every past year of ``city`` (errors per indicator)."""
-    data = city_data(city)
-    if data.monthly is None:
-        return {}
-    frame = backtest_nowcast(data.series, data.monthly, month)
-    return {"month": month, "summary": backtest_summary(frame), "rows": frame.to_dict(orient="records")}
+def nowcast_backtest(city: str | CityData, month: int) -> dict:
+    """Back-test of the nowcast through ``month`` on every past year of ``city`` (errors per indicator);
+    ``city`` is a shipped city's name or a :class:`CityData` (memoised on it)."""
+    data = city_data(city) if isinstance(city, str) else city
+    key = ("backtest", month)
+    if key not in data.memo:
+        if data.monthly is None:
+            data.memo[key] = {}
+        else:
+            frame = backtest_nowcast(data.series, data.monthly, month)
+            data.memo[key] = {"month": month, "summary": backtest_summary(frame),
+                              "rows": frame.to_dict(orient="records")}
+    return data.memo[key]
 
 
 # -- target overrides ------------------------------------------------------------------------------------
@@ -220,7 +245,7 @@ def _history(data: CityData, series: dict[str, dict[int, float]], name: str, tar
 def _external_projection(data: CityData, target: Target, year: int) -> Projection | None:
     if target.indicator not in ("forest_coverage", "forest_stock_m3") or target.year <= year:
         return None
-    projection = _forest_projection(data.city, year).get(target.year, {}).get(target.indicator)
+    projection = _forest_projection(data, year).get(target.year, {}).get(target.indicator)
     if not projection:
         return None
     factor = 1.0 if projection.get("unit") in (None, "1", target.unit) else conversion_factor(
@@ -250,16 +275,20 @@ def _level_counts(rows: list[dict]) -> dict[str, int]:
 
 
 def status_report(year: int, *, month: int | None = None, region: str | None = None, city: str = "dalian",
-                  targets_file: str | Path | None = None, rule_set: str | None = None) -> dict:
+                  targets_file: str | Path | None = None, rule_set: str | None = None,
+                  data: CityData | None = None) -> dict:
     """Progress and warning level of every plan target in ``year`` (JSON-ready; see docs/tracking.md).
 
     ``month``: nowcast ``year`` from monthly data through that month and rate the nowcast. ``region``: a
     district/county code (GB/T 2260) to report that district's allocated targets; the city code or None
     gives the city with every district summarised. ``targets_file`` fills unset target values.
+    ``data``: the city's series from :func:`build_city_data` (e.g. the store's ledger); default: the shipped
+    files of ``city``.
     Raises :class:`InputError` for an unknown region, a month outside 1–12, a year without data, or a bad
     targets file.
     """
-    data = city_data(city)
+    if data is None:
+        data = city_data(city)
     rules = load_rule_set(rule_set)
     targets = apply_target_overrides(data.plan, targets_file) if targets_file is not None else list(data.plan.targets)
     first = min(data.years)
@@ -280,7 +309,7 @@ def status_report(year: int, *, month: int | None = None, region: str | None = N
         for name in ("non_fossil_share", "coal_share", "wind_solar_capacity_mw", "forest_coverage",
                      "forest_stock_m3", "sink_co2_t", "net_co2_emissions_t"):
             series[name] = {y: v for y, v in data.series.get(name, {}).items() if y < year}
-        backtest = nowcast_backtest(city, month)
+        backtest = nowcast_backtest(data, month)
         nowcast = {"month": month, "indicators": {n: e.to_dict() for n, e in estimates.items()},
                    "actual_known": year in data.years, "backtest": backtest.get("summary", {})}
 
