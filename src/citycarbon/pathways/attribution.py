@@ -1,0 +1,193 @@
+"""Attribution of the gap between a base scenario (BAU) and a scenario to lever groups: Shapley values.
+
+Method
+------
+The players are the lever groups whose settings differ between the two scenarios (a group's "move" sets
+all its parameters from the base values to the scenario's). The value of a coalition ``S`` is the model
+output with the groups in ``S`` at the scenario's settings and every other group at the base's. Each
+group's Shapley value (Shapley 1953, Contributions to the Theory of Games II:307–317) is its marginal
+contribution averaged over orderings of the groups. Sampled (Castro, Gómez & Tejada 2009, Computers &
+Operations Research 36:1726–1730): ``permutations`` random orderings drawn with ``seed``. Each ordering
+walks from the base to the scenario one group at a time, so its marginal contributions telescope to
+``f(scenario) − f(base)``: the attributed shares sum to the total gap with no residual other than
+floating-point rounding (≈ 1e-15 relative), for every year and for the cumulative sum. With ``exact=True``
+every coalition is evaluated (``2^G`` runs) and the exact Shapley weights ``|S|!(G−|S|−1)!/G!`` are used.
+
+All coalitions the orderings visit are deduplicated and evaluated in **one** vectorised ``evaluate`` call.
+Interactions between groups (e.g. electrification × a cleaner grid) are shared between the groups
+involved, as Shapley values do; the per-year contributions are the data of a wedge chart.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from citycarbon.errors import InputError, Problem
+from citycarbon.pathways.uncertainty import PathwayModel, parameter_arrays, scenario_label
+from citycarbon.provenance import Provenance
+
+__all__ = ["ShapleyResult", "shapley"]
+
+METHOD_VERSION = "1"
+STANDARDS: tuple[str, ...] = (
+    "Shapley (1953) Contributions to the Theory of Games II:307-317",
+    "Castro, Gomez & Tejada (2009) Computers & Operations Research 36:1726-1730 (sampled Shapley values)",
+)
+
+
+@dataclass
+class ShapleyResult:
+    """Per-group contributions to ``f(scenario) − f(base)`` of a series, per year and cumulative."""
+
+    base: str
+    scenario: str
+    code: str | None
+    output: str
+    years: np.ndarray
+    groups: tuple[str, ...]
+    contributions: np.ndarray  # (G, n_years): Shapley value of each group per year (scenario − base units)
+    base_values: np.ndarray  # (n_years,)
+    scenario_values: np.ndarray  # (n_years,)
+    permutations: int | None  # None = exact
+    seed: int | None
+    runs: int  # rows evaluated (distinct coalitions)
+    standard_error: np.ndarray | None = None  # (G,) of the cumulative contribution, sampled only
+    parameters_by_group: dict[str, list[str]] = field(default_factory=dict)
+    provenance: Provenance | None = None
+
+    @property
+    def total(self) -> np.ndarray:
+        """``f(scenario) − f(base)`` per year."""
+        return self.scenario_values - self.base_values
+
+    @property
+    def cumulative(self) -> np.ndarray:
+        """(G,) contribution of each group to the cumulative (summed over years) gap."""
+        return self.contributions.sum(axis=1)
+
+    def shares(self) -> np.ndarray:
+        """(G,) each group's share of the cumulative gap (sums to 1 when the gap is non-zero)."""
+        total = float(self.total.sum())
+        return self.cumulative / total if total != 0 else np.zeros(len(self.groups))
+
+    def wedges(self) -> dict:
+        """Wedge-chart data: base and scenario lines and each group's avoided amount (base − scenario share)."""
+        return {"years": [int(y) for y in self.years], "base": self.base_values.tolist(),
+                "scenario": self.scenario_values.tolist(),
+                "avoided": {g: (-self.contributions[j]).tolist() for j, g in enumerate(self.groups)}}
+
+    def to_dict(self) -> dict:
+        shares = self.shares()
+        se = self.standard_error
+        return {
+            "base": self.base, "scenario": self.scenario, "code": self.code, "output": self.output,
+            "method": "exact" if self.permutations is None else "sampled", "permutations": self.permutations,
+            "seed": self.seed, "runs": self.runs,
+            "total_cumulative": float(self.total.sum()),
+            "groups": [{"group": g, "cumulative": float(self.cumulative[j]), "share": float(shares[j]),
+                        "standard_error": None if se is None else float(se[j]),
+                        "parameters": self.parameters_by_group.get(g, [])} for j, g in enumerate(self.groups)],
+            "wedges": self.wedges(),
+            "provenance": self.provenance.to_dict() if self.provenance else None,
+        }
+
+    def rows(self) -> list[dict]:
+        shares = self.shares()
+        return [{"措施组 / lever group": g, "累计贡献 / cumulative": float(self.cumulative[j]),
+                 "占比 / share": float(shares[j])} for j, g in enumerate(self.groups)]
+
+
+def _players(params: Any, xb: np.ndarray, xs: np.ndarray, groups: str | Mapping[str, str]
+             ) -> tuple[tuple[str, ...], list[np.ndarray], dict[str, list[str]]]:
+    differ = np.flatnonzero(xb != xs)
+    if isinstance(groups, Mapping):
+        key = [str(groups.get(params.names[i], params.group[i])) for i in range(len(params.names))]
+    elif groups in ("group", "lever group"):
+        key = list(params.group)
+    elif groups == "parameter":
+        key = list(params.names)
+    else:
+        raise InputError(Problem("groups must be 'group', 'parameter' or a mapping name → group", field="groups",
+                                 value=groups))
+    names = tuple(dict.fromkeys(key[i] for i in differ))
+    members = [np.array([i for i in differ if key[i] == g], dtype=np.intp) for g in names]
+    by_group = {g: [params.names[i] for i in m] for g, m in zip(names, members, strict=True)}
+    return names, members, by_group
+
+
+def _series(out: Any, output: str) -> np.ndarray:
+    if output not in out.series:
+        raise InputError(Problem(f"the model has no series '{output}'", field="output", value=output))
+    return np.asarray(out.series[output], dtype=float)
+
+
+def shapley(model: PathwayModel, base_scenario: Any, scenario: Any, *, groups: str | Mapping[str, str] = "group",
+            permutations: int = 200, seed: int = 0, output: str = "co2_emissions_t",
+            exact: bool = False) -> ShapleyResult:
+    """Shapley values of each lever group for ``f(scenario) − f(base_scenario)`` of the series ``output``."""
+    params = parameter_arrays(model)
+    p = len(params.names)
+    xb = np.asarray(model.vector(base_scenario), dtype=float).reshape(p)
+    xs = np.asarray(model.vector(scenario), dtype=float).reshape(p)
+    names, members, by_group = _players(params, xb, xs, groups)
+    n_groups = len(names)
+    if not exact and int(permutations) < 1:
+        raise InputError(Problem("permutations must be ≥ 1", field="permutations", value=permutations))
+    if exact and n_groups > 20:
+        raise InputError(Problem(f"exact Shapley values over {n_groups} groups need 2^{n_groups} runs; sample "
+                                 "permutations instead", field="exact", value=n_groups))
+    rng = np.random.default_rng(seed)
+    if exact or n_groups == 0:
+        exact = True
+        codes = np.arange(2 ** n_groups, dtype=np.int64)
+        masks = ((codes[:, None] >> np.arange(n_groups)) & 1).astype(bool)
+    else:
+        orders = np.array([rng.permutation(n_groups) for _ in range(int(permutations))], dtype=np.intp)
+        steps = np.zeros((len(orders), n_groups + 1, n_groups), dtype=bool)
+        for k in range(1, n_groups + 1):
+            steps[:, k] = steps[:, k - 1]
+            steps[np.arange(len(orders)), k, orders[:, k - 1]] = True
+        masks, inverse = np.unique(steps.reshape(-1, n_groups), axis=0, return_inverse=True)
+    X = np.tile(xb, (len(masks), 1))
+    for j, idx in enumerate(members):
+        rows = masks[:, j]
+        X[np.ix_(rows, idx)] = xs[idx]
+    out = model.evaluate(X)  # the one evaluate call
+    values, years = _series(out, output), np.asarray(out.years)  # (U, n_years)
+    full = masks.all(axis=1)
+    empty = ~masks.any(axis=1)
+    base_values, scenario_values = values[np.flatnonzero(empty)[0]], values[np.flatnonzero(full)[0]]
+    se = None
+    if exact:
+        sizes = masks.sum(axis=1)
+        weight = np.array([math.factorial(s) * math.factorial(n_groups - s - 1) / math.factorial(n_groups)
+                           if s < n_groups else 0.0 for s in range(n_groups + 1)])
+        contributions = np.zeros((n_groups, values.shape[1]))
+        for j in range(n_groups):
+            without = np.flatnonzero(~masks[:, j])
+            with_j = without + (1 << j)  # codes are row numbers
+            contributions[j] = (weight[sizes[without]][:, None] * (values[with_j] - values[without])).sum(axis=0)
+        n_perm = None
+    else:
+        path = values[inverse.reshape(len(orders), n_groups + 1)]  # (P, G+1, years)
+        marginal = np.diff(path, axis=1)  # (P, G, years) in each ordering's order
+        per_group = np.empty_like(marginal)
+        per_group[np.arange(len(orders))[:, None], orders] = marginal
+        contributions = per_group.mean(axis=0)
+        se = per_group.sum(axis=2).std(axis=0, ddof=1) / math.sqrt(len(orders)) if len(orders) > 1 else None
+        n_perm = int(permutations)
+    base_name, _ = scenario_label(base_scenario)
+    name, code = scenario_label(scenario)
+    provenance = Provenance("Shapley attribution of lever groups" + (" (exact)" if exact else " (sampled)"),
+                            METHOD_VERSION, standards=list(STANDARDS),
+                            parameters={"base": base_name, "scenario": name, "code": code, "output": output,
+                                        "permutations": n_perm, "seed": seed, "groups": list(names)})
+    return ShapleyResult(base=base_name, scenario=name, code=code, output=output, years=years, groups=names,
+                         contributions=contributions, base_values=base_values, scenario_values=scenario_values,
+                         permutations=n_perm, seed=None if exact else int(seed), runs=len(masks),
+                         standard_error=se, parameters_by_group=by_group, provenance=provenance)

@@ -1,0 +1,391 @@
+"""Monte Carlo over the pathway model's uncertain parameters: percentiles, peak-year distribution, P(target met).
+
+Method
+------
+Latin-hypercube sampling (McKay, Beckman & Conover 1979, Technometrics 21:239–245; ``scipy.stats.qmc``)
+of the parameters whose ``kind`` is ``"uncertain"``, each over its ``[low, high]`` range, mapped through
+the inverse CDF of its distribution: ``uniform`` on ``[low, high]`` or ``triangular`` with its mode at
+the parameter's default (the usual choice when a range and a most-likely value are all that is known;
+IPCC 2006 Guidelines Vol. 1 Ch. 3, "Uncertainties"). The distribution of each parameter is read from the
+model's parameter table when it has a ``distribution`` column, otherwise from
+``data/pathways/uncertainty.yaml``. Levers stay at the scenario's values.
+
+Every run is evaluated by the vectorised model, in chunks of ``chunk`` rows so that the model's own
+intermediate arrays stay bounded (only the series kept for percentiles are held for all runs: 8 bytes ×
+runs × years × series). With ``dask=`` the chunks are evaluated on Dask workers
+(:mod:`citycarbon.pathways.distributed`) and gathered in order, so the result is bit-identical to the
+in-process run for the same seed: the sample is drawn once here, the model is row-wise, and every
+statistic is computed here from the gathered arrays.
+
+Model contract
+--------------
+The functions of this package (ensembles, sensitivity, attribution, goal-seek) need only the small
+:class:`PathwayModel` protocol below: a parameter table, ``vector(scenario)`` and a vectorised
+``evaluate(X)``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import yaml
+from scipy.stats import qmc
+
+from citycarbon.errors import InputError, Problem
+from citycarbon.provenance import Provenance
+
+__all__ = [
+    "DISTRIBUTIONS",
+    "PERCENTILES",
+    "EnsembleResult",
+    "ParameterTable",
+    "PathwayModel",
+    "PathwayOutput",
+    "collect_outputs",
+    "ensemble",
+    "evaluate_in_chunks",
+    "load_distributions",
+    "parameter_arrays",
+    "scenario_label",
+]
+
+#: percentiles reported for every series and year
+PERCENTILES: tuple[int, ...] = (5, 25, 50, 75, 95)
+#: distributions an uncertain parameter may have
+DISTRIBUTIONS: tuple[str, ...] = ("uniform", "triangular")
+#: default number of rows evaluated per model call
+DEFAULT_CHUNK = 2048
+METHOD = "Latin-hypercube Monte Carlo over uncertain parameters (levers fixed)"
+METHOD_VERSION = "1"
+STANDARDS: tuple[str, ...] = (
+    "McKay, Beckman & Conover (1979) Technometrics 21:239-245 (Latin hypercube sampling)",
+    "IPCC 2006 Guidelines Vol.1 Ch.3 (Uncertainties: probability density functions, Monte Carlo)",
+)
+_DATA_FILE = "uncertainty.yaml"
+
+
+# --------------------------------------------------------------------------------------------------
+# the model contract
+
+
+@runtime_checkable
+class ParameterTable(Protocol):
+    """The model's parameters (levers and uncertain inputs), one entry per column of ``X``."""
+
+    names: Sequence[str]
+    default: Any  # (p,) float
+    low: Any  # (p,) float
+    high: Any  # (p,) float
+    group: Sequence[str]  # lever group (the plan's task groups) or uncertainty group
+    kind: Sequence[str]  # "lever" | "uncertain"
+    unit: Sequence[str]
+    source: Sequence[str]
+    direction: Any  # (p,): +1 higher value = more ambition (less CO2), -1 the reverse, 0 neither
+
+
+@runtime_checkable
+class PathwayOutput(Protocol):
+    """Results of ``n`` runs: series over ``years`` and the target-native indicators."""
+
+    years: Any  # (n_years,) int
+    series: Mapping[str, Any]  # name -> (n, n_years)
+
+    def peak_year(self) -> Any: ...  # (n,)
+
+    def peak_value(self) -> Any: ...  # (n,)
+
+    def targets(self) -> Mapping[str, tuple[Any, Any]]: ...  # id -> (met (n,) bool, margin (n,))
+
+
+@runtime_checkable
+class PathwayModel(Protocol):
+    """A vectorised pathway model: ``evaluate(X)`` runs every row of ``X`` (n, p) at once."""
+
+    parameters: ParameterTable
+
+    def vector(self, scenario: Any) -> Any: ...  # (p,)
+
+    def evaluate(self, X: Any) -> PathwayOutput: ...
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """The parameter table as numpy arrays (what every function here works on)."""
+
+    names: tuple[str, ...]
+    default: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    group: tuple[str, ...]
+    kind: tuple[str, ...]
+    unit: tuple[str, ...]
+    direction: np.ndarray
+
+    def index(self, kinds: Sequence[str]) -> np.ndarray:
+        return np.array([i for i, k in enumerate(self.kind) if k in kinds], dtype=np.intp)
+
+    @property
+    def span(self) -> np.ndarray:
+        return self.high - self.low
+
+
+def parameter_arrays(model: PathwayModel) -> Parameters:
+    """Read the model's parameter table into arrays, checking ranges (``low ≤ default ≤ high``)."""
+    table = model.parameters
+    names = tuple(str(n) for n in table.names)
+    p = len(names)
+
+    def floats(attr: str) -> np.ndarray:
+        return np.asarray(getattr(table, attr), dtype=float).reshape(p)
+
+    def strings(attr: str, fill: str = "") -> tuple[str, ...]:
+        values = getattr(table, attr, None)
+        return tuple(str(v) for v in values) if values is not None else (fill,) * p
+
+    low, high, default = floats("low"), floats("high"), floats("default")
+    direction = (np.asarray(table.direction, dtype=float).reshape(p)
+                 if getattr(table, "direction", None) is not None else np.zeros(p))
+    bad = [i for i in range(p) if not (np.isfinite(low[i]) and np.isfinite(high[i]) and low[i] <= high[i])]
+    if bad:
+        raise InputError([Problem(f"parameter range [{low[i]}, {high[i]}] is not a finite interval", field=names[i],
+                                  value=(low[i], high[i])) for i in bad])
+    return Parameters(names=names, default=default, low=low, high=high, group=strings("group"),
+                      kind=strings("kind"), unit=strings("unit"), direction=direction)
+
+
+def scenario_label(scenario: Any) -> tuple[str, str | None]:
+    """(name, canonical code) of a scenario object, whatever its class."""
+    name = getattr(scenario, "name", None) or str(scenario)
+    code = getattr(scenario, "code", None)
+    if callable(code):
+        code = code()
+    return str(name), (str(code) if code is not None else None)
+
+
+# --------------------------------------------------------------------------------------------------
+# distributions
+
+
+@functools.cache
+def _distribution_file() -> dict:
+    text = resources.files("citycarbon.data").joinpath("pathways", _DATA_FILE).read_text(encoding="utf-8")
+    data = yaml.safe_load(text) or {}
+    where = f"data/pathways/{_DATA_FILE}"
+    default = (data.get("default") or {}).get("distribution")
+    if default not in DISTRIBUTIONS:
+        raise InputError(Problem(f"default distribution must be one of {', '.join(DISTRIBUTIONS)}", file=where,
+                                 field="default.distribution", value=default))
+    per = {}
+    for name, entry in (data.get("parameters") or {}).items():
+        dist = (entry or {}).get("distribution")
+        if dist not in DISTRIBUTIONS:
+            raise InputError(Problem(f"distribution must be one of {', '.join(DISTRIBUTIONS)}", file=where,
+                                     field=f"parameters.{name}.distribution", value=dist))
+        per[str(name)] = dist
+    return {"default": default, "parameters": per, "source": (data.get("default") or {}).get("source", "")}
+
+
+def load_distributions(model: PathwayModel, names: Sequence[str]) -> tuple[str, ...]:
+    """Distribution of each named parameter: the model's ``distribution`` column, else the data file."""
+    table = model.parameters
+    column = getattr(table, "distribution", None)
+    if column is not None:
+        lookup = dict(zip((str(n) for n in table.names), (str(d) for d in column), strict=True))
+        out = tuple(lookup[n] for n in names)
+        bad = [(n, d) for n, d in zip(names, out, strict=True) if d not in DISTRIBUTIONS]
+        if bad:
+            raise InputError([Problem(f"distribution must be one of {', '.join(DISTRIBUTIONS)}", field=n, value=d)
+                              for n, d in bad])
+        return out
+    data = _distribution_file()
+    return tuple(data["parameters"].get(n, data["default"]) for n in names)
+
+
+def _inverse_cdf(u: np.ndarray, low: np.ndarray, high: np.ndarray, mode: np.ndarray,
+                 distributions: Sequence[str]) -> np.ndarray:
+    """Map uniform ``u`` (n, k) in [0, 1) to each column's distribution (closed forms, vectorised)."""
+    span = high - low
+    x = low + u * span  # uniform
+    tri = np.array([d == "triangular" for d in distributions])
+    if tri.any():
+        lo, hi, span_t = low[tri], high[tri], span[tri]
+        mo = np.clip(mode[tri], lo, hi)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = np.where(span_t > 0, (mo - lo) / span_t, 0.5)
+        ut = u[:, tri]
+        left = lo + np.sqrt(ut * span_t * (mo - lo))
+        right = hi - np.sqrt((1.0 - ut) * span_t * (hi - mo))
+        x[:, tri] = np.where(ut < c, left, right)
+    return x
+
+
+# --------------------------------------------------------------------------------------------------
+# evaluation in chunks (in process or on Dask)
+
+
+def collect_outputs(out: PathwayOutput, series: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """Flatten a model output into named arrays (what chunks return and what is concatenated)."""
+    names = list(out.series) if series is None else list(series)
+    arrays: dict[str, np.ndarray] = {}
+    for name in names:
+        if name not in out.series:
+            raise InputError(Problem(f"the model has no series '{name}'", field="series", value=name))
+        arrays[f"series:{name}"] = np.asarray(out.series[name], dtype=float)
+    arrays["peak_year"] = np.asarray(out.peak_year())
+    arrays["peak_value"] = np.asarray(out.peak_value(), dtype=float)
+    for target, (met, margin) in out.targets().items():
+        arrays[f"met:{target}"] = np.asarray(met, dtype=bool)
+        arrays[f"margin:{target}"] = np.asarray(margin, dtype=float)
+    arrays["years"] = np.asarray(out.years)[None, :]
+    return arrays
+
+
+def evaluate_in_chunks(model: PathwayModel, X: np.ndarray,
+                       reducer: Callable[[PathwayOutput], dict[str, np.ndarray]],
+                       *, chunk: int = DEFAULT_CHUNK, dask: Any = None) -> dict[str, np.ndarray]:
+    """Evaluate ``X`` (n, p) ``chunk`` rows at a time and concatenate ``reducer``'s arrays in row order.
+
+    ``reducer`` turns one chunk's output into named arrays whose first axis is the chunk's rows (an array
+    named ``years`` is taken from the first chunk only). With ``dask`` (a ``distributed.Client``, a
+    scheduler address, or ``True`` for ``CITYCARBON_DASK_SCHEDULER``) the chunks run on Dask workers.
+    """
+    X = np.ascontiguousarray(X, dtype=float)
+    if chunk < 1:
+        raise InputError(Problem("chunk must be ≥ 1", field="chunk", value=chunk))
+    bounds = [(start, min(start + chunk, len(X))) for start in range(0, len(X), chunk)]
+    if dask is not None and dask is not False:
+        from citycarbon.pathways.distributed import map_chunks
+
+        parts = map_chunks(model, [X[a:b] for a, b in bounds], reducer, dask)
+    else:
+        parts = [reducer(model.evaluate(X[a:b])) for a, b in bounds]
+    if not parts:
+        raise InputError(Problem("nothing to evaluate (0 runs)", field="runs", value=0))
+    merged: dict[str, np.ndarray] = {}
+    for key in parts[0]:
+        merged[key] = parts[0][key] if key == "years" else np.concatenate([part[key] for part in parts], axis=0)
+    if "years" in merged:
+        merged["years"] = merged["years"][0]
+    return merged
+
+
+# --------------------------------------------------------------------------------------------------
+# the ensemble
+
+
+@dataclass
+class EnsembleResult:
+    """An ensemble's runs and statistics. Arrays are in run order; ``sample`` holds the drawn parameters."""
+
+    scenario: str
+    code: str | None
+    runs: int
+    seed: int
+    years: np.ndarray
+    parameter_names: tuple[str, ...]
+    distributions: tuple[str, ...]
+    sample: np.ndarray  # (runs, k) values of the uncertain parameters
+    series: dict[str, np.ndarray]  # name -> (runs, n_years)
+    peak_year: np.ndarray  # (runs,)
+    peak_value: np.ndarray  # (runs,)
+    met: dict[str, np.ndarray]  # target id -> (runs,) bool
+    margin: dict[str, np.ndarray]  # target id -> (runs,)
+    provenance: Provenance = field(default_factory=lambda: Provenance(METHOD, METHOD_VERSION))
+
+    def percentiles(self, q: Sequence[float] = PERCENTILES) -> dict[str, dict[str, np.ndarray]]:
+        """``{series: {"p5": (n_years,), ...}}``."""
+        return {name: dict(zip((f"p{int(v)}" if float(v).is_integer() else f"p{v}" for v in q),
+                               np.percentile(values, q, axis=0), strict=True))
+                for name, values in self.series.items()}
+
+    def p_peak_by(self, year: int) -> float:
+        """Share of runs whose CO2 peaks in ``year`` or earlier."""
+        return float(np.mean(self.peak_year <= year))
+
+    def peak_year_distribution(self) -> dict[int, float]:
+        years, counts = np.unique(self.peak_year, return_counts=True)
+        return {int(y): float(c) / self.runs for y, c in zip(years, counts, strict=True)}
+
+    def p_met(self) -> dict[str, float]:
+        return {target: float(np.mean(met)) for target, met in self.met.items()}
+
+    def mean_margin(self) -> dict[str, float]:
+        return {target: float(np.mean(margin)) for target, margin in self.margin.items()}
+
+    def to_dict(self) -> dict:
+        """The ensemble JSON of issue 5 (``runs, seed, p_peak_by_2030, peak_year_distribution, targets,
+        percentiles``) plus the scenario, the years and provenance."""
+        p_met, margins = self.p_met(), self.mean_margin()
+        return {
+            "scenario": self.scenario,
+            "code": self.code,
+            "runs": self.runs,
+            "seed": self.seed,
+            "years": [int(y) for y in self.years],
+            "p_peak_by_2030": self.p_peak_by(2030),
+            "peak_year_distribution": {str(y): share for y, share in self.peak_year_distribution().items()},
+            "peak_value_percentiles": dict(zip((f"p{v}" for v in PERCENTILES),
+                                               (float(x) for x in np.percentile(self.peak_value, PERCENTILES)),
+                                               strict=True)),
+            "targets": [{"id": t, "p_met": p_met[t], "mean_margin": margins[t]} for t in self.met],
+            "percentiles": {name: {k: [float(x) for x in v] for k, v in stats.items()}
+                            for name, stats in self.percentiles().items()},
+            "parameters": [{"name": n, "distribution": d} for n, d in
+                           zip(self.parameter_names, self.distributions, strict=True)],
+            "provenance": self.provenance.to_dict(),
+        }
+
+    def target_rows(self) -> list[dict]:
+        """Flat table view: one row per target, then the peak-year probability."""
+        p_met, margins = self.p_met(), self.mean_margin()
+        rows = [{"指标 / indicator": "P(达峰 ≤ 2030) / P(peak ≤ 2030)", "概率 / probability": self.p_peak_by(2030),
+                 "平均余量 / mean margin": None}]
+        rows += [{"指标 / indicator": t, "概率 / probability": p_met[t], "平均余量 / mean margin": margins[t]}
+                 for t in self.met]
+        return rows
+
+
+def _reduce_ensemble(out: PathwayOutput, series: tuple[str, ...] | None) -> dict[str, np.ndarray]:
+    return collect_outputs(out, series)
+
+
+def ensemble(model: PathwayModel, scenario: Any, runs: int, seed: int, *, dask: Any = None,
+             chunk: int = DEFAULT_CHUNK, series: Sequence[str] | None = None) -> EnsembleResult:
+    """Run ``runs`` Latin-hypercube draws of the uncertain parameters around ``scenario``'s levers.
+
+    Same ``seed`` → bit-identical arrays, whatever ``chunk`` and whether or not ``dask`` is used.
+    ``series`` limits the series kept for percentiles (default: every series of the model).
+    """
+    if int(runs) < 1:
+        raise InputError(Problem("runs must be ≥ 1", field="runs", value=runs))
+    runs, seed = int(runs), int(seed)
+    params = parameter_arrays(model)
+    x0 = np.asarray(model.vector(scenario), dtype=float).reshape(len(params.names))
+    idx = params.index(("uncertain",))
+    names = tuple(params.names[i] for i in idx)
+    dists = load_distributions(model, names)
+    X = np.tile(x0, (runs, 1))
+    if len(idx):
+        u = qmc.LatinHypercube(d=len(idx), rng=np.random.default_rng(seed)).random(runs)
+        X[:, idx] = _inverse_cdf(u, params.low[idx], params.high[idx], params.default[idx], dists)
+    reducer = functools.partial(_reduce_ensemble, series=tuple(series) if series is not None else None)
+    merged = evaluate_in_chunks(model, X, reducer, chunk=chunk, dask=dask)
+    name, code = scenario_label(scenario)
+    provenance = Provenance(METHOD, METHOD_VERSION, standards=list(STANDARDS),
+                            parameters={"scenario": name, "code": code, "runs": runs, "seed": seed,
+                                        "sampling": "scipy.stats.qmc.LatinHypercube",
+                                        "uncertain_parameters": list(names), "distributions": list(dists)})
+    return EnsembleResult(
+        scenario=name, code=code, runs=runs, seed=seed, years=merged["years"], parameter_names=names,
+        distributions=dists, sample=X[:, idx],
+        series={k.removeprefix("series:"): v for k, v in merged.items() if k.startswith("series:")},
+        peak_year=merged["peak_year"], peak_value=merged["peak_value"],
+        met={k.removeprefix("met:"): v for k, v in merged.items() if k.startswith("met:")},
+        margin={k.removeprefix("margin:"): v for k, v in merged.items() if k.startswith("margin:")},
+        provenance=provenance,
+    )
