@@ -1,0 +1,691 @@
+"""Users, API tokens, login sessions, two-factor login and the login itself (service functions over the store).
+
+Every function takes an open SQLAlchemy session and does its work inside the caller's transaction; every
+write is audited in the same transaction (:func:`citycarbon.store.audit.record`) with a before/after view
+that never holds a password, hash, TOTP secret or token. The CLI, the API and the web all call these.
+
+Exception to "the caller's transaction decides": a refused login records the failure (and a lockout) and
+**commits** before raising :class:`~citycarbon.auth.errors.AuthError`, because the caller's ``with
+db.session()`` rolls back on the exception and a lockout that a rollback undoes protects nothing.
+
+Bad input (unknown role, region, scope; a duplicate username) raises :class:`~citycarbon.errors.InputError`
+naming the field; a password that breaks the policy raises
+:class:`~citycarbon.auth.passwords.PasswordPolicyError`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from citycarbon import codelists
+from citycarbon.auth import passwords, totp
+from citycarbon.auth import tokens as tokenlib
+from citycarbon.auth.errors import BAD_CREDENTIALS_MESSAGE, AuthError, LoginChallenge
+from citycarbon.auth.principal import SCOPES, Principal, Role
+from citycarbon.auth.ratelimit import RateLimiter, UnknownUserLockout, lockout_duration
+from citycarbon.errors import InputError, Problem
+from citycarbon.store import audit
+from citycarbon.store.auth_models import USERNAME_MAX, ApiToken, LoginSession, User, UserRegion
+from citycarbon.store.types import utcnow
+
+#: failed logins in a row that lock an account, how long the first lockout lasts (doubling), the longest one
+LOCKOUT_THRESHOLD = 5
+LOCKOUT_BASE = timedelta(minutes=15)
+LOCKOUT_CAP = timedelta(hours=24)
+#: a web login ends after this much inactivity, and at the latest this long after it began
+SESSION_IDLE = timedelta(minutes=30)
+SESSION_ABSOLUTE = timedelta(hours=12)
+#: last-use times of sessions and tokens are written at most this often (not on every request)
+TOUCH_INTERVAL = timedelta(seconds=60)
+#: per-client login attempts: 10 per minute for one IP + username
+LOGIN_LIMITER = RateLimiter(capacity=10, per_seconds=60.0)
+UNKNOWN_USERS = UnknownUserLockout(LOCKOUT_THRESHOLD, LOCKOUT_BASE, LOCKOUT_CAP)
+
+PENDING_PASSWORD_CHANGE = "password_change"
+PENDING_TOTP_ENROLLMENT = "totp_enrollment"
+
+_USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]*$")
+_DISTRICT_LEVELS = ("district", "county")
+
+
+# ---- helpers ---------------------------------------------------------------------------------------------
+
+def actor_name(actor: Principal | str) -> str:
+    """How the audit log names who acted: the username of a principal, a given name (``cli:root``) otherwise."""
+    return audit.actor_of(actor)[0]
+
+
+def _now(now: datetime | None) -> datetime:
+    if now is None:
+        return utcnow()
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware (UTC)")
+    return now
+
+
+def _audit(session: Session, actor: Principal | str, action: str, entity: str, entity_id: object,
+           before: dict | None, after: dict | None, reason: str | None = None) -> None:
+    audit.record(session, actor, action, entity, str(entity_id), before, after, reason)
+
+
+def normalize_username(username: str) -> str:
+    """The stored form of a username: NFKC, trimmed, lower-case; refuses anything else than
+    ``a-z 0-9 . _ @ -`` (1–64 characters, starting with a letter or digit)."""
+    if not isinstance(username, str):
+        raise InputError(Problem("用户名必须是文本 / the username must be text", field="username"))
+    name = unicodedata.normalize("NFKC", username).strip().lower()
+    if not name or len(name) > USERNAME_MAX or not _USERNAME_RE.match(name):
+        raise InputError(Problem(
+            f"用户名只能包含字母、数字和 . _ @ -，1 至 {USERNAME_MAX} 个字符 / a username has 1 to {USERNAME_MAX} "
+            "characters from a-z, 0-9 and . _ @ - and starts with a letter or digit",
+            field="username", value=username))
+    return name
+
+
+def validate_role(role: str | Role) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        roles = [r.value for r in Role]
+        raise InputError(Problem(f"未知角色 / unknown role {role!r}; expected one of {roles}", field="role",
+                                 value=role, suggestion=codelists.nearest(role, roles))) from None
+
+
+def validate_regions(regions: Iterable[str]) -> tuple[str, ...]:
+    """Region codes a district user may be bound to: district- or county-level GB/T 2260 codes of the
+    shipped ``regions`` codelist (sorted, de-duplicated)."""
+    table = codelists.load_codelist("regions")
+    allowed = [str(code) for code, level in zip(table["code"], table["level"], strict=True)
+               if level in _DISTRICT_LEVELS]
+    problems = []
+    out = []
+    for raw in regions:
+        code = str(raw).strip()
+        if code not in allowed:
+            problems.append(Problem(f"未知的区县代码 / unknown district or county code {code!r} (GB/T 2260, "
+                                    "codelists/regions.csv)", field="regions", value=raw,
+                                    suggestion=codelists.nearest(code, allowed)))
+        else:
+            out.append(code)
+    if problems:
+        raise InputError(problems)
+    return tuple(sorted(set(out)))
+
+
+def _validate_binding(role: Role, regions: tuple[str, ...], enterprise_id: str | None) -> None:
+    if role is Role.district and not regions:
+        raise InputError(Problem("区县用户至少要绑定一个区县代码 / a district user needs at least one region code",
+                                 field="regions"))
+    if role is not Role.district and regions:
+        raise InputError(Problem("只有区县用户绑定区县 / only district users are bound to regions",
+                                 field="regions", value=list(regions)))
+    if role is Role.enterprise and not enterprise_id:
+        raise InputError(Problem("企业用户必须绑定一个企业 / an enterprise user needs an enterprise id",
+                                 field="enterprise_id"))
+    if role is not Role.enterprise and enterprise_id:
+        raise InputError(Problem("只有企业用户绑定企业 / only enterprise users are bound to an enterprise",
+                                 field="enterprise_id", value=enterprise_id))
+
+
+def _clean_enterprise(enterprise_id: str | None) -> str | None:
+    if enterprise_id is None:
+        return None
+    value = str(enterprise_id).strip()
+    if not value:
+        return None
+    if len(value) > 64:
+        raise InputError(Problem("企业标识最多 64 个字符 / an enterprise id has at most 64 characters",
+                                 field="enterprise_id", value=enterprise_id))
+    return value
+
+
+def user_view(user: User) -> dict:
+    """What may be shown and audited about a user: no password hash, no TOTP secret."""
+    return {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
+            "regions": list(user.regions), "enterprise_id": user.enterprise_id,
+            "must_change_password": bool(user.must_change_password), "totp_enabled": bool(user.totp_enabled),
+            "disabled": bool(user.disabled),
+            "locked_until": user.locked_until.isoformat() if user.locked_until else None,
+            "last_login_at": user.last_login_at.isoformat() if user.last_login_at else None,
+            "created_at": user.created_at.isoformat() if user.created_at else None}
+
+
+def token_view(token: ApiToken) -> dict:
+    """What may be shown and audited about a token: never the token or its hash."""
+    return {"prefix": token.prefix, "user_id": token.user_id, "scope": token.scope, "name": token.name,
+            "created_at": token.created_at.isoformat() if token.created_at else None,
+            "created_by": token.created_by,
+            "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+            "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+            "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None}
+
+
+def principal_for_user(user: User, via: str = "session") -> Principal:
+    """The caller a user is, with the role's full scope (a token narrows it)."""
+    return Principal(user.id, user.username, Role(user.role), frozenset(user.regions), user.enterprise_id,
+                     via=via)
+
+
+# ---- users -----------------------------------------------------------------------------------------------
+
+def get_user(session: Session, username: str) -> User | None:
+    """The user called ``username`` (case-insensitive), or None (also for a malformed name)."""
+    try:
+        name = normalize_username(username)
+    except InputError:
+        return None
+    return session.scalars(select(User).where(User.username == name)).one_or_none()
+
+
+def require_user(session: Session, username: str) -> User:
+    user = get_user(session, username)
+    if user is None:
+        raise InputError(Problem(f"没有该用户 / no user {username!r}", field="username", value=username))
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def create_user(session: Session, *, username: str, role: str | Role, regions: Iterable[str] = (),
+                enterprise_id: str | None = None, display_name: str = "", actor: Principal | str,
+                reason: str | None = None) -> tuple[User, str]:
+    """Create a user with a random one-time password (returned, shown once; changed at first login)."""
+    name = normalize_username(username)
+    role = validate_role(role)
+    codes = validate_regions(regions)
+    enterprise = _clean_enterprise(enterprise_id)
+    _validate_binding(role, codes, enterprise)
+    if session.scalars(select(User.id).where(User.username == name)).first() is not None:
+        raise InputError(Problem(f"用户名已存在 / the username {name!r} already exists", field="username",
+                                 value=username))
+    one_time = passwords.generate_one_time_password()
+    user = User(username=name, display_name=(display_name or "").strip()[:200], role=role.value,
+                enterprise_id=enterprise, password_hash=passwords.hash_password(one_time),
+                must_change_password=True, totp_enabled=False, failed_logins=0, lockouts=0, disabled=False)
+    user.region_rows = [UserRegion(region_code=code) for code in codes]
+    session.add(user)
+    session.flush()
+    _audit(session, actor, "user.create", "user", user.id, None, user_view(user), reason)
+    return user, one_time
+
+
+def create_admin(session: Session, *, username: str = "admin", actor: Principal | str, reset: bool = False,
+                 display_name: str = "") -> tuple[User, str]:
+    """The first (or another) admin with a one-time password. Refuses an existing name unless ``reset``,
+    which gives that admin a new one-time password, unlocks and re-enables it."""
+    existing = get_user(session, username)
+    if existing is None:
+        return create_user(session, username=username, role=Role.admin, display_name=display_name or "管理员",
+                           actor=actor, reason="create-admin")
+    if existing.role != Role.admin.value:
+        raise InputError(Problem(f"用户 {existing.username!r} 已存在且不是管理员 / the user exists and is not an "
+                                 "admin", field="username", value=username))
+    if not reset:
+        raise InputError(Problem(f"管理员 {existing.username!r} 已存在；要重置其密码请加 --reset / the admin "
+                                 "already exists; pass --reset to give it a new one-time password",
+                                 field="username", value=username))
+    if existing.disabled:
+        update_user(session, existing, disabled=False, actor=actor, reason="create-admin --reset")
+    return existing, reset_password(session, existing, actor=actor, reason="create-admin --reset")
+
+
+def _set_hash(user: User, password: str, *, must_change: bool, now: datetime) -> None:
+    user.password_hash = passwords.hash_password(password)
+    user.must_change_password = must_change
+    user.password_changed_at = now
+
+
+def set_password(session: Session, user: User, new_password: str, *, actor: Principal | str,
+                 must_change: bool = False, now: datetime | None = None, reason: str | None = None) -> None:
+    """Set a password chosen by an admin or the user (policy checked); ends the user's web sessions."""
+    now = _now(now)
+    passwords.check_password_policy(new_password, user.username)
+    before = user_view(user)
+    _set_hash(user, new_password, must_change=must_change, now=now)
+    revoke_user_sessions(session, user.id, now=now)
+    session.flush()
+    _audit(session, actor, "user.set_password", "user", user.id, before, user_view(user), reason)
+
+
+def change_password(session: Session, user: User, old_password: str, new_password: str, *,
+                    now: datetime | None = None, keep_session_id: str | None = None) -> None:
+    """The user changes their own password (the forced change after a one-time password, too).
+
+    A wrong old password counts as a failed login (a stolen session cannot brute-force it). Other web
+    sessions of the user end; ``keep_session_id`` (the one making the change) stays.
+    """
+    now = _now(now)
+    if not passwords.verify_password(user.password_hash, old_password):
+        _register_failure(session, user, now)
+        session.commit()
+        raise AuthError("bad_credentials", "原密码错误 / the current password is wrong")
+    if old_password == new_password:
+        raise passwords.PasswordPolicyError(["新密码不能与原密码相同 / the new password must differ from the "
+                                             "current one"])
+    passwords.check_password_policy(new_password, user.username)
+    before = user_view(user)
+    _set_hash(user, new_password, must_change=False, now=now)
+    keep = tokenlib.digest(keep_session_id) if keep_session_id else None
+    revoke_user_sessions(session, user.id, now=now, except_hash=keep)
+    session.flush()
+    _audit(session, principal_for_user(user), "user.change_password", "user", user.id, before, user_view(user),
+           None)
+
+
+def reset_password(session: Session, user: User, *, actor: Principal | str, now: datetime | None = None,
+                   reason: str | None = None) -> str:
+    """A new one-time password (returned, shown once), to be changed at next login; unlocks the account and
+    ends its web sessions. API tokens stay valid (revoke them separately if they may be compromised)."""
+    now = _now(now)
+    before = user_view(user)
+    one_time = passwords.generate_one_time_password()
+    _set_hash(user, one_time, must_change=True, now=now)
+    user.failed_logins = 0
+    user.lockouts = 0
+    user.locked_until = None
+    revoke_user_sessions(session, user.id, now=now)
+    session.flush()
+    _audit(session, actor, "user.reset_password", "user", user.id, before, user_view(user), reason)
+    return one_time
+
+
+_UNSET = object()
+
+
+def _other_enabled_admins(session: Session, user: User) -> int:
+    return len(session.scalars(select(User.id).where(User.role == Role.admin.value, User.disabled.is_(False),
+                                                     User.id != user.id)).all())
+
+
+def update_user(session: Session, user: User, *, role: str | Role | None = None,
+                regions: Iterable[str] | None = None, enterprise_id: object = _UNSET,
+                disabled: bool | None = None, display_name: str | None = None, actor: Principal | str,
+                reason: str | None = None, now: datetime | None = None) -> User:
+    """Change a user's role, regions, enterprise, display name or disabled flag (validated together).
+
+    Disabling ends the user's web sessions (tokens stop working because the user is disabled). The last
+    enabled admin can be neither demoted nor disabled.
+    """
+    now = _now(now)
+    new_role = validate_role(role) if role is not None else Role(user.role)
+    new_regions = validate_regions(regions) if regions is not None else user.regions
+    if role is not None and regions is None and new_role is not Role.district:
+        new_regions = ()
+    new_enterprise = user.enterprise_id if enterprise_id is _UNSET else _clean_enterprise(enterprise_id)  # type: ignore[arg-type]
+    if role is not None and enterprise_id is _UNSET and new_role is not Role.enterprise:
+        new_enterprise = None
+    _validate_binding(new_role, new_regions, new_enterprise)
+    new_disabled = bool(user.disabled) if disabled is None else bool(disabled)
+    losing_admin = user.role == Role.admin.value and not user.disabled and (
+        new_role is not Role.admin or new_disabled)
+    if losing_admin and _other_enabled_admins(session, user) == 0:
+        raise InputError(Problem("不能停用或降级最后一个管理员 / the last enabled admin cannot be disabled or "
+                                 "given another role", field="role" if new_role is not Role.admin else "disabled"))
+    before = user_view(user)
+    user.role = new_role.value
+    if tuple(new_regions) != user.regions:
+        user.region_rows = [UserRegion(region_code=code) for code in new_regions]
+    user.enterprise_id = new_enterprise
+    if display_name is not None:
+        user.display_name = display_name.strip()[:200]
+    if new_disabled and not user.disabled:
+        revoke_user_sessions(session, user.id, now=now)
+    user.disabled = new_disabled
+    session.flush()
+    after = user_view(user)
+    if after != before:
+        _audit(session, actor, "user.update", "user", user.id, before, after, reason)
+    return user
+
+
+def unlock_user(session: Session, user: User, *, actor: Principal | str, reason: str | None = None) -> None:
+    """Lift a lockout (an admin who has checked with the user)."""
+    before = user_view(user)
+    user.failed_logins = 0
+    user.lockouts = 0
+    user.locked_until = None
+    session.flush()
+    _audit(session, actor, "user.unlock", "user", user.id, before, user_view(user), reason)
+
+
+# ---- two-factor login (TOTP) -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TotpEnrollment:
+    """What the user copies into an authenticator app (the web shows both as text)."""
+
+    secret: str
+    uri: str
+
+
+def enroll_totp(session: Session, user: User, *, actor: Principal | str | None = None) -> TotpEnrollment:
+    """Start (or restart) enrolment: a new secret, not yet active until :func:`confirm_totp`.
+
+    Refused while two-factor login is enabled (an admin resets it with :func:`reset_totp`)."""
+    if user.totp_enabled:
+        raise InputError(Problem("已启用双因素登录；如需更换请管理员先重置 / two-factor login is already enabled; "
+                                 "an admin must reset it first", field="totp"))
+    before = user_view(user)
+    secret = totp.new_secret()
+    user.totp_secret = secret
+    user.totp_last_step = None
+    session.flush()
+    _audit(session, actor or principal_for_user(user), "user.totp_enroll", "user", user.id, before,
+           {**user_view(user), "totp_pending": True}, None)
+    return TotpEnrollment(secret, totp.provisioning_uri(secret, user.username))
+
+
+def confirm_totp(session: Session, user: User, code: str, *, now: datetime | None = None,
+                 actor: Principal | str | None = None) -> None:
+    """Enable two-factor login once the user proves their app shows the right code."""
+    now = _now(now)
+    if not user.totp_secret or user.totp_enabled:
+        raise InputError(Problem("没有待确认的双因素登录 / no two-factor enrolment to confirm", field="totp"))
+    step = totp.verify_code(user.totp_secret, code, now)
+    if step is None:
+        raise AuthError("totp_invalid", "验证码错误或已过期 / the code is wrong or expired")
+    before = user_view(user)
+    user.totp_enabled = True
+    user.totp_last_step = step
+    session.flush()
+    _audit(session, actor or principal_for_user(user), "user.totp_enable", "user", user.id, before,
+           user_view(user), None)
+
+
+def reset_totp(session: Session, user: User, *, actor: Principal | str, reason: str | None = None) -> None:
+    """Switch two-factor login off (a lost phone); the user enrols again at next login if required."""
+    before = user_view(user)
+    user.totp_enabled = False
+    user.totp_secret = None
+    user.totp_last_step = None
+    session.flush()
+    _audit(session, actor, "user.totp_reset", "user", user.id, before, user_view(user), reason)
+
+
+# ---- login -----------------------------------------------------------------------------------------------
+
+def _register_failure(session: Session, user: User, now: datetime) -> bool:
+    """Count a failed login; lock the account at the threshold (audited). True when it locked now."""
+    user.failed_logins = (user.failed_logins or 0) + 1
+    if user.failed_logins < LOCKOUT_THRESHOLD:
+        session.flush()
+        return False
+    before = user_view(user)
+    user.failed_logins = 0
+    user.lockouts = (user.lockouts or 0) + 1
+    user.locked_until = now + lockout_duration(user.lockouts, LOCKOUT_BASE, LOCKOUT_CAP)
+    session.flush()
+    _audit(session, "system:login", "user.lockout", "user", user.id, before,
+           {**user_view(user), "lockouts": user.lockouts},
+           f"{LOCKOUT_THRESHOLD} failed logins in a row")
+    return True
+
+
+def authenticate(session: Session, username: str, password: str, totp_code: str | None = None, *,
+                 now: datetime | None = None, client: str = "", require_admin_totp: bool = True,
+                 limiter: RateLimiter | None = None) -> Principal:
+    """Check a login and return the caller, or raise :class:`AuthError` (see its codes).
+
+    Order: per-client rate limit; lockout; password (a dummy hash for unknown users, so the time taken and
+    the message are the same); disabled; TOTP code (with replay protection); pending steps (a one-time
+    password to change, an admin to enrol in TOTP) raise with a :class:`LoginChallenge` that the web turns
+    into a pending session (:func:`create_session`).
+    """
+    now = _now(now)
+    limiter = LOGIN_LIMITER if limiter is None else limiter
+    try:
+        name = normalize_username(username)
+    except InputError:
+        name = "\x00invalid"
+    key = f"{client}|{name}"
+    if not limiter.allow(key):
+        raise AuthError("rate_limited", "尝试过于频繁，请稍后再试 / too many attempts; wait a minute and try again",
+                        retry_after_s=limiter.retry_after(key))
+    user = session.scalars(select(User).where(User.username == name).with_for_update()).one_or_none()
+    if user is None:
+        passwords.burn_verify_time(password or "")
+        if UNKNOWN_USERS.locked(name, now):
+            raise AuthError("locked", BAD_CREDENTIALS_MESSAGE)
+        locked_now = UNKNOWN_USERS.fail(name, now)
+        raise AuthError("locked" if locked_now else "bad_credentials", BAD_CREDENTIALS_MESSAGE)
+    if user.locked_until is not None and user.locked_until > now:
+        passwords.burn_verify_time(password or "")
+        raise AuthError("locked", BAD_CREDENTIALS_MESSAGE)
+    if not passwords.verify_password(user.password_hash, password or ""):
+        locked_now = _register_failure(session, user, now)
+        session.commit()
+        raise AuthError("locked" if locked_now else "bad_credentials", BAD_CREDENTIALS_MESSAGE)
+    if user.disabled:
+        raise AuthError("disabled", "该账户已停用，请联系管理员 / this account is disabled; ask an administrator")
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    if user.totp_enabled:
+        if not totp_code:
+            session.commit()  # keep an upgraded hash
+            raise AuthError("totp_required", "请输入身份验证器中的 6 位验证码 / enter the 6-digit code from your "
+                                             "authenticator app")
+        step = totp.verify_code(user.totp_secret or "", totp_code, now, user.totp_last_step)
+        if step is None:
+            locked_now = _register_failure(session, user, now)
+            session.commit()
+            if locked_now:
+                raise AuthError("locked", BAD_CREDENTIALS_MESSAGE)
+            raise AuthError("totp_invalid", "验证码错误、已过期或已被使用 / the code is wrong, expired or already "
+                                            "used")
+        user.totp_last_step = step
+    user.failed_logins = 0
+    user.lockouts = 0
+    user.locked_until = None
+    user.last_login_at = now
+    session.flush()
+    if user.must_change_password:
+        session.commit()
+        raise AuthError("password_change_required", "首次登录请先修改一次性密码 / choose a new password before "
+                        "continuing", challenge=LoginChallenge(user.id, user.username, PENDING_PASSWORD_CHANGE))
+    if require_admin_totp and user.role == Role.admin.value and not user.totp_enabled:
+        session.commit()
+        raise AuthError("totp_enrollment_required", "管理员必须先启用双因素登录 / an administrator must set up "
+                        "two-factor login before continuing",
+                        challenge=LoginChallenge(user.id, user.username, PENDING_TOTP_ENROLLMENT))
+    return principal_for_user(user, via="session")
+
+
+# ---- API tokens ------------------------------------------------------------------------------------------
+
+def issue_token(session: Session, user: User, scope: str, name: str = "", *, actor: Principal | str,
+                expires_at: datetime | None = None, now: datetime | None = None) -> str:
+    """A new bearer token for ``user`` (returned in plaintext, shown once; only its hash is kept)."""
+    now = _now(now)
+    if scope not in SCOPES:
+        raise InputError(Problem(f"未知权限范围 / unknown scope {scope!r}; expected one of {list(SCOPES)}",
+                                 field="scope", value=scope))
+    if scope == "write" and user.role == Role.viewer.value:
+        raise InputError(Problem("只读用户不能持有写权限令牌 / a viewer cannot hold a write token", field="scope",
+                                 value=scope))
+    if user.disabled:
+        raise InputError(Problem("该账户已停用 / the account is disabled", field="username", value=user.username))
+    if expires_at is not None:
+        if expires_at.tzinfo is None:
+            raise ValueError("expires_at must be timezone-aware (UTC)")
+        if expires_at <= now:
+            raise InputError(Problem("过期时间必须在将来 / the expiry must lie in the future", field="expires_at",
+                                     value=expires_at.isoformat()))
+    new = tokenlib.generate_api_token()
+    row = ApiToken(user_id=user.id, prefix=new.prefix, token_hash=new.digest, scope=scope,
+                   name=(name or "").strip()[:100], created_at=now, created_by=actor_name(actor),
+                   expires_at=expires_at)
+    session.add(row)
+    session.flush()
+    _audit(session, actor, "token.issue", "api_token", row.prefix, None, {**token_view(row),
+                                                                          "username": user.username}, None)
+    return new.plaintext
+
+
+def revoke_token(session: Session, prefix: str, *, actor: Principal | str, now: datetime | None = None,
+                 reason: str | None = None) -> ApiToken:
+    """Revoke a token by its prefix (idempotent: revoking a revoked token changes nothing)."""
+    now = _now(now)
+    value = (prefix or "").strip()
+    if value.startswith("cc_"):  # the whole token, or cc_<prefix>
+        value = value.split("_")[1] if value.count("_") >= 1 else value
+    row = session.scalars(select(ApiToken).where(ApiToken.prefix == value.lower())).one_or_none()
+    if row is None:
+        raise InputError(Problem(f"没有该令牌 / no token with prefix {prefix!r}", field="prefix", value=prefix))
+    if row.revoked_at is None:
+        before = token_view(row)
+        row.revoked_at = now
+        session.flush()
+        _audit(session, actor, "token.revoke", "api_token", row.prefix, before, token_view(row), reason)
+    return row
+
+
+def list_tokens(session: Session, user: User | None = None) -> list[ApiToken]:
+    """A user's tokens (all users' when ``user`` is None), newest first."""
+    query = select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    if user is not None:
+        query = query.where(ApiToken.user_id == user.id)
+    return list(session.scalars(query))
+
+
+def principal_for_token(session: Session, token: str, now: datetime | None = None) -> Principal | None:
+    """The caller a bearer token stands for, narrowed to the token's scope; None when the token is
+    malformed, unknown, revoked, expired, or its user is disabled or locked."""
+    now = _now(now)
+    prefix = tokenlib.parse_api_token(token) if isinstance(token, str) else None
+    if prefix is None:
+        return None
+    row = session.scalars(select(ApiToken).where(ApiToken.prefix == prefix)).one_or_none()
+    if row is None or not tokenlib.token_matches(token, row.token_hash):
+        return None
+    if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+        return None
+    user = row.user
+    if user.disabled or (user.locked_until is not None and user.locked_until > now):
+        return None
+    if row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL:
+        row.last_used_at = now
+        session.flush()
+    return principal_for_user(user).narrowed({row.scope})
+
+
+# ---- login sessions --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SessionState:
+    """A live web session: the caller (None while a step is pending), its CSRF token, what is pending."""
+
+    principal: Principal | None
+    csrf_token: str
+    challenge: LoginChallenge | None
+    expires_at: datetime
+
+
+def create_session(session: Session, who: Principal | LoginChallenge, *, now: datetime | None = None,
+                   user_agent: str = "", client: str = "") -> tuple[str, str]:
+    """Start a web session for a logged-in principal, or a pending one for a :class:`LoginChallenge`.
+
+    Returns ``(session_id, csrf_token)``: the id goes into the cookie (HttpOnly, SameSite=Strict, Secure per
+    ``settings.cookie_secure``), the CSRF token into every form; the store keeps the id's SHA-256 only.
+    """
+    now = _now(now)
+    pending = who.kind if isinstance(who, LoginChallenge) else None
+    sid = tokenlib.generate_session_id()
+    csrf = tokenlib.generate_csrf_token()
+    session.add(LoginSession(id_hash=tokenlib.digest(sid), user_id=who.user_id, csrf_token=csrf, created_at=now,
+                             last_seen_at=now, expires_at=now + SESSION_ABSOLUTE,
+                             user_agent=(user_agent or "")[:300], client=(client or "")[:64], pending=pending))
+    session.flush()
+    return sid, csrf
+
+
+def _live_session(session: Session, session_id: str | None, now: datetime) -> LoginSession | None:
+    if not session_id or not isinstance(session_id, str) or len(session_id) > 128:
+        return None
+    row = session.get(LoginSession, tokenlib.digest(session_id))
+    if row is None or row.revoked_at is not None:
+        return None
+    if now >= row.expires_at or now - row.last_seen_at >= SESSION_IDLE:
+        return None
+    if row.user.disabled:
+        return None
+    return row
+
+
+def load_session(session: Session, session_id: str | None, now: datetime | None = None) -> SessionState | None:
+    """The state of a web session (None when unknown, revoked, idle > 30 min, older than 12 h, or the user
+    is disabled); refreshes its idle timer."""
+    now = _now(now)
+    row = _live_session(session, session_id, now)
+    if row is None:
+        return None
+    if now - row.last_seen_at >= TOUCH_INTERVAL:
+        row.last_seen_at = now
+        session.flush()
+    user = row.user
+    if row.pending:
+        challenge = LoginChallenge(user.id, user.username, row.pending)
+        return SessionState(None, row.csrf_token, challenge, row.expires_at)
+    return SessionState(principal_for_user(user, via="session"), row.csrf_token, None, row.expires_at)
+
+
+def principal_for_session(session: Session, session_id: str | None, now: datetime | None = None) -> Principal | None:
+    """The caller of a fully logged-in web session; None for a pending, expired or unknown one."""
+    state = load_session(session, session_id, now)
+    return state.principal if state else None
+
+
+def complete_pending_session(session: Session, session_id: str, *, now: datetime | None = None,
+                             require_admin_totp: bool = True) -> tuple[str, str] | None:
+    """After the pending step is done, replace the pending session by a full one (a new id, so a session
+    id seen before the step cannot be reused: no session fixation). Returns the new ``(session_id,
+    csrf_token)``, or None while the user still owes a step (the web shows that step next)."""
+    now = _now(now)
+    row = _live_session(session, session_id, now)
+    if row is None or row.pending is None:
+        return None
+    user = row.user
+    if user.must_change_password:
+        row.pending = PENDING_PASSWORD_CHANGE
+        session.flush()
+        return None
+    if require_admin_totp and user.role == Role.admin.value and not user.totp_enabled:
+        row.pending = PENDING_TOTP_ENROLLMENT
+        session.flush()
+        return None
+    row.revoked_at = now
+    session.flush()
+    return create_session(session, principal_for_user(user), now=now, user_agent=row.user_agent,
+                          client=row.client)
+
+
+def revoke_session(session: Session, session_id: str, now: datetime | None = None) -> bool:
+    """Log out: end a web session. True when a live session was ended."""
+    now = _now(now)
+    if not session_id:
+        return False
+    row = session.get(LoginSession, tokenlib.digest(session_id))
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = now
+    session.flush()
+    return True
+
+
+def revoke_user_sessions(session: Session, user_id: int, *, now: datetime | None = None,
+                         except_hash: str | None = None) -> int:
+    """End every live web session of a user (password change/reset, disabling); returns how many."""
+    now = _now(now)
+    query = update(LoginSession).where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))
+    if except_hash is not None:
+        query = query.where(LoginSession.id_hash != except_hash)
+    result = session.execute(query.values(revoked_at=now).execution_options(synchronize_session="fetch"))
+    return int(result.rowcount or 0)
