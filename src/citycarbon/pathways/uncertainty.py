@@ -145,7 +145,12 @@ def parameter_arrays(model: PathwayModel) -> Parameters:
 
     def strings(attr: str, fill: str = "") -> tuple[str, ...]:
         values = getattr(table, attr, None)
-        return tuple(str(v) for v in values) if values is not None else (fill,) * p
+        if values is None or len(values) == 0:
+            return (fill,) * p
+        if len(values) != p:
+            raise InputError(Problem(f"parameter table column '{attr}' has {len(values)} entries for {p} parameters",
+                                     field=attr, value=len(values)))
+        return tuple(str(v) for v in values)
 
     low, high, default = floats("low"), floats("high"), floats("default")
     direction = (np.asarray(table.direction, dtype=float).reshape(p)
