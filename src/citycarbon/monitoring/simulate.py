@@ -1,0 +1,595 @@
+"""Synthetic city of key energy-using units: registry, meter readings with injected faults, and the truth.
+
+What it makes
+-------------
+``simulate(units, points_per_unit, days, seed)`` draws ``units`` enterprises from the industries of
+``data/monitoring/industries.csv`` (weights ``sim_weight``), sizes each one's annual energy so that the key-unit
+tiers make sense (tier 1 ≥ 10 000 tce/a, tier 2 designated 5 000–10 000 tce/a; methods.md §5), and gives it
+``points_per_unit`` energy metering points:
+
+* point 1: the main electricity meter; point 2: the main meter of the industry's fuel (natural gas, coal,
+  coke, steam, heat, refinery gas); points 3…: electricity sub-meters of point 1 whose sum is the main meter
+  minus 1–5 % losses. Plants with a product that has a limit standard (cement clinker, blast-furnace iron) mark
+  their main meters ``purpose = product:<id>`` and get one extra ``product_output`` point (``output:<id>``,
+  tonnes) sized so that the unit consumption is 0.85–1.08 × the limit.
+* load = annual energy × hour × weekday × season shape of the industry (``data/monitoring/load_shapes.csv``,
+  seasons interpolated between mid-month values, local time of the deployment) × noise, normalised so a year
+  sums to the annual energy.
+* a share of points are cumulative registers (instantaneous reads, ``start == end``; some wrap at
+  ``register_max`` during the run), the others send energy per interval; electricity meters send the secondary
+  side (value × ``multiplier`` = energy).
+* faults (rates per point and day in ``data/monitoring/simulator.yaml``): negative values, spikes, impossible
+  values, stuck meters, gaps, duplicates with different values, unit mistakes (×1000 and kWh labelled MWh),
+  clock skew, future timestamps, late uploads, revisions, counter resets; register rollovers happen by
+  themselves. Every fault is a row of ``truth`` (``point_id, enterprise_id, start, end, kind, true_value,
+  detail``); ``start``/``end`` are the timestamps as they appear in the readings (the grid slot for gaps).
+
+Enterprises are drawn from one generator seeded by ``seed``; each enterprise's readings from a generator
+seeded by ``(seed, enterprise index)``, so a city can be written enterprise by enterprise
+(:func:`iter_enterprise_readings`) and still equal :func:`simulate`'s frames. Everything is vectorised numpy
+per enterprise; 1 000 units × 5 points × 365 days at 15 min is 175 M readings, so sizes are parameters.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from citycarbon.codelists import load_codelist
+from citycarbon.data import data_path, read_csv
+from citycarbon.monitoring.registry import Registry, industries, product_limits, tce_factors, tier_for
+from citycarbon.monitoring.uscc import USCC_ALPHABET, uscc_check_character
+from citycarbon.units import conversion_factor
+
+__all__ = ["FAULT_KINDS", "SimulatedCity", "iter_enterprise_readings", "simulate", "simulator_parameters"]
+
+#: fault kinds the simulator injects and keeps in ``truth`` (rollover is a normal event, kept as well)
+FAULT_KINDS: tuple[str, ...] = ("negative", "spike", "impossible", "stuck", "gap", "duplicate_conflict",
+                                "unit_mistake", "clock_skew", "future_timestamp", "late", "revision",
+                                "counter_reset", "rollover")
+READING_COLUMNS = ("point_id", "start", "end", "value", "unit", "received_at")
+TRUTH_COLUMNS = ("point_id", "enterprise_id", "start", "end", "kind", "true_value", "detail")
+_NS = 1_000_000_000
+_DAY_NS = 86_400 * _NS
+_RAW_UNIT = {"electricity": "kWh", "natural_gas": "m**3", "heat": "GJ"}  # others: t
+_MARGIN = 12  # clean intervals kept on each side of a fault, so that neighbour-based checks see clean data
+
+
+@cache
+def simulator_parameters() -> dict:
+    """``data/monitoring/simulator.yaml`` (all values are estimates)."""
+    return yaml.safe_load(data_path("monitoring/simulator.yaml").read_text(encoding="utf-8"))
+
+
+@cache
+def _shapes() -> dict[str, dict[str, np.ndarray]]:
+    frame = read_csv("monitoring/load_shapes.csv")
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for (profile, component), group in frame.groupby(["profile", "component"]):
+        out.setdefault(str(profile), {})[str(component)] = group.sort_values("index")["value"].to_numpy(float)
+    return out
+
+
+def _season(month_values: np.ndarray, day_of_year: np.ndarray) -> np.ndarray:
+    """Seasonal factor by fractional day of year, linear between mid-month values (periodic)."""
+    mid = np.array([15.5 + 30.44 * m for m in range(12)])
+    xp = np.concatenate([mid[-1:] - 365.25, mid, mid[:1] + 365.25])
+    fp = np.concatenate([month_values[-1:], month_values, month_values[:1]])
+    return np.interp(day_of_year, xp, fp)
+
+
+def _shape(profile: str, local: pd.DatetimeIndex) -> np.ndarray:
+    parts = _shapes()[profile]
+    day_of_year = (local.day_of_year - 1 + (local.hour * 60 + local.minute) / 1440.0).to_numpy(float)
+    return (parts["hour"][local.hour.to_numpy()] * parts["weekday"][local.day_of_week.to_numpy()]
+            * _season(parts["month"], day_of_year))
+
+
+@dataclass
+class _Grid:
+    start_ns: np.ndarray  # interval starts (UTC ns)
+    step_ns: int
+    shapes: dict[str, np.ndarray]  # profile → shape normalised to a yearly mean of 1
+    now_ns: int
+
+
+def _grid(start: pd.Timestamp, days: int, interval: int, timezone: str) -> _Grid:
+    step = interval * 60 * _NS
+    n = int(days * 1440 // interval)
+    starts = start.value + np.arange(n, dtype=np.int64) * step
+    local = pd.DatetimeIndex(pd.to_datetime(starts, unit="ns", utc=True)).tz_convert(timezone)
+    year_start = pd.Timestamp(year=local[0].year, month=1, day=1, tz=timezone)
+    year = pd.date_range(year_start, periods=365 * 24, freq="h")
+    shapes = {}
+    for profile in _shapes():
+        shapes[profile] = _shape(profile, local) / float(_shape(profile, year).mean())
+    return _Grid(starts, step, shapes, int(starts[-1] + step) if n else start.value)
+
+
+@dataclass
+class SimulatedCity:
+    """Registry frames, readings (``point_id, start, end, value, unit, received_at``), truth and monthly
+    reports (``enterprise_id, month, energy_tce, received_at``: the unit's own monthly upload)."""
+
+    registry: Registry
+    readings: pd.DataFrame
+    truth: pd.DataFrame
+    monthly_reports: pd.DataFrame
+    start: pd.Timestamp
+    now: pd.Timestamp
+    seed: int
+
+    @property
+    def enterprises(self) -> pd.DataFrame:
+        return self.registry.enterprises
+
+    @property
+    def points(self) -> pd.DataFrame:
+        return self.registry.points
+
+    @property
+    def products(self) -> pd.DataFrame:
+        return self.registry.products
+
+
+# ------------------------------------------------------------------------------------------------- the plan
+
+@dataclass
+class _Plan:
+    registry: Registry
+    hidden: pd.DataFrame  # per enterprise: profile, annual_tce, electricity_share, ucr, loss, sub_shares …
+    start: pd.Timestamp
+    days: int
+    interval: int
+    seed: int
+    faults: dict
+
+
+def _plan(units: int, points_per_unit: int, days: int, seed: int, start: pd.Timestamp, interval: int,
+          faults: dict) -> _Plan:
+    if units < 1 or points_per_unit < 1 or days < 1:
+        raise ValueError("units, points_per_unit and days must be ≥ 1")
+    params = simulator_parameters()
+    rng = np.random.default_rng([seed, 0])
+    table = industries()
+    weights = table["sim_weight"].to_numpy(float)
+    codes = rng.choice(table.index.to_numpy(), size=units, p=weights / weights.sum())
+    region_weights = params["regions"]
+    region_codes = np.array(list(region_weights), dtype=object)
+    rw = np.array(list(region_weights.values()), float)
+    regions = rng.choice(region_codes, size=units, p=rw / rw.sum())
+    codelist = load_codelist("regions")
+    region_names = {str(c): str(n) for c, n in zip(codelist["code"], codelist["name_zh"], strict=True)}
+    energy = params["annual_energy"]
+    tier2 = rng.random(units) < energy["tier2_share"]
+    annual = np.where(
+        tier2, rng.uniform(*energy["tier2_range_tce"], size=units),
+        np.clip(energy["tier1_median_tce"] * np.exp(energy["tier1_sigma"] * rng.standard_normal(units)),
+                energy["tier1_min_tce"], energy["tier1_max_tce"]))
+    budget = annual * rng.uniform(*params["budget_ratio_range"], size=units)
+    ucr = rng.uniform(*params["unit_consumption_ratio_range"], size=units)
+    loss = rng.uniform(*params["submeter"]["loss_range"], size=units)
+    cumulative = rng.random((units, points_per_unit)) < params["cumulative_share"]
+    rollover = rng.random((units, points_per_unit)) < params["rollover_share"]
+    multipliers = rng.choice(np.array(params["electricity_multipliers"], float), size=(units, points_per_unit))
+    org = rng.integers(0, len(USCC_ALPHABET), size=(units, 9))
+    limits = product_limits()
+    enterprises, points, products, hidden = [], [], [], []
+    for i in range(units):
+        eid = f"E{i + 1:05d}"
+        industry = table.loc[codes[i]]
+        head = "91" + str(regions[i]) + "".join(USCC_ALPHABET[k] for k in org[i])
+        ptype = industry["product_type"] if isinstance(industry["product_type"], str) else ""
+        enterprises.append({
+            "enterprise_id": eid, "name": f"{region_names[regions[i]]}{industry['name_zh']}模拟企业{i + 1:04d}",
+            "uscc": head + uscc_check_character(head), "industry_code": codes[i], "region": str(regions[i]),
+            "tier": tier_for(float(annual[i]), designated=True), "annual_budget_tce": round(float(budget[i]), 1),
+            "budget_year": start.tz_convert("Asia/Shanghai").year, "annual_energy_tce": round(float(annual[i]), 1)})
+        purpose = "main"
+        if ptype:
+            product_id = f"{eid}-P1"
+            limit = limits.loc[ptype]
+            products.append({"product_id": product_id, "enterprise_id": eid, "name": limit["name_zh"], "unit": "t",
+                             "product_type": ptype, "limit_standard": limit["limit_standard"],
+                             "limit_value": float(limit["limit_value"]), "limit_unit": limit["limit_unit"]})
+            purpose = f"product:{product_id}"
+        for j in range(points_per_unit):
+            etype = "electricity" if j != 1 else str(industry["fuel"])
+            kind = "cumulative" if cumulative[i, j] else "interval"
+            points.append({
+                "point_id": f"{eid}-M{j + 1:02d}", "enterprise_id": eid, "energy_type": etype,
+                "unit": _RAW_UNIT.get(etype, "t"), "kind": kind,
+                "multiplier": float(multipliers[i, j]) if etype == "electricity" else 1.0,
+                "parent_point_id": f"{eid}-M01" if j >= 2 else "", "interval_minutes": interval,
+                "register_max": math.nan, "purpose": purpose if j < 2 else "production_line",
+                "_rollover": bool(rollover[i, j])})
+        if ptype:
+            points.append({"point_id": f"{eid}-OUT", "enterprise_id": eid, "energy_type": "product_output",
+                           "unit": "t", "kind": "interval", "multiplier": 1.0, "parent_point_id": "",
+                           "interval_minutes": interval, "register_max": math.nan,
+                           "purpose": f"output:{eid}-P1", "_rollover": False})
+        hidden.append({"enterprise_id": eid, "profile": industry["load_profile"], "annual_tce": float(annual[i]),
+                       "electricity_share": float(industry["electricity_share"]), "ucr": float(ucr[i]),
+                       "loss": float(loss[i]), "product_type": ptype})
+    points_frame = pd.DataFrame(points)
+    # register sizes need the simulated totals; they are fixed here from the expected totals
+    points_frame = _size_registers(points_frame, pd.DataFrame(hidden), days, interval, seed)
+    registry = Registry(pd.DataFrame(enterprises), points_frame.drop(columns="_rollover"),
+                        pd.DataFrame(products, columns=["product_id", "enterprise_id", "name", "unit", "product_type",
+                                                        "limit_standard", "limit_value", "limit_unit"]))
+    hidden_frame = pd.DataFrame(hidden).set_index("enterprise_id", drop=False)
+    hidden_frame["rollover_points"] = [set(points_frame.loc[(points_frame["enterprise_id"] == e)
+                                                            & points_frame["_rollover"], "point_id"])
+                                       for e in hidden_frame.index]
+    return _Plan(registry, hidden_frame, start, days, interval, seed, faults)
+
+
+def _size_registers(points: pd.DataFrame, hidden: pd.DataFrame, days: int, interval: int,
+                    seed: int) -> pd.DataFrame:
+    """register_max of cumulative points: a power of ten; points marked to roll over get one just above the
+    run's expected raw total, the others one far above it."""
+    tce = tce_factors()["tce_per_unit"]
+    annual = hidden.set_index("enterprise_id")
+    out = points.copy()
+    for idx, row in out[out["kind"] == "cumulative"].iterrows():
+        h = annual.loc[row["enterprise_id"]]
+        share = h["electricity_share"] if row["energy_type"] == "electricity" else 1 - h["electricity_share"]
+        raw_total = h["annual_tce"] * share * days / 365 / tce[row["energy_type"]] / row["multiplier"]
+        digits = math.ceil(math.log10(max(raw_total, 1.0) * (1.5 if row["_rollover"] else 50)))
+        out.at[idx, "register_max"] = float(10 ** max(digits, 3))
+    return out
+
+
+# --------------------------------------------------------------------------------------------- per enterprise
+
+def _place(rng: np.random.Generator, free: np.ndarray, run: int, tries: int = 6) -> int | None:
+    """A start index of a free window of ``run`` readings (with clean margins), marked taken; None if none."""
+    n = free.size
+    if n < run + 2 * _MARGIN:
+        return None
+    for _ in range(tries):
+        i = int(rng.integers(_MARGIN, n - run - _MARGIN + 1))
+        if free[i - _MARGIN:i + run + _MARGIN].all():
+            free[i - _MARGIN:i + run + _MARGIN] = False
+            return i
+    return None
+
+
+def _enterprise_readings(plan: _Plan, grid: _Grid, eid: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Readings, truth and monthly reports of one enterprise."""
+    index = int(eid[1:]) - 1
+    rng = np.random.default_rng([plan.seed, index + 1])
+    params = simulator_parameters()
+    h = plan.hidden.loc[eid]
+    pts = plan.registry.points[plan.registry.points["enterprise_id"] == eid]
+    tce = tce_factors()["tce_per_unit"]
+    n = grid.start_ns.size
+    intervals_per_year = 365 * 1440 / plan.interval
+    base = h["annual_tce"] / intervals_per_year * grid.shapes[h["profile"]]
+    noise = params["noise_sigma"]
+    main_tce = {}
+    true_canonical: dict[str, np.ndarray] = {}
+    main_elec = None
+    subs = pts[pts["parent_point_id"] != ""]
+    sub_shares = rng.dirichlet(np.full(len(subs), 2.0)) if len(subs) else np.array([])
+    for j, row in enumerate(pts.itertuples(index=False)):
+        if row.energy_type == "product_output":
+            continue
+        if row.parent_point_id:
+            share = sub_shares[list(subs["point_id"]).index(row.point_id)]
+            value = main_elec * (1 - h["loss"]) * share * (
+                1 + params["submeter"]["noise_sigma"] * rng.standard_normal(n))
+        else:
+            share = h["electricity_share"] if row.energy_type == "electricity" else 1 - h["electricity_share"]
+            value_tce = base * share * np.clip(1 + noise * rng.standard_normal(n), 0.05, None)
+            value = value_tce / tce[row.energy_type]
+            main_tce[row.point_id] = value_tce
+            if row.energy_type == "electricity" and j == 0:
+                main_elec = value
+        true_canonical[row.point_id] = np.maximum(value, 0.0)
+    output = pts[pts["energy_type"] == "product_output"]
+    if len(output):
+        limit = plan.registry.products.set_index("product_id").loc[output.iloc[0]["purpose"][len("output:"):]]
+        per_t = float(limit["limit_value"]) * conversion_factor(str(limit["limit_unit"]), "tce/t")
+        product_tce = sum(main_tce[p] for p in pts.loc[pts["purpose"].str.startswith("product:"), "point_id"])
+        true_canonical[output.iloc[0]["point_id"]] = product_tce / (per_t * h["ucr"])
+    frames, truths = [], []
+    for row in pts.itertuples(index=False):
+        raw = true_canonical[row.point_id] / row.multiplier
+        faults = plan.faults if row.energy_type != "product_output" else {}
+        reading, truth = _point_readings(rng, grid, row, raw, faults, row.point_id in h["rollover_points"])
+        frames.append(reading)
+        truth["enterprise_id"] = eid
+        truths.append(truth)
+    monthly = _monthly_reports(rng, grid, eid, sum(main_tce.values()), plan.registry.timezone, params)
+    return (pd.concat(frames, ignore_index=True), pd.concat(truths, ignore_index=True), monthly)
+
+
+def _point_readings(rng: np.random.Generator, grid: _Grid, point, raw: np.ndarray, faults: dict,
+                    rollover: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    n = raw.size
+    step = grid.step_ns
+    days = n * step / _DAY_NS
+    cumulative = point.kind == "cumulative"
+    start = grid.start_ns.copy()
+    end = start + step
+    if cumulative:
+        start = end.copy()  # instantaneous register read at the interval end
+    delay = simulator_parameters()["receive_delay_seconds"]
+    received = end + (rng.uniform(*delay, size=n) * _NS).astype(np.int64)
+    unit = np.full(n, point.unit, dtype=object)
+    free = np.ones(n, dtype=bool)
+    keep = np.ones(n, dtype=bool)
+    truth: list[tuple] = []  # (kind, index, true_value, detail) — index into the grid
+    extra: list[tuple] = []  # extra rows (start, end, value, unit, received)
+    values = raw.copy()
+
+    def events(kind: str) -> int:
+        spec = faults.get(kind)
+        return int(rng.poisson(spec["rate"] * days)) if spec else 0
+
+    def run_length(kind: str) -> int:
+        low, high = faults[kind]["run"]
+        return int(rng.integers(low, high + 1))
+
+    if cumulative:
+        register = np.cumsum(raw)
+        register_max = float(point.register_max)
+        total = float(register[-1]) if n else 0.0
+        initial = (register_max - rng.uniform(0.2, 0.8) * total) if rollover else rng.uniform(0, 0.3) * register_max
+        register = register + initial
+        for _ in range(events("counter_reset")):
+            i = _place(rng, free, 1)
+            if i is not None:
+                register[i:] -= register[i - 1]
+                truth.append(("counter_reset", i, float(raw[i]), "register restarted from zero"))
+        wraps = np.floor(register / register_max)
+        values = register - wraps * register_max
+        for i in np.flatnonzero(np.diff(wraps) > 0) + 1:
+            truth.append(("rollover", int(i), float(raw[i]), f"register wrapped at {register_max:g}"))
+            free[max(0, i - _MARGIN):i + _MARGIN] = False
+        for _ in range(events("stuck")):
+            run = run_length("stuck")
+            i = _place(rng, free, run + 1)
+            if i is not None:
+                values[i + 1:i + 1 + run] = values[i]
+                truth.extend(("stuck", k, float(raw[k]), "register frozen") for k in range(i + 1, i + 1 + run))
+    else:
+        for _ in range(events("negative")):
+            i = _place(rng, free, 1)
+            if i is not None:
+                values[i] = -abs(values[i]) * rng.uniform(0.5, 1.5)
+                truth.append(("negative", i, float(raw[i]), "negative value"))
+        for _ in range(events("spike")):
+            i = _place(rng, free, 1)
+            if i is not None:
+                values[i] = values[i] * rng.uniform(*faults["spike"]["factor"])
+                truth.append(("spike", i, float(raw[i]), "spike"))
+        p99 = float(np.quantile(raw, 0.99)) if n else 0.0
+        for _ in range(events("impossible")):
+            i = _place(rng, free, 1)
+            if i is not None:
+                values[i] = p99 * rng.uniform(*faults["impossible"]["p99_factor"])
+                truth.append(("impossible", i, float(raw[i]), "beyond the meter's plausible range"))
+        for _ in range(events("unit_mistake")):
+            run = run_length("unit_mistake")
+            i = _place(rng, free, run)
+            if i is not None:
+                if point.unit == "kWh" and rng.random() < 0.5:
+                    unit[i:i + run] = "MWh"
+                    detail = "kWh values labelled MWh"
+                else:
+                    values[i:i + run] = values[i:i + run] / 1000.0
+                    detail = f"values sent in thousand {point.unit} labelled {point.unit}"
+                truth.extend(("unit_mistake", k, float(raw[k]), detail) for k in range(i, i + run))
+        for _ in range(events("stuck")):
+            run = run_length("stuck")
+            i = _place(rng, free, run + 1)
+            if i is not None:
+                values[i + 1:i + 1 + run] = values[i]
+                truth.extend(("stuck", k, float(raw[k]), "value repeated") for k in range(i + 1, i + 1 + run))
+    values = np.round(values, 4)
+    for _ in range(events("clock_skew")):
+        run = run_length("clock_skew")
+        i = _place(rng, free, run)
+        if i is not None:
+            minutes = rng.uniform(*faults["clock_skew"]["minutes"]) * (1 if rng.random() < 0.5 else -1)
+            shift = round(minutes * 60) * _NS
+            start[i:i + run] += shift
+            end[i:i + run] += shift
+            received[i:i + run] += max(shift, 0)
+            truth.extend(("clock_skew", k, float(raw[k]), f"clock off by {minutes:+.1f} min")
+                         for k in range(i, i + run))
+    now = grid.now_ns
+    for _ in range(events("future_timestamp")):
+        i = _place(rng, free, 1)
+        if i is not None:
+            shift = now - int(grid.start_ns[i]) + int(rng.uniform(*faults["future_timestamp"]["days"]) * _DAY_NS)
+            truth.append(("gap", i, float(raw[i]), "reading sent with a future timestamp"))
+            start[i] += shift
+            end[i] += shift
+            truth.append(("future_timestamp", i, float(raw[i]), "timestamp in the future"))
+    for _ in range(events("late")):
+        run = run_length("late")
+        i = _place(rng, free, run)
+        if i is not None:
+            delay_ns = int(rng.uniform(*faults["late"]["days"]) * _DAY_NS)
+            if end[i + run - 1] + delay_ns <= now:
+                received[i:i + run] = end[i:i + run] + delay_ns
+                truth.extend(("late", k, float(raw[k]), f"uploaded {delay_ns / _DAY_NS:.1f} days late")
+                             for k in range(i, i + run))
+    for kind in ("revision", "duplicate_conflict"):
+        for _ in range(events(kind)):
+            i = _place(rng, free, 1)
+            if i is None:
+                continue
+            if kind == "revision":
+                new = round(float(values[i]) * rng.uniform(*faults[kind]["factor"]), 4)
+                when = min(int(end[i] + rng.uniform(*faults[kind]["days"]) * _DAY_NS), now)
+                if when - received[i] < _DAY_NS // 2:
+                    continue
+                detail = "value revised later"
+            else:
+                factor = rng.uniform(*faults[kind]["factor"])
+                new = round(float(values[i]) * (factor if rng.random() < 0.5 else 1 / factor), 4)
+                when = int(received[i] + rng.uniform(10, 600) * _NS)
+                detail = "same interval sent twice with different values"
+            extra.append((start[i], end[i], new, unit[i], when))
+            truth.append((kind, i, float(raw[i]), detail))
+    for _ in range(events("gap")):
+        run = run_length("gap")
+        i = _place(rng, free, run)
+        if i is not None:
+            keep[i:i + run] = False
+            truth.extend(("gap", k, float(raw[k]), "no reading") for k in range(i, i + run))
+    frame = pd.DataFrame({"point_id": point.point_id, "start": start[keep], "end": end[keep],
+                          "value": values[keep], "unit": unit[keep], "received_at": received[keep]})
+    if extra:
+        frame = pd.concat([frame, pd.DataFrame(extra, columns=["start", "end", "value", "unit", "received_at"])
+                          .assign(point_id=point.point_id)], ignore_index=True)
+    grid_start = grid.start_ns + (grid.step_ns if cumulative else 0)
+    rows = []
+    for kind, i, true_value, detail in truth:
+        if kind == "gap":
+            s = int(grid_start[i])
+            e = s if cumulative else s + grid.step_ns
+        else:
+            s, e = int(start[i]), int(end[i])
+        rows.append((point.point_id, s, e, kind, true_value * point.multiplier, detail))
+    truth_frame = pd.DataFrame(rows, columns=["point_id", "start", "end", "kind", "true_value", "detail"])
+    return frame, truth_frame
+
+
+def _monthly_reports(rng: np.random.Generator, grid: _Grid, eid: str, tce: np.ndarray, timezone: str,
+                     params: dict) -> pd.DataFrame:
+    """The unit's monthly uploads for every local month the run covers completely (sum of true energy ×
+    small noise; a share is off by 7–15 %, kept in the ``mismatch`` column)."""
+    local = pd.DatetimeIndex(pd.to_datetime(grid.start_ns, unit="ns", utc=True)).tz_convert(timezone)
+    months = local.strftime("%Y-%m")
+    frame = pd.DataFrame({"month": months, "tce": tce, "day": local.day})
+    rows = []
+    spec = params["monthly_report"]
+    for month, group in frame.groupby("month", sort=True):
+        first = pd.Timestamp(f"{month}-01", tz=timezone)
+        expected = int((first + pd.offsets.MonthBegin(1) - first) / pd.Timedelta(minutes=1) * _NS // grid.step_ns)
+        if len(group) != expected:
+            continue
+        factor = 1 + spec["noise_sigma"] * rng.standard_normal()
+        mismatch = rng.random() < spec["mismatch_share"]
+        if mismatch:
+            factor = 1 + rng.uniform(*spec["mismatch_range"]) * (1 if rng.random() < 0.5 else -1)
+        received = first + pd.offsets.MonthBegin(1) + pd.Timedelta(hours=float(rng.uniform(1, 48)))
+        rows.append({"enterprise_id": eid, "month": month, "energy_tce": float(group["tce"].sum() * factor),
+                     "received_at": received.tz_convert("UTC"), "mismatch": mismatch})
+    return pd.DataFrame(rows, columns=["enterprise_id", "month", "energy_tce", "received_at", "mismatch"])
+
+
+def _finish(readings: pd.DataFrame, truth: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    for frame, columns in ((readings, ("start", "end", "received_at")), (truth, ("start", "end"))):
+        for column in columns:
+            frame[column] = pd.to_datetime(frame[column].to_numpy(np.int64), unit="ns", utc=True)
+    readings = readings.sort_values(["point_id", "start", "received_at"], kind="stable").reset_index(drop=True)
+    truth = truth.sort_values(["point_id", "start", "kind"], kind="stable").reset_index(drop=True)
+    return readings[list(READING_COLUMNS)], truth[list(TRUTH_COLUMNS)]
+
+
+def _fault_spec(faults: bool | dict | None) -> dict:
+    spec = dict(simulator_parameters()["faults"])
+    if faults is False or faults is None:
+        return {}
+    if isinstance(faults, dict):
+        for kind, value in faults.items():
+            if kind not in spec:
+                raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(spec)}")
+            spec[kind] = {**spec[kind], "rate": float(value)} if not isinstance(value, dict) else {
+                **spec[kind], **value}
+    return spec
+
+
+def _prepare(units: int, points_per_unit: int, days: int, seed: int, start: str | pd.Timestamp,
+             faults: bool | dict | None, interval_minutes: int | None) -> tuple[_Plan, _Grid]:
+    interval = int(interval_minutes or simulator_parameters()["interval_minutes"])
+    if interval not in (15, 30, 60):
+        raise ValueError("interval_minutes must be 15, 30 or 60")
+    begin = pd.Timestamp(start)
+    begin = begin.tz_localize("Asia/Shanghai") if begin.tzinfo is None else begin
+    begin = begin.tz_convert("UTC")
+    plan = _plan(units, points_per_unit, days, seed, begin, interval, _fault_spec(faults))
+    return plan, _grid(begin, days, interval, plan.registry.timezone)
+
+
+def iter_enterprise_readings(units: int, points_per_unit: int, days: int, seed: int = 0, *,
+                             start: str | pd.Timestamp = "2025-01-01T00:00:00+08:00",
+                             faults: bool | dict | None = True, interval_minutes: int | None = None,
+                             chunk: int = 50) -> Iterator[tuple[Registry, pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
+    """Yield ``(registry, readings, truth, monthly_reports)`` for ``chunk`` enterprises at a time; the
+    concatenation equals :func:`simulate` with the same arguments (for writing large cities in pieces)."""
+    plan, grid = _prepare(units, points_per_unit, days, seed, start, faults, interval_minutes)
+    ids = list(plan.registry.enterprises["enterprise_id"])
+    for k in range(0, len(ids), chunk):
+        parts = [_enterprise_readings(plan, grid, eid) for eid in ids[k:k + chunk]]
+        readings, truth = _finish(pd.concat([p[0] for p in parts], ignore_index=True),
+                                  pd.concat([p[1] for p in parts], ignore_index=True))
+        yield plan.registry, readings, truth, pd.concat([p[2] for p in parts], ignore_index=True)
+
+
+def simulate(units: int, points_per_unit: int, days: int, seed: int = 0, *,
+             start: str | pd.Timestamp = "2025-01-01T00:00:00+08:00", faults: bool | dict | None = True,
+             interval_minutes: int | None = None) -> SimulatedCity:
+    """A synthetic city: ``units`` enterprises × ``points_per_unit`` energy points × ``days`` days.
+
+    ``start``: first interval (ISO 8601; naive means the deployment's local time). ``faults``: True (rates of
+    ``simulator.yaml``), False (clean data), or a dict kind → rate (events per point and day) or kind → spec.
+    Same arguments, same frames.
+    """
+    plan, grid = _prepare(units, points_per_unit, days, seed, start, faults, interval_minutes)
+    parts = [_enterprise_readings(plan, grid, eid) for eid in plan.registry.enterprises["enterprise_id"]]
+    readings, truth = _finish(pd.concat([p[0] for p in parts], ignore_index=True),
+                              pd.concat([p[1] for p in parts], ignore_index=True))
+    monthly = pd.concat([p[2] for p in parts], ignore_index=True)
+    return SimulatedCity(plan.registry, readings, truth, monthly, plan.start,
+                         pd.Timestamp(grid.now_ns, unit="ns", tz="UTC"), seed)
+
+
+def write_city(units: int, points_per_unit: int, days: int, out: str | Path, seed: int = 0, *,
+               start: str | pd.Timestamp = "2025-01-01T00:00:00+08:00", faults: bool | dict | None = True,
+               interval_minutes: int | None = None, fmt: str = "parquet", chunk: int = 50) -> dict:
+    """Write a simulated city to ``out``: ``enterprises.csv``, ``points.csv``, ``products.csv``,
+    ``readings/readings-YYYY-MM-pNNNN.parquet`` (split by UTC month of ``start``, one file per month and chunk of
+    enterprises; ``.csv`` with ``fmt="csv"``), ``truth.parquet`` and ``monthly_reports.csv``. Returns counts."""
+    if fmt not in ("parquet", "csv"):
+        raise ValueError("fmt must be parquet or csv")
+    out = Path(out)
+    (out / "readings").mkdir(parents=True, exist_ok=True)
+    truths, monthlies, files, rows = [], [], [], 0
+    registry = None
+    for part, (city_registry, readings, truth, monthly) in enumerate(iter_enterprise_readings(
+            units, points_per_unit, days, seed, start=start, faults=faults, interval_minutes=interval_minutes,
+            chunk=chunk)):
+        registry = city_registry
+        month = readings["start"].dt.strftime("%Y-%m")
+        for key, group in readings.groupby(month, sort=True):
+            path = out / "readings" / f"readings-{key}-p{part:04d}.{fmt}"
+            if fmt == "parquet":
+                group.to_parquet(path, index=False)
+            else:
+                group.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S%z")
+            files.append(path.name)
+        rows += len(readings)
+        truths.append(truth)
+        monthlies.append(monthly)
+    assert registry is not None
+    registry.write(out)
+    truth_all = pd.concat(truths, ignore_index=True)
+    truth_all.to_parquet(out / "truth.parquet", index=False)
+    pd.concat(monthlies, ignore_index=True).to_csv(out / "monthly_reports.csv", index=False)
+    return {"out": str(out), "enterprises": len(registry.enterprises), "points": len(registry.points),
+            "products": len(registry.products), "readings": rows, "reading_files": len(files),
+            "truth_rows": len(truth_all), "faults": truth_all["kind"].value_counts().sort_index().to_dict()}
