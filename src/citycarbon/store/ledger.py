@@ -1,0 +1,455 @@
+"""The versioned (bitemporal) ledger of the long-format datasets: balances, statistics, capacity, …
+
+Every value is one row of ``observations`` with its valid time (``valid_year``, ``valid_month``) and its
+recorded time (``recorded_at`` … ``superseded_at``; NULL = still current). Writing a frame
+(:func:`write_frame`):
+
+* a row whose key and contents (value, unit, status, source) are already current is left alone (re-recording
+  the same frame is a no-op: no new version, no audit row);
+* a row whose contents changed closes the current version (``superseded_at`` = now) and inserts a new one —
+  a value is never updated in place;
+* with ``scope="years"`` (imports) current rows of the same dataset, region and year (and month) that the
+  frame no longer holds are closed; ``scope="all"`` closes every current row the frame lacks; ``"none"`` adds
+  and revises only.
+
+Reading: :func:`current_frame` returns exactly the long DataFrame the domain functions take (the columns and
+dtypes of ``data/<city>/*.csv`` after :func:`citycarbon.datasets.read_reference`; ``monthly`` and
+``districts`` as the tracking service reads them), ``as_of=`` answers "what did we know then" (rows recorded at
+or before ``as_of`` and not yet superseded at that time). :func:`reference_dataset` assembles a
+:class:`~citycarbon.datasets.ReferenceDataset` whose ``files`` are ``Path("db:<table>")`` placeholders.
+:func:`version` changes with every write; frames are cached per (database, dataset, region, as_of, version).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from citycarbon.codelists import nearest
+from citycarbon.errors import InputError, Problem, Problems
+from citycarbon.importers.schemas import STATUSES
+from citycarbon.store import audit
+from citycarbon.store.models import LedgerRevision, Observation, PlanRecord
+from citycarbon.store.types import utcnow
+
+__all__ = [
+    "ALIASES",
+    "DATASETS",
+    "REFERENCE_TABLES",
+    "DatasetSpec",
+    "WriteResult",
+    "city_region",
+    "clear_cache",
+    "current_frame",
+    "history",
+    "observations_at",
+    "reference_dataset",
+    "revisions",
+    "spec_for",
+    "version",
+    "write_frame",
+]
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """How one long table maps onto ``observations``.
+
+    ``dims`` are the key columns besides year, month and region (stored in ``dim1..dim3``); ``value`` is the
+    numeric column. ``nullable_dims`` are stored as ``''`` and read back as missing (NaN / <NA>);
+    ``int_dims`` come back as pandas ``Int64``. ``region_int`` reproduces a file whose region column is read
+    as integers (``monthly.csv``).
+    """
+
+    name: str
+    columns: tuple[str, ...]
+    dims: tuple[str, ...]
+    value: str
+    monthly: bool = False
+    nullable_dims: tuple[str, ...] = ()
+    int_dims: tuple[str, ...] = ()
+    region_int: bool = False
+    file: str = ""
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        return ("year", "month", "region", *self.dims) if self.monthly else ("year", "region", *self.dims)
+
+
+_TAIL = ("unit", "status", "source")
+DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (
+    DatasetSpec("balance", ("year", "region", "flow", "sector", "fuel", "quantity", *_TAIL),
+                ("flow", "sector", "fuel"), "quantity", file="energy_balance.csv"),
+    DatasetSpec("statistics", ("year", "region", "variable", "value", "unit", "price_base_year", "status", "source"),
+                ("variable", "price_base_year"), "value", nullable_dims=("price_base_year",),
+                int_dims=("price_base_year",), file="statistics.csv"),
+    DatasetSpec("capacity", ("year", "region", "technology", "capacity", *_TAIL), ("technology",), "capacity",
+                file="capacity.csv"),
+    DatasetSpec("process_activity", ("year", "region", "process", "quantity", *_TAIL), ("process",), "quantity",
+                file="process_activity.csv"),
+    DatasetSpec("forest", ("year", "region", "variable", "value", *_TAIL), ("variable",), "value",
+                file="forest.csv"),
+    DatasetSpec("wetland", ("year", "region", "ecosystem", "area", *_TAIL), ("ecosystem",), "area",
+                file="wetland.csv"),
+    DatasetSpec("monthly", ("year", "month", "region", "variable", "value", *_TAIL), ("variable",), "value",
+                monthly=True, region_int=True, file="monthly.csv"),
+    DatasetSpec("districts", ("year", "region", "variable", "target_id", "value", *_TAIL), ("variable", "target_id"),
+                "value", nullable_dims=("target_id",), file="districts.csv"),
+)}
+#: other names accepted for a dataset
+ALIASES = {"energy_balance": "balance", "district": "districts"}
+#: the six tables of a ReferenceDataset
+REFERENCE_TABLES = ("balance", "statistics", "capacity", "process_activity", "forest", "wetland")
+
+Scope = Literal["years", "all", "none"]
+
+
+def spec_for(dataset: str) -> DatasetSpec:
+    """The spec of ``dataset`` (or an alias); :class:`InputError` with the nearest name otherwise."""
+    name = ALIASES.get(dataset, dataset)
+    if name not in DATASETS:
+        choices = [*DATASETS, *ALIASES]
+        raise InputError(Problem(f"unknown dataset '{dataset}'", field="dataset", value=dataset,
+                                 suggestion=nearest(dataset, choices)))
+    return DATASETS[name]
+
+
+# ---- writing -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a write did; ``revision`` is None when nothing changed."""
+
+    dataset: str
+    inserted: int
+    superseded: int
+    closed: int
+    unchanged: int
+    revision: int | None
+
+    @property
+    def changed(self) -> bool:
+        return self.revision is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dataset": self.dataset, "inserted": self.inserted, "superseded": self.superseded,
+                "closed": self.closed, "unchanged": self.unchanged, "revision": self.revision}
+
+
+def _text(value: Any) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _natural_key(year: int, month: int | None, region: str, dims: Iterable[str]) -> str:
+    parts: list[Any] = [year, month, region, *dims] if month is not None else [year, region, *dims]
+    return json.dumps(parts, separators=(",", ":"), ensure_ascii=False)
+
+
+def _records(spec: DatasetSpec, frame: pd.DataFrame, source: str) -> list[dict[str, Any]]:
+    """The frame as observation rows (checked: columns present, numbers finite, status known, keys unique)."""
+    problems = Problems()
+    missing = [c for c in spec.columns if c not in frame.columns]
+    if missing:
+        raise InputError([Problem(f"missing column '{c}'", file=source, field=c) for c in missing])
+    out: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    columns = list(spec.columns)
+    for position, row in enumerate(frame[columns].itertuples(index=False, name=None), start=1):
+        record = dict(zip(columns, row, strict=True))
+        where = {"file": source, "row": position}
+        try:
+            year = int(record["year"])
+            month = int(record["month"]) if spec.monthly else None
+            value = float(record[spec.value])
+        except (TypeError, ValueError) as exc:
+            problems.add(f"not a number ({exc})", field=spec.value, **where)
+            continue
+        if value != value or value in (float("inf"), float("-inf")):
+            problems.add("value is not a finite number", field=spec.value, value=value, **where)
+            continue
+        status = _text(record["status"])
+        if status not in STATUSES:
+            problems.add(f"unknown status '{status}'", field="status", value=status,
+                         suggestion=nearest(status, list(STATUSES)), **where)
+        source_text = _text(record["source"])
+        if not source_text:
+            problems.add("source is missing (every stored value names its source)", field="source", **where)
+        dims = [_text(record[d]) for d in spec.dims]
+        region = _text(record["region"])
+        key = _natural_key(year, month, region, dims)
+        if key in seen:
+            problems.add(f"duplicate row (same key as row {seen[key]})", field=spec.dims[0], **where)
+            continue
+        seen[key] = position
+        padded = [*dims, "", "", ""][:3]
+        out.append({"dataset": spec.name, "natural_key": key, "region": region, "valid_year": year,
+                    "valid_month": month, "dim1": padded[0], "dim2": padded[1], "dim3": padded[2], "value": value,
+                    "unit": _text(record["unit"]), "status": status, "source": source_text})
+    problems.raise_if_any()
+    return out
+
+
+def _content(row: Any) -> tuple:
+    return (float(row.value), row.unit, row.status, row.source)
+
+
+def _now_after(session: Session) -> datetime:
+    """Now, strictly after the newest revision (recorded times never tie or go backwards)."""
+    now = utcnow()
+    last = session.execute(select(func.max(LedgerRevision.at))).scalar_one_or_none()
+    if last is not None and last >= now:
+        now = last + timedelta(microseconds=1)
+    return now
+
+
+def _chunks(items: list, size: int = 500) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def write_frame(session: Session, dataset: str, frame: pd.DataFrame, *, actor: Any, batch_id: int | None = None,
+                scope: Scope = "years", reason: str | None = None, source: str | None = None) -> WriteResult:
+    """Record ``frame`` (the dataset's long format) in the ledger; audited in the same transaction.
+
+    See the module docstring for what changes. Raises :class:`InputError` (nothing written) for missing
+    columns, non-numeric values, unknown statuses, empty sources or duplicate keys.
+    """
+    spec = spec_for(dataset)
+    if scope not in ("years", "all", "none"):
+        raise ValueError(f"scope must be years, all or none, not {scope!r}")
+    records = _records(spec, frame, source or f"<{spec.name}>")
+    current_query = select(Observation.id, Observation.natural_key, Observation.region, Observation.valid_year,
+                           Observation.valid_month, Observation.value, Observation.unit, Observation.status,
+                           Observation.source).where(Observation.dataset == spec.name,
+                                                     Observation.superseded_at.is_(None))
+    current = {row.natural_key: row for row in session.execute(current_query)}
+    incoming = {r["natural_key"]: r for r in records}
+    to_insert: list[dict[str, Any]] = []
+    to_close: list[int] = []
+    superseded = unchanged = 0
+    for key, record in incoming.items():
+        old = current.get(key)
+        if old is None:
+            to_insert.append(record)
+        elif _content(old) == (record["value"], record["unit"], record["status"], record["source"]):
+            unchanged += 1
+        else:
+            to_close.append(old.id)
+            to_insert.append(record)
+            superseded += 1
+    closed = 0
+    if scope != "none":
+        slices = {(r["region"], r["valid_year"], r["valid_month"]) for r in records}
+        for key, old in current.items():
+            if key in incoming:
+                continue
+            if scope == "all" or (old.region, old.valid_year, old.valid_month) in slices:
+                to_close.append(old.id)
+                closed += 1
+    if not to_insert and not to_close:
+        return WriteResult(spec.name, 0, 0, 0, unchanged, None)
+
+    now = _now_after(session)
+    name, _ = audit.actor_of(actor)
+    revision = LedgerRevision(token=str(uuid.uuid4()), at=now, dataset=spec.name, batch_id=batch_id, actor=name,
+                              inserted=len(to_insert), superseded=superseded, closed=closed, reason=reason)
+    session.add(revision)
+    session.flush()
+    for ids in _chunks(to_close):
+        session.execute(update(Observation).where(Observation.id.in_(ids)).values(superseded_at=now)
+                        .execution_options(synchronize_session=False))
+    if to_insert:
+        rows = [{**r, "recorded_at": now, "superseded_at": None, "batch_id": batch_id, "revision_id": revision.id}
+                for r in to_insert]
+        for chunk in _chunks(rows, 1000):
+            session.execute(insert(Observation), chunk)
+    result = WriteResult(spec.name, len(to_insert) - superseded, superseded, closed, unchanged, revision.id)
+    audit.record(session, actor, "ledger.write", "ledger", spec.name,
+                 before={"current_rows": len(current)},
+                 after={**result.to_dict(), "batch_id": batch_id, "scope": scope, "recorded_at": now},
+                 reason=reason)
+    return result
+
+
+# ---- reading -------------------------------------------------------------------------------------
+
+
+def version(session: Session) -> int:
+    """The ledger version: the id of the newest revision (0 for an empty ledger); changes on every write."""
+    return int(session.execute(select(func.coalesce(func.max(LedgerRevision.id), 0))).scalar_one())
+
+
+def _version_token(session: Session) -> tuple[int, str]:
+    row = session.execute(select(LedgerRevision.id, LedgerRevision.token)
+                          .order_by(LedgerRevision.id.desc()).limit(1)).first()
+    return (0, "") if row is None else (int(row.id), row.token)
+
+
+_CACHE: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 128
+
+
+def _visible(statement, as_of: datetime | None):
+    if as_of is None:
+        return statement.where(Observation.superseded_at.is_(None))
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware")
+    return statement.where(Observation.recorded_at <= as_of,
+                           or_(Observation.superseded_at.is_(None), Observation.superseded_at > as_of))
+
+
+def _build_frame(spec: DatasetSpec, rows: list[Any]) -> pd.DataFrame:
+    data: dict[str, Any] = {"year": pd.array([r.valid_year for r in rows], dtype="int64")}
+    if spec.monthly:
+        data["month"] = pd.array([r.valid_month for r in rows], dtype="int64")
+    regions = [r.region for r in rows]
+    data["region"] = pd.array([int(r) for r in regions], dtype="int64") if spec.region_int else \
+        pd.Series(regions, dtype="str")
+    dims = {"dim1": [r.dim1 for r in rows], "dim2": [r.dim2 for r in rows], "dim3": [r.dim3 for r in rows]}
+    for column, values in zip(spec.dims, dims.values(), strict=False):
+        if column in spec.int_dims:
+            data[column] = pd.array([int(v) if v != "" else None for v in values], dtype="Int64")
+        elif column in spec.nullable_dims:
+            data[column] = pd.Series([v if v != "" else None for v in values], dtype="str")
+        else:
+            data[column] = pd.Series(values, dtype="str")
+    data[spec.value] = pd.array([float(r.value) for r in rows], dtype="float64")
+    for column in _TAIL:
+        data[column] = pd.Series([getattr(r, column) for r in rows], dtype="str")
+    return pd.DataFrame(data)[list(spec.columns)]
+
+
+def current_frame(session: Session, dataset: str, *, region: str | None = None,
+                  as_of: datetime | None = None) -> pd.DataFrame:
+    """The dataset as a long DataFrame (the shipped CSV's columns and dtypes), as known now or at ``as_of``.
+
+    Rows come in recording order (the CSV order for seeded data). ``region`` keeps one region's rows.
+    Cached per (database, dataset, region, as_of, ledger version); the caller gets its own copy.
+    """
+    spec = spec_for(dataset)
+    bind = session.get_bind()
+    key = (bind.url.render_as_string(hide_password=True), spec.name, region, as_of, _version_token(session))
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None:
+            _CACHE.move_to_end(key)
+            return cached.copy()
+    statement = select(Observation.region, Observation.valid_year, Observation.valid_month, Observation.dim1,
+                       Observation.dim2, Observation.dim3, Observation.value, Observation.unit, Observation.status,
+                       Observation.source).where(Observation.dataset == spec.name)
+    if region is not None:
+        statement = statement.where(Observation.region == str(region))
+    rows = session.execute(_visible(statement, as_of).order_by(Observation.id)).all()
+    frame = _build_frame(spec, rows)
+    with _CACHE_LOCK:
+        _CACHE[key] = frame
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return frame.copy()
+
+
+def clear_cache() -> None:
+    """Forget every cached frame (tests; a restore replaces the database under the same URL)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+def history(session: Session, dataset: str, key: dict[str, Any] | tuple | list) -> list[dict[str, Any]]:
+    """Every recorded version of one value, oldest first.
+
+    ``key`` names the dataset's key columns (:attr:`DatasetSpec.key_columns`), as a dict or in that order,
+    e.g. ``{"year": 2020, "region": "210200", "variable": "gdp", "price_base_year": None}``.
+    """
+    spec = spec_for(dataset)
+    names = spec.key_columns
+    values = dict(key) if isinstance(key, dict) else dict(zip(names, key, strict=True))
+    missing = [n for n in names if n not in values and n not in spec.nullable_dims]
+    if missing:
+        raise InputError(Problem(f"key of '{spec.name}' lacks {', '.join(missing)} (key: {', '.join(names)})",
+                                 field=missing[0]))
+    natural = _natural_key(int(values["year"]), int(values["month"]) if spec.monthly else None,
+                           _text(values["region"]), [_text(values.get(d)) for d in spec.dims])
+    statement = (select(Observation, LedgerRevision.actor)
+                 .join(LedgerRevision, LedgerRevision.id == Observation.revision_id)
+                 .where(Observation.dataset == spec.name, Observation.natural_key == natural)
+                 .order_by(Observation.recorded_at, Observation.id))
+    return [{"value": o.value, "unit": o.unit, "status": o.status, "source": o.source,
+             "recorded_at": o.recorded_at, "superseded_at": o.superseded_at, "batch_id": o.batch_id,
+             "revision": o.revision_id, "recorded_by": actor}
+            for o, actor in session.execute(statement)]
+
+
+def revisions(session: Session, dataset: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """The newest ledger writes (who, when, which batch, how many rows changed)."""
+    statement = select(LedgerRevision).order_by(LedgerRevision.id.desc()).limit(limit)
+    if dataset is not None:
+        statement = statement.where(LedgerRevision.dataset == spec_for(dataset).name)
+    return [{"revision": r.id, "at": r.at, "dataset": r.dataset, "batch_id": r.batch_id, "actor": r.actor,
+             "inserted": r.inserted, "superseded": r.superseded, "closed": r.closed, "reason": r.reason}
+            for r in session.execute(statement).scalars()]
+
+
+def city_region(session: Session, city: str) -> str:
+    """The GB/T 2260 code of ``city`` from its stored plan."""
+    code = session.execute(select(PlanRecord.region_code).where(PlanRecord.code == city)).scalar_one_or_none()
+    if code is None:
+        known = list(session.execute(select(PlanRecord.code)).scalars())
+        raise InputError(Problem(f"no plan for city '{city}' in the store (stored: {', '.join(known) or 'none'}; "
+                                 "run 'citycarbon db seed')", field="city", value=city,
+                                 suggestion=nearest(city, known)))
+    return code
+
+
+def _titles(session: Session, city: str) -> tuple[str, str]:
+    from citycarbon.data import data_path
+
+    readme = data_path(city) / "README.md"
+    if readme.is_file():
+        first = readme.read_text(encoding="utf-8").splitlines()[0].strip()
+        if first.startswith("#") and " / " in first:
+            zh, en = first.lstrip("#").strip().split(" / ", 1)
+            return zh.strip(), en.strip()
+    plan = session.execute(select(PlanRecord).where(PlanRecord.code == city)).scalar_one()
+    return plan.city, plan.city_en
+
+
+def reference_dataset(session: Session, city: str = "dalian", as_of: datetime | None = None):
+    """A :class:`~citycarbon.datasets.ReferenceDataset` of ``city`` built from the ledger (now or ``as_of``).
+
+    ``files`` maps each table to ``Path("db:<table>")`` (no file exists; services hash the frames instead).
+    """
+    from citycarbon.datasets import ReferenceDataset
+
+    region = city_region(session, city)
+    frames = {table: current_frame(session, table, region=region, as_of=as_of) for table in REFERENCE_TABLES}
+    if frames["balance"].empty:
+        raise InputError(Problem(f"the ledger holds no energy balance for {city} ({region})"
+                                 + (f" as of {as_of.isoformat()}" if as_of else ""), field="balance"))
+    title_zh, title_en = _titles(session, city)
+    return ReferenceDataset(name=city, region=region, title_zh=title_zh, title_en=title_en,
+                            files={table: Path(f"db:{table}") for table in REFERENCE_TABLES}, **frames)
+
+
+def observations_at(session: Session, dataset: str, *, as_of: datetime | None = None) -> int:
+    """How many values of ``dataset`` were current at ``as_of`` (now by default)."""
+    spec = spec_for(dataset)
+    statement = _visible(select(func.count()).select_from(Observation).where(Observation.dataset == spec.name),
+                         as_of)
+    return int(session.execute(statement).scalar_one())

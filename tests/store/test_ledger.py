@@ -1,0 +1,146 @@
+"""The bitemporal ledger: seeded data equal the shipped CSVs, revisions supersede, as_of answers the past."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from citycarbon.errors import InputError
+from citycarbon.services.accounting import account_city
+from citycarbon.store import audit, ledger
+from citycarbon.store.models import AuditEntry, Observation
+from citycarbon.store.seed import reference_frames
+from citycarbon.store.types import utcnow
+
+
+def _gdp(session, year: int = 2020) -> float:
+    frame = ledger.current_frame(session, "statistics")
+    rows = frame[(frame["variable"] == "gdp") & (frame["year"] == year) & frame["price_base_year"].isna()]
+    assert len(rows) == 1
+    return float(rows["value"].iloc[0])
+
+
+def _statistics(values: dict[int, float], source: str = "test table", status: str = "official") -> pd.DataFrame:
+    return pd.DataFrame({"year": list(values), "region": "210200", "variable": "gdp", "value": list(values.values()),
+                         "unit": "10^8 CNY", "price_base_year": pd.array([None] * len(values), dtype="Int64"),
+                         "status": status, "source": source})
+
+
+def test_seeded_frames_equal_the_shipped_csvs(seeded_db):
+    """Same columns, dtypes, values and order as the files the domain reads today."""
+    with seeded_db.session() as session:
+        for name, (expected, _file) in reference_frames("dalian").items():
+            pd.testing.assert_frame_equal(ledger.current_frame(session, name), expected.reset_index(drop=True),
+                                          check_exact=True, obj=name)
+
+
+def test_accounting_from_the_store_equals_accounting_from_files(seeded_db):
+    with seeded_db.session() as session:
+        dataset = ledger.reference_dataset(session, "dalian")
+    from_db = account_city(2020, city="dalian", dataset=dataset)
+    from_files = account_city(2020, city="dalian")
+    assert from_db.indicators == from_files.indicators
+    pd.testing.assert_frame_equal(from_db.by_sector, from_files.by_sector)
+    pd.testing.assert_frame_equal(from_db.by_fuel, from_files.by_fuel)
+    assert from_db.co2_by_scope == from_files.co2_by_scope
+
+
+def test_revision_supersedes_and_as_of_returns_the_old_value(seeded_db):
+    with seeded_db.session() as session:
+        before_version = ledger.version(session)
+        old = _gdp(session)
+    reported = utcnow()  # "what we reported in last year's annual report"
+    frame = _statistics({2020: old + 100.0}, source="统计公报 2020 (revised)")
+    with seeded_db.session() as session:
+        result = ledger.write_frame(session, "statistics", frame, actor="analyst", scope="none",
+                                    reason="bureau revision")
+    assert (result.inserted, result.superseded, result.closed) == (0, 1, 0)
+    with seeded_db.session() as session:
+        assert ledger.version(session) == before_version + 1
+        assert _gdp(session) == old + 100.0
+        past = ledger.current_frame(session, "statistics", as_of=reported)
+        rows = past[(past["variable"] == "gdp") & (past["year"] == 2020) & past["price_base_year"].isna()]
+        assert float(rows["value"].iloc[0]) == old
+        versions = ledger.history(session, "statistics", {"year": 2020, "region": "210200", "variable": "gdp",
+                                                          "price_base_year": None})
+        assert [v["value"] for v in versions] == [old, old + 100.0]
+        assert versions[0]["superseded_at"] == versions[1]["recorded_at"]
+        assert versions[1]["superseded_at"] is None and versions[1]["recorded_by"] == "analyst"
+        # the old row is still there, unchanged: superseded, never updated in place
+        stored = session.execute(select(func.count()).select_from(Observation)
+                                 .where(Observation.dataset == "statistics")).scalar_one()
+        assert stored == 71
+        # before anything was recorded the ledger knew nothing
+        with pytest.raises(InputError, match="no energy balance"):
+            ledger.reference_dataset(session, "dalian", as_of=versions[0]["recorded_at"] - timedelta(seconds=1))
+
+
+def test_scope_years_closes_rows_the_upload_no_longer_lists(seeded_db):
+    with seeded_db.session() as session:
+        current = ledger.current_frame(session, "capacity")
+    year_2024 = current[current["year"] == 2024]
+    kept = year_2024.iloc[:-1]
+    with seeded_db.session() as session:
+        result = ledger.write_frame(session, "capacity", kept, actor="analyst", scope="years")
+    assert (result.inserted, result.superseded, result.closed, result.unchanged) == (0, 0, 1, len(kept))
+    with seeded_db.session() as session:
+        after = ledger.current_frame(session, "capacity")
+        assert len(after) == len(current) - 1
+        assert len(after[after["year"] == 2023]) == len(current[current["year"] == 2023])  # other years untouched
+
+
+def test_bad_frame_writes_nothing(seeded_db):
+    frame = _statistics({2020: 1.0, 2021: 2.0})
+    frame.loc[1, "status"] = "guess"
+    frame.loc[0, "source"] = ""
+    with seeded_db.session() as session:
+        version = ledger.version(session)
+        with pytest.raises(InputError) as caught:
+            ledger.write_frame(session, "statistics", frame, actor="analyst")
+    fields = {p.field for p in caught.value.problems}
+    assert fields == {"status", "source"}
+    assert {p.row for p in caught.value.problems} == {1, 2}
+    with seeded_db.session() as session:
+        assert ledger.version(session) == version
+    with pytest.raises(InputError, match="did you mean 'statistics'"):
+        ledger.spec_for("statistic")
+
+
+def test_cache_follows_the_version(sqlite_db):
+    with sqlite_db.session() as session:
+        ledger.write_frame(session, "statistics", _statistics({2020: 1.0}), actor="a", scope="none")
+    with sqlite_db.session() as session:
+        first = ledger.current_frame(session, "statistics")
+        first.loc[0, "value"] = -5.0  # callers get a copy; the cache is not touched
+        assert ledger.current_frame(session, "statistics")["value"].tolist() == [1.0]
+    with sqlite_db.session() as session:
+        ledger.write_frame(session, "statistics", _statistics({2020: 2.0}), actor="a", scope="none")
+    with sqlite_db.session() as session:
+        assert ledger.current_frame(session, "statistics")["value"].tolist() == [2.0]
+
+
+_values = st.dictionaries(st.integers(2000, 2030), st.floats(0, 1e9, allow_nan=False, allow_infinity=False),
+                          min_size=1, max_size=8)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=_values, status=st.sampled_from(["official", "estimate"]))
+def test_re_recording_the_same_frame_is_a_no_op(sqlite_db, values, status):
+    frame = _statistics(values, status=status)
+    with sqlite_db.session() as session:
+        ledger.write_frame(session, "statistics", frame, actor="a", scope="years")
+    with sqlite_db.session() as session:
+        version = ledger.version(session)
+        audits = session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
+        rows = session.execute(select(func.count()).select_from(Observation)).scalar_one()
+        again = ledger.write_frame(session, "statistics", frame, actor="a", scope="years")
+        assert not again.changed and again.unchanged == len(values)
+        assert ledger.version(session) == version
+        assert session.execute(select(func.count()).select_from(AuditEntry)).scalar_one() == audits
+        assert session.execute(select(func.count()).select_from(Observation)).scalar_one() == rows
+        assert audit.verify(session).ok
