@@ -102,7 +102,8 @@ def test_usernames_are_unique_case_insensitively_and_validated(db):
     ({"role": "district", "regions": ["210200"]}, "unknown district or county code '210200'"),  # the city
     ({"role": "analyst", "regions": ["210202"]}, "only district users"),
     ({"role": "enterprise"}, "needs an enterprise id"),
-    ({"role": "viewer", "enterprise_id": "91210200X"}, "only enterprise users"),
+    ({"role": "viewer", "enterprise_id": "91210200MA0QC2WX32"}, "only enterprise users"),
+    ({"role": "enterprise", "enterprise_id": "91210200MA0QC2WX33"}, "check character is '3', expected '2'"),
 ])
 def test_bad_user_input_is_refused_and_nothing_is_written(db, kwargs, message):
     with pytest.raises(InputError, match=message) as info, db.session() as s:
@@ -129,11 +130,11 @@ def test_district_user_principal_is_bound_to_its_regions(db):
 
 
 def test_enterprise_user_principal_is_bound_to_its_enterprise(db):
-    _ready_user(db, "plant-a", role="enterprise", enterprise_id="91210200MA0QC2WX3K")
+    _ready_user(db, "plant-a", role="enterprise", enterprise_id="91210200MA0QC2WX32")
     principal = _login(db, "plant-a", GOOD)
-    assert principal.enterprise_id == "91210200MA0QC2WX3K"
-    assert principal.can_write_enterprise("91210200MA0QC2WX3K")
-    assert not principal.can_read_enterprise("91210200OTHER00000")
+    assert principal.enterprise_id == "91210200MA0QC2WX32"
+    assert principal.can_write_enterprise("91210200MA0QC2WX32")
+    assert not principal.can_read_enterprise("91210211MA0XK7L2PU")
     assert not principal.can_read_region("210202")
 
 

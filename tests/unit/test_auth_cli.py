@@ -104,6 +104,7 @@ def test_add_list_token_revoke_disable(settings):  # noqa: F811
         assert _json(invoke("disable", "xigang", "--reason", "left", "--format", "json"))["disabled"] is True
         assert _json(invoke("enable", "xigang", "--format", "json"))["disabled"] is False
         assert invoke("disable", "ghost").exit_code == 2
+        assert _json(invoke("unlock", "xigang", "--format", "json"))["locked_until"] is None
         reset = _json(invoke("reset-password", "xigang", "--format", "json"))
         with database.session() as session, pytest.raises(AuthError) as info:
             users.authenticate(session, "xigang", reset["one_time_password"])

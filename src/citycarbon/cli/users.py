@@ -175,6 +175,26 @@ def reset_password(
     _secret_out(record, "one_time_password", fmt, "重置密码 / password reset")
 
 
+@users_app.command("unlock")
+def unlock(
+    username: Annotated[str, typer.Argument(help="login name")],
+    reason: Annotated[str | None, typer.Option("--reason", help="why (kept in the audit log)")] = None,
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Lift a lockout after too many failed logins (check with the user first)."""
+    from citycarbon.store import users
+
+    try:
+        with _store() as session:
+            user = users.require_user(session, username)
+            users.unlock_user(session, user, actor=cli_actor(), reason=reason)
+            view = users.user_view(user)
+    except InputError as error:
+        fail(error)
+        return
+    emit(view, fmt, rows=_user_rows([view]), title="用户 / user")
+
+
 @users_app.command("reset-totp")
 def reset_totp(
     username: Annotated[str, typer.Argument(help="login name")],

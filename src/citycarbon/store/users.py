@@ -31,6 +31,7 @@ from citycarbon.auth.errors import BAD_CREDENTIALS_MESSAGE, AuthError, LoginChal
 from citycarbon.auth.principal import SCOPES, Principal, Role
 from citycarbon.auth.ratelimit import RateLimiter, UnknownUserLockout, lockout_duration
 from citycarbon.errors import InputError, Problem
+from citycarbon.monitoring.uscc import uscc_problem
 from citycarbon.store import audit
 from citycarbon.store.auth_models import USERNAME_MAX, ApiToken, LoginSession, User, UserRegion
 from citycarbon.store.types import utcnow
@@ -135,14 +136,17 @@ def _validate_binding(role: Role, regions: tuple[str, ...], enterprise_id: str |
 
 
 def _clean_enterprise(enterprise_id: str | None) -> str | None:
+    """An enterprise is named by its unified social credit code (GB 32100-2015, check character verified)."""
     if enterprise_id is None:
         return None
-    value = str(enterprise_id).strip()
+    value = str(enterprise_id).strip().upper()
     if not value:
         return None
-    if len(value) > 64:
-        raise InputError(Problem("企业标识最多 64 个字符 / an enterprise id has at most 64 characters",
-                                 field="enterprise_id", value=enterprise_id))
+    problem = uscc_problem(value)
+    if problem:
+        raise InputError(Problem(f"企业须以统一社会信用代码标识 / an enterprise is named by its unified social "
+                                 f"credit code (GB 32100-2015): {problem}", field="enterprise_id",
+                                 value=enterprise_id))
     return value
 
 
