@@ -31,7 +31,6 @@ from citycarbon.auth.errors import BAD_CREDENTIALS_MESSAGE, AuthError, LoginChal
 from citycarbon.auth.principal import SCOPES, Principal, Role
 from citycarbon.auth.ratelimit import RateLimiter, UnknownUserLockout, lockout_duration
 from citycarbon.errors import InputError, Problem
-from citycarbon.monitoring.uscc import uscc_problem
 from citycarbon.store import audit
 from citycarbon.store.auth_models import USERNAME_MAX, ApiToken, LoginSession, User, UserRegion
 from citycarbon.store.types import utcnow
@@ -135,17 +134,20 @@ def _validate_binding(role: Role, regions: tuple[str, ...], enterprise_id: str |
                                  field="enterprise_id", value=enterprise_id))
 
 
+_ENTERPRISE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
 def _clean_enterprise(enterprise_id: str | None) -> str | None:
-    """An enterprise is named by its unified social credit code (GB 32100-2015, check character verified)."""
+    """The enterprise a user is bound to: the ``enterprise_id`` of the monitoring registry (which keeps the
+    unified social credit code beside it); letters, digits, ``. _ -``, at most 64 characters."""
     if enterprise_id is None:
         return None
-    value = str(enterprise_id).strip().upper()
+    value = str(enterprise_id).strip()
     if not value:
         return None
-    problem = uscc_problem(value)
-    if problem:
-        raise InputError(Problem(f"企业须以统一社会信用代码标识 / an enterprise is named by its unified social "
-                                 f"credit code (GB 32100-2015): {problem}", field="enterprise_id",
+    if not _ENTERPRISE_RE.match(value):
+        raise InputError(Problem("企业标识只能包含字母、数字和 . _ -，最多 64 个字符 / an enterprise id has at most 64 "
+                                 "characters from letters, digits and . _ -", field="enterprise_id",
                                  value=enterprise_id))
     return value
 
