@@ -1,0 +1,115 @@
+"""Languages of the web cockpit: gettext catalogs and Babel number/date formats.
+
+Catalogs are ``web/i18n/<locale>/LC_MESSAGES/messages.po`` (msgids are short English phrases). They are
+compiled in memory when the web is mounted, so no build step is needed after editing a ``.po`` file. One
+Jinja2 environment per locale carries that locale's translations (thread-safe: nothing is switched per
+request). The default language is ``zh_CN``; ``?lang=en`` (or ``zh_CN``) sets the ``cc_lang`` cookie.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+from babel.support import Translations
+
+I18N_DIR = Path(__file__).parent / "i18n"
+LOCALES: tuple[str, ...] = ("zh_CN", "en")
+DEFAULT_LOCALE = "zh_CN"
+LANG_COOKIE = "cc_lang"
+DISPLAY_TZ = ZoneInfo("Asia/Shanghai")  # times are stored in UTC and shown in Asia/Shanghai
+
+
+def catalog_path(locale: str) -> Path:
+    return I18N_DIR / locale / "LC_MESSAGES" / "messages.po"
+
+
+def load_translations(locale: str) -> Translations:
+    """The locale's ``.po`` catalog compiled to a gettext :class:`Translations` object in memory."""
+    with catalog_path(locale).open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fp=buffer, domain="messages")
+
+
+def negotiate(query_lang: str | None, cookie_lang: str | None) -> str:
+    """The page language: an explicit ``?lang=`` wins, then the cookie, then zh_CN."""
+    for candidate in (query_lang, cookie_lang):
+        if candidate in LOCALES:
+            return candidate
+    return DEFAULT_LOCALE
+
+
+class Formatter:
+    """Numbers and dates the way readers of ``locale`` read them (Babel), with the unit shown.
+
+    Energy is shown in 万tce (10⁴ tce), CO2 in 万tCO2, shares in %; ``None``/NaN is shown as a dash.
+    """
+
+    def __init__(self, locale: str):
+        self.locale = locale
+        self.babel_locale = Locale.parse(locale)
+        zh = locale.startswith("zh")
+        self.units = {
+            "tce": "万tce" if zh else "10⁴ tce",
+            "t": "万tCO₂" if zh else "10⁴ t CO₂",
+            "MW": "MW",
+            "m**3": "万m³" if zh else "10⁴ m³",
+            "10^4 CNY": "亿元" if zh else "10⁸ CNY",
+        }
+
+    @staticmethod
+    def _missing(value: object) -> bool:
+        return value is None or (isinstance(value, float) and math.isnan(value))
+
+    def decimal(self, value: float | None, digits: int = 1) -> str:
+        if self._missing(value):
+            return "–"
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(value, format=pattern, locale=self.babel_locale)
+
+    def percent(self, value: float | None, digits: int = 1) -> str:
+        if self._missing(value):
+            return "–"
+        pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+        return format_percent(value, format=pattern, locale=self.babel_locale)
+
+    def wan(self, value: float | None, digits: int = 1) -> str:
+        """A quantity in 10⁴ of its unit (万tce, 万tCO2), as the yearbooks print it."""
+        return "–" if self._missing(value) else self.decimal(float(value) / 1e4, digits)
+
+    def quantity(self, value: float | None, unit: str, digits: int = 1) -> str:
+        """``value`` in ``unit`` (the tracking/accounting unit) shown with the display unit."""
+        if self._missing(value):
+            return "–"
+        if unit in ("dimensionless", "1", ""):
+            return self.percent(value, digits)
+        if unit == "year":
+            return str(int(value))
+        if unit in ("tce", "t", "m**3"):
+            return f"{self.wan(value, digits)} {self.units[unit]}"
+        if unit == "10^4 CNY":
+            return f"{self.decimal(float(value) / 1e4, digits)} {self.units[unit]}"
+        return f"{self.decimal(value, digits)} {self.units.get(unit, unit)}"
+
+    def datetime(self, value: datetime | str | None) -> str:
+        if value is None:
+            return "–"
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return format_datetime(value, format="yyyy-MM-dd HH:mm", tzinfo=DISPLAY_TZ, locale=self.babel_locale)
+
+    def year(self, value: int | None) -> str:
+        if value is None:
+            return "–"
+        return f"{value}年" if self.locale.startswith("zh") else str(value)

@@ -1,0 +1,326 @@
+"""View models of the cockpit pages: service results → what a template shows (formatted, role-filtered).
+
+Each ``*_view`` function takes a :class:`~citycarbon.web.data.Snapshot` of the data, the caller's
+:class:`~citycarbon.auth.principal.Principal` and a :class:`~citycarbon.web.i18n.Formatter`, and returns a dict
+for the template. Role filtering happens here, before anything reaches HTML: a district user's view holds
+only its own districts, a viewer's or an enterprise's only the public city aggregates.
+
+Charts are described by small JSON specs (``{"type", "categories", "series", "unit", ...}``) embedded in the
+page as ``<script type="application/json">`` and drawn by ``static/js/charts.js`` with ECharts.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from citycarbon.auth.principal import Principal
+from citycarbon.plan import indicator_table
+from citycarbon.tracking.progress import describe_target
+from citycarbon.web.data import Snapshot
+from citycarbon.web.i18n import Formatter
+
+#: tracking's colour names → CSS classes (tracking defines which level has which colour)
+COLOUR_CLASSES = {"red": "warn-red", "orange": "warn-orange", "yellow": "warn-yellow", "green": "warn-green"}
+
+#: display scale of a unit in charts: (factor, unit key of Formatter.units / shown as is)
+_CHART_SCALE = {"tce": 1e-4, "t": 1e-4, "m**3": 1e-4, "dimensionless": 100.0, "10^4 CNY": 1e-4}
+
+
+def _zh(fmt: Formatter) -> bool:
+    return fmt.locale.startswith("zh")
+
+
+def _name(fmt: Formatter, zh: str | None, en: str | None) -> str:
+    return (zh or en or "") if _zh(fmt) else (en or zh or "")
+
+
+def chart_unit(fmt: Formatter, unit: str) -> str:
+    if unit in ("dimensionless", "1", ""):
+        return "%"
+    return fmt.units.get(unit, unit)
+
+
+def scale(value: float | None, unit: str, digits: int = 3) -> float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return round(float(value) * _CHART_SCALE.get(unit, 1.0), digits)
+
+
+def indicator_name(fmt: Formatter, indicator: str) -> str:
+    table = indicator_table()
+    if indicator in table.index:
+        row = table.loc[indicator]
+        return _name(fmt, str(row["name_zh"]), str(row["name_en"]))
+    return indicator
+
+
+# -- targets ---------------------------------------------------------------------------------------------
+
+def _target_row(source: Snapshot, row: dict, fmt: Formatter) -> dict:
+    """One tracked target, formatted, with its sparkline (history of the tracked series + projection)."""
+    data = source.city_data()
+    target = next(t for t in data.plan.targets if t.id == row["id"])
+    info = describe_target(target, data.plan.meta.base_year)
+    series_unit = data.units.get(info.series, "")
+    history = data.series.get(info.series, {})
+    years = sorted(history)
+    projection = row.get("projection") or {}
+    categories = [str(y) for y in years]
+    actual_line = [scale(history[y], series_unit) for y in years]
+    spark: dict[str, Any] = {"type": "spark", "unit": chart_unit(fmt, series_unit), "categories": categories,
+                             "series": [{"name": indicator_name(fmt, info.series), "data": actual_line}]}
+    if info.kind not in ("reduction", "year") and projection.get("value") is not None and projection.get("year"):
+        proj_year = int(projection["year"])
+        spark["categories"] = categories + [str(y) for y in range(years[-1] + 1, proj_year + 1)] if years else []
+        pad = [None] * (len(spark["categories"]) - len(actual_line))
+        spark["series"][0]["data"] = actual_line + pad
+        proj = [None] * (len(actual_line) - 1) + [actual_line[-1]] + [None] * len(pad)
+        proj[-1] = scale(projection["value"], series_unit)
+        spark["series"].append({"name": "projection", "data": proj, "dashed": True, "connect": True})
+        if row.get("target_value") is not None:
+            spark["target"] = scale(row["target_value"], series_unit)
+    unit = row.get("unit") or ""
+    colour = row.get("colour")
+    return {
+        "id": row["id"],
+        "title": _name(fmt, row.get("title_zh"), row.get("title_en")),
+        "target_year": row.get("target_year"),
+        "level": row.get("level"),
+        "level_name": _name(fmt, row.get("level_name_zh"), row.get("level_name_en")),
+        "colour_class": COLOUR_CLASSES.get(colour or "", "warn-none"),
+        "actual": fmt.quantity(row.get("actual"), unit),
+        "actual_year": row.get("actual_year"),
+        "target": fmt.quantity(row.get("target_value"), unit) if row.get("is_set") else None,
+        "projection": fmt.quantity(projection.get("value"), unit) if projection.get("value") is not None else None,
+        "projection_year": projection.get("year"),
+        "projection_method": projection.get("method"),
+        "progress": fmt.percent(row.get("progress_share"), 0) if row.get("progress_share") is not None else None,
+        "elapsed": fmt.percent(row.get("time_elapsed_share"), 0)
+        if row.get("time_elapsed_share") is not None else None,
+        "reason": row.get("reason") if _zh(fmt) else row.get("reason_en"),
+        "spark": spark,
+    }
+
+
+def targets_view(source: Snapshot, principal: Principal, fmt: Formatter, year: int | None = None) -> dict:
+    year = year or source.latest_year()
+    report = source.status(year)
+    rows = [_target_row(source, row, fmt) for row in report["targets"]]
+    return {"year": year, "targets": rows, "summary": report["summary"], "estimates": report["estimates"],
+            "rule_set": report.get("rule_set_document") or report.get("rule_set")}
+
+
+# -- accounting ------------------------------------------------------------------------------------------
+
+_KPIS = ("energy_consumption_tce", "co2_emissions_t", "non_fossil_share", "coal_share",
+         "energy_intensity_tce_per_10k_yuan", "co2_intensity_t_per_10k_yuan")
+
+
+#: English labels of the accounting engine's fuel groups (its table carries Chinese names only)
+FUEL_GROUP_EN = {"coal": "Coal and coal products", "oil": "Oil and oil products", "gas": "Natural gas",
+                 "electricity": "Net electricity inflow (negative: net outflow)", "heat": "Net heat inflow",
+                 "non_fossil": "Local primary electricity and other non-fossil", "other": "Other"}
+
+
+def _row_name(fmt: Formatter, row) -> str:
+    english = row.get("name_en") if "name_en" in row else FUEL_GROUP_EN.get(str(row.get("group", "")))
+    return _name(fmt, row.get("name_zh"), english)
+
+
+def _breakdown_chart(fmt: Formatter, frame, column: str, unit: str, kind: str = "bar") -> dict:
+    rows = frame.sort_values(column, ascending=True)
+    return {"type": kind, "horizontal": kind == "bar", "unit": chart_unit(fmt, unit),
+            "categories": [_row_name(fmt, r) for _, r in rows.iterrows()],
+            "series": [{"name": chart_unit(fmt, unit), "data": [scale(v, unit) for v in rows[column]]}]}
+
+
+def accounting_view(source: Snapshot, principal: Principal, fmt: Formatter, year: int | None = None) -> dict:
+    """Indicators, breakdowns, dual-control deductions and the provenance of one year's accounts."""
+    years = source.years()
+    year = year or max(years)
+    result = source.accounts(year)
+    indicators = []
+    for name, value in result.indicators.items():
+        unit = result.units.get(name, "")
+        if unit == "year":
+            continue
+        indicators.append({"name": indicator_name(fmt, name), "code": name,
+                           "value": fmt.quantity(value, unit, 3 if "intensity" in name and "reduction" not in name
+                                                 else 1)})
+    by_sector = result.by_sector
+    by_fuel = result.by_fuel_group
+    provenance = result.provenance
+    factors = sorted(provenance.factors, key=lambda f: (f.get("status") != "estimate", f["factor_id"]))
+    dual = result.dual_control
+    return {
+        "year": year, "years": list(years),
+        "kpis": [{"name": indicator_name(fmt, k),
+                  "value": fmt.quantity(result.indicators.get(k), result.units.get(k, ""),
+                                        3 if "intensity" in k else 1)}
+                 for k in _KPIS if k in result.indicators],
+        "indicators": indicators,
+        "sectors": [{"name": _name(fmt, r["name_zh"], r["name_en"]), "energy": fmt.wan(r["energy_tce"]),
+                     "co2": fmt.wan(r["co2_t"])}
+                    for _, r in by_sector.sort_values("energy_tce", ascending=False).iterrows()],
+        "fuels": [{"name": _row_name(fmt, r), "energy": fmt.wan(r["energy_tce"]),
+                   "co2": fmt.wan(r["co2_t"]), "share": fmt.percent(r["share"])}
+                  for _, r in by_fuel.sort_values("energy_tce", ascending=False).iterrows()],
+        "scopes": [{"code": k, "value": fmt.wan(v)} for k, v in result.co2_by_scope.items()],
+        "dual": [{"code": k, "value": fmt.wan(v)} for k, v in dual.items()],
+        "sector_energy_chart": _breakdown_chart(fmt, by_sector, "energy_tce", "tce"),
+        "sector_co2_chart": _breakdown_chart(fmt, by_sector, "co2_t", "t"),
+        "fuel_chart": _breakdown_chart(fmt, by_fuel[by_fuel["energy_tce"] > 0], "energy_tce",
+                                       "tce", kind="pie"),
+        "provenance": {
+            "method": provenance.method, "version": provenance.method_version, "standards": provenance.standards,
+            "inputs": sorted(provenance.inputs.items()), "computed_at": fmt.datetime(provenance.computed_at),
+            "parameters": sorted((k, str(v)) for k, v in provenance.parameters.items()),
+        },
+        "factors": [{"id": f["factor_id"], "kind": f["kind"], "key": f["key"], "value": f["value"], "unit": f["unit"],
+                     "status": f["status"], "document": f.get("document") or f.get("source") or ""} for f in factors],
+        "estimates": list(provenance.estimates),
+        "estimated_factors": sum(1 for f in factors if f["status"] in ("estimate", "unverified")),
+    }
+
+
+# -- cockpit ---------------------------------------------------------------------------------------------
+
+def _series_chart(fmt: Formatter, source: Snapshot, names: list[str], kind: str = "line") -> dict:
+    data = source.city_data()
+    years = list(data.years)
+    unit = data.units.get(names[0], "")
+    return {"type": kind, "unit": chart_unit(fmt, unit), "categories": [str(y) for y in years],
+            "series": [{"name": indicator_name(fmt, n), "data": [scale(data.series.get(n, {}).get(y), unit)
+                                                                 for y in years]} for n in names]}
+
+
+def visible_districts(source: Snapshot, principal: Principal, report: dict) -> list[dict]:
+    """The districts of the status report this principal may see (none for viewers and enterprises)."""
+    return [d for d in report.get("districts", []) if principal.can_read_region(d["region"])]
+
+
+def districts_view(source: Snapshot, principal: Principal, fmt: Formatter, year: int | None = None) -> dict:
+    year = year or source.latest_year()
+    report = source.status(year)
+    rows = []
+    for district in visible_districts(source, principal, report):
+        targets = []
+        for t in district["targets"]:
+            targets.append({"id": t["id"], "actual": fmt.percent(t["actual"]) if t["actual"] is not None else "–",
+                            "target": fmt.percent(t["target_value"]) if t["target_value"] is not None else None,
+                            "colour_class": COLOUR_CLASSES.get(t.get("colour") or "", "warn-none"),
+                            "reason": t["reason"] if _zh(fmt) else t["reason_en"]})
+        rows.append({"code": district["region"], "name": _name(fmt, district["name_zh"], district["name_en"]),
+                     "energy": fmt.wan(district["energy_consumption_tce"]),
+                     "gdp": fmt.decimal((district["gdp_10k_yuan"] or 0) / 1e4, 1),
+                     "intensity": fmt.decimal(district["energy_intensity_tce_per_10k_yuan"], 3),
+                     "summary": district["summary"], "targets": targets,
+                     "energy_raw": district["energy_consumption_tce"]})
+    chart = {"type": "bar", "horizontal": True, "unit": fmt.units["tce"], "categories": [r["name"] for r in rows],
+             "series": [{"name": fmt.units["tce"], "data": [scale(r["energy_raw"], "tce") for r in rows]}]}
+    return {"year": year, "districts": rows, "chart": chart}
+
+
+def cockpit_view(source: Snapshot, principal: Principal, fmt: Formatter) -> dict:
+    year = source.latest_year()
+    report = source.status(year)
+    accounts = source.accounts(year)
+    targets = [_target_row(source, row, fmt) for row in report["targets"]]
+    alerts = sorted((t for t in targets if t["level"] in (1, 2)), key=lambda t: (t["level"], t["id"]))
+    unset = [t for t in targets if t["level"] is None]
+    data = source.city_data()
+    sink = data.series.get("sink_co2_t", {}).get(year)
+    net = data.series.get("net_co2_emissions_t", {}).get(year)
+    values = accounts.indicators
+    kpis = [{"name": indicator_name(fmt, name), "value": fmt.quantity(value, unit)} for name, value, unit in (
+        ("energy_consumption_tce", values["energy_consumption_tce"], "tce"),
+        ("co2_emissions_t", values["co2_emissions_t"], "t"),
+        ("non_fossil_share", values["non_fossil_share"], "dimensionless"),
+        ("coal_share", values["coal_share"], "dimensionless"),
+        ("sink_co2_t", sink, "t"),
+        ("net_co2_emissions_t", net, "t"))]
+    by_sector = accounts.by_sector
+    by_fuel = accounts.by_fuel_group
+    districts = districts_view(source, principal, fmt, year)["districts"] if principal.role != "viewer" else []
+    return {
+        "year": year, "targets": targets, "alerts": alerts, "unset": unset, "summary": report["summary"],
+        "kpis": kpis, "estimates": report["estimates"], "districts": districts,
+        "charts": {
+            "emissions": _series_chart(fmt, source, ["co2_emissions_t", "net_co2_emissions_t"]),
+            "energy": _series_chart(fmt, source, ["energy_consumption_tce", "energy_consumption_dual_control_tce"]),
+            "non_fossil": _series_chart(fmt, source, ["non_fossil_share", "coal_share"]),
+            "sinks": _series_chart(fmt, source, ["sink_co2_t"], kind="bar"),
+            "sector_energy": _breakdown_chart(fmt, by_sector, "energy_tce", "tce"),
+            "sector_co2": _breakdown_chart(fmt, by_sector, "co2_t", "t"),
+            "fuel_energy": _breakdown_chart(fmt, by_fuel[by_fuel["energy_tce"] > 0], "energy_tce", "tce", kind="pie"),
+            "fuel_co2": _breakdown_chart(fmt, by_fuel, "co2_t", "t"),
+        },
+    }
+
+
+# -- decomposition and sinks ---------------------------------------------------------------------------------
+
+FACTOR_NAMES = {
+    "population": ("人口", "Population"), "gdp_per_capita": ("人均GDP", "GDP per capita"),
+    "structure": ("产业结构", "Economic structure"), "energy_intensity": ("能源强度", "Energy intensity"),
+    "carbon_factor": ("能源碳排放系数", "Carbon factor of energy"),
+}
+CATEGORY_NAMES = {"primary": ("第一产业", "Primary industry"), "secondary": ("第二产业", "Secondary industry"),
+                  "tertiary": ("第三产业", "Tertiary industry")}
+
+
+def decomposition_view(source: Snapshot, principal: Principal, fmt: Formatter, measure: str = "co2") -> dict:
+    result, households = source.decomposition(measure)
+    unit = "t" if measure == "co2" else "tce"
+    additive = result.additive
+    names = [_name(fmt, *FACTOR_NAMES.get(f, (f, f))) for f in result.factors]
+    waterfall = {"type": "waterfall", "unit": fmt.units[unit],
+                 "categories": [str(result.start), *names, str(result.end)],
+                 "series": [{"name": fmt.units[unit],
+                             "data": [scale(result.v_start, unit), *[scale(additive[f], unit) for f in result.factors],
+                                      scale(result.v_end, unit)]}]}
+    by_period: dict[str, dict[str, float]] = {}
+    for row in result.period_rows():
+        by_period.setdefault(row["factor"], {})[f"{row['from']}–{row['to']}"] = row["additive_effect"]
+    period_keys = [f"{p.start}–{p.end}" for p in result.periods]
+    stacked = {"type": "stacked", "unit": fmt.units[unit], "categories": period_keys,
+               "series": [{"name": name, "data": [scale(by_period.get(f, {}).get(k), unit) for k in period_keys]}
+                          for f, name in zip(result.factors, names, strict=True)]}
+    return {
+        "measure": measure, "start": result.start, "end": result.end, "unit": fmt.units[unit],
+        "v_start": fmt.wan(result.v_start), "v_end": fmt.wan(result.v_end), "change": fmt.wan(result.total_change),
+        "effects": [{"name": name, "value": fmt.wan(additive[f]),
+                     "share": fmt.percent(additive[f] / result.total_change) if result.total_change else "–"}
+                    for f, name in zip(result.factors, names, strict=True)],
+        "categories": [_name(fmt, *CATEGORY_NAMES.get(c, (c, c))) for c in result.categories],
+        "closure": fmt.decimal(result.max_closure_error, 6),
+        "households": [{"year": int(r.year), "energy": fmt.wan(r.energy_tce), "co2": fmt.wan(r.co2_t)}
+                       for r in households.itertuples()],
+        "waterfall": waterfall, "stacked": stacked,
+    }
+
+
+def sinks_view(source: Snapshot, principal: Principal, fmt: Formatter, year: int | None = None) -> dict:
+    years = source.years()
+    year = year or max(years)
+    summary = source.sinks(year)
+    forest = summary["forest"]
+    wetland = summary["wetland"]
+    chart = _series_chart(fmt, source, ["sink_co2_t"], kind="bar")
+    return {
+        "year": year, "years": list(years),
+        "forest": {"stock": fmt.quantity(forest.get("stock_m3"), "m**3"),
+                   "coverage": fmt.percent(forest.get("coverage")),
+                   "sink": fmt.quantity(forest.get("sink_tco2"), "t"), "basis": forest.get("basis"),
+                   "parameters": forest.get("parameters", [])},
+        "wetland": [{"ecosystem": w["ecosystem"], "area": fmt.decimal(w["area_ha"], 0), "rate": w["rate"],
+                     "sink": fmt.quantity(w["sink_tco2"], "t"), "status": w["status"], "standard": w.get("standard")}
+                    for w in wetland],
+        "total": fmt.quantity(summary.get("total_sink_tco2"), "t"),
+        "projection": [{"year": y, "coverage": fmt.percent(p.get("forest_coverage", {}).get("value")),
+                        "stock": fmt.quantity(p.get("forest_stock_m3", {}).get("value"), "m**3"),
+                        "sink": fmt.quantity(p.get("sink_tco2", {}).get("value"), "t")}
+                       for y, p in sorted((summary.get("projection") or {}).items())],
+        "chart": chart,
+    }
