@@ -114,10 +114,7 @@ def _migrate(url: str) -> None:
 
 
 def _seed(url: str) -> None:
-    try:
-        from citycarbon.store.seed import seed_reference
-    except ModuleNotFoundError:  # pragma: no cover - only while the seed module is being written
-        pytest.skip("citycarbon.store.seed is not available yet")
+    from citycarbon.store.seed import seed_reference
 
     database = Database(Settings.for_home(Path("/nonexistent-home"), database_url=url))
     try:

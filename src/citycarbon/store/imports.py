@@ -1,0 +1,256 @@
+"""Import batches: upload → validate → preview → approve (into the ledger) or discard.
+
+An upload is validated at once with the existing importers (:func:`citycarbon.importers.read_table`: pandera
+schemas, codelists, units; problems name file, row and field) and kept with its bytes, its problems and a
+preview of what approval would change. Approval re-reads the stored bytes and writes them to the ledger in the
+caller's transaction: either every row, the batch status and the audit rows are stored, or nothing is.
+
+Rows without ``status``/``source`` get the batch's ``status`` (default ``official``: tables come from the
+statistics bureau) and ``source`` ``"import batch <id>: <filename>"``. ``mode`` ``years`` (default) replaces
+the uploaded years and regions of that table: values the upload no longer lists are closed.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citycarbon.codelists import nearest
+from citycarbon.errors import InputError, Problem
+from citycarbon.importers import read_table
+from citycarbon.importers.schemas import STATUSES
+from citycarbon.store import audit, ledger
+from citycarbon.store.models import ImportBatch, Observation
+from citycarbon.store.types import utcnow
+
+__all__ = ["KINDS", "approve", "create_batch", "discard", "get", "list", "list_batches", "preview"]
+
+#: importer table name -> ledger dataset
+KINDS: dict[str, str] = {"energy_balance": "balance", "statistics": "statistics"}
+_KIND_ALIASES = {"balance": "energy_balance", "energy_balance": "energy_balance", "statistics": "statistics"}
+#: the most changed values a preview lists one by one
+PREVIEW_SAMPLE = 50
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+def _problem_dict(problem: Problem) -> dict[str, Any]:
+    value = problem.value
+    if value is not None and not isinstance(value, str | int | float | bool):
+        value = str(value)
+    return {"message": problem.message, "file": problem.file, "row": problem.row, "field": problem.field,
+            "value": value, "suggestion": problem.suggestion, "text": str(problem)}
+
+
+def _parse(filename: str, content: bytes, kind: str | None) -> tuple[str, pd.DataFrame]:
+    """Validate ``content`` as the importers do; returns (importer table name, frame) or raises InputError."""
+    table = None if kind is None else _KIND_ALIASES.get(kind)
+    if kind is not None and table is None:
+        raise InputError(Problem(f"unknown import kind '{kind}' (expected balance or statistics)", field="kind",
+                                 value=kind))
+    safe = Path(filename).name or "upload.csv"
+    with tempfile.TemporaryDirectory(prefix="citycarbon-import-") as folder:
+        path = Path(folder) / safe
+        path.write_bytes(content)
+        try:
+            return read_table(path, table)
+        except zipfile.BadZipFile as exc:  # read_workbook lets this one through
+            raise InputError(Problem(f"not a readable Excel workbook ({exc})", file=safe)) from exc
+
+
+def _complete(frame: pd.DataFrame, dataset: str, status: str, source: str) -> pd.DataFrame:
+    """Fill the optional provenance columns the ledger requires."""
+    out = frame.copy()
+    for column, default in (("status", status), ("source", source)):
+        if column not in out.columns:
+            out[column] = default
+        else:
+            blank = out[column].isna() | (out[column].astype(str).str.strip() == "")
+            out[column] = out[column].astype(object).where(~blank, default)
+    if dataset == "statistics" and "price_base_year" not in out.columns:
+        out["price_base_year"] = pd.NA
+    if dataset == "balance":
+        out["sector"] = out["sector"].fillna("")
+    return out
+
+
+def _frame_of(batch: ImportBatch) -> tuple[str, pd.DataFrame]:
+    if batch.content is None:
+        raise InputError(Problem(f"import batch {batch.id} holds no uploaded file", field="content"))
+    name, frame = _parse(batch.filename, batch.content, batch.kind)
+    dataset = KINDS[name]
+    return dataset, _complete(frame, dataset, batch.preview.get("status", "official"),
+                              f"import batch {batch.id}: {batch.filename}")
+
+
+def _diff(session: Session, dataset: str, frame: pd.DataFrame, mode: str) -> dict[str, Any]:
+    """What writing ``frame`` would do to the current ledger (counts and a sample of changed values)."""
+    spec = ledger.spec_for(dataset)
+    records = ledger._records(spec, frame, "<preview>")
+    current = {row.natural_key: row for row in session.execute(
+        select(Observation.natural_key, Observation.region, Observation.valid_year, Observation.valid_month,
+               Observation.value, Observation.unit, Observation.status, Observation.source)
+        .where(Observation.dataset == spec.name, Observation.superseded_at.is_(None)))}
+    incoming = {r["natural_key"]: r for r in records}
+    new, changed, unchanged, sample = 0, 0, 0, []
+    for key, record in incoming.items():
+        old = current.get(key)
+        if old is None:
+            new += 1
+        elif (float(old.value), old.unit, old.status, old.source) == \
+                (record["value"], record["unit"], record["status"], record["source"]):
+            unchanged += 1
+        else:
+            changed += 1
+            if len(sample) < PREVIEW_SAMPLE:
+                sample.append({"key": key, "old_value": float(old.value), "old_unit": old.unit,
+                               "old_status": old.status, "new_value": record["value"], "new_unit": record["unit"],
+                               "new_status": record["status"]})
+    slices = {(r["region"], r["valid_year"], r["valid_month"]) for r in records}
+    closed = 0 if mode == "none" else sum(
+        1 for key, old in current.items()
+        if key not in incoming and (mode == "all" or (old.region, old.valid_year, old.valid_month) in slices))
+    return {"dataset": spec.name, "rows": len(records), "new": new, "changed": changed, "unchanged": unchanged,
+            "closed": closed, "years": sorted({r["valid_year"] for r in records}),
+            "regions": sorted({r["region"] for r in records}), "changes": sample}
+
+
+def _summary(batch: ImportBatch) -> dict[str, Any]:
+    return {"id": batch.id, "kind": batch.kind, "filename": batch.filename, "sha256": batch.sha256,
+            "size": batch.size, "uploaded_by": batch.uploaded_by, "uploaded_at": batch.uploaded_at,
+            "status": batch.status, "problems": batch.problems, "preview": batch.preview,
+            "row_count": batch.row_count, "mode": batch.mode, "approved_by": batch.approved_by,
+            "approved_at": batch.approved_at, "reason": batch.reason}
+
+
+def create_batch(session: Session, *, filename: str, content: bytes, actor: Any, kind: str | None = None,
+                 status: str = "official", mode: str = "years", reason: str | None = None) -> dict[str, Any]:
+    """Store an upload with its validation result; ``status`` of the batch is ``validated`` or ``rejected``.
+
+    ``kind`` (``balance``/``statistics``) is detected from the columns when omitted. Returns the batch summary
+    (:func:`get`). Problems are data, not exceptions: a rejected upload is kept so the user sees why.
+    """
+    if status not in STATUSES:
+        raise InputError(Problem(f"unknown status '{status}'", field="status", value=status))
+    if mode not in ("years", "all", "none"):
+        raise InputError(Problem(f"unknown mode '{mode}' (years, all or none)", field="mode", value=mode))
+    if kind is not None and kind not in _KIND_ALIASES:
+        raise InputError(Problem(f"unknown import kind '{kind}' (expected balance or statistics)", field="kind",
+                                 value=kind, suggestion=nearest(kind, builtins.list(_KIND_ALIASES))))
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise InputError(Problem(f"file larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MiB", file=filename))
+    name, _ = audit.actor_of(actor)
+    batch = ImportBatch(kind=_KIND_ALIASES.get(kind or "", kind or "unknown"), filename=Path(filename).name,
+                        sha256=hashlib.sha256(content).hexdigest(), size=len(content), uploaded_by=name,
+                        uploaded_at=utcnow(), status="rejected", problems=[], preview={"status": status},
+                        row_count=0, content=content, mode=mode, reason=reason)
+    session.add(batch)
+    session.flush()
+    try:
+        table, frame = _parse(filename, content, kind)
+        batch.kind = table
+        dataset = KINDS[table]
+        completed = _complete(frame, dataset, status, f"import batch {batch.id}: {batch.filename}")
+        batch.preview = {"status": status, **_diff(session, dataset, completed, mode)}
+        batch.row_count = len(completed)
+        batch.status = "validated"
+    except InputError as error:
+        batch.problems = [_problem_dict(p) for p in error.problems]
+        batch.status = "rejected"
+    session.flush()
+    audit.record(session, actor, "import.upload", "import_batch", batch.id, None,
+                 {"kind": batch.kind, "filename": batch.filename, "sha256": batch.sha256, "status": batch.status,
+                  "rows": batch.row_count, "problems": len(batch.problems)}, reason=reason)
+    return _summary(batch)
+
+
+def _batch(session: Session, batch_id: int) -> ImportBatch:
+    batch = session.get(ImportBatch, int(batch_id))
+    if batch is None:
+        raise InputError(Problem(f"no import batch {batch_id}", field="batch_id", value=batch_id))
+    return batch
+
+
+def get(session: Session, batch_id: int) -> dict[str, Any]:
+    """A batch's summary (without the uploaded bytes)."""
+    return _summary(_batch(session, batch_id))
+
+
+def content(session: Session, batch_id: int) -> bytes | None:
+    """The uploaded bytes of a batch."""
+    return _batch(session, batch_id).content
+
+
+def list_batches(session: Session, *, status: str | None = None, kind: str | None = None, limit: int = 50,
+                 offset: int = 0) -> builtins.list[dict[str, Any]]:
+    """Batches, newest first, optionally by status and kind."""
+    statement = select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit).offset(offset)
+    if status:
+        statement = statement.where(ImportBatch.status == status)
+    if kind:
+        statement = statement.where(ImportBatch.kind == _KIND_ALIASES.get(kind, kind))
+    return [_summary(b) for b in session.execute(statement).scalars()]
+
+
+list = list_batches  # the name the API and web use (imports.list); shadows the builtin in this module
+
+
+def preview(session: Session, batch_id: int) -> dict[str, Any]:
+    """What approving the batch would change now (recomputed: the ledger may have moved since upload)."""
+    batch = _batch(session, batch_id)
+    if batch.status != "validated":
+        return {"status": batch.status, "problems": batch.problems}
+    dataset, frame = _frame_of(batch)
+    return {"status": batch.status, **_diff(session, dataset, frame, batch.mode)}
+
+
+def _require(batch: ImportBatch, allowed: tuple[str, ...], action: str) -> None:
+    if batch.status not in allowed:
+        raise InputError(Problem(f"import batch {batch.id} is {batch.status}; only a batch that is "
+                                 f"{' or '.join(allowed)} can be {action}", field="status", value=batch.status))
+
+
+def approve(session: Session, batch_id: int, *, actor: Any, reason: str | None = None) -> dict[str, Any]:
+    """Write a validated batch into the ledger (same transaction as the caller's session) and mark it approved.
+
+    Returns the ledger write result. Any failure raises and, with :meth:`Database.session`, stores nothing.
+    """
+    batch = _batch(session, batch_id)
+    _require(batch, ("validated",), "approved")
+    dataset, frame = _frame_of(batch)
+    result = ledger.write_frame(session, dataset, frame, actor=actor, batch_id=batch.id, scope=batch.mode,
+                                reason=reason or f"import batch {batch.id} approved", source=batch.filename)
+    _mark_approved(session, batch, actor, reason)
+    audit.record(session, actor, "import.approve", "import_batch", batch.id, {"status": "validated"},
+                 {"status": "approved", **result.to_dict()}, reason=reason)
+    return result.to_dict()
+
+
+def _mark_approved(session: Session, batch: ImportBatch, actor: Any, reason: str | None) -> None:
+    batch.status = "approved"
+    batch.approved_by = audit.actor_of(actor)[0]
+    batch.approved_at = utcnow()
+    if reason:
+        batch.reason = reason
+    session.flush()
+
+
+def discard(session: Session, batch_id: int, *, actor: Any, reason: str | None = None) -> dict[str, Any]:
+    """Mark a batch that was not approved as discarded (its bytes stay for the record)."""
+    batch = _batch(session, batch_id)
+    _require(batch, ("validated", "rejected"), "discarded")
+    before = batch.status
+    batch.status = "discarded"
+    if reason:
+        batch.reason = reason
+    session.flush()
+    audit.record(session, actor, "import.discard", "import_batch", batch.id, {"status": before},
+                 {"status": "discarded"}, reason=reason)
+    return _summary(batch)
