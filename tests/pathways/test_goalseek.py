@@ -52,11 +52,12 @@ class Output:
 class LinearModel:
     """E(2030) = 100 − 20a − 10b + s (a, b levers in [0, 1]; g a baseline lever; s uncertain in [−5, 5]).
 
-    Targets: ``cap``: E(2030) ≤ cap; ``share``: b ≥ share_min (a non-fossil-share-like target).
+    Targets: ``cap``: E(2030) ≤ cap; ``share``: b ≥ share_min (a non-fossil-share-like target); with
+    ``b_max``, ``limit``: b ≤ b_max (a target that more ambition on b breaks).
     """
 
-    def __init__(self, cap: float = 85.0, share_min: float = 0.0):
-        self.cap, self.share_min = cap, share_min
+    def __init__(self, cap: float = 85.0, share_min: float = 0.0, b_max: float | None = None):
+        self.cap, self.share_min, self.b_max = cap, share_min, b_max
         self.parameters = Table(names=["a", "b", "g", "s"], default=[0.0, 0.0, 0.0, 0.0],
                                 low=[0.0, 0.0, -1.0, -5.0], high=[1.0, 1.0, 1.0, 5.0],
                                 group=["industry", "energy", "baseline", "uncertainty"],
@@ -72,8 +73,10 @@ class LinearModel:
         a, b, g, s = X[:, 0], X[:, 1], X[:, 2], X[:, 3]
         e2030 = 100.0 - 20.0 * a - 10.0 * b + 5.0 * g + s
         co2 = np.outer(e2030, np.ones(len(YEARS)))
-        return Output(co2, {"cap": (e2030 <= self.cap, self.cap - e2030),
-                            "share": (b >= self.share_min, b - self.share_min)})
+        targets = {"cap": (e2030 <= self.cap, self.cap - e2030), "share": (b >= self.share_min, b - self.share_min)}
+        if self.b_max is not None:
+            targets["limit"] = (b <= self.b_max, self.b_max - b)
+        return Output(co2, targets)
 
 
 PLAN = Scenario("Plan", {})
@@ -96,6 +99,15 @@ def test_seek_finds_the_closest_point_of_the_target_half_space():
     assert met.all()
 
 
+def test_a_target_that_ambition_breaks_is_kept_and_binds():
+    # min a² + b² s.t. 20a + 10b ≥ 15 and b ≤ 0.2 (met at the scenario, broken at max b) → b = 0.2, a = 0.65
+    result = seek(LinearModel(b_max=0.2), PLAN, seed=1)
+    assert result.feasible and result.infeasible == []
+    assert result.values()["a"] == pytest.approx(0.65, abs=1e-3)
+    assert result.values()["b"] == pytest.approx(0.2, abs=1e-3)
+    assert sorted(result.binding) == ["cap", "limit"]
+
+
 def test_seek_is_deterministic_for_a_seed():
     one, two = seek(LinearModel(), PLAN, seed=4), seek(LinearModel(), PLAN, seed=4)
     assert one.values() == two.values() and one.evaluations == two.evaluations
@@ -109,7 +121,7 @@ def test_cost_weights_move_the_cheaper_lever_first():
 
 
 def test_a_scenario_that_meets_every_target_is_returned_unchanged():
-    result = seek(LinearModel(cap=120.0), Scenario("Plan", {"a": 0.2}), seed=1)
+    result = seek(LinearModel(cap=120.0, share_min=-0.5), Scenario("Plan", {"a": 0.2}), seed=1)
     assert result.distance == 0.0 and result.values() == {"a": 0.2, "b": 0.0} and result.binding == []
 
 

@@ -179,7 +179,7 @@ def test_inverse_cdf_of_the_triangular_distribution_hits_its_quantiles():
 
 
 def test_peak_probability_and_distribution_are_exact_with_stratified_draws():
-    result = ensemble(PeakModel(), Scenario("Plan", {}), runs=200, seed=5)
+    result = ensemble(PeakModel(), Scenario("Plan", {}), runs=200, seed=5, series=None)
     assert result.p_peak_by(2030) == 0.55
     distribution = result.peak_year_distribution()
     assert distribution == {year: 0.05 for year in range(2020, 2040)}
@@ -206,7 +206,7 @@ def test_to_dict_has_the_issue_json_shape():
     assert data["runs"] == 100 and data["seed"] == 1 and data["scenario"] == "Plan" and data["code"] == "toy0001"
     assert data["targets"] == [{"id": "cap_2030", "p_met": result.p_met()["cap_2030"],
                                 "mean_margin": pytest.approx(float(np.mean(result.margin["cap_2030"])))}]
-    assert set(data["percentiles"]) == {"co2_emissions_t", "energy_tce"}
+    assert set(data["percentiles"]) == {"co2_emissions_t"}  # the headline series the model has
     assert set(data["percentiles"]["co2_emissions_t"]) == {"p5", "p25", "p50", "p75", "p95"}
     assert len(data["percentiles"]["co2_emissions_t"]["p50"]) == len(YEARS)
     assert sum(data["peak_year_distribution"].values()) == pytest.approx(1.0)
@@ -214,8 +214,11 @@ def test_to_dict_has_the_issue_json_shape():
 
 
 def test_series_selection_keeps_only_the_named_series():
-    result = ensemble(GrowthModel(), PLAN, runs=20, seed=1, series=["co2_emissions_t"])
-    assert set(result.series) == {"co2_emissions_t"}
+    result = ensemble(GrowthModel(), PLAN, runs=20, seed=1, series=["energy_tce"])
+    assert set(result.series) == {"energy_tce"}
+    assert set(ensemble(GrowthModel(), PLAN, runs=20, seed=1, series=None).series) == {"co2_emissions_t", "energy_tce"}
+    with pytest.raises(InputError, match="series must be"):
+        ensemble(GrowthModel(), PLAN, runs=20, seed=1, series="all")
     with pytest.raises(InputError, match="no series 'nope'"):
         ensemble(GrowthModel(), PLAN, runs=20, seed=1, series=["nope"])
 

@@ -11,12 +11,13 @@ parameters (common random numbers, so the constraint is deterministic).
 
 Method (deterministic for a ``seed``)
 ------
-1. If the scenario already meets every target it is the answer. A target that is not met even with every
-   lever at its most ambitious end (its ``direction`` end) cannot be met: it is reported as infeasible
-   with its margin there, and the search continues for the others.
-2. Rays: from the scenario towards the most ambitious corner and towards ``starts − 1`` seeded random
-   points of the ambitious box; the first feasible point of each ray is bracketed on a grid and refined by
-   bisection (all rays evaluated together, one vectorised call per step).
+1. If the scenario already meets every target it is the answer. A target that is met neither at the
+   scenario, nor with every lever at its most ambitious end (its ``direction`` end), nor at its own most
+   favourable corner (each lever at the end that, moved alone, gives that target the larger margin) is
+   reported as infeasible with its best margin there, and the search continues for the others.
+2. Rays: from the scenario towards the most ambitious corner, each target's favourable corner and
+   ``starts − 1`` seeded random points of the ambitious box; the first feasible point of each ray is
+   bracketed on a grid and refined by bisection (all rays evaluated together, one vectorised call per step).
 3. Polish (central run only): SLSQP (Kraft 1988, DFVLR-FB 88-28; ``scipy.optimize.minimize``) from the best
    ray points, the targets' margins (scaled) as inequality constraints, gradients by forward differences
    computed in one vectorised call. Margins that are steps (the peak year) give no gradient; the ray
@@ -24,8 +25,9 @@ Method (deterministic for a ``seed``)
 4. Every candidate is pulled back towards the scenario along its segment as far as it stays feasible, and
    the closest feasible one is returned.
 
-A target *binds* when it is met at the answer but not at a point 0.1 % of the way back towards the
-scenario: these are the targets that stop the plan from being left more as it is.
+A target *binds* when it is met at the answer with a margin ≈ 0 (within 0.1 % of the larger of its margins
+at the scenario and at the range ends), or is lost at a point 0.1 % of the way back towards the scenario
+(step-like margins such as the peak year): these are the targets that shape the answer.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ STANDARDS: tuple[str, ...] = (
 _GRID = 33  # points per ray when bracketing the first feasible point
 _BISECT = 30  # bisection steps (2^-30 of a ray: far below any lever's resolution)
 _SLACK = 1e-7  # SLSQP constraints ask for a scaled margin this far above 0, so its answer is strictly met
+_TIGHT = 1e-3  # a met target binds when its margin is within this share of its scale (margin ≈ 0)
 _BACKOFF = 1e-3  # a target binds if it fails this share of the way back towards the scenario
 
 
@@ -168,6 +171,18 @@ class _Problem:
         return met, margin
 
 
+def _target_corners(problem: _Problem, s: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """For each target, every lever at the end of its range that gives that target the larger margin when the
+    lever alone is moved from the scenario (a lever with no effect stays at the scenario's value)."""
+    m = len(s)
+    probe = np.tile(s, (2 * m, 1))
+    probe[np.arange(m), np.arange(m)] = lo
+    probe[m + np.arange(m), np.arange(m)] = hi
+    _, margin = problem.evaluate(probe)
+    low_margin, high_margin = margin[:m].T, margin[m:].T  # (T, m)
+    return np.where(high_margin > low_margin, hi, np.where(high_margin < low_margin, lo, s))
+
+
 def _first_feasible(problem: _Problem, origin: np.ndarray, ends: np.ndarray, active: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Smallest t in [0, 1] with origin + t·(end − origin) meeting the ``active`` targets, per ray; NaN if none."""
@@ -238,9 +253,14 @@ def seek(model: PathwayModel, scenario: Any, *, seed: int = 0, targets: Sequence
     met_s, margin_s = problem.evaluate(s)
     met_a, margin_a = problem.evaluate(ambitious)
     met_s, margin_s, met_a, margin_a = met_s[0], margin_s[0], met_a[0], margin_a[0]
-    active = met_a.copy()
-    infeasible = [{"id": t, "margin_at_max": float(margin_a[j]), "margin_at_scenario": float(margin_s[j])}
-                  for j, t in enumerate(problem.targets) if not met_a[j]]
+    corners = _target_corners(problem, s, lo, hi)  # (T, levers): each target's own most favourable corner
+    met_c, margin_c = problem.evaluate(corners)
+    own = np.arange(len(problem.targets))
+    met_c, margin_c = met_c[own, own], margin_c[own, own]
+    active = met_s | met_a | met_c
+    best_margin = np.maximum(margin_a, margin_c)
+    infeasible = [{"id": t, "margin_at_max": float(best_margin[j]), "margin_at_scenario": float(margin_s[j])}
+                  for j, t in enumerate(problem.targets) if not active[j]]
     notes: list[str] = []
     if infeasible:
         notes.append("not met even with every lever at its most ambitious end: "
@@ -252,23 +272,30 @@ def seek(model: PathwayModel, scenario: Any, *, seed: int = 0, targets: Sequence
         rng = np.random.default_rng(seed)
         u = rng.uniform(0.0, 1.0, size=(max(int(starts), 1) - 1, len(idx)))
         u = u / np.maximum(u.max(axis=1, keepdims=True), 1e-12)
-        ends = np.vstack([ambitious, s + u * (ambitious - s)])
+        ends = np.vstack([ambitious, corners[active], s + u * (ambitious - s)])
         t, points = _first_feasible(problem, s, ends, active)
         candidates = [points[k] for k in range(len(ends)) if np.isfinite(t[k])]
         if polish and probability is None:
-            order = np.argsort(distance(np.array(candidates)))[:3]
-            scale = np.maximum(np.maximum(np.abs(margin_s), np.abs(margin_a)), 1e-12)[active]
-            for k in order:
-                z = _slsqp(problem, candidates[k], s, span, weight, lo, hi, active, scale)
+            scale = np.maximum(np.maximum(np.abs(margin_s), np.abs(best_margin)), 1e-12)[active]
+            starts_at = ([candidates[k] for k in np.argsort(distance(np.array(candidates)))[:3]] if candidates
+                         else [ambitious])
+            for z0 in starts_at:
+                z = _slsqp(problem, z0, s, span, weight, lo, hi, active, scale)
                 if z is not None:
                     candidates.append(z)
         # pull every candidate back towards the scenario as far as it stays feasible
         t_back, pulled = _first_feasible(problem, s, np.array(candidates), active)
         feasible = np.isfinite(t_back)
-        pool = pulled[feasible]
-        best = pool[np.argmin(distance(pool))]
+        if feasible.any():
+            pool = pulled[feasible]
+            best = pool[np.argmin(distance(pool))]
+        else:
+            best = ambitious
+            notes.append("the targets that can each be met cannot all be met together; showing the most "
+                         "ambitious lever settings")
     met_b, margin_b = problem.evaluate(np.vstack([best, best + _BACKOFF * (s - best)]))
-    binding = met_b[0] & ~met_b[1] & active
+    scale = np.maximum(np.maximum(np.abs(margin_s), np.abs(best_margin)), 1e-12)
+    binding = active & met_b[0] & (~met_b[1] | (np.abs(margin_b[0]) <= _TIGHT * scale))
     name, code = scenario_label(scenario)
     lever_rows = [{"name": params.names[i], "group": params.group[i], "unit": params.unit[i],
                    "scenario": float(s[j]), "value": float(best[j]), "min": float(lo[j]), "max": float(hi[j]),

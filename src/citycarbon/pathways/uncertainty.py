@@ -41,6 +41,7 @@ from citycarbon.provenance import Provenance
 
 __all__ = [
     "DISTRIBUTIONS",
+    "HEADLINE_SERIES",
     "PERCENTILES",
     "EnsembleResult",
     "ParameterTable",
@@ -60,6 +61,12 @@ PERCENTILES: tuple[int, ...] = (5, 25, 50, 75, 95)
 DISTRIBUTIONS: tuple[str, ...] = ("uniform", "triangular")
 #: default number of rows evaluated per model call
 DEFAULT_CHUNK = 2048
+#: series kept for percentiles by default (those of the issue's ``run`` JSON and the cockpit charts), where
+#: the model has them; ``series=None`` keeps every series of the model
+HEADLINE_SERIES: tuple[str, ...] = (
+    "co2_emissions_t", "net_co2_emissions_t", "energy_consumption_tce", "non_fossil_share", "co2_intensity",
+    "energy_intensity", "sink_co2_t", "wind_solar_capacity_mw", "forest_coverage",
+)
 METHOD = "Latin-hypercube Monte Carlo over uncertain parameters (levers fixed)"
 METHOD_VERSION = "1"
 STANDARDS: tuple[str, ...] = (
@@ -360,11 +367,12 @@ def _reduce_ensemble(out: PathwayOutput, series: tuple[str, ...] | None) -> dict
 
 
 def ensemble(model: PathwayModel, scenario: Any, runs: int, seed: int, *, dask: Any = None,
-             chunk: int = DEFAULT_CHUNK, series: Sequence[str] | None = None) -> EnsembleResult:
+             chunk: int = DEFAULT_CHUNK, series: Sequence[str] | str | None = "headline") -> EnsembleResult:
     """Run ``runs`` Latin-hypercube draws of the uncertain parameters around ``scenario``'s levers.
 
     Same ``seed`` → bit-identical arrays, whatever ``chunk`` and whether or not ``dask`` is used.
-    ``series`` limits the series kept for percentiles (default: every series of the model).
+    ``series`` names the series kept for percentiles: ``"headline"`` (default) those of
+    :data:`HEADLINE_SERIES` the model has, ``None`` every series, or a list of names.
     """
     if int(runs) < 1:
         raise InputError(Problem("runs must be ≥ 1", field="runs", value=runs))
@@ -378,6 +386,12 @@ def ensemble(model: PathwayModel, scenario: Any, runs: int, seed: int, *, dask: 
     if len(idx):
         u = qmc.LatinHypercube(d=len(idx), rng=np.random.default_rng(seed)).random(runs)
         X[:, idx] = _inverse_cdf(u, params.low[idx], params.high[idx], params.default[idx], dists)
+    if isinstance(series, str):
+        if series != "headline":
+            raise InputError(Problem("series must be 'headline', None or a list of series names", field="series",
+                                     value=series))
+        available = model.evaluate(x0[None, :]).series
+        series = [name for name in HEADLINE_SERIES if name in available]
     reducer = functools.partial(_reduce_ensemble, series=tuple(series) if series is not None else None)
     merged = evaluate_in_chunks(model, X, reducer, chunk=chunk, dask=dask)
     name, code = scenario_label(scenario)

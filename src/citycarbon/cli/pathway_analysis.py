@@ -1,0 +1,169 @@
+"""``citycarbon pathway ensemble|sensitivity|attribute|seek``: uncertainty, sensitivity, attribution, goal-seek.
+
+Each command builds the city's pathway model, reads the scenario (a shipped name such as ``Plan`` or a
+YAML file) and calls one function of :mod:`citycarbon.pathways` (``uncertainty.ensemble``,
+``sensitivity.sobol``/``morris``, ``attribution.shapley``, ``goalseek.seek``); the JSON is that result's
+``to_dict()`` (documented in docs/pathways.md), the table and CSV a flat view of it. Bad input: exit 2
+with the error on stderr.
+
+``ensemble`` runs on a Dask cluster when ``--scheduler`` is given or ``CITYCARBON_DASK_SCHEDULER`` is set,
+with results identical to the in-process run for the same seed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from citycarbon.cli.groups import pathway_app
+from citycarbon.cli.output import FORMAT_OPTION, OutputFormat, emit, fail
+from citycarbon.errors import InputError, Problem
+
+SCENARIO_OPTION = typer.Option("--scenario", "-s", help="scenario name (BAU, Plan, Enhanced) or YAML file")
+CITY_OPTION = typer.Option("--city", help="shipped city model")
+SEED_OPTION = typer.Option("--seed", help="random seed (same seed → identical results)")
+
+
+def load_model_and_scenario(city: str, scenario: str) -> tuple[Any, Any]:
+    """The built model of ``city`` and the resolved ``scenario`` (name or file)."""
+    from citycarbon.pathways import build_model, load_scenario
+
+    return build_model(city=city), load_scenario(scenario)
+
+
+def load_scenario_only(name: str) -> Any:
+    from citycarbon.pathways import load_scenario
+
+    return load_scenario(name)
+
+
+def _scheduler(address: str | None) -> str | None:
+    if address:
+        return address
+    from citycarbon.settings import Settings
+
+    return Settings.from_env().dask_scheduler
+
+
+def ensemble_rows(data: dict) -> list[dict]:
+    """Table/CSV view: the peak probability, each target's probability and mean margin, the peak years."""
+    rows = [{"指标 / indicator": "P(碳排放 2030 年前达峰) / P(CO2 peak ≤ 2030)", "概率 / probability":
+             data["p_peak_by_2030"], "平均余量 / mean margin": None}]
+    rows += [{"指标 / indicator": t["id"], "概率 / probability": t["p_met"], "平均余量 / mean margin": t["mean_margin"]}
+             for t in data["targets"]]
+    rows += [{"指标 / indicator": f"达峰年 / peak year {year}", "概率 / probability": share,
+              "平均余量 / mean margin": None} for year, share in data["peak_year_distribution"].items()]
+    return rows
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands to the shared ``pathway`` group (attached to ``app`` by :mod:`citycarbon.cli.groups`)."""
+
+    @pathway_app.command("ensemble")
+    def ensemble_command(
+        scenario: Annotated[str, SCENARIO_OPTION],
+        runs: Annotated[int, typer.Option("--runs", "-n", help="number of Monte Carlo runs")] = 1000,
+        seed: Annotated[int, SEED_OPTION] = 0,
+        scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address "
+                                                      "(default: CITYCARBON_DASK_SCHEDULER, else in-process)")] = None,
+        chunk: Annotated[int, typer.Option("--chunk", help="runs per model call / Dask task")] = 2048,
+        city: Annotated[str, CITY_OPTION] = "dalian",
+        fmt: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """Monte Carlo (Latin hypercube) over uncertain parameters: P(peak ≤ 2030), P(each target met), percentiles."""
+        from citycarbon.pathways.uncertainty import ensemble
+
+        try:
+            model, scen = load_model_and_scenario(city, scenario)
+            result = ensemble(model, scen, runs, seed, dask=_scheduler(scheduler), chunk=chunk)
+        except InputError as error:
+            fail(error)
+            return
+        data = result.to_dict()
+        emit(data, fmt, rows=ensemble_rows(data),
+             title=f"{result.scenario} 情景不确定性分析 / ensemble: {runs} runs, seed {seed}")
+
+    @pathway_app.command("sensitivity")
+    def sensitivity_command(
+        scenario: Annotated[str, SCENARIO_OPTION],
+        method: Annotated[str, typer.Option("--method", "-m", help="sobol | morris")] = "sobol",
+        n: Annotated[int, typer.Option("--n", help="Sobol base samples (power of two) or Morris trajectories")] = 512,
+        seed: Annotated[int, SEED_OPTION] = 0,
+        output: Annotated[str, typer.Option("--output", help="cumulative_co2 | peak_year | peak_value | co2_<year> "
+                                                             "| margin:<target>")] = "cumulative_co2",
+        second_order: Annotated[bool, typer.Option("--second-order/--first-order",
+                                                   help="Sobol: also S2 (more runs)")] = True,
+        by: Annotated[str, typer.Option("--by", help="Sobol factors: parameter | group")] = "parameter",
+        city: Annotated[str, CITY_OPTION] = "dalian",
+        fmt: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """Which levers and uncertain parameters matter most: Sobol S1/ST/S2 or Morris μ*/σ (SALib)."""
+        from citycarbon.pathways.sensitivity import morris, sobol
+
+        try:
+            if method not in ("sobol", "morris"):
+                raise InputError(Problem("method must be sobol or morris", field="--method", value=method))
+            model, scen = load_model_and_scenario(city, scenario)
+            if method == "sobol":
+                result = sobol(model, scen, n, seed=seed, output=output, second_order=second_order, by=by)
+            else:
+                result = morris(model, scen, n, seed=seed, output=output)
+        except InputError as error:
+            fail(error)
+            return
+        emit(result.to_dict(), fmt, rows=result.rows(),
+             title=f"{result.scenario} 敏感性分析 / sensitivity ({method}, {result.output}, {result.runs} runs)")
+
+    @pathway_app.command("attribute")
+    def attribute_command(
+        scenario: Annotated[str, SCENARIO_OPTION],
+        base: Annotated[str, typer.Option("--base", help="base scenario the gap is measured from")] = "BAU",
+        permutations: Annotated[int, typer.Option("--permutations", help="sampled orderings")] = 200,
+        seed: Annotated[int, SEED_OPTION] = 0,
+        exact: Annotated[bool, typer.Option("--exact", help="every coalition (2^groups runs) instead")] = False,
+        output: Annotated[str, typer.Option("--output", help="series to attribute")] = "co2_emissions_t",
+        city: Annotated[str, CITY_OPTION] = "dalian",
+        fmt: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """Shapley attribution of the gap between --base and the scenario to lever groups (wedges)."""
+        from citycarbon.pathways.attribution import shapley
+
+        try:
+            model, scen = load_model_and_scenario(city, scenario)
+            base_scenario = load_scenario_only(base)
+            result = shapley(model, base_scenario, scen, permutations=permutations, seed=seed, output=output,
+                             exact=exact)
+        except InputError as error:
+            fail(error)
+            return
+        emit(result.to_dict(), fmt, rows=result.rows(),
+             title=f"{result.scenario} 相对 {result.base} 的减排贡献 / attribution ({result.output}, cumulative)")
+
+    @pathway_app.command("seek")
+    def seek_command(
+        scenario: Annotated[str, SCENARIO_OPTION],
+        seed: Annotated[int, SEED_OPTION] = 0,
+        targets: Annotated[str | None, typer.Option("--targets", help="comma-separated target ids "
+                                                    "(default: every plan target)")] = None,
+        probability: Annotated[float | None, typer.Option("--probability", help="meet each target in at least "
+                                                          "this share of an ensemble")] = None,
+        runs: Annotated[int, typer.Option("--runs", help="ensemble runs with --probability")] = 200,
+        city: Annotated[str, CITY_OPTION] = "dalian",
+        fmt: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """Lever settings that meet every plan target while staying closest to the scenario."""
+        from citycarbon.pathways.goalseek import seek
+
+        try:
+            model, scen = load_model_and_scenario(city, scenario)
+            chosen: Any = "all" if not targets else [t.strip() for t in targets.split(",") if t.strip()]
+            result = seek(model, scen, seed=seed, targets=chosen, probability=probability, runs=runs)
+        except InputError as error:
+            fail(error)
+            return
+        state = "可达 / feasible" if result.feasible else "不可全部达成 / not all targets reachable"
+        binding = ", ".join(result.binding) or "—"
+        emit(result.to_dict(), fmt, rows=result.rows(),
+             title=f"{result.scenario} 目标反推 / goal-seek: {state}; 约束目标 / binding: {binding}; "
+                   f"距离 / distance {result.distance:.3f}")
