@@ -413,3 +413,16 @@ def test_every_write_is_audited_without_secrets(db):
     for secret in secrets_seen:
         assert secret not in text
     assert "password_hash" not in text and "totp_secret" not in text and "token_hash" not in text
+
+
+def test_a_login_lockout_does_not_stop_the_users_tokens(db):
+    user_id = _ready_user(db, "gateway", role="enterprise", enterprise_id="ENT1")
+    with db.session() as s:
+        token = users.issue_token(s, s.get(User, user_id), "write", "meter gateway", actor=ACTOR, now=T0)
+    for i in range(5):
+        with pytest.raises(AuthError):
+            _login(db, "gateway", "somebody guessing", now=T0 + timedelta(seconds=i))
+    with db.session() as s:
+        assert s.get(User, user_id).locked_until is not None
+        principal = users.principal_for_token(s, token, T0 + timedelta(minutes=1))
+    assert principal is not None and principal.can_write_enterprise("ENT1")

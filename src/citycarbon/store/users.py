@@ -564,7 +564,8 @@ def list_tokens(session: Session, user: User | None = None) -> list[ApiToken]:
 
 def principal_for_token(session: Session, token: str, now: datetime | None = None) -> Principal | None:
     """The caller a bearer token stands for, narrowed to the token's scope; None when the token is
-    malformed, unknown, revoked, expired, or its user is disabled or locked."""
+    malformed, unknown, revoked, expired, or its user is disabled. A login lockout does not affect tokens
+    (anyone can lock an account by guessing; that must not stop an enterprise's meter gateway)."""
     now = _now(now)
     prefix = tokenlib.parse_api_token(token) if isinstance(token, str) else None
     if prefix is None:
@@ -575,7 +576,7 @@ def principal_for_token(session: Session, token: str, now: datetime | None = Non
     if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
         return None
     user = row.user
-    if user.disabled or (user.locked_until is not None and user.locked_until > now):
+    if user.disabled:  # a login lockout does not stop tokens: failed guesses must not cut off a meter gateway
         return None
     if row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL:
         row.last_used_at = now
