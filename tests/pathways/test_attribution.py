@@ -147,3 +147,59 @@ def test_same_seed_same_values_and_json_shape():
     assert {"group", "cumulative", "share", "standard_error", "parameters"} == set(data["groups"][0])
     assert sum(g["cumulative"] for g in data["groups"]) == pytest.approx(data["total_cumulative"])
     assert set(data["wedges"]) == {"years", "base", "scenario", "avoided"}
+
+
+class KayaModel:
+    """GDP grows by ``growth``/yr, energy intensity falls by ``eff``/yr, carbon factor by ``clean``/yr."""
+
+    def __init__(self, by_sector: bool = False, drop: str | None = None):
+        self.by_sector, self.drop = by_sector, drop
+        self.parameters = Table(names=["growth", "eff", "clean"], default=[0.05, 0.0, 0.0], low=[0.0] * 3,
+                                high=[0.1, 0.1, 0.1], group=["1", "2", "3"], kind=["uncertain", "lever", "lever"],
+                                direction=[0, 1, 1])
+
+    def vector(self, scenario: Scenario) -> np.ndarray:
+        return np.asarray(scenario.x, dtype=float)
+
+    def evaluate(self, X: np.ndarray) -> Output:
+        t = (YEARS - 2020)[None, :]
+        gdp = 1e6 * (1 + X[:, 0:1]) ** t
+        energy = gdp * 0.5 * (1 - X[:, 1:2]) ** t
+        co2 = energy * 2.5 * (1 - X[:, 2:3]) ** t
+        out = Output(co2)
+        out.series.update({"gdp_10k_yuan": gdp, "energy_consumption_tce": energy})
+        if self.by_sector:
+            for share, sector in zip((0.5, 0.2, 0.2, 0.1), ("industry", "buildings", "transport", "agriculture"),
+                                     strict=True):
+                out.series[f"energy_{sector}_tce"] = share * energy
+                out.series[f"co2_{sector}_t"] = share * co2
+        if self.drop:
+            out.series.pop(self.drop)
+        return out
+
+
+def test_lmdi_of_a_pathway_gives_growth_alone_when_intensities_stay_flat():
+    from citycarbon.pathways.attribution import lmdi_of_pathway
+
+    result = lmdi_of_pathway(KayaModel(), Scenario("Plan", [0.05, 0.0, 0.0]), 2025)
+    period = result.periods[0].to_dict()
+    change = 1e6 * 0.5 * 2.5 * (1.05**5 - 1)  # by hand: C = G · 0.5 · 2.5
+    assert period["total_change"] == pytest.approx(change)
+    assert period["additive"]["activity"] == pytest.approx(change)
+    assert period["additive"]["energy_intensity"] == pytest.approx(0.0, abs=1e-6)
+    assert period["additive"]["carbon_factor"] == pytest.approx(0.0, abs=1e-6)
+    assert set(period["by_category"]) == {"city"}
+
+
+def test_lmdi_of_a_pathway_by_sector_closes_on_the_change():
+    from citycarbon.pathways.attribution import lmdi_of_pathway
+
+    scenario = Scenario("Plan", [0.06, 0.03, 0.02])
+    result = lmdi_of_pathway(KayaModel(by_sector=True), scenario, 2025, base_year=2021, chain=True)
+    period = result.periods[-1].to_dict()
+    assert set(period["by_category"]) == {"industry", "buildings", "transport", "agriculture"}
+    total = float(np.sum(result.effects))
+    assert total == pytest.approx(float(result.v_end - result.v_start), rel=1e-9)
+    assert float(np.sum(result.effects[..., 1])) < 0 and float(np.sum(result.effects[..., 0])) > 0
+    with pytest.raises(InputError, match="Kaya identity needs"):
+        lmdi_of_pathway(KayaModel(drop="gdp_10k_yuan"), scenario, 2025)

@@ -13,6 +13,15 @@ walks from the base to the scenario one group at a time, so its marginal contrib
 floating-point rounding (≈ 1e-15 relative), for every year and for the cumulative sum. With ``exact=True``
 every coalition is evaluated (``2^G`` runs) and the exact Shapley weights ``|S|!(G−|S|−1)!/G!`` are used.
 
+LMDI of a pathway
+-----------------
+:func:`lmdi_of_pathway` decomposes the change of a pathway's CO2 between its base year and a later year with
+the LMDI-I module (:mod:`citycarbon.decomposition`; Ang 2005, Table 1) over the identity
+``C = Σ_i G · (E_i / G) · (C_i / E_i)``: activity (GDP), energy intensity and carbon factor (CO2 per tce,
+process CO2 included). When the model reports energy and CO2 by sector (``energy_<sector>_tce``,
+``co2_<sector>_t`` for every sector of :data:`SECTORS`) the categories are the sectors; otherwise the
+city as a whole (``gdp_10k_yuan``, ``energy_consumption_tce``, ``co2_emissions_t``).
+
 All coalitions the orderings visit are deduplicated and evaluated in **one** vectorised ``evaluate`` call.
 Interactions between groups (e.g. electrification × a cleaner grid) are shared between the groups
 involved, as Shapley values do; the per-year contributions are the data of a wedge chart.
@@ -26,12 +35,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from citycarbon.errors import InputError, Problem
 from citycarbon.pathways.uncertainty import PathwayModel, parameter_arrays, scenario_label
 from citycarbon.provenance import Provenance
 
-__all__ = ["ShapleyResult", "shapley"]
+__all__ = ["KAYA_FACTORS", "SECTORS", "ShapleyResult", "lmdi_of_pathway", "pathway_kaya_input", "shapley"]
+
+#: factors of the pathway Kaya identity C = Σ_i G · (E_i / G) · (C_i / E_i)
+KAYA_FACTORS: tuple[str, ...] = ("activity", "energy_intensity", "carbon_factor")
+#: sectors used when the model reports energy (``energy_<sector>_tce``) and CO2 (``co2_<sector>_t``) by sector
+SECTORS: tuple[str, ...] = ("industry", "buildings", "transport", "agriculture")
 
 METHOD_VERSION = "1"
 STANDARDS: tuple[str, ...] = (
@@ -191,3 +206,54 @@ def shapley(model: PathwayModel, base_scenario: Any, scenario: Any, *, groups: s
                          contributions=contributions, base_values=base_values, scenario_values=scenario_values,
                          permutations=n_perm, seed=None if exact else int(seed), runs=len(masks),
                          standard_error=se, parameters_by_group=by_group, provenance=provenance)
+
+
+def pathway_kaya_input(model: PathwayModel, scenario: Any) -> pd.DataFrame:
+    """Long LMDI input (``year, category, factor, value, unit``) of one pathway run (see module docstring)."""
+    x = np.asarray(model.vector(scenario), dtype=float)[None, :]
+    out = model.evaluate(x)
+    series, years = out.series, np.asarray(out.years)
+    needed = ("gdp_10k_yuan", "energy_consumption_tce", "co2_emissions_t")
+    missing = [name for name in needed if name not in series]
+    if missing:
+        raise InputError([Problem("the model output lacks a series the Kaya identity needs", field="series",
+                                  value=name) for name in missing])
+    gdp = np.asarray(series["gdp_10k_yuan"], dtype=float)[0]
+    by_sector = all(f"energy_{s}_tce" in series and f"co2_{s}_t" in series for s in SECTORS)
+    if by_sector:
+        parts = {s: (np.asarray(series[f"energy_{s}_tce"], dtype=float)[0],
+                     np.asarray(series[f"co2_{s}_t"], dtype=float)[0]) for s in SECTORS}
+    else:
+        parts = {"city": (np.asarray(series["energy_consumption_tce"], dtype=float)[0],
+                          np.asarray(series["co2_emissions_t"], dtype=float)[0])}
+    frames = []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for category, (energy, co2) in parts.items():
+            intensity = np.where(gdp > 0, energy / gdp, 0.0)
+            factor = np.where(energy > 0, co2 / energy, 0.0)
+            for name, values, unit in (("activity", gdp, "10^4 CNY"), ("energy_intensity", intensity,
+                                                                       "tce/(10^4 CNY)"),
+                                       ("carbon_factor", factor, "t/tce")):
+                frames.append(pd.DataFrame({"year": years.astype(int), "category": category, "factor": name,
+                                            "value": values, "unit": unit}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def lmdi_of_pathway(model: PathwayModel, scenario: Any, year: int, *, base_year: int | None = None,
+                    chain: bool = False) -> Any:
+    """LMDI-I of the pathway's CO2 from ``base_year`` (default: the first model year) to ``year``.
+
+    ``chain=True`` chains consecutive years (Ang 2015). Returns a :class:`citycarbon.decomposition.LmdiResult`
+    whose additive effects (t CO2) sum to the change of the pathway's CO2 between the two years.
+    """
+    from citycarbon.decomposition import decompose_lmdi, decompose_lmdi_chain
+
+    data = pathway_kaya_input(model, scenario)
+    first = int(data["year"].min())
+    start = first if base_year is None else int(base_year)
+    name, _ = scenario_label(scenario)
+    source = f"pathway {name}"
+    if chain:
+        years = [y for y in sorted(data["year"].unique()) if start <= y <= int(year)]
+        return decompose_lmdi_chain(data, years, source=source)
+    return decompose_lmdi(data, start=start, end=int(year), source=source)
