@@ -158,3 +158,32 @@ def test_unknown_scenario_and_bad_runs_exit_2(toy):
     assert invoke("ensemble", "--scenario", "Nope").exit_code == 2
     bad = invoke("ensemble", "--scenario", "Plan", "--runs", "0")
     assert bad.exit_code == 2 and "runs must be" in bad.output
+
+
+def _real_model_available() -> bool:
+    try:
+        from citycarbon.pathways import build_model, load_scenario  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _real_model_available(), reason="the pathway model (citycarbon.pathways) is not installed")
+def test_commands_on_the_shipped_dalian_model(monkeypatch):
+    monkeypatch.delenv("CITYCARBON_DASK_SCHEDULER", raising=False)
+    result = invoke("ensemble", "--scenario", "Plan", "--runs", "256", "--seed", "3", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["scenario"] == "Plan" and data["runs"] == 256 and data["code"]
+    assert data["targets"] and all(0.0 <= t["p_met"] <= 1.0 for t in data["targets"])
+    assert "co2_emissions_t" in data["percentiles"]
+    p = data["percentiles"]["co2_emissions_t"]
+    assert all(a <= b <= c for a, b, c in zip(p["p5"], p["p50"], p["p95"], strict=True))
+    attribution = json.loads(invoke("attribute", "--scenario", "Plan", "--permutations", "20", "--format",
+                                    "json").stdout)
+    assert attribution["base"] == "BAU" and attribution["groups"]
+    assert sum(g["cumulative"] for g in attribution["groups"]) == pytest.approx(attribution["total_cumulative"],
+                                                                                rel=1e-9)
+    morris = invoke("sensitivity", "--scenario", "Plan", "--method", "morris", "--n", "4", "--format", "csv")
+    assert morris.exit_code == 0, morris.output
+    assert len(list(csv.DictReader(io.StringIO(morris.stdout)))) >= 10
