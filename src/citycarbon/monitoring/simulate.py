@@ -430,15 +430,20 @@ def _point_readings(rng: np.random.Generator, grid: _Grid, point, raw: np.ndarra
             i = _place(rng, free, 1)
             if i is None:
                 continue
+            if cumulative:
+                # a register read that differs a little (still between its neighbours' reads)
+                new = round(float(values[i]) - float(raw[i]) * rng.uniform(0.1, 0.5), 4)
             if kind == "revision":
-                new = round(float(values[i]) * rng.uniform(*faults[kind]["factor"]), 4)
+                if not cumulative:
+                    new = round(float(values[i]) * rng.uniform(*faults[kind]["factor"]), 4)
                 when = min(int(end[i] + rng.uniform(*faults[kind]["days"]) * _DAY_NS), now)
                 if when - received[i] < _DAY_NS // 2:
                     continue
                 detail = "value revised later"
             else:
                 factor = rng.uniform(*faults[kind]["factor"])
-                new = round(float(values[i]) * (factor if rng.random() < 0.5 else 1 / factor), 4)
+                if not cumulative:
+                    new = round(float(values[i]) * (factor if rng.random() < 0.5 else 1 / factor), 4)
                 when = int(received[i] + rng.uniform(10, 600) * _NS)
                 detail = "same interval sent twice with different values"
             extra.append((start[i], end[i], new, unit[i], when))

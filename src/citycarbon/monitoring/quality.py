@@ -1,0 +1,677 @@
+"""Data quality of meter readings: rules as data, flags and repairs beside the raw values, national indicators.
+
+Input
+-----
+Either the ingest contract's readings (``point_id, start, end, value, unit[, received_at]``; cumulative
+registers as instantaneous reads ``start == end``) or the lake's frame (``value_raw, unit_raw, energy,
+revision, received_at`` …, cumulative reads differenced with ``start`` = previous read). Raw values are never
+modified: every finding is a row of the flags frame
+
+    ``point_id, start, end, rule_id, fault_kind, severity, detail, suggested_value, suggested_unit, method``
+
+where ``suggested_value`` is the repaired interval energy in the energy type's canonical unit (after multiplier,
+``suggested_unit``), with the repair ``method`` (``interpolation``, ``scale_1000``, ``rollover_correction``,
+``spread_register_delta``); empty when no repair is proposed. Rules, severities and parameters live in
+``data/monitoring/quality_rules.yaml`` (sources: methods.md §5 or estimate).
+
+The checks are vectorised per point (pandas groupby, numpy); a reading is judged on its latest revision.
+Times: UTC inside; local days for the national indicators use the registry's time zone (Asia/Shanghai).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from citycarbon.data import data_path
+from citycarbon.errors import InputError, Problem
+from citycarbon.monitoring.registry import Registry, energy_types, load_registry, tce_factors
+from citycarbon.units import UnitError, conversion_factor
+
+__all__ = [
+    "FLAG_COLUMNS",
+    "QualityRules",
+    "check",
+    "daily_energy",
+    "load_rules",
+    "national_indicators",
+    "prepare",
+    "repairs",
+    "score",
+]
+
+FLAG_COLUMNS: tuple[str, ...] = ("point_id", "start", "end", "rule_id", "fault_kind", "severity", "detail",
+                                 "suggested_value", "suggested_unit", "method")
+SEVERITIES = ("info", "warning", "error")
+
+
+@dataclass(frozen=True)
+class QualityRules:
+    """The rules file, parsed: ``rules`` id → rule dict; ``national`` name → value."""
+
+    rules: dict[str, dict]
+    national: dict[str, float]
+    source: str
+
+    def param(self, rule_id: str, name: str) -> float:
+        return self.rules[rule_id]["parameters"][name]
+
+    def table(self) -> pd.DataFrame:
+        """One row per rule (for docs and the CLI)."""
+        return pd.DataFrame([{"id": r["id"], "fault_kind": r["fault_kind"], "name_zh": r["name_zh"],
+                              "name_en": r["name_en"], "severity": r["severity"], "applies_to": r["applies_to"],
+                              "parameters": ", ".join(f"{k}={v}" for k, v in r["parameters"].items()),
+                              "status": r["status"], "source": r["source"]} for r in self.rules.values()])
+
+
+def _parse_rules(text: str, file: str) -> QualityRules:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise InputError(Problem(f"not valid YAML: {error}", file=file)) from error
+    rules = {}
+    for i, rule in enumerate(data.get("rules") or [], start=1):
+        for key in ("id", "fault_kind", "severity", "applies_to", "parameters", "source", "status"):
+            if key not in rule:
+                raise InputError(Problem(f"rule {i} lacks {key!r}", file=file, row=i, field=key))
+        if rule["severity"] not in SEVERITIES:
+            raise InputError(Problem(f"severity must be one of {SEVERITIES}", file=file, row=i, field="severity",
+                                     value=rule["severity"]))
+        rules[rule["id"]] = rule
+    national = {k: float(v["value"]) for k, v in (data.get("national") or {}).items()}
+    return QualityRules(rules, national, file)
+
+
+@cache
+def _shipped_rules() -> QualityRules:
+    path = data_path("monitoring/quality_rules.yaml")
+    return _parse_rules(path.read_text(encoding="utf-8"), path.name)
+
+
+def load_rules(path: str | Path | None = None) -> QualityRules:
+    """The shipped rules, or an office's own file with the same structure (a province's variant)."""
+    if path is None:
+        return _shipped_rules()
+    path = Path(path)
+    return _parse_rules(path.read_text(encoding="utf-8"), path.name)
+
+
+# ------------------------------------------------------------------------------------------------ preparing
+
+def _utc(series: pd.Series) -> pd.Series:
+    out = pd.to_datetime(series, utc=True)
+    return out.dt.as_unit("ns") if hasattr(out.dt, "as_unit") else out
+
+
+def prepare(readings: pd.DataFrame, registry: Registry) -> pd.DataFrame:
+    """All rows (every revision) with point attributes, canonical energy and the grid slot.
+
+    Adds ``kind, energy_type, multiplier, interval_minutes, register_max, parent_point_id, enterprise_id,
+    value_raw, unit_raw, ts`` (the read time: ``start`` for interval meters, ``end`` for registers),
+    ``revision`` (by receipt order where absent), ``factor`` (raw unit → canonical unit × multiplier).
+    Rows of unknown points raise :class:`InputError` naming the first few.
+    """
+    frame = readings.reset_index(drop=True)
+    if "value_raw" not in frame.columns:
+        frame = frame.rename(columns={"value": "value_raw"})
+    if "unit_raw" not in frame.columns:
+        frame = frame.rename(columns={"unit": "unit_raw"})
+    for column in ("start", "end", "received_at"):
+        if column in frame.columns:
+            frame[column] = _utc(frame[column])
+    if "received_at" not in frame.columns:
+        frame["received_at"] = pd.NaT
+        frame["received_at"] = _utc(frame["received_at"])
+    frame["point_id"] = frame["point_id"].astype(str)
+    frame["unit_raw"] = frame["unit_raw"].astype(str)
+    points = registry.points.set_index("point_id")
+    unknown = sorted(set(frame["point_id"]) - set(points.index))
+    if unknown:
+        raise InputError(Problem(f"readings of points not in the registry: {', '.join(unknown[:5])}",
+                                 field="point_id", value=unknown[0]))
+    attributes = points[["enterprise_id", "energy_type", "kind", "multiplier", "interval_minutes", "register_max",
+                         "parent_point_id", "unit"]].rename(columns={"unit": "point_unit"})
+    frame = frame.drop(columns=[c for c in attributes.columns if c in frame.columns])
+    frame = frame.join(attributes, on="point_id")
+    canonical = frame["energy_type"].map(energy_types()["canonical_unit"])
+    # categoricals: subsets and groupbys then move integer codes instead of strings
+    for column in ("point_id", "unit_raw", "enterprise_id", "energy_type", "kind", "parent_point_id"):
+        frame[column] = frame[column].astype("category")
+    frame["canonical_unit"] = canonical.astype("category")
+    pairs = frame[["unit_raw", "canonical_unit"]].drop_duplicates()
+    pairs = pairs.assign(unit_factor=[_factor_or_nan(str(u), str(c)) for u, c in zip(
+        pairs["unit_raw"], pairs["canonical_unit"], strict=True)])
+    unit_factor = frame[["unit_raw", "canonical_unit"]].merge(pairs, on=["unit_raw", "canonical_unit"], how="left")
+    frame["factor"] = unit_factor["unit_factor"].to_numpy(float) * frame["multiplier"].to_numpy(float)
+    cumulative = frame["kind"].eq("cumulative").to_numpy()
+    frame["ts"] = frame["start"].where(~cumulative, frame["end"])
+    if "revision" not in frame.columns:
+        order = frame.sort_values(["point_id", "ts", "received_at"], kind="stable")
+        frame["revision"] = order.groupby(["point_id", "ts"], sort=False).cumcount().reindex(frame.index)
+    return frame.sort_values(["point_id", "ts", "revision"], kind="stable").reset_index(drop=True)
+
+
+def _factor_or_nan(unit: str, target: str) -> float:
+    try:
+        return conversion_factor(unit, target)
+    except UnitError:
+        return math.nan
+
+
+def _latest(prepared: pd.DataFrame) -> pd.DataFrame:
+    """One row per (point, read time): the highest revision."""
+    last = prepared.drop_duplicates(["point_id", "ts"], keep="last")
+    return last.reset_index(drop=True)
+
+
+def _flags(frame: pd.DataFrame, rule: dict, detail: object, suggested: object = math.nan,
+           method: str = "") -> pd.DataFrame:
+    out = pd.DataFrame({"point_id": frame["point_id"].to_numpy(), "start": frame["start"].to_numpy(),
+                        "end": frame["end"].to_numpy()})
+    out["start"] = _utc(out["start"])
+    out["end"] = _utc(out["end"])
+    out["rule_id"] = rule["id"]
+    out["fault_kind"] = rule["fault_kind"]
+    out["severity"] = rule["severity"]
+    if callable(detail):
+        detail = detail(frame)
+    out["detail"] = detail if not isinstance(detail, pd.Series) else detail.to_numpy()
+    out["suggested_value"] = suggested if not isinstance(suggested, pd.Series) else suggested.to_numpy(float)
+    out["suggested_unit"] = frame["canonical_unit"].to_numpy() if len(frame) else []
+    out["method"] = method
+    return out
+
+
+def _interpolate(energy: pd.Series, bad: pd.Series, frame: pd.DataFrame) -> pd.Series:
+    """Linear interpolation in time of ``energy`` over the ``bad`` rows, per point."""
+    values = energy.where(~bad)
+    times = frame["ts"].astype("int64").astype(float)
+    out = pd.Series(np.nan, index=frame.index)
+    for _, index in frame.groupby("point_id", sort=False).indices.items():
+        x = times.to_numpy()[index]
+        y = values.to_numpy()[index]
+        good = ~np.isnan(y)
+        if good.sum() >= 1:
+            out.iloc[index] = np.interp(x, x[good], y[good])
+    return out
+
+
+# --------------------------------------------------------------------------------------------------- checks
+
+def _interval_checks(cur: pd.DataFrame, rules: QualityRules) -> list[pd.DataFrame]:
+    """Negative, unit mistake, impossible, spike and stuck on interval meters (latest revisions)."""
+    out = []
+    frame = cur[cur["kind"] == "interval"]
+    if frame.empty:
+        return out
+    energy = frame["value_raw"] * frame["factor"]
+    groups = frame["point_id"]
+    negative = energy < 0
+    positive = energy.where(energy > 0)
+    median = positive.groupby(groups).transform("median")
+    log_ratio = np.log10(energy.where(energy > 0) / median)
+    offset, tolerance = rules.param("unit_mistake", "log10_offset"), rules.param("unit_mistake", "log10_tolerance")
+    unit_up = (log_ratio - offset).abs() <= tolerance
+    unit_down = (log_ratio + offset).abs() <= tolerance
+    unit = (unit_up | unit_down) & ~negative
+    clean = energy.where(~negative & ~unit)
+    p99 = clean.groupby(groups).transform("quantile", 0.99)
+    impossible = (clean > rules.param("impossible_value", "p99_multiple") * p99) & ~unit & ~negative
+    window = int(rules.param("spike", "window"))
+    base = clean.where(~impossible)
+    rolling = base.groupby(groups).rolling(window, center=True, min_periods=3).median()
+    neighbourhood = pd.Series(rolling.to_numpy(), index=rolling.index.get_level_values(-1)).reindex(frame.index)
+    deviation = (base - neighbourhood).abs()
+    scale = (1.4826 * deviation.groupby(groups).transform("median")).clip(
+        lower=rules.param("spike", "scale_floor") * median)
+    z = (base - neighbourhood) / scale
+    spike = (base > rules.param("spike", "ratio") * neighbourhood) & (z > rules.param("spike", "z_score"))
+    # stuck: identical non-zero raw values repeated
+    same = (frame["value_raw"] == frame.groupby(groups)["value_raw"].shift(1)) & (frame["value_raw"] != 0)
+    same &= frame["point_id"].eq(frame["point_id"].shift(1))
+    run_id = (~same).cumsum()
+    run_length = same.groupby(run_id).transform("sum")
+    stuck = same & (run_length >= rules.param("stuck_meter", "min_run"))
+    value_bad = negative | unit | impossible | spike | stuck
+    repaired = _interpolate(energy, value_bad, frame)
+    r = rules.rules
+    unit_fix = energy.where(unit_down, energy / 1000.0) * np.where(unit_down, 1000.0, 1.0)
+    def text(series: pd.Series, digits: int = 4) -> pd.Series:
+        return series.round(digits).astype(str)
+
+    multiple = str(rules.param("impossible_value", "p99_multiple"))
+    for mask, rule, detail, suggestion, method in (
+        (negative, r["negative_value"], lambda m: "negative value " + text(energy[m]), repaired, "interpolation"),
+        (unit, r["unit_mistake"], lambda m: "value / point median = 10^" + text(log_ratio[m], 2), unit_fix,
+         "scale_1000"),
+        (impossible, r["impossible_value"], lambda m: "value " + text(energy[m]) + " > " + multiple + " × p99 "
+         + text(p99[m]), repaired, "interpolation"),
+        (spike, r["spike"], lambda m: "value / neighbourhood median = " + text(base[m] / neighbourhood[m], 2)
+         + ", z = " + text(z[m], 1), repaired, "interpolation"),
+        (stuck, r["stuck_meter"], lambda m: "value repeated " + run_length[m].astype(int).astype(str) + " times",
+         repaired, "interpolation"),
+    ):
+        if mask.any():
+            out.append(_flags(frame[mask], rule, detail(mask), suggestion[mask], method))
+    return out
+
+
+def _register_deltas(frame: pd.DataFrame, rules: QualityRules) -> dict[str, pd.Series]:
+    """Raw register differences of cumulative points (rows ordered by point and read time): ``delta``,
+    ``previous``, ``wrapped`` (delta + register_max), ``rollover`` and ``reset`` masks, ``corrected`` delta
+    (rollover-corrected, NaN after a reset) and ``positive`` deltas."""
+    groups = frame["point_id"]
+    previous = frame.groupby(groups)["value_raw"].shift(1)
+    delta = frame["value_raw"] - previous
+    positive = delta.where(delta > 0)
+    p99 = positive.groupby(groups).transform("quantile", 0.99)
+    wrapped = delta + frame["register_max"]
+    decrease = delta < 0
+    plausible = frame["register_max"].notna() & (wrapped <= rules.param("counter_reset", "rollover_p99_multiple")
+                                                 * p99)
+    rollover, reset = decrease & plausible, decrease & ~plausible
+    corrected = delta.where(~decrease, wrapped.where(rollover))
+    return {"delta": delta, "previous": previous, "wrapped": wrapped, "rollover": rollover, "reset": reset,
+            "corrected": corrected, "positive": positive}
+
+
+def _cumulative_checks(cur: pd.DataFrame, rules: QualityRules) -> list[pd.DataFrame]:
+    """Counter reset, rollover and stuck registers (latest revisions, ordered by read time)."""
+    out = []
+    frame = cur[cur["kind"] == "cumulative"]
+    if frame.empty:
+        return out
+    groups = frame["point_id"]
+    d = _register_deltas(frame, rules)
+    delta, previous, wrapped, positive = d["delta"], d["previous"], d["wrapped"], d["positive"]
+    rollover, reset = d["rollover"], d["reset"]
+    same = (delta == 0) & frame["value_raw"].ne(0)
+    run_id = (~same).cumsum()
+    run_length = same.groupby(run_id).transform("sum")
+    stuck = same & (run_length >= rules.param("stuck_meter", "min_run"))
+    # the read after a frozen run carries the catch-up: spread it over the run and that read
+    delta_energy = delta * frame["factor"]
+    typical = positive.groupby(groups).transform("median") * frame["factor"]
+    after = ~same & stuck.shift(1, fill_value=False) & groups.eq(groups.shift(1))
+    per_read = (delta_energy / (run_length.shift(1) + 1)).where(after)
+    spread = per_read.groupby(groups).bfill().where(stuck)
+    r = rules.rules
+    def change(m: pd.Series) -> pd.Series:
+        return "register " + previous[m].round(3).astype(str) + " → " + frame.loc[m, "value_raw"].round(3).astype(str)
+
+    for mask, rule, detail, suggestion, method in (
+        (rollover, r["rollover"], change, wrapped * frame["factor"], "rollover_correction"),
+        (reset, r["counter_reset"], change, typical, "interpolation"),
+        (stuck, r["stuck_meter"], lambda m: "register unchanged " + run_length[m].astype(int).astype(str) + " reads",
+         spread, "spread_register_delta"),
+    ):
+        if mask.any():
+            out.append(_flags(frame[mask], rule, detail(mask), suggestion[mask], method))
+    return out
+
+
+def _timestamp_checks(cur: pd.DataFrame, rules: QualityRules, now: pd.Timestamp) -> tuple[list[pd.DataFrame],
+                                                                                          pd.Series]:
+    """Clock skew and future timestamps; returns the flags and the mask of future rows."""
+    out = []
+    step = cur["interval_minutes"].astype("int64") * 60 * 1_000_000_000
+    ts = cur["ts"].astype("int64")
+    offset = ts % step
+    off = np.minimum(offset, step - offset) / 1e9
+    skew = off > rules.param("clock_skew", "tolerance_seconds")
+    future = cur["start"] > now + pd.Timedelta(seconds=rules.param("future_timestamp", "tolerance_seconds"))
+    skew &= ~future  # a future timestamp is its own fault
+    r = rules.rules
+    if skew.any():
+        out.append(_flags(cur[skew], r["clock_skew"], "timestamp " + off[skew].round(0).astype(str)
+                          + " s off the grid"))
+    if future.any():
+        out.append(_flags(cur[future], r["future_timestamp"], "start is " + ((cur.loc[future, "start"] - now)
+                          .dt.total_seconds() / 3600).round(1).astype(str) + " h after " + now.isoformat()))
+    return out, future
+
+
+def _gap_checks(cur: pd.DataFrame, registry: Registry, rules: QualityRules, start: pd.Timestamp | None,
+                end: pd.Timestamp | None, future: pd.Series) -> list[pd.DataFrame]:
+    """Grid slots without a reading (readings snapped to the nearest slot), per point."""
+    frame = cur[~future]
+    points = registry.points.set_index("point_id")
+    wanted = points.index if start is not None and end is not None else pd.Index(frame["point_id"].unique())
+    rows = []
+    by_point = frame.groupby("point_id")["ts"]
+    first, last = by_point.min(), by_point.max()
+    positions = frame.groupby("point_id").indices
+    ts_ns = frame["ts"].astype("int64").to_numpy()
+    for point_id in wanted:
+        point = points.loc[point_id]
+        step = int(point["interval_minutes"]) * 60 * 1_000_000_000
+        cumulative = point["kind"] == "cumulative"
+        if start is not None and end is not None:
+            lo = math.ceil(start.value / step) + (1 if cumulative else 0)
+            hi = math.ceil(end.value / step) - (0 if cumulative else 1)
+        elif point_id in first.index:
+            lo, hi = round(first[point_id].value / step), round(last[point_id].value / step)
+        else:
+            continue
+        if hi < lo:
+            continue
+        slots = np.arange(lo, hi + 1, dtype=np.int64)
+        seen = ts_ns[positions[point_id]] if point_id in positions else np.array([], dtype=np.int64)
+        taken = np.unique(np.round(seen / step).astype(np.int64))
+        missing = slots[~np.isin(slots, taken)]
+        if missing.size:
+            rows.append(pd.DataFrame({"point_id": point_id, "slot_ns": missing * step, "step": step,
+                                      "cumulative": cumulative}))
+    if not rows:
+        return []
+    gaps = pd.concat(rows, ignore_index=True)
+    ts = pd.to_datetime(gaps["slot_ns"], unit="ns", utc=True)
+    gaps["start"] = ts.where(~gaps["cumulative"], ts - pd.to_timedelta(gaps["step"], unit="ns"))
+    gaps["end"] = ts.where(gaps["cumulative"], ts + pd.to_timedelta(gaps["step"], unit="ns"))
+    gaps.loc[gaps["cumulative"], "start"] = gaps.loc[gaps["cumulative"], "end"]
+    gaps["canonical_unit"] = gaps["point_id"].map(points["energy_type"]).map(energy_types()["canonical_unit"])
+    gaps["ts"] = ts
+    suggestion = _gap_fill(cur[~future], gaps)
+    run = (gaps["slot_ns"].diff() != gaps["step"]) | (gaps["point_id"] != gaps["point_id"].shift(1))
+    length = run.cumsum().map(run.cumsum().value_counts())
+    return [_flags(gaps, rules.rules["gap"], "no reading (" + length.astype(str) + " missing in a row)",
+                   suggestion, "interpolation")]
+
+
+def _gap_fill(cur: pd.DataFrame, gaps: pd.DataFrame) -> pd.Series:
+    """Interval energy suggested for each missing slot: linear in time between the point's readings
+    (interval meters); the register delta of the next read spread over the slots it covers (registers)."""
+    out = pd.Series(np.nan, index=gaps.index)
+    for point_id, index in gaps.groupby("point_id").indices.items():
+        rows = cur[cur["point_id"] == point_id]
+        if rows.empty:
+            continue
+        x = rows["ts"].astype("int64").to_numpy(float)
+        target = gaps["slot_ns"].to_numpy(float)[index]
+        if rows["kind"].iloc[0] == "interval":
+            y = (rows["value_raw"] * rows["factor"]).to_numpy(float)
+            good = y >= 0
+            if good.any():
+                out.iloc[index] = np.interp(target, x[good], y[good])
+        else:
+            register = (rows["value_raw"] * rows["factor"]).to_numpy(float)
+            step = float(gaps["step"].iloc[index[0]])
+            later = np.searchsorted(x, target)
+            ok = (later > 0) & (later < x.size)
+            idx = np.clip(later, 1, max(x.size - 1, 1))
+            if x.size >= 2:
+                rate = (register[idx] - register[idx - 1]) / ((x[idx] - x[idx - 1]) / step)
+                out.iloc[index] = np.where(ok & (rate >= 0), rate, np.nan)
+    return out
+
+
+def _duplicate_checks(prepared: pd.DataFrame, rules: QualityRules) -> list[pd.DataFrame]:
+    """Keys with more than one distinct raw value: conflicts (received close together) and revisions."""
+    keyed = prepared.drop_duplicates(["point_id", "ts", "value_raw"], keep="first")
+    counts = keyed.groupby(["point_id", "ts"])["value_raw"].transform("size")
+    multi = keyed[counts > 1].copy()
+    if multi.empty:
+        return []
+    multi["first_received"] = multi.groupby(["point_id", "ts"])["received_at"].transform("min")
+    multi["first_value"] = multi.groupby(["point_id", "ts"])["value_raw"].transform("first")
+    multi["order"] = multi.groupby(["point_id", "ts"]).cumcount()
+    later = multi[multi["order"] > 0]
+    window = pd.Timedelta(minutes=rules.param("duplicate_conflict", "window_minutes"))
+    delay = later["received_at"] - later["first_received"]
+    conflict = delay.isna() | (delay <= window)
+    out = []
+    detail = ("values " + later["first_value"].round(4).astype(str) + " and " + later["value_raw"].round(4)
+              .astype(str) + ", received " + (delay.dt.total_seconds() / 60).round(1).astype(str) + " min apart")
+    for mask, rule in ((conflict, rules.rules["duplicate_conflict"]), (~conflict, rules.rules["revision"])):
+        rows = later[mask].drop_duplicates(["point_id", "ts"])
+        if not rows.empty:
+            out.append(_flags(rows, rule, detail[mask].loc[rows.index]))
+    return out
+
+
+def _late_checks(prepared: pd.DataFrame, rules: QualityRules) -> list[pd.DataFrame]:
+    first = prepared[prepared["revision"] == 0]
+    limit = pd.Timedelta(hours=rules.param("late_upload", "max_delay_hours"))
+    delay = first["received_at"] - first["end"]
+    late = delay > limit
+    if not late.any():
+        return []
+    return [_flags(first[late], rules.rules["late_upload"], "received " + (delay[late].dt.total_seconds() / 3600)
+                   .round(1).astype(str) + " h after the interval end")]
+
+
+def daily_energy(readings: pd.DataFrame, registry: Registry, *, prepared: pd.DataFrame | None = None,
+                 now: pd.Timestamp | None = None, rules: QualityRules | None = None) -> pd.DataFrame:
+    """Energy per point and local day from the latest revisions (future rows and negative values left out).
+
+    Columns ``point_id, enterprise_id, energy_type, parent_point_id, day, energy, energy_unit, energy_tce, slots``
+    (``slots``: distinct grid slots with a reading). Registers are differenced with rollover correction; a
+    decrease that is not a plausible rollover (a reset) gives no energy. tce at 当量值 (GB/T 2589-2020 rows).
+    """
+    frame = _latest(prepared if prepared is not None else prepare(readings, registry))
+    if now is not None:
+        frame = frame[frame["start"] <= now]
+    energy = frame["value_raw"] * frame["factor"]
+    cumulative = frame["kind"].eq("cumulative")
+    if cumulative.any():
+        registers = frame[cumulative]
+        corrected = _register_deltas(registers, rules or load_rules())["corrected"]
+        energy.loc[registers.index] = corrected * registers["factor"]
+    energy = energy.where(energy >= 0)
+    step = frame["interval_minutes"].astype("int64") * 60 * 1_000_000_000
+    slot = np.round(frame["ts"].astype("int64") / step)
+    local = frame["ts"].dt.tz_convert(registry.timezone)
+    # a register read at 00:00 closes the previous day
+    local = local.where(~cumulative, local - pd.Timedelta(seconds=1))
+    out = pd.DataFrame({"point_id": frame["point_id"].astype(str), "enterprise_id": frame["enterprise_id"].astype(str),
+                        "energy_type": frame["energy_type"].astype(str),
+                        "parent_point_id": frame["parent_point_id"].astype(str),
+                        "day": _day_labels(local), "energy": energy, "energy_unit": frame["canonical_unit"].astype(str),
+                        "slot": slot})
+    out["energy_tce"] = out["energy"] * out["energy_type"].map(tce_factors()["tce_per_unit"]).astype(float)
+    grouped = out.groupby(["point_id", "enterprise_id", "energy_type", "parent_point_id", "day", "energy_unit"],
+                          sort=True, dropna=False)
+    result = grouped.agg(energy=("energy", "sum"), energy_tce=("energy_tce", lambda s: s.sum(min_count=1)),
+                         slots=("slot", "nunique")).reset_index()
+    return result
+
+
+def _day_labels(local: pd.Series) -> pd.Series:
+    """YYYY-MM-DD of local timestamps (formatting each distinct day once)."""
+    days = local.dt.floor("D")
+    labels = {d: d.strftime("%Y-%m-%d") for d in days.unique()}
+    return days.map(labels)
+
+
+def _balance_checks(cur: pd.DataFrame, registry: Registry, rules: QualityRules,
+                    prepared: pd.DataFrame) -> list[pd.DataFrame]:
+    points = registry.points
+    children = points[points["parent_point_id"] != ""]
+    if children.empty:
+        return []
+    daily = daily_energy(cur, registry, prepared=prepared, rules=rules)
+    expected = 1440 // points.set_index("point_id")["interval_minutes"]
+    daily["complete"] = daily["slots"] / daily["point_id"].map(expected)
+    minimum = rules.param("submeter_balance", "min_completeness")
+    kids = daily[daily["parent_point_id"] != ""]
+    n_children = children.groupby("parent_point_id").size()
+    sums = kids[kids["complete"] >= minimum].groupby(["parent_point_id", "day"]).agg(
+        children=("energy", "sum"), n=("point_id", "nunique")).reset_index()
+    parents = daily[daily["complete"] >= minimum][["point_id", "day", "energy", "energy_unit"]].rename(
+        columns={"point_id": "parent_point_id", "energy": "parent"})
+    joined = sums.merge(parents, on=["parent_point_id", "day"])
+    joined = joined[joined["n"] == joined["parent_point_id"].map(n_children)]
+    joined["imbalance"] = (joined["children"] - joined["parent"]) / joined["parent"]
+    bad = joined[joined["imbalance"].abs() > rules.param("submeter_balance", "tolerance")]
+    if bad.empty:
+        return []
+    day_start = pd.to_datetime(bad["day"]).dt.tz_localize(registry.timezone).dt.tz_convert("UTC")
+    frame = pd.DataFrame({"point_id": bad["parent_point_id"].to_numpy(), "start": day_start.to_numpy(),
+                          "end": (day_start + pd.Timedelta(days=1)).to_numpy(),
+                          "canonical_unit": bad["energy_unit"].to_numpy()})
+    detail = ("sub-meters " + bad["children"].round(2).astype(str) + " vs main " + bad["parent"].round(2).astype(str)
+              + " (" + (100 * bad["imbalance"]).round(1).astype(str) + "%) on " + bad["day"])
+    return [_flags(frame, rules.rules["submeter_balance"], detail.reset_index(drop=True))]
+
+
+def check(readings: pd.DataFrame, registry: Registry | object, rules: QualityRules | None = None, *,
+          now: object, start: object = None, end: object = None) -> pd.DataFrame:
+    """Flags for every rule on ``readings`` (all revisions may be given; values are judged on the latest).
+
+    ``now``: the check time (future timestamps, lateness). ``start``/``end``: the window the readings are
+    expected to cover (gaps at its edges and points without any reading are found only when both are given).
+    Returns a frame of :data:`FLAG_COLUMNS`, sorted by point and time; the input is not modified.
+    """
+    registry = load_registry(registry)
+    rules = rules or load_rules()
+    now_ts = pd.Timestamp(now)
+    now_ts = now_ts.tz_localize("UTC") if now_ts.tzinfo is None else now_ts.tz_convert("UTC")
+    lo = pd.Timestamp(start).tz_convert("UTC") if start is not None else None
+    hi = pd.Timestamp(end).tz_convert("UTC") if end is not None else None
+    prepared = prepare(readings, registry)
+    cur = _latest(prepared)
+    parts = []
+    ts_flags, future = _timestamp_checks(cur, rules, now_ts)
+    parts += ts_flags
+    valid = cur[~future].reset_index(drop=True)
+    parts += _interval_checks(valid, rules)
+    parts += _cumulative_checks(valid, rules)
+    parts += _gap_checks(cur, registry, rules, lo, hi, future)
+    parts += _duplicate_checks(prepared, rules)
+    parts += _late_checks(prepared, rules)
+    parts += _balance_checks(valid, registry, rules, prepared[~prepared["start"].gt(
+        now_ts + pd.Timedelta(seconds=rules.param("future_timestamp", "tolerance_seconds")))])
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return _empty_flags()
+    flags = pd.concat(parts, ignore_index=True)[list(FLAG_COLUMNS)]
+    return flags.sort_values(["point_id", "start", "rule_id"], kind="stable").reset_index(drop=True)
+
+
+def _empty_flags() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in FLAG_COLUMNS})
+    for column in ("start", "end"):
+        frame[column] = pd.Series(dtype="datetime64[ns, UTC]")
+    frame["suggested_value"] = frame["suggested_value"].astype(float)
+    return frame
+
+
+def repairs(flags: pd.DataFrame) -> pd.DataFrame:
+    """The flags that carry a suggested value: ``point_id, start, end, rule_id, suggested_value,
+    suggested_unit, method`` (the raw readings stay as they are; this is the repair layer beside them)."""
+    rows = flags[flags["suggested_value"].notna()]
+    return rows[["point_id", "start", "end", "rule_id", "suggested_value", "suggested_unit", "method"]].reset_index(
+        drop=True)
+
+
+def score(flags: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """Precision and recall of the flags against the simulator's truth, per fault kind.
+
+    A flag matches a truth row with the same ``point_id``, fault kind and interval ``end`` (the read time of a
+    register, the end of an interval). Columns ``fault_kind, truth, flagged, true_positive, precision, recall``.
+    """
+    kinds = sorted(set(truth["kind"]) | set(flags["fault_kind"]))
+    t = truth[["point_id", "kind", "end"]].rename(columns={"kind": "fault_kind"}).drop_duplicates()
+    f = flags[["point_id", "fault_kind", "end"]].drop_duplicates()
+    t = t.assign(end=_utc(t["end"]))
+    f = f.assign(end=_utc(f["end"]))
+    hits = t.merge(f, on=["point_id", "fault_kind", "end"])
+    rows = []
+    for kind in kinds:
+        n_truth = int((t["fault_kind"] == kind).sum())
+        n_flag = int((f["fault_kind"] == kind).sum())
+        tp = int((hits["fault_kind"] == kind).sum())
+        rows.append({"fault_kind": kind, "truth": n_truth, "flagged": n_flag, "true_positive": tp,
+                     "precision": tp / n_flag if n_flag else math.nan,
+                     "recall": tp / n_truth if n_truth else math.nan})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------- national indicators
+
+def national_indicators(readings: pd.DataFrame, registry: Registry | object, day: object, *,
+                        rules: QualityRules | None = None, now: object = None,
+                        monthly_reports: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per enterprise, for local ``day`` (YYYY-MM-DD in the registry's time zone), the national indicators of
+    methods.md §5:
+
+    * ``completeness`` = distinct grid slots with a reading / slots expected over all the enterprise's points
+      (``completeness_ok``: ≥ 0.90);
+    * ``timeliness`` = share of expected slots whose reading is on the grid (±60 s) and was first received
+      within ``late_upload.max_delay_hours`` (``timeliness_ok``: ≥ ``timeliness_min_share``, an estimate);
+    * ``daily_vs_monthly_deviation`` = (sum over the month's days of the daily energy of main meters, tce) /
+      (the unit's monthly report, ``monthly_reports``: ``enterprise_id, month, energy_tce``) − 1, for the month
+      of ``day`` when reported and every day of it is in ``readings``; else empty (``daily_vs_monthly_ok``:
+      |deviation| ≤ 0.05).
+    """
+    registry = load_registry(registry)
+    rules = rules or load_rules()
+    tz = registry.timezone
+    day_start = pd.Timestamp(str(day)).tz_localize(tz) if pd.Timestamp(str(day)).tzinfo is None else pd.Timestamp(day)
+    day_label = day_start.strftime("%Y-%m-%d")
+    now_ts = pd.Timestamp(now).tz_convert("UTC") if now is not None else None
+    prepared = prepare(readings, registry)
+    if now_ts is not None:
+        prepared = prepared[prepared["start"] <= now_ts + pd.Timedelta(
+            seconds=rules.param("future_timestamp", "tolerance_seconds"))]
+    cur = _latest(prepared)
+    points = registry.points
+    expected = (1440 // points["interval_minutes"]).groupby(points["enterprise_id"]).sum()
+    cumulative = cur["kind"].eq("cumulative")
+    local = cur["ts"].dt.tz_convert(tz)
+    local = local.where(~cumulative, local - pd.Timedelta(seconds=1))
+    in_day = _day_labels(local) == day_label
+    rows = cur[in_day].copy()
+    step = rows["interval_minutes"].astype("int64") * 60 * 1_000_000_000
+    ts = rows["ts"].astype("int64")
+    rows["slot"] = np.round(ts / step).astype("int64")
+    off = np.minimum(ts % step, step - ts % step) / 1e9
+    first = prepared[prepared["revision"] == 0][["point_id", "ts", "received_at", "end"]]
+    rows = rows.merge(first.rename(columns={"received_at": "first_received", "end": "first_end"}),
+                      on=["point_id", "ts"], how="left")
+    limit = pd.Timedelta(hours=rules.param("late_upload", "max_delay_hours"))
+    on_time = (rows["first_received"].isna() | ((rows["first_received"] - rows["first_end"]) <= limit)).to_numpy()
+    rows["good"] = (off.to_numpy() <= rules.national["daily_timestamp_tolerance_seconds"]) & on_time
+    slots = rows.drop_duplicates(["point_id", "slot"])
+    received = slots.groupby("enterprise_id").size()
+    good = slots.groupby("enterprise_id")["good"].sum()
+    out = pd.DataFrame({"enterprise_id": registry.enterprises["enterprise_id"]})
+    out["day"] = day_label
+    out["expected_slots"] = out["enterprise_id"].map(expected).fillna(0).astype(int)
+    out["received_slots"] = out["enterprise_id"].map(received).fillna(0).astype(int)
+    out["completeness"] = out["received_slots"] / out["expected_slots"].where(out["expected_slots"] > 0)
+    out["completeness_ok"] = out["completeness"] >= rules.national["completeness_min"] - 1e-12
+    out["timeliness"] = out["enterprise_id"].map(good).fillna(0) / out["expected_slots"].where(
+        out["expected_slots"] > 0)
+    out["timeliness_ok"] = out["timeliness"] >= rules.national["timeliness_min_share"] - 1e-12
+    out["daily_vs_monthly_deviation"] = _monthly_deviation(prepared, registry, day_start, monthly_reports)
+    out["daily_vs_monthly_ok"] = out["daily_vs_monthly_deviation"].abs().le(
+        rules.national["daily_vs_monthly_max"] + 1e-12).where(out["daily_vs_monthly_deviation"].notna())
+    return out
+
+
+def _monthly_deviation(prepared: pd.DataFrame, registry: Registry, day_start: pd.Timestamp,
+                       monthly_reports: pd.DataFrame | None) -> pd.Series:
+    index = registry.enterprises["enterprise_id"]
+    empty = pd.Series(np.nan, index=range(len(index)))
+    if monthly_reports is None or monthly_reports.empty:
+        return empty
+    month = day_start.strftime("%Y-%m")
+    reports = monthly_reports[monthly_reports["month"].astype(str) == month].set_index("enterprise_id")["energy_tce"]
+    if reports.empty:
+        return empty
+    daily = daily_energy(prepared, registry, prepared=prepared)
+    mains = daily[(daily["parent_point_id"] == "") & daily["energy_tce"].notna()]
+    mains = mains[mains["day"].str.startswith(month)]
+    days_in_month = pd.Timestamp(f"{month}-01").days_in_month
+    covered = mains.groupby("enterprise_id")["day"].nunique()
+    total = mains.groupby("enterprise_id")["energy_tce"].sum()
+    deviation = total / reports - 1
+    deviation = deviation.where(covered.reindex(deviation.index) == days_in_month)
+    return pd.Series(index.map(deviation).to_numpy(float))
