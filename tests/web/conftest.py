@@ -7,6 +7,7 @@ a logged-in session per user (made with the store's ``create_session``; the logi
 
 from __future__ import annotations
 
+import importlib.util
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -77,15 +78,34 @@ def populate(db) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
     return sessions, passwords
 
 
+HAS_API = importlib.util.find_spec("citycarbon.api.app") is not None
+HAS_IMPORTS = importlib.util.find_spec("citycarbon.store.imports") is not None
+
+
+def make_app(settings: Settings):
+    """The platform app (``create_app``: API + pages over the ledger); a bare ``FastAPI()`` with the pages
+    mounted over the shipped files where the API package is not installed."""
+    if HAS_API:
+        from citycarbon.api.app import create_app
+
+        return create_app(settings, prepare=False, warm=False)
+    from fastapi import FastAPI
+
+    from citycarbon.web import mount
+
+    app = FastAPI()
+    mount(app, settings)
+    return app
+
+
 def start(home: Path) -> Iterator[WebEnv]:
-    from citycarbon.api.app import create_app
     from citycarbon.store.seed import ensure_ready
 
     settings = replace(Settings.for_home(home), cookie_secure=False)
     db = ensure_ready(settings)
     try:
         sessions, passwords = populate(db)
-        app = create_app(settings, prepare=False, warm=False)
+        app = make_app(settings)
         with TestClient(app, raise_server_exceptions=True) as client:
             yield WebEnv(client, settings, db, sessions, passwords)
     finally:
