@@ -104,3 +104,28 @@ def test_no_configured_scheduler_is_a_clear_error(monkeypatch):
         pass
     with pytest.raises(InputError, match="dask must be"), resolve_client(42):
         pass
+
+
+@pytest.mark.timeout(60)
+def test_cli_ensemble_with_scheduler_matches_the_in_process_run(client, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    import citycarbon.cli.pathway_analysis as module
+    from citycarbon.cli import app
+
+    monkeypatch.setattr(module, "load_model_and_scenario", lambda city, name: (RisingThenFalling(), name))
+    monkeypatch.delenv("CITYCARBON_DASK_SCHEDULER", raising=False)
+    runner = CliRunner()
+    args = ["pathway", "ensemble", "--scenario", "Plan", "--runs", "500", "--seed", "9", "--format", "json"]
+    serial = runner.invoke(app, args)
+    remote = runner.invoke(app, [*args, "--scheduler", client.scheduler.address, "--chunk", "100"])
+    assert serial.exit_code == 0 and remote.exit_code == 0, remote.output
+    one, two = json.loads(serial.stdout), json.loads(remote.stdout)
+    one.pop("provenance"), two.pop("provenance")
+    assert one == two
+    monkeypatch.setenv("CITYCARBON_DASK_SCHEDULER", client.scheduler.address)
+    from_env = json.loads(runner.invoke(app, args).stdout)
+    from_env.pop("provenance")
+    assert from_env == one

@@ -67,7 +67,8 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int, SEED_OPTION] = 0,
         scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address "
                                                       "(default: CITYCARBON_DASK_SCHEDULER, else in-process)")] = None,
-        chunk: Annotated[int, typer.Option("--chunk", help="runs per model call / Dask task")] = 2048,
+        chunk: Annotated[int | None, typer.Option("--chunk", help="runs per model call / Dask task "
+                                                  "(default: uncertainty.DEFAULT_CHUNK)")] = None,
         city: Annotated[str, CITY_OPTION] = "dalian",
         fmt: OutputFormat = FORMAT_OPTION,
     ) -> None:
@@ -76,7 +77,8 @@ def register(app: typer.Typer) -> None:
 
         try:
             model, scen = load_model_and_scenario(city, scenario)
-            result = ensemble(model, scen, runs, seed, dask=_scheduler(scheduler), chunk=chunk)
+            options = {"chunk": chunk} if chunk is not None else {}
+            result = ensemble(model, scen, runs, seed, dask=_scheduler(scheduler), **options)
         except InputError as error:
             fail(error)
             return

@@ -60,7 +60,7 @@ PERCENTILES: tuple[int, ...] = (5, 25, 50, 75, 95)
 #: distributions an uncertain parameter may have
 DISTRIBUTIONS: tuple[str, ...] = ("uniform", "triangular")
 #: default number of rows evaluated per model call
-DEFAULT_CHUNK = 2048
+DEFAULT_CHUNK = 1024
 #: series kept for percentiles by default (those of the issue's ``run`` JSON and the cockpit charts), where
 #: the model has them; ``series=None`` keeps every series of the model
 HEADLINE_SERIES: tuple[str, ...] = (
