@@ -1,0 +1,112 @@
+"""Results computed from the ledger, cached per ledger version (shared by the API and the web pages).
+
+The ledger version (``citycarbon.store.ledger.version``) changes on every ledger write, e.g. when an import
+is approved, so a cached result is never stale: a request reads the current version (one small query) and
+asks for ``(version, key)``. Computation is single-flight: 50 clients asking for the same missing result
+wait for one computation instead of starting 50. Entries of older versions are dropped when a newer version
+is seen. Rendered envelopes (bytes) are cached the same way, so a warm answer costs a dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from citycarbon.datasets import ReferenceDataset
+
+T = TypeVar("T")
+
+
+class Results:
+    """Per-ledger-version memo of datasets and computed results for one database and one city."""
+
+    def __init__(self, db: Any, city: str = "dalian"):
+        self.db = db
+        self.city = city
+        self._entries: dict[tuple[int, Hashable], Any] = {}
+        self._locks: dict[tuple[int, Hashable], threading.Lock] = {}
+        self._guard = threading.Lock()
+        self._latest = -1
+
+    # -- versions -----------------------------------------------------------------------------------
+    def version(self) -> int:
+        """The current ledger version (one query)."""
+        from citycarbon.store import ledger
+
+        with self.db.session() as session:
+            return int(ledger.version(session))
+
+    def clear(self) -> None:
+        with self._guard:
+            self._entries.clear()
+            self._locks.clear()
+
+    def _see(self, version: int) -> None:
+        if version > self._latest:
+            self._latest = version
+            stale = [key for key in self._entries if key[0] < version]
+            for key in stale:
+                self._entries.pop(key, None)
+                self._locks.pop(key, None)
+
+    def memo(self, version: int, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` once per ``(version, key)``; concurrent callers wait for the first one."""
+        slot = (version, key)
+        with self._guard:
+            self._see(version)
+            if slot in self._entries:
+                return self._entries[slot]
+            lock = self._locks.setdefault(slot, threading.Lock())
+        with lock:
+            with self._guard:
+                if slot in self._entries:
+                    return self._entries[slot]
+            value = compute()
+            with self._guard:
+                if version >= self._latest:
+                    self._entries[slot] = value
+            return value
+
+    # -- the city's data ------------------------------------------------------------------------------
+    def dataset(self, version: int) -> ReferenceDataset:
+        """The city's reference dataset as the ledger holds it now."""
+        from citycarbon.store import ledger
+
+        def load() -> ReferenceDataset:
+            with self.db.session() as session:
+                return ledger.reference_dataset(session, self.city)
+
+        return self.memo(version, "dataset", load)
+
+    def frame(self, version: int, name: str):
+        """A further ledger table (``monthly``, ``districts``) as a DataFrame, or None when empty."""
+        from citycarbon.store import ledger
+
+        def load():
+            with self.db.session() as session:
+                frame = ledger.current_frame(session, name)
+            return None if frame is None or frame.empty else frame
+
+        return self.memo(version, ("frame", name), load)
+
+    def city_data(self, version: int):
+        """Tracking's :class:`~citycarbon.services.tracking.CityData` built from the ledger."""
+        from citycarbon.services.tracking import build_city_data
+
+        return self.memo(version, "city_data", lambda: build_city_data(
+            self.city, self.dataset(version), self.frame(version, "monthly"), self.frame(version, "districts")))
+
+    def accounting(self, version: int) -> dict:
+        """Every year's :class:`~citycarbon.accounting.AccountingResult` from the ledger."""
+        from citycarbon.services.accounting import account_city_years
+
+        return self.memo(version, "accounting",
+                         lambda: account_city_years(None, city=self.city, dataset=self.dataset(version)))
+
+    def warm(self) -> int:
+        """Compute the everyday results of the current version (after start-up and after approvals)."""
+        version = self.version()
+        self.accounting(version)
+        self.city_data(version)
+        return version

@@ -1,0 +1,44 @@
+"""Helpers shared by the routers (not a router: modules starting with ``_`` are not discovered)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from fastapi import Query, Request
+
+from citycarbon.api.envelope import DEFAULT_PER_PAGE, MAX_PER_PAGE, EnvelopeResponse, document, render
+
+#: permission rules a route can declare (see docs/api.md, "Permissions")
+RULES: dict[str, str] = {
+    "public": "no authentication",
+    "authenticated": "any logged-in caller",
+    "session": "a web login session (cookie + CSRF header), pending logins included; bearer tokens get 401",
+    "read": "any authenticated role and scope (public aggregates and the caller's own objects)",
+    "region": "the region in the path must be one the caller may read; otherwise 404",
+    "write": "a role and token scope that may write",
+    "import": "Principal.can_import_statistics (admin, analyst, district; write scope)",
+    "import_read": "admin, analyst and district roles (district users see their own uploads)",
+    "approve": "Principal.can_approve_import (admin; write scope)",
+    "admin": "administrators (read)",
+    "admin_write": "administrators with a write scope",
+}
+
+
+def cached(request: Request, key: Hashable, build: Callable[[int], tuple[Any, dict]]) -> EnvelopeResponse:
+    """An envelope computed once per ledger version: ``build(version) -> (data, meta)``; rendered bytes are
+    cached, so a warm answer costs one version query and a dictionary lookup."""
+    results = request.app.state.results
+    version = results.version()
+
+    def make() -> bytes:
+        data, meta = build(version)
+        return render(document(data, ledger_version=version, **meta))
+
+    return EnvelopeResponse(results.memo(version, ("render", key), make))
+
+
+def page_params(page: int = Query(1, ge=1, le=1_000_000, description="page number, from 1"),
+                per_page: int = Query(DEFAULT_PER_PAGE, ge=1, le=MAX_PER_PAGE,
+                                      description=f"items per page (≤ {MAX_PER_PAGE})")) -> tuple[int, int]:
+    return page, per_page
