@@ -22,6 +22,7 @@ import json
 import shutil
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -35,7 +36,8 @@ from citycarbon.errors import InputError, Problem
 from citycarbon.store import audit, ledger
 from citycarbon.store.db import Database
 
-__all__ = ["FORMAT", "BackupError", "backup", "database_is_empty", "read_manifest", "restore", "table_dump", "wipe"]
+__all__ = ["FORMAT", "BackupError", "backup", "database_is_empty", "read_manifest", "restore", "table_dump",
+           "verify_archive", "wipe"]
 
 FORMAT = "citycarbon-backup"
 FORMAT_VERSION = 1
@@ -195,11 +197,19 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     try:
         with zipfile.ZipFile(path) as archive:
             manifest = json.loads(archive.read("manifest.json"))
-    except (OSError, zipfile.BadZipFile, KeyError, json.JSONDecodeError) as exc:
+    except (OSError, zipfile.BadZipFile, zlib.error, EOFError, KeyError, UnicodeDecodeError, ValueError) as exc:
         raise _fail(f"not a citycarbon backup ({exc.__class__.__name__}: {exc})", file=source) from exc
     if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
         raise _fail(f"unsupported backup format {manifest.get('format')!r} v{manifest.get('format_version')}",
                     file=source, field="format")
+    tables, lake = manifest.get("tables"), manifest.get("lake", [])
+    shapes_ok = isinstance(manifest.get("alembic_revision"), str) and isinstance(tables, list) and \
+        isinstance(lake, list) and \
+        all(isinstance(t, dict) and {"name", "file", "rows", "sha256"} <= t.keys() for t in tables) and \
+        all(isinstance(f, dict) and {"path", "sha256"} <= f.keys() for f in lake)
+    if not shapes_ok:
+        raise _fail("manifest.json lacks the revision, the table list or the lake list", file=source,
+                    field="manifest")
     return manifest
 
 
@@ -212,21 +222,24 @@ def _checked_members(path: Path, manifest: dict[str, Any]) -> tuple[dict[str, li
             member = entry["file"]
             try:
                 data = archive.read(member)
-            except (KeyError, zipfile.BadZipFile, OSError) as exc:
+            except (KeyError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
                 raise _fail(f"table file missing or unreadable ({exc})", file=member) from exc
             if hashlib.sha256(data).hexdigest() != entry["sha256"]:
                 raise _fail("SHA-256 does not match the manifest (corrupt or edited)", file=member)
             lines = [line for line in data.decode("utf-8").split("\n") if line]
             if len(lines) != entry["rows"]:
                 raise _fail(f"{len(lines)} rows, manifest says {entry['rows']}", file=member)
-            tables[entry["name"]] = [json.loads(line) for line in lines]
+            try:
+                tables[entry["name"]] = [json.loads(line) for line in lines]
+            except json.JSONDecodeError as exc:
+                raise _fail(f"not JSON lines ({exc})", file=member) from exc
         for entry in manifest.get("lake", []):
             relative = PurePosixPath(entry["path"])
             if relative.is_absolute() or ".." in relative.parts:
                 raise _fail("lake path leaves the lake directory", file=entry["path"])
             try:
                 data = archive.read(f"lake/{relative}")
-            except (KeyError, zipfile.BadZipFile, OSError) as exc:
+            except (KeyError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
                 raise _fail(f"lake file missing or unreadable ({exc})", file=str(relative)) from exc
             if hashlib.sha256(data).hexdigest() != entry["sha256"]:
                 raise _fail("SHA-256 does not match the manifest (corrupt or edited)", file=f"lake/{relative}")
@@ -243,11 +256,20 @@ def database_is_empty(db: Database) -> bool:
     return True
 
 
-def wipe(db: Database) -> None:
-    """Drop everything (downgrade to base) and migrate to head again: an empty database at head."""
-    db.downgrade("base")
-    db.upgrade()
+def wipe(db: Database, revision: str = "head") -> None:
+    """Drop everything (downgrade to base) and migrate to ``revision`` again: an empty database."""
+    if db.current_revision() is not None:
+        db.downgrade("base")
+    db.upgrade(revision)
     ledger.clear_cache()
+
+
+def verify_archive(path: str | Path) -> dict[str, Any]:
+    """Check an archive completely (manifest, every hash and row count) without touching any database;
+    returns the manifest. Run it before wiping anything."""
+    manifest = read_manifest(path)
+    _checked_members(Path(path), manifest)
+    return manifest
 
 
 def _reset_sequences(connection: Any, tables: list[Table]) -> None:

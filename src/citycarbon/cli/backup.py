@@ -1,0 +1,77 @@
+"""``citycarbon backup --out FILE`` and ``citycarbon restore FILE [--wipe]``: portable archives of the store.
+
+The archive (zip: manifest, one JSON-lines file per table with SHA-256, the meter lake) has the same format from
+SQLite and PostgreSQL (docs/storage.md). ``restore`` checks the whole archive before it changes anything and
+refuses a database that holds data unless ``--wipe`` (alias ``--yes``) is given.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from citycarbon.cli.db import cli_actor, open_database
+from citycarbon.cli.output import FORMAT_OPTION, OutputFormat, emit, fail
+from citycarbon.errors import InputError, Problem
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("backup")
+    def backup_command(
+        out: Annotated[Path, typer.Option("--out", "-o", help="archive to write (.zip)")],
+        fmt: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """Write a backup archive of the database and the meter lake. 备份数据库与计量数据湖。"""
+        from citycarbon.store import backup
+
+        database = open_database()
+        try:
+            manifest = backup.backup(database, out)
+        except InputError as error:
+            fail(error)
+            return
+        finally:
+            database.dispose()
+        summary = {"file": str(out), "size": out.stat().st_size, **manifest}
+        rows = [{"table": t["name"], "rows": t["rows"], "sha256": t["sha256"][:16]} for t in manifest["tables"]]
+        rows.append({"table": "(lake files)", "rows": len(manifest["lake"]), "sha256": ""})
+        emit(summary, fmt, rows=rows, title=f"备份 / backup → {out}")
+
+    @app.command("restore")
+    def restore_command(
+        file: Annotated[Path, typer.Argument(help="archive written by 'citycarbon backup'")],
+        wipe: Annotated[bool, typer.Option("--wipe", "--yes", help="replace a database (and lake) that "
+                                                                   "already holds data")] = False,
+        fmt: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """Restore an archive (all or nothing). 从备份恢复(全部或不恢复)。"""
+        from citycarbon.store import backup
+
+        database = open_database()
+        try:
+            manifest = backup.verify_archive(file)  # nothing is changed before the archive is known good
+            revision = manifest["alembic_revision"]
+            current = database.current_revision()
+            occupied = current is not None and not backup.database_is_empty(database)
+            lake = database.settings.lake_dir
+            if (occupied or (manifest["lake"] and lake.is_dir() and any(lake.iterdir()))) and not wipe:
+                fail(InputError(Problem("the database or the meter lake already holds data; repeat with --wipe "
+                                        "to replace it", field="database")))
+                return
+            if wipe:
+                backup.wipe(database, revision)
+                if manifest["lake"] and lake.exists():
+                    shutil.rmtree(lake)
+            report = backup.restore(database, file, actor=cli_actor())
+        except InputError as error:
+            fail(error)
+            return
+        finally:
+            database.dispose()
+        result = {"file": str(file), **report.to_dict()}
+        rows = [{"table": name, "rows": count} for name, count in report.tables.items()]
+        rows.append({"table": "(lake files)", "rows": report.lake_files})
+        emit(result, fmt, rows=rows, title=f"恢复 / restored {file.name} (revision {revision})")

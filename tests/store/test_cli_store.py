@@ -1,0 +1,72 @@
+"""The store's commands end to end: db upgrade/current/seed/downgrade, backup, restore (--wipe), audit verify/list."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from citycarbon.cli import app
+from citycarbon.settings import Settings
+from citycarbon.store.db import Database
+
+
+def _run(*args: str, code: int = 0) -> str:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def _json(*args: str, code: int = 0) -> dict:
+    return json.loads(_run(*args, "--format", "json", code=code))
+
+
+def test_db_backup_restore_audit_commands(settings, tmp_path):
+    assert _json("db", "current")["current"] is None
+    assert _json("db", "upgrade")["up_to_date"] is True
+    seeded = _json("db", "seed")
+    assert seeded["changed"] and seeded["written"]["balance"]["inserted"] == 1170
+    assert _json("db", "seed")["changed"] is False
+    assert _json("db", "current")["ledger_version"] == 8
+
+    archive = tmp_path / "b.zip"
+    made = _json("backup", "--out", str(archive))
+    assert made["file"] == str(archive) and archive.stat().st_size == made["size"]
+    assert "--wipe" in _run("restore", str(archive), code=2)
+    restored = _json("restore", str(archive), "--wipe")
+    assert restored["tables"]["observations"] == 2030
+
+    listing = _json("audit", "list", "--action", "backup.restore")
+    assert listing["total"] == 1 and listing["entries"][0]["actor"].startswith("cli:")
+    assert _json("audit", "list", "--entity", "ledger", "--limit", "3")["total"] == 8
+    assert _json("audit", "verify")["ok"] is True
+    assert "2026-" not in _run("audit", "list", "--until", "2000-01-01", "--format", "csv")
+    assert "not an ISO date" in _run("audit", "list", "--since", "yesterday", code=2)
+
+    database = Database(Settings.from_env())
+    try:
+        with database.engine.begin() as connection:
+            connection.execute(text("DROP TRIGGER audit_log_no_update"))
+            connection.execute(text("UPDATE audit_log SET reason = 'nothing to see' WHERE seq = 3"))
+    finally:
+        database.dispose()
+    broken = _json("audit", "verify", code=1)
+    assert (broken["ok"], broken["first_bad_seq"]) == (False, 3)
+
+    assert "--yes" in _run("db", "downgrade", "base", code=2)
+    assert _json("db", "downgrade", "base", "--yes")["current"] is None
+
+
+def test_restore_of_a_damaged_archive_changes_nothing(settings, tmp_path):
+    _run("db", "seed")
+    archive = tmp_path / "b.zip"
+    _run("backup", "--out", str(archive))
+    data = bytearray(archive.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 8] = b"XXXXXXXX"
+    damaged = tmp_path / "damaged.zip"
+    damaged.write_bytes(bytes(data))
+    before = _json("db", "current")
+    _run("restore", str(damaged), "--wipe", code=2)
+    assert _json("db", "current") == before  # not wiped: the archive was checked first
