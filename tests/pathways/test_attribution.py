@@ -144,7 +144,8 @@ def test_same_seed_same_values_and_json_shape():
     assert one.contributions.tobytes() == two.contributions.tobytes()
     data = json.loads(json.dumps(one.to_dict()))
     assert data["method"] == "sampled" and data["permutations"] == 30 and len(data["groups"]) == 6
-    assert {"group", "cumulative", "share", "standard_error", "parameters"} == set(data["groups"][0])
+    assert {"group", "title_zh", "title_en", "cumulative", "share", "standard_error", "parameters"} == set(
+        data["groups"][0])
     assert sum(g["cumulative"] for g in data["groups"]) == pytest.approx(data["total_cumulative"])
     assert set(data["wedges"]) == {"years", "base", "scenario", "avoided"}
 
@@ -203,3 +204,16 @@ def test_lmdi_of_a_pathway_by_sector_closes_on_the_change():
     assert float(np.sum(result.effects[..., 1])) < 0 and float(np.sum(result.effects[..., 0])) > 0
     with pytest.raises(InputError, match="Kaya identity needs"):
         lmdi_of_pathway(KayaModel(drop="gdp_10k_yuan"), scenario, 2025)
+
+
+def test_groups_carry_the_plan_task_group_titles_when_the_model_has_its_plan():
+    from types import SimpleNamespace
+
+    model = ToyModel(-np.ones((2, len(YEARS))), ["3", "4"])
+    energy = SimpleNamespace(number=3, label_zh="(三)", title_zh="能源", title_en="Energy")
+    transport = SimpleNamespace(number=4, label_zh="(四)", title_zh="交通", title_en="Transport")
+    model.plan = SimpleNamespace(task_groups=[energy, transport])
+    result = shapley(model, Scenario("BAU", [0.0, 0.0]), Scenario("Plan", [1.0, 1.0]), seed=1)
+    groups = {g["group"]: g for g in result.to_dict()["groups"]}
+    assert groups["3"]["title_zh"] == "(三)能源" and groups["4"]["title_en"] == "Transport"
+    assert result.rows()[0]["名称 / title"] in ("(三)能源", "(四)交通")

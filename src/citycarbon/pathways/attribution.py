@@ -41,7 +41,8 @@ from citycarbon.errors import InputError, Problem
 from citycarbon.pathways.uncertainty import PathwayModel, parameter_arrays, scenario_label
 from citycarbon.provenance import Provenance
 
-__all__ = ["KAYA_FACTORS", "SECTORS", "ShapleyResult", "lmdi_of_pathway", "pathway_kaya_input", "shapley"]
+__all__ = ["KAYA_FACTORS", "SECTORS", "ShapleyResult", "group_titles", "lmdi_of_pathway", "pathway_kaya_input",
+           "shapley"]
 
 #: factors of the pathway Kaya identity C = Σ_i G · (E_i / G) · (C_i / E_i)
 KAYA_FACTORS: tuple[str, ...] = ("activity", "energy_intensity", "carbon_factor")
@@ -73,6 +74,7 @@ class ShapleyResult:
     runs: int  # rows evaluated (distinct coalitions)
     standard_error: np.ndarray | None = None  # (G,) of the cumulative contribution, sampled only
     parameters_by_group: dict[str, list[str]] = field(default_factory=dict)
+    titles: dict[str, tuple[str, str]] = field(default_factory=dict)  # group -> (title_zh, title_en)
     provenance: Provenance | None = None
 
     @property
@@ -104,7 +106,9 @@ class ShapleyResult:
             "method": "exact" if self.permutations is None else "sampled", "permutations": self.permutations,
             "seed": self.seed, "runs": self.runs,
             "total_cumulative": float(self.total.sum()),
-            "groups": [{"group": g, "cumulative": float(self.cumulative[j]), "share": float(shares[j]),
+            "groups": [{"group": g, "title_zh": self.titles.get(g, ("", ""))[0] or None,
+                        "title_en": self.titles.get(g, ("", ""))[1] or None,
+                        "cumulative": float(self.cumulative[j]), "share": float(shares[j]),
                         "standard_error": None if se is None else float(se[j]),
                         "parameters": self.parameters_by_group.get(g, [])} for j, g in enumerate(self.groups)],
             "wedges": self.wedges(),
@@ -113,8 +117,17 @@ class ShapleyResult:
 
     def rows(self) -> list[dict]:
         shares = self.shares()
-        return [{"措施组 / lever group": g, "累计贡献 / cumulative": float(self.cumulative[j]),
+        return [{"措施组 / lever group": g, "名称 / title": self.titles.get(g, (g, g))[0],
+                 "累计贡献 / cumulative": float(self.cumulative[j]),
                  "占比 / share": float(shares[j])} for j, g in enumerate(self.groups)]
+
+
+def group_titles(model: Any) -> dict[str, tuple[str, str]]:
+    """Titles of the plan's task groups (``(三)加快构建…``) when the model carries its plan, by group number."""
+    plan = getattr(model, "plan", None)
+    groups = getattr(plan, "task_groups", None) or []
+    return {str(g.number): (f"{getattr(g, 'label_zh', '')}{g.title_zh}", str(getattr(g, "title_en", "")))
+            for g in groups}
 
 
 def _players(params: Any, xb: np.ndarray, xs: np.ndarray, groups: str | Mapping[str, str]
@@ -129,7 +142,8 @@ def _players(params: Any, xb: np.ndarray, xs: np.ndarray, groups: str | Mapping[
     else:
         raise InputError(Problem("groups must be 'group', 'parameter' or a mapping name → group", field="groups",
                                  value=groups))
-    names = tuple(dict.fromkeys(key[i] for i in differ))
+    names = tuple(sorted(dict.fromkeys(key[i] for i in differ),  # task groups in plan order, then the others
+                         key=lambda g: (0, int(g), "") if g.isdigit() else (1, 0, g)))
     members = [np.array([i for i in differ if key[i] == g], dtype=np.intp) for g in names]
     by_group = {g: [params.names[i] for i in m] for g, m in zip(names, members, strict=True)}
     return names, members, by_group
@@ -205,7 +219,8 @@ def shapley(model: PathwayModel, base_scenario: Any, scenario: Any, *, groups: s
     return ShapleyResult(base=base_name, scenario=name, code=code, output=output, years=years, groups=names,
                          contributions=contributions, base_values=base_values, scenario_values=scenario_values,
                          permutations=n_perm, seed=None if exact else int(seed), runs=len(masks),
-                         standard_error=se, parameters_by_group=by_group, provenance=provenance)
+                         standard_error=se, parameters_by_group=by_group, titles=group_titles(model),
+                         provenance=provenance)
 
 
 def pathway_kaya_input(model: PathwayModel, scenario: Any) -> pd.DataFrame:
