@@ -69,3 +69,30 @@ def test_sqlite_pragmas(sqlite_db):
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+def test_concurrent_write_sessions_wait_for_each_other(sqlite_db):
+    """Read-then-write transactions from several threads all commit (BEGIN IMMEDIATE + busy timeout)."""
+    import threading
+
+    from citycarbon.store import audit
+
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(5):
+                with sqlite_db.session(write=True) as session:
+                    audit.record(session, f"writer{n}", "thing.update", "thing", i)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with sqlite_db.session() as session:
+        result = audit.verify(session)
+    assert result.ok and result.checked == 20

@@ -325,7 +325,7 @@ def restore(db: Database, path: str | Path, *, lake_dir: Path | None = None, act
     if missing:
         raise _fail(f"the database has no table {', '.join(missing)}", field="tables")
     counts: dict[str, int] = {}
-    with db.engine.begin() as connection:
+    with db.engine.connect().execution_options(citycarbon_write=True) as connection, connection.begin():
         for entry in manifest["tables"]:
             table = known[entry["name"]]
             rows = rows_by_table[entry["name"]]

@@ -28,6 +28,7 @@ from citycarbon.settings import Settings
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: how long a SQLite connection waits for a lock held by another writer before failing (ms)
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_WRITE_OPTION = "citycarbon_write"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -43,8 +44,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(conn: Any) -> None:
     # pysqlite defers BEGIN until the first write; emit it ourselves so a transaction is one unit and a
-    # reader sees one snapshot (SQLAlchemy docs, "Serializable isolation / Savepoints / Transactional DDL")
-    conn.exec_driver_sql("BEGIN")
+    # reader sees one snapshot (SQLAlchemy docs, "Serializable isolation / Savepoints / Transactional DDL").
+    # A write session takes the write lock at once (BEGIN IMMEDIATE): a deferred transaction that read first
+    # could not upgrade to a writer after another process committed (SQLITE_BUSY without waiting).
+    immediate = conn.get_execution_options().get(_WRITE_OPTION)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -93,9 +97,16 @@ class Database:
         return self.settings.redacted_url()
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session in one transaction: commit on success, rollback on error, always closed."""
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """A session in one transaction: commit on success, rollback on error, always closed.
+
+        ``write=True`` on SQLite takes the database write lock when the transaction starts (waiting up to the
+        busy timeout for another writer), so a read-then-write transaction never fails half-way under
+        concurrency; use it for every session that writes. On PostgreSQL it changes nothing.
+        """
         session = self._sessions()
+        if write and self.dialect == "sqlite":
+            session.connection(execution_options={_WRITE_OPTION: True})
         try:
             yield session
             session.commit()

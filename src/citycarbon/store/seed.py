@@ -222,7 +222,7 @@ def seed_reference(db: Database, city: str = "dalian", actor: Any = "system", *,
     """Load ``city``'s plan, the regions, the factor tables and the reference datasets (one transaction)."""
     report = SeedReport(city)
     frames = reference_frames(city)
-    with db.session() as session:
+    with db.session(write=True) as session:
         if (plan := _seed_plan(session, city, actor, refresh)) is not None:
             report.written["plan"] = plan
         if (regions := _seed_regions(session, actor)) is not None:
