@@ -51,6 +51,97 @@ def _frame_rows(frame: pd.DataFrame) -> list[dict]:
     return out.astype(object).where(out.notna(), None).to_dict("records")
 
 
+def _read_readings_files(path: Path, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DataFrame:
+    """Readings from a Parquet/CSV file or every such file under a folder (the simulator's ``readings/``)."""
+    files = sorted(p for p in path.rglob("*") if p.suffix in (".parquet", ".csv")) if path.is_dir() else [path]
+    if not files:
+        raise InputError(Problem("no .parquet or .csv readings here", file=str(path)))
+    frames = []
+    for file in files:
+        try:
+            frame = pd.read_parquet(file) if file.suffix == ".parquet" else pd.read_csv(file)
+        except (OSError, ValueError) as error:
+            raise InputError(Problem(f"cannot read readings: {error}", file=file.name)) from error
+        missing = [c for c in ("point_id", "start", "end") if c not in frame.columns]
+        if missing:
+            raise InputError(Problem(f"missing column {missing[0]!r}", file=file.name, field=missing[0]))
+        frame["start"] = pd.to_datetime(frame["start"], utc=True)
+        frame["end"] = pd.to_datetime(frame["end"], utc=True)
+        if start is not None:
+            frame = frame[frame["start"] >= start]
+        if end is not None:
+            frame = frame[frame["start"] < end]
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _readings(lake: Path | None, readings: Path | None, start: pd.Timestamp, end: pd.Timestamp,
+              enterprise: str | None) -> pd.DataFrame:
+    """Readings of the window from ``--readings`` or the meter lake (all revisions, for the duplicate rules)."""
+    if readings is not None:
+        return _read_readings_files(readings, start, end)
+    try:
+        from citycarbon.monitoring.lake import read_readings
+    except ImportError as error:  # the lake module ships separately
+        raise InputError(Problem("the meter lake is not available here; pass --readings FILE", field="--lake")) \
+            from error
+    lake_dir = lake
+    if lake_dir is None:
+        from citycarbon.settings import Settings
+
+        lake_dir = Settings.from_env().lake_dir
+    return read_readings(lake_dir, enterprise=enterprise, start=start, end=end, latest_revision_only=False)
+
+
+def _local_day(date: str | None, timezone: str) -> pd.Timestamp:
+    try:
+        day = pd.Timestamp(date) if date else pd.Timestamp.now(tz=timezone).normalize().tz_localize(None)
+    except ValueError as error:
+        raise InputError(Problem(f"not a date: {date!r} (use YYYY-MM-DD)", field="--date", value=date)) from error
+    return day.tz_localize(timezone) if day.tzinfo is None else day.tz_convert(timezone)
+
+
+def _now(now: str | None) -> pd.Timestamp:
+    stamp = pd.Timestamp(now) if now else pd.Timestamp.now(tz="UTC")
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _only(frame: pd.DataFrame, registry, enterprise: str | None) -> pd.DataFrame:
+    if enterprise is None or frame.empty:
+        return frame
+    ids = set(registry.points_of(enterprise)["point_id"])
+    return frame[frame["point_id"].astype(str).isin(ids)]
+
+
+def quality_report(day: pd.Timestamp, readings: pd.DataFrame, registry, *, now: pd.Timestamp,
+                   enterprise: str | None = None, monthly_reports: pd.DataFrame | None = None,
+                   limit: int = 200) -> dict:
+    """Flags of the local ``day`` (checked with a day of context either side) and the national indicators
+    (``readings`` from the first of the month, so that the daily vs monthly deviation can be formed)."""
+    from citycarbon.monitoring import quality
+
+    readings = _only(readings, registry, enterprise)
+    lo, hi = day.tz_convert("UTC"), (day + pd.Timedelta(days=1)).tz_convert("UTC")
+    margin = pd.Timedelta(days=1)
+    context = readings[(readings["start"] >= lo - margin) & (readings["start"] < hi + margin)]
+    flags = quality.check(context, registry, now=now, start=lo, end=min(hi, now))
+    flags = flags[(flags["start"] >= lo) & (flags["start"] < hi)]
+    flags = _only(flags, registry, enterprise)
+    indicators = quality.national_indicators(readings, registry, day.strftime("%Y-%m-%d"), now=now,
+                                             monthly_reports=monthly_reports)
+    if enterprise is not None:
+        indicators = indicators[indicators["enterprise_id"] == enterprise]
+    by_rule = flags.groupby(["rule_id", "severity"]).size().rename("count").reset_index()
+    points = registry.points.set_index("point_id")["enterprise_id"]
+    per_enterprise = flags.assign(enterprise_id=flags["point_id"].astype(str).map(points)).groupby(
+        "enterprise_id").size()
+    indicators = indicators.assign(flags=indicators["enterprise_id"].map(per_enterprise).fillna(0).astype(int))
+    return {"date": day.strftime("%Y-%m-%d"), "timezone": registry.timezone, "now": now.isoformat(),
+            "indicators": _frame_rows(indicators), "flags_by_rule": _frame_rows(by_rule),
+            "flags_total": len(flags), "flags": _frame_rows(flags.head(limit)),
+            "flags_truncated": len(flags) > limit}
+
+
 @registry_app.command("import")
 def registry_import(
     files: Annotated[list[Path], typer.Argument(help="folder, workbook (sheets enterprises/points/products) or CSVs")],
@@ -135,3 +226,68 @@ def register(app: typer.Typer) -> None:
         rows = [{"item": k, "value": v} for k, v in summary.items() if k != "faults"]
         rows += [{"item": f"fault:{k}", "value": v} for k, v in summary["faults"].items()]
         emit(summary, fmt, rows=rows, title="模拟城市 / simulated city")
+
+    @monitoring_app.command("quality")
+    def quality_command(
+        date: Annotated[str | None, typer.Option("--date", help="local day YYYY-MM-DD (default today)")] = None,
+        enterprise: Annotated[str | None, typer.Option("--enterprise", help="only this enterprise")] = None,
+        lake: Annotated[Path | None, typer.Option("--lake", help="meter lake folder (default the settings')")] = None,
+        readings: Annotated[Path | None, typer.Option("--readings", help="Parquet/CSV readings file or folder "
+                                                      "instead of the lake")] = None,
+        registry: Annotated[Path | None, typer.Option("--registry", help="registry folder")] = None,
+        monthly_reports: Annotated[Path | None, typer.Option("--monthly-reports", help="CSV enterprise_id, month, "
+                                                             "energy_tce (daily vs monthly check)")] = None,
+        now: Annotated[str | None, typer.Option("--now", help="check time, ISO 8601 (default now)")] = None,
+        limit: Annotated[int, typer.Option("--limit", help="flags listed in JSON")] = 200,
+        fmt: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """Data-quality flags of a day and the national indicators per enterprise (completeness ≥ 90 %, daily vs
+        monthly ≤ 5 %, timeliness; methods.md §5)."""
+        try:
+            loaded = _load(registry)
+            day = _local_day(date, loaded.timezone)
+            first = min(day.replace(day=1), day - pd.Timedelta(days=1))
+            frame = _readings(lake, readings, first.tz_convert("UTC"), (day + pd.Timedelta(days=2)).tz_convert("UTC"),
+                              enterprise)
+            reports = pd.read_csv(monthly_reports, dtype={"enterprise_id": str, "month": str}) \
+                if monthly_reports else None
+            report = quality_report(day, frame, loaded, now=_now(now), enterprise=enterprise,
+                                    monthly_reports=reports, limit=limit)
+        except InputError as error:
+            fail(error)
+            return
+        rows = [{k: r[k] for k in ("enterprise_id", "completeness", "completeness_ok", "timeliness", "timeliness_ok",
+                                   "daily_vs_monthly_deviation", "daily_vs_monthly_ok", "flags")}
+                for r in report["indicators"]]
+        emit(report, fmt, rows=rows, title=f"{report['date']} 数据质量 / data quality ({report['flags_total']} flags)")
+
+    @monitoring_app.command("alerts")
+    def alerts_command(
+        date: Annotated[str | None, typer.Option("--date", help="local day YYYY-MM-DD (default today)")] = None,
+        enterprise: Annotated[str | None, typer.Option("--enterprise", help="only this enterprise")] = None,
+        lake: Annotated[Path | None, typer.Option("--lake", help="meter lake folder (default the settings')")] = None,
+        readings: Annotated[Path | None, typer.Option("--readings", help="Parquet/CSV readings file or folder "
+                                                      "instead of the lake")] = None,
+        registry: Annotated[Path | None, typer.Option("--registry", help="registry folder")] = None,
+        now: Annotated[str | None, typer.Option("--now", help="check time, ISO 8601 (default end of --date)")] = None,
+        fmt: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """Alerts with their numbers: budget path, product limits, completeness, silence, unrepaired faults."""
+        from citycarbon.monitoring import quality
+        from citycarbon.monitoring.alerts import alerts
+
+        try:
+            loaded = _load(registry)
+            day = _local_day(date, loaded.timezone)
+            check_time = _now(now) if now else (day + pd.Timedelta(days=1)).tz_convert("UTC")
+            year_start = day.replace(month=1, day=1).tz_convert("UTC")
+            frame = _only(_readings(lake, readings, year_start, check_time, enterprise), loaded, enterprise)
+            flags = quality.check(frame, loaded, now=check_time)
+            result = alerts(frame, loaded, date=day.strftime("%Y-%m-%d"), now=check_time, flags=flags)
+        except InputError as error:
+            fail(error)
+            return
+        if enterprise is not None:
+            result = result[result["enterprise_id"] == enterprise]
+        data = {"date": day.strftime("%Y-%m-%d"), "now": check_time.isoformat(), "alerts": _frame_rows(result)}
+        emit(data, fmt, rows=result.drop(columns=["numbers"]), title=f"{data['date']} 预警 / alerts ({len(result)})")

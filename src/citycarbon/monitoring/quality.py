@@ -446,13 +446,21 @@ def _late_checks(prepared: pd.DataFrame, rules: QualityRules) -> list[pd.DataFra
                    .round(1).astype(str) + " h after the interval end")]
 
 
+#: rules whose suggested value replaces the reading's energy in the repaired view
+VALUE_REPAIR_RULES = ("negative_value", "unit_mistake", "impossible_value", "spike", "stuck_meter", "counter_reset")
+
+
 def daily_energy(readings: pd.DataFrame, registry: Registry, *, prepared: pd.DataFrame | None = None,
-                 now: pd.Timestamp | None = None, rules: QualityRules | None = None) -> pd.DataFrame:
+                 now: pd.Timestamp | None = None, rules: QualityRules | None = None,
+                 flags: pd.DataFrame | None = None) -> pd.DataFrame:
     """Energy per point and local day from the latest revisions (future rows and negative values left out).
 
-    Columns ``point_id, enterprise_id, energy_type, parent_point_id, day, energy, energy_unit, energy_tce, slots``
-    (``slots``: distinct grid slots with a reading). Registers are differenced with rollover correction; a
-    decrease that is not a plausible rollover (a reset) gives no energy. tce at 当量值 (GB/T 2589-2020 rows).
+    Columns ``point_id, enterprise_id, energy_type, parent_point_id, day, energy, energy_unit, energy_tce, slots,
+    repaired`` (``slots``: distinct grid slots with a reading; ``repaired``: values taken from ``flags``).
+    Registers are differenced with rollover correction; a decrease that is not a plausible rollover (a reset)
+    gives no energy. tce at 当量值 (GB/T 2589-2020 rows). With ``flags`` (from :func:`check`) the repaired view
+    is summed: flagged values of :data:`VALUE_REPAIR_RULES` are replaced by their suggested values and gaps of
+    interval meters are filled (a register's next read already covers its gap); raw data stay untouched.
     """
     frame = _latest(prepared if prepared is not None else prepare(readings, registry))
     if now is not None:
@@ -463,6 +471,30 @@ def daily_energy(readings: pd.DataFrame, registry: Registry, *, prepared: pd.Dat
         registers = frame[cumulative]
         corrected = _register_deltas(registers, rules or load_rules())["corrected"]
         energy.loc[registers.index] = corrected * registers["factor"]
+    repaired = pd.Series(False, index=frame.index)
+    extra = None
+    if flags is not None and not flags.empty:
+        fixes = flags[flags["suggested_value"].notna() & flags["rule_id"].isin(VALUE_REPAIR_RULES)]
+        key = pd.DataFrame({"point_id": frame["point_id"].astype(str).to_numpy(),
+                            "ts": frame["ts"].astype("int64").to_numpy()})
+        cum = fixes["point_id"].astype(str).map(registry.points.set_index("point_id")["kind"]).eq("cumulative")
+        fix_key = pd.DataFrame({"point_id": fixes["point_id"].astype(str).to_numpy(),
+                                "ts": _utc(fixes["start"].where(~cum, fixes["end"])).astype("int64").to_numpy(),
+                                "fix": fixes["suggested_value"].to_numpy(float)}).drop_duplicates(["point_id", "ts"])
+        matched = key.merge(fix_key, on=["point_id", "ts"], how="left")["fix"].to_numpy()
+        has = ~np.isnan(matched)
+        energy = energy.where(~has, matched)
+        repaired = pd.Series(has, index=frame.index)
+        gaps = flags[(flags["rule_id"] == "gap") & flags["suggested_value"].notna()]
+        points = registry.points.set_index("point_id")
+        gaps = gaps[gaps["point_id"].astype(str).map(points["kind"]).eq("interval")]
+        if not gaps.empty:
+            ids = gaps["point_id"].astype(str)
+            extra = pd.DataFrame({"point_id": ids.to_numpy(), "ts": _utc(gaps["start"]).to_numpy(),
+                                  "energy": gaps["suggested_value"].to_numpy(float)})
+            for column in ("enterprise_id", "energy_type", "parent_point_id"):
+                extra[column] = ids.map(points[column]).to_numpy()
+            extra["canonical_unit"] = extra["energy_type"].map(energy_types()["canonical_unit"])
     energy = energy.where(energy >= 0)
     step = frame["interval_minutes"].astype("int64") * 60 * 1_000_000_000
     slot = np.round(frame["ts"].astype("int64") / step)
@@ -473,12 +505,18 @@ def daily_energy(readings: pd.DataFrame, registry: Registry, *, prepared: pd.Dat
                         "energy_type": frame["energy_type"].astype(str),
                         "parent_point_id": frame["parent_point_id"].astype(str),
                         "day": _day_labels(local), "energy": energy, "energy_unit": frame["canonical_unit"].astype(str),
-                        "slot": slot})
+                        "slot": slot, "repaired": repaired.astype(int)})
+    if extra is not None:
+        out = pd.concat([out, pd.DataFrame({
+            "point_id": extra["point_id"], "enterprise_id": extra["enterprise_id"].astype(str),
+            "energy_type": extra["energy_type"].astype(str), "parent_point_id": extra["parent_point_id"].astype(str),
+            "day": _day_labels(extra["ts"].dt.tz_convert(registry.timezone)), "energy": extra["energy"],
+            "energy_unit": extra["canonical_unit"].astype(str), "slot": np.nan, "repaired": 1})], ignore_index=True)
     out["energy_tce"] = out["energy"] * out["energy_type"].map(tce_factors()["tce_per_unit"]).astype(float)
     grouped = out.groupby(["point_id", "enterprise_id", "energy_type", "parent_point_id", "day", "energy_unit"],
                           sort=True, dropna=False)
     result = grouped.agg(energy=("energy", "sum"), energy_tce=("energy_tce", lambda s: s.sum(min_count=1)),
-                         slots=("slot", "nunique")).reset_index()
+                         slots=("slot", "nunique"), repaired=("repaired", "sum")).reset_index()
     return result
 
 

@@ -345,11 +345,10 @@ def _point_readings(rng: np.random.Generator, grid: _Grid, point, raw: np.ndarra
         total = float(register[-1]) if n else 0.0
         initial = (register_max - rng.uniform(0.2, 0.8) * total) if rollover else rng.uniform(0, 0.3) * register_max
         register = register + initial
-        for _ in range(events("counter_reset")):
-            i = _place(rng, free, 1)
-            if i is not None:
-                register[i:] -= register[i - 1]
-                truth.append(("counter_reset", i, float(raw[i]), "register restarted from zero"))
+        resets = sorted(i for i in (_place(rng, free, 1) for _ in range(events("counter_reset"))) if i is not None)
+        for i in resets:  # in time order, so that each reset restarts the register from its value then
+            register[i:] -= register[i - 1]
+            truth.append(("counter_reset", i, float(raw[i]), "register restarted from zero"))
         wraps = np.floor(register / register_max)
         values = register - wraps * register_max
         for i in np.flatnonzero(np.diff(wraps) > 0) + 1:
@@ -483,7 +482,7 @@ def _monthly_reports(rng: np.random.Generator, grid: _Grid, eid: str, tce: np.nd
     spec = params["monthly_report"]
     for month, group in frame.groupby("month", sort=True):
         first = pd.Timestamp(f"{month}-01", tz=timezone)
-        expected = int((first + pd.offsets.MonthBegin(1) - first) / pd.Timedelta(minutes=1) * _NS // grid.step_ns)
+        expected = int((first + pd.offsets.MonthBegin(1) - first).value // grid.step_ns)
         if len(group) != expected:
             continue
         factor = 1 + spec["noise_sigma"] * rng.standard_normal()
