@@ -426,3 +426,39 @@ def test_a_login_lockout_does_not_stop_the_users_tokens(db):
         assert s.get(User, user_id).locked_until is not None
         principal = users.principal_for_token(s, token, T0 + timedelta(minutes=1))
     assert principal is not None and principal.can_write_enterprise("ENT1")
+
+
+def test_first_admin_owes_a_password_change_then_totp_enrolment(db):
+    """The real first start: create-admin → one-time password → new password → TOTP → a full session."""
+    with db.session() as s:
+        admin, one_time = users.create_admin(s, actor=ACTOR)
+        admin_id = admin.id
+    error = _raises("password_change_required", _login, db, "admin", one_time)
+    with db.session() as s:
+        sid, _ = users.create_session(s, error.challenge, now=T0)
+        users.change_password(s, s.get(User, admin_id), one_time, GOOD, now=T0, keep_session_id=sid)
+    with db.session() as s:
+        assert users.complete_pending_session(s, sid, now=T0) is None  # TOTP still owed
+        assert users.load_session(s, sid, T0).challenge.kind == users.PENDING_TOTP_ENROLLMENT
+        assert users.principal_for_session(s, sid, T0) is None
+        enrolment = users.enroll_totp(s, s.get(User, admin_id))
+        users.confirm_totp(s, s.get(User, admin_id), totp.code_at(enrolment.secret, T0), now=T0)
+    with db.session() as s:
+        full_sid, _ = users.complete_pending_session(s, sid, now=T0)
+        assert users.principal_for_session(s, full_sid, T0).can_manage_users()
+
+
+def test_unknown_user_costs_one_password_verification_like_a_real_one(db, monkeypatch):
+    _ready_user(db, "quinn")
+    calls = []
+    real = passwords.verify_password
+
+    def counting(stored, password):
+        calls.append(stored)
+        return real(stored, password)
+
+    monkeypatch.setattr(passwords, "verify_password", counting)
+    _raises("bad_credentials", _login, db, "quinn", "wrong password here")
+    _raises("bad_credentials", _login, db, "quinn-not-here", "wrong password here")
+    assert len(calls) == 2 and all(c.startswith("$argon2id$") for c in calls)
+    assert passwords.hasher().check_needs_rehash(calls[1]) is False  # the dummy costs what a real hash costs
