@@ -1,0 +1,678 @@
+"""Ingest of meter readings into the lake: validate, normalise to interval energy, deduplicate, commit.
+
+One function does the work for every channel (HTTP, MQTT, files): :func:`ingest_frame`. It is vectorised
+(pandas/pyarrow on whole columns; no Python loop per row) so file backfills run at millions of rows per second.
+
+Contract (issue 6 §2; ``/docs/monitoring.md`` "Ingest contract"):
+
+* Input columns ``point_id, start, end, value, unit`` (+ optional ``received_at``); timestamps ISO 8601 *with*
+  an offset (or tz-aware datetimes); a naive timestamp is rejected, never guessed.
+* Each row is accepted, a duplicate, a revision, or rejected with ``{row, point_id, field, reason}``;
+  one rejected row does not stop the others. Rows are 1-based in the order given (plus ``row_offset``).
+* Idempotent by ``(point_id, start, end)``: a value equal to any stored revision of that key is a duplicate
+  (not stored again), so re-sending any batch, in any order and any number of times, changes nothing; a
+  different value is stored as the next revision (the original is kept). Late and out-of-order rows are normal.
+* Interval meters (``kind = interval``): ``end - start`` must equal the point's ``interval_minutes``;
+  ``energy = value × multiplier × conversion_factor(unit, canonical unit)``.
+* Cumulative registers (``kind = cumulative``): a read is identified by ``(point_id, end)`` (``start == end``
+  is an instantaneous read); consecutive reads of a point are differenced into interval energy stored as
+  ``start = previous read, end = this read``. A decrease is a rollover (``+ register_max``; flag
+  ``rollover``) when ``register_max`` is known, otherwise a reset (energy empty, flag ``reset``) — never a
+  silent negative; the first read of a point has no energy (flag ``first_read``). A late read that falls
+  between stored reads re-derives the following read as a new revision (``rederived`` in the report).
+* All rows accepted from one call become durable together (one ledger transaction) or not at all; a call
+  that accepts nothing leaves lake and ledger untouched.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from citycarbon.codelists import nearest
+from citycarbon.errors import InputError, Problem
+from citycarbon.monitoring.lake import COLUMNS, Lake
+from citycarbon.monitoring.registry import energy_types
+from citycarbon.units import UnitError, conversion_factor
+
+__all__ = [
+    "INPUT_COLUMNS",
+    "IngestReport",
+    "canonical_unit",
+    "ingest_frame",
+    "point_table",
+]
+
+INPUT_COLUMNS: tuple[str, ...] = ("point_id", "start", "end", "value", "unit")
+_OFFSET = r"(Z|z|[+-]\d\d(:?\d\d)?)$"
+_REL_TOL = 1e-12  # two energies this close are the same value (float noise of unit conversion)
+
+
+@dataclass
+class IngestReport:
+    """What happened to each row of a batch. ``batch_id`` is None when nothing was written."""
+
+    accepted: int = 0
+    duplicate: int = 0
+    revised: int = 0
+    rejected: int = 0
+    rederived: int = 0  # stored cumulative reads re-derived because a late read fell before them
+    rejected_rows: list[dict] = field(default_factory=list)
+    batch_id: str | None = None
+    rows: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def merge(self, other: IngestReport) -> None:
+        """Add ``other``'s counts (a file ingested in several chunks)."""
+        for name in ("accepted", "duplicate", "revised", "rejected", "rederived", "rows"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.rejected_rows.extend(other.rejected_rows)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Registry view
+
+
+def canonical_unit(energy_type: str, fallback: str | None = None) -> str:
+    """The unit the lake stores ``energy_type``'s energy in: ``canonical_unit`` of C1's
+    ``data/monitoring/energy_types.csv`` (``kWh``, ``m**3``, ``t``, ``GJ``).
+
+    An energy type that table does not know uses ``fallback`` (the point's own unit); without one it is an
+    :class:`~citycarbon.errors.InputError`.
+    """
+    types = energy_types()
+    if energy_type in types.index:
+        return str(types.at[energy_type, "canonical_unit"])
+    if fallback is None:
+        raise InputError(Problem(f"unknown energy type '{energy_type}'", field="energy_type", value=energy_type,
+                                 suggestion=nearest(energy_type, list(types.index))))
+    return fallback
+
+
+def point_table(registry: object) -> pd.DataFrame:
+    """The registry's points as the ingest needs them, indexed by ``point_id``.
+
+    ``registry`` is a :class:`citycarbon.monitoring.registry.Registry` or anything with a ``points`` frame
+    of the contract's columns. Adds ``canonical_unit`` and ``register_max_canonical`` (in the canonical unit,
+    multiplier applied).
+    """
+    points = getattr(registry, "points", registry)
+    if not isinstance(points, pd.DataFrame):
+        raise TypeError("registry must have a 'points' DataFrame")
+    frame = points.copy()
+    frame["point_id"] = frame["point_id"].astype(str)
+    frame["enterprise_id"] = frame["enterprise_id"].astype(str)
+    frame["kind"] = frame.get("kind", pd.Series("interval", index=frame.index)).fillna("interval").astype(str)
+    multiplier = pd.to_numeric(frame.get("multiplier", pd.Series(1.0, index=frame.index)), errors="coerce")
+    frame["multiplier"] = multiplier.fillna(1.0).astype(float)
+    frame["interval_minutes"] = pd.to_numeric(frame.get("interval_minutes"), errors="coerce")
+    frame["register_max"] = pd.to_numeric(frame.get("register_max", pd.Series(np.nan, index=frame.index)),
+                                          errors="coerce").astype(float)
+    frame["canonical_unit"] = [canonical_unit(e, str(u)) for e, u in zip(frame["energy_type"], frame["unit"],
+                                                                          strict=True)]
+    factors = [_factor(str(u), c) for u, c in zip(frame["unit"], frame["canonical_unit"], strict=True)]
+    frame["register_max_canonical"] = frame["register_max"] * frame["multiplier"] * np.asarray(factors, float)
+    return frame.set_index("point_id", drop=False)
+
+
+def _factor(unit: str, canonical: str) -> float:
+    try:
+        return conversion_factor(unit, canonical)
+    except UnitError:
+        return math.nan
+
+
+# ---------------------------------------------------------------------------------------------------
+# Parsing and validation (vectorised)
+
+
+class _Rejections:
+    """First problem per row: field and reason, as object arrays."""
+
+    def __init__(self, n: int):
+        self.field = np.full(n, None, dtype=object)
+        self.reason = np.full(n, None, dtype=object)
+
+    def add(self, mask: np.ndarray, field_name: str, reason: str | np.ndarray) -> None:
+        mask = np.asarray(mask, dtype=bool) & (self.reason == None)  # noqa: E711 - elementwise
+        if not mask.any():
+            return
+        self.field[mask] = field_name
+        self.reason[mask] = reason if isinstance(reason, str) else np.asarray(reason, dtype=object)[mask]
+
+    @property
+    def ok(self) -> np.ndarray:
+        return self.reason == None  # noqa: E711 - elementwise
+
+
+def _parse_times(column: pd.Series, name: str, bad: _Rejections,
+                 assume_timezone: str | None) -> pd.Series:
+    """UTC timestamps of ``column``; rows without an offset or unparseable get a rejection."""
+    n = len(column)
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        return column.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+    if pd.api.types.is_datetime64_dtype(column.dtype):
+        if assume_timezone:
+            return column.dt.tz_localize(assume_timezone).dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+        bad.add(np.ones(n, bool), name, "timestamp has no UTC offset (ISO 8601 with offset required, "
+                                        "e.g. 2024-01-01T00:00:00+08:00)")
+        return pd.Series(pd.NaT, index=column.index, dtype="datetime64[ns, UTC]")
+    missing = pd.isna(column).to_numpy()
+    if _all_text(column):
+        is_text, is_stamp = ~missing, np.zeros(n, bool)
+        values = None
+    else:
+        values = column.to_numpy(dtype=object)
+        is_text = np.fromiter((isinstance(v, str) for v in values), bool, n)
+        is_stamp = np.fromiter((isinstance(v, datetime) for v in values), bool, n)
+    bad.add(missing, name, "missing timestamp")
+    bad.add(~is_text & ~is_stamp & ~missing, name, "wrong type: expected an ISO 8601 timestamp string")
+    out = pd.Series(pd.NaT, index=column.index, dtype="datetime64[ns, UTC]")
+    if is_text.any():
+        if values is None:
+            text = pa.array(column.astype("string[pyarrow]").fillna(""))
+            text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+        else:
+            text = pa.array(np.where(is_text, values, ""), type=pa.string())
+        text = pc.utf8_trim_whitespace(text)
+        has_offset = pc.match_substring_regex(text, _OFFSET).to_numpy(zero_copy_only=False)
+        if assume_timezone is None:
+            bad.add(is_text & ~has_offset, name, "timestamp has no UTC offset (ISO 8601 with offset required, "
+                                                 "e.g. 2024-01-01T00:00:00+08:00)")
+            usable = is_text & has_offset
+        else:
+            usable = is_text
+        parsed = _cast_times(text, usable, has_offset, assume_timezone)
+        bad.add(usable & pd.isna(parsed).to_numpy(), name, "not an ISO 8601 timestamp")
+        out = out.where(~usable, parsed.set_axis(column.index))
+    if is_stamp.any():
+        stamps = pd.Series(values[is_stamp], index=column.index[is_stamp])
+        aware = np.fromiter((v.tzinfo is not None for v in stamps), bool, len(stamps))
+        naive_rows = np.zeros(n, bool)
+        naive_rows[np.flatnonzero(is_stamp)[~aware]] = True
+        if assume_timezone is None:
+            bad.add(naive_rows, name, "timestamp has no UTC offset")
+        converted = [pd.Timestamp(v).tz_convert("UTC") if v.tzinfo is not None else
+                     (pd.Timestamp(v).tz_localize(assume_timezone).tz_convert("UTC") if assume_timezone else pd.NaT)
+                     for v in stamps]
+        out.loc[stamps.index] = pd.Series(converted, index=stamps.index, dtype="datetime64[ns, UTC]")
+    return out
+
+
+def _cast_times(text: pa.Array, usable: np.ndarray, has_offset: np.ndarray,
+                assume_timezone: str | None) -> pd.Series:
+    """Fast path: one Arrow cast; if any string is malformed, pandas per element with errors → NaT."""
+    if assume_timezone is None or has_offset[usable].all():
+        try:
+            chosen = pc.if_else(pa.array(usable), text, pa.scalar("1970-01-01T00:00:00Z"))
+            cast = chosen.cast(pa.timestamp("ns", tz="UTC"))
+            series = pd.Series(cast.to_pandas()).astype("datetime64[ns, UTC]")
+            return series.where(usable)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    strings = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
+    result = pd.Series(pd.NaT, index=strings.index, dtype="datetime64[ns, UTC]")
+    with_offset = usable & has_offset
+    if with_offset.any():
+        result[with_offset] = pd.to_datetime(strings[with_offset], utc=True, format="ISO8601", errors="coerce")
+    local = usable & ~has_offset
+    if local.any() and assume_timezone:
+        naive = pd.to_datetime(strings[local], format="ISO8601", errors="coerce")
+        result[local] = naive.dt.tz_localize(assume_timezone).dt.tz_convert("UTC")
+    return result
+
+
+def _parse_values(column: pd.Series, bad: _Rejections) -> np.ndarray:
+    """Float values; strings, booleans and other types are rejected, so are NaN and ±inf."""
+    n = len(column)
+    if pd.api.types.is_bool_dtype(column.dtype):
+        bad.add(np.ones(n, bool), "value", "wrong type: expected a number, got a boolean")
+        return np.full(n, np.nan)
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        values = column.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        raw = column.to_numpy(dtype=object)
+        numeric = np.fromiter(((isinstance(v, int | float | np.integer | np.floating)
+                                and not isinstance(v, bool | np.bool_)) for v in raw), bool, n)
+        missing = pd.isna(column).to_numpy()
+        bad.add(~numeric & ~missing, "value", "wrong type: expected a number")
+        values = np.where(numeric, raw, np.nan).astype(float)
+    bad.add(np.isnan(values), "value", "missing value or NaN")
+    bad.add(np.isinf(values), "value", "value is infinite")
+    return values
+
+
+def _all_text(column: pd.Series) -> bool:
+    """Whether every non-missing value is a string (checked in C, not per row in Python)."""
+    if pd.api.types.is_string_dtype(column.dtype) and column.dtype != object:
+        return True
+    return pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty")
+
+
+def _parse_text(column: pd.Series, name: str, bad: _Rejections) -> pd.Series:
+    missing = pd.isna(column).to_numpy()
+    if _all_text(column):
+        text = column.astype("string[pyarrow]").fillna("")
+        blank = (text.str.strip() == "").to_numpy(dtype=bool)
+        bad.add(blank, name, f"missing {name}")
+        return text
+    raw = column.to_numpy(dtype=object)
+    is_text = np.fromiter((isinstance(v, str) and v.strip() != "" for v in raw), bool, len(raw))
+    bad.add(missing | np.fromiter((isinstance(v, str) and v.strip() == "" for v in raw), bool, len(raw)),
+            name, f"missing {name}")
+    bad.add(~is_text, name, "wrong type: expected a string")
+    return pd.Series(np.where(is_text, raw, "").astype(object), index=column.index).astype("string[pyarrow]")
+
+
+def _messages(mask: np.ndarray, template: str, **columns: np.ndarray) -> np.ndarray:
+    """Per-row reason texts, formatted only for the rows in ``mask`` (the rest stay None)."""
+    out = np.full(len(mask), None, dtype=object)
+    for i in np.flatnonzero(mask):
+        out[i] = template.format(**{k: v[i] for k, v in columns.items()})
+    return out
+
+
+def normalise_readings(readings: pd.DataFrame, points: pd.DataFrame, *, enterprise_id: str | None = None,
+                       assume_timezone: str | None = None) -> tuple[pd.DataFrame, _Rejections]:
+    """Validate ``readings`` against ``points`` (from :func:`point_table`); energy for interval rows.
+
+    Returns the parsed frame (one row per input row, ``_row`` 0-based, ``_pcode`` the point's code in this
+    batch) and the rejections. Registry attributes are looked up once per distinct point, not per row.
+    """
+    missing = [c for c in INPUT_COLUMNS if c not in readings.columns]
+    if missing:
+        raise InputError([Problem("missing column", field=c) for c in missing])
+    n = len(readings)
+    bad = _Rejections(n)
+    data = readings.reset_index(drop=True)
+    frame = pd.DataFrame({"_row": np.arange(n)})
+    # a numeric id (a spreadsheet column read as numbers) is a type problem, not a lookup miss
+    frame["point_id"] = _parse_text(data["point_id"], "point_id", bad)
+    frame["start"] = _parse_times(data["start"], "start", bad, assume_timezone)
+    frame["end"] = _parse_times(data["end"], "end", bad, assume_timezone)
+    frame["value_raw"] = _parse_values(data["value"], bad)
+    frame["unit_raw"] = _parse_text(data["unit"], "unit", bad)
+    if "received_at" in data.columns:
+        received = _Rejections(n)
+        frame["received_at"] = _parse_times(data["received_at"], "received_at", received, assume_timezone)
+        bad.add(~received.ok, "received_at", received.reason)
+    codes, uniques = pd.factorize(frame["point_id"])
+    ids = pd.Index(np.asarray(uniques, dtype=object))
+    info = points.reindex(ids)
+    ok_codes = np.append(ids.isin(points.index), False)  # code -1 (missing id) → not known
+    codes_safe = np.where(codes < 0, len(ids), codes)
+    known = ok_codes[codes_safe]
+    frame["_pcode"] = codes_safe.astype("int64")
+
+    def take(column: str, fill: object, dtype: object = object) -> np.ndarray:
+        values = np.append(info[column].to_numpy(dtype=dtype), np.array([fill], dtype=dtype))
+        return values[codes_safe]
+
+    owner = take("enterprise_id", None)
+    pid = frame["point_id"].to_numpy(dtype=object) if (~known).any() else None
+    if enterprise_id is not None:
+        mine = known & (owner == str(enterprise_id))
+        if (~mine & bad.ok).any():
+            bad.add(~mine, "point_id", _messages(~mine & bad.ok, "point '{p}' is not a registered point of "
+                                                 f"enterprise '{enterprise_id}'", p=frame["point_id"].to_numpy(object)))
+    elif pid is not None:
+        bad.add(~known, "point_id", _messages(~known & bad.ok, "unknown point '{p}'", p=pid))
+    frame["enterprise_id"] = owner
+    frame["kind"] = take("kind", None)
+    frame["energy_type"] = take("energy_type", None)
+    frame["canonical_unit"] = take("canonical_unit", None)
+    frame["multiplier"] = take("multiplier", np.nan, float)
+    frame["register_max_canonical"] = take("register_max_canonical", np.nan, float)
+    cumulative = (frame["kind"] == "cumulative").to_numpy()
+    duration = (frame["end"] - frame["start"]).to_numpy()
+    bad.add(~cumulative & (duration <= np.timedelta64(0, "ns")), "end", "end must be after start")
+    bad.add(cumulative & (duration < np.timedelta64(0, "ns")), "end", "end must not be before start")
+    interval = take("interval_minutes", np.nan, float)
+    expected = (interval * 60e9).astype("int64", copy=False) if not np.isnan(interval).any() else \
+        np.where(np.isnan(interval), -1, interval * 60e9).astype("int64")
+    wrong_length = ~cumulative & ~np.isnan(interval) & (duration.astype("int64") != expected)
+    if (wrong_length & bad.ok).any():
+        bad.add(wrong_length, "end", _messages(
+            wrong_length & bad.ok, "interval of {m:g} min does not match the point's interval_minutes {e:g}",
+            m=duration.astype("int64") / 60e9, e=interval))
+    # unit conversion: one factor per distinct (unit, point) pair
+    unit_codes, unit_uniques = pd.factorize(frame["unit_raw"])
+    unit_list = [str(u) for u in np.asarray(unit_uniques, dtype=object)]
+    canon = np.append(info["canonical_unit"].to_numpy(dtype=object), [None])
+    pair = unit_codes.astype("int64") * (len(ids) + 1) + codes_safe
+    pair_values, pair_index = np.unique(pair, return_inverse=True)
+    per_pair = np.empty(len(pair_values), float)
+    for i, value in enumerate(pair_values):
+        u, c = divmod(int(value), len(ids) + 1)
+        per_pair[i] = _factor(unit_list[u], str(canon[c])) if u >= 0 and canon[c] is not None else math.nan
+    factor = per_pair[pair_index] if n else np.zeros(0)
+    no_factor = np.isnan(factor)
+    if (no_factor & bad.ok).any():
+        bad.add(no_factor, "unit", _messages(no_factor & bad.ok, "unit '{u}' cannot be converted to {c} ({e})",
+                                             u=frame["unit_raw"].to_numpy(object),
+                                             c=frame["canonical_unit"].to_numpy(object),
+                                             e=frame["energy_type"].to_numpy(object)))
+    frame["norm"] = frame["value_raw"].to_numpy() * frame["multiplier"].to_numpy() * factor
+    frame["energy"] = np.where(cumulative, np.nan, frame["norm"].to_numpy())
+    frame["energy_unit"] = frame["canonical_unit"]
+    return frame, bad
+
+
+# ---------------------------------------------------------------------------------------------------
+# Ingest
+
+
+def _now(now: datetime | pd.Timestamp | None) -> pd.Timestamp:
+    ts = pd.Timestamp(now) if now is not None else pd.Timestamp(datetime.now(UTC))
+    if ts.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return ts.tz_convert("UTC")
+
+
+def ingest_frame(lake: Lake | str | Path, registry: object, readings: pd.DataFrame, *, source: str,
+                 enterprise_id: str | None = None, now: datetime | pd.Timestamp | None = None,
+                 batch_id: str | None = None, row_offset: int = 0, assume_timezone: str | None = None,
+                 lock_timeout: float | None = 60.0, points: pd.DataFrame | None = None) -> IngestReport:
+    """Validate ``readings`` and store the accepted rows in ``lake`` as one durable batch.
+
+    ``enterprise_id`` restricts the batch to that enterprise's points (an ingest token's enterprise).
+    ``batch_id`` is the caller's id for the batch (kept in the ledger as ``client_batch_id``).
+    ``points`` is a precomputed :func:`point_table` (callers that ingest many batches pass it once).
+    Raises :class:`~citycarbon.errors.InputError` only when a required column is missing; every row
+    problem is in the report.
+    """
+    lake = lake if isinstance(lake, Lake) else Lake(lake)
+    points = points if points is not None else point_table(registry)
+    received = _now(now)
+    frame, bad = normalise_readings(readings, points, enterprise_id=enterprise_id,
+                                    assume_timezone=assume_timezone)
+    report = IngestReport(rows=len(frame))
+    if "received_at" not in frame.columns:
+        frame["received_at"] = received
+    frame["received_at"] = frame["received_at"].fillna(received)
+    internal_id = f"{received.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
+    frame["batch_id"] = internal_id
+    frame["energy_flag"] = ""
+    ok = bad.ok
+    cumulative = (frame["kind"] == "cumulative").to_numpy()
+
+    with lake.writer(timeout=lock_timeout) as writer:
+        interval_rows, dup_i = _interval_batch(writer, frame[ok & ~cumulative])
+        cum_rows, dup_c, conflict, rederived = _cumulative_batch(writer, frame[ok & cumulative], points)
+        if len(conflict):
+            bad.add(frame["_row"].isin(conflict).to_numpy(), "value",
+                    "another row of this batch gives a different value for the same cumulative read")
+        to_write = pd.concat([f for f in (interval_rows, cum_rows) if len(f)], ignore_index=True) \
+            if len(interval_rows) or len(cum_rows) else interval_rows
+        from_input = to_write[to_write["_row"] >= 0] if len(to_write) else to_write
+        report.accepted = int((from_input["revision"] == 0).sum()) if len(from_input) else 0
+        report.revised = int((from_input["revision"] > 0).sum()) if len(from_input) else 0
+        report.rederived = rederived
+        report.duplicate = dup_i + dup_c
+        rejected = ~bad.ok
+        report.rejected = int(rejected.sum())
+        report.rejected_rows = [
+            {"row": int(r) + 1 + row_offset, "point_id": p if isinstance(p, str) and p else None,
+             "field": f, "reason": why}
+            for r, p, f, why in zip(frame["_row"].to_numpy()[rejected], frame["point_id"].to_numpy()[rejected],
+                                    bad.field[rejected], bad.reason[rejected], strict=True)]
+        if len(to_write):
+            out = to_write[list(COLUMNS)].copy()
+            out["revision"] = out["revision"].astype("int32")
+            writer.commit(out, batch_id=internal_id, source=source, enterprise_id=enterprise_id,
+                          client_batch_id=batch_id,
+                          counts={"rows_in": report.rows, "accepted": report.accepted,
+                                  "duplicate": report.duplicate, "revised": report.revised,
+                                  "rejected": report.rejected})
+            report.batch_id = internal_id
+    return report
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Elementwise equality of energies with float tolerance; NaN equals NaN (a reset stays a reset)."""
+    return np.isclose(a, b, rtol=_REL_TOL, atol=0.0) | (np.isnan(a) & np.isnan(b))
+
+
+def _pairs(frame: pd.DataFrame) -> set[tuple[str, str]]:
+    """The (enterprise, UTC month) partitions a frame touches."""
+    month = frame["start"].dt.year.to_numpy() * 100 + frame["start"].dt.month.to_numpy()
+    small = pd.DataFrame({"e": frame["enterprise_id"].to_numpy(object), "m": month}).drop_duplicates()
+    return {(str(e), f"{m // 100:04d}-{m % 100:02d}") for e, m in small.itertuples(index=False)}
+
+
+def _interval_batch(writer, rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Interval rows to write (with revision) and the number of duplicates."""
+    if rows.empty:
+        return rows.assign(revision=pd.Series(dtype="int32")), 0
+    key = ["point_id", "start", "end"]
+    int_key = pd.DataFrame({"p": rows["_pcode"].to_numpy(), "s": rows["start"].array.asi8,
+                            "e": rows["end"].array.asi8})
+    repeated = int_key.duplicated(keep=False).to_numpy()
+    duplicates = 0
+    if repeated.any():  # the same key twice in one batch: equal energy is a duplicate, else a revision
+        in_batch_dup = int_key.assign(v=rows["energy"].to_numpy()).duplicated(keep="first").to_numpy()
+        duplicates = int(in_batch_dup.sum())
+        rows, int_key, repeated = rows[~in_batch_dup], int_key[~in_batch_dup], repeated[~in_batch_dup]
+    stored = writer.stored(_pairs(rows), pd.unique(rows["point_id"].to_numpy(object)),
+                           columns=("point_id", "start", "end", "revision", "energy"))
+    base = np.zeros(len(rows), dtype="int64")
+    if len(stored):
+        probe = rows[["point_id", "start", "end", "energy"]].assign(
+            point_id=rows["point_id"].to_numpy(object), _i=np.arange(len(rows)))
+        stored = stored.assign(point_id=stored["point_id"].to_numpy(object))
+        matched = probe.merge(stored, on=key, how="inner", suffixes=("", "_stored"))
+        if len(matched):
+            same = _same(matched["energy"].to_numpy(), matched["energy_stored"].to_numpy())
+            dup_positions = np.unique(matched.loc[same, "_i"].to_numpy())
+            top = matched.groupby("_i")["revision"].max()
+            base[top.index.to_numpy()] = top.to_numpy() + 1
+            keep = np.ones(len(rows), bool)
+            keep[dup_positions] = False
+            duplicates += len(dup_positions)
+            rows, int_key, repeated, base = rows[keep], int_key[keep], repeated[keep], base[keep]
+    if rows.empty:
+        return rows.assign(revision=pd.Series(dtype="int32")), duplicates
+    order = int_key.groupby(["p", "s", "e"], sort=False).cumcount().to_numpy() if repeated.any() else 0
+    return rows.assign(revision=(base + order).astype("int32")), duplicates
+
+
+def _cumulative_batch(writer, rows: pd.DataFrame, points: pd.DataFrame
+                      ) -> tuple[pd.DataFrame, int, list[int], int]:
+    """Differenced rows to write for cumulative reads; duplicates, conflicting rows, re-derived count."""
+    empty = rows.iloc[0:0].assign(revision=pd.Series(dtype="int32"))
+    if rows.empty:
+        return empty, 0, [], 0
+    key = ["point_id", "end"]
+    in_batch_dup = rows.duplicated(subset=[*key, "norm"], keep="first").to_numpy()
+    duplicates = int(in_batch_dup.sum())
+    rows = rows[~in_batch_dup]
+    clash = rows.duplicated(subset=key, keep=False).to_numpy()
+    conflict = rows.loc[clash, "_row"].astype(int).tolist()
+    rows = rows[~clash]
+    stored = writer.stored_all_months(rows["enterprise_id"].unique(), rows["point_id"].unique(), COLUMNS)
+    stored_latest = stored.iloc[0:0]
+    if len(stored):
+        info = points.loc[stored["point_id"]]
+        factors = {(u, c): _factor(u, c) for u, c in set(zip(stored["unit_raw"], info["canonical_unit"],
+                                                                strict=True))}
+        stored["norm"] = stored["value_raw"].to_numpy() * info["multiplier"].to_numpy() * np.fromiter(
+            (factors[(u, c)] for u, c in zip(stored["unit_raw"], info["canonical_unit"], strict=True)), float)
+        matched = rows[["_row", *key, "norm"]].reset_index().merge(
+            stored[[*key, "norm", "revision"]], on=key, how="inner", suffixes=("", "_stored"))
+        dup_index = pd.Index(matched.loc[_same(matched["norm"].to_numpy(), matched["norm_stored"].to_numpy()),
+                                         "index"].unique())
+        duplicates += len(dup_index)
+        rows = rows.drop(index=dup_index)
+        stored_latest = stored.sort_values("revision").drop_duplicates(key, keep="last")
+    if rows.empty:
+        return empty, duplicates, conflict, 0
+    top = stored.groupby(key)["revision"].max() if len(stored) else pd.Series(dtype="int64")
+    incoming = rows.assign(_stored=False)
+    kept = stored_latest.merge(incoming[key], on=key, how="left", indicator=True)
+    kept = stored_latest[(kept["_merge"] == "left_only").to_numpy()].assign(_stored=True, _row=-1)
+    series = pd.concat([incoming, kept], ignore_index=True).sort_values(["point_id", "end"], kind="stable")
+    series["_stored_start"] = series["start"]
+    series["_stored_energy"] = series["energy"]
+    series["_stored_flag"] = series["energy_flag"]
+    previous_end = series.groupby("point_id")["end"].shift(1)
+    previous_norm = series.groupby("point_id")["norm"].shift(1)
+    diff = series["norm"] - previous_norm
+    maximum = series["point_id"].map(points["register_max_canonical"])
+    first = previous_end.isna()
+    drop = diff < 0
+    rollover = drop & maximum.notna()
+    series["start"] = previous_end.where(~first, series["end"])
+    series["energy"] = diff.where(~drop, diff + maximum).where(~(drop & ~rollover), np.nan)
+    series["energy_flag"] = np.select([first, rollover, drop], ["first_read", "rollover", "reset"], "")
+    series["enterprise_id"] = series["point_id"].map(points["enterprise_id"])
+    series["energy_unit"] = series["point_id"].map(points["canonical_unit"])
+    changed = series["_stored"] & ~(
+        (series["start"] == series["_stored_start"]).to_numpy()
+        & _same(series["energy"].to_numpy(float), series["_stored_energy"].to_numpy(float))
+        & (series["energy_flag"] == series["_stored_flag"]).to_numpy())
+    out = series[~series["_stored"] | changed].copy()
+    base = pd.MultiIndex.from_frame(out[key]).map(lambda k: int(top.get(k, -1)) + 1) if len(top) else \
+        np.zeros(len(out), int)
+    out["revision"] = np.asarray(base, dtype="int32")
+    out.loc[out["_stored"], "batch_id"] = rows["batch_id"].iloc[0]
+    out.loc[out["_stored"], "received_at"] = rows["received_at"].iloc[0]
+    out["_row"] = out["_row"].astype(int)
+    for column in ("start", "end", "received_at"):
+        out[column] = pd.to_datetime(out[column], utc=True).astype("datetime64[ns, UTC]")
+    return out, duplicates, conflict, int(changed.sum())
+
+
+def ingest_many(lake: Lake | str | Path, registry: object, batches: Iterable[pd.DataFrame], *, source: str,
+                **kwargs: object) -> IngestReport:
+    """Ingest several frames (file chunks), each its own durable batch; returns the summed report."""
+    points = point_table(registry)
+    total = IngestReport()
+    offset = 0
+    for chunk in batches:
+        part = ingest_frame(lake, registry, chunk, source=source, row_offset=offset, points=points,
+                            **kwargs)  # type: ignore[arg-type]
+        offset += len(chunk)
+        total.merge(part)
+    return total
+
+
+# ---------------------------------------------------------------------------------------------------
+# Files (CSV, Parquet, Excel backfills), streamed in chunks
+
+FILE_SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".xlsx")
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """File text → ingest input: numbers where the ``value`` text is a number, the text itself otherwise
+    (so that a stray word is rejected as a wrong type instead of failing the whole file)."""
+    if "value" in frame.columns and not pd.api.types.is_numeric_dtype(frame["value"].dtype):
+        text = frame["value"]
+        numeric = pd.to_numeric(text, errors="coerce")
+        stray = numeric.isna() & text.notna() & (text.astype(str).str.strip() != "")
+        frame = frame.assign(value=numeric.astype(object).where(~stray, text) if stray.any() else numeric)
+    return frame
+
+
+def iter_reading_file(path: str | Path, *, chunk_rows: int = 1_000_000) -> Iterable[pd.DataFrame]:
+    """Chunks of at most ``chunk_rows`` readings from a CSV, Parquet or Excel file (strings kept as text).
+
+    CSV and Parquet are streamed (Arrow readers), so memory stays bounded for files of any size.
+    """
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise InputError(Problem("file not found", file=str(path)))
+    if suffix == ".parquet":
+        handle = pq.ParquetFile(path)
+        missing = [c for c in INPUT_COLUMNS if c not in handle.schema_arrow.names]
+        if missing:
+            raise InputError([Problem("missing column", file=str(path), field=c) for c in missing])
+        for batch in handle.iter_batches(batch_size=chunk_rows):
+            yield _typed(batch.to_pandas(types_mapper=_string_mapper))
+        return
+    if suffix == ".csv":
+        with path.open(encoding="utf-8-sig") as handle:
+            header = handle.readline().strip().split(",")
+        names = [h.strip().strip('"') for h in header]
+        missing = [c for c in INPUT_COLUMNS if c not in names]
+        if missing:
+            raise InputError([Problem("missing column", file=str(path), field=c) for c in missing])
+        types = {c: pa.string() for c in names if c != "value"}
+        reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=16 << 20),
+                                convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True,
+                                                                     null_values=[""]))
+        pending: pa.Table | None = None
+        emitted = 0
+        try:
+            for batch in reader:
+                table = pa.Table.from_batches([batch])
+                pending = table if pending is None else pa.concat_tables([pending, table], promote_options="default")
+                while pending.num_rows >= chunk_rows:
+                    yield _typed(pending.slice(0, chunk_rows).to_pandas(types_mapper=_string_mapper))
+                    emitted += chunk_rows
+                    pending = pending.slice(chunk_rows)
+        except pa.ArrowInvalid:
+            # a value column whose type changes between blocks: read the rest as text
+            yield from _csv_as_text(path, chunk_rows, skip=emitted)
+            return
+        if pending is not None and pending.num_rows:
+            yield _typed(pending.to_pandas(types_mapper=_string_mapper))
+        return
+    if suffix in (".xlsx", ".xlsm"):
+        frame = pd.read_excel(path, dtype={"point_id": str, "unit": str})
+        missing = [c for c in INPUT_COLUMNS if c not in frame.columns]
+        if missing:
+            raise InputError([Problem("missing column", file=str(path), field=c) for c in missing])
+        for begin in range(0, len(frame), chunk_rows):
+            yield _typed(frame.iloc[begin:begin + chunk_rows])
+        return
+    raise InputError(Problem(f"unsupported file type '{suffix}' (one of {', '.join(FILE_SUFFIXES)})",
+                             file=str(path)))
+
+
+def _csv_as_text(path: Path, chunk_rows: int, skip: int = 0) -> Iterable[pd.DataFrame]:
+    with pd.read_csv(path, dtype=str, chunksize=chunk_rows, keep_default_na=False, na_values=[""],
+                     skiprows=range(1, skip + 1)) as chunks:
+        for chunk in chunks:
+            yield _typed(chunk)
+
+
+def _string_mapper(arrow_type: pa.DataType) -> object:
+    return pd.StringDtype("pyarrow") if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type) \
+        else None
+
+
+def ingest_files(lake: Lake | str | Path, registry: object, paths: Iterable[str | Path], *,
+                 chunk_rows: int = 1_000_000, **kwargs: object) -> dict[str, IngestReport]:
+    """Ingest each file in chunks (each chunk one durable batch); a report per file.
+
+    A chunk that fails half-way leaves the earlier chunks stored; re-running the file is safe (they
+    come back as duplicates).
+    """
+    points = point_table(registry)
+    reports: dict[str, IngestReport] = {}
+    for path in paths:
+        total = IngestReport()
+        offset = 0
+        for chunk in iter_reading_file(path, chunk_rows=chunk_rows):
+            part = ingest_frame(lake, registry, chunk, source=f"file:{Path(path).name}", row_offset=offset,
+                                points=points, **kwargs)  # type: ignore[arg-type]
+            offset += len(chunk)
+            total.merge(part)
+            total.batch_id = part.batch_id or total.batch_id
+        reports[str(path)] = total
+    return reports
