@@ -176,6 +176,7 @@ def test_commands_on_the_shipped_dalian_model(monkeypatch):
     data = json.loads(result.stdout)
     assert data["scenario"] == "Plan" and data["runs"] == 256 and data["code"]
     assert data["targets"] and all(0.0 <= t["p_met"] <= 1.0 for t in data["targets"])
+    assert all(t["title_zh"] and t["unit"] for t in data["targets"])  # titles from the plan the model carries
     assert "co2_emissions_t" in data["percentiles"]
     p = data["percentiles"]["co2_emissions_t"]
     assert all(a <= b <= c for a, b, c in zip(p["p5"], p["p50"], p["p95"], strict=True))

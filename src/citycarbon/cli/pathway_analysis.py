@@ -50,8 +50,8 @@ def ensemble_rows(data: dict) -> list[dict]:
     """Table/CSV view: the peak probability, each target's probability and mean margin, the peak years."""
     rows = [{"指标 / indicator": "P(碳排放 2030 年前达峰) / P(CO2 peak ≤ 2030)", "概率 / probability":
              data["p_peak_by_2030"], "平均余量 / mean margin": None}]
-    rows += [{"指标 / indicator": t["id"], "概率 / probability": t["p_met"], "平均余量 / mean margin": t["mean_margin"]}
-             for t in data["targets"]]
+    rows += [{"指标 / indicator": f"{t['id']} {t.get('title_zh') or ''}".strip(), "概率 / probability": t["p_met"],
+              "平均余量 / mean margin": t["mean_margin"]} for t in data["targets"]]
     rows += [{"指标 / indicator": f"达峰年 / peak year {year}", "概率 / probability": share,
               "平均余量 / mean margin": None} for year, share in data["peak_year_distribution"].items()]
     return rows
@@ -166,6 +166,8 @@ def register(app: typer.Typer) -> None:
             return
         state = "可达 / feasible" if result.feasible else "不可全部达成 / not all targets reachable"
         binding = ", ".join(result.binding) or "—"
+        unreachable = ", ".join(t["id"] for t in result.infeasible) or "—"
         emit(result.to_dict(), fmt, rows=result.rows(),
              title=f"{result.scenario} 目标反推 / goal-seek: {state}; 约束目标 / binding: {binding}; "
+                   f"措施范围内不可达 / unreachable within lever ranges: {unreachable}; "
                    f"距离 / distance {result.distance:.3f}")

@@ -48,6 +48,7 @@ from citycarbon.pathways.uncertainty import (
     load_distributions,
     parameter_arrays,
     scenario_label,
+    target_info,
 )
 from citycarbon.provenance import Provenance
 
@@ -300,7 +301,9 @@ def seek(model: PathwayModel, scenario: Any, *, seed: int = 0, targets: Sequence
     lever_rows = [{"name": params.names[i], "group": params.group[i], "unit": params.unit[i],
                    "scenario": float(s[j]), "value": float(best[j]), "min": float(lo[j]), "max": float(hi[j]),
                    "change": float(best[j] - s[j])} for j, i in enumerate(idx)]
-    target_rows = [{"id": t, "met": bool(met_b[0, j]), "margin": float(margin_b[0, j]), "binding": bool(binding[j]),
+    info = target_info(model)
+    target_rows = [{"id": t, **info.get(t, {}), "met": bool(met_b[0, j]), "margin": float(margin_b[0, j]),
+                    "binding": bool(binding[j]),
                     "margin_at_scenario": float(margin_s[j]), "margin_at_max": float(margin_a[j]),
                     "feasible": bool(active[j])} for j, t in enumerate(problem.targets)]
     provenance = Provenance("Goal-seek: closest lever settings meeting the plan targets (rays + SLSQP)",

@@ -53,6 +53,7 @@ __all__ = [
     "load_distributions",
     "parameter_arrays",
     "scenario_label",
+    "target_info",
 ]
 
 #: percentiles reported for every series and year
@@ -168,6 +169,13 @@ def parameter_arrays(model: PathwayModel) -> Parameters:
                                   value=(low[i], high[i])) for i in bad])
     return Parameters(names=names, default=default, low=low, high=high, group=strings("group"),
                       kind=strings("kind"), unit=strings("unit"), direction=direction)
+
+
+def target_info(model: Any) -> dict[str, dict[str, str]]:
+    """Title (zh, en) and unit of each plan target, when the model carries its plan (``model.plan.targets``)."""
+    plan = getattr(model, "plan", None)
+    return {str(t.id): {"title_zh": str(getattr(t, "title_zh", "")), "title_en": str(getattr(t, "title_en", "")),
+                        "unit": str(getattr(t, "unit", ""))} for t in (getattr(plan, "targets", None) or [])}
 
 
 def scenario_label(scenario: Any) -> tuple[str, str | None]:
@@ -308,6 +316,7 @@ class EnsembleResult:
     met: dict[str, np.ndarray]  # target id -> (runs,) bool
     margin: dict[str, np.ndarray]  # target id -> (runs,)
     provenance: Provenance = field(default_factory=lambda: Provenance(METHOD, METHOD_VERSION))
+    targets_info: dict[str, dict[str, str]] = field(default_factory=dict)  # id -> title_zh, title_en, unit
 
     def percentiles(self, q: Sequence[float] = PERCENTILES) -> dict[str, dict[str, np.ndarray]]:
         """``{series: {"p5": (n_years,), ...}}``."""
@@ -344,7 +353,8 @@ class EnsembleResult:
             "peak_value_percentiles": dict(zip((f"p{v}" for v in PERCENTILES),
                                                (float(x) for x in np.percentile(self.peak_value, PERCENTILES)),
                                                strict=True)),
-            "targets": [{"id": t, "p_met": p_met[t], "mean_margin": margins[t]} for t in self.met],
+            "targets": [{"id": t, "p_met": p_met[t], "mean_margin": margins[t], **self.targets_info.get(t, {})}
+                        for t in self.met],
             "percentiles": {name: {k: [float(x) for x in v] for k, v in stats.items()}
                             for name, stats in self.percentiles().items()},
             "parameters": [{"name": n, "distribution": d} for n, d in
@@ -357,8 +367,8 @@ class EnsembleResult:
         p_met, margins = self.p_met(), self.mean_margin()
         rows = [{"指标 / indicator": "P(达峰 ≤ 2030) / P(peak ≤ 2030)", "概率 / probability": self.p_peak_by(2030),
                  "平均余量 / mean margin": None}]
-        rows += [{"指标 / indicator": t, "概率 / probability": p_met[t], "平均余量 / mean margin": margins[t]}
-                 for t in self.met]
+        rows += [{"指标 / indicator": self.targets_info.get(t, {}).get("title_zh") or t, "概率 / probability": p_met[t],
+                  "平均余量 / mean margin": margins[t]} for t in self.met]
         return rows
 
 
@@ -406,5 +416,5 @@ def ensemble(model: PathwayModel, scenario: Any, runs: int, seed: int, *, dask: 
         peak_year=merged["peak_year"], peak_value=merged["peak_value"],
         met={k.removeprefix("met:"): v for k, v in merged.items() if k.startswith("met:")},
         margin={k.removeprefix("margin:"): v for k, v in merged.items() if k.startswith("margin:")},
-        provenance=provenance,
+        provenance=provenance, targets_info=target_info(model),
     )
