@@ -462,3 +462,22 @@ def test_unknown_user_costs_one_password_verification_like_a_real_one(db, monkey
     _raises("bad_credentials", _login, db, "quinn-not-here", "wrong password here")
     assert len(calls) == 2 and all(c.startswith("$argon2id$") for c in calls)
     assert passwords.hasher().check_needs_rehash(calls[1]) is False  # the dummy costs what a real hash costs
+
+
+def test_long_ended_sessions_are_deleted_at_the_next_login(db):
+    from sqlalchemy import func, select
+
+    from citycarbon.store.auth_models import LoginSession
+
+    _ready_user(db, "rita")
+    principal = _login(db, "rita", GOOD)
+    with db.session() as s:
+        logged_out, _ = users.create_session(s, principal, now=T0)
+        users.revoke_session(s, logged_out, T0)
+        users.create_session(s, principal, now=T0)  # left idle
+        recent, _ = users.create_session(s, principal, now=T0 + timedelta(hours=20))
+    with db.session() as s:
+        users.create_session(s, principal, now=T0 + timedelta(days=1, hours=1))
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(LoginSession)) == 2
+        assert users.principal_for_session(s, recent, T0 + timedelta(hours=20, minutes=5)) is not None

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from citycarbon import codelists
@@ -42,6 +42,8 @@ LOCKOUT_CAP = timedelta(hours=24)
 #: a web login ends after this much inactivity, and at the latest this long after it began
 SESSION_IDLE = timedelta(minutes=30)
 SESSION_ABSOLUTE = timedelta(hours=12)
+#: ended sessions are deleted this long after they ended (when the same user next logs in)
+SESSION_RETENTION = timedelta(days=1)
 #: last-use times of sessions and tokens are written at most this often (not on every request)
 TOUCH_INTERVAL = timedelta(seconds=60)
 #: per-client login attempts: 10 per minute for one IP + username
@@ -602,9 +604,15 @@ def create_session(session: Session, who: Principal | LoginChallenge, *, now: da
 
     Returns ``(session_id, csrf_token)``: the id goes into the cookie (HttpOnly, SameSite=Strict, Secure per
     ``settings.cookie_secure``), the CSRF token into every form; the store keeps the id's SHA-256 only.
+    The user's sessions that ended more than :data:`SESSION_RETENTION` ago are deleted on the way.
     """
     now = _now(now)
     pending = who.kind if isinstance(who, LoginChallenge) else None
+    cutoff = now - SESSION_RETENTION
+    session.execute(delete(LoginSession).where(  # the user's long-ended sessions: keeps the table small
+        LoginSession.user_id == who.user_id,
+        or_(LoginSession.expires_at < cutoff, LoginSession.revoked_at < cutoff,
+            LoginSession.last_seen_at < cutoff - SESSION_IDLE)).execution_options(synchronize_session=False))
     sid = tokenlib.generate_session_id()
     csrf = tokenlib.generate_csrf_token()
     session.add(LoginSession(id_hash=tokenlib.digest(sid), user_id=who.user_id, csrf_token=csrf, created_at=now,
