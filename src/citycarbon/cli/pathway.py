@@ -1,0 +1,108 @@
+"""``citycarbon pathway run|export|levers|scenarios``: pathways to 2060 (an adapter over citycarbon.pathways)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from citycarbon.cli.groups import pathway_app
+from citycarbon.cli.output import FORMAT_OPTION, OutputFormat, emit, fail
+from citycarbon.errors import InputError
+
+SCENARIO_OPTION = typer.Option("--scenario", "-s", help="shipped scenario name (BAU, Plan, Enhanced) or a YAML file")
+
+
+@pathway_app.command("run")
+def run(
+    scenario: Annotated[str, SCENARIO_OPTION] = "Plan",
+    city: Annotated[str, typer.Option("--city", help="shipped city")] = "dalian",
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """One pathway 2020–2060: CO2, energy, non-fossil share, peak year, every plan target (met, margin)."""
+    from citycarbon.pathways import build_model, load_scenario
+
+    try:
+        model = build_model(city)
+        result = model.run(load_scenario(scenario))
+    except InputError as error:
+        fail(error)
+        return
+    data = result.to_dict()
+    if fmt is OutputFormat.csv:
+        years = data["years"]
+        rows = [{"year": y, **{k: v[i] for k, v in data["series"].items()}} for i, y in enumerate(years)]
+        emit(data, fmt, rows=rows)
+        return
+    judged = [t for t in result.targets if t["met"] is not None]
+    emit(data, fmt, rows=result.rows(), title=(
+        f"{result.scenario} [{result.code}] peak {result.peak_year} at {result.peak_value / 1e6:.2f} Mt CO2; "
+        f"targets met {sum(1 for t in judged if t['met'])}/{len(judged)}"))
+    if fmt is OutputFormat.table:
+        emit(data, fmt, rows=[{k: t.get(k) for k in ("id", "met", "margin", "unit", "title_zh")}
+                              for t in result.targets], title="目标 / plan targets (margin ≥ 0: met)")
+
+
+@pathway_app.command("export")
+def export(
+    iamc: Annotated[Path, typer.Option("--iamc", help="output file: .csv (plus _meta.csv) or .xlsx")],
+    scenario: Annotated[list[str] | None, SCENARIO_OPTION] = None,
+    city: Annotated[str, typer.Option("--city", help="shipped city")] = "dalian",
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """IAMC export (model, scenario, region, variable, unit, year, value + meta) of one or more scenarios."""
+    from citycarbon.pathways import build_model, load_scenario
+    from citycarbon.pathways.iamc import export as write_export
+
+    try:
+        model = build_model(city)
+        scenarios = [load_scenario(s) for s in (scenario or ["BAU", "Plan", "Enhanced"])]
+        written = write_export(model, scenarios, iamc)
+    except InputError as error:
+        fail(error)
+        return
+    data = {"files": [str(p) for p in written], "scenarios": [{"name": s.name, "code": s.code} for s in scenarios]}
+    emit(data, fmt, rows=[{"file": str(p)} for p in written], title="IAMC export")
+
+
+@pathway_app.command("levers")
+def levers(fmt: OutputFormat = FORMAT_OPTION) -> None:
+    """Every lever (default = BAU, plan, range, timing, plan tasks, source) and uncertain parameter."""
+    from citycarbon.pathways import load_levers, load_uncertain
+
+    try:
+        lever_rows = [lv.to_dict() for lv in load_levers()]
+        params = load_uncertain()
+    except InputError as error:
+        fail(error)
+        return
+    param_rows = [{"id": r.id, "name_zh": r.name_zh, "name_en": r.name_en, "unit": r.unit, "default": r.default,
+                   "low": r.low, "high": r.high, "source": r.source, "status": r.status}
+                  for r in params.itertuples()]
+    table = [{k: r[k] for k in ("id", "name_zh", "group", "unit", "default", "plan", "min", "max", "start_year",
+                                 "full_year", "shape", "status")} | {"tasks": ";".join(map(str, r["tasks"]))}
+             for r in lever_rows]
+    if fmt is OutputFormat.csv:
+        table = lever_rows
+    emit({"levers": lever_rows, "parameters": param_rows}, fmt, rows=table, title="Levers / 政策杠杆")
+
+
+@pathway_app.command("scenarios")
+def scenarios(fmt: OutputFormat = FORMAT_OPTION) -> None:
+    """Shipped scenarios with their parent, packages, canonical code and lever settings."""
+    from citycarbon.pathways import load_scenario, shipped_scenarios
+
+    try:
+        loaded = [load_scenario(name) for name in shipped_scenarios()]
+    except InputError as error:
+        fail(error)
+        return
+    emit({"scenarios": [s.to_dict() for s in loaded]}, fmt,
+         rows=[{"name": s.name, "name_zh": s.name_zh, "code": s.code, "parent": s.parent,
+                "packages": ";".join(s.packages), "levers_set": len(s.levers)} for s in loaded],
+         title="Scenarios / 情景")
+
+
+def register(app: typer.Typer) -> None:
+    """Commands are attached to ``pathway_app`` at import; the group itself is added by cli/groups.py."""

@@ -1,0 +1,166 @@
+"""IAMC-format export of pathways: a long ``data`` table and a ``meta`` table, as CSV or Excel.
+
+Columns ``model, scenario, region, variable, unit, year, value`` (the IAMC time-series format that pyam
+reads). Units follow IAMC common definitions: emissions ``Mt CO2/yr``, energy ``EJ/yr`` (converted from
+tce with the GB/T 2589 29.307 GJ/tce of the shared unit registry), capacity ``GW``, shares ``%``.
+``meta`` has one row per (model, scenario): code, peak year and level, plateau, cumulative CO2, neutrality
+year and, for each plan target, ``met`` and ``margin``. Excel files have sheets ``data`` and ``meta`` (the
+layout ``pyam.IamDataFrame(path)`` reads); a CSV export writes ``<name>_meta.csv`` beside the data file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from citycarbon.errors import InputError, Problem
+from citycarbon.units import conversion_factor
+
+MODEL_NAME = "citycarbon-pathways 1.0"
+IAMC_COLUMNS = ["model", "scenario", "region", "variable", "unit", "year", "value"]
+
+#: (IAMC variable, unit, model unit, series names summed)
+_EMISSIONS = "Mt CO2/yr"
+_ENERGY = "EJ/yr"
+
+
+def _variables() -> list[tuple[str, str, str, tuple[str, ...]]]:
+    fossil = ("solids", "liquids", "gases")
+    rows: list[tuple[str, str, str, tuple[str, ...]]] = [
+        ("Emissions|CO2", _EMISSIONS, "t", ("co2_emissions_t",)),
+        ("Emissions|CO2|Energy", _EMISSIONS, "t", ("co2_energy_t",)),
+        ("Emissions|CO2|Energy|Industry", _EMISSIONS, "t", ("co2_industry_t",)),
+        ("Emissions|CO2|Energy|Residential and Commercial", _EMISSIONS, "t", ("co2_buildings_t",)),
+        ("Emissions|CO2|Energy|Transportation", _EMISSIONS, "t", ("co2_transport_t",)),
+        ("Emissions|CO2|Energy|Agriculture", _EMISSIONS, "t", ("co2_agriculture_t",)),
+        ("Emissions|CO2|Energy|Supply|Electricity", _EMISSIONS, "t", ("co2_power_t",)),
+        ("Emissions|CO2|Energy|Supply|Heat", _EMISSIONS, "t", ("co2_heat_t",)),
+        ("Emissions|CO2|Industrial Processes", _EMISSIONS, "t", ("co2_process_t",)),
+        ("Carbon Sequestration|CCS", _EMISSIONS, "t", ("ccus_t",)),
+        ("Carbon Sequestration|Land Use|Forest", _EMISSIONS, "t", ("forest_sink_co2_t",)),
+        ("Carbon Sequestration|Blue Carbon", _EMISSIONS, "t", ("wetland_sink_co2_t",)),
+        ("Emissions|CO2|Net", _EMISSIONS, "t", ("net_co2_emissions_t",)),
+        ("Primary Energy", _ENERGY, "tce", ("energy_consumption_tce",)),
+        ("Primary Energy|Coal", _ENERGY, "tce", ("coal_tce",)),
+        ("Primary Energy|Oil", _ENERGY, "tce", ("oil_tce",)),
+        ("Primary Energy|Gas", _ENERGY, "tce", ("gas_tce",)),
+        ("Primary Energy|Non-Fossil", _ENERGY, "tce", ("non_fossil_energy_tce",)),
+        ("Secondary Energy|Electricity|Wind", _ENERGY, "kWh", ("generation_wind_kwh",)),
+        ("Secondary Energy|Electricity|Solar", _ENERGY, "kWh", ("generation_solar_kwh",)),
+        ("Secondary Energy|Electricity|Nuclear", _ENERGY, "kWh", ("generation_nuclear_kwh",)),
+        ("Secondary Energy|Electricity|Hydro", _ENERGY, "kWh", ("generation_hydro_kwh",)),
+        ("Secondary Energy|Electricity|Biomass", _ENERGY, "kWh", ("generation_biomass_kwh",)),
+        ("Secondary Energy|Electricity|Fossil", _ENERGY, "kWh", ("thermal_generation_kwh",)),
+        ("Secondary Energy|Electricity|Storage Recovered", _ENERGY, "kWh", ("generation_storage_recovered_kwh",)),
+        ("Primary Energy|Non-Biomass Renewables", _ENERGY, "kWh",
+         ("generation_wind_kwh", "generation_solar_kwh", "generation_hydro_kwh", "generation_storage_recovered_kwh")),
+        ("Trade|Secondary Energy|Electricity|Volume", _ENERGY, "kWh", ("net_inflow_kwh",)),
+        ("Capacity|Electricity|Wind", "GW", "MW", ("capacity_wind_onshore_mw", "capacity_wind_offshore_mw")),
+        ("Capacity|Electricity|Wind|Onshore", "GW", "MW", ("capacity_wind_onshore_mw",)),
+        ("Capacity|Electricity|Wind|Offshore", "GW", "MW", ("capacity_wind_offshore_mw",)),
+        ("Capacity|Electricity|Solar", "GW", "MW", ("capacity_solar_utility_mw", "capacity_solar_distributed_mw")),
+        ("Capacity|Electricity|Solar|Utility", "GW", "MW", ("capacity_solar_utility_mw",)),
+        ("Capacity|Electricity|Solar|Rooftop", "GW", "MW", ("capacity_solar_distributed_mw",)),
+        ("Capacity|Electricity|Nuclear", "GW", "MW", ("capacity_nuclear_mw",)),
+        ("Capacity|Electricity|Coal", "GW", "MW", ("capacity_coal_mw",)),
+        ("Capacity|Electricity|Gas", "GW", "MW", ("capacity_gas_mw",)),
+        ("Capacity|Electricity|Storage", "GW", "MW", ("capacity_storage_mw",)),
+        ("Share|Primary Energy|Non-Fossil", "%", "dimensionless", ("non_fossil_share",)),
+        ("GDP|MER", "billion CNY_2020/yr", "10^4 CNY", ("gdp_10k_yuan",)),
+        ("Land Cover|Forest|Share", "%", "dimensionless", ("forest_coverage",)),
+        ("Forest|Growing Stock", "million m3", "m**3", ("forest_stock_m3",)),
+    ]
+    sectors = (("Industry", "industry"), ("Residential and Commercial", "buildings"),
+               ("Transportation", "transport"), ("Agriculture", "agriculture"))
+    carriers = (("Solids", ("solids",), "tce"), ("Liquids", ("liquids",), "tce"), ("Gases", ("gases",), "tce"),
+                ("Hydrogen", ("hydrogen",), "tce"), ("Other Renewables", ("renewable",), "tce"),
+                ("Non-Energy Use", ("feedstock",), "tce"), ("Electricity", ("electricity",), "kWh"),
+                ("Heat", ("heat",), "GJ"))
+    for label, group in sectors:
+        for carrier, keys, unit in carriers:
+            rows.append((f"Final Energy|{label}|{carrier}", _ENERGY, unit,
+                         tuple(f"final_{group}_{k}" for k in keys)))
+    for carrier, keys, unit in carriers:
+        rows.append((f"Final Energy|{carrier}", _ENERGY, unit,
+                     tuple(f"final_{g}_{k}" for _, g in sectors for k in keys)))
+    rows.append(("Final Energy|Fossil", _ENERGY, "tce", tuple(f"final_{g}_{k}" for _, g in sectors for k in fossil)))
+    return rows
+
+
+VARIABLES = _variables()
+_UNIT_SCALE = {("t", _EMISSIONS): 1e-6, ("dimensionless", "%"): 100.0, ("MW", "GW"): 1e-3,
+               ("10^4 CNY", "billion CNY_2020/yr"): 1e-5, ("m**3", "million m3"): 1e-6}
+
+
+def _scale(model_unit: str, unit: str) -> float:
+    if (model_unit, unit) in _UNIT_SCALE:
+        return _UNIT_SCALE[(model_unit, unit)]
+    if unit == _ENERGY:
+        return conversion_factor(model_unit, "EJ")
+    raise KeyError((model_unit, unit))
+
+
+def iamc_frames(model, scenarios: list, outputs, region: str = "Dalian") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """IAMC ``data`` (long) and ``meta`` frames of ``outputs`` row i = ``scenarios[i]``."""
+    years = [int(y) for y in outputs.years]
+    records = []
+    for i, scenario in enumerate(scenarios):
+        for variable, unit, model_unit, keys in VARIABLES:
+            values = sum(outputs.series[k][i] for k in keys) * _scale(model_unit, unit)
+            records.append(pd.DataFrame({"model": MODEL_NAME, "scenario": scenario.name, "region": region,
+                                         "variable": variable, "unit": unit, "year": years, "value": values}))
+    data = pd.concat(records, ignore_index=True)[IAMC_COLUMNS]
+    targets = outputs.targets()
+    neutral = outputs.neutrality_year()
+    meta_rows = []
+    for i, scenario in enumerate(scenarios):
+        row = {"model": MODEL_NAME, "scenario": scenario.name, "code": scenario.code,
+               "peak_year": int(outputs.peak_year()[i]), "peak_co2_mt": float(outputs.peak_value()[i]) * 1e-6,
+               "plateau_years": int(outputs.plateau_years()[i]),
+               "cumulative_co2_mt": float(outputs.cumulative_co2()[i]) * 1e-6,
+               "neutrality_year": None if np.isnan(neutral[i]) else int(neutral[i])}
+        for target_id, (met, margin) in targets.items():
+            row[f"{target_id}_met"] = bool(met[i])
+            row[f"{target_id}_margin"] = float(margin[i])
+        meta_rows.append(row)
+    return data, pd.DataFrame(meta_rows)
+
+
+def meta_path(path: Path) -> Path:
+    return path.with_name(path.stem + "_meta.csv")
+
+
+def write_iamc(path: str | Path, data: pd.DataFrame, meta: pd.DataFrame) -> list[Path]:
+    """Write ``data`` and ``meta`` to ``path`` (``.csv``: data + ``<stem>_meta.csv``; ``.xlsx``: two sheets)."""
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise InputError(Problem("the IAMC export is written as .csv or .xlsx", file=str(target), field="iamc",
+                                 value=target.suffix))
+    if suffix == ".csv":
+        data.to_csv(target, index=False)
+        meta.to_csv(meta_path(target), index=False)
+        return [target, meta_path(target)]
+    with pd.ExcelWriter(target, engine="openpyxl") as writer:
+        data.to_excel(writer, sheet_name="data", index=False)
+        meta.to_excel(writer, sheet_name="meta", index=False)
+    return [target]
+
+
+def read_iamc(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read a file written by :func:`write_iamc` back (round trip)."""
+    source = Path(path)
+    if source.suffix.lower() == ".xlsx":
+        return (pd.read_excel(source, sheet_name="data"), pd.read_excel(source, sheet_name="meta"))
+    meta_file = meta_path(source)
+    meta = pd.read_csv(meta_file) if meta_file.exists() else pd.DataFrame()
+    return pd.read_csv(source), meta
+
+
+def export(model, scenarios: list, path: str | Path, region: str = "Dalian") -> list[Path]:
+    """Run ``scenarios`` and write their IAMC export to ``path``."""
+    X = np.vstack([model.vector(s) for s in scenarios])
+    data, meta = iamc_frames(model, scenarios, model.evaluate(X), region)
+    return write_iamc(path, data, meta)

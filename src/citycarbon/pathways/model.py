@@ -1,0 +1,713 @@
+"""The pathway model: a city's energy system and CO2 2020–2060, vectorised over runs.
+
+LEAP-style activity × intensity on the accounted base year (:mod:`citycarbon.pathways.base`):
+
+* activity of each segment: GDP ratio ** elasticity (heavy industry × (1 − structure shift));
+* intensity: cumulative product of (1 − autonomous − lever improvement) per year;
+* fuel switching per segment (coal → gas, renewable hydrogen, electrification, EVs, trucks, vessels,
+  shore power, freight modal shift) with the electricity a switch needs;
+* power and heat supply: local generation by technology (capacity × capacity factor, calibrated to the
+  base year), coal/gas plants with CHP heat, heat boilers, nuclear waste heat, curtailment recovered by storage;
+* CO2 and energy with the accounting engine's rules: combustion in final use and local plants + net
+  electricity inflow × grid factor (provincial rule), + process CO2 − CCUS; energy by the coal-equivalent
+  method; non-fossil share by grid-average attribution;
+* sinks through :mod:`citycarbon.sinks` (forest growth model response to afforestation, blue carbon).
+
+``evaluate(X)`` is numpy over (runs, years) arrays: no Python loop per run. Everything that does not depend
+on the parameters is computed once in :func:`build_model`. Equations: docs/pathways.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
+
+from citycarbon.accounting import AccountingOptions
+from citycarbon.accounting.conversion import ELECTRICITY, electricity_factor
+from citycarbon.datasets import load_reference
+from citycarbon.errors import InputError, Problem
+from citycarbon.factors import FactorRow, load_factors
+from citycarbon.pathways.base import (
+    BUILDINGS,
+    CARRIERS,
+    HEAVY,
+    INDUSTRY,
+    SEGMENTS,
+    TRANSPORT,
+    BaseYear,
+    build_base,
+)
+from citycarbon.pathways.parameters import (
+    Lever,
+    ParameterSet,
+    load_constants,
+    load_gdp_paths,
+    load_levers,
+    load_uncertain,
+    parameter_set,
+)
+from citycarbon.plan import Plan, load_plan
+from citycarbon.services.accounting import account_city, reference_inputs
+from citycarbon.sinks import calibrate_growth, growth_parameters, project_forest, wetland_sink, wetland_sinks
+from citycarbon.units import conversion_factor, product_factor
+
+MODEL_VERSION = "citycarbon.pathways/1.0"
+BASE_YEAR = 2020
+END_YEAR = 2060
+#: chunk of runs evaluated at once (bounds memory: ~100 arrays of chunk × years floats)
+CHUNK = 4096
+
+#: output series and their units
+SERIES_UNITS = {
+    "co2_emissions_t": "t", "co2_energy_t": "t", "co2_process_t": "t", "ccus_t": "t",
+    "net_co2_emissions_t": "t", "sink_co2_t": "t", "forest_sink_co2_t": "t", "wetland_sink_co2_t": "t",
+    "energy_consumption_tce": "tce", "non_fossil_energy_tce": "tce", "non_fossil_share": "dimensionless",
+    "coal_tce": "tce", "oil_tce": "tce", "gas_tce": "tce",
+    "gdp_10k_yuan": "10^4 CNY", "energy_intensity": "tce/(10^4 CNY)", "co2_intensity": "t/(10^4 CNY)",
+    "wind_solar_capacity_mw": "MW", "forest_coverage": "dimensionless", "forest_stock_m3": "m**3",
+    "electricity_consumption_kwh": "kWh", "net_inflow_kwh": "kWh", "thermal_generation_kwh": "kWh",
+    "grid_ef_t_per_kwh": "t/kWh", "heat_demand_gj": "GJ",
+}
+SECTOR_GROUPS = ("industry", "buildings", "transport", "agriculture")
+FINAL_CARRIERS = ("solids", "liquids", "gases", "electricity", "heat", "hydrogen", "renewable", "feedstock")
+CAPACITY_TECHS = ("wind_onshore", "wind_offshore", "solar_utility", "solar_distributed", "nuclear", "coal", "gas",
+                  "storage")
+GENERATION_TECHS = ("wind", "solar", "nuclear", "hydro", "biomass", "storage_recovered", "thermal")
+_CARRIER_GROUP = {"coal": "solids", "gasoline": "liquids", "lpg": "liquids", "diesel": "liquids",
+                  "fuel_oil": "liquids", "kerosene": "liquids", "other_oil": "liquids", "gas": "gases",
+                  "electricity": "electricity", "heat": "heat", "renewable": "renewable", "feedstock": "feedstock"}
+
+
+def _segment_group(segment: str) -> str:
+    if segment in INDUSTRY:
+        return "industry"
+    if segment in BUILDINGS:
+        return "buildings"
+    if segment in TRANSPORT:
+        return "transport"
+    return "agriculture"
+
+
+@dataclass
+class Outputs:
+    """Results of ``evaluate``: series (n, years) and target-native summaries."""
+
+    years: np.ndarray
+    series: dict[str, np.ndarray]
+    target_specs: list[dict]
+    plateau_tolerance: float
+
+    @property
+    def n(self) -> int:
+        return self.series["co2_emissions_t"].shape[0]
+
+    def value_at(self, name: str, year: int) -> np.ndarray:
+        return self.series[name][:, int(year) - int(self.years[0])]
+
+    def peak_year(self) -> np.ndarray:
+        """Year of the highest CO2 emissions (first such year), per run."""
+        return self.years[np.argmax(self.series["co2_emissions_t"], axis=1)]
+
+    def peak_value(self) -> np.ndarray:
+        return self.series["co2_emissions_t"].max(axis=1)
+
+    def plateau_years(self) -> np.ndarray:
+        """Years with CO2 within ``plateau_tolerance`` of the peak."""
+        co2 = self.series["co2_emissions_t"]
+        return (co2 >= (1.0 - self.plateau_tolerance) * co2.max(axis=1, keepdims=True)).sum(axis=1)
+
+    def cumulative_co2(self) -> np.ndarray:
+        """Cumulative CO2 over all model years (t)."""
+        return self.series["co2_emissions_t"].sum(axis=1)
+
+    def neutrality_year(self) -> np.ndarray:
+        """First year with net CO2 (after sinks) at or below zero; NaN when never reached."""
+        net = self.series["net_co2_emissions_t"] <= 0
+        first = np.argmax(net, axis=1)
+        return np.where(net.any(axis=1), self.years[first].astype(float), np.nan)
+
+    def indicator(self, name: str, year: int, base_year: int | None = None) -> np.ndarray:
+        """A plan indicator of each run (the indicator ids of ``data/codelists/indicators.csv``)."""
+        if name == "co2_peak_year":
+            return self.peak_year().astype(float)
+        if name in ("energy_intensity_reduction", "co2_intensity_reduction"):
+            series = "energy_intensity" if name.startswith("energy") else "co2_intensity"
+            return 1.0 - self.value_at(series, year) / self.value_at(series, base_year or int(self.years[0]))
+        aliases = {"energy_intensity_tce_per_10k_yuan": "energy_intensity",
+                   "co2_intensity_t_per_10k_yuan": "co2_intensity"}
+        return self.value_at(aliases.get(name, name), year)
+
+    def targets(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Every plan target with a value: ``{id: (met (n,) bool, margin (n,))}``; margin ≥ 0 means met.
+
+        Margin is ``actual − value`` (at_least), ``value − actual`` (at_most, by_year) or
+        ``tolerance − |actual − value|`` (about), in the target's unit.
+        """
+        out = {}
+        for spec in self.target_specs:
+            actual = self.indicator(spec["indicator"], spec["year"], spec["base_year"]) * spec["scale"]
+            value = spec["value"]
+            if spec["comparison"] == "at_least":
+                margin = actual - value
+            elif spec["comparison"] in ("at_most", "by_year"):
+                margin = value - actual
+            else:
+                margin = spec["tolerance"] - np.abs(actual - value)
+            slack = 1e-9 * max(1.0, abs(value))
+            out[spec["id"]] = (margin >= -slack, margin)
+        return out
+
+
+@dataclass
+class PathwayModel:
+    """A built model: parameters, base year and everything scenario-independent, precomputed."""
+
+    city: str
+    region: str
+    years: np.ndarray
+    parameters: ParameterSet
+    levers: tuple[Lever, ...]
+    base: BaseYear
+    plan: Plan
+    accounted: dict[str, float]
+    pre: dict[str, np.ndarray]
+    constants: dict[str, float]
+    factor_rows: dict[str, FactorRow]
+    target_specs: list[dict]
+    unset_targets: list[str]
+    sources: dict[str, str] = field(default_factory=dict)
+
+    # --- parameter vectors ------------------------------------------------------------------------
+    def vector(self, scenario) -> np.ndarray:
+        """The parameter vector of ``scenario`` (a :class:`~citycarbon.pathways.scenarios.Scenario`)."""
+        x = self.parameters.default.copy()
+        index = {n: i for i, n in enumerate(self.parameters.names)}
+        for name, value in {**scenario.levers, **getattr(scenario, "parameters", {})}.items():
+            if name not in index:
+                from citycarbon.codelists import nearest
+                raise InputError(Problem(f"unknown lever or parameter '{name}'", file=scenario.source,
+                                         field=name, suggestion=nearest(name, self.parameters.names)))
+            x[index[name]] = float(value)
+        return x
+
+    def check(self, X: np.ndarray) -> np.ndarray:
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        if X.shape[1] != len(self.parameters):
+            raise InputError(Problem(f"expected {len(self.parameters)} parameters per run, got {X.shape[1]}",
+                                     field="X"))
+        return X
+
+    # --- evaluation ---------------------------------------------------------------------------------
+    def evaluate(self, X: np.ndarray) -> Outputs:
+        """Evaluate runs ``X`` (n, p): numpy over (n, years), in chunks of :data:`CHUNK` runs."""
+        X = self.check(X)
+        parts = [self._evaluate(X[i:i + CHUNK]) for i in range(0, max(len(X), 1), CHUNK)] if len(X) else []
+        if not parts:
+            raise InputError(Problem("no runs to evaluate", field="X"))
+        series = parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        return Outputs(self.years, series, self.target_specs, self.constants["plateau_tolerance"])
+
+    def run(self, scenario):
+        """One run of ``scenario`` → :class:`~citycarbon.pathways.results.PathwayResult`."""
+        from citycarbon.pathways.results import PathwayResult
+        return PathwayResult.from_outputs(self, scenario, self.evaluate(self.vector(scenario)[None, :]))
+
+    def _evaluate(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        pre, b, c = self.pre, self.base, self.constants
+        idx = self._index
+        n = X.shape[0]
+
+        def p(name: str) -> np.ndarray:
+            return X[:, idx[name]][:, None]
+
+        def ramp(name: str) -> np.ndarray:
+            return pre["ramp_" + name][None, :]
+
+        # GDP: statistics to the last statistics year, then the low/central/high path × multiplier
+        g = p("gdp_path")
+        path_rate = pre["gdp_central"] + np.maximum(g, 0) * pre["gdp_up"] + np.minimum(g, 0) * pre["gdp_down"]
+        rate = pre["gdp_hist_mask"] * pre["gdp_hist_rate"] + (1 - pre["gdp_hist_mask"]) * path_rate * p(
+            "gdp_growth_multiplier")
+        gdp_ratio = np.cumprod(1.0 + rate, axis=1)
+        log_ratio = np.log(gdp_ratio)
+        after = pre["after_base"][None, :]
+
+        def intensity(auto: str, lever: str | None) -> np.ndarray:
+            r = p(auto) * after + (p(lever) * ramp(lever) if lever else 0.0)
+            return np.cumprod(1.0 - r, axis=1)
+
+        i_ind = intensity("autonomous_efficiency_industry", "industry_efficiency")
+        i_agr = intensity("autonomous_efficiency_industry", None)
+        i_bld = intensity("autonomous_efficiency_buildings", "buildings_efficiency")
+        i_tra = intensity("autonomous_efficiency_transport", "transport_efficiency")
+        structure = 1.0 - p("industry_structure_shift") * ramp("industry_structure_shift")
+        act = {
+            "heavy": np.exp(p("elasticity_heavy_industry") * log_ratio) * structure,
+            "light": np.exp(p("elasticity_light_industry") * log_ratio),
+            "agriculture": np.exp(p("elasticity_agriculture") * log_ratio),
+            "residential": np.exp(p("elasticity_residential") * log_ratio),
+            "services": np.exp(p("elasticity_services") * log_ratio),
+            "transport": np.exp(p("elasticity_transport") * log_ratio),
+        }
+        index_of = {}
+        for s in SEGMENTS:
+            if s in HEAVY:
+                index_of[s] = act["heavy"] * i_ind
+            elif s in INDUSTRY:
+                index_of[s] = act["light"] * i_ind
+            elif s == "agriculture":
+                index_of[s] = act["agriculture"] * i_agr
+            elif s in ("residential_urban", "residential_rural"):
+                index_of[s] = act["residential"] * i_bld
+            elif s in BUILDINGS:
+                index_of[s] = act["services"] * i_bld
+            else:
+                index_of[s] = act["transport"] * i_tra
+
+        coal_gas = p("coal_to_gas") * ramp("coal_to_gas")
+        e_ind = p("industry_electrification_2050") * ramp("industry_electrification_2050")
+        e_bld = p("building_electrification_2050") * ramp("building_electrification_2050")
+        ev = p("ev_share_2050") * ramp("ev_share_2050")
+        trucks = p("electric_freight_2050") * ramp("electric_freight_2050")
+        vessels = p("clean_vessels_2050") * ramp("clean_vessels_2050")
+        shore = p("shore_power_2030") * ramp("shore_power_2030") * p("at_berth_share")
+        modal = p("freight_modal_shift") * ramp("freight_modal_shift")
+        hydrogen_tce = p("hydrogen_2060_kt") * ramp("hydrogen_2060_kt") * pre["tce_per_kt_h2"]
+        kwh_per_mwh = pre["kwh_per_mwh"]
+
+        zeros = np.zeros((n, len(self.years)))
+        co2_group = {gname: zeros.copy() for gname in SECTOR_GROUPS}
+        fe = {(gname, cg): zeros.copy() for gname in SECTOR_GROUPS for cg in FINAL_CARRIERS}
+        fossil_by = {"coal": zeros.copy(), "oil": zeros.copy(), "gas": zeros.copy()}
+        extra_rail = extra_water = None
+        hydrogen_used = zeros.copy()
+        seg_pos = {s: i for i, s in enumerate(SEGMENTS)}
+        car_pos = {k: i for i, k in enumerate(CARRIERS)}
+        for s in SEGMENTS:
+            si = seg_pos[s]
+            m = index_of[s]
+            q = {k: b.final[si, car_pos[k]] * m for k in CARRIERS if b.final[si, car_pos[k]] != 0}
+            if s == "rail" and extra_rail is not None:
+                q["electricity"] = q.get("electricity", 0.0) + extra_rail
+            if s == "water" and extra_water is not None:
+                q["fuel_oil"] = q.get("fuel_oil", 0.0) + extra_water
+            if s not in TRANSPORT and "coal" in q:
+                moved = q["coal"] * coal_gas
+                q["coal"] = q["coal"] - moved
+                q["gas"] = q.get("gas", 0.0) + moved
+            if s == "petrochemical":
+                for k in ("gas", "other_oil"):
+                    if k in q:
+                        replaced = np.minimum(hydrogen_tce - hydrogen_used, q[k])
+                        q[k] = q[k] - replaced
+                        hydrogen_used = hydrogen_used + replaced
+            if s in INDUSTRY:
+                self._electrify(q, e_ind, ("coal", "gasoline", "lpg", "diesel", "fuel_oil", "other_oil", "gas"),
+                                p("industry_mwh_per_tce") * kwh_per_mwh)
+            if s in BUILDINGS:
+                self._electrify(q, e_bld, ("coal", "lpg", "diesel", "other_oil", "gas"),
+                                p("heat_pump_mwh_per_tce") * kwh_per_mwh)
+            self._electrify(q, ev, ("gasoline",), p("ev_mwh_per_tce") * kwh_per_mwh)
+            if s == "road_passenger":
+                self._electrify(q, ev, ("lpg",), p("ev_mwh_per_tce") * kwh_per_mwh)
+            if s == "road_freight":
+                shifted = sum((q[k] * modal for k in q if k in ("coal", "gasoline", "lpg", "diesel", "fuel_oil",
+                                                                 "other_oil", "gas")), zeros)
+                for k in list(q):
+                    q[k] = q[k] * (1.0 - modal)
+                moved = shifted * p("modal_intensity_ratio")
+                extra_rail = moved * c["modal_shift_rail_share"] * c["rail_mwh_per_tce"] * kwh_per_mwh
+                extra_water = moved * (1.0 - c["modal_shift_rail_share"])
+                self._electrify(q, trucks, ("diesel",), p("truck_mwh_per_tce") * kwh_per_mwh)
+            if s == "water":
+                if "fuel_oil" in q:
+                    moved = q["fuel_oil"] * vessels
+                    q["fuel_oil"] = q["fuel_oil"] - moved
+                    q["gas"] = q.get("gas", 0.0) + moved
+                self._electrify(q, shore, ("fuel_oil", "diesel"), p("shore_mwh_per_tce") * kwh_per_mwh)
+            group = _segment_group(s)
+            for k, amount in q.items():
+                coef = b.co2_per_tce[si, car_pos[k]] if b.final[si, car_pos[k]] > 0 else b.carrier_co2_per_tce[
+                    car_pos[k]]
+                if coef:
+                    co2_group[group] = co2_group[group] + amount * coef
+                cg = _CARRIER_GROUP[k]
+                fe[(group, cg)] = fe[(group, cg)] + amount
+                if cg == "solids":
+                    fossil_by["coal"] = fossil_by["coal"] + amount
+                elif cg == "liquids":
+                    fossil_by["oil"] = fossil_by["oil"] + amount
+                elif cg == "gases":
+                    fossil_by["gas"] = fossil_by["gas"] + amount
+        fe[("industry", "hydrogen")] = hydrogen_used
+
+        # --- electricity and heat supply --------------------------------------------------------
+        final_kwh = sum(fe[(gname, "electricity")] for gname in SECTOR_GROUPS)
+        consumed_kwh = final_kwh * (1.0 + b.elec_loss_ratio)
+        heat_final = sum(fe[(gname, "heat")] for gname in SECTOR_GROUPS)
+        heat_demand = heat_final * (1.0 + b.heat_loss_ratio)
+        hours = pre["kwh_per_mw_year"]
+        after_2030 = pre["cumramp_renewables_after_2030_mw_per_yr"][None, :] * p("renewables_after_2030_mw_per_yr")
+        cap = {}
+        for tech, lever, share in (("wind_onshore", "wind_onshore_2030_mw", "after_2030_share_onshore"),
+                                   ("wind_offshore", "offshore_wind_2030_mw", "after_2030_share_offshore"),
+                                   ("solar_utility", "solar_utility_2030_mw", "after_2030_share_solar_utility"),
+                                   ("solar_distributed", "rooftop_pv_2030_mw", "after_2030_share_rooftop")):
+            start = b.capacity_mw.get(tech, 0.0)
+            cap[tech] = start + (p(lever) - start) * ramp(lever) + after_2030 * c[share]
+        cap["nuclear"] = pre["nuclear_mw"][None, :] + p("new_nuclear_mw") * ramp("new_nuclear_mw")
+        cap["coal"] = b.capacity_mw.get("coal", 0.0) * (1.0 - p("coal_power_retirement") * ramp(
+            "coal_power_retirement")) + p("new_coal_power_mw") * ramp("new_coal_power_mw")
+        cap["gas"] = b.capacity_mw.get("gas", 0.0) + zeros
+        cap["storage"] = p("storage_2030_mw") * ramp("storage_2030_mw") + zeros
+        gen = {
+            "wind": (cap["wind_onshore"] * p("cf_wind_onshore") + cap["wind_offshore"] * p("cf_wind_offshore"))
+            * hours * pre["calib_wind"],
+            "solar": (cap["solar_utility"] + cap["solar_distributed"]) * p("cf_solar") * hours * pre["calib_solar"],
+            "nuclear": cap["nuclear"] * p("cf_nuclear") * hours * pre["calib_nuclear"],
+            "hydro": pre["hydro_kwh"] + zeros,
+            "biomass": pre["biomass_kwh"] + zeros,
+            "storage_recovered": cap["storage"] * p("curtailment_recovered_mwh_per_mw") * kwh_per_mwh,
+            "thermal": (cap["coal"] + cap["gas"]) * p("cf_coal") * hours * pre["calib_thermal"],
+        }
+        primary_kwh = sum(gen[k] for k in GENERATION_TECHS if k != "thermal")
+        thermal = gen["thermal"]
+        last = pre["last_year_mask"][None, :]
+        frac = pre["frac_to_end"][None, :]
+        k = np.where(last > 0, pre["k_hist"][None, :],
+                     pre["k_last"] * (1.0 - p("coal_rate_improvement")) ** pre["years_after_last"][None, :])
+        ef = np.where(last > 0, pre["ef_hist"][None, :],
+                      pre["ef_last"] * (1.0 - frac * (1.0 - p("grid_ef_2060_ratio"))))
+        l_gen = p("liaoning_generation_twh") * pre["kwh_per_twh"] * (1.0 + p("liaoning_generation_growth")) ** \
+            pre["years_after_base"][None, :]
+        primary_at_last = primary_kwh[:, pre["last_index"]][:, None]
+        share = np.where(last > 0, pre["share_hist"][None, :],
+                         pre["share_last"] + frac * (p("grid_nonfossil_2060") - pre["share_last"])
+                         + (primary_kwh - primary_at_last) / l_gen)
+        share = np.minimum(share, 1.0)
+        k_ratio = k / pre["k_base"]
+        power_tce = thermal * pre["power_tce_per_kwh"] * k_ratio
+        power_co2 = thermal * b.power_co2_per_kwh * k_ratio
+        chp_heat = thermal * b.chp_heat_gj_per_kwh
+        nuclear_heat = p("nuclear_heating_2035_pj") * ramp("nuclear_heating_2035_pj") * pre["gj_per_pj"]
+        open_heat = np.maximum(heat_demand - chp_heat, 0.0)
+        nuclear_heat_used = np.minimum(nuclear_heat, open_heat)
+        boiler_heat = open_heat - nuclear_heat_used
+        boiler_tce = boiler_heat * b.boiler_tce_per_gj
+        boiler_co2 = boiler_heat * b.boiler_co2_per_gj
+        for fuel_group in ("coal", "oil", "gas"):
+            fossil_by[fuel_group] = fossil_by[fuel_group] + thermal * b.power_fuel_tce_per_kwh[fuel_group] * k_ratio \
+                + boiler_heat * pre["boiler_share_" + fuel_group] * b.boiler_tce_per_gj
+        net_inflow = consumed_kwh - primary_kwh - thermal
+        scope2 = net_inflow * ef
+        refining_loss = b.refining_loss_tce * index_of["petrochemical"]
+        fossil_by["oil"] = fossil_by["oil"] + refining_loss
+
+        # --- totals ------------------------------------------------------------------------------
+        direct = sum(fe[(gname, cg)] for gname in SECTOR_GROUPS
+                     for cg in ("solids", "liquids", "gases", "renewable", "feedstock"))
+        nuclear_heat_tce = nuclear_heat_used * b.heat_tce_per_gj
+        energy = (direct + hydrogen_used + power_tce + boiler_tce + refining_loss + nuclear_heat_tce
+                  + (consumed_kwh - thermal) * k)
+        renewable = sum(fe[(gname, "renewable")] for gname in SECTOR_GROUPS)
+        non_fossil = consumed_kwh * share * k + renewable + hydrogen_used + nuclear_heat_tce
+        process = self._process(act)
+        final_co2 = sum(co2_group.values())
+        point_sources = co2_group["industry"] + power_co2 + boiler_co2 + process
+        ccus = np.minimum(p("ccus_2060_mt") * ramp("ccus_2060_mt") * pre["t_per_mt"], point_sources)
+        co2_energy = final_co2 + power_co2 + boiler_co2 + scope2 - ccus
+        co2 = co2_energy + process
+        forest_sink = (pre["forest_sink"][None, :] + p("afforestation_ha_per_yr") * pre["unit_forest_sink"][None, :]) \
+            * p("forest_sink_multiplier")
+        wetland = (pre["wetland_sink"][None, :] + p("blue_carbon_2035_ha") * ramp("blue_carbon_2035_ha")
+                   * pre["wetland_sink_per_ha"]) * p("blue_carbon_rate_multiplier")
+        sink = forest_sink + wetland
+        gdp = b.gdp_10k_yuan * gdp_ratio
+        out = {
+            "co2_emissions_t": co2, "co2_energy_t": co2_energy, "co2_process_t": process + zeros, "ccus_t": ccus,
+            "net_co2_emissions_t": co2 - sink, "sink_co2_t": sink, "forest_sink_co2_t": forest_sink + zeros,
+            "wetland_sink_co2_t": wetland + zeros,
+            "energy_consumption_tce": energy, "non_fossil_energy_tce": non_fossil,
+            "non_fossil_share": non_fossil / energy,
+            "coal_tce": fossil_by["coal"], "oil_tce": fossil_by["oil"], "gas_tce": fossil_by["gas"],
+            "gdp_10k_yuan": gdp, "energy_intensity": energy / gdp, "co2_intensity": co2_energy / gdp,
+            "wind_solar_capacity_mw": cap["wind_onshore"] + cap["wind_offshore"] + cap["solar_utility"]
+            + cap["solar_distributed"],
+            "forest_coverage": pre["forest_coverage"][None, :] + p("afforestation_ha_per_yr")
+            * pre["unit_forest_coverage"][None, :] + zeros,
+            "forest_stock_m3": pre["forest_stock"][None, :] + p("afforestation_ha_per_yr")
+            * pre["unit_forest_stock"][None, :] + zeros,
+            "electricity_consumption_kwh": consumed_kwh, "net_inflow_kwh": net_inflow,
+            "thermal_generation_kwh": thermal, "grid_ef_t_per_kwh": ef + zeros, "heat_demand_gj": heat_demand,
+            "co2_power_t": power_co2 + scope2, "co2_heat_t": boiler_co2,
+            "co2_power_local_t": power_co2, "co2_electricity_net_inflow_t": scope2,
+        }
+        for gname in SECTOR_GROUPS:
+            out[f"co2_{gname}_t"] = co2_group[gname]
+            for cg in FINAL_CARRIERS:
+                out[f"final_{gname}_{cg}"] = fe[(gname, cg)]
+        for tech in CAPACITY_TECHS:
+            out[f"capacity_{tech}_mw"] = cap[tech] + zeros
+        for tech in GENERATION_TECHS:
+            out[f"generation_{tech}_kwh"] = gen[tech]
+        out["nuclear_heat_gj"] = nuclear_heat_used
+        return out
+
+    def _process(self, act: dict[str, np.ndarray]) -> np.ndarray:
+        """Process CO2: clinker and lime follow building materials, steel processes follow steel (both heavy)."""
+        return self.pre["process_total"] * act["heavy"]
+
+    @staticmethod
+    def _electrify(q: dict, share: np.ndarray, carriers: tuple[str, ...], kwh_per_tce: np.ndarray) -> None:
+        for k in carriers:
+            if k in q:
+                moved = q[k] * share
+                q[k] = q[k] - moved
+                q["electricity"] = q.get("electricity", 0.0) + moved * kwh_per_tce
+
+    @property
+    def _index(self) -> dict[str, int]:
+        return self.pre_index
+
+    @property
+    def pre_index(self) -> dict[str, int]:
+        return {n: i for i, n in enumerate(self.parameters.names)}
+
+
+# --- build -----------------------------------------------------------------------------------------
+
+def _gdp_arrays(statistics, region: str, years: np.ndarray, base_gdp_unit_value: float,
+                price_base_year: int) -> tuple[np.ndarray, np.ndarray, int]:
+    rows = statistics[(statistics["variable"] == "gdp") & (statistics["region"] == region)
+                      & (statistics["price_base_year"] == price_base_year)]
+    history = {int(r.year): float(r.value) * conversion_factor(str(r.unit), "10^4 CNY") for r in rows.itertuples()}
+    last = max(y for y in history if y <= END_YEAR)
+    rate = np.zeros(len(years))
+    mask = np.zeros(len(years))
+    for i, year in enumerate(years):
+        if int(year) <= last:
+            mask[i] = 1.0
+            if int(year) > BASE_YEAR:
+                rate[i] = history[int(year)] / history[int(year) - 1] - 1.0
+    return rate, mask, last
+
+
+def _path_rates(years: np.ndarray, last: int) -> dict[str, np.ndarray]:
+    paths = load_gdp_paths()
+    out = {k: np.zeros(len(years)) for k in ("low", "central", "high")}
+    for i, year in enumerate(years):
+        if int(year) <= last:
+            continue
+        rows = paths[(paths["from_year"] <= year) & (paths["to_year"] >= year)]
+        if rows.empty:
+            raise InputError(Problem(f"gdp_paths.csv has no growth rate for {year}", file="gdp_paths.csv",
+                                     field="from_year", value=int(year)))
+        for key in out:
+            out[key][i] = float(rows.iloc[0][key])
+    return out
+
+
+def _forest_arrays(forest, wetland, region: str, years: np.ndarray, ramp_aff: np.ndarray) -> dict[str, np.ndarray]:
+    """Forest stock/coverage/sink without and per ha/yr of afforestation (linear in planting), and wetlands."""
+    rows = forest[(forest["region"] == region) & (forest["year"] <= BASE_YEAR)]
+    stock = {int(r.year): float(r.value) for r in rows[rows["variable"] == "forest_stock"].itertuples()}
+    area = {int(r.year): float(r.value) for r in rows[rows["variable"] == "forest_area"].itertuples()}
+    coverage = {int(r.year): float(r.value) for r in rows[rows["variable"] == "forest_coverage"].itertuples()}
+    params = growth_parameters(region)
+    calibration = calibrate_growth(stock, area, params)
+    first = calibration.initial_state.year
+    steps = END_YEAR - first
+    base = project_forest(calibration.initial_state, steps, dict(calibration.planting), calibration.params,
+                          extra_loss=dict(calibration.extra_loss)).set_index("year")
+    impulse = project_forest(calibration.initial_state, steps, {**calibration.planting, BASE_YEAR + 1: 1.0},
+                             calibration.params, extra_loss=dict(calibration.extra_loss)).set_index("year")
+    sel = [int(y) for y in years]
+    diff = {col: (impulse.loc[sel, col] - base.loc[sel, col]).to_numpy() for col in ("area_ha", "stock_m3",
+                                                                                       "sink_tco2")}
+    # planting in year y answers with diff shifted by (y - BASE_YEAR - 1); the lever plants v × ramp(y)
+    schedule = ramp_aff.copy()
+    schedule[0] = 0.0
+
+    def response(d: np.ndarray) -> np.ndarray:
+        return _convolve(schedule, d)
+
+    base_area = float(base.loc[BASE_YEAR, "area_ha"])
+    observed_cov = coverage.get(BASE_YEAR, float(base.loc[BASE_YEAR, "coverage"]))
+    cov_scale = observed_cov / base_area
+    sink_base = base.loc[sel, "sink_tco2"].to_numpy()
+    wet = wetland[(wetland["region"] == region) & (wetland["year"] == BASE_YEAR)]
+    areas = {str(r.ecosystem): float(r.area) * conversion_factor(str(r.unit), "ha") for r in wet.itertuples()}
+    wetland_total = sum(s.sink_tco2 for s in wetland_sinks(areas)) if areas else 0.0
+    constants = load_constants()
+    per_ha = (constants["blue_carbon_salt_marsh_share"] * wetland_sink("salt_marsh", 1.0).sink_tco2
+              + (1 - constants["blue_carbon_salt_marsh_share"]) * wetland_sink("seagrass", 1.0).sink_tco2)
+    return {
+        "forest_stock": base.loc[sel, "stock_m3"].to_numpy(),
+        "forest_coverage": base.loc[sel, "area_ha"].to_numpy() * cov_scale,
+        "forest_sink": sink_base,
+        "unit_forest_stock": response(diff["stock_m3"]),
+        "unit_forest_coverage": response(diff["area_ha"]) * cov_scale,
+        "unit_forest_sink": response(diff["sink_tco2"]),
+        "wetland_sink": np.full(len(years), wetland_total),
+        "wetland_sink_per_ha": np.array(per_ha),
+        "calibration": np.array([calibration.age_limit, calibration.params.multiplier]),
+    }
+
+
+def _convolve(schedule: np.ndarray, impulse: np.ndarray) -> np.ndarray:
+    """Response at each year to planting ``schedule[y]`` ha in year y, given the response ``impulse`` to
+    1 ha planted in BASE_YEAR + 1 (index 1): result[t] = Σ_y schedule[y] × impulse[t − y + 1]."""
+    n = len(schedule)
+    out = np.zeros(n)
+    for y in range(1, n):
+        if schedule[y] == 0:
+            continue
+        span = n - y
+        out[y:] += schedule[y] * impulse[1:1 + span]
+    return out
+
+
+def _factor_path(table, years: np.ndarray, last: int, fn) -> np.ndarray:
+    return np.array([fn(int(min(y, last))) for y in years], dtype=float)
+
+
+@cache
+def build_model(city: str = "dalian") -> PathwayModel:
+    """Build the pathway model of ``city`` once (reference dataset, factor rows, plan, levers, sinks)."""
+    inputs = reference_inputs(city)
+    reference = load_reference(city)
+    options = AccountingOptions.for_city(city)
+    table = load_factors()
+    plan = load_plan()
+    region = str(plan.meta.region_code)
+    years = np.arange(BASE_YEAR, END_YEAR + 1)
+    accounted = account_city(BASE_YEAR, city=city)
+    gdp0 = float(accounted.indicators["gdp_10k_yuan"])
+    base = build_base(inputs.balance, inputs.process_activity, reference.capacity, BASE_YEAR, region, options,
+                      table, gdp0)
+    levers = load_levers()
+    uncertain = load_uncertain()
+    params = parameter_set(levers, uncertain)
+    constants = load_constants()
+    steep = constants["scurve_steepness"]
+    pre: dict[str, np.ndarray] = {}
+    for lever in levers:
+        pre["ramp_" + lever.id] = lever.ramp(years, steep)
+        pre["cumramp_" + lever.id] = np.cumsum(pre["ramp_" + lever.id])
+    hist_rate, hist_mask, last_stat = _gdp_arrays(inputs.statistics, region, years, gdp0, options.price_base_year)
+    rates = _path_rates(years, last_stat)
+    pre["gdp_hist_rate"], pre["gdp_hist_mask"] = hist_rate[None, :], hist_mask[None, :]
+    pre["gdp_central"] = rates["central"][None, :]
+    pre["gdp_up"] = (rates["high"] - rates["central"])[None, :]
+    pre["gdp_down"] = (rates["central"] - rates["low"])[None, :]
+    pre["after_base"] = (years > BASE_YEAR).astype(float)
+    last = max(int(y) for y in reference.balance["year"].unique())
+    pre["last_year_mask"] = (years <= last).astype(float)
+    pre["last_index"] = np.array(last - BASE_YEAR)
+    pre["years_after_last"] = np.maximum(years - last, 0).astype(float)
+    pre["years_after_base"] = (years - BASE_YEAR).astype(float)
+    pre["frac_to_end"] = np.clip((years - last) / (END_YEAR - last), 0.0, 1.0)
+    used: dict[str, FactorRow] = dict(base.factor_rows)
+
+    def k_of(year: int) -> float:
+        factor = electricity_factor(table, year, options)
+        if factor.row is not None:
+            used[factor.row.factor_id] = factor.row
+        return factor.value * product_factor("kWh", factor.unit, "tce")
+
+    def ef_of(year: int) -> float:
+        row = _lookup(table, "grid_ef", year, options.grid_ef_set, (options.grid_region, options.grid_region_fallback))
+        used[row.factor_id] = row
+        return row.value * product_factor("kWh", row.unit, "t")
+
+    def share_of(year: int) -> float:
+        row = _lookup(table, "grid_nonfossil_share", year, None,
+                      (options.grid_share_region, options.grid_region_fallback))
+        used[row.factor_id] = row
+        return row.value_in("dimensionless")
+
+    if options.nonfossil_attribution != "grid_average" or options.electricity_co2_basis != "net_inflow" \
+            or options.method != "coal-equivalent":
+        raise InputError(Problem("the pathway model implements the coal-equivalent method, grid_average "
+                                 "non-fossil attribution and the net_inflow CO2 rule (the Dalian options)",
+                                 file=f"{city}/accounting.yaml", field="options"))
+    pre["k_hist"] = _factor_path(table, years, last, k_of)
+    pre["ef_hist"] = _factor_path(table, years, last, ef_of)
+    pre["share_hist"] = _factor_path(table, years, last, share_of)
+    pre["k_last"], pre["ef_last"], pre["share_last"] = (np.array(pre[k][last - BASE_YEAR]) for k in
+                                                        ("k_hist", "ef_hist", "share_hist"))
+    pre["k_base"] = np.array(pre["k_hist"][0])
+    kwh_per_mw_year = conversion_factor("MW * year", "kWh")
+    pre["kwh_per_mw_year"] = np.array(kwh_per_mw_year)
+    pre["kwh_per_mwh"] = np.array(conversion_factor("MWh", "kWh"))
+    pre["kwh_per_twh"] = np.array(conversion_factor("TWh", "kWh"))
+    pre["gj_per_pj"] = np.array(conversion_factor("PJ", "GJ"))
+    pre["t_per_mt"] = np.array(conversion_factor("Mt", "t"))
+    pre["tce_per_kt_h2"] = np.array(constants["hydrogen_lhv"] * product_factor("kt", "GJ/t", "tce"))
+    # capacity-factor calibration: the base year's generation exactly, whatever the default factors
+    cap0, gen0 = base.capacity_mw, base.generation_kwh
+    u = uncertain["default"]
+    pre["calib_wind"] = np.array(gen0["wind_power"] / ((cap0.get("wind_onshore", 0) * u["cf_wind_onshore"]
+                                                        + cap0.get("wind_offshore", 0) * u["cf_wind_offshore"])
+                                                       * kwh_per_mw_year))
+    pre["calib_solar"] = np.array(gen0["solar_power"] / ((cap0.get("solar_utility", 0) + cap0.get(
+        "solar_distributed", 0)) * u["cf_solar"] * kwh_per_mw_year))
+    pre["calib_nuclear"] = np.array(gen0["nuclear_power"] / (cap0["nuclear"] * u["cf_nuclear"] * kwh_per_mw_year))
+    pre["calib_thermal"] = np.array(gen0["thermal"] / ((cap0.get("coal", 0) + cap0.get("gas", 0)) * u["cf_coal"]
+                                                       * kwh_per_mw_year))
+    pre["hydro_kwh"] = np.array(gen0["hydro_power"])
+    pre["biomass_kwh"] = np.array(gen0["biomass_power"])
+    nuclear = reference.capacity[(reference.capacity["technology"] == "nuclear")
+                                 & (reference.capacity["region"] == region)]
+    nuclear_by_year = {int(r.year): float(r.capacity) * conversion_factor(str(r.unit), "MW")
+                       for r in nuclear.itertuples()}
+    pre["nuclear_mw"] = np.array([nuclear_by_year[min(int(y), max(nuclear_by_year))] for y in years])
+    pre["power_tce_per_kwh"] = np.array(sum(base.power_fuel_tce_per_kwh.values()))
+    for group_name, share in base.boiler_fuel_share.items():
+        pre["boiler_share_" + group_name] = np.array(share)
+    pre["process_total"] = np.array(sum(base.process_co2.values()))
+    pre.update(_forest_arrays(reference.forest, reference.wetland, region, years,
+                              pre["ramp_afforestation_ha_per_yr"]))
+    specs, unset = _target_specs(plan)
+    model = PathwayModel(city=city, region=region, years=years, parameters=params, levers=levers, base=base,
+                         plan=plan, accounted={k: float(v) for k, v in accounted.indicators.items()
+                                               if isinstance(v, int | float)},
+                         pre=pre, constants=constants, factor_rows=used, target_specs=specs, unset_targets=unset,
+                         sources={"inputs": str(inputs.hashes), "estimates": "; ".join(inputs.estimates)})
+    return model
+
+
+def _lookup(table, kind: str, year: int, factor_set: str | None, regions: tuple[str, ...]) -> FactorRow:
+    from citycarbon.factors import FactorNotFound
+    last: Exception | None = None
+    for region in regions:
+        try:
+            return table.lookup(kind, ELECTRICITY, year, factor_set=factor_set, region=region)
+        except FactorNotFound as exc:
+            last = exc
+    assert last is not None
+    raise last
+
+
+def _target_specs(plan: Plan) -> tuple[list[dict], list[str]]:
+    """Plan targets the model can evaluate, with their unit scale (model unit → target unit)."""
+    model_units = {"non_fossil_share": "dimensionless", "wind_solar_capacity_mw": "MW", "forest_coverage":
+                   "dimensionless", "forest_stock_m3": "m**3", "co2_peak_year": "year", "net_co2_emissions_t": "t",
+                   "energy_intensity_reduction": "dimensionless", "co2_intensity_reduction": "dimensionless",
+                   "co2_emissions_t": "t", "energy_consumption_tce": "tce",
+                   "energy_intensity_tce_per_10k_yuan": "tce/(10^4 CNY)",
+                   "co2_intensity_t_per_10k_yuan": "t/(10^4 CNY)"}
+    specs, unset = [], []
+    for target in plan.targets:
+        if target.value is None or target.indicator not in model_units or not BASE_YEAR <= target.year <= END_YEAR:
+            unset.append(target.id)
+            continue
+        unit = model_units[target.indicator]
+        scale = 1.0 if unit == "year" else conversion_factor(unit, target.unit)
+        specs.append({"id": target.id, "indicator": target.indicator, "year": target.year,
+                      "base_year": target.base_year, "value": float(target.value),
+                      "comparison": str(target.comparison), "tolerance": target.tolerance or 0.0, "scale": scale,
+                      "unit": target.unit, "title_zh": target.title_zh, "title_en": target.title_en})
+    return specs, unset

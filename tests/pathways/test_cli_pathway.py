@@ -1,0 +1,50 @@
+"""``citycarbon pathway run|export|levers|scenarios``."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from citycarbon.cli import app
+
+runner = CliRunner()
+
+
+def test_run_json_shape():
+    result = runner.invoke(app, ["pathway", "run", "--scenario", "Plan", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    for key in ("scenario", "code", "years", "series", "peak_year", "peak_value", "targets"):
+        assert key in data
+    assert data["years"][0] == 2020 and data["years"][-1] == 2060
+    for series in ("co2_emissions_t", "energy_consumption_tce", "non_fossil_share"):
+        assert len(data["series"][series]) == len(data["years"])
+    assert {"id", "met", "margin"} <= set(data["targets"][0])
+    assert data["scenario"] == "Plan" and len(data["code"]) == 10
+
+
+def test_run_table_and_csv():
+    table = runner.invoke(app, ["pathway", "run", "--scenario", "BAU"])
+    assert table.exit_code == 0 and "wind_solar_capacity_2030" in table.stdout
+    csv = runner.invoke(app, ["pathway", "run", "--scenario", "BAU", "--format", "csv"])
+    assert csv.exit_code == 0 and csv.stdout.splitlines()[0].startswith("year,co2_emissions_t")
+    assert len(csv.stdout.splitlines()) == 42
+
+
+def test_run_unknown_scenario_exit_2():
+    result = runner.invoke(app, ["pathway", "run", "--scenario", "Plam"])
+    assert result.exit_code == 2
+    assert "did you mean 'Plan'" in result.output
+
+
+def test_export_levers_scenarios(tmp_path):
+    target = tmp_path / "out.csv"
+    result = runner.invoke(app, ["pathway", "export", "--scenario", "Plan", "--iamc", str(target), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert target.exists() and (tmp_path / "out_meta.csv").exists()
+    levers = runner.invoke(app, ["pathway", "levers", "--format", "json"])
+    assert levers.exit_code == 0
+    assert any(lv["id"] == "ccus_2060_mt" for lv in json.loads(levers.stdout)["levers"])
+    scenarios = runner.invoke(app, ["pathway", "scenarios", "--format", "json"])
+    assert [s["name"] for s in json.loads(scenarios.stdout)["scenarios"]][:3] == ["BAU", "Plan", "Enhanced"]

@@ -1,0 +1,129 @@
+"""Calibration, vectorised = scalar, monotonicity of levers, golden scenario outputs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from citycarbon.pathways import load_scenario
+from citycarbon.pathways.golden import GOLDEN_SCENARIOS, golden_path, golden_record
+from citycarbon.services.accounting import account_city
+
+
+def test_base_year_equals_accounted_2020(model):
+    accounted = account_city(2020).indicators
+    for scenario in ("BAU", "Plan", "Enhanced"):
+        out = model.evaluate(model.vector(load_scenario(scenario))[None, :])
+        for series, indicator in (("energy_consumption_tce", "energy_consumption_tce"),
+                                  ("co2_emissions_t", "co2_emissions_t"), ("co2_energy_t", "co2_energy_t"),
+                                  ("non_fossil_share", "non_fossil_share")):
+            assert out.value_at(series, 2020)[0] == pytest.approx(accounted[indicator], rel=1e-3), (scenario, series)
+
+
+def test_parameter_set_contract(model):
+    params = model.parameters
+    p = len(params.names)
+    for array in (params.default, params.low, params.high, params.direction):
+        assert array.shape == (p,)
+    assert np.all(params.low <= params.default) and np.all(params.default <= params.high)
+    assert set(params.kind) == {"lever", "uncertain"}
+    assert set(params.group) <= {str(g) for g in range(1, 11)} | {"baseline", "uncertainty"}
+    assert all(params.source) and len(params.unit) == p
+
+
+def _random_vectors(model, n: int, seed: int) -> np.ndarray:
+    params = model.parameters
+    rng = np.random.default_rng(seed)
+    return params.low + (params.high - params.low) * rng.random((n, len(params)))
+
+
+def test_evaluate_rows_equal_single_runs(model):
+    X = _random_vectors(model, 7, seed=3)
+    batch = model.evaluate(X)
+    for i in range(len(X)):
+        single = model.evaluate(X[i:i + 1])
+        for name, values in batch.series.items():
+            np.testing.assert_allclose(values[i], single.series[name][0], rtol=1e-12, atol=1e-9, err_msg=name)
+    assert batch.series["co2_emissions_t"].shape == (7, len(model.years))
+    assert batch.peak_year().shape == (7,)
+
+
+def test_run_equals_evaluate_row(model):
+    scenarios = [load_scenario(s) for s in ("BAU", "Plan", "Enhanced")]
+    out = model.evaluate(np.vstack([model.vector(s) for s in scenarios]))
+    targets = out.targets()
+    for i, scenario in enumerate(scenarios):
+        result = model.run(scenario).to_dict()
+        np.testing.assert_allclose(result["series"]["co2_emissions_t"], out.series["co2_emissions_t"][i], rtol=1e-12)
+        assert result["peak_year"] == out.peak_year()[i]
+        for target in result["targets"]:
+            if target["met"] is not None:
+                assert target["met"] == bool(targets[target["id"]][0][i])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), lever=st.integers(0, 10_000), a=st.floats(0, 1), b=st.floats(0, 1))
+def test_more_ambition_never_raises_emissions(model, seed, lever, a, b):
+    """Raising one lever with direction +1 never raises CO2 in any year (−1: never lowers), anywhere in range."""
+    params = model.parameters
+    directed = [i for i, d in enumerate(params.direction) if d != 0]
+    j = directed[lever % len(directed)]
+    x = _random_vectors(model, 1, seed)[0]
+    lo, hi = sorted((a, b))
+    X = np.vstack([x, x])
+    X[0, j] = params.low[j] + lo * (params.high[j] - params.low[j])
+    X[1, j] = params.low[j] + hi * (params.high[j] - params.low[j])
+    co2 = model.evaluate(X).series["co2_emissions_t"]
+    change = (co2[1] - co2[0]) * params.direction[j]
+    assert np.all(change <= 1e-9 * np.abs(co2[0]) + 1e-6), params.names[j]
+
+
+def test_every_directed_lever_has_an_effect(model):
+    """No lever is dead: moving it over its range changes CO2 or a sink/capacity/forest series."""
+    params = model.parameters
+    base = params.default.copy()
+    for j, name in enumerate(params.names):
+        if params.kind[j] != "lever":
+            continue
+        X = np.vstack([base, base])
+        X[0, j], X[1, j] = params.low[j], params.high[j]
+        out = model.evaluate(X)
+        moved = [k for k, v in out.series.items() if not np.allclose(v[0], v[1], rtol=1e-12, atol=1e-9)]
+        assert moved, name
+
+
+def test_plan_meets_the_2030_capacity_target_and_bau_does_not(model):
+    bau = model.run(load_scenario("BAU")).to_dict()
+    plan = model.run(load_scenario("Plan")).to_dict()
+    met = {s: {t["id"]: t["met"] for t in r["targets"]} for s, r in (("BAU", bau), ("Plan", plan))}
+    assert met["Plan"]["wind_solar_capacity_2030"] is True
+    assert met["BAU"]["wind_solar_capacity_2030"] is False
+    assert sum(plan["series"]["co2_emissions_t"]) < sum(bau["series"]["co2_emissions_t"])
+    assert plan["series"]["wind_solar_capacity_mw"][10] == pytest.approx(8000.0)
+
+
+def test_outputs_summaries(model):
+    X = np.vstack([model.vector(load_scenario("BAU")), model.vector(load_scenario("Enhanced"))])
+    out = model.evaluate(X)
+    co2 = out.series["co2_emissions_t"]
+    assert np.all(out.peak_value() == co2.max(axis=1))
+    assert np.all(out.plateau_years() >= 1)
+    np.testing.assert_allclose(out.cumulative_co2(), co2.sum(axis=1))
+    np.testing.assert_allclose(out.series["net_co2_emissions_t"], co2 - out.series["sink_co2_t"])
+    assert np.all(out.series["non_fossil_share"] > 0) and np.all(out.series["non_fossil_share"] < 1)
+
+
+@pytest.mark.parametrize("name", GOLDEN_SCENARIOS)
+def test_golden_outputs(name):
+    """Regenerate after an intended change: .venv/bin/python -m citycarbon.pathways.golden"""
+    stored = json.loads(golden_path(name).read_text(encoding="utf-8"))
+    current = golden_record(name)
+    assert current["code"] == stored["code"]
+    assert current["peak_year"] == stored["peak_year"]
+    assert current["targets"] == stored["targets"]
+    for series, values in stored["series"].items():
+        np.testing.assert_allclose(current["series"][series], values, rtol=1e-6, err_msg=series)
