@@ -135,3 +135,22 @@ def test_bad_sensitivity_inputs_are_input_errors():
         sobol(Ishigami(), "Plan", 16, seed=1, parameters=["x1", "zz"])
     with pytest.raises(InputError, match="at least two parameters"):
         morris(Ishigami(), "Plan", 4, seed=1, parameters=["x1", "x5"])
+
+
+@pytest.mark.parametrize(("d", "second_order"), [(5, True), (12, True), (6, False)])
+def test_vectorised_sobol_indices_equal_salib_analyze(d, second_order):
+    from SALib.analyze import sobol as salib_analyze
+    from SALib.sample import sobol as salib_sample
+
+    from citycarbon.pathways.sensitivity import sobol_indices
+
+    problem = {"num_vars": d, "names": [f"x{i}" for i in range(d)], "bounds": [[0.0, 1.0]] * d}
+    X = salib_sample.sample(problem, 128, calc_second_order=second_order, seed=3)
+    y = np.sin(3 * X).sum(axis=1) + X[:, 0] * X[:, 1] ** 2 + 3 * X[:, 2] * X[:, 3]
+    reference = salib_analyze.analyze(problem, y, calc_second_order=second_order, seed=11)
+    ours = sobol_indices(y, d, 128, second_order=second_order, seed=11)
+    assert set(ours) == ({"S1", "S1_conf", "ST", "ST_conf"} | ({"S2", "S2_conf"} if second_order else set()))
+    for key, values in ours.items():
+        np.testing.assert_allclose(values, reference[key], rtol=1e-9, atol=1e-12, err_msg=key)
+    with pytest.raises(InputError, match="expected"):
+        sobol_indices(y[:-1], d, 128, second_order=second_order)
