@@ -6,6 +6,7 @@ logic: they call :mod:`citycarbon.monitoring` functions and print the result wit
 
 from __future__ import annotations
 
+from datetime import date as _date
 from pathlib import Path
 from typing import Annotated
 
@@ -95,7 +96,8 @@ def _readings(lake: Path | None, readings: Path | None, start: pd.Timestamp, end
 
 def _local_day(date: str | None, timezone: str) -> pd.Timestamp:
     try:
-        day = pd.Timestamp(date) if date else pd.Timestamp.now(tz=timezone).normalize().tz_localize(None)
+        day = pd.Timestamp(_date.fromisoformat(date)) if date else pd.Timestamp.now(tz=timezone).normalize(
+        ).tz_localize(None)
     except ValueError as error:
         raise InputError(Problem(f"not a date: {date!r} (use YYYY-MM-DD)", field="--date", value=date)) from error
     return day.tz_localize(timezone) if day.tzinfo is None else day.tz_convert(timezone)

@@ -219,14 +219,15 @@ def _working_days_between(start: pd.Series, now: pd.Timestamp, timezone: str) ->
 
 def quality_alerts(readings: pd.DataFrame, registry: Registry, *, date: str, now: object,
                    flags: pd.DataFrame | None = None, indicators: pd.DataFrame | None = None,
-                   rules: AlertRules | None = None, quality_rules: quality.QualityRules | None = None
-                   ) -> pd.DataFrame:
+                   rules: AlertRules | None = None, quality_rules: quality.QualityRules | None = None,
+                   prepared: pd.DataFrame | None = None) -> pd.DataFrame:
     """Completeness below 90 % on ``date``, silent points, and faults unrepaired beyond the deadline."""
     rules = rules or load_alert_rules()
     now_ts = pd.Timestamp(now)
     now_ts = now_ts.tz_localize("UTC") if now_ts.tzinfo is None else now_ts.tz_convert("UTC")
     if indicators is None:
-        indicators = quality.national_indicators(readings, registry, date, rules=quality_rules, now=now_ts)
+        indicators = quality.national_indicators(readings, registry, date, rules=quality_rules, now=now_ts,
+                                                 prepared=prepared)
     rows = []
     minimum = float(rules.get("data_quality", "completeness_min"))
     names = registry.enterprises.set_index("enterprise_id")["name"]
@@ -239,7 +240,7 @@ def quality_alerts(readings: pd.DataFrame, registry: Registry, *, date: str, now
             f"{row.completeness:.1%} 低于 {minimum:.0%}",
             {"received_slots": int(row.received_slots), "expected_slots": int(row.expected_slots),
              "completeness": float(row.completeness)}))
-    prepared = quality.prepare(readings, registry)
+    prepared = prepared if prepared is not None else quality.prepare(readings, registry)
     prepared = prepared[prepared["start"] <= now_ts]
     last = prepared.groupby("point_id", observed=True)["end"].max()
     silence = pd.Timedelta(hours=float(rules.get("data_quality", "silence_hours")))
@@ -293,7 +294,7 @@ def alerts(readings: pd.DataFrame, registry: Registry | object, *, date: str, no
     parts = [budget_alerts(daily, registry, date=date, rules=rules, month_weights=month_weights),
              product_alerts(daily, registry, date=date, rules=rules),
              quality_alerts(readings, registry, date=date, now=now_ts, flags=flags, rules=rules,
-                            quality_rules=quality_rules)]
+                            quality_rules=quality_rules, prepared=prepared)]
     parts = [p for p in parts if not p.empty]
     if not parts:
         return _frame([])

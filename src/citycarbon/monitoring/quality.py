@@ -635,7 +635,8 @@ def score(flags: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
 
 def national_indicators(readings: pd.DataFrame, registry: Registry | object, day: object, *,
                         rules: QualityRules | None = None, now: object = None,
-                        monthly_reports: pd.DataFrame | None = None) -> pd.DataFrame:
+                        monthly_reports: pd.DataFrame | None = None,
+                        prepared: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per enterprise, for local ``day`` (YYYY-MM-DD in the registry's time zone), the national indicators of
     methods.md §5:
 
@@ -647,6 +648,8 @@ def national_indicators(readings: pd.DataFrame, registry: Registry | object, day
       (the unit's monthly report, ``monthly_reports``: ``enterprise_id, month, energy_tce``) − 1, for the month
       of ``day`` when reported and every day of it is in ``readings``; else empty (``daily_vs_monthly_ok``:
       |deviation| ≤ 0.05).
+
+    ``prepared``: the frame of :func:`prepare` for these readings, when the caller has it already.
     """
     registry = load_registry(registry)
     rules = rules or load_rules()
@@ -654,7 +657,7 @@ def national_indicators(readings: pd.DataFrame, registry: Registry | object, day
     day_start = pd.Timestamp(str(day)).tz_localize(tz) if pd.Timestamp(str(day)).tzinfo is None else pd.Timestamp(day)
     day_label = day_start.strftime("%Y-%m-%d")
     now_ts = pd.Timestamp(now).tz_convert("UTC") if now is not None else None
-    prepared = prepare(readings, registry)
+    prepared = prepared if prepared is not None else prepare(readings, registry)
     if now_ts is not None:
         prepared = prepared[prepared["start"] <= now_ts + pd.Timedelta(
             seconds=rules.param("future_timestamp", "tolerance_seconds"))]
