@@ -6,8 +6,8 @@ YAML file) and calls one function of :mod:`citycarbon.pathways` (``uncertainty.e
 ``to_dict()`` (documented in docs/pathways.md), the table and CSV a flat view of it. Bad input: exit 2
 with the error on stderr.
 
-``ensemble`` runs on a Dask cluster when ``--scheduler`` is given or ``CITYCARBON_DASK_SCHEDULER`` is set,
-with results identical to the in-process run for the same seed.
+``ensemble`` and ``sensitivity`` run on a Dask cluster when ``--scheduler`` is given or
+``CITYCARBON_DASK_SCHEDULER`` is set, with results identical to the in-process run for the same seed.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from citycarbon.errors import InputError, Problem
 SCENARIO_OPTION = typer.Option("--scenario", "-s", help="scenario name (BAU, Plan, Enhanced) or YAML file")
 CITY_OPTION = typer.Option("--city", help="shipped city model")
 SEED_OPTION = typer.Option("--seed", help="random seed (same seed → identical results)")
+SCHEDULER_OPTION = typer.Option("--scheduler", help="Dask scheduler address (default: CITYCARBON_DASK_SCHEDULER, "
+                                                    "else in-process)")
 
 
 def load_model_and_scenario(city: str, scenario: str) -> tuple[Any, Any]:
@@ -65,8 +67,7 @@ def register(app: typer.Typer) -> None:
         scenario: Annotated[str, SCENARIO_OPTION],
         runs: Annotated[int, typer.Option("--runs", "-n", help="number of Monte Carlo runs")] = 1000,
         seed: Annotated[int, SEED_OPTION] = 0,
-        scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address "
-                                                      "(default: CITYCARBON_DASK_SCHEDULER, else in-process)")] = None,
+        scheduler: Annotated[str | None, SCHEDULER_OPTION] = None,
         chunk: Annotated[int | None, typer.Option("--chunk", help="runs per model call / Dask task "
                                                   "(default: uncertainty.DEFAULT_CHUNK)")] = None,
         city: Annotated[str, CITY_OPTION] = "dalian",
@@ -97,6 +98,7 @@ def register(app: typer.Typer) -> None:
         second_order: Annotated[bool, typer.Option("--second-order/--first-order",
                                                    help="Sobol: also S2 (more runs)")] = True,
         by: Annotated[str, typer.Option("--by", help="Sobol factors: parameter | group")] = "parameter",
+        scheduler: Annotated[str | None, SCHEDULER_OPTION] = None,
         city: Annotated[str, CITY_OPTION] = "dalian",
         fmt: OutputFormat = FORMAT_OPTION,
     ) -> None:
@@ -107,10 +109,11 @@ def register(app: typer.Typer) -> None:
             if method not in ("sobol", "morris"):
                 raise InputError(Problem("method must be sobol or morris", field="--method", value=method))
             model, scen = load_model_and_scenario(city, scenario)
+            dask = _scheduler(scheduler)
             if method == "sobol":
-                result = sobol(model, scen, n, seed=seed, output=output, second_order=second_order, by=by)
+                result = sobol(model, scen, n, seed=seed, output=output, second_order=second_order, by=by, dask=dask)
             else:
-                result = morris(model, scen, n, seed=seed, output=output)
+                result = morris(model, scen, n, seed=seed, output=output, dask=dask)
         except InputError as error:
             fail(error)
             return
