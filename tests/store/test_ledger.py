@@ -144,3 +144,12 @@ def test_re_recording_the_same_frame_is_a_no_op(sqlite_db, values, status):
         assert session.execute(select(func.count()).select_from(AuditEntry)).scalar_one() == audits
         assert session.execute(select(func.count()).select_from(Observation)).scalar_one() == rows
         assert audit.verify(session).ok
+
+
+def test_empty_ledger_gives_empty_frames_with_the_columns(sqlite_db):
+    with sqlite_db.session() as session:
+        for name, spec in ledger.DATASETS.items():
+            frame = ledger.current_frame(session, name)
+            assert frame.empty and tuple(frame.columns) == spec.columns
+        with pytest.raises(InputError, match="no plan for city"):
+            ledger.reference_dataset(session, "dalian")
