@@ -64,6 +64,14 @@ class WebEnv:
     def csrf(self, user: str) -> str:
         return self.sessions[user][1]
 
+    def new_session(self, user: str) -> None:
+        """A fresh login session for ``user`` (a password change in an earlier test ends the old ones)."""
+        from citycarbon.store import users
+
+        with self.db.session() as session:
+            self.sessions[user] = users.create_session(
+                session, users.principal_for_user(users.require_user(session, user)))
+
 
 def populate(db) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
     from citycarbon.store import users
