@@ -62,3 +62,13 @@ def test_bad_parameter_file(tmp_path):
     with pytest.raises(InputError) as info:
         load_uncertain(path)
     assert info.value.first.field == "unit"
+
+
+def test_docs_list_every_lever_and_parameter():
+    """docs/pathways.md carries the lever and parameter tables (regenerate them when the files change)."""
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[2] / "docs" / "pathways.md").read_text(encoding="utf-8")
+    for lever in load_levers():
+        assert f"`{lever.id}`" in text, lever.id
+    for name in load_uncertain()["id"]:
+        assert f"`{name}`" in text, name

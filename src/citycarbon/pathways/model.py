@@ -278,17 +278,20 @@ class PathwayModel:
         kwh_per_mwh = pre["kwh_per_mwh"]
 
         zeros = np.zeros((n, len(self.years)))
-        co2_group = {gname: zeros.copy() for gname in SECTOR_GROUPS}
-        fe = {(gname, cg): zeros.copy() for gname in SECTOR_GROUPS for cg in FINAL_CARRIERS}
-        fossil_by = {"coal": zeros.copy(), "oil": zeros.copy(), "gas": zeros.copy()}
+        co2_group: dict[str, np.ndarray] = {}
+        fe: dict[tuple[str, str], np.ndarray] = {}
+
+        def add(store: dict, key, amount: np.ndarray) -> None:
+            if key in store:
+                store[key] += amount
+            else:
+                store[key] = np.array(amount, dtype=float, copy=True)
+
         extra_rail = extra_water = None
         hydrogen_used = zeros.copy()
-        seg_pos = {s: i for i, s in enumerate(SEGMENTS)}
-        car_pos = {k: i for i, k in enumerate(CARRIERS)}
-        for s in SEGMENTS:
-            si = seg_pos[s]
+        for s, si, cells in self._cells:
             m = index_of[s]
-            q = {k: b.final[si, car_pos[k]] * m for k in CARRIERS if b.final[si, car_pos[k]] != 0}
+            q = {k: base_value * m for k, base_value in cells}
             if s == "rail" and extra_rail is not None:
                 q["electricity"] = q.get("electricity", 0.0) + extra_rail
             if s == "water" and extra_water is not None:
@@ -328,20 +331,18 @@ class PathwayModel:
                     q["gas"] = q.get("gas", 0.0) + moved
                 self._electrify(q, shore, ("fuel_oil", "diesel"), p("shore_mwh_per_tce") * kwh_per_mwh)
             group = _segment_group(s)
+            coefs = self._coefs[si]
             for k, amount in q.items():
-                coef = b.co2_per_tce[si, car_pos[k]] if b.final[si, car_pos[k]] > 0 else b.carrier_co2_per_tce[
-                    car_pos[k]]
-                if coef:
-                    co2_group[group] = co2_group[group] + amount * coef
-                cg = _CARRIER_GROUP[k]
-                fe[(group, cg)] = fe[(group, cg)] + amount
-                if cg == "solids":
-                    fossil_by["coal"] = fossil_by["coal"] + amount
-                elif cg == "liquids":
-                    fossil_by["oil"] = fossil_by["oil"] + amount
-                elif cg == "gases":
-                    fossil_by["gas"] = fossil_by["gas"] + amount
+                if coefs[k]:
+                    add(co2_group, group, amount * coefs[k])
+                add(fe, (group, _CARRIER_GROUP[k]), amount)
         fe[("industry", "hydrogen")] = hydrogen_used
+        for gname in SECTOR_GROUPS:
+            co2_group.setdefault(gname, zeros)
+            for cg in FINAL_CARRIERS:
+                fe.setdefault((gname, cg), zeros)
+        fossil_by = {fuel: sum(fe[(gname, cg)] for gname in SECTOR_GROUPS)
+                     for fuel, cg in (("coal", "solids"), ("oil", "liquids"), ("gas", "gases"))}
 
         # --- electricity and heat supply --------------------------------------------------------
         final_kwh = sum(fe[(gname, "electricity")] for gname in SECTOR_GROUPS)
@@ -467,13 +468,15 @@ class PathwayModel:
                 q[k] = q[k] - moved
                 q["electricity"] = q.get("electricity", 0.0) + moved * kwh_per_tce
 
-    @property
-    def _index(self) -> dict[str, int]:
-        return self.pre_index
-
-    @property
-    def pre_index(self) -> dict[str, int]:
-        return {n: i for i, n in enumerate(self.parameters.names)}
+    def __post_init__(self) -> None:
+        """Scenario-independent lookups of the evaluation loop (parameter index, non-zero base cells)."""
+        self._index = {n: i for i, n in enumerate(self.parameters.names)}
+        car_pos = {k: i for i, k in enumerate(CARRIERS)}
+        self._cells = [(s, si, [(k, float(self.base.final[si, car_pos[k]])) for k in CARRIERS
+                                if self.base.final[si, car_pos[k]] != 0]) for si, s in enumerate(SEGMENTS)]
+        self._coefs = [{k: float(self.base.co2_per_tce[si, car_pos[k]] if self.base.final[si, car_pos[k]] > 0
+                                 else self.base.carrier_co2_per_tce[car_pos[k]]) for k in CARRIERS}
+                       for si in range(len(SEGMENTS))]
 
 
 # --- build -----------------------------------------------------------------------------------------
