@@ -1,0 +1,175 @@
+"""``citycarbon monitoring ingest|rollup|mqtt|lake-info|compact``: the meter lake.
+
+No logic here: the commands call :mod:`citycarbon.monitoring.ingest`, :mod:`~citycarbon.monitoring.rollup`,
+:mod:`~citycarbon.monitoring.mqtt` and :class:`~citycarbon.monitoring.lake.Lake`, and print with ``--format``.
+The registry comes from ``--registry DIR`` (``enterprises.csv``, ``points.csv``, ``products.csv`` as
+``citycarbon monitoring simulate`` or ``registry import`` write them), by default
+``$CITYCARBON_HOME/monitoring/registry``; the lake from ``--lake DIR``, by default ``$CITYCARBON_LAKE_DIR``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from citycarbon.cli.groups import monitoring_app
+from citycarbon.cli.output import FORMAT_OPTION, OutputFormat, emit, fail
+from citycarbon.errors import InputError, Problem
+
+REGISTRY_OPTION = typer.Option("--registry", help="registry folder (enterprises.csv, points.csv, products.csv)")
+LAKE_OPTION = typer.Option("--lake", help="meter lake folder (default $CITYCARBON_LAKE_DIR)")
+SHOWN_REJECTIONS = 50
+
+
+def load_registry_dir(registry: Path | None):
+    """The registry of ``--registry`` or of ``$CITYCARBON_HOME/monitoring/registry``."""
+    from citycarbon.monitoring.registry import load_registry, registry_dir
+    from citycarbon.settings import get_settings
+
+    folder = registry if registry is not None else registry_dir(get_settings().home)
+    if not Path(folder).exists():
+        raise InputError(Problem("no registry here; pass --registry DIR or run 'citycarbon monitoring registry "
+                                 "import'", file=str(folder)))
+    return load_registry(folder)
+
+
+def open_lake(lake: Path | None):
+    from citycarbon.monitoring.lake import Lake
+
+    return Lake(lake)
+
+
+def _reading_files(paths: list[Path]) -> list[Path]:
+    from citycarbon.monitoring.ingest import FILE_SUFFIXES
+
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix.lower() in FILE_SUFFIXES and p.is_file())
+        else:
+            files.append(path)
+    if not files:
+        raise InputError(Problem("no .csv, .parquet or .xlsx readings given", file=", ".join(map(str, paths))))
+    return files
+
+
+def register(app: typer.Typer) -> None:
+    @monitoring_app.command("ingest")
+    def ingest_command(
+        files: Annotated[list[Path], typer.Argument(help="CSV/Parquet/Excel files or folders of them")],
+        registry: Annotated[Path | None, REGISTRY_OPTION] = None,
+        lake: Annotated[Path | None, LAKE_OPTION] = None,
+        chunk_rows: Annotated[int, typer.Option("--chunk-rows", help="rows per durable batch")] = 1_000_000,
+        assume_timezone: Annotated[str | None, typer.Option(
+            "--assume-timezone", help="time zone of timestamps without an offset (default: reject them)")] = None,
+        fmt: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """Backfill readings (point_id, start, end, value, unit) into the lake; idempotent, safe to re-run."""
+        from citycarbon.monitoring.ingest import ingest_files
+
+        try:
+            chosen = _reading_files(files)
+            reports = ingest_files(open_lake(lake), load_registry_dir(registry), chosen, chunk_rows=chunk_rows,
+                                   assume_timezone=assume_timezone)
+        except InputError as error:
+            fail(error)
+            return
+        data = {name: {k: v for k, v in report.to_dict().items() if k != "rejected_rows"}
+                | {"rejected_rows": report.rejected_rows[:SHOWN_REJECTIONS]} for name, report in reports.items()}
+        rows = [{"file": Path(name).name, **{k: r[k] for k in ("rows", "accepted", "duplicate", "revised",
+                                                                 "rederived", "rejected")}}
+                for name, r in data.items()]
+        emit(data, fmt, rows=rows, title="抄表数据入湖 / readings ingested")
+        for name, report in reports.items():
+            for problem in report.rejected_rows[:5]:
+                typer.echo(f"{Path(name).name}: row {problem['row']}, field '{problem['field']}': "
+                           f"{problem['reason']}", err=True)
+
+    @monitoring_app.command("rollup")
+    def rollup_command(
+        period: Annotated[str, typer.Option("--period", help="hour | day | month (local time)")] = "month",
+        by: Annotated[str, typer.Option("--by", help="point | enterprise | industry | district | city")] =
+            "enterprise",
+        enterprise: Annotated[str | None, typer.Option("--enterprise", help="one enterprise id")] = None,
+        region: Annotated[str | None, typer.Option("--region", help="GB/T 2260 code (city code: all districts)")] =
+            None,
+        start: Annotated[str | None, typer.Option("--start", help="first local time, e.g. 2025-01-01")] = None,
+        end: Annotated[str | None, typer.Option("--end", help="end (exclusive), local time")] = None,
+        engine: Annotated[str, typer.Option("--engine", help="duckdb | dask")] = "duckdb",
+        scheduler: Annotated[str | None, typer.Option(
+            "--scheduler", help="Dask scheduler address (default $CITYCARBON_DASK_SCHEDULER)")] = None,
+        registry: Annotated[Path | None, REGISTRY_OPTION] = None,
+        lake: Annotated[Path | None, LAKE_OPTION] = None,
+        fmt: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """Energy, tce (calorific and coal-equivalent) and CO2 per period, level and energy type."""
+        from citycarbon.monitoring.rollup import rollup
+        from citycarbon.settings import get_settings
+
+        if engine == "dask" and scheduler is None:
+            scheduler = get_settings().dask_scheduler
+        try:
+            result = rollup(open_lake(lake), load_registry_dir(registry), period=period, by=by,  # type: ignore[arg-type]
+                            enterprise=enterprise, region=region, start=start, end=end,
+                            engine=engine, scheduler=scheduler)  # type: ignore[arg-type]
+        except InputError as error:
+            fail(error)
+            return
+        emit(result.to_dict(), fmt, rows=result.frame, title=f"能耗汇总 / rollup by {by} per {period}")
+        for text in result.missing_factors:
+            typer.echo(f"warning: missing factor: {text}", err=True)
+
+    @monitoring_app.command("mqtt")
+    def mqtt_command(
+        broker: Annotated[str, typer.Option("--broker", help="HOST:PORT of the MQTT broker")] = "127.0.0.1:1883",
+        topic: Annotated[str, typer.Option("--topic", help="subscription, e.g. 'cc/readings/#'")] = "cc/readings/#",
+        client_id: Annotated[str, typer.Option("--client-id", help="persistent session id (QoS 1 redelivery)")] =
+            "citycarbon-ingest",
+        registry: Annotated[Path | None, REGISTRY_OPTION] = None,
+        lake: Annotated[Path | None, LAKE_OPTION] = None,
+        max_messages: Annotated[int | None, typer.Option("--max-messages", help="stop after N messages")] = None,
+        fmt: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """Subscribe to terminal pushes ({"readings": [...]} per message on cc/readings/<enterprise_id>)."""
+        from citycarbon.monitoring.mqtt import MqttIngest, parse_broker
+
+        try:
+            host, port = parse_broker(broker)
+            service = MqttIngest(open_lake(lake), load_registry_dir(registry), host=host, port=port, topic=topic,
+                                 client_id=client_id)
+        except InputError as error:
+            fail(error)
+            return
+        try:
+            stats = service.run(max_messages=max_messages)
+        except KeyboardInterrupt:
+            stats = service.stats
+        emit(stats, fmt, rows=[stats], title="MQTT ingest")
+
+    @monitoring_app.command("lake-info")
+    def lake_info_command(
+        lake: Annotated[Path | None, LAKE_OPTION] = None,
+        repair: Annotated[bool, typer.Option("--repair", help="remove files the ledger does not hold")] = False,
+        fmt: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """Batches, parts, rows and months of the lake (and, with --repair, a full orphan scan)."""
+        target = open_lake(lake)
+        removed: list[str] = []
+        if repair:
+            with target.writer():
+                removed = target.recover(full=True)
+        info = target.info() | ({"removed": removed} if repair else {})
+        rows = [{"field": k, "value": ", ".join(map(str, v)) if isinstance(v, list) else v} for k, v in info.items()]
+        emit(info, fmt, rows=rows, title="抄表数据湖 / meter lake")
+
+    @monitoring_app.command("compact")
+    def compact_command(
+        lake: Annotated[Path | None, LAKE_OPTION] = None,
+        enterprise: Annotated[str | None, typer.Option("--enterprise", help="only this enterprise")] = None,
+        fmt: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """Merge each partition's small parts into one (content unchanged)."""
+        result = open_lake(lake).compact(enterprises=[enterprise] if enterprise else None)
+        emit(result, fmt, rows=[result], title="compaction")

@@ -1,0 +1,158 @@
+"""MQTT ingest (paho-mqtt 2): terminal pushes of ``{"readings": [...]}`` on ``cc/readings/<enterprise_id>``.
+
+Contract (docs/monitoring.md, "Ingest contract"):
+
+* The topic names the enterprise: the level after ``readings``; every reading of the message must be one of
+  that enterprise's points (checked like an HTTP ingest token's enterprise). A prefix before ``cc/`` is
+  allowed (``site1/cc/readings/E1``), errors then go to ``site1/cc/errors/E1``.
+* Same validation and idempotency as HTTP and files (:func:`citycarbon.monitoring.ingest.ingest_frame`).
+* QoS 1 with manual acknowledgement: a message is acknowledged (PUBACK) only after its batch is durable in
+  the lake. A persistent session (fixed client id, ``clean_session=False``) makes the broker redeliver
+  unacknowledged messages after a crash; re-delivered batches come back as duplicates.
+* A refused message (bad JSON, wrong shape, too many rows, unknown enterprise) and rows rejected from an
+  accepted message are reported on ``cc/errors/<enterprise_id>`` as JSON
+  ``{"topic", "batch_id", "reason"|"report"}``; the message is acknowledged (re-sending it would not help).
+* An internal failure (disk, lock timeout) leaves the message unacknowledged and stops the service, so the
+  broker redelivers it to the restarted service (crash-only design).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from datetime import UTC, datetime
+
+from citycarbon.errors import InputError, Problem
+from citycarbon.monitoring.ingest import BatchRefused, ingest_frame, parse_readings_payload, point_table
+from citycarbon.monitoring.lake import Lake
+
+__all__ = ["MqttIngest", "parse_broker", "topic_enterprise"]
+
+log = logging.getLogger("citycarbon.monitoring.mqtt")
+
+
+def parse_broker(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` → (host, port); port defaults to 1883."""
+    host, _, port = text.rpartition(":") if ":" in text else (text, "", "1883")
+    try:
+        number = int(port)
+    except ValueError:
+        raise InputError(Problem(f"broker '{text}': port is not a number", field="broker")) from None
+    return host or "127.0.0.1", number
+
+
+def topic_enterprise(topic: str) -> tuple[str | None, str]:
+    """(enterprise id, error topic) for a readings topic; enterprise None when the topic has no
+    ``readings/<id>`` levels."""
+    levels = topic.split("/")
+    if "readings" in levels:
+        index = len(levels) - 1 - levels[::-1].index("readings")
+        errors = "/".join([*levels[:index], "errors", *levels[index + 1:]])
+        if index + 2 == len(levels) and levels[-1]:
+            return levels[-1], errors
+        return None, errors
+    return None, "/".join([*levels[:-1], "errors"]) if len(levels) > 1 else "cc/errors/unknown"
+
+
+class MqttIngest:
+    """Subscribe and ingest; :meth:`run` blocks, :meth:`start`/:meth:`stop` run it in the background."""
+
+    def __init__(self, lake: Lake, registry: object, *, host: str = "127.0.0.1", port: int = 1883,
+                 topic: str = "cc/readings/#", client_id: str = "citycarbon-ingest", keepalive: int = 30):
+        import paho.mqtt.client as mqtt
+
+        self.lake, self.registry, self.topic = lake, registry, topic
+        self.points = point_table(registry)
+        self.enterprises = set(registry.enterprises["enterprise_id"].astype(str))  # type: ignore[attr-defined]
+        self.host, self.port, self.keepalive = host, port, keepalive
+        self.stats = {"messages": 0, "accepted": 0, "duplicate": 0, "revised": 0, "rejected": 0, "refused": 0}
+        self.failure: BaseException | None = None
+        self._done = threading.Event()
+        self._subscribed = threading.Event()
+        self._max: int | None = None
+        self.client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+                                  clean_session=False, protocol=mqtt.MQTTv311, manual_ack=True)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = lambda *args: self._subscribed.set()
+
+    # ---- callbacks ---------------------------------------------------------------------------------
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.error("MQTT connect refused: %s", reason_code)
+            return
+        client.subscribe(self.topic, qos=1)
+
+    def _on_message(self, client, userdata, message) -> None:
+        try:
+            self.handle(message.topic, message.payload)
+        except Exception as exc:  # not acknowledged: the broker redelivers after the restart
+            log.exception("ingest of a message on %s failed; stopping unacknowledged", message.topic)
+            self.failure = exc
+            self._done.set()
+            client.disconnect()
+            return
+        client.ack(message.mid, message.qos)
+        self.stats["messages"] += 1
+        if self._max is not None and self.stats["messages"] >= self._max:
+            self._done.set()
+
+    # ---- the work ----------------------------------------------------------------------------------
+
+    def handle(self, topic: str, payload: bytes) -> dict:
+        """Ingest one message; returns what was published to the error topic (or the report)."""
+        enterprise, error_topic = topic_enterprise(topic)
+        try:
+            if enterprise is None:
+                raise BatchRefused(f"topic '{topic}' does not end in readings/<enterprise_id>", field="topic")
+            if enterprise not in self.enterprises:
+                raise BatchRefused(f"unknown enterprise '{enterprise}' in topic '{topic}'", field="topic")
+            frame, batch_id = parse_readings_payload(payload)
+        except BatchRefused as refused:
+            self.stats["refused"] += 1
+            message = {"topic": topic, "batch_id": None, "reason": refused.reason, "field": refused.field,
+                       "at": datetime.now(UTC).isoformat(timespec="seconds")}
+            self.client.publish(error_topic, json.dumps(message, ensure_ascii=False), qos=1)
+            return message
+        report = ingest_frame(self.lake, self.registry, frame, source=f"mqtt:{topic}", enterprise_id=enterprise,
+                              batch_id=batch_id, points=self.points)
+        for name in ("accepted", "duplicate", "revised", "rejected"):
+            self.stats[name] += getattr(report, name)
+        result = {"topic": topic, "batch_id": batch_id, "report": report.to_dict()}
+        if report.rejected:
+            self.client.publish(error_topic, json.dumps(result, ensure_ascii=False, default=str), qos=1)
+        return result
+
+    # ---- running -----------------------------------------------------------------------------------
+
+    def connect(self) -> None:
+        try:
+            self.client.connect(self.host, self.port, keepalive=self.keepalive)
+        except OSError as exc:
+            raise InputError(Problem(f"cannot reach MQTT broker {self.host}:{self.port}: {exc}",
+                                     field="broker")) from exc
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Connect and process messages in a background thread; returns once subscribed."""
+        self.connect()
+        self.client.loop_start()
+        if not self._subscribed.wait(timeout):
+            raise TimeoutError(f"no SUBACK for {self.topic!r} within {timeout} s")
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def run(self, max_messages: int | None = None) -> dict:
+        """Block until ``max_messages`` were handled (forever without it) or an internal failure."""
+        self._max = max_messages
+        self.start()
+        try:
+            self._done.wait()
+        finally:
+            self.stop()
+        if self.failure is not None:
+            raise self.failure
+        return dict(self.stats)

@@ -1,0 +1,99 @@
+"""MQTT ingest against the Mosquitto broker on 127.0.0.1:1883 (skipped with a reason when unreachable)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import uuid
+
+import pytest
+
+from citycarbon.monitoring.lake import Lake, read_readings
+from citycarbon.monitoring.mqtt import MqttIngest, parse_broker, topic_enterprise
+
+try:
+    from tests.monitoring.test_lake_fixtures import interval_rows, make_registry
+except ImportError:  # tests/monitoring is not a package
+    from test_lake_fixtures import interval_rows, make_registry
+
+BROKER = ("127.0.0.1", 1883)
+
+
+def broker_up() -> bool:
+    try:
+        with socket.create_connection(BROKER, timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+needs_broker = pytest.mark.skipif(not broker_up(), reason="no MQTT broker on 127.0.0.1:1883 (Mosquitto)")
+
+
+def test_topic_names_the_enterprise():
+    assert topic_enterprise("cc/readings/E1") == ("E1", "cc/errors/E1")
+    assert topic_enterprise("site/cc/readings/E2") == ("E2", "site/cc/errors/E2")
+    assert topic_enterprise("cc/readings") == (None, "cc/errors")
+    assert topic_enterprise("cc/readings/E1/extra")[0] is None
+    assert parse_broker("localhost:1884") == ("localhost", 1884)
+
+
+def payload(rows) -> bytes:
+    return json.dumps({"readings": rows.to_dict(orient="records")}).encode()
+
+
+@needs_broker
+@pytest.mark.timeout(60)
+def test_messages_are_ingested_acknowledged_and_errors_published(tmp_path):
+    import paho.mqtt.client as mqtt
+
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    lake = Lake(tmp_path / "lake")
+    service = MqttIngest(lake, make_registry(), host=BROKER[0], port=BROKER[1], topic=f"{prefix}/cc/readings/#",
+                         client_id=f"{prefix}-ingest")
+    errors: list[dict] = []
+    got_errors = threading.Event()
+    listener = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=f"{prefix}-listen")
+
+    def on_message(client, userdata, message):
+        errors.append(json.loads(message.payload))
+        if len(errors) >= 3:
+            got_errors.set()
+
+    listener.on_message = on_message
+    listener.connect(*BROKER)
+    listener.subscribe(f"{prefix}/cc/errors/#", qos=1)
+    listener.loop_start()
+    runner = threading.Thread(target=lambda: service.run(max_messages=5))
+    runner.start()
+    try:
+        deadline = time.time() + 10
+        while not service._subscribed.is_set() and time.time() < deadline:
+            time.sleep(0.05)
+        publisher = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=f"{prefix}-pub")
+        publisher.connect(*BROKER)
+        publisher.loop_start()
+        good = interval_rows("E1-EL", "2024-01-10T00:00", 4, 15)
+        for topic, body in ((f"{prefix}/cc/readings/E1", payload(good)),
+                            (f"{prefix}/cc/readings/E1", payload(good)),  # re-sent: duplicates
+                            (f"{prefix}/cc/readings/E1", b"{not json"),
+                            (f"{prefix}/cc/readings/E1", payload(interval_rows("E2-EL", "2024-01-10T00:00", 1, 15))),
+                            (f"{prefix}/cc/readings/NOPE", payload(good))):
+            publisher.publish(topic, body, qos=1).wait_for_publish(5)
+        runner.join(30)
+        assert not runner.is_alive()
+        assert got_errors.wait(10)
+        publisher.loop_stop()
+        publisher.disconnect()
+    finally:
+        listener.loop_stop()
+        listener.disconnect()
+    assert service.stats == {"messages": 5, "accepted": 4, "duplicate": 4, "revised": 0, "rejected": 1,
+                             "refused": 2}
+    assert len(read_readings(lake.root)) == 4
+    reasons = sorted(e.get("reason") or e["report"]["rejected_rows"][0]["reason"] for e in errors)
+    assert any("not valid JSON" in r for r in reasons)
+    assert any("not a registered point of enterprise 'E1'" in r for r in reasons)
+    assert any("unknown enterprise 'NOPE'" in r for r in reasons)
