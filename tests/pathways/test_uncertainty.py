@@ -44,6 +44,7 @@ class Scenario:
     name: str
     levers: dict[str, float]
     code: str = "toy0001"
+    parameters: dict[str, float] = field(default_factory=dict)
 
 
 class Output:
@@ -77,7 +78,7 @@ class GrowthModel:
 
     def vector(self, scenario: Scenario) -> np.ndarray:
         x = np.array(self.parameters.default, dtype=float)
-        for name, value in scenario.levers.items():
+        for name, value in {**scenario.levers, **scenario.parameters}.items():
             x[self.parameters.names.index(name)] = value
         return x
 
@@ -235,3 +236,11 @@ def test_bad_inputs_are_input_errors():
     wrong = GrowthModel(distribution=["uniform", "normal", "uniform"])
     with pytest.raises(InputError, match="distribution must be one of"):
         ensemble(wrong, PLAN, runs=10, seed=1)
+
+
+def test_uncertain_parameters_the_scenario_sets_are_not_sampled():
+    result = ensemble(GrowthModel(), Scenario("High growth", {"a": 0.3}, parameters={"g": 0.045}), runs=50, seed=1)
+    assert result.parameter_names == ("s",)
+    # E(2030) = 100·exp(0.045·10)·(1 − 0.3) + s with s ∈ [−5, 5]
+    e2030 = result.series["co2_emissions_t"][:, 10]
+    assert np.all(np.abs(e2030 - 100 * np.exp(0.45) * 0.7) <= 5.0 + 1e-9)

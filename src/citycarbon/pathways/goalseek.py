@@ -108,13 +108,13 @@ class _Problem:
     """Evaluation of candidate lever vectors: every target's met flag and margin (central or probability)."""
 
     def __init__(self, model: PathwayModel, x_s: np.ndarray, lever_idx: np.ndarray, targets: Sequence[str] | str,
-                 probability: float | None, runs: int, seed: int, chunk: int):
+                 probability: float | None, runs: int, seed: int, chunk: int, fixed: frozenset[str] = frozenset()):
         self.model, self.x_s, self.idx, self.probability, self.chunk = model, x_s, lever_idx, probability, chunk
         self.evaluations = 0
         self.draws: np.ndarray | None = None
         params = parameter_arrays(model)
         if probability is not None:
-            unc = params.index(("uncertain",))
+            unc = np.array([i for i in params.index(("uncertain",)) if params.names[i] not in fixed], dtype=np.intp)
             if len(unc):
                 dists = load_distributions(model, [params.names[i] for i in unc])
                 u = qmc.LatinHypercube(d=len(unc), rng=np.random.default_rng(seed)).random(runs)
@@ -246,7 +246,7 @@ def seek(model: PathwayModel, scenario: Any, *, seed: int = 0, targets: Sequence
     direction = np.sign(params.direction[idx])
     ambitious = np.where(direction > 0, hi, np.where(direction < 0, lo, s))
     problem = _Problem(model, x_s, idx, targets, None if probability is None else float(probability), int(runs),
-                       int(seed), chunk)
+                       int(seed), chunk, frozenset(getattr(scenario, "parameters", None) or ()))
 
     def distance(z: np.ndarray) -> np.ndarray:
         return np.sqrt((weight * ((np.atleast_2d(z) - s) / span) ** 2).sum(axis=1))

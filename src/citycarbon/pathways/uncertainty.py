@@ -8,7 +8,8 @@ the inverse CDF of its distribution: ``uniform`` on ``[low, high]`` or ``triangu
 the parameter's default (the usual choice when a range and a most-likely value are all that is known;
 IPCC 2006 Guidelines Vol. 1 Ch. 3, "Uncertainties"). The distribution of each parameter is read from the
 model's parameter table when it has a ``distribution`` column, otherwise from
-``data/pathways/uncertainty.yaml``. Levers stay at the scenario's values.
+``data/pathways/uncertainty.yaml``. Levers stay at the scenario's values, and so do uncertain parameters
+the scenario sets explicitly (its ``parameters``: a "high growth" scenario keeps its growth).
 
 Every run is evaluated by the vectorised model, in chunks of ``chunk`` rows so that the model's own
 intermediate arrays stay bounded (only the series kept for percentiles are held for all runs: 8 bytes ×
@@ -389,7 +390,8 @@ def ensemble(model: PathwayModel, scenario: Any, runs: int, seed: int, *, dask: 
     runs, seed = int(runs), int(seed)
     params = parameter_arrays(model)
     x0 = np.asarray(model.vector(scenario), dtype=float).reshape(len(params.names))
-    idx = params.index(("uncertain",))
+    fixed = set(getattr(scenario, "parameters", None) or ())  # uncertain parameters the scenario sets stay set
+    idx = np.array([i for i in params.index(("uncertain",)) if params.names[i] not in fixed], dtype=np.intp)
     names = tuple(params.names[i] for i in idx)
     dists = load_distributions(model, names)
     X = np.tile(x0, (runs, 1))
