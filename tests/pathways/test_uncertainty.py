@@ -212,6 +212,9 @@ def test_to_dict_has_the_issue_json_shape():
     assert len(data["percentiles"]["co2_emissions_t"]["p50"]) == len(YEARS)
     assert sum(data["peak_year_distribution"].values()) == pytest.approx(1.0)
     assert data["provenance"]["parameters"]["seed"] == 1
+    cumulative = data["indicators"]["cumulative_co2_t"]
+    assert cumulative["share_defined"] == 1.0
+    assert cumulative["p50"] == pytest.approx(float(np.median(result.series["co2_emissions_t"].sum(axis=1))))
 
 
 def test_series_selection_keeps_only_the_named_series():
@@ -244,3 +247,15 @@ def test_uncertain_parameters_the_scenario_sets_are_not_sampled():
     # E(2030) = 100·exp(0.045·10)·(1 − 0.3) + s with s ∈ [−5, 5]
     e2030 = result.series["co2_emissions_t"][:, 10]
     assert np.all(np.abs(e2030 - 100 * np.exp(0.45) * 0.7) <= 5.0 + 1e-9)
+
+
+def test_optional_indicators_of_the_output_are_summarised_where_defined():
+    class WithNeutrality(PeakModel):
+        def evaluate(self, X):
+            out = super().evaluate(X)
+            out.neutrality_year = lambda: np.where(X[:, 0] < 0.25, 2055.0, np.nan)
+            return out
+
+    summary = ensemble(WithNeutrality(), Scenario("Plan", {}), runs=200, seed=2).indicator_summary()
+    assert summary["neutrality_year"]["share_defined"] == 0.25  # stratified: exactly 50 of 200 draws below 0.25
+    assert summary["neutrality_year"]["p50"] == 2055.0

@@ -43,6 +43,7 @@ from citycarbon.provenance import Provenance
 __all__ = [
     "DISTRIBUTIONS",
     "HEADLINE_SERIES",
+    "OPTIONAL_INDICATORS",
     "PERCENTILES",
     "EnsembleResult",
     "ParameterTable",
@@ -61,6 +62,9 @@ __all__ = [
 PERCENTILES: tuple[int, ...] = (5, 25, 50, 75, 95)
 #: distributions an uncertain parameter may have
 DISTRIBUTIONS: tuple[str, ...] = ("uniform", "triangular")
+#: per-run indicators collected when the model's output offers them (plateau length in years, first year of
+#: net-zero CO2 after sinks, NaN when not reached)
+OPTIONAL_INDICATORS: tuple[str, ...] = ("plateau_years", "neutrality_year")
 #: default number of rows evaluated per model call
 DEFAULT_CHUNK = 1024
 #: series kept for percentiles by default (those of the issue's ``run`` JSON and the cockpit charts), where
@@ -259,6 +263,12 @@ def collect_outputs(out: PathwayOutput, series: Sequence[str] | None = None) -> 
         arrays[f"series:{name}"] = np.asarray(out.series[name], dtype=float)
     arrays["peak_year"] = np.asarray(out.peak_year())
     arrays["peak_value"] = np.asarray(out.peak_value(), dtype=float)
+    if "co2_emissions_t" in out.series:
+        arrays["indicator:cumulative_co2_t"] = np.asarray(out.series["co2_emissions_t"], dtype=float).sum(axis=1)
+    for name in OPTIONAL_INDICATORS:  # target-native indicators a model may offer beyond the protocol
+        method = getattr(out, name, None)
+        if callable(method):
+            arrays[f"indicator:{name}"] = np.asarray(method(), dtype=float)
     for target, (met, margin) in out.targets().items():
         arrays[f"met:{target}"] = np.asarray(met, dtype=bool)
         arrays[f"margin:{target}"] = np.asarray(margin, dtype=float)
@@ -318,6 +328,19 @@ class EnsembleResult:
     margin: dict[str, np.ndarray]  # target id -> (runs,)
     provenance: Provenance = field(default_factory=lambda: Provenance(METHOD, METHOD_VERSION))
     targets_info: dict[str, dict[str, str]] = field(default_factory=dict)  # id -> title_zh, title_en, unit
+    indicators: dict[str, np.ndarray] = field(default_factory=dict)  # cumulative_co2_t, plateau_years, ... (runs,)
+
+    def indicator_summary(self) -> dict[str, dict[str, float | None]]:
+        """Percentiles of each per-run indicator over the runs where it is defined, and that share."""
+        summary: dict[str, dict[str, float | None]] = {}
+        for name, values in self.indicators.items():
+            finite = values[np.isfinite(values)]
+            stats: dict[str, float | None] = {"share_defined": float(len(finite)) / self.runs}
+            stats.update({f"p{q}": (float(v) if len(finite) else None) for q, v in
+                          zip(PERCENTILES, np.percentile(finite, PERCENTILES) if len(finite) else
+                              [np.nan] * len(PERCENTILES), strict=True)})
+            summary[name] = stats
+        return summary
 
     def percentiles(self, q: Sequence[float] = PERCENTILES) -> dict[str, dict[str, np.ndarray]]:
         """``{series: {"p5": (n_years,), ...}}``."""
@@ -354,6 +377,7 @@ class EnsembleResult:
             "peak_value_percentiles": dict(zip((f"p{v}" for v in PERCENTILES),
                                                (float(x) for x in np.percentile(self.peak_value, PERCENTILES)),
                                                strict=True)),
+            "indicators": self.indicator_summary(),
             "targets": [{"id": t, "p_met": p_met[t], "mean_margin": margins[t], **self.targets_info.get(t, {})}
                         for t in self.met],
             "percentiles": {name: {k: [float(x) for x in v] for k, v in stats.items()}
@@ -419,4 +443,5 @@ def ensemble(model: PathwayModel, scenario: Any, runs: int, seed: int, *, dask: 
         met={k.removeprefix("met:"): v for k, v in merged.items() if k.startswith("met:")},
         margin={k.removeprefix("margin:"): v for k, v in merged.items() if k.startswith("margin:")},
         provenance=provenance, targets_info=target_info(model),
+        indicators={k.removeprefix("indicator:"): v for k, v in merged.items() if k.startswith("indicator:")},
     )
