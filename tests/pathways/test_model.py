@@ -52,6 +52,16 @@ def test_evaluate_rows_equal_single_runs(model):
     assert batch.peak_year().shape == (7,)
 
 
+def test_chunked_evaluation_equals_one_pass(model, monkeypatch):
+    import citycarbon.pathways.model as module
+    X = _random_vectors(model, 7, seed=5)
+    whole = model.evaluate(X)
+    monkeypatch.setattr(module, "CHUNK", 3)
+    chunked = model.evaluate(X)
+    for name, values in whole.series.items():
+        np.testing.assert_array_equal(chunked.series[name], values, err_msg=name)
+
+
 def test_run_equals_evaluate_row(model):
     scenarios = [load_scenario(s) for s in ("BAU", "Plan", "Enhanced")]
     out = model.evaluate(np.vstack([model.vector(s) for s in scenarios]))
