@@ -72,6 +72,7 @@ class WebState:
     settings: Settings
     source: DataSource
     envs: dict[str, jinja2.Environment] = field(default_factory=dict)
+    city_names: dict[str, str] = field(default_factory=dict)
     _db: Any = None
 
     def db(self):
@@ -151,10 +152,16 @@ def _keep_query(request: Request) -> str:
 
 
 def _city_name(state: WebState, locale: str) -> str:
-    try:
-        plan = state.source.snapshot().city_data().plan
-    except Exception:
-        return state.settings.city
+    """The city's name in ``locale`` (from the plan; read once)."""
+    if locale not in state.city_names:
+        state.city_names[locale] = _read_city_name(state, locale)
+    return state.city_names[locale]
+
+
+def _read_city_name(state: WebState, locale: str) -> str:
+    from citycarbon.plan import load_plan
+
+    plan = load_plan(state.settings.city)
     if locale == DEFAULT_LOCALE:
         return plan.meta.city
     return getattr(plan.meta, "city_en", None) or state.settings.city.title()

@@ -242,7 +242,7 @@ def cockpit_view(source: Snapshot, principal: Principal, fmt: Formatter) -> dict
         ("net_co2_emissions_t", net, "t"))]
     by_sector = accounts.by_sector
     by_fuel = accounts.by_fuel_group
-    districts = districts_view(source, principal, fmt, year)["districts"] if principal.role != "viewer" else []
+    districts = districts_view(source, principal, fmt, year)["districts"]
     return {
         "year": year, "targets": targets, "alerts": alerts, "unset": unset, "summary": report["summary"],
         "kpis": kpis, "estimates": report["estimates"], "districts": districts,

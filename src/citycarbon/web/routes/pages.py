@@ -29,6 +29,16 @@ def parse_year(value: str | None) -> int | None:
     return int(text)
 
 
+def visibility_key(principal: Principal) -> tuple:
+    """What a view may differ by between callers: city-wide roles see all districts, district users theirs,
+    everyone else the public aggregates. Views are cached per (data version, language, this key)."""
+    if principal.city_wide:
+        return ("all",)
+    if principal.role == "district":
+        return ("district", *sorted(principal.regions))
+    return ("public",)
+
+
 def caller(session) -> Principal | None:
     return getattr(session, "principal", None)
 
@@ -45,7 +55,8 @@ def _page(request: Request, session, template: str, build, *, allowed=lambda p: 
     try:
         if "year" in kwargs:
             kwargs["year"] = parse_year(kwargs["year"])
-        view = build(snapshot, principal, fmt, **kwargs)
+        key = ("view", build.__name__, fmt.locale, visibility_key(principal), tuple(sorted(kwargs.items())))
+        view = snapshot.source.memo(snapshot.version, key, lambda: build(snapshot, principal, fmt, **kwargs))
     except InputError as error:
         problem = error.problems[0] if getattr(error, "problems", None) else None
         return render(request, "error.html", {"error_kind": "no_data", "problem": problem,
