@@ -204,6 +204,26 @@ def _interpolate(energy: pd.Series, bad: pd.Series, frame: pd.DataFrame) -> pd.S
 
 # --------------------------------------------------------------------------------------------------- checks
 
+def _unit_state(energy: pd.Series, groups: pd.Series, rules: QualityRules) -> pd.Series:
+    """Per reading, how many factors of 1000 it is off its point's usual level (0 for most readings).
+
+    A jump of 10^(3 ± tolerance) between consecutive positive readings opens or closes a run sent in the wrong
+    unit (kWh as MWh, t as kg); the state most of a point's readings are in is its usual level. Natural changes
+    between neighbouring intervals stay far below a factor of 500.
+    """
+    jump, tolerance = rules.param("unit_mistake", "log10_jump"), rules.param("unit_mistake", "log10_tolerance")
+    positive = energy > 0
+    logs = np.log10(energy[positive])
+    step = logs.groupby(groups[positive], observed=True).diff()
+    edge = pd.Series(np.where((step - jump).abs() <= tolerance, 1, np.where((step + jump).abs() <= tolerance, -1, 0)),
+                     index=logs.index)
+    state = edge.groupby(groups[positive], observed=True).cumsum()
+    counts = pd.DataFrame({"point": groups[positive].astype(str), "state": state}).value_counts().reset_index()
+    usual = counts.drop_duplicates("point").set_index("point")["state"]
+    state = state - groups[positive].astype(str).map(usual).to_numpy()
+    return state.reindex(energy.index).fillna(0).astype(int)
+
+
 def _interval_checks(cur: pd.DataFrame, rules: QualityRules) -> list[pd.DataFrame]:
     """Negative, unit mistake, impossible, spike and stuck on interval meters (latest revisions)."""
     out = []
@@ -215,11 +235,9 @@ def _interval_checks(cur: pd.DataFrame, rules: QualityRules) -> list[pd.DataFram
     negative = energy < 0
     positive = energy.where(energy > 0)
     median = positive.groupby(groups).transform("median")
-    log_ratio = np.log10(energy.where(energy > 0) / median)
-    offset, tolerance = rules.param("unit_mistake", "log10_offset"), rules.param("unit_mistake", "log10_tolerance")
-    unit_up = (log_ratio - offset).abs() <= tolerance
-    unit_down = (log_ratio + offset).abs() <= tolerance
-    unit = (unit_up | unit_down) & ~negative
+    state = _unit_state(energy, groups, rules)
+    unit_up, unit_down = state > 0, state < 0
+    unit = unit_up | unit_down
     clean = energy.where(~negative & ~unit)
     p99 = clean.groupby(groups).transform("quantile", 0.99)
     impossible = (clean > rules.param("impossible_value", "p99_multiple") * p99) & ~unit & ~negative
@@ -237,19 +255,20 @@ def _interval_checks(cur: pd.DataFrame, rules: QualityRules) -> list[pd.DataFram
     same &= frame["point_id"].eq(frame["point_id"].shift(1))
     run_id = (~same).cumsum()
     run_length = same.groupby(run_id).transform("sum")
-    stuck = same & (run_length >= rules.param("stuck_meter", "min_run"))
+    stuck = same & (run_length >= rules.param("stuck_meter", "min_run")) & ~unit & ~negative
     value_bad = negative | unit | impossible | spike | stuck
     repaired = _interpolate(energy, value_bad, frame)
     r = rules.rules
-    unit_fix = energy.where(unit_down, energy / 1000.0) * np.where(unit_down, 1000.0, 1.0)
+    jump = 10.0 ** rules.param("unit_mistake", "log10_jump")
+    unit_fix = energy * np.power(jump, -state.to_numpy(float))
     def text(series: pd.Series, digits: int = 4) -> pd.Series:
         return series.round(digits).astype(str)
 
     multiple = str(rules.param("impossible_value", "p99_multiple"))
     for mask, rule, detail, suggestion, method in (
         (negative, r["negative_value"], lambda m: "negative value " + text(energy[m]), repaired, "interpolation"),
-        (unit, r["unit_mistake"], lambda m: "value / point median = 10^" + text(log_ratio[m], 2), unit_fix,
-         "scale_1000"),
+        (unit, r["unit_mistake"], lambda m: "inside a run scaled by 1000^" + state[m].astype(int).astype(str)
+         + " against the point's usual level", unit_fix, "scale_1000"),
         (impossible, r["impossible_value"], lambda m: "value " + text(energy[m]) + " > " + multiple + " × p99 "
          + text(p99[m]), repaired, "interpolation"),
         (spike, r["spike"], lambda m: "value / neighbourhood median = " + text(base[m] / neighbourhood[m], 2)

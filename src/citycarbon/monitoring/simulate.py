@@ -312,6 +312,13 @@ def _enterprise_readings(plan: _Plan, grid: _Grid, eid: str) -> tuple[pd.DataFra
     return (pd.concat(frames, ignore_index=True), pd.concat(truths, ignore_index=True), monthly)
 
 
+def _significant(values: np.ndarray, digits: int) -> np.ndarray:
+    """Round to ``digits`` significant figures (a meter's display resolution scales with the value)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(values != 0, 10.0 ** (np.floor(np.log10(np.abs(values))) - (digits - 1)), 1.0)
+    return np.round(values / scale) * scale
+
+
 def _point_readings(rng: np.random.Generator, grid: _Grid, point, raw: np.ndarray, faults: dict,
                     rollover: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
     n = raw.size
@@ -394,7 +401,7 @@ def _point_readings(rng: np.random.Generator, grid: _Grid, point, raw: np.ndarra
             if i is not None:
                 values[i + 1:i + 1 + run] = values[i]
                 truth.extend(("stuck", k, float(raw[k]), "value repeated") for k in range(i + 1, i + 1 + run))
-    values = np.round(values, 4)
+    values = _significant(values, 7)
     for _ in range(events("clock_skew")):
         run = run_length("clock_skew")
         i = _place(rng, free, run)
@@ -431,10 +438,10 @@ def _point_readings(rng: np.random.Generator, grid: _Grid, point, raw: np.ndarra
                 continue
             if cumulative:
                 # a register read that differs a little (still between its neighbours' reads)
-                new = round(float(values[i]) - float(raw[i]) * rng.uniform(0.1, 0.5), 4)
+                new = float(_significant(np.array([values[i] - raw[i] * rng.uniform(0.1, 0.5)]), 9)[0])
             if kind == "revision":
                 if not cumulative:
-                    new = round(float(values[i]) * rng.uniform(*faults[kind]["factor"]), 4)
+                    new = float(_significant(np.array([values[i] * rng.uniform(*faults[kind]["factor"])]), 7)[0])
                 when = min(int(end[i] + rng.uniform(*faults[kind]["days"]) * _DAY_NS), now)
                 if when - received[i] < _DAY_NS // 2:
                     continue
@@ -442,7 +449,8 @@ def _point_readings(rng: np.random.Generator, grid: _Grid, point, raw: np.ndarra
             else:
                 factor = rng.uniform(*faults[kind]["factor"])
                 if not cumulative:
-                    new = round(float(values[i]) * (factor if rng.random() < 0.5 else 1 / factor), 4)
+                    new = float(_significant(np.array([values[i] * (factor if rng.random() < 0.5 else 1 / factor)]),
+                                             7)[0])
                 when = int(received[i] + rng.uniform(10, 600) * _NS)
                 detail = "same interval sent twice with different values"
             extra.append((start[i], end[i], new, unit[i], when))
