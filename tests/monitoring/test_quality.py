@@ -315,3 +315,11 @@ def test_rules_file_lists_every_rule_with_a_source():
     assert table["source"].str.len().gt(10).all()
     assert set(table["severity"]) <= {"info", "warning", "error"}
     assert quality.load_rules().national["completeness_min"] == 0.90
+
+
+def test_docs_list_every_rule():
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "docs" / "monitoring.md").read_text(encoding="utf-8")
+    missing = [rule for rule in quality.load_rules().rules if f"`{rule}`" not in text]
+    assert not missing
