@@ -481,3 +481,40 @@ def test_long_ended_sessions_are_deleted_at_the_next_login(db):
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(LoginSession)) == 2
         assert users.principal_for_session(s, recent, T0 + timedelta(hours=20, minutes=5)) is not None
+
+
+def test_last_use_touch_is_best_effort_when_sqlite_cannot_take_the_write_lock(sqlite_db):
+    """A request that has read, then finds another writer committed meanwhile, gets SQLITE_BUSY at once when
+    it tries to write; the token check must still answer (the last-use time is best effort)."""
+    from sqlalchemy import select, text
+
+    user_id = _ready_user(sqlite_db, "sam")
+    with sqlite_db.session() as s:
+        token = users.issue_token(s, s.get(User, user_id), "read", actor=ACTOR, now=T0)
+    with sqlite_db.session() as s:
+        s.execute(select(User.id)).all()  # this transaction now holds a read snapshot
+        with sqlite_db.engine.begin() as other:  # another writer commits after the snapshot was taken
+            other.execute(text("UPDATE users SET display_name = 'x' WHERE id = :id"), {"id": user_id})
+        principal = users.principal_for_token(s, token, T0 + timedelta(minutes=5))
+        assert principal is not None and principal.username == "sam"
+
+
+def test_concurrent_logins_neither_fail_nor_lose_a_failure_count(db):
+    """Several clients at once (threads, one session each): every failure is counted, none errors out."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    user_id = _ready_user(db, "tina")
+    attempts = 4
+
+    def attempt(i: int) -> str:
+        try:
+            _login(db, "tina", f"wrong password {i}", now=T0 + timedelta(seconds=i), client=f"10.1.0.{i}")
+        except AuthError as error:
+            return error.code
+        return "ok"
+
+    with ThreadPoolExecutor(max_workers=attempts) as pool:
+        codes = list(pool.map(attempt, range(attempts)))
+    assert codes == ["bad_credentials"] * attempts
+    with db.session() as s:
+        assert s.get(User, user_id).failed_logins == attempts

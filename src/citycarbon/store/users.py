@@ -21,7 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Update, delete, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from citycarbon import codelists
@@ -438,6 +439,17 @@ def _register_failure(session: Session, user: User, now: datetime) -> bool:
     return True
 
 
+def _lock_for_login(session: Session) -> None:
+    """Take the write lock before reading, on SQLite. A login reads the user and then writes (failure count,
+    last login); on SQLite a transaction that has read cannot wait for the write lock (SQLITE_BUSY at once
+    if another writer committed meanwhile), so concurrent logins would fail. A no-op UPDATE as the first
+    statement takes the lock (waiting up to the busy timeout). PostgreSQL locks the user's row instead
+    (``SELECT … FOR UPDATE``)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(User).where(User.id == -1).values(failed_logins=User.failed_logins)
+                        .execution_options(synchronize_session=False))
+
+
 def authenticate(session: Session, username: str, password: str, totp_code: str | None = None, *,
                  now: datetime | None = None, client: str = "", require_admin_totp: bool = True,
                  limiter: RateLimiter | None = None) -> Principal:
@@ -458,6 +470,7 @@ def authenticate(session: Session, username: str, password: str, totp_code: str 
     if not limiter.allow(key):
         raise AuthError("rate_limited", "尝试过于频繁，请稍后再试 / too many attempts; wait a minute and try again",
                         retry_after_s=limiter.retry_after(key))
+    _lock_for_login(session)
     user = session.scalars(select(User).where(User.username == name).with_for_update()).one_or_none()
     if user is None:
         passwords.burn_verify_time(password or "")
@@ -505,6 +518,18 @@ def authenticate(session: Session, username: str, password: str, totp_code: str 
                         "two-factor login before continuing",
                         challenge=LoginChallenge(user.id, user.username, PENDING_TOTP_ENROLLMENT))
     return principal_for_user(user, via="session")
+
+
+def _touch(session: Session, statement: Update) -> None:
+    """Write a last-use time, best effort: on SQLite a request that has only read so far cannot always take
+    the write lock (another writer committed meanwhile: SQLITE_BUSY at once, no waiting), and a missed
+    last-use time must not fail the request. Runs in a savepoint so the caller's transaction stays usable."""
+    try:
+        with session.begin_nested():
+            session.execute(statement.execution_options(synchronize_session="fetch"))
+    except OperationalError as error:
+        if "locked" not in str(error).lower() and "busy" not in str(error).lower():
+            raise
 
 
 # ---- API tokens ------------------------------------------------------------------------------------------
@@ -581,8 +606,7 @@ def principal_for_token(session: Session, token: str, now: datetime | None = Non
     if user.disabled:  # a login lockout does not stop tokens: failed guesses must not cut off a meter gateway
         return None
     if row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL:
-        row.last_used_at = now
-        session.flush()
+        _touch(session, update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
     return principal_for_user(user).narrowed({row.scope})
 
 
@@ -643,8 +667,7 @@ def load_session(session: Session, session_id: str | None, now: datetime | None 
     if row is None:
         return None
     if now - row.last_seen_at >= TOUCH_INTERVAL:
-        row.last_seen_at = now
-        session.flush()
+        _touch(session, update(LoginSession).where(LoginSession.id_hash == row.id_hash).values(last_seen_at=now))
     user = row.user
     if row.pending:
         challenge = LoginChallenge(user.id, user.username, row.pending)
