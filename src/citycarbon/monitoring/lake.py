@@ -197,6 +197,11 @@ class Lake:
         """Absolute paths of the committed parts matching ``filters`` (see :meth:`parts`)."""
         return [str(self.root / part.path) for part in self.parts(**filters)]  # type: ignore[arg-type]
 
+    def enterprises(self) -> set[str]:
+        """Enterprise ids with at least one committed part."""
+        with contextlib.closing(self._connect()) as con:
+            return {row[0] for row in con.execute("SELECT DISTINCT enterprise_id FROM parts")}
+
     def batches(self) -> pd.DataFrame:
         with contextlib.closing(self._connect()) as con:
             return pd.read_sql_query("SELECT * FROM batches ORDER BY committed_at, batch_id", con)

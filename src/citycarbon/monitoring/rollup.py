@@ -373,7 +373,10 @@ def rollup(lake: Lake | str | Path, registry: object, *, period: Period = "month
             raise InputError(Problem(f"unknown enterprise '{enterprise}'", field="enterprise", value=enterprise))
     if region is not None:
         chosen = chosen[_in_region(chosen["region"], str(region))]
-    ids = None if enterprise is None and region is None else sorted(chosen["enterprise_id"])
+    # only the registry's (or the chosen) enterprises are attributed; no filter when that is the whole lake
+    wanted, stored = set(chosen["enterprise_id"]), lake.enterprises()
+    everything = enterprise is None and region is None and stored <= wanted
+    ids: list[str] | None = None if everything else sorted(wanted & stored)
     lo, hi = _local(start, timezone), _local(end, timezone)
     if ids == []:
         scanned = scan_duckdb(lake, period=period, timezone=timezone, enterprises=["\0none"])

@@ -1,0 +1,217 @@
+"""Online monitoring: HTTP ingest of meter readings and the read endpoints of the meter lake.
+
+``POST /monitoring/readings`` takes ``{"readings": [{"point_id", "start", "end", "value", "unit"}], "batch_id"?}``
+(ISO 8601 with offset) from an enterprise's write token (``Principal.can_write_enterprise``: the enterprise
+itself, or an admin for any enterprise) and answers the counts and each rejected row's reason. A batch is at
+most 10 000 readings (more → 413) and the body at most ``MAX_PAYLOAD_BYTES`` (→ 413 before it is parsed);
+bad JSON or a wrong shape → 422 naming the field; nothing is stored on any refusal. Accepted rows of one
+request are durable together before the answer (one lake batch). Every stored batch is audited.
+
+Reads (``read`` rule, filtered by the caller): ``GET /monitoring/enterprises`` (district users: their regions;
+enterprise users: their own), ``GET /monitoring/readings?point_id=&enterprise_id=&start=&end=`` (paginated,
+latest revisions), ``GET /monitoring/rollups?period=&by=&start=&end=``. Another enterprise's or district's
+objects read as absent (404 / empty), never as forbidden.
+
+The registry is the embedded default's folder (``$CITYCARBON_HOME/monitoring/registry``, written by
+``citycarbon monitoring registry import``); the lake is ``settings.lake_dir``. Without a registry the read
+endpoints answer empty lists and ingest answers 404 for every point.
+"""
+
+from __future__ import annotations
+
+from threading import Lock
+from typing import Any, Literal
+
+import pandas as pd
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from citycarbon.api.deps import get_principal, get_settings, require_write
+from citycarbon.api.envelope import Envelope, EnvelopeResponse, paging, provenance_meta, respond
+from citycarbon.api.errors import ApiError, forbidden, not_found
+from citycarbon.api.routers._common import page_params
+from citycarbon.auth.principal import Principal, Role
+from citycarbon.errors import InputError, Problem
+from citycarbon.monitoring.ingest import MAX_BATCH_ROWS, MAX_PAYLOAD_BYTES, BatchRefused, parse_readings_payload
+
+router = APIRouter(prefix="/monitoring", tags=["monitoring"])
+PERMISSIONS = {
+    ("POST", "/monitoring/readings"): "write",
+    ("GET", "/monitoring/readings"): "read",
+    ("GET", "/monitoring/enterprises"): "read",
+    ("GET", "/monitoring/rollups"): "read",
+}
+
+_cache: dict[str, Any] = {}
+_cache_lock = Lock()
+
+
+def _registry(request: Request) -> Any | None:
+    """The registry of the embedded default, reloaded when its files change; None when there is none."""
+    from citycarbon.monitoring.registry import load_registry, registry_dir
+
+    folder = registry_dir(get_settings(request).home)
+    files = [folder / f"{name}.csv" for name in ("enterprises", "points", "products")]
+    if not files[0].exists():
+        return None
+    stamp = (str(folder), tuple(f.stat().st_mtime_ns if f.exists() else 0 for f in files))
+    with _cache_lock:
+        if _cache.get("stamp") != stamp:
+            from citycarbon.monitoring.ingest import point_table
+
+            registry = load_registry(folder)
+            _cache.update(stamp=stamp, registry=registry, points=point_table(registry))
+        return _cache["registry"]
+
+
+def _lake(request: Request):
+    from citycarbon.monitoring.lake import Lake
+
+    return Lake(get_settings(request).lake_dir)
+
+
+def _visible_enterprises(registry: Any, principal: Principal) -> pd.DataFrame:
+    frame = registry.enterprises
+    allowed = [principal.can_read_enterprise(str(e), str(r)) for e, r in zip(frame["enterprise_id"],
+                                                                              frame["region"], strict=True)]
+    return frame[allowed]
+
+
+@router.post("/readings", response_model=Envelope[dict[str, Any]],
+             responses={413: {"description": "more than 10 000 readings, or a body over the size limit"},
+                        403: {"description": "not an enterprise ingest token (or admin)"}})
+async def post_readings(request: Request, principal: Principal = Depends(require_write)) -> EnvelopeResponse:
+    """Ingest a batch of readings (≤ 10 000) for the token's enterprise; idempotent by (point, start, end)."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > MAX_PAYLOAD_BYTES:
+        raise ApiError(413, f"request body of {length} bytes exceeds {MAX_PAYLOAD_BYTES} bytes")
+    body = await request.body()
+    try:
+        frame, batch_id = parse_readings_payload(body, max_rows=MAX_BATCH_ROWS, max_bytes=MAX_PAYLOAD_BYTES)
+    except BatchRefused as refused:
+        if refused.too_large:
+            raise ApiError(413, refused.reason) from None
+        raise InputError(Problem(refused.reason, file="body", field=refused.field)) from None
+    if principal.role is Role.enterprise and principal.can_write_enterprise(str(principal.enterprise_id)):
+        enterprise_id: str | None = str(principal.enterprise_id)
+    elif principal.is_admin and principal.can_write:
+        enterprise_id = None  # the city office may backfill for any enterprise
+    else:
+        raise forbidden("readings are written with an enterprise's ingest token (or by an administrator)")
+    registry = _registry(request)
+    if registry is None:
+        raise not_found("monitoring registry")
+    report = await run_in_threadpool(_ingest, request, registry, frame, enterprise_id, batch_id, principal)
+    data = {k: v for k, v in report.to_dict().items() if k != "batch_id"}
+    return respond(data, batch_id=report.batch_id, client_batch_id=batch_id)
+
+
+def _ingest(request: Request, registry: Any, frame: pd.DataFrame, enterprise_id: str | None, batch_id: str | None,
+            principal: Principal):
+    from citycarbon.monitoring.ingest import ingest_frame
+
+    report = ingest_frame(_lake(request), registry, frame, source=f"http:{principal.username}",
+                          enterprise_id=enterprise_id, batch_id=batch_id, points=_cache.get("points"))
+    if report.batch_id is not None:
+        from citycarbon.store import audit
+
+        db = request.app.state.db
+        with db.session() as session:
+            audit.record(session, principal, "ingest", "meter_readings", report.batch_id,
+                         after={"accepted": report.accepted, "revised": report.revised,
+                                "duplicate": report.duplicate, "rejected": report.rejected,
+                                "enterprise_id": enterprise_id, "client_batch_id": batch_id},
+                         reason="monitoring readings batch")
+    return report
+
+
+@router.get("/enterprises", response_model=Envelope[list[dict[str, Any]]])
+def get_enterprises(request: Request, principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
+    """The key energy-using units the caller may see (district users: their regions; enterprises: their own)."""
+    registry = _registry(request)
+    if registry is None:
+        return respond([])
+    frame = _visible_enterprises(registry, principal)
+    points = registry.points.groupby("enterprise_id").size()
+    rows = [{**{k: row[k] for k in ("enterprise_id", "name", "uscc", "industry_code", "region", "tier",
+                                     "annual_budget_tce", "budget_year") if k in frame.columns},
+             "points": int(points.get(row["enterprise_id"], 0))} for _, row in frame.iterrows()]
+    return respond(rows)
+
+
+@router.get("/readings", response_model=Envelope[list[dict[str, Any]]])
+def get_readings(request: Request, principal: Principal = Depends(get_principal),
+                 point_id: str | None = Query(None, max_length=200, description="one metering point"),
+                 enterprise_id: str | None = Query(None, max_length=200, description="one enterprise"),
+                 start: str | None = Query(None, max_length=40, description="ISO 8601 with offset (inclusive)"),
+                 end: str | None = Query(None, max_length=40, description="ISO 8601 with offset (exclusive)"),
+                 pages: tuple[int, int] = Depends(page_params)) -> EnvelopeResponse:
+    """Latest revision of each reading of a point or an enterprise, oldest first, paginated."""
+    from citycarbon.monitoring.lake import read_readings
+
+    page, per_page = pages
+    registry = _registry(request)
+    if registry is None:
+        return respond([], paging=paging(request, page, per_page, 0))
+    if point_id is None and enterprise_id is None and principal.role is Role.enterprise:
+        enterprise_id = principal.enterprise_id
+    if point_id is None and enterprise_id is None:
+        return respond([], paging=paging(request, page, per_page, 0),
+                       hint="give point_id or enterprise_id")
+    visible = set(_visible_enterprises(registry, principal)["enterprise_id"].astype(str))
+    points = None
+    if point_id is not None:
+        owner = registry.points.loc[registry.points["point_id"] == point_id, "enterprise_id"]
+        if owner.empty or str(owner.iloc[0]) not in visible:
+            raise not_found("point")
+        enterprise_id, points = str(owner.iloc[0]), [point_id]
+    elif str(enterprise_id) not in visible:
+        raise not_found("enterprise")
+    try:
+        frame = read_readings(_lake(request), enterprise=enterprise_id, points=points, start=start, end=end)
+    except ValueError as exc:
+        raise InputError(Problem(str(exc), field="start/end")) from None
+    total = len(frame)
+    window = frame.iloc[(page - 1) * per_page: page * per_page]
+    rows = [{"point_id": r.point_id, "start": r.start.isoformat(), "end": r.end.isoformat(),
+             "value_raw": r.value_raw, "unit_raw": r.unit_raw, "energy": r.energy, "energy_unit": r.energy_unit,
+             "revision": int(r.revision), "energy_flag": r.energy_flag or None,
+             "received_at": r.received_at.isoformat()} for r in window.itertuples()]
+    return respond(rows, paging=paging(request, page, per_page, total))
+
+
+@router.get("/rollups", response_model=Envelope[list[dict[str, Any]]])
+def get_rollups(request: Request, principal: Principal = Depends(get_principal),
+                period: Literal["hour", "day", "month"] = Query("month"),
+                by: Literal["point", "enterprise", "industry", "district", "city"] = Query("enterprise"),
+                enterprise_id: str | None = Query(None, max_length=200),
+                start: str | None = Query(None, max_length=40, description="local date/time (inclusive)"),
+                end: str | None = Query(None, max_length=40, description="local date/time (exclusive)"),
+                ) -> EnvelopeResponse:
+    """Energy, tce (calorific and coal-equivalent) and CO2 per local period, over the enterprises the caller
+    may see (district users: their regions; enterprise users: their own)."""
+    from citycarbon.monitoring.registry import Registry
+    from citycarbon.monitoring.rollup import rollup
+
+    registry = _registry(request)
+    if registry is None:
+        return respond([])
+    visible = _visible_enterprises(registry, principal)
+    if enterprise_id is not None:
+        if enterprise_id not in set(visible["enterprise_id"].astype(str)):
+            raise not_found("enterprise")
+        visible = visible[visible["enterprise_id"].astype(str) == enterprise_id]
+    if visible.empty:
+        return respond([])
+    ids = set(visible["enterprise_id"].astype(str))
+    scoped = Registry(visible, registry.points[registry.points["enterprise_id"].astype(str).isin(ids)],
+                      registry.products[registry.products["enterprise_id"].astype(str).isin(ids)],
+                      timezone=registry.timezone)
+    try:
+        result = rollup(_lake(request), scoped, period=period, by=by, start=start, end=end,
+                        enterprise=enterprise_id, region=None)
+    except ValueError as exc:
+        raise InputError(Problem(str(exc), field="start/end")) from None
+    return respond(result.frame.to_dict(orient="records"), **provenance_meta(result.provenance.to_dict()),
+                   missing_factors=result.missing_factors or None)
+
