@@ -90,3 +90,18 @@ def test_unknown_kind_and_bad_workbook(sqlite_db):
         batch = imports.create_batch(session, filename="x.xlsx", content=b"not a workbook", actor="a")
         assert batch["status"] == "rejected"
         assert "Excel" in batch["problems"][0]["message"]
+
+
+def test_district_uploads_only_its_own_regions(seeded_db):
+    mixed = (b"year,region,variable,value,unit\n"
+             b"2020,210202,population,60.1,10^4 person\n"
+             b"2020,210203,population,30.2,10^4 person\n")
+    with seeded_db.session() as session:
+        batch = imports.create_batch(session, filename="district.csv", content=mixed, actor="zhongshan",
+                                     allowed_regions={"210202"})
+    assert batch["status"] == "rejected"
+    assert [(p["row"], p["field"], p["value"]) for p in batch["problems"]] == [(2, "region", "210203")]
+    with seeded_db.session() as session:
+        ok = imports.create_batch(session, filename="district.csv", content=mixed, actor="admin")
+        with pytest.raises(InputError, match="not one of yours"):
+            imports.approve(session, ok["id"], actor="zhongshan", allowed_regions=["210202"])

@@ -16,6 +16,7 @@ import builtins
 import hashlib
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -130,12 +131,25 @@ def _summary(batch: ImportBatch) -> dict[str, Any]:
             "approved_at": batch.approved_at, "reason": batch.reason}
 
 
+def _check_regions(frame: pd.DataFrame, allowed: frozenset[str] | None, filename: str) -> None:
+    """A district user may upload only rows of its own regions: every other row is a problem (row, field)."""
+    if allowed is None:
+        return
+    problems = [Problem(f"region {region} is not one of yours ({', '.join(sorted(allowed))})", file=filename,
+                        row=position, field="region", value=str(region))
+                for position, region in enumerate(frame["region"].astype(str), start=1) if region not in allowed]
+    if problems:
+        raise InputError(problems[:50])
+
+
 def create_batch(session: Session, *, filename: str, content: bytes, actor: Any, kind: str | None = None,
-                 status: str = "official", mode: str = "years", reason: str | None = None) -> dict[str, Any]:
+                 status: str = "official", mode: str = "years", reason: str | None = None,
+                 allowed_regions: Iterable[str] | None = None) -> dict[str, Any]:
     """Store an upload with its validation result; ``status`` of the batch is ``validated`` or ``rejected``.
 
-    ``kind`` (``balance``/``statistics``) is detected from the columns when omitted. Returns the batch summary
-    (:func:`get`). Problems are data, not exceptions: a rejected upload is kept so the user sees why.
+    ``kind`` (``balance``/``statistics``) is detected from the columns when omitted. ``allowed_regions`` (a
+    district user's region codes) rejects rows of any other region. Returns the batch summary (:func:`get`).
+    Problems are data, not exceptions: a rejected upload is kept so the user sees why.
     """
     if status not in STATUSES:
         raise InputError(Problem(f"unknown status '{status}'", field="status", value=status))
@@ -157,6 +171,8 @@ def create_batch(session: Session, *, filename: str, content: bytes, actor: Any,
         table, frame = _parse(filename, content, kind)
         batch.kind = table
         dataset = KINDS[table]
+        _check_regions(frame, None if allowed_regions is None else frozenset(map(str, allowed_regions)),
+                       batch.filename)
         completed = _complete(frame, dataset, status, f"import batch {batch.id}: {batch.filename}")
         batch.preview = {"status": status, **_diff(session, dataset, completed, mode)}
         batch.row_count = len(completed)
@@ -217,14 +233,18 @@ def _require(batch: ImportBatch, allowed: tuple[str, ...], action: str) -> None:
                                  f"{' or '.join(allowed)} can be {action}", field="status", value=batch.status))
 
 
-def approve(session: Session, batch_id: int, *, actor: Any, reason: str | None = None) -> dict[str, Any]:
+def approve(session: Session, batch_id: int, *, actor: Any, reason: str | None = None,
+            allowed_regions: Iterable[str] | None = None) -> dict[str, Any]:
     """Write a validated batch into the ledger (same transaction as the caller's session) and mark it approved.
 
-    Returns the ledger write result. Any failure raises and, with :meth:`Database.session`, stores nothing.
+    ``allowed_regions`` (the approver's regions, for a district user) refuses a batch with rows of other
+    regions. Returns the ledger write result. Any failure raises and, with :meth:`Database.session`, stores
+    nothing.
     """
     batch = _batch(session, batch_id)
     _require(batch, ("validated",), "approved")
     dataset, frame = _frame_of(batch)
+    _check_regions(frame, None if allowed_regions is None else frozenset(map(str, allowed_regions)), batch.filename)
     result = ledger.write_frame(session, dataset, frame, actor=actor, batch_id=batch.id, scope=batch.mode,
                                 reason=reason or f"import batch {batch.id} approved", source=batch.filename)
     _mark_approved(session, batch, actor, reason)
