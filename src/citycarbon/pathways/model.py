@@ -495,8 +495,8 @@ class PathwayModel:
 
 # --- build -----------------------------------------------------------------------------------------
 
-def _gdp_arrays(statistics, region: str, years: np.ndarray, base_gdp_unit_value: float,
-                price_base_year: int) -> tuple[np.ndarray, np.ndarray, int]:
+def _gdp_arrays(statistics, region: str, years: np.ndarray, price_base_year: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Real GDP growth per year from the statistics (constant prices) up to their last year, and that mask."""
     rows = statistics[(statistics["variable"] == "gdp") & (statistics["region"] == region)
                       & (statistics["price_base_year"] == price_base_year)]
     history = {int(r.year): float(r.value) * conversion_factor(str(r.unit), "10^4 CNY") for r in rows.itertuples()}
@@ -586,7 +586,8 @@ def _convolve(schedule: np.ndarray, impulse: np.ndarray) -> np.ndarray:
     return out
 
 
-def _factor_path(table, years: np.ndarray, last: int, fn) -> np.ndarray:
+def _factor_path(years: np.ndarray, last: int, fn) -> np.ndarray:
+    """A factor per model year: the factor row of the year up to ``last``, held at ``last`` after."""
     return np.array([fn(int(min(y, last))) for y in years], dtype=float)
 
 
@@ -613,7 +614,7 @@ def build_model(city: str = "dalian") -> PathwayModel:
     for lever in levers:
         pre["ramp_" + lever.id] = lever.ramp(years, steep)
         pre["cumramp_" + lever.id] = np.cumsum(pre["ramp_" + lever.id])
-    hist_rate, hist_mask, last_stat = _gdp_arrays(inputs.statistics, region, years, gdp0, options.price_base_year)
+    hist_rate, hist_mask, last_stat = _gdp_arrays(inputs.statistics, region, years, options.price_base_year)
     rates = _path_rates(years, last_stat)
     pre["gdp_hist_rate"], pre["gdp_hist_mask"] = hist_rate[None, :], hist_mask[None, :]
     pre["gdp_central"] = rates["central"][None, :]
@@ -650,9 +651,9 @@ def build_model(city: str = "dalian") -> PathwayModel:
         raise InputError(Problem("the pathway model implements the coal-equivalent method, grid_average "
                                  "non-fossil attribution and the net_inflow CO2 rule (the Dalian options)",
                                  file=f"{city}/accounting.yaml", field="options"))
-    pre["k_hist"] = _factor_path(table, years, last, k_of)
-    pre["ef_hist"] = _factor_path(table, years, last, ef_of)
-    pre["share_hist"] = _factor_path(table, years, last, share_of)
+    pre["k_hist"] = _factor_path(years, last, k_of)
+    pre["ef_hist"] = _factor_path(years, last, ef_of)
+    pre["share_hist"] = _factor_path(years, last, share_of)
     pre["k_last"], pre["ef_last"], pre["share_last"] = (np.array(pre[k][last - BASE_YEAR]) for k in
                                                         ("k_hist", "ef_hist", "share_hist"))
     pre["k_base"] = np.array(pre["k_hist"][0])

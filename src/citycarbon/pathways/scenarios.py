@@ -23,6 +23,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -34,6 +35,8 @@ from citycarbon.pathways.parameters import load_levers, load_uncertain
 
 ALLOWED_KEYS = ("name", "name_zh", "name_en", "description", "inherits", "packages", "levers", "parameters")
 CODE_LENGTH = 10
+#: libyaml's safe loader when available (a scenario loads in ~1 ms instead of ~5 ms)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,7 @@ def _resolve_path(reference: str, relative_to: Path | None = None) -> Path:
 
 def _read(path: Path) -> dict:
     try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(Problem(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=str(path),
@@ -109,11 +112,7 @@ def _read(path: Path) -> dict:
 
 def _check_values(raw: dict, path: Path, section: str) -> dict[str, float]:
     """Values of ``levers`` / ``parameters``: known ids, numbers within [min, max] (problems name file+field)."""
-    if section == "levers":
-        ranges = {lv.id: (lv.min, lv.max, lv.unit) for lv in load_levers()}
-    else:
-        frame = load_uncertain()
-        ranges = {str(r.id): (float(r.low), float(r.high), str(r.unit)) for r in frame.itertuples()}
+    ranges = _ranges(section)
     problems: list[Problem] = []
     out: dict[str, float] = {}
     for name, value in (raw or {}).items():
@@ -138,13 +137,28 @@ def _check_values(raw: dict, path: Path, section: str) -> dict[str, float]:
     return out
 
 
+@cache
+def _ranges(section: str) -> dict[str, tuple[float, float, str]]:
+    """(min, max, unit) of every lever or uncertain parameter, from the shipped files."""
+    if section == "levers":
+        return {lv.id: (lv.min, lv.max, lv.unit) for lv in load_levers()}
+    frame = load_uncertain()
+    return {str(i): (float(lo), float(hi), str(u)) for i, lo, hi, u in
+            zip(frame["id"], frame["low"], frame["high"], frame["unit"], strict=True)}
+
+
+@cache
+def _defaults() -> tuple[dict[str, float], dict[str, float]]:
+    frame = load_uncertain()
+    return ({lv.id: lv.default for lv in load_levers()},
+            {str(i): float(v) for i, v in zip(frame["id"], frame["default"], strict=True)})
+
+
 def scenario_code(levers: dict[str, float], parameters: dict[str, float]) -> str:
     """Short canonical code of fully resolved settings (defaults filled in)."""
-    full = {lv.id: lv.default for lv in load_levers()}
-    full.update(levers)
-    frame = load_uncertain()
-    params = {str(r.id): float(r.default) for r in frame.itertuples()}
-    params.update(parameters)
+    lever_defaults, parameter_defaults = _defaults()
+    full = {**lever_defaults, **levers}
+    params = {**parameter_defaults, **parameters}
     canonical = json.dumps({"levers": {k: float(full[k]) for k in sorted(full)},
                             "parameters": {k: float(params[k]) for k in sorted(params)}},
                            sort_keys=True, separators=(",", ":"))
@@ -160,7 +174,7 @@ def load_scenario(reference: str | Path, *, _chain: tuple[str, ...] = ()) -> Sce
         raise InputError(Problem("scenario inheritance loops: " + " -> ".join(Path(c).stem for c in (*_chain, key)),
                                  file=str(path), field="inherits"))
     raw = _read(path)
-    defaults = {lv.id: lv.default for lv in load_levers()}
+    defaults = _defaults()[0]
     levers: dict[str, float] = {}
     parameters: dict[str, float] = {}
     parent_name = raw.get("inherits")
