@@ -180,8 +180,10 @@ def test_commands_on_the_shipped_dalian_model(monkeypatch):
     assert "co2_emissions_t" in data["percentiles"]
     p = data["percentiles"]["co2_emissions_t"]
     assert all(a <= b <= c for a, b, c in zip(p["p5"], p["p50"], p["p95"], strict=True))
-    attribution = json.loads(invoke("attribute", "--scenario", "Plan", "--permutations", "20", "--format",
-                                    "json").stdout)
+    attribution = json.loads(invoke("attribute", "--scenario", "Plan", "--permutations", "20", "--lmdi", "2030",
+                                    "--format", "json").stdout)
+    assert attribution["lmdi"]["to"] == 2030
+    assert sum(attribution["lmdi"]["additive"].values()) == pytest.approx(attribution["lmdi"]["total_change"])
     assert attribution["base"] == "BAU" and attribution["groups"]
     assert sum(g["cumulative"] for g in attribution["groups"]) == pytest.approx(attribution["total_cumulative"],
                                                                                 rel=1e-9)

@@ -128,21 +128,31 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int, SEED_OPTION] = 0,
         exact: Annotated[bool, typer.Option("--exact", help="every coalition (2^groups runs) instead")] = False,
         output: Annotated[str, typer.Option("--output", help="series to attribute")] = "co2_emissions_t",
+        lmdi: Annotated[int | None, typer.Option("--lmdi", help="also LMDI of the scenario's CO2 from its base "
+                                                 "year to this year")] = None,
         city: Annotated[str, CITY_OPTION] = "dalian",
         fmt: OutputFormat = FORMAT_OPTION,
     ) -> None:
         """Shapley attribution of the gap between --base and the scenario to lever groups (wedges)."""
-        from citycarbon.pathways.attribution import shapley
+        from citycarbon.pathways.attribution import lmdi_of_pathway, shapley
 
         try:
             model, scen = load_model_and_scenario(city, scenario)
             base_scenario = load_scenario_only(base)
             result = shapley(model, base_scenario, scen, permutations=permutations, seed=seed, output=output,
                              exact=exact)
+            decomposition = lmdi_of_pathway(model, scen, lmdi) if lmdi is not None else None
         except InputError as error:
             fail(error)
             return
-        emit(result.to_dict(), fmt, rows=result.rows(),
+        data, rows = result.to_dict(), result.rows()
+        if decomposition is not None:
+            period = decomposition.periods[0].to_dict()
+            data["lmdi"] = period
+            rows += [{"措施组 / lever group": f"LMDI {period['from']}→{period['to']}", "名称 / title": factor,
+                      "累计贡献 / cumulative": effect, "占比 / share": None}
+                     for factor, effect in period["additive"].items()]
+        emit(data, fmt, rows=rows,
              title=f"{result.scenario} 相对 {result.base} 的减排贡献 / attribution ({result.output}, cumulative)")
 
     @pathway_app.command("seek")
