@@ -241,7 +241,7 @@ def quality_alerts(readings: pd.DataFrame, registry: Registry, *, date: str, now
             {"received_slots": int(row.received_slots), "expected_slots": int(row.expected_slots),
              "completeness": float(row.completeness)}))
     prepared = prepared if prepared is not None else quality.prepare(readings, registry)
-    prepared = prepared[prepared["start"] <= now_ts]
+    prepared = prepared[prepared["ts"] <= now_ts]
     last = prepared.groupby("point_id", observed=True)["end"].max()
     silence = pd.Timedelta(hours=float(rules.get("data_quality", "silence_hours")))
     for point in registry.points.itertuples(index=False):

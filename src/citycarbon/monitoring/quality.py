@@ -344,7 +344,7 @@ def _timestamp_checks(cur: pd.DataFrame, rules: QualityRules, now: pd.Timestamp)
     offset = ts % step
     off = np.minimum(offset, step - offset) / 1e9
     skew = off > rules.param("clock_skew", "tolerance_seconds")
-    future = cur["start"] > now + pd.Timedelta(seconds=rules.param("future_timestamp", "tolerance_seconds"))
+    future = cur["ts"] > now + pd.Timedelta(seconds=rules.param("future_timestamp", "tolerance_seconds"))
     skew &= ~future  # a future timestamp is its own fault
     r = rules.rules
     if skew.any():
@@ -483,7 +483,7 @@ def daily_energy(readings: pd.DataFrame, registry: Registry, *, prepared: pd.Dat
     """
     frame = _latest(prepared if prepared is not None else prepare(readings, registry))
     if now is not None:
-        frame = frame[frame["start"] <= now]
+        frame = frame[frame["ts"] <= now]
     energy = frame["value_raw"] * frame["factor"]
     cumulative = frame["kind"].eq("cumulative")
     if cumulative.any():
@@ -602,7 +602,7 @@ def check(readings: pd.DataFrame, registry: Registry | object, rules: QualityRul
     parts += _gap_checks(cur, registry, rules, lo, hi, future)
     parts += _duplicate_checks(prepared, rules)
     parts += _late_checks(prepared, rules)
-    parts += _balance_checks(valid, registry, rules, prepared[~prepared["start"].gt(
+    parts += _balance_checks(valid, registry, rules, prepared[~prepared["ts"].gt(
         now_ts + pd.Timedelta(seconds=rules.param("future_timestamp", "tolerance_seconds")))])
     parts = [p for p in parts if not p.empty]
     if not parts:
@@ -678,7 +678,7 @@ def national_indicators(readings: pd.DataFrame, registry: Registry | object, day
     now_ts = pd.Timestamp(now).tz_convert("UTC") if now is not None else None
     prepared = prepared if prepared is not None else prepare(readings, registry)
     if now_ts is not None:
-        prepared = prepared[prepared["start"] <= now_ts + pd.Timedelta(
+        prepared = prepared[prepared["ts"] <= now_ts + pd.Timedelta(
             seconds=rules.param("future_timestamp", "tolerance_seconds"))]
     cur = _latest(prepared)
     points = registry.points

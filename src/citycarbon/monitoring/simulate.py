@@ -417,7 +417,8 @@ def _point_readings(rng: np.random.Generator, grid: _Grid, point, raw: np.ndarra
     for _ in range(events("future_timestamp")):
         i = _place(rng, free, 1)
         if i is not None:
-            shift = now - int(grid.start_ns[i]) + int(rng.uniform(*faults["future_timestamp"]["days"]) * _DAY_NS)
+            seconds = round(rng.uniform(*faults["future_timestamp"]["days"]) * 86_400)  # timestamps to the second
+            shift = now - int(grid.start_ns[i]) + seconds * _NS
             truth.append(("gap", i, float(raw[i]), "reading sent with a future timestamp"))
             start[i] += shift
             end[i] += shift
