@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from citycarbon.cli import app
@@ -48,3 +49,20 @@ def test_export_levers_scenarios(tmp_path):
     assert any(lv["id"] == "ccus_2060_mt" for lv in json.loads(levers.stdout)["levers"])
     scenarios = runner.invoke(app, ["pathway", "scenarios", "--format", "json"])
     assert [s["name"] for s in json.loads(scenarios.stdout)["scenarios"]][:3] == ["BAU", "Plan", "Enhanced"]
+
+
+def test_run_with_office_targets(tmp_path):
+    """Targets the plan leaves to the province are judged once the office sets them (--targets)."""
+    path = tmp_path / "targets.yaml"
+    path.write_text("energy_intensity_reduction_2025: 0.135\nco2_intensity_reduction_2025: 0.18\n", encoding="utf-8")
+    result = runner.invoke(app, ["pathway", "run", "--scenario", "Plan", "--targets", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    judged = {t["id"]: t for t in json.loads(result.stdout)["targets"]}
+    assert judged["energy_intensity_reduction_2025"]["met"] in (True, False)
+    assert judged["energy_intensity_reduction_2030"]["met"] is None
+    series = json.loads(result.stdout)["series"]["energy_intensity"]
+    assert judged["energy_intensity_reduction_2025"]["margin"] == pytest.approx(1 - series[5] / series[0] - 0.135)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("energy_intensity_reduction_2052: 0.1\n", encoding="utf-8")
+    failed = runner.invoke(app, ["pathway", "run", "--targets", str(bad)])
+    assert failed.exit_code == 2 and "energy_intensity_reduction_20" in failed.output

@@ -17,14 +17,19 @@ SCENARIO_OPTION = typer.Option("--scenario", "-s", help="shipped scenario name (
 @pathway_app.command("run")
 def run(
     scenario: Annotated[str, SCENARIO_OPTION] = "Plan",
+    targets: Annotated[Path | None, typer.Option("--targets", help="YAML: target id → value (fills unset targets)")]
+    = None,
     city: Annotated[str, typer.Option("--city", help="shipped city")] = "dalian",
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """One pathway 2020–2060: CO2, energy, non-fossil share, peak year, every plan target (met, margin)."""
     from citycarbon.pathways import build_model, load_scenario
+    from citycarbon.services.tracking import apply_target_overrides
 
     try:
         model = build_model(city)
+        if targets is not None:
+            model = model.with_targets(apply_target_overrides(model.plan, targets))
         result = model.run(load_scenario(scenario))
     except InputError as error:
         fail(error)

@@ -19,7 +19,7 @@ on the parameters is computed once in :func:`build_model`. Equations: docs/pathw
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 import numpy as np
@@ -191,6 +191,12 @@ class PathwayModel:
                                          field=name, suggestion=nearest(name, self.parameters.names)))
             x[index[name]] = float(value)
         return x
+
+    def with_targets(self, targets: list) -> PathwayModel:
+        """The same model judging ``targets`` (e.g. the plan's targets with office-set values from a
+        ``--targets`` file, :func:`citycarbon.services.tracking.apply_target_overrides`)."""
+        specs, unset = _target_specs(targets)
+        return replace(self, target_specs=specs, unset_targets=unset)
 
     def check(self, X: np.ndarray) -> np.ndarray:
         X = np.atleast_2d(np.asarray(X, dtype=float))
@@ -688,7 +694,7 @@ def build_model(city: str = "dalian") -> PathwayModel:
     pre["process_total"] = np.array(sum(base.process_co2.values()))
     pre.update(_forest_arrays(reference.forest, reference.wetland, region, years,
                               pre["ramp_afforestation_ha_per_yr"]))
-    specs, unset = _target_specs(plan)
+    specs, unset = _target_specs(list(plan.targets))
     model = PathwayModel(city=city, region=region, years=years, parameters=params, levers=levers, base=base,
                          plan=plan, accounted={k: float(v) for k, v in accounted.indicators.items()
                                                if isinstance(v, int | float)},
@@ -709,8 +715,9 @@ def _lookup(table, kind: str, year: int, factor_set: str | None, regions: tuple[
     raise last
 
 
-def _target_specs(plan: Plan) -> tuple[list[dict], list[str]]:
-    """Plan targets the model can evaluate, with their unit scale (model unit → target unit)."""
+def _target_specs(targets: list) -> tuple[list[dict], list[str]]:
+    """Targets the model can evaluate (a value, a known indicator, a model year), with their unit scale
+    (model unit → target unit); the ids of the others."""
     model_units = {"non_fossil_share": "dimensionless", "wind_solar_capacity_mw": "MW", "forest_coverage":
                    "dimensionless", "forest_stock_m3": "m**3", "co2_peak_year": "year", "net_co2_emissions_t": "t",
                    "energy_intensity_reduction": "dimensionless", "co2_intensity_reduction": "dimensionless",
@@ -718,7 +725,7 @@ def _target_specs(plan: Plan) -> tuple[list[dict], list[str]]:
                    "energy_intensity_tce_per_10k_yuan": "tce/(10^4 CNY)",
                    "co2_intensity_t_per_10k_yuan": "t/(10^4 CNY)"}
     specs, unset = [], []
-    for target in plan.targets:
+    for target in targets:
         if target.value is None or target.indicator not in model_units or not BASE_YEAR <= target.year <= END_YEAR:
             unset.append(target.id)
             continue
