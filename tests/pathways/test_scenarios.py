@@ -24,7 +24,9 @@ def test_shipped_scenarios_resolve():
     assert bau.levers == {}
     plan_values = {lv.id: lv.plan for lv in load_levers() if lv.plan != lv.default}
     assert plan.levers == plan_values and plan.parent == "BAU"
-    assert enhanced.parent == "Plan"
+    assert enhanced.parent == "Plan" and enhanced.packages == ("Transport",)
+    transport = load_scenario("Transport")
+    assert all(enhanced.levers[k] == v for k, v in transport.levers.items())
     # Enhanced overrides some Plan levers and keeps the others
     assert enhanced.levers["ccus_2060_mt"] == 4
     assert enhanced.levers["wind_onshore_2030_mw"] == plan.levers["wind_onshore_2030_mw"]

@@ -65,7 +65,7 @@ def scenario_dir() -> Path:
 
 def shipped_scenarios() -> list[str]:
     """Names of the shipped scenario files (BAU, Plan, Enhanced …)."""
-    order = {"BAU": 0, "Plan": 1, "Enhanced": 2}
+    order = {"BAU": 0, "Plan": 1, "Enhanced": 2, "Transport": 3}
     names = [p.stem for p in scenario_dir().glob("*.yaml")]
     return sorted(names, key=lambda n: (order.get(n, 9), n))
 
