@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import pandas as pd
@@ -153,3 +154,27 @@ def test_empty_ledger_gives_empty_frames_with_the_columns(sqlite_db):
             assert frame.empty and tuple(frame.columns) == spec.columns
         with pytest.raises(InputError, match="no plan for city"):
             ledger.reference_dataset(session, "dalian")
+
+
+_REGIONS = itertools.count()
+_histories = st.lists(st.dictionaries(st.integers(2015, 2024), st.floats(1, 1e5, allow_nan=False), min_size=1,
+                                      max_size=5), min_size=1, max_size=5)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(history=_histories)
+def test_as_of_replays_every_full_replace(sqlite_db, history):
+    """After a sequence of uploads, as_of each upload's time returns exactly what was known then."""
+    region = f"9{next(_REGIONS):05d}"  # examples share the database: each gets a region of its own
+    moments = []
+    for values in history:
+        frame = _statistics(values).assign(region=region)
+        with sqlite_db.session(write=True) as session:
+            ledger.write_frame(session, "statistics", frame, actor="a", scope="years")
+        moments.append(utcnow())
+    with sqlite_db.session() as session:
+        expected: dict[int, float] = {}
+        for moment, values in zip(moments, history, strict=True):
+            expected.update(values)  # a year not in a later upload keeps its last value (years scope)
+            frame = ledger.current_frame(session, "statistics", region=region, as_of=moment)
+            assert dict(zip(frame["year"], frame["value"], strict=True)) == expected
