@@ -575,8 +575,10 @@ def write_city(units: int, points_per_unit: int, days: int, out: str | Path, see
                start: str | pd.Timestamp = "2025-01-01T00:00:00+08:00", faults: bool | dict | None = True,
                interval_minutes: int | None = None, fmt: str = "parquet", chunk: int = 50) -> dict:
     """Write a simulated city to ``out``: ``enterprises.csv``, ``points.csv``, ``products.csv``,
-    ``readings/readings-YYYY-MM-pNNNN.parquet`` (split by UTC month of ``start``, one file per month and chunk of
-    enterprises; ``.csv`` with ``fmt="csv"``), ``truth.parquet`` and ``monthly_reports.csv``. Returns counts."""
+    ``readings/readings-YYYY-MM-pNNNN.parquet`` (first arrivals, split by UTC month of ``start``, one file per
+    month and chunk of enterprises; ``.csv`` with ``fmt="csv"``), ``readings/resent-YYYY-MM-pNNNN.parquet`` (the
+    same intervals sent again: duplicates with other values and revisions — ingest them after the first files,
+    as name order does), ``truth.parquet`` and ``monthly_reports.csv``. Returns counts."""
     if fmt not in ("parquet", "csv"):
         raise ValueError("fmt must be parquet or csv")
     out = Path(out)
@@ -587,14 +589,18 @@ def write_city(units: int, points_per_unit: int, days: int, out: str | Path, see
             units, points_per_unit, days, seed, start=start, faults=faults, interval_minutes=interval_minutes,
             chunk=chunk)):
         registry = city_registry
-        month = readings["start"].dt.strftime("%Y-%m")
-        for key, group in readings.groupby(month, sort=True):
-            path = out / "readings" / f"readings-{key}-p{part:04d}.{fmt}"
-            if fmt == "parquet":
-                group.to_parquet(path, index=False)
-            else:
-                group.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S%z")
-            files.append(path.name)
+        arrived = readings.sort_values("received_at", kind="stable")
+        resent = arrived.duplicated(["point_id", "start", "end"], keep="first")
+        for prefix, subset in (("readings", arrived[~resent]), ("resent", arrived[resent])):
+            month = subset["start"].dt.strftime("%Y-%m")
+            for key, group in subset.groupby(month, sort=True):
+                path = out / "readings" / f"{prefix}-{key}-p{part:04d}.{fmt}"
+                group = group.sort_values(["point_id", "start"], kind="stable")
+                if fmt == "parquet":
+                    group.to_parquet(path, index=False)
+                else:
+                    group.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S%z")
+                files.append(path.name)
         rows += len(readings)
         truths.append(truth)
         monthlies.append(monthly)
