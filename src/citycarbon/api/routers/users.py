@@ -15,6 +15,7 @@ from citycarbon.api.envelope import Envelope, EnvelopeResponse, paging, respond
 from citycarbon.api.errors import ApiError, not_found
 from citycarbon.api.routers._common import page_params
 from citycarbon.auth.principal import ROLES, Principal
+from citycarbon.errors import InputError, Problem
 
 router = APIRouter(tags=["users"])
 PERMISSIONS = {
@@ -138,7 +139,8 @@ def update_user(body: UserPatch, request: Request, username: str = USERNAME,
     changes = body.model_dump(exclude_unset=True)
     reason = changes.pop("reason", None)
     if not changes:
-        raise ApiError(422, "nothing to change: give role, regions, enterprise_id, display_name or disabled")
+        raise InputError(Problem("nothing to change: give role, regions, enterprise_id, display_name or disabled",
+                                 file="body", field="role"))
     with get_database(request).session() as session:
         user = _user_or_404(session, username)
         users.update_user(session, user, actor=principal, reason=reason, **changes)
