@@ -181,9 +181,10 @@ def sobol_indices(y: np.ndarray, d: int, n: int, *, second_order: bool = True, n
     The estimators and the bootstrap of ``SALib.analyze.sobol.analyze`` (SALib 1.6: output standardised;
     S1 and ST after Saltelli et al. 2010, S2 after Saltelli 2002; resample indices drawn with
     ``numpy.random.default_rng(seed).integers(n, size=(n, num_resamples))``; interval ``Z·sd``), vectorised
-    over factors, pairs and resamples (resamples in blocks of ``block`` to bound memory) instead of SALib's
-    loop over pairs, which dominates the run time for many factors. Unlike SALib, seed 0 is a seed too (SALib
-    falls back to the global NumPy generator for a falsy seed).
+    over factors, pairs and resamples instead of SALib's loop over pairs, which dominates the run time for many
+    factors: a resample's mean is the mean weighted by how often each row was drawn, so every resample of
+    every index is one matrix product with the draw counts (S2 rows in blocks of ``block`` factors). Unlike
+    SALib, seed 0 is a seed too (SALib falls back to the global NumPy generator for a falsy seed).
     """
     from scipy.stats import norm
 
@@ -200,41 +201,34 @@ def sobol_indices(y: np.ndarray, d: int, n: int, *, second_order: bool = True, n
     ab = rows[:, 1:d + 1]
     ba = rows[:, d + 1:2 * d + 1] if second_order else None
     eps = np.finfo(float).eps
-
-    def ratio(num: np.ndarray, var: np.ndarray) -> np.ndarray:
-        return np.divide(num, var, out=np.zeros(np.broadcast_shapes(num.shape, var.shape)), where=var > eps)
-
-    def estimates(a: np.ndarray, b: np.ndarray, ab: np.ndarray, ba: np.ndarray | None
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """Indices for samples along axis 0; a, b (n, ...), ab/ba (n, ..., d)."""
-        var = np.var(np.concatenate([a, b], axis=0), axis=0)[..., None]
-        s1 = ratio(np.mean(b[..., None] * (ab - a[..., None]), axis=0), var)
-        st = ratio(0.5 * np.mean((a[..., None] - ab) ** 2, axis=0), var)
-        s2 = None
-        if ba is not None:
-            cross = np.einsum("n...j,n...k->...jk", ba, ab, optimize=True) / len(a)  # mean(BA_j · AB_k)
-            vjk = ratio(cross - np.mean(a * b, axis=0)[..., None, None], var[..., None])
-            s2 = vjk - s1[..., :, None] - s1[..., None, :]
-        return s1, st, s2
-
-    s1, st, s2 = estimates(a, b, ab, ba)
     r = np.random.default_rng(seed).integers(n, size=(n, num_resamples))
+    # every estimator is a mean over the n rows; a bootstrap resample is the same mean weighted by how often
+    # each row was drawn, so all resamples are one matrix product with the counts W (1 + R, n)
+    weights = np.vstack([np.ones(n), np.stack([np.bincount(r[:, j], minlength=n) for j in range(num_resamples)])])
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        return weights @ values / n
+
+    m1 = (mean(a) + mean(b)) / 2
+    var = (mean(a * a) + mean(b * b)) / 2 - m1 * m1  # variance of (A, B) stacked, as np.var(np.r_[A, B])
+    var = np.where(var > eps, var, np.inf)  # a constant resample gives indices of 0, as SALib does
+    s1_all = mean(b[:, None] * (ab - a[:, None])) / var[:, None]
+    st_all = 0.5 * mean((a[:, None] - ab) ** 2) / var[:, None]
     z = norm.ppf(0.5 + conf_level / 2)
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []
-    for start in range(0, num_resamples, block):
-        cols = r[:, start:start + block]
-        parts.append(estimates(a[cols], b[cols], ab[cols], ba[cols] if ba is not None else None))
-    s1_r = np.concatenate([p[0] for p in parts])
-    st_r = np.concatenate([p[1] for p in parts])
-    constant = np.array([np.ptp(np.concatenate([a[r], b[r]])) == 0.0])
-    out = {"S1": s1, "ST": st,
-           "S1_conf": np.where(constant, 0.0, z * s1_r.std(axis=0, ddof=1)),
-           "ST_conf": np.where(constant, 0.0, z * st_r.std(axis=0, ddof=1))}
+    constant = np.ptp(np.concatenate([a[r], b[r]])) == 0.0
+    out = {"S1": s1_all[0], "ST": st_all[0],
+           "S1_conf": np.zeros(d) if constant else z * s1_all[1:].std(axis=0, ddof=1),
+           "ST_conf": np.zeros(d) if constant else z * st_all[1:].std(axis=0, ddof=1)}
     if second_order:
-        s2_r = np.concatenate([p[2] for p in parts])  # type: ignore[misc]
         upper = np.triu(np.ones((d, d), dtype=bool), k=1)
-        out["S2"] = np.where(upper, s2, np.nan)
-        out["S2_conf"] = np.where(upper, z * s2_r.std(axis=0, ddof=1), np.nan)
+        s2_all = np.empty((len(weights), d, d))
+        for start in range(0, d, block):  # rows of the (d, d) matrix in blocks to bound memory
+            rows_j = slice(start, min(start + block, d))
+            cross = mean((ba[:, rows_j, None] * ab[:, None, :]).reshape(n, -1)).reshape(len(weights), -1, d)
+            s2_all[:, rows_j] = (cross - mean(a * b)[:, None, None]) / var[:, None, None]
+        s2_all -= s1_all[:, :, None] + s1_all[:, None, :]
+        out["S2"] = np.where(upper, s2_all[0], np.nan)
+        out["S2_conf"] = np.where(upper, z * s2_all[1:].std(axis=0, ddof=1), np.nan)
     return out
 
 
