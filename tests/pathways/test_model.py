@@ -137,3 +137,18 @@ def test_golden_outputs(name):
     assert current["targets"] == stored["targets"]
     for series, values in stored["series"].items():
         np.testing.assert_allclose(current["series"][series], values, rtol=1e-6, err_msg=series)
+
+
+def test_values_outside_the_ranges_are_refused(model):
+    from citycarbon.errors import InputError
+    x = model.parameters.default.copy()
+    j = model.parameters.index("coal_power_retirement")
+    x[j] = 1.5
+    with pytest.raises(InputError, match=r"coal_power_retirement = 1\.5 is outside") as info:
+        model.evaluate(np.vstack([model.parameters.default, x]))
+    assert info.value.first.row == 2 and info.value.first.field == "coal_power_retirement"
+    x[j] = np.nan
+    with pytest.raises(InputError):
+        model.evaluate(x)
+    with pytest.raises(InputError, match="parameters per run"):
+        model.evaluate(np.zeros((2, 3)))

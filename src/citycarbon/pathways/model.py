@@ -199,10 +199,22 @@ class PathwayModel:
         return replace(self, target_specs=specs, unset_targets=unset)
 
     def check(self, X: np.ndarray) -> np.ndarray:
+        """``X`` as (n, p) floats; every value finite and within its parameter's [low, high] (InputError naming
+        the first offending parameter and run otherwise: the equations are only valid inside the ranges)."""
         X = np.atleast_2d(np.asarray(X, dtype=float))
-        if X.shape[1] != len(self.parameters):
-            raise InputError(Problem(f"expected {len(self.parameters)} parameters per run, got {X.shape[1]}",
+        if X.ndim != 2 or X.shape[1] != len(self.parameters):
+            raise InputError(Problem(f"expected {len(self.parameters)} parameters per run, got shape {X.shape}",
                                      field="X"))
+        params = self.parameters
+        slack = 1e-9 * np.maximum(1.0, np.abs(params.high - params.low))
+        low, high = params.low - slack, params.high + slack
+        bad = ~np.isfinite(X) | np.less(X, low) | np.greater(X, high)
+        if bad.any():
+            run, column = (int(v) for v in np.argwhere(bad)[0])
+            raise InputError(Problem(
+                f"run {run}: {params.names[column]} = {X[run, column]} is outside [{params.low[column]}, "
+                f"{params.high[column]}] {params.unit[column]}", field=params.names[column], row=run + 1,
+                value=float(X[run, column])))
         return X
 
     # --- evaluation ---------------------------------------------------------------------------------
