@@ -131,7 +131,7 @@ def prepare(readings: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     frame["point_id"] = frame["point_id"].astype(str)
     frame["unit_raw"] = frame["unit_raw"].astype(str)
     points = registry.points.set_index("point_id")
-    unknown = sorted(set(frame["point_id"]) - set(points.index))
+    unknown = sorted(set(frame["point_id"].unique()) - set(points.index))
     if unknown:
         raise InputError(Problem(f"readings of points not in the registry: {', '.join(unknown[:5])}",
                                  field="point_id", value=unknown[0]))
@@ -367,10 +367,11 @@ def _gap_checks(cur: pd.DataFrame, registry: Registry, rules: QualityRules, star
     first, last = by_point.min(), by_point.max()
     positions = frame.groupby("point_id").indices
     ts_ns = frame["ts"].astype("int64").to_numpy()
+    intervals = points["interval_minutes"].to_dict()
+    kinds = points["kind"].to_dict()
     for point_id in wanted:
-        point = points.loc[point_id]
-        step = int(point["interval_minutes"]) * 60 * 1_000_000_000
-        cumulative = point["kind"] == "cumulative"
+        step = int(intervals[point_id]) * 60 * 1_000_000_000
+        cumulative = kinds[point_id] == "cumulative"
         if start is not None and end is not None:
             lo = math.ceil(start.value / step) + (1 if cumulative else 0)
             hi = math.ceil(end.value / step) - (0 if cumulative else 1)
@@ -532,11 +533,14 @@ def daily_energy(readings: pd.DataFrame, registry: Registry, *, prepared: pd.Dat
             "day": _day_labels(extra["ts"].dt.tz_convert(registry.timezone)), "energy": extra["energy"],
             "energy_unit": extra["canonical_unit"].astype(str), "slot": np.nan, "repaired": 1})], ignore_index=True)
     out["energy_tce"] = out["energy"] * out["energy_type"].map(tce_factors()["tce_per_unit"]).astype(float)
-    grouped = out.groupby(["point_id", "enterprise_id", "energy_type", "parent_point_id", "day", "energy_unit"],
-                          sort=True, dropna=False)
-    result = grouped.agg(energy=("energy", "sum"), energy_tce=("energy_tce", lambda s: s.sum(min_count=1)),
-                         slots=("slot", "nunique"), repaired=("repaired", "sum")).reset_index()
-    return result
+    grouped = out.groupby(["point_id", "day"], sort=True)
+    result = grouped.agg(energy=("energy", "sum"), slots=("slot", "nunique"), repaired=("repaired", "sum"))
+    result["energy_tce"] = grouped["energy_tce"].sum(min_count=1)
+    attributes = out.drop_duplicates("point_id").set_index("point_id")[
+        ["enterprise_id", "energy_type", "parent_point_id", "energy_unit"]]
+    result = result.reset_index().join(attributes, on="point_id")
+    return result[["point_id", "enterprise_id", "energy_type", "parent_point_id", "day", "energy_unit", "energy",
+                   "energy_tce", "slots", "repaired"]]
 
 
 def _day_labels(local: pd.Series) -> pd.Series:
