@@ -66,3 +66,18 @@ def test_run_with_office_targets(tmp_path):
     bad.write_text("energy_intensity_reduction_2052: 0.1\n", encoding="utf-8")
     failed = runner.invoke(app, ["pathway", "run", "--targets", str(bad)])
     assert failed.exit_code == 2 and "energy_intensity_reduction_20" in failed.output
+
+
+def test_run_what_if_settings():
+    base = json.loads(runner.invoke(app, ["pathway", "run", "-s", "Plan", "--format", "json"]).stdout)
+    result = runner.invoke(app, ["pathway", "run", "-s", "Plan", "--set", "ccus_2060_mt=3", "--set",
+                                 "grid_ef_2060_ratio=0.1", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["code"] != base["code"] and data["levers"]["ccus_2060_mt"] == 3
+    assert data["series"]["co2_emissions_t"][-1] < base["series"]["co2_emissions_t"][-1]
+    for bad, fragment in ((["--set", "ccus_2060=3"], "did you mean 'ccus_2060_mt'"),
+                          (["--set", "ccus_2060_mt=99"], "outside the range"),
+                          (["--set", "ccus_2060_mt"], "NAME=VALUE")):
+        failed = runner.invoke(app, ["pathway", "run", "-s", "Plan", *bad])
+        assert failed.exit_code == 2 and fragment in failed.output, failed.output

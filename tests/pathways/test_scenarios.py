@@ -111,3 +111,11 @@ def test_unknown_name_in_vector(model):
     from citycarbon.pathways.scenarios import Scenario
     with pytest.raises(InputError, match="did you mean 'ccus_2060_mt'"):
         model.vector(Scenario(name="x", code="x", levers={"ccus_2060": 1.0}))
+
+
+def test_with_settings_matches_an_equivalent_file(tmp_path):
+    from citycarbon.pathways.scenarios import parse_settings, with_settings
+    changed = with_settings(load_scenario("Plan"), parse_settings(["ccus_2060_mt=2", "cf_solar=0.12"]))
+    same = load_scenario(_write(tmp_path, "Same", "inherits: Plan\nlevers: {ccus_2060_mt: 2}\n"
+                                                  "parameters: {cf_solar: 0.12}\n"))
+    assert changed.code == same.code and changed.levers == same.levers and changed.parameters == same.parameters

@@ -19,18 +19,23 @@ def run(
     scenario: Annotated[str, SCENARIO_OPTION] = "Plan",
     targets: Annotated[Path | None, typer.Option("--targets", help="YAML: target id → value (fills unset targets)")]
     = None,
+    settings: Annotated[list[str] | None, typer.Option("--set", help="what-if: LEVER=VALUE (repeatable)")] = None,
     city: Annotated[str, typer.Option("--city", help="shipped city")] = "dalian",
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """One pathway 2020–2060: CO2, energy, non-fossil share, peak year, every plan target (met, margin)."""
     from citycarbon.pathways import build_model, load_scenario
+    from citycarbon.pathways.scenarios import parse_settings, with_settings
     from citycarbon.services.tracking import apply_target_overrides
 
     try:
         model = build_model(city)
         if targets is not None:
             model = model.with_targets(apply_target_overrides(model.plan, targets))
-        result = model.run(load_scenario(scenario))
+        chosen = load_scenario(scenario)
+        if settings:
+            chosen = with_settings(chosen, parse_settings(settings))
+        result = model.run(chosen)
     except InputError as error:
         fail(error)
         return

@@ -204,3 +204,40 @@ def scenario_from_levers(name: str, levers: dict[str, float], parameters: dict[s
     checked_params = _check_values(parameters or {}, path, "parameters")
     return Scenario(name=name, code=scenario_code(checked, checked_params), levers=checked,
                     parameters=checked_params, source=source)
+
+
+def with_settings(scenario: Scenario, settings: dict[str, float], *, source: str = "--set") -> Scenario:
+    """``scenario`` with some levers or uncertain parameters changed (checked like a file; new code).
+
+    Used for command-line what-ifs (``--set lever=value``) and by slider front ends.
+    """
+    path = Path(source)
+    lever_ids = set(_ranges("levers"))
+    levers = _check_values({k: v for k, v in settings.items() if k in lever_ids or k not in _ranges("parameters")},
+                           path, "levers")
+    parameters = _check_values({k: v for k, v in settings.items() if k in _ranges("parameters")}, path, "parameters")
+    merged_levers = {**scenario.levers, **levers}
+    merged_parameters = {**scenario.parameters, **parameters}
+    changed = ", ".join(f"{k}={v:g}" for k, v in {**levers, **parameters}.items())
+    return Scenario(name=f"{scenario.name} ({changed})" if changed else scenario.name,
+                    code=scenario_code(merged_levers, merged_parameters), levers=merged_levers,
+                    parent=scenario.name, packages=scenario.packages, parameters=merged_parameters,
+                    name_zh=scenario.name_zh, description=scenario.description, source=scenario.source)
+
+
+def parse_settings(items: list[str], source: str = "--set") -> dict[str, float]:
+    """``["lever=value", …]`` → ``{lever: value}``; malformed items raise InputError naming the item."""
+    out: dict[str, float] = {}
+    problems: list[Problem] = []
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            problems.append(Problem("expected NAME=VALUE", file=source, field=item, value=item))
+            continue
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            problems.append(Problem(f"'{value}' is not a number", file=source, field=name.strip(), value=value))
+    if problems:
+        raise InputError(problems)
+    return out
