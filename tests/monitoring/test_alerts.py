@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from citycarbon.errors import InputError
 from citycarbon.monitoring import alerts, quality
 from citycarbon.monitoring.registry import load_registry
 from citycarbon.tracking.nowcast import check_monthly
@@ -146,3 +147,22 @@ def test_alert_rules_file_has_every_section():
     rules = alerts.load_alert_rules()
     assert rules.get("data_quality", "repair_deadline_working_days") == 3
     assert rules.get("data_quality", "completeness_min") == 0.90
+
+
+def test_budget_path_per_enterprise_weights(registry):
+    daily = quality.daily_energy(gas_days(3300.0 * 1.9, 10), registry)
+    weights = pd.DataFrame({"enterprise_id": "ENT1", "month": range(1, 13), "weight": [2.0] + [1.0] * 11})
+    row = alerts.budget_alerts(daily, registry, date="2025-01-10", month_weights=weights).iloc[0]
+    assert row["numbers"]["elapsed_share"] == pytest.approx((10 / 31 * 2) / 13)
+
+
+def test_daily_from_rollup_feeds_the_budget(registry):
+    rollup = pd.DataFrame({"period": pd.to_datetime(["2025-01-01", "2025-01-02"]).tz_localize("Asia/Shanghai"),
+                           "point_id": "P-GAS", "energy": [80_000.0, 80_000.0], "energy_unit": "m**3",
+                           "readings": 24, "tce_calorific": [540.0, 540.0]})
+    daily = alerts.daily_from_rollup(rollup, registry)
+    assert list(daily["day"]) == ["2025-01-01", "2025-01-02"]
+    row = alerts.budget_alerts(daily, registry, date="2025-01-02").iloc[0]
+    assert row["value"] == 1080.0 and row["numbers"]["path_tce"] == pytest.approx(36_500 * 2 / 365)
+    with pytest.raises(InputError, match="tce_calorific"):
+        alerts.daily_from_rollup(rollup.drop(columns="tce_calorific"), registry)

@@ -108,6 +108,25 @@ def _now(now: str | None) -> pd.Timestamp:
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
+def _month_weights(path: Path) -> dict[int, float] | pd.DataFrame:
+    """``month, weight`` (one profile for all) or ``enterprise_id, month, weight`` (one per enterprise)."""
+    try:
+        frame = pd.read_csv(path, dtype={"enterprise_id": str})
+    except (OSError, ValueError) as error:
+        raise InputError(Problem(f"cannot read month weights: {error}", file=path.name)) from error
+    for column in ("month", "weight"):
+        if column not in frame.columns:
+            raise InputError(Problem(f"missing column {column!r}", file=path.name, field=column))
+    for i, (month, weight) in enumerate(zip(frame["month"], frame["weight"], strict=True), start=1):
+        if not (str(month).isdigit() and 1 <= int(month) <= 12):
+            raise InputError(Problem("month must be 1 to 12", file=path.name, row=i, field="month", value=month))
+        if not (pd.notna(weight) and float(weight) >= 0):
+            raise InputError(Problem("weight must be ≥ 0", file=path.name, row=i, field="weight", value=weight))
+    if "enterprise_id" in frame.columns:
+        return frame[["enterprise_id", "month", "weight"]]
+    return dict(zip(frame["month"].astype(int), frame["weight"].astype(float), strict=True))
+
+
 def _only(frame: pd.DataFrame, registry, enterprise: str | None) -> pd.DataFrame:
     if enterprise is None or frame.empty:
         return frame
@@ -272,6 +291,8 @@ def register(app: typer.Typer) -> None:
                                                       "instead of the lake")] = None,
         registry: Annotated[Path | None, typer.Option("--registry", help="registry folder")] = None,
         now: Annotated[str | None, typer.Option("--now", help="check time, ISO 8601 (default end of --date)")] = None,
+        month_weights: Annotated[Path | None, typer.Option("--month-weights", help="CSV month, weight "
+                                                           "[, enterprise_id]: seasonal budget path")] = None,
         fmt: OutputFormat = FORMAT_OPTION,
     ) -> None:
         """Alerts with their numbers: budget path, product limits, completeness, silence, unrepaired faults."""
@@ -284,8 +305,10 @@ def register(app: typer.Typer) -> None:
             check_time = _now(now) if now else (day + pd.Timedelta(days=1)).tz_convert("UTC")
             year_start = day.replace(month=1, day=1).tz_convert("UTC")
             frame = _only(_readings(lake, readings, year_start, check_time, enterprise), loaded, enterprise)
+            weights = _month_weights(month_weights) if month_weights else None
             flags = quality.check(frame, loaded, now=check_time)
-            result = alerts(frame, loaded, date=day.strftime("%Y-%m-%d"), now=check_time, flags=flags)
+            result = alerts(frame, loaded, date=day.strftime("%Y-%m-%d"), now=check_time, flags=flags,
+                            month_weights=weights)
         except InputError as error:
             fail(error)
             return

@@ -43,6 +43,7 @@ __all__ = [
     "AlertRules",
     "alerts",
     "budget_alerts",
+    "daily_from_rollup",
     "load_alert_rules",
     "monthly_energy_for_nowcast",
     "product_alerts",
@@ -106,24 +107,69 @@ def _main_energy_points(registry: Registry) -> pd.DataFrame:
     return points[(points["parent_point_id"] == "") & is_energy]
 
 
+# ------------------------------------------------------------------------------------------ daily energy input
+
+def daily_from_rollup(rollup: pd.DataFrame, registry: Registry) -> pd.DataFrame:
+    """The lake's daily rollup by point (``rollup(period="day", by="point")``: ``period, point_id, energy,
+    tce_calorific``, …) as the daily frame the budget and product alerts read (the columns of
+    :func:`quality.daily_energy`). The rollup sums the raw latest revisions; ``quality.daily_energy(...,
+    flags=...)`` sums the repaired view instead."""
+    missing = [c for c in ("period", "point_id", "energy", "tce_calorific") if c not in rollup.columns]
+    if missing:
+        raise InputError(Problem(f"the rollup lacks column {missing[0]!r} (use period='day', by='point')",
+                                 field=missing[0]))
+    period = rollup["period"]
+    if pd.api.types.is_datetime64_any_dtype(period):
+        if getattr(period.dt, "tz", None) is not None:
+            period = period.dt.tz_convert(registry.timezone)
+        day = period.dt.strftime("%Y-%m-%d")
+    else:
+        day = period.astype(str).str.slice(0, 10)
+    points = registry.points.set_index("point_id")
+    ids = rollup["point_id"].astype(str)
+    out = pd.DataFrame({"point_id": ids.to_numpy(), "enterprise_id": ids.map(points["enterprise_id"]).to_numpy(),
+                        "energy_type": ids.map(points["energy_type"]).to_numpy(),
+                        "parent_point_id": ids.map(points["parent_point_id"]).to_numpy(), "day": day.to_numpy(),
+                        "energy_unit": (rollup["energy_unit"] if "energy_unit" in rollup.columns else
+                                        ids.map(points["energy_type"]).map(energy_types()["canonical_unit"])
+                                        ).to_numpy(),
+                        "energy": rollup["energy"].to_numpy(float),
+                        "energy_tce": rollup["tce_calorific"].to_numpy(float),
+                        "slots": (rollup["readings"] if "readings" in rollup.columns else pd.Series(
+                            0, index=rollup.index)).to_numpy(), "repaired": 0})
+    return out.sort_values(["point_id", "day"]).reset_index(drop=True)
+
+
 # ---------------------------------------------------------------------------------------------------- budget
 
 def budget_alerts(daily: pd.DataFrame, registry: Registry, *, date: str, rules: AlertRules | None = None,
-                  month_weights: dict[int, float] | None = None) -> pd.DataFrame:
+                  month_weights: dict[int, float] | pd.DataFrame | None = None) -> pd.DataFrame:
     """Enterprises ahead of their annual budget's path on local ``date`` (YYYY-MM-DD, inclusive).
 
-    ``daily``: :func:`quality.daily_energy` frame. ``month_weights``: month → relative weight for a seasonal
-    path (each day of month m weighs w_m / days in m); pro-rata by days when None.
+    ``daily``: :func:`quality.daily_energy` (or :func:`daily_from_rollup`) frame. ``month_weights``: month →
+    relative weight for a seasonal path (each day of month m weighs w_m / days in m), or a frame
+    ``enterprise_id, month, weight`` for one profile per enterprise (others pro-rata); pro-rata by days when None.
     """
     rules = rules or load_alert_rules()
     day = pd.Timestamp(date)
     year_start = pd.Timestamp(year=day.year, month=1, day=1)
     days = pd.date_range(year_start, pd.Timestamp(year=day.year, month=12, day=31), freq="D")
-    if month_weights:
-        weights = np.array([month_weights.get(d.month, 0.0) / d.days_in_month for d in days])
+    elapsed = (day - year_start).days + 1
+
+    def share_of(weights_by_month: dict[int, float] | None) -> float:
+        if not weights_by_month:
+            return elapsed / len(days)
+        weights = np.array([float(weights_by_month.get(d.month, 0.0)) / d.days_in_month for d in days])
+        return float(weights[:elapsed].sum() / weights.sum())
+
+    per_enterprise: dict[str, dict[int, float]] = {}
+    if isinstance(month_weights, pd.DataFrame):
+        for enterprise_id, group in month_weights.groupby("enterprise_id"):
+            per_enterprise[str(enterprise_id)] = dict(zip(group["month"].astype(int), group["weight"].astype(float),
+                                                          strict=True))
+        common = None
     else:
-        weights = np.ones(len(days))
-    elapsed_share = float(weights[: (day - year_start).days + 1].sum() / weights.sum())
+        common = month_weights
     mains = _main_energy_points(registry)
     in_year = daily[(daily["day"] >= year_start.strftime("%Y-%m-%d")) & (daily["day"] <= day.strftime("%Y-%m-%d"))
                     & daily["point_id"].isin(mains["point_id"])]
@@ -138,6 +184,8 @@ def budget_alerts(daily: pd.DataFrame, registry: Registry, *, date: str, rules: 
         if int(ent.budget_year) != day.year or ent.enterprise_id not in cumulative.index:
             continue
         value = float(cumulative[ent.enterprise_id])
+        profile = per_enterprise.get(ent.enterprise_id, common)
+        elapsed_share = share_of(profile)
         path = float(budget) * elapsed_share
         ratio = value / path - 1 if path > 0 else math.inf
         level = "error" if ratio > error else "warning" if ratio > warning else None
@@ -151,7 +199,7 @@ def budget_alerts(daily: pd.DataFrame, registry: Registry, *, date: str, rules: 
             f"{ent.name}: 累计能耗 {value:,.1f} tce 超过年度预算序时进度 {path:,.1f} tce ({ratio:+.1%})",
             {"cumulative_tce": value, "annual_budget_tce": float(budget), "elapsed_share": elapsed_share,
              "path_tce": path, "ahead_share": ratio, "threshold_share": error if level == "error" else warning,
-             "days_with_data": int(covered.get(ent.enterprise_id, 0)), "seasonal": bool(month_weights),
+             "days_with_data": int(covered.get(ent.enterprise_id, 0)), "seasonal": bool(profile),
              "points": points, "method": "calorific (当量值, GB/T 2589-2020)"}))
     return _frame(rows)
 
@@ -280,7 +328,7 @@ def quality_alerts(readings: pd.DataFrame, registry: Registry, *, date: str, now
 def alerts(readings: pd.DataFrame, registry: Registry | object, *, date: str, now: object = None,
            flags: pd.DataFrame | None = None, rules: AlertRules | None = None,
            quality_rules: quality.QualityRules | None = None,
-           month_weights: dict[int, float] | None = None) -> pd.DataFrame:
+           month_weights: dict[int, float] | pd.DataFrame | None = None) -> pd.DataFrame:
     """Every alert for local ``date`` (default ``now`` = the end of that day). ``readings`` should cover the
     year to date for the budget path and the month to date for product limits. With ``flags`` (from
     :func:`quality.check`) energy is summed on the repaired view and overdue faults are reported."""
