@@ -80,6 +80,24 @@ _CARRIER_GROUP = {"coal": "solids", "gasoline": "liquids", "lpg": "liquids", "di
                   "electricity": "electricity", "heat": "heat", "renewable": "renewable", "feedstock": "feedstock"}
 
 
+def _segment_class(segment: str) -> str:
+    """Activity/intensity class of a segment (segments of a class share their index)."""
+    if segment in HEAVY:
+        return "heavy"
+    if segment in INDUSTRY:
+        return "light"
+    if segment in ("residential_urban", "residential_rural"):
+        return "residential"
+    if segment in BUILDINGS:
+        return "services"
+    if segment in TRANSPORT:
+        return "transport"
+    return "agriculture"
+
+
+_SEGMENT_CLASS = {s: _segment_class(s) for s in SEGMENTS}
+
+
 def _segment_group(segment: str) -> str:
     if segment in INDUSTRY:
         return "industry"
@@ -278,20 +296,10 @@ class PathwayModel:
             "services": np.exp(p("elasticity_services") * log_ratio),
             "transport": np.exp(p("elasticity_transport") * log_ratio),
         }
-        index_of = {}
-        for s in SEGMENTS:
-            if s in HEAVY:
-                index_of[s] = act["heavy"] * i_ind
-            elif s in INDUSTRY:
-                index_of[s] = act["light"] * i_ind
-            elif s == "agriculture":
-                index_of[s] = act["agriculture"] * i_agr
-            elif s in ("residential_urban", "residential_rural"):
-                index_of[s] = act["residential"] * i_bld
-            elif s in BUILDINGS:
-                index_of[s] = act["services"] * i_bld
-            else:
-                index_of[s] = act["transport"] * i_tra
+        by_class = {"heavy": act["heavy"] * i_ind, "light": act["light"] * i_ind,
+                    "agriculture": act["agriculture"] * i_agr, "residential": act["residential"] * i_bld,
+                    "services": act["services"] * i_bld, "transport": act["transport"] * i_tra}
+        index_of = {s: by_class[_SEGMENT_CLASS[s]] for s in SEGMENTS}  # activity × intensity per segment
 
         coal_gas = p("coal_to_gas") * ramp("coal_to_gas")
         e_ind = p("industry_electrification_2050") * ramp("industry_electrification_2050")
