@@ -2,7 +2,8 @@
 
 Scenario: log in (password, then the TOTP code), see the cockpit in Chinese with its charts drawn (canvases
 with pixels), switch to English, import a statistics file with an error and read the error naming row and
-field, upload the fixed file, approve it and see the new figures, print the cockpit to PDF. Every request
+field, upload the fixed file, approve it and see the new figures, change the year with the HTMX picker (the
+swapped charts are drawn), print the cockpit to PDF. Every request
 that leaves the loopback interface is blocked and recorded (none may be attempted); console errors (a CSP
 violation, a script error) fail the test. Screenshots and the PDF go to ``test-artifacts/`` (git-ignored).
 """
@@ -211,6 +212,11 @@ def test_cockpit_scenario_in_chromium(server):
         assert after != before, (before, after)
         page.wait_for_selector("[data-chart='acc-sector-energy'][data-drawn='1'] canvas")
         page.screenshot(path=str(ARTIFACTS / "accounting-2024-after-import.png"))
+        # HTMX: the year picker swaps the content in place and the new charts are drawn
+        page.select_option("#year", "2020")
+        page.wait_for_url("**/accounting?year=2020")
+        page.wait_for_selector("h1:has-text('2020')")
+        page.wait_for_selector("[data-chart='acc-sector-energy'][data-drawn='1'] canvas")
         browser.close()
     marks.append(("approved", time.monotonic()))
     print("browser scenario timings (s):", {b[0]: round(b[1] - a[1], 1) for a, b in itertools.pairwise(marks)})

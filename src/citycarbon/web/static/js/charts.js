@@ -133,7 +133,9 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () { draw(document); });
-  document.addEventListener("htmx:afterSettle", function (event) { draw(event.target); });
+  /* after an HTMX swap: the swapped element may be detached (outerHTML), so look at the whole page */
+  document.addEventListener("htmx:load", function () { draw(document); });
+  document.addEventListener("htmx:afterSettle", function () { draw(document); resizeAll(); });
   window.addEventListener("resize", resizeAll);
   window.addEventListener("beforeprint", resizeAll);
   window.addEventListener("afterprint", resizeAll);
