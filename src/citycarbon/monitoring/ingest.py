@@ -322,6 +322,11 @@ def normalise_readings(readings: pd.DataFrame, points: pd.DataFrame, *, enterpri
         values = np.append(info[column].to_numpy(dtype=dtype), np.array([fill], dtype=dtype))
         return values[codes_safe]
 
+    def take_labels(column: str) -> pd.Categorical:
+        """A text attribute per row as a categorical (codes, not a million Python strings)."""
+        labels = pd.Categorical(np.append(info[column].to_numpy(dtype=object), [None]))
+        return labels.take(codes_safe)
+
     owner = take("enterprise_id", None)
     pid = frame["point_id"].to_numpy(dtype=object) if (~known).any() else None
     if enterprise_id is not None:
@@ -331,10 +336,10 @@ def normalise_readings(readings: pd.DataFrame, points: pd.DataFrame, *, enterpri
                                                  f"enterprise '{enterprise_id}'", p=frame["point_id"].to_numpy(object)))
     elif pid is not None:
         bad.add(~known, "point_id", _messages(~known & bad.ok, "unknown point '{p}'", p=pid))
-    frame["enterprise_id"] = owner
-    frame["kind"] = take("kind", None)
-    frame["energy_type"] = take("energy_type", None)
-    frame["canonical_unit"] = take("canonical_unit", None)
+    frame["enterprise_id"] = take_labels("enterprise_id")
+    frame["kind"] = take_labels("kind")
+    frame["energy_type"] = take_labels("energy_type")
+    frame["canonical_unit"] = take_labels("canonical_unit")
     frame["multiplier"] = take("multiplier", np.nan, float)
     frame["register_max_canonical"] = take("register_max_canonical", np.nan, float)
     cumulative = (frame["kind"] == "cumulative").to_numpy()
@@ -405,8 +410,8 @@ def ingest_frame(lake: Lake | str | Path, registry: object, readings: pd.DataFra
         frame["received_at"] = received.floor("us")
     frame["received_at"] = frame["received_at"].fillna(received.floor("us"))
     internal_id = f"{received.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
-    frame["batch_id"] = internal_id
-    frame["energy_flag"] = ""
+    frame["batch_id"] = pd.Categorical.from_codes(np.zeros(len(frame), "int8"), categories=[internal_id])
+    frame["energy_flag"] = pd.Categorical.from_codes(np.zeros(len(frame), "int8"), categories=[""])
     ok = bad.ok
     cumulative = (frame["kind"] == "cumulative").to_numpy()
 

@@ -40,6 +40,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -406,8 +407,10 @@ class LakeWriter:
                                 _iso(pc.min(times).as_py()), _iso(pc.max(table.column("end")).as_py()))
                 parts.append((info, table))
             self.lake._journal([p.path for p, _ in parts], [])
-            for info, table in parts:
-                self.lake._write_part(info.path, table)
+            # parts are independent files: write and fsync them concurrently (I/O and Parquet encoding
+            # release the GIL); the ledger commit below waits for all of them
+            with ThreadPoolExecutor(max_workers=min(8, len(parts))) as pool:
+                list(pool.map(lambda item: self.lake._write_part(item[0].path, item[1]), parts))
         con = self.lake._connect()
         try:
             con.execute("BEGIN IMMEDIATE")
