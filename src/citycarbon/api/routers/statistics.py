@@ -61,7 +61,8 @@ def list_statistics(request: Request, dataset: Dataset = Query("statistics"),
         frame = frame[frame["variable"] == variable]
     if not principal.city_wide:
         regions = frame["region"].astype(str)
-        frame = frame[(regions == city) | regions.map(principal.can_read_region)]
+        visible = {city, *principal.visible_regions(sorted(set(regions)))}
+        frame = frame[regions.isin(visible).to_numpy(dtype=bool)]
     page, per_page = pages
     total = len(frame)
     rows = frame.iloc[(page - 1) * per_page: page * per_page].to_dict(orient="records")
