@@ -54,7 +54,8 @@ def test_language_negotiation_defaults_to_chinese():
 def test_formats_follow_the_locale():
     zh, en = Formatter("zh_CN"), Formatter("en")
     assert zh.quantity(32_457_247.1, "tce") == "3,245.7 万tce"
-    assert en.quantity(32_457_247.1, "tce") == "3,245.7 10⁴ tce"
+    assert en.quantity(32_457_247.1, "tce") == "3,245.7 10k tce"
+    assert zh.quantity(0.36792, "tce/(10^4 CNY)", 3) == "0.368 tce/万元"
     assert zh.percent(0.143739) == "14.4%"
     assert zh.quantity(None, "t") == "–"
     assert zh.year(2024) == "2024年" and en.year(2024) == "2024"

@@ -53,7 +53,8 @@ def negotiate(query_lang: str | None, cookie_lang: str | None) -> str:
 class Formatter:
     """Numbers and dates the way readers of ``locale`` read them (Babel), with the unit shown.
 
-    Energy is shown in 万tce (10⁴ tce), CO2 in 万tCO2, shares in %; ``None``/NaN is shown as a dash.
+    Energy is shown in 万tce (English: 10k tce), CO2 in 万tCO2, GDP in 亿元, shares in %; ``None``/NaN is shown
+    as a dash.
     """
 
     def __init__(self, locale: str):
@@ -61,11 +62,14 @@ class Formatter:
         self.babel_locale = Locale.parse(locale)
         zh = locale.startswith("zh")
         self.units = {
-            "tce": "万tce" if zh else "10⁴ tce",
-            "t": "万tCO₂" if zh else "10⁴ t CO₂",
+            "tce": "万tce" if zh else "10k tce",
+            "t": "万tCO₂" if zh else "10k t CO₂",
             "MW": "MW",
-            "m**3": "万m³" if zh else "10⁴ m³",
-            "10^4 CNY": "亿元" if zh else "10⁸ CNY",
+            "m**3": "万m³" if zh else "10k m³",
+            "10^4 CNY": "亿元" if zh else "100M CNY",
+            "tce/(10^4 CNY)": "tce/万元" if zh else "tce per 10k CNY",
+            "t/(10^4 CNY)": "tCO₂/万元" if zh else "t CO₂ per 10k CNY",
+            "kWh": "kWh",
         }
 
     @staticmethod
