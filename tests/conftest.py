@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests check identities, not speed (benchmarks/ measures speed): no per-example deadline, so a
+# loaded CI machine cannot turn a slow example into a "flaky" failure.
+settings.register_profile("citycarbon", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("citycarbon")
 
 
 def balance_rows(rows: list[tuple], year: int = 2022, region: str = "210200") -> pd.DataFrame:
