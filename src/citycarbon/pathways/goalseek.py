@@ -60,7 +60,7 @@ STANDARDS: tuple[str, ...] = (
     "McKay, Beckman & Conover (1979) Technometrics 21:239-245 (Latin hypercube, probability constraints)",
 )
 _GRID = 33  # points per ray when bracketing the first feasible point
-_BISECT = 30  # bisection steps (2^-30 of a ray: far below any lever's resolution)
+_BISECT = 20  # bisection steps after the grid: 1/32 · 2^-20 of a ray, far below any lever's resolution
 _SLACK = 1e-7  # SLSQP constraints ask for a scaled margin this far above 0, so its answer is strictly met
 _TIGHT = 1e-3  # a met target binds when its margin is within this share of its scale (margin ≈ 0)
 _BACKOFF = 1e-3  # a target binds if it fails this share of the way back towards the scenario
