@@ -139,3 +139,15 @@ def test_admin_sees_every_district(web_env):
 def test_analyst_navigation_has_no_administration(web_env):
     nav = _nav(web_env.get("/", user="analyst").text)
     assert "/imports" in nav and "/districts" in nav and "/admin" not in nav
+
+
+def test_a_failing_computation_shows_a_designed_error_page(web_env, monkeypatch):
+    from citycarbon.web import views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(views, "sinks_view", broken)
+    response = web_env.get("/sinks?year=2019")
+    assert response.status_code == 500
+    assert "数据暂时无法计算" in response.text and "boom" not in response.text

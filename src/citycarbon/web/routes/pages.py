@@ -6,6 +6,9 @@ Every handler resolves the caller first (no session → the login page) and chec
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -17,6 +20,7 @@ from citycarbon.web.backend import current_session
 from citycarbon.web.i18n import Formatter
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("citycarbon.web")
 
 
 def parse_year(value: str | None) -> int | None:
@@ -62,6 +66,10 @@ def _page(request: Request, session, template: str, build, *, allowed=lambda p: 
         return render(request, "error.html", {"error_kind": "no_data", "problem": problem,
                                               "years": list(snapshot.years())},
                       session=session, status_code=404)
+    except Exception:  # a designed page instead of a bare 500; the log keeps the traceback
+        log.exception("page %s failed", request.url.path)
+        return render(request, "error.html", {"error_kind": "server", "now": datetime.now(UTC)}, session=session,
+                      status_code=500)
     return render(request, template, {"view": view}, session=session)
 
 
