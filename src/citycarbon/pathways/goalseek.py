@@ -22,8 +22,8 @@ Method (deterministic for a ``seed``)
    ray points, the targets' margins (scaled) as inequality constraints, gradients by forward differences
    computed in one vectorised call. Margins that are steps (the peak year) give no gradient; the ray
    results stand for those.
-4. Every candidate is pulled back towards the scenario along its segment as far as it stays feasible, and
-   the closest feasible one is returned.
+4. Every polished point is pulled back towards the scenario along its segment as far as it stays feasible
+   (the ray points already are), and the closest feasible candidate is returned.
 
 A target *binds* when it is met at the answer with a margin ≈ 0 (within 0.1 % of the larger of its margins
 at the scenario and at the range ends), or is lost at a point 0.1 % of the way back towards the scenario
@@ -275,7 +275,8 @@ def seek(model: PathwayModel, scenario: Any, *, seed: int = 0, targets: Sequence
         u = u / np.maximum(u.max(axis=1, keepdims=True), 1e-12)
         ends = np.vstack([ambitious, corners[active], s + u * (ambitious - s)])
         t, points = _first_feasible(problem, s, ends, active)
-        candidates = [points[k] for k in range(len(ends)) if np.isfinite(t[k])]
+        candidates = [points[k] for k in range(len(ends)) if np.isfinite(t[k])]  # each already closest on its ray
+        polished: list[np.ndarray] = []
         if polish and probability is None:
             scale = np.maximum(np.maximum(np.abs(margin_s), np.abs(best_margin)), 1e-12)[active]
             starts_at = ([candidates[k] for k in np.argsort(distance(np.array(candidates)))[:3]] if candidates
@@ -283,12 +284,12 @@ def seek(model: PathwayModel, scenario: Any, *, seed: int = 0, targets: Sequence
             for z0 in starts_at:
                 z = _slsqp(problem, z0, s, span, weight, lo, hi, active, scale)
                 if z is not None:
-                    candidates.append(z)
-        # pull every candidate back towards the scenario as far as it stays feasible
-        t_back, pulled = _first_feasible(problem, s, np.array(candidates), active)
-        feasible = np.isfinite(t_back)
-        if feasible.any():
-            pool = pulled[feasible]
+                    polished.append(z)
+        if polished:  # pull the polished points back towards the scenario as far as they stay feasible
+            t_back, pulled = _first_feasible(problem, s, np.array(polished), active)
+            candidates += [pulled[k] for k in range(len(polished)) if np.isfinite(t_back[k])]
+        if candidates:
+            pool = np.array(candidates)
             best = pool[np.argmin(distance(pool))]
         else:
             best = ambitious
