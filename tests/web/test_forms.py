@@ -60,7 +60,7 @@ def test_first_login_forces_a_password_change_then_opens_the_cockpit(fresh_web_e
     assert response.status_code == 303 and response.headers["location"] == "/login/step"
     assert client.get("/", follow_redirects=False).headers["location"] == "/login/step"  # nothing else opens
     step = client.get("/login/step")
-    assert "设置您自己的密码" in step.text
+    assert "设置您自己的密码" in step.text and 'action="/logout"' in step.text
     token = _csrf(step.text)
     short = client.post("/login/password", data={"current": fresh_web_env.passwords["district-a"], "new": "short",
                                                  "confirm": "short", "csrf_token": token}, follow_redirects=False)
