@@ -49,7 +49,7 @@ from citycarbon.pathways.parameters import (
     parameter_set,
 )
 from citycarbon.plan import Plan, load_plan
-from citycarbon.services.accounting import account_city, reference_inputs
+from citycarbon.services.accounting import reference_inputs
 from citycarbon.sinks import calibrate_growth, growth_parameters, project_forest, wetland_sink, wetland_sinks
 from citycarbon.units import conversion_factor, product_factor
 
@@ -189,7 +189,6 @@ class PathwayModel:
     levers: tuple[Lever, ...]
     base: BaseYear
     plan: Plan
-    accounted: dict[str, float]
     pre: dict[str, np.ndarray]
     constants: dict[str, float]
     factor_rows: dict[str, FactorRow]
@@ -521,11 +520,16 @@ class PathwayModel:
 
 # --- build -----------------------------------------------------------------------------------------
 
-def _gdp_arrays(statistics, region: str, years: np.ndarray, price_base_year: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """Real GDP growth per year from the statistics (constant prices) up to their last year, and that mask."""
+def _gdp_arrays(statistics, region: str, years: np.ndarray,
+                price_base_year: int) -> tuple[np.ndarray, np.ndarray, int, float]:
+    """Real GDP growth per year from the statistics (constant prices) up to their last year, that mask, the
+    last year and the base year's GDP (10^4 CNY at constant prices, as the accounting engine reads it)."""
     rows = statistics[(statistics["variable"] == "gdp") & (statistics["region"] == region)
                       & (statistics["price_base_year"] == price_base_year)]
     history = {int(r.year): float(r.value) * conversion_factor(str(r.unit), "10^4 CNY") for r in rows.itertuples()}
+    if BASE_YEAR not in history:
+        raise InputError(Problem(f"no GDP at constant {price_base_year} prices for {BASE_YEAR} (region {region})",
+                                 file="statistics", field="gdp", value=BASE_YEAR))
     last = max(y for y in history if y <= END_YEAR)
     rate = np.zeros(len(years))
     mask = np.zeros(len(years))
@@ -534,7 +538,7 @@ def _gdp_arrays(statistics, region: str, years: np.ndarray, price_base_year: int
             mask[i] = 1.0
             if int(year) > BASE_YEAR:
                 rate[i] = history[int(year)] / history[int(year) - 1] - 1.0
-    return rate, mask, last
+    return rate, mask, last, history[BASE_YEAR]
 
 
 def _path_rates(years: np.ndarray, last: int) -> dict[str, np.ndarray]:
@@ -627,8 +631,7 @@ def build_model(city: str = "dalian") -> PathwayModel:
     plan = load_plan()
     region = str(plan.meta.region_code)
     years = np.arange(BASE_YEAR, END_YEAR + 1)
-    accounted = account_city(BASE_YEAR, city=city)
-    gdp0 = float(accounted.indicators["gdp_10k_yuan"])
+    hist_rate, hist_mask, last_stat, gdp0 = _gdp_arrays(inputs.statistics, region, years, options.price_base_year)
     base = build_base(inputs.balance, inputs.process_activity, reference.capacity, BASE_YEAR, region, options,
                       table, gdp0)
     levers = load_levers()
@@ -640,7 +643,6 @@ def build_model(city: str = "dalian") -> PathwayModel:
     for lever in levers:
         pre["ramp_" + lever.id] = lever.ramp(years, steep)
         pre["cumramp_" + lever.id] = np.cumsum(pre["ramp_" + lever.id])
-    hist_rate, hist_mask, last_stat = _gdp_arrays(inputs.statistics, region, years, options.price_base_year)
     rates = _path_rates(years, last_stat)
     pre["gdp_hist_rate"], pre["gdp_hist_mask"] = hist_rate[None, :], hist_mask[None, :]
     pre["gdp_central"] = rates["central"][None, :]
@@ -716,8 +718,7 @@ def build_model(city: str = "dalian") -> PathwayModel:
                               pre["ramp_afforestation_ha_per_yr"]))
     specs, unset = _target_specs(list(plan.targets))
     model = PathwayModel(city=city, region=region, years=years, parameters=params, levers=levers, base=base,
-                         plan=plan, accounted={k: float(v) for k, v in accounted.indicators.items()
-                                               if isinstance(v, int | float)},
+                         plan=plan,
                          pre=pre, constants=constants, factor_rows=used, target_specs=specs, unset_targets=unset,
                          sources={"inputs": str(inputs.hashes), "estimates": "; ".join(inputs.estimates)})
     return model
