@@ -321,15 +321,19 @@ def update_user(session: Session, user: User, *, role: str | Role | None = None,
                 reason: str | None = None, now: datetime | None = None) -> User:
     """Change a user's role, regions, enterprise, display name or disabled flag (validated together).
 
-    Disabling ends the user's web sessions (tokens stop working because the user is disabled). The last
-    enabled admin can be neither demoted nor disabled.
+    Left-out arguments keep their value, except that a new role drops regions or an enterprise it cannot
+    hold (a district user made analyst loses its regions). Disabling ends the user's web sessions (tokens
+    stop working because the user is disabled). The last enabled admin can be neither demoted nor disabled.
     """
     now = _now(now)
     new_role = validate_role(role) if role is not None else Role(user.role)
     new_regions = validate_regions(regions) if regions is not None else user.regions
     if role is not None and regions is None and new_role is not Role.district:
         new_regions = ()
-    new_enterprise = user.enterprise_id if enterprise_id is _UNSET else _clean_enterprise(enterprise_id)  # type: ignore[arg-type]
+    if enterprise_id is _UNSET:
+        new_enterprise = user.enterprise_id
+    else:
+        new_enterprise = _clean_enterprise(None if enterprise_id is None else str(enterprise_id))
     if role is not None and enterprise_id is _UNSET and new_role is not Role.enterprise:
         new_enterprise = None
     _validate_binding(new_role, new_regions, new_enterprise)
