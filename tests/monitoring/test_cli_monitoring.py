@@ -54,7 +54,8 @@ def test_alerts_json_shape(city_dir):
                                  str(city_dir / "readings"), "--registry", str(city_dir), "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"date", "now", "alerts"}
+    assert set(data) == {"date", "now", "energy_source", "alerts"}
+    assert "repaired" in data["energy_source"]
     for alert in data["alerts"]:
         assert {"kind", "level", "enterprise_id", "value", "threshold", "unit", "message", "numbers"} <= set(alert)
         assert isinstance(alert["numbers"], dict)
@@ -94,3 +95,22 @@ def test_bad_date(city_dir):
     result = runner.invoke(app, ["monitoring", "quality", "--date", "31/01/2025", "--readings",
                                  str(city_dir / "readings"), "--registry", str(city_dir)])
     assert result.exit_code == 2 and "not a date" in result.output
+
+
+def test_quality_and_alerts_on_the_lake(city_dir, tmp_path):
+    lake = tmp_path / "lake"
+    files = sorted(str(p) for p in (city_dir / "readings").glob("*.parquet"))
+    result = runner.invoke(app, ["monitoring", "ingest", *files, "--lake", str(lake), "--registry", str(city_dir),
+                                 "--format", "json"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["monitoring", "quality", "--date", "2025-01-31", "--lake", str(lake),
+                                 "--registry", str(city_dir), "--monthly-reports",
+                                 str(city_dir / "monthly_reports.csv"), "--now", "2025-02-05T00:00:00+08:00",
+                                 "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert all(row["daily_vs_monthly_deviation"] is not None for row in data["indicators"])  # month from rollups
+    result = runner.invoke(app, ["monitoring", "alerts", "--date", "2025-02-03", "--lake", str(lake),
+                                 "--registry", str(city_dir), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["energy_source"].startswith("lake daily rollup")

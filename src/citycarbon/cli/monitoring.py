@@ -94,6 +94,21 @@ def _readings(lake: Path | None, readings: Path | None, start: pd.Timestamp, end
     return read_readings(lake_dir, enterprise=enterprise, start=start, end=end, latest_revision_only=False)
 
 
+def _lake_daily(lake: Path | None, registry, start: pd.Timestamp, end: pd.Timestamp,
+                enterprise: str | None) -> pd.DataFrame:
+    """Daily energy per point from the lake's rollup (DuckDB over the Parquet parts), as the alerts read it."""
+    from citycarbon.monitoring.alerts import daily_from_rollup
+    from citycarbon.monitoring.rollup import rollup
+
+    lake_dir = lake
+    if lake_dir is None:
+        from citycarbon.settings import Settings
+
+        lake_dir = Settings.from_env().lake_dir
+    result = rollup(lake_dir, registry, period="day", by="point", enterprise=enterprise, start=start, end=end)
+    return daily_from_rollup(result.frame, registry)
+
+
 def _local_day(date: str | None, timezone: str) -> pd.Timestamp:
     try:
         day = pd.Timestamp(_date.fromisoformat(date)) if date else pd.Timestamp.now(tz=timezone).normalize(
@@ -136,9 +151,10 @@ def _only(frame: pd.DataFrame, registry, enterprise: str | None) -> pd.DataFrame
 
 def quality_report(day: pd.Timestamp, readings: pd.DataFrame, registry, *, now: pd.Timestamp,
                    enterprise: str | None = None, monthly_reports: pd.DataFrame | None = None,
-                   limit: int = 200) -> dict:
+                   limit: int = 200, daily: pd.DataFrame | None = None) -> dict:
     """Flags of the local ``day`` (checked with a day of context either side) and the national indicators
-    (``readings`` from the first of the month, so that the daily vs monthly deviation can be formed)."""
+    (the month's daily energy from ``daily``, or ``readings`` from the first of the month, for the daily vs
+    monthly deviation)."""
     from citycarbon.monitoring import quality
 
     readings = _only(readings, registry, enterprise)
@@ -149,7 +165,7 @@ def quality_report(day: pd.Timestamp, readings: pd.DataFrame, registry, *, now: 
     flags = flags[(flags["start"] >= lo) & (flags["start"] < hi)]
     flags = _only(flags, registry, enterprise)
     indicators = quality.national_indicators(readings, registry, day.strftime("%Y-%m-%d"), now=now,
-                                             monthly_reports=monthly_reports)
+                                             monthly_reports=monthly_reports, daily=daily)
     if enterprise is not None:
         indicators = indicators[indicators["enterprise_id"] == enterprise]
     by_rule = flags.groupby(["rule_id", "severity"]).size().rename("count").reset_index()
@@ -268,12 +284,18 @@ def register(app: typer.Typer) -> None:
             loaded = _load(registry)
             day = _local_day(date, loaded.timezone)
             first = min(day.replace(day=1), day - pd.Timedelta(days=1))
-            frame = _readings(lake, readings, first.tz_convert("UTC"), (day + pd.Timedelta(days=2)).tz_convert("UTC"),
-                              enterprise)
+            upto = (day + pd.Timedelta(days=2)).tz_convert("UTC")
+            daily = None
+            if readings is None:  # the lake: the month's energy from its rollup, readings of three days only
+                first_of_month = day.replace(day=1)
+                daily = _lake_daily(lake, loaded, first_of_month, first_of_month + pd.offsets.MonthBegin(1),
+                                    enterprise)
+                first = day - pd.Timedelta(days=1)
+            frame = _readings(lake, readings, first.tz_convert("UTC"), upto, enterprise)
             reports = pd.read_csv(monthly_reports, dtype={"enterprise_id": str, "month": str}) \
                 if monthly_reports else None
             report = quality_report(day, frame, loaded, now=_now(now), enterprise=enterprise,
-                                    monthly_reports=reports, limit=limit)
+                                    monthly_reports=reports, limit=limit, daily=daily)
         except InputError as error:
             fail(error)
             return
@@ -297,22 +319,31 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Alerts with their numbers: budget path, product limits, completeness, silence, unrepaired faults."""
         from citycarbon.monitoring import quality
-        from citycarbon.monitoring.alerts import alerts
+        from citycarbon.monitoring.alerts import alerts, load_alert_rules
 
         try:
             loaded = _load(registry)
             day = _local_day(date, loaded.timezone)
             check_time = _now(now) if now else (day + pd.Timedelta(days=1)).tz_convert("UTC")
-            year_start = day.replace(month=1, day=1).tz_convert("UTC")
-            frame = _only(_readings(lake, readings, year_start, check_time, enterprise), loaded, enterprise)
+            year_start = day.replace(month=1, day=1)
             weights = _month_weights(month_weights) if month_weights else None
+            daily = None
+            first = year_start.tz_convert("UTC")
+            if readings is None:  # the lake: year-to-date energy from its rollup, recent readings for data quality
+                daily = _lake_daily(lake, loaded, year_start, day + pd.Timedelta(days=1), enterprise)
+                lookback = pd.Timedelta(days=float(load_alert_rules().get("data_quality", "lookback_days")))
+                first = max(first, check_time - lookback)
+            frame = _only(_readings(lake, readings, first, check_time, enterprise), loaded, enterprise)
             flags = quality.check(frame, loaded, now=check_time)
             result = alerts(frame, loaded, date=day.strftime("%Y-%m-%d"), now=check_time, flags=flags,
-                            month_weights=weights)
+                            month_weights=weights, daily=daily)
         except InputError as error:
             fail(error)
             return
         if enterprise is not None:
             result = result[result["enterprise_id"] == enterprise]
-        data = {"date": day.strftime("%Y-%m-%d"), "now": check_time.isoformat(), "alerts": _frame_rows(result)}
+        source = ("lake daily rollup by point (raw latest revisions)" if daily is not None else
+                  "readings, repaired view (flags' suggested values)")
+        data = {"date": day.strftime("%Y-%m-%d"), "now": check_time.isoformat(), "energy_source": source,
+                "alerts": _frame_rows(result)}
         emit(data, fmt, rows=result.drop(columns=["numbers"]), title=f"{data['date']} 预警 / alerts ({len(result)})")

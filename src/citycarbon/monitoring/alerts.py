@@ -328,17 +328,22 @@ def quality_alerts(readings: pd.DataFrame, registry: Registry, *, date: str, now
 def alerts(readings: pd.DataFrame, registry: Registry | object, *, date: str, now: object = None,
            flags: pd.DataFrame | None = None, rules: AlertRules | None = None,
            quality_rules: quality.QualityRules | None = None,
-           month_weights: dict[int, float] | pd.DataFrame | None = None) -> pd.DataFrame:
+           month_weights: dict[int, float] | pd.DataFrame | None = None,
+           daily: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every alert for local ``date`` (default ``now`` = the end of that day). ``readings`` should cover the
     year to date for the budget path and the month to date for product limits. With ``flags`` (from
-    :func:`quality.check`) energy is summed on the repaired view and overdue faults are reported."""
+    :func:`quality.check`) energy is summed on the repaired view and overdue faults are reported. ``daily``: the
+    daily energy per point for the year to date when the caller has it (e.g. :func:`daily_from_rollup` of the
+    lake's rollup); ``readings`` then need only cover the recent days the data-quality alerts look at."""
     registry = load_registry(registry)
     rules = rules or load_alert_rules()
     day_end = pd.Timestamp(date).tz_localize(registry.timezone) + pd.Timedelta(days=1)
     now_ts = pd.Timestamp(now) if now is not None else day_end.tz_convert("UTC")
     now_ts = now_ts.tz_localize("UTC") if now_ts.tzinfo is None else now_ts.tz_convert("UTC")
     prepared = quality.prepare(readings, registry)
-    daily = quality.daily_energy(readings, registry, prepared=prepared, now=now_ts, rules=quality_rules, flags=flags)
+    if daily is None:
+        daily = quality.daily_energy(readings, registry, prepared=prepared, now=now_ts, rules=quality_rules,
+                                     flags=flags)
     parts = [budget_alerts(daily, registry, date=date, rules=rules, month_weights=month_weights),
              product_alerts(daily, registry, date=date, rules=rules),
              quality_alerts(readings, registry, date=date, now=now_ts, flags=flags, rules=rules,

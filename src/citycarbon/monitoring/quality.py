@@ -659,7 +659,7 @@ def score(flags: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
 def national_indicators(readings: pd.DataFrame, registry: Registry | object, day: object, *,
                         rules: QualityRules | None = None, now: object = None,
                         monthly_reports: pd.DataFrame | None = None,
-                        prepared: pd.DataFrame | None = None) -> pd.DataFrame:
+                        prepared: pd.DataFrame | None = None, daily: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per enterprise, for local ``day`` (YYYY-MM-DD in the registry's time zone), the national indicators of
     methods.md §5:
 
@@ -672,7 +672,9 @@ def national_indicators(readings: pd.DataFrame, registry: Registry | object, day
       of ``day`` when reported and every day of it is in ``readings``; else empty (``daily_vs_monthly_ok``:
       |deviation| ≤ 0.05).
 
-    ``prepared``: the frame of :func:`prepare` for these readings, when the caller has it already.
+    ``prepared``: the frame of :func:`prepare` for these readings, when the caller has it already. ``daily``:
+    daily energy per point for the month (:func:`daily_energy` or the lake's rollup through
+    ``alerts.daily_from_rollup``), so that ``readings`` need only cover the day itself.
     """
     registry = load_registry(registry)
     rules = rules or load_rules()
@@ -714,14 +716,14 @@ def national_indicators(readings: pd.DataFrame, registry: Registry | object, day
     out["timeliness"] = out["enterprise_id"].map(good).fillna(0) / out["expected_slots"].where(
         out["expected_slots"] > 0)
     out["timeliness_ok"] = out["timeliness"] >= rules.national["timeliness_min_share"] - 1e-12
-    out["daily_vs_monthly_deviation"] = _monthly_deviation(prepared, registry, day_start, monthly_reports)
+    out["daily_vs_monthly_deviation"] = _monthly_deviation(prepared, registry, day_start, monthly_reports, daily)
     out["daily_vs_monthly_ok"] = out["daily_vs_monthly_deviation"].abs().le(
         rules.national["daily_vs_monthly_max"] + 1e-12).where(out["daily_vs_monthly_deviation"].notna())
     return out
 
 
 def _monthly_deviation(prepared: pd.DataFrame, registry: Registry, day_start: pd.Timestamp,
-                       monthly_reports: pd.DataFrame | None) -> pd.Series:
+                       monthly_reports: pd.DataFrame | None, daily: pd.DataFrame | None = None) -> pd.Series:
     index = registry.enterprises["enterprise_id"]
     empty = pd.Series(np.nan, index=range(len(index)))
     if monthly_reports is None or monthly_reports.empty:
@@ -730,7 +732,8 @@ def _monthly_deviation(prepared: pd.DataFrame, registry: Registry, day_start: pd
     reports = monthly_reports[monthly_reports["month"].astype(str) == month].set_index("enterprise_id")["energy_tce"]
     if reports.empty:
         return empty
-    daily = daily_energy(prepared, registry, prepared=prepared)
+    if daily is None:
+        daily = daily_energy(prepared, registry, prepared=prepared)
     mains = daily[(daily["parent_point_id"] == "") & daily["energy_tce"].notna()]
     mains = mains[mains["day"].str.startswith(month)]
     days_in_month = pd.Timestamp(f"{month}-01").days_in_month
