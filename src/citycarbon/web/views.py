@@ -70,16 +70,22 @@ def _target_row(source: Snapshot, row: dict, fmt: Formatter) -> dict:
     actual_line = [scale(history[y], series_unit) for y in years]
     spark: dict[str, Any] = {"type": "spark", "unit": chart_unit(fmt, series_unit), "categories": categories,
                              "series": [{"name": indicator_name(fmt, info.series), "data": actual_line}]}
-    if info.kind not in ("reduction", "year") and projection.get("value") is not None and projection.get("year"):
+    # the sparkline shows the tracked level; a reduction target's projection and target are turned into that
+    # level (intensity = base-year intensity × (1 − reduction)), so the line, the projection and the target meet
+    to_level = (lambda v: v) if info.kind != "reduction" else (
+        (lambda v, base=history.get(info.base_year): None if base is None or v is None else base * (1 - v)))
+    projected = to_level(projection.get("value")) if projection.get("value") is not None else None
+    if info.kind != "year" and projected is not None and projection.get("year") and years:
         proj_year = int(projection["year"])
-        spark["categories"] = categories + [str(y) for y in range(years[-1] + 1, proj_year + 1)] if years else []
+        spark["categories"] = categories + [str(y) for y in range(years[-1] + 1, proj_year + 1)]
         pad = [None] * (len(spark["categories"]) - len(actual_line))
         spark["series"][0]["data"] = actual_line + pad
         proj = [None] * (len(actual_line) - 1) + [actual_line[-1]] + [None] * len(pad)
-        proj[-1] = scale(projection["value"], series_unit)
-        spark["series"].append({"name": "projection", "data": proj, "dashed": True, "connect": True})
-        if row.get("target_value") is not None:
-            spark["target"] = scale(row["target_value"], series_unit)
+        proj[-1] = scale(projected, series_unit)
+        spark["series"].append({"name": _name(fmt, "预测", "projection"), "data": proj, "dashed": True,
+                                "connect": True})
+    if info.kind != "year" and row.get("target_value") is not None and to_level(row["target_value"]) is not None:
+        spark["target"] = scale(to_level(row["target_value"]), series_unit)
     unit = row.get("unit") or ""
     colour = row.get("colour")
     return {
