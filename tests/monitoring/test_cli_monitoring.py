@@ -28,8 +28,10 @@ def test_quality_json_shape(city_dir):
                                  "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"date", "timezone", "now", "indicators", "flags_by_rule", "flags_total", "flags",
-                         "flags_truncated"}
+    assert set(data) == {"date", "timezone", "now", "provenance", "indicators", "flags_by_rule", "flags_total",
+                         "flags", "flags_truncated"}
+    assert data["provenance"]["method"] == "citycarbon.monitoring.quality"
+    assert any(f["factor_id"] == "gbt2589.electricity" for f in data["provenance"]["factors"])
     assert len(data["indicators"]) == 3
     first = data["indicators"][0]
     assert {"enterprise_id", "completeness", "completeness_ok", "timeliness", "daily_vs_monthly_deviation",
@@ -54,7 +56,8 @@ def test_alerts_json_shape(city_dir):
                                  str(city_dir / "readings"), "--registry", str(city_dir), "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"date", "now", "energy_source", "alerts"}
+    assert set(data) == {"date", "now", "energy_source", "provenance", "alerts"}
+    assert data["provenance"]["method"] == "citycarbon.monitoring.alerts"
     assert "repaired" in data["energy_source"]
     for alert in data["alerts"]:
         assert {"kind", "level", "enterprise_id", "value", "threshold", "unit", "message", "numbers"} <= set(alert)

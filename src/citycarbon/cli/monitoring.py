@@ -174,6 +174,7 @@ def quality_report(day: pd.Timestamp, readings: pd.DataFrame, registry, *, now: 
         "enterprise_id").size()
     indicators = indicators.assign(flags=indicators["enterprise_id"].map(per_enterprise).fillna(0).astype(int))
     return {"date": day.strftime("%Y-%m-%d"), "timezone": registry.timezone, "now": now.isoformat(),
+            "provenance": quality.provenance().to_dict(),
             "indicators": _frame_rows(indicators), "flags_by_rule": _frame_rows(by_rule),
             "flags_total": len(flags), "flags": _frame_rows(flags.head(limit)),
             "flags_truncated": len(flags) > limit}
@@ -344,6 +345,10 @@ def register(app: typer.Typer) -> None:
             result = result[result["enterprise_id"] == enterprise]
         source = ("lake daily rollup by point (raw latest revisions)" if daily is not None else
                   "readings, repaired view (flags' suggested values)")
+        meta = quality.provenance().to_dict()
+        meta.update(method="citycarbon.monitoring.alerts", parameters={
+            **meta["parameters"], "alert_rules": load_alert_rules().values, "energy_source": source})
+        meta["estimates"] += ["alert_rules.yaml: thresholds marked estimate"]
         data = {"date": day.strftime("%Y-%m-%d"), "now": check_time.isoformat(), "energy_source": source,
-                "alerts": _frame_rows(result)}
+                "provenance": meta, "alerts": _frame_rows(result)}
         emit(data, fmt, rows=result.drop(columns=["numbers"]), title=f"{data['date']} 预警 / alerts ({len(result)})")

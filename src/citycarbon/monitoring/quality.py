@@ -32,6 +32,7 @@ import yaml
 from citycarbon.data import data_path
 from citycarbon.errors import InputError, Problem
 from citycarbon.monitoring.registry import Registry, energy_types, load_registry, tce_factors
+from citycarbon.provenance import Provenance, hash_frame
 from citycarbon.units import UnitError, conversion_factor
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "load_rules",
     "national_indicators",
     "prepare",
+    "provenance",
     "repairs",
     "score",
 ]
@@ -100,6 +102,26 @@ def load_rules(path: str | Path | None = None) -> QualityRules:
         return _shipped_rules()
     path = Path(path)
     return _parse_rules(path.read_text(encoding="utf-8"), path.name)
+
+
+def provenance(rules: QualityRules | None = None, readings: pd.DataFrame | None = None) -> Provenance:
+    """What a quality result was computed with: the rules (file and which parameters are estimates), the tce
+    factor rows of the energy types, the standards, and the readings' content hash when given."""
+    rules = rules or load_rules()
+    factors = tce_factors()
+    used = [{"factor_id": r.factor_id, "energy_type": r.energy_type, "tce_per_unit": r.tce_per_unit,
+             "unit": f"tce/{r.canonical_unit}", "status": r.factor_status}
+            for r in factors.itertuples(index=False) if r.factor_id]
+    return Provenance(
+        method="citycarbon.monitoring.quality", method_version="1",
+        standards=["methods.md §5 (national online-monitoring data quality: completeness ≥ 90 %, daily vs monthly"
+                   " ≤ 5 %, timestamps ±1 min / ±1 day, repair within 3 working days)",
+                   "GB/T 2589-2020 (tce at 当量值)"],
+        inputs={"readings": hash_frame(readings)} if readings is not None and len(readings) <= 200_000 else {},
+        factors=used,
+        parameters={"rules_file": rules.source, "national": rules.national,
+                    "rules": {k: v["parameters"] for k, v in rules.rules.items()}},
+        estimates=sorted(f"quality_rules.yaml: {k}" for k, v in rules.rules.items() if v["status"] == "estimate"))
 
 
 # ------------------------------------------------------------------------------------------------ preparing
