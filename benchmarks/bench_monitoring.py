@@ -256,23 +256,26 @@ def generate_lake(root: Path, rows: int, enterprises: int) -> tuple[Registry, di
             m = len(ids) * count
             start_us = np.tile(starts.asi8, len(ids))
             energy = values[rng.integers(0, len(values), m)]
+            def constant(text: str, size: int) -> pa.Array:
+                return pa.DictionaryArray.from_arrays(np.zeros(size, np.int32), pa.array([text])).cast(pa.string())
+
+            def per_point(labels: np.ndarray, count: int = count) -> pa.Array:
+                codes = np.repeat(np.arange(len(labels), dtype=np.int32), count)
+                return pa.DictionaryArray.from_arrays(codes, pa.array(labels.tolist())).cast(pa.string())
+
             table = pa.table({
-                "point_id": pa.DictionaryArray.from_arrays(np.repeat(np.arange(len(ids), dtype=np.int32), count),
-                                                           pa.array(ids)).cast(pa.string()),
-                "enterprise_id": pa.array(np.full(m, enterprise, dtype=object), pa.string()),
+                "point_id": per_point(ids), "enterprise_id": constant(enterprise, m),
                 "start": pa.array(start_us, pa.timestamp("us", tz="UTC")),
                 "end": pa.array(start_us + 900_000_000, pa.timestamp("us", tz="UTC")),
-                "value_raw": energy, "unit_raw": pa.array(np.repeat(units, count), pa.string()),
-                "energy": energy,
-                "energy_unit": pa.array(np.repeat(np.where(units == "kWh", "kWh", "m**3"), count), pa.string()),
-                "batch_id": pa.array(np.full(m, "bench", dtype=object), pa.string()),
-                "revision": pa.array(np.zeros(m, np.int32)),
+                "value_raw": energy, "unit_raw": per_point(units), "energy": energy,
+                "energy_unit": per_point(np.where(units == "kWh", "kWh", "m**3")),
+                "batch_id": constant("bench", m), "revision": pa.array(np.zeros(m, np.int32)),
                 "received_at": pa.array(np.full(m, received.value // 1000), pa.timestamp("us", tz="UTC")),
-                "energy_flag": pa.array(np.full(m, "", dtype=object), pa.string()),
+                "energy_flag": constant("", m),
             }, schema=SCHEMA)
             rel = f"{partition_dir(month, enterprise)}/part-bench-{e_index}.parquet"
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(table, root / rel, compression="zstd")
+            pq.write_table(table, root / rel, compression="snappy")
             parts.append((rel, "bench", month, enterprise, m, 0, None, None, datetime.now(UTC).isoformat()))
     with sqlite3.connect(lake.ledger_path) as con:
         con.executemany("INSERT INTO parts VALUES (?,?,?,?,?,?,?,?,?)", parts)

@@ -463,7 +463,6 @@ def _interval_batch(writer, rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Interval rows to write (with revision) and the number of duplicates."""
     if rows.empty:
         return rows.assign(revision=pd.Series(dtype="int32")), 0
-    key = ["point_id", "start", "end"]
     int_key = pd.DataFrame({"p": rows["_pcode"].to_numpy(), "s": rows["start"].array.asi8,
                             "e": rows["end"].array.asi8})
     repeated = int_key.duplicated(keep=False).to_numpy()
@@ -472,22 +471,29 @@ def _interval_batch(writer, rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         in_batch_dup = int_key.assign(v=rows["energy"].to_numpy()).duplicated(keep="first").to_numpy()
         duplicates = int(in_batch_dup.sum())
         rows, int_key, repeated = rows[~in_batch_dup], int_key[~in_batch_dup], repeated[~in_batch_dup]
-    stored = writer.stored(_pairs(rows), pd.unique(rows["point_id"].to_numpy(object)),
-                           columns=("point_id", "start", "end", "revision", "energy"))
+    row_codes, row_ids = pd.factorize(rows["point_id"])
+    ids = pd.Index(np.asarray(row_ids, dtype=object))
+    stored = writer.stored(_pairs(rows), list(ids), columns=("point_id", "start", "end", "revision", "energy"))
     base = np.zeros(len(rows), dtype="int64")
     if len(stored):
-        probe = rows[["point_id", "start", "end", "energy"]].assign(
-            point_id=rows["point_id"].to_numpy(object), _i=np.arange(len(rows)))
-        stored = stored.assign(point_id=stored["point_id"].to_numpy(object))
-        matched = probe.merge(stored, on=key, how="inner", suffixes=("", "_stored"))
+        # join on integers (point code, start ns, end ns): string keys cost far more
+        first = np.empty(len(ids), dtype="int64")
+        first[row_codes[::-1]] = np.arange(len(rows))[::-1]
+        pcode_of = rows["_pcode"].to_numpy()[first]
+        stored_codes, stored_ids = pd.factorize(stored["point_id"])
+        where = ids.get_indexer(np.asarray(stored_ids, dtype=object))
+        stored_p = np.where(where >= 0, pcode_of[where], -1)[stored_codes]
+        probe = int_key.assign(v=rows["energy"].to_numpy(), i=np.arange(len(rows)))
+        known = pd.DataFrame({"p": stored_p, "s": stored["start"].array.asi8, "e": stored["end"].array.asi8,
+                              "sv": stored["energy"].to_numpy(), "revision": stored["revision"].to_numpy()})
+        matched = probe.merge(known, on=["p", "s", "e"], how="inner")
         if len(matched):
-            same = _same(matched["energy"].to_numpy(), matched["energy_stored"].to_numpy())
-            dup_positions = np.unique(matched.loc[same, "_i"].to_numpy())
-            top = matched.groupby("_i")["revision"].max()
-            base[top.index.to_numpy()] = top.to_numpy() + 1
+            same = _same(matched["v"].to_numpy(), matched["sv"].to_numpy())
             keep = np.ones(len(rows), bool)
-            keep[dup_positions] = False
-            duplicates += len(dup_positions)
+            keep[matched.loc[same, "i"].to_numpy()] = False
+            top = matched.groupby("i")["revision"].max()
+            base[top.index.to_numpy()] = top.to_numpy() + 1
+            duplicates += int((~keep).sum())
             rows, int_key, repeated, base = rows[keep], int_key[keep], repeated[keep], base[keep]
     if rows.empty:
         return rows.assign(revision=pd.Series(dtype="int32")), duplicates
