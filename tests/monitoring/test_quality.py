@@ -8,6 +8,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from citycarbon.monitoring import quality
 from citycarbon.monitoring.registry import load_registry
@@ -323,3 +325,26 @@ def test_docs_list_every_rule():
     text = (Path(__file__).parents[2] / "docs" / "monitoring.md").read_text(encoding="utf-8")
     missing = [rule for rule in quality.load_rules().rules if f"`{rule}`" not in text]
     assert not missing
+
+
+@settings(max_examples=4, deadline=None)
+@given(st.integers(0, 10_000))
+def test_clean_cities_raise_no_findings(seed):
+    from citycarbon.monitoring.simulate import simulate
+
+    city = simulate(3, 3, 3, seed=seed, faults=False)
+    flags = quality.check(city.readings, city.registry, now=city.now, start=city.start, end=city.now)
+    assert set(flags["rule_id"]) <= {"rollover"}, flags.groupby("rule_id").size()
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 30), st.sampled_from([1000.0, 0.001]))
+def test_any_scaled_run_is_found_exactly(first, length, factor):
+    registry = load_registry(tiny_registry_frames(interval=60))
+    values = smooth(72)
+    values[first:first + length] *= factor
+    flags = quality.check(hourly("P-GAS", values, unit="m**3"), registry, now=DAY + pd.Timedelta(days=4))
+    unit = flags[flags["rule_id"] == "unit_mistake"]
+    expected = [DAY + pd.Timedelta(hours=h) for h in range(first, min(first + length, 72))]
+    assert list(unit["start"]) == expected
+    assert unit["suggested_value"].to_numpy() == pytest.approx(smooth(72)[first:first + length])
