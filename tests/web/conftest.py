@@ -8,6 +8,7 @@ a logged-in session per user (made with the store's ``create_session``; the logi
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -106,11 +107,21 @@ def make_app(settings: Settings):
     return app
 
 
-def start(home: Path) -> Iterator[WebEnv]:
-    from citycarbon.store.seed import ensure_ready
+def seeded_database(home: Path, factory: pytest.TempPathFactory):
+    """A store under ``home`` holding the seeded Dalian data: a copy of the session's seeded SQLite template
+    (``tests.db_fixtures``, shared with the store and API tests), so seeding runs once per test session."""
+    from citycarbon.store.db import Database
+    from tests.db_fixtures import _seed, _sqlite_template
 
+    template = _sqlite_template("seeded", factory, _seed)
     settings = replace(Settings.for_home(home), cookie_secure=False)
-    db = ensure_ready(settings)
+    settings.ensure_home()
+    shutil.copyfile(template, home / "citycarbon.db")
+    return settings, Database(settings)
+
+
+def start(home: Path, factory: pytest.TempPathFactory) -> Iterator[WebEnv]:
+    settings, db = seeded_database(home, factory)
     try:
         sessions, passwords = populate(db)
         app = make_app(settings)
@@ -122,9 +133,9 @@ def start(home: Path) -> Iterator[WebEnv]:
 
 @pytest.fixture(scope="session")
 def web_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebEnv]:
-    yield from start(tmp_path_factory.mktemp("web-home"))
+    yield from start(tmp_path_factory.mktemp("web-home"), tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def fresh_web_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebEnv]:
-    yield from start(tmp_path_factory.mktemp("web-home-w"))
+    yield from start(tmp_path_factory.mktemp("web-home-w"), tmp_path_factory)

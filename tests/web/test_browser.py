@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 import pyotp
 import pytest
 
-from tests.web.conftest import HAS_API, HAS_IMPORTS
+from tests.web.conftest import HAS_API, HAS_IMPORTS, seeded_database
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -55,13 +55,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _prepare_home(home: Path) -> str:
+def _prepare_home(home: Path, factory: pytest.TempPathFactory) -> str:
     """Seed the store and create the admin (known password, TOTP enrolled a while ago); returns the secret."""
-    from citycarbon.settings import Settings
     from citycarbon.store import users
-    from citycarbon.store.seed import ensure_ready
 
-    db = ensure_ready(Settings.for_home(home))
+    _, db = seeded_database(home, factory)
     try:
         with db.session() as session:
             admin, _ = users.create_admin(session, username="office", actor="test")
@@ -77,7 +75,7 @@ def _prepare_home(home: Path) -> str:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("browser-home")
-    secret = _prepare_home(home)
+    secret = _prepare_home(home, tmp_path_factory)
     port = _free_port()
     env = {**os.environ, "CITYCARBON_HOME": str(home), "CITYCARBON_COOKIE_SECURE": "0"}
     code = ("import uvicorn; from citycarbon.api.app import create_app; "
