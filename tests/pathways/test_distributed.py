@@ -62,7 +62,7 @@ class RisingThenFalling:
 @pytest.fixture(scope="module")
 def client():
     with (distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                   dashboard_address=None) as cluster,
+                                   dashboard_address=":0") as cluster,
           distributed.Client(cluster) as dask_client):
         yield dask_client
 
@@ -129,3 +129,21 @@ def test_cli_ensemble_with_scheduler_matches_the_in_process_run(client, monkeypa
     from_env = json.loads(runner.invoke(app, args).stdout)
     from_env.pop("provenance")
     assert from_env == one
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_dalian_ensemble_on_worker_processes_is_bit_identical(model):
+    """The shipped model pickled to two worker processes (as on a real cluster) gives the in-process result."""
+    from citycarbon.pathways import load_scenario
+
+    plan = load_scenario("Plan")
+    serial = ensemble(model, plan, runs=600, seed=11)
+    with (distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                   worker_dashboard_address=":0") as cluster,
+          distributed.Client(cluster) as dask_client):
+        remote = ensemble(model, plan, runs=600, seed=11, dask=dask_client, chunk=150)
+    for name in serial.series:
+        assert serial.series[name].tobytes() == remote.series[name].tobytes(), name
+    assert serial.peak_year.tobytes() == remote.peak_year.tobytes()
+    assert {t: m.tobytes() for t, m in serial.met.items()} == {t: m.tobytes() for t, m in remote.met.items()}
