@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -98,6 +98,7 @@ class _Grid:
     step_ns: int
     shapes: dict[str, np.ndarray]  # profile → shape normalised to a yearly mean of 1
     now_ns: int
+    months: list[tuple[str, slice]]  # local months the run covers completely, with their intervals
 
 
 def _grid(start: pd.Timestamp, days: int, interval: int, timezone: str) -> _Grid:
@@ -110,7 +111,14 @@ def _grid(start: pd.Timestamp, days: int, interval: int, timezone: str) -> _Grid
     shapes = {}
     for profile in _shapes():
         shapes[profile] = _shape(profile, local) / float(_shape(profile, year).mean())
-    return _Grid(starts, step, shapes, int(starts[-1] + step) if n else start.value)
+    labels = local.strftime("%Y-%m") if n else pd.Index([])
+    months = []
+    for month in pd.unique(labels):
+        where = np.flatnonzero(labels == month)
+        first = pd.Timestamp(f"{month}-01", tz=timezone)
+        if len(where) == (first + pd.offsets.MonthBegin(1) - first).value // step:
+            months.append((str(month), slice(int(where[0]), int(where[-1]) + 1)))
+    return _Grid(starts, step, shapes, int(starts[-1] + step) if n else start.value, months)
 
 
 @dataclass
@@ -150,6 +158,11 @@ class _Plan:
     interval: int
     seed: int
     faults: dict
+    points_by_enterprise: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        points = self.registry.points
+        self.points_by_enterprise = {str(k): g for k, g in points.groupby("enterprise_id", sort=False)}
 
 
 def _plan(units: int, points_per_unit: int, days: int, seed: int, start: pd.Timestamp, interval: int,
@@ -238,12 +251,15 @@ def _size_registers(points: pd.DataFrame, hidden: pd.DataFrame, days: int, inter
     tce = tce_factors()["tce_per_unit"]
     annual = hidden.set_index("enterprise_id")
     out = points.copy()
-    for idx, row in out[out["kind"] == "cumulative"].iterrows():
-        h = annual.loc[row["enterprise_id"]]
-        share = h["electricity_share"] if row["energy_type"] == "electricity" else 1 - h["electricity_share"]
-        raw_total = h["annual_tce"] * share * days / 365 / tce[row["energy_type"]] / row["multiplier"]
-        digits = math.ceil(math.log10(max(raw_total, 1.0) * (1.5 if row["_rollover"] else 50)))
-        out.at[idx, "register_max"] = float(10 ** max(digits, 3))
+    cumulative = out["kind"] == "cumulative"
+    rows = out[cumulative]
+    share = annual["electricity_share"].reindex(rows["enterprise_id"]).to_numpy()
+    share = np.where(rows["energy_type"] == "electricity", share, 1 - share)
+    raw_total = (annual["annual_tce"].reindex(rows["enterprise_id"]).to_numpy() * share * days / 365
+                 / rows["energy_type"].map(tce).to_numpy(float) / rows["multiplier"].to_numpy(float))
+    headroom = np.where(rows["_rollover"].to_numpy(bool), 1.5, 50.0)
+    digits = np.ceil(np.log10(np.maximum(raw_total, 1.0) * headroom))
+    out.loc[cumulative, "register_max"] = 10.0 ** np.maximum(digits, 3)
     return out
 
 
@@ -268,7 +284,7 @@ def _enterprise_readings(plan: _Plan, grid: _Grid, eid: str) -> tuple[pd.DataFra
     rng = np.random.default_rng([plan.seed, index + 1])
     params = simulator_parameters()
     h = plan.hidden.loc[eid]
-    pts = plan.registry.points[plan.registry.points["enterprise_id"] == eid]
+    pts = plan.points_by_enterprise[eid]
     tce = tce_factors()["tce_per_unit"]
     n = grid.start_ns.size
     intervals_per_year = 365 * 1440 / plan.interval
@@ -484,22 +500,16 @@ def _monthly_reports(rng: np.random.Generator, grid: _Grid, eid: str, tce: np.nd
                      params: dict) -> pd.DataFrame:
     """The unit's monthly uploads for every local month the run covers completely (sum of true energy ×
     small noise; a share is off by 7–15 %, kept in the ``mismatch`` column)."""
-    local = pd.DatetimeIndex(pd.to_datetime(grid.start_ns, unit="ns", utc=True)).tz_convert(timezone)
-    months = local.strftime("%Y-%m")
-    frame = pd.DataFrame({"month": months, "tce": tce, "day": local.day})
     rows = []
     spec = params["monthly_report"]
-    for month, group in frame.groupby("month", sort=True):
+    for month, where in grid.months:
         first = pd.Timestamp(f"{month}-01", tz=timezone)
-        expected = int((first + pd.offsets.MonthBegin(1) - first).value // grid.step_ns)
-        if len(group) != expected:
-            continue
         factor = 1 + spec["noise_sigma"] * rng.standard_normal()
         mismatch = rng.random() < spec["mismatch_share"]
         if mismatch:
             factor = 1 + rng.uniform(*spec["mismatch_range"]) * (1 if rng.random() < 0.5 else -1)
         received = first + pd.offsets.MonthBegin(1) + pd.Timedelta(hours=float(rng.uniform(1, 48)))
-        rows.append({"enterprise_id": eid, "month": month, "energy_tce": float(group["tce"].sum() * factor),
+        rows.append({"enterprise_id": eid, "month": month, "energy_tce": float(tce[where].sum() * factor),
                      "received_at": received.tz_convert("UTC"), "mismatch": mismatch})
     return pd.DataFrame(rows, columns=["enterprise_id", "month", "energy_tce", "received_at", "mismatch"])
 
