@@ -94,10 +94,16 @@ def test_missing_registry_is_a_clear_error(tmp_path):
     assert "no registry here" in result.output
 
 
-def test_bad_date(city_dir):
+def test_bad_date_time_and_files(city_dir):
     result = runner.invoke(app, ["monitoring", "quality", "--date", "31/01/2025", "--readings",
                                  str(city_dir / "readings"), "--registry", str(city_dir)])
     assert result.exit_code == 2 and "not a date" in result.output
+    result = runner.invoke(app, ["monitoring", "quality", "--date", "2025-01-31", "--now", "yesterday",
+                                 "--readings", str(city_dir / "readings"), "--registry", str(city_dir)])
+    assert result.exit_code == 2 and "not a time" in result.output
+    result = runner.invoke(app, ["monitoring", "quality", "--date", "2025-01-31", "--readings",
+                                 str(city_dir / "truth.parquet"), "--registry", str(city_dir)])
+    assert result.exit_code == 2 and "truth.parquet" in result.output and "'value'" in result.output
 
 
 def test_quality_and_alerts_on_the_lake(city_dir, tmp_path):

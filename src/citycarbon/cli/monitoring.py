@@ -64,6 +64,8 @@ def _read_readings_files(path: Path, start: pd.Timestamp | None, end: pd.Timesta
         except (OSError, ValueError) as error:
             raise InputError(Problem(f"cannot read readings: {error}", file=file.name)) from error
         missing = [c for c in ("point_id", "start", "end") if c not in frame.columns]
+        if "value" not in frame.columns and "value_raw" not in frame.columns:
+            missing.append("value")
         if missing:
             raise InputError(Problem(f"missing column {missing[0]!r}", file=file.name, field=missing[0]))
         frame["start"] = pd.to_datetime(frame["start"], utc=True)
@@ -119,7 +121,11 @@ def _local_day(date: str | None, timezone: str) -> pd.Timestamp:
 
 
 def _now(now: str | None) -> pd.Timestamp:
-    stamp = pd.Timestamp(now) if now else pd.Timestamp.now(tz="UTC")
+    try:
+        stamp = pd.Timestamp(now) if now else pd.Timestamp.now(tz="UTC")
+    except ValueError as error:
+        raise InputError(Problem(f"not a time: {now!r} (use ISO 8601, e.g. 2025-02-01T00:00:00+08:00)",
+                                 field="--now", value=now)) from error
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
