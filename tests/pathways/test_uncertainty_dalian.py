@@ -27,6 +27,8 @@ def test_dalian_ensemble_is_identical_whatever_the_chunking(model, plan):
     for target in one.met:
         assert one.margin[target].tobytes() == two.margin[target].tobytes(), target
     assert one.to_dict()["targets"] == two.to_dict()["targets"]
+    recorded = one.provenance.parameters
+    assert recorded["model_version"] and recorded["city"] == "dalian" and recorded["model_sources"]
     # every uncertain parameter is sampled and the runs differ
     params = parameter_arrays(model)
     assert len(one.parameter_names) == len(params.index(("uncertain",)))

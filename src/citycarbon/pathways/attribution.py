@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from citycarbon.errors import InputError, Problem
-from citycarbon.pathways.uncertainty import PathwayModel, parameter_arrays, scenario_label
+from citycarbon.pathways.uncertainty import PathwayModel, model_provenance, parameter_arrays, scenario_label
 from citycarbon.provenance import Provenance
 
 __all__ = ["KAYA_FACTORS", "SECTORS", "ShapleyResult", "group_titles", "lmdi_of_pathway", "pathway_kaya_input",
@@ -215,7 +215,8 @@ def shapley(model: PathwayModel, base_scenario: Any, scenario: Any, *, groups: s
     provenance = Provenance("Shapley attribution of lever groups" + (" (exact)" if exact else " (sampled)"),
                             METHOD_VERSION, standards=list(STANDARDS),
                             parameters={"base": base_name, "scenario": name, "code": code, "output": output,
-                                        "permutations": n_perm, "seed": seed, "groups": list(names)})
+                                        "permutations": n_perm, "seed": seed, "groups": list(names),
+                                        **model_provenance(model)})
     return ShapleyResult(base=base_name, scenario=name, code=code, output=output, years=years, groups=names,
                          contributions=contributions, base_values=base_values, scenario_values=scenario_values,
                          permutations=n_perm, seed=None if exact else int(seed), runs=len(masks),

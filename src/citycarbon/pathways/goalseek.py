@@ -46,6 +46,7 @@ from citycarbon.pathways.uncertainty import (
     PathwayModel,
     _inverse_cdf,
     load_distributions,
+    model_provenance,
     parameter_arrays,
     scenario_label,
     target_info,
@@ -312,7 +313,7 @@ def seek(model: PathwayModel, scenario: Any, *, seed: int = 0, targets: Sequence
                             parameters={"scenario": name, "code": code, "seed": int(seed), "targets": problem.targets,
                                         "probability": probability, "runs": int(runs) if probability else None,
                                         "cost": dict(cost) if cost else None, "starts": int(starts),
-                                        "levers": [params.names[i] for i in idx]})
+                                        "levers": [params.names[i] for i in idx], **model_provenance(model)})
     return SeekResult(scenario=name, code=code, feasible=not infeasible and bool(met_b[0].all()),
                       levers=lever_rows, distance=float(distance(best)[0]), targets=target_rows,
                       infeasible=infeasible, probability=None if probability is None else float(probability),

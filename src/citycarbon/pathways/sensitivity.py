@@ -34,6 +34,7 @@ from citycarbon.pathways.uncertainty import (
     PathwayModel,
     PathwayOutput,
     evaluate_in_chunks,
+    model_provenance,
     parameter_arrays,
     scenario_label,
 )
@@ -253,7 +254,7 @@ def sobol(model: PathwayModel, scenario: Any, n: int, *, second_order: bool = Tr
                             standards=list(SOBOL_STANDARDS),
                             parameters={"scenario": name, "code": code, "n": n, "seed": int(seed), "output": output,
                                         "second_order": second_order, "by": by, "num_resamples": num_resamples,
-                                        "conf_level": conf_level})
+                                        "conf_level": conf_level, **model_provenance(model)})
     labels = problem["names"] if by == "parameter" else list(dict.fromkeys(problem["groups"]))
     meta = _meta(params, idx)
     group_of = {label: (meta[label] if by == "parameter" else (label, "group")) for label in labels}
@@ -307,6 +308,6 @@ def morris(model: PathwayModel, scenario: Any, n: int, *, seed: int, num_levels:
     provenance = Provenance("Morris elementary effects (SALib)", METHOD_VERSION, standards=list(MORRIS_STANDARDS),
                             parameters={"scenario": name, "code": code, "n": n, "seed": int(seed), "output": output,
                                         "num_levels": num_levels, "num_resamples": num_resamples,
-                                        "conf_level": conf_level})
+                                        "conf_level": conf_level, **model_provenance(model)})
     return SensitivityResult("morris", output, name, code, n, len(y), int(seed),
                              sorted(factors, key=lambda f: -(f["mu_star"] or 0.0)), provenance=provenance)

@@ -28,6 +28,7 @@ The functions of this package (ensembles, sensitivity, attribution, goal-seek) n
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -53,6 +54,7 @@ __all__ = [
     "ensemble",
     "evaluate_in_chunks",
     "load_distributions",
+    "model_provenance",
     "parameter_arrays",
     "scenario_label",
     "target_info",
@@ -181,6 +183,16 @@ def target_info(model: Any) -> dict[str, dict[str, str]]:
     plan = getattr(model, "plan", None)
     return {str(t.id): {"title_zh": str(getattr(t, "title_zh", "")), "title_en": str(getattr(t, "title_en", "")),
                         "unit": str(getattr(t, "unit", ""))} for t in (getattr(plan, "targets", None) or [])}
+
+
+def model_provenance(model: Any) -> dict[str, object]:
+    """What identifies the model a result came from: class, ``MODEL_VERSION`` of its module, city, and the
+    content hashes of its inputs when it records them (``model.sources``)."""
+    module = sys.modules.get(type(model).__module__)
+    sources = getattr(model, "sources", None)
+    return {"model": f"{type(model).__module__}.{type(model).__name__}",
+            "model_version": getattr(module, "MODEL_VERSION", None), "city": getattr(model, "city", None),
+            "model_sources": dict(sources) if isinstance(sources, Mapping) else None}
 
 
 def scenario_label(scenario: Any) -> tuple[str, str | None]:
@@ -434,7 +446,8 @@ def ensemble(model: PathwayModel, scenario: Any, runs: int, seed: int, *, dask: 
     provenance = Provenance(METHOD, METHOD_VERSION, standards=list(STANDARDS),
                             parameters={"scenario": name, "code": code, "runs": runs, "seed": seed,
                                         "sampling": "scipy.stats.qmc.LatinHypercube",
-                                        "uncertain_parameters": list(names), "distributions": list(dists)})
+                                        "uncertain_parameters": list(names), "distributions": list(dists),
+                                        **model_provenance(model)})
     return EnsembleResult(
         scenario=name, code=code, runs=runs, seed=seed, years=merged["years"], parameter_names=names,
         distributions=dists, sample=X[:, idx],
