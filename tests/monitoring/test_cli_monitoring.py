@@ -123,3 +123,17 @@ def test_quality_and_alerts_on_the_lake(city_dir, tmp_path):
                                  "--registry", str(city_dir), "--format", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["energy_source"].startswith("lake daily rollup")
+
+
+def test_score_against_the_truth_in_chunks(city_dir):
+    meta = json.loads((city_dir / "city.json").read_text(encoding="utf-8"))
+    assert meta["units"] == 3 and meta["days"] == 35
+    result = runner.invoke(app, ["monitoring", "score", "--truth", str(city_dir / "truth.parquet"), "--readings",
+                                 str(city_dir / "readings"), "--registry", str(city_dir), "--chunk", "2",
+                                 "--format", "json"])
+    assert result.exit_code == 0, result.output
+    scores = {row["fault_kind"]: row for row in json.loads(result.output)["scores"]}
+    assert scores["gap"]["truth"] > 0
+    for kind, row in scores.items():
+        if kind != "submeter_balance" and row["truth"]:
+            assert row["recall"] >= 0.95 and row["precision"] >= 0.95, row

@@ -358,3 +358,59 @@ def register(app: typer.Typer) -> None:
         data = {"date": day.strftime("%Y-%m-%d"), "now": check_time.isoformat(), "energy_source": source,
                 "provenance": meta, "alerts": _frame_rows(result)}
         emit(data, fmt, rows=result.drop(columns=["numbers"]), title=f"{data['date']} 预警 / alerts ({len(result)})")
+
+    @monitoring_app.command("score")
+    def score_command(
+        truth: Annotated[Path, typer.Option("--truth", help="truth.parquet of 'monitoring simulate'")],
+        lake: Annotated[Path | None, typer.Option("--lake", help="meter lake folder (default the settings')")] = None,
+        readings: Annotated[Path | None, typer.Option("--readings", help="Parquet/CSV readings file or folder "
+                                                      "instead of the lake")] = None,
+        registry: Annotated[Path | None, typer.Option("--registry", help="registry folder")] = None,
+        start: Annotated[str | None, typer.Option("--start", help="window start (default city.json's)")] = None,
+        now: Annotated[str | None, typer.Option("--now", help="check time = window end (default city.json's)")] = None,
+        chunk: Annotated[int, typer.Option("--chunk", min=1, help="enterprises checked at a time")] = 50,
+        fmt: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """Precision and recall of the quality rules against a simulated city's truth, per fault kind
+        (enterprises checked in chunks, so a large city fits in memory)."""
+        import json as _json
+
+        from citycarbon.monitoring import quality
+
+        try:
+            loaded = _load(registry)
+            meta_file = truth.parent / "city.json"
+            meta = _json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.exists() else {}
+            if not (start or meta.get("start")) or not (now or meta.get("now")):
+                raise InputError(Problem("give --start and --now (no city.json beside the truth file)",
+                                         field="--start"))
+            lo, hi = _now(start or meta["start"]), _now(now or meta["now"])
+            try:
+                truth_frame = pd.read_parquet(truth)
+            except (OSError, ValueError) as error:
+                raise InputError(Problem(f"cannot read truth: {error}", file=truth.name)) from error
+            ids = list(loaded.enterprises["enterprise_id"])
+            everything = _read_readings_files(readings, None, None) if readings is not None else None
+            found = []
+            for k in range(0, len(ids), chunk):
+                part = ids[k:k + chunk]
+                points = set(loaded.points.loc[loaded.points["enterprise_id"].isin(part), "point_id"])
+                if everything is not None:
+                    frame = everything[everything["point_id"].astype(str).isin(points)]
+                else:
+                    from citycarbon.monitoring.lake import read_readings
+                    from citycarbon.settings import Settings
+
+                    frame = read_readings(lake if lake is not None else Settings.from_env().lake_dir,
+                                          enterprise=part, latest_revision_only=False)
+                flags = quality.check(frame, loaded, now=hi, start=lo, end=hi)
+                found.append(flags[flags["point_id"].astype(str).isin(points)][["point_id", "fault_kind", "end"]])
+            flags = pd.concat(found, ignore_index=True) if found else pd.DataFrame(
+                columns=["point_id", "fault_kind", "end"])
+            scores = quality.score(flags, truth_frame)
+        except InputError as error:
+            fail(error)
+            return
+        data = {"start": lo.isoformat(), "now": hi.isoformat(), "enterprises": len(ids), "flags": len(flags),
+                "scores": _frame_rows(scores)}
+        emit(data, fmt, rows=scores, title="质量规则精确率/召回率 / precision and recall")

@@ -32,6 +32,7 @@ per enterprise; 1 000 units × 5 points × 365 days at 15 min is 175 M readings,
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -588,7 +589,8 @@ def write_city(units: int, points_per_unit: int, days: int, out: str | Path, see
     ``readings/readings-YYYY-MM-pNNNN.parquet`` (first arrivals, split by UTC month of ``start``, one file per
     month and chunk of enterprises; ``.csv`` with ``fmt="csv"``), ``readings/resent-YYYY-MM-pNNNN.parquet`` (the
     same intervals sent again: duplicates with other values and revisions — ingest them after the first files,
-    as name order does), ``truth.parquet`` and ``monthly_reports.csv``. Returns counts."""
+    as name order does), ``truth.parquet``, ``monthly_reports.csv`` and ``city.json`` (sizes, seed, the first
+    interval and the generation time ``now``). Returns counts."""
     if fmt not in ("parquet", "csv"):
         raise ValueError("fmt must be parquet or csv")
     out = Path(out)
@@ -616,6 +618,13 @@ def write_city(units: int, points_per_unit: int, days: int, out: str | Path, see
         monthlies.append(monthly)
     assert registry is not None
     registry.write(out)
+    first = pd.Timestamp(start)
+    first = (first.tz_localize("Asia/Shanghai") if first.tzinfo is None else first).tz_convert("UTC")
+    meta = {"units": units, "points_per_unit": points_per_unit, "days": days, "seed": seed,
+            "start": first.isoformat(), "now": (first + pd.Timedelta(days=days)).isoformat(),
+            "interval_minutes": int(interval_minutes or simulator_parameters()["interval_minutes"]),
+            "faults": bool(faults)}
+    (out / "city.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     truth_all = pd.concat(truths, ignore_index=True)
     truth_all.to_parquet(out / "truth.parquet", index=False)
     pd.concat(monthlies, ignore_index=True).to_csv(out / "monthly_reports.csv", index=False)
