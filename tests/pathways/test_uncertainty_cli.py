@@ -154,6 +154,23 @@ def test_seek_json_and_table(toy):
     assert table.exit_code == 0 and "目标反推" in table.stdout
 
 
+def test_seek_with_a_cost_file(toy, tmp_path):
+    plain = json.loads(invoke("seek", "--scenario", "BAU", "--format", "json").stdout)
+    costly = tmp_path / "cost.yaml"
+    costly.write_text("eff: 50\n", encoding="utf-8")
+    result = invoke("seek", "--scenario", "BAU", "--cost", str(costly), "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    moved = {lv["name"]: lv["change"] for lv in data["levers"]}
+    before = {lv["name"]: lv["change"] for lv in plain["levers"]}
+    assert moved["eff"] < before["eff"] and moved["re"] > before["re"]  # the costly lever moves less
+    assert data["provenance"]["parameters"]["cost"] == {"eff": 50.0}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("eff: lots\n", encoding="utf-8")
+    answer = invoke("seek", "--scenario", "BAU", "--cost", str(bad))
+    assert answer.exit_code == 2 and "field 'eff'" in answer.output
+
+
 def test_unknown_scenario_and_bad_runs_exit_2(toy):
     assert invoke("ensemble", "--scenario", "Nope").exit_code == 2
     bad = invoke("ensemble", "--scenario", "Plan", "--runs", "0")

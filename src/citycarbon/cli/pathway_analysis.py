@@ -12,6 +12,7 @@ with the error on stderr.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -46,6 +47,26 @@ def _scheduler(address: str | None) -> str | None:
     from citycarbon.settings import Settings
 
     return Settings.from_env().dask_scheduler
+
+
+def read_cost_file(path: Path) -> dict[str, float]:
+    """``lever_id: weight`` pairs from a YAML file; InputError naming the file and the entry otherwise."""
+    import yaml
+
+    if not path.is_file():
+        raise InputError(Problem("file not found", file=str(path)))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise InputError(Problem(f"cannot read YAML: {error}", file=str(path))) from error
+    if not isinstance(data, dict) or not data:
+        raise InputError(Problem("expected a mapping lever id → weight", file=str(path)))
+    weights: dict[str, float] = {}
+    for key, value in data.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InputError(Problem("weight must be a number", file=str(path), field=str(key), value=value))
+        weights[str(key)] = float(value)
+    return weights
 
 
 def ensemble_rows(data: dict) -> list[dict]:
@@ -164,16 +185,19 @@ def register(app: typer.Typer) -> None:
         probability: Annotated[float | None, typer.Option("--probability", help="meet each target in at least "
                                                           "this share of an ensemble")] = None,
         runs: Annotated[int, typer.Option("--runs", help="ensemble runs with --probability")] = 200,
+        cost: Annotated[Path | None, typer.Option("--cost", help="YAML: lever id → weight of moving it "
+                                                  "(a costly lever gets a larger weight)")] = None,
         city: Annotated[str, CITY_OPTION] = "dalian",
         fmt: OutputFormat = FORMAT_OPTION,
     ) -> None:
-        """Lever settings that meet every plan target while staying closest to the scenario."""
+        """Lever settings that meet every plan target while staying closest to the scenario (or cheapest)."""
         from citycarbon.pathways.goalseek import seek
 
         try:
+            weights = read_cost_file(cost) if cost is not None else None
             model, scen = load_model_and_scenario(city, scenario)
             chosen: Any = "all" if not targets else [t.strip() for t in targets.split(",") if t.strip()]
-            result = seek(model, scen, seed=seed, targets=chosen, probability=probability, runs=runs)
+            result = seek(model, scen, seed=seed, targets=chosen, probability=probability, runs=runs, cost=weights)
         except InputError as error:
             fail(error)
             return
