@@ -473,7 +473,8 @@ def _interval_batch(writer, rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         rows, int_key, repeated = rows[~in_batch_dup], int_key[~in_batch_dup], repeated[~in_batch_dup]
     row_codes, row_ids = pd.factorize(rows["point_id"])
     ids = pd.Index(np.asarray(row_ids, dtype=object))
-    stored = writer.stored(_pairs(rows), list(ids), columns=("point_id", "start", "end", "revision", "energy"))
+    stored = writer.stored(_pairs(rows), list(ids), columns=("point_id", "start", "end", "revision", "energy"),
+                           starts=(rows["start"].min(), rows["start"].max()))
     base = np.zeros(len(rows), dtype="int64")
     if len(stored):
         # join on integers (point code, start ns, end ns): string keys cost far more

@@ -169,8 +169,10 @@ class Lake:
         return con
 
     def parts(self, *, enterprises: Iterable[str] | None = None,
-              months: tuple[str | None, str | None] | None = None) -> list[PartInfo]:
-        """Committed parts, optionally only those of ``enterprises`` and of months in ``[lo, hi]``."""
+              months: tuple[str | None, str | None] | None = None,
+              starts: tuple[str, str] | None = None) -> list[PartInfo]:
+        """Committed parts, optionally only those of ``enterprises``, of months in ``[lo, hi]``, and (``starts``,
+        ISO UTC texts) holding interval starts in ``[first, last]`` by the ledger's min/max columns."""
         sql = "SELECT path, batch_id, month, enterprise_id, rows, revised_rows, min_start, max_end FROM parts"
         where: list[str] = []
         args: list[object] = []
@@ -188,6 +190,9 @@ class Lake:
             if hi is not None:
                 where.append("month <= ?")
                 args.append(hi)
+        if starts is not None:  # ISO texts in UTC with one format compare like the times they name
+            where.append("(min_start IS NULL OR min_start <= ?) AND (max_end IS NULL OR max_end > ?)")
+            args.extend([starts[1], starts[0]])
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY path"
@@ -256,6 +261,8 @@ class Lake:
         replaced. ``full`` removes every ``*.parquet`` or temp file the ledger does not hold.
         """
         removed: list[str] = []
+        if not self.journal_path.exists() and not full:
+            return removed  # the common case: the last write finished; nothing to read
         committed = {p.path for p in self.parts()}
         if self.journal_path.exists():
             try:
@@ -360,15 +367,18 @@ class LakeWriter:
 
     def stored(self, enterprise_months: Iterable[tuple[str, str]], point_ids: Iterable[str],
                columns: tuple[str, ...] = ("point_id", "start", "end", "revision", "value_raw", "unit_raw",
-                                           "energy", "energy_flag")) -> pd.DataFrame:
-        """All stored revisions of ``point_ids`` in the given (enterprise, month) partitions."""
+                                           "energy", "energy_flag"),
+               starts: tuple[pd.Timestamp, pd.Timestamp] | None = None) -> pd.DataFrame:
+        """All stored revisions of ``point_ids`` in the given (enterprise, month) partitions (with ``starts``:
+        only rows whose start lies in ``[first, last]``; parts outside that range are not opened)."""
         wanted = set(enterprise_months)
         if not wanted:
             return _empty(columns)
         enterprises = {e for e, _ in wanted}
-        paths = [str(self.lake.root / p.path) for p in self.lake.parts(enterprises=enterprises)
+        bounds = None if starts is None else (_iso(starts[0]), _iso(starts[1]))
+        paths = [str(self.lake.root / p.path) for p in self.lake.parts(enterprises=enterprises, starts=bounds)
                  if (p.enterprise_id, p.month) in wanted]
-        return _read_points(paths, point_ids, columns)
+        return _read_points(paths, point_ids, columns, starts)
 
     def stored_all_months(self, enterprises: Iterable[str], point_ids: Iterable[str],
                           columns: tuple[str, ...]) -> pd.DataFrame:
@@ -409,8 +419,11 @@ class LakeWriter:
             self.lake._journal([p.path for p, _ in parts], [])
             # parts are independent files: write and fsync them concurrently (I/O and Parquet encoding
             # release the GIL); the ledger commit below waits for all of them
-            with ThreadPoolExecutor(max_workers=min(8, len(parts))) as pool:
-                list(pool.map(lambda item: self.lake._write_part(item[0].path, item[1]), parts))
+            if len(parts) == 1:
+                self.lake._write_part(parts[0][0].path, parts[0][1])
+            else:
+                with ThreadPoolExecutor(max_workers=min(8, len(parts))) as pool:
+                    list(pool.map(lambda item: self.lake._write_part(item[0].path, item[1]), parts))
         con = self.lake._connect()
         try:
             con.execute("BEGIN IMMEDIATE")
@@ -437,11 +450,15 @@ def _empty(columns: tuple[str, ...] | list[str]) -> pd.DataFrame:
     return SCHEMA.empty_table().select(list(columns)).to_pandas()
 
 
-def _read_points(paths: list[str], point_ids: Iterable[str], columns: tuple[str, ...]) -> pd.DataFrame:
+def _read_points(paths: list[str], point_ids: Iterable[str], columns: tuple[str, ...],
+                 starts: tuple[pd.Timestamp, pd.Timestamp] | None = None) -> pd.DataFrame:
     if not paths:
         return _empty(columns)
     ids = sorted({str(p) for p in point_ids})
-    table = pq.read_table(paths, columns=list(columns), filters=[("point_id", "in", ids)], schema=SCHEMA)
+    filters: list[tuple] = [("point_id", "in", ids)]
+    if starts is not None:
+        filters += [("start", ">=", starts[0]), ("start", "<=", starts[1])]
+    table = pq.read_table(paths, columns=list(columns), filters=filters, schema=SCHEMA)
     return _to_pandas(table)
 
 

@@ -65,9 +65,15 @@ def _registry(request: Request) -> Any | None:
 
 
 def _lake(request: Request):
+    """The lake of the app's settings (one object per directory: opening it creates the ledger tables)."""
     from citycarbon.monitoring.lake import Lake
 
-    return Lake(get_settings(request).lake_dir)
+    path = get_settings(request).lake_dir
+    with _cache_lock:
+        lakes = _cache.setdefault("lakes", {})
+        if path not in lakes:
+            lakes[path] = Lake(path)
+        return lakes[path]
 
 
 def _visible_enterprises(registry: Any, principal: Principal) -> pd.DataFrame:
