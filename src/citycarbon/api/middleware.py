@@ -52,7 +52,8 @@ def _too_large(limit: int) -> bytes:
 
 
 class RequestMiddleware:
-    """Request id (``X-Request-ID``), security headers, body-size limit (413) and the access log line."""
+    """Request id (``X-Request-ID``), security headers, body-size limit (413), the access log line, and
+    ``Server-Timing: app;dur=<ms>`` (time until the response started; the benchmark reads it)."""
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int, hsts: bool):
         self.app = app
@@ -75,8 +76,10 @@ class RequestMiddleware:
                 status_holder["status"] = message["status"]
                 status_holder["started"] = True
                 present = {name.lower() for name, _ in message.get("headers", [])}
+                elapsed = (time.perf_counter() - started) * 1000
                 message["headers"] = [*message.get("headers", []),
-                                      *[(k, v) for k, v in extra_headers if k not in present]]
+                                      *[(k, v) for k, v in extra_headers if k not in present],
+                                      (b"server-timing", f"app;dur={elapsed:.2f}".encode())]
             await send(message)
 
         length = _content_length(scope)

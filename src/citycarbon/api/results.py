@@ -1,8 +1,11 @@
 """Results computed from the ledger, cached per ledger version (shared by the API and the web pages).
 
 The ledger version (``citycarbon.store.ledger.version``) changes on every ledger write, e.g. when an import
-is approved, so a cached result is never stale: a request reads the current version (one small query) and
-asks for ``(version, key)``. Computation is single-flight: 50 clients asking for the same missing result
+is approved, so a cached result is never stale: a request reads the current version and asks for
+``(version, key)``. The version itself is read from the database at most every :data:`VERSION_TTL` seconds
+(one query saved per request under load); a write through this process (:meth:`Results.refresh`, called
+after an approval) re-reads it at once, and another process's write is seen within ``VERSION_TTL``.
+Computation is single-flight: 50 clients asking for the same missing result
 wait for one computation instead of starting 50. Entries of older versions are dropped when a newer version
 is seen. Rendered envelopes (bytes) are cached the same way, so a warm answer costs a dictionary lookup.
 """
@@ -10,12 +13,16 @@ is seen. Rendered envelopes (bytes) are cached the same way, so a warm answer co
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from citycarbon.datasets import ReferenceDataset
 
 T = TypeVar("T")
+
+#: seconds a ledger version read from the database is trusted before it is read again
+VERSION_TTL = 1.0
 
 
 class Results:
@@ -28,16 +35,29 @@ class Results:
         self._locks: dict[tuple[int, Hashable], threading.Lock] = {}
         self._guard = threading.Lock()
         self._latest = -1
+        self._version: tuple[float, int] | None = None  # (monotonic time read, version)
 
     # -- versions -----------------------------------------------------------------------------------
     def version(self) -> int:
-        """The current ledger version (one query)."""
+        """The current ledger version (a query at most every :data:`VERSION_TTL` seconds)."""
         from citycarbon.store import ledger
 
+        cached = self._version
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < VERSION_TTL:
+            return cached[1]
         with self.db.session() as session:
-            return int(ledger.version(session))
+            version = int(ledger.version(session))
+        self._version = (now, version)
+        return version
+
+    def refresh(self) -> int:
+        """Forget the remembered version (after a ledger write through this process) and read it again."""
+        self._version = None
+        return self.version()
 
     def clear(self) -> None:
+        self._version = None
         with self._guard:
             self._entries.clear()
             self._locks.clear()
@@ -106,7 +126,7 @@ class Results:
 
     def warm(self) -> int:
         """Compute the everyday results of the current version (after start-up and after approvals)."""
-        version = self.version()
+        version = self.refresh()
         self.accounting(version)
         self.city_data(version)
         return version

@@ -157,6 +157,7 @@ def approve_import(request: Request, body: Decision | None = None, batch_id: int
             written = imports.approve(session, batch_id, actor=principal, reason=reason)
         except InputError as error:
             raise _conflict(error) from None
+    request.app.state.results.refresh()  # this process sees the new ledger version at once
     job_id = submit_recompute(request, principal.username)
     return respond({"batch_id": batch_id, "ledger": written, "job_id": job_id, "poll": f"/api/v1/jobs/{job_id}"},
                    status_code=202)
