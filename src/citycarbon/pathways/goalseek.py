@@ -32,6 +32,7 @@ at the scenario and at the range ends), or is lost at a point 0.1 % of the way b
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -345,7 +346,9 @@ def _slsqp(problem: _Problem, z0: np.ndarray, s: np.ndarray, span: np.ndarray, w
         d = (y - y_s) * weight
         return float(((y - y_s) * d).sum()), 2.0 * d
 
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        # SLSQP may step outside the bounds and clip; the answer is clipped and checked for feasibility below
+        warnings.filterwarnings("ignore", message="Values in x were outside bounds", category=RuntimeWarning)
         result = minimize(objective, (z0 - lo) / span, jac=True, method="SLSQP", bounds=[(0.0, 1.0)] * n,
                           constraints=[{"type": "ineq", "fun": lambda y: margins_and_jacobian(y)[0],
                                         "jac": lambda y: margins_and_jacobian(y)[1]}],
