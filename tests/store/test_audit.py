@@ -99,3 +99,18 @@ def test_actor_is_required():
         audit.actor_of("  ")
     with pytest.raises(ValueError, match="who the actor"):
         audit.actor_of(object())
+
+
+def test_removed_newest_rows_are_found_against_an_anchor(db):
+    _write(db, 5)
+    with db.session() as session:
+        head = audit.verify(session)
+    _tamper(db, "DELETE FROM audit_log WHERE seq >= 4")
+    with db.session() as session:
+        assert audit.verify(session).ok  # a shorter chain is still a valid chain …
+        result = audit.verify(session, (head.checked, head.head_hash))  # … but not the one we knew
+        assert (result.ok, result.first_bad_seq) == (False, 4)
+        assert "removed" in result.reason
+        early = audit.verify(session, (2, head.head_hash))
+        assert (early.ok, early.first_bad_seq) == (False, 2)
+        assert audit.verify(session, (0, "")).ok

@@ -53,6 +53,8 @@ def test_db_backup_restore_audit_commands(settings, tmp_path):
         database.dispose()
     broken = _json("audit", "verify", code=1)
     assert (broken["ok"], broken["first_bad_seq"]) == (False, 3)
+    against = _json("audit", "verify", "--against", str(archive), code=1)
+    assert against["anchor"]["seq"] == made["audit"]["checked"]
 
     assert "--yes" in _run("db", "downgrade", "base", code=2)
     assert _json("db", "downgrade", "base", "--yes")["current"] is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -29,17 +30,35 @@ def parse_time(text: str | None, option: str) -> datetime | None:
 
 
 @audit_app.command("verify")
-def verify(fmt: OutputFormat = FORMAT_OPTION) -> None:
+def verify(
+    against: Annotated[Path | None, typer.Option("--against", help="a backup archive: its audit head must "
+                                                                   "still be in the chain (detects removed "
+                                                                   "newest rows)")] = None,
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
     """Recompute the hash chain; exit 1 and name the first bad seq when a row was edited, deleted or moved."""
+    from citycarbon.errors import InputError
     from citycarbon.store import audit
 
+    anchor = None
+    if against is not None:
+        from citycarbon.store.backup import read_manifest
+
+        try:
+            head = read_manifest(against)["audit"]
+        except (InputError, KeyError) as error:
+            fail(error)
+            return
+        anchor = (int(head["checked"]), head["head_hash"] or "")
     database = open_database()
     try:
         with database.session() as session:
-            result = audit.verify(session).to_dict()
+            result = audit.verify(session, anchor).to_dict()
     finally:
         database.dispose()
-    emit(result, fmt, rows=[{"field": k, "value": v} for k, v in result.items()],
+    if anchor is not None:
+        result["anchor"] = {"seq": anchor[0], "hash": anchor[1], "from": str(against)}
+    emit(result, fmt, rows=[{"field": k, "value": v} for k, v in result.items() if k != "anchor"],
          title="审计链校验 / audit chain " + ("OK" if result["ok"] else "BROKEN"))
     if not result["ok"]:
         raise typer.Exit(1)

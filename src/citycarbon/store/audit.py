@@ -120,14 +120,34 @@ class VerifyResult:
                 "head_hash": self.head_hash}
 
 
-def verify(session: Session) -> VerifyResult:
+def verify(session: Session, anchor: tuple[int, str] | None = None) -> VerifyResult:
     """Walk the chain from ``seq`` 1 and report the first row that does not hold.
 
     Detects an edited row (its hash no longer matches its fields), a deleted row (a missing ``seq``, or the
     next row's ``prev_hash`` no longer matching), an inserted row (a duplicate or out-of-place ``seq``, or a
     broken link) and reordered rows (broken links). Deleting the newest rows leaves a shorter valid chain:
-    compare ``head_hash``/``checked`` with a value kept elsewhere (a backup manifest) to detect that.
+    ``anchor`` = ``(seq, hash)`` known from elsewhere (a backup manifest's ``audit.checked``/``head_hash``)
+    must still be in the chain, which detects that too.
     """
+    hashes: dict[int, str] = {}
+    result = _walk(session, hashes, anchor[0] if anchor else None)
+    if not result.ok or anchor is None:
+        return result
+    seq, expected = int(anchor[0]), anchor[1]
+    if seq == 0:
+        return result
+    found = hashes.get(seq)
+    if found is None:
+        return VerifyResult(False, result.checked, result.checked + 1,
+                            f"the chain ends at seq {result.checked} but the anchor is seq {seq}: newer rows "
+                            "were removed", result.head_hash)
+    if found != expected:
+        return VerifyResult(False, result.checked, seq, f"seq {seq} differs from the anchor's hash: the log was "
+                                                        "rewritten from there on", result.head_hash)
+    return result
+
+
+def _walk(session: Session, hashes: dict[int, str], keep: int | None) -> VerifyResult:
     expected_seq, prev, checked = 1, GENESIS, 0
     last_seq = 0
     while True:  # keyset pages: bounded memory, no server-side cursor left open on an early return
@@ -147,6 +167,8 @@ def verify(session: Session) -> VerifyResult:
                 return VerifyResult(False, checked, seq,
                                     f"seq {seq}: the row's contents do not match its hash (edited)")
             prev, expected_seq, checked = entry.hash, seq + 1, checked + 1
+            if keep is not None and seq == keep:
+                hashes[seq] = entry.hash
         last_seq = int(page[-1].seq)
     return VerifyResult(True, checked, None, None, prev if checked else None)
 
