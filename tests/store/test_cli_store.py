@@ -72,3 +72,32 @@ def test_restore_of_a_damaged_archive_changes_nothing(settings, tmp_path):
     before = _json("db", "current")
     _run("restore", str(damaged), "--wipe", code=2)
     assert _json("db", "current") == before  # not wiped: the archive was checked first
+
+
+def test_restore_wipe_keeps_the_database_when_the_archive_would_fail(settings, tmp_path):
+    """A forged archive whose file hashes are right but whose audit chain is not: --wipe refuses before wiping."""
+    import hashlib
+    import zipfile
+
+    _run("db", "seed")
+    archive = tmp_path / "b.zip"
+    _run("backup", "--out", str(archive))
+    with zipfile.ZipFile(archive) as source:
+        members = {name: source.read(name) for name in source.namelist()}
+    manifest = json.loads(members.pop("manifest.json"))
+    entry = next(t for t in manifest["tables"] if t["name"] == "audit_log")
+    lines = members[entry["file"]].decode().splitlines()
+    row = json.loads(lines[0])
+    row["reason"] = "forged"
+    lines[0] = json.dumps(row)
+    members[entry["file"]] = ("\n".join(lines) + "\n").encode()
+    entry["sha256"] = hashlib.sha256(members[entry["file"]]).hexdigest()
+    forged = tmp_path / "forged.zip"
+    with zipfile.ZipFile(forged, "w") as target:
+        for name, data in members.items():
+            target.writestr(name, data)
+        target.writestr("manifest.json", json.dumps(manifest))
+    before = _json("db", "current")
+    assert "audit chain" in _run("restore", str(forged), "--wipe", code=2)
+    assert _json("db", "current") == before
+    assert _json("audit", "verify")["ok"] is True

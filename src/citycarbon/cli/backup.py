@@ -52,7 +52,8 @@ def register(app: typer.Typer) -> None:
 
         database = open_database()
         try:
-            manifest = backup.verify_archive(file)  # nothing is changed before the archive is known good
+            # nothing is changed before the archive is known to restore (a trial restore into scratch SQLite)
+            manifest = backup.verify_archive(file, deep=wipe)
             revision = manifest["alembic_revision"]
             current = database.current_revision()
             occupied = current is not None and not backup.database_is_empty(database)

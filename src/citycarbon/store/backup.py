@@ -264,11 +264,25 @@ def wipe(db: Database, revision: str = "head") -> None:
     ledger.clear_cache()
 
 
-def verify_archive(path: str | Path) -> dict[str, Any]:
+def verify_archive(path: str | Path, *, deep: bool = False) -> dict[str, Any]:
     """Check an archive completely (manifest, every hash and row count) without touching any database;
-    returns the manifest. Run it before wiping anything."""
+    returns the manifest. Run it before wiping anything.
+
+    ``deep=True`` also restores it into a throwaway SQLite database (constraints, audit chain against the
+    manifest), so a restore that would fail half-way is known before the real database is wiped.
+    """
     manifest = read_manifest(path)
     _checked_members(Path(path), manifest)
+    if deep:
+        from citycarbon.settings import Settings
+
+        with tempfile.TemporaryDirectory(prefix="citycarbon-verify-") as folder:
+            scratch = Database(Settings.for_home(Path(folder) / "home"))
+            try:
+                restore(scratch, path, lake_dir=Path(folder) / "lake")
+            finally:
+                scratch.dispose()
+                ledger.clear_cache()
     return manifest
 
 
