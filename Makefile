@@ -1,12 +1,18 @@
 # Two commands for a fresh machine (see README):
-#   make run    set up .venv and run the main job on the embedded default (Dalian data)
+#   make run    set up .venv and start the platform on the embedded default (SQLite + local Parquet under
+#               $(CITYCARBON_HOME), Dalian data loaded); prints where to log in and, on first start, the
+#               one-time admin password
 #   make test   set up .venv with the test extras and run the whole test suite
+# Others: make demo (the plan, accounts and barometer on the terminal), make lint, make bench.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 export IAM_UNITS_CACHE ?= $(abspath $(VENV))/var/iam-units-cache
+CITYCARBON_HOME ?= $(abspath .citycarbon)
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
-.PHONY: run test venv lint bench clean
+.PHONY: run demo test venv lint bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +27,9 @@ $(VENV)/.installed: $(BIN)/activate pyproject.toml requirements/lock.txt package
 venv: $(VENV)/.installed
 
 run: venv
+	CITYCARBON_HOME=$(CITYCARBON_HOME) $(BIN)/citycarbon serve --host $(HOST) --port $(PORT)
+
+demo: venv
 	$(BIN)/citycarbon demo
 
 test: venv
@@ -31,7 +40,7 @@ lint: venv
 	$(BIN)/ruff check src tests benchmarks tools
 
 bench: venv
-	$(BIN)/python benchmarks/run_all.py
+	for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -15,7 +15,7 @@ import typer
 
 app = typer.Typer(
     name="citycarbon",
-    help="citycarbon: 碳达峰碳中和工作方案 as working software (plan, accounting, tracking, sinks, LMDI).",
+    help="citycarbon: 碳达峰碳中和工作方案 as working software (platform, accounting, tracking, pathways, monitoring).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -23,6 +23,7 @@ app = typer.Typer(
 
 #: command modules listed first in --help; any other module with register(app) follows alphabetically
 COMMAND_ORDER: tuple[str, ...] = (
+    "serve",
     "demo",
     "plan",
     "factors",
@@ -31,6 +32,11 @@ COMMAND_ORDER: tuple[str, ...] = (
     "status",
     "sinks",
     "decompose",
+    "groups",  # pathway …, monitoring …
+    "users",
+    "db",
+    "backup",
+    "audit",
 )
 
 #: modules of this package that are helpers, not command groups
