@@ -178,3 +178,13 @@ def test_as_of_replays_every_full_replace(sqlite_db, history):
             expected.update(values)  # a year not in a later upload keeps its last value (years scope)
             frame = ledger.current_frame(session, "statistics", region=region, as_of=moment)
             assert dict(zip(frame["year"], frame["value"], strict=True)) == expected
+
+
+def test_values_that_do_not_fit_the_columns_are_refused_alike_on_both_backends(db):
+    frame = _statistics({2020: 1.0, 2021: 2.0})
+    frame["variable"] = frame["variable"].astype(object)
+    frame.loc[0, "variable"] = "x" * 200
+    frame.loc[1, "region"] = ""
+    with pytest.raises(InputError) as caught, db.session() as session:
+        ledger.write_frame(session, "statistics", frame, actor="a")
+    assert [(p.row, p.field) for p in caught.value.problems] == [(1, "variable"), (2, "region")]

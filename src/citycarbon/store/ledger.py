@@ -192,6 +192,17 @@ def _records(spec: DatasetSpec, frame: pd.DataFrame, source: str) -> list[dict[s
             problems.add("source is missing (every stored value names its source)", field="source", **where)
         dims = [_text(record[d]) for d in spec.dims]
         region = _text(record["region"])
+        unit = _text(record["unit"])
+        # the column sizes of ``observations``: SQLite would store longer text, PostgreSQL would refuse it
+        sized = [("region", region, 32), ("unit", unit, 64), *((d, v, 128) for d, v in zip(spec.dims, dims,
+                                                                                             strict=True))]
+        too_long = [(c, v, n) for c, v, n in sized if len(v) > n]
+        for column, text_value, limit in too_long:
+            problems.add(f"{column} longer than {limit} characters", field=column, value=text_value[:40], **where)
+        if not region:
+            problems.add("region is missing", field="region", **where)
+        if too_long or not region:
+            continue
         key = _natural_key(year, month, region, dims)
         if key in seen:
             problems.add(f"duplicate row (same key as row {seen[key]})", field=spec.dims[0], **where)
@@ -200,7 +211,7 @@ def _records(spec: DatasetSpec, frame: pd.DataFrame, source: str) -> list[dict[s
         padded = [*dims, "", "", ""][:3]
         out.append({"dataset": spec.name, "natural_key": key, "region": region, "valid_year": year,
                     "valid_month": month, "dim1": padded[0], "dim2": padded[1], "dim3": padded[2], "value": value,
-                    "unit": _text(record["unit"]), "status": status, "source": source_text})
+                    "unit": unit, "status": status, "source": source_text})
     problems.raise_if_any()
     return out
 
