@@ -105,3 +105,10 @@ def test_district_uploads_only_its_own_regions(seeded_db):
         ok = imports.create_batch(session, filename="district.csv", content=mixed, actor="admin")
         with pytest.raises(InputError, match="not one of yours"):
             imports.approve(session, ok["id"], actor="zhongshan", allowed_regions=["210202"])
+
+
+def test_long_file_names_are_kept_to_the_column_size(db):
+    with db.session() as session:
+        batch = imports.create_batch(session, filename="统" * 300 + ".csv", content=GOOD, actor="analyst")
+    assert batch["status"] == "validated"
+    assert len(batch["filename"]) == 255 and batch["filename"].endswith(".csv")

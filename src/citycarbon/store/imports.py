@@ -161,7 +161,7 @@ def create_batch(session: Session, *, filename: str, content: bytes, actor: Any,
     if len(content) > MAX_UPLOAD_BYTES:
         raise InputError(Problem(f"file larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MiB", file=filename))
     name, _ = audit.actor_of(actor)
-    batch = ImportBatch(kind=_KIND_ALIASES.get(kind or "", kind or "unknown"), filename=Path(filename).name,
+    batch = ImportBatch(kind=_KIND_ALIASES.get(kind or "", kind or "unknown"), filename=Path(filename).name[-255:],
                         sha256=hashlib.sha256(content).hexdigest(), size=len(content), uploaded_by=name,
                         uploaded_at=utcnow(), status="rejected", problems=[], preview={"status": status},
                         row_count=0, content=content, mode=mode, reason=reason)
