@@ -50,13 +50,24 @@ def _problem_dict(problem: Problem) -> dict[str, Any]:
             "value": value, "suggestion": problem.suggestion, "text": str(problem)}
 
 
+def _safe_name(filename: str, limit: int = 200) -> str:
+    """The file name the importers see (their messages name it): the upload's own name, its stem shortened
+    so the UTF-8 name fits a file system's 255-byte limit."""
+    name = Path(filename).name or "upload.csv"
+    suffix = Path(name).suffix[:16]
+    stem = name[: len(name) - len(suffix)] if suffix else name
+    while len((stem + suffix).encode("utf-8")) > limit:
+        stem = stem[:-1]
+    return (stem or "upload") + suffix
+
+
 def _parse(filename: str, content: bytes, kind: str | None) -> tuple[str, pd.DataFrame]:
     """Validate ``content`` as the importers do; returns (importer table name, frame) or raises InputError."""
     table = None if kind is None else _KIND_ALIASES.get(kind)
     if kind is not None and table is None:
         raise InputError(Problem(f"unknown import kind '{kind}' (expected balance or statistics)", field="kind",
                                  value=kind))
-    safe = Path(filename).name or "upload.csv"
+    safe = _safe_name(filename)
     with tempfile.TemporaryDirectory(prefix="citycarbon-import-") as folder:
         path = Path(folder) / safe
         path.write_bytes(content)
