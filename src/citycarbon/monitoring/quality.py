@@ -283,6 +283,7 @@ def _interval_checks(cur: pd.DataFrame, rules: QualityRules) -> list[pd.DataFram
     r = rules.rules
     jump = 10.0 ** rules.param("unit_mistake", "log10_jump")
     unit_fix = energy * np.power(jump, -state.to_numpy(float))
+
     def text(series: pd.Series, digits: int = 4) -> pd.Series:
         return series.round(digits).astype(str)
 

@@ -418,7 +418,9 @@ def _point_readings(rng: np.random.Generator, grid: _Grid, point, raw: np.ndarra
             if i is not None:
                 values[i + 1:i + 1 + run] = values[i]
                 truth.extend(("stuck", k, float(raw[k]), "value repeated") for k in range(i + 1, i + 1 + run))
-    values = _significant(values, 7)
+    # registers show fixed decimals (their resolution must stay below one interval's consumption); interval
+    # values a fixed number of significant figures
+    values = np.round(values, 3) if cumulative else _significant(values, 7)
     for _ in range(events("clock_skew")):
         run = run_length("clock_skew")
         i = _place(rng, free, run)
@@ -456,7 +458,7 @@ def _point_readings(rng: np.random.Generator, grid: _Grid, point, raw: np.ndarra
                 continue
             if cumulative:
                 # a register read that differs a little (still between its neighbours' reads)
-                new = float(_significant(np.array([values[i] - raw[i] * rng.uniform(0.1, 0.5)]), 9)[0])
+                new = round(float(values[i] - raw[i] * rng.uniform(0.1, 0.5)), 3)
             if kind == "revision":
                 if not cumulative:
                     new = float(_significant(np.array([values[i] * rng.uniform(*faults[kind]["factor"])]), 7)[0])
