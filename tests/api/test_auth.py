@@ -135,3 +135,21 @@ def test_rate_limit_answers_429_with_retry_after(fresh_env, monkeypatch):
     assert [a.status_code for a in answers] == [401, 401, 401, 429]
     assert int(answers[-1].headers["retry-after"]) >= 1
     assert answers[-1].json()["error"]["code"] == "rate_limited"
+
+
+def test_token_revoked_elsewhere_stops_working_within_the_cache_time(fresh_env):
+    """A revocation through another process (here: the store directly, as the CLI does) takes effect within
+    TOKEN_TTL; one through this app's API at once (test above)."""
+    import time as clock
+
+    from citycarbon.api.deps import TOKEN_TTL
+    from citycarbon.store import users
+
+    env = fresh_env
+    token = env.tokens[("viewer", "read")]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert env.client.get(f"{API}/auth/me", headers=headers).status_code == 200
+    with env.db.session() as session:
+        users.revoke_token(session, token.split("_")[1], actor="cli:test")
+    clock.sleep(TOKEN_TTL + 0.05)
+    assert env.client.get(f"{API}/auth/me", headers=headers).status_code == 401

@@ -3,6 +3,8 @@
 Public functions (documented contract; the web relies on them):
 
 * :func:`get_settings`, :func:`get_database`, :func:`get_results`, :func:`get_jobs` — the app's singletons.
+* :class:`TokenCache` — a bearer token's principal is reused for :data:`TOKEN_TTL` (1 s); writes through this
+  process that end a credential (token revoked, user updated or disabled) clear it at once.
 * :func:`current_principal` — the caller from ``Authorization: Bearer cc_…`` (A1b's token lookup) or from
   the session cookie :data:`SESSION_COOKIE`; ``None`` when anonymous. Cached on ``request.state``.
 * :func:`get_principal` — the same, 401 when anonymous, and for cookie-authenticated unsafe methods the CSRF
@@ -16,6 +18,8 @@ Public functions (documented contract; the web relies on them):
 from __future__ import annotations
 
 import hmac
+import threading
+import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +28,7 @@ from fastapi.responses import Response
 
 from citycarbon.api.errors import ApiError, forbidden, unauthorized
 from citycarbon.auth.principal import Principal
+from citycarbon.auth.tokens import digest
 from citycarbon.settings import Settings
 
 if TYPE_CHECKING:
@@ -31,6 +36,9 @@ if TYPE_CHECKING:
     from citycarbon.api.results import Results
     from citycarbon.store.db import Database
 
+#: seconds a bearer token's principal is reused without asking the store again (revocation, disabling and
+#: lockout through this process take effect at once: :meth:`TokenCache.clear`; elsewhere within this time)
+TOKEN_TTL = 1.0
 SESSION_COOKIE = "cc_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -56,6 +64,42 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+class TokenCache:
+    """Principals of recently seen bearer tokens, keyed by the token's SHA-256, for :data:`TOKEN_TTL` seconds.
+
+    Under load the same few tokens (scripts, dashboards) call many times a second; asking the store once a
+    second per token instead of on every request keeps the status endpoints in their latency budget."""
+
+    def __init__(self, ttl: float = TOKEN_TTL, max_entries: int = 10_000):
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Principal | None:
+        entry = self._entries.get(key)
+        if entry is None or time.monotonic() - entry[0] >= self.ttl:
+            return None
+        return entry[1]
+
+    def put(self, key: str, principal: Principal) -> None:
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[key] = (time.monotonic(), principal)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def token_cache(request: Request) -> TokenCache:
+    cache = getattr(request.app.state, "token_cache", None)
+    if cache is None:
+        cache = request.app.state.token_cache = TokenCache()
+    return cache
+
+
 def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization")
     if not header:
@@ -76,10 +120,15 @@ def _lookup(request: Request) -> None:
     db = get_database(request)
     token = _bearer(request)
     if token is not None:
-        with db.session() as session:
-            principal = users.principal_for_token(session, token, _now())
+        cache = token_cache(request)
+        key = digest(token)
+        principal = cache.get(key)
         if principal is None:
-            raise unauthorized("invalid, expired or revoked token")
+            with db.session() as session:
+                principal = users.principal_for_token(session, token, _now())
+            if principal is None:
+                raise unauthorized("invalid, expired or revoked token")
+            cache.put(key, principal)
         state.principal = principal
         return
     session_id = request.cookies.get(SESSION_COOKIE)
@@ -134,6 +183,26 @@ def get_principal(request: Request) -> Principal:
     if request.method not in SAFE_METHODS:
         verify_csrf(request, request.headers.get(CSRF_HEADER))
     return principal
+
+
+async def get_principal_async(request: Request) -> Principal:
+    """:func:`get_principal` without a thread hop when the bearer token's principal is cached (the hot path of
+    the read endpoints under load); otherwise the store is asked in the thread pool."""
+    if not getattr(request.state, "resolved", False):
+        token = _bearer(request)
+        cached = token_cache(request).get(digest(token)) if token is not None else None
+        if cached is not None:
+            state = request.state
+            state.principal, state.session_id, state.csrf_token, state.login_state = cached, None, None, None
+            state.resolved = True
+    if getattr(request.state, "resolved", False) and request.method in SAFE_METHODS:
+        principal = request.state.principal
+        if principal is None:
+            raise unauthorized()
+        return principal
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(get_principal, request)
 
 
 def require_write(principal: Principal = Depends(get_principal)) -> Principal:

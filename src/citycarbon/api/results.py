@@ -51,6 +51,17 @@ class Results:
         self._version = (now, version)
         return version
 
+    def known_version(self) -> int | None:
+        """The remembered version while it is fresh (no query), else None."""
+        cached = self._version
+        if cached is not None and time.monotonic() - cached[0] < VERSION_TTL:
+            return cached[1]
+        return None
+
+    def peek(self, version: int, key: Hashable) -> Any:
+        """A cached value or None (never computes, never blocks on a computation)."""
+        return self._entries.get((version, key))
+
     def refresh(self) -> int:
         """Forget the remembered version (after a ledger write through this process) and read it again."""
         self._version = None

@@ -38,6 +38,21 @@ def cached(request: Request, key: Hashable, build: Callable[[int], tuple[Any, di
     return EnvelopeResponse(results.memo(version, ("render", key), make))
 
 
+async def cached_async(request: Request, key: Hashable, build: Callable[[int], tuple[Any, dict]]
+                       ) -> EnvelopeResponse:
+    """:func:`cached` for ``async`` handlers: a warm answer is served on the event loop without a thread hop;
+    reading the version (once a second) and computing a missing result run in the thread pool."""
+    from starlette.concurrency import run_in_threadpool
+
+    results = request.app.state.results
+    version = results.known_version()
+    if version is not None:
+        hit = results.peek(version, ("render", key))
+        if hit is not None:
+            return EnvelopeResponse(hit)
+    return await run_in_threadpool(cached, request, key, build)
+
+
 def page_params(page: int = Query(1, ge=1, le=1_000_000, description="page number, from 1"),
                 per_page: int = Query(DEFAULT_PER_PAGE, ge=1, le=MAX_PER_PAGE,
                                       description=f"items per page (≤ {MAX_PER_PAGE})")) -> tuple[int, int]:

@@ -6,12 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from citycarbon.api.deps import get_principal
+from citycarbon.api.deps import get_principal_async
 from citycarbon.api.envelope import Envelope, EnvelopeResponse, provenance_meta
 from citycarbon.api.errors import ApiError
-from citycarbon.api.routers._common import cached
+from citycarbon.api.routers._common import cached_async
 
-router = APIRouter(tags=["indicators"], dependencies=[Depends(get_principal)])
+router = APIRouter(tags=["indicators"], dependencies=[Depends(get_principal_async)])
 PERMISSIONS = {("GET", "/indicators"): "read", ("GET", "/indicators/{year}"): "read"}
 
 
@@ -26,12 +26,12 @@ def _year_result(request: Request, version: int, year: int) -> tuple[Any, dict]:
 
 
 @router.get("/indicators", response_model=Envelope[Any])
-def list_indicators(request: Request, year: int | None = Query(None, ge=1900, le=2100,
+async def list_indicators(request: Request, year: int | None = Query(None, ge=1900, le=2100,
                                                                description="one year's full result")
                     ) -> EnvelopeResponse:
     """Without ``year``: every accounted year's headline indicators; with ``year``: that year's full result."""
     if year is not None:
-        return cached(request, ("indicators", year), lambda v: _year_result(request, v, year))
+        return await cached_async(request, ("indicators", year), lambda v: _year_result(request, v, year))
 
     def build(version: int) -> tuple[Any, dict]:
         results = request.app.state.results.accounting(version)
@@ -41,11 +41,11 @@ def list_indicators(request: Request, year: int | None = Query(None, ge=1900, le
         latest = results[max(results)].provenance.to_dict() if results else {}
         return rows, {**provenance_meta(latest), "factors": None, "estimates": estimates}
 
-    return cached(request, ("indicators", None), build)
+    return await cached_async(request, ("indicators", None), build)
 
 
 @router.get("/indicators/{year}", response_model=Envelope[dict[str, Any]])
-def get_indicators(request: Request, year: int = Path(ge=1900, le=2100)) -> EnvelopeResponse:
+async def get_indicators(request: Request, year: int = Path(ge=1900, le=2100)) -> EnvelopeResponse:
     """One year's accounting: indicators, by sector/fuel/fuel group, CO2 by scope, dual-control view,
     electricity, and the provenance (factor rows, input hashes, estimates) in ``meta``."""
-    return cached(request, ("indicators", year), lambda v: _year_result(request, v, year))
+    return await cached_async(request, ("indicators", year), lambda v: _year_result(request, v, year))

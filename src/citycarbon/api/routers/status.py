@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
 
-from citycarbon.api.deps import get_principal
+from citycarbon.api.deps import get_principal, get_principal_async
 from citycarbon.api.envelope import Envelope, EnvelopeResponse
 from citycarbon.api.errors import not_found
-from citycarbon.api.routers._common import cached
+from citycarbon.api.routers._common import cached, cached_async
 from citycarbon.auth.principal import Principal
 from citycarbon.services.tracking import status_report
 
@@ -64,19 +65,20 @@ def _check_region(request: Request, principal: Principal, region: str | None) ->
 
 
 @router.get("/status", response_model=Envelope[dict[str, Any]])
-def get_status(request: Request, year: int | None = YEAR, month: int | None = MONTH,
-               region: str | None = Query(None, max_length=12, pattern=r"^\d{6}$",
-                                          description="district/county code (GB/T 2260)"),
-               principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
+async def get_status(request: Request, year: int | None = YEAR, month: int | None = MONTH,
+                     region: str | None = Query(None, max_length=12, pattern=r"^\d{6}$",
+                                                description="district/county code (GB/T 2260)"),
+                     principal: Principal = Depends(get_principal_async)) -> EnvelopeResponse:
     """Progress, 序时进度, projection and warning level (一级/二级/三级) of every plan target; with ``region``
     the district's allocated targets (404 unless the caller may read that district)."""
-    region = _check_region(request, principal, region)
+    if region is not None:
+        region = await run_in_threadpool(_check_region, request, principal, region)
 
     def build(version: int) -> tuple[Any, dict]:
         report = _filter_districts(_report(request, version, year, month, region), principal)
         return report, _meta(report)
 
-    return cached(request, ("status", year, month, region, _visible_key(principal)), build)
+    return await cached_async(request, ("status", year, month, region, _visible_key(principal)), build)
 
 
 @router.get("/warnings", response_model=Envelope[list[dict[str, Any]]])

@@ -10,7 +10,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from citycarbon.api.deps import get_database, get_principal, require_admin, require_admin_write
+from citycarbon.api.deps import get_database, get_principal, require_admin, require_admin_write, token_cache
 from citycarbon.api.envelope import Envelope, EnvelopeResponse, paging, respond
 from citycarbon.api.errors import ApiError, not_found
 from citycarbon.api.routers._common import page_params
@@ -144,7 +144,9 @@ def update_user(body: UserPatch, request: Request, username: str = USERNAME,
     with get_database(request).session() as session:
         user = _user_or_404(session, username)
         users.update_user(session, user, actor=principal, reason=reason, **changes)
-        return respond(users.user_view(user))
+        view = users.user_view(user)
+    token_cache(request).clear()  # a disabled user's or changed role's tokens must not outlive this answer
+    return respond(view)
 
 
 @router.post("/users/{username}/reset-password", response_model=Envelope[dict])
@@ -225,7 +227,8 @@ def revoke_token(request: Request, prefix: str = Path(pattern=r"^[0-9a-f]{8}$"),
         own = row is not None and row.user_id == principal.user_id
         if row is None or not (own or (principal.is_admin and principal.can_write)):
             raise not_found("token")
-        revoked = users.revoke_token(session, prefix, actor=principal)
-        return respond(users.token_view(revoked))
+        revoked = users.token_view(users.revoke_token(session, prefix, actor=principal))
+    token_cache(request).clear()
+    return respond(revoked)
 
 
