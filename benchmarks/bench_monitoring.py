@@ -312,23 +312,27 @@ def bench_rollup(root: Path, rows: int, enterprises: int, reuse: bool) -> dict:
         "r", rollup(lake, registry, period="month", by="enterprise"))), 3)
     assert len(result["r"].frame) > 0
 
-    def raw_all() -> None:
+    def raw(sql: str) -> None:
         con = duckdb.connect()
         con.execute("SET TimeZone='UTC'")
-        con.execute(f"SELECT enterprise_id, date_trunc('month', start::TIMESTAMP + INTERVAL 8 HOUR) AS m, "
-                    f"sum(energy) FROM read_parquet('{glob}', hive_partitioning = true) GROUP BY ALL").fetchall()
+        con.execute(sql).fetchall()
         con.close()
 
-    out["duckdb_raw_monthly_by_enterprise_s"] = round(best(raw_all), 3)
+    source = f"read_parquet('{glob}', hive_partitioning = true)"
+    # DuckDB's raw speed on the same files: a plain GROUP BY, and the same local-month bucketing by hand
+    out["duckdb_raw_sum_by_enterprise_s"] = round(best(lambda: raw(
+        f"SELECT enterprise_id, sum(energy) FROM {source} GROUP BY ALL")), 3)
+    out["duckdb_raw_monthly_by_enterprise_s"] = round(best(lambda: raw(
+        "SELECT enterprise_id, date_trunc('month', make_timestamp(d * 86400000000)) AS m, sum(s) FROM ("
+        "SELECT enterprise_id, (epoch_us(start) + 28800000000) // 86400000000 AS d, sum(energy) AS s "
+        f"FROM {source} GROUP BY ALL) GROUP BY ALL")), 3)
     out["one_enterprise_year_s"] = round(best(lambda: rollup(lake, registry, period="month", enterprise=one),
                                               repeat=5), 4)
 
     def raw_one() -> None:
-        con = duckdb.connect()
-        con.execute(f"SELECT date_trunc('month', start::TIMESTAMP + INTERVAL 8 HOUR) AS m, point_id, sum(energy) "
-                    f"FROM read_parquet('{glob}', hive_partitioning = true) WHERE enterprise = '{one}' "
-                    "GROUP BY ALL").fetchall()
-        con.close()
+        raw("SELECT point_id, date_trunc('month', make_timestamp(d * 86400000000)) AS m, sum(s) FROM ("
+            "SELECT point_id, (epoch_us(start) + 28800000000) // 86400000000 AS d, sum(energy) AS s "
+            f"FROM {source} WHERE enterprise = '{one}' GROUP BY ALL) GROUP BY ALL")
 
     out["duckdb_raw_one_enterprise_year_s"] = round(best(raw_one, repeat=5), 4)
     return out

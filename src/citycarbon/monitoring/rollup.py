@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -105,8 +106,6 @@ def scan_duckdb(lake: Lake, *, period: Period, timezone: str, enterprises: list[
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
             SCAN_COLUMNS, ("object", "datetime64[ns]", "float64", "int64", "int64"), strict=True)})
     offset = _timezone_offset(timezone, *months) if months else None
-    local = (f"(start::TIMESTAMP + INTERVAL {offset} MINUTE)" if offset is not None
-             else f"timezone('{timezone}', start)")
     where: list[str] = ["TRUE"]
     params: dict[str, object] = {"paths": paths}
 
@@ -132,8 +131,19 @@ def scan_duckdb(lake: Lake, *, period: Period, timezone: str, enterprises: list[
                 "WHERE top.top IS NULL OR src.revision = top.top")
     else:
         body = f"SELECT * FROM {source}"
-    sql = (f"SELECT point_id, date_trunc('{period}', {local}) AS period, coalesce(sum(energy), 0) AS energy, "
-           f"count(energy) AS energy_n, count(*) AS readings FROM ({body}) GROUP BY ALL")
+    if offset is not None:
+        # a constant offset: bucket on integers (local hour or day number from epoch microseconds), then
+        # truncate the few buckets; casting TIMESTAMPTZ per row goes through ICU and is several times slower
+        unit = 3_600_000_000 if period == "hour" else 86_400_000_000
+        sql = (f"SELECT point_id, date_trunc('{period}', make_timestamp(bucket * {unit})) AS period, "
+               "sum(energy) AS energy, sum(energy_n) AS energy_n, sum(readings) AS readings FROM ("
+               f"SELECT point_id, (epoch_us(start) + {offset * 60_000_000}) // {unit} AS bucket, "
+               "coalesce(sum(energy), 0) AS energy, count(energy) AS energy_n, count(*) AS readings "
+               f"FROM ({body}) GROUP BY ALL) GROUP BY ALL")
+    else:
+        sql = (f"SELECT point_id, date_trunc('{period}', timezone('{timezone}', start)) AS period, "
+               "coalesce(sum(energy), 0) AS energy, count(energy) AS energy_n, count(*) AS readings "
+               f"FROM ({body}) GROUP BY ALL")
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
@@ -362,7 +372,7 @@ def rollup(lake: Lake | str | Path, registry: object, *, period: Period = "month
         raise InputError(Problem(f"unknown level '{by}' (one of {', '.join(LEVELS)})", field="by"))
     lake = lake if isinstance(lake, Lake) else Lake(lake)
     timezone = timezone or getattr(registry, "timezone", None) or "Asia/Shanghai"
-    options = options or AccountingOptions.for_city(city)
+    options = options or _city_options(city)
     enterprises_frame = registry.enterprises.copy()  # type: ignore[attr-defined]
     enterprises_frame["enterprise_id"] = enterprises_frame["enterprise_id"].astype(str)
     enterprises_frame["region"] = enterprises_frame["region"].astype(str)
@@ -399,6 +409,12 @@ def rollup(lake: Lake | str | Path, registry: object, *, period: Period = "month
                     "latest_revision_only": True},
         estimates=sorted({row.factor_id for row in used.values() if row.status == "estimate"}))
     return RollupResult(frame, provenance, missing)
+
+
+@lru_cache(maxsize=8)
+def _city_options(city: str) -> AccountingOptions:
+    """The city's accounting options (read once per process; the rollup runs often)."""
+    return AccountingOptions.for_city(city)
 
 
 def _in_region(regions: pd.Series, code: str) -> pd.Series:
