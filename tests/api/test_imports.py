@@ -38,7 +38,16 @@ def _wait(env, job_id: str) -> dict:
 
 
 def test_upload_error_fix_approve_changes_the_indicators(fresh_env):
-    env = fresh_env
+    _workflow(fresh_env)
+
+
+def test_import_workflow_on_postgresql(backend_env):
+    if backend_env.db.dialect != "postgresql":
+        pytest.skip("the SQLite variant is test_upload_error_fix_approve_changes_the_indicators")
+    _workflow(backend_env)
+
+
+def _workflow(env) -> None:
     before = env.get(f"{API}/indicators/2022").json()["data"]["indicators"]
     version, audit_rows, rows = _state(env)
 

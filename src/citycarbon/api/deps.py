@@ -8,7 +8,8 @@ Public functions (documented contract; the web relies on them):
 * :func:`current_principal` — the caller from ``Authorization: Bearer cc_…`` (A1b's token lookup) or from
   the session cookie :data:`SESSION_COOKIE`; ``None`` when anonymous. Cached on ``request.state``.
 * :func:`get_principal` — the same, 401 when anonymous, and for cookie-authenticated unsafe methods the CSRF
-  check (:data:`CSRF_HEADER` must equal the session's token; bearer calls need none). API routers use it.
+  check (:data:`CSRF_HEADER` must equal the session's token; bearer calls need none). API routers use it;
+  :func:`get_principal_async` is the same for ``async`` handlers (no thread hop for a cached token).
 * :func:`require_write`, :func:`require_admin`, :func:`require_admin_write` — 403 unless the principal may.
 * :func:`session_csrf_token` / :func:`verify_csrf` — for web forms that send the token as a hidden field.
 * :func:`set_session_cookie` / :func:`clear_session_cookie` — the cookie's flags in one place (HttpOnly,
