@@ -151,3 +151,13 @@ def test_workbook_import_is_all_or_nothing(tmp_path):
         statistics_rows({2022: 100.0}).to_excel(writer, sheet_name="统计数据", index=False)
     tables = read_workbook(path)
     assert set(tables) == {"energy_balance", "statistics"}
+
+
+def test_a_file_named_xlsx_that_is_not_a_workbook_is_bad_input(tmp_path):
+    """A CSV renamed to .xlsx (or a truncated upload) names the file instead of raising BadZipFile."""
+    fake = tmp_path / "统计数据.xlsx"
+    fake.write_text("year,region,variable\n2020,210200,gdp\n", encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        read_workbook(fake)
+    assert error.value.first.file == "统计数据.xlsx"
+    assert "Excel" in error.value.first.message

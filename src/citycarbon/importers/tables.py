@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,7 +89,8 @@ def read_workbook(path: str | Path) -> dict[str, pd.DataFrame]:
     path = Path(path)
     try:
         sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
-    except (ValueError, OSError, KeyError) as exc:
+    except (ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
+        # an .xlsx that is not a zip (renamed CSV, truncated upload) is bad input, not a crash
         raise InputError(Problem(f"not a readable Excel workbook ({exc})", file=path.name)) from exc
     problems: list[Problem] = []
     out: dict[str, pd.DataFrame] = {}
