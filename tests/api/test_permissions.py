@@ -5,7 +5,8 @@ The expected outcome of each cell comes from the route's declared rule (each rou
 ``PERMISSIONS``) applied with :class:`citycarbon.auth.principal.Principal`'s own methods; a route without a
 declared rule fails the test. Write requests carry a body the handler must reject (422), so a permitted
 caller is told "bad input" and a refused one 401/403 — the matrix writes nothing. Every answer to a
-district user is searched for the other district's code and name: it must never appear.
+district user is searched for the other district's code and name, every answer to an enterprise user for
+the other enterprise's id: they must never appear.
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ def fill(path: str) -> str:
     return path
 
 
+ENTERPRISES = {name: enterprise for name, _, _, enterprise in PEOPLE if enterprise}
 CELLS = [(user, scope) for user, *_ in PEOPLE for scope in ("read", "write") if (user, scope) != ("viewer", "write")]
 CELLS.append(("anonymous", "read"))
 
@@ -161,6 +163,10 @@ def test_permission_matrix(api_env, user, scope):
             leaked = [token for token in (other, *NAMES[other]) if token in text]
             if leaked:
                 failures.append(f"{method} {path}: answer to {user} names the other district {leaked}")
+        if user.startswith("enterprise-"):
+            other = ENTERPRISES["enterprise-y" if user == "enterprise-x" else "enterprise-x"]
+            if other in answer.text:
+                failures.append(f"{method} {path}: answer to {user} names the other enterprise {other}")
     assert not failures, "\n".join(failures)
     assert len(seen) >= 30  # every route was asked
 
