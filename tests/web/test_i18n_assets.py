@@ -7,10 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 from jinja2.ext import babel_extract
 
-from citycarbon.web.i18n import LOCALES, Formatter, catalog_path, negotiate
+from citycarbon.web.i18n import LOCALES, Formatter, catalog_path, load_catalog, negotiate
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "citycarbon" / "web"
 EXTERNAL = re.compile(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}", re.I)
@@ -30,15 +29,13 @@ def template_msgids() -> set[str]:
 def test_every_template_string_has_a_translation(locale):
     ids = template_msgids()
     assert len(ids) > 150  # the extractor found the templates' strings
-    with catalog_path(locale).open("rb") as handle:
-        catalog = read_po(handle, locale=locale)
+    catalog = load_catalog(locale)
     missing = sorted(i for i in ids if i not in catalog or not catalog[i].string)
-    assert not missing, f"{locale}: add these msgids to {catalog_path(locale)}: {missing}"
+    assert not missing, f"{locale}: add these msgids to {catalog_path(locale).parent}/*.po: {missing}"
 
 
 def test_chinese_catalog_is_actually_chinese():
-    with catalog_path("zh_CN").open("rb") as handle:
-        catalog = read_po(handle, locale="zh_CN")
+    catalog = load_catalog("zh_CN")
     han = re.compile(r"[\u4e00-\u9fff]")
     untranslated = [m.id for m in catalog if m.id and not han.search(m.string) and m.id not in ("GDP",)]
     assert not untranslated, untranslated
@@ -83,3 +80,19 @@ def test_served_pages_reference_only_our_origin(web_env):
         assert "max-age" in response.headers["cache-control"]
         if "/vendor/" not in asset:
             assert not EXTERNAL.findall(response.text), asset
+
+
+def test_feature_catalogs_merge_and_a_duplicate_msgid_is_refused(tmp_path, monkeypatch):
+    import citycarbon.web.i18n as i18n
+
+    folder = tmp_path / "zh_CN" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "messages.po").write_text('msgid "Cockpit"\nmsgstr "驾驶舱"\n', encoding="utf-8")
+    (folder / "pathways.po").write_text('msgid "Levers"\nmsgstr "政策杠杆"\n', encoding="utf-8")
+    monkeypatch.setattr(i18n, "I18N_DIR", tmp_path)
+    catalog = i18n.load_catalog("zh_CN")
+    assert catalog["Cockpit"].string == "驾驶舱" and catalog["Levers"].string == "政策杠杆"
+    assert i18n.load_translations("zh_CN").gettext("Levers") == "政策杠杆"
+    (folder / "monitoring.po").write_text('msgid "Cockpit"\nmsgstr "驾驶舱"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"monitoring\.po"):
+        i18n.load_catalog("zh_CN")

@@ -1,6 +1,8 @@
 """Languages of the web cockpit: gettext catalogs and Babel number/date formats.
 
-Catalogs are ``web/i18n/<locale>/LC_MESSAGES/messages.po`` (msgids are short English phrases). They are
+Catalogs are ``web/i18n/<locale>/LC_MESSAGES/*.po`` (msgids are short English phrases): ``messages.po`` for
+the platform pages and one file per feature (``pathways.po``, ``monitoring.po``, …) so features can be added
+without touching each other's catalog; they are merged (a msgid defined in two files is an error). They are
 compiled in memory when the web is mounted, so no build step is needed after editing a ``.po`` file. One
 Jinja2 environment per locale carries that locale's translations (thread-safe: nothing is switched per
 request). The default language is ``zh_CN``; ``?lang=en`` (or ``zh_CN``) sets the ``cc_lang`` cookie.
@@ -16,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_datetime
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -32,10 +35,39 @@ def catalog_path(locale: str) -> Path:
     return I18N_DIR / locale / "LC_MESSAGES" / "messages.po"
 
 
+def catalog_paths(locale: str) -> list[Path]:
+    """Every ``.po`` file of ``locale``: ``messages.po`` first, then the feature catalogs by name."""
+    main = catalog_path(locale)
+    extra = sorted(p for p in main.parent.glob("*.po") if p != main)
+    return [main, *extra]
+
+
+def load_catalog(locale: str) -> Catalog:
+    """The locale's catalogs merged into one Babel :class:`Catalog`; a msgid in two files raises ValueError."""
+    merged: Catalog | None = None
+    origin: dict[str, Path] = {}
+    for path in catalog_paths(locale):
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=locale)
+        if merged is None:
+            merged = catalog
+            origin = {m.id: path for m in catalog if m.id}
+            continue
+        for message in catalog:
+            if not message.id:
+                continue
+            if message.id in origin:
+                raise ValueError(f"msgid {message.id!r} is in both {origin[message.id].name} and {path.name} "
+                                 f"({locale}); keep it in one catalog")
+            origin[message.id] = path
+            merged[message.id] = message
+    assert merged is not None
+    return merged
+
+
 def load_translations(locale: str) -> Translations:
-    """The locale's ``.po`` catalog compiled to a gettext :class:`Translations` object in memory."""
-    with catalog_path(locale).open("rb") as handle:
-        catalog = read_po(handle, locale=locale)
+    """The locale's ``.po`` catalogs compiled to one gettext :class:`Translations` object in memory."""
+    catalog = load_catalog(locale)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
