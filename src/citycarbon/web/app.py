@@ -73,6 +73,8 @@ class WebState:
     source: DataSource
     envs: dict[str, jinja2.Environment] = field(default_factory=dict)
     city_names: dict[str, str] = field(default_factory=dict)
+    #: feature page modules mounted from web/routes/ (their nav entries show only when mounted)
+    features: set[str] = field(default_factory=set)
     _db: Any = None
 
     def db(self):
@@ -103,7 +105,20 @@ def nav_permissions(principal: Principal | None) -> dict[str, bool]:
         "approve": principal.can_approve_import(),
         "users": principal.can_manage_users(),
         "audit": principal.can_read_audit(),
+        # pathways: city-wide analysis (admin, analyst) and the public scenarios for viewers
+        "pathways": principal.role in ("admin", "analyst", "viewer"),
+        # monitoring: the office and analysts (all units), districts (their units), enterprises (their own)
+        "monitoring": principal.role in ("admin", "analyst", "district", "enterprise"),
     }
+
+
+#: nav entries that belong to a feature router module of web/routes/ (shown only when it is mounted)
+FEATURE_PAGES = frozenset({"pathways", "monitoring"})
+
+
+def _nav(state: WebState, principal: Principal | None) -> dict[str, bool]:
+    return {key: allowed and (key not in FEATURE_PAGES or key in state.features)
+            for key, allowed in nav_permissions(principal).items()}
 
 
 def render(request: Request, template: str, context: dict | None = None, *, session: Any = None,
@@ -130,7 +145,7 @@ def render(request: Request, template: str, context: dict | None = None, *, sess
     ctx = {
         "request_path": path, "locale": locale, "html_lang": "zh-CN" if locale == "zh_CN" else "en",
         "other_locale": other, "switch_url": f"{path}?lang={other}" + _keep_query(request),
-        "principal": principal, "can": nav_permissions(principal), "fmt": Formatter(locale),
+        "principal": principal, "can": _nav(state, principal), "fmt": Formatter(locale),
         "csrf_field": CSRF_FIELD, "csrf_token": csrf,
         "city_name": _city_name(state, locale), "is_htmx": request.headers.get("HX-Request") == "true",
     }
@@ -176,7 +191,10 @@ def login_redirect(request: Request, target: str | None = None) -> Response:
 
 
 def install(app: FastAPI, settings: Settings, *, source: DataSource | None = None) -> None:
-    from citycarbon.web.routes import admin, auth, imports, pages
+    import importlib
+    import pkgutil
+
+    from citycarbon.web import routes
 
     state = WebState(settings=settings, source=source or default_source(app, settings))
     state.envs = {locale: _environment(locale) for locale in LOCALES}
@@ -184,8 +202,15 @@ def install(app: FastAPI, settings: Settings, *, source: DataSource | None = Non
         state._db = app.state.db
     app.state.web = state
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, pages, imports, admin):
-        app.include_router(module.router)
+    # the platform's routers first, then feature routers (pathways, monitoring, …) found in web/routes/
+    core = ["auth", "pages", "imports", "admin"]
+    found = sorted(info.name for info in pkgutil.iter_modules(routes.__path__) if info.name not in core)
+    for name in core + found:
+        module = importlib.import_module(f"citycarbon.web.routes.{name}")
+        router = getattr(module, "router", None)
+        if router is not None:
+            app.include_router(router)
+            state.features.add(name)
 
 
 def default_source(app: FastAPI, settings: Settings) -> DataSource:
