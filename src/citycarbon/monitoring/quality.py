@@ -562,8 +562,25 @@ def daily_energy(readings: pd.DataFrame, registry: Registry, *, prepared: pd.Dat
     attributes = out.drop_duplicates("point_id").set_index("point_id")[
         ["enterprise_id", "energy_type", "parent_point_id", "energy_unit"]]
     result = result.reset_index().join(attributes, on="point_id")
-    return result[["point_id", "enterprise_id", "energy_type", "parent_point_id", "day", "energy_unit", "energy",
-                   "energy_tce", "slots", "repaired"]]
+    result = result[list(DAILY_COLUMNS)]
+    if result.empty:  # no readings: typed columns, so callers' comparisons and divisions still work
+        return _empty_daily()
+    return result
+
+
+#: columns of :func:`daily_energy`
+DAILY_COLUMNS = ("point_id", "enterprise_id", "energy_type", "parent_point_id", "day", "energy_unit", "energy",
+                 "energy_tce", "slots", "repaired")
+
+
+def _empty_daily() -> pd.DataFrame:
+    """The frame :func:`daily_energy` returns for a window without readings (string ids, float energy, int
+    counts): an empty groupby otherwise leaves object/float columns that pandas 3 refuses to compare with
+    strings or divide by integers."""
+    text = {c: pd.Series(dtype="str") for c in ("point_id", "enterprise_id", "energy_type", "parent_point_id", "day",
+                                                 "energy_unit")}
+    return pd.DataFrame({**text, "energy": pd.Series(dtype=float), "energy_tce": pd.Series(dtype=float),
+                         "slots": pd.Series(dtype="int64"), "repaired": pd.Series(dtype="int64")})[list(DAILY_COLUMNS)]
 
 
 def _day_labels(local: pd.Series) -> pd.Series:
@@ -580,6 +597,8 @@ def _balance_checks(cur: pd.DataFrame, registry: Registry, rules: QualityRules,
     if children.empty:
         return []
     daily = daily_energy(cur, registry, prepared=prepared, rules=rules)
+    if daily.empty:  # no readings in the window: nothing to balance
+        return []
     expected = 1440 // points.set_index("point_id")["interval_minutes"]
     daily["complete"] = daily["slots"] / daily["point_id"].map(expected)
     minimum = rules.param("submeter_balance", "min_completeness")
@@ -674,7 +693,7 @@ def score(flags: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
         rows.append({"fault_kind": kind, "truth": n_truth, "flagged": n_flag, "true_positive": tp,
                      "precision": tp / n_flag if n_flag else math.nan,
                      "recall": tp / n_truth if n_truth else math.nan})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["fault_kind", "truth", "flagged", "true_positive", "precision", "recall"])
 
 
 # ---------------------------------------------------------------------------------------- national indicators
