@@ -87,7 +87,7 @@ def test_messages_are_ingested_acknowledged_and_errors_published(tmp_path):
             publisher.publish(topic, body, qos=1).wait_for_publish(5)
         runner.join(90)  # seconds when idle; the shared machine can be much slower
         assert not runner.is_alive()
-        assert got_errors.wait(30)
+        assert got_errors.wait(30), errors
         publisher.loop_stop()
         publisher.disconnect()
     finally:

@@ -71,6 +71,7 @@ class MqttIngest:
         self._done = threading.Event()
         self._subscribed = threading.Event()
         self._max: int | None = None
+        self._published: list = []  # MQTTMessageInfo of error reports, flushed before disconnecting
         self.client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
                                   clean_session=False, protocol=mqtt.MQTTv311, manual_ack=True)
         self.client.on_connect = self._on_connect
@@ -114,7 +115,7 @@ class MqttIngest:
             self.stats["refused"] += 1
             message = {"topic": topic, "batch_id": None, "reason": refused.reason, "field": refused.field,
                        "at": datetime.now(UTC).isoformat(timespec="seconds")}
-            self.client.publish(error_topic, json.dumps(message, ensure_ascii=False), qos=1)
+            self._publish(error_topic, json.dumps(message, ensure_ascii=False))
             return message
         report = ingest_frame(self.lake, self.registry, frame, source=f"mqtt:{topic}", enterprise_id=enterprise,
                               batch_id=batch_id, points=self.points)
@@ -122,8 +123,12 @@ class MqttIngest:
             self.stats[name] += getattr(report, name)
         result = {"topic": topic, "batch_id": batch_id, "report": report.to_dict()}
         if report.rejected:
-            self.client.publish(error_topic, json.dumps(result, ensure_ascii=False, default=str), qos=1)
+            self._publish(error_topic, json.dumps(result, ensure_ascii=False, default=str))
         return result
+
+    def _publish(self, topic: str, payload: str) -> None:
+        self._published = [info for info in self._published if not info.is_published()]
+        self._published.append(self.client.publish(topic, payload, qos=1))
 
     # ---- running -----------------------------------------------------------------------------------
 
@@ -141,7 +146,13 @@ class MqttIngest:
         if not self._subscribed.wait(timeout):
             raise TimeoutError(f"no SUBACK for {self.topic!r} within {timeout} s")
 
-    def stop(self) -> None:
+    def stop(self, flush_timeout: float = 10.0) -> None:
+        """Disconnect after the error reports still in flight are delivered to the broker."""
+        for info in self._published:
+            try:
+                info.wait_for_publish(flush_timeout)
+            except (RuntimeError, ValueError):  # not queued (connection lost): nothing left to wait for
+                continue
         self.client.disconnect()
         self.client.loop_stop()
 
