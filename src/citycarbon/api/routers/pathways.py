@@ -1,0 +1,349 @@
+"""Pathways to 2060 over HTTP: levers, scenarios, what-if runs, ensembles, Shapley wedges, IAMC export.
+
+Routes (all ``read``: any authenticated role and token scope; the computations write nothing except an
+ensemble job's row in the ``jobs`` table):
+
+* ``GET /pathways/levers`` — every lever with its plan task group (zh/en title), unit, BAU default, plan
+  value, range and timing;
+* ``GET /pathways/scenarios`` — the shipped scenarios (BAU, Plan, Enhanced, …) with their codes;
+* ``GET /pathways/run?scenario=Plan&set=LEVER:VALUE&set=…`` or ``POST /pathways/run``
+  ``{"scenario", "levers": {id: value}}`` — one pathway: the ``run`` JSON of docs/pathways.md (provenance in
+  ``meta``) with the canonical scenario ``code``;
+* ``GET /pathways/scenarios/{code}`` — a what-if by its code. The server keeps an in-process LRU of the last
+  :data:`CODE_MEMORY` codes it computed (code → scenario name and settings; the shipped scenarios are always
+  known). A share link also carries the settings (``?scenario=Plan&set=…``), so it survives a restart or
+  another worker: the settings are re-resolved and must give the same code (otherwise 422). An unknown code
+  without settings answers 404;
+* ``POST /pathways/ensembles`` ``{"scenario", "levers", "runs", "seed", "job"}`` — Latin-hypercube ensemble
+  of the uncertain parameters (P(peak ≤ 2030), target probabilities). Up to :data:`DIRECT_RUNS` runs the
+  answer comes directly (200, ≈ 0.1 s per 1 000 runs); larger runs, or ``"job": true``, are a job (202 +
+  job id, poll ``GET /jobs/{id}``; the job's result is the ensemble JSON);
+* ``POST /pathways/attributions`` ``{"scenario", "levers", "base", "permutations", "exact"}`` — Shapley
+  attribution of the gap to the base scenario by plan task group (the wedge chart's data); answered
+  directly (one vectorised call, tens of milliseconds);
+* ``GET /pathways/export?scenario=BAU&scenario=Plan&set=…&format=csv|xlsx`` — the IAMC long table
+  (``text/csv``, data only; the meta table is the ``meta`` sheet of the Excel file).
+
+Bad lever names or values answer 422 with a problem naming the field (``levers.<id>``) and the nearest lever
+name. Runs are cached by scenario code (:data:`RUN_MEMORY` entries), the built model once per city.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections import OrderedDict
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from citycarbon.api.deps import get_principal
+from citycarbon.api.envelope import Envelope, EnvelopeResponse, provenance_meta, respond
+from citycarbon.api.errors import not_found
+from citycarbon.auth.principal import Principal
+from citycarbon.errors import InputError, Problem
+
+router = APIRouter(prefix="/pathways", tags=["pathways"])
+PERMISSIONS = {
+    ("GET", "/pathways/levers"): "read",
+    ("GET", "/pathways/scenarios"): "read",
+    ("GET", "/pathways/scenarios/{code}"): "read",
+    ("GET", "/pathways/run"): "read",
+    ("POST", "/pathways/run"): "read",
+    ("POST", "/pathways/ensembles"): "read",
+    ("POST", "/pathways/attributions"): "read",
+    ("GET", "/pathways/export"): "read",
+}
+
+#: codes remembered for ``GET /pathways/scenarios/{code}`` (code → scenario name and settings)
+CODE_MEMORY = 4096
+#: run results kept (code → run JSON); one entry is about 40 kB
+RUN_MEMORY = 256
+#: ensembles up to this many runs are answered directly; more (or ``"job": true``) run as a job
+DIRECT_RUNS = 2000
+MAX_RUNS = 20000
+DEFAULT_RUNS = 1000
+COMPARISON = ("BAU", "Plan", "Enhanced")
+
+_lock = threading.Lock()
+_codes: OrderedDict[str, tuple[str, dict[str, float]]] = OrderedDict()
+_runs: OrderedDict[tuple[str, str], dict] = OrderedDict()
+
+
+# --- shared with the web page (citycarbon.web.routes.pathways) -----------------------------------------------
+def model_for(city: str):
+    """The built pathway model of ``city`` (``build_model`` caches it: ≈ 5 s once, then free)."""
+    from citycarbon.pathways import build_model
+
+    return build_model(city)
+
+
+def shipped_names() -> list[str]:
+    from citycarbon.pathways import shipped_scenarios
+
+    return shipped_scenarios()
+
+
+def base_scenario(name: str | None):
+    """A shipped scenario by name (case-insensitive). Only shipped names: a path would read server files."""
+    from citycarbon.codelists import nearest
+    from citycarbon.pathways import load_scenario
+
+    name = (name or "Plan").strip()
+    names = shipped_names()
+    lookup = {n.lower(): n for n in names}
+    if name.lower() not in lookup:
+        raise InputError(Problem(f"unknown scenario '{name}'", field="scenario", value=name,
+                                 suggestion=nearest(name, names)))
+    return load_scenario(lookup[name.lower()])
+
+
+def parse_set(items: list[str]) -> dict[str, float]:
+    """``["lever:value", …]`` (``=`` accepted too) → ``{lever: value}``; malformed items name themselves."""
+    out: dict[str, float] = {}
+    problems = []
+    for item in items:
+        separator = ":" if ":" in item else "="
+        name, sep, value = item.partition(separator)
+        if not sep or not name.strip():
+            problems.append(Problem("expected LEVER:VALUE", field="set", value=item))
+            continue
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            problems.append(Problem(f"'{value}' is not a number", field=f"levers.{name.strip()}", value=value))
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def resolve(name: str | None, settings: dict[str, float] | None = None):
+    """The scenario ``name`` with ``settings`` applied (checked: unknown ids and out-of-range values raise
+    :class:`InputError` naming ``levers.<id>`` and the nearest id); its code is remembered."""
+    from citycarbon.pathways.scenarios import with_settings
+
+    base = base_scenario(name)
+    scenario = with_settings(base, dict(settings), source="request") if settings else base
+    remember(scenario.code, base.name, {k: float(v) for k, v in (settings or {}).items()})
+    return scenario
+
+
+def remember(code: str, name: str, settings: dict[str, float]) -> None:
+    with _lock:
+        _codes[code] = (name, dict(settings))
+        _codes.move_to_end(code)
+        while len(_codes) > CODE_MEMORY:
+            _codes.popitem(last=False)
+
+
+def recall(code: str) -> tuple[str, dict[str, float]] | None:
+    """Scenario name and settings of a code this process computed (or a shipped scenario's code)."""
+    with _lock:
+        hit = _codes.get(code)
+        if hit is not None:
+            _codes.move_to_end(code)
+            return hit[0], dict(hit[1])
+    for name in shipped_names():
+        scenario = base_scenario(name)
+        if scenario.code == code:
+            return name, {}
+    return None
+
+
+def run_dict(city: str, scenario) -> dict:
+    """The ``run`` JSON of ``scenario`` (cached by city and scenario code)."""
+    key = (city, scenario.code)
+    with _lock:
+        hit = _runs.get(key)
+        if hit is not None:
+            _runs.move_to_end(key)
+            return hit
+    result = model_for(city).run(scenario).to_dict()
+    with _lock:
+        _runs[key] = result
+        while len(_runs) > RUN_MEMORY:
+            _runs.popitem(last=False)
+    return result
+
+
+def lever_rows(city: str) -> list[dict]:
+    """Every lever with its group's zh/en title, in plan group order."""
+    from citycarbon.pathways.attribution import group_titles
+
+    model = model_for(city)
+    titles = group_titles(model)
+    rows = []
+    for lever in model.levers:
+        zh, en = titles.get(lever.group, ("", ""))
+        rows.append({**lever.to_dict(), "group_title_zh": zh or None, "group_title_en": en or None})
+    return rows
+
+
+def ensemble_dict(city: str, scenario, runs: int, seed: int) -> dict:
+    from citycarbon.pathways.uncertainty import ensemble
+
+    return ensemble(model_for(city), scenario, runs, seed).to_dict()
+
+
+def attribution_dict(city: str, base, scenario, permutations: int = 200, exact: bool = False) -> dict:
+    from citycarbon.pathways.attribution import shapley
+
+    return shapley(model_for(city), base, scenario, permutations=permutations, exact=exact).to_dict()
+
+
+def _city(request: Request) -> str:
+    return request.app.state.settings.city
+
+
+def _split(result: dict) -> tuple[dict, dict]:
+    data = {k: v for k, v in result.items() if k != "provenance"}
+    return data, provenance_meta(result.get("provenance"))
+
+
+# --- request bodies ---------------------------------------------------------------------------------------------
+class RunBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scenario: str = Field("Plan", max_length=64, description="a shipped scenario (BAU, Plan, Enhanced, …)")
+    levers: dict[str, float] = Field(default_factory=dict, description="lever or uncertain parameter → value")
+
+
+class EnsembleBody(RunBody):
+    runs: int = Field(DEFAULT_RUNS, ge=10, le=MAX_RUNS)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    job: bool | None = Field(None, description=f"true: always a job (202); default: a job above {DIRECT_RUNS} runs")
+
+
+class AttributionBody(RunBody):
+    base: str = Field("BAU", max_length=64)
+    permutations: int = Field(200, ge=10, le=2000)
+    exact: bool = False
+
+
+SET = Query([], description="LEVER:VALUE, repeatable (a what-if on top of the scenario)")
+SCENARIO = Query("Plan", max_length=64, description="a shipped scenario (BAU, Plan, Enhanced, …)")
+
+
+# --- routes -----------------------------------------------------------------------------------------------------
+@router.get("/levers", response_model=Envelope[list[dict[str, Any]]])
+def get_levers(request: Request, principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
+    """Every lever: id, zh/en name, plan task group and its title, unit, BAU default, plan value, range, timing."""
+    return respond(lever_rows(_city(request)), method="citycarbon.pathways levers (data/pathways/levers.csv)")
+
+
+@router.get("/scenarios", response_model=Envelope[list[dict[str, Any]]])
+def get_scenarios(request: Request, principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
+    """The shipped scenarios with parent, packages, settings and canonical code."""
+    rows = []
+    for name in shipped_names():
+        scenario = base_scenario(name)
+        row = scenario.to_dict()
+        row.pop("source", None)
+        rows.append(row)
+    return respond(rows, method="citycarbon.pathways scenarios (data/pathways/scenarios)")
+
+
+@router.get("/run", response_model=Envelope[dict[str, Any]])
+def get_run(request: Request, scenario: str = SCENARIO, set: list[str] = SET,
+            principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
+    """One pathway of ``scenario`` with the ``set`` what-ifs: the ``run`` JSON and its scenario code."""
+    resolved = resolve(scenario, parse_set(set))
+    data, meta = _split(run_dict(_city(request), resolved))
+    return respond(data, **meta)
+
+
+@router.post("/run", response_model=Envelope[dict[str, Any]])
+def post_run(request: Request, body: RunBody, principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
+    """As ``GET /pathways/run`` with the settings in the body."""
+    resolved = resolve(body.scenario, body.levers)
+    data, meta = _split(run_dict(_city(request), resolved))
+    return respond(data, **meta)
+
+
+@router.get("/scenarios/{code}", response_model=Envelope[dict[str, Any]])
+def get_by_code(request: Request, code: str = Path(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$"),
+                scenario: str | None = Query(None, max_length=64), set: list[str] = SET,
+                principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
+    """A what-if by its code: from this server's memory of codes, or re-resolved from the settings the share
+    link carries (``?scenario=…&set=…``; they must give the same code)."""
+    code = code.lower()
+    settings = parse_set(set)
+    if scenario is not None or settings:
+        resolved = resolve(scenario, settings)
+        if resolved.code != code:
+            raise InputError(Problem(f"the settings give code '{resolved.code}', not '{code}'", field="code",
+                                     value=code))
+    else:
+        known = recall(code)
+        if known is None:
+            raise not_found("scenario code (not in this server's memory: share links carry ?scenario=&set=)")
+        resolved = resolve(*known)
+    data, meta = _split(run_dict(_city(request), resolved))
+    return respond(data, **meta)
+
+
+@router.post("/ensembles", response_model=Envelope[dict[str, Any]],
+             responses={202: {"description": "a job was queued; poll /api/v1/jobs/{id}"}})
+def post_ensemble(request: Request, body: EnsembleBody, principal: Principal = Depends(get_principal)
+                  ) -> EnvelopeResponse:
+    """Ensemble over the uncertain parameters: directly up to 2 000 runs, otherwise (or ``job``) a job."""
+    city = _city(request)
+    resolved = resolve(body.scenario, body.levers)
+    as_job = body.job if body.job is not None else body.runs > DIRECT_RUNS
+    if not as_job:
+        data, meta = _split(ensemble_dict(city, resolved, body.runs, body.seed))
+        return respond(data, **meta)
+    params = {"scenario": body.scenario, "levers": body.levers, "code": resolved.code, "runs": body.runs,
+              "seed": body.seed}
+    job_id = request.app.state.jobs.submit("pathway_ensemble", params,
+                                           lambda: ensemble_dict(city, resolved, body.runs, body.seed),
+                                           actor=principal.username)
+    return respond({"job_id": job_id, "status": "queued", "poll": f"/api/v1/jobs/{job_id}", "code": resolved.code},
+                   status_code=202)
+
+
+@router.post("/attributions", response_model=Envelope[dict[str, Any]])
+def post_attribution(request: Request, body: AttributionBody, principal: Principal = Depends(get_principal)
+                     ) -> EnvelopeResponse:
+    """Shapley attribution of the CO2 gap between ``base`` and the scenario by plan task group (wedges)."""
+    resolved = resolve(body.scenario, body.levers)
+    base = base_scenario(body.base)
+    data, meta = _split(attribution_dict(_city(request), base, resolved, body.permutations, body.exact))
+    return respond(data, **meta)
+
+
+@router.get("/export", response_class=Response,
+            responses={200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument."
+                                                                     "spreadsheetml.sheet": {}}}})
+def get_export(request: Request,
+               scenario: list[str] = Query(["Plan"], description="shipped scenario names, repeatable"),
+               set: list[str] = SET, format: Literal["csv", "xlsx"] = "csv",
+               principal: Principal = Depends(get_principal)) -> Response:
+    """IAMC export of one or more scenarios (``set`` applies to each); CSV (data) or Excel (data + meta)."""
+    import numpy as np
+    import pandas as pd
+
+    from citycarbon.pathways.iamc import iamc_frames
+
+    settings = parse_set(set)
+    scenarios = [resolve(name, settings) for name in scenario]
+    model = model_for(_city(request))
+    outputs = model.evaluate(np.vstack([model.vector(s) for s in scenarios]))
+    region = str(getattr(model.plan.meta, "city_en", None) or model.city.title())
+    data, meta = iamc_frames(model, scenarios, outputs, region)
+    stem = "citycarbon-pathways-" + "-".join(s.code for s in scenarios)
+    if format == "csv":
+        body = data.to_csv(index=False).encode("utf-8")
+        media = "text/csv; charset=utf-8"
+    else:
+        buffer = io.BytesIO()
+        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+            data.to_excel(writer, sheet_name="data", index=False)
+            meta.to_excel(writer, sheet_name="meta", index=False)
+        body = buffer.getvalue()
+        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="{stem}.{format}"',
+                             "Cache-Control": "no-store"})

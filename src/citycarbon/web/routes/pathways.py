@@ -1,0 +1,350 @@
+"""The pathways page (减排路径): lever sliders by plan task group, charts redrawn as a lever moves.
+
+* ``GET /pathways?scenario=Plan&code=…&<lever>=<value>…`` — the page: a scenario picker, one slider per lever
+  (grouped by the plan's task groups, plan value marked), the results block, the wedge and ensemble sections.
+  The query is also the share link: ``code`` is the canonical scenario code, the lever values that differ from
+  the scenario travel with it, so the link survives a server restart (a bare ``?code=`` is looked up in the
+  process's memory of codes, :func:`citycarbon.api.routers.pathways.recall`).
+* ``GET /pathways/results?…`` — the results block alone (HTMX: the slider form is sent with
+  ``hx-trigger="input changed delay:150ms"``; the answer carries ``HX-Replace-Url`` with the share link).
+  Comparison BAU / Plan / Enhanced / current on CO2, energy and non-fossil share, KPIs, every plan target's
+  met flag and margin, share link and IAMC downloads. One model run (the others are cached by code).
+* ``GET /pathways/wedges?…`` — Shapley wedges by task group (current settings against BAU), on demand.
+* ``GET /pathways/ensemble?…&runs=1000`` — ensemble of the uncertain parameters: P(peak ≤ 2030), the
+  peak-year distribution and each target's probability, on demand.
+
+Everything is a read (GET; nothing is written), so no CSRF token is involved. Allowed for admin, analyst and
+viewer (the nav entry's rule in :func:`citycarbon.web.app.nav_permissions`); others get the designed 403 page.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from citycarbon.api.routers import pathways as api
+from citycarbon.errors import InputError, Problem
+from citycarbon.web.app import locale_of, login_redirect, render, web_state
+from citycarbon.web.backend import current_session
+from citycarbon.web.i18n import Formatter
+
+router = APIRouter(include_in_schema=False)
+log = logging.getLogger("citycarbon.web")
+
+ROLES = ("admin", "analyst", "viewer")
+ENSEMBLE_RUNS = (200, 1000, 2000)
+DEFAULT_RUNS = 1000
+#: years of the results table and KPIs
+TABLE_YEARS = (2025, 2030, 2035, 2060)
+
+
+def _zh(fmt: Formatter) -> bool:
+    return fmt.locale.startswith("zh")
+
+
+def _city(request: Request) -> str:
+    return web_state(request).settings.city
+
+
+# --- reading the form / share link ------------------------------------------------------------------------------
+def read_query(request: Request) -> tuple[str, dict[str, float], list[str]]:
+    """(scenario name, lever settings that differ from the scenario, notes) from the query string.
+
+    Lever values come as ``<lever id>=<value>``; a bare ``code`` (no values) is looked up in the process's
+    memory of codes. Bad values raise :class:`InputError` naming the lever.
+    """
+    params = request.query_params
+    name = params.get("scenario") or "Plan"
+    code = (params.get("code") or "").strip().lower()
+    model = api.model_for(_city(request))
+    lever_ids = {lever.id for lever in model.levers}
+    raw = {k: v for k, v in params.items() if k in lever_ids}
+    notes: list[str] = []
+    if not raw and code:
+        known = api.recall(code)
+        if known is None:
+            notes.append("unknown_code")
+        else:
+            name, settings = known
+            return name, settings, notes
+    values: dict[str, float] = {}
+    problems = []
+    for key, value in raw.items():
+        try:
+            values[key] = float(value)
+        except ValueError:
+            problems.append(Problem(f"'{value}' is not a number", field=f"levers.{key}", value=value))
+    if problems:
+        raise InputError(problems)
+    base = api.base_scenario(name)
+    current = {lever.id: base.levers.get(lever.id, lever.default) for lever in model.levers}
+    changed = {k: v for k, v in values.items() if abs(v - current[k]) > 1e-9 * max(1.0, abs(current[k]))}
+    return base.name, changed, notes
+
+
+def share_query(name: str, settings: dict[str, float], code: str) -> str:
+    return urlencode({"scenario": name, "code": code, **{k: f"{v:g}" for k, v in sorted(settings.items())}})
+
+
+# --- view models ------------------------------------------------------------------------------------------------
+def lever_groups(request: Request, fmt: Formatter, scenario) -> list[dict]:
+    """Sliders grouped by plan task group (plan order), each with its value, range, BAU and plan marks."""
+    from citycarbon.pathways.attribution import group_titles
+
+    model = api.model_for(_city(request))
+    titles = group_titles(model)
+    groups: dict[str, dict] = {}
+    for lever in model.levers:
+        if lever.group not in groups:
+            zh, en = titles.get(lever.group, ("", ""))
+            groups[lever.group] = {"key": lever.group, "title": (zh if _zh(fmt) else en) or "", "levers": []}
+        value = float(scenario.levers.get(lever.id, lever.default))
+        span = (lever.max - lever.min) or 1.0
+        groups[lever.group]["levers"].append({
+            "id": lever.id, "name": lever.name_zh if _zh(fmt) else lever.name_en, "unit": lever.unit,
+            "unit_label": "%" if lever.unit == "dimensionless" else fmt.units.get(lever.unit, lever.unit),
+            "min": lever.min, "max": lever.max, "value": value, "plan": lever.plan, "default": lever.default,
+            "plan_pos": round(100.0 * (lever.plan - lever.min) / span, 2),
+            "shown": _lever_value(fmt, value, lever.unit), "plan_shown": _lever_value(fmt, lever.plan, lever.unit),
+            "bau_shown": _lever_value(fmt, lever.default, lever.unit), "start": lever.start_year,
+            "full": lever.full_year, "step": _step(lever.min, lever.max)})
+    ordered = sorted(groups.values(), key=lambda g: (0, int(g["key"])) if g["key"].isdigit() else (-1, 0))
+    return ordered
+
+
+def _step(low: float, high: float) -> str:
+    span = high - low
+    for step in (1000.0, 100.0, 10.0, 1.0, 0.1, 0.01, 0.001, 0.0001):
+        if span / step >= 50:
+            return f"{step:g}"
+    return "any"
+
+
+def _lever_value(fmt: Formatter, value: float, unit: str) -> str:
+    if unit == "dimensionless":
+        return fmt.percent(value, 1)
+    digits = 0 if abs(value) >= 100 else (1 if abs(value) >= 10 else 3)
+    return f"{fmt.decimal(value, digits)} {fmt.units.get(unit, unit)}"
+
+
+def _line(categories: list[str], series: list[dict], unit: str) -> dict:
+    return {"type": "line", "unit": unit, "categories": categories, "series": series}
+
+
+def results_view(request: Request, fmt: Formatter, name: str, settings: dict[str, float]) -> dict:
+    """Everything the results block shows for the scenario ``name`` with ``settings``."""
+    city = _city(request)
+    model = api.model_for(city)
+    scenario = api.resolve(name, settings)
+    current = api.run_dict(city, scenario)
+    comparison = {n: api.run_dict(city, api.base_scenario(n)) for n in api.COMPARISON if n in api.shipped_names()}
+    years = current["years"]
+    categories = [str(y) for y in years]
+    label_current = fmt_label(fmt, name, bool(settings))
+    names = {"BAU": "BAU 基准情景" if _zh(fmt) else "BAU", "Plan": "工作方案情景" if _zh(fmt) else "Plan",
+             "Enhanced": "强化情景" if _zh(fmt) else "Enhanced"}
+
+    def chart(series: str, factor: float, unit: str, digits: int = 1) -> dict:
+        lines = [{"name": names.get(n, n), "data": [round(v * factor, digits) for v in run["series"][series]],
+                  "dashed": True} for n, run in comparison.items()]
+        lines.append({"name": label_current, "data": [round(v * factor, digits) for v in current["series"][series]]})
+        return _line(categories, lines, unit)
+
+    charts = {"co2": chart("co2_emissions_t", 1e-4, fmt.units["t"]),
+              "energy": chart("energy_consumption_tce", 1e-4, fmt.units["tce"]),
+              "non_fossil": chart("non_fossil_share", 100.0, "%")}
+    index = {y: i for i, y in enumerate(years)}
+    co2, nf = current["series"]["co2_emissions_t"], current["series"]["non_fossil_share"]
+    kpis = [
+        {"key": "peak_year", "name": "CO2 peak year", "value": fmt.year(current["peak_year"]),
+         "raw": current["peak_year"]},
+        {"key": "peak_value", "name": "CO2 at the peak", "value": fmt.quantity(current["peak_value"], "t"),
+         "raw": current["peak_value"]},
+        {"key": "co2_2030", "name": "CO2 in 2030", "value": fmt.quantity(co2[index[2030]], "t"),
+         "raw": co2[index[2030]]},
+        {"key": "non_fossil_2030", "name": "Non-fossil share in 2030", "value": fmt.percent(nf[index[2030]]),
+         "raw": nf[index[2030]]},
+        {"key": "net_co2_2060", "name": "Net CO2 in 2060", "value": fmt.quantity(current["net_co2_2060_t"], "t"),
+         "raw": current["net_co2_2060_t"]},
+        {"key": "neutrality_year", "name": "Net zero reached",
+         "value": fmt.year(current["neutrality_year"]) if current["neutrality_year"] else "–",
+         "raw": current["neutrality_year"]},
+    ]
+    specs = {s["id"]: s for s in model.target_specs}
+    others = {n: {t["id"]: t.get("met") for t in run["targets"]} for n, run in comparison.items()}
+    targets = []
+    for t in current["targets"]:
+        spec = specs.get(t["id"], {})
+        title = (spec.get("title_zh") if _zh(fmt) else spec.get("title_en")) or spec.get("title_zh") or t["id"]
+        unit = spec.get("unit") or t.get("unit") or ""
+        targets.append({"id": t["id"], "title": title, "year": spec.get("year"), "met": t.get("met"),
+                        "target": fmt.quantity(spec.get("value"), unit) if spec else "–",
+                        "margin": _margin(fmt, t.get("margin"), unit), "raw_margin": t.get("margin"),
+                        "others": {n: v.get(t["id"]) for n, v in others.items()}})
+    query = share_query(name, settings, scenario.code)
+    set_items = [("set", f"{k}:{v:g}") for k, v in sorted(settings.items())]
+    downloads = {
+        "csv": "/api/v1/pathways/export?" + urlencode([("scenario", name), *set_items, ("format", "csv")]),
+        "xlsx": "/api/v1/pathways/export?" + urlencode([("scenario", name), *set_items, ("format", "xlsx")]),
+        "shipped_xlsx": "/api/v1/pathways/export?" + urlencode([*(("scenario", n) for n in comparison),
+                                                                 ("format", "xlsx")]),
+    }
+    return {"problem": None, "failed": False, "scenario": name, "label": label_current, "code": scenario.code,
+            "settings": settings,
+            "charts": charts, "kpis": kpis, "targets": targets, "comparison": list(comparison),
+            "comparison_names": names, "share_url": "/pathways?" + query, "downloads": downloads,
+            "changed": [{"id": k, "value": v} for k, v in sorted(settings.items())]}
+
+
+def fmt_label(fmt: Formatter, name: str, changed: bool) -> str:
+    shipped = {"BAU": "BAU 基准情景", "Plan": "工作方案情景", "Enhanced": "强化情景", "Transport": "交通专项"}
+    base = shipped.get(name, name) if _zh(fmt) else name
+    if not changed:
+        return base
+    return f"{base}(调整后)" if _zh(fmt) else f"{base} (what-if)"
+
+
+def _margin(fmt: Formatter, margin: float | None, unit: str) -> str:
+    if margin is None:
+        return "–"
+    if unit in ("dimensionless", "1", ""):
+        return ("+" if margin >= 0 else "") + fmt.decimal(margin * 100, 1) + (" 个百分点" if _zh(fmt) else " pp")
+    if unit == "year":
+        return ("+" if margin >= 0 else "") + str(round(margin))
+    return ("+" if margin >= 0 else "−") + fmt.quantity(abs(margin), unit)
+
+
+def wedges_view(request: Request, fmt: Formatter, name: str, settings: dict[str, float]) -> dict:
+    from citycarbon.pathways.attribution import group_titles
+
+    city = _city(request)
+    scenario = api.resolve(name, settings)
+    base = api.base_scenario("BAU")
+    result = api.attribution_dict(city, base, scenario)
+    titles = group_titles(api.model_for(city))
+    years = result["wedges"]["years"]
+    series = []
+    rows = []
+    for group in result["groups"]:
+        zh, en = titles.get(group["group"], (group.get("title_zh") or "", group.get("title_en") or ""))
+        title = (zh if _zh(fmt) else en) or group["group"]
+        avoided = result["wedges"]["avoided"][group["group"]]
+        series.append({"name": title, "data": [round(v * 1e-4, 1) for v in avoided]})
+        rows.append({"title": title, "cumulative": fmt.quantity(-group["cumulative"], "t"),
+                     "share": fmt.percent(group["share"])})
+    chart = {"type": "stacked", "unit": fmt.units["t"], "categories": [str(y) for y in years], "series": series}
+    return {"chart": chart, "rows": rows, "empty": not rows, "code": scenario.code,
+            "total": fmt.quantity(-result["total_cumulative"], "t")}
+
+
+def ensemble_view(request: Request, fmt: Formatter, name: str, settings: dict[str, float], runs: int) -> dict:
+    city = _city(request)
+    scenario = api.resolve(name, settings)
+    result = api.ensemble_dict(city, scenario, runs, 0)
+    dist = result["peak_year_distribution"]
+    years = sorted(dist, key=int)
+    chart = {"type": "bar", "unit": "%", "categories": [str(y) for y in years],
+             "series": [{"name": "P", "data": [round(100 * dist[y], 1) for y in years]}]}
+    targets = [{"title": (t.get("title_zh") if _zh(fmt) else t.get("title_en")) or t["id"],
+                "p": fmt.percent(t["p_met"]) if t.get("p_met") is not None else "–", "raw": t.get("p_met")}
+               for t in result["targets"]]
+    return {"runs": result["runs"], "p_peak": fmt.percent(result["p_peak_by_2030"]),
+            "p_peak_raw": result["p_peak_by_2030"], "chart": chart, "targets": targets, "code": scenario.code}
+
+
+# --- handlers ---------------------------------------------------------------------------------------------------
+def _gate(request: Request, session) -> Response | None:
+    principal = getattr(session, "principal", None)
+    if principal is None:
+        pending = session is not None and getattr(session, "challenge", None) is not None
+        return login_redirect(request, "/login/step" if pending else None)
+    if principal.role not in ROLES:
+        return render(request, "error.html", {"error_kind": "forbidden"}, session=session, status_code=403)
+    return None
+
+
+def _problem_of(error: InputError) -> Problem | None:
+    return error.problems[0] if getattr(error, "problems", None) else None
+
+
+@router.get("/pathways", response_class=HTMLResponse)
+def pathways_page(request: Request, session=Depends(current_session)) -> Response:
+    refused = _gate(request, session)
+    if refused is not None:
+        return refused
+    fmt = Formatter(locale_of(request))
+    problem, notes, status = None, [], 200
+    try:
+        name, settings, notes = read_query(request)
+        scenario = api.resolve(name, settings)
+        results = results_view(request, fmt, name, settings)
+    except InputError as error:
+        problem, status = _problem_of(error), 422
+        name, settings = "Plan", {}
+        try:
+            scenario = api.resolve(name, settings)
+            results = results_view(request, fmt, name, settings)
+        except Exception:  # pragma: no cover - the shipped Plan always runs
+            log.exception("pathways page failed")
+            return _server_error(request, session)
+    except Exception:
+        log.exception("pathways page failed")
+        return _server_error(request, session)
+    view = {"scenario": name, "scenarios": [{"name": n, "label": fmt_label(fmt, n, False)}
+                                            for n in api.shipped_names()],
+            "groups": lever_groups(request, fmt, scenario), "results": results, "problem": problem,
+            "notes": notes, "runs_options": ENSEMBLE_RUNS, "default_runs": DEFAULT_RUNS}
+    return render(request, "pathways.html", {"view": view}, session=session, status_code=status)
+
+
+def _server_error(request: Request, session) -> Response:
+    return render(request, "error.html", {"error_kind": "server", "now": datetime.now(UTC)}, session=session,
+                  status_code=500)
+
+
+def _partial(request: Request, session, template: str, build) -> Response:
+    refused = _gate(request, session)
+    if refused is not None:
+        return refused
+    fmt = Formatter(locale_of(request))
+    try:
+        name, settings, _notes = read_query(request)
+        context = build(fmt, name, settings)
+    except InputError as error:  # 200 so that HTMX swaps the designed message in
+        context = {"problem": _problem_of(error)}
+    except Exception:
+        log.exception("pathways fragment %s failed", request.url.path)
+        context = {"failed": True}
+    return render(request, template, {"part": {"problem": None, "failed": False, **context}}, session=session)
+
+
+@router.get("/pathways/results", response_class=HTMLResponse)
+def pathways_results(request: Request, session=Depends(current_session)) -> Response:
+    built: dict = {}
+
+    def build(fmt: Formatter, name: str, settings: dict[str, float]) -> dict:
+        built.update(results_view(request, fmt, name, settings))
+        return built
+
+    response = _partial(request, session, "partials/pathways_results.html", build)
+    if built.get("share_url") and response.status_code == 200:
+        response.headers["HX-Replace-Url"] = built["share_url"]  # the address bar is the share link
+    return response
+
+
+@router.get("/pathways/wedges", response_class=HTMLResponse)
+def pathways_wedges(request: Request, session=Depends(current_session)) -> Response:
+    return _partial(request, session, "partials/pathways_wedges.html",
+                    lambda fmt, name, settings: wedges_view(request, fmt, name, settings))
+
+
+@router.get("/pathways/ensemble", response_class=HTMLResponse)
+def pathways_ensemble(request: Request, session=Depends(current_session)) -> Response:
+    raw = request.query_params.get("runs") or str(DEFAULT_RUNS)
+    runs = int(raw) if raw.isdigit() and int(raw) in ENSEMBLE_RUNS else DEFAULT_RUNS
+    return _partial(request, session, "partials/pathways_ensemble.html",
+                    lambda fmt, name, settings: ensemble_view(request, fmt, name, settings, runs))
