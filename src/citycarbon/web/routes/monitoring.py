@@ -11,8 +11,9 @@
 
 Data: the registry folder of ``settings.home`` (``citycarbon monitoring registry import``) and the lake
 ``settings.lake_dir``. Everything the pages show is computed once per *data state* — the registry files'
-mtimes and the lake ledger's (``ledger.sqlite`` and its WAL) — and filtered per caller before rendering, so a
-district user's HTML never holds another district's units. "Now" for silence and lateness is the end of the
+mtimes and the lake ledger's (``ledger.sqlite`` and its WAL), at most once a minute while only the lake keeps
+changing (:data:`MIN_REFRESH_SECONDS`) — and filtered per caller before rendering, so a district user's HTML
+never holds another district's units. "Now" for silence and lateness is the end of the
 latest reading in the lake (pages of a demo lake stay meaningful); the page says so.
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,6 +100,7 @@ class City:
     alerts: pd.DataFrame = field(default_factory=pd.DataFrame)
     flags: pd.DataFrame = field(default_factory=pd.DataFrame)    #: flags of ``day``
     batches: pd.DataFrame = field(default_factory=pd.DataFrame)
+    stamp: tuple = ()                 #: the data state it was computed from (key of the page views)
 
     @property
     def has_registry(self) -> bool:
@@ -108,9 +111,28 @@ class City:
         return self.day is not None
 
 
+#: a lake that keeps changing (meters posting every few seconds) is recomputed at most this often; a changed
+#: registry, another lake or the first request are computed at once
+MIN_REFRESH_SECONDS = 60.0
+_CITIES: dict[tuple, tuple[tuple, float, City]] = {}
+
+
 def load_city(settings) -> City:
-    """The cached :class:`City` of ``settings``' registry and lake."""
-    return _memo(("city", data_state(settings)), lambda: _build_city(settings))
+    """The cached :class:`City` of ``settings``' registry and lake (see :data:`MIN_REFRESH_SECONDS`)."""
+    state = data_state(settings)
+    where, registry_files = (state[0], state[4]), state[:4]
+    with _LOCK:
+        cached = _CITIES.get(where)
+    if cached is not None:
+        stamp, built, city = cached
+        if stamp == state or (stamp[:4] == registry_files
+                              and time.monotonic() - built < MIN_REFRESH_SECONDS):
+            return city
+    city = _build_city(settings)
+    city.stamp = state
+    with _LOCK:
+        _CITIES[where] = (state, time.monotonic(), city)
+    return city
 
 
 def _build_city(settings) -> City:
@@ -450,7 +472,7 @@ def monitoring_overview(request: Request, by: str = "district", session=Depends(
     units = visible_units(city, principal)
     if not city.has_registry:
         return render(request, "monitoring.html", {"view": None, "empty": "registry"}, session=session)
-    key = ("overview", data_state(state.settings), fmt.locale, by, tuple(sorted(units["enterprise_id"])))
+    key = ("overview", city.stamp, fmt.locale, by, tuple(sorted(units["enterprise_id"])))
     view = _memo(key, lambda: overview_view(city, units, fmt, by))
     return render(request, "monitoring.html", {"view": view, "empty": None if city.has_readings else "lake"},
                   session=session)
@@ -470,7 +492,9 @@ def monitoring_mine(request: Request, session=Depends(current_session)) -> Respo
     units = visible_units(city, principal)
     unit = None
     if not units.empty:
-        unit = unit_view(city, units.iloc[0], fmt, state.settings)
+        first = units.iloc[0]
+        unit = _memo(("unit", city.stamp, fmt.locale, first["enterprise_id"]),
+                     lambda: unit_view(city, first, fmt, state.settings))
     mine = mine_view(city, principal, fmt, state.db())
     return render(request, "monitoring_mine.html", {"unit": unit, "mine": mine, "has_registry": city.has_registry},
                   session=session)
@@ -489,6 +513,6 @@ def monitoring_unit(request: Request, enterprise_id: str, session=Depends(curren
     if match.empty:  # absent, or not the caller's: the same answer
         return _not_found(request, session)
     fmt = Formatter(locale_of(request))
-    key = ("unit", data_state(state.settings), fmt.locale, enterprise_id)
+    key = ("unit", city.stamp, fmt.locale, enterprise_id)
     view = _memo(key, lambda: unit_view(city, match.iloc[0], fmt, state.settings))
     return render(request, "monitoring_enterprise.html", {"unit": view}, session=session)
