@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from functools import cache
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -145,8 +146,7 @@ def results_view(request: Request, fmt: Formatter, name: str, settings: dict[str
     years = current["years"]
     categories = [str(y) for y in years]
     label_current = fmt_label(fmt, name, bool(settings))
-    names = {"BAU": "BAU 基准情景" if _zh(fmt) else "BAU", "Plan": "工作方案情景" if _zh(fmt) else "Plan",
-             "Enhanced": "强化情景" if _zh(fmt) else "Enhanced"}
+    names = {n: scenario_title(fmt, n) for n in comparison}
 
     def chart(series: str, factor: float, unit: str, digits: int = 1) -> dict:
         lines = [{"name": names.get(n, n), "data": [round(v * factor, digits) for v in run["series"][series]],
@@ -175,13 +175,18 @@ def results_view(request: Request, fmt: Formatter, name: str, settings: dict[str
          "raw": current["neutrality_year"]},
     ]
     specs = {s["id"]: s for s in model.target_specs}
+    plan_targets = {t.id: t for t in getattr(model.plan, "targets", [])}
     others = {n: {t["id"]: t.get("met") for t in run["targets"]} for n, run in comparison.items()}
     targets = []
     for t in current["targets"]:
         spec = specs.get(t["id"], {})
-        title = (spec.get("title_zh") if _zh(fmt) else spec.get("title_en")) or spec.get("title_zh") or t["id"]
+        planned = plan_targets.get(t["id"])
+        zh = spec.get("title_zh") or getattr(planned, "title_zh", None)
+        en = spec.get("title_en") or getattr(planned, "title_en", None)
+        title = (zh if _zh(fmt) else en) or zh or t["id"]
         unit = spec.get("unit") or t.get("unit") or ""
-        targets.append({"id": t["id"], "title": title, "year": spec.get("year"), "met": t.get("met"),
+        year = spec.get("year") or getattr(planned, "year", None)
+        targets.append({"id": t["id"], "title": title, "year": year, "met": t.get("met"),
                         "target": fmt.quantity(spec.get("value"), unit) if spec else "–",
                         "margin": _margin(fmt, t.get("margin"), unit), "raw_margin": t.get("margin"),
                         "others": {n: v.get(t["id"]) for n, v in others.items()}})
@@ -200,12 +205,31 @@ def results_view(request: Request, fmt: Formatter, name: str, settings: dict[str
             "changed": [{"id": k, "value": v} for k, v in sorted(settings.items())]}
 
 
+@cache
+def _translations(locale: str):
+    from citycarbon.web.i18n import load_translations
+
+    return load_translations(locale)
+
+
+def _t(fmt: Formatter, message: str) -> str:
+    """``message`` in the page's language (msgids of pathways.po used from Python: scenario labels)."""
+    return _translations(fmt.locale).gettext(message)
+
+
+def scenario_title(fmt: Formatter, name: str) -> str:
+    """A shipped scenario's name in the page's language (``name_zh`` of its YAML file for Chinese)."""
+    if not _zh(fmt):
+        return name
+    try:
+        return api.base_scenario(name).name_zh or name
+    except InputError:
+        return name
+
+
 def fmt_label(fmt: Formatter, name: str, changed: bool) -> str:
-    shipped = {"BAU": "BAU 基准情景", "Plan": "工作方案情景", "Enhanced": "强化情景", "Transport": "交通专项"}
-    base = shipped.get(name, name) if _zh(fmt) else name
-    if not changed:
-        return base
-    return f"{base}(调整后)" if _zh(fmt) else f"{base} (what-if)"
+    base = scenario_title(fmt, name)
+    return f"{base} ({_t(fmt, 'what-if')})" if changed else base
 
 
 def _margin(fmt: Formatter, margin: float | None, unit: str) -> str:

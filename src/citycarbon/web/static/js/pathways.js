@@ -46,6 +46,9 @@
     Array.prototype.forEach.call(document.querySelectorAll(".lever input[type=range]"), function (el) {
       el.style.width = "100%";
     });
+    Array.prototype.forEach.call(document.querySelectorAll(".pathways-levers .lever"), function (el) {
+      el.style.marginBottom = "0.9rem";
+    });
   }
 
   document.addEventListener("input", function (event) {
