@@ -8,8 +8,11 @@ Two stages, so that the DuckDB and the Dask engine give the same answer:
    Asia/Shanghai; national indicators use local days and months). DuckDB SQL over ``read_parquet`` of the
    committed parts, or ``dask.dataframe`` over the same files on a distributed cluster.
 2. **Attribute** (shared, pandas, small): join the registry (enterprise, industry, district) and convert the
-   energy sums with factor rows — the same rows and options the accounting engine uses
-   (:mod:`citycarbon.accounting.conversion`, ``AccountingOptions.for_city``):
+   energy sums with factor rows. Above point level only main meters of energy are added up: sub-meters
+   (non-empty ``parent_point_id``) are part of their main meter's energy and ``product_output`` points count
+   product, not energy (``by="point"`` still lists every point). The conversion uses factor rows — the same
+   rows and options the accounting engine uses (:mod:`citycarbon.accounting.conversion`,
+   ``AccountingOptions.for_city``):
 
    * tce by the calorific method (当量值: GB/T 2589 ``standard_coal`` rows; electricity 0.1229 kgce/kWh row)
      and by the coal-equivalent method (发电煤耗法: electricity at the year's ``coal_rate`` row);
@@ -425,10 +428,36 @@ def _in_region(regions: pd.Series, code: str) -> pd.Series:
     return regions == code
 
 
+def _point_attributes(points: pd.DataFrame) -> pd.DataFrame:
+    """``point_id, enterprise_id, energy_type, parent_point_id`` as text (an empty parent: a main meter)."""
+    parent = points["parent_point_id"] if "parent_point_id" in points.columns else \
+        pd.Series("", index=points.index)
+    return pd.DataFrame({"point_id": points["point_id"].astype(str),
+                         "enterprise_id": points["enterprise_id"].astype(str),
+                         "energy_type": points["energy_type"].astype(str),
+                         "parent_point_id": parent.fillna("").astype(str).str.strip().to_numpy()})
+
+
+def _counted_above_point(frame: pd.DataFrame) -> np.ndarray:
+    """Rows that an enterprise, industry, district or city total adds up: main meters of energy.
+
+    A sub-meter (non-empty ``parent_point_id``) measures part of its main meter's energy (GB 17167 metering
+    hierarchy), so adding it would count that energy twice; a point of an energy type that is not energy
+    (``is_energy`` false in ``data/monitoring/energy_types.csv``: ``product_output``) counts product, not energy.
+    A point missing from the registry keeps its row (its energy is in the lake; it is not silently dropped).
+    """
+    from citycarbon.monitoring.registry import energy_types
+
+    is_energy = energy_types()["is_energy"].astype(str).str.lower().isin(("true", "1"))
+    energy = frame["energy_type"].map(is_energy).fillna(frame["energy_type"].isna()).astype(bool)
+    main = frame["parent_point_id"].fillna("").eq("")
+    return (main & energy).to_numpy()
+
+
 def attribute(scanned: pd.DataFrame, registry: object, *, period: str, by: str,
               options: AccountingOptions) -> tuple[pd.DataFrame, dict[str, FactorRow], list[str]]:
     """Stage 2: registry join, factor conversion and grouping of a stage-1 scan."""
-    points = registry.points[["point_id", "enterprise_id", "energy_type"]].astype(str)  # type: ignore[attr-defined]
+    points = _point_attributes(registry.points)  # type: ignore[attr-defined]
     enterprises = registry.enterprises[["enterprise_id", "industry_code", "region"]].astype(str)  # type: ignore[attr-defined]
     keys = list(LEVELS[by])
     columns = ["period", *keys, "energy_type", "energy", "energy_unit", "readings", "tce_calorific",
@@ -436,6 +465,10 @@ def attribute(scanned: pd.DataFrame, registry: object, *, period: str, by: str,
     if scanned.empty:
         return pd.DataFrame(columns=columns), {}, []
     frame = scanned.merge(points, on="point_id", how="left").merge(enterprises, on="enterprise_id", how="left")
+    if by != "point":
+        frame = frame[_counted_above_point(frame)]
+        if frame.empty:
+            return pd.DataFrame(columns=columns), {}, []
     frame["year"] = frame["period"].dt.year.astype(int)
     types = sorted(frame["energy_type"].dropna().unique())
     factors, used, missing = energy_factors(types, sorted(frame["year"].unique().tolist()), options)
