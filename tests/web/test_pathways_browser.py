@@ -125,6 +125,10 @@ def test_slider_redraws_the_pathway_in_chromium(pathways_server):
         assert 0.0 <= _kpi(page, "p_peak_by_2030") <= 1.0
         page.screenshot(path=str(ARTIFACTS / "pathways-what-if.png"), full_page=True)
         page.pdf(path=str(ARTIFACTS / "pathways.pdf"), format="A4", print_background=True)
+        page.emulate_media(media="print")  # what the PDF holds: results without the levers
+        assert not page.locator("#pathways-form").is_visible()
+        page.screenshot(path=str(ARTIFACTS / "pathways-print.png"), full_page=True)
+        page.emulate_media(media="screen")
         assert (ARTIFACTS / "pathways.pdf").read_bytes().startswith(b"%PDF")
 
         # the share link opens the same what-if in a fresh page

@@ -76,12 +76,23 @@
     }
   });
 
+  /* printing: one column (the levers do not print), then the charts are redrawn for the new width */
+  function relayout(printing) {
+    var grid = document.querySelector(".pathways-layout");
+    if (printing && grid) { grid.style.display = ""; grid.style.gridTemplateColumns = ""; }
+    else { layout(); }
+    if (window.citycarbonCharts) { window.citycarbonCharts.resize(); }
+  }
+
   document.addEventListener("DOMContentLoaded", layout);
   window.addEventListener("resize", layout);
-  window.addEventListener("beforeprint", function () {
-    var grid = document.querySelector(".pathways-layout");
-    if (grid) { grid.style.display = ""; grid.style.gridTemplateColumns = ""; }
-  });
-  window.addEventListener("afterprint", layout);
+  window.addEventListener("beforeprint", function () { relayout(true); });
+  window.addEventListener("afterprint", function () { relayout(false); });
+  if (window.matchMedia) {
+    var printQuery = window.matchMedia("print");
+    if (printQuery.addEventListener) {
+      printQuery.addEventListener("change", function (event) { relayout(event.matches); });
+    }
+  }
   if (document.readyState !== "loading") { layout(); }
 })();
