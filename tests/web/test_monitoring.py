@@ -192,3 +192,15 @@ def test_empty_states_without_registry_and_without_readings(mon_env, tmp_path, m
     assert mine.status_code == 200 and "No submissions" not in mine.text  # zh_CN default
     assert "尚未使用数据上传令牌上传数据" in mine.text
 
+
+
+def test_a_broken_lake_gives_the_designed_error_page(mon_env, monkeypatch):
+    from citycarbon.web.routes import monitoring as pages
+
+    def broken(settings):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(pages, "load_city", broken)
+    response = _html(mon_env, "/monitoring", lang="en")
+    assert response.status_code == 500 and "could not be computed" in response.text
+    assert "disk gone" not in response.text
