@@ -131,6 +131,8 @@ def test_iamc_csv_parses_and_xlsx_opens(api_env):
     assert book.sheetnames == ["data", "meta"]
     bad = api_env.get(f"{API}/export", params={"format": "pdf"})
     assert bad.status_code == 422
+    too_many = api_env.get(f"{API}/export", params=[("scenario", "Plan")] * 9)
+    assert too_many.status_code == 422 and too_many.json()["error"]["problems"][0]["field"] == "scenario"
 
 
 def test_anonymous_is_401_and_viewer_reads(api_env):

@@ -33,6 +33,7 @@ from __future__ import annotations
 import io
 import threading
 from collections import OrderedDict
+from functools import lru_cache
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -66,6 +67,7 @@ DIRECT_RUNS = 2000
 MAX_RUNS = 20000
 DEFAULT_RUNS = 1000
 COMPARISON = ("BAU", "Plan", "Enhanced")
+MAX_EXPORT = 8
 
 _lock = threading.Lock()
 _codes: OrderedDict[str, tuple[str, dict[str, float]]] = OrderedDict()
@@ -89,7 +91,6 @@ def shipped_names() -> list[str]:
 def base_scenario(name: str | None):
     """A shipped scenario by name (case-insensitive). Only shipped names: a path would read server files."""
     from citycarbon.codelists import nearest
-    from citycarbon.pathways import load_scenario
 
     name = (name or "Plan").strip()
     names = shipped_names()
@@ -97,7 +98,16 @@ def base_scenario(name: str | None):
     if name.lower() not in lookup:
         raise InputError(Problem(f"unknown scenario '{name}'", field="scenario", value=name,
                                  suggestion=nearest(name, names)))
-    return load_scenario(lookup[name.lower()])
+    return _shipped(lookup[name.lower()])
+
+
+@lru_cache(maxsize=32)
+def _shipped(name: str):
+    """A shipped scenario file, resolved once per process (the files ship with the package; a redraw would
+    otherwise read and resolve several YAML files)."""
+    from citycarbon.pathways import load_scenario
+
+    return load_scenario(name)
 
 
 def parse_set(items: list[str]) -> dict[str, float]:
@@ -327,6 +337,8 @@ def get_export(request: Request,
 
     from citycarbon.pathways.iamc import iamc_frames
 
+    if len(scenario) > MAX_EXPORT:
+        raise InputError(Problem(f"at most {MAX_EXPORT} scenarios per export", field="scenario", value=len(scenario)))
     settings = parse_set(set)
     scenarios = [resolve(name, settings) for name in scenario]
     model = model_for(_city(request))
