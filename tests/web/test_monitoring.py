@@ -204,3 +204,17 @@ def test_a_broken_lake_gives_the_designed_error_page(mon_env, monkeypatch):
     response = _html(mon_env, "/monitoring", lang="en")
     assert response.status_code == 500 and "could not be computed" in response.text
     assert "disk gone" not in response.text
+
+
+def test_mine_lists_the_enterprise_users_own_tokens_never_the_secret(mon_env):
+    from citycarbon.store import users
+
+    with mon_env.db.session() as session:
+        user = users.require_user(session, "enterprise-x")
+        secret = users.issue_token(session, user, "write", "meter gateway", actor="test")
+        prefix = users.list_tokens(session, user)[-1].prefix
+    text = _html(mon_env, "/monitoring/mine", user="enterprise-x", lang="en").text
+    assert "meter gateway" in text and secret not in text
+    assert f"<code>{prefix}</code>" in text and prefix in secret
+    # another user's page does not show it
+    assert "meter gateway" not in _html(mon_env, "/monitoring", user="admin", lang="en").text
