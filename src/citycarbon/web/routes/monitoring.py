@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -112,10 +113,13 @@ class City:
         return self.day is not None
 
 
-#: a lake that keeps changing (meters posting every few seconds) is recomputed at most this often; a changed
-#: registry, another lake or the first request are computed at once
+#: a lake that keeps changing (meters posting every few seconds) is recomputed at most this often, in a background
+#: thread while the pages keep showing the previous state ("as of" says which); a changed registry, another lake,
+#: the first readings and the first request are computed at once
 MIN_REFRESH_SECONDS = 60.0
+BACKGROUND_REFRESH = True
 _CITIES: dict[tuple, tuple[tuple, float, City]] = {}
+_REFRESHING: dict[tuple, threading.Thread] = {}
 
 
 def load_city(settings) -> City:
@@ -126,14 +130,52 @@ def load_city(settings) -> City:
         cached = _CITIES.get(where)
     if cached is not None:
         stamp, built, city = cached
-        if stamp == state or (stamp[:4] == registry_files
-                              and time.monotonic() - built < MIN_REFRESH_SECONDS):
+        if stamp == state:
             return city
+        if stamp[:4] == registry_files:  # only the lake changed
+            if time.monotonic() - built < MIN_REFRESH_SECONDS:
+                return city
+            if BACKGROUND_REFRESH and city.has_readings:
+                _refresh_in_background(settings, where)
+                return city
+    return _compute(settings, where)
+
+
+def _compute(settings, where: tuple) -> City:
+    state = data_state(settings)  # taken before reading: a batch committed meanwhile triggers the next refresh
     city = _build_city(settings)
     city.stamp = state
     with _LOCK:
         _CITIES[where] = (state, time.monotonic(), city)
     return city
+
+
+def _refresh_in_background(settings, where: tuple) -> None:
+    with _LOCK:
+        running = _REFRESHING.get(where)
+        if running is not None and running.is_alive():
+            return
+        thread = threading.Thread(target=_refresh, args=(settings, where), name="monitoring-refresh", daemon=True)
+        _REFRESHING[where] = thread
+    thread.start()
+
+
+def _refresh(settings, where: tuple) -> None:
+    try:
+        _compute(settings, where)
+    except Exception:  # the pages keep the previous state; the next request after the interval tries again
+        log.exception("refreshing the monitoring state of %s failed", where[1])
+        with _LOCK:
+            stamp, _built, city = _CITIES[where]
+            _CITIES[where] = (stamp, time.monotonic(), city)
+
+
+def wait_for_refresh(timeout: float | None = None) -> None:
+    """Wait for background refreshes (tests, benchmarks)."""
+    with _LOCK:
+        threads = list(_REFRESHING.values())
+    for thread in threads:
+        thread.join(timeout)
 
 
 def _build_city(settings) -> City:
