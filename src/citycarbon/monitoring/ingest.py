@@ -17,9 +17,12 @@ Contract (issue 6 §2; ``/docs/monitoring.md`` "Ingest contract"):
 * Cumulative registers (``kind = cumulative``): a read is identified by ``(point_id, end)`` (``start == end``
   is an instantaneous read); consecutive reads of a point are differenced into interval energy stored as
   ``start = previous read, end = this read``. A decrease is a rollover (``+ register_max``; flag
-  ``rollover``) when ``register_max`` is known, otherwise a reset (energy empty, flag ``reset``) — never a
-  silent negative; the first read of a point has no energy (flag ``first_read``). A late read that falls
-  between stored reads re-derives the following read as a new revision (``rederived`` in the report).
+  ``rollover``) only when ``register_max`` is known AND the corrected delta is plausible (at most the
+  ``counter_reset.rollover_p99_multiple`` of ``quality_rules.yaml`` × the point's p99 positive delta — the
+  quality rule's own test; without any positive delta yet, that multiple × the enterprise's mean rate over
+  the elapsed time); otherwise it is a reset (energy empty, flag ``reset``) — never a silent negative and
+  never ``register_max`` of phantom energy. The first read of a point has no energy (flag ``first_read``). A
+  late read that falls between stored reads re-derives the following read as a new revision (``rederived``).
 * All rows accepted from one call become durable together (one ledger transaction) or not at all; a call
   that accepts nothing leaves lake and ledger untouched.
 """
@@ -104,8 +107,11 @@ def point_table(registry: object) -> pd.DataFrame:
     """The registry's points as the ingest needs them, indexed by ``point_id``.
 
     ``registry`` is a :class:`citycarbon.monitoring.registry.Registry` or anything with a ``points`` frame
-    of the contract's columns. Adds ``canonical_unit`` and ``register_max_canonical`` (in the canonical unit,
-    multiplier applied).
+    of the contract's columns. Adds ``canonical_unit``, ``register_max_canonical`` (in the canonical unit,
+    multiplier applied) and ``mean_rate_canonical`` (canonical units per hour: the enterprise's annual energy —
+    ``annual_energy_tce``, else ``annual_budget_tce`` — at the energy type's GB/T 2589 tce factor, spread over
+    a year; NaN when the registry has no enterprises, no annual figure or the type no tce factor, e.g.
+    ``product_output``). It bounds a plausible rollover of a register that has no history yet.
     """
     points = getattr(registry, "points", registry)
     if not isinstance(points, pd.DataFrame):
@@ -123,7 +129,37 @@ def point_table(registry: object) -> pd.DataFrame:
                                                                           strict=True)]
     factors = [_factor(str(u), c) for u, c in zip(frame["unit"], frame["canonical_unit"], strict=True)]
     frame["register_max_canonical"] = frame["register_max"] * frame["multiplier"] * np.asarray(factors, float)
+    frame["mean_rate_canonical"] = _mean_rate(registry, frame)
     return frame.set_index("point_id", drop=False)
+
+
+def _mean_rate(registry: object, points: pd.DataFrame) -> np.ndarray:
+    """Per point: its enterprise's mean energy rate in the point's canonical unit per hour (see
+    :func:`point_table`), from the registry's own annual figures and the GB/T 2589 rows of ``tce_factors``."""
+    enterprises = getattr(registry, "enterprises", None)
+    if not isinstance(enterprises, pd.DataFrame) or "enterprise_id" not in enterprises.columns:
+        return np.full(len(points), np.nan)
+    from citycarbon.monitoring.registry import tce_factors
+
+    annual = pd.Series(np.nan, index=enterprises.index)
+    for column in ("annual_budget_tce", "annual_energy_tce"):  # the measured annual energy wins
+        if column in enterprises.columns:
+            values = pd.to_numeric(enterprises[column], errors="coerce")
+            annual = values.where(values.notna(), annual)
+    per_enterprise = pd.Series(annual.to_numpy(float), index=enterprises["enterprise_id"].astype(str))
+    per_enterprise = per_enterprise[~per_enterprise.index.duplicated()]
+    tce_per_unit = points["energy_type"].astype(str).map(tce_factors()["tce_per_unit"]).astype(float)
+    hours_per_year = conversion_factor("a", "h")
+    rate = points["enterprise_id"].map(per_enterprise).astype(float) / tce_per_unit / hours_per_year
+    return rate.where(rate > 0).to_numpy(float)
+
+
+def _rollover_multiple() -> float:
+    """The quality rule's bound on a plausible rollover (``counter_reset.rollover_p99_multiple`` of
+    ``data/monitoring/quality_rules.yaml``), so that ingest and the quality check decide alike."""
+    from citycarbon.monitoring.quality import load_rules
+
+    return float(load_rules().param("counter_reset", "rollover_p99_multiple"))
 
 
 def _factor(unit: str, canonical: str) -> float:
@@ -447,6 +483,28 @@ def ingest_frame(lake: Lake | str | Path, registry: object, readings: pd.DataFra
     return report
 
 
+def _rollover_bound(series: pd.DataFrame, diff: pd.Series, previous_end: pd.Series,
+                    points: pd.DataFrame) -> pd.Series:
+    """Largest plausible rollover-corrected delta per read (canonical units), vectorised per point.
+
+    The quality rule's test (``counter_reset``, ``quality.py``): ``rollover_p99_multiple`` × the 99th percentile
+    of the point's positive deltas over its whole known series (stored reads and this batch). A point without
+    any positive delta yet has no p99; then the same multiple × the enterprise's mean rate
+    (``mean_rate_canonical`` of :func:`point_table`) × the hours since the previous read (at least the point's
+    ``interval_minutes``). Without either the bound is NaN and a decrease is a reset: a reset loses one
+    interval's energy, flagged for repair, while a wrong rollover invents ``register_max`` of it.
+    """
+    multiple = _rollover_multiple()
+    positive = diff.where(diff > 0).astype(float)
+    p99 = positive.groupby(series["point_id"]).transform("quantile", 0.99).astype(float)
+    hours = (pd.to_datetime(series["end"], utc=True) - pd.to_datetime(previous_end, utc=True)).dt.total_seconds() \
+        / 3600.0
+    interval_hours = series["point_id"].map(points["interval_minutes"]).astype(float) / 60.0
+    elapsed = np.fmax(hours.to_numpy(float), interval_hours.to_numpy(float))
+    fallback = series["point_id"].map(points["mean_rate_canonical"]).astype(float) * elapsed
+    return multiple * p99.where(p99.notna(), fallback)
+
+
 def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Elementwise equality of energies with float tolerance; NaN equals NaN (a reset stays a reset)."""
     return np.isclose(a, b, rtol=_REL_TOL, atol=0.0) | (np.isnan(a) & np.isnan(b))
@@ -546,15 +604,23 @@ def _cumulative_batch(writer, rows: pd.DataFrame, points: pd.DataFrame
     maximum = series["point_id"].map(points["register_max_canonical"])
     first = previous_end.isna()
     drop = diff < 0
-    rollover = drop & maximum.notna()
+    plausible = (diff + maximum).to_numpy(float) <= _rollover_bound(series, diff, previous_end, points).to_numpy(float)
+    rollover = drop & maximum.notna() & plausible
     series["start"] = previous_end.where(~first, series["end"])
     series["energy"] = diff.where(~drop, diff + maximum).where(~(drop & ~rollover), np.nan)
     series["energy_flag"] = np.select([first, rollover, drop], ["first_read", "rollover", "reset"], "")
     series["enterprise_id"] = series["point_id"].map(points["enterprise_id"])
     series["energy_unit"] = series["point_id"].map(points["canonical_unit"])
-    changed = series["_stored"] & ~(
-        (series["start"] == series["_stored_start"]).to_numpy()
-        & _same(series["energy"].to_numpy(float), series["_stored_energy"].to_numpy(float))
+    # a stored read is re-derived only when its previous read is new (a late read fell before it, or a revised
+    # value of that read came in): the rollover bound moves as history grows, but a decision already stored is
+    # not revisited on that account alone (batches would otherwise re-revise old reads)
+    previous_incoming = series.groupby("point_id")["_stored"].shift(1).eq(False).to_numpy()
+    moved = series["_stored"] & (previous_incoming | (series["start"] != series["_stored_start"]).to_numpy())
+    keep_stored = series["_stored"] & ~moved
+    series["energy"] = series["energy"].where(~keep_stored, series["_stored_energy"])
+    series["energy_flag"] = series["energy_flag"].where(~keep_stored, series["_stored_flag"])
+    changed = moved & ~(
+        _same(series["energy"].to_numpy(float), series["_stored_energy"].to_numpy(float))
         & (series["energy_flag"] == series["_stored_flag"]).to_numpy())
     out = series[~series["_stored"] | changed].copy()
     base = pd.MultiIndex.from_frame(out[key]).map(lambda k: int(top.get(k, -1)) + 1) if len(top) else \
