@@ -221,3 +221,14 @@ def test_mine_lists_the_enterprise_users_own_tokens_never_the_secret(mon_env):
     assert f"<code>{prefix}</code>" in text and prefix in secret
     # another user's page does not show it
     assert "meter gateway" not in _html(mon_env, "/monitoring", user="admin", lang="en").text
+
+
+def test_an_area_without_units_gives_empty_tables_and_charts(mon_env):
+    from citycarbon.web.i18n import Formatter
+    from citycarbon.web.routes import monitoring as pages
+
+    city = pages.load_city(mon_env.settings)
+    for by in ("district", "industry"):
+        view = pages.overview_view(city, city.units.iloc[:0], Formatter("en"), by)
+        assert view["units"] == [] and view["alerts"] == [] and view["kpis"]["units"] == 0
+        assert view["charts"]["energy"]["series"] == [] and view["charts"]["co2"]["categories"] == []
