@@ -137,6 +137,9 @@ def approve(request: Request, batch_id: int, reason: str = Form(""), csrf_token:
     except InputError as error:
         return _batch_page(request, session, batch_id, status_code=409,
                            errors=[localized(p.message, locale_of(request)) for p in error.problems])
+    results = web_state(request).source.results
+    if results is not None:  # this process shows the new ledger version at once (not after the version TTL)
+        results.refresh()
     return RedirectResponse(f"/imports/{batch_id}?approved=1", status_code=303)
 
 
