@@ -144,7 +144,7 @@ def test_unit_page_has_a_reading_chart_per_point(mon_env):
         assert spec["type"] == "line" and spec["series"][0]["name"] == point
         # 3 days of 15-minute intervals at most, values in the canonical unit
         assert 0 < len(spec["categories"]) <= 3 * 96 and len(spec["series"][0]["data"]) == len(spec["categories"])
-        assert spec["unit"] in ("kWh", "m**3", "t", "GJ", "kg")
+        assert spec["unit"] in ("kWh", "m³", "t", "GJ", "kg")
 
 
 def test_pages_are_cached_per_lake_state_and_refresh_after_an_ingest(mon_env, monkeypatch):

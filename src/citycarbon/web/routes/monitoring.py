@@ -47,6 +47,8 @@ CHART_DAYS = 7
 #: latest alerts listed on the overview
 ALERTS_SHOWN = 30
 SEVERITIES = ("error", "warning", "info")
+#: how canonical units of the registry read on a chart axis
+UNIT_LABELS = {"m**3": "m³", "m^3": "m³"}
 _LOCK = Lock()
 _CACHE: OrderedDict[tuple, Any] = OrderedDict()
 _CACHE_SIZE = 16
@@ -459,6 +461,7 @@ def unit_view(city: City, unit: pd.Series, fmt: Formatter, settings) -> dict:
         frame = frame.assign(label=local)
         for point_id, rows in frame.groupby("point_id", sort=True):
             unit_name = str(rows["energy_unit"].iloc[0]) if len(rows) else ""
+            unit_name = UNIT_LABELS.get(unit_name, unit_name)
             charts[str(point_id)] = {"type": "line", "categories": rows["label"].tolist(), "unit": unit_name,
                                      "series": [{"name": str(point_id),
                                                  "data": [None if pd.isna(v) else round(float(v), 4)
