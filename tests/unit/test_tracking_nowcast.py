@@ -144,3 +144,14 @@ def test_nowcast_interval_covers_at_its_nominal_rate():
                                 interval=0.8)["energy_consumption_tce"]
         covered += estimate.low <= energy[2023] <= estimate.high
     assert 0.74 <= covered / trials <= 0.86
+
+
+@given(start=st.floats(0.01, 0.6), growth=st.floats(0.0, 0.3), horizon=st.integers(1, 40))
+def test_a_share_projected_decades_ahead_stays_a_share(start, growth, horizon):
+    """Log-linear extrapolation took Dalian's 14 % non-fossil share to 206 % in 2060; the logit trend keeps a
+    share (and its interval) inside (0, 1) however far ahead, and equals the plain trend's direction."""
+    history = {2020 + i: min(0.99, start * (1 + growth) ** i) for i in range(5)}
+    projection = project_trend(history, 2024 + horizon, bounded=True)
+    assert 0 <= projection.low <= projection.value <= projection.high <= 1
+    unbounded = project_trend(history, 2024 + horizon)
+    assert (projection.value >= history[2024] - 1e-9) == (unbounded.value >= history[2024] - 1e-9)

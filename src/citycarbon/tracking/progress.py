@@ -237,7 +237,9 @@ def track_target(info: TargetInfo, history: Mapping[int, float], year: int, rule
             rate = (value / actual) ** (1 / years_left) - 1
 
     if projection is None and actual_year is not None and target.year > actual_year:
-        projection = project_trend(series, target.year, window=rules.window_years, interval=rules.interval)
+        share = not reduction and str(target.unit) in ("dimensionless", "1")  # a fraction, e.g. non-fossil share
+        projection = project_trend(series, target.year, window=rules.window_years, interval=rules.interval,
+                                   bounded=share)
         if projection is not None and reduction and base_level:
             projection = Projection(projection.year, 1 - projection.value / base_level,
                                     1 - projection.high / base_level, 1 - projection.low / base_level,

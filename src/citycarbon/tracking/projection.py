@@ -2,11 +2,12 @@
 
 Method
 ------
-Ordinary least squares on the latest ``window`` actual years (log-linear, i.e. a constant growth rate, for
-strictly positive series; linear otherwise). The interval is the OLS prediction interval
-ŷ ± z·s·√(1 + 1/n + (x₀ − x̄)²/Sxx) with s² = SSR/(n − 2) and z the normal quantile of the central
-probability (the rule set's ``projection.interval``); with the normal rather than Student's t quantile the
-interval is somewhat narrow for very short windows (documented in docs/tracking.md). A pathway engine may
+Ordinary least squares on the latest ``window`` actual years: logit-linear for a *share* (``bounded=True``
+and every value strictly between 0 and 1 — the logistic diffusion curve, so a share projected decades ahead
+stays below 100 %), log-linear (a constant growth rate) for other strictly positive series, linear otherwise.
+The interval is the OLS prediction interval ŷ ± t·s·√(1 + 1/n + (x₀ − x̄)²/Sxx) with s² = SSR/(n − 2) and t the
+Student-t quantile at n − 2 degrees of freedom of the central probability (the rule set's
+``projection.interval``), computed on the transformed scale and transformed back. A pathway engine may
 supply its own :class:`Projection` (``source`` names the scenario); tracking then uses it unchanged.
 
 The peak-year projection (:func:`project_peak_year`) fits a quadratic to the same window: a concave fit
@@ -18,9 +19,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from statistics import NormalDist
 
 import numpy as np
+from scipy.stats import t as student_t
 
 from citycarbon.errors import InputError, Problem
 
@@ -53,7 +54,7 @@ def _window(history: Mapping[int, float], window: int, upto: int | None) -> tupl
 
 
 def project_trend(history: Mapping[int, float], year: int, *, window: int = 5, interval: float = 0.8,
-                  upto: int | None = None) -> Projection | None:
+                  upto: int | None = None, bounded: bool = False) -> Projection | None:
     """Project ``history`` (year → value) to ``year`` from the latest ``window`` points up to ``upto``.
 
     Returns None with fewer than 2 points. Raises :class:`InputError` for a window below 2 or an interval
@@ -66,8 +67,9 @@ def project_trend(history: Mapping[int, float], year: int, *, window: int = 5, i
     years, values = _window(history, window, upto)
     if len(years) < 2:
         return None
-    log = bool(np.all(values > 0))
-    y = np.log(values) if log else values
+    logit = bounded and bool(np.all((values > 0) & (values < 1)))
+    log = not logit and bool(np.all(values > 0))
+    y = np.log(values / (1 - values)) if logit else np.log(values) if log else values
     x_mean = years.mean()
     sxx = float(((years - x_mean) ** 2).sum())
     slope = float(((years - x_mean) * (y - y.mean())).sum() / sxx)
@@ -77,12 +79,15 @@ def project_trend(history: Mapping[int, float], year: int, *, window: int = 5, i
     if len(years) >= MIN_POINTS:
         residuals = y - (intercept + slope * years)
         s = math.sqrt(float((residuals ** 2).sum()) / (len(years) - 2))
-        z = NormalDist().inv_cdf(0.5 + interval / 2)
-        half = z * s * math.sqrt(1 + 1 / len(years) + (year - x_mean) ** 2 / sxx)
+        t = float(student_t.ppf(0.5 + interval / 2, len(years) - 2))
+        half = t * s * math.sqrt(1 + 1 / len(years) + (year - x_mean) ** 2 / sxx)
     low, high = centre - half, centre + half
-    if log:
+    if logit:
+        centre, low, high = (1 / (1 + math.exp(-v)) for v in (centre, low, high))
+    elif log:
         centre, low, high = math.exp(centre), math.exp(low), math.exp(high)
-    method = (f"{'log-linear' if log else 'linear'} OLS trend {int(years[0])}–{int(years[-1])}, "
+    shape = "logit-linear" if logit else "log-linear" if log else "linear"
+    method = (f"{shape} OLS trend {int(years[0])}–{int(years[-1])}, "
               f"{interval:.0%} prediction interval")
     return Projection(int(year), centre, low, high, "trend", method)
 
