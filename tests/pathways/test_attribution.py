@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -13,21 +13,9 @@ from hypothesis import strategies as st
 
 from citycarbon.errors import InputError
 from citycarbon.pathways.attribution import shapley
+from tests.pathways.toys import Table
 
 YEARS = np.arange(2020, 2026)
-
-
-@dataclass
-class Table:
-    names: list[str]
-    default: list[float]
-    low: list[float]
-    high: list[float]
-    group: list[str]
-    kind: list[str]
-    direction: list[float]
-    unit: list[str] = field(default_factory=list)
-    source: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -4,7 +4,7 @@ probability constraints, targets that bind."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -12,21 +12,9 @@ import pytest
 from citycarbon.errors import InputError
 from citycarbon.pathways.goalseek import seek
 from citycarbon.pathways.uncertainty import ensemble
+from tests.pathways.toys import Table
 
 YEARS = np.arange(2020, 2041)
-
-
-@dataclass
-class Table:
-    names: list[str]
-    default: list[float]
-    low: list[float]
-    high: list[float]
-    group: list[str]
-    kind: list[str]
-    direction: list[float]
-    unit: list[str] = field(default_factory=list)
-    source: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -3,32 +3,19 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
 
 from citycarbon.errors import InputError
 from citycarbon.pathways.sensitivity import morris, output_values, sobol
+from tests.pathways.toys import Table
 
 PI = np.pi
 # Ishigami & Homma (1990), a = 7, b = 0.1, x_i ~ U[−π, π]: analytic first-order and total indices
 # (Saltelli et al. 2008, Global Sensitivity Analysis: The Primer, §4.9; Sobol' & Levitan 1999)
 ISHIGAMI_S1 = {"x1": 0.3139, "x2": 0.4424, "x3": 0.0, "x4": 0.0}
 ISHIGAMI_ST = {"x1": 0.5576, "x2": 0.4424, "x3": 0.2437, "x4": 0.0}
-
-
-@dataclass
-class Table:
-    names: list[str]
-    default: list[float]
-    low: list[float]
-    high: list[float]
-    group: list[str]
-    kind: list[str]
-    direction: list[float]
-    unit: list[str] = field(default_factory=list)
-    source: list[str] = field(default_factory=list)
 
 
 class Output:

@@ -21,22 +21,9 @@ from citycarbon.pathways.uncertainty import (
     ensemble,
     load_distributions,
 )
+from tests.pathways.toys import Table
 
 YEARS = np.arange(2020, 2041)
-
-
-@dataclass
-class Table:
-    names: list[str]
-    default: list[float]
-    low: list[float]
-    high: list[float]
-    group: list[str]
-    kind: list[str]
-    direction: list[float]
-    unit: list[str] = field(default_factory=list)
-    source: list[str] = field(default_factory=list)
-    distribution: list[str] | None = None
 
 
 @dataclass
