@@ -11,11 +11,7 @@ violation, a script error) fail the test. Screenshots and the PDF go to ``test-a
 from __future__ import annotations
 
 import itertools
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,12 +20,10 @@ from urllib.parse import urlparse
 import pyotp
 import pytest
 
+from tests.web.browser_support import ARTIFACTS, CHROMIUM, canvas_pixels, guarded_page, platform_server
 from tests.web.conftest import HAS_API, HAS_IMPORTS, seeded_database
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "Harbour-lights-2026"
-LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt-get install chromium)"),
@@ -47,12 +41,6 @@ BAD_FILE = """year,region,variable,value,unit,price_base_year,status,source
 2024,210200,population,many,10^4 person,,official,统计局
 """
 GOOD_FILE = BAD_FILE.replace(",many,", ",756.2,")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _prepare_home(home: Path, factory: pytest.TempPathFactory) -> str:
@@ -76,46 +64,14 @@ def _prepare_home(home: Path, factory: pytest.TempPathFactory) -> str:
 def server(tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("browser-home")
     secret = _prepare_home(home, tmp_path_factory)
-    port = _free_port()
-    env = {**os.environ, "CITYCARBON_HOME": str(home), "CITYCARBON_COOKIE_SECURE": "0"}
-    code = ("import uvicorn; from citycarbon.api.app import create_app; "
-            f"uvicorn.run(create_app(prepare=False), host='127.0.0.1', port={port}, log_level='warning')")
-    log = (home / "server.log").open("w")
-    process = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("server did not start: " + (home / "server.log").read_text()[-2000:]) from None
-                time.sleep(0.2)
+    with platform_server(home) as base:
         yield base, secret
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 def _expected_status(message) -> bool:
     """A refused login answers 401 on purpose; chromium logs every non-2xx document as a console error."""
     url = urlparse(message.location.get("url") or "")
     return url.path == "/login" and "status of 401" in message.text
-
-
-def _canvas_pixels(page, selector: str) -> int:
-    """How many non-transparent pixels the first canvas under ``selector`` has."""
-    return page.evaluate("""(selector) => {
-        const canvas = document.querySelector(selector + ' canvas');
-        if (!canvas) { return -1; }
-        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-        let count = 0;
-        for (let i = 3; i < data.length; i += 4) { if (data[i] > 0) { count++; } }
-        return count;
-    }""", selector)
 
 
 def test_cockpit_scenario_in_chromium(server):
@@ -127,25 +83,8 @@ def test_cockpit_scenario_in_chromium(server):
     blocked: list[str] = []
     problems: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run"])
-        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-
-        def guard(route) -> None:
-            host = urlparse(route.request.url).hostname or ""
-            if route.request.url.startswith(("data:", "blob:")) or host in LOOPBACK:
-                route.continue_()
-            else:
-                blocked.append(route.request.url)
-                route.abort()
-
-        context.route("**/*", guard)
-        page = context.new_page()
-        page.on("console", lambda m: problems.append(f"{m.location.get('url')}: {m.text}")
-                if m.type == "error" and not _expected_status(m) else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.set_default_timeout(30_000)
+        browser, _context, page = guarded_page(playwright, blocked, problems,
+                                               expected_console=_expected_status)
 
         # log in: password, then the code from the authenticator
         page.goto(base + "/")
@@ -163,8 +102,8 @@ def test_cockpit_scenario_in_chromium(server):
         page.wait_for_selector("h1:has-text('驾驶舱')")
         page.wait_for_selector("[data-chart='energy'][data-drawn='1'] canvas")
         assert page.locator(".target-card").count() == 14
-        assert _canvas_pixels(page, "[data-chart='energy']") > 1000
-        assert _canvas_pixels(page, "[data-chart='spark-non_fossil_share_2030']") > 100
+        assert canvas_pixels(page, "[data-chart='energy']") > 1000
+        assert canvas_pixels(page, "[data-chart='spark-non_fossil_share_2030']") > 100
         page.screenshot(path=str(ARTIFACTS / "cockpit-zh.png"), full_page=True)
         page.pdf(path=str(ARTIFACTS / "cockpit.pdf"), format="A4", print_background=True)
         pdf = (ARTIFACTS / "cockpit.pdf").read_bytes()

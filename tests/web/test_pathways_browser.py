@@ -9,17 +9,12 @@ Screenshots and the PDF go to ``test-artifacts/`` (git-ignored).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-from urllib.parse import urlparse
-
 import pyotp
 import pytest
 
+from tests.web.browser_support import ARTIFACTS, CHROMIUM, canvas_pixels, guarded_page, platform_server
 from tests.web.conftest import HAS_API
-from tests.web.test_browser import ARTIFACTS, CHROMIUM, LOOPBACK, PASSWORD, _canvas_pixels, _free_port, _prepare_home
+from tests.web.test_browser import PASSWORD, _prepare_home
 
 pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt-get install chromium)"),
@@ -29,31 +24,10 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def pathways_server(tmp_path_factory: pytest.TempPathFactory):
-    import socket
-
     home = tmp_path_factory.mktemp("pathways-browser-home")
     secret = _prepare_home(home, tmp_path_factory)
-    port = _free_port()
-    env = {**os.environ, "CITYCARBON_HOME": str(home), "CITYCARBON_COOKIE_SECURE": "0"}
-    code = ("import uvicorn; from citycarbon.api.app import create_app; "
-            f"uvicorn.run(create_app(prepare=False, warm=False), host='127.0.0.1', port={port}, log_level='warning')")
-    log = (home / "server.log").open("w")
-    process = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("server did not start: " + (home / "server.log").read_text()[-2000:]) from None
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}", secret
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+    with platform_server(home, warm=False) as base:
+        yield base, secret
 
 
 def _kpi(page, key: str) -> float:
@@ -68,25 +42,8 @@ def test_slider_redraws_the_pathway_in_chromium(pathways_server):
     blocked: list[str] = []
     problems: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run"])
-        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-
-        def guard(route) -> None:
-            host = urlparse(route.request.url).hostname or ""
-            if route.request.url.startswith(("data:", "blob:")) or host in LOOPBACK:
-                route.continue_()
-            else:
-                blocked.append(route.request.url)
-                route.abort()
-
-        context.route("**/*", guard)
-        page = context.new_page()
-        page.on("console", lambda m: problems.append(f"{m.location.get('url')}: {m.text}")
-                if m.type == "error" and "status of 401" not in m.text else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.set_default_timeout(30_000)
+        browser, context, page = guarded_page(playwright, blocked, problems,
+                                              expected_console=lambda m: "status of 401" in m.text)
 
         page.goto(base + "/pathways")
         page.fill("#username", "office")
@@ -99,7 +56,7 @@ def test_slider_redraws_the_pathway_in_chromium(pathways_server):
         page.goto(base + "/pathways")
         page.wait_for_selector("h1:has-text('减排路径')")
         page.wait_for_selector("[data-chart='pw-co2'][data-drawn='1'] canvas")
-        assert _canvas_pixels(page, "[data-chart='pw-co2']") > 1000
+        assert canvas_pixels(page, "[data-chart='pw-co2']") > 1000
         before = _kpi(page, "co2_2030")
         page.screenshot(path=str(ARTIFACTS / "pathways-zh.png"), full_page=True)
 
@@ -111,7 +68,7 @@ def test_slider_redraws_the_pathway_in_chromium(pathways_server):
             "(before) => Number(document.querySelector(\"[data-kpi='co2_2030']\").dataset.value) < before", arg=before)
         assert "6,000" in page.inner_text("#out-offshore_wind_2030_mw")
         page.wait_for_selector("[data-chart='pw-co2'][data-drawn='1'] canvas")
-        assert _canvas_pixels(page, "[data-chart='pw-co2']") > 1000
+        assert canvas_pixels(page, "[data-chart='pw-co2']") > 1000
         page.wait_for_url("**offshore_wind_2030_mw=6000**")
         assert "code=" in page.url
         assert page.locator(".pathways-stale").first.is_visible()
