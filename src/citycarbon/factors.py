@@ -435,6 +435,20 @@ class FactorTable:
             return max(earlier, key=lambda item: item[0])[1]
         return min(dated, key=lambda item: item[0])[1]
 
+    def lookup_first(self, kind: str, key: str, year: int, *, regions: tuple[str | None, ...],
+                     factor_set: str | None = None) -> FactorRow:
+        """:meth:`lookup` in the first of ``regions`` that has a row (e.g. the provincial grid, then the
+        regional grid); :class:`FactorNotFound` of the last region when none has one."""
+        last: FactorNotFound | None = None
+        for region in regions:
+            try:
+                return self.lookup(kind, key, year, factor_set=factor_set, region=region)
+            except FactorNotFound as exc:
+                last = exc
+        if last is None:
+            raise ValueError("lookup_first needs at least one region")
+        raise last
+
     def _not_found(self, kind: str, key: str, year: int | None, factor_set: str | None,
                    region: str | None) -> FactorNotFound:
         text = (f"no factor of kind '{kind}' for key '{key}', year {year}, "

@@ -422,3 +422,16 @@ def test_value_in_round_trips(row, unit, value):
     else:
         with pytest.raises(UnitError):
             factor.value_in(unit)
+
+
+def test_lookup_first_takes_the_first_region_that_has_a_row():
+    """Grid factors: the province when it has a row, else the regional grid (the accounting engine's fallback)."""
+    table = load_factors()
+    liaoning = table.lookup("grid_ef", "electricity", 2022, factor_set="mee_nbs_electricity", region="liaoning")
+    northeast = table.lookup("grid_ef", "electricity", 2022, factor_set="mee_nbs_electricity", region="northeast")
+    assert table.lookup_first("grid_ef", "electricity", 2022, factor_set="mee_nbs_electricity",
+                              regions=("liaoning", "northeast")) is liaoning
+    assert table.lookup_first("grid_ef", "electricity", 2022, factor_set="mee_nbs_electricity",
+                              regions=("atlantis", "northeast")) is northeast
+    with pytest.raises(FactorNotFound, match="atlantis"):
+        table.lookup_first("grid_ef", "electricity", 2022, regions=("mars", "atlantis"))

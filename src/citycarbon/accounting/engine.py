@@ -23,7 +23,7 @@ from citycarbon.accounting.conversion import ELECTRICITY, HEAT, coal_factors, ro
 from citycarbon.accounting.options import AccountingOptions
 from citycarbon.codelists import fuel_table, sector_table
 from citycarbon.errors import InputError, Problem
-from citycarbon.factors import FactorNotFound, FactorRow, FactorTable, load_factors
+from citycarbon.factors import FactorRow, FactorTable, load_factors
 from citycarbon.provenance import Provenance, hash_frame
 from citycarbon.units import conversion_factor, product_factor
 
@@ -155,14 +155,7 @@ def _statistic(statistics: pd.DataFrame | None, variable: str, year: int, region
 
 def _lookup_region(table: FactorTable, kind: str, key: str, year: int, factor_set: str | None,
                    regions: tuple[str, ...]) -> FactorRow:
-    last: FactorNotFound | None = None
-    for region in regions:
-        try:
-            return table.lookup(kind, key, year, factor_set=factor_set, region=region)
-        except FactorNotFound as exc:
-            last = exc
-    assert last is not None
-    raise last
+    return table.lookup_first(kind, key, year, factor_set=factor_set, regions=regions)
 
 
 def _year_frame(balance: pd.DataFrame, year: int, region: str | None, source: str) -> tuple[pd.DataFrame, str]:

@@ -248,14 +248,7 @@ def _with_period(part: pd.DataFrame, period: str, timezone: str) -> pd.DataFrame
 def _region_row(table: FactorTable, kind: str, key: str, year: int, factor_set: str | None,
                 regions: tuple[str, ...]) -> FactorRow:
     """The factor row of the first region that has one (as the accounting engine looks up grid factors)."""
-    last: FactorNotFound | None = None
-    for region in regions:
-        try:
-            return table.lookup(kind, key, year, factor_set=factor_set, region=region)
-        except FactorNotFound as exc:
-            last = exc
-    assert last is not None
-    raise last
+    return table.lookup_first(kind, key, year, factor_set=factor_set, regions=regions)
 
 
 def energy_factors(types: list[str], years: list[int], options: AccountingOptions,

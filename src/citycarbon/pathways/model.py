@@ -725,15 +725,7 @@ def build_model(city: str = "dalian") -> PathwayModel:
 
 
 def _lookup(table, kind: str, year: int, factor_set: str | None, regions: tuple[str, ...]) -> FactorRow:
-    from citycarbon.factors import FactorNotFound
-    last: Exception | None = None
-    for region in regions:
-        try:
-            return table.lookup(kind, ELECTRICITY, year, factor_set=factor_set, region=region)
-        except FactorNotFound as exc:
-            last = exc
-    assert last is not None
-    raise last
+    return table.lookup_first(kind, ELECTRICITY, year, factor_set=factor_set, regions=regions)
 
 
 def _target_specs(targets: list) -> tuple[list[dict], list[str]]:
