@@ -91,7 +91,7 @@ def test_second_writer_proceeds_once_the_first_releases(lake):
     entered.wait(5)
     threading.Timer(0.3, release.set).start()
     with Lake(lake.root).writer(timeout=5):
-        pass
+        assert release.is_set()  # it got the lock only after the first writer was told to let go
     thread.join()
 
 
