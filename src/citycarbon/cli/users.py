@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Annotated
@@ -121,18 +121,26 @@ def list_users(fmt: OutputFormat = FORMAT_OPTION) -> None:
     emit({"users": views}, fmt, rows=_user_rows(views), title="用户 / users")
 
 
-def _set_disabled(username: str, disabled: bool, reason: str | None, fmt: OutputFormat) -> None:
+def _change_user(username: str, change: Callable[[object, object], None], fmt: OutputFormat) -> None:
+    """Apply ``change(session, user)`` to one user in one transaction and show the user afterwards."""
     from citycarbon.store import users
 
     try:
         with _store() as session:
             user = users.require_user(session, username)
-            users.update_user(session, user, disabled=disabled, actor=cli_actor(), reason=reason)
+            change(session, user)
             view = users.user_view(user)
     except InputError as error:
         fail(error)
         return
     emit(view, fmt, rows=_user_rows([view]), title="用户 / user")
+
+
+def _set_disabled(username: str, disabled: bool, reason: str | None, fmt: OutputFormat) -> None:
+    from citycarbon.store import users
+
+    _change_user(username, lambda session, user: users.update_user(
+        session, user, disabled=disabled, actor=cli_actor(), reason=reason), fmt)
 
 
 @users_app.command("disable")
@@ -184,15 +192,8 @@ def unlock(
     """Lift a lockout after too many failed logins (check with the user first)."""
     from citycarbon.store import users
 
-    try:
-        with _store() as session:
-            user = users.require_user(session, username)
-            users.unlock_user(session, user, actor=cli_actor(), reason=reason)
-            view = users.user_view(user)
-    except InputError as error:
-        fail(error)
-        return
-    emit(view, fmt, rows=_user_rows([view]), title="用户 / user")
+    _change_user(username, lambda session, user: users.unlock_user(
+        session, user, actor=cli_actor(), reason=reason), fmt)
 
 
 @users_app.command("reset-totp")
@@ -204,15 +205,8 @@ def reset_totp(
     """Switch a user's two-factor login off (lost phone); admins must enrol again at their next login."""
     from citycarbon.store import users
 
-    try:
-        with _store() as session:
-            user = users.require_user(session, username)
-            users.reset_totp(session, user, actor=cli_actor(), reason=reason)
-            view = users.user_view(user)
-    except InputError as error:
-        fail(error)
-        return
-    emit(view, fmt, rows=_user_rows([view]), title="用户 / user")
+    _change_user(username, lambda session, user: users.reset_totp(
+        session, user, actor=cli_actor(), reason=reason), fmt)
 
 
 @users_app.command("token")
