@@ -16,22 +16,14 @@ Run: ``python benchmarks/bench_monitoring_web.py [UNITS [POINTS [DAYS]]]``. Prin
 from __future__ import annotations
 
 import logging
-import os
-import platform
 import statistics
 import sys
-import tempfile
 import time
 import warnings
-from dataclasses import replace
-from pathlib import Path
+
+from web_support import analyst_session, fresh_settings, percentile, print_machine
 
 REPEAT = 30
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def timed(client, path: str, n: int, before=None) -> list[float]:
@@ -57,16 +49,11 @@ def main() -> None:
     from citycarbon.monitoring.lake import Lake
     from citycarbon.monitoring.registry import registry_dir
     from citycarbon.monitoring.simulate import simulate
-    from citycarbon.settings import Settings
-    from citycarbon.store import users
-    from citycarbon.store.seed import ensure_ready
     from citycarbon.web.routes import monitoring as pages
 
     logging.getLogger("citycarbon.api").setLevel(logging.WARNING)  # one log line per request would swamp the output
-    print(f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}")
-    home = Path(tempfile.mkdtemp(prefix="bench-monitoring-web-"))
-    settings = replace(Settings.for_home(home), cookie_secure=False)
+    print_machine()
+    settings = fresh_settings("bench-monitoring-web-")
     start = time.perf_counter()
     city = simulate(units, points, days, seed=3)
     city.registry.write(registry_dir(settings.home))
@@ -74,10 +61,7 @@ def main() -> None:
     print(f"city: {units} units × {points} points × {days} days, {len(city.readings):,} readings "
           f"(simulated and ingested in {time.perf_counter() - start:.1f} s)")
     unit = str(city.enterprises["enterprise_id"].iloc[0])
-    db = ensure_ready(settings)
-    with db.session() as session:
-        analyst, _ = users.create_user(session, username="bench", role="analyst", actor="bench")
-        session_id, _ = users.create_session(session, users.principal_for_user(analyst))
+    db, session_id = analyst_session(settings)
     app = create_app(settings, prepare=False, warm=False)
     with TestClient(app) as client:
         client.cookies.set("cc_session", session_id)

@@ -15,23 +15,15 @@ Run: ``python benchmarks/bench_pathways_web.py``. Prints the machine and the fig
 
 from __future__ import annotations
 
-import os
-import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import warnings
-from dataclasses import replace
-from pathlib import Path
+
+from web_support import analyst_session, fresh_settings, percentile, print_machine
 
 REPEAT = 200
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -42,18 +34,10 @@ def main() -> None:
     from citycarbon.api.app import create_app
     from citycarbon.pathways import build_model, load_scenario
     from citycarbon.pathways.scenarios import with_settings
-    from citycarbon.settings import Settings
-    from citycarbon.store import users
-    from citycarbon.store.seed import ensure_ready
 
-    print(f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}")
-    home = Path(tempfile.mkdtemp(prefix="bench-pathways-web-"))
-    settings = replace(Settings.for_home(home), cookie_secure=False)
-    db = ensure_ready(settings)
-    with db.session() as session:
-        analyst, _ = users.create_user(session, username="bench", role="analyst", actor="bench")
-        session_id, _ = users.create_session(session, users.principal_for_user(analyst))
+    print_machine()
+    settings = fresh_settings("bench-pathways-web-")
+    db, session_id = analyst_session(settings)
 
     probe = ("import time; t = time.perf_counter(); from citycarbon.pathways import build_model; "
              f"build_model({settings.city!r}); print(time.perf_counter() - t)")

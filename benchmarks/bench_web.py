@@ -13,21 +13,13 @@ Run: ``python benchmarks/bench_web.py``. Prints the machine and the figures.
 
 from __future__ import annotations
 
-import os
-import platform
 import statistics
-import tempfile
 import time
 import warnings
-from dataclasses import replace
-from pathlib import Path
+
+from web_support import analyst_session, fresh_settings, percentile, print_machine
 
 REPEAT = 40
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -36,18 +28,10 @@ def main() -> None:
         from fastapi.testclient import TestClient
 
     from citycarbon.api.app import create_app
-    from citycarbon.settings import Settings
-    from citycarbon.store import users
-    from citycarbon.store.seed import ensure_ready
 
-    print(f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}")
-    home = Path(tempfile.mkdtemp(prefix="bench-web-"))
-    settings = replace(Settings.for_home(home), cookie_secure=False)
-    db = ensure_ready(settings)
-    with db.session() as session:
-        admin, _ = users.create_user(session, username="bench", role="analyst", actor="bench")
-        session_id, _ = users.create_session(session, users.principal_for_user(admin))
+    print_machine()
+    settings = fresh_settings("bench-web-")
+    db, session_id = analyst_session(settings)
     app = create_app(settings, prepare=False, warm=False)
     with TestClient(app) as client:
         client.cookies.set("cc_session", session_id)
