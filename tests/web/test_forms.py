@@ -144,6 +144,20 @@ def test_admin_issues_and_revokes_a_token(fresh_web_env):
     assert revoked.status_code == 200 and "已撤销" in revoked.text
 
 
+def test_admin_resets_a_password_disables_a_user_and_a_bad_token_form_writes_nothing(fresh_web_env):
+    reset = fresh_web_env.post("/admin/users/analyst/reset-password")
+    assert reset.status_code == 200
+    secret = re.search(r'<p class="secret">([^<]+)</p>', reset.text).group(1)
+    assert len(secret) >= 12
+    disabled = fresh_web_env.post("/admin/users/analyst/disable", data={"disabled": "1"})
+    assert disabled.status_code == 200
+    before = _counts(fresh_web_env)
+    bad = fresh_web_env.post("/admin/users/analyst/tokens", data={"scope": "read", "expires_days": "0"})
+    assert bad.status_code == 422 and "expires_days" in bad.text
+    assert fresh_web_env.post("/admin/users/nobody/disable").status_code == 422
+    assert _counts(fresh_web_env) == before
+
+
 def test_audit_page_filters_and_verifies_the_chain(fresh_web_env):
     page = fresh_web_env.get("/admin/audit?action=user.create")
     assert page.status_code == 200 and "user.create" in page.text and "user.totp_enable" not in page.text

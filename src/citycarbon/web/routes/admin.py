@@ -3,6 +3,7 @@ audit log (filters, chain verification). Admins only; every write is audited by 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -104,21 +105,31 @@ def create_user(request: Request, username: str = Form(""), display_name: str = 
     return _users_page(request, session, notice={"kind": "password", "username": name, "secret": one_time})
 
 
-@router.post("/admin/users/{username}/reset-password", response_class=HTMLResponse)
-def reset_password(request: Request, username: str, csrf_token: str = Form(""),
-                   session=Depends(current_session)) -> Response:
-    from citycarbon.store import users
-
+def _admin_write(request: Request, session, csrf_token: str, write: Callable[[object], dict]) -> Response:
+    """Check the form (admin, CSRF), run ``write(db)`` in one transaction and show the users page with the
+    notice it returns; bad input re-shows the page with the problems (422) and writes nothing."""
     refused = _posted(request, session, csrf_token)
     if refused:
         return refused
     try:
         with web_state(request).db().session() as db:
-            user = users.require_user(db, username)
-            secret = users.reset_password(db, user, actor=session.principal, reason="web: reset by admin")
+            notice = write(db)
     except InputError as error:
         return _users_page(request, session, errors=_problems(error, locale_of(request)), status_code=422)
-    return _users_page(request, session, notice={"kind": "password", "username": username, "secret": secret})
+    return _users_page(request, session, notice=notice)
+
+
+@router.post("/admin/users/{username}/reset-password", response_class=HTMLResponse)
+def reset_password(request: Request, username: str, csrf_token: str = Form(""),
+                   session=Depends(current_session)) -> Response:
+    from citycarbon.store import users
+
+    def write(db) -> dict:
+        user = users.require_user(db, username)
+        secret = users.reset_password(db, user, actor=session.principal, reason="web: reset by admin")
+        return {"kind": "password", "username": username, "secret": secret}
+
+    return _admin_write(request, session, csrf_token, write)
 
 
 @router.post("/admin/users/{username}/disable", response_class=HTMLResponse)
@@ -126,16 +137,12 @@ def toggle_user(request: Request, username: str, disabled: str = Form("1"), csrf
                 session=Depends(current_session)) -> Response:
     from citycarbon.store import users
 
-    refused = _posted(request, session, csrf_token)
-    if refused:
-        return refused
-    try:
-        with web_state(request).db().session() as db:
-            user = users.require_user(db, username)
-            users.update_user(db, user, disabled=disabled == "1", actor=session.principal, reason="web")
-    except InputError as error:
-        return _users_page(request, session, errors=_problems(error, locale_of(request)), status_code=422)
-    return _users_page(request, session, notice={"kind": "saved"})
+    def write(db) -> dict:
+        user = users.require_user(db, username)
+        users.update_user(db, user, disabled=disabled == "1", actor=session.principal, reason="web")
+        return {"kind": "saved"}
+
+    return _admin_write(request, session, csrf_token, write)
 
 
 @router.post("/admin/users/{username}/tokens", response_class=HTMLResponse)
@@ -146,22 +153,18 @@ def issue_token(request: Request, username: str, scope: str = Form("read"), name
     from citycarbon.store import users
     from citycarbon.web.backend import now
 
-    refused = _posted(request, session, csrf_token)
-    if refused:
-        return refused
-    try:
+    def write(db) -> dict:
         expires = None
         if expires_days.strip():
             if not expires_days.strip().isdigit() or not 1 <= int(expires_days) <= 3650:
                 raise InputError(Problem("有效天数应为 1–3650 / days valid must be 1 to 3650", field="expires_days",
                                          value=expires_days))
             expires = now() + timedelta(days=int(expires_days))
-        with web_state(request).db().session() as db:
-            user = users.require_user(db, username)
-            token = users.issue_token(db, user, scope, name, actor=session.principal, expires_at=expires)
-    except InputError as error:
-        return _users_page(request, session, errors=_problems(error, locale_of(request)), status_code=422)
-    return _users_page(request, session, notice={"kind": "token", "username": username, "secret": token})
+        user = users.require_user(db, username)
+        token = users.issue_token(db, user, scope, name, actor=session.principal, expires_at=expires)
+        return {"kind": "token", "username": username, "secret": token}
+
+    return _admin_write(request, session, csrf_token, write)
 
 
 @router.post("/admin/tokens/{prefix}/revoke", response_class=HTMLResponse)
@@ -169,15 +172,11 @@ def revoke_token(request: Request, prefix: str, csrf_token: str = Form(""),
                  session=Depends(current_session)) -> Response:
     from citycarbon.store import users
 
-    refused = _posted(request, session, csrf_token)
-    if refused:
-        return refused
-    try:
-        with web_state(request).db().session() as db:
-            users.revoke_token(db, prefix, actor=session.principal, reason="web")
-    except InputError as error:
-        return _users_page(request, session, errors=_problems(error, locale_of(request)), status_code=422)
-    return _users_page(request, session, notice={"kind": "saved"})
+    def write(db) -> dict:
+        users.revoke_token(db, prefix, actor=session.principal, reason="web")
+        return {"kind": "saved"}
+
+    return _admin_write(request, session, csrf_token, write)
 
 
 # -- audit ---------------------------------------------------------------------------------------------------
