@@ -256,7 +256,7 @@ def _cast_times(text: pa.Array, usable: np.ndarray, has_offset: np.ndarray,
             series = pd.Series(cast.to_pandas()).astype("datetime64[ns, UTC]")
             return series.where(usable)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
+            pass  # some string is not ISO 8601 Arrow can cast: parse element by element below, naming the bad rows
     strings = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
     result = pd.Series(pd.NaT, index=strings.index, dtype="datetime64[ns, UTC]")
     with_offset = usable & has_offset

@@ -14,7 +14,7 @@ Two stages, so that the DuckDB and the Dask engine give the same answer:
    rows and options the accounting engine uses (:mod:`citycarbon.accounting.conversion`,
    ``AccountingOptions.for_city``):
 
-   * tce by the calorific method (当量值: GB/T 2589 ``standard_coal`` rows; electricity 0.1229 kgce/kWh row)
+   * tce by the calorific method (当量值: GB/T 2589 ``standard_coal`` rows; the electricity 当量值 row)
      and by the coal-equivalent method (发电煤耗法: electricity at the year's ``coal_rate`` row);
    * CO2: fuels by NCV × CC × OF × 44/12 (``FactorTable.fuel_co2_factor``, the options' factor set),
      electricity by the grid factor (options' set and region, with its fallback region), heat by the
