@@ -15,7 +15,8 @@ from alembic import context
 from citycarbon.store import models  # noqa: F401  (registers the core tables on Base.metadata)
 from citycarbon.store.base import Base
 
-for optional in ("citycarbon.store.auth_models", "citycarbon.store.monitoring_models"):  # other packages' tables, when installed
+for optional in ("citycarbon.store.auth_models", "citycarbon.store.monitoring_models",
+                 "citycarbon.store.registry_models"):  # other packages' tables, when installed
     with contextlib.suppress(ModuleNotFoundError):
         importlib.import_module(optional)
 
