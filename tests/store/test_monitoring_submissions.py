@@ -3,12 +3,22 @@ PostgreSQL; recording keeps exact counts, caps the kept rejected rows, and reads
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, inspect, select
 
-from citycarbon.store import monitoring_models  # noqa: F401  (registers the tables)
 from citycarbon.store.base import Base
+from citycarbon.store.monitoring_models import MonitoringRejection
+from citycarbon.store.monitoring_submissions import (
+    MAX_KEPT_REJECTIONS,
+    get_submission,
+    list_rejections,
+    list_submissions,
+    record_submission,
+)
 
 TABLES = {"monitoring_submissions", "monitoring_rejections"}
 
@@ -42,3 +52,114 @@ def test_check_constraints_exist(db):
     checks = {c["name"] for c in inspect(db.engine).get_check_constraints("monitoring_submissions")}
     assert {"ck_monitoring_submissions_channel", "ck_monitoring_submissions_status",
             "ck_monitoring_submissions_kept"} <= checks
+
+
+# ---- recording and reading ---------------------------------------------------------------------------
+
+def _rejections(n: int, start: int = 1) -> list[dict]:
+    return [{"row": start + i, "point_id": f"P{i % 7}", "field": ("value", "unit", "start")[i % 3],
+             "reason": f"reason {i}"} for i in range(n)]
+
+
+def _record(database, **kwargs) -> int:
+    kwargs.setdefault("channel", "http")
+    kwargs.setdefault("submitted_by", "ent-user")
+    kwargs.setdefault("enterprise_id", "E1")
+    kwargs.setdefault("rows_received", 10)
+    with database.session(write=True) as session:
+        return record_submission(session, **kwargs)
+
+
+def test_record_keeps_exact_counts_and_caps_kept_rows(db):
+    rows = _rejections(1_500)
+    sid = _record(db, rows_received=2_000, counts={"accepted": 400, "duplicate": 50, "revised": 50,
+                                                   "rejected": 1_500},
+                  rejected_rows=rows, lake_batch_id="20260101T000000-abc", client_batch_id="gw-7",
+                  token_prefix="0a1b2c3d", source="http:ent-user")
+    with db.session() as session:
+        got = get_submission(session, sid, enterprise_ids=None)
+        kept = list_rejections(session, sid, limit=5_000)
+        page = list_rejections(session, sid, limit=10, offset=995)
+    assert got["status"] == "stored" and got["lake_batch_id"] == "20260101T000000-abc"
+    assert (got["accepted"], got["duplicate"], got["revised"], got["rejected"]) == (400, 50, 50, 1_500)
+    assert got["rejections_kept"] == MAX_KEPT_REJECTIONS == 1_000
+    assert got["token_prefix"] == "0a1b2c3d" and got["client_batch_id"] == "gw-7"
+    assert [r["row"] for r in kept] == list(range(1, 1_001))  # the first ones, in row order
+    assert kept[3] == {"row": 4, "point_id": "P3", "field": "value", "reason": "reason 3"}
+    assert [r["row"] for r in page] == [996, 997, 998, 999, 1000]
+
+
+def test_nothing_stored_and_refused_statuses(db):
+    all_bad = _record(db, counts={"rejected": 2}, rejected_rows=_rejections(2), rows_received=2)
+    all_dup = _record(db, counts={"duplicate": 10})
+    refused = _record(db, rows_received=0, refusal="body is not valid JSON: Expecting value")
+    with db.session() as session:
+        statuses = {s["id"]: s["status"] for s in list_submissions(session, enterprise_ids=None)[0]}
+        bad_rows = list_rejections(session, all_bad)
+    assert statuses == {all_bad: "nothing_new", all_dup: "nothing_new", refused: "refused"}
+    assert [r["reason"] for r in bad_rows] == ["reason 0", "reason 1"]
+
+
+def test_client_text_is_made_storable(db):
+    """A NUL (PostgreSQL refuses it in text) and over-long client strings never make the record fail."""
+    sid = _record(db, counts={"rejected": 1}, client_batch_id="b\x00" + "x" * 500,
+                  rejected_rows=[{"row": 1, "point_id": "P\x00" + "y" * 300, "field": "point_id",
+                                  "reason": "unknown point"}])
+    with db.session() as session:
+        got = get_submission(session, sid, enterprise_ids=None)
+        (row,) = list_rejections(session, sid)
+    assert got["client_batch_id"].startswith("b\ufffdxx") and len(got["client_batch_id"]) == 200
+    assert row["point_id"].startswith("P\ufffdyy") and row["point_id"].endswith("…") and len(row["point_id"]) == 200
+
+
+def test_scoping_hides_other_enterprises(db):
+    mine = _record(db, enterprise_id="E1")
+    other = _record(db, enterprise_id="E2")
+    nobody = _record(db, enterprise_id=None, rows_received=0, refusal="too large")
+    with db.session() as session:
+        own, own_total = list_submissions(session, enterprise_ids={"E1"})
+        district, _ = list_submissions(session, enterprise_ids=["E1", "E2"])
+        office, office_total = list_submissions(session, enterprise_ids=None)
+        assert get_submission(session, other, enterprise_ids={"E1"}) is None
+        assert get_submission(session, nobody, enterprise_ids={"E1", "E2"}) is None
+        assert get_submission(session, 10**9, enterprise_ids=None) is None
+        narrowed, _ = list_submissions(session, enterprise_ids=None, enterprise_id="E2")
+        none_seen, zero = list_submissions(session, enterprise_ids=set())
+    assert [s["id"] for s in own] == [mine] and own_total == 1
+    assert {s["id"] for s in district} == {mine, other}
+    assert [s["id"] for s in office] == [nobody, other, mine] and office_total == 3  # newest first
+    assert [s["id"] for s in narrowed] == [other]
+    assert none_seen == [] and zero == 0
+
+
+def test_bad_records_are_refused_and_change_nothing(db):
+    for kwargs, match in (({"channel": "ftp"}, "unknown channel"),
+                          ({"counts": {"accepted": -1}}, "negative"),
+                          ({"refusal": "bad", "lake_batch_id": "b1"}, "refused submission")):
+        with pytest.raises(ValueError, match=match):
+            _record(db, **kwargs)
+    with db.session() as session:
+        assert list_submissions(session, enterprise_ids=None) == ([], 0)
+
+
+def test_the_submission_rolls_back_with_its_transaction(db):
+    with pytest.raises(RuntimeError), db.session(write=True) as session:
+        record_submission(session, channel="mqtt", submitted_by="mqtt:cc/readings/E1", enterprise_id="E1",
+                          rows_received=1, counts={"rejected": 1}, rejected_rows=_rejections(1))
+        raise RuntimeError("the batch's audit row failed")
+    with db.session() as session:
+        assert list_submissions(session, enterprise_ids=None)[1] == 0
+        assert session.execute(select(func.count()).select_from(MonitoringRejection)).scalar_one() == 0
+
+
+@settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rejected=st.integers(0, 60), keep=st.integers(0, 40), offered=st.integers(0, 80))
+def test_kept_rows_are_the_first_min_of_cap_count_and_offered(sqlite_db, rejected, keep, offered):
+    sid = _record(sqlite_db, rows_received=rejected, counts={"rejected": rejected},
+                  rejected_rows=_rejections(offered, start=3), keep=keep)
+    with sqlite_db.session() as session:
+        got = get_submission(session, sid, enterprise_ids=None)
+        kept = list_rejections(session, sid, limit=1_000)
+    assert got["rejected"] == rejected
+    assert got["rejections_kept"] == len(kept) == min(keep, rejected, offered)
+    assert [r["row"] for r in kept] == list(range(3, 3 + len(kept)))
