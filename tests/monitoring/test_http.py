@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from citycarbon.monitoring.lake import Lake, content_frame, read_readings
-from citycarbon.monitoring.registry import load_registry, registry_dir
+from citycarbon.store.monitoring_registry import save_registry
 from tests.api.conftest import ApiEnv, seeded_home, start
 
 X = "91210200MA0XXXXXXU"  # enterprise-x's enterprise (tests/api/conftest.py PEOPLE)
@@ -18,7 +18,7 @@ Y = "91210200MA0YYYYYY7"
 URL = "/api/v1/monitoring/readings"
 
 
-def write_registry(home) -> None:
+def write_registry(db) -> None:
     enterprises = pd.DataFrame([
         {"enterprise_id": X, "name": "X 企业", "uscc": X, "industry_code": "2511", "region": "210202", "tier": "1",
          "annual_budget_tce": "", "budget_year": ""},
@@ -28,13 +28,13 @@ def write_registry(home) -> None:
         {"point_id": p, "enterprise_id": e, "energy_type": "electricity", "unit": "kWh", "kind": "interval",
          "multiplier": "1", "parent_point_id": "", "interval_minutes": "15", "register_max": "", "purpose": "main"}
         for p, e in (("X-EL", X), ("Y-EL", Y))])
-    load_registry({"enterprises": enterprises, "points": points}).write(registry_dir(home))
+    save_registry(db, {"enterprises": enterprises, "points": points}, "test")
 
 
 @pytest.fixture
 def env(tmp_path, tmp_path_factory) -> Iterator[ApiEnv]:
     settings, db = seeded_home(tmp_path / "home", tmp_path_factory)
-    write_registry(settings.home)
+    write_registry(db)
     try:
         yield from start(settings, db)
     finally:

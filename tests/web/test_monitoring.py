@@ -1,7 +1,7 @@
 """Monitoring pages (/monitoring, /monitoring/enterprises/{id}, /monitoring/mine) over a tiny simulated city.
 
-The city (6 units × 2 points × 3 days at 15 min, with the simulator's faults) is written to the app's registry
-folder and ingested into its lake. Unit 1 belongs to the enterprise user of the fixtures, unit 2 lies in
+The city (6 units × 2 points × 3 days at 15 min, with the simulator's faults) is saved as the registry of the
+app's store and ingested into its lake. Unit 1 belongs to the enterprise user of the fixtures, unit 2 lies in
 district A, unit 3 in district B; names are distinct so that a leak shows as a name in the HTML.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -19,7 +18,8 @@ from citycarbon.monitoring.ingest import ingest_frame
 from citycarbon.monitoring.lake import Lake
 from citycarbon.monitoring.registry import Registry, registry_dir
 from citycarbon.monitoring.simulate import simulate
-from tests.web.conftest import DISTRICT_A, DISTRICT_B, PEOPLE
+from citycarbon.store.monitoring_registry import save_registry
+from tests.web.conftest import DISTRICT_A, DISTRICT_B, PEOPLE, start
 
 OWN = next(p[3] for p in PEOPLE if p[0] == "enterprise-x")
 NAMES = {"E00001": "自家测试企业甲", "E00002": "中山测试企业乙", "E00003": "西岗测试企业丙",
@@ -48,7 +48,7 @@ def mon_env(fresh_web_env):
     city = simulate(6, 2, 3, seed=11)
     registry = _city_registry(city)
     settings = fresh_web_env.settings
-    registry.write(registry_dir(settings.home))
+    save_registry(fresh_web_env.db, registry, "test")
     report = ingest_frame(Lake(settings.lake_dir), registry, city.readings, source="test")
     assert report.accepted > 0
     # one batch through an enterprise token's path (restricted to its enterprise), with a rejected row
@@ -177,30 +177,50 @@ def test_pages_are_cached_per_lake_state_and_refresh_after_an_ingest(mon_env, mo
     assert fresh.day in _html(mon_env, "/monitoring").text
 
 
-def test_empty_states_without_registry_and_without_readings(mon_env, tmp_path, monkeypatch):
-    state = mon_env.client.app.state.web
-    bare = replace(mon_env.settings, home=tmp_path, lake_dir=tmp_path / "lake")
-    monkeypatch.setattr(state, "settings", bare)
-    no_registry = _html(mon_env, "/monitoring")
-    assert no_registry.status_code == 200
-    assert "尚未导入重点用能单位名录" in no_registry.text
-    assert "citycarbon monitoring registry import" in no_registry.text
-    assert "/api/v1/monitoring/readings" in no_registry.text
-    _city_registry(mon_env.city).write(registry_dir(tmp_path))
-    no_lake = _html(mon_env, "/monitoring", lang="en")
-    assert no_lake.status_code == 200
-    assert "No meter readings yet" in no_lake.text and "citycarbon monitoring simulate" in no_lake.text
-    assert NAMES["E00003"] in no_lake.text  # the registry's units are listed, without figures
-    mine = _html(mon_env, "/monitoring/mine", user="enterprise-x")
-    assert mine.status_code == 200 and "No submissions" not in mine.text  # zh_CN default
-    assert "尚未使用数据上传令牌上传数据" in mine.text
+def test_empty_states_without_registry_and_without_readings(mon_env, tmp_path_factory):
+    """A store that holds no registry yet (another app over its own store), then one with a registry but no lake;
+    the registry written as CSV files under the home is not what the pages read."""
+    env = start(tmp_path_factory.mktemp("web-home-empty"), tmp_path_factory)
+    bare = next(env)
+    try:
+        _city_registry(mon_env.city).write(registry_dir(bare.settings.home))  # files are not the registry
+        no_registry = _html(bare, "/monitoring")
+        assert no_registry.status_code == 200
+        assert "尚未导入重点用能单位名录" in no_registry.text
+        assert "citycarbon monitoring registry import" in no_registry.text
+        assert "/api/v1/monitoring/readings" in no_registry.text
+        save_registry(bare.db, _city_registry(mon_env.city), "test")
+        no_lake = _html(bare, "/monitoring", lang="en")
+        assert no_lake.status_code == 200
+        assert "No meter readings yet" in no_lake.text and "citycarbon monitoring simulate" in no_lake.text
+        assert NAMES["E00003"] in no_lake.text  # the registry's units are listed, without figures
+        mine = _html(bare, "/monitoring/mine", user="enterprise-x")
+        assert mine.status_code == 200 and "No submissions" not in mine.text  # zh_CN default
+        assert "尚未使用数据上传令牌上传数据" in mine.text
+    finally:
+        env.close()
+
+
+def test_a_registry_import_shows_at_once(mon_env):
+    """The pages read the store's registry by version: a new import is shown on the next request (no wait for
+    the lake's refresh interval), and the previous one again after it is restored."""
+    registry = _city_registry(mon_env.city)
+    renamed = registry.enterprises.copy()
+    renamed.loc[renamed["enterprise_id"] == "E00003", "name"] = "西岗改名企业"
+    save_registry(mon_env.db, Registry(renamed, registry.points, registry.products), "test")
+    try:
+        text = _html(mon_env, "/monitoring").text
+        assert "西岗改名企业" in text and NAMES["E00003"] not in text
+    finally:
+        save_registry(mon_env.db, registry, "test")
+    assert NAMES["E00003"] in _html(mon_env, "/monitoring").text
 
 
 
 def test_a_broken_lake_gives_the_designed_error_page(mon_env, monkeypatch):
     from citycarbon.web.routes import monitoring as pages
 
-    def broken(settings):
+    def broken(settings, db=None):
         raise OSError("disk gone")
 
     monkeypatch.setattr(pages, "load_city", broken)

@@ -25,20 +25,20 @@ pytestmark = [
 def server(tmp_path_factory: pytest.TempPathFactory):
     from citycarbon.monitoring.ingest import ingest_frame
     from citycarbon.monitoring.lake import Lake
-    from citycarbon.monitoring.registry import registry_dir
     from citycarbon.monitoring.simulate import simulate
     from citycarbon.store import users
+    from citycarbon.store.monitoring_registry import save_registry
 
     home = tmp_path_factory.mktemp("monitoring-browser-home")
     settings, db = seeded_database(home, tmp_path_factory)
+    city = simulate(4, 2, 2, seed=5)
     try:
         with db.session() as session:
             analyst, _ = users.create_user(session, username="analyst", role="analyst", actor="test")
             session_id, _ = users.create_session(session, users.principal_for_user(analyst))
+        save_registry(db, city.registry, "test")
     finally:
         db.dispose()
-    city = simulate(4, 2, 2, seed=5)
-    city.registry.write(registry_dir(home))
     ingest_frame(Lake(settings.lake_dir), city.registry, city.readings, source="test")
     with platform_server(home) as base:
         yield base, session_id, city

@@ -1,14 +1,20 @@
 """``citycarbon monitoring simulate|quality|alerts|registry``: key energy-using units (重点用能单位).
 
+The registry lives in the store (``citycarbon.store.monitoring_registry``: PostgreSQL in production, the SQLite file
+of ``CITYCARBON_HOME`` embedded): ``registry import`` writes it there, ``registry export DIR`` writes it back as
+CSV files, and every command that reads a registry takes ``--registry DIR`` to work on files instead.
+
 The lake commands (``ingest``, ``rollup``, ``mqtt``) live in ``cli/monitoring_lake.py``. These commands hold no
 logic: they call :mod:`citycarbon.monitoring` functions and print the result with ``--format``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date as _date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
@@ -22,26 +28,37 @@ registry_app = typer.Typer(help="Registry of key units: enterprises, metering po
 TABLE_NAMES = ("enterprises", "points", "products")
 
 
-def _home() -> Path:
-    from citycarbon.settings import Settings
+@contextmanager
+def open_store() -> Iterator[Any]:
+    """The store of the settings (``CITYCARBON_HOME`` / ``CITYCARBON_DATABASE_URL``), migrated first if needed."""
+    from citycarbon.cli.db import open_database
 
-    return Settings.from_env().home
+    database = open_database()
+    try:
+        if not database.is_current():
+            database.upgrade()
+        yield database
+    finally:
+        database.dispose()
 
 
-def _registry_folder(registry: Path | None) -> Path:
-    from citycarbon.monitoring.registry import registry_dir
-
-    return registry if registry is not None else registry_dir(_home())
-
-
-def _load(registry: Path | None):
+def load_registry_option(registry: Path | None):
+    """The registry of ``--registry DIR`` (files, for analysts), else the store's (``registry import``)."""
     from citycarbon.monitoring.registry import load_registry
 
-    folder = _registry_folder(registry)
-    if not folder.exists():
-        raise InputError(Problem("no registry here; run 'citycarbon monitoring registry import FILES' or pass "
-                                 "--registry DIR", file=str(folder)))
-    return load_registry(folder)
+    if registry is not None:
+        if not registry.exists():
+            raise InputError(Problem("no registry here", file=str(registry), field="--registry"))
+        return load_registry(registry)
+    from citycarbon.store.monitoring_registry import load_registry_from_db
+
+    with open_store() as database:
+        loaded = load_registry_from_db(database)
+        if loaded is None:
+            raise InputError(Problem("the store holds no registry; run 'citycarbon monitoring registry import "
+                                     "FILES' or pass --registry DIR", file=database.settings.redacted_url()))
+    return loaded
+
 
 
 def _frame_rows(frame: pd.DataFrame) -> list[dict]:
@@ -186,41 +203,79 @@ def quality_report(day: pd.Timestamp, readings: pd.DataFrame, registry, *, now: 
             "flags_truncated": len(flags) > limit}
 
 
+def _import_source(files: list[Path]) -> Path | dict[str, Path]:
+    if len(files) == 1:
+        return files[0]
+    mapping = {}
+    for path in files:
+        stem = path.stem.lower()
+        if stem not in TABLE_NAMES:
+            raise InputError(Problem(f"name the file one of {', '.join(t + '.csv' for t in TABLE_NAMES)}",
+                                     file=path.name))
+        mapping[stem] = path
+    return mapping
+
+
 @registry_app.command("import")
 def registry_import(
     files: Annotated[list[Path], typer.Argument(help="folder, workbook (sheets enterprises/points/products) or CSVs")],
-    registry: Annotated[Path | None, typer.Option("--registry", help="registry folder to write")] = None,
+    registry: Annotated[Path | None, typer.Option("--registry", help="write a registry folder (CSV files) instead "
+                                                  "of the store")] = None,
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
-    """Validate and import the registry (errors name file, row and field); nothing is written if any fails."""
+    """Validate and import the registry into the store (PostgreSQL or the SQLite file of CITYCARBON_HOME) in one
+    audited transaction; errors name file, row and field, and nothing is written if any fails."""
     from citycarbon.monitoring.registry import load_registry
 
     try:
-        if len(files) == 1:
-            loaded = load_registry(files[0])
-        else:
-            mapping = {}
-            for path in files:
-                stem = path.stem.lower()
-                if stem not in TABLE_NAMES:
-                    raise InputError(Problem(f"name the file one of {', '.join(t + '.csv' for t in TABLE_NAMES)}",
-                                             file=path.name))
-                mapping[stem] = path
-            loaded = load_registry(mapping)
+        source = _import_source(files)
+        if registry is not None:  # an analyst's folder of files, not the store
+            loaded = load_registry(source)
+            folder = loaded.write(registry)
+            summary = {"registry": str(folder), "enterprises": len(loaded.enterprises),
+                       "points": len(loaded.points), "products": len(loaded.products)}
+            emit(summary, fmt, rows=[summary], title="登记已导入 / registry imported")
+            return
+        from citycarbon.cli.db import cli_actor
+        from citycarbon.store.monitoring_registry import save_registry
+
+        label = ", ".join(str(p) for p in files)
+        with open_store() as database:
+            report = save_registry(database, source, cli_actor(), label=label)
+            where = database.settings.redacted_url()
     except InputError as error:
         fail(error)
         return
-    folder = loaded.write(_registry_folder(registry))
-    summary = {"registry": str(folder), "enterprises": len(loaded.enterprises), "points": len(loaded.points),
+    summary = {"registry": where, **report.to_dict()}
+    rows = [{k: v for k, v in summary.items() if not isinstance(v, dict)}]
+    emit(summary, fmt, rows=rows, title="登记已导入 / registry imported" if report.changed
+         else "登记未变 / registry unchanged")
+
+
+@registry_app.command("export")
+def registry_export(
+    folder: Annotated[Path, typer.Argument(help="folder to write enterprises.csv, points.csv, products.csv into")],
+    registry: Annotated[Path | None, typer.Option("--registry", help="registry folder to read instead of the "
+                                                  "store")] = None,
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Write the registry as the three CSV files 'registry import' reads (each file replaced atomically)."""
+    try:
+        loaded = load_registry_option(registry)
+    except InputError as error:
+        fail(error)
+        return
+    written = loaded.write(folder)
+    summary = {"folder": str(written), "enterprises": len(loaded.enterprises), "points": len(loaded.points),
                "products": len(loaded.products)}
-    emit(summary, fmt, rows=[summary], title="登记已导入 / registry imported")
+    emit(summary, fmt, rows=[summary], title="登记已导出 / registry exported")
 
 
 @registry_app.command("list")
 def registry_list(
     table: Annotated[str, typer.Option("--table", help="enterprises | points | products")] = "enterprises",
     enterprise: Annotated[str | None, typer.Option("--enterprise", help="only this enterprise")] = None,
-    registry: Annotated[Path | None, typer.Option("--registry", help="registry folder")] = None,
+    registry: Annotated[Path | None, typer.Option("--registry", help="registry folder (default: the store's)")] = None,
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """List the registry's enterprises, points or products."""
@@ -230,7 +285,7 @@ def registry_list(
 
             raise InputError(Problem(f"unknown table {table!r}", field="--table",
                                      suggestion=nearest(table, TABLE_NAMES)))
-        loaded = _load(registry)
+        loaded = load_registry_option(registry)
     except InputError as error:
         fail(error)
         return
@@ -278,7 +333,8 @@ def register(app: typer.Typer) -> None:
         lake: Annotated[Path | None, typer.Option("--lake", help="meter lake folder (default the settings')")] = None,
         readings: Annotated[Path | None, typer.Option("--readings", help="Parquet/CSV readings file or folder "
                                                       "instead of the lake")] = None,
-        registry: Annotated[Path | None, typer.Option("--registry", help="registry folder")] = None,
+        registry: Annotated[Path | None, typer.Option("--registry", help="registry folder (default: the "
+                                                                          "store's)")] = None,
         monthly_reports: Annotated[Path | None, typer.Option("--monthly-reports", help="CSV enterprise_id, month, "
                                                              "energy_tce (daily vs monthly check)")] = None,
         now: Annotated[str | None, typer.Option("--now", help="check time, ISO 8601 (default now)")] = None,
@@ -288,7 +344,7 @@ def register(app: typer.Typer) -> None:
         """Data-quality flags of a day and the national indicators per enterprise (completeness ≥ 90 %, daily vs
         monthly ≤ 5 %, timeliness; methods.md §5)."""
         try:
-            loaded = _load(registry)
+            loaded = load_registry_option(registry)
             day = _local_day(date, loaded.timezone)
             first = min(day.replace(day=1), day - pd.Timedelta(days=1))
             upto = (day + pd.Timedelta(days=2)).tz_convert("UTC")
@@ -318,7 +374,8 @@ def register(app: typer.Typer) -> None:
         lake: Annotated[Path | None, typer.Option("--lake", help="meter lake folder (default the settings')")] = None,
         readings: Annotated[Path | None, typer.Option("--readings", help="Parquet/CSV readings file or folder "
                                                       "instead of the lake")] = None,
-        registry: Annotated[Path | None, typer.Option("--registry", help="registry folder")] = None,
+        registry: Annotated[Path | None, typer.Option("--registry", help="registry folder (default: the "
+                                                                          "store's)")] = None,
         now: Annotated[str | None, typer.Option("--now", help="check time, ISO 8601 (default end of --date)")] = None,
         month_weights: Annotated[Path | None, typer.Option("--month-weights", help="CSV month, weight "
                                                            "[, enterprise_id]: seasonal budget path")] = None,
@@ -329,7 +386,7 @@ def register(app: typer.Typer) -> None:
         from citycarbon.monitoring.alerts import alerts, load_alert_rules
 
         try:
-            loaded = _load(registry)
+            loaded = load_registry_option(registry)
             day = _local_day(date, loaded.timezone)
             check_time = _now(now) if now else (day + pd.Timedelta(days=1)).tz_convert("UTC")
             year_start = day.replace(month=1, day=1)
@@ -365,7 +422,8 @@ def register(app: typer.Typer) -> None:
         lake: Annotated[Path | None, typer.Option("--lake", help="meter lake folder (default the settings')")] = None,
         readings: Annotated[Path | None, typer.Option("--readings", help="Parquet/CSV readings file or folder "
                                                       "instead of the lake")] = None,
-        registry: Annotated[Path | None, typer.Option("--registry", help="registry folder")] = None,
+        registry: Annotated[Path | None, typer.Option("--registry", help="registry folder (default: the "
+                                                                          "store's)")] = None,
         start: Annotated[str | None, typer.Option("--start", help="window start (default city.json's)")] = None,
         now: Annotated[str | None, typer.Option("--now", help="check time = window end (default city.json's)")] = None,
         chunk: Annotated[int, typer.Option("--chunk", min=1, help="enterprises checked at a time")] = 50,
@@ -378,7 +436,7 @@ def register(app: typer.Typer) -> None:
         from citycarbon.monitoring import quality
 
         try:
-            loaded = _load(registry)
+            loaded = load_registry_option(registry)
             meta_file = truth.parent / "city.json"
             meta = _json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.exists() else {}
             if not (start or meta.get("start")) or not (now or meta.get("now")):

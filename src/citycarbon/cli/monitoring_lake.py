@@ -3,8 +3,8 @@
 No logic here: the commands call :mod:`citycarbon.monitoring.ingest`, :mod:`~citycarbon.monitoring.rollup`,
 :mod:`~citycarbon.monitoring.mqtt` and :class:`~citycarbon.monitoring.lake.Lake`, and print with ``--format``.
 The registry comes from ``--registry DIR`` (``enterprises.csv``, ``points.csv``, ``products.csv`` as
-``citycarbon monitoring simulate`` or ``registry import`` write them), by default
-``$CITYCARBON_HOME/monitoring/registry``; the lake from ``--lake DIR``, by default ``$CITYCARBON_LAKE_DIR``.
+``citycarbon monitoring simulate`` or ``registry export`` write them), by default the store's (``registry
+import``); the lake from ``--lake DIR``, by default ``$CITYCARBON_LAKE_DIR``.
 """
 
 from __future__ import annotations
@@ -18,21 +18,17 @@ from citycarbon.cli.groups import monitoring_app
 from citycarbon.cli.output import FORMAT_OPTION, OutputFormat, emit, fail
 from citycarbon.errors import InputError, Problem
 
-REGISTRY_OPTION = typer.Option("--registry", help="registry folder (enterprises.csv, points.csv, products.csv)")
+REGISTRY_OPTION = typer.Option("--registry", help="registry folder (enterprises.csv, points.csv, products.csv); "
+                                                 "default: the store's")
 LAKE_OPTION = typer.Option("--lake", help="meter lake folder (default $CITYCARBON_LAKE_DIR)")
 SHOWN_REJECTIONS = 50
 
 
 def load_registry_dir(registry: Path | None):
-    """The registry of ``--registry`` or of ``$CITYCARBON_HOME/monitoring/registry``."""
-    from citycarbon.monitoring.registry import load_registry, registry_dir
-    from citycarbon.settings import get_settings
+    """The registry of ``--registry DIR``, else the store's (``citycarbon monitoring registry import``)."""
+    from citycarbon.cli.monitoring import load_registry_option
 
-    folder = registry if registry is not None else registry_dir(get_settings().home)
-    if not Path(folder).exists():
-        raise InputError(Problem("no registry here; pass --registry DIR or run 'citycarbon monitoring registry "
-                                 "import'", file=str(folder)))
-    return load_registry(folder)
+    return load_registry_option(registry)
 
 
 def open_lake(lake: Path | None):

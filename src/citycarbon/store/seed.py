@@ -4,7 +4,8 @@
 call changes nothing and adds no audit row). ``refresh=True`` re-applies the shipped files on top of what is
 stored: changed values supersede the stored ones (the old versions stay in the ledger's history) and a new
 factor load is recorded when the factor files changed. :func:`ensure_ready` is what ``citycarbon serve`` and
-first start call: migrate to head, then seed an empty store.
+first start call: migrate to head, then seed an empty store, and import the monitoring registry CSV files an
+earlier release kept under ``$CITYCARBON_HOME/monitoring/registry`` when the store holds no registry yet.
 """
 
 from __future__ import annotations
@@ -243,4 +244,21 @@ def ensure_ready(settings: Settings, *, actor: Any = "system") -> Database:
         empty = session.execute(select(func.count()).select_from(PlanRecord)).scalar_one() == 0
     if empty:
         seed_reference(db, settings.city, actor)
+    _adopt_registry_files(db, settings, actor)
     return db
+
+
+def _adopt_registry_files(db: Database, settings: Settings, actor: Any) -> None:
+    """Move a monitoring registry that an earlier release kept as CSV files under the home into an empty store
+    (no shipped city has a demo registry). A refused folder is logged with file, row and field; the store then
+    holds no registry and the monitoring pages say so."""
+    import logging
+
+    from citycarbon.errors import InputError
+    from citycarbon.store.monitoring_registry import adopt_registry_files
+
+    try:
+        adopt_registry_files(db, settings.home, actor)
+    except InputError as error:
+        logging.getLogger("citycarbon.store").error("the registry files under %s were not imported: %s",
+                                                    settings.home, error)

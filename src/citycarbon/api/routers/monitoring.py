@@ -12,9 +12,10 @@ enterprise users: their own), ``GET /monitoring/readings?point_id=&enterprise_id
 latest revisions), ``GET /monitoring/rollups?period=&by=&start=&end=``. Another enterprise's or district's
 objects read as absent (404 / empty), never as forbidden.
 
-The registry is the embedded default's folder (``$CITYCARBON_HOME/monitoring/registry``, written by
-``citycarbon monitoring registry import``); the lake is ``settings.lake_dir``. Without a registry the read
-endpoints answer empty lists and ingest answers 404 for every point.
+The registry is the store's (``citycarbon.store.monitoring_registry``: PostgreSQL in production, the SQLite
+file embedded; written by ``citycarbon monitoring registry import``), cached until its version changes; the lake
+is ``settings.lake_dir``. Without a registry the read endpoints answer empty lists and ingest answers 404 for
+every point.
 """
 
 from __future__ import annotations
@@ -47,19 +48,19 @@ _cache_lock = Lock()
 
 
 def _registry(request: Request) -> Any | None:
-    """The registry of the embedded default, reloaded when its files change; None when there is none."""
-    from citycarbon.monitoring.registry import load_registry, registry_dir
+    """The registry of the app's store (``store.monitoring_registry``), read again only when its version changed;
+    None when no registry was ever imported."""
+    from citycarbon.store.monitoring_registry import current_registry
 
-    folder = registry_dir(get_settings(request).home)
-    files = [folder / f"{name}.csv" for name in ("enterprises", "points", "products")]
-    if not files[0].exists():
+    db = request.app.state.db
+    version, registry = current_registry(db)
+    if registry is None:
         return None
-    stamp = (str(folder), tuple(f.stat().st_mtime_ns if f.exists() else 0 for f in files))
+    stamp = (db.key, version)
     with _cache_lock:
         if _cache.get("stamp") != stamp:
             from citycarbon.monitoring.ingest import point_table
 
-            registry = load_registry(folder)
             _cache.update(stamp=stamp, registry=registry, points=point_table(registry))
         return _cache["registry"]
 

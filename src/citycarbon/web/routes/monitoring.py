@@ -9,12 +9,12 @@
 * ``/monitoring/mine`` (enterprise users; ``/monitoring`` sends them there): their points, their recent
   submissions (the lake's ingest ledger: accepted/duplicate/revised/rejected per batch) and their ingest tokens.
 
-Data: the registry folder of ``settings.home`` (``citycarbon monitoring registry import``) and the lake
-``settings.lake_dir``. Everything the pages show is computed once per *data state* — the registry files'
-mtimes and the lake ledger's (``ledger.sqlite`` and its WAL), at most once a minute while only the lake keeps
-changing (:data:`MIN_REFRESH_SECONDS`) — and filtered per caller before rendering, so a district user's HTML
-never holds another district's units. "Now" for silence and lateness is the end of the
-latest reading in the lake (pages of a demo lake stay meaningful); the page says so.
+Data: the registry of the store (``citycarbon.store.monitoring_registry``, written by ``citycarbon monitoring
+registry import``) and the lake ``settings.lake_dir``. Everything the pages show is computed once per *data
+state* — the registry version (one indexed query) and the lake ledger's file stamps (``ledger.sqlite`` and its
+WAL), at most once a minute while only the lake keeps changing (:data:`MIN_REFRESH_SECONDS`) — and filtered per
+caller before rendering, so a district user's HTML never holds another district's units. "Now" for silence and
+lateness is the end of the latest reading in the lake (pages of a demo lake stay meaningful); the page says so.
 """
 
 from __future__ import annotations
@@ -56,10 +56,19 @@ _CACHE_SIZE = 16
 
 # --------------------------------------------------------------------------------------------- data sources
 
-def _registry_folder(settings) -> Path:
-    from citycarbon.monitoring.registry import registry_dir
+_DATABASES: dict[str, Any] = {}
 
-    return registry_dir(settings.home)
+
+def _database(settings, db=None):
+    """The store the registry is read from: the app's ``db`` when given, else one per database URL."""
+    if db is not None:
+        return db
+    from citycarbon.store.db import Database
+
+    with _LOCK:
+        if settings.database_url not in _DATABASES:
+            _DATABASES[settings.database_url] = Database(settings)
+        return _DATABASES[settings.database_url]
 
 
 def _stamp(path: Path) -> tuple[int, int]:
@@ -70,12 +79,15 @@ def _stamp(path: Path) -> tuple[int, int]:
     return (stat.st_mtime_ns, stat.st_size)
 
 
-def data_state(settings) -> tuple:
-    """What the pages' content depends on: registry files and lake ledger (file stamps; no query)."""
-    folder = _registry_folder(settings)
+def data_state(settings, db=None) -> tuple:
+    """What the pages' content depends on: ``(store, registry version, lake, ledger stamps)`` — one indexed query
+    for the registry version, file stamps for the lake ledger."""
+    from citycarbon.store.monitoring_registry import registry_version
+
+    db = _database(settings, db)
     lake = Path(settings.lake_dir)
-    return (str(folder), *(_stamp(folder / f"{n}.csv") for n in ("enterprises", "points", "products")),
-            str(lake), _stamp(lake / "ledger.sqlite"), _stamp(lake / "ledger.sqlite-wal"))
+    return (db.key, registry_version(db), str(lake), _stamp(lake / "ledger.sqlite"),
+            _stamp(lake / "ledger.sqlite-wal"))
 
 
 def _memo(key: tuple, build):
@@ -124,47 +136,49 @@ _CITIES: dict[tuple, tuple[tuple, float, City]] = {}
 _REFRESHING: dict[tuple, threading.Thread] = {}
 
 
-def load_city(settings) -> City:
-    """The cached :class:`City` of ``settings``' registry and lake (see :data:`MIN_REFRESH_SECONDS`)."""
-    state = data_state(settings)
-    where, registry_files = (state[0], state[4]), state[:4]
+def load_city(settings, db=None) -> City:
+    """The cached :class:`City` of the store's registry and ``settings``' lake (see :data:`MIN_REFRESH_SECONDS`);
+    ``db`` is the app's store (default: the database of ``settings``)."""
+    db = _database(settings, db)
+    state = data_state(settings, db)
+    where, registry_state = (state[0], state[2]), state[:2]
     with _LOCK:
         cached = _CITIES.get(where)
     if cached is not None:
         stamp, built, city = cached
         if stamp == state:
             return city
-        if stamp[:4] == registry_files:  # only the lake changed
+        if stamp[:2] == registry_state:  # only the lake changed
             if time.monotonic() - built < MIN_REFRESH_SECONDS:
                 return city
             if BACKGROUND_REFRESH and city.has_readings:
-                _refresh_in_background(settings, where)
+                _refresh_in_background(settings, where, db)
                 return city
-    return _compute(settings, where)
+    return _compute(settings, where, db)
 
 
-def _compute(settings, where: tuple) -> City:
-    state = data_state(settings)  # taken before reading: a batch committed meanwhile triggers the next refresh
-    city = _build_city(settings)
+def _compute(settings, where: tuple, db) -> City:
+    state = data_state(settings, db)  # taken before reading: a change committed meanwhile triggers the next refresh
+    city = _build_city(settings, db)
     city.stamp = state
     with _LOCK:
         _CITIES[where] = (state, time.monotonic(), city)
     return city
 
 
-def _refresh_in_background(settings, where: tuple) -> None:
+def _refresh_in_background(settings, where: tuple, db) -> None:
     with _LOCK:
         running = _REFRESHING.get(where)
         if running is not None and running.is_alive():
             return
-        thread = threading.Thread(target=_refresh, args=(settings, where), name="monitoring-refresh", daemon=True)
+        thread = threading.Thread(target=_refresh, args=(settings, where, db), name="monitoring-refresh", daemon=True)
         _REFRESHING[where] = thread
     thread.start()
 
 
-def _refresh(settings, where: tuple) -> None:
+def _refresh(settings, where: tuple, db) -> None:
     try:
-        _compute(settings, where)
+        _compute(settings, where, db)
     except Exception:  # the pages keep the previous state; the next request after the interval tries again
         log.exception("refreshing the monitoring state of %s failed", where[1])
         with _LOCK:
@@ -180,14 +194,13 @@ def wait_for_refresh(timeout: float | None = None) -> None:
         thread.join(timeout)
 
 
-def _build_city(settings) -> City:
+def _build_city(settings, db=None) -> City:
     from citycarbon.monitoring.lake import Lake
-    from citycarbon.monitoring.registry import load_registry
+    from citycarbon.store.monitoring_registry import current_registry
 
-    folder = _registry_folder(settings)
-    if not (folder / "enterprises.csv").exists():
+    _version, registry = current_registry(_database(settings, db))
+    if registry is None:
         return City()
-    registry = load_registry(folder)
     lake_dir = Path(settings.lake_dir)
     if not (lake_dir / "ledger.sqlite").exists():
         return City(registry=registry, units=_unit_rows(registry))
@@ -528,7 +541,8 @@ def _caller(request: Request, session) -> tuple[Principal | None, Response | Non
 def _city(request: Request, session) -> tuple[City | None, Response | None]:
     """The cached city, or the designed server-error page (logged) when it cannot be computed."""
     try:
-        return load_city(web_state(request).settings), None
+        state = web_state(request)
+        return load_city(state.settings, state.db()), None
     except Exception:
         log.exception("monitoring page %s failed", request.url.path)
         return None, render(request, "error.html", {"error_kind": "server", "now": datetime.now(UTC)},
