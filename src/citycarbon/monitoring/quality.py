@@ -140,6 +140,9 @@ def prepare(readings: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     Rows of unknown points raise :class:`InputError` naming the first few.
     """
     frame = readings.reset_index(drop=True)
+    # only the columns the rules read (the lake's frame also carries batch ids and its own energy: copying those
+    # through every subset and sort costs more than the checks)
+    frame = frame[[c for c in frame.columns if c in _INPUT_COLUMNS]]
     if "value_raw" not in frame.columns:
         frame = frame.rename(columns={"value": "value_raw"})
     if "unit_raw" not in frame.columns:
@@ -150,33 +153,60 @@ def prepare(readings: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     if "received_at" not in frame.columns:
         frame["received_at"] = pd.NaT
         frame["received_at"] = _utc(frame["received_at"])
-    frame["point_id"] = frame["point_id"].astype(str)
-    frame["unit_raw"] = frame["unit_raw"].astype(str)
+    # categoricals (sorted categories, observed values only): subsets and groupbys then move integer codes
+    # instead of strings, and the point attributes are taken by code instead of joined row by row
+    frame["point_id"] = _category(frame["point_id"])
+    frame["unit_raw"] = _category(frame["unit_raw"])
     points = registry.points.set_index("point_id")
-    unknown = sorted(set(frame["point_id"].unique()) - set(points.index))
+    ids = pd.Index(frame["point_id"].cat.categories)
+    unknown = sorted(set(ids) - set(points.index))
     if unknown:
         raise InputError(Problem(f"readings of points not in the registry: {', '.join(unknown[:5])}",
                                  field="point_id", value=unknown[0]))
-    attributes = points[["enterprise_id", "energy_type", "kind", "multiplier", "interval_minutes", "register_max",
-                         "parent_point_id", "unit"]].rename(columns={"unit": "point_unit"})
-    frame = frame.drop(columns=[c for c in attributes.columns if c in frame.columns])
-    frame = frame.join(attributes, on="point_id")
-    canonical = frame["energy_type"].map(energy_types()["canonical_unit"])
-    # categoricals: subsets and groupbys then move integer codes instead of strings
-    for column in ("point_id", "unit_raw", "enterprise_id", "energy_type", "kind", "parent_point_id"):
-        frame[column] = frame[column].astype("category")
-    frame["canonical_unit"] = canonical.astype("category")
-    pairs = frame[["unit_raw", "canonical_unit"]].drop_duplicates()
-    pairs = pairs.assign(unit_factor=[_factor_or_nan(str(u), str(c)) for u, c in zip(
-        pairs["unit_raw"], pairs["canonical_unit"], strict=True)])
-    unit_factor = frame[["unit_raw", "canonical_unit"]].merge(pairs, on=["unit_raw", "canonical_unit"], how="left")
-    frame["factor"] = unit_factor["unit_factor"].to_numpy(float) * frame["multiplier"].to_numpy(float)
+    codes = frame["point_id"].cat.codes.to_numpy(np.int64)
+    attributes = points.reindex(ids)
+    frame = frame.drop(columns=[c for c in ("enterprise_id", "energy_type", "kind", "multiplier", "interval_minutes",
+                                            "register_max", "parent_point_id", "point_unit") if c in frame.columns])
+    for column in ("enterprise_id", "energy_type", "kind", "parent_point_id"):
+        small = pd.Categorical(attributes[column].astype(str).to_numpy(object))
+        frame[column] = pd.Categorical.from_codes(small.codes[codes], categories=small.categories)
+    for column in ("multiplier", "interval_minutes", "register_max"):
+        frame[column] = attributes[column].to_numpy()[codes]
+    frame["point_unit"] = attributes["unit"].astype(str).to_numpy(object)[codes]
+    canonical = attributes["energy_type"].map(energy_types()["canonical_unit"]).astype(str)
+    small = pd.Categorical(canonical.to_numpy(object))
+    frame["canonical_unit"] = pd.Categorical.from_codes(small.codes[codes], categories=small.categories)
+    # unit factor per (point, raw unit) pair: few pairs, looked up once each
+    unit_codes = frame["unit_raw"].cat.codes.to_numpy(np.int64)
+    units = frame["unit_raw"].cat.categories
+    pair = codes * max(len(units), 1) + unit_codes
+    uniques, inverse = np.unique(pair, return_inverse=True)
+    factors = np.array([_factor_or_nan(str(units[u % max(len(units), 1)]), str(canonical.iloc[u // max(len(units), 1)]))
+                        for u in uniques], dtype=float)
+    frame["factor"] = factors[inverse.reshape(-1)] * frame["multiplier"].to_numpy(float)
     cumulative = frame["kind"].eq("cumulative").to_numpy()
     frame["ts"] = frame["start"].where(~cumulative, frame["end"])
     if "revision" not in frame.columns:
         order = frame.sort_values(["point_id", "ts", "received_at"], kind="stable")
         frame["revision"] = order.groupby(["point_id", "ts"], sort=False).cumcount().reindex(frame.index)
     return frame.sort_values(["point_id", "ts", "revision"], kind="stable").reset_index(drop=True)
+
+
+#: input columns :func:`prepare` keeps (the contract's and the lake's names)
+_INPUT_COLUMNS = frozenset({"point_id", "start", "end", "value", "unit", "value_raw", "unit_raw", "received_at",
+                            "revision"})
+
+
+def _category(series: pd.Series) -> pd.Series:
+    """``series`` as a categorical of strings with sorted categories and no unused ones."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        out = series.cat.remove_unused_categories()
+        if not all(isinstance(c, str) for c in out.cat.categories):
+            out = out.astype(str).astype("category")
+        elif not out.cat.categories.is_monotonic_increasing:
+            out = out.cat.reorder_categories(sorted(out.cat.categories))
+        return out
+    return series.astype(str).astype("category")
 
 
 def _factor_or_nan(unit: str, target: str) -> float:
@@ -188,8 +218,14 @@ def _factor_or_nan(unit: str, target: str) -> float:
 
 def _latest(prepared: pd.DataFrame) -> pd.DataFrame:
     """One row per (point, read time): the highest revision."""
-    last = prepared.drop_duplicates(["point_id", "ts"], keep="last")
-    return last.reset_index(drop=True)
+    if prepared.empty:
+        return prepared.reset_index(drop=True)
+    # prepared rows are sorted by point, read time and revision: the last row of each (point, ts) run
+    codes = _codes(prepared["point_id"])
+    ts = prepared["ts"].astype("int64").to_numpy()
+    last = np.ones(len(prepared), bool)
+    last[:-1] = (codes[1:] != codes[:-1]) | (ts[1:] != ts[:-1])
+    return prepared[last].reset_index(drop=True)
 
 
 def _flags(frame: pd.DataFrame, rule: dict, detail: object, suggested: object = math.nan,
@@ -210,18 +246,86 @@ def _flags(frame: pd.DataFrame, rule: dict, detail: object, suggested: object = 
     return out
 
 
-def _interpolate(energy: pd.Series, bad: pd.Series, frame: pd.DataFrame) -> pd.Series:
-    """Linear interpolation in time of ``energy`` over the ``bad`` rows, per point."""
-    values = energy.where(~bad)
-    times = frame["ts"].astype("int64").astype(float)
-    out = pd.Series(np.nan, index=frame.index)
-    for _, index in frame.groupby("point_id", sort=False).indices.items():
-        x = times.to_numpy()[index]
-        y = values.to_numpy()[index]
-        good = ~np.isnan(y)
-        if good.sum() >= 1:
-            out.iloc[index] = np.interp(x, x[good], y[good])
+def _interp_grouped(points: np.ndarray, x: np.ndarray, y: np.ndarray, good: np.ndarray, target_points: np.ndarray,
+                    target_x: np.ndarray) -> np.ndarray:
+    """``np.interp(target_x, x[good], y[good])`` within each point, for all points at once (no loop).
+
+    ``points``/``target_points``: integer point codes. Same arithmetic as ``np.interp``: linear between the
+    last good value at or before the target and the first good value after it, the nearest good value beyond
+    either end, NaN for a point without any good value.
+    """
+    gp, gx, gy = points[good], x[good], y[good]
+    n, m = gp.size, target_points.size
+    out = np.full(m, np.nan)
+    if n == 0 or m == 0:
+        return out
+    all_p = np.concatenate([gp, target_points])
+    all_x = np.concatenate([gx, target_x])
+    is_target = np.concatenate([np.zeros(n, bool), np.ones(m, bool)])  # a good value at the same x comes first
+    order = np.lexsort((is_target, all_x, all_p))
+    sp, st = all_p[order], is_target[order]
+    position = np.arange(order.size)
+    prev = np.maximum.accumulate(np.where(~st, position, -1))
+    following = np.minimum.accumulate(np.where(~st, position, order.size)[::-1])[::-1]
+    # ``following`` at a target is the next good value strictly after it (good values at the same x sort first)
+    where = np.flatnonzero(st)
+    target_index = order[where] - n
+    p_pos, n_pos = prev[where], following[where]
+    has_p = (p_pos >= 0) & (sp[np.clip(p_pos, 0, None)] == sp[where])
+    has_n = (n_pos < order.size) & (sp[np.clip(n_pos, None, order.size - 1)] == sp[where])
+    xp = gx[order[np.clip(p_pos, 0, None)] % n] if n else gx
+    yp = gy[order[np.clip(p_pos, 0, None)] % n]
+    xn = gx[order[np.clip(n_pos, None, order.size - 1)] % n]
+    yn = gy[order[np.clip(n_pos, None, order.size - 1)] % n]
+    tx = target_x[target_index]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = (yn - yp) / (xn - xp)
+        between = slope * (tx - xp) + yp
+    value = np.where(has_p & has_n, between, np.where(has_p, yp, np.where(has_n, yn, np.nan)))
+    # a target exactly on a good value takes it (np.interp does the same)
+    value = np.where(has_p & (tx == xp), yp, value)
+    out[target_index] = value
     return out
+
+
+def _codes(series: pd.Series) -> np.ndarray:
+    """Integer codes of a point id column (categorical codes when it is one)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(np.int64)
+    return pd.factorize(series)[0].astype(np.int64)
+
+
+def _recode(series: pd.Series, index: pd.Index) -> np.ndarray:
+    """Position of each value of ``series`` in ``index`` (−1 when absent), by category for categoricals."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        per_category = index.get_indexer(pd.Index(series.cat.categories.astype(str)))
+        codes = series.cat.codes.to_numpy(np.int64)
+        return np.where(codes >= 0, per_category[codes], -1).astype(np.int64)
+    return index.get_indexer(series.astype(str)).astype(np.int64)
+
+
+def _interpolate(energy: pd.Series, bad: pd.Series, frame: pd.DataFrame) -> pd.Series:
+    """Linear interpolation in time of ``energy`` over the ``bad`` rows, per point (vectorised)."""
+    codes = _codes(frame["point_id"])
+    x = frame["ts"].astype("int64").to_numpy(float)
+    y = energy.to_numpy(float)
+    good = ~bad.to_numpy(bool) & ~np.isnan(y)
+    n = x.size
+    ordered = n < 2 or bool(np.all((codes[1:] > codes[:-1]) | ((codes[1:] == codes[:-1]) & (x[1:] > x[:-1]))))
+    if not ordered:
+        return pd.Series(_interp_grouped(codes, x, y, good, codes, x), index=frame.index)
+    # rows already in (point, time) order: previous and next good row by running max/min, no sort
+    position = np.arange(n)
+    prev = np.maximum.accumulate(np.where(good, position, -1))
+    following = np.minimum.accumulate(np.where(good, position, n)[::-1])[::-1]
+    p, q = np.clip(prev, 0, None), np.clip(following, None, n - 1)
+    has_p = (prev >= 0) & (codes[p] == codes)
+    has_n = (following < n) & (codes[q] == codes)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (y[q] - y[p]) / (x[q] - x[p]) * (x - x[p]) + y[p]
+    value = np.where(has_p & has_n, between, np.where(has_p, y[p], np.where(has_n, y[q], np.nan)))
+    value = np.where(good, y, value)
+    return pd.Series(value, index=frame.index)
 
 
 # --------------------------------------------------------------------------------------------------- checks
@@ -240,9 +344,10 @@ def _unit_state(energy: pd.Series, groups: pd.Series, rules: QualityRules) -> pd
     edge = pd.Series(np.where((step - jump).abs() <= tolerance, 1, np.where((step + jump).abs() <= tolerance, -1, 0)),
                      index=logs.index)
     state = edge.groupby(groups[positive], observed=True).cumsum()
-    counts = pd.DataFrame({"point": groups[positive].astype(str), "state": state}).value_counts().reset_index()
+    codes = _codes(groups)[positive.to_numpy()]
+    counts = pd.DataFrame({"point": codes, "state": state.to_numpy()}).value_counts().reset_index()
     usual = counts.drop_duplicates("point").set_index("point")["state"]
-    state = state - groups[positive].astype(str).map(usual).to_numpy()
+    state = state - usual.reindex(codes).to_numpy()
     return state.reindex(energy.index).fillna(0).astype(int)
 
 
@@ -381,86 +486,130 @@ def _timestamp_checks(cur: pd.DataFrame, rules: QualityRules, now: pd.Timestamp)
 
 def _gap_checks(cur: pd.DataFrame, registry: Registry, rules: QualityRules, start: pd.Timestamp | None,
                 end: pd.Timestamp | None, future: pd.Series) -> list[pd.DataFrame]:
-    """Grid slots without a reading (readings snapped to the nearest slot), per point."""
+    """Grid slots without a reading (readings snapped to the nearest slot), all points at once.
+
+    Per point the expected slots run from ``lo`` to ``hi`` (the window when ``start`` and ``end`` are given, else
+    the point's first and last reading); the missing ones are the holes between consecutive taken slots,
+    with ``lo − 1`` and ``hi + 1`` as sentinels, expanded with ``np.repeat`` (no loop over points).
+    """
     frame = cur[~future]
     points = registry.points.set_index("point_id")
-    wanted = points.index if start is not None and end is not None else pd.Index(frame["point_id"].unique())
-    rows = []
-    by_point = frame.groupby("point_id")["ts"]
-    first, last = by_point.min(), by_point.max()
-    positions = frame.groupby("point_id").indices
-    ts_ns = frame["ts"].astype("int64").to_numpy()
-    intervals = points["interval_minutes"].to_dict()
-    kinds = points["kind"].to_dict()
-    for point_id in wanted:
-        step = int(intervals[point_id]) * 60 * 1_000_000_000
-        cumulative = kinds[point_id] == "cumulative"
-        if start is not None and end is not None:
-            lo = math.ceil(start.value / step) + (1 if cumulative else 0)
-            hi = math.ceil(end.value / step) - (0 if cumulative else 1)
-        elif point_id in first.index:
-            lo, hi = round(first[point_id].value / step), round(last[point_id].value / step)
-        else:
-            continue
-        if hi < lo:
-            continue
-        slots = np.arange(lo, hi + 1, dtype=np.int64)
-        seen = ts_ns[positions[point_id]] if point_id in positions else np.array([], dtype=np.int64)
-        taken = np.unique(np.round(seen / step).astype(np.int64))
-        missing = slots[~np.isin(slots, taken)]
-        if missing.size:  # arrays per point, one frame at the end (a frame per point costs ~1 ms each)
-            rows.append((np.full(missing.size, point_id, dtype=object), missing * step,
-                         np.full(missing.size, step, dtype=np.int64), np.full(missing.size, cumulative)))
-    if not rows:
+    window = start is not None and end is not None
+    wanted = pd.Index(points.index if window else frame["point_id"].astype(str).unique())
+    if wanted.empty:
         return []
-    gaps = pd.DataFrame({"point_id": np.concatenate([r[0] for r in rows]),
-                         "slot_ns": np.concatenate([r[1] for r in rows]),
-                         "step": np.concatenate([r[2] for r in rows]),
-                         "cumulative": np.concatenate([r[3] for r in rows])})
+    step_of = (points["interval_minutes"].astype("int64") * 60 * 1_000_000_000).reindex(wanted).to_numpy(np.int64)
+    cum_of = points["kind"].reindex(wanted).eq("cumulative").to_numpy()
+    code_of_row = _recode(frame["point_id"], wanted)
+    ts_ns = frame["ts"].astype("int64").to_numpy()
+    seen = code_of_row >= 0
+    row_code, row_ts = code_of_row[seen], ts_ns[seen]
+    row_slot = np.round(row_ts / step_of[row_code]).astype(np.int64)
+    if window:
+        lo = -(-start.value // step_of) + cum_of.astype(np.int64)  # ceil
+        hi = -(-end.value // step_of) - (~cum_of).astype(np.int64)
+        has = np.ones(wanted.size, bool)
+    else:
+        first = np.full(wanted.size, np.iinfo(np.int64).max)
+        last = np.full(wanted.size, np.iinfo(np.int64).min)
+        np.minimum.at(first, row_code, row_ts)
+        np.maximum.at(last, row_code, row_ts)
+        has = np.zeros(wanted.size, bool)
+        has[row_code] = True
+        safe = np.where(has, step_of, 1)
+        lo = np.round(np.where(has, first, 0) / safe).astype(np.int64)
+        hi = np.round(np.where(has, last, 0) / safe).astype(np.int64)
+    has &= hi >= lo
+    inside = has[row_code] & (row_slot >= lo[row_code]) & (row_slot <= hi[row_code])
+    codes = np.concatenate([row_code[inside], np.flatnonzero(has), np.flatnonzero(has)])
+    slots = np.concatenate([row_slot[inside], lo[has] - 1, hi[has] + 1])
+    order = np.lexsort((slots, codes))
+    codes, slots = codes[order], slots[order]
+    keep = np.ones(codes.size, bool)
+    keep[1:] = (codes[1:] != codes[:-1]) | (slots[1:] != slots[:-1])
+    codes, slots = codes[keep], slots[keep]
+    same = codes[1:] == codes[:-1]
+    holes = np.flatnonzero(same & (slots[1:] - slots[:-1] > 1))
+    if holes.size == 0:
+        return []
+    run = slots[holes + 1] - slots[holes] - 1
+    gap_code = np.repeat(codes[holes], run)
+    offset = np.arange(run.sum()) - np.repeat(np.cumsum(run) - run, run)
+    slot = np.repeat(slots[holes] + 1, run) + offset
+    step = step_of[gap_code]
+    gaps = pd.DataFrame({"point_id": wanted.to_numpy(dtype=object)[gap_code], "slot_ns": slot * step, "step": step,
+                         "cumulative": cum_of[gap_code]})
     ts = pd.to_datetime(gaps["slot_ns"], unit="ns", utc=True)
     gaps["start"] = ts.where(~gaps["cumulative"], ts - pd.to_timedelta(gaps["step"], unit="ns"))
     gaps["end"] = ts.where(gaps["cumulative"], ts + pd.to_timedelta(gaps["step"], unit="ns"))
     gaps.loc[gaps["cumulative"], "start"] = gaps.loc[gaps["cumulative"], "end"]
     gaps["canonical_unit"] = gaps["point_id"].map(points["energy_type"]).map(energy_types()["canonical_unit"])
     gaps["ts"] = ts
-    suggestion = _gap_fill(cur[~future], gaps)
-    run = (gaps["slot_ns"].diff() != gaps["step"]) | (gaps["point_id"] != gaps["point_id"].shift(1))
-    length = run.cumsum().map(run.cumsum().value_counts())
-    return [_flags(gaps, rules.rules["gap"], "no reading (" + length.astype(str) + " missing in a row)",
+    suggestion = _gap_fill(frame, gaps)
+    length = np.repeat(run, run)
+    return [_flags(gaps, rules.rules["gap"], "no reading (" + pd.Series(length).astype(str) + " missing in a row)",
                    suggestion, "interpolation")]
 
 
 def _gap_fill(cur: pd.DataFrame, gaps: pd.DataFrame) -> pd.Series:
     """Interval energy suggested for each missing slot: linear in time between the point's readings
-    (interval meters); the register delta of the next read spread over the slots it covers (registers)."""
-    out = pd.Series(np.nan, index=gaps.index)
-    by_point = cur.groupby("point_id", observed=True).indices  # once, not a scan of ``cur`` per point
-    for point_id, index in gaps.groupby("point_id").indices.items():
-        if point_id not in by_point:
-            continue
-        rows = cur.iloc[by_point[point_id]]
-        x = rows["ts"].astype("int64").to_numpy(float)
-        target = gaps["slot_ns"].to_numpy(float)[index]
-        if rows["kind"].iloc[0] == "interval":
-            y = (rows["value_raw"] * rows["factor"]).to_numpy(float)
-            good = y >= 0
-            if good.any():
-                out.iloc[index] = np.interp(target, x[good], y[good])
-        else:
-            register = (rows["value_raw"] * rows["factor"]).to_numpy(float)
-            step = float(gaps["step"].iloc[index[0]])
-            later = np.searchsorted(x, target)
-            ok = (later > 0) & (later < x.size)
-            idx = np.clip(later, 1, max(x.size - 1, 1))
-            if x.size >= 2:
-                rate = (register[idx] - register[idx - 1]) / ((x[idx] - x[idx - 1]) / step)
-                out.iloc[index] = np.where(ok & (rate >= 0), rate, np.nan)
-    return out
+    (interval meters); the register delta of the next read spread over the slots it covers (registers).
+    All points at once (sorted merges, no loop over points)."""
+    out = np.full(len(gaps), np.nan)
+    if cur.empty or gaps.empty:
+        return pd.Series(out, index=gaps.index)
+    ids = pd.Index(pd.unique(gaps["point_id"].astype(str).to_numpy(object)))
+    row_code = _recode(cur["point_id"], ids)  # −1: a point without gaps (never matches a gap's code)
+    gap_code = ids.get_indexer(gaps["point_id"].astype(str)).astype(np.int64)
+    x = cur["ts"].astype("int64").to_numpy(float)
+    value = (cur["value_raw"] * cur["factor"]).to_numpy(float)
+    interval = cur["kind"].eq("interval").to_numpy()
+    target = gaps["slot_ns"].to_numpy(float)
+    gap_interval = ~gaps["cumulative"].to_numpy(bool)
+    # interval meters: np.interp over the point's non-negative readings
+    if gap_interval.any():
+        sel = np.flatnonzero(gap_interval)
+        good = interval & (value >= 0)
+        out[sel] = _interp_grouped(row_code, x, value, good, gap_code[sel], target[sel])
+    # registers: (next read − previous read) per slot between them, when both exist and it is not negative
+    sel = np.flatnonzero(~gap_interval)
+    rows = np.flatnonzero(~interval)
+    if sel.size and rows.size:
+        rc, rx, rv = row_code[rows], x[rows], value[rows]
+        n = rows.size
+        all_c = np.concatenate([rc, gap_code[sel]])
+        all_x = np.concatenate([rx, target[sel]])
+        is_read = np.concatenate([np.ones(n, bool), np.zeros(sel.size, bool)])  # a read at the target comes after
+        order = np.lexsort((is_read, all_x, all_c))
+        sc, sr = all_c[order], is_read[order]
+        position = np.arange(order.size)
+        prev = np.maximum.accumulate(np.where(sr, position, -1))
+        following = np.minimum.accumulate(np.where(sr, position, order.size)[::-1])[::-1]
+        where = np.flatnonzero(~sr)
+        p_pos, n_pos = np.clip(prev[where], 0, None), np.clip(following[where], None, order.size - 1)
+        ok = (prev[where] >= 0) & (following[where] < order.size) & (sc[p_pos] == sc[where]) & (
+            sc[n_pos] == sc[where])
+        before, after = order[p_pos] % n, order[n_pos] % n
+        step = gaps["step"].to_numpy(float)[sel][order[where] - n]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = (rv[after] - rv[before]) / ((rx[after] - rx[before]) / step)
+        out[sel[order[where] - n]] = np.where(ok & (rate >= 0), rate, np.nan)
+    return pd.Series(out, index=gaps.index)
 
 
 def _duplicate_checks(prepared: pd.DataFrame, rules: QualityRules) -> list[pd.DataFrame]:
     """Keys with more than one distinct raw value: conflicts (received close together) and revisions."""
-    keyed = prepared.drop_duplicates(["point_id", "ts", "value_raw"], keep="first")
+    # only keys sent more than once can conflict: prepared rows are sorted by point and read time, so those are
+    # the rows equal to a neighbour on (point, ts); the rest of the frame is never copied
+    codes = _codes(prepared["point_id"])
+    ts = prepared["ts"].astype("int64").to_numpy()
+    same_as_next = np.zeros(len(prepared), bool)
+    same_as_next[:-1] = (codes[1:] == codes[:-1]) & (ts[1:] == ts[:-1])
+    repeated = same_as_next.copy()
+    repeated[1:] |= same_as_next[:-1]
+    if not repeated.any():
+        return []
+    keyed = prepared[repeated].drop_duplicates(["point_id", "ts", "value_raw"], keep="first")
     counts = keyed.groupby(["point_id", "ts"])["value_raw"].transform("size")
     multi = keyed[counts > 1].copy()
     if multi.empty:
@@ -543,33 +692,59 @@ def daily_energy(readings: pd.DataFrame, registry: Registry, *, prepared: pd.Dat
                 extra[column] = ids.map(points[column]).to_numpy()
             extra["canonical_unit"] = extra["energy_type"].map(energy_types()["canonical_unit"])
     energy = energy.where(energy >= 0)
-    step = frame["interval_minutes"].astype("int64") * 60 * 1_000_000_000
-    slot = np.round(frame["ts"].astype("int64") / step)
-    local = frame["ts"].dt.tz_convert(registry.timezone)
+    step = frame["interval_minutes"].to_numpy(np.int64) * 60 * 1_000_000_000
+    slot = np.round(frame["ts"].astype("int64").to_numpy() / step)
     # a register read at 00:00 closes the previous day
-    local = local.where(~cumulative, local - pd.Timedelta(seconds=1))
-    out = pd.DataFrame({"point_id": frame["point_id"].astype(str), "enterprise_id": frame["enterprise_id"].astype(str),
-                        "energy_type": frame["energy_type"].astype(str),
-                        "parent_point_id": frame["parent_point_id"].astype(str),
-                        "day": _day_labels(local), "energy": energy, "energy_unit": frame["canonical_unit"].astype(str),
-                        "slot": slot, "repaired": repaired.astype(int)})
+    cumulative_ns = cumulative.to_numpy() * 1_000_000_000
+    day = _local_day_number(frame["ts"], registry.timezone, shift_ns=cumulative_ns)
+    # rows of the readings, then the gap fills; grouped on integer codes (point, local day) in that row order
+    ids = pd.Index(sorted(set(frame["point_id"].astype(str).unique())
+                          | (set(extra["point_id"].astype(str)) if extra is not None else set())))
+    point_code = _recode(frame["point_id"], ids)
+    values = energy.to_numpy(float)
+    repaired_count = repaired.to_numpy(int)
     if extra is not None:
-        out = pd.concat([out, pd.DataFrame({
-            "point_id": extra["point_id"], "enterprise_id": extra["enterprise_id"].astype(str),
-            "energy_type": extra["energy_type"].astype(str), "parent_point_id": extra["parent_point_id"].astype(str),
-            "day": _day_labels(extra["ts"].dt.tz_convert(registry.timezone)), "energy": extra["energy"],
-            "energy_unit": extra["canonical_unit"].astype(str), "slot": np.nan, "repaired": 1})], ignore_index=True)
-    out["energy_tce"] = out["energy"] * out["energy_type"].map(tce_factors()["tce_per_unit"]).astype(float)
-    grouped = out.groupby(["point_id", "day"], sort=True)
+        point_code = np.concatenate([point_code, ids.get_indexer(extra["point_id"].astype(str))])
+        day = np.concatenate([day, _local_day_number(_utc(extra["ts"]), registry.timezone)])
+        values = np.concatenate([values, extra["energy"].to_numpy(float)])
+        slot = np.concatenate([slot, np.full(len(extra), np.nan)])
+        repaired_count = np.concatenate([repaired_count, np.ones(len(extra), int)])
+    if point_code.size == 0:  # no readings: typed columns, so callers' comparisons and divisions still work
+        return _empty_daily()
+    points = registry.points.set_index("point_id").reindex(ids)
+    tce = points["energy_type"].map(tce_factors()["tce_per_unit"]).astype(float).to_numpy()
+    out = pd.DataFrame({"code": point_code, "day": day, "energy": values, "slot": slot, "repaired": repaired_count,
+                        "energy_tce": values * tce[point_code]})
+    grouped = out.groupby(["code", "day"], sort=True)
     result = grouped.agg(energy=("energy", "sum"), slots=("slot", "nunique"), repaired=("repaired", "sum"))
     result["energy_tce"] = grouped["energy_tce"].sum(min_count=1)
-    attributes = out.drop_duplicates("point_id").set_index("point_id")[
-        ["enterprise_id", "energy_type", "parent_point_id", "energy_unit"]]
-    result = result.reset_index().join(attributes, on="point_id")
-    result = result[list(DAILY_COLUMNS)]
-    if result.empty:  # no readings: typed columns, so callers' comparisons and divisions still work
-        return _empty_daily()
-    return result
+    result = result.reset_index()
+    code = result["code"].to_numpy()
+    days = np.unique(result["day"].to_numpy())
+    labels = pd.to_datetime(days * _DAY_NS, unit="ns").strftime("%Y-%m-%d")
+    result["day"] = pd.Series(np.asarray(labels, dtype=object)[np.searchsorted(days, result["day"].to_numpy())],
+                              dtype="str")
+    result["point_id"] = pd.Series(ids.to_numpy(object)[code], dtype="str")
+    for column in ("enterprise_id", "energy_type", "parent_point_id"):
+        result[column] = pd.Series(points[column].astype(str).to_numpy(object)[code], dtype="str")
+    result["energy_unit"] = pd.Series(points["energy_type"].map(energy_types()["canonical_unit"]).astype(str)
+                                      .to_numpy(object)[code], dtype="str")
+    result["slots"] = result["slots"].astype("int64")
+    result["repaired"] = result["repaired"].astype("int64")
+    return result[list(DAILY_COLUMNS)]
+
+
+_DAY_NS = 86_400 * 1_000_000_000
+
+
+def _local_day_number(ts: pd.Series, timezone: str, shift_ns: np.ndarray | int = 0) -> np.ndarray:
+    """Local calendar day of each UTC time (days since 1970-01-01 of the wall clock in ``timezone``), after
+    moving the time back by ``shift_ns``; the wall clock is taken from the time zone's rules (DST-safe)."""
+    utc_ns = ts.astype("int64").to_numpy() - shift_ns
+    if utc_ns.size == 0:
+        return utc_ns
+    moved = pd.DatetimeIndex(pd.to_datetime(utc_ns, unit="ns", utc=True)).tz_convert(timezone).tz_localize(None)
+    return moved.asi8 // _DAY_NS
 
 
 #: columns of :func:`daily_energy`
