@@ -2,7 +2,10 @@
 
 ``POST /monitoring/readings`` takes ``{"readings": [{"point_id", "start", "end", "value", "unit"}], "batch_id"?}``
 (ISO 8601 with offset) from an enterprise's write token (``Principal.can_write_enterprise``: the enterprise
-itself, or an admin for any enterprise) and answers the counts and each rejected row's reason. A batch is at
+itself, or an admin for any enterprise) and answers the counts and each rejected row's reason. Every batch —
+stored, nothing new, or refused whole — is recorded in the store as a submission with its first 1 000 rejected
+rows (``store/monitoring_submissions.py``); ``GET /monitoring/submissions`` and
+``GET /monitoring/submissions/{id}/rejections`` show them with the same scoping as the reads below. A batch is at
 most 10 000 readings (more → 413) and the body at most ``MAX_PAYLOAD_BYTES`` (→ 413 before it is parsed);
 bad JSON or a wrong shape → 422 naming the field; nothing is stored on any refusal. Accepted rows of one
 request are durable together before the answer (one lake batch). Every stored batch is audited.
@@ -41,6 +44,8 @@ PERMISSIONS = {
     ("GET", "/monitoring/readings"): "read",
     ("GET", "/monitoring/enterprises"): "read",
     ("GET", "/monitoring/rollups"): "read",
+    ("GET", "/monitoring/submissions"): "read",
+    ("GET", "/monitoring/submissions/{submission_id}/rejections"): "read",
 }
 
 _cache: dict[str, Any] = {}
@@ -88,48 +93,153 @@ def _visible_enterprises(registry: Any, principal: Principal) -> pd.DataFrame:
              responses={413: {"description": "more than 10 000 readings, or a body over the size limit"},
                         403: {"description": "not an enterprise ingest token (or admin)"}})
 async def post_readings(request: Request, principal: Principal = Depends(require_write)) -> EnvelopeResponse:
-    """Ingest a batch of readings (≤ 10 000) for the token's enterprise; idempotent by (point, start, end)."""
+    """Ingest a batch of readings (≤ 10 000) for the token's enterprise; idempotent by (point, start, end).
+
+    Every batch of an enterprise — stored, all duplicates, all rejected, or refused whole — is recorded as a
+    submission with its rejected rows (``GET /monitoring/submissions``); ``meta.submission_id`` names it."""
+    if principal.role is Role.enterprise and principal.can_write_enterprise(str(principal.enterprise_id)):
+        sender: _Sender | None = _Sender(principal, str(principal.enterprise_id), _token_prefix(request))
+    elif principal.is_admin and principal.can_write:  # the city office may backfill for any enterprise
+        sender = _Sender(principal, None, _token_prefix(request))
+    else:
+        sender = None  # refused with 403 once the body is known to be well-formed (as before)
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > MAX_PAYLOAD_BYTES:
-        raise ApiError(413, f"request body of {length} bytes exceeds {MAX_PAYLOAD_BYTES} bytes")
+        refused = BatchRefused(f"request body of {length} bytes exceeds {MAX_PAYLOAD_BYTES} bytes", too_large=True)
+        if sender is not None:
+            await run_in_threadpool(_record_refusal, request, sender, refused)
+        raise ApiError(413, refused.reason)
     body = await request.body()
+    report, batch_id, submission_id = await run_in_threadpool(_ingest, request, body, sender)
+    data = {k: v for k, v in report.to_dict().items() if k != "batch_id"}
+    return respond(data, batch_id=report.batch_id, client_batch_id=batch_id, submission_id=submission_id)
+
+
+class _Sender:
+    """Who sent a batch: the principal, the enterprise the batch is restricted to (None: an administrator's
+    batch for any enterprise) and the API token's public prefix."""
+
+    def __init__(self, principal: Principal, enterprise_id: str | None, token_prefix: str | None):
+        self.principal, self.enterprise_id, self.token_prefix = principal, enterprise_id, token_prefix
+
+
+def _token_prefix(request: Request) -> str | None:
+    from citycarbon.auth.tokens import parse_api_token
+
+    scheme, _, value = (request.headers.get("authorization") or "").partition(" ")
+    return parse_api_token(value) if scheme.lower() == "bearer" else None
+
+
+def _record_refusal(request: Request, sender: _Sender, refused: BatchRefused) -> int:
+    """Record a batch refused whole (too large, bad JSON, wrong shape) as a submission; returns its id."""
+    from citycarbon.store.monitoring_submissions import record_submission
+
+    with request.app.state.db.session(write=True) as session:
+        return record_submission(session, channel="http", submitted_by=sender.principal.username,
+                                 enterprise_id=sender.enterprise_id, token_prefix=sender.token_prefix,
+                                 rows_received=0, source=f"http:{sender.principal.username}",
+                                 refusal=refused.reason if refused.field is None
+                                 else f"{refused.field}: {refused.reason}")
+
+
+def _batch_enterprise(registry: Any, frame: pd.DataFrame) -> str | None:
+    """The one enterprise whose registered points an administrator's batch names (None: none or several)."""
+    owners = registry.points.set_index("point_id")["enterprise_id"]
+    named = pd.unique(frame["point_id"][frame["point_id"].isin(owners.index)])
+    found = set(owners.loc[named].astype(str)) if len(named) else set()
+    return found.pop() if len(found) == 1 else None
+
+
+def _ingest(request: Request, body: bytes, sender: _Sender | None):
+    """Parse, ingest and record one batch (in a worker thread: the event loop keeps receiving other bodies)."""
+    from citycarbon.monitoring.ingest import ingest_frame
+    from citycarbon.store.monitoring_submissions import record_submission
+
     try:
         frame, batch_id = parse_readings_payload(body, max_rows=MAX_BATCH_ROWS, max_bytes=MAX_PAYLOAD_BYTES)
     except BatchRefused as refused:
+        if sender is not None:
+            _record_refusal(request, sender, refused)
         if refused.too_large:
             raise ApiError(413, refused.reason) from None
         raise InputError(Problem(refused.reason, file="body", field=refused.field)) from None
-    if principal.role is Role.enterprise and principal.can_write_enterprise(str(principal.enterprise_id)):
-        enterprise_id: str | None = str(principal.enterprise_id)
-    elif principal.is_admin and principal.can_write:
-        enterprise_id = None  # the city office may backfill for any enterprise
-    else:
+    if sender is None:
         raise forbidden("readings are written with an enterprise's ingest token (or by an administrator)")
     registry = _registry(request)
     if registry is None:
         raise not_found("monitoring registry")
-    report = await run_in_threadpool(_ingest, request, registry, frame, enterprise_id, batch_id, principal)
-    data = {k: v for k, v in report.to_dict().items() if k != "batch_id"}
-    return respond(data, batch_id=report.batch_id, client_batch_id=batch_id)
-
-
-def _ingest(request: Request, registry: Any, frame: pd.DataFrame, enterprise_id: str | None, batch_id: str | None,
-            principal: Principal):
-    from citycarbon.monitoring.ingest import ingest_frame
-
+    principal, enterprise_id = sender.principal, sender.enterprise_id
     report = ingest_frame(_lake(request), registry, frame, source=f"http:{principal.username}",
                           enterprise_id=enterprise_id, batch_id=batch_id, points=_cache.get("points"))
-    if report.batch_id is not None:
-        from citycarbon.store import audit
+    owner = enterprise_id if enterprise_id is not None else _batch_enterprise(registry, frame)
+    counts = {"accepted": report.accepted, "revised": report.revised, "duplicate": report.duplicate,
+              "rejected": report.rejected}
+    with request.app.state.db.session(write=True) as session:
+        submission_id = record_submission(
+            session, channel="http", submitted_by=principal.username, enterprise_id=owner,
+            token_prefix=sender.token_prefix, client_batch_id=batch_id, lake_batch_id=report.batch_id,
+            source=f"http:{principal.username}", rows_received=report.rows, counts=counts,
+            rejected_rows=report.rejected_rows)
+        if report.batch_id is not None:
+            from citycarbon.store import audit
 
-        db = request.app.state.db
-        with db.session() as session:
             audit.record(session, principal, "ingest", "meter_readings", report.batch_id,
-                         after={"accepted": report.accepted, "revised": report.revised,
-                                "duplicate": report.duplicate, "rejected": report.rejected,
-                                "enterprise_id": enterprise_id, "client_batch_id": batch_id},
+                         after={**counts, "enterprise_id": enterprise_id, "client_batch_id": batch_id,
+                                "submission_id": submission_id},
                          reason="monitoring readings batch")
-    return report
+    return report, batch_id, submission_id
+
+
+def _submission_scope(request: Request, principal: Principal) -> set[str] | None:
+    """The enterprises whose submissions the caller may see: None for the city office (admin, analyst), the
+    own enterprise for an enterprise user, the registry's enterprises of its regions for a district user,
+    none for a viewer."""
+    if principal.city_wide:
+        return None
+    if principal.role is Role.enterprise:
+        return {str(principal.enterprise_id)}
+    if principal.role is Role.district:
+        registry = _registry(request)
+        return set() if registry is None else set(_visible_enterprises(registry, principal)["enterprise_id"]
+                                                  .astype(str))
+    return set()
+
+
+@router.get("/submissions", response_model=Envelope[list[dict[str, Any]]])
+def get_submissions(request: Request, principal: Principal = Depends(get_principal),
+                    enterprise_id: str | None = Query(None, max_length=200, description="one enterprise"),
+                    channel: Literal["http", "mqtt", "file"] | None = Query(None),
+                    status: Literal["stored", "nothing_new", "refused"] | None = Query(None),
+                    pages: tuple[int, int] = Depends(page_params)) -> EnvelopeResponse:
+    """Batches of readings received (HTTP, MQTT, CLI files), newest first, with exact counts; the caller's
+    own (enterprise), its regions' enterprises' (district) or all (city office)."""
+    from citycarbon.store.monitoring_submissions import list_submissions
+
+    page, per_page = pages
+    scope = _submission_scope(request, principal)
+    with request.app.state.db.session() as session:
+        rows, total = list_submissions(session, enterprise_ids=scope, enterprise_id=enterprise_id,
+                                       channel=channel, status=status, limit=per_page,
+                                       offset=(page - 1) * per_page)
+    return respond(rows, paging=paging(request, page, per_page, total))
+
+
+@router.get("/submissions/{submission_id}/rejections", response_model=Envelope[list[dict[str, Any]]])
+def get_submission_rejections(request: Request, submission_id: int,
+                              principal: Principal = Depends(get_principal),
+                              pages: tuple[int, int] = Depends(page_params)) -> EnvelopeResponse:
+    """The rejected rows of a submission (row number in the batch, point, field, reason), in row order; the
+    first 1 000 of a submission are kept (``meta.submission.rejected`` is the exact count)."""
+    from citycarbon.store.monitoring_submissions import get_submission, list_rejections
+
+    page, per_page = pages
+    with request.app.state.db.session() as session:
+        submission = get_submission(session, submission_id, enterprise_ids=_submission_scope(request, principal))
+        if submission is None:
+            raise not_found("submission")
+        rows = list_rejections(session, submission_id, limit=per_page, offset=(page - 1) * per_page)
+    return respond(rows, paging=paging(request, page, per_page, submission["rejections_kept"]),
+                   submission=submission)
 
 
 @router.get("/enterprises", response_model=Envelope[list[dict[str, Any]]])
