@@ -166,3 +166,37 @@ def test_daily_from_rollup_feeds_the_budget(registry):
     assert row["value"] == 1080.0 and row["numbers"]["path_tce"] == pytest.approx(36_500 * 2 / 365)
     with pytest.raises(InputError, match="tce_calorific"):
         alerts.daily_from_rollup(rollup.drop(columns="tce_calorific"), registry)
+
+
+def test_silence_of_a_point_without_any_reading_names_the_window_not_inf(registry):
+    start = pd.Timestamp("2025-03-03T00:00:00+08:00").tz_convert("UTC")
+    readings = hourly("P-MAIN", smooth(48), start=start)
+    now = start + pd.Timedelta(days=2)
+    found = alerts.quality_alerts(readings, registry, date="2025-03-04", now=now, window_start=start)
+    silent = found[found["kind"] == "silence"].set_index("subject")
+    assert set(silent.index) == {"P-SUB1", "P-SUB2", "P-GAS"}
+    row = silent.loc["P-GAS"]
+    assert "inf" not in row["message"] and "窗口内无数据" in row["message"] and start.isoformat() in row["message"]
+    assert pd.isna(row["value"]) and row["numbers"]["no_data_in_window"] is True
+    assert row["numbers"]["window_start"] == start.isoformat()
+
+
+def test_budget_alerts_say_which_energy_they_used(registry):
+    readings = gas_days(3500.0, 10)
+    readings.loc[readings.index[50], "value"] = 3500.0 * 1000  # a ×1000 unit mistake in the raw data
+    flags = quality.check(readings, registry, now=JAN1 + pd.Timedelta(days=10))
+    repaired = quality.daily_energy(readings, registry, flags=flags)
+    raw = quality.daily_energy(readings, registry)
+    on_repaired = alerts.alerts(readings, registry, date="2025-01-10", flags=flags)
+    row = on_repaired[on_repaired["kind"] == "budget"].iloc[0]
+    assert row["numbers"]["energy_view"] == alerts.VIEW_REPAIRED and row["numbers"]["repaired_values"] >= 1
+    assert row["value"] == pytest.approx(3500.0 * 240 * GAS_TCE_PER_M3)  # the repaired view is the true energy
+    raw_row = alerts.budget_alerts(raw, registry, date="2025-01-10").iloc[0]
+    assert raw_row["numbers"]["energy_view"] == alerts.VIEW_RAW
+    assert raw_row["value"] > row["value"] * 1.5  # the raw view counts the unit mistake
+    # the lake's raw daily rollup with the checked days replaced by the repaired view
+    merged = alerts.repaired_daily(raw, repaired[repaired["day"] >= "2025-01-03"])
+    assert alerts.energy_view_of(merged) == alerts.VIEW_REPAIRED
+    assert len(merged) == len(raw)
+    pd.testing.assert_series_equal(merged.set_index(["point_id", "day"])["energy_tce"].sort_index(),
+                                   repaired.set_index(["point_id", "day"])["energy_tce"].sort_index())

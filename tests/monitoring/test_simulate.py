@@ -123,3 +123,53 @@ def test_bad_sizes_refused():
         simulate(0, 1, 1)
     with pytest.raises(ValueError, match="unknown fault kind"):
         simulate(1, 1, 1, faults={"meteor": 1.0})
+
+
+def test_options_off_leave_the_city_unchanged_and_situations_keep_the_readings_of_the_seed():
+    plain = simulate(6, 3, 4, seed=5)
+    off = simulate(6, 3, 4, seed=5, overlap=False, situations=False)
+    pd.testing.assert_frame_equal(plain.readings, off.readings)
+    pd.testing.assert_frame_equal(plain.truth, off.truth)
+    with_situations = simulate(6, 3, 4, seed=5, situations=True)
+    # situations only remove readings (silent ends) and change budgets; every reading sent is one of the plain city's
+    merged = with_situations.readings.merge(plain.readings, how="left", indicator=True,
+                                            on=["point_id", "start", "end", "value", "unit", "received_at"])
+    assert (merged["_merge"] == "both").all()
+
+
+def test_overlapping_faults_touch_and_the_truth_names_only_readings_that_were_sent():
+    rates = {k: 0.5 for k in ("negative", "spike", "impossible", "stuck", "gap", "unit_mistake", "clock_skew")}
+    city = simulate(3, 3, 6, seed=8, faults=rates, overlap=True)
+    apart = simulate(3, 3, 6, seed=8, faults=rates)
+    step = pd.Timedelta(minutes=15)
+
+    def touching(truth: pd.DataFrame) -> int:
+        value_faults = truth[truth["kind"].isin(["negative", "spike", "impossible", "unit_mistake"])]
+        others = truth[truth["kind"] != "rollover"]
+        pairs = value_faults.merge(others, on="point_id", suffixes=("", "_o"))
+        near = (pairs["end"] - pairs["end_o"]).abs() <= 2 * step
+        return int((near & (pairs["kind"] != pairs["kind_o"])).sum())  # a fault of another kind next to it
+
+    assert touching(city.truth) > 0  # faults now meet each other ...
+    assert touching(apart.truth) == 0  # ... which the default never lets happen
+    # a fault on a reading is on a reading that exists (a gap removes the faults of the readings it removes)
+    sent = set(zip(city.readings["point_id"], city.readings["end"], strict=True))
+    on_readings = city.truth[~city.truth["kind"].isin(["gap"])]
+    assert all((p, e) in sent for p, e in zip(on_readings["point_id"], on_readings["end"], strict=True))
+
+
+def test_situations_are_in_the_alert_truth():
+    city = simulate(60, 3, 10, seed=3, situations=True)
+    truth = city.alert_truth
+    assert {"budget", "silence", "completeness", "unrepaired_fault"} <= set(truth["kind"])
+    injected = truth[(truth["kind"] == "budget") & truth["detail"].str.contains("budget set")]
+    assert len(injected) > 0 and (injected["level"].isin(["warning", "error"])).all()
+    # a silent point really stops sending: its last reading ends at least the silence threshold before now
+    for row in truth[truth["kind"] == "silence"].itertuples(index=False):
+        sent = city.readings[city.readings["point_id"] == row.subject]
+        last = sent.loc[sent["start"] <= city.now, "end"].max()
+        assert pd.isna(last) or (city.now - last) > pd.Timedelta(hours=6)
+    # only the enterprises set ahead of their path got another budget
+    plain = simulate(60, 3, 10, seed=3)
+    changed = city.enterprises["annual_budget_tce"] != plain.enterprises["annual_budget_tce"]
+    assert set(city.enterprises.loc[changed, "enterprise_id"]) == set(injected["enterprise_id"])

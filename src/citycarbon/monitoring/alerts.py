@@ -44,10 +44,12 @@ __all__ = [
     "alerts",
     "budget_alerts",
     "daily_from_rollup",
+    "energy_view_of",
     "load_alert_rules",
     "monthly_energy_for_nowcast",
     "product_alerts",
     "quality_alerts",
+    "repaired_daily",
 ]
 
 ALERT_COLUMNS: tuple[str, ...] = ("kind", "level", "enterprise_id", "subject", "period_start", "period_end",
@@ -109,6 +111,36 @@ def _main_energy_points(registry: Registry) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------------------ daily energy input
 
+#: the two energy views an alert can be computed on (written into its numbers as ``energy_view``)
+VIEW_REPAIRED = "repaired: latest revisions with the quality flags' suggested values (gaps filled)"
+VIEW_RAW = "raw: latest revisions as stored (lake rollup), faults included"
+
+
+def energy_view_of(daily: pd.DataFrame) -> str:
+    """The view a daily frame holds: ``daily.attrs['energy_view']`` when set (:func:`daily_from_rollup`,
+    :func:`repaired_daily`), else repaired when any value was repaired, else raw."""
+    view = daily.attrs.get("energy_view")
+    if view:
+        return str(view)
+    repaired = "repaired" in daily.columns and bool((daily["repaired"] > 0).any())
+    return VIEW_REPAIRED if repaired else VIEW_RAW
+
+
+def repaired_daily(daily: pd.DataFrame, repaired: pd.DataFrame) -> pd.DataFrame:
+    """``daily`` (e.g. the lake's raw rollup) with every (point, day) that ``repaired`` covers replaced by it
+    (``quality.daily_energy(..., flags=...)`` of the readings that were checked). Marked as the repaired view."""
+    key = ["point_id", "day"]
+    if repaired.empty:
+        out = daily.copy()
+    else:
+        covered = pd.MultiIndex.from_frame(repaired[key].astype(str))
+        keep = ~pd.MultiIndex.from_frame(daily[key].astype(str)).isin(covered)
+        out = pd.concat([daily[keep], repaired[list(daily.columns)]], ignore_index=True)
+        out = out.sort_values(key, kind="stable").reset_index(drop=True)
+    out.attrs["energy_view"] = VIEW_REPAIRED
+    return out
+
+
 def daily_from_rollup(rollup: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     """The lake's daily rollup by point (``rollup(period="day", by="point")``: ``period, point_id, energy,
     tce_calorific``, …) as the daily frame the budget and product alerts read (the columns of
@@ -137,19 +169,24 @@ def daily_from_rollup(rollup: pd.DataFrame, registry: Registry) -> pd.DataFrame:
                         "energy_tce": rollup["tce_calorific"].to_numpy(float),
                         "slots": (rollup["readings"] if "readings" in rollup.columns else pd.Series(
                             0, index=rollup.index)).to_numpy(), "repaired": 0})
-    return out.sort_values(["point_id", "day"]).reset_index(drop=True)
+    out = out.sort_values(["point_id", "day"]).reset_index(drop=True)
+    out.attrs["energy_view"] = VIEW_RAW
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------- budget
 
 def budget_alerts(daily: pd.DataFrame, registry: Registry, *, date: str, rules: AlertRules | None = None,
-                  month_weights: dict[int, float] | pd.DataFrame | None = None) -> pd.DataFrame:
+                  month_weights: dict[int, float] | pd.DataFrame | None = None,
+                  energy_view: str | None = None) -> pd.DataFrame:
     """Enterprises ahead of their annual budget's path on local ``date`` (YYYY-MM-DD, inclusive).
 
     ``daily``: :func:`quality.daily_energy` (or :func:`daily_from_rollup`) frame. ``month_weights``: month →
     relative weight for a seasonal path (each day of month m weighs w_m / days in m), or a frame
     ``enterprise_id, month, weight`` for one profile per enterprise (others pro-rata); pro-rata by days when None.
+    ``energy_view``: which energy ``daily`` holds (:func:`energy_view_of`), written into each alert's numbers.
     """
+    view = energy_view or energy_view_of(daily)
     rules = rules or load_alert_rules()
     day = pd.Timestamp(date)
     year_start = pd.Timestamp(year=day.year, month=1, day=1)
@@ -175,6 +212,7 @@ def budget_alerts(daily: pd.DataFrame, registry: Registry, *, date: str, rules: 
                     & daily["point_id"].isin(mains["point_id"])]
     cumulative = in_year.groupby("enterprise_id")["energy_tce"].sum()
     covered = in_year.groupby("enterprise_id")["day"].nunique()
+    repaired = in_year.groupby("enterprise_id")["repaired"].sum() if "repaired" in in_year.columns else None
     warning, error = float(rules.get("budget", "warning_threshold")), float(rules.get("budget", "error_threshold"))
     rows = []
     for ent in registry.enterprises.itertuples(index=False):
@@ -200,16 +238,19 @@ def budget_alerts(daily: pd.DataFrame, registry: Registry, *, date: str, rules: 
             {"cumulative_tce": value, "annual_budget_tce": float(budget), "elapsed_share": elapsed_share,
              "path_tce": path, "ahead_share": ratio, "threshold_share": error if level == "error" else warning,
              "days_with_data": int(covered.get(ent.enterprise_id, 0)), "seasonal": bool(profile),
-             "points": points, "method": "calorific (当量值, GB/T 2589-2020)"}))
+             "points": points, "method": "calorific (当量值, GB/T 2589-2020)", "energy_view": view,
+             "repaired_values": int(repaired.get(ent.enterprise_id, 0)) if repaired is not None else 0}))
     return _frame(rows)
 
 
 # ----------------------------------------------------------------------------------------------- product limit
 
 def product_alerts(daily: pd.DataFrame, registry: Registry, *, date: str,
-                   rules: AlertRules | None = None) -> pd.DataFrame:
-    """Products whose unit consumption over the month to ``date`` (local) exceeds their limit."""
+                   rules: AlertRules | None = None, energy_view: str | None = None) -> pd.DataFrame:
+    """Products whose unit consumption over the month to ``date`` (local) exceeds their limit.
+    ``energy_view``: which energy ``daily`` holds (:func:`energy_view_of`), written into the numbers."""
     rules = rules or load_alert_rules()
+    view = energy_view or energy_view_of(daily)
     day = pd.Timestamp(date)
     first = day.replace(day=1).strftime("%Y-%m-%d")
     period = daily[(daily["day"] >= first) & (daily["day"] <= day.strftime("%Y-%m-%d"))]
@@ -252,7 +293,8 @@ def product_alerts(daily: pd.DataFrame, registry: Registry, *, date: str,
             {"energy": energy, "energy_unit": energy_unit, "output": output, "output_unit": product.unit,
              "unit_consumption": per_unit, "limit_value": limit, "limit_unit": product.limit_unit,
              "limit_standard": product.limit_standard, "energy_points": sorted(energy_points),
-             "output_points": sorted(output_points)}))
+             "output_points": sorted(output_points), "energy_view": view,
+             "repaired_values": int(used["repaired"].sum()) if "repaired" in used.columns else 0}))
     return _frame(rows)
 
 
@@ -268,8 +310,12 @@ def _working_days_between(start: pd.Series, now: pd.Timestamp, timezone: str) ->
 def quality_alerts(readings: pd.DataFrame, registry: Registry, *, date: str, now: object,
                    flags: pd.DataFrame | None = None, indicators: pd.DataFrame | None = None,
                    rules: AlertRules | None = None, quality_rules: quality.QualityRules | None = None,
-                   prepared: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Completeness below 90 % on ``date``, silent points, and faults unrepaired beyond the deadline."""
+                   prepared: pd.DataFrame | None = None, window_start: object = None) -> pd.DataFrame:
+    """Completeness below 90 % on ``date``, silent points, and faults unrepaired beyond the deadline.
+
+    ``window_start``: where the readings passed begin (a point with no reading in them gets "no data in the
+    window" with the window; default the earliest reading's start)."""
+    window_start = _utc_or_none(window_start)
     rules = rules or load_alert_rules()
     now_ts = pd.Timestamp(now)
     now_ts = now_ts.tz_localize("UTC") if now_ts.tzinfo is None else now_ts.tz_convert("UTC")
@@ -289,6 +335,8 @@ def quality_alerts(readings: pd.DataFrame, registry: Registry, *, date: str, now
             {"received_slots": int(row.received_slots), "expected_slots": int(row.expected_slots),
              "completeness": float(row.completeness)}))
     prepared = prepared if prepared is not None else quality.prepare(readings, registry)
+    if window_start is None and len(prepared):
+        window_start = prepared["start"].min()
     prepared = prepared[prepared["ts"] <= now_ts]
     last = prepared.groupby("point_id", observed=True)["end"].max()
     silence = pd.Timedelta(hours=float(rules.get("data_quality", "silence_hours")))
@@ -296,13 +344,21 @@ def quality_alerts(readings: pd.DataFrame, registry: Registry, *, date: str, now
         seen = last.get(point.point_id)
         if seen is not None and not pd.isna(seen) and now_ts - seen <= silence:
             continue
-        hours = (now_ts - seen).total_seconds() / 3600 if seen is not None and not pd.isna(seen) else math.inf
+        never = seen is None or pd.isna(seen)
+        hours = math.inf if never else (now_ts - seen).total_seconds() / 3600
+        if never:  # nothing in the readings passed: say so with the window instead of "inf hours"
+            since = window_start.isoformat() if window_start is not None else "the start of the readings"
+            message = (f"计量点 {point.point_id} 窗口内无数据 / no data in the window "
+                       f"({since} – {now_ts.isoformat()})")
+        else:
+            message = f"计量点 {point.point_id} 已 {hours:,.1f} 小时无数据 / no reading for {hours:,.1f} h"
         rows.append(_alert(
-            "silence", "warning", point.enterprise_id, point.point_id,
-            seen.isoformat() if seen is not None and not pd.isna(seen) else "", now_ts.isoformat(), hours,
-            silence.total_seconds() / 3600, "h", f"计量点 {point.point_id} 已 {hours:,.1f} 小时无数据",
-            {"last_reading_end": seen.isoformat() if seen is not None and not pd.isna(seen) else None,
-             "silence_hours": hours}))
+            "silence", "warning", point.enterprise_id, point.point_id, "" if never else seen.isoformat(),
+            now_ts.isoformat(), None if never else hours, silence.total_seconds() / 3600, "h", message,
+            {"last_reading_end": None if never else seen.isoformat(), "silence_hours": None if never else hours,
+             "no_data_in_window": never,
+             "window_start": window_start.isoformat() if window_start is not None else None,
+             "window_end": now_ts.isoformat()}))
     if flags is not None and not flags.empty:
         deadline = int(rules.get("data_quality", "repair_deadline_working_days"))
         serious = flags[flags["severity"].isin(["warning", "error"])].copy()
@@ -323,31 +379,42 @@ def quality_alerts(readings: pd.DataFrame, registry: Registry, *, date: str, now
     return _frame(rows)
 
 
+def _utc_or_none(value: object) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
 # ------------------------------------------------------------------------------------------------------- all
 
 def alerts(readings: pd.DataFrame, registry: Registry | object, *, date: str, now: object = None,
            flags: pd.DataFrame | None = None, rules: AlertRules | None = None,
            quality_rules: quality.QualityRules | None = None,
            month_weights: dict[int, float] | pd.DataFrame | None = None,
-           daily: pd.DataFrame | None = None) -> pd.DataFrame:
+           daily: pd.DataFrame | None = None, window_start: object = None) -> pd.DataFrame:
     """Every alert for local ``date`` (default ``now`` = the end of that day). ``readings`` should cover the
     year to date for the budget path and the month to date for product limits. With ``flags`` (from
     :func:`quality.check`) energy is summed on the repaired view and overdue faults are reported. ``daily``: the
     daily energy per point for the year to date when the caller has it (e.g. :func:`daily_from_rollup` of the
-    lake's rollup); ``readings`` then need only cover the recent days the data-quality alerts look at."""
+    lake's rollup, or :func:`repaired_daily`); ``readings`` then need only cover the recent days the data-quality
+    alerts look at. Budget and product alerts say in ``numbers['energy_view']`` whether they were computed on the
+    repaired or the raw energy. ``window_start``: where ``readings`` begin (for "no data in the window")."""
     registry = load_registry(registry)
     rules = rules or load_alert_rules()
     day_end = pd.Timestamp(date).tz_localize(registry.timezone) + pd.Timedelta(days=1)
     now_ts = pd.Timestamp(now) if now is not None else day_end.tz_convert("UTC")
     now_ts = now_ts.tz_localize("UTC") if now_ts.tzinfo is None else now_ts.tz_convert("UTC")
     prepared = quality.prepare(readings, registry)
+    view = None
     if daily is None:
         daily = quality.daily_energy(readings, registry, prepared=prepared, now=now_ts, rules=quality_rules,
                                      flags=flags)
-    parts = [budget_alerts(daily, registry, date=date, rules=rules, month_weights=month_weights),
-             product_alerts(daily, registry, date=date, rules=rules),
+        view = VIEW_REPAIRED if flags is not None else VIEW_RAW
+    parts = [budget_alerts(daily, registry, date=date, rules=rules, month_weights=month_weights, energy_view=view),
+             product_alerts(daily, registry, date=date, rules=rules, energy_view=view),
              quality_alerts(readings, registry, date=date, now=now_ts, flags=flags, rules=rules,
-                            quality_rules=quality_rules, prepared=prepared)]
+                            quality_rules=quality_rules, prepared=prepared, window_start=window_start)]
     parts = [p for p in parts if not p.empty]
     if not parts:
         return _frame([])

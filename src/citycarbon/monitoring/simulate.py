@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -49,7 +49,8 @@ from citycarbon.monitoring.registry import Registry, industries, product_limits,
 from citycarbon.monitoring.uscc import USCC_ALPHABET, uscc_check_character
 from citycarbon.units import conversion_factor
 
-__all__ = ["FAULT_KINDS", "SimulatedCity", "iter_enterprise_readings", "simulate", "simulator_parameters"]
+__all__ = ["ALERT_TRUTH_COLUMNS", "FAULT_KINDS", "CityChunk", "SimulatedCity", "iter_city", "iter_enterprise_readings",
+           "simulate", "simulator_parameters", "write_city"]
 
 #: fault kinds the simulator injects and keeps in ``truth`` (rollover is a normal event, kept as well)
 FAULT_KINDS: tuple[str, ...] = ("negative", "spike", "impossible", "stuck", "gap", "duplicate_conflict",
@@ -100,6 +101,7 @@ class _Grid:
     shapes: dict[str, np.ndarray]  # profile → shape normalised to a yearly mean of 1
     now_ns: int
     months: list[tuple[str, slice]]  # local months the run covers completely, with their intervals
+    local_day: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))  # local day of each start
 
 
 def _grid(start: pd.Timestamp, days: int, interval: int, timezone: str) -> _Grid:
@@ -119,7 +121,8 @@ def _grid(start: pd.Timestamp, days: int, interval: int, timezone: str) -> _Grid
         first = pd.Timestamp(f"{month}-01", tz=timezone)
         if len(where) == (first + pd.offsets.MonthBegin(1) - first).value // step:
             months.append((str(month), slice(int(where[0]), int(where[-1]) + 1)))
-    return _Grid(starts, step, shapes, int(starts[-1] + step) if n else start.value, months)
+    local_day = local.tz_localize(None).asi8 // _DAY_NS if n else np.array([], dtype=np.int64)
+    return _Grid(starts, step, shapes, int(starts[-1] + step) if n else start.value, months, local_day)
 
 
 @dataclass
@@ -134,6 +137,7 @@ class SimulatedCity:
     start: pd.Timestamp
     now: pd.Timestamp
     seed: int
+    alert_truth: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(ALERT_TRUTH_COLUMNS)))
 
     @property
     def enterprises(self) -> pd.DataFrame:
@@ -160,6 +164,9 @@ class _Plan:
     seed: int
     faults: dict
     points_by_enterprise: dict[str, pd.DataFrame] = field(default_factory=dict)
+    overlap: bool = False
+    # injected situations that raise alerts: enterprise → outage hours / over-budget ratio, point → dropout hours
+    situations: dict = field(default_factory=lambda: {"outage": {}, "dropout": {}, "over_budget": {}})
 
     def __post_init__(self) -> None:
         points = self.registry.points
@@ -266,9 +273,12 @@ def _size_registers(points: pd.DataFrame, hidden: pd.DataFrame, days: int, inter
 
 # --------------------------------------------------------------------------------------------- per enterprise
 
-def _place(rng: np.random.Generator, free: np.ndarray, run: int, tries: int = 6) -> int | None:
-    """A start index of a free window of ``run`` readings (with clean margins), marked taken; None if none."""
+def _place(rng: np.random.Generator, free: np.ndarray, run: int, overlap: bool = False, tries: int = 6) -> int | None:
+    """A start index of a free window of ``run`` readings (with clean margins), marked taken; None if none.
+    With ``overlap`` any window of ``run`` readings (faults may touch and overlap each other)."""
     n = free.size
+    if overlap:
+        return int(rng.integers(0, n - run + 1)) if n >= run else None
     if n < run + 2 * _MARGIN:
         return None
     for _ in range(tries):
@@ -279,8 +289,9 @@ def _place(rng: np.random.Generator, free: np.ndarray, run: int, tries: int = 6)
     return None
 
 
-def _enterprise_readings(plan: _Plan, grid: _Grid, eid: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Readings, truth and monthly reports of one enterprise."""
+def _enterprise_readings(plan: _Plan, grid: _Grid, eid: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame,
+                                                                      pd.DataFrame]:
+    """Readings, truth, monthly reports and alert truth of one enterprise."""
     index = int(eid[1:]) - 1
     rng = np.random.default_rng([plan.seed, index + 1])
     params = simulator_parameters()
@@ -318,15 +329,185 @@ def _enterprise_readings(plan: _Plan, grid: _Grid, eid: str) -> tuple[pd.DataFra
         product_tce = sum(main_tce[p] for p in pts.loc[pts["purpose"].str.startswith("product:"), "point_id"])
         true_canonical[output.iloc[0]["point_id"]] = product_tce / (per_t * h["ucr"])
     frames, truths = [], []
+    per_slot = 60 / plan.interval
+    outage = plan.situations["outage"].get(eid)
     for row in pts.itertuples(index=False):
         raw = true_canonical[row.point_id] / row.multiplier
         faults = plan.faults if row.energy_type != "product_output" else {}
-        reading, truth = _point_readings(rng, grid, row, raw, faults, row.point_id in h["rollover_points"])
+        hours = max(outage or 0.0, plan.situations["dropout"].get(row.point_id) or 0.0)
+        cut = n - round(hours * per_slot) if hours else None
+        reading, truth = _point_readings(rng, grid, row, raw, faults, row.point_id in h["rollover_points"],
+                                         overlap=plan.overlap, cut=cut)
         frames.append(reading)
         truth["enterprise_id"] = eid
         truths.append(truth)
     monthly = _monthly_reports(rng, grid, eid, sum(main_tce.values()), plan.registry.timezone, params)
-    return (pd.concat(frames, ignore_index=True), pd.concat(truths, ignore_index=True), monthly)
+    truth_frame = pd.concat(truths, ignore_index=True)
+    alert_truth = _alert_truth(plan, grid, eid, main_tce, true_canonical, frames, truth_frame)
+    return (pd.concat(frames, ignore_index=True), truth_frame, monthly, alert_truth)
+
+
+#: columns of the alert truth (what the alerts at the end of the run must say)
+ALERT_TRUTH_COLUMNS = ("kind", "enterprise_id", "subject", "level", "value", "threshold", "unit", "borderline",
+                       "detail")
+
+
+def _alert_day(grid: _Grid) -> int:
+    """Local day (days since 1970-01-01) of the last day of the run: the day the alerts are checked for."""
+    return int(grid.local_day[-1]) if grid.local_day.size else 0
+
+
+def _inject_situations(plan: _Plan, grid: _Grid) -> None:
+    """Situations that raise alerts (``simulator.yaml`` ``situations``, estimates), drawn from their own
+    generator so the readings of the same seed stay the same: enterprises clearly ahead of their budget's
+    pro-rata path at the end of the run (the budget is set from the expected energy), data loggers offline for
+    the last hours (every point silent, the last day incomplete), single meters that stop reporting."""
+    spec = simulator_parameters()["situations"]
+    rng = np.random.default_rng([plan.seed, 0, 7])
+    ents = plan.registry.enterprises.copy()
+    points = plan.registry.points
+    k = len(ents)
+    over = rng.random(k) < spec["over_budget_share"]
+    warning_band = rng.random(k) < 0.5
+    ratio = np.where(warning_band, rng.uniform(*spec["over_budget_warning"], size=k),
+                     rng.uniform(*spec["over_budget_error"], size=k))
+    outage = rng.random(k) < spec["outage_share"]
+    outage_hours = rng.uniform(*spec["outage_hours"], size=k)
+    dropout = rng.random(len(points)) < spec["dropout_share"]
+    dropout_hours = rng.uniform(*spec["dropout_hours"], size=len(points))
+    day = _alert_day(grid)
+    alert_date = pd.Timestamp(day * _DAY_NS)
+    year_start = pd.Timestamp(year=alert_date.year, month=1, day=1)
+    in_year = grid.local_day >= (year_start.value // _DAY_NS)
+    share_elapsed = ((alert_date - year_start).days + 1) / (366 if alert_date.is_leap_year else 365)
+    intervals_per_year = 365 * 1440 / plan.interval
+    budgets = ents["annual_budget_tce"].to_numpy(float).copy()
+    for i, eid in enumerate(ents["enterprise_id"]):
+        if not over[i]:
+            continue
+        h = plan.hidden.loc[eid]
+        mains = plan.points_by_enterprise[eid]
+        mains = mains[(mains["parent_point_id"] == "") & (mains["energy_type"] != "product_output")]
+        metered = sum(h["electricity_share"] if t == "electricity" else 1 - h["electricity_share"]
+                      for t in mains["energy_type"])
+        expected = h["annual_tce"] * metered / intervals_per_year * float(grid.shapes[h["profile"]][in_year].sum())
+        budgets[i] = round(expected / share_elapsed / (1 + ratio[i]), 1)
+        plan.situations["over_budget"][eid] = float(ratio[i])
+    ents["annual_budget_tce"] = budgets
+    plan.situations["outage"] = {eid: float(hours) for eid, hit, hours in zip(
+        ents["enterprise_id"], outage, outage_hours, strict=True) if hit}
+    plan.situations["dropout"] = {pid: float(hours) for pid, hit, hours in zip(
+        points["point_id"], dropout, dropout_hours, strict=True) if hit}
+    plan.registry = Registry(ents, plan.registry.points, plan.registry.products, plan.registry.timezone)
+
+
+def _alert_truth(plan: _Plan, grid: _Grid, eid: str, main_tce: dict[str, np.ndarray],
+                 true_canonical: dict[str, np.ndarray], frames: list[pd.DataFrame],
+                 truth: pd.DataFrame) -> pd.DataFrame:
+    """What the alerts for the last day of the run (checked at its end) must raise for this enterprise,
+    computed from the TRUE energy (budget path, product limit) and from what the simulator actually sent
+    (completeness of that day, silent points, faults older than the repair deadline in the look-back window).
+    ``borderline``: the true figure is within ``alert_truth.borderline`` of a threshold, where repairs of
+    faulty data may legitimately tip it either way (reported, not scored)."""
+    from citycarbon.monitoring.alerts import load_alert_rules
+    from citycarbon.monitoring.quality import load_rules
+
+    rules, qrules = load_alert_rules(), load_rules()
+    margin = float(simulator_parameters()["alert_truth"]["borderline"])
+    rows: list[tuple] = []
+    if not grid.local_day.size:
+        return pd.DataFrame(rows, columns=list(ALERT_TRUTH_COLUMNS))
+    day = _alert_day(grid)
+    alert_date = pd.Timestamp(day * _DAY_NS)
+    tz = plan.registry.timezone
+    now = pd.Timestamp(grid.now_ns, unit="ns", tz="UTC")
+    ent = plan.registry.enterprise(eid)
+    # budget: cumulative true tce of the main meters since 1 January against the pro-rata path
+    year_start = pd.Timestamp(year=alert_date.year, month=1, day=1)
+    in_year = (grid.local_day >= year_start.value // _DAY_NS) & (grid.local_day <= day)
+    budget = ent.get("annual_budget_tce")
+    if main_tce and budget is not None and not pd.isna(budget) and int(ent["budget_year"]) == alert_date.year:
+        cumulative = float(sum(v[in_year].sum() for v in main_tce.values()))
+        path = float(budget) * ((alert_date - year_start).days + 1) / (366 if alert_date.is_leap_year else 365)
+        ratio = cumulative / path - 1
+        warning, error = float(rules.get("budget", "warning_threshold")), float(rules.get("budget", "error_threshold"))
+        level = "error" if ratio > error else "warning" if ratio > warning else ""
+        borderline = min(abs(ratio - warning), abs(ratio - error)) < margin
+        if level or borderline:
+            injected = plan.situations["over_budget"].get(eid)
+            rows.append(("budget", eid, "", level, cumulative, path, "tce", borderline,
+                         f"true cumulative {cumulative:.1f} tce vs path {path:.1f} tce ({ratio:+.1%})"
+                         + (f"; budget set {injected:+.1%} ahead" if injected is not None else "")))
+    # product limit: true unit consumption over the month to date
+    pts = plan.points_by_enterprise[eid]
+    in_month = (grid.local_day >= alert_date.replace(day=1).value // _DAY_NS) & (grid.local_day <= day)
+    tolerance = float(rules.get("product_limit", "tolerance"))
+    for product in plan.registry.products[plan.registry.products["enterprise_id"] == eid].itertuples(index=False):
+        energy_points = pts.loc[pts["purpose"] == f"product:{product.product_id}", "point_id"]
+        output_points = pts.loc[pts["purpose"] == f"output:{product.product_id}", "point_id"]
+        if energy_points.empty or output_points.empty or pd.isna(product.limit_value):
+            continue
+        output = float(sum(true_canonical[p][in_month].sum() for p in output_points))
+        if output < float(rules.get("product_limit", "min_output")):
+            continue
+        if "Wh" in str(product.limit_unit):
+            energy = float(sum(true_canonical[p][in_month].sum() for p in energy_points
+                               if pts.set_index("point_id").loc[p, "energy_type"] == "electricity"))
+            unit = "kWh"
+        else:
+            energy = float(sum(main_tce[p][in_month].sum() for p in energy_points if p in main_tce))
+            unit = "tce"
+        per_unit = energy / output * conversion_factor(f"{unit}/({product.unit})", str(product.limit_unit))
+        threshold = float(product.limit_value) * (1 + tolerance)
+        borderline = abs(per_unit / threshold - 1) < margin
+        if per_unit > threshold or borderline:
+            rows.append(("product_limit", eid, str(product.product_id), "error" if per_unit > threshold else "",
+                         per_unit, threshold, str(product.limit_unit), borderline,
+                         f"true unit consumption {per_unit:.1f} vs limit {threshold:.1f} {product.limit_unit}"))
+    # completeness of the last day and silent points, from what was sent
+    sent = pd.concat(frames, ignore_index=True)
+    kinds = pts.set_index("point_id")["kind"]
+    cumulative_row = sent["point_id"].map(kinds).eq("cumulative").to_numpy()
+    ts = np.where(cumulative_row, sent["end"].to_numpy(np.int64), sent["start"].to_numpy(np.int64))
+    tolerance_ns = int(qrules.param("future_timestamp", "tolerance_seconds")) * _NS
+    step = plan.interval * 60 * _NS
+    local = pd.DatetimeIndex(pd.to_datetime(ts - cumulative_row * _NS, unit="ns", utc=True)).tz_convert(tz)
+    on_day = (local.tz_localize(None).asi8 // _DAY_NS == day) & (ts <= grid.now_ns + tolerance_ns)
+    slots = pd.DataFrame({"point": sent["point_id"].to_numpy()[on_day], "slot": np.round(ts[on_day] / step)})
+    received = len(slots.drop_duplicates())
+    expected = int(sum(1440 // int(m) for m in pts["interval_minutes"]))
+    completeness = received / expected if expected else math.nan
+    minimum = float(rules.get("data_quality", "completeness_min"))
+    if completeness < minimum - 1e-12:
+        rows.append(("completeness", eid, "", "warning", completeness, minimum, "share", False,
+                     f"{received} of {expected} slots on {alert_date:%Y-%m-%d}"))
+    silence = float(rules.get("data_quality", "silence_hours"))
+    up_to_now = ts <= grid.now_ns
+    last = pd.Series(sent["end"].to_numpy(np.int64)[up_to_now]).groupby(sent["point_id"].to_numpy()[up_to_now]).max()
+    for point_id in pts["point_id"]:
+        seen = last.get(point_id)
+        hours = (grid.now_ns - int(seen)) / 3_600 / _NS if seen is not None else math.inf
+        if hours > silence:
+            why = ("outage" if eid in plan.situations["outage"] else "meter stopped"
+                   if point_id in plan.situations["dropout"] else "no reading")
+            rows.append(("silence", eid, str(point_id), "warning", hours, silence, "h", False,
+                         f"{why}: last reading {hours:.1f} h before the end of the run"))
+    # unrepaired faults: warning/error faults in the look-back window older than the repair deadline
+    severity = {r["fault_kind"]: r["severity"] for r in qrules.rules.values()}
+    lookback = pd.Timedelta(days=float(rules.get("data_quality", "lookback_days")))
+    deadline = int(rules.get("data_quality", "repair_deadline_working_days"))
+    serious = truth[truth["kind"].map(severity).isin(["warning", "error"])]
+    starts = pd.to_datetime(serious["start"].to_numpy(np.int64), unit="ns", utc=True)
+    window = (starts >= now - lookback) & (starts < now)
+    if window.any():
+        begin = starts[window].tz_convert(tz).strftime("%Y-%m-%d").to_numpy().astype("datetime64[D]")
+        working = np.busday_count(begin, np.datetime64(now.tz_convert(tz).strftime("%Y-%m-%d"), "D"))
+        overdue = int((working > deadline).sum())
+        if overdue:
+            rows.append(("unrepaired_fault", eid, "", "error", float(working.max()), float(deadline), "working days",
+                         False, f"{overdue} fault readings older than {deadline} working days in the last "
+                         f"{lookback.days} days"))
+    return pd.DataFrame(rows, columns=list(ALERT_TRUTH_COLUMNS))
 
 
 def _significant(values: np.ndarray, digits: int) -> np.ndarray:
@@ -337,7 +518,10 @@ def _significant(values: np.ndarray, digits: int) -> np.ndarray:
 
 
 def _point_readings(rng: np.random.Generator, grid: _Grid, point, raw: np.ndarray, faults: dict,
-                    rollover: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    rollover: bool, overlap: bool = False, cut: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Readings and truth of one point. ``overlap``: faults may touch and overlap (else each keeps clean margins).
+    ``cut``: the point sends nothing from this grid index on (an outage or a dead meter at the end of the run;
+    its slots are gaps in the truth)."""
     n = raw.size
     step = grid.step_ns
     days = n * step / _DAY_NS
@@ -352,7 +536,7 @@ def _point_readings(rng: np.random.Generator, grid: _Grid, point, raw: np.ndarra
     free = np.ones(n, dtype=bool)
     keep = np.ones(n, dtype=bool)
     truth: list[tuple] = []  # (kind, index, true_value, detail) — index into the grid
-    extra: list[tuple] = []  # extra rows (start, end, value, unit, received)
+    extra: list[tuple] = []  # extra rows (start, end, value, unit, received, grid index)
     values = raw.copy()
 
     def events(kind: str) -> int:
@@ -369,7 +553,8 @@ def _point_readings(rng: np.random.Generator, grid: _Grid, point, raw: np.ndarra
         total = float(register[-1]) if n else 0.0
         initial = (register_max - rng.uniform(0.2, 0.8) * total) if rollover else rng.uniform(0, 0.3) * register_max
         register = register + initial
-        resets = sorted(i for i in (_place(rng, free, 1) for _ in range(events("counter_reset"))) if i is not None)
+        resets = sorted({i for i in (_place(rng, free, 1, overlap) for _ in range(events("counter_reset")))
+                         if i is not None and i > 0})
         for i in resets:  # in time order, so that each reset restarts the register from its value then
             register[i:] -= register[i - 1]
             truth.append(("counter_reset", i, float(raw[i]), "register restarted from zero"))
@@ -380,30 +565,30 @@ def _point_readings(rng: np.random.Generator, grid: _Grid, point, raw: np.ndarra
             free[max(0, i - _MARGIN):i + _MARGIN] = False
         for _ in range(events("stuck")):
             run = run_length("stuck")
-            i = _place(rng, free, run + 1)
+            i = _place(rng, free, run + 1, overlap)
             if i is not None:
                 values[i + 1:i + 1 + run] = values[i]
                 truth.extend(("stuck", k, float(raw[k]), "register frozen") for k in range(i + 1, i + 1 + run))
     else:
         for _ in range(events("negative")):
-            i = _place(rng, free, 1)
+            i = _place(rng, free, 1, overlap)
             if i is not None:
                 values[i] = -abs(values[i]) * rng.uniform(0.5, 1.5)
                 truth.append(("negative", i, float(raw[i]), "negative value"))
         for _ in range(events("spike")):
-            i = _place(rng, free, 1)
+            i = _place(rng, free, 1, overlap)
             if i is not None:
                 values[i] = values[i] * rng.uniform(*faults["spike"]["factor"])
                 truth.append(("spike", i, float(raw[i]), "spike"))
         p99 = float(np.quantile(raw, 0.99)) if n else 0.0
         for _ in range(events("impossible")):
-            i = _place(rng, free, 1)
+            i = _place(rng, free, 1, overlap)
             if i is not None:
                 values[i] = p99 * rng.uniform(*faults["impossible"]["p99_factor"])
                 truth.append(("impossible", i, float(raw[i]), "beyond the meter's plausible range"))
         for _ in range(events("unit_mistake")):
             run = run_length("unit_mistake")
-            i = _place(rng, free, run)
+            i = _place(rng, free, run, overlap)
             if i is not None:
                 if point.unit == "kWh" and rng.random() < 0.5:
                     unit[i:i + run] = "MWh"
@@ -414,7 +599,7 @@ def _point_readings(rng: np.random.Generator, grid: _Grid, point, raw: np.ndarra
                 truth.extend(("unit_mistake", k, float(raw[k]), detail) for k in range(i, i + run))
         for _ in range(events("stuck")):
             run = run_length("stuck")
-            i = _place(rng, free, run + 1)
+            i = _place(rng, free, run + 1, overlap)
             if i is not None:
                 values[i + 1:i + 1 + run] = values[i]
                 truth.extend(("stuck", k, float(raw[k]), "value repeated") for k in range(i + 1, i + 1 + run))
@@ -423,7 +608,7 @@ def _point_readings(rng: np.random.Generator, grid: _Grid, point, raw: np.ndarra
     values = np.round(values, 3) if cumulative else _significant(values, 7)
     for _ in range(events("clock_skew")):
         run = run_length("clock_skew")
-        i = _place(rng, free, run)
+        i = _place(rng, free, run, overlap)
         if i is not None:
             minutes = rng.uniform(*faults["clock_skew"]["minutes"]) * (1 if rng.random() < 0.5 else -1)
             shift = round(minutes * 60) * _NS
@@ -434,7 +619,7 @@ def _point_readings(rng: np.random.Generator, grid: _Grid, point, raw: np.ndarra
                          for k in range(i, i + run))
     now = grid.now_ns
     for _ in range(events("future_timestamp")):
-        i = _place(rng, free, 1)
+        i = _place(rng, free, 1, overlap)
         if i is not None:
             seconds = round(rng.uniform(*faults["future_timestamp"]["days"]) * 86_400)  # timestamps to the second
             shift = now - int(grid.start_ns[i]) + seconds * _NS
@@ -444,7 +629,7 @@ def _point_readings(rng: np.random.Generator, grid: _Grid, point, raw: np.ndarra
             truth.append(("future_timestamp", i, float(raw[i]), "timestamp in the future"))
     for _ in range(events("late")):
         run = run_length("late")
-        i = _place(rng, free, run)
+        i = _place(rng, free, run, overlap)
         if i is not None:
             delay_ns = int(rng.uniform(*faults["late"]["days"]) * _DAY_NS)
             if end[i + run - 1] + delay_ns <= now:
@@ -453,7 +638,7 @@ def _point_readings(rng: np.random.Generator, grid: _Grid, point, raw: np.ndarra
                              for k in range(i, i + run))
     for kind in ("revision", "duplicate_conflict"):
         for _ in range(events(kind)):
-            i = _place(rng, free, 1)
+            i = _place(rng, free, 1, overlap)
             if i is None:
                 continue
             if cumulative:
@@ -473,18 +658,25 @@ def _point_readings(rng: np.random.Generator, grid: _Grid, point, raw: np.ndarra
                                              7)[0])
                 when = int(received[i] + rng.uniform(10, 600) * _NS)
                 detail = "same interval sent twice with different values"
-            extra.append((start[i], end[i], new, unit[i], when))
+            extra.append((start[i], end[i], new, unit[i], when, i))
             truth.append((kind, i, float(raw[i]), detail))
     for _ in range(events("gap")):
         run = run_length("gap")
-        i = _place(rng, free, run)
+        i = _place(rng, free, run, overlap)
         if i is not None:
             keep[i:i + run] = False
             truth.extend(("gap", k, float(raw[k]), "no reading") for k in range(i, i + run))
+    if cut is not None and cut < n:
+        keep[cut:] = False
+        truth.extend(("gap", k, float(raw[k]), "silent until the end of the run") for k in range(max(cut, 0), n))
+    if not keep.all():
+        truth = _truth_of_kept(truth, keep)
+        extra = [row for row in extra if keep[row[5]]]
     frame = pd.DataFrame({"point_id": point.point_id, "start": start[keep], "end": end[keep],
                           "value": values[keep], "unit": unit[keep], "received_at": received[keep]})
     if extra:
-        frame = pd.concat([frame, pd.DataFrame(extra, columns=["start", "end", "value", "unit", "received_at"])
+        frame = pd.concat([frame, pd.DataFrame([row[:5] for row in extra],
+                                               columns=["start", "end", "value", "unit", "received_at"])
                           .assign(point_id=point.point_id)], ignore_index=True)
     grid_start = grid.start_ns + (grid.step_ns if cumulative else 0)
     rows = []
@@ -497,6 +689,21 @@ def _point_readings(rng: np.random.Generator, grid: _Grid, point, raw: np.ndarra
         rows.append((point.point_id, s, e, kind, true_value * point.multiplier, detail))
     truth_frame = pd.DataFrame(rows, columns=["point_id", "start", "end", "kind", "true_value", "detail"])
     return frame, truth_frame
+
+
+def _truth_of_kept(truth: list[tuple], keep: np.ndarray) -> list[tuple]:
+    """Truth rows of readings that were sent: a fault on a reading that a gap or an outage removed is gone with
+    it (the gap stays); a register's reset or rollover shows at the next read that was sent."""
+    kept = np.flatnonzero(keep)
+    out = []
+    for kind, i, true_value, detail in truth:
+        if kind == "gap" or keep[i]:
+            out.append((kind, i, true_value, detail))
+        elif kind in ("counter_reset", "rollover"):
+            later = kept[np.searchsorted(kept, i):]
+            if later.size:
+                out.append((kind, int(later[0]), true_value, detail))
+    return out
 
 
 def _monthly_reports(rng: np.random.Generator, grid: _Grid, eid: str, tce: np.ndarray, timezone: str,
@@ -540,7 +747,8 @@ def _fault_spec(faults: bool | dict | None) -> dict:
 
 
 def _prepare(units: int, points_per_unit: int, days: int, seed: int, start: str | pd.Timestamp,
-             faults: bool | dict | None, interval_minutes: int | None) -> tuple[_Plan, _Grid]:
+             faults: bool | dict | None, interval_minutes: int | None, overlap: bool = False,
+             situations: bool = False) -> tuple[_Plan, _Grid]:
     interval = int(interval_minutes or simulator_parameters()["interval_minutes"])
     if interval not in (15, 30, 60):
         raise ValueError("interval_minutes must be 15, 30 or 60")
@@ -548,61 +756,109 @@ def _prepare(units: int, points_per_unit: int, days: int, seed: int, start: str 
     begin = begin.tz_localize("Asia/Shanghai") if begin.tzinfo is None else begin
     begin = begin.tz_convert("UTC")
     plan = _plan(units, points_per_unit, days, seed, begin, interval, _fault_spec(faults))
-    return plan, _grid(begin, days, interval, plan.registry.timezone)
+    plan.overlap = bool(overlap)
+    grid = _grid(begin, days, interval, plan.registry.timezone)
+    if situations:
+        _inject_situations(plan, grid)
+    return plan, grid
+
+
+@dataclass
+class CityChunk:
+    """``chunk`` enterprises of a simulated city (:func:`iter_city`): the whole city's registry, these
+    enterprises' readings, fault truth, monthly reports and alert truth (:data:`ALERT_TRUTH_COLUMNS`: what the
+    alerts for the last day of the run, checked at its end, must raise), and the check time ``now``."""
+
+    registry: Registry
+    readings: pd.DataFrame
+    truth: pd.DataFrame
+    monthly_reports: pd.DataFrame
+    alert_truth: pd.DataFrame
+    enterprises: list[str]
+    now: pd.Timestamp
+
+
+def iter_city(units: int, points_per_unit: int, days: int, seed: int = 0, *,
+              start: str | pd.Timestamp = "2025-01-01T00:00:00+08:00", faults: bool | dict | None = True,
+              interval_minutes: int | None = None, chunk: int = 50, overlap: bool = False,
+              situations: bool = False, only: Iterable[int] | None = None) -> Iterator[CityChunk]:
+    """Yield the city ``chunk`` enterprises at a time (:class:`CityChunk`), never all of it in memory.
+
+    ``overlap``: faults may touch and overlap each other (default: each keeps 12 clean intervals on either
+    side, so precision and recall are an upper bound). ``situations``: inject what raises alerts (enterprises
+    ahead of their budget's path, data loggers offline and meters silent at the end of the run;
+    ``simulator.yaml`` ``situations``). ``only``: indices of the chunks to make (the others are skipped; a
+    chunk's content does not depend on the others, so worker processes can each make their own).
+    """
+    plan, grid = _prepare(units, points_per_unit, days, seed, start, faults, interval_minutes, overlap, situations)
+    ids = list(plan.registry.enterprises["enterprise_id"])
+    wanted = set(only) if only is not None else None
+    now = pd.Timestamp(grid.now_ns, unit="ns", tz="UTC")
+    for number, k in enumerate(range(0, len(ids), chunk)):
+        if wanted is not None and number not in wanted:
+            continue
+        parts = [_enterprise_readings(plan, grid, eid) for eid in ids[k:k + chunk]]
+        readings, truth = _finish(pd.concat([p[0] for p in parts], ignore_index=True),
+                                  pd.concat([p[1] for p in parts], ignore_index=True))
+        yield CityChunk(plan.registry, readings, truth, pd.concat([p[2] for p in parts], ignore_index=True),
+                        pd.concat([p[3] for p in parts], ignore_index=True), ids[k:k + chunk], now)
 
 
 def iter_enterprise_readings(units: int, points_per_unit: int, days: int, seed: int = 0, *,
                              start: str | pd.Timestamp = "2025-01-01T00:00:00+08:00",
                              faults: bool | dict | None = True, interval_minutes: int | None = None,
-                             chunk: int = 50) -> Iterator[tuple[Registry, pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
+                             chunk: int = 50, overlap: bool = False, situations: bool = False,
+                             ) -> Iterator[tuple[Registry, pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
     """Yield ``(registry, readings, truth, monthly_reports)`` for ``chunk`` enterprises at a time; the
-    concatenation equals :func:`simulate` with the same arguments (for writing large cities in pieces)."""
-    plan, grid = _prepare(units, points_per_unit, days, seed, start, faults, interval_minutes)
-    ids = list(plan.registry.enterprises["enterprise_id"])
-    for k in range(0, len(ids), chunk):
-        parts = [_enterprise_readings(plan, grid, eid) for eid in ids[k:k + chunk]]
-        readings, truth = _finish(pd.concat([p[0] for p in parts], ignore_index=True),
-                                  pd.concat([p[1] for p in parts], ignore_index=True))
-        yield plan.registry, readings, truth, pd.concat([p[2] for p in parts], ignore_index=True)
+    concatenation equals :func:`simulate` with the same arguments (for writing large cities in pieces).
+    :func:`iter_city` gives the alert truth as well."""
+    for part in iter_city(units, points_per_unit, days, seed, start=start, faults=faults,
+                          interval_minutes=interval_minutes, chunk=chunk, overlap=overlap, situations=situations):
+        yield part.registry, part.readings, part.truth, part.monthly_reports
 
 
 def simulate(units: int, points_per_unit: int, days: int, seed: int = 0, *,
              start: str | pd.Timestamp = "2025-01-01T00:00:00+08:00", faults: bool | dict | None = True,
-             interval_minutes: int | None = None) -> SimulatedCity:
+             interval_minutes: int | None = None, overlap: bool = False, situations: bool = False) -> SimulatedCity:
     """A synthetic city: ``units`` enterprises × ``points_per_unit`` energy points × ``days`` days.
 
     ``start``: first interval (ISO 8601; naive means the deployment's local time). ``faults``: True (rates of
     ``simulator.yaml``), False (clean data), or a dict kind → rate (events per point and day) or kind → spec.
+    ``overlap``: faults may touch and overlap; ``situations``: inject what raises alerts (see :func:`iter_city`).
     Same arguments, same frames.
     """
-    plan, grid = _prepare(units, points_per_unit, days, seed, start, faults, interval_minutes)
+    plan, grid = _prepare(units, points_per_unit, days, seed, start, faults, interval_minutes, overlap, situations)
     parts = [_enterprise_readings(plan, grid, eid) for eid in plan.registry.enterprises["enterprise_id"]]
     readings, truth = _finish(pd.concat([p[0] for p in parts], ignore_index=True),
                               pd.concat([p[1] for p in parts], ignore_index=True))
     monthly = pd.concat([p[2] for p in parts], ignore_index=True)
     return SimulatedCity(plan.registry, readings, truth, monthly, plan.start,
-                         pd.Timestamp(grid.now_ns, unit="ns", tz="UTC"), seed)
+                         pd.Timestamp(grid.now_ns, unit="ns", tz="UTC"), seed,
+                         pd.concat([p[3] for p in parts], ignore_index=True))
 
 
 def write_city(units: int, points_per_unit: int, days: int, out: str | Path, seed: int = 0, *,
                start: str | pd.Timestamp = "2025-01-01T00:00:00+08:00", faults: bool | dict | None = True,
-               interval_minutes: int | None = None, fmt: str = "parquet", chunk: int = 50) -> dict:
+               interval_minutes: int | None = None, fmt: str = "parquet", chunk: int = 50,
+               overlap: bool = False, situations: bool = False) -> dict:
     """Write a simulated city to ``out``: ``enterprises.csv``, ``points.csv``, ``products.csv``,
     ``readings/readings-YYYY-MM-pNNNN.parquet`` (first arrivals, split by UTC month of ``start``, one file per
     month and chunk of enterprises; ``.csv`` with ``fmt="csv"``), ``readings/resent-YYYY-MM-pNNNN.parquet`` (the
     same intervals sent again: duplicates with other values and revisions — ingest them after the first files,
-    as name order does), ``truth.parquet``, ``monthly_reports.csv`` and ``city.json`` (sizes, seed, the first
-    interval and the generation time ``now``). Returns counts."""
+    as name order does), ``truth.parquet``, ``alert_truth.parquet`` (what the alerts for the last day must
+    raise), ``monthly_reports.csv`` and ``city.json`` (sizes, seed, the first interval and the generation time
+    ``now``). Returns counts."""
     if fmt not in ("parquet", "csv"):
         raise ValueError("fmt must be parquet or csv")
     out = Path(out)
     (out / "readings").mkdir(parents=True, exist_ok=True)
-    truths, monthlies, files, rows = [], [], [], 0
+    truths, monthlies, alert_truths, files, rows = [], [], [], [], 0
     registry = None
-    for part, (city_registry, readings, truth, monthly) in enumerate(iter_enterprise_readings(
+    for part, piece in enumerate(iter_city(
             units, points_per_unit, days, seed, start=start, faults=faults, interval_minutes=interval_minutes,
-            chunk=chunk)):
-        registry = city_registry
+            chunk=chunk, overlap=overlap, situations=situations)):
+        registry, readings, truth, monthly = piece.registry, piece.readings, piece.truth, piece.monthly_reports
+        alert_truths.append(piece.alert_truth)
         arrived = readings.sort_values("received_at", kind="stable")
         resent = arrived.duplicated(["point_id", "start", "end"], keep="first")
         for prefix, subset in (("readings", arrived[~resent]), ("resent", arrived[resent])):
@@ -625,11 +881,12 @@ def write_city(units: int, points_per_unit: int, days: int, out: str | Path, see
     meta = {"units": units, "points_per_unit": points_per_unit, "days": days, "seed": seed,
             "start": first.isoformat(), "now": (first + pd.Timedelta(days=days)).isoformat(),
             "interval_minutes": int(interval_minutes or simulator_parameters()["interval_minutes"]),
-            "faults": bool(faults)}
+            "faults": bool(faults), "overlap": bool(overlap), "situations": bool(situations)}
     (out / "city.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     truth_all = pd.concat(truths, ignore_index=True)
     truth_all.to_parquet(out / "truth.parquet", index=False)
     pd.concat(monthlies, ignore_index=True).to_csv(out / "monthly_reports.csv", index=False)
+    pd.concat(alert_truths, ignore_index=True).to_parquet(out / "alert_truth.parquet", index=False)
     return {"out": str(out), "enterprises": len(registry.enterprises), "points": len(registry.points),
             "products": len(registry.products), "readings": rows, "reading_files": len(files),
             "truth_rows": len(truth_all), "faults": truth_all["kind"].value_counts().sort_index().to_dict()}
