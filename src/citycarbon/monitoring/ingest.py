@@ -829,11 +829,11 @@ def _frame_of_structs(readings: list, batch_id: str | None, max_rows: int) -> tu
     if len(readings) > max_rows:
         raise BatchRefused(f"{len(readings)} readings in one batch; at most {max_rows}", field="readings",
                            too_large=True)
-    columns = {"point_id": [r.point_id for r in readings], "start": [r.start for r in readings],
-               "end": [r.end for r in readings], "value": [r.value for r in readings],
-               "unit": [r.unit for r in readings]}
-    received = [r.received_at for r in readings]
-    if any(value is not msgspec.UNSET for value in received):
+    from operator import attrgetter
+
+    columns = {name: list(map(attrgetter(name), readings)) for name in INPUT_COLUMNS}
+    received = list(map(attrgetter("received_at"), readings))
+    if received.count(msgspec.UNSET) < len(received):  # UNSET compares by identity: a C loop
         nan = float("nan")
         columns["received_at"] = [nan if value is msgspec.UNSET else value for value in received]
     return _frame_of_columns(columns, len(readings)), batch_id
