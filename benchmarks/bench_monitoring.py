@@ -169,22 +169,51 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def bench_http(work: Path, batches: int) -> dict:
+def _tree_cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of a process and its descendants (Linux ``/proc``; 0 elsewhere): the server's
+    own cost, which a loaded machine does not inflate the way it inflates wall time."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        times[pid] = (int(fields[11]) + int(fields[12])) / tick
+    tree, grew = {root}, True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return sum(times.get(pid, 0.0) for pid in tree)
+
+
+def bench_http(work: Path, batches: int, workers: int = 1, connections: int = 1) -> dict:
+    """``batches`` 10 000-row batches POSTed to ``citycarbon serve --workers N`` over loopback from ``connections``
+    client threads (a fleet sends concurrently); readings/s from the first send to the last answer, and the
+    per-request latency the clients saw (median, p95). One warm-up batch is sent first and not counted."""
+    import queue
+
     import httpx
 
     from citycarbon.settings import Settings
     from citycarbon.store import users
     from citycarbon.store.db import Database
 
-    home = work / "http-home"
+    home = work / f"http-home-{workers}-{connections}"
     settings = Settings.for_home(home)
     settings.ensure_home()
     registry = make_registry(1, 200)
-    from citycarbon.monitoring.registry import registry_dir
+    from citycarbon.store.monitoring_registry import save_registry
 
-    registry.write(registry_dir(home))
     db = Database(settings)
     db.upgrade()
+    save_registry(db, registry, "bench")
     enterprise = str(registry.enterprises["enterprise_id"].iloc[0])
     with db.session() as session:
         user, _ = users.create_user(session, username="bench-ent", role="enterprise", enterprise_id=enterprise,
@@ -193,39 +222,77 @@ def bench_http(work: Path, batches: int) -> dict:
     db.dispose()
     port = _free_port()
     env = dict(os.environ, CITYCARBON_HOME=str(home), CITYCARBON_COOKIE_SECURE="0")
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "citycarbon.api.app:create_app",
-                               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
+    cli = Path(sys.executable).with_name("citycarbon")
+    server = subprocess.Popen([str(cli), "serve", "--host", "127.0.0.1", "--port", str(port),
+                               "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 120
+        deadline = time.time() + 180
         while time.time() < deadline:
             try:
                 if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.5)
-        frame = readings_frame(registry, batches * 10_000, by_time=True)
+        frame = readings_frame(registry, (batches + 1) * 10_000, by_time=True)
         bodies = [json.dumps({"readings": frame.iloc[i:i + 10_000].to_dict("records")}).encode()
                   for i in range(0, len(frame), 10_000)]
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
-            warm = client.post("/api/v1/monitoring/readings", content=bodies[0])
-            assert warm.status_code == 200, warm.text
+
+        def send_all(todo: list[bytes]) -> tuple[float, list[float], int]:
+            pending: queue.SimpleQueue = queue.SimpleQueue()
+            for body in todo:
+                pending.put(body)
+            latencies: list[float] = []
+            accepted = [0]
+            lock = threading.Lock()
+            failures: list[str] = []
+
+            def client_loop() -> None:
+                with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
+                    while True:
+                        try:
+                            body = pending.get_nowait()
+                        except queue.Empty:
+                            return
+                        t = time.perf_counter()
+                        answer = client.post("/api/v1/monitoring/readings", content=body)
+                        spent = time.perf_counter() - t
+                        with lock:
+                            latencies.append(spent)
+                            if answer.status_code != 200:
+                                failures.append(answer.text[:300])
+                            else:
+                                accepted[0] += answer.json()["data"]["accepted"]
+
+            threads = [threading.Thread(target=client_loop) for _ in range(connections)]
             t0 = time.perf_counter()
-            accepted = 0
-            for body in bodies[1:]:
-                answer = client.post("/api/v1/monitoring/readings", content=body)
-                accepted += answer.json()["data"]["accepted"]
-            spent = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            for body in bodies[1:4]:
-                client.post("/api/v1/monitoring/readings", content=body)
-            dup = time.perf_counter() - t0
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert not failures, failures[:3]
+            return time.perf_counter() - t0, latencies, accepted[0]
+
+        for body in bodies[:1] * workers:  # warm-up: the first request imports and loads the registry
+            send_all([body])
+        server_cpu, client_cpu = _tree_cpu_seconds(server.pid), time.process_time()
+        spent, latencies, accepted = send_all(bodies[1:])
+        server_cpu, client_cpu = _tree_cpu_seconds(server.pid) - server_cpu, time.process_time() - client_cpu
+        again = bodies[1:1 + min(len(bodies) - 1, 4 * connections)]
+        dup_spent, _, dup_accepted = send_all(again)
         n = 10_000 * (len(bodies) - 1)
-        assert accepted == n
+        assert accepted == n, (accepted, n)
+        assert dup_accepted == 0
         return {"batches": len(bodies) - 1, "batch_rows": 10_000, "body_bytes": len(bodies[1]),
                 "readings_per_s": round(n / spent), "seconds": round(spent, 3),
-                "duplicate_batches_readings_per_s": round(30_000 / dup), "server": "uvicorn, 1 worker, loopback"}
+                "latency_median_s": round(float(np.median(latencies)), 3),
+                "latency_p95_s": round(float(np.percentile(latencies, 95)), 3),
+                "server_cpu_s_per_batch": round(server_cpu / (len(bodies) - 1), 4),
+                "client_cpu_s_per_batch": round(client_cpu / (len(bodies) - 1), 4),
+                "duplicate_batches_readings_per_s": round(10_000 * len(again) / dup_spent),
+                "server": f"citycarbon serve --workers {workers}, loopback",
+                "client": f"httpx, {connections} concurrent connection(s)"}
     finally:
         server.terminate()
         server.wait(30)
@@ -285,10 +352,18 @@ def generate_lake(root: Path, rows: int, enterprises: int) -> tuple[Registry, di
             parts.append((rel, "bench", month, enterprise, m, 0, None, None, datetime.now(UTC).isoformat()))
     with sqlite3.connect(lake.ledger_path) as con:
         con.executemany("INSERT INTO parts VALUES (?,?,?,?,?,?,?,?,?)", parts)
-    size = sum(p.stat().st_size for p in root.rglob("*.parquet"))
+        # the parts bypassed the writer, so they have no hourly aggregates yet
+        con.execute("DELETE FROM meta WHERE key = 'aggregates'")
+    generated = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rebuilt = lake.rebuild_aggregates()
+    rebuild_seconds = time.perf_counter() - t0
+    size = sum(p.stat().st_size for p in (root / "readings").rglob("*.parquet"))
+    agg_size = sum(p.stat().st_size for p in (root / "aggregates").rglob("*.parquet"))
     return registry, {"rows": sum(p[4] for p in parts), "parts": len(parts), "enterprises": enterprises,
-                      "points": len(registry.points), "bytes": size,
-                      "generate_seconds": round(time.perf_counter() - t0, 1)}
+                      "points": len(registry.points), "bytes": size, "aggregate_bytes": agg_size,
+                      "aggregate_files": rebuilt["aggregate_files"], "generate_seconds": round(generated, 1),
+                      "rebuild_aggregates_seconds": round(rebuild_seconds, 1)}
 
 
 def bench_rollup(root: Path, rows: int, enterprises: int, reuse: bool) -> dict:
@@ -310,7 +385,14 @@ def bench_rollup(root: Path, rows: int, enterprises: int, reuse: bool) -> dict:
     result = {}
     out["monthly_by_enterprise_s"] = round(best(lambda: result.setdefault(
         "r", rollup(lake, registry, period="month", by="enterprise"))), 3)
-    assert len(result["r"].frame) > 0
+    assert len(result["r"].frame) > 0 and result["r"].provenance.parameters["read"] == "hourly aggregates"
+    out["aggregate_rows"] = int(duckdb.sql(
+        f"SELECT count(*) FROM read_parquet({lake.aggregate_paths()!r})").fetchone()[0])
+    # the same rollup scanning every reading (the path for bounds that are not whole hours), and the check that
+    # both give the same sums
+    out["monthly_by_enterprise_from_readings_s"] = round(best(lambda: result.setdefault(
+        "raw", rollup(lake, registry, period="month", by="enterprise", source="readings")), repeat=1), 3)
+    pd.testing.assert_frame_equal(result["r"].frame, result["raw"].frame, check_exact=False, rtol=1e-9)
 
     def raw(sql: str) -> None:
         con = duckdb.connect()
@@ -328,6 +410,8 @@ def bench_rollup(root: Path, rows: int, enterprises: int, reuse: bool) -> dict:
         f"FROM {source} GROUP BY ALL) GROUP BY ALL")), 3)
     out["one_enterprise_year_s"] = round(best(lambda: rollup(lake, registry, period="month", enterprise=one),
                                               repeat=5), 4)
+    out["one_enterprise_year_from_readings_s"] = round(best(lambda: rollup(
+        lake, registry, period="month", enterprise=one, source="readings"), repeat=5), 4)
 
     def raw_one() -> None:
         raw("SELECT point_id, date_trunc('month', make_timestamp(d * 86400000000)) AS m, sum(s) FROM ("
@@ -353,6 +437,8 @@ def main() -> None:
     parser.add_argument("--rows-rollup", type=int, default=100_000_000)
     parser.add_argument("--enterprises", type=int, default=100, help="enterprises of the rollup lake")
     parser.add_argument("--http-batches", type=int, default=20)
+    parser.add_argument("--http-workers", type=int, default=1, help="uvicorn workers of citycarbon serve")
+    parser.add_argument("--http-connections", type=int, default=1, help="concurrent client connections")
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-backfill", action="store_true")
     parser.add_argument("--skip-rollup", action="store_true")
@@ -365,7 +451,7 @@ def main() -> None:
             report["backfill"] = bench_backfill(work, args.rows_backfill)
             print(json.dumps({"backfill": report["backfill"]}), file=sys.stderr, flush=True)
         if not args.skip_http:
-            report["http"] = bench_http(work, args.http_batches)
+            report["http"] = bench_http(work, args.http_batches, args.http_workers, args.http_connections)
             print(json.dumps({"http": report["http"]}), file=sys.stderr, flush=True)
         if not args.skip_rollup:
             root = args.keep or work / "rollup"
