@@ -9,8 +9,10 @@ import``); the lake from ``--lake DIR``, by default ``$CITYCARBON_LAKE_DIR``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -35,6 +37,45 @@ def open_lake(lake: Path | None):
     from citycarbon.monitoring.lake import Lake
 
     return Lake(lake)
+
+
+@contextmanager
+def submission_store() -> Iterator[Any]:
+    """The store that records ingest submissions (``store/monitoring_submissions.py``), or None when none is
+    configured: ``CITYCARBON_DATABASE_URL`` names a server database, or the embedded SQLite file exists. An
+    analyst's run on files alone (``--registry DIR``, no store yet) creates nothing."""
+    from sqlalchemy.engine import make_url
+
+    from citycarbon.cli.db import open_database
+    from citycarbon.settings import Settings
+
+    settings = Settings.from_env()
+    database_file = make_url(settings.database_url).database if settings.is_sqlite else None
+    if settings.is_sqlite and not (database_file and Path(database_file).exists()):
+        yield None
+        return
+    database = open_database()
+    try:
+        if not database.is_current():
+            database.upgrade()
+        yield database
+    finally:
+        database.dispose()
+
+
+def record_file_reports(database: Any, reports: dict, actor: str) -> dict[str, int]:
+    """One submission (channel ``file``) per ingested file, with its first rejected rows; ids by file."""
+    from citycarbon.store.monitoring_submissions import record_submission
+
+    ids = {}
+    with database.session(write=True) as session:
+        for name, report in reports.items():
+            ids[name] = record_submission(
+                session, channel="file", submitted_by=actor, enterprise_id=None, rows_received=report.rows,
+                counts={k: getattr(report, k) for k in ("accepted", "duplicate", "revised", "rejected")},
+                rejected_rows=report.rejected_rows, lake_batch_id=report.batch_id,
+                source=f"file:{Path(name).name}")
+    return ids
 
 
 def _reading_files(paths: list[Path]) -> list[Path]:
@@ -63,6 +104,7 @@ def register(app: typer.Typer) -> None:
         fmt: OutputFormat = FORMAT_OPTION,
     ) -> None:
         """Backfill readings (point_id, start, end, value, unit) into the lake; idempotent, safe to re-run."""
+        from citycarbon.cli.db import cli_actor
         from citycarbon.monitoring.ingest import ingest_files
 
         try:
@@ -72,6 +114,9 @@ def register(app: typer.Typer) -> None:
         except InputError as error:
             fail(error)
             return
+        with submission_store() as database:  # the office sees each file's counts and rejected rows later
+            if database is not None:
+                record_file_reports(database, reports, cli_actor())
         data = {name: {k: v for k, v in report.to_dict().items() if k != "rejected_rows"}
                 | {"rejected_rows": report.rejected_rows[:SHOWN_REJECTIONS]} for name, report in reports.items()}
         rows = [{"file": Path(name).name, **{k: r[k] for k in ("rows", "accepted", "duplicate", "revised",
@@ -131,17 +176,18 @@ def register(app: typer.Typer) -> None:
         """Subscribe to terminal pushes ({"readings": [...]} per message on cc/readings/<enterprise_id>)."""
         from citycarbon.monitoring.mqtt import MqttIngest, parse_broker
 
-        try:
-            host, port = parse_broker(broker)
-            service = MqttIngest(open_lake(lake), load_registry_dir(registry), host=host, port=port, topic=topic,
-                                 client_id=client_id)
-        except InputError as error:
-            fail(error)
-            return
-        try:
-            stats = service.run(max_messages=max_messages)
-        except KeyboardInterrupt:
-            stats = service.stats
+        with submission_store() as database:  # each message is recorded as a submission when a store exists
+            try:
+                host, port = parse_broker(broker)
+                service = MqttIngest(open_lake(lake), load_registry_dir(registry), host=host, port=port,
+                                     topic=topic, client_id=client_id, db=database)
+            except InputError as error:
+                fail(error)
+                return
+            try:
+                stats = service.run(max_messages=max_messages)
+            except KeyboardInterrupt:
+                stats = service.stats
         emit(stats, fmt, rows=[stats], title="MQTT ingest")
 
     @monitoring_app.command("lake-info")

@@ -14,6 +14,10 @@ Contract (docs/monitoring.md, "Ingest contract"):
   ``{"topic", "batch_id", "reason"|"report"}``; the message is acknowledged (re-sending it would not help).
 * An internal failure (disk, lock timeout) leaves the message unacknowledged and stops the service, so the
   broker redelivers it to the restarted service (crash-only design).
+* With a store (``db``), every message — stored, nothing new, or refused whole — is recorded as a submission
+  (channel ``mqtt``) with its first 1 000 rejected rows before the message is acknowledged, so the enterprise
+  sees it on its page and through ``GET /api/v1/monitoring/submissions``
+  (``citycarbon.store.monitoring_submissions``). A failure to record stops the service like any other.
 """
 
 from __future__ import annotations
@@ -59,13 +63,14 @@ class MqttIngest:
     """Subscribe and ingest; :meth:`run` blocks, :meth:`start`/:meth:`stop` run it in the background."""
 
     def __init__(self, lake: Lake, registry: object, *, host: str = "127.0.0.1", port: int = 1883,
-                 topic: str = "cc/readings/#", client_id: str = "citycarbon-ingest", keepalive: int = 30):
+                 topic: str = "cc/readings/#", client_id: str = "citycarbon-ingest", keepalive: int = 30,
+                 db: object | None = None):
         import paho.mqtt.client as mqtt
 
-        self.lake, self.registry, self.topic = lake, registry, topic
+        self.lake, self.registry, self.topic, self.db = lake, registry, topic, db
         self.points = point_table(registry)
         self.enterprises = set(registry.enterprises["enterprise_id"].astype(str))  # type: ignore[attr-defined]
-        self.host, self.port, self.keepalive = host, port, keepalive
+        self.host, self.port, self.keepalive, self.client_id = host, port, keepalive, client_id
         self.stats = {"messages": 0, "accepted": 0, "duplicate": 0, "revised": 0, "rejected": 0, "refused": 0}
         self.failure: BaseException | None = None
         self._done = threading.Event()
@@ -113,18 +118,42 @@ class MqttIngest:
             frame, batch_id = parse_readings_payload(payload)
         except BatchRefused as refused:
             self.stats["refused"] += 1
+            known = enterprise if enterprise in self.enterprises else None
+            submission = self._record(topic, known, refusal=refused.reason if refused.field is None
+                                      else f"{refused.field}: {refused.reason}")
             message = {"topic": topic, "batch_id": None, "reason": refused.reason, "field": refused.field,
                        "at": datetime.now(UTC).isoformat(timespec="seconds")}
+            if submission is not None:
+                message["submission_id"] = submission
             self._publish(error_topic, json.dumps(message, ensure_ascii=False))
             return message
         report = ingest_frame(self.lake, self.registry, frame, source=f"mqtt:{topic}", enterprise_id=enterprise,
                               batch_id=batch_id, points=self.points)
         for name in ("accepted", "duplicate", "revised", "rejected"):
             self.stats[name] += getattr(report, name)
+        submission = self._record(topic, enterprise, report=report, batch_id=batch_id)
         result = {"topic": topic, "batch_id": batch_id, "report": report.to_dict()}
+        if submission is not None:
+            result["submission_id"] = submission
         if report.rejected:
             self._publish(error_topic, json.dumps(result, ensure_ascii=False, default=str))
         return result
+
+    def _record(self, topic: str, enterprise: str | None, *, report: object = None, batch_id: str | None = None,
+                refusal: str | None = None) -> int | None:
+        """Record the message as a submission when the service has a store; its id (None without a store)."""
+        if self.db is None:
+            return None
+        from citycarbon.store.monitoring_submissions import record_submission
+
+        counts = {name: getattr(report, name) for name in ("accepted", "duplicate", "revised", "rejected")} \
+            if report is not None else None
+        with self.db.session(write=True) as session:  # type: ignore[attr-defined]
+            return record_submission(
+                session, channel="mqtt", submitted_by=f"mqtt:{self.client_id}", enterprise_id=enterprise,
+                rows_received=getattr(report, "rows", 0), counts=counts,
+                rejected_rows=getattr(report, "rejected_rows", ()), client_batch_id=batch_id,
+                lake_batch_id=getattr(report, "batch_id", None), source=f"mqtt:{topic}", refusal=refusal)
 
     def _publish(self, topic: str, payload: str) -> None:
         self._published = [info for info in self._published if not info.is_published()]
