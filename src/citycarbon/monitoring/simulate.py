@@ -357,12 +357,16 @@ def _alert_day(grid: _Grid) -> int:
     return int(grid.local_day[-1]) if grid.local_day.size else 0
 
 
-def _inject_situations(plan: _Plan, grid: _Grid) -> None:
+def _inject_situations(plan: _Plan, grid: _Grid, overrides: dict | None = None) -> None:
     """Situations that raise alerts (``simulator.yaml`` ``situations``, estimates), drawn from their own
     generator so the readings of the same seed stay the same: enterprises clearly ahead of their budget's
     pro-rata path at the end of the run (the budget is set from the expected energy), data loggers offline for
     the last hours (every point silent, the last day incomplete), single meters that stop reporting."""
-    spec = simulator_parameters()["situations"]
+    spec = dict(simulator_parameters()["situations"])
+    for name, value in (overrides or {}).items():
+        if name not in spec:
+            raise ValueError(f"unknown situation parameter {name!r}; known: {', '.join(spec)}")
+        spec[name] = value
     rng = np.random.default_rng([plan.seed, 0, 7])
     ents = plan.registry.enterprises.copy()
     points = plan.registry.points
@@ -408,7 +412,9 @@ def _alert_truth(plan: _Plan, grid: _Grid, eid: str, main_tce: dict[str, np.ndar
     computed from the TRUE energy (budget path, product limit) and from what the simulator actually sent
     (completeness of that day, silent points, faults older than the repair deadline in the look-back window).
     ``borderline``: the true figure is within ``alert_truth.borderline`` of a threshold, where repairs of
-    faulty data may legitimately tip it either way (reported, not scored)."""
+    faulty data may legitimately tip it either way, or within the share of the energy that no reading shows (a
+    logger offline or a meter silent at the end: what it consumed then is unknowable from the data) — reported,
+    not scored."""
     from citycarbon.monitoring.alerts import load_alert_rules
     from citycarbon.monitoring.quality import load_rules
 
@@ -422,6 +428,16 @@ def _alert_truth(plan: _Plan, grid: _Grid, eid: str, main_tce: dict[str, np.ndar
     tz = plan.registry.timezone
     now = pd.Timestamp(grid.now_ns, unit="ns", tz="UTC")
     ent = plan.registry.enterprise(eid)
+    n = grid.local_day.size
+    per_slot = 60 / plan.interval
+
+    def unseen(point_id: str, mask: np.ndarray, values: np.ndarray) -> float:
+        """True energy of ``point_id`` in ``mask`` that falls in its silent end (no reading was sent)."""
+        hours = max(plan.situations["outage"].get(eid) or 0.0, plan.situations["dropout"].get(point_id) or 0.0)
+        if not hours:
+            return 0.0
+        cut = max(n - round(hours * per_slot), 0)
+        return float(values[cut:][mask[cut:]].sum())
     # budget: cumulative true tce of the main meters since 1 January against the pro-rata path
     year_start = pd.Timestamp(year=alert_date.year, month=1, day=1)
     in_year = (grid.local_day >= year_start.value // _DAY_NS) & (grid.local_day <= day)
@@ -432,7 +448,8 @@ def _alert_truth(plan: _Plan, grid: _Grid, eid: str, main_tce: dict[str, np.ndar
         ratio = cumulative / path - 1
         warning, error = float(rules.get("budget", "warning_threshold")), float(rules.get("budget", "error_threshold"))
         level = "error" if ratio > error else "warning" if ratio > warning else ""
-        borderline = min(abs(ratio - warning), abs(ratio - error)) < margin
+        hidden = sum(unseen(p, in_year, v) for p, v in main_tce.items()) / path
+        borderline = min(abs(ratio - warning), abs(ratio - error)) < margin + hidden
         if level or borderline:
             injected = plan.situations["over_budget"].get(eid)
             rows.append(("budget", eid, "", level, cumulative, path, "tce", borderline,
@@ -459,7 +476,10 @@ def _alert_truth(plan: _Plan, grid: _Grid, eid: str, main_tce: dict[str, np.ndar
             unit = "tce"
         per_unit = energy / output * conversion_factor(f"{unit}/({product.unit})", str(product.limit_unit))
         threshold = float(product.limit_value) * (1 + tolerance)
-        borderline = abs(per_unit / threshold - 1) < margin
+        hidden = max(sum(unseen(p, in_month, main_tce[p]) for p in energy_points if p in main_tce)
+                     / max(sum(main_tce[p][in_month].sum() for p in energy_points if p in main_tce), 1e-12),
+                     sum(unseen(p, in_month, true_canonical[p]) for p in output_points) / output)
+        borderline = abs(per_unit / threshold - 1) < margin + hidden
         if per_unit > threshold or borderline:
             rows.append(("product_limit", eid, str(product.product_id), "error" if per_unit > threshold else "",
                          per_unit, threshold, str(product.limit_unit), borderline,
@@ -748,7 +768,7 @@ def _fault_spec(faults: bool | dict | None) -> dict:
 
 def _prepare(units: int, points_per_unit: int, days: int, seed: int, start: str | pd.Timestamp,
              faults: bool | dict | None, interval_minutes: int | None, overlap: bool = False,
-             situations: bool = False) -> tuple[_Plan, _Grid]:
+             situations: bool | dict = False) -> tuple[_Plan, _Grid]:
     interval = int(interval_minutes or simulator_parameters()["interval_minutes"])
     if interval not in (15, 30, 60):
         raise ValueError("interval_minutes must be 15, 30 or 60")
@@ -759,7 +779,7 @@ def _prepare(units: int, points_per_unit: int, days: int, seed: int, start: str 
     plan.overlap = bool(overlap)
     grid = _grid(begin, days, interval, plan.registry.timezone)
     if situations:
-        _inject_situations(plan, grid)
+        _inject_situations(plan, grid, situations if isinstance(situations, dict) else None)
     return plan, grid
 
 
@@ -781,13 +801,14 @@ class CityChunk:
 def iter_city(units: int, points_per_unit: int, days: int, seed: int = 0, *,
               start: str | pd.Timestamp = "2025-01-01T00:00:00+08:00", faults: bool | dict | None = True,
               interval_minutes: int | None = None, chunk: int = 50, overlap: bool = False,
-              situations: bool = False, only: Iterable[int] | None = None) -> Iterator[CityChunk]:
+              situations: bool | dict = False, only: Iterable[int] | None = None) -> Iterator[CityChunk]:
     """Yield the city ``chunk`` enterprises at a time (:class:`CityChunk`), never all of it in memory.
 
     ``overlap``: faults may touch and overlap each other (default: each keeps 12 clean intervals on either
     side, so precision and recall are an upper bound). ``situations``: inject what raises alerts (enterprises
     ahead of their budget's path, data loggers offline and meters silent at the end of the run;
-    ``simulator.yaml`` ``situations``). ``only``: indices of the chunks to make (the others are skipped; a
+    ``simulator.yaml`` ``situations``; a dict overrides some of its parameters, e.g. ``{"outage_share": 0.5}``).
+    ``only``: indices of the chunks to make (the others are skipped; a
     chunk's content does not depend on the others, so worker processes can each make their own).
     """
     plan, grid = _prepare(units, points_per_unit, days, seed, start, faults, interval_minutes, overlap, situations)
@@ -807,7 +828,7 @@ def iter_city(units: int, points_per_unit: int, days: int, seed: int = 0, *,
 def iter_enterprise_readings(units: int, points_per_unit: int, days: int, seed: int = 0, *,
                              start: str | pd.Timestamp = "2025-01-01T00:00:00+08:00",
                              faults: bool | dict | None = True, interval_minutes: int | None = None,
-                             chunk: int = 50, overlap: bool = False, situations: bool = False,
+                             chunk: int = 50, overlap: bool = False, situations: bool | dict = False,
                              ) -> Iterator[tuple[Registry, pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
     """Yield ``(registry, readings, truth, monthly_reports)`` for ``chunk`` enterprises at a time; the
     concatenation equals :func:`simulate` with the same arguments (for writing large cities in pieces).
@@ -819,7 +840,8 @@ def iter_enterprise_readings(units: int, points_per_unit: int, days: int, seed: 
 
 def simulate(units: int, points_per_unit: int, days: int, seed: int = 0, *,
              start: str | pd.Timestamp = "2025-01-01T00:00:00+08:00", faults: bool | dict | None = True,
-             interval_minutes: int | None = None, overlap: bool = False, situations: bool = False) -> SimulatedCity:
+             interval_minutes: int | None = None, overlap: bool = False,
+             situations: bool | dict = False) -> SimulatedCity:
     """A synthetic city: ``units`` enterprises × ``points_per_unit`` energy points × ``days`` days.
 
     ``start``: first interval (ISO 8601; naive means the deployment's local time). ``faults``: True (rates of
@@ -840,7 +862,7 @@ def simulate(units: int, points_per_unit: int, days: int, seed: int = 0, *,
 def write_city(units: int, points_per_unit: int, days: int, out: str | Path, seed: int = 0, *,
                start: str | pd.Timestamp = "2025-01-01T00:00:00+08:00", faults: bool | dict | None = True,
                interval_minutes: int | None = None, fmt: str = "parquet", chunk: int = 50,
-               overlap: bool = False, situations: bool = False) -> dict:
+               overlap: bool = False, situations: bool | dict = False) -> dict:
     """Write a simulated city to ``out``: ``enterprises.csv``, ``points.csv``, ``products.csv``,
     ``readings/readings-YYYY-MM-pNNNN.parquet`` (first arrivals, split by UTC month of ``start``, one file per
     month and chunk of enterprises; ``.csv`` with ``fmt="csv"``), ``readings/resent-YYYY-MM-pNNNN.parquet`` (the
