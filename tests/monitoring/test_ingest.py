@@ -34,7 +34,8 @@ def snapshot(lake: Lake) -> tuple:
     """Everything a refused batch must leave unchanged: content, parts and batches of the ledger, files."""
     with sqlite3.connect(lake.ledger_path) as con:
         ledger = (con.execute("SELECT * FROM parts ORDER BY path").fetchall(),
-                  con.execute("SELECT * FROM batches ORDER BY batch_id").fetchall())
+                  con.execute("SELECT * FROM batches ORDER BY batch_id").fetchall(),
+                  con.execute("SELECT * FROM agg_parts ORDER BY path, month, enterprise_id").fetchall())
     files = sorted(str(p.relative_to(lake.root)) for p in lake.root.rglob("*.parquet"))
     return content_frame(lake).to_csv(), ledger, files
 

@@ -106,6 +106,15 @@ def test_sigkill_mid_stream_then_resend_everything(tmp_path):
         ingest_frame(reference, registry, batch(number), source="stream", now=NOW)
     pd.testing.assert_frame_equal(content_frame(lake), content_frame(reference))
     files = sorted(str(p.relative_to(lake.root)) for p in lake.root.rglob("*.parquet"))
-    assert files == sorted(p.path for p in lake.parts())
+    ledger = [p.path for p in lake.parts()] + [str(Path(p).relative_to(lake.root)) for p in lake.aggregate_paths()]
+    assert files == sorted(ledger)
+    # the hourly aggregates written beside the acknowledged batches add up to the readings' latest revisions
+    from citycarbon.monitoring.rollup import scan_duckdb
+
+    kwargs = {"period": "hour", "timezone": "Asia/Shanghai"}
+    pd.testing.assert_frame_equal(
+        scan_duckdb(lake, source="aggregates", **kwargs).sort_values(["point_id", "period"]).reset_index(drop=True),
+        scan_duckdb(lake, source="readings", **kwargs).sort_values(["point_id", "period"]).reset_index(drop=True),
+        check_exact=False, rtol=1e-12)
     every = read_readings(lake, latest_revision_only=False)
     assert not every.duplicated(["point_id", "start", "end", "revision"]).any()

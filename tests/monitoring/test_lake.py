@@ -34,13 +34,13 @@ def test_parts_are_partitioned_by_utc_month_and_enterprise(lake, registry):
                       interval_rows("E2-EL", "2024-02-01T09:00", 1, 15)])
     report = ingest_frame(lake, registry, rows, source="test", now=NOW)
     assert report.accepted == 3
-    dirs = sorted(str(p.parent.relative_to(lake.root)) for p in lake.root.rglob("*.parquet"))
+    dirs = sorted(str(p.parent.relative_to(lake.root)) for p in (lake.root / "readings").rglob("*.parquet"))
     assert dirs == ["readings/month=2024-01/enterprise=E1", "readings/month=2024-02/enterprise=E1",
                     "readings/month=2024-02/enterprise=E2"]
-    table = pq.read_table(next(lake.root.rglob("*.parquet")))
+    table = pq.read_table(next((lake.root / "readings").rglob("*.parquet")))
     assert tuple(table.schema.names) == COLUMNS
     assert sorted(p.path for p in lake.parts()) == sorted(
-        str(p.relative_to(lake.root)) for p in lake.root.rglob("*.parquet"))
+        str(p.relative_to(lake.root)) for p in (lake.root / "readings").rglob("*.parquet"))
 
 
 def test_read_readings_filters_and_returns_utc_frames(lake, registry):
@@ -100,7 +100,7 @@ def test_orphan_parts_of_an_unacknowledged_batch_are_removed_on_restart(lake, re
     before = content_frame(lake)
     # simulate a crash after the parts were renamed into place but before the ledger commit
     orphan_rel = "readings/month=2024-01/enterprise=E1/part-crashed-0.parquet"
-    (lake.root / orphan_rel).write_bytes(next(lake.root.rglob("*.parquet")).read_bytes())
+    (lake.root / orphan_rel).write_bytes(next((lake.root / "readings").rglob("*.parquet")).read_bytes())
     lake.journal_path.write_text(json.dumps({"write": [orphan_rel], "replace": []}))
     assert len(read_readings(lake.root)) == 4  # readers never see an uncommitted part
     with lake.writer():
@@ -127,8 +127,8 @@ def test_compaction_merges_parts_and_keeps_content(lake, registry):
     before = content_frame(lake)
     assert len(lake.parts()) == 6
     result = lake.compact()
-    assert result == {"partitions_compacted": 1, "parts_replaced": 6}
-    assert len(lake.parts()) == 1 and len(list(lake.root.rglob("*.parquet"))) == 1
+    assert result == {"partitions_compacted": 1, "parts_replaced": 6, "aggregate_files_replaced": 6}
+    assert len(lake.parts()) == 1 and len(list((lake.root / "readings").rglob("*.parquet"))) == 1
     pd.testing.assert_frame_equal(content_frame(lake), before)
     assert lake.parts()[0].revised_rows == 1
     # idempotency still holds after compaction
@@ -149,7 +149,7 @@ def test_crash_during_compaction_after_commit_deletes_replaced_parts(lake, regis
     lake.journal_path.write_text(json.dumps({"write": [new], "replace": old}))
     with lake.writer():
         pass
-    assert sorted(str(p.relative_to(lake.root)) for p in lake.root.rglob("*.parquet")) == [new]
+    assert sorted(str(p.relative_to(lake.root)) for p in (lake.root / "readings").rglob("*.parquet")) == [new]
     pd.testing.assert_frame_equal(content_frame(lake), before)
 
 

@@ -77,6 +77,108 @@ SCHEMA = pa.schema([
     ("energy_flag", pa.string()),
 ])
 COLUMNS: tuple[str, ...] = tuple(SCHEMA.names)
+#: how reading parts are encoded: dictionaries for the text columns only (times and numbers are near-unique per
+#: part, so a dictionary attempt is wasted work) and min/max statistics for the columns readers filter or prune on
+#: (``point_id``, ``enterprise_id``, ``start``, ``end``; ``revision > 0`` in the rollup); computing them for
+#: every column costs about a third of the encoding time
+_READINGS_WRITE_OPTIONS: dict = {
+    "use_dictionary": [f.name for f in SCHEMA if pa.types.is_string(f.type)],
+    "write_statistics": ["point_id", "enterprise_id", "start", "end", "revision"],
+}
+#: SCHEMA with its text columns as Arrow dictionaries: how :func:`part_table` builds the parts in memory
+_PART_SCHEMA = pa.schema([pa.field(f.name, pa.dictionary(pa.int32(), pa.string())) if pa.types.is_string(f.type)
+                          else f for f in SCHEMA])
+
+
+def part_table(frame: pd.DataFrame) -> pa.Table:
+    """``frame``'s lake columns as Arrow, text columns as dictionaries (:data:`_PART_SCHEMA`); see
+    :class:`_PartColumns`, which builds the parts of a batch from row positions."""
+    return _PartColumns(frame).table(np.arange(len(frame)))
+
+
+class _PartColumns:
+    """``frame``'s lake columns converted once, so that each part is a cheap take of its rows.
+
+    The values are :data:`SCHEMA`'s, converted as ``pa.Table.from_pandas(frame, schema=SCHEMA)`` converts them
+    (NaN and NaT become nulls, times are cast to microseconds and a lost digit is an error). Text columns are
+    kept as integer codes and labels (a categorical hands its own over: no Python string per row) and each
+    part gets an Arrow dictionary of only the labels its rows use. Written by :meth:`Lake._write_part`, the
+    file holds plain UTF-8 columns that read back as SCHEMA.
+    """
+
+    def __init__(self, frame: pd.DataFrame):
+        #: per column: (numpy values, null mask or None, None) or, for text, (int32 codes, valid or None, labels)
+        self.columns: list[tuple[np.ndarray, np.ndarray | None, pa.Array | None]] = []
+        for f in SCHEMA:
+            column = frame[f.name]
+            if pa.types.is_string(f.type):
+                codes, labels = _codes_and_labels(column)
+                valid = codes >= 0
+                self.columns.append((codes, None if valid.all() else valid, labels))
+                continue
+            array = pa.Array.from_pandas(column, type=f.type)
+            array = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+            values = array.to_numpy(zero_copy_only=False)  # nulls: NaN / NaT, with the mask below
+            nulls = array.is_null().to_numpy(zero_copy_only=False) if array.null_count else None
+            self.columns.append((values, nulls, None))
+
+    def numpy(self, name: str) -> np.ndarray:
+        """The converted values of a non-text column (times: numpy datetime64[us])."""
+        return self.columns[COLUMNS.index(name)][0]
+
+    def table(self, rows: np.ndarray) -> pa.Table:
+        arrays = []
+        for f, (values, mask, labels) in zip(_PART_SCHEMA, self.columns, strict=True):
+            if labels is None:
+                arrays.append(pa.array(values[rows], type=f.type, mask=None if mask is None else mask[rows]))
+                continue
+            codes = values[rows]
+            valid = None if mask is None else mask[rows]
+            if len(labels) > 1:  # only the labels this part uses go into its dictionary pages
+                used = np.bincount(codes if valid is None else codes[valid], minlength=len(labels)) > 0
+                if not used.all():
+                    position = (np.cumsum(used) - 1).astype(np.int32)
+                    codes = position[codes] if valid is None else np.where(valid, position[np.maximum(codes, 0)], -1)
+                    labels = labels.filter(pa.array(used))
+            indices = pa.array(codes, type=pa.int32(), mask=None if valid is None else ~valid)
+            arrays.append(pa.DictionaryArray.from_arrays(indices, labels))
+        return pa.Table.from_arrays(arrays, schema=_PART_SCHEMA)
+
+
+def _codes_and_labels(column: pd.Series) -> tuple[np.ndarray, pa.Array]:
+    """Text column → int32 codes (-1 where null) and its labels as an Arrow string array."""
+    if isinstance(column.dtype, pd.CategoricalDtype) and \
+            pd.api.types.infer_dtype(column.cat.categories, skipna=True) in ("string", "empty"):
+        return (column.cat.codes.to_numpy().astype(np.int32),
+                pa.array(np.asarray(column.cat.categories, dtype=object), type=pa.string()))
+    plain = pa.Array.from_pandas(column.astype(object) if isinstance(column.dtype, pd.CategoricalDtype) else column,
+                                 type=pa.string())
+    encoded = plain.dictionary_encode()
+    if isinstance(encoded, pa.ChunkedArray):  # a pyarrow-backed column converts to a chunked array
+        encoded = encoded.unify_dictionaries().combine_chunks() if encoded.num_chunks else \
+            pa.array([], type=encoded.type)
+    codes = encoded.indices.fill_null(-1).to_numpy().astype(np.int32)
+    return codes, encoded.dictionary
+
+
+def _utc_month_numbers(start: pd.Series) -> np.ndarray:
+    """``YYYYMM`` (int64) of each UTC time of ``start`` (tz-aware)."""
+    if not isinstance(start.dtype, pd.DatetimeTZDtype):
+        start = pd.to_datetime(start, utc=True)
+    # a tz-aware column's integers are UTC epoch values in its unit: no per-row time zone arithmetic
+    per_day = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}[start.dtype.unit]
+    days = start.array.asi8 // per_day  # floor division: days since 1970-01-01, before it too
+    if not len(days):
+        return np.zeros(0, dtype=np.int64)
+    first, last = int(days.min()), int(days.max())
+    if last - first > 1_000_000:  # an absurd span: the calendar arithmetic on every row
+        months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    else:  # the calendar once per day of the span, then a lookup per row
+        months = np.arange(first, last + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+        months = months[days - first]
+    return (months // 12 + 1970) * 100 + months % 12 + 1
+
+
 KEY = ("point_id", "start", "end")
 
 _LEDGER_DDL = (
@@ -90,7 +192,16 @@ _LEDGER_DDL = (
         rows INTEGER NOT NULL, revised_rows INTEGER NOT NULL, min_start TEXT, max_end TEXT,
         committed_at TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS parts_partition ON parts (enterprise_id, month)",
+    # hourly aggregates (citycarbon.monitoring.aggregates): one row per (file, UTC month, enterprise) it covers
+    """CREATE TABLE IF NOT EXISTS agg_parts (
+        path TEXT NOT NULL, month TEXT NOT NULL, enterprise_id TEXT NOT NULL, batch_id TEXT NOT NULL,
+        rows INTEGER NOT NULL, committed_at TEXT NOT NULL, PRIMARY KEY (path, month, enterprise_id))""",
+    "CREATE INDEX IF NOT EXISTS agg_parts_partition ON agg_parts (enterprise_id, month)",
 )
+#: ``meta`` value of key ``aggregates`` while the hourly aggregates cover every committed part
+AGGREGATES_VERSION = "hourly v1"
+#: rows per row group of a monthly aggregate file (one enterprise-month of 30 points is ~22 000 rows)
+AGG_ROW_GROUP = 65_536
 
 
 class LakeBusy(RuntimeError):
@@ -158,6 +269,10 @@ class Lake:
             for statement in _LEDGER_DDL:
                 con.execute(statement)
             con.execute("INSERT OR IGNORE INTO meta VALUES ('layout', 'month=UTC month of start; v1')")
+            # a new (empty) lake keeps aggregates from its first batch; a lake written before aggregates existed
+            # has none until `rebuild_aggregates` (rollups scan the readings meanwhile)
+            if con.execute("SELECT count(*) FROM parts").fetchone()[0] == 0:
+                con.execute("INSERT OR IGNORE INTO meta VALUES ('aggregates', ?)", (AGGREGATES_VERSION,))
             con.commit()
 
     # ---- ledger --------------------------------------------------------------------------------------
@@ -170,9 +285,10 @@ class Lake:
 
     def parts(self, *, enterprises: Iterable[str] | None = None,
               months: tuple[str | None, str | None] | None = None,
-              starts: tuple[str, str] | None = None) -> list[PartInfo]:
+              starts: tuple[str, str] | None = None, ends: tuple[str, str] | None = None) -> list[PartInfo]:
         """Committed parts, optionally only those of ``enterprises``, of months in ``[lo, hi]``, and (``starts``,
-        ISO UTC texts) holding interval starts in ``[first, last]`` by the ledger's min/max columns."""
+        ISO UTC texts) holding interval starts in ``[first, last]`` by the ledger's min/max columns; ``ends``:
+        parts that may hold interval ends in ``[first, last]``."""
         sql = "SELECT path, batch_id, month, enterprise_id, rows, revised_rows, min_start, max_end FROM parts"
         where: list[str] = []
         args: list[object] = []
@@ -193,6 +309,9 @@ class Lake:
         if starts is not None:  # ISO texts in UTC with one format compare like the times they name
             where.append("(min_start IS NULL OR min_start <= ?) AND (max_end IS NULL OR max_end > ?)")
             args.extend([starts[1], starts[0]])
+        if ends is not None:  # an end e lies in a part only if min_start <= e <= max_end
+            where.append("(min_start IS NULL OR min_start <= ?) AND (max_end IS NULL OR max_end >= ?)")
+            args.extend([ends[1], ends[0]])
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY path"
@@ -202,6 +321,34 @@ class Lake:
     def part_paths(self, **filters: object) -> list[str]:
         """Absolute paths of the committed parts matching ``filters`` (see :meth:`parts`)."""
         return [str(self.root / part.path) for part in self.parts(**filters)]  # type: ignore[arg-type]
+
+    def aggregates_current(self) -> bool:
+        """Whether the hourly aggregates cover every committed part (see :mod:`citycarbon.monitoring.aggregates`)."""
+        with contextlib.closing(self._connect()) as con:
+            row = con.execute("SELECT value FROM meta WHERE key = 'aggregates'").fetchone()
+        return row is not None and row[0] == AGGREGATES_VERSION
+
+    def aggregate_paths(self, *, enterprises: Iterable[str] | None = None,
+                        months: tuple[str | None, str | None] | None = None) -> list[str]:
+        """Absolute paths of the aggregate files holding rows of ``enterprises`` in months ``[lo, hi]``."""
+        sql = "SELECT DISTINCT path FROM agg_parts"
+        where: list[str] = []
+        args: list[object] = []
+        if enterprises is not None:
+            ids = sorted({str(e) for e in enterprises})
+            if not ids:
+                return []
+            where.append(f"enterprise_id IN ({','.join('?' * len(ids))})")
+            args.extend(ids)
+        if months is not None:
+            for op, value in ((">=", months[0]), ("<=", months[1])):
+                if value is not None:
+                    where.append(f"month {op} ?")
+                    args.append(value)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with contextlib.closing(self._connect()) as con:
+            return [str(self.root / row[0]) for row in con.execute(sql + " ORDER BY path", args)]
 
     def enterprises(self) -> set[str]:
         """Enterprise ids with at least one committed part."""
@@ -263,14 +410,17 @@ class Lake:
         removed: list[str] = []
         if not self.journal_path.exists() and not full:
             return removed  # the common case: the last write finished; nothing to read
-        committed = {p.path for p in self.parts()}
+        committed = {p.path for p in self.parts()} | self._aggregate_files()
         if self.journal_path.exists():
             try:
                 journal = json.loads(self.journal_path.read_text(encoding="utf-8"))
             except (ValueError, OSError):
                 journal = {"write": [], "replace": []}
-            written = journal.get("write", [])
-            compaction_done = bool(written) and all(w in committed for w in written)
+            written = list(journal.get("write", []))
+            pattern = journal.get("write_glob")
+            if pattern:
+                written += [str(p.relative_to(self.root)) for p in self.root.glob(pattern)]
+            compaction_done = bool(written or pattern) and all(w in committed for w in written)
             for rel in written:
                 if rel not in committed:
                     removed += self._unlink(rel)
@@ -282,11 +432,16 @@ class Lake:
             self.journal_path.unlink()
             _fsync_dir(self.root)
         if full:
-            for path in (self.root / "readings").rglob("*"):
-                rel = str(path.relative_to(self.root))
-                if path.is_file() and (path.name.endswith(".tmp") or rel not in committed):
-                    removed += self._unlink(rel)
+            for folder in ("readings", "aggregates"):
+                for path in (self.root / folder).rglob("*"):
+                    rel = str(path.relative_to(self.root))
+                    if path.is_file() and (path.name.endswith(".tmp") or rel not in committed):
+                        removed += self._unlink(rel)
         return removed
+
+    def _aggregate_files(self) -> set[str]:
+        with contextlib.closing(self._connect()) as con:
+            return {row[0] for row in con.execute("SELECT DISTINCT path FROM agg_parts")}
 
     def _unlink(self, rel: str) -> list[str]:
         path = self.root / rel
@@ -295,8 +450,8 @@ class Lake:
             return [rel]
         return []
 
-    def _journal(self, write: list[str], replace: list[str]) -> None:
-        data = json.dumps({"write": write, "replace": replace}).encode()
+    def _journal(self, write: list[str], replace: list[str], *, write_glob: str | None = None) -> None:
+        data = json.dumps({"write": write, "replace": replace, "write_glob": write_glob}).encode()
         _durable_write_bytes(self.journal_path, data)
 
     def compact(self, *, enterprises: Iterable[str] | None = None, min_parts: int = 2,
@@ -340,14 +495,108 @@ class Lake:
                 self.journal_path.unlink()
                 merged += 1
                 removed += len(old)
-        return {"partitions_compacted": merged, "parts_replaced": removed}
+            aggregates = self._replace_aggregates(self._aggregates_of_aggregates) \
+                if enterprises is None and self.aggregates_current() else 0
+        return {"partitions_compacted": merged, "parts_replaced": removed, "aggregate_files_replaced": aggregates}
 
-    def _write_part(self, rel: str, table: pa.Table) -> None:
+    def rebuild_aggregates(self, *, timeout: float | None = 60.0) -> dict:
+        """Recompute the hourly aggregates from the readings (latest revisions), enterprise by enterprise.
+
+        For a lake written before aggregates existed, or to check them: the rollup reads the aggregates only
+        while they are current (``meta.aggregates``), and scans the readings otherwise.
+        """
+        with self.writer(timeout=timeout):
+            replaced = self._replace_aggregates(self._aggregates_of_readings)
+        return {"aggregate_files_replaced": replaced, "aggregate_files": len(self._aggregate_files())}
+
+    def _aggregates_of_readings(self, con: object, enterprise: str) -> pa.Table:
+        paths = self.part_paths(enterprises=[enterprise])
+        if not paths:
+            return _agg_empty()
+        revised = sum(p.revised_rows for p in self.parts(enterprises=[enterprise]))
+        source = "read_parquet($paths, hive_partitioning = false)"
+        rows = f"SELECT point_id, enterprise_id, start, \"end\", revision, energy FROM {source}"
+        if revised:
+            rows += ' QUALIFY revision = max(revision) OVER (PARTITION BY point_id, "end")'
+        return _agg_query(con, rows, {"paths": paths})
+
+    def _aggregates_of_aggregates(self, con: object, enterprise: str) -> pa.Table:
+        paths = self.aggregate_paths(enterprises=[enterprise])
+        if not paths:
+            return _agg_empty()
+        return _agg_query(con, "SELECT point_id, enterprise_id, hour AS start, energy, energy_n, readings "
+                               "FROM read_parquet($paths, hive_partitioning = false) WHERE enterprise_id = $e",
+                          {"paths": paths, "e": enterprise}, summed=True)
+
+    def _replace_aggregates(self, build) -> int:
+        """Write every enterprise's aggregates from ``build`` as one file per UTC month (all enterprises, sorted
+        by enterprise and hour in row groups of :data:`AGG_ROW_GROUP` rows, so a reader of one enterprise skips
+        the rest) and swap them for all aggregate files in one ledger transaction (under the writer lock;
+        journaled). Few files matter: a query pays per file opened."""
+        import duckdb
+
+        from citycarbon.monitoring.aggregates import months_and_enterprises
+
+        old = sorted(self._aggregate_files())
+        batch_id = f"aggregate-{uuid.uuid4().hex[:12]}"
+        name = f"agg-{batch_id}.parquet"
+        # the new files' names are known only as they are made: the journal names them by pattern
+        self._journal([], old, write_glob=f"aggregates/hour/*/{name}")
+        enterprises = sorted(self.enterprises())
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        written: list[tuple[str, str, str, int]] = []
+        pieces: dict[str, list[pa.Table]] = {}
+        try:
+            for enterprise in enterprises:  # per enterprise: a revision may move a reading to another month
+                table = build(con, enterprise)
+                for month, _ in months_and_enterprises(table):
+                    lo = pd.Timestamp(f"{month}-01", tz="UTC")
+                    hi = lo + pd.offsets.MonthBegin(1)
+                    hours = table.column("hour")
+                    mask = pc.and_(pc.greater_equal(hours, pa.scalar(lo, hours.type)),
+                                   pc.less(hours, pa.scalar(hi, hours.type)))
+                    pieces.setdefault(month, []).append(table.filter(mask))
+        finally:
+            con.close()
+        for month, tables in sorted(pieces.items()):
+            rel = f"aggregates/hour/month={month}/{name}"
+            table = pa.concat_tables(tables)
+            self._write_part(rel, table, row_group_size=AGG_ROW_GROUP)
+            written += [(rel, month, str(t.column("enterprise_id")[0]), t.num_rows) for t in tables if t.num_rows]
+        now = datetime.now(UTC).isoformat()
+        con2 = self._connect()
+        try:
+            con2.execute("BEGIN IMMEDIATE")
+            con2.execute("DELETE FROM agg_parts")
+            con2.executemany("INSERT INTO agg_parts VALUES (?,?,?,?,?,?)",
+                             [(rel, month, enterprise, batch_id, rows, now)
+                              for rel, month, enterprise, rows in written])
+            con2.execute("INSERT OR REPLACE INTO meta VALUES ('aggregates', ?)", (AGGREGATES_VERSION,))
+            con2.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                con2.execute("ROLLBACK")
+            raise
+        finally:
+            con2.close()
+        for rel in old:
+            self._unlink(rel)
+        self.journal_path.unlink()
+        return len(old)
+
+    def _write_part(self, rel: str, table: pa.Table, row_group_size: int | None = None) -> None:
         path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
+        # a table with Arrow dictionaries is written without its Arrow schema: the file holds plain UTF-8
+        # strings and every reader gets plain strings, as from SCHEMA (see _PartColumns)
+        options = _READINGS_WRITE_OPTIONS if table.schema.names == list(COLUMNS) else {}
+        if row_group_size is not None:
+            options = {**options, "row_group_size": row_group_size}
         with open(tmp, "wb") as handle:
-            pq.write_table(table, handle, compression="snappy")
+            pq.write_table(table, handle, compression="snappy", **options,
+                           store_schema=not any(pa.types.is_dictionary(f.type) for f in table.schema))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -380,6 +629,9 @@ class LakeWriter:
                  if (p.enterprise_id, p.month) in wanted]
         return _read_points(paths, point_ids, columns, starts)
 
+    def _aggregate(self, frame: pd.DataFrame, batch_id: str):
+        return _aggregate_rows(self, frame, batch_id)
+
     def stored_all_months(self, enterprises: Iterable[str], point_ids: Iterable[str],
                           columns: tuple[str, ...]) -> pd.DataFrame:
         paths = self.lake.part_paths(enterprises=enterprises)
@@ -394,13 +646,14 @@ class LakeWriter:
         """
         parts: list[tuple[PartInfo, pa.Table]] = []
         now = datetime.now(UTC).isoformat()
+        aggregate = self._aggregate(frame, batch_id) if len(frame) else None
         if len(frame):
-            start = frame["start"].dt.tz_convert("UTC")
-            month_number = start.dt.year.to_numpy() * 100 + start.dt.month.to_numpy()
-            enterprise_codes, enterprise_ids = pd.factorize(frame["enterprise_id"].to_numpy(object))
-            group = month_number.astype("int64") * (len(enterprise_ids) + 1) + enterprise_codes
+            month_number = _utc_month_numbers(frame["start"])
+            enterprise_codes, enterprise_ids = pd.factorize(frame["enterprise_id"])
+            group = month_number * (len(enterprise_ids) + 1) + enterprise_codes
             order = np.argsort(group, kind="stable")
-            whole = pa.Table.from_pandas(frame[list(COLUMNS)], schema=SCHEMA, preserve_index=False).take(order)
+            # converted once; each part takes its rows (text as dictionary codes: no string is copied)
+            columns = _PartColumns(frame)
             sorted_groups = group[order]
             bounds = np.flatnonzero(np.diff(sorted_groups)) + 1
             starts = np.concatenate([[0], bounds])
@@ -411,18 +664,21 @@ class LakeWriter:
                 month = f"{number // 100:04d}-{number % 100:02d}"
                 enterprise = str(enterprise_ids[code])
                 rel = f"{partition_dir(month, enterprise)}/part-{batch_id}-{n}.parquet"
-                table = whole.slice(int(lo), int(hi - lo))
+                table = columns.table(order[lo:hi])
                 times = table.column("start")
                 info = PartInfo(rel, batch_id, month, enterprise, int(hi - lo), int(revised[lo:hi].sum()),
                                 _iso(pc.min(times).as_py()), _iso(pc.max(table.column("end")).as_py()))
                 parts.append((info, table))
+            if aggregate is not None:  # written, fsynced and committed with the parts (same journal)
+                parts.append((PartInfo(aggregate[0], batch_id, "", "", aggregate[1].num_rows, 0, None, None),
+                              aggregate[1]))
             self.lake._journal([p.path for p, _ in parts], [])
             # parts are independent files: write and fsync them concurrently (I/O and Parquet encoding
             # release the GIL); the ledger commit below waits for all of them
             if len(parts) == 1:
                 self.lake._write_part(parts[0][0].path, parts[0][1])
             else:
-                with ThreadPoolExecutor(max_workers=min(8, len(parts))) as pool:
+                with ThreadPoolExecutor(max_workers=min(16, len(parts))) as pool:  # fsyncs overlap
                     list(pool.map(lambda item: self.lake._write_part(item[0].path, item[1]), parts))
         con = self.lake._connect()
         try:
@@ -431,6 +687,11 @@ class LakeWriter:
                         (batch_id, source, enterprise_id, client_batch_id, counts.get("rows_in", 0),
                          counts.get("accepted", 0), counts.get("duplicate", 0), counts.get("revised", 0),
                          counts.get("rejected", 0), now))
+            if aggregate is not None:
+                parts = [(p, t) for p, t in parts if p.path != aggregate[0]]
+                con.executemany("INSERT INTO agg_parts VALUES (?,?,?,?,?,?)",
+                                [(aggregate[0], month, enterprise, batch_id, aggregate[1].num_rows, now)
+                                 for month, enterprise in aggregate[2]])
             con.executemany("INSERT INTO parts VALUES (?,?,?,?,?,?,?,?,?)",
                             [(p.path, p.batch_id, p.month, p.enterprise_id, p.rows, p.revised_rows,
                               p.min_start, p.max_end, now) for p, _ in parts])
@@ -444,6 +705,64 @@ class LakeWriter:
         if parts:
             self.lake.journal_path.unlink()
         return [p for p, _ in parts]
+
+
+def _aggregate_rows(writer: LakeWriter, frame: pd.DataFrame, batch_id: str
+                    ) -> tuple[str, pa.Table, list[tuple[str, str]]] | None:
+    """The hourly aggregate file of a batch: its path, table and (month, enterprise) index rows (None if empty).
+
+    Stored rows that a written row may supersede (same point and interval end) are read only when the ledger
+    has parts of the batch's enterprises that may hold those ends — never for appended or fresh data.
+    """
+    from citycarbon.monitoring.aggregates import contributions, hourly, months_and_enterprises
+
+    stored = None
+    ends = frame["end"]
+    bounds = (_iso(ends.min()), _iso(ends.max()))
+    enterprises = pd.unique(frame["enterprise_id"].to_numpy(object))
+    candidates = writer.lake.parts(enterprises=[str(e) for e in enterprises], ends=bounds)
+    if candidates:
+        ids = pd.unique(frame["point_id"].to_numpy(object))
+        table = pq.read_table([str(writer.lake.root / p.path) for p in candidates],
+                              columns=["point_id", "enterprise_id", "start", "end", "revision", "energy"],
+                              filters=[("point_id", "in", [str(i) for i in ids]),
+                                       ("end", ">=", ends.min()), ("end", "<=", ends.max())], schema=SCHEMA)
+        stored = _to_pandas(table)
+        if len(stored):
+            keys = frame[["point_id", "end"]].drop_duplicates()
+            keys = keys.assign(point_id=keys["point_id"].astype(str))
+            stored = stored.merge(keys, on=["point_id", "end"], how="inner")
+    if stored is not None and len(stored):  # plain text keys on both sides of the joins
+        frame = frame.assign(point_id=frame["point_id"].astype(str))
+    table = hourly(contributions(frame, stored))
+    if table.num_rows == 0:
+        return None
+    return f"aggregates/hour/batches/agg-{batch_id}.parquet", table, months_and_enterprises(table)
+
+
+def _agg_empty() -> pa.Table:
+    from citycarbon.monitoring.aggregates import AGG_SCHEMA
+
+    return AGG_SCHEMA.empty_table()
+
+
+def _agg_query(con, rows_sql: str, params: dict, *, summed: bool = False) -> pa.Table:
+    """Hourly sums of ``rows_sql`` (readings, or aggregate rows when ``summed``) as an aggregate table, sorted
+    like :func:`citycarbon.monitoring.aggregates.hourly`; rows netting to nothing dropped."""
+    from citycarbon.monitoring.aggregates import AGG_SCHEMA, HOUR_US
+
+    if summed:
+        measures = "sum(energy) AS energy, sum(energy_n) AS energy_n, sum(readings) AS readings"
+    else:
+        measures = "coalesce(sum(energy), 0) AS energy, count(energy) AS energy_n, count(*) AS readings"
+    sql = (f"SELECT point_id, enterprise_id, make_timestamp(epoch_us(start) // {HOUR_US} * {HOUR_US}) AS hour, "
+           f"{measures} FROM ({rows_sql}) GROUP BY ALL "
+           "HAVING sum(readings) <> 0 OR sum(energy) <> 0 " if summed else
+           f"SELECT point_id, enterprise_id, make_timestamp(epoch_us(start) // {HOUR_US} * {HOUR_US}) AS hour, "
+           f"{measures} FROM ({rows_sql}) GROUP BY ALL ")
+    table = con.execute(sql + "ORDER BY enterprise_id, hour, point_id", params).to_arrow_table()
+    return pa.table({name: table.column(name).cast(AGG_SCHEMA.field(name).type) for name in AGG_SCHEMA.names},
+                    schema=AGG_SCHEMA)
 
 
 def _empty(columns: tuple[str, ...] | list[str]) -> pd.DataFrame:

@@ -27,6 +27,7 @@ Factors are looked up for the year of each local period (the factor table's fall
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -98,17 +99,56 @@ def _select_parts(lake: Lake, enterprises: list[str] | None, start: pd.Timestamp
     return paths, revised, months
 
 
-def scan_duckdb(lake: Lake, *, period: Period, timezone: str, enterprises: list[str] | None = None,
-                points: list[str] | None = None, start: pd.Timestamp | None = None,
-                end: pd.Timestamp | None = None, threads: int | None = None) -> pd.DataFrame:
-    """Stage 1 with DuckDB: energy per (point_id, local period start) over the latest revisions."""
+_local_duckdb = threading.local()
+
+
+def _duckdb(threads: int | None = None):
+    """This thread's DuckDB connection (opening one costs ~15 ms, a small rollup less than that)."""
     import duckdb
 
+    con = getattr(_local_duckdb, "con", None)
+    if con is None:
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        _local_duckdb.con = con
+    con.execute(f"SET threads = {int(threads)}" if threads else "RESET threads")
+    return con
+
+
+def _empty_scan() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
+        SCAN_COLUMNS, ("object", "datetime64[ns]", "float64", "int64", "int64"), strict=True)})
+
+
+def _hour_aligned(value: pd.Timestamp | None) -> bool:
+    return value is None or value == value.floor("h")
+
+
+def scan_duckdb(lake: Lake, *, period: Period, timezone: str, enterprises: list[str] | None = None,
+                points: list[str] | None = None, start: pd.Timestamp | None = None,
+                end: pd.Timestamp | None = None, threads: int | None = None,
+                source: Literal["auto", "readings", "aggregates"] = "auto") -> pd.DataFrame:
+    """Stage 1 with DuckDB: energy per (point_id, local period start) over the latest revisions.
+
+    ``source="auto"`` reads the lake's hourly aggregates (:mod:`citycarbon.monitoring.aggregates`) when they are
+    current, the time zone's offset is a constant whole number of hours over the months read and the bounds
+    fall on whole hours; otherwise it scans the readings. Both give the same sums (up to float rounding).
+    """
     paths, revised, months = _select_parts(lake, enterprises, start, end)
     if not paths:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
-            SCAN_COLUMNS, ("object", "datetime64[ns]", "float64", "int64", "int64"), strict=True)})
+        return _empty_scan()
     offset = _timezone_offset(timezone, *months) if months else None
+    use_aggregates = source == "aggregates" or (
+        source == "auto" and offset is not None and offset % 60 == 0 and _hour_aligned(start)
+        and _hour_aligned(end) and lake.aggregates_current())
+    if use_aggregates:
+        if offset is None or offset % 60:
+            raise InputError(Problem(f"time zone {timezone} has no constant whole-hour offset: the hourly "
+                                     "aggregates cannot give its periods", field="timezone"))
+        frame = _scan_aggregates(lake, period=period, offset=offset, enterprises=enterprises, points=points,
+                                 start=start, end=end, threads=threads)
+        frame.attrs["source"] = "hourly aggregates"
+        return frame
     where: list[str] = ["TRUE"]
     params: dict[str, object] = {"paths": paths}
 
@@ -147,17 +187,52 @@ def scan_duckdb(lake: Lake, *, period: Period, timezone: str, enterprises: list[
         sql = (f"SELECT point_id, date_trunc('{period}', timezone('{timezone}', start)) AS period, "
                "coalesce(sum(energy), 0) AS energy, count(energy) AS energy_n, count(*) AS readings "
                f"FROM ({body}) GROUP BY ALL")
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        if threads:
-            con.execute(f"SET threads = {int(threads)}")
-        table = con.execute(sql, params).to_arrow_table()
-    finally:
-        con.close()
+    table = _duckdb(threads).execute(sql, params).to_arrow_table()
     frame = table.to_pandas()
     frame["period"] = frame["period"].astype("datetime64[ns]")
+    for column in ("energy_n", "readings"):  # sums of counts come back as HUGEINT (Python ints)
+        frame[column] = frame[column].astype("int64")
+    frame.attrs["source"] = "readings"
     return frame
+
+
+def _scan_aggregates(lake: Lake, *, period: Period, offset: int, enterprises: list[str] | None,
+                     points: list[str] | None, start: pd.Timestamp | None, end: pd.Timestamp | None,
+                     threads: int | None) -> pd.DataFrame:
+    """Stage 1 from the hourly aggregates: one GROUP BY over about a quarter of the rows (15-min meters)."""
+    lo = (start - pd.Timedelta(days=1)).strftime("%Y-%m") if start is not None else None
+    hi = (end + pd.Timedelta(days=1)).strftime("%Y-%m") if end is not None else None
+    paths = lake.aggregate_paths(enterprises=enterprises, months=(lo, hi))
+    if not paths:
+        return _empty_scan()
+    params: dict[str, object] = {"paths": paths}
+    where = ["TRUE"]
+    if start is not None:
+        where.append("hour >= $lo::TIMESTAMPTZ")
+        params["lo"] = start.isoformat()
+    if end is not None:
+        where.append("hour < $hi::TIMESTAMPTZ")
+        params["hi"] = end.isoformat()
+    for name, values in (("enterprise_id", enterprises), ("point_id", points)):
+        if values is not None:
+            names = []
+            for value in values:
+                names.append(f"$v{len(params)}")
+                params[names[-1][1:]] = value
+            where.append(f"{name} IN ({', '.join(names)})")
+    local = f"epoch_us(hour) + {offset * 60_000_000}"
+    bucket = {"hour": f"make_timestamp({local})",
+              "day": f"make_timestamp(({local}) // 86400000000 * 86400000000)",
+              "month": f"date_trunc('month', make_timestamp(({local}) // 86400000000 * 86400000000))"}[period]
+    sql = (f"SELECT point_id, {bucket} AS period, sum(energy) AS energy, sum(energy_n) AS energy_n, "
+           "sum(readings) AS readings FROM read_parquet($paths, hive_partitioning = false) "
+           f"WHERE {' AND '.join(where)} GROUP BY ALL HAVING sum(readings) <> 0")
+    frame = _duckdb(threads).execute(sql, params).to_arrow_table().to_pandas()
+    frame["period"] = frame["period"].astype("datetime64[ns]")
+    for column in ("energy_n", "readings"):
+        frame[column] = frame[column].astype("int64")
+    frame["energy"] = frame["energy"].astype(float)
+    return frame[list(SCAN_COLUMNS)]
 
 
 def scan_dask(lake: Lake, *, period: Period, timezone: str, scheduler: str | None = None,
@@ -355,12 +430,13 @@ def rollup(lake: Lake | str | Path, registry: object, *, period: Period = "month
            enterprise: str | None = None, region: str | None = None, start: object = None, end: object = None,
            engine: Literal["duckdb", "dask"] = "duckdb", scheduler: str | None = None,
            timezone: str | None = None, options: AccountingOptions | None = None,
-           city: str = "dalian") -> RollupResult:
+           city: str = "dalian", source: Literal["auto", "readings", "aggregates"] = "auto") -> RollupResult:
     """Energy, tce (both methods) and CO2 per local ``period`` and ``by`` level, per energy type.
 
     ``enterprise`` / ``region`` (GB/T 2260; a city code ``xxxx00`` covers its districts) narrow the
     enterprises; ``start``/``end`` bound the interval starts (naive = local time). ``engine='dask'`` runs
-    stage 1 on ``scheduler`` (or in-process without one) with results identical to DuckDB's.
+    stage 1 on ``scheduler`` (or in-process without one) with results identical to DuckDB's. ``source`` picks
+    what the DuckDB engine reads (see :func:`scan_duckdb`); the provenance names what it read.
     """
     if period not in PERIODS:
         raise InputError(Problem(f"unknown period '{period}' (one of {', '.join(PERIODS)})", field="period"))
@@ -390,7 +466,8 @@ def rollup(lake: Lake | str | Path, registry: object, *, period: Period = "month
         scanned = scan_dask(lake, period=period, timezone=timezone, scheduler=scheduler, enterprises=ids,
                             start=lo, end=hi)
     elif engine == "duckdb":
-        scanned = scan_duckdb(lake, period=period, timezone=timezone, enterprises=ids, start=lo, end=hi)
+        scanned = scan_duckdb(lake, period=period, timezone=timezone, enterprises=ids, start=lo, end=hi,
+                              source=source)
     else:
         raise InputError(Problem(f"unknown engine '{engine}' (duckdb or dask)", field="engine"))
     frame, used, missing = attribute(scanned, registry, period=period, by=by, options=options)
@@ -402,7 +479,7 @@ def rollup(lake: Lake | str | Path, registry: object, *, period: Period = "month
         parameters={"period": period, "by": by, "enterprise": enterprise, "region": region,
                     "timezone": timezone, "engine": engine, "start": None if lo is None else lo.isoformat(),
                     "end": None if hi is None else hi.isoformat(), "options": options.model_dump(mode="json"),
-                    "latest_revision_only": True},
+                    "latest_revision_only": True, "read": scanned.attrs.get("source", "readings")},
         estimates=sorted({row.factor_id for row in used.values() if row.status == "estimate"}))
     return RollupResult(frame, provenance, missing)
 
@@ -473,11 +550,11 @@ def attribute(scanned: pd.DataFrame, registry: object, *, period: str, by: str,
 
     frame["energy_unit"] = frame["energy_type"].map(energy_types()["canonical_unit"])
     group = ["period", *keys, "energy_type", "energy_unit"]
-    out = frame.groupby(group, dropna=False, sort=True).agg(
-        energy=("energy", "sum"), energy_n=("energy_n", "sum"), readings=("readings", "sum"),
-        tce_calorific=("tce_calorific", lambda s: s.sum(min_count=1)),
-        tce_coal_equivalent=("tce_coal_equivalent", lambda s: s.sum(min_count=1)),
-        co2_t=("co2_t", lambda s: s.sum(min_count=1))).reset_index()
+    grouped = frame.groupby(group, dropna=False, sort=True)
+    out = grouped[["energy", "energy_n", "readings"]].sum()
+    converted = ["tce_calorific", "tce_coal_equivalent", "co2_t"]
+    out[converted] = grouped[converted].sum(min_count=1)  # a group without any factor stays empty, not 0
+    out = out.reset_index()
     no_energy = out["energy_n"].to_numpy() == 0
     for column in ("energy", "tce_calorific", "tce_coal_equivalent", "co2_t"):
         out.loc[no_energy, column] = np.nan

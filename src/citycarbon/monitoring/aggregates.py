@@ -1,0 +1,133 @@
+"""Hourly aggregates of the meter lake, kept by the ingest writer beside the readings (pure functions).
+
+A rollup sums the latest revision of every reading per point and local period. Scanning every reading for that
+costs seconds per hundred million rows, so the writer also stores, for each batch, what the batch changes in
+those sums per ``(point_id, UTC hour of the interval start)``:
+
+* ``energy`` — the sum of interval energy (an empty energy, e.g. a register reset, adds 0),
+* ``energy_n`` — how many of the summed readings have an energy,
+* ``readings`` — how many readings are summed.
+
+All three are additive. A batch adds its new rows; when a new row supersedes a stored one (a higher revision of
+the same ``(point_id, end)``, the rule :func:`citycarbon.monitoring.lake.read_readings` and the rollup scans apply),
+the superseded row is subtracted in its own hour. So the sum of all aggregate rows of a point and hour equals the
+sum over the latest revisions of its readings — the identity the tests check against the raw scan (hypothesis,
+random batches with revisions, late and re-derived cumulative reads). Any local period whose time zone offset is
+a whole number of hours (Asia/Shanghai: +08:00, no daylight saving since 1991) is a union of UTC hours, so
+hourly, daily and monthly rollups read the aggregates instead of the readings: about a quarter of the rows for
+15-minute meters, and no revision filtering at query time.
+
+Pattern: the "continuous aggregate" / materialised rollup of time-series stores (e.g. TimescaleDB), written here
+incrementally by the single lake writer in the same durable batch as the readings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+__all__ = ["AGG_COLUMNS", "AGG_SCHEMA", "HOUR_US", "contributions", "hourly"]
+
+AGG_SCHEMA = pa.schema([
+    ("point_id", pa.string()),
+    ("enterprise_id", pa.string()),
+    ("hour", pa.timestamp("us", tz="UTC")),
+    ("energy", pa.float64()),
+    ("energy_n", pa.int64()),
+    ("readings", pa.int64()),
+])
+AGG_COLUMNS: tuple[str, ...] = tuple(AGG_SCHEMA.names)
+HOUR_US = 3_600_000_000
+_KEY = ["point_id", "end"]
+
+
+def contributions(new: pd.DataFrame, stored: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Signed rows whose hourly sums are what writing ``new`` changes in the latest-revision sums.
+
+    ``new``: the rows a batch writes (``point_id, enterprise_id, start, end, energy, revision``). ``stored``: the
+    rows already in the lake with the same ``(point_id, end)`` as some row of ``new`` (any superset is fine), or
+    None/empty when there are none. Returns ``point_id, enterprise_id, start, energy, sign`` (``sign`` ±1).
+
+    Per key ``(point_id, end)`` the latest revision is the highest; rows tied at it all count (as in the scans).
+    After the batch the counted rows are those at ``top = max(new max, stored max)``: the new rows at ``top`` are
+    added, and when the batch raised the top the stored rows at the old top are subtracted.
+    """
+    columns = ["point_id", "enterprise_id", "start", "energy"]
+    stored = stored if stored is not None else new.iloc[0:0]
+    if stored.empty and not (new["revision"].to_numpy() > 0).any():
+        # the common case (fresh intervals): every written row counts and nothing is superseded; with every
+        # revision 0 and nothing stored, no two written rows can supersede each other
+        return new[columns].assign(sign=np.int8(1))
+    new_top = new.groupby(_KEY, sort=False, observed=True)["revision"].transform("max").to_numpy()
+    key_new = new[_KEY].assign(new_top=new_top).drop_duplicates(_KEY)
+    if stored.empty:
+        plus = new[new["revision"].to_numpy() == new_top]
+        return plus[columns].assign(sign=np.int8(1))
+    stored_top = stored.groupby(_KEY, sort=False, observed=True)["revision"].max().rename("stored_top")
+    per_row = new[_KEY].merge(stored_top, left_on=_KEY, right_index=True, how="left")
+    top = np.fmax(new_top, per_row["stored_top"].to_numpy(float))
+    plus = new[new["revision"].to_numpy() == top]
+    old = stored.merge(key_new, on=_KEY, how="inner").merge(stored_top, left_on=_KEY, right_index=True)
+    minus = old[(old["revision"].to_numpy() == old["stored_top"].to_numpy())
+                & (old["new_top"].to_numpy() > old["stored_top"].to_numpy())]
+    return pd.concat([plus[columns].assign(sign=np.int8(1)), minus[columns].assign(sign=np.int8(-1))],
+                     ignore_index=True)
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    codes, uniques = pd.factorize(values, sort=False)
+    return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
+
+
+def hourly(signed: pd.DataFrame) -> pa.Table:
+    """Sum signed rows (:func:`contributions`) per ``(point_id, enterprise_id, UTC hour of start)``.
+
+    Rows that net to nothing (no readings, no energy) are dropped. Sorted by enterprise, hour, point, so a
+    reader filtering on enterprise and time skips most of a file. Vectorised: one hash of the keys and
+    ``np.bincount`` per measure.
+    """
+    if signed.empty:
+        return AGG_SCHEMA.empty_table()
+    start = pd.to_datetime(signed["start"], utc=True)
+    start_us = start.array.as_unit("us").asi8 if hasattr(start.array, "as_unit") else start.array.asi8 // 1000
+    hour = np.floor_divide(start_us, HOUR_US)
+    point_codes, point_ids = _codes(signed["point_id"])
+    enterprise_codes, enterprise_ids = _codes(signed["enterprise_id"])
+    hour_lo = int(hour.min())
+    span = int(hour.max()) - hour_lo + 1
+    key = point_codes * span + (hour - hour_lo)
+    group, keys = pd.factorize(key, sort=False)
+    sign = signed["sign"].to_numpy().astype(np.float64)
+    energy = signed["energy"].to_numpy(dtype=float, na_value=np.nan)
+    has_energy = ~np.isnan(energy)
+    size = len(keys)
+    sums = np.bincount(group, weights=np.where(has_energy, energy, 0.0) * sign, minlength=size)
+    counted = np.rint(np.bincount(group, weights=has_energy * sign, minlength=size)).astype(np.int64)
+    readings = np.rint(np.bincount(group, weights=sign, minlength=size)).astype(np.int64)
+    first = np.empty(size, dtype=np.int64)
+    first[group[::-1]] = np.arange(len(group))[::-1]
+    key_points, key_hours = np.divmod(np.asarray(keys, dtype=np.int64), span)
+    keep = (readings != 0) | (counted != 0) | (sums != 0.0)
+    frame = pd.DataFrame({
+        "point_id": point_ids[key_points], "enterprise_id": enterprise_ids[enterprise_codes[first]],
+        "hour_us": (key_hours + hour_lo) * HOUR_US, "energy": sums, "energy_n": counted, "readings": readings,
+    })[keep].sort_values(["enterprise_id", "hour_us", "point_id"], kind="stable")
+    return pa.table({
+        "point_id": pa.array(frame["point_id"].to_numpy(object), pa.string()),
+        "enterprise_id": pa.array(frame["enterprise_id"].to_numpy(object), pa.string()),
+        "hour": pa.array(frame["hour_us"].to_numpy(np.int64), pa.timestamp("us", tz="UTC")),
+        "energy": pa.array(frame["energy"].to_numpy(float)),
+        "energy_n": pa.array(frame["energy_n"].to_numpy(np.int64)),
+        "readings": pa.array(frame["readings"].to_numpy(np.int64)),
+    }, schema=AGG_SCHEMA)
+
+
+def months_and_enterprises(table: pa.Table) -> list[tuple[str, str]]:
+    """The (UTC month, enterprise) partitions an aggregate table covers (for the ledger's index)."""
+    if table.num_rows == 0:
+        return []
+    hours = table.column("hour").cast(pa.int64()).to_numpy()
+    months = (hours // HOUR_US).astype("datetime64[h]").astype("datetime64[M]").astype(str)
+    frame = pd.DataFrame({"m": months, "e": table.column("enterprise_id").to_numpy(zero_copy_only=False)})
+    return sorted({(str(m), str(e)) for m, e in frame.drop_duplicates().itertuples(index=False)})
