@@ -122,7 +122,17 @@ def test_quality_and_alerts_on_the_lake(city_dir, tmp_path):
     result = runner.invoke(app, ["monitoring", "alerts", "--date", "2025-02-03", "--lake", str(lake),
                                  "--registry", str(city_dir), "--format", "json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["energy_source"].startswith("lake daily rollup")
+    repaired = json.loads(result.output)
+    assert repaired["energy_source"].startswith("lake, year to date checked: repaired view")
+    result = runner.invoke(app, ["monitoring", "alerts", "--date", "2025-02-03", "--lake", str(lake),
+                                 "--registry", str(city_dir), "--energy", "raw", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    raw = json.loads(result.output)
+    assert raw["energy_source"].startswith("lake daily rollup")
+    for data, view in ((repaired, "repaired:"), (raw, "raw:")):
+        for alert in data["alerts"]:
+            if alert["kind"] in ("budget", "product_limit"):
+                assert alert["numbers"]["energy_view"].startswith(view)
 
 
 def test_score_against_the_truth_in_chunks(city_dir):

@@ -128,6 +128,34 @@ def _lake_daily(lake: Path | None, registry, start: pd.Timestamp, end: pd.Timest
     return daily_from_rollup(result.frame, registry)
 
 
+def _lake_repaired_daily(lake: Path | None, registry, raw_daily: pd.DataFrame, start: pd.Timestamp,
+                         now: pd.Timestamp, enterprise: str | None, chunk: int) -> pd.DataFrame:
+    """The lake's raw daily rollup with the repaired view of the year to date: the readings are checked
+    enterprise chunk by chunk (each chunk with its own points only, so the memory stays bounded) and their
+    repaired daily energy (``quality.daily_energy(..., flags=...)``) replaces the raw days."""
+    from citycarbon.monitoring import quality
+    from citycarbon.monitoring.alerts import repaired_daily
+    from citycarbon.monitoring.lake import read_readings
+    from citycarbon.monitoring.registry import Registry
+    from citycarbon.settings import Settings
+
+    lake_dir = lake if lake is not None else Settings.from_env().lake_dir
+    ids = [enterprise] if enterprise is not None else list(registry.enterprises["enterprise_id"].astype(str))
+    parts = []
+    for k in range(0, len(ids), chunk):
+        part = set(ids[k:k + chunk])
+        sub = Registry(registry.enterprises[registry.enterprises["enterprise_id"].astype(str).isin(part)],
+                       registry.points[registry.points["enterprise_id"].astype(str).isin(part)],
+                       registry.products[registry.products["enterprise_id"].astype(str).isin(part)],
+                       registry.timezone)
+        frame = read_readings(lake_dir, enterprise=sorted(part), start=start, end=now, latest_revision_only=False)
+        if frame.empty:
+            continue
+        flags = quality.check(frame, sub, now=now, start=start, end=now)
+        parts.append(quality.daily_energy(frame, sub, now=now, flags=flags))
+    return repaired_daily(raw_daily, pd.concat(parts, ignore_index=True) if parts else raw_daily.iloc[0:0])
+
+
 def _local_day(date: str | None, timezone: str) -> pd.Timestamp:
     try:
         day = pd.Timestamp(_date.fromisoformat(date)) if date else pd.Timestamp.now(tz=timezone).normalize(
@@ -310,6 +338,10 @@ def register(app: typer.Typer) -> None:
         start: Annotated[str, typer.Option("--start", help="first interval, ISO 8601")] = "2025-01-01T00:00:00+08:00",
         interval: Annotated[int | None, typer.Option("--interval", help="15 | 30 | 60 minutes")] = None,
         no_faults: Annotated[bool, typer.Option("--no-faults", help="clean data, no injected faults")] = False,
+        overlap: Annotated[bool, typer.Option("--overlap", help="faults may touch and overlap (default: 12 clean "
+                                              "intervals around each)")] = False,
+        situations: Annotated[bool, typer.Option("--situations", help="inject what raises alerts; writes "
+                                                 "alert_truth.parquet")] = False,
         format_out: Annotated[str, typer.Option("--format-out", help="parquet | csv (readings files)")] = "parquet",
         fmt: OutputFormat = FORMAT_OPTION,
     ) -> None:
@@ -318,7 +350,7 @@ def register(app: typer.Typer) -> None:
 
         try:
             summary = write_city(units, points, days, out, seed, start=start, faults=not no_faults,
-                                 interval_minutes=interval, fmt=format_out)
+                                 interval_minutes=interval, fmt=format_out, overlap=overlap, situations=situations)
         except ValueError as error:
             fail(error)
             return
@@ -379,6 +411,11 @@ def register(app: typer.Typer) -> None:
         now: Annotated[str | None, typer.Option("--now", help="check time, ISO 8601 (default end of --date)")] = None,
         month_weights: Annotated[Path | None, typer.Option("--month-weights", help="CSV month, weight "
                                                            "[, enterprise_id]: seasonal budget path")] = None,
+        energy: Annotated[str, typer.Option("--energy", help="repaired | raw: energy of the budget and product "
+                                            "alerts on the lake (repaired: the year to date is checked enterprise "
+                                            "chunk by chunk; raw: the lake's rollup, faults included)")] = "repaired",
+        chunk: Annotated[int, typer.Option("--chunk", min=1, help="enterprises checked at a time (--energy "
+                                           "repaired on the lake)")] = 50,
         fmt: OutputFormat = FORMAT_OPTION,
     ) -> None:
         """Alerts with their numbers: budget path, product limits, completeness, silence, unrepaired faults."""
@@ -393,8 +430,14 @@ def register(app: typer.Typer) -> None:
             weights = _month_weights(month_weights) if month_weights else None
             daily = None
             first = year_start.tz_convert("UTC")
+            if energy not in ("repaired", "raw"):
+                raise InputError(Problem(f"--energy must be repaired or raw, not {energy!r}", field="--energy",
+                                         value=energy))
             if readings is None:  # the lake: year-to-date energy from its rollup, recent readings for data quality
                 daily = _lake_daily(lake, loaded, year_start, day + pd.Timedelta(days=1), enterprise)
+                if energy == "repaired":
+                    daily = _lake_repaired_daily(lake, loaded, daily, year_start.tz_convert("UTC"), check_time,
+                                                 enterprise, chunk)
                 lookback = pd.Timedelta(days=float(load_alert_rules().get("data_quality", "lookback_days")))
                 first = max(first, check_time - lookback)
             frame = _only(_readings(lake, readings, first, check_time, enterprise), loaded, enterprise)
@@ -406,8 +449,13 @@ def register(app: typer.Typer) -> None:
             return
         if enterprise is not None:
             result = result[result["enterprise_id"] == enterprise]
-        source = ("lake daily rollup by point (raw latest revisions)" if daily is not None else
-                  "readings, repaired view (flags' suggested values)")
+        from citycarbon.monitoring.alerts import energy_view_of
+
+        source = ("readings, repaired view (flags' suggested values)" if daily is None else
+                  "lake, year to date checked: repaired view (flags' suggested values)" if energy == "repaired" else
+                  "lake daily rollup by point (raw latest revisions)")
+        if daily is not None:
+            source += f"; {energy_view_of(daily)}"
         meta = quality.provenance().to_dict()
         meta.update(method="citycarbon.monitoring.alerts", parameters={
             **meta["parameters"], "alert_rules": load_alert_rules().values, "energy_source": source})
