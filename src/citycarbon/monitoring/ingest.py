@@ -43,7 +43,7 @@ import pyarrow.compute as pc
 
 from citycarbon.codelists import nearest
 from citycarbon.errors import InputError, Problem
-from citycarbon.monitoring.lake import COLUMNS, Lake
+from citycarbon.monitoring.lake import COLUMNS, Lake, _utc_month_numbers
 from citycarbon.monitoring.registry import energy_types
 from citycarbon.units import UnitError, conversion_factor
 
@@ -125,9 +125,13 @@ def point_table(registry: object) -> pd.DataFrame:
     frame["interval_minutes"] = pd.to_numeric(frame.get("interval_minutes"), errors="coerce")
     frame["register_max"] = pd.to_numeric(frame.get("register_max", pd.Series(np.nan, index=frame.index)),
                                           errors="coerce").astype(float)
-    frame["canonical_unit"] = [canonical_unit(e, str(u)) for e, u in zip(frame["energy_type"], frame["unit"],
-                                                                          strict=True)]
-    factors = [_factor(str(u), c) for u, c in zip(frame["unit"], frame["canonical_unit"], strict=True)]
+    # canonical_unit and _factor once per distinct (energy type, unit) pair, not once per point
+    pairs = {(e, str(u)): canonical_unit(e, str(u)) if isinstance(e, str) else str(u)
+             for e, u in set(zip(frame["energy_type"], frame["unit"], strict=True))}
+    frame["canonical_unit"] = [pairs[(e, str(u))] for e, u in zip(frame["energy_type"], frame["unit"], strict=True)]
+    factor_of = {(u, c): _factor(u, c) for u, c in set(zip(frame["unit"].astype(str), frame["canonical_unit"],
+                                                           strict=True))}
+    factors = [factor_of[(str(u), c)] for u, c in zip(frame["unit"], frame["canonical_unit"], strict=True)]
     frame["register_max_canonical"] = frame["register_max"] * frame["multiplier"] * np.asarray(factors, float)
     frame["mean_rate_canonical"] = _mean_rate(registry, frame)
     return frame.set_index("point_id", drop=False)
@@ -148,6 +152,8 @@ def _mean_rate(registry: object, points: pd.DataFrame) -> np.ndarray:
             annual = values.where(values.notna(), annual)
     per_enterprise = pd.Series(annual.to_numpy(float), index=enterprises["enterprise_id"].astype(str))
     per_enterprise = per_enterprise[~per_enterprise.index.duplicated()]
+    if not (per_enterprise > 0).any():  # no annual figure: every rate is NaN whatever the factors say
+        return np.full(len(points), np.nan)
     tce_per_unit = points["energy_type"].astype(str).map(tce_factors()["tce_per_unit"]).astype(float)
     hours_per_year = conversion_factor("a", "h")
     rate = points["enterprise_id"].map(per_enterprise).astype(float) / tce_per_unit / hours_per_year
@@ -179,22 +185,65 @@ class _Rejections:
     def __init__(self, n: int):
         self.field = np.full(n, None, dtype=object)
         self.reason = np.full(n, None, dtype=object)
+        self._ok = np.ones(n, dtype=bool)  # reason is None, kept beside it (no object comparison per call)
 
     def add(self, mask: np.ndarray, field_name: str, reason: str | np.ndarray) -> None:
-        mask = np.asarray(mask, dtype=bool) & (self.reason == None)  # noqa: E711 - elementwise
+        mask = np.asarray(mask, dtype=bool) & self._ok
         if not mask.any():
             return
         self.field[mask] = field_name
         self.reason[mask] = reason if isinstance(reason, str) else np.asarray(reason, dtype=object)[mask]
+        self._ok[mask] = False
 
     @property
     def ok(self) -> np.ndarray:
-        return self.reason == None  # noqa: E711 - elementwise
+        return self._ok.copy()
+
+
+def _distinct_text(column: pd.Series) -> tuple[pd.Series, np.ndarray] | None:
+    """A categorical column of text (how the file readers hand over repetitive columns): the distinct values
+    its rows use, as ``string[pyarrow]`` with one missing value appended, and each row's position in them.
+
+    Parsing then runs once per distinct value and the result is expanded by position, which gives every row
+    exactly what parsing that row's text would give (each check depends on the row's own value only).
+    ``None`` for any other column (parsed row by row as before).
+    """
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return None
+    categories = column.cat.categories
+    if pd.api.types.infer_dtype(categories, skipna=True) not in ("string", "empty"):
+        return None
+    codes = column.cat.codes.to_numpy()
+    counts = np.bincount(codes.astype(np.int64) + 1, minlength=len(categories) + 1)
+    used = counts[1:] > 0
+    position = (np.cumsum(used) - 1).astype(codes.dtype if len(categories) < np.iinfo(codes.dtype).max else np.int64)
+    values = np.asarray(categories, dtype=object)[used]
+    if counts[0]:  # rows with no value: one more entry, missing, after the distinct texts
+        index = np.where(codes >= 0, position[np.maximum(codes, 0)], len(values))
+        values = np.append(values, None)
+    else:
+        index = position[codes]
+    return pd.Series(values, dtype=object).astype("string[pyarrow]"), index
+
+
+def _expand_rejections(bad: _Rejections, per_value: _Rejections, index: np.ndarray, name: str) -> None:
+    problem = ~per_value.ok
+    if problem.any():
+        rows = problem[index]
+        bad.add(rows, name, np.where(rows, per_value.reason[index], None))
 
 
 def _parse_times(column: pd.Series, name: str, bad: _Rejections,
                  assume_timezone: str | None) -> pd.Series:
     """UTC timestamps of ``column``; rows without an offset or unparseable get a rejection."""
+    distinct = _distinct_text(column)
+    if distinct is not None:
+        values, index = distinct
+        per_value = _Rejections(len(values))
+        parsed = _parse_times(values, name, per_value, assume_timezone)
+        _expand_rejections(bad, per_value, index, name)
+        stamps = parsed.array.asi8[index].view("datetime64[ns]")
+        return pd.Series(pd.DatetimeIndex(stamps).tz_localize("UTC"), index=column.index)
     n = len(column)
     if isinstance(column.dtype, pd.DatetimeTZDtype):
         return column.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
@@ -297,6 +346,15 @@ def _all_text(column: pd.Series) -> bool:
 
 
 def _parse_text(column: pd.Series, name: str, bad: _Rejections) -> pd.Series:
+    distinct = _distinct_text(column)
+    if distinct is not None:  # a categorical of the same texts, without a million Python strings
+        values, index = distinct
+        per_value = _Rejections(len(values))
+        text = _parse_text(values, name, per_value)
+        _expand_rejections(bad, per_value, index, name)
+        labels, inverse = np.unique(text.to_numpy(dtype=object), return_inverse=True)
+        return pd.Series(pd.Categorical.from_codes(inverse[index], categories=pd.Index(labels, dtype=object)),
+                         index=column.index)
     missing = pd.isna(column).to_numpy()
     if _all_text(column):
         text = column.astype("string[pyarrow]").fillna("")
@@ -309,6 +367,14 @@ def _parse_text(column: pd.Series, name: str, bad: _Rejections) -> pd.Series:
             name, f"missing {name}")
     bad.add(~is_text, name, "wrong type: expected a string")
     return pd.Series(np.where(is_text, raw, "").astype(object), index=column.index).astype("string[pyarrow]")
+
+
+def _whole_microseconds(column: pd.Series) -> bool:
+    """Whether flooring ``column`` (tz-aware) to microseconds would change nothing (the usual case)."""
+    if not isinstance(column.dtype, pd.DatetimeTZDtype) or column.dtype.unit != "ns":
+        return False
+    values = column.array.asi8
+    return not (values % 1000)[values != np.iinfo(np.int64).min].any()
 
 
 def _messages(mask: np.ndarray, template: str, **columns: np.ndarray) -> np.ndarray:
@@ -344,7 +410,7 @@ def normalise_readings(readings: pd.DataFrame, points: pd.DataFrame, *, enterpri
         frame["received_at"] = _parse_times(data["received_at"], "received_at", received, assume_timezone)
         bad.add(~received.ok, "received_at", received.reason)
     for column in ("start", "end", "received_at"):  # the lake keeps microseconds; keys must compare equal
-        if column in frame.columns:
+        if column in frame.columns and not _whole_microseconds(frame[column]):
             frame[column] = frame[column].dt.floor("us")
     codes, uniques = pd.factorize(frame["point_id"])
     ids = pd.Index(np.asarray(uniques, dtype=object))
@@ -395,7 +461,7 @@ def normalise_readings(readings: pd.DataFrame, points: pd.DataFrame, *, enterpri
     unit_list = [str(u) for u in np.asarray(unit_uniques, dtype=object)]
     canon = np.append(info["canonical_unit"].to_numpy(dtype=object), [None])
     pair = unit_codes.astype("int64") * (len(ids) + 1) + codes_safe
-    pair_values, pair_index = np.unique(pair, return_inverse=True)
+    pair_index, pair_values = pd.factorize(pair)  # hashing, not sorting a million pairs
     per_pair = np.empty(len(pair_values), float)
     for i, value in enumerate(pair_values):
         u, c = divmod(int(value), len(ids) + 1)
@@ -450,18 +516,20 @@ def ingest_frame(lake: Lake | str | Path, registry: object, readings: pd.DataFra
     frame["energy_flag"] = pd.Categorical.from_codes(np.zeros(len(frame), "int8"), categories=[""])
     ok = bad.ok
     cumulative = (frame["kind"] == "cumulative").to_numpy()
+    interval_mask = ok & ~cumulative
 
     with lake.writer(timeout=lock_timeout) as writer:
-        interval_rows, dup_i = _interval_batch(writer, frame[ok & ~cumulative])
+        interval_rows, dup_i = _interval_batch(writer, frame if interval_mask.all() else frame[interval_mask])
         cum_rows, dup_c, conflict, rederived = _cumulative_batch(writer, frame[ok & cumulative], points)
         if len(conflict):
             bad.add(frame["_row"].isin(conflict).to_numpy(), "value",
                     "another row of this batch gives a different value for the same cumulative read")
         to_write = pd.concat([f for f in (interval_rows, cum_rows) if len(f)], ignore_index=True) \
             if len(interval_rows) or len(cum_rows) else interval_rows
-        from_input = to_write[to_write["_row"] >= 0] if len(to_write) else to_write
-        report.accepted = int((from_input["revision"] == 0).sum()) if len(from_input) else 0
-        report.revised = int((from_input["revision"] > 0).sum()) if len(from_input) else 0
+        from_input = to_write["_row"].to_numpy() >= 0
+        revision = to_write["revision"].to_numpy()
+        report.accepted = int((from_input & (revision == 0)).sum())
+        report.revised = int((from_input & (revision > 0)).sum())
         report.rederived = rederived
         report.duplicate = dup_i + dup_c
         rejected = ~bad.ok
@@ -472,7 +540,7 @@ def ingest_frame(lake: Lake | str | Path, registry: object, readings: pd.DataFra
             for r, p, f, why in zip(frame["_row"].to_numpy()[rejected], frame["point_id"].to_numpy()[rejected],
                                     bad.field[rejected], bad.reason[rejected], strict=True)]
         if len(to_write):
-            out = to_write[list(COLUMNS)].copy()
+            out = to_write[list(COLUMNS)]  # a new frame (copy on write): the assignment below leaves to_write as is
             out["revision"] = out["revision"].astype("int32")
             writer.commit(out, batch_id=internal_id, source=source, enterprise_id=enterprise_id,
                           client_batch_id=batch_id,
@@ -512,9 +580,49 @@ def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _pairs(frame: pd.DataFrame) -> set[tuple[str, str]]:
     """The (enterprise, UTC month) partitions a frame touches."""
-    month = frame["start"].dt.year.to_numpy() * 100 + frame["start"].dt.month.to_numpy()
-    small = pd.DataFrame({"e": frame["enterprise_id"].to_numpy(object), "m": month}).drop_duplicates()
-    return {(str(e), f"{m // 100:04d}-{m % 100:02d}") for e, m in small.itertuples(index=False)}
+    month = _utc_month_numbers(frame["start"])
+    codes, enterprises = pd.factorize(frame["enterprise_id"], use_na_sentinel=False)
+    labels = np.asarray(enterprises, dtype=object)
+    pairs = pd.unique(month * (len(labels) + 1) + codes)
+    return {(str(labels[c]), f"{m // 100:04d}-{m % 100:02d}") for m, c in (divmod(int(v), len(labels) + 1)
+                                                                         for v in pairs)}
+
+
+def _repeated_keys(*keys: np.ndarray) -> np.ndarray:
+    """Rows whose key (equal-length integer columns, compared together) occurs more than once.
+
+    O(n) with no sort when the rows are already strictly ordered by the key, or by its second column first
+    (a backfill point by point, a push interval by interval: no key can repeat); otherwise by one lexsort.
+    """
+    n = len(keys[0])
+    if n < 2:
+        return np.zeros(n, dtype=bool)
+    if _strictly_increasing(keys) or _strictly_increasing((keys[1], keys[0], *keys[2:])):
+        return np.zeros(n, dtype=bool)
+    order = np.lexsort(keys[::-1])
+    same_as_next = np.ones(n - 1, dtype=bool)
+    for key in keys:
+        ordered = key[order]
+        same_as_next &= ordered[1:] == ordered[:-1]
+    repeated = np.zeros(n, dtype=bool)
+    repeated[1:] |= same_as_next
+    repeated[:-1] |= same_as_next
+    out = np.empty(n, dtype=bool)
+    out[order] = repeated
+    return out
+
+
+def _strictly_increasing(keys: tuple[np.ndarray, ...]) -> bool:
+    """Whether the rows' keys (compared column by column, the first column first) strictly increase."""
+    greater = np.zeros(len(keys[0]) - 1, dtype=bool)
+    equal = np.ones(len(keys[0]) - 1, dtype=bool)
+    for key in keys:
+        before, after = key[:-1], key[1:]
+        greater |= equal & (after > before)
+        equal &= after == before
+        if not (greater | equal).all():
+            return False
+    return bool(greater.all())
 
 
 def _interval_batch(writer, rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -523,7 +631,7 @@ def _interval_batch(writer, rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         return rows.assign(revision=pd.Series(dtype="int32")), 0
     int_key = pd.DataFrame({"p": rows["_pcode"].to_numpy(), "s": rows["start"].array.asi8,
                             "e": rows["end"].array.asi8})
-    repeated = int_key.duplicated(keep=False).to_numpy()
+    repeated = _repeated_keys(int_key["p"].to_numpy(), int_key["s"].to_numpy(), int_key["e"].to_numpy())
     duplicates = 0
     if repeated.any():  # the same key twice in one batch: equal energy is a duplicate, else a revision
         in_batch_dup = int_key.assign(v=rows["energy"].to_numpy()).duplicated(keep="first").to_numpy()
@@ -665,10 +773,14 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def iter_reading_file(path: str | Path, *, chunk_rows: int = 1_000_000) -> Iterable[pd.DataFrame]:
+def iter_reading_file(path: str | Path, *, chunk_rows: int = 1_000_000,
+                      categorical: bool = False) -> Iterable[pd.DataFrame]:
     """Chunks of at most ``chunk_rows`` readings from a CSV, Parquet or Excel file (strings kept as text).
 
     CSV and Parquet are streamed (Arrow readers), so memory stays bounded for files of any size.
+    ``categorical`` hands the text columns of CSV and Parquet over as pandas categoricals of the same texts
+    (Arrow dictionaries: a backfill repeats each point id, unit and timestamp many times), which
+    :func:`ingest_frame` parses once per distinct value.
     """
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
@@ -682,6 +794,11 @@ def iter_reading_file(path: str | Path, *, chunk_rows: int = 1_000_000) -> Itera
         missing = [c for c in INPUT_COLUMNS if c not in handle.schema_arrow.names]
         if missing:
             raise InputError([Problem("missing column", file=str(path), field=c) for c in missing])
+        if categorical:
+            text = [name for name in _DICTIONARY_COLUMNS if name in handle.schema_arrow.names and (
+                pa.types.is_string(handle.schema_arrow.field(name).type)
+                or pa.types.is_large_string(handle.schema_arrow.field(name).type))]
+            handle = pq.ParquetFile(path, read_dictionary=text)
         for batch in handle.iter_batches(batch_size=chunk_rows):
             yield _typed(batch.to_pandas(types_mapper=_string_mapper))
         return
@@ -692,7 +809,8 @@ def iter_reading_file(path: str | Path, *, chunk_rows: int = 1_000_000) -> Itera
         missing = [c for c in INPUT_COLUMNS if c not in names]
         if missing:
             raise InputError([Problem("missing column", file=str(path), field=c) for c in missing])
-        types = {c: pa.string() for c in names if c != "value"}
+        types = {c: pa.dictionary(pa.int32(), pa.string()) if categorical and c in _DICTIONARY_COLUMNS
+                 else pa.string() for c in names if c != "value"}
         reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=16 << 20),
                                 convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True,
                                                                      null_values=[""]))
@@ -725,6 +843,10 @@ def iter_reading_file(path: str | Path, *, chunk_rows: int = 1_000_000) -> Itera
                              file=str(path)))
 
 
+#: text columns read as Arrow dictionaries (categoricals) when ``iter_reading_file(categorical=True)``
+_DICTIONARY_COLUMNS: tuple[str, ...] = ("point_id", "start", "end", "unit", "received_at")
+
+
 def _csv_as_text(path: Path, chunk_rows: int, skip: int = 0) -> Iterable[pd.DataFrame]:
     with pd.read_csv(path, dtype=str, chunksize=chunk_rows, keep_default_na=False, na_values=[""],
                      skiprows=range(1, skip + 1)) as chunks:
@@ -749,7 +871,7 @@ def ingest_files(lake: Lake | str | Path, registry: object, paths: Iterable[str 
     for path in paths:
         total = IngestReport()
         offset = 0
-        for chunk in iter_reading_file(path, chunk_rows=chunk_rows):
+        for chunk in iter_reading_file(path, chunk_rows=chunk_rows, categorical=True):
             part = ingest_frame(lake, registry, chunk, source=f"file:{Path(path).name}", row_offset=offset,
                                 points=points, **kwargs)  # type: ignore[arg-type]
             offset += len(chunk)
