@@ -18,6 +18,8 @@ from citycarbon.store.monitoring_submissions import (
     list_rejections,
     list_submissions,
     record_submission,
+    recorded_lake_batches,
+    rejections_by_submission,
 )
 
 TABLES = {"monitoring_submissions", "monitoring_rejections"}
@@ -163,3 +165,16 @@ def test_kept_rows_are_the_first_min_of_cap_count_and_offered(sqlite_db, rejecte
     assert got["rejected"] == rejected
     assert got["rejections_kept"] == len(kept) == min(keep, rejected, offered)
     assert [r["row"] for r in kept] == list(range(3, 3 + len(kept)))
+
+
+def test_first_rejections_of_a_page_of_submissions_in_one_query(db):
+    a = _record(db, counts={"rejected": 30}, rejected_rows=_rejections(30), lake_batch_id="L-a")
+    b = _record(db, counts={"rejected": 2}, rejected_rows=_rejections(2, start=7))
+    c = _record(db, counts={"duplicate": 10}, lake_batch_id=None)
+    with db.session() as session:
+        found = rejections_by_submission(session, [a, b, c], first=5)
+        assert rejections_by_submission(session, []) == {}
+        recorded = recorded_lake_batches(session, ["L-a", "L-unknown"])
+    assert [r["row"] for r in found[a]] == [1, 2, 3, 4, 5]
+    assert [r["row"] for r in found[b]] == [7, 8] and found[c] == []
+    assert recorded == {"L-a"}

@@ -27,7 +27,7 @@ from citycarbon.store.monitoring_models import CHANNELS, MonitoringRejection, Mo
 from citycarbon.store.types import utcnow
 
 __all__ = ["MAX_KEPT_REJECTIONS", "get_submission", "list_rejections", "list_submissions", "record_submission",
-           "submission_dict"]
+           "recorded_lake_batches", "rejections_by_submission", "submission_dict"]
 
 #: rejected rows kept per submission (the first ones in row order); the count is always exact
 MAX_KEPT_REJECTIONS = 1_000
@@ -138,3 +138,27 @@ def list_rejections(session: Session, submission_id: int, *, limit: int = 100,
                            .order_by(MonitoringRejection.seq).limit(limit).offset(offset))
     return [{"row": row.row_number, "point_id": row.point_id, "field": row.field, "reason": row.reason}
             for row in rows]
+
+
+def rejections_by_submission(session: Session, submission_ids: Collection[int], *,
+                             first: int = 20) -> dict[int, list[dict[str, Any]]]:
+    """The first ``first`` kept rejected rows of each of ``submission_ids`` in one query (a page of them)."""
+    if not submission_ids:
+        return {}
+    rows = session.scalars(select(MonitoringRejection).where(
+        MonitoringRejection.submission_id.in_(sorted(set(submission_ids))), MonitoringRejection.seq <= first)
+        .order_by(MonitoringRejection.submission_id, MonitoringRejection.seq))
+    found: dict[int, list[dict[str, Any]]] = {int(i): [] for i in submission_ids}
+    for row in rows:
+        found[int(row.submission_id)].append({"row": row.row_number, "point_id": row.point_id, "field": row.field,
+                                              "reason": row.reason})
+    return found
+
+
+def recorded_lake_batches(session: Session, lake_batch_ids: Collection[str]) -> set[str]:
+    """Which of these lake batches have a submission record (the others were stored before submissions were
+    recorded, or by a run without a store)."""
+    if not lake_batch_ids:
+        return set()
+    return set(session.scalars(select(MonitoringSubmission.lake_batch_id).where(
+        MonitoringSubmission.lake_batch_id.in_(sorted(set(lake_batch_ids))))))

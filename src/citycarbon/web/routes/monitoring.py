@@ -6,8 +6,10 @@
   budget), the latest alerts with their numbers, and monthly energy and CO2 by district or industry.
 * ``/monitoring/enterprises/{id}``: its metering points, a reading chart per point (the latest days in the lake),
   quality flags and alerts. A unit the caller may not see answers 404, like a unit that does not exist.
-* ``/monitoring/mine`` (enterprise users; ``/monitoring`` sends them there): their points, their recent
-  submissions (the lake's ingest ledger: accepted/duplicate/revised/rejected per batch) and their ingest tokens.
+* ``/monitoring/mine`` (enterprise users; ``/monitoring`` sends them there): their points, their submissions
+  (every batch sent over HTTP or MQTT as the store records it, ``store/monitoring_submissions.py``: counts,
+  outcome, the first rejected rows with their reasons; 20 a page), the lake batches without such a record (counts
+  from the ingest ledger) and their ingest tokens.
 
 Data: the registry of the store (``citycarbon.store.monitoring_registry``, written by ``citycarbon monitoring
 registry import``) and the lake ``settings.lake_dir``. Everything the pages show is computed once per *data
@@ -501,17 +503,57 @@ def _slug(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in text)
 
 
-def mine_view(city: City, principal: Principal, fmt: Formatter, db) -> dict:
-    """An enterprise user's points, its submissions (ingest batches of its tokens) and its API tokens."""
+#: submissions per page of "my submissions", and the rejected rows shown under each (the API pages the rest)
+MINE_PAGE = 20
+MINE_REJECTIONS_SHOWN = 20
+
+
+def mine_view(city: City, principal: Principal, fmt: Formatter, db, page: int = 1) -> dict:
+    """An enterprise user's submissions (every batch of readings it sent over HTTP or MQTT, newest first, a page
+    of :data:`MINE_PAGE`, each with its first rejected rows), the lake batches of its enterprise that have no
+    submission record (counts only: stored before submissions were recorded), and its API tokens."""
     enterprise_id = str(principal.enterprise_id or "")
+    page = max(1, page)
     batches = city.batches
     if not batches.empty:
         batches = batches[batches["enterprise_id"].astype(str) == enterprise_id].sort_values(
-            "committed_at", ascending=False).head(50)
+            "committed_at", ascending=False).head(200)
+    ledger_ids = [] if batches.empty else batches["batch_id"].astype(str).tolist()
+    submissions, total, recorded = _submissions(db, enterprise_id, page, fmt, ledger_ids)
+    if not batches.empty:
+        batches = batches[~batches["batch_id"].astype(str).isin(recorded)].head(50)
     batch_rows = [{"id": b.batch_id, "client_id": b.client_batch_id or "", "at": fmt.datetime(b.committed_at),
                    "rows": int(b.rows_in), "accepted": int(b.accepted), "duplicate": int(b.duplicate),
                    "revised": int(b.revised), "rejected": int(b.rejected)} for b in batches.itertuples(index=False)]
-    return {"enterprise_id": enterprise_id, "batches": batch_rows, "tokens": _tokens(db, principal)}
+    pages = max(1, -(-total // MINE_PAGE))
+    return {"enterprise_id": enterprise_id, "submissions": submissions, "submissions_total": total,
+            "page": page, "pages": pages, "shown_rejections": MINE_REJECTIONS_SHOWN, "batches": batch_rows,
+            "tokens": _tokens(db, principal)}
+
+
+def _submissions(db, enterprise_id: str, page: int, fmt: Formatter,
+                 ledger_ids: list[str]) -> tuple[list[dict], int, set[str]]:
+    """A page of the enterprise's submissions with their first rejected rows, their total, and which of the
+    ledger's batches ``ledger_ids`` have a submission record (the ledger list leaves those out)."""
+    from citycarbon.store.monitoring_submissions import (
+        list_submissions,
+        recorded_lake_batches,
+        rejections_by_submission,
+    )
+
+    try:
+        with db.session() as session:
+            rows, total = list_submissions(session, enterprise_ids={enterprise_id}, limit=MINE_PAGE,
+                                           offset=(page - 1) * MINE_PAGE)
+            shown = rejections_by_submission(session, [r["id"] for r in rows], first=MINE_REJECTIONS_SHOWN)
+            recorded = recorded_lake_batches(session, ledger_ids)
+    except Exception:  # the page still shows points, ledger batches and tokens when the store is unavailable
+        log.exception("listing the submissions of %s failed", enterprise_id)
+        return [], 0, set()
+    for row in rows:
+        row["at"] = fmt.datetime(row["received_at"])
+        row["rejections"] = shown.get(row["id"], [])
+    return rows, total, recorded
 
 
 def _tokens(db, principal: Principal) -> list[dict]:
@@ -577,7 +619,7 @@ def monitoring_overview(request: Request, by: str = "district", session=Depends(
 
 
 @router.get("/monitoring/mine", response_class=HTMLResponse)
-def monitoring_mine(request: Request, session=Depends(current_session)) -> Response:
+def monitoring_mine(request: Request, page: int = 1, session=Depends(current_session)) -> Response:
     principal, refusal = _caller(request, session)
     if refusal is not None:
         return refusal
@@ -596,7 +638,7 @@ def monitoring_mine(request: Request, session=Depends(current_session)) -> Respo
         first = units.iloc[0]
         unit = _memo(("unit", city.stamp, fmt.locale, first["enterprise_id"]),
                      lambda: unit_view(city, first, fmt, state.settings))
-    mine = mine_view(city, principal, fmt, state.db())
+    mine = mine_view(city, principal, fmt, state.db(), page=min(max(page, 1), 1_000_000))
     return render(request, "monitoring_mine.html", {"unit": unit, "mine": mine, "has_registry": city.has_registry},
                   session=session)
 
