@@ -29,7 +29,7 @@ from threading import Lock
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import String, delete, func, insert, select
+from sqlalchemy import String, delete, func, select
 from sqlalchemy.orm import Session
 
 from citycarbon.errors import InputError, Problem
@@ -264,7 +264,7 @@ def save_registry(db, source: Any, actor: Any, *, label: str | None = None,
         for name in ("enterprises", "products", "points"):
             rows = _parents_first(tables[name]) if name == "points" else tables[name]
             if rows:
-                session.execute(insert(MODELS[name]), rows)
+                session.execute(MODELS[name].__table__.insert(), rows)  # Core: one executemany per table
         version = RegistryVersion(saved_at=utcnow(), saved_by=audit.actor_of(actor)[0], source=origin,
                                   sha256=digest, **counts)
         session.add(version)
