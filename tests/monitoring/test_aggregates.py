@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from citycarbon.errors import InputError
 from citycarbon.monitoring.aggregates import contributions, hourly
 from citycarbon.monitoring.ingest import ingest_frame
 from citycarbon.monitoring.lake import Lake
@@ -44,8 +45,8 @@ def _scan(lake: Lake, source: str, period: str) -> pd.DataFrame:
     return frame.sort_values(["point_id", "period"]).reset_index(drop=True)
 
 
-def _same_sums(lake: Lake) -> None:
-    for period in ("hour", "day", "month"):
+def _same_sums(lake: Lake, periods: tuple[str, ...] = ("hour", "day", "month")) -> None:
+    for period in periods:
         pd.testing.assert_frame_equal(_scan(lake, "aggregates", period), _scan(lake, "readings", period),
                                       check_exact=False, rtol=1e-12, atol=1e-9)
 
@@ -59,15 +60,24 @@ def test_aggregates_equal_the_latest_revisions_after_any_sequence_of_batches(tmp
     lake = Lake(tmp_path_factory.mktemp("agg") / "lake")
     for batch in sent:
         ingest_frame(lake, registry, pd.DataFrame([_row(*r) for r in batch]), source="t", now=NOW)
-    assert lake.aggregates_current()
+    assert lake.aggregates_current() and lake.aggregates_day_offset() is None
     _same_sums(lake)
-    before = _scan(lake, "aggregates", "hour")
+    # compaction: one file per UTC month, summed by local day (Asia/Shanghai, +480 min)
     lake.compact()
-    assert len(lake.aggregate_paths()) <= len(lake.enterprises()) * 2  # one file per (month, enterprise)
-    pd.testing.assert_frame_equal(_scan(lake, "aggregates", "hour"), before, check_exact=False, rtol=1e-12,
-                                  atol=1e-9)
-    lake.rebuild_aggregates()
+    assert len(lake.aggregate_paths()) <= 2 and lake.aggregates_day_offset() == 480
+    _same_sums(lake, ("day", "month"))
+    with pytest.raises(InputError):  # local days cannot give hours: the readings are scanned for those
+        _scan(lake, "aggregates", "hour")
+    assert scan_duckdb(lake, period="hour", timezone="Asia/Shanghai").attrs["source"] == "readings"
+    # later batches add hourly files; both kinds add up by local day
+    ingest_frame(lake, registry, pd.DataFrame([_row("P-SUB1", 3, 55.0), _row("P-MAIN", 30, 999.0)]), source="t",
+                 now=NOW)
+    _same_sums(lake, ("day", "month"))
+    lake.rebuild_aggregates(timezone=None)  # hourly files from the readings
+    assert lake.aggregates_day_offset() is None
     _same_sums(lake)
+    lake.rebuild_aggregates()
+    _same_sums(lake, ("day", "month"))
 
 
 def test_rollup_reads_aggregates_when_current_and_readings_otherwise(tmp_path, registry):
@@ -76,7 +86,7 @@ def test_rollup_reads_aggregates_when_current_and_readings_otherwise(tmp_path, r
                         [_row("P-MAIN", slot, 10.0 * slot) for slot in range(8)])
     ingest_frame(lake, registry, rows, source="t", now=NOW)
     result = rollup(lake, registry, period="day", by="point")
-    assert result.provenance.parameters["read"] == "hourly aggregates"
+    assert result.provenance.parameters["read"] == "aggregates"
     readings = rollup(lake, registry, period="day", by="point", source="readings")
     assert readings.provenance.parameters["read"] == "readings"
     pd.testing.assert_frame_equal(result.frame, readings.frame, check_exact=False, rtol=1e-12)
@@ -98,9 +108,10 @@ def test_a_lake_without_aggregates_is_scanned_until_rebuilt(tmp_path, registry):
     assert not Lake(lake.root).aggregates_current()
     assert rollup(lake, registry, period="hour", by="point").provenance.parameters["read"] == "readings"
     summary = lake.rebuild_aggregates()
-    assert summary["aggregate_files"] == 1 and lake.aggregates_current()
-    assert rollup(lake, registry, period="hour", by="point").provenance.parameters["read"] == "hourly aggregates"
-    _same_sums(lake)
+    assert summary["aggregate_files"] == 1 and summary["day_offset_minutes"] == 480 and lake.aggregates_current()
+    assert rollup(lake, registry, period="day", by="point").provenance.parameters["read"] == "aggregates"
+    assert rollup(lake, registry, period="hour", by="point").provenance.parameters["read"] == "readings"
+    _same_sums(lake, ("day", "month"))
 
 
 def test_contributions_subtract_the_superseded_top_revision():

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["AGG_COLUMNS", "AGG_SCHEMA", "HOUR_US", "contributions", "hourly"]
+__all__ = ["AGG_COLUMNS", "AGG_SCHEMA", "DAY_US", "HOUR_US", "constant_offset_minutes", "contributions", "hourly"]
 
 AGG_SCHEMA = pa.schema([
     ("point_id", pa.string()),
@@ -39,6 +39,7 @@ AGG_SCHEMA = pa.schema([
 ])
 AGG_COLUMNS: tuple[str, ...] = tuple(AGG_SCHEMA.names)
 HOUR_US = 3_600_000_000
+DAY_US = 86_400_000_000
 _KEY = ["point_id", "end"]
 
 
@@ -131,3 +132,15 @@ def months_and_enterprises(table: pa.Table) -> list[tuple[str, str]]:
     months = (hours // HOUR_US).astype("datetime64[h]").astype("datetime64[M]").astype(str)
     frame = pd.DataFrame({"m": months, "e": table.column("enterprise_id").to_numpy(zero_copy_only=False)})
     return sorted({(str(m), str(e)) for m, e in frame.drop_duplicates().itertuples(index=False)})
+
+
+def constant_offset_minutes(timezone: str, lo: str, hi: str) -> int | None:
+    """Whole minutes of ``timezone``'s UTC offset if it is constant over months ``lo``..``hi`` (``YYYY-MM``),
+    else None (checked at the start, middle and end of every month)."""
+    months = pd.period_range(lo, hi, freq="M")
+    stamps = pd.DatetimeIndex([m.start_time for m in months] + [months[-1].end_time]).tz_localize("UTC")
+    stamps = stamps.append(stamps + pd.Timedelta(days=15))
+    offsets = {ts.tz_convert(timezone).utcoffset() for ts in stamps}
+    if len(offsets) != 1:
+        return None
+    return int(next(iter(offsets)).total_seconds() // 60)

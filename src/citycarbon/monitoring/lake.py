@@ -200,6 +200,8 @@ _LEDGER_DDL = (
 )
 #: ``meta`` value of key ``aggregates`` while the hourly aggregates cover every committed part
 AGGREGATES_VERSION = "hourly v1"
+#: the time zone whose local days compacted aggregate files sum by, unless a caller names another (the registry's)
+DEFAULT_AGG_TIMEZONE = "Asia/Shanghai"
 #: rows per row group of a monthly aggregate file (one enterprise-month of 30 points is ~22 000 rows)
 AGG_ROW_GROUP = 65_536
 
@@ -455,8 +457,11 @@ class Lake:
         _durable_write_bytes(self.journal_path, data)
 
     def compact(self, *, enterprises: Iterable[str] | None = None, min_parts: int = 2,
-                timeout: float | None = 60.0) -> dict:
+                timeout: float | None = 60.0, timezone: str | None = DEFAULT_AGG_TIMEZONE) -> dict:
         """Merge the parts of each partition into one (content identical, row order canonical).
+
+        Without ``enterprises``, also merge all aggregate files into one per month, summed by local day of
+        ``timezone`` (see :meth:`_replace_aggregates`; ``None`` keeps UTC hours).
 
         Durable like a batch: the merged part is written and fsynced, then one ledger transaction swaps
         the part rows, then the replaced files are deleted (a crash in between is repaired by the journal).
@@ -495,19 +500,28 @@ class Lake:
                 self.journal_path.unlink()
                 merged += 1
                 removed += len(old)
-            aggregates = self._replace_aggregates(self._aggregates_of_aggregates) \
+            aggregates = self._replace_aggregates(self._aggregates_of_aggregates, timezone) \
                 if enterprises is None and self.aggregates_current() else 0
         return {"partitions_compacted": merged, "parts_replaced": removed, "aggregate_files_replaced": aggregates}
 
-    def rebuild_aggregates(self, *, timeout: float | None = 60.0) -> dict:
-        """Recompute the hourly aggregates from the readings (latest revisions), enterprise by enterprise.
+    def rebuild_aggregates(self, *, timezone: str | None = DEFAULT_AGG_TIMEZONE,
+                           timeout: float | None = 60.0) -> dict:
+        """Recompute the aggregates from the readings (latest revisions), enterprise by enterprise, as daily sums
+        in ``timezone`` (see :meth:`compact`).
 
         For a lake written before aggregates existed, or to check them: the rollup reads the aggregates only
         while they are current (``meta.aggregates``), and scans the readings otherwise.
         """
         with self.writer(timeout=timeout):
-            replaced = self._replace_aggregates(self._aggregates_of_readings)
-        return {"aggregate_files_replaced": replaced, "aggregate_files": len(self._aggregate_files())}
+            replaced = self._replace_aggregates(self._aggregates_of_readings, timezone)
+        return {"aggregate_files_replaced": replaced, "aggregate_files": len(self._aggregate_files()),
+                "day_offset_minutes": self.aggregates_day_offset()}
+
+    def aggregates_day_offset(self) -> int | None:
+        """Minutes east of UTC of the local days the compacted aggregate files sum by (None: all files hourly)."""
+        with contextlib.closing(self._connect()) as con:
+            row = con.execute("SELECT value FROM meta WHERE key = 'aggregates_day_offset'").fetchone()
+        return None if row is None else int(row[0])
 
     def _aggregates_of_readings(self, con: object, enterprise: str) -> pa.Table:
         paths = self.part_paths(enterprises=[enterprise])
@@ -518,7 +532,7 @@ class Lake:
         rows = f"SELECT point_id, enterprise_id, start, \"end\", revision, energy FROM {source}"
         if revised:
             rows += ' QUALIFY revision = max(revision) OVER (PARTITION BY point_id, "end")'
-        return _agg_query(con, rows, {"paths": paths})
+        return _agg_query(con, rows, {"paths": paths}, day_offset=con.day_offset)
 
     def _aggregates_of_aggregates(self, con: object, enterprise: str) -> pa.Table:
         paths = self.aggregate_paths(enterprises=[enterprise])
@@ -526,13 +540,25 @@ class Lake:
             return _agg_empty()
         return _agg_query(con, "SELECT point_id, enterprise_id, hour AS start, energy, energy_n, readings "
                                "FROM read_parquet($paths, hive_partitioning = false) WHERE enterprise_id = $e",
-                          {"paths": paths, "e": enterprise}, summed=True)
+                          {"paths": paths, "e": enterprise}, summed=True, day_offset=con.day_offset)
 
-    def _replace_aggregates(self, build) -> int:
+    def _replace_aggregates(self, build, timezone: str | None) -> int:
         """Write every enterprise's aggregates from ``build`` as one file per UTC month (all enterprises, sorted
         by enterprise and hour in row groups of :data:`AGG_ROW_GROUP` rows, so a reader of one enterprise skips
         the rest) and swap them for all aggregate files in one ledger transaction (under the writer lock;
-        journaled). Few files matter: a query pays per file opened."""
+        journaled). Few files matter: a query pays per file opened.
+
+        With a ``timezone`` whose offset is a constant whole number of hours over the lake's months (Dalian's
+        Asia/Shanghai), the files sum by local day instead of UTC hour: 24 times fewer rows for daily and
+        monthly rollups in that time zone; hourly rollups, and rollups in another offset, then scan the readings
+        (``meta.aggregates_day_offset`` says which). Batches written later add hourly files as usual; both kinds
+        add up by local day.
+        """
+        from citycarbon.monitoring.aggregates import constant_offset_minutes
+
+        months = [p.month for p in self.parts()]
+        offset = constant_offset_minutes(timezone, min(months), max(months)) if timezone and months else None
+        day_offset = offset if offset is not None and offset % 60 == 0 else None
         import duckdb
 
         from citycarbon.monitoring.aggregates import months_and_enterprises
@@ -543,7 +569,7 @@ class Lake:
         # the new files' names are known only as they are made: the journal names them by pattern
         self._journal([], old, write_glob=f"aggregates/hour/*/{name}")
         enterprises = sorted(self.enterprises())
-        con = duckdb.connect()
+        con = _AggConnection(duckdb.connect(), day_offset)
         con.execute("SET TimeZone = 'UTC'")
         written: list[tuple[str, str, str, int]] = []
         pieces: dict[str, list[pa.Table]] = {}
@@ -573,6 +599,9 @@ class Lake:
                              [(rel, month, enterprise, batch_id, rows, now)
                               for rel, month, enterprise, rows in written])
             con2.execute("INSERT OR REPLACE INTO meta VALUES ('aggregates', ?)", (AGGREGATES_VERSION,))
+            con2.execute("DELETE FROM meta WHERE key = 'aggregates_day_offset'")
+            if day_offset is not None:
+                con2.execute("INSERT INTO meta VALUES ('aggregates_day_offset', ?)", (str(day_offset),))
             con2.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
@@ -740,27 +769,47 @@ def _aggregate_rows(writer: LakeWriter, frame: pd.DataFrame, batch_id: str
     return f"aggregates/hour/batches/agg-{batch_id}.parquet", table, months_and_enterprises(table)
 
 
+class _AggConnection:
+    """A DuckDB connection that also carries the day offset the aggregate builders bucket by."""
+
+    def __init__(self, con, day_offset: int | None):
+        self._con, self.day_offset = con, day_offset
+
+    def execute(self, *args: object):
+        return self._con.execute(*args)
+
+    def close(self) -> None:
+        self._con.close()
+
+
 def _agg_empty() -> pa.Table:
     from citycarbon.monitoring.aggregates import AGG_SCHEMA
 
     return AGG_SCHEMA.empty_table()
 
 
-def _agg_query(con, rows_sql: str, params: dict, *, summed: bool = False) -> pa.Table:
-    """Hourly sums of ``rows_sql`` (readings, or aggregate rows when ``summed``) as an aggregate table, sorted
-    like :func:`citycarbon.monitoring.aggregates.hourly`; rows netting to nothing dropped."""
-    from citycarbon.monitoring.aggregates import AGG_SCHEMA, HOUR_US
+def _agg_query(con, rows_sql: str, params: dict, *, summed: bool = False, day_offset: int | None = None
+               ) -> pa.Table:
+    """Sums of ``rows_sql`` (readings, or aggregate rows when ``summed``) per point and UTC hour of ``start`` —
+    or, with ``day_offset`` (minutes east of UTC), per local day, the bucket named by its local midnight as a
+    UTC instant — as an aggregate table sorted like :func:`citycarbon.monitoring.aggregates.hourly`; rows
+    netting to nothing dropped."""
+    from citycarbon.monitoring.aggregates import AGG_SCHEMA, DAY_US, HOUR_US
 
     if summed:
         measures = "sum(energy) AS energy, sum(energy_n) AS energy_n, sum(readings) AS readings"
+        having = "HAVING sum(readings) <> 0 OR sum(energy) <> 0 "
     else:
         measures = "coalesce(sum(energy), 0) AS energy, count(energy) AS energy_n, count(*) AS readings"
-    sql = (f"SELECT point_id, enterprise_id, make_timestamp(epoch_us(start) // {HOUR_US} * {HOUR_US}) AS hour, "
-           f"{measures} FROM ({rows_sql}) GROUP BY ALL "
-           "HAVING sum(readings) <> 0 OR sum(energy) <> 0 " if summed else
-           f"SELECT point_id, enterprise_id, make_timestamp(epoch_us(start) // {HOUR_US} * {HOUR_US}) AS hour, "
-           f"{measures} FROM ({rows_sql}) GROUP BY ALL ")
-    table = con.execute(sql + "ORDER BY enterprise_id, hour, point_id", params).to_arrow_table()
+        having = ""
+    if day_offset is None:
+        bucket = f"epoch_us(start) // {HOUR_US} * {HOUR_US}"
+    else:
+        shift = day_offset * 60_000_000
+        bucket = f"(epoch_us(start) + {shift}) // {DAY_US} * {DAY_US} - {shift}"
+    sql = (f"SELECT point_id, enterprise_id, make_timestamp({bucket}) AS hour, {measures} FROM ({rows_sql}) "
+           f"GROUP BY ALL {having}ORDER BY enterprise_id, hour, point_id")
+    table = con.execute(sql, params).to_arrow_table()
     return pa.table({name: table.column(name).cast(AGG_SCHEMA.field(name).type) for name in AGG_SCHEMA.names},
                     schema=AGG_SCHEMA)
 

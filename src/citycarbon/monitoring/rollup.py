@@ -78,14 +78,9 @@ class RollupResult:
 
 def _timezone_offset(timezone: str, lo: str, hi: str) -> int | None:
     """Whole minutes of ``timezone``'s UTC offset if it is constant over months ``lo``..``hi``, else None."""
-    months = pd.period_range(lo, hi, freq="M")
-    stamps = pd.DatetimeIndex([m.start_time for m in months] + [months[-1].end_time]).tz_localize("UTC")
-    offsets = {ts.tz_convert(timezone).utcoffset() for ts in stamps}
-    stamps_mid = stamps + pd.Timedelta(days=15)
-    offsets |= {ts.tz_convert(timezone).utcoffset() for ts in stamps_mid}
-    if len(offsets) != 1:
-        return None
-    return int(next(iter(offsets)).total_seconds() // 60)
+    from citycarbon.monitoring.aggregates import constant_offset_minutes
+
+    return constant_offset_minutes(timezone, lo, hi)
 
 
 def _select_parts(lake: Lake, enterprises: list[str] | None, start: pd.Timestamp | None,
@@ -120,8 +115,27 @@ def _empty_scan() -> pd.DataFrame:
         SCAN_COLUMNS, ("object", "datetime64[ns]", "float64", "int64", "int64"), strict=True)})
 
 
-def _hour_aligned(value: pd.Timestamp | None) -> bool:
-    return value is None or value == value.floor("h")
+def _aligned(value: pd.Timestamp | None, unit_us: int, offset_minutes: int = 0) -> bool:
+    """Whether ``value`` (UTC) starts a bucket of ``unit_us`` in local time ``offset_minutes`` east of UTC."""
+    if value is None:
+        return True
+    local_us = value.value // 1000 + offset_minutes * 60_000_000
+    return local_us % unit_us == 0
+
+
+def _aggregates_usable(lake: Lake, period: str, offset: int | None, start: pd.Timestamp | None,
+                       end: pd.Timestamp | None) -> bool:
+    """Whether the lake's aggregates give this scan exactly (else the readings are scanned)."""
+    from citycarbon.monitoring.aggregates import DAY_US, HOUR_US
+
+    if offset is None or offset % 60 or not lake.aggregates_current():
+        return False
+    day_offset = lake.aggregates_day_offset()
+    if day_offset is None:  # hourly files only
+        return _aligned(start, HOUR_US) and _aligned(end, HOUR_US)
+    # compacted files sum by local day at day_offset: days and months in that offset, bounds on local days
+    return period != "hour" and offset == day_offset and _aligned(start, DAY_US, offset) \
+        and _aligned(end, DAY_US, offset)
 
 
 def scan_duckdb(lake: Lake, *, period: Period, timezone: str, enterprises: list[str] | None = None,
@@ -138,16 +152,14 @@ def scan_duckdb(lake: Lake, *, period: Period, timezone: str, enterprises: list[
     if not paths:
         return _empty_scan()
     offset = _timezone_offset(timezone, *months) if months else None
-    use_aggregates = source == "aggregates" or (
-        source == "auto" and offset is not None and offset % 60 == 0 and _hour_aligned(start)
-        and _hour_aligned(end) and lake.aggregates_current())
-    if use_aggregates:
-        if offset is None or offset % 60:
-            raise InputError(Problem(f"time zone {timezone} has no constant whole-hour offset: the hourly "
-                                     "aggregates cannot give its periods", field="timezone"))
+    usable = _aggregates_usable(lake, period, offset, start, end)
+    if source == "aggregates" and not usable:
+        raise InputError(Problem(f"the lake's aggregates cannot give {period} sums in {timezone} for these "
+                                 "bounds (not current, another offset, or bounds inside a bucket)", field="source"))
+    if source != "readings" and usable:
         frame = _scan_aggregates(lake, period=period, offset=offset, enterprises=enterprises, points=points,
                                  start=start, end=end, threads=threads)
-        frame.attrs["source"] = "hourly aggregates"
+        frame.attrs["source"] = "aggregates"
         return frame
     where: list[str] = ["TRUE"]
     params: dict[str, object] = {"paths": paths}
@@ -199,7 +211,8 @@ def scan_duckdb(lake: Lake, *, period: Period, timezone: str, enterprises: list[
 def _scan_aggregates(lake: Lake, *, period: Period, offset: int, enterprises: list[str] | None,
                      points: list[str] | None, start: pd.Timestamp | None, end: pd.Timestamp | None,
                      threads: int | None) -> pd.DataFrame:
-    """Stage 1 from the hourly aggregates: one GROUP BY over about a quarter of the rows (15-min meters)."""
+    """Stage 1 from the aggregates (hourly files of recent batches, daily files of compacted months): one
+    GROUP BY over a quarter (hourly, 15-min meters) to a 96th (daily) of the readings."""
     lo = (start - pd.Timedelta(days=1)).strftime("%Y-%m") if start is not None else None
     hi = (end + pd.Timedelta(days=1)).strftime("%Y-%m") if end is not None else None
     paths = lake.aggregate_paths(enterprises=enterprises, months=(lo, hi))
