@@ -316,3 +316,26 @@ def test_ensure_ready_adopts_the_registry_files_of_an_earlier_release(settings):
         assert registry_version(database) == 1 and len(load_registry_from_db(database).enterprises) == 2
     finally:
         database.dispose()
+
+
+def test_backup_and_restore_carry_the_registry(db, tmp_path):
+    """The backup dumps the registry tables; a restore (here into a fresh SQLite store) inserts sub-meters after
+    their parents and gives back the same registry and version."""
+    from citycarbon.settings import Settings
+    from citycarbon.store.backup import backup, restore
+    from citycarbon.store.db import Database
+
+    source = frames(2)
+    for column in ("point_id", "parent_point_id"):  # the dump's key order puts the sub-meter before its parent
+        source["points"][column] = source["points"][column].str.replace("-MAIN", "-ZMAIN")
+    save_registry(db, source, "test")
+    archive = tmp_path / "b.zip"
+    manifest = backup(db, archive, lake_dir=tmp_path / "no-lake")
+    assert {t["name"]: t["rows"] for t in manifest["tables"]}["monitoring_points"] == 6
+    other = Database(Settings.for_home(tmp_path / "other"))
+    try:
+        restore(other, archive, lake_dir=tmp_path / "other-lake")
+        assert registry_version(other) == registry_version(db)
+        assert_same(load_registry_from_db(other), load_registry_from_db(db))
+    finally:
+        other.dispose()
