@@ -52,7 +52,7 @@ from citycarbon.monitoring import alerts, ingest, quality
 from citycarbon.monitoring.lake import Lake, read_readings
 from citycarbon.monitoring.registry import Registry
 from citycarbon.monitoring.rollup import rollup
-from citycarbon.monitoring.simulate import CityChunk, iter_city
+from citycarbon.monitoring.simulate import CityChunk, iter_city, simulator_parameters
 
 MAX_BATCH = 1_000_000
 START = "2025-01-01T00:00:00+08:00"
@@ -375,6 +375,13 @@ def run_city(*, units: int, days: int, points: int = 5, seed: int = 2025, chunk:
             "alert_truth": pd.concat(truths, ignore_index=True), "registry": registry}
 
 
+def fault_rates(scale: float) -> bool | dict:
+    """True (the simulator's rates) or every rate × ``scale``."""
+    if scale == 1.0:
+        return True
+    return {kind: float(spec["rate"]) * scale for kind, spec in simulator_parameters()["faults"].items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--units", type=int, default=1000)
@@ -384,6 +391,8 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=10, help="enterprises per chunk")
     parser.add_argument("--workers", type=int, default=1, help="simulator processes ahead of the main one (0: none)")
     parser.add_argument("--overlap", action="store_true", help="faults may touch and overlap (not an upper bound)")
+    parser.add_argument("--fault-scale", type=float, default=1.0,
+                        help="multiply every fault rate of simulator.yaml (stress: faults meet more often)")
     parser.add_argument("--keep", type=Path, default=None, help="keep the lake in this folder")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/monitoring_city.md"))
     parser.add_argument("--compare-before", default=None, help="git revision whose quality.py to time on chunk 0")
@@ -396,7 +405,7 @@ def main() -> None:
     root = opts.keep or Path(tempfile.mkdtemp(prefix="city-run-", dir="/tmp"))
     try:
         result = run_city(units=opts.units, days=opts.days, points=opts.points, seed=opts.seed, chunk=opts.chunk,
-                          workers=opts.workers, overlap=opts.overlap, root=root,
+                          workers=opts.workers, overlap=opts.overlap, root=root, faults=fault_rates(opts.fault_scale),
                           compare_before_rev=opts.compare_before, repo=opts.repo, stop_after=opts.stop_after,
                           log=lambda line: print(line, flush=True))
     finally:
@@ -422,7 +431,8 @@ def render(opts: argparse.Namespace, r: dict) -> list[str]:
         "# The city run (issue 6, \"Done when\")",
         "",
         f"`benchmarks/city_run_monitoring.py --units {opts.units} --days {opts.days} --points {opts.points} "
-        f"--seed {opts.seed} --chunk {opts.chunk} --workers {opts.workers}{' --overlap' if opts.overlap else ''}`, "
+        f"--seed {opts.seed} --chunk {opts.chunk} --workers {opts.workers}{' --overlap' if opts.overlap else ''}"
+        f"{f' --fault-scale {opts.fault_scale:g}' if opts.fault_scale != 1.0 else ''}`, "
         f"started {started:%Y-%m-%d %H:%M} UTC.",
         "",
         f"* Machine: {machine()}; load average {load_start[0]:.1f} at the start, {load_end[0]:.1f} at the end "
@@ -451,7 +461,8 @@ def render(opts: argparse.Namespace, r: dict) -> list[str]:
                   f"×{before['before_s'] / before['after_s']:.1f}; identical flags: {before['identical_flags']} "
                   f"({before['flags']:,} flags)."]
     lines += ["", "## Quality flags against the simulator's truth", "",
-              "Faults " + ("may overlap (`--overlap`)" if opts.overlap else
+              "Faults " + (f"at {opts.fault_scale:g}× the simulator's rates " if opts.fault_scale != 1.0 else "")
+              + ("may overlap (`--overlap`)" if opts.overlap else
                            "keep 12 clean intervals on each side (the simulator's default: an upper bound)")
               + "; a flag matches a truth row on point, fault kind and interval end. `submeter_balance` has no "
               "truth (real imbalances of faulty raw data) and is left out of the total.", ""]

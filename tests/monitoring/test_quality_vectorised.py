@@ -162,3 +162,16 @@ def test_daily_energy_equals_a_per_row_sum(data):
     assert sorted(got.index) == sorted(want.index)
     np.testing.assert_allclose(got.sort_index().to_numpy(), want.sort_index().to_numpy(), rtol=1e-12)
     assert (daily["point_id"] + daily["day"]).is_monotonic_increasing
+
+
+def test_unit_factor_is_looked_up_per_point_and_unit_and_a_missing_unit_converts_to_nothing():
+    registry = load_registry(tiny_registry_frames(interval=60))
+    times = pd.date_range("2026-01-01", periods=5, freq="h", tz="UTC")
+    readings = pd.DataFrame({"point_id": ["P-MAIN", "P-MAIN", "P-MAIN", "P-GAS", "P-GAS"], "start": times,
+                             "end": times + pd.Timedelta(hours=1), "value": [1.0, 2.0, 3.0, 4.0, 5.0],
+                             "unit": ["kWh", None, "MWh", "m**3", "kWh"]})
+    prepared = quality.prepare(readings, registry).set_index(["point_id", "start"])
+    factor = [prepared.loc[(str(p), s), "factor"] for p, s in zip(readings["point_id"], readings["start"],
+                                                                  strict=True)]
+    assert factor[0] == 1.0 and math.isnan(factor[1]) and factor[2] == 1000.0 and factor[3] == 1.0
+    assert math.isnan(factor[4])  # kWh on a gas meter converts to nothing (flagged downstream, never guessed)

@@ -183,7 +183,9 @@ def prepare(readings: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     uniques, inverse = np.unique(pair, return_inverse=True)
     factors = np.array([_factor_or_nan(str(units[u % max(len(units), 1)]), str(canonical.iloc[u // max(len(units), 1)]))
                         for u in uniques], dtype=float)
-    frame["factor"] = factors[inverse.reshape(-1)] * frame["multiplier"].to_numpy(float)
+    factor = factors[inverse.reshape(-1)] if len(factors) else np.zeros(len(frame))
+    factor[unit_codes < 0] = math.nan  # a missing unit converts to nothing
+    frame["factor"] = factor * frame["multiplier"].to_numpy(float)
     cumulative = frame["kind"].eq("cumulative").to_numpy()
     frame["ts"] = frame["start"].where(~cumulative, frame["end"])
     if "revision" not in frame.columns:
