@@ -110,3 +110,21 @@ def test_callers_who_may_not_ingest_leave_no_submission(env):  # noqa: F811
     assert post(env, {"readings": readings("X-EL", 1)}, user="analyst").status_code == 403
     assert post(env, {"readings": readings("X-EL", 1)}, scope="read").status_code == 403
     assert listing(env, user="admin")[0] == []
+
+
+def test_an_id_beyond_64_bits_is_bad_input_not_a_server_error(env):  # noqa: F811
+    assert rejections(env, 2**70).status_code == 422
+    assert rejections(env, 0).status_code == 422
+
+
+def test_a_store_failure_while_recording_a_refusal_still_answers_the_refusal(env, monkeypatch):  # noqa: F811
+    from citycarbon.store import monitoring_submissions
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("store gone")
+
+    monkeypatch.setattr(monitoring_submissions, "record_submission", broken)
+    answer = post(env, None, raw=b"{not json")
+    assert answer.status_code == 422 and answer.json()["error"]["problems"][0]["field"] == "body"
+    monkeypatch.undo()
+    assert listing(env, user="admin")[0] == []

@@ -23,11 +23,12 @@ every point.
 
 from __future__ import annotations
 
+import logging
 from threading import Lock
 from typing import Any, Literal
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from citycarbon.api.deps import get_principal, get_settings, require_write
@@ -48,6 +49,7 @@ PERMISSIONS = {
     ("GET", "/monitoring/submissions/{submission_id}/rejections"): "read",
 }
 
+log = logging.getLogger("citycarbon.api.monitoring")
 _cache: dict[str, Any] = {}
 _cache_lock = Lock()
 
@@ -130,16 +132,21 @@ def _token_prefix(request: Request) -> str | None:
     return parse_api_token(value) if scheme.lower() == "bearer" else None
 
 
-def _record_refusal(request: Request, sender: _Sender, refused: BatchRefused) -> int:
-    """Record a batch refused whole (too large, bad JSON, wrong shape) as a submission; returns its id."""
+def _record_refusal(request: Request, sender: _Sender, refused: BatchRefused) -> int | None:
+    """Record a batch refused whole (too large, bad JSON, wrong shape) as a submission; returns its id. A store
+    failure is logged and the caller still gets its 413/422 (the refusal, not the record, is the answer)."""
     from citycarbon.store.monitoring_submissions import record_submission
 
-    with request.app.state.db.session(write=True) as session:
-        return record_submission(session, channel="http", submitted_by=sender.principal.username,
-                                 enterprise_id=sender.enterprise_id, token_prefix=sender.token_prefix,
-                                 rows_received=0, source=f"http:{sender.principal.username}",
-                                 refusal=refused.reason if refused.field is None
-                                 else f"{refused.field}: {refused.reason}")
+    try:
+        with request.app.state.db.session(write=True) as session:
+            return record_submission(session, channel="http", submitted_by=sender.principal.username,
+                                     enterprise_id=sender.enterprise_id, token_prefix=sender.token_prefix,
+                                     rows_received=0, source=f"http:{sender.principal.username}",
+                                     refusal=refused.reason if refused.field is None
+                                     else f"{refused.field}: {refused.reason}")
+    except Exception:
+        log.exception("recording the refused batch of %s failed", sender.principal.username)
+        return None
 
 
 def _batch_enterprise(registry: Any, frame: pd.DataFrame) -> str | None:
@@ -225,7 +232,7 @@ def get_submissions(request: Request, principal: Principal = Depends(get_princip
 
 
 @router.get("/submissions/{submission_id}/rejections", response_model=Envelope[list[dict[str, Any]]])
-def get_submission_rejections(request: Request, submission_id: int,
+def get_submission_rejections(request: Request, submission_id: int = Path(ge=1, le=2**63 - 1),
                               principal: Principal = Depends(get_principal),
                               pages: tuple[int, int] = Depends(page_params)) -> EnvelopeResponse:
     """The rejected rows of a submission (row number in the batch, point, field, reason), in row order; the
