@@ -40,14 +40,16 @@ readings = st.tuples(st.sampled_from(["P-MAIN", "P-SUB1", "P-GAS"]), st.integers
 batches = st.lists(st.lists(readings, min_size=1, max_size=14), min_size=1, max_size=5)
 
 
-def _scan(lake: Lake, source: str, period: str) -> pd.DataFrame:
-    frame = scan_duckdb(lake, period=period, timezone="Asia/Shanghai", source=source)
+def _scan(lake: Lake, source: str, period: str, timezone: str = "Asia/Shanghai") -> pd.DataFrame:
+    frame = scan_duckdb(lake, period=period, timezone=timezone, source=source)
     return frame.sort_values(["point_id", "period"]).reset_index(drop=True)
 
 
-def _same_sums(lake: Lake, periods: tuple[str, ...] = ("hour", "day", "month")) -> None:
+def _same_sums(lake: Lake, periods: tuple[str, ...] = ("hour", "day", "month"), timezone: str = "Asia/Shanghai"
+               ) -> None:
     for period in periods:
-        pd.testing.assert_frame_equal(_scan(lake, "aggregates", period), _scan(lake, "readings", period),
+        pd.testing.assert_frame_equal(_scan(lake, "aggregates", period, timezone),
+                                      _scan(lake, "readings", period, timezone),
                                       check_exact=False, rtol=1e-12, atol=1e-9)
 
 
@@ -64,7 +66,8 @@ def test_aggregates_equal_the_latest_revisions_after_any_sequence_of_batches(tmp
     _same_sums(lake)
     # compaction: one file per UTC month, summed by local day (Asia/Shanghai, +480 min)
     lake.compact()
-    assert len(lake.aggregate_paths()) <= 2 and lake.aggregates_day_offset() == 480
+    assert len(lake.aggregate_paths()) <= 2
+    assert lake.aggregates_day_offset() == (480 if lake.parts() else None)  # a lake of rejected rows has no months
     _same_sums(lake, ("day", "month"))
     with pytest.raises(InputError):  # local days cannot give hours: the readings are scanned for those
         _scan(lake, "aggregates", "hour")
@@ -146,3 +149,26 @@ def test_hourly_sums_match_a_groupby_on_random_rows():
     np.testing.assert_allclose(got["energy"], expected["energy"], rtol=1e-12, atol=1e-9)
     np.testing.assert_array_equal(got["readings"], expected["readings"])
     np.testing.assert_array_equal(got["energy_n"], expected["energy_n"])
+
+
+def test_cli_compact_and_rebuild_aggregates(tmp_path, registry):
+    import json
+
+    from typer.testing import CliRunner
+
+    from citycarbon.cli import app
+
+    lake = Lake(tmp_path / "lake")
+    for slot in range(3):
+        ingest_frame(lake, registry, pd.DataFrame([_row("P-SUB1", slot, 1.5)]), source="t", now=NOW)
+    assert len(lake.aggregate_paths()) == 3  # one hourly file per batch
+    runner = CliRunner()
+    result = runner.invoke(app, ["monitoring", "compact", "--lake", str(lake.root), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["aggregate_files_replaced"] == 3
+    assert len(lake.aggregate_paths()) == 1 and lake.aggregates_day_offset() == 480
+    result = runner.invoke(app, ["monitoring", "rebuild-aggregates", "--lake", str(lake.root), "--timezone", "UTC",
+                                 "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["day_offset_minutes"] == 0
+    _same_sums(lake, ("day", "month"), timezone="UTC")

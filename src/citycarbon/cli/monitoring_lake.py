@@ -92,6 +92,9 @@ def _reading_files(paths: list[Path]) -> list[Path]:
     return files
 
 
+TIMEZONE_OPTION = typer.Option("--timezone", help="local days of the compacted aggregates (the registry's zone)")
+
+
 def register(app: typer.Typer) -> None:
     @monitoring_app.command("ingest")
     def ingest_command(
@@ -210,8 +213,20 @@ def register(app: typer.Typer) -> None:
     def compact_command(
         lake: Annotated[Path | None, LAKE_OPTION] = None,
         enterprise: Annotated[str | None, typer.Option("--enterprise", help="only this enterprise")] = None,
+        timezone: Annotated[str, TIMEZONE_OPTION] = "Asia/Shanghai",
         fmt: OutputFormat = FORMAT_OPTION,
     ) -> None:
-        """Merge each partition's small parts into one (content unchanged)."""
-        result = open_lake(lake).compact(enterprises=[enterprise] if enterprise else None)
+        """Merge each partition's small parts into one (content unchanged); without --enterprise also merge the
+        hourly aggregate files into one per month, summed by local day of --timezone."""
+        result = open_lake(lake).compact(enterprises=[enterprise] if enterprise else None, timezone=timezone)
         emit(result, fmt, rows=[result], title="compaction")
+
+    @monitoring_app.command("rebuild-aggregates")
+    def rebuild_aggregates_command(
+        lake: Annotated[Path | None, LAKE_OPTION] = None,
+        timezone: Annotated[str, TIMEZONE_OPTION] = "Asia/Shanghai",
+        fmt: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """Recompute the rollup aggregates from the readings (a lake written before they existed, or a check)."""
+        result = open_lake(lake).rebuild_aggregates(timezone=timezone)
+        emit(result, fmt, rows=[result], title="aggregates")

@@ -88,7 +88,8 @@ def _select_parts(lake: Lake, enterprises: list[str] | None, start: pd.Timestamp
     lo = (start - pd.Timedelta(days=1)).strftime("%Y-%m") if start is not None else None
     hi = (end + pd.Timedelta(days=1)).strftime("%Y-%m") if end is not None else None
     parts = lake.parts(enterprises=enterprises, months=(lo, hi))
-    paths = [str(lake.root / p.path) for p in parts]
+    root = str(lake.root)  # plain text joins: pathlib costs ~40 µs a path, a large lake has thousands of parts
+    paths = [f"{root}/{p.path}" for p in parts]
     revised = sum(p.revised_rows for p in parts)
     months = (min(p.month for p in parts), max(p.month for p in parts)) if parts else None
     return paths, revised, months
