@@ -75,6 +75,9 @@ def test_row_limit_is_the_same_on_both_paths(rows, max_rows):
     b'{"readings": [{"value": 1.5}, {"value": 2}], "readings": [{"unit": "kWh"}]}',
     b'{"readings": [{"point_id": "X-EL"}], "batch_id": 7}',
     b'{"readings": [{"point_id": "\\u00e9\\ud83d\\ude00"}]}',
+    b'{"readings": [{"point_id": "\\ud83d", "unit": "\\udc00x"}]}',  # lone surrogates
+    b'{"readings": [{"point_id": "X-EL", "value": -0.0, "unit": "kWh"}, {"value": 1E2}, '
+    b'{"value": 12345678901234567890}]}',
     '{"readings": [{"point_id": "企业-EL", "value": 1}]}'.encode(),
     b'\xff\xfe{}', b'', b'[]', b'{"readings": {}}', b'{"readings": [1]}', b'{"readings": [{}] ',
 ])
@@ -98,3 +101,13 @@ def test_oversized_body_is_refused_unread():
     with pytest.raises(BatchRefused, match="exceeds 10 bytes") as refused:
         parse_readings_payload(b'{"readings": []}', max_bytes=10)
     assert refused.value.too_large
+
+
+@pytest.mark.parametrize("body", [b'{"readings": [{"point_id": "\\ud83d"}]}',
+                                  b'{"readings": [{"point_id": 1}, {"point_id": "\\udc00"}]}',
+                                  b'{"readings": [], "batch_id": "b\\ud800"}'])
+def test_unpaired_surrogates_are_refused_naming_the_body(body):
+    """json.loads accepts a lone surrogate escape; Arrow, SQLite and PostgreSQL cannot store it (was a 500)."""
+    with pytest.raises(BatchRefused, match="unpaired UTF-16 surrogate") as refused:
+        parse_readings_payload(body)
+    assert refused.value.field == "body" and not refused.value.too_large

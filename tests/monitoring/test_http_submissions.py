@@ -128,3 +128,10 @@ def test_a_store_failure_while_recording_a_refusal_still_answers_the_refusal(env
     assert answer.status_code == 422 and answer.json()["error"]["problems"][0]["field"] == "body"
     monkeypatch.undo()
     assert listing(env, user="admin")[0] == []
+
+
+def test_a_lone_surrogate_is_a_422_not_a_server_error(env):  # noqa: F811
+    answer = post(env, None, raw=b'{"readings": [{"point_id": "\\ud83d", "value": 1}]}')
+    assert answer.status_code == 422 and answer.json()["error"]["problems"][0]["field"] == "body"
+    (row,), _ = listing(env)
+    assert row["status"] == "refused" and "surrogate" in row["refusal"]

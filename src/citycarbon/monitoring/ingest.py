@@ -1009,6 +1009,11 @@ def _parse_payload_stdlib(payload: bytes | str | dict, *, max_rows: int) -> tupl
     batch_id = payload.get("batch_id")
     if batch_id is not None and not isinstance(batch_id, str):
         raise BatchRefused("'batch_id' must be a string", field="batch_id")
+    try:  # json.loads lets a lone "\ud83d" escape through; no store (Arrow, SQLite, PostgreSQL) can keep it
+        json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BatchRefused("text holds an unpaired UTF-16 surrogate escape (\\ud800-\\udfff), which is not a "
+                           "character", field="body") from None
     frame = pd.DataFrame.from_records(readings, columns=[*INPUT_COLUMNS, "received_at"]
                                       if any("received_at" in r for r in readings) else list(INPUT_COLUMNS))
     return frame, batch_id  # JSON types as sent: a number stays a number, a string a string
