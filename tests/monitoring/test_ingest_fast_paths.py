@@ -18,7 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from citycarbon.monitoring import ingest
 from citycarbon.monitoring.ingest import (
+    _joint_keys,
     _parse_text,
     _parse_times,
     _Rejections,
@@ -136,6 +138,22 @@ def test_repeated_keys_match_pandas_duplicated(keys, presort):
     assert got.tolist() == want.tolist()
 
 
+KEY3 = st.tuples(st.integers(-1, 3), st.sampled_from([0, 900, -(2**62), 2**62]), st.integers(0, 2))
+
+
+@settings(max_examples=80)
+@given(st.lists(KEY3, max_size=20), st.lists(KEY3, max_size=20))
+def test_joint_keys_are_equal_exactly_when_every_column_is(left, right):
+    columns = [np.asarray([row[c] for row in left], dtype="int64") for c in range(3)]
+    other = [np.asarray([row[c] for row in right], dtype="int64") for c in range(3)]
+    key_left, key_right = _joint_keys(columns, other)
+    for i, a in enumerate(left):
+        for j, b in enumerate(right):
+            assert (key_left[i] == key_right[j]) == (a == b)
+        for j, b in enumerate(left):
+            assert (key_left[i] == key_left[j]) == (a == b)
+
+
 @settings(max_examples=50)
 @given(st.lists(st.integers(-(2**62), 2**62), min_size=1, max_size=50), st.sampled_from(["ns", "us"]))
 def test_utc_month_numbers_match_pandas(values, unit):
@@ -145,8 +163,10 @@ def test_utc_month_numbers_match_pandas(values, unit):
     assert _utc_month_numbers(start.dt.tz_convert("Asia/Shanghai")).tolist() == _utc_month_numbers(start).tolist()
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
-def test_a_file_read_as_categoricals_stores_and_reports_what_plain_text_does(tmp_path, suffix):
+@pytest.mark.parametrize(("suffix", "streamed"), [(".csv", False), (".csv", True), (".parquet", False)])
+def test_a_file_read_as_categoricals_stores_and_reports_what_plain_text_does(tmp_path, monkeypatch, suffix, streamed):
+    if streamed:  # the block-by-block CSV reader of files above the whole-file size
+        monkeypatch.setattr(ingest, "_CSV_WHOLE_FILE_BYTES", 0)
     registry = make_registry()
     rows = pd.concat([interval_rows("E1-EL", "2024-01-31T20:00", 40, 15),
                       interval_rows("E2-EL", "2024-02-01T07:00", 10, 15),

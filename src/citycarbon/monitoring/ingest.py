@@ -183,9 +183,21 @@ class _Rejections:
     """First problem per row: field and reason, as object arrays."""
 
     def __init__(self, n: int):
-        self.field = np.full(n, None, dtype=object)
-        self.reason = np.full(n, None, dtype=object)
         self._ok = np.ones(n, dtype=bool)  # reason is None, kept beside it (no object comparison per call)
+        self._field: np.ndarray | None = None  # the object arrays are made at the first problem (or when read)
+        self._reason: np.ndarray | None = None
+
+    @property
+    def field(self) -> np.ndarray:
+        if self._field is None:
+            self._field = np.full(len(self._ok), None, dtype=object)
+        return self._field
+
+    @property
+    def reason(self) -> np.ndarray:
+        if self._reason is None:
+            self._reason = np.full(len(self._ok), None, dtype=object)
+        return self._reason
 
     def add(self, mask: np.ndarray, field_name: str, reason: str | np.ndarray) -> None:
         mask = np.asarray(mask, dtype=bool) & self._ok
@@ -243,7 +255,7 @@ def _parse_times(column: pd.Series, name: str, bad: _Rejections,
         parsed = _parse_times(values, name, per_value, assume_timezone)
         _expand_rejections(bad, per_value, index, name)
         stamps = parsed.array.asi8[index].view("datetime64[ns]")
-        return pd.Series(pd.DatetimeIndex(stamps).tz_localize("UTC"), index=column.index)
+        return pd.Series(stamps, index=column.index, copy=False).dt.tz_localize("UTC")
     n = len(column)
     if isinstance(column.dtype, pd.DatetimeTZDtype):
         return column.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
@@ -369,6 +381,25 @@ def _parse_text(column: pd.Series, name: str, bad: _Rejections) -> pd.Series:
     return pd.Series(np.where(is_text, raw, "").astype(object), index=column.index).astype("string[pyarrow]")
 
 
+def _durations(start: pd.Series, end: pd.Series) -> np.ndarray:
+    """``(end - start).to_numpy()`` (timedelta64[ns], NaT where either is NaT), by integer arithmetic when both
+    are nanosecond UTC columns whose difference cannot overflow; by pandas otherwise."""
+    nanoseconds = pd.DatetimeTZDtype("ns", "UTC")
+    if start.dtype != nanoseconds or end.dtype != nanoseconds or not len(start):
+        return (end - start).to_numpy()
+    s, e = start.array.asi8, end.array.asi8
+    nat = (s == np.iinfo(np.int64).min) | (e == np.iinfo(np.int64).min)
+    s_ok, e_ok = np.where(nat, 0, s), np.where(nat, 0, e)
+    if int(e_ok.max()) - int(s_ok.min()) >= 2**63 or int(s_ok.max()) - int(e_ok.min()) >= 2**63:
+        return (end - start).to_numpy()
+    return np.where(nat, np.timedelta64("NaT", "ns"), (e_ok - s_ok).view("timedelta64[ns]"))
+
+
+def _set(frame: pd.DataFrame, name: str, values: np.ndarray) -> None:
+    """``frame[name] = values`` without pandas copying an array made here for the frame alone."""
+    frame[name] = pd.Series(values, index=frame.index, copy=False)
+
+
 def _whole_microseconds(column: pd.Series) -> bool:
     """Whether flooring ``column`` (tz-aware) to microseconds would change nothing (the usual case)."""
     if not isinstance(column.dtype, pd.DatetimeTZDtype) or column.dtype.unit != "ns":
@@ -403,7 +434,7 @@ def normalise_readings(readings: pd.DataFrame, points: pd.DataFrame, *, enterpri
     frame["point_id"] = _parse_text(data["point_id"], "point_id", bad)
     frame["start"] = _parse_times(data["start"], "start", bad, assume_timezone)
     frame["end"] = _parse_times(data["end"], "end", bad, assume_timezone)
-    frame["value_raw"] = _parse_values(data["value"], bad)
+    _set(frame, "value_raw", _parse_values(data["value"], bad))
     frame["unit_raw"] = _parse_text(data["unit"], "unit", bad)
     if "received_at" in data.columns:
         received = _Rejections(n)
@@ -418,7 +449,7 @@ def normalise_readings(readings: pd.DataFrame, points: pd.DataFrame, *, enterpri
     ok_codes = np.append(ids.isin(points.index), False)  # code -1 (missing id) → not known
     codes_safe = np.where(codes < 0, len(ids), codes)
     known = ok_codes[codes_safe]
-    frame["_pcode"] = codes_safe.astype("int64")
+    _set(frame, "_pcode", codes_safe.astype("int64"))
 
     def take(column: str, fill: object, dtype: object = object) -> np.ndarray:
         values = np.append(info[column].to_numpy(dtype=dtype), np.array([fill], dtype=dtype))
@@ -442,10 +473,10 @@ def normalise_readings(readings: pd.DataFrame, points: pd.DataFrame, *, enterpri
     frame["kind"] = take_labels("kind")
     frame["energy_type"] = take_labels("energy_type")
     frame["canonical_unit"] = take_labels("canonical_unit")
-    frame["multiplier"] = take("multiplier", np.nan, float)
-    frame["register_max_canonical"] = take("register_max_canonical", np.nan, float)
+    _set(frame, "multiplier", take("multiplier", np.nan, float))
+    _set(frame, "register_max_canonical", take("register_max_canonical", np.nan, float))
     cumulative = (frame["kind"] == "cumulative").to_numpy()
-    duration = (frame["end"] - frame["start"]).to_numpy()
+    duration = _durations(frame["start"], frame["end"])
     bad.add(~cumulative & (duration <= np.timedelta64(0, "ns")), "end", "end must be after start")
     bad.add(cumulative & (duration < np.timedelta64(0, "ns")), "end", "end must not be before start")
     interval = take("interval_minutes", np.nan, float)
@@ -473,8 +504,8 @@ def normalise_readings(readings: pd.DataFrame, points: pd.DataFrame, *, enterpri
                                              u=frame["unit_raw"].to_numpy(object),
                                              c=frame["canonical_unit"].to_numpy(object),
                                              e=frame["energy_type"].to_numpy(object)))
-    frame["norm"] = frame["value_raw"].to_numpy() * frame["multiplier"].to_numpy() * factor
-    frame["energy"] = np.where(cumulative, np.nan, frame["norm"].to_numpy())
+    _set(frame, "norm", frame["value_raw"].to_numpy() * frame["multiplier"].to_numpy() * factor)
+    _set(frame, "energy", np.where(cumulative, np.nan, frame["norm"].to_numpy()))
     frame["energy_unit"] = frame["canonical_unit"]
     return frame, bad
 
@@ -612,6 +643,23 @@ def _repeated_keys(*keys: np.ndarray) -> np.ndarray:
     return out
 
 
+def _joint_keys(left: list[np.ndarray], right: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+    """One int64 per row of two tables' integer key columns, equal exactly when every column is equal (the columns'
+    values numbered together, then combined); ``None`` when the combined numbers would not fit in int64."""
+    codes_left, codes_right, sizes = [], [], []
+    for a, b in zip(left, right, strict=True):
+        codes, uniques = pd.factorize(np.concatenate([a, b]))
+        codes_left.append(codes[:len(a)].astype(np.int64))
+        codes_right.append(codes[len(a):].astype(np.int64))
+        sizes.append(max(len(uniques), 1))
+    if math.prod(sizes) >= 2**63:
+        return None
+    key_left, key_right = codes_left[0], codes_right[0]
+    for a, b, size in zip(codes_left[1:], codes_right[1:], sizes[1:], strict=True):
+        key_left, key_right = key_left * size + a, key_right * size + b
+    return key_left, key_right
+
+
 def _strictly_increasing(keys: tuple[np.ndarray, ...]) -> bool:
     """Whether the rows' keys (compared column by column, the first column first) strictly increase."""
     greater = np.zeros(len(keys[0]) - 1, dtype=bool)
@@ -653,7 +701,13 @@ def _interval_batch(writer, rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         probe = int_key.assign(v=rows["energy"].to_numpy(), i=np.arange(len(rows)))
         known = pd.DataFrame({"p": stored_p, "s": stored["start"].array.asi8, "e": stored["end"].array.asi8,
                               "sv": stored["energy"].to_numpy(), "revision": stored["revision"].to_numpy()})
-        matched = probe.merge(known, on=["p", "s", "e"], how="inner")
+        joint = _joint_keys([int_key[c].to_numpy() for c in ("p", "s", "e")],
+                            [known[c].to_numpy() for c in ("p", "s", "e")])
+        if joint is None:
+            matched = probe.merge(known, on=["p", "s", "e"], how="inner")
+        else:  # one int64 column to join on is several times faster than three
+            matched = probe[["v", "i"]].assign(k=joint[0]).merge(
+                known[["sv", "revision"]].assign(k=joint[1]), on="k", how="inner")
         if len(matched):
             same = _same(matched["v"].to_numpy(), matched["sv"].to_numpy())
             keep = np.ones(len(rows), bool)
@@ -811,9 +865,20 @@ def iter_reading_file(path: str | Path, *, chunk_rows: int = 1_000_000,
             raise InputError([Problem("missing column", file=str(path), field=c) for c in missing])
         types = {c: pa.dictionary(pa.int32(), pa.string()) if categorical and c in _DICTIONARY_COLUMNS
                  else pa.string() for c in names if c != "value"}
-        reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=16 << 20),
-                                convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True,
-                                                                     null_values=[""]))
+        read_options = pacsv.ReadOptions(block_size=16 << 20)
+        convert_options = pacsv.ConvertOptions(column_types=types, strings_can_be_null=True, null_values=[""])
+        if path.stat().st_size <= _CSV_WHOLE_FILE_BYTES:
+            # read at once: Arrow parses the blocks on every core (the streaming reader below does much of the
+            # parsing in this thread); the chunks are slices of the one table
+            try:
+                whole = pacsv.read_csv(path, read_options=read_options, convert_options=convert_options)
+            except pa.ArrowInvalid:  # a value column whose type changes between blocks: read it all as text
+                yield from _csv_as_text(path, chunk_rows)
+                return
+            for begin in range(0, whole.num_rows, chunk_rows):
+                yield _typed(whole.slice(begin, chunk_rows).to_pandas(types_mapper=_string_mapper))
+            return
+        reader = pacsv.open_csv(path, read_options=read_options, convert_options=convert_options)
         pending: pa.Table | None = None
         emitted = 0
         try:
@@ -843,6 +908,9 @@ def iter_reading_file(path: str | Path, *, chunk_rows: int = 1_000_000,
                              file=str(path)))
 
 
+#: a CSV file up to this size is parsed as one table (about 3 M readings; its Arrow table is far smaller than
+#: the text), a larger one streamed block by block so that memory stays bounded
+_CSV_WHOLE_FILE_BYTES = 256 * 1024 * 1024
 #: text columns read as Arrow dictionaries (categoricals) when ``iter_reading_file(categorical=True)``
 _DICTIONARY_COLUMNS: tuple[str, ...] = ("point_id", "start", "end", "unit", "received_at")
 
