@@ -172,7 +172,8 @@ def prepare(readings: pd.DataFrame, registry: Registry) -> pd.DataFrame:
         frame[column] = pd.Categorical.from_codes(small.codes[codes], categories=small.categories)
     for column in ("multiplier", "interval_minutes", "register_max"):
         frame[column] = attributes[column].to_numpy()[codes]
-    frame["point_unit"] = attributes["unit"].astype(str).to_numpy(object)[codes]
+    small = pd.Categorical(attributes["unit"].astype(str).to_numpy(object))
+    frame["point_unit"] = pd.Categorical.from_codes(small.codes[codes], categories=small.categories)
     canonical = attributes["energy_type"].map(energy_types()["canonical_unit"]).astype(str)
     small = pd.Categorical(canonical.to_numpy(object))
     frame["canonical_unit"] = pd.Categorical.from_codes(small.codes[codes], categories=small.categories)
@@ -700,8 +701,10 @@ def daily_energy(readings: pd.DataFrame, registry: Registry, *, prepared: pd.Dat
     cumulative_ns = cumulative.to_numpy() * 1_000_000_000
     day = _local_day_number(frame["ts"], registry.timezone, shift_ns=cumulative_ns)
     # rows of the readings, then the gap fills; grouped on integer codes (point, local day) in that row order
-    ids = pd.Index(sorted(set(frame["point_id"].astype(str).unique())
-                          | (set(extra["point_id"].astype(str)) if extra is not None else set())))
+    seen = frame["point_id"]
+    seen = (pd.Index(seen.cat.categories[np.unique(seen.cat.codes[seen.cat.codes >= 0])].astype(str))
+            if isinstance(seen.dtype, pd.CategoricalDtype) else pd.Index(seen.astype(str).unique()))
+    ids = pd.Index(sorted(set(seen) | (set(extra["point_id"].astype(str)) if extra is not None else set())))
     point_code = _recode(frame["point_id"], ids)
     values = energy.to_numpy(float)
     repaired_count = repaired.to_numpy(int)
