@@ -128,6 +128,15 @@ def _lake_daily(lake: Path | None, registry, start: pd.Timestamp, end: pd.Timest
     return daily_from_rollup(result.frame, registry)
 
 
+def _sub_registry(registry, enterprises):
+    """The registry of ``enterprises`` only (quality checks with a window expect exactly their points)."""
+    from citycarbon.monitoring.registry import Registry
+
+    wanted = {str(e) for e in enterprises}
+    return Registry(*(frame[frame["enterprise_id"].astype(str).isin(wanted)].reset_index(drop=True) for frame in (
+        registry.enterprises, registry.points, registry.products)), registry.timezone)
+
+
 def _lake_repaired_daily(lake: Path | None, registry, raw_daily: pd.DataFrame, start: pd.Timestamp,
                          now: pd.Timestamp, enterprise: str | None, chunk: int) -> pd.DataFrame:
     """The lake's raw daily rollup with the repaired view of the year to date: the readings are checked
@@ -136,7 +145,6 @@ def _lake_repaired_daily(lake: Path | None, registry, raw_daily: pd.DataFrame, s
     from citycarbon.monitoring import quality
     from citycarbon.monitoring.alerts import repaired_daily
     from citycarbon.monitoring.lake import read_readings
-    from citycarbon.monitoring.registry import Registry
     from citycarbon.settings import Settings
 
     lake_dir = lake if lake is not None else Settings.from_env().lake_dir
@@ -144,10 +152,7 @@ def _lake_repaired_daily(lake: Path | None, registry, raw_daily: pd.DataFrame, s
     parts = []
     for k in range(0, len(ids), chunk):
         part = set(ids[k:k + chunk])
-        sub = Registry(registry.enterprises[registry.enterprises["enterprise_id"].astype(str).isin(part)],
-                       registry.points[registry.points["enterprise_id"].astype(str).isin(part)],
-                       registry.products[registry.products["enterprise_id"].astype(str).isin(part)],
-                       registry.timezone)
+        sub = _sub_registry(registry, part)
         frame = read_readings(lake_dir, enterprise=sorted(part), start=start, end=now, latest_revision_only=False)
         if frame.empty:
             continue
@@ -509,7 +514,9 @@ def register(app: typer.Typer) -> None:
 
                     frame = read_readings(lake if lake is not None else Settings.from_env().lake_dir,
                                           enterprise=part, latest_revision_only=False)
-                flags = quality.check(frame, loaded, now=hi, start=lo, end=hi)
+                # the chunk's own registry: with a window, every registry point without a reading would be a
+                # window of gaps (all the other chunks' points), which the check would build and the filter drop
+                flags = quality.check(frame, _sub_registry(loaded, part), now=hi, start=lo, end=hi)
                 found.append(flags[flags["point_id"].astype(str).isin(points)][["point_id", "fault_kind", "end"]])
             flags = pd.concat(found, ignore_index=True) if found else pd.DataFrame(
                 columns=["point_id", "fault_kind", "end"])
