@@ -4,7 +4,8 @@ district B, enterprise X, enterprise Y, viewer, anonymous) × token scope (read,
 The expected outcome of each cell comes from the route's declared rule (each router module's
 ``PERMISSIONS``) applied with :class:`citycarbon.auth.principal.Principal`'s own methods; a route without a
 declared rule fails the test. Write requests carry a body the handler must reject (422), so a permitted
-caller is told "bad input" and a refused one 401/403 — the matrix writes nothing. Every answer to a
+caller is told "bad input" and a refused one 401/403 — the matrix writes no data (the readings endpoint
+records an ingest caller's refused batch as a monitoring submission, which is its contract). Every answer to a
 district user is searched for the other district's code and name, every answer to an enterprise user for
 the other enterprise's id: they must never appear.
 """
