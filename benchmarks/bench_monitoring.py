@@ -284,6 +284,13 @@ def bench_http(work: Path, batches: int, workers: int = 1, connections: int = 1)
         n = 10_000 * (len(bodies) - 1)
         assert accepted == n, (accepted, n)
         assert dup_accepted == 0
+        from citycarbon.store.monitoring_submissions import list_submissions
+
+        db = Database(settings)
+        with db.session() as session:  # every batch, from every worker, is recorded exactly once
+            recorded = list_submissions(session, enterprise_ids={enterprise}, limit=1)[1]
+        db.dispose()
+        assert recorded == workers + len(bodies) - 1 + len(again), recorded
         return {"batches": len(bodies) - 1, "batch_rows": 10_000, "body_bytes": len(bodies[1]),
                 "readings_per_s": round(n / spent), "seconds": round(spent, 3),
                 "latency_median_s": round(float(np.median(latencies)), 3),
