@@ -178,3 +178,18 @@ def test_first_rejections_of_a_page_of_submissions_in_one_query(db):
     assert [r["row"] for r in found[a]] == [1, 2, 3, 4, 5]
     assert [r["row"] for r in found[b]] == [7, 8] and found[c] == []
     assert recorded == {"L-a"}
+
+
+def test_backup_and_restore_carry_submissions_and_ids_keep_counting(db, tmp_path):
+    from citycarbon.store import backup
+
+    first = _record(db, counts={"rejected": 3}, rejected_rows=_rejections(3), lake_batch_id="L-1")
+    before = backup.table_dump(db)
+    archive = tmp_path / "backup.zip"
+    backup.backup(db, archive)
+    backup.wipe(db)
+    backup.restore(db, archive)
+    assert backup.table_dump(db)["monitoring_rejections"] == before["monitoring_rejections"]
+    assert backup.table_dump(db)["monitoring_submissions"] == before["monitoring_submissions"]
+    later = _record(db, counts={"duplicate": 1})  # PostgreSQL's sequence was reset past the restored rows
+    assert later > first
