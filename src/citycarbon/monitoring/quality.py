@@ -192,7 +192,20 @@ def prepare(readings: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     if "revision" not in frame.columns:
         order = frame.sort_values(["point_id", "ts", "received_at"], kind="stable")
         frame["revision"] = order.groupby(["point_id", "ts"], sort=False).cumcount().reindex(frame.index)
+    if _in_order(frame):  # the lake returns its rows in this order already: no copy of every column
+        return frame.reset_index(drop=True)
     return frame.sort_values(["point_id", "ts", "revision"], kind="stable").reset_index(drop=True)
+
+
+def _in_order(frame: pd.DataFrame) -> bool:
+    """Whether rows are already sorted by point (category order), read time and revision."""
+    if len(frame) < 2:
+        return True
+    c = frame["point_id"].cat.codes.to_numpy(np.int64)
+    t = frame["ts"].astype("int64").to_numpy()
+    r = frame["revision"].to_numpy()
+    same_c, same_t = c[1:] == c[:-1], t[1:] == t[:-1]
+    return bool(np.all((c[1:] > c[:-1]) | (same_c & ((t[1:] > t[:-1]) | (same_t & (r[1:] >= r[:-1]))))))
 
 
 #: input columns :func:`prepare` keeps (the contract's and the lake's names)
@@ -635,13 +648,12 @@ def _duplicate_checks(prepared: pd.DataFrame, rules: QualityRules) -> list[pd.Da
 
 
 def _late_checks(prepared: pd.DataFrame, rules: QualityRules) -> list[pd.DataFrame]:
-    first = prepared[prepared["revision"] == 0]
     limit = pd.Timedelta(hours=rules.param("late_upload", "max_delay_hours"))
-    delay = first["received_at"] - first["end"]
-    late = delay > limit
+    delay = prepared["received_at"] - prepared["end"]
+    late = (prepared["revision"].to_numpy() == 0) & (delay > limit).to_numpy()  # first receipts only
     if not late.any():
         return []
-    return [_flags(first[late], rules.rules["late_upload"], "received " + (delay[late].dt.total_seconds() / 3600)
+    return [_flags(prepared[late], rules.rules["late_upload"], "received " + (delay[late].dt.total_seconds() / 3600)
                    .round(1).astype(str) + " h after the interval end")]
 
 
@@ -832,8 +844,8 @@ def check(readings: pd.DataFrame, registry: Registry | object, rules: QualityRul
     parts += _gap_checks(cur, registry, rules, lo, hi, future)
     parts += _duplicate_checks(prepared, rules)
     parts += _late_checks(prepared, rules)
-    parts += _balance_checks(valid, registry, rules, prepared[~prepared["ts"].gt(
-        now_ts + pd.Timedelta(seconds=rules.param("future_timestamp", "tolerance_seconds")))])
+    # the latest non-future rows are what daily energy would derive from the non-future prepared rows again
+    parts += _balance_checks(valid, registry, rules, valid)
     parts = [p for p in parts if not p.empty]
     if not parts:
         return _empty_flags()
