@@ -460,10 +460,9 @@ def normalise_readings(readings: pd.DataFrame, points: pd.DataFrame, *, enterpri
         labels = pd.Categorical(np.append(info[column].to_numpy(dtype=object), [None]))
         return labels.take(codes_safe)
 
-    owner = take("enterprise_id", None)
     pid = frame["point_id"].to_numpy(dtype=object) if (~known).any() else None
     if enterprise_id is not None:
-        mine = known & (owner == str(enterprise_id))
+        mine = known & (take("enterprise_id", None) == str(enterprise_id))
         if (~mine & bad.ok).any():
             bad.add(~mine, "point_id", _messages(~mine & bad.ok, "point '{p}' is not a registered point of "
                                                  f"enterprise '{enterprise_id}'", p=frame["point_id"].to_numpy(object)))
@@ -541,7 +540,8 @@ def ingest_frame(lake: Lake | str | Path, registry: object, readings: pd.DataFra
     report = IngestReport(rows=len(frame))
     if "received_at" not in frame.columns:
         frame["received_at"] = received.floor("us")
-    frame["received_at"] = frame["received_at"].fillna(received.floor("us"))
+    else:
+        frame["received_at"] = frame["received_at"].fillna(received.floor("us"))
     internal_id = f"{received.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
     frame["batch_id"] = pd.Categorical.from_codes(np.zeros(len(frame), "int8"), categories=[internal_id])
     frame["energy_flag"] = pd.Categorical.from_codes(np.zeros(len(frame), "int8"), categories=[""])
@@ -677,11 +677,12 @@ def _interval_batch(writer, rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Interval rows to write (with revision) and the number of duplicates."""
     if rows.empty:
         return rows.assign(revision=pd.Series(dtype="int32")), 0
+    repeated = _repeated_keys(rows["_pcode"].to_numpy(), rows["start"].array.asi8, rows["end"].array.asi8)
+    # the key as a frame only when a repeat or a stored row needs it (a fresh backfill does not)
     int_key = pd.DataFrame({"p": rows["_pcode"].to_numpy(), "s": rows["start"].array.asi8,
-                            "e": rows["end"].array.asi8})
-    repeated = _repeated_keys(int_key["p"].to_numpy(), int_key["s"].to_numpy(), int_key["e"].to_numpy())
+                            "e": rows["end"].array.asi8}) if repeated.any() else None
     duplicates = 0
-    if repeated.any():  # the same key twice in one batch: equal energy is a duplicate, else a revision
+    if int_key is not None:  # the same key twice in one batch: equal energy is a duplicate, else a revision
         in_batch_dup = int_key.assign(v=rows["energy"].to_numpy()).duplicated(keep="first").to_numpy()
         duplicates = int(in_batch_dup.sum())
         rows, int_key, repeated = rows[~in_batch_dup], int_key[~in_batch_dup], repeated[~in_batch_dup]
@@ -691,6 +692,9 @@ def _interval_batch(writer, rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
                            starts=(rows["start"].min(), rows["start"].max()))
     base = np.zeros(len(rows), dtype="int64")
     if len(stored):
+        if int_key is None:
+            int_key = pd.DataFrame({"p": rows["_pcode"].to_numpy(), "s": rows["start"].array.asi8,
+                                    "e": rows["end"].array.asi8})
         # join on integers (point code, start ns, end ns): string keys cost far more
         first = np.empty(len(ids), dtype="int64")
         first[row_codes[::-1]] = np.arange(len(rows))[::-1]
