@@ -11,7 +11,7 @@ raised that the truth does not hold (an enterprise without a truth alert gets no
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import sys
 from pathlib import Path
 
@@ -23,11 +23,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def city_run():
-    spec = importlib.util.spec_from_file_location("city_run_monitoring", ROOT / "benchmarks" / "city_run_monitoring.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["city_run_monitoring"] = module
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    # importable by name, so that worker processes (spawned, with this sys.path) find check_chunk too
+    if str(ROOT / "benchmarks") not in sys.path:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+    return importlib.import_module("city_run_monitoring")
 
 
 SITUATIONS = {"over_budget_share": 0.4, "outage_share": 0.25, "dropout_share": 0.1}
@@ -95,3 +94,13 @@ def test_clean_city_raises_only_what_its_truth_holds(city_run, tmp_path):
     border = _keys(truth[truth["borderline"]])
     assert _keys(raised) - border == _keys(truth[~truth["borderline"] & (truth["level"] != "")]) - border
     assert "unrepaired_fault" not in set(raised["kind"]) and "silence" not in set(raised["kind"])
+
+
+def test_checking_in_a_worker_process_gives_the_same_figures(city_run, run, tmp_path):
+    other = city_run.run_city(units=6, days=10, points=4, seed=12, chunk=3, workers=1, check_workers=1,
+                              situations=SITUATIONS, root=tmp_path, log=lambda line: None)
+    pd.testing.assert_frame_equal(other["counts"].sort_index(), run["counts"].sort_index())
+    assert other["alert_scores"] == run["alert_scores"] and other["alert_scores_raw"] == run["alert_scores_raw"]
+    pd.testing.assert_frame_equal(other["raised"].reset_index(drop=True), run["raised"].reset_index(drop=True))
+    assert other["readings"] == run["readings"] and other["flags"] == run["flags"]
+    pd.testing.assert_frame_equal(other["by_district"], run["by_district"])
