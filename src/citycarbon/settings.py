@@ -82,6 +82,12 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def lake_ledger_url(self) -> str | None:
+        """Where the meter lake's ingest ledger lives: the application database when it is PostgreSQL
+        (production), else None — ``ledger.sqlite`` beside the lake's files (the embedded default)."""
+        return None if self.is_sqlite else self.database_url
+
     def ensure_home(self) -> Path:
         """Create the data directory (owner-only) and return it."""
         self.home.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from citycarbon.errors import InputError
@@ -55,6 +55,7 @@ def _same_sums(lake: Lake, periods: tuple[str, ...] = ("hour", "day", "month"), 
 
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(batches)
+@example([[("P-MAIN", 0, 0.0), ("P-MAIN", 0, 1.0)]])  # both reads refused: a lake without parts
 def test_aggregates_equal_the_latest_revisions_after_any_sequence_of_batches(tmp_path_factory, registry, sent):
     """Duplicates, revisions, late and out-of-order reads, re-derived cumulative reads, resets: the sums the
     writer keeps per hour equal a scan of the readings' latest revisions, for every period; also after
@@ -69,9 +70,10 @@ def test_aggregates_equal_the_latest_revisions_after_any_sequence_of_batches(tmp
     assert len(lake.aggregate_paths()) <= 2
     assert lake.aggregates_day_offset() == (480 if lake.parts() else None)  # a lake of rejected rows has no months
     _same_sums(lake, ("day", "month"))
-    with pytest.raises(InputError):  # local days cannot give hours: the readings are scanned for those
-        _scan(lake, "aggregates", "hour")
-    assert scan_duckdb(lake, period="hour", timezone="Asia/Shanghai").attrs["source"] == "readings"
+    if lake.parts():
+        with pytest.raises(InputError):  # local days cannot give hours: the readings are scanned for those
+            _scan(lake, "aggregates", "hour")
+        assert scan_duckdb(lake, period="hour", timezone="Asia/Shanghai").attrs["source"] == "readings"
     # later batches add hourly files; both kinds add up by local day
     ingest_frame(lake, registry, pd.DataFrame([_row("P-SUB1", 3, 55.0), _row("P-MAIN", 30, 999.0)]), source="t",
                  now=NOW)

@@ -34,9 +34,12 @@ def load_registry_dir(registry: Path | None):
 
 
 def open_lake(lake: Path | None):
+    """``--lake DIR`` (its own SQLite ledger), else the deployment's lake (ledger in PostgreSQL when the
+    application database is PostgreSQL)."""
     from citycarbon.monitoring.lake import Lake
+    from citycarbon.settings import get_settings
 
-    return Lake(lake)
+    return Lake(lake) if lake is not None else Lake.for_settings(get_settings())
 
 
 @contextmanager
@@ -144,6 +147,8 @@ def register(app: typer.Typer) -> None:
         engine: Annotated[str, typer.Option("--engine", help="duckdb | dask")] = "duckdb",
         scheduler: Annotated[str | None, typer.Option(
             "--scheduler", help="Dask scheduler address (default $CITYCARBON_DASK_SCHEDULER)")] = None,
+        source: Annotated[str, typer.Option(
+            "--source", help="auto | aggregates | readings: what the DuckDB engine reads")] = "auto",
         registry: Annotated[Path | None, REGISTRY_OPTION] = None,
         lake: Annotated[Path | None, LAKE_OPTION] = None,
         fmt: OutputFormat = FORMAT_OPTION,
@@ -157,7 +162,7 @@ def register(app: typer.Typer) -> None:
         try:
             result = rollup(open_lake(lake), load_registry_dir(registry), period=period, by=by,  # type: ignore[arg-type]
                             enterprise=enterprise, region=region, start=start, end=end,
-                            engine=engine, scheduler=scheduler)  # type: ignore[arg-type]
+                            engine=engine, scheduler=scheduler, source=source)  # type: ignore[arg-type]
         except InputError as error:
             fail(error)
             return

@@ -37,8 +37,10 @@ import fcntl
 import json
 import os
 import sqlite3
+import threading
 import time
 import uuid
+import weakref
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -257,11 +259,21 @@ class PartInfo:
     max_end: str | None
 
 
+_LAKES: dict[tuple[str, str | None], Lake] = {}
+_LAKES_LOCK = threading.Lock()
+
+
 class Lake:
     """A meter lake rooted at ``root`` (created on first use). Cheap to construct; thread-safe for readers."""
 
-    def __init__(self, root: str | Path | None = None):
+    def __init__(self, root: str | Path | None = None, *, ledger_url: str | None = None,
+                 ledger_schema: str = "lake"):
+        """``ledger_url``: a PostgreSQL URL (``postgresql[+psycopg]://…``) to keep the ledger in that database's
+        ``ledger_schema`` (production: the application database); None keeps it in ``ledger.sqlite`` beside
+        the files (the embedded default). The Parquet files live under ``root`` either way."""
         self.root = Path(root) if root is not None else default_lake_dir()
+        self.ledger_url = ledger_url
+        self._pg = _PgLedger(ledger_url, ledger_schema) if ledger_url else None
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "readings").mkdir(exist_ok=True)
         self.ledger_path = self.root / "ledger.sqlite"
@@ -277,9 +289,44 @@ class Lake:
                 con.execute("INSERT OR IGNORE INTO meta VALUES ('aggregates', ?)", (AGGREGATES_VERSION,))
             con.commit()
 
+    @classmethod
+    def for_settings(cls, settings) -> Lake:
+        """The lake of a deployment: files in ``settings.lake_dir``, ledger per ``settings.lake_ledger_url``
+        (one object per process and place: it holds the ledger connections)."""
+        key = (str(Path(settings.lake_dir).resolve()), settings.lake_ledger_url)
+        with _LAKES_LOCK:
+            lake = _LAKES.get(key)
+            if lake is None or not lake.root.exists():
+                lake = _LAKES[key] = cls(settings.lake_dir, ledger_url=settings.lake_ledger_url)
+            return lake
+
+    @staticmethod
+    def present(settings) -> bool:
+        """Whether the deployment has a lake yet (without creating one)."""
+        return bool(settings.lake_ledger_url) or (Path(settings.lake_dir) / "ledger.sqlite").exists()
+
+    def version(self) -> tuple:
+        """A cheap token that changes whenever a batch, compaction or rebuild commits (for caches)."""
+        if self._pg is None:
+            stamps = []
+            for name in ("ledger.sqlite", "ledger.sqlite-wal"):
+                try:
+                    stat = (self.root / name).stat()
+                    stamps.append((stat.st_mtime_ns, stat.st_size))
+                except OSError:
+                    stamps.append((0, 0))
+            return tuple(stamps)
+        with contextlib.closing(self._connect()) as con:
+            return tuple(con.execute(
+                "SELECT (SELECT count(*) FROM batches), (SELECT max(committed_at) FROM batches), "
+                "(SELECT count(*) FROM parts), (SELECT max(committed_at) FROM parts), "
+                "(SELECT count(*) FROM agg_parts), (SELECT max(committed_at) FROM agg_parts)").fetchone())
+
     # ---- ledger --------------------------------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
+        if self._pg is not None:
+            return self._pg.connect()  # type: ignore[return-value]
         con = sqlite3.connect(self.ledger_path, timeout=60, isolation_level=None)
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA synchronous=FULL")
@@ -360,7 +407,9 @@ class Lake:
 
     def batches(self) -> pd.DataFrame:
         with contextlib.closing(self._connect()) as con:
-            return pd.read_sql_query("SELECT * FROM batches ORDER BY committed_at, batch_id", con)
+            cursor = con.execute("SELECT * FROM batches ORDER BY committed_at, batch_id")
+            names = [d[0] for d in cursor.description]
+            return pd.DataFrame(cursor.fetchall(), columns=names)
 
     def info(self) -> dict:
         """Counts for ``citycarbon monitoring lake-info``."""
@@ -605,7 +654,7 @@ class Lake:
                 con2.execute("INSERT INTO meta VALUES ('aggregates_day_offset', ?)", (str(day_offset),))
             con2.execute("COMMIT")
         except BaseException:
-            with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(sqlite3.Error, _PgLedger.errors()):
                 con2.execute("ROLLBACK")
             raise
         finally:
@@ -727,7 +776,7 @@ class LakeWriter:
                               p.min_start, p.max_end, now) for p, _ in parts])
             con.execute("COMMIT")
         except BaseException:
-            with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(sqlite3.Error, _PgLedger.errors()):
                 con.execute("ROLLBACK")
             raise
         finally:
@@ -768,6 +817,98 @@ def _aggregate_rows(writer: LakeWriter, frame: pd.DataFrame, batch_id: str
     if table.num_rows == 0:
         return None
     return f"aggregates/hour/batches/agg-{batch_id}.parquet", table, months_and_enterprises(table)
+
+
+class _PgLedger:
+    """The ledger's tables in a PostgreSQL schema (psycopg 3), behind the few sqlite3 calls the lake makes.
+
+    The statements are the SQLite ones with three dialect differences translated: ``?`` parameters,
+    ``INSERT OR IGNORE`` / ``INSERT OR REPLACE`` (``ON CONFLICT``), and ``BEGIN IMMEDIATE`` (``BEGIN``: the
+    lake's writer lock already serialises writers; a transaction keeps each batch atomic). One connection per
+    thread is kept open (connecting costs milliseconds per call otherwise).
+    """
+
+    def __init__(self, url: str, schema: str):
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+        if not parsed.drivername.startswith("postgresql"):
+            raise ValueError(f"lake ledger URL must be PostgreSQL (or none for SQLite): {parsed.drivername}")
+        if not schema.isidentifier():
+            raise ValueError(f"lake ledger schema must be an identifier: {schema!r}")
+        self.dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.schema = schema
+        self._local = threading.local()
+        self._open: list = []  # every connection made, closed when this ledger object goes away
+        weakref.finalize(self, _close_all, self._open)
+
+    @staticmethod
+    def errors() -> type[Exception]:
+        try:
+            import psycopg
+        except ImportError:  # pragma: no cover - psycopg is a dependency
+            return sqlite3.Error
+        return psycopg.Error
+
+    def connect(self) -> _PgConnection:
+        con = getattr(self._local, "con", None)
+        if con is None or con.raw.closed or con.raw.broken:
+            import psycopg
+
+            raw = psycopg.connect(self.dsn, autocommit=True)
+            self._open.append(raw)
+            raw.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            raw.execute(f'SET search_path TO "{self.schema}"')
+            con = self._local.con = _PgConnection(raw)
+        return con
+
+
+def _close_all(connections: list) -> None:
+    for raw in connections:
+        with contextlib.suppress(Exception):
+            raw.close()
+    connections.clear()
+
+
+class _PgConnection:
+    """sqlite3-like ``execute``/``executemany``/``commit``/``close`` over a psycopg connection."""
+
+    def __init__(self, raw):
+        self.raw = raw
+
+    @staticmethod
+    def _sql(sql: str) -> str:
+        text = sql.strip()
+        if text.startswith("PRAGMA"):
+            return ""
+        if text == "BEGIN IMMEDIATE":
+            return "BEGIN"
+        if text.startswith("INSERT OR IGNORE INTO"):
+            text = "INSERT INTO" + text[len("INSERT OR IGNORE INTO"):] + " ON CONFLICT DO NOTHING"
+        elif text.startswith("INSERT OR REPLACE INTO meta"):
+            text = "INSERT INTO meta" + text[len("INSERT OR REPLACE INTO meta"):] + \
+                " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
+        return text.replace("?", "%s")
+
+    def execute(self, sql: str, args: Iterable[object] = ()):
+        text = self._sql(sql)
+        cursor = self.raw.cursor()
+        if text:
+            cursor.execute(text, tuple(args))
+        return cursor
+
+    def executemany(self, sql: str, rows: Iterable[Iterable[object]]):
+        cursor = self.raw.cursor()
+        rows = [tuple(r) for r in rows]
+        if rows:
+            cursor.executemany(self._sql(sql), rows)
+        return cursor
+
+    def commit(self) -> None:  # autocommit outside explicit BEGIN … COMMIT
+        return None
+
+    def close(self) -> None:  # the per-thread connection stays open for the next call
+        return None
 
 
 class _AggConnection:

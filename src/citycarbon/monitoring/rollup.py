@@ -452,6 +452,8 @@ def rollup(lake: Lake | str | Path, registry: object, *, period: Period = "month
     stage 1 on ``scheduler`` (or in-process without one) with results identical to DuckDB's. ``source`` picks
     what the DuckDB engine reads (see :func:`scan_duckdb`); the provenance names what it read.
     """
+    if source not in ("auto", "aggregates", "readings"):
+        raise InputError(Problem(f"unknown source '{source}' (auto, aggregates or readings)", field="source"))
     if period not in PERIODS:
         raise InputError(Problem(f"unknown period '{period}' (one of {', '.join(PERIODS)})", field="period"))
     if by not in LEVELS:

@@ -76,12 +76,13 @@ def _lake(request: Request):
     """The lake of the app's settings (one object per directory: opening it creates the ledger tables)."""
     from citycarbon.monitoring.lake import Lake
 
-    path = get_settings(request).lake_dir
+    settings = get_settings(request)
+    key = (str(settings.lake_dir), settings.lake_ledger_url)
     with _cache_lock:
         lakes = _cache.setdefault("lakes", {})
-        if path not in lakes:
-            lakes[path] = Lake(path)
-        return lakes[path]
+        if key not in lakes:
+            lakes[key] = Lake.for_settings(settings)
+        return lakes[key]
 
 
 def _visible_enterprises(registry: Any, principal: Principal) -> pd.DataFrame:

@@ -84,12 +84,14 @@ def _stamp(path: Path) -> tuple[int, int]:
 def data_state(settings, db=None) -> tuple:
     """What the pages' content depends on: ``(store, registry version, lake, ledger stamps)`` — one indexed query
     for the registry version, file stamps for the lake ledger."""
+    from citycarbon.monitoring.lake import Lake
     from citycarbon.store.monitoring_registry import registry_version
 
     db = _database(settings, db)
     lake = Path(settings.lake_dir)
-    return (db.key, registry_version(db), str(lake), _stamp(lake / "ledger.sqlite"),
-            _stamp(lake / "ledger.sqlite-wal"))
+    ledger = Lake.for_settings(settings).version() if settings.lake_ledger_url else \
+        (_stamp(lake / "ledger.sqlite"), _stamp(lake / "ledger.sqlite-wal"))  # no query for the embedded default
+    return (db.key, registry_version(db), str(lake), ledger)
 
 
 def _memo(key: tuple, build):
@@ -203,10 +205,9 @@ def _build_city(settings, db=None) -> City:
     _version, registry = current_registry(_database(settings, db))
     if registry is None:
         return City()
-    lake_dir = Path(settings.lake_dir)
-    if not (lake_dir / "ledger.sqlite").exists():
+    if not Lake.present(settings):
         return City(registry=registry, units=_unit_rows(registry))
-    lake = Lake(lake_dir)
+    lake = Lake.for_settings(settings)
     parts = lake.parts(enterprises=registry.enterprises["enterprise_id"].astype(str))
     ends = [p.max_end for p in parts if p.max_end]
     city = City(registry=registry, lake=lake, batches=lake.batches())
