@@ -175,3 +175,17 @@ def test_unit_factor_is_looked_up_per_point_and_unit_and_a_missing_unit_converts
                                                                   strict=True)]
     assert factor[0] == 1.0 and math.isnan(factor[1]) and factor[2] == 1000.0 and factor[3] == 1.0
     assert math.isnan(factor[4])  # kWh on a gas meter converts to nothing (flagged downstream, never guessed)
+
+
+@settings(max_examples=150)
+@given(data=st.data(), window=st.integers(3, 11))
+def test_rolling_median_by_point_equals_a_grouped_rolling_median(data, window):
+    sizes = data.draw(st.lists(st.integers(1, 25), min_size=1, max_size=5))
+    codes = np.repeat(np.arange(len(sizes)), sizes)
+    values = np.array(data.draw(st.lists(st.one_of(st.floats(-1e3, 1e3), st.just(math.nan)), min_size=codes.size,
+                                         max_size=codes.size)), dtype=float)
+    got = quality._rolling_median_by_point(values, codes, window)
+    series = pd.Series(values)
+    want = series.groupby(codes).rolling(window, center=True, min_periods=3).median()
+    want = pd.Series(want.to_numpy(), index=want.index.get_level_values(-1)).reindex(series.index).to_numpy()
+    np.testing.assert_array_equal(got, want)
