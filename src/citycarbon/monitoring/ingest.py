@@ -472,8 +472,7 @@ def normalise_readings(readings: pd.DataFrame, points: pd.DataFrame, *, enterpri
     frame["kind"] = take_labels("kind")
     frame["energy_type"] = take_labels("energy_type")
     frame["canonical_unit"] = take_labels("canonical_unit")
-    _set(frame, "multiplier", take("multiplier", np.nan, float))
-    _set(frame, "register_max_canonical", take("register_max_canonical", np.nan, float))
+    multiplier = take("multiplier", np.nan, float)  # the cumulative path takes the registry's own per point
     cumulative = (frame["kind"] == "cumulative").to_numpy()
     duration = _durations(frame["start"], frame["end"])
     bad.add(~cumulative & (duration <= np.timedelta64(0, "ns")), "end", "end must be after start")
@@ -503,8 +502,9 @@ def normalise_readings(readings: pd.DataFrame, points: pd.DataFrame, *, enterpri
                                              u=frame["unit_raw"].to_numpy(object),
                                              c=frame["canonical_unit"].to_numpy(object),
                                              e=frame["energy_type"].to_numpy(object)))
-    _set(frame, "norm", frame["value_raw"].to_numpy() * frame["multiplier"].to_numpy() * factor)
-    _set(frame, "energy", np.where(cumulative, np.nan, frame["norm"].to_numpy()))
+    norm = frame["value_raw"].to_numpy() * multiplier * factor
+    _set(frame, "norm", norm)
+    _set(frame, "energy", np.where(cumulative, np.nan, norm) if cumulative.any() else norm.copy())
     frame["energy_unit"] = frame["canonical_unit"]
     return frame, bad
 
