@@ -738,27 +738,40 @@ class LakeWriter:
             starts = np.concatenate([[0], bounds])
             stops = np.concatenate([bounds, [len(order)]])
             revised = frame["revision"].to_numpy()[order] > 0
-            for n, (lo, hi) in enumerate(zip(starts, stops, strict=True)):
+            places = []
+            for n, lo in enumerate(starts):
                 number, code = divmod(int(sorted_groups[lo]), len(enterprise_ids) + 1)
                 month = f"{number // 100:04d}-{number % 100:02d}"
                 enterprise = str(enterprise_ids[code])
-                rel = f"{partition_dir(month, enterprise)}/part-{batch_id}-{n}.parquet"
-                table = columns.table(order[lo:hi])
-                times = table.column("start")
-                info = PartInfo(rel, batch_id, month, enterprise, int(hi - lo), int(revised[lo:hi].sum()),
-                                _iso(pc.min(times).as_py()), _iso(pc.max(table.column("end")).as_py()))
-                parts.append((info, table))
-            if aggregate is not None:  # written, fsynced and committed with the parts (same journal)
-                parts.append((PartInfo(aggregate[0], batch_id, "", "", aggregate[1].num_rows, 0, None, None),
-                              aggregate[1]))
-            self.lake._journal([p.path for p, _ in parts], [])
-            # parts are independent files: write and fsync them concurrently (I/O and Parquet encoding
-            # release the GIL); the ledger commit below waits for all of them
-            if len(parts) == 1:
-                self.lake._write_part(parts[0][0].path, parts[0][1])
-            else:
-                with ThreadPoolExecutor(max_workers=min(16, len(parts))) as pool:  # fsyncs overlap
-                    list(pool.map(lambda item: self.lake._write_part(item[0].path, item[1]), parts))
+                places.append((f"{partition_dir(month, enterprise)}/part-{batch_id}-{n}.parquet", month, enterprise))
+            # the journal names every file first (aggregate included); then each part is handed to the writers as
+            # soon as it is built, so building the next overlaps encoding and fsyncing the previous ones
+            self.lake._journal([rel for rel, _, _ in places] + ([aggregate[0]] if aggregate is not None else []), [])
+            pool = ThreadPoolExecutor(max_workers=min(16, len(places) + 1)) \
+                if len(places) + (aggregate is not None) > 1 else None  # one part: written right here
+            try:
+                writes = []
+                for (rel, month, enterprise), lo, hi in zip(places, starts, stops, strict=True):
+                    table = columns.table(order[lo:hi])
+                    times = table.column("start")
+                    info = PartInfo(rel, batch_id, month, enterprise, int(hi - lo), int(revised[lo:hi].sum()),
+                                    _iso(pc.min(times).as_py()), _iso(pc.max(table.column("end")).as_py()))
+                    parts.append((info, table))
+                    writes.append(pool.submit(self.lake._write_part, rel, table) if pool else None)
+                    if pool is None:
+                        self.lake._write_part(rel, table)
+                if aggregate is not None:  # written, fsynced and committed with the parts (same journal)
+                    parts.append((PartInfo(aggregate[0], batch_id, "", "", aggregate[1].num_rows, 0, None, None),
+                                  aggregate[1]))
+                    writes.append(pool.submit(self.lake._write_part, aggregate[0], aggregate[1]) if pool else None)
+                    if pool is None:
+                        self.lake._write_part(aggregate[0], aggregate[1])
+                for write in writes:  # the ledger commit below waits for all of them; a failed write raises
+                    if write is not None:
+                        write.result()
+            finally:
+                if pool is not None:
+                    pool.shutdown(wait=True)
         con = self.lake._connect()
         try:
             con.execute("BEGIN IMMEDIATE")
@@ -790,25 +803,30 @@ def _aggregate_rows(writer: LakeWriter, frame: pd.DataFrame, batch_id: str
                     ) -> tuple[str, pa.Table, list[tuple[str, str]]] | None:
     """The hourly aggregate file of a batch: its path, table and (month, enterprise) index rows (None if empty).
 
-    Stored rows that a written row may supersede (same point and interval end) are read only when the ledger
-    has parts of the batch's enterprises that may hold those ends — never for appended or fresh data.
+    Stored rows that a written row may supersede (same point and interval end) are read only for rows with a
+    revision above 0, and only from parts the ledger says may hold their ends. A revision 0 has no stored row
+    of its key: ingest numbers a cumulative read by its ``(point, end)`` and an interval reading by its
+    ``(point, start, end)``, and every interval reading of a point has the point's interval length (validated).
+    (Were a point's ``interval_minutes`` changed in the registry while revised readings of the old length
+    exist, ``rebuild-aggregates`` recomputes the sums from the readings.)
     """
     from citycarbon.monitoring.aggregates import contributions, hourly, months_and_enterprises
 
     stored = None
-    ends = frame["end"]
+    revised = frame[frame["revision"].to_numpy() > 0]
+    ends = revised["end"]
     bounds = (_iso(ends.min()), _iso(ends.max()))
     enterprises = pd.unique(frame["enterprise_id"].to_numpy(object))
-    candidates = writer.lake.parts(enterprises=[str(e) for e in enterprises], ends=bounds)
+    candidates = writer.lake.parts(enterprises=[str(e) for e in enterprises], ends=bounds) if len(revised) else []
     if candidates:
-        ids = pd.unique(frame["point_id"].to_numpy(object))
+        ids = pd.unique(revised["point_id"].to_numpy(object))
         table = pq.read_table([str(writer.lake.root / p.path) for p in candidates],
                               columns=["point_id", "enterprise_id", "start", "end", "revision", "energy"],
                               filters=[("point_id", "in", [str(i) for i in ids]),
                                        ("end", ">=", ends.min()), ("end", "<=", ends.max())], schema=SCHEMA)
         stored = _to_pandas(table)
         if len(stored):
-            keys = frame[["point_id", "end"]].drop_duplicates()
+            keys = revised[["point_id", "end"]].drop_duplicates()
             keys = keys.assign(point_id=keys["point_id"].astype(str))
             stored = stored.merge(keys, on=["point_id", "end"], how="inner")
     if stored is not None and len(stored):  # plain text keys on both sides of the joins
