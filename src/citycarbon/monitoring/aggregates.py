@@ -77,16 +77,21 @@ def contributions(new: pd.DataFrame, stored: pd.DataFrame | None = None) -> pd.D
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    codes, uniques = pd.factorize(values, sort=False)
+    """Codes and their labels, labels sorted (so code order is label order); cheap for a categorical."""
+    codes, uniques = pd.factorize(values, sort=True)
     return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
+
+
+def _dictionary(codes: np.ndarray, labels: np.ndarray) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(labels, pa.string()))
 
 
 def hourly(signed: pd.DataFrame) -> pa.Table:
     """Sum signed rows (:func:`contributions`) per ``(point_id, enterprise_id, UTC hour of start)``.
 
     Rows that net to nothing (no readings, no energy) are dropped. Sorted by enterprise, hour, point, so a
-    reader filtering on enterprise and time skips most of a file. Vectorised: one hash of the keys and
-    ``np.bincount`` per measure.
+    reader filtering on enterprise and time skips most of a file. Vectorised on integer codes: one hash of the
+    keys, ``np.bincount`` per measure, text columns as Arrow dictionaries (a file holds plain strings).
     """
     if signed.empty:
         return AGG_SCHEMA.empty_table()
@@ -109,29 +114,35 @@ def hourly(signed: pd.DataFrame) -> pa.Table:
     first = np.empty(size, dtype=np.int64)
     first[group[::-1]] = np.arange(len(group))[::-1]
     key_points, key_hours = np.divmod(np.asarray(keys, dtype=np.int64), span)
-    keep = (readings != 0) | (counted != 0) | (sums != 0.0)
-    frame = pd.DataFrame({
-        "point_id": point_ids[key_points], "enterprise_id": enterprise_ids[enterprise_codes[first]],
-        "hour_us": (key_hours + hour_lo) * HOUR_US, "energy": sums, "energy_n": counted, "readings": readings,
-    })[keep].sort_values(["enterprise_id", "hour_us", "point_id"], kind="stable")
+    key_enterprises = enterprise_codes[first]
+    keep = np.flatnonzero((readings != 0) | (counted != 0) | (sums != 0.0))
+    order = keep[np.lexsort((key_points[keep], key_hours[keep], key_enterprises[keep]))]
     return pa.table({
-        "point_id": pa.array(frame["point_id"].to_numpy(object), pa.string()),
-        "enterprise_id": pa.array(frame["enterprise_id"].to_numpy(object), pa.string()),
-        "hour": pa.array(frame["hour_us"].to_numpy(np.int64), pa.timestamp("us", tz="UTC")),
-        "energy": pa.array(frame["energy"].to_numpy(float)),
-        "energy_n": pa.array(frame["energy_n"].to_numpy(np.int64)),
-        "readings": pa.array(frame["readings"].to_numpy(np.int64)),
-    }, schema=AGG_SCHEMA)
+        "point_id": _dictionary(key_points[order], point_ids),
+        "enterprise_id": _dictionary(key_enterprises[order], enterprise_ids),
+        "hour": pa.array((key_hours[order] + hour_lo) * HOUR_US, pa.timestamp("us", tz="UTC")),
+        "energy": pa.array(sums[order]),
+        "energy_n": pa.array(counted[order]),
+        "readings": pa.array(readings[order]),
+    })
 
 
 def months_and_enterprises(table: pa.Table) -> list[tuple[str, str]]:
     """The (UTC month, enterprise) partitions an aggregate table covers (for the ledger's index)."""
     if table.num_rows == 0:
         return []
-    hours = table.column("hour").cast(pa.int64()).to_numpy()
-    months = (hours // HOUR_US).astype("datetime64[h]").astype("datetime64[M]").astype(str)
-    frame = pd.DataFrame({"m": months, "e": table.column("enterprise_id").to_numpy(zero_copy_only=False)})
-    return sorted({(str(m), str(e)) for m, e in frame.drop_duplicates().itertuples(index=False)})
+    hours = table.column("hour").cast(pa.int64()).to_numpy() // HOUR_US
+    enterprise = table.column("enterprise_id").combine_chunks()
+    if not pa.types.is_dictionary(enterprise.type):
+        enterprise = enterprise.dictionary_encode()
+    codes = enterprise.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    labels = enterprise.dictionary.to_pylist()
+    distinct_hours, hour_index = np.unique(hours, return_inverse=True)  # months of distinct hours only
+    month_of_hour = distinct_hours.astype("datetime64[h]").astype("datetime64[M]").astype(np.int64)
+    pairs = np.unique(month_of_hour[hour_index] * (len(labels) + 1) + codes)
+    months, enterprises = np.divmod(pairs, len(labels) + 1)
+    names = np.datetime_as_string(months.astype("datetime64[M]"), unit="M")
+    return sorted({(str(m), str(labels[e])) for m, e in zip(names, enterprises, strict=True)})
 
 
 def constant_offset_minutes(timezone: str, lo: str, hi: str) -> int | None:

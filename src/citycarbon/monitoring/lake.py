@@ -816,7 +816,7 @@ def _aggregate_rows(writer: LakeWriter, frame: pd.DataFrame, batch_id: str
     revised = frame[frame["revision"].to_numpy() > 0]
     ends = revised["end"]
     bounds = (_iso(ends.min()), _iso(ends.max()))
-    enterprises = pd.unique(frame["enterprise_id"].to_numpy(object))
+    enterprises = frame["enterprise_id"].unique()  # a categorical's labels, not a string per row
     candidates = writer.lake.parts(enterprises=[str(e) for e in enterprises], ends=bounds) if len(revised) else []
     if candidates:
         ids = pd.unique(revised["point_id"].to_numpy(object))
