@@ -725,7 +725,7 @@ class LakeWriter:
         """
         parts: list[tuple[PartInfo, pa.Table]] = []
         now = datetime.now(UTC).isoformat()
-        aggregate = self._aggregate(frame, batch_id) if len(frame) else None
+        aggregate = None
         if len(frame):
             month_number = _utc_month_numbers(frame["start"])
             enterprise_codes, enterprise_ids = pd.factorize(frame["enterprise_id"])
@@ -746,9 +746,8 @@ class LakeWriter:
                 places.append((f"{partition_dir(month, enterprise)}/part-{batch_id}-{n}.parquet", month, enterprise))
             # the journal names every file first (aggregate included); then each part is handed to the writers as
             # soon as it is built, so building the next overlaps encoding and fsyncing the previous ones
-            self.lake._journal([rel for rel, _, _ in places] + ([aggregate[0]] if aggregate is not None else []), [])
-            pool = ThreadPoolExecutor(max_workers=min(16, len(places) + 1)) \
-                if len(places) + (aggregate is not None) > 1 else None  # one part: written right here
+            self.lake._journal([rel for rel, _, _ in places] + [_aggregate_rel(batch_id)], [])
+            pool = ThreadPoolExecutor(max_workers=min(16, len(places) + 1))
             try:
                 writes = []
                 for (rel, month, enterprise), lo, hi in zip(places, starts, stops, strict=True):
@@ -760,7 +759,10 @@ class LakeWriter:
                     writes.append(pool.submit(self.lake._write_part, rel, table) if pool else None)
                     if pool is None:
                         self.lake._write_part(rel, table)
-                if aggregate is not None:  # written, fsynced and committed with the parts (same journal)
+                # the hourly aggregate is computed while the writers encode and fsync the parts (they release
+                # the GIL); written, fsynced and committed with them (same journal, same transaction)
+                aggregate = self._aggregate(frame, batch_id)
+                if aggregate is not None:
                     parts.append((PartInfo(aggregate[0], batch_id, "", "", aggregate[1].num_rows, 0, None, None),
                                   aggregate[1]))
                     writes.append(pool.submit(self.lake._write_part, aggregate[0], aggregate[1]) if pool else None)
@@ -834,7 +836,11 @@ def _aggregate_rows(writer: LakeWriter, frame: pd.DataFrame, batch_id: str
     table = hourly(contributions(frame, stored))
     if table.num_rows == 0:
         return None
-    return f"aggregates/hour/batches/agg-{batch_id}.parquet", table, months_and_enterprises(table)
+    return _aggregate_rel(batch_id), table, months_and_enterprises(table)
+
+
+def _aggregate_rel(batch_id: str) -> str:
+    return f"aggregates/hour/batches/agg-{batch_id}.parquet"
 
 
 class _PgLedger:
