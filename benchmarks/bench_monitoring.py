@@ -13,9 +13,11 @@ lives in a temp directory that is deleted at the end (``--keep`` keeps the 100 M
 * **HTTP**: ``POST /api/v1/monitoring/readings`` with 10 000-row batches from an httpx client on loopback against
   uvicorn (one worker) over a fresh store; readings/s over the batches.
 * **Rollups**: a lake of R readings generated directly with numpy/pyarrow in the lake's layout (month ×
-  enterprise parts, as compaction leaves them) and registered in the ledger; ``rollup(period="month",
-  by="enterprise")`` over all of it, and one enterprise's year, each beside DuckDB's raw
-  ``SELECT … GROUP BY`` over the same Parquet files in the same run (best of 3).
+  enterprise parts, as compaction leaves them) and registered in the ledger, then its aggregates built by
+  ``Lake.rebuild_aggregates()`` (what ``citycarbon monitoring compact`` leaves: one file per month by local day);
+  ``rollup(period="month", by="enterprise")`` over all of it (from the aggregates, and the same rollup scanning
+  every reading, checked equal), and one enterprise's year, each beside DuckDB's raw ``SELECT … GROUP BY`` over
+  the same readings' Parquet files in the same run (best of 3).
 """
 
 from __future__ import annotations
