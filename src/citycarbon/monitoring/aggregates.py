@@ -23,6 +23,8 @@ incrementally by the single lake writer in the same durable batch as the reading
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -145,6 +147,7 @@ def months_and_enterprises(table: pa.Table) -> list[tuple[str, str]]:
     return sorted({(str(m), str(labels[e])) for m, e in zip(names, enterprises, strict=True)})
 
 
+@lru_cache(maxsize=256)
 def constant_offset_minutes(timezone: str, lo: str, hi: str) -> int | None:
     """Whole minutes of ``timezone``'s UTC offset if it is constant over months ``lo``..``hi`` (``YYYY-MM``),
     else None (checked at the start, middle and end of every month)."""

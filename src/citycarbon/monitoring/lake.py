@@ -274,6 +274,8 @@ class Lake:
         self.root = Path(root) if root is not None else default_lake_dir()
         self.ledger_url = ledger_url
         self._pg = _PgLedger(ledger_url, ledger_schema) if ledger_url else None
+        self._sqlite: dict[tuple[int, int], _SqliteConnection] = {}
+        weakref.finalize(self, _close_sqlite, self._sqlite)
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "readings").mkdir(exist_ok=True)
         self.ledger_path = self.root / "ledger.sqlite"
@@ -327,10 +329,16 @@ class Lake:
     def _connect(self) -> sqlite3.Connection:
         if self._pg is not None:
             return self._pg.connect()  # type: ignore[return-value]
-        con = sqlite3.connect(self.ledger_path, timeout=60, isolation_level=None)
-        con.execute("PRAGMA journal_mode=WAL")
-        con.execute("PRAGMA synchronous=FULL")
-        return con
+        # one connection per thread and process, kept open: opening one (and its PRAGMAs) costs about a
+        # millisecond, and a rollup asks the ledger several questions
+        key = (os.getpid(), threading.get_ident())
+        con = self._sqlite.get(key)
+        if con is None:
+            raw = sqlite3.connect(self.ledger_path, timeout=60, isolation_level=None, check_same_thread=False)
+            raw.execute("PRAGMA journal_mode=WAL")
+            raw.execute("PRAGMA synchronous=FULL")
+            con = self._sqlite[key] = _SqliteConnection(raw)
+        return con  # type: ignore[return-value]
 
     def parts(self, *, enterprises: Iterable[str] | None = None,
               months: tuple[str | None, str | None] | None = None,
@@ -841,6 +849,40 @@ def _aggregate_rows(writer: LakeWriter, frame: pd.DataFrame, batch_id: str
 
 def _aggregate_rel(batch_id: str) -> str:
     return f"aggregates/hour/batches/agg-{batch_id}.parquet"
+
+
+class _SqliteConnection:
+    """A kept-open sqlite3 connection whose ``close`` does nothing (callers use ``contextlib.closing``)."""
+
+    def __init__(self, raw: sqlite3.Connection):
+        self.raw = raw
+
+    def execute(self, sql: str, args: Iterable[object] = ()):
+        return self.raw.execute(sql, tuple(args))
+
+    def executemany(self, sql: str, rows: Iterable[Iterable[object]]):
+        return self.raw.executemany(sql, rows)
+
+    def commit(self) -> None:
+        self.raw.commit()
+
+    def close(self) -> None:
+        return None
+
+    def __enter__(self) -> _SqliteConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _close_sqlite(connections: dict) -> None:
+    pid = os.getpid()
+    for (owner, _thread), con in list(connections.items()):
+        if owner == pid:
+            with contextlib.suppress(Exception):
+                con.raw.close()
+    connections.clear()
 
 
 class _PgLedger:

@@ -107,7 +107,9 @@ def _duckdb(threads: int | None = None):
         con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
         _local_duckdb.con = con
-    con.execute(f"SET threads = {int(threads)}" if threads else "RESET threads")
+    if getattr(_local_duckdb, "threads", None) != threads:  # change the setting only when asked for another
+        con.execute(f"SET threads = {int(threads)}" if threads else "RESET threads")
+        _local_duckdb.threads = threads
     return con
 
 
@@ -514,6 +516,34 @@ def _in_region(regions: pd.Series, code: str) -> pd.Series:
     return regions == code
 
 
+@lru_cache(maxsize=64)
+def _energy_factors_cached(types: tuple[str, ...], years: tuple[int, ...], options_json: str
+                           ) -> tuple[pd.DataFrame, dict[str, FactorRow], list[str]]:
+    """:func:`energy_factors` on the shipped factor table (read once per process, immutable), memoised: a rollup
+    runs often with the same types, years and options."""
+    return energy_factors(list(types), list(years), AccountingOptions.model_validate_json(options_json))
+
+
+_ATTRIBUTES: dict[tuple[int, int], tuple[tuple, pd.DataFrame, pd.DataFrame]] = {}
+
+
+def _registry_attributes(registry: object) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The registry's point and enterprise attributes as text, built once per registry object (the web and API
+    keep one registry object per version, so each rollup does not rebuild thousands of rows)."""
+    points_frame = registry.points  # type: ignore[attr-defined]
+    enterprises_frame = registry.enterprises  # type: ignore[attr-defined]
+    key = (id(points_frame), id(enterprises_frame))
+    cached = _ATTRIBUTES.get(key)
+    if cached is not None and cached[0][0] is points_frame and cached[0][1] is enterprises_frame:
+        return cached[1], cached[2]
+    points = _point_attributes(points_frame)
+    enterprises = enterprises_frame[["enterprise_id", "industry_code", "region"]].astype(str)
+    if len(_ATTRIBUTES) > 8:
+        _ATTRIBUTES.clear()
+    _ATTRIBUTES[key] = ((points_frame, enterprises_frame), points, enterprises)
+    return points, enterprises
+
+
 def _point_attributes(points: pd.DataFrame) -> pd.DataFrame:
     """``point_id, enterprise_id, energy_type, parent_point_id`` as text (an empty parent: a main meter)."""
     parent = points["parent_point_id"] if "parent_point_id" in points.columns else \
@@ -543,26 +573,30 @@ def _counted_above_point(frame: pd.DataFrame) -> np.ndarray:
 def attribute(scanned: pd.DataFrame, registry: object, *, period: str, by: str,
               options: AccountingOptions) -> tuple[pd.DataFrame, dict[str, FactorRow], list[str]]:
     """Stage 2: registry join, factor conversion and grouping of a stage-1 scan."""
-    points = _point_attributes(registry.points)  # type: ignore[attr-defined]
-    enterprises = registry.enterprises[["enterprise_id", "industry_code", "region"]].astype(str)  # type: ignore[attr-defined]
+    points, enterprises = _registry_attributes(registry)
     keys = list(LEVELS[by])
     columns = ["period", *keys, "energy_type", "energy", "energy_unit", "readings", "tce_calorific",
                "tce_coal_equivalent", "co2_t"]
     if scanned.empty:
         return pd.DataFrame(columns=columns), {}, []
-    # join only the registry rows the scan names (a city registry has thousands of points, one enterprise's
-    # rollup a few dozen): the joins then cost little whatever the registry's size
-    scanned = scanned.assign(point_id=scanned["point_id"].astype(object))
-    points = points[points["point_id"].isin(pd.unique(scanned["point_id"]))]
-    enterprises = enterprises[enterprises["enterprise_id"].isin(pd.unique(points["enterprise_id"]))]
-    frame = scanned.merge(points, on="point_id", how="left").merge(enterprises, on="enterprise_id", how="left")
+    # the registry's attributes by lookup on its unique keys (point id, enterprise id): a left join without
+    # merging frames, so one enterprise's rollup costs little whatever the registry's size
+    frame = scanned.assign(point_id=scanned["point_id"].astype(object))
+    by_point = points.set_index("point_id")
+    for column in ("enterprise_id", "energy_type", "parent_point_id"):
+        frame[column] = frame["point_id"].map(by_point[column])
+    by_enterprise = enterprises.set_index("enterprise_id")
+    for column in ("industry_code", "region"):
+        frame[column] = frame["enterprise_id"].map(by_enterprise[column])
     if by != "point":
         frame = frame[_counted_above_point(frame)]
         if frame.empty:
             return pd.DataFrame(columns=columns), {}, []
     frame["year"] = frame["period"].dt.year.astype(int)
     types = sorted(frame["energy_type"].dropna().unique())
-    factors, used, missing = energy_factors(types, sorted(frame["year"].unique().tolist()), options)
+    factors, used, missing = _energy_factors_cached(tuple(types), tuple(sorted(frame["year"].unique().tolist())),
+                                                    options.model_dump_json())
+    used, missing = dict(used), list(missing)  # the memo's own objects stay untouched
     frame = frame.merge(factors, on=["energy_type", "year"], how="left")
     frame["tce_calorific"] = frame["energy"] * frame["tce_cal"]
     frame["tce_coal_equivalent"] = frame["energy"] * frame["tce_ceq"]
