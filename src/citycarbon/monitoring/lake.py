@@ -347,22 +347,10 @@ class Lake:
         ISO UTC texts) holding interval starts in ``[first, last]`` by the ledger's min/max columns; ``ends``:
         parts that may hold interval ends in ``[first, last]``."""
         sql = "SELECT path, batch_id, month, enterprise_id, rows, revised_rows, min_start, max_end FROM parts"
-        where: list[str] = []
-        args: list[object] = []
-        if enterprises is not None:
-            ids = sorted({str(e) for e in enterprises})
-            if not ids:
-                return []
-            where.append(f"enterprise_id IN ({','.join('?' * len(ids))})")
-            args.extend(ids)
-        if months is not None:
-            lo, hi = months
-            if lo is not None:
-                where.append("month >= ?")
-                args.append(lo)
-            if hi is not None:
-                where.append("month <= ?")
-                args.append(hi)
+        chosen = _partition_filter(enterprises, months)
+        if chosen is None:
+            return []
+        where, args = chosen
         if starts is not None:  # ISO texts in UTC with one format compare like the times they name
             where.append("(min_start IS NULL OR min_start <= ?) AND (max_end IS NULL OR max_end > ?)")
             args.extend([starts[1], starts[0]])
@@ -390,19 +378,10 @@ class Lake:
                         months: tuple[str | None, str | None] | None = None) -> list[str]:
         """Absolute paths of the aggregate files holding rows of ``enterprises`` in months ``[lo, hi]``."""
         sql = "SELECT DISTINCT path FROM agg_parts"
-        where: list[str] = []
-        args: list[object] = []
-        if enterprises is not None:
-            ids = sorted({str(e) for e in enterprises})
-            if not ids:
-                return []
-            where.append(f"enterprise_id IN ({','.join('?' * len(ids))})")
-            args.extend(ids)
-        if months is not None:
-            for op, value in ((">=", months[0]), ("<=", months[1])):
-                if value is not None:
-                    where.append(f"month {op} ?")
-                    args.append(value)
+        chosen = _partition_filter(enterprises, months)
+        if chosen is None:
+            return []
+        where, args = chosen
         if where:
             sql += " WHERE " + " AND ".join(where)
         with contextlib.closing(self._connect()) as con:
@@ -849,6 +828,26 @@ def _aggregate_rows(writer: LakeWriter, frame: pd.DataFrame, batch_id: str
 
 def _aggregate_rel(batch_id: str) -> str:
     return f"aggregates/hour/batches/agg-{batch_id}.parquet"
+
+
+def _partition_filter(enterprises: Iterable[str] | None, months: tuple[str | None, str | None] | None
+                      ) -> tuple[list[str], list[object]] | None:
+    """WHERE terms and arguments selecting ledger rows of ``enterprises`` in months ``[lo, hi]`` (either None:
+    no condition); None when ``enterprises`` is empty (nothing can match)."""
+    where: list[str] = []
+    args: list[object] = []
+    if enterprises is not None:
+        ids = sorted({str(e) for e in enterprises})
+        if not ids:
+            return None
+        where.append(f"enterprise_id IN ({','.join('?' * len(ids))})")
+        args.extend(ids)
+    if months is not None:
+        for op, value in ((">=", months[0]), ("<=", months[1])):
+            if value is not None:
+                where.append(f"month {op} ?")
+                args.append(value)
+    return where, args
 
 
 class _SqliteConnection:
