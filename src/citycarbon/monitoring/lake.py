@@ -43,6 +43,7 @@ import uuid
 import weakref
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -734,33 +735,27 @@ class LakeWriter:
             # the journal names every file first (aggregate included); then each part is handed to the writers as
             # soon as it is built, so building the next overlaps encoding and fsyncing the previous ones
             self.lake._journal([rel for rel, _, _ in places] + [_aggregate_rel(batch_id)], [])
-            pool = ThreadPoolExecutor(max_workers=min(16, len(places) + 1))
+            pool = _writer_pool()
+            writes: list = []
             try:
-                writes = []
                 for (rel, month, enterprise), lo, hi in zip(places, starts, stops, strict=True):
                     table = columns.table(order[lo:hi])
                     times = table.column("start")
                     info = PartInfo(rel, batch_id, month, enterprise, int(hi - lo), int(revised[lo:hi].sum()),
                                     _iso(pc.min(times).as_py()), _iso(pc.max(table.column("end")).as_py()))
                     parts.append((info, table))
-                    writes.append(pool.submit(self.lake._write_part, rel, table) if pool else None)
-                    if pool is None:
-                        self.lake._write_part(rel, table)
+                    writes.append(pool.submit(self.lake._write_part, rel, table))
                 # the hourly aggregate is computed while the writers encode and fsync the parts (they release
                 # the GIL); written, fsynced and committed with them (same journal, same transaction)
                 aggregate = self._aggregate(frame, batch_id)
                 if aggregate is not None:
                     parts.append((PartInfo(aggregate[0], batch_id, "", "", aggregate[1].num_rows, 0, None, None),
                                   aggregate[1]))
-                    writes.append(pool.submit(self.lake._write_part, aggregate[0], aggregate[1]) if pool else None)
-                    if pool is None:
-                        self.lake._write_part(aggregate[0], aggregate[1])
+                    writes.append(pool.submit(self.lake._write_part, aggregate[0], aggregate[1]))
                 for write in writes:  # the ledger commit below waits for all of them; a failed write raises
-                    if write is not None:
-                        write.result()
-            finally:
-                if pool is not None:
-                    pool.shutdown(wait=True)
+                    write.result()
+            finally:  # never leave a write running past this batch (a failure above must not race the journal)
+                futures_wait(writes)
         con = self.lake._connect()
         try:
             con.execute("BEGIN IMMEDIATE")
@@ -848,6 +843,23 @@ def _partition_filter(enterprises: Iterable[str] | None, months: tuple[str | Non
                 where.append(f"month {op} ?")
                 args.append(value)
     return where, args
+
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _writer_pool() -> ThreadPoolExecutor:
+    """This process's part writers (kept: starting a dozen threads per batch cost ~0.2 s per million rows).
+
+    Parts are independent files, so they are encoded and fsynced concurrently (Parquet encoding and I/O release
+    the GIL); one pool per process id, as a forked child has none of its parent's threads."""
+    pid = os.getpid()
+    with _POOLS_LOCK:
+        pool = _POOLS.get(pid)
+        if pool is None:
+            pool = _POOLS[pid] = ThreadPoolExecutor(max_workers=16, thread_name_prefix="lake-writer")
+        return pool
 
 
 class _SqliteConnection:
