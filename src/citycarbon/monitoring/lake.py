@@ -125,6 +125,12 @@ class _PartColumns:
             nulls = array.is_null().to_numpy(zero_copy_only=False) if array.null_count else None
             self.columns.append((values, nulls, None))
 
+    def reorder(self, order: np.ndarray) -> _PartColumns:
+        """Put the rows in ``order`` once (one sequential gather per column), so that each part is a slice."""
+        self.columns = [(values[order], None if mask is None else mask[order], labels)
+                        for values, mask, labels in self.columns]
+        return self
+
     def numpy(self, name: str) -> np.ndarray:
         """The converted values of a non-text column (times: numpy datetime64[us])."""
         return self.columns[COLUMNS.index(name)][0]
@@ -719,8 +725,9 @@ class LakeWriter:
             enterprise_codes, enterprise_ids = pd.factorize(frame["enterprise_id"])
             group = month_number * (len(enterprise_ids) + 1) + enterprise_codes
             order = np.argsort(group, kind="stable")
-            # converted once; each part takes its rows (text as dictionary codes: no string is copied)
-            columns = _PartColumns(frame)
+            # converted once and put in partition order once; each part is then a slice (text as dictionary
+            # codes: no string is copied)
+            columns = _PartColumns(frame).reorder(order)
             sorted_groups = group[order]
             bounds = np.flatnonzero(np.diff(sorted_groups)) + 1
             starts = np.concatenate([[0], bounds])
@@ -739,7 +746,7 @@ class LakeWriter:
             writes: list = []
             try:
                 for (rel, month, enterprise), lo, hi in zip(places, starts, stops, strict=True):
-                    table = columns.table(order[lo:hi])
+                    table = columns.table(slice(int(lo), int(hi)))
                     times = table.column("start")
                     info = PartInfo(rel, batch_id, month, enterprise, int(hi - lo), int(revised[lo:hi].sum()),
                                     _iso(pc.min(times).as_py()), _iso(pc.max(table.column("end")).as_py()))
