@@ -49,7 +49,7 @@ def submission_store() -> Iterator[Any]:
     analyst's run on files alone (``--registry DIR``, no store yet) creates nothing."""
     from sqlalchemy.engine import make_url
 
-    from citycarbon.cli.db import open_database
+    from citycarbon.cli.monitoring import open_store
     from citycarbon.settings import Settings
 
     settings = Settings.from_env()
@@ -57,13 +57,8 @@ def submission_store() -> Iterator[Any]:
     if settings.is_sqlite and not (database_file and Path(database_file).exists()):
         yield None
         return
-    database = open_database()
-    try:
-        if not database.is_current():
-            database.upgrade()
+    with open_store() as database:
         yield database
-    finally:
-        database.dispose()
 
 
 def record_file_reports(database: Any, reports: dict, actor: str) -> dict[str, int]:
