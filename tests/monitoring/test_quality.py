@@ -348,3 +348,37 @@ def test_any_scaled_run_is_found_exactly(first, length, factor):
     expected = [DAY + pd.Timedelta(hours=h) for h in range(first, min(first + length, 72))]
     assert list(unit["start"]) == expected
     assert unit["suggested_value"].to_numpy() == pytest.approx(smooth(72)[first:first + length])
+
+
+def test_unit_run_starting_on_a_spike_is_found(registry):
+    """The run's first reading is also a spike (x5): the jump into the run is x5000, still an edge."""
+    values = smooth(400)
+    values[100:120] *= 1000.0
+    values[100] *= 5.0
+    flags = quality.check(hourly("P-GAS", values, unit="m**3"), registry, now=DAY + pd.Timedelta(days=20))
+    unit = flags[flags["rule_id"] == "unit_mistake"]
+    assert list(unit["start"]) == [DAY + pd.Timedelta(hours=h) for h in range(100, 120)]
+
+
+def test_a_missed_unit_edge_does_not_shift_the_rest_of_the_series(registry):
+    """A down-run entered while the load triples: the jump in is /333, not an edge. The run may be missed, but
+    no reading outside it is flagged (a level tracked from jump to jump would stay shifted for the rest of the
+    series: hundreds of false unit mistakes)."""
+    values = smooth(400)
+    values[100:120] /= 1000.0
+    values[100] *= 3.0
+    flags = quality.check(hourly("P-GAS", values, unit="m**3"), registry, now=DAY + pd.Timedelta(days=20))
+    unit = flags[flags["rule_id"] == "unit_mistake"]
+    hours = ((unit["start"] - DAY) / pd.Timedelta(hours=1)).astype(int)
+    assert hours.between(100, 119).all(), sorted(hours)
+
+
+def test_a_deep_low_load_stretch_is_not_a_unit_mistake(registry):
+    """A shutdown ramped down and up over hours reaches a thousandth of the load without any x1000 jump."""
+    values = smooth(400)
+    ramp = np.geomspace(1.0, 1e-3, 8)
+    values[200:208] *= ramp
+    values[208:230] *= 1e-3
+    values[230:238] *= ramp[::-1]
+    flags = quality.check(hourly("P-GAS", values, unit="m**3"), registry, now=DAY + pd.Timedelta(days=20))
+    assert "unit_mistake" not in set(flags["rule_id"])

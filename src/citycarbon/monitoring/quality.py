@@ -347,24 +347,38 @@ def _interpolate(energy: pd.Series, bad: pd.Series, frame: pd.DataFrame) -> pd.S
 # --------------------------------------------------------------------------------------------------- checks
 
 def _unit_state(energy: pd.Series, groups: pd.Series, rules: QualityRules) -> pd.Series:
-    """Per reading, how many factors of 1000 it is off its point's usual level (0 for most readings).
+    """Per reading, how many factors of 1000 it is off its point's local level (0 for most readings).
 
-    A jump of 10^(3 ± tolerance) between consecutive positive readings opens or closes a run sent in the wrong
-    unit (kWh as MWh, t as kg); the state most of a point's readings are in is its usual level. Natural changes
-    between neighbouring intervals stay far below a factor of 500.
+    Rows are in (point, time) order. A jump of at least 10^(3 - tolerance) between consecutive positive readings
+    of a point is an edge: it may open or close a run sent in the wrong unit (kWh as MWh, t as kg). The edges cut each
+    point's readings into segments; a segment is in the wrong unit when its median sits 10^(3k) (rounded) off the
+    local level, the centred rolling median of log10(energy) over ``reference_window`` readings (longer than twice
+    any plausible run, so that a run does not move it). Each reading of such a segment that is itself 10^(3k) off
+    the local level gets state k. A missed edge (a run starting on a spike, a gap or a load change) therefore
+    costs at most that one run, instead of shifting the point for the rest of the period; natural changes
+    between neighbouring intervals stay far below a factor of 500, and a low-load stretch without a x1000 edge
+    is never a unit mistake.
     """
     jump, tolerance = rules.param("unit_mistake", "log10_jump"), rules.param("unit_mistake", "log10_tolerance")
-    positive = energy > 0
-    logs = np.log10(energy[positive])
-    step = logs.groupby(groups[positive], observed=True).diff()
-    edge = pd.Series(np.where((step - jump).abs() <= tolerance, 1, np.where((step + jump).abs() <= tolerance, -1, 0)),
-                     index=logs.index)
-    state = edge.groupby(groups[positive], observed=True).cumsum()
-    codes = _codes(groups)[positive.to_numpy()]
-    counts = pd.DataFrame({"point": codes, "state": state.to_numpy()}).value_counts().reset_index()
-    usual = counts.drop_duplicates("point").set_index("point")["state"]
-    state = state - usual.reindex(codes).to_numpy()
-    return state.reindex(energy.index).fillna(0).astype(int)
+    window = int(rules.param("unit_mistake", "reference_window"))
+    positive = (energy > 0).to_numpy()
+    out = np.zeros(len(energy), dtype=np.int64)
+    if positive.any():
+        logs = np.log10(energy.to_numpy(float)[positive])
+        codes = _codes(groups)[positive]
+        n = logs.size
+        same_point = codes[1:] == codes[:-1]
+        step = np.abs(np.diff(logs))
+        first = np.ones(n, dtype=bool)
+        first[1:] = ~same_point | (step >= jump - tolerance)  # a larger jump cuts too: harmless, as each
+        # segment is judged by its level, and a run that starts on a spike still gets its edge
+        segment = np.cumsum(first) - 1
+        deviation = logs - _rolling_median_by_point(logs, codes, window, min_periods=1)
+        level = pd.Series(deviation).groupby(segment).transform("median").to_numpy()
+        k_segment = np.rint(level / jump)
+        k_reading = np.rint(deviation / jump)
+        out[positive] = np.where((k_segment != 0) & (k_reading == k_segment), k_segment, 0).astype(np.int64)
+    return pd.Series(out, index=energy.index)
 
 
 def _rolling_median_by_point(values: np.ndarray, codes: np.ndarray, window: int, min_periods: int = 3) -> np.ndarray:
