@@ -463,10 +463,7 @@ def rollup(lake: Lake | str | Path, registry: object, *, period: Period = "month
     lake = lake if isinstance(lake, Lake) else Lake(lake)
     timezone = timezone or getattr(registry, "timezone", None) or "Asia/Shanghai"
     options = options or _city_options(city)
-    enterprises_frame = registry.enterprises.copy()  # type: ignore[attr-defined]
-    enterprises_frame["enterprise_id"] = enterprises_frame["enterprise_id"].astype(str)
-    enterprises_frame["region"] = enterprises_frame["region"].astype(str)
-    chosen = enterprises_frame
+    chosen = _registry_attributes(registry).enterprises  # enterprise id, industry, region as text
     if enterprise is not None:
         chosen = chosen[chosen["enterprise_id"] == str(enterprise)]
         if chosen.empty:
@@ -524,10 +521,23 @@ def _energy_factors_cached(types: tuple[str, ...], years: tuple[int, ...], optio
     return energy_factors(list(types), list(years), AccountingOptions.model_validate_json(options_json))
 
 
-_ATTRIBUTES: dict[tuple[int, int], tuple[tuple, pd.DataFrame, pd.DataFrame]] = {}
+_ATTRIBUTES: dict[tuple[int, int], tuple[tuple, _Lookup]] = {}
+_LOOKUP_COLUMNS = ("enterprise_id", "energy_type", "parent_point_id", "industry_code", "region", "energy_unit")
 
 
-def _registry_attributes(registry: object) -> tuple[pd.DataFrame, pd.DataFrame]:
+@dataclass(frozen=True)
+class _Lookup:
+    """A registry's attributes by point, built once per registry object: ``index`` of point ids and, per
+    attribute, an object array with one extra last slot for a point the registry does not know (empty
+    attributes; its row is kept: its energy is in the lake, it is not silently dropped)."""
+
+    index: pd.Index
+    columns: dict[str, np.ndarray]
+    counted: np.ndarray
+    enterprises: pd.DataFrame
+
+
+def _registry_attributes(registry: object) -> _Lookup:
     """The registry's point and enterprise attributes as text, built once per registry object (the web and API
     keep one registry object per version, so each rollup does not rebuild thousands of rows)."""
     points_frame = registry.points  # type: ignore[attr-defined]
@@ -535,23 +545,33 @@ def _registry_attributes(registry: object) -> tuple[pd.DataFrame, pd.DataFrame]:
     key = (id(points_frame), id(enterprises_frame))
     cached = _ATTRIBUTES.get(key)
     if cached is not None and cached[0][0] is points_frame and cached[0][1] is enterprises_frame:
-        return cached[1], cached[2]
+        return cached[1]
+    from citycarbon.monitoring.registry import energy_types
+
     points = _point_attributes(points_frame)
     enterprises = enterprises_frame[["enterprise_id", "industry_code", "region"]].astype(str)
+    by_enterprise = enterprises.drop_duplicates("enterprise_id").set_index("enterprise_id")
+    for column in ("industry_code", "region"):
+        points[column] = points["enterprise_id"].map(by_enterprise[column])
+    points["energy_unit"] = points["energy_type"].map(energy_types()["canonical_unit"])
+    points = points.drop_duplicates("point_id")
+    columns = {c: np.append(points[c].to_numpy(dtype=object), np.nan) for c in _LOOKUP_COLUMNS}
+    counted = np.append(_counted_above_point(points), True)
+    lookup = _Lookup(pd.Index(points["point_id"].to_numpy(dtype=object)), columns, counted, enterprises)
     if len(_ATTRIBUTES) > 8:
         _ATTRIBUTES.clear()
-    _ATTRIBUTES[key] = ((points_frame, enterprises_frame), points, enterprises)
-    return points, enterprises
+    _ATTRIBUTES[key] = ((points_frame, enterprises_frame), lookup)
+    return lookup
 
 
 def _point_attributes(points: pd.DataFrame) -> pd.DataFrame:
     """``point_id, enterprise_id, energy_type, parent_point_id`` as text (an empty parent: a main meter)."""
     parent = points["parent_point_id"] if "parent_point_id" in points.columns else \
         pd.Series("", index=points.index)
-    return pd.DataFrame({"point_id": points["point_id"].astype(str),
-                         "enterprise_id": points["enterprise_id"].astype(str),
-                         "energy_type": points["energy_type"].astype(str),
-                         "parent_point_id": parent.fillna("").astype(str).str.strip().to_numpy()})
+    return pd.DataFrame({"point_id": points["point_id"].astype(str).to_numpy(dtype=object),
+                         "enterprise_id": points["enterprise_id"].astype(str).to_numpy(dtype=object),
+                         "energy_type": points["energy_type"].astype(str).to_numpy(dtype=object),
+                         "parent_point_id": parent.fillna("").astype(str).str.strip().to_numpy(dtype=object)})
 
 
 def _counted_above_point(frame: pd.DataFrame) -> np.ndarray:
@@ -572,47 +592,56 @@ def _counted_above_point(frame: pd.DataFrame) -> np.ndarray:
 
 def attribute(scanned: pd.DataFrame, registry: object, *, period: str, by: str,
               options: AccountingOptions) -> tuple[pd.DataFrame, dict[str, FactorRow], list[str]]:
-    """Stage 2: registry join, factor conversion and grouping of a stage-1 scan."""
-    points, enterprises = _registry_attributes(registry)
+    """Stage 2: registry join, factor conversion and grouping of a stage-1 scan.
+
+    The registry's attributes come by position from a per-registry lookup (no merges), the factors by
+    (energy type, year) pair, and one group-by sums everything: one enterprise's year is a few hundred rows, so
+    the fixed cost of each pandas step is what counts.
+    """
+    lookup = _registry_attributes(registry)
     keys = list(LEVELS[by])
     columns = ["period", *keys, "energy_type", "energy", "energy_unit", "readings", "tce_calorific",
                "tce_coal_equivalent", "co2_t"]
     if scanned.empty:
         return pd.DataFrame(columns=columns), {}, []
-    # the registry's attributes by lookup on its unique keys (point id, enterprise id): a left join without
-    # merging frames, so one enterprise's rollup costs little whatever the registry's size
-    frame = scanned.assign(point_id=scanned["point_id"].astype(object))
-    by_point = points.set_index("point_id")
-    for column in ("enterprise_id", "energy_type", "parent_point_id"):
-        frame[column] = frame["point_id"].map(by_point[column])
-    by_enterprise = enterprises.set_index("enterprise_id")
-    for column in ("industry_code", "region"):
-        frame[column] = frame["enterprise_id"].map(by_enterprise[column])
+    position = lookup.index.get_indexer(scanned["point_id"].to_numpy(dtype=object))
+    position[position < 0] = len(lookup.index)  # the registry's empty slot
     if by != "point":
-        frame = frame[_counted_above_point(frame)]
-        if frame.empty:
+        keep = lookup.counted[position]
+        if not keep.any():
             return pd.DataFrame(columns=columns), {}, []
-    frame["year"] = frame["period"].dt.year.astype(int)
-    types = sorted(frame["energy_type"].dropna().unique())
-    factors, used, missing = _energy_factors_cached(tuple(types), tuple(sorted(frame["year"].unique().tolist())),
+        if not keep.all():
+            scanned, position = scanned[keep], position[keep]
+    periods = scanned["period"]
+    energy = scanned["energy"].to_numpy(dtype=float)
+    types = lookup.columns["energy_type"][position]
+    years = periods.dt.year.to_numpy()
+    present = sorted({str(t) for t in pd.unique(types) if isinstance(t, str)})
+    factors, used, missing = _energy_factors_cached(tuple(present), tuple(sorted(set(years.tolist()))),
                                                     options.model_dump_json())
     used, missing = dict(used), list(missing)  # the memo's own objects stay untouched
-    frame = frame.merge(factors, on=["energy_type", "year"], how="left")
-    frame["tce_calorific"] = frame["energy"] * frame["tce_cal"]
-    frame["tce_coal_equivalent"] = frame["energy"] * frame["tce_ceq"]
-    frame["co2_t"] = frame["energy"] * frame["co2"]
-    from citycarbon.monitoring.registry import energy_types
-
-    frame["energy_unit"] = frame["energy_type"].map(energy_types()["canonical_unit"])
+    converted = {"tce_calorific": np.full(energy.size, np.nan), "tce_coal_equivalent": np.full(energy.size, np.nan),
+                 "co2_t": np.full(energy.size, np.nan)}
+    for row in factors.itertuples(index=False):  # a handful of (type, year) pairs
+        mask = (types == row.energy_type) & (years == row.year)
+        if mask.any():
+            for column, factor in (("tce_calorific", row.tce_cal), ("tce_coal_equivalent", row.tce_ceq),
+                                   ("co2_t", row.co2)):
+                converted[column][mask] = energy[mask] * factor
+    frame = pd.DataFrame({"period": periods.to_numpy(),
+                          **{k: lookup.columns[k][position] if k != "point_id" else
+                             scanned["point_id"].to_numpy(dtype=object) for k in keys},
+                          "energy_type": types, "energy_unit": lookup.columns["energy_unit"][position],
+                          "energy": energy, "energy_n": scanned["energy_n"].to_numpy(),
+                          "readings": scanned["readings"].to_numpy(), **converted})
     group = ["period", *keys, "energy_type", "energy_unit"]
-    grouped = frame.groupby(group, dropna=False, sort=True)
-    out = grouped[["energy", "energy_n", "readings"]].sum()
-    converted = ["tce_calorific", "tce_coal_equivalent", "co2_t"]
-    out[converted] = grouped[converted].sum(min_count=1)  # a group without any factor stays empty, not 0
-    out = out.reset_index()
+    # every row of a group has the same type and year, so a converted column is either all empty (no factor:
+    # the sum stays empty, not 0) or has no empty value; energy and counts are never empty
+    out = frame.groupby(group, dropna=False, sort=True).sum(min_count=1).reset_index()
     no_energy = out["energy_n"].to_numpy() == 0
-    for column in ("energy", "tce_calorific", "tce_coal_equivalent", "co2_t"):
-        out.loc[no_energy, column] = np.nan
+    if no_energy.any():
+        for column in ("energy", "tce_calorific", "tce_coal_equivalent", "co2_t"):
+            out.loc[no_energy, column] = np.nan
     out["period"] = out["period"].dt.strftime(_PERIOD_FORMAT[period])
     out["readings"] = out["readings"].astype("int64")
     return out[columns], used, missing
