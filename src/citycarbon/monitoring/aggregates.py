@@ -79,7 +79,20 @@ def contributions(new: pd.DataFrame, stored: pd.DataFrame | None = None) -> pd.D
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Codes and their labels, labels sorted (so code order is label order); cheap for a categorical."""
+    """Codes and their labels, labels sorted (so code order is label order); cheap for a categorical (its
+    categories are sorted and its codes renumbered by one gather, no hashing of the rows)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        raw = values.cat.codes.to_numpy()
+        if raw.size and raw.min() >= 0:
+            categories = np.asarray(values.cat.categories, dtype=object)
+            used = np.zeros(len(categories), dtype=bool)
+            used[raw] = True
+            kept = np.flatnonzero(used)
+            labels = categories[kept]
+            order = np.argsort(labels.astype(str), kind="stable")
+            rank = np.full(len(categories), -1, dtype=np.int64)
+            rank[kept[order]] = np.arange(len(kept))
+            return rank[raw], labels[order]
     codes, uniques = pd.factorize(values, sort=True)
     return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
 
@@ -105,18 +118,25 @@ def hourly(signed: pd.DataFrame) -> pa.Table:
     hour_lo = int(hour.min())
     span = int(hour.max()) - hour_lo + 1
     key = point_codes * span + (hour - hour_lo)
-    group, keys = pd.factorize(key, sort=False)
+    dense = len(point_ids) * span <= max(4 * len(key), 1 << 20)
+    if dense:  # the key itself indexes the sums: no hashing (a batch covers a few weeks of its points)
+        group, size = key, len(point_ids) * span
+    else:
+        group, keys = pd.factorize(key, sort=False)
+        size = len(keys)
     sign = signed["sign"].to_numpy().astype(np.float64)
     energy = signed["energy"].to_numpy(dtype=float, na_value=np.nan)
     has_energy = ~np.isnan(energy)
-    size = len(keys)
     sums = np.bincount(group, weights=np.where(has_energy, energy, 0.0) * sign, minlength=size)
     counted = np.rint(np.bincount(group, weights=has_energy * sign, minlength=size)).astype(np.int64)
     readings = np.rint(np.bincount(group, weights=sign, minlength=size)).astype(np.int64)
-    first = np.empty(size, dtype=np.int64)
-    first[group[::-1]] = np.arange(len(group))[::-1]
+    # a point belongs to one enterprise: the enterprise of a key is its point's
+    enterprise_of_point = np.zeros(len(point_ids), dtype=np.int64)
+    enterprise_of_point[point_codes] = enterprise_codes
+    if dense:
+        keys = np.arange(size, dtype=np.int64)
     key_points, key_hours = np.divmod(np.asarray(keys, dtype=np.int64), span)
-    key_enterprises = enterprise_codes[first]
+    key_enterprises = enterprise_of_point[key_points]
     keep = np.flatnonzero((readings != 0) | (counted != 0) | (sums != 0.0))
     order = keep[np.lexsort((key_points[keep], key_hours[keep], key_enterprises[keep]))]
     return pa.table({

@@ -489,13 +489,16 @@ def normalise_readings(readings: pd.DataFrame, points: pd.DataFrame, *, enterpri
     unit_codes, unit_uniques = pd.factorize(frame["unit_raw"])
     unit_list = [str(u) for u in np.asarray(unit_uniques, dtype=object)]
     canon = np.append(info["canonical_unit"].to_numpy(dtype=object), [None])
-    pair = unit_codes.astype("int64") * (len(ids) + 1) + codes_safe
-    pair_index, pair_values = pd.factorize(pair)  # hashing, not sorting a million pairs
-    per_pair = np.empty(len(pair_values), float)
-    for i, value in enumerate(pair_values):
+    # a unit code of -1 (no unit) becomes the extra slot len(unit_list); the pairs index a small dense table
+    pair = np.where(unit_codes < 0, len(unit_list), unit_codes).astype("int64") * (len(ids) + 1) + codes_safe
+    present = np.zeros((len(unit_list) + 1) * (len(ids) + 1), dtype=bool)
+    present[pair] = True
+    per_pair = np.full(present.size, math.nan)
+    for value in np.flatnonzero(present):
         u, c = divmod(int(value), len(ids) + 1)
-        per_pair[i] = _factor(unit_list[u], str(canon[c])) if u >= 0 and canon[c] is not None else math.nan
-    factor = per_pair[pair_index] if n else np.zeros(0)
+        per_pair[value] = _factor(unit_list[u], str(canon[c])) if u < len(unit_list) and canon[c] is not None \
+            else math.nan
+    factor = per_pair[pair] if n else np.zeros(0)
     no_factor = np.isnan(factor)
     if (no_factor & bad.ok).any():
         bad.add(no_factor, "unit", _messages(no_factor & bad.ok, "unit '{u}' cannot be converted to {c} ({e})",
