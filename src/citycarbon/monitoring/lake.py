@@ -667,11 +667,16 @@ class Lake:
         options = _READINGS_WRITE_OPTIONS if table.schema.names == list(COLUMNS) else {}
         if row_group_size is not None:
             options = {**options, "row_group_size": row_group_size}
-        with open(tmp, "wb") as handle:
-            pq.write_table(table, handle, compression="snappy", **options,
+        # an Arrow-native file, not a Python file object: pyarrow would take the GIL for every write into a
+        # Python handle, and the writer threads and the batch being built would keep taking it from each other
+        with pa.OSFile(str(tmp), mode="wb") as sink:
+            pq.write_table(table, sink, compression="snappy", **options,
                            store_schema=not any(pa.types.is_dictionary(f.type) for f in table.schema))
-            handle.flush()
-            os.fsync(handle.fileno())
+        descriptor = os.open(tmp, os.O_RDONLY)
+        try:  # fsync flushes the file's data whichever descriptor asks
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
         os.replace(tmp, path)
         _fsync_dir(path.parent)
 
