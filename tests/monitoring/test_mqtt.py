@@ -100,3 +100,32 @@ def test_messages_are_ingested_acknowledged_and_errors_published(tmp_path):
     assert any("not valid JSON" in r for r in reasons)
     assert any("not a registered point of enterprise 'E1'" in r for r in reasons)
     assert any("unknown enterprise 'NOPE'" in r for r in reasons)
+
+
+def test_a_registry_import_takes_effect_without_a_restart(tmp_path):
+    """The service asks its registry source for the version before a message; a new version (an import that
+    added enterprise E2's points) replaces the registry, and a source that fails keeps the one in use."""
+    from citycarbon.monitoring.registry import Registry
+
+    full = make_registry()
+    only_e1 = Registry(full.enterprises[full.enterprises["enterprise_id"] == "E1"].reset_index(drop=True),
+                       full.points[full.points["enterprise_id"] == "E1"].reset_index(drop=True), full.products)
+    answers: list = [(1, only_e1)]
+
+    def source():
+        answer = answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    service = MqttIngest(Lake(tmp_path / "lake"), only_e1, registry_source=source, refresh_seconds=0)
+    message = payload(interval_rows("E2-EL", "2024-01-10T00:00", 4, 15))
+    refused = service.handle("cc/readings/E2", message)
+    assert "unknown enterprise 'E2'" in refused["reason"]
+    answers[0] = (2, full)  # registry import
+    accepted = service.handle("cc/readings/E2", message)
+    assert accepted["report"]["accepted"] == 4
+    answers[0] = RuntimeError("store unreachable")
+    again = service.handle("cc/readings/E2", message)
+    assert again["report"]["duplicate"] == 4  # still the version-2 registry
+    assert service.stats["refused"] == 1

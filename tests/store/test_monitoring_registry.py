@@ -339,3 +339,62 @@ def test_backup_and_restore_carry_the_registry(db, tmp_path):
         assert_same(load_registry_from_db(other), load_registry_from_db(db))
     finally:
         other.dispose()
+
+
+def test_cli_mqtt_takes_a_registry_import_without_a_restart(db, tmp_path):
+    """`citycarbon monitoring mqtt` on the store's registry: a message for an enterprise the registry does not
+    hold yet is refused; after an import that adds it, the next message is ingested, in the same run."""
+    import socket
+    import threading
+    import time
+    import uuid
+
+    import paho.mqtt.client as mqtt
+
+    try:
+        socket.create_connection(("127.0.0.1", 1883), timeout=1).close()
+    except OSError:
+        pytest.skip("no MQTT broker on 127.0.0.1:1883 (Mosquitto)")
+    from citycarbon.store.monitoring_submissions import list_submissions
+
+    save_registry(db, frames(1), "test")
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    client_id = f"{prefix}-ingest"
+    # the service's persistent session exists before anything is published, so no message is lost
+    session = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+                          clean_session=False, protocol=mqtt.MQTTv311)
+    session.connect("127.0.0.1", 1883)
+    session.loop_start()
+    session.subscribe(f"{prefix}/cc/readings/#", qos=1)[1]
+    time.sleep(0.5)
+    session.loop_stop()
+    session.disconnect()
+    output: list[str] = []
+    runner = threading.Thread(target=lambda: output.append(_cli(
+        "monitoring", "mqtt", "--topic", f"{prefix}/cc/readings/#", "--client-id", client_id,
+        "--lake", str(tmp_path / "lake"), "--max-messages", "2", "--format", "json")))
+    publisher = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=f"{prefix}-pub")
+    publisher.connect("127.0.0.1", 1883)
+    publisher.loop_start()
+    body = json.dumps({"readings": [{"point_id": "E002-MAIN", "start": f"2025-03-01T00:{m:02d}:00+08:00",
+                                     "end": f"2025-03-01T00:{m + 15:02d}:00+08:00", "value": 1.5, "unit": "MWh"}
+                                    for m in (0, 15, 30)]})
+    runner.start()
+    try:
+        publisher.publish(f"{prefix}/cc/readings/E002", body, qos=1).wait_for_publish(5)
+        deadline = time.time() + 60
+        while time.time() < deadline:  # the refusal is recorded as a submission
+            with db.session() as s:
+                if list_submissions(s, enterprise_ids=None, limit=5)[1]:
+                    break
+            time.sleep(0.2)
+        save_registry(db, frames(2), "test")  # the import that adds E002
+        time.sleep(5.5)  # the service looks at the version at most every 5 s
+        publisher.publish(f"{prefix}/cc/readings/E002", body, qos=1).wait_for_publish(5)
+        runner.join(90)
+        assert not runner.is_alive()
+    finally:
+        publisher.loop_stop()
+        publisher.disconnect()
+    stats = json.loads(output[0])  # the service's counters
+    assert (stats["messages"], stats["refused"], stats["accepted"]) == (2, 1, 3)

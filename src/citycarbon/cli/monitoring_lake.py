@@ -9,6 +9,8 @@ import``); the lake from ``--lake DIR``, by default ``$CITYCARBON_LAKE_DIR``.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -179,11 +181,21 @@ def register(app: typer.Typer) -> None:
         """Subscribe to terminal pushes ({"readings": [...]} per message on cc/readings/<enterprise_id>)."""
         from citycarbon.monitoring.mqtt import MqttIngest, parse_broker
 
-        with submission_store() as database:  # each message is recorded as a submission when a store exists
+        with contextlib.ExitStack() as stack:
+            # each message is recorded as a submission when a store exists
+            database = stack.enter_context(submission_store())
             try:
                 host, port = parse_broker(broker)
+                source = None
+                if registry is None:  # the store's registry, taken again after each import
+                    from citycarbon.cli.monitoring import open_store
+                    from citycarbon.store.monitoring_registry import current_registry
+
+                    store = database if database is not None else stack.enter_context(open_store())
+                    source = functools.partial(current_registry, store)
                 service = MqttIngest(open_lake(lake), load_registry_dir(registry), host=host, port=port,
-                                     topic=topic, client_id=client_id, db=database)
+                                     topic=topic, client_id=client_id, db=database, registry_source=source)
+                service.refresh_registry(force=True)
             except InputError as error:
                 fail(error)
                 return

@@ -25,6 +25,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from citycarbon.errors import InputError, Problem
@@ -64,12 +66,18 @@ class MqttIngest:
 
     def __init__(self, lake: Lake, registry: object, *, host: str = "127.0.0.1", port: int = 1883,
                  topic: str = "cc/readings/#", client_id: str = "citycarbon-ingest", keepalive: int = 30,
-                 db: object | None = None):
+                 db: object | None = None, registry_source: Callable[[], tuple[int, object | None]] | None = None,
+                 refresh_seconds: float = 5.0):
+        """``registry_source`` (e.g. the store's ``current_registry``) gives ``(version, registry)``; it is asked
+        at most every ``refresh_seconds`` before a message, and a new version replaces the registry, so an import
+        takes effect without restarting the service."""
         import paho.mqtt.client as mqtt
 
-        self.lake, self.registry, self.topic, self.db = lake, registry, topic, db
-        self.points = point_table(registry)
-        self.enterprises = set(registry.enterprises["enterprise_id"].astype(str))  # type: ignore[attr-defined]
+        self.lake, self.topic, self.db = lake, topic, db
+        self._source, self._refresh_seconds = registry_source, refresh_seconds
+        self._version: int | None = None
+        self._checked = time.monotonic()
+        self._use(registry)
         self.host, self.port, self.keepalive, self.client_id = host, port, keepalive, client_id
         self.stats = {"messages": 0, "accepted": 0, "duplicate": 0, "revised": 0, "rejected": 0, "refused": 0}
         self.failure: BaseException | None = None
@@ -82,6 +90,32 @@ class MqttIngest:
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_subscribe = lambda *args: self._subscribed.set()
+
+    def _use(self, registry: object) -> None:
+        self.registry = registry
+        self.points = point_table(registry)
+        self.enterprises = set(registry.enterprises["enterprise_id"].astype(str))  # type: ignore[attr-defined]
+
+    def refresh_registry(self, *, force: bool = False) -> bool:
+        """Take the source's registry if its version changed (at most every ``refresh_seconds``); True if it did.
+        A source that fails keeps the registry in use (logged): ingest goes on with what it knows."""
+        if self._source is None or (not force and time.monotonic() - self._checked < self._refresh_seconds):
+            return False
+        self._checked = time.monotonic()
+        try:
+            version, registry = self._source()
+        except Exception:  # the store is down for a moment: keep ingesting with the registry in use
+            log.exception("could not read the registry version; keeping the registry in use")
+            return False
+        if registry is None or version == self._version:
+            return False
+        changed = self._version is not None
+        self._version = version
+        if changed:
+            log.info("registry version %s: %d enterprises, %d points", version,
+                     len(registry.enterprises), len(registry.points))  # type: ignore[attr-defined]
+        self._use(registry)
+        return changed
 
     # ---- callbacks ---------------------------------------------------------------------------------
 
@@ -109,6 +143,7 @@ class MqttIngest:
 
     def handle(self, topic: str, payload: bytes) -> dict:
         """Ingest one message; returns what was published to the error topic (or the report)."""
+        self.refresh_registry()
         enterprise, error_topic = topic_enterprise(topic)
         try:
             if enterprise is None:
