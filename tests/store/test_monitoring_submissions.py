@@ -17,6 +17,7 @@ from citycarbon.store.monitoring_submissions import (
     get_submission,
     list_rejections,
     list_submissions,
+    prune_submissions,
     record_submission,
     recorded_lake_batches,
     rejections_by_submission,
@@ -193,3 +194,41 @@ def test_backup_and_restore_carry_submissions_and_ids_keep_counting(db, tmp_path
     assert backup.table_dump(db)["monitoring_submissions"] == before["monitoring_submissions"]
     later = _record(db, counts={"duplicate": 1})  # PostgreSQL's sequence was reset past the restored rows
     assert later > first
+
+
+def test_pruning_deletes_old_records_with_their_rows_and_is_audited(db):
+    from datetime import UTC, datetime
+
+    from typer.testing import CliRunner
+
+    from citycarbon.cli import app
+    from citycarbon.store.audit import AuditEntry
+
+    old = _record(db, counts={"rejected": 3}, rejected_rows=_rejections(3), rows_received=3,
+                  received_at=datetime(2020, 1, 1, tzinfo=UTC))
+    older = _record(db, rows_received=0, refusal="too large", received_at=datetime(2019, 6, 1, tzinfo=UTC))
+    recent = _record(db, counts={"rejected": 2}, rejected_rows=_rejections(2), rows_received=2)
+    with db.session(write=True) as session:
+        summary = prune_submissions(session, before=datetime(2021, 1, 1, tzinfo=UTC), actor="test",
+                                    reason="retention 1 year")
+    assert (summary["submissions"], summary["rejections"]) == (2, 3)
+    with db.session() as session:
+        left = [s["id"] for s in list_submissions(session, enterprise_ids=None)[0]]
+        assert get_submission(session, old, enterprise_ids=None) is None
+        assert get_submission(session, older, enterprise_ids=None) is None
+        assert session.scalar(select(func.count()).select_from(MonitoringRejection)) == 2  # the recent ones
+        entry = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).one()
+    assert left == [recent]
+    assert (entry.action, entry.entity, entry.actor) == ("prune", "monitoring_submissions", "test")
+    assert '"submissions":2' in entry.after.replace(" ", "")
+    # the CLI, on the same store: a record from two days ago goes with --older-than 1, the recent one stays
+    from datetime import timedelta
+
+    _record(db, rows_received=1, received_at=datetime.now(UTC) - timedelta(days=2))
+    result = CliRunner().invoke(app, ["monitoring", "prune-submissions", "--older-than", "1", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert '"submissions": 1' in result.output
+    with db.session() as session:
+        assert [s["id"] for s in list_submissions(session, enterprise_ids=None)[0]] == [recent]
+    result = CliRunner().invoke(app, ["monitoring", "prune-submissions", "--older-than", "0"])
+    assert result.exit_code != 0  # at least a day

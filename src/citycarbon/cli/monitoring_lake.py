@@ -205,6 +205,26 @@ def register(app: typer.Typer) -> None:
                 stats = service.stats
         emit(stats, fmt, rows=[stats], title="MQTT ingest")
 
+    @monitoring_app.command("prune-submissions")
+    def prune_submissions_command(
+        older_than: Annotated[int, typer.Option("--older-than", min=1, help="days: delete the records of "
+                                                "submissions received earlier than this many days ago")],
+        reason: Annotated[str | None, typer.Option("--reason", help="kept in the audit row")] = None,
+        fmt: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """Retention of the submission records (who sent which batch, its counts and first rejected rows): delete
+        those older than N days in one audited transaction. The readings in the lake are not touched."""
+        from datetime import UTC, datetime, timedelta
+
+        from citycarbon.cli.db import cli_actor
+        from citycarbon.cli.monitoring import open_store
+        from citycarbon.store.monitoring_submissions import prune_submissions
+
+        cutoff = datetime.now(UTC) - timedelta(days=older_than)
+        with open_store() as database, database.session(write=True) as session:
+            summary = prune_submissions(session, before=cutoff, actor=cli_actor(), reason=reason)
+        emit(summary, fmt, rows=[summary], title="提交记录已清理 / submission records pruned")
+
     @monitoring_app.command("lake-info")
     def lake_info_command(
         lake: Annotated[Path | None, LAKE_OPTION] = None,
