@@ -357,7 +357,8 @@ def _unit_state(energy: pd.Series, groups: pd.Series, rules: QualityRules) -> pd
     the local level gets state k. A missed edge (a run starting on a spike, a gap or a load change) therefore
     costs at most that one run, instead of shifting the point for the rest of the period; natural changes
     between neighbouring intervals stay far below a factor of 500, and a low-load stretch without a x1000 edge
-    is never a unit mistake.
+    is never a unit mistake. At most ``max_steps`` factors of 1000 (kilo, mega): a value farther off is not a
+    unit prefix (the impossible-value rule sees it).
     """
     jump, tolerance = rules.param("unit_mistake", "log10_jump"), rules.param("unit_mistake", "log10_tolerance")
     window = int(rules.param("unit_mistake", "reference_window"))
@@ -377,7 +378,9 @@ def _unit_state(energy: pd.Series, groups: pd.Series, rules: QualityRules) -> pd
         level = pd.Series(deviation).groupby(segment).transform("median").to_numpy()
         k_segment = np.rint(level / jump)
         k_reading = np.rint(deviation / jump)
-        out[positive] = np.where((k_segment != 0) & (k_reading == k_segment), k_segment, 0).astype(np.int64)
+        steps = rules.param("unit_mistake", "max_steps")  # kilo and mega; farther off is not a unit prefix
+        unit = (k_segment != 0) & (k_reading == k_segment) & (np.abs(k_segment) <= steps)
+        out[positive] = np.where(unit, k_segment, 0).astype(np.int64)
     return pd.Series(out, index=energy.index)
 
 
