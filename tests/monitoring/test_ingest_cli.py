@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from citycarbon.cli import app
@@ -50,3 +51,37 @@ def test_ingest_rollup_info_compact(tmp_path):
     assert bad.exit_code == 2 and "period" in bad.output
     missing = runner.invoke(app, ["monitoring", "ingest", str(tmp_path / "none.csv"), *common])
     assert missing.exit_code == 2 and "file not found" in missing.output
+
+
+def test_nowcast_feed_gives_monthly_rows_the_tracking_module_accepts(tmp_path):
+    """The key units' monthly tce (main meters only) as monthly.csv rows; the file passes check_monthly and its
+    values equal the rollup's tce of the main meters."""
+    from citycarbon.tracking.nowcast import check_monthly
+
+    registry = tmp_path / "registry"
+    make_registry().write(registry)
+    rows = pd.concat([interval_rows("E1-EL", "2024-01-31T23:00", 8, 15),  # across the month's end
+                      interval_rows("E2-HEAT", "2024-02-10T00:00", 3, 60, unit="GJ")], ignore_index=True)
+    rows.to_csv(tmp_path / "readings.csv", index=False)
+    runner = CliRunner()
+    common = ["--registry", str(registry), "--lake", str(tmp_path / "lake")]
+    assert runner.invoke(app, ["monitoring", "ingest", str(tmp_path / "readings.csv"), *common]).exit_code == 0
+    out = tmp_path / "feed" / "monthly.csv"
+    result = runner.invoke(app, ["monitoring", "nowcast-feed", "--year", "2024", "--out", str(out), *common,
+                                 "-f", "json"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    feed = pd.read_csv(out)
+    assert list(feed.columns) == ["year", "month", "region", "variable", "value", "unit", "status", "source"]
+    check_monthly(feed, str(out))
+    assert set(feed["variable"]) == {"key_unit_energy_tce"} and set(feed["region"]) == {210200}
+    assert feed["month"].tolist() == [1, 2]
+    expected = json.loads(runner.invoke(app, ["monitoring", "rollup", "--period", "month", "--by", "enterprise",
+                                              *common, "-f", "json"]).stdout)["data"]
+    by_month: dict[str, float] = {}
+    for row in expected:
+        by_month[row["period"]] = by_month.get(row["period"], 0.0) + row["tce_calorific"]
+    assert feed["value"].tolist() == pytest.approx([by_month["2024-01"], by_month["2024-02"]])
+    assert [r["enterprises"] for r in body["rows"]] == [1, 2]
+    empty = runner.invoke(app, ["monitoring", "nowcast-feed", "--year", "2023", *common, "-f", "json"])
+    assert empty.exit_code == 0 and json.loads(empty.stdout)["rows"] == []

@@ -167,6 +167,39 @@ def register(app: typer.Typer) -> None:
         for text in result.missing_factors:
             typer.echo(f"warning: missing factor: {text}", err=True)
 
+    @monitoring_app.command("nowcast-feed")
+    def nowcast_feed_command(
+        year: Annotated[int, typer.Option("--year", help="the year whose months to give")],
+        city: Annotated[str, typer.Option("--city", help="shipped city plan (its region code labels the rows)")] =
+            "dalian",
+        out: Annotated[Path | None, typer.Option("--out", help="write the rows as a monthly.csv file to import")] =
+            None,
+        registry: Annotated[Path | None, REGISTRY_OPTION] = None,
+        lake: Annotated[Path | None, LAKE_OPTION] = None,
+        fmt: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """The monitored key units' monthly energy (tce, 当量值, main meters only) as the tracking nowcast's
+        key_unit_energy_tce rows, in the columns of monthly.csv: import the file as the 'monthly' dataset."""
+        from citycarbon.monitoring.alerts import monthly_energy_for_nowcast
+        from citycarbon.monitoring.rollup import rollup
+        from citycarbon.plan.load import load_plan
+
+        try:
+            loaded = load_registry_dir(registry)
+            region = load_plan(city).meta.region_code
+            result = rollup(open_lake(lake), loaded, period="month", by="point", start=f"{year}-01-01",
+                            end=f"{year + 1}-01-01")
+            feed = monthly_energy_for_nowcast(result.frame, loaded, region=str(region))
+        except InputError as error:
+            fail(error)
+            return
+        if out is not None:  # exactly monthly.csv's columns (the count of enterprises stays in the answer)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            feed.drop(columns=["enterprises"], errors="ignore").to_csv(out, index=False)
+        emit({"rows": feed.to_dict(orient="records"), "file": None if out is None else str(out),
+              "missing_factors": result.missing_factors}, fmt, rows=feed,
+             title=f"重点用能单位月度能耗 / key units' monthly energy {year}")
+
     @monitoring_app.command("mqtt")
     def mqtt_command(
         broker: Annotated[str, typer.Option("--broker", help="HOST:PORT of the MQTT broker")] = "127.0.0.1:1883",
