@@ -135,3 +135,21 @@ def test_a_lone_surrogate_is_a_422_not_a_server_error(env):  # noqa: F811
     assert answer.status_code == 422 and answer.json()["error"]["problems"][0]["field"] == "body"
     (row,), _ = listing(env)
     assert row["status"] == "refused" and "surrogate" in row["refusal"]
+
+
+def test_the_office_list_counts_up_to_a_limit_and_pages_on(env, monkeypatch):  # noqa: F811
+    """Above SUBMISSIONS_COUNT_LIMIT the total is a lower bound (flagged) and a full page still links on."""
+    from citycarbon.api.routers import monitoring as router
+
+    for k in range(5):
+        post(env, {"readings": readings("X-EL", 1, first=f"2025-03-0{k + 1}T00:00:00+08:00")})
+    _, meta = listing(env, user="analyst", per_page=2)
+    assert (meta["paging"]["total"], meta["paging"]["total_is_lower_bound"]) == (5, False)
+    monkeypatch.setattr(router, "SUBMISSIONS_COUNT_LIMIT", 2)
+    first, meta = listing(env, user="analyst", per_page=2)
+    assert len(first) == 2 and meta["paging"]["total_is_lower_bound"] is True and meta["paging"]["links"]["next"]
+    seen = [r["id"] for r in first]
+    for page in (2, 3):
+        rows, meta = listing(env, user="analyst", per_page=2, page=page)
+        seen += [r["id"] for r in rows]
+    assert len(set(seen)) == 5 and meta["paging"]["links"]["next"] is None  # the last, short page ends the list

@@ -104,11 +104,13 @@ def _scoped(statement, enterprise_ids: Collection[str] | None):
 
 def list_submissions(session: Session, *, enterprise_ids: Collection[str] | None, enterprise_id: str | None = None,
                      channel: str | None = None, status: str | None = None, limit: int = 50,
-                     offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+                     offset: int = 0, count_limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
     """The visible submissions, newest first, and how many there are in all (for paging).
 
     ``enterprise_ids`` is the caller's scope (None: every submission); ``enterprise_id``, ``channel`` and
-    ``status`` narrow it further."""
+    ``status`` narrow it further. ``count_limit``: count at most that many + 1 (a total above the limit means
+    "more than it"): the office's unfiltered list of a city's year is tens of millions of rows, and counting
+    them all on every page costs seconds."""
     statement = _scoped(select(MonitoringSubmission), enterprise_ids)
     if enterprise_id is not None:
         statement = statement.where(MonitoringSubmission.enterprise_id == enterprise_id)
@@ -116,7 +118,8 @@ def list_submissions(session: Session, *, enterprise_ids: Collection[str] | None
         statement = statement.where(MonitoringSubmission.channel == channel)
     if status is not None:
         statement = statement.where(MonitoringSubmission.status == status)
-    total = session.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
+    counted = statement if count_limit is None else statement.limit(count_limit + 1)
+    total = session.execute(select(func.count()).select_from(counted.subquery())).scalar_one()
     rows = session.scalars(statement.order_by(MonitoringSubmission.received_at.desc(),
                                               MonitoringSubmission.id.desc()).limit(limit).offset(offset))
     return [submission_dict(row) for row in rows], int(total)

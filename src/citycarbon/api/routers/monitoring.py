@@ -213,6 +213,10 @@ def _submission_scope(request: Request, principal: Principal) -> set[str] | None
     return set()
 
 
+#: submissions counted for the paging total at most (beyond it the total says "at least"; the pages go on)
+SUBMISSIONS_COUNT_LIMIT = 100_000
+
+
 @router.get("/submissions", response_model=Envelope[list[dict[str, Any]]])
 def get_submissions(request: Request, principal: Principal = Depends(get_principal),
                     enterprise_id: str | None = Query(None, max_length=200, description="one enterprise"),
@@ -228,8 +232,12 @@ def get_submissions(request: Request, principal: Principal = Depends(get_princip
     with request.app.state.db.session() as session:
         rows, total = list_submissions(session, enterprise_ids=scope, enterprise_id=enterprise_id,
                                        channel=channel, status=status, limit=per_page,
-                                       offset=(page - 1) * per_page)
-    return respond(rows, paging=paging(request, page, per_page, total))
+                                       offset=(page - 1) * per_page, count_limit=SUBMISSIONS_COUNT_LIMIT)
+    more = total > SUBMISSIONS_COUNT_LIMIT  # counted up to the limit: "at least" instead of a full count
+    shown = (page - 1) * per_page + len(rows)
+    # beyond the limit the pages go on: a full page always links to a next one
+    counted = max(SUBMISSIONS_COUNT_LIMIT, shown + (len(rows) == per_page)) if more else total
+    return respond(rows, paging=paging(request, page, per_page, counted) | {"total_is_lower_bound": more})
 
 
 @router.get("/submissions/{submission_id}/rejections", response_model=Envelope[list[dict[str, Any]]])
