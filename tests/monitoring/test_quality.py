@@ -382,3 +382,13 @@ def test_a_deep_low_load_stretch_is_not_a_unit_mistake(registry):
     values[230:238] *= ramp[::-1]
     flags = quality.check(hourly("P-GAS", values, unit="m**3"), registry, now=DAY + pd.Timedelta(days=20))
     assert "unit_mistake" not in set(flags["rule_id"])
+
+
+def test_a_unit_run_of_two_weeks_is_found(registry):
+    """A gateway sending MWh as kWh for 16 days (400 hourly readings) after maintenance: longer than a week, so
+    the reference level must come from a longer window than the run."""
+    values = smooth(2000)
+    values[800:1200] /= 1000.0
+    flags = quality.check(hourly("P-GAS", values, unit="m**3"), registry, now=DAY + pd.Timedelta(days=90))
+    unit = flags[flags["rule_id"] == "unit_mistake"]
+    assert list(unit["start"]) == [DAY + pd.Timedelta(hours=h) for h in range(800, 1200)]

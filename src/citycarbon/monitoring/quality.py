@@ -349,16 +349,16 @@ def _interpolate(energy: pd.Series, bad: pd.Series, frame: pd.DataFrame) -> pd.S
 def _unit_state(energy: pd.Series, groups: pd.Series, rules: QualityRules) -> pd.Series:
     """Per reading, how many factors of 1000 it is off its point's local level (0 for most readings).
 
-    Rows are in (point, time) order. A jump of at least 10^(3 - tolerance) between consecutive positive readings
-    of a point is an edge: it may open or close a run sent in the wrong unit (kWh as MWh, t as kg). The edges cut each
+    Rows are in (point, time) order. A jump of at least 10^(3 - tolerance) between consecutive positive readings of
+    a point is an edge: it may open or close a run sent in the wrong unit (kWh as MWh, t as kg). The edges cut each
     point's readings into segments; a segment is in the wrong unit when its median sits 10^(3k) (rounded) off the
-    local level, the centred rolling median of log10(energy) over ``reference_window`` readings (longer than twice
-    any plausible run, so that a run does not move it). Each reading of such a segment that is itself 10^(3k) off
-    the local level gets state k. A missed edge (a run starting on a spike, a gap or a load change) therefore
-    costs at most that one run, instead of shifting the point for the rest of the period; natural changes
-    between neighbouring intervals stay far below a factor of 500, and a low-load stretch without a x1000 edge
-    is never a unit mistake. At most ``max_steps`` factors of 1000 (kilo, mega): a value farther off is not a
-    unit prefix (the impossible-value rule sees it).
+    local level, the centred rolling median of log10(energy) over ``reference_window`` readings (more than twice the
+    longest run it should find, so that the run does not move it). Each reading of such a segment that is itself
+    10^(3k) off the local level gets state k. A missed edge (a run starting on a spike, a gap or a load change)
+    therefore costs at most that one run, instead of shifting the point for the rest of the period; natural changes
+    between neighbouring intervals stay far below a factor of 500, and a low-load stretch without a x1000 edge is
+    never a unit mistake. At most ``max_steps`` factors of 1000 (kilo, mega): a value farther off is not a unit
+    prefix (the impossible-value rule sees it).
     """
     jump, tolerance = rules.param("unit_mistake", "log10_jump"), rules.param("unit_mistake", "log10_tolerance")
     window = int(rules.param("unit_mistake", "reference_window"))
