@@ -347,6 +347,22 @@ class Lake:
             con = self._sqlite[key] = _SqliteConnection(raw)
         return con  # type: ignore[return-value]
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One ledger write transaction (``BEGIN IMMEDIATE`` … ``COMMIT``); any failure rolls it back, so a kept
+        connection is never left inside an open transaction."""
+        con = self._connect()
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            yield con
+            con.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error, _PgLedger.errors()):
+                con.execute("ROLLBACK")
+            raise
+        finally:
+            con.close()
+
     def parts(self, *, enterprises: Iterable[str] | None = None,
               months: tuple[str | None, str | None] | None = None,
               starts: tuple[str, str] | None = None, ends: tuple[str, str] | None = None) -> list[PartInfo]:
@@ -528,17 +544,12 @@ class Lake:
                 self._journal([rel], old)
                 self._write_part(rel, table)
                 now = datetime.now(UTC).isoformat()
-                con = self._connect()
-                try:
-                    con.execute("BEGIN IMMEDIATE")
+                with self._transaction() as con:
                     con.executemany("DELETE FROM parts WHERE path = ?", [(p,) for p in old])
                     con.execute("INSERT INTO parts VALUES (?,?,?,?,?,?,?,?,?)",
                                 (rel, batch_id, month, enterprise, table.num_rows,
                                  sum(p.revised_rows for p in parts), min(p.min_start or "" for p in parts),
                                  max(p.max_end or "" for p in parts), now))
-                    con.execute("COMMIT")
-                finally:
-                    con.close()
                 for path in old:
                     self._unlink(path)
                 self.journal_path.unlink()
@@ -635,9 +646,7 @@ class Lake:
             self._write_part(rel, table, row_group_size=AGG_ROW_GROUP)
             written += [(rel, month, str(t.column("enterprise_id")[0]), t.num_rows) for t in tables if t.num_rows]
         now = datetime.now(UTC).isoformat()
-        con2 = self._connect()
-        try:
-            con2.execute("BEGIN IMMEDIATE")
+        with self._transaction() as con2:
             con2.execute("DELETE FROM agg_parts")
             con2.executemany("INSERT INTO agg_parts VALUES (?,?,?,?,?,?)",
                              [(rel, month, enterprise, batch_id, rows, now)
@@ -646,13 +655,6 @@ class Lake:
             con2.execute("DELETE FROM meta WHERE key = 'aggregates_day_offset'")
             if day_offset is not None:
                 con2.execute("INSERT INTO meta VALUES ('aggregates_day_offset', ?)", (str(day_offset),))
-            con2.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error, _PgLedger.errors()):
-                con2.execute("ROLLBACK")
-            raise
-        finally:
-            con2.close()
         for rel in old:
             self._unlink(rel)
         self.journal_path.unlink()
@@ -768,9 +770,7 @@ class LakeWriter:
                     write.result()
             finally:  # never leave a write running past this batch (a failure above must not race the journal)
                 futures_wait(writes)
-        con = self.lake._connect()
-        try:
-            con.execute("BEGIN IMMEDIATE")
+        with self.lake._transaction() as con:
             con.execute("INSERT INTO batches VALUES (?,?,?,?,?,?,?,?,?,?)",
                         (batch_id, source, enterprise_id, client_batch_id, counts.get("rows_in", 0),
                          counts.get("accepted", 0), counts.get("duplicate", 0), counts.get("revised", 0),
@@ -783,13 +783,6 @@ class LakeWriter:
             con.executemany("INSERT INTO parts VALUES (?,?,?,?,?,?,?,?,?)",
                             [(p.path, p.batch_id, p.month, p.enterprise_id, p.rows, p.revised_rows,
                               p.min_start, p.max_end, now) for p, _ in parts])
-            con.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error, _PgLedger.errors()):
-                con.execute("ROLLBACK")
-            raise
-        finally:
-            con.close()
         if parts:
             self.lake.journal_path.unlink()
         return [p for p, _ in parts]
