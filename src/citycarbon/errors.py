@@ -59,3 +59,36 @@ class Problems:
     def raise_if_any(self) -> None:
         if self.items:
             raise InputError(self.items)
+
+
+class ServiceError(Exception):
+    """A service refused a request for a reason other than bad input. Every face maps the family the same way:
+    :class:`NotFound` → 404, :class:`Forbidden` → 403, :class:`Conflict` → 409 (bad input stays
+    :class:`InputError` → 422). ``code`` is stable (for programs and translation); ``message`` reads
+    "中文 / English" (the web shows the half in the page's language)."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class NotFound(ServiceError):
+    """The object does not exist, or the caller may not know that it does (another district's: no leak)."""
+
+    code = "not_found"
+
+
+class Forbidden(ServiceError):
+    """The caller's role or token scope may not do this (the object's existence is not secret)."""
+
+    code = "forbidden"
+
+
+class Conflict(ServiceError):
+    """The object is in a state that does not allow this (approving an approved import)."""
+
+    code = "conflict"

@@ -13,6 +13,12 @@ HTTP   code                    when
 429    ``rate_limited``        login attempts over the limit / account locked
 500    ``internal_error``      a bug; the message carries only the request id (details in the log)
 =====  ======================  =====================================================================
+
+The services' refusals (:class:`citycarbon.errors.NotFound`, ``Forbidden``, ``Conflict``) map to 404, 403
+and 409 here, once, for every face. These handlers are the application's only ones: a path outside ``/api``
+(the cockpit) gets an HTML page in the caller's language instead of the envelope, rendered by the hook the web
+puts on ``app.state.error_page`` (an unknown page, a malformed id and a server error alike; never a
+traceback). Every 500 is logged with its request id, which the answer names.
 """
 
 from __future__ import annotations
@@ -22,12 +28,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from citycarbon.api.envelope import jsonable
-from citycarbon.errors import InputError, Problem
+from citycarbon.errors import Conflict, Forbidden, InputError, NotFound, Problem, ServiceError
 
 log = logging.getLogger("citycarbon.api")
 
@@ -110,30 +116,86 @@ def _validation_problems(error: RequestValidationError) -> list[Problem]:
     return problems
 
 
+#: paths outside the cockpit that answer JSON although they are not under /api
+JSON_PATHS = ("/api/", "/healthz", "/openapi.json")
+SERVICE_STATUS = ((NotFound, 404), (Forbidden, 403), (Conflict, 409))
+
+
+def service_status(error: ServiceError) -> int:
+    """The HTTP status of a service refusal (404, 403, 409; 400 for a new kind nobody mapped yet)."""
+    return next((status for kind, status in SERVICE_STATUS if isinstance(error, kind)), 400)
+
+
+def _web_page(request: Request, status: int, problem: Problem | None = None,
+              request_id: str | None = None) -> Response | None:
+    """The cockpit's HTML error page for a web path, or None (an API path, or no cockpit mounted)."""
+    if request.url.path.startswith(JSON_PATHS):
+        return None
+    page = getattr(request.app.state, "error_page", None)
+    if page is None:
+        return None
+    return page(request, status, problem=problem, request_id=request_id)
+
+
+def _path_error(exc: RequestValidationError) -> bool:
+    """A malformed path parameter (``/imports/abc``): the page does not exist (404), it is not bad input."""
+    return any((item.get("loc") or ("",))[0] == "path" for item in exc.errors())
+
+
 def install(app: FastAPI) -> None:
-    """Register the exception handlers that turn every error into the error envelope."""
+    """Register the application's exception handlers: the error envelope for the API, HTML pages for the web."""
 
     @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.problems, exc.headers)
+    async def _api_error(request: Request, exc: ApiError) -> Response:
+        return (_web_page(request, exc.status, exc.problems[0] if exc.problems else None)
+                or error_response(exc.status, exc.code, exc.message, exc.problems, exc.headers))
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, exc: ServiceError) -> Response:
+        status = service_status(exc)
+        return (_web_page(request, status, Problem(exc.message))
+                or error_response(status, CODES.get(status, exc.code), exc.message))
 
     @app.exception_handler(InputError)
-    async def _input_error(request: Request, exc: InputError) -> JSONResponse:
-        return error_response(422, "invalid_input", str(exc.first), exc.problems)
+    async def _input_error(request: Request, exc: InputError) -> Response:
+        return (_web_page(request, 422, exc.first)
+                or error_response(422, "invalid_input", str(exc.first), exc.problems))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         problems = _validation_problems(exc)
+        page = _web_page(request, 404 if _path_error(exc) else 422, problems[0] if problems else None)
+        if page is not None:
+            return page
         message = str(problems[0]) if problems else "invalid request"
         return error_response(422, "invalid_input", message, problems)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = CODES.get(exc.status_code, "error")
+        page = _web_page(request, exc.status_code)
+        if page is not None:
+            for name, value in (getattr(exc, "headers", None) or {}).items():
+                page.headers[name] = value
+            return page
         return error_response(exc.status_code, code, str(exc.detail), None, getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         request_id = getattr(request.state, "request_id", "-")
-        log.exception("unhandled error", extra={"request_id": request_id})
-        return error_response(500, "internal_error", f"internal error (request id {request_id})")
+        log.exception("unhandled error (request id %s)", request_id, extra={"request_id": request_id})
+        try:
+            page = _web_page(request, 500, request_id=request_id)
+        except Exception:  # the page itself failed (e.g. the database is gone): the plain envelope below
+            log.exception("rendering the error page failed (request id %s)", request_id,
+                          extra={"request_id": request_id})
+            page = None
+        response = page or error_response(500, "internal_error", f"internal error (request id {request_id})")
+        # this answer leaves outside the request middleware: give it the headers that middleware adds
+        from citycarbon.api.middleware import security_headers
+
+        settings = getattr(request.app.state, "settings", None)
+        for name, value in security_headers(bool(getattr(settings, "cookie_secure", False))):
+            response.headers.setdefault(name.decode(), value.decode())
+        response.headers["X-Request-ID"] = request_id
+        return response

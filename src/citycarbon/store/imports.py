@@ -32,7 +32,7 @@ from citycarbon.store import audit, ledger
 from citycarbon.store.models import ImportBatch, Observation
 from citycarbon.store.types import utcnow
 
-__all__ = ["KINDS", "approve", "create_batch", "discard", "get", "list", "list_batches", "preview"]
+__all__ = ["KINDS", "RegionScopeError", "approve", "create_batch", "discard", "get", "list", "list_batches", "preview"]
 
 #: importer table name -> ledger dataset
 KINDS: dict[str, str] = {"energy_balance": "balance", "statistics": "statistics"}
@@ -142,25 +142,32 @@ def _summary(batch: ImportBatch) -> dict[str, Any]:
             "approved_at": batch.approved_at, "reason": batch.reason}
 
 
+class RegionScopeError(InputError):
+    """Rows of regions outside the caller's (a district user's) regions; each problem names row and region."""
+
+
 def _check_regions(frame: pd.DataFrame, allowed: frozenset[str] | None, filename: str) -> None:
     """A district user may upload only rows of its own regions: every other row is a problem (row, field)."""
     if allowed is None:
         return
-    problems = [Problem(f"region {region} is not one of yours ({', '.join(sorted(allowed))})", file=filename,
-                        row=position, field="region", value=str(region))
+    mine = ", ".join(sorted(allowed))
+    problems = [Problem(f"地区 {region} 不在您的辖区（{mine}）内，不能导入 / region {region} is not one of yours "
+                        f"({mine})", file=filename, row=position, field="region", value=str(region))
                 for position, region in enumerate(frame["region"].astype(str), start=1) if region not in allowed]
     if problems:
-        raise InputError(problems[:50])
+        raise RegionScopeError(problems[:50])
 
 
 def create_batch(session: Session, *, filename: str, content: bytes, actor: Any, kind: str | None = None,
                  status: str = "official", mode: str = "years", reason: str | None = None,
-                 allowed_regions: Iterable[str] | None = None) -> dict[str, Any]:
+                 allowed_regions: Iterable[str] | None = None, refuse_foreign: bool = False) -> dict[str, Any]:
     """Store an upload with its validation result; ``status`` of the batch is ``validated`` or ``rejected``.
 
     ``kind`` (``balance``/``statistics``) is detected from the columns when omitted. ``allowed_regions`` (a
-    district user's region codes) rejects rows of any other region. Returns the batch summary (:func:`get`).
-    Problems are data, not exceptions: a rejected upload is kept so the user sees why.
+    district user's region codes) rejects rows of any other region; with ``refuse_foreign`` such rows raise
+    :class:`RegionScopeError` instead (the caller's transaction rolls back: nothing is stored, not even the
+    rejected batch). Returns the batch summary (:func:`get`). Problems are data, not exceptions: a rejected
+    upload is kept so the user sees why.
     """
     if status not in STATUSES:
         raise InputError(Problem(f"unknown status '{status}'", field="status", value=status))
@@ -189,6 +196,8 @@ def create_batch(session: Session, *, filename: str, content: bytes, actor: Any,
         batch.row_count = len(completed)
         batch.status = "validated"
     except InputError as error:
+        if refuse_foreign and isinstance(error, RegionScopeError):
+            raise
         batch.problems = [_problem_dict(p) for p in error.problems]
         batch.status = "rejected"
     session.flush()

@@ -190,6 +190,31 @@ def login_redirect(request: Request, target: str | None = None) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
+#: the error page's variant (``error.html``'s ``error_kind``) for an HTTP status
+ERROR_KINDS = {403: "forbidden", 404: "not_found", 405: "not_found", 410: "not_found"}
+
+
+def error_page(request: Request, status: int, *, problem: Any = None, request_id: str | None = None) -> Response:
+    """The cockpit's error page for ``status`` in the caller's language (the application's error handlers call
+    it for every path outside ``/api``): 403 "not for your role", 404 "not found", 5xx "server error" naming
+    the request id (never a traceback), anything else (400, 409, 413, 422) "could not be done" with the
+    problem in the page's language."""
+    from datetime import UTC, datetime
+
+    from citycarbon.web.backend import current_session, localized
+
+    try:
+        session = current_session(request)
+    except Exception:  # the error may be the database itself: the page is shown without the user's menu
+        log.warning("no session for the error page (request id %s)", request_id)
+        session = None
+    kind = "server" if status >= 500 else ERROR_KINDS.get(status, "bad_request")
+    message = getattr(problem, "message", None)
+    context = {"error_kind": kind, "now": datetime.now(UTC), "request_id": request_id,
+               "problem_text": localized(message, locale_of(request)) if message and kind == "bad_request" else None}
+    return render(request, "error.html", context, session=session, status_code=status)
+
+
 def install(app: FastAPI, settings: Settings, *, source: DataSource | None = None) -> None:
     import importlib
     import pkgutil
@@ -201,6 +226,7 @@ def install(app: FastAPI, settings: Settings, *, source: DataSource | None = Non
     if getattr(app.state, "db", None) is not None:
         state._db = app.state.db
     app.state.web = state
+    app.state.error_page = error_page  # the application's error handlers render web paths' errors with it
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
     # the platform's routers first, then feature routers (pathways, monitoring, …) found in web/routes/
     core = ["auth", "pages", "imports", "admin"]

@@ -1,0 +1,347 @@
+"""Statistics and energy-balance imports as one service: upload (validate, preview) → list / get (with a fresh
+preview) → approve (into the ledger) or discard. The web page, the API and the CLI call these functions; none
+of them holds a rule of its own.
+
+Who may do what (applied here, once, with :class:`~citycarbon.auth.principal.Principal`'s methods):
+
+* **read** (list, get): admin, analyst and district users, any token scope. City-wide roles see every batch; a
+  district user sees only the batches it uploaded. A batch the caller may not see is :class:`NotFound` (its
+  existence is not leaked).
+* **upload**: :meth:`Principal.can_import_statistics` (admin, analyst, district; write scope). A district user
+  uploads only rows of its own regions (any other row → :class:`~citycarbon.errors.InputError` naming row and
+  region, and *nothing* is stored, not even a rejected batch) and only with ``mode`` ``years`` or ``none``
+  (``all`` would close every other region's values).
+* **approve**: :meth:`Principal.can_approve_import` (admins with a write scope).
+* **discard**: the uploader or an admin (write scope).
+* approving or discarding a batch in the wrong state (already approved or discarded) is a :class:`Conflict`.
+
+Every write runs in one transaction with its audit rows (the store records them); a refusal writes nothing.
+Results are typed (:class:`ImportBatch`, :class:`ImportPreview`, :class:`Approval`); ``to_dict()`` gives the
+JSON the API has always answered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from citycarbon.auth.principal import Principal, Role
+from citycarbon.errors import Conflict, Forbidden, InputError, NotFound, Problem
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from citycarbon.store.db import Database
+
+__all__ = ["MAX_BATCH_ID", "Approval", "BatchProblem", "ImportBatch", "ImportPreview", "PreviewChange",
+           "approve_batch", "discard_batch", "get_batch", "list_batches", "require_approver", "require_importer",
+           "require_reader", "upload_batch"]
+
+#: the largest id an import batch can have (a 32-bit INTEGER column); a larger one is simply not found
+MAX_BATCH_ID = 2**31 - 1
+IMPORT_READERS = (Role.admin, Role.analyst, Role.district)
+BATCH_STATUSES = ("validated", "rejected", "approved", "discarded")
+
+
+# -- results -----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BatchProblem:
+    """One problem of a rejected upload: where (file, row, field) and what is wrong."""
+
+    message: str
+    file: str | None = None
+    row: int | None = None
+    field: str | None = None
+    value: Any = None
+    suggestion: str | None = None
+    text: str = ""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BatchProblem:
+        return cls(message=str(data.get("message", "")), file=data.get("file"), row=data.get("row"),
+                   field=data.get("field"), value=data.get("value"), suggestion=data.get("suggestion"),
+                   text=str(data.get("text") or data.get("message", "")))
+
+    def to_problem(self) -> Problem:
+        return Problem(self.message, file=self.file, row=self.row, field=self.field, value=self.value,
+                       suggestion=self.suggestion)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"message": self.message, "file": self.file, "row": self.row, "field": self.field,
+                "value": self.value, "suggestion": self.suggestion, "text": self.text}
+
+
+@dataclass(frozen=True)
+class PreviewChange:
+    """A value approval would change: the ledger's current value and the uploaded one."""
+
+    key: str
+    old_value: float
+    old_unit: str
+    old_status: str
+    new_value: float
+    new_unit: str
+    new_status: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "old_value": self.old_value, "old_unit": self.old_unit,
+                "old_status": self.old_status, "new_value": self.new_value, "new_unit": self.new_unit,
+                "new_status": self.new_status}
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    """What approving a batch would do to the ledger (counts, years, regions, a sample of changed values).
+
+    ``dataset`` is None when there is nothing to preview (a rejected or discarded batch)."""
+
+    dataset: str | None = None
+    rows: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    closed: int = 0
+    years: tuple[int, ...] = ()
+    regions: tuple[str, ...] = ()
+    changes: tuple[PreviewChange, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> ImportPreview:
+        data = data or {}
+        if "dataset" not in data:
+            return cls()
+        return cls(dataset=data["dataset"], rows=int(data.get("rows", 0)), new=int(data.get("new", 0)),
+                   changed=int(data.get("changed", 0)), unchanged=int(data.get("unchanged", 0)),
+                   closed=int(data.get("closed", 0)), years=tuple(int(y) for y in data.get("years", ())),
+                   regions=tuple(str(r) for r in data.get("regions", ())),
+                   changes=tuple(PreviewChange(**c) for c in data.get("changes", ())))
+
+    def __bool__(self) -> bool:
+        return self.dataset is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.dataset is None:
+            return {}
+        return {"dataset": self.dataset, "rows": self.rows, "new": self.new, "changed": self.changed,
+                "unchanged": self.unchanged, "closed": self.closed, "years": list(self.years),
+                "regions": list(self.regions), "changes": [c.to_dict() for c in self.changes]}
+
+
+@dataclass(frozen=True)
+class ImportBatch:
+    """An uploaded table and what became of it. ``data_status`` is the status its rows get in the ledger
+    (``official`` …); ``preview`` is the preview made at upload, ``preview_now`` (from :func:`get_batch`) the
+    one against today's ledger."""
+
+    id: int
+    kind: str
+    filename: str
+    sha256: str
+    size: int
+    uploaded_by: str
+    uploaded_at: datetime
+    status: str
+    problems: tuple[BatchProblem, ...]
+    data_status: str
+    preview: ImportPreview
+    row_count: int
+    mode: str
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    reason: str | None = None
+    preview_now: ImportPreview | None = field(default=None, compare=False)
+
+    @classmethod
+    def from_summary(cls, summary: dict[str, Any], preview_now: ImportPreview | None = None) -> ImportBatch:
+        stored = summary.get("preview") or {}
+        return cls(id=int(summary["id"]), kind=summary["kind"], filename=summary["filename"],
+                   sha256=summary["sha256"], size=int(summary["size"] or 0), uploaded_by=summary["uploaded_by"],
+                   uploaded_at=summary["uploaded_at"], status=summary["status"],
+                   problems=tuple(BatchProblem.from_dict(p) for p in summary.get("problems") or ()),
+                   data_status=str(stored.get("status", "official")), preview=ImportPreview.from_dict(stored),
+                   row_count=int(summary.get("row_count") or 0), mode=summary.get("mode") or "years",
+                   approved_by=summary.get("approved_by"), approved_at=summary.get("approved_at"),
+                   reason=summary.get("reason"), preview_now=preview_now)
+
+    @property
+    def problem_list(self) -> list[Problem]:
+        return [p.to_problem() for p in self.problems]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The batch as the API answers it (``preview_now`` only when it was computed)."""
+        out = {"id": self.id, "kind": self.kind, "filename": self.filename, "sha256": self.sha256,
+               "size": self.size, "uploaded_by": self.uploaded_by, "uploaded_at": self.uploaded_at,
+               "status": self.status, "problems": [p.to_dict() for p in self.problems],
+               "preview": {"status": self.data_status, **self.preview.to_dict()}, "row_count": self.row_count,
+               "mode": self.mode, "approved_by": self.approved_by, "approved_at": self.approved_at,
+               "reason": self.reason}
+        if self.preview_now is not None:
+            now = {"status": self.status}
+            out["preview_now"] = ({**now, **self.preview_now.to_dict()} if self.preview_now
+                                  else {**now, "problems": [p.to_dict() for p in self.problems]})
+        return out
+
+
+@dataclass(frozen=True)
+class Approval:
+    """An approved batch and what its ledger write did (``revision`` None: nothing changed)."""
+
+    batch: ImportBatch
+    dataset: str
+    inserted: int
+    superseded: int
+    closed: int
+    unchanged: int
+    revision: int | None
+
+    def ledger_dict(self) -> dict[str, Any]:
+        return {"dataset": self.dataset, "inserted": self.inserted, "superseded": self.superseded,
+                "closed": self.closed, "unchanged": self.unchanged, "revision": self.revision}
+
+
+# -- the rules -----------------------------------------------------------------------------------------------
+def require_reader(principal: Principal) -> Principal:
+    """Import batches are for the city office, analysts and districts (any scope); else :class:`Forbidden`."""
+    if principal.role not in IMPORT_READERS:
+        raise Forbidden("数据导入仅供市双碳办、分析人员和区县使用 / imports are for the city office, analysts and "
+                        "districts")
+    return principal
+
+
+def require_importer(principal: Principal) -> Principal:
+    """Uploading needs a role that imports and a write scope; else :class:`Forbidden`."""
+    if not principal.can_import_statistics():
+        raise Forbidden("您的角色或令牌权限不能导入数据 / this role or token scope may not import")
+    return principal
+
+
+def require_approver(principal: Principal) -> Principal:
+    """Approving needs an administrator with a write scope; else :class:`Forbidden`."""
+    if not principal.can_approve_import():
+        raise Forbidden("只有管理员（具有写权限）可以批准导入 / only administrators (with a write scope) approve "
+                        "imports")
+    return principal
+
+
+def _may_see(principal: Principal, uploaded_by: str | None) -> bool:
+    return principal.city_wide or uploaded_by == principal.username
+
+
+def _allowed_regions(principal: Principal) -> frozenset[str] | None:
+    """The regions whose rows the caller may upload (None: every region)."""
+    return principal.regions if principal.role is Role.district else None
+
+
+def _not_found(batch_id: object) -> NotFound:
+    return NotFound(f"没有编号为 {batch_id} 的导入批次 / import batch {batch_id} not found")
+
+
+def _visible_summary(session: Session, principal: Principal, batch_id: int) -> dict[str, Any]:
+    from citycarbon.store import imports
+
+    if isinstance(batch_id, bool) or not isinstance(batch_id, int) or not 1 <= batch_id <= MAX_BATCH_ID:
+        raise _not_found(batch_id)
+    try:
+        summary = imports.get(session, batch_id)
+    except InputError:
+        raise _not_found(batch_id) from None
+    if not _may_see(principal, summary.get("uploaded_by")):
+        raise _not_found(batch_id)
+    return summary
+
+
+def _conflict_or_input(error: InputError) -> Exception:
+    """The store says "wrong state" as an input problem on the field ``status``: that is a conflict."""
+    if error.first.field == "status":
+        return Conflict(error.first.message)
+    return error
+
+
+# -- the use cases -------------------------------------------------------------------------------------------
+def upload_batch(db: Database, principal: Principal, *, filename: str, content: bytes, kind: str | None = None,
+                 status: str = "official", mode: str = "years", reason: str | None = None) -> ImportBatch:
+    """Validate an uploaded table and keep it as a batch awaiting approval.
+
+    Returns the batch: ``status`` ``validated`` (with the preview of what approval would change) or
+    ``rejected`` (its ``problems`` name file, row and field; kept for the record, audited). Raises
+    :class:`Forbidden` (role or scope), :class:`~citycarbon.errors.InputError` for an empty file, an unknown
+    kind/status/mode, ``mode=all`` from a district user, or rows of another district (then nothing is stored).
+    """
+    from citycarbon.store import imports
+
+    require_importer(principal)
+    if not content:
+        raise InputError(Problem("文件是空的 / the file is empty", file=filename))
+    if principal.role is Role.district and mode == "all":
+        raise InputError(Problem("区县用户只能替换本辖区的年份（mode=years） / district users replace their regions' "
+                                 "years only (mode=years)", field="mode", value=mode))
+    with db.session(write=True) as session:
+        summary = imports.create_batch(session, filename=filename, content=content, actor=principal, kind=kind,
+                                       status=status, mode=mode, reason=reason,
+                                       allowed_regions=_allowed_regions(principal), refuse_foreign=True)
+    return ImportBatch.from_summary(summary)
+
+
+def list_batches(db: Database, principal: Principal, *, status: str | None = None,
+                 limit: int = 10_000) -> list[ImportBatch]:
+    """The batches the caller may see, newest first (district users: their own uploads)."""
+    from citycarbon.store import imports
+
+    require_reader(principal)
+    if status is not None and status not in BATCH_STATUSES:
+        raise InputError(Problem(f"unknown batch status '{status}'", field="status", value=status))
+    with db.session() as session:
+        summaries = imports.list_batches(session, status=status, limit=limit)
+    return [ImportBatch.from_summary(s) for s in summaries if _may_see(principal, s.get("uploaded_by"))]
+
+
+def get_batch(db: Database, principal: Principal, batch_id: int) -> ImportBatch:
+    """A batch the caller may see, with ``preview_now``: what approving it would change against today's ledger
+    (empty for a batch that is not awaiting approval). Unknown, out-of-range or invisible ids: :class:`NotFound`.
+    """
+    from citycarbon.store import imports
+
+    require_reader(principal)
+    with db.session() as session:
+        summary = _visible_summary(session, principal, batch_id)
+        now = imports.preview(session, batch_id) if summary["status"] == "validated" else {}
+    return ImportBatch.from_summary(summary, preview_now=ImportPreview.from_dict(now))
+
+
+def approve_batch(db: Database, principal: Principal, batch_id: int, *, reason: str | None = None) -> Approval:
+    """Write a validated batch into the ledger (one transaction with the batch's new status and the audit rows).
+
+    :class:`Forbidden` unless an admin with a write scope; :class:`NotFound`; :class:`Conflict` when the batch
+    is not awaiting approval. The ledger version changes: faces refresh their result caches afterwards."""
+    from citycarbon.store import imports
+
+    require_approver(principal)
+    with db.session(write=True) as session:
+        _visible_summary(session, principal, batch_id)
+        try:
+            written = imports.approve(session, batch_id, actor=principal, reason=reason)
+        except InputError as error:
+            raise _conflict_or_input(error) from None
+        summary = imports.get(session, batch_id)
+    return Approval(batch=ImportBatch.from_summary(summary), **written)
+
+
+def discard_batch(db: Database, principal: Principal, batch_id: int, *, reason: str | None = None) -> ImportBatch:
+    """Mark a batch that was not approved as discarded (the uploader or an admin; write scope).
+
+    :class:`Forbidden` for a read-only caller or another uploader's batch (when the caller may see it);
+    :class:`NotFound`; :class:`Conflict` for an approved or already discarded batch."""
+    from citycarbon.store import imports
+
+    require_importer(principal)
+    with db.session(write=True) as session:
+        summary = _visible_summary(session, principal, batch_id)
+        if not (principal.is_admin or summary.get("uploaded_by") == principal.username):
+            raise Forbidden("只有上传者或管理员可以放弃该批次 / only the uploader or an administrator may discard "
+                            "this batch")
+        try:
+            discarded = imports.discard(session, batch_id, actor=principal, reason=reason)
+        except InputError as error:
+            raise _conflict_or_input(error) from None
+    return ImportBatch.from_summary(discarded)
