@@ -137,3 +137,33 @@ def test_oversized_body_is_413_and_writes_nothing(fresh_env):
     assert answer.status_code == 413
     assert answer.json()["error"]["code"] == "payload_too_large"
     assert _state(env) == state
+
+
+def test_batches_are_seen_discarded_and_addressed_by_the_service_rules(fresh_env):
+    env = fresh_env
+    own = HEADER + '2022,210202,population,60.1,10^4 person,,official,"test"\n'
+    district = _upload(env, own, user="district-a").json()["data"]["id"]
+    analyst = _upload(env, FIXED).json()["data"]["id"]
+
+    def listed(user: str, scope: str = "write") -> set[int]:
+        return {b["id"] for b in env.get(f"{API}/imports", user=user, scope=scope).json()["data"]}
+
+    assert {district, analyst} <= listed("admin") and {district, analyst} <= listed("analyst", "read")
+    assert listed("district-a", "read") == {district} and listed("district-b") == set()
+    assert env.get(f"{API}/imports/{district}", user="district-b").status_code == 404
+    assert env.get(f"{API}/imports", user="viewer", scope="read").status_code == 403
+    for bad in ("99999999999999999999999", "0", "abc"):
+        answer = env.get(f"{API}/imports/{bad}")
+        assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid_input", bad
+    assert env.get(f"{API}/imports/2147483647").status_code == 404
+    # the analyst sees the district's batch but only its uploader or an admin discards it
+    refused = env.client.post(f"{API}/imports/{district}/discard", headers=env.headers("analyst"))
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    assert env.client.post(f"{API}/imports/{district}/discard",
+                           headers=env.headers("district-a", "read")).status_code == 403
+    assert env.client.post(f"{API}/imports/{district}/discard", headers=env.headers("district-a")).status_code == 200
+    again = env.client.post(f"{API}/imports/{district}/discard", headers=env.headers("district-a"))
+    assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
+    assert env.client.post(f"{API}/imports/{analyst}/discard", headers=env.headers("admin")).status_code == 200
+    assert env.client.post(f"{API}/imports", headers=env.headers("district-a"), data={"mode": "all"},
+                           files={"file": ("own.csv", own.encode())}).status_code == 422

@@ -75,8 +75,7 @@ async def upload(request: Request, file: UploadFile | None = File(None), kind: s
         batch = await run_in_threadpool(service.upload_batch, web_state(request).db(), session.principal,
                                         filename=file.filename, content=content, kind=kind or None)
     except InputError as error:  # nothing was stored (another district's rows, an empty file, a bad kind)
-        return _list_page(request, session, status_code=422, problems=_problem_rows(error.problems, locale),
-                          errors=[localized(p.message, locale) for p in error.problems[:1]])
+        return _list_page(request, session, status_code=422, problems=_problem_rows(error.problems, locale))
     return RedirectResponse(f"/imports/{batch.id}", status_code=303)
 
 
