@@ -65,7 +65,9 @@ def _run(call: Callable[[object, object], object]) -> object:
             return call(database, settings)
     except InputError as error:
         fail(error)
-    except (NotFound, Forbidden) as error:
+    except NotFound as error:
+        fail(InputError(error.problem))
+    except Forbidden as error:
         fail(error)
     raise AssertionError("unreachable")
 

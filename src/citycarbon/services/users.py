@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from citycarbon.auth import messages as msg
 from citycarbon.auth.principal import Principal, Role
-from citycarbon.errors import InputError
+from citycarbon.errors import InputError, Problem
 from citycarbon.settings import Settings
 from citycarbon.store import totp_crypto
 from citycarbon.store import users as store
@@ -53,10 +53,11 @@ class Forbidden(PermissionError):
 
 
 class NotFound(LookupError):
-    """No such user or token (or one the caller may not see)."""
+    """No such user or token (or one the caller may not see); ``problem`` says which, with a message code."""
 
-    def __init__(self, what: str):
+    def __init__(self, what: str, problem: Problem):
         self.what = what
+        self.problem = problem
         super().__init__(f"{what} not found")
 
 
@@ -151,6 +152,12 @@ def _require_manager(principal: Principal) -> None:
         raise Forbidden("forbidden_manage_users")
 
 
+def _require_admin(principal: Principal) -> None:
+    """Reading users and their tokens: administrators, a read token too."""
+    if not principal.is_admin:
+        raise Forbidden("forbidden_manage_users")
+
+
 def _check_enterprise(session: Session, enterprise_id: str | None) -> None:
     """A user is bound only to an enterprise of the monitoring registry."""
     if enterprise_id is None or not str(enterprise_id).strip():
@@ -164,7 +171,7 @@ def _check_enterprise(session: Session, enterprise_id: str | None) -> None:
 def _user(session: Session, username: str) -> User:
     user = store.get_user(session, username)
     if user is None:
-        raise NotFound("user")
+        raise NotFound("user", msg.problem("user_unknown", field="username", value=username, username=username))
     return user
 
 
@@ -179,13 +186,13 @@ def _expiry(expires_days: int | None, now: datetime) -> datetime | None:
 # ---- users -----------------------------------------------------------------------------------------------
 
 def list_users(db, principal: Principal) -> list[UserInfo]:
-    _require_manager(principal)
+    _require_admin(principal)
     with db.session() as session:
         return [UserInfo.of(user) for user in store.list_users(session)]
 
 
 def get_user(db, principal: Principal, username: str) -> UserInfo:
-    _require_manager(principal)
+    _require_admin(principal)
     with db.session() as session:
         return UserInfo.of(_user(session, username))
 
@@ -289,7 +296,7 @@ def list_tokens(db, principal: Principal, username: str | None = None, *, everyo
     """The caller's own tokens; another user's (``username``) or everyone's (``everyone``) for administrators."""
     with db.session() as session:
         if everyone or username is not None:
-            _require_manager(principal)
+            _require_admin(principal)
         names = {u.id: u.username for u in store.list_users(session)}
         user = None if everyone else _user(session, username or principal.username)
         return [TokenInfo.of(t, names.get(t.user_id)) for t in store.list_tokens(session, user)]
@@ -304,7 +311,7 @@ def revoke_token(db, principal: Principal, prefix: str, *, reason: str | None = 
         row = session.scalars(select(ApiToken).where(ApiToken.prefix == value)).one_or_none()
         own = row is not None and row.user_id == principal.user_id and principal.via != "cli"
         if row is None or not (own or principal.can_manage_users()):
-            raise NotFound("token")
+            raise NotFound("token", msg.problem("token_unknown", field="prefix", value=prefix, prefix=prefix))
         store.revoke_token(session, value, actor=_actor(principal), reason=reason)
         return TokenInfo.of(row, row.user.username)
 

@@ -102,8 +102,9 @@ def _admin_write(request: Request, session, csrf_token: str, write: Callable[[ob
     except InputError as error:
         return _users_page(request, session, errors=_problems(error, locale_of(request)), form=form,
                            status_code=422)
-    except NotFound:
-        return render(request, "error.html", {"error_kind": "not_found"}, session=session, status_code=404)
+    except NotFound as error:  # a user or token named in the form that does not exist: the page says which
+        return _users_page(request, session, errors=_problems(InputError(error.problem), locale_of(request)),
+                           status_code=422)
     return _users_page(request, session, notice=notice)
 
 
