@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 
@@ -15,6 +16,9 @@ class Problem:
     field: str | None = None
     value: object = None
     suggestion: str | None = None
+    #: a stable message code and its parameters, for faces that translate (``citycarbon.auth.messages``)
+    code: str | None = None
+    params: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def __str__(self) -> str:
         where = [p for p in (self.file, f"row {self.row}" if self.row is not None else None,

@@ -11,6 +11,13 @@
                              without TOTP must enrol before doing anything else).
 ``CITYCARBON_COOKIE_SECURE`` ``1`` (default) marks session cookies Secure; ``0`` only for plain-HTTP loopback.
 ``CITYCARBON_CITY``          the reference city loaded at first start (default ``dalian``).
+``CITYCARBON_TRUST_PROXY_HEADERS`` ``1``: the app runs behind the documented reverse proxy and trusts its
+                             ``X-Forwarded-Proto`` (HSTS is sent when it says ``https``); ``0`` (default).
+``CITYCARBON_REDIS_URL``     ``redis://host:6379/0``: the login rate limit and lockout counters live in Redis;
+                             unset (default): in the database. Either way every worker process shares them.
+``CITYCARBON_TOTP_KEYS``     Fernet keys encrypting TOTP secrets at rest, comma-separated, newest first (older
+                             ones only decrypt); unset: ``$CITYCARBON_HOME/totp.key`` (``CITYCARBON_TOTP_KEY_FILE``),
+                             one key per line, generated (0600) on first use.
 
 Nothing here has a default secret: the session-signing key is generated into ``$CITYCARBON_HOME/secret.key``
 (mode 0600) the first time it is needed, or read from ``CITYCARBON_SECRET_KEY_FILE``.
@@ -50,6 +57,10 @@ class Settings:
     require_admin_totp: bool = True
     cookie_secure: bool = True
     city: str = "dalian"
+    trust_proxy_headers: bool = False
+    redis_url: str | None = None
+    totp_keys: tuple[str, ...] = ()
+    totp_key_file: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -76,6 +87,11 @@ class Settings:
             require_admin_totp=_flag("CITYCARBON_REQUIRE_ADMIN_TOTP", True, env),
             cookie_secure=_flag("CITYCARBON_COOKIE_SECURE", True, env),
             city=env.get("CITYCARBON_CITY") or "dalian",
+            trust_proxy_headers=_flag("CITYCARBON_TRUST_PROXY_HEADERS", False, env),
+            redis_url=env.get("CITYCARBON_REDIS_URL") or None,
+            totp_keys=tuple(k.strip() for k in (env.get("CITYCARBON_TOTP_KEYS") or "").split(",") if k.strip()),
+            totp_key_file=Path(env["CITYCARBON_TOTP_KEY_FILE"]).resolve() if env.get("CITYCARBON_TOTP_KEY_FILE")
+            else None,
         )
 
     @property

@@ -68,6 +68,7 @@ def allowed(rule: str, principal: Principal) -> bool:
         "approve": principal.can_approve_import(),
         "admin": principal.can_read_audit(),
         "admin_write": principal.can_manage_users(),
+        "city_job": principal.can_start_city_jobs(),
         "session": False,  # bearer calls never hold a login session
     }[rule]
 

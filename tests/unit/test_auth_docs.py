@@ -30,6 +30,7 @@ RULES = {
     "approve an import": lambda p: p.can_approve_import(),
     "manage users and tokens": lambda p: p.can_manage_users(),
     "read the audit log": lambda p: p.can_read_audit(),
+    "queue city-wide jobs (recompute)": lambda p: p.can_start_city_jobs(),
 }
 
 

@@ -9,7 +9,7 @@
 * ``/openapi.json`` is served; the interactive docs pages are disabled (FastAPI's default pages load
   Swagger/ReDoc from a CDN, and the product makes no outbound calls).
 * Every response carries security headers (CSP ``default-src 'self'``, no inline script; nosniff, frame
-  DENY, Referrer-Policy, Permissions-Policy; HSTS when cookies are Secure); request bodies are limited
+  DENY, Referrer-Policy, Permissions-Policy; HSTS only on HTTPS requests); request bodies are limited
   (413); one JSON log line per request. CORS is closed unless ``CITYCARBON_CORS_ORIGINS`` lists origins.
 * ``citycarbon.web.mount(app, settings)`` adds the cockpit when the web package is installed.
 """
@@ -169,7 +169,8 @@ def create_app(settings: Settings | None = None, *, prepare: bool = True, web: b
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_credentials=True,
                            allow_methods=["GET", "POST", "PATCH", "DELETE"],
                            allow_headers=["Authorization", "Content-Type", "X-CSRF-Token"])
-    app.add_middleware(RequestMiddleware, max_body_bytes=max_body_bytes(settings), hsts=settings.cookie_secure)
+    app.add_middleware(RequestMiddleware, max_body_bytes=max_body_bytes(settings), hsts=settings.cookie_secure,
+                       trust_proxy_headers=settings.trust_proxy_headers)
 
     if web and importlib.util.find_spec("citycarbon.web") is not None:
         pages = importlib.import_module("citycarbon.web")

@@ -1,5 +1,8 @@
 """Pure ASGI middleware: request id, timing + access log, security headers, request-size limit.
 
+Strict-Transport-Security is sent only on HTTPS requests (:func:`is_https`), never over plain HTTP (RFC 6797
+§7.2: a host must not send it over an insecure transport).
+
 Written as raw ASGI (not ``BaseHTTPMiddleware``) so streaming bodies are checked as they arrive and the
 per-request overhead stays small (the status endpoints answer in a few milliseconds).
 """
@@ -27,7 +30,12 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 
-def security_headers(hsts: bool) -> list[tuple[bytes, bytes]]:
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
+def security_headers(hsts: bool = False) -> list[tuple[bytes, bytes]]:
+    """The headers every answer carries; ``hsts`` adds Strict-Transport-Security (only for an HTTPS request:
+    :func:`is_https`)."""
     headers = [(b"content-security-policy", CSP.encode()),
                (b"x-content-type-options", b"nosniff"),
                (b"x-frame-options", b"DENY"),
@@ -35,8 +43,23 @@ def security_headers(hsts: bool) -> list[tuple[bytes, bytes]]:
                (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
                (b"cross-origin-opener-policy", b"same-origin")]
     if hsts:
-        headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+        headers.append(HSTS)
     return headers
+
+
+def is_https(scope: Scope, trust_proxy_headers: bool) -> bool:
+    """Whether the client reached us over HTTPS: the connection itself (``scope["scheme"]``, which uvicorn's
+    ``--proxy-headers`` already rewrites for its ``--forwarded-allow-ips``), or — only when the deployment says
+    it runs behind the documented proxy (``CITYCARBON_TRUST_PROXY_HEADERS=1``) — the proxy's
+    ``X-Forwarded-Proto`` (its first value). A client's own ``X-Forwarded-Proto`` is ignored otherwise."""
+    if scope.get("scheme") == "https":
+        return True
+    if not trust_proxy_headers:
+        return False
+    for name, value in scope.get("headers", []):
+        if name == b"x-forwarded-proto":
+            return value.split(b",")[0].strip().lower() == b"https"
+    return False
 
 
 class BodyTooLarge(StarletteHTTPException):
@@ -55,10 +78,12 @@ class RequestMiddleware:
     """Request id (``X-Request-ID``), security headers, body-size limit (413), the access log line, and
     ``Server-Timing: app;dur=<ms>`` (time until the response started; the benchmark reads it)."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, hsts: bool):
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, hsts: bool, trust_proxy_headers: bool = False):
         self.app = app
         self.max_body = max_body_bytes
-        self.headers = security_headers(hsts)
+        self.headers = security_headers()
+        self.hsts = hsts  # HSTS allowed at all (Secure cookies); sent only on HTTPS requests
+        self.trust_proxy_headers = trust_proxy_headers
         self.log = request_logger()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -70,6 +95,8 @@ class RequestMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         status_holder = {"status": 500, "started": False}
         extra_headers = [*self.headers, (b"x-request-id", request_id.encode())]
+        if self.hsts and is_https(scope, self.trust_proxy_headers):
+            extra_headers.append(HSTS)
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":

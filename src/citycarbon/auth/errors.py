@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from citycarbon.auth import messages
+
 AUTH_ERROR_CODES: tuple[str, ...] = (
     "bad_credentials",
     "locked",
@@ -33,10 +35,7 @@ AUTH_ERROR_CODES: tuple[str, ...] = (
 )
 
 #: one message for unknown user, wrong password and lockout (a lockout must not reveal that the user exists)
-BAD_CREDENTIALS_MESSAGE = (
-    "用户名或密码错误，或账户因多次失败已被暂时锁定，请稍后再试 / "
-    "wrong username or password, or the account is temporarily locked after repeated failures; try again later"
-)
+BAD_CREDENTIALS_MESSAGE = messages.text("bad_credentials")
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ class AuthError(Exception):
     """A refused login or credential operation; ``code`` is one of :data:`AUTH_ERROR_CODES`."""
 
     def __init__(self, code: str, message: str, *, challenge: LoginChallenge | None = None,
-                 retry_after_s: float | None = None):
+                 retry_after_s: float | None = None, message_code: str | None = None):
         if code not in AUTH_ERROR_CODES:
             raise ValueError(f"unknown auth error code {code!r}")
         super().__init__(message)
@@ -64,6 +63,8 @@ class AuthError(Exception):
         self.message = message
         self.challenge = challenge
         self.retry_after_s = retry_after_s
+        #: the code of ``message`` in :data:`citycarbon.auth.messages.MESSAGES` (what the faces translate)
+        self.message_code = message_code or ("bad_credentials" if code == "locked" else code)
 
     def __repr__(self) -> str:
         return f"AuthError({self.code!r}, {self.message!r})"

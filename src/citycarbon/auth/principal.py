@@ -130,6 +130,12 @@ class Principal:
     def can_approve_import(self) -> bool:
         return self.is_admin and self.can_write
 
+    def can_start_city_jobs(self) -> bool:
+        """Queue city-wide background work (recomputing every result of the ledger): the office and analysts
+        with write access only — never an enterprise's or a district's token, which may write only their own
+        rows and must not be able to load the whole city's computation."""
+        return self.city_wide and self.can_write
+
     def narrowed(self, scopes: set[str] | frozenset[str]) -> Principal:
         """The same principal with a token's (narrower) scopes; ``write`` implies ``read``."""
         wanted = set(scopes)

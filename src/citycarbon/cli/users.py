@@ -1,7 +1,9 @@
 """``citycarbon users …``: the first admin, users, API tokens (for an IT department at a terminal).
 
 One-time passwords and tokens are printed once, on stdout, and never stored in the clear; a reminder goes to
-stderr. Every write is audited with the actor ``cli:<operating-system user>``. The database is the one the
+stderr. Every command calls :mod:`citycarbon.services.users` (the functions the API and the web call) as
+:func:`~citycarbon.services.users.cli_principal`; every write is audited with the actor ``cli:<operating-system
+user>``. The database is the one the
 settings name (``CITYCARBON_HOME`` / ``CITYCARBON_DATABASE_URL``), migrated first if it is behind.
 """
 
@@ -11,7 +13,6 @@ import getpass
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -34,19 +35,41 @@ def cli_actor() -> str:
 
 
 @contextmanager
-def _store() -> Iterator[object]:
-    """A session on the configured database (migrated first if needed); commits when the block succeeds."""
+def _service() -> Iterator[tuple[object, object]]:
+    """``(database, settings)`` of the configured store (migrated first if needed)."""
     from citycarbon.settings import Settings
     from citycarbon.store.db import Database
 
-    database = Database(Settings.from_env())
+    settings = Settings.from_env()
+    database = Database(settings)
     try:
         if not database.is_current():
             database.upgrade()
-        with database.session() as session:
-            yield session
+        yield database, settings
     finally:
         database.dispose()
+
+
+def _me():
+    from citycarbon.services.users import cli_principal
+
+    return cli_principal(cli_actor())
+
+
+def _run(call: Callable[[object, object], object]) -> object:
+    """``call(database, settings)`` with the CLI's refusals: bad input and unknown names exit with 2."""
+    from citycarbon.services.users import Forbidden, NotFound
+
+    try:
+        with _service() as (database, settings):
+            return call(database, settings)
+    except InputError as error:
+        fail(error)
+    except NotFound as error:
+        fail(InputError(error.problem))
+    except Forbidden as error:
+        fail(error)
+    raise AssertionError("unreachable")
 
 
 def _admin_totp_required() -> bool:
@@ -71,16 +94,12 @@ def create_admin(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Create the first admin and print its one-time password (to be changed at first login)."""
-    from citycarbon.store import users
+    from citycarbon.services import users
 
-    try:
-        with _store() as session:
-            user, one_time = users.create_admin(session, username=username, actor=cli_actor(), reset=reset)
-            record = {"username": user.username, "role": user.role, "one_time_password": one_time,
-                      "must_change_password": True, "totp_required": _admin_totp_required()}
-    except InputError as error:
-        fail(error)
-        return
+    created = _run(lambda db, _: users.create_admin(db, _me(), username=username, reset=reset))
+    record = {"username": created.user.username, "role": created.user.role,
+              "one_time_password": created.one_time_password, "must_change_password": True,
+              "totp_required": _admin_totp_required()}
     _secret_out(record, "one_time_password", fmt, "管理员 / admin")
 
 
@@ -90,22 +109,17 @@ def add(
     role: Annotated[str, typer.Option("--role", help="admin | analyst | district | enterprise | viewer")],
     region: Annotated[list[str] | None, typer.Option("--region", help="GB/T 2260 code (district users; repeat)")]
     = None,
-    enterprise: Annotated[str | None, typer.Option("--enterprise", help="enterprise id (enterprise users)")] = None,
+    enterprise: Annotated[str | None, typer.Option(
+        "--enterprise", help="enterprise id of the monitoring registry (enterprise users)")] = None,
     display_name: Annotated[str, typer.Option("--display-name", help="name shown in the web")] = "",
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Add a user and print a one-time password (changed at first login)."""
-    from citycarbon.store import users
+    from citycarbon.services import users
 
-    try:
-        with _store() as session:
-            user, one_time = users.create_user(session, username=username, role=role, regions=region or (),
-                                               enterprise_id=enterprise, display_name=display_name,
-                                               actor=cli_actor())
-            record = {**users.user_view(user), "one_time_password": one_time}
-    except InputError as error:
-        fail(error)
-        return
+    created = _run(lambda db, _: users.create_user(db, _me(), username=username, role=role, regions=region or (),
+                                                   enterprise_id=enterprise, display_name=display_name))
+    record = {**created.user.as_dict(), "one_time_password": created.one_time_password}
     row = {key: record[key] for key in ("username", "role", "regions", "enterprise_id", "one_time_password")}
     emit(record, fmt, rows=_user_rows([row]), title="新用户 / new user")
     typer.echo(f"one_time_password: {SHOWN_ONCE}", err=True)
@@ -114,33 +128,15 @@ def add(
 @users_app.command("list")
 def list_users(fmt: OutputFormat = FORMAT_OPTION) -> None:
     """Every user with role, regions, enterprise and state (never a password or secret)."""
-    from citycarbon.store import users
+    from citycarbon.services import users
 
-    with _store() as session:
-        views = [users.user_view(u) for u in users.list_users(session)]
+    views = [u.as_dict() for u in _run(lambda db, _: users.list_users(db, _me()))]
     emit({"users": views}, fmt, rows=_user_rows(views), title="用户 / users")
 
 
-def _change_user(username: str, change: Callable[[object, object], None], fmt: OutputFormat) -> None:
-    """Apply ``change(session, user)`` to one user in one transaction and show the user afterwards."""
-    from citycarbon.store import users
-
-    try:
-        with _store() as session:
-            user = users.require_user(session, username)
-            change(session, user)
-            view = users.user_view(user)
-    except InputError as error:
-        fail(error)
-        return
+def _show_user(info, fmt: OutputFormat) -> None:
+    view = info.as_dict()
     emit(view, fmt, rows=_user_rows([view]), title="用户 / user")
-
-
-def _set_disabled(username: str, disabled: bool, reason: str | None, fmt: OutputFormat) -> None:
-    from citycarbon.store import users
-
-    _change_user(username, lambda session, user: users.update_user(
-        session, user, disabled=disabled, actor=cli_actor(), reason=reason), fmt)
 
 
 @users_app.command("disable")
@@ -150,7 +146,9 @@ def disable(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Disable a user: logins, web sessions and API tokens stop working."""
-    _set_disabled(username, True, reason, fmt)
+    from citycarbon.services import users
+
+    _show_user(_run(lambda db, _: users.set_disabled(db, _me(), username, True, reason=reason)), fmt)
 
 
 @users_app.command("enable")
@@ -160,7 +158,9 @@ def enable(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Enable a disabled user again."""
-    _set_disabled(username, False, reason, fmt)
+    from citycarbon.services import users
+
+    _show_user(_run(lambda db, _: users.set_disabled(db, _me(), username, False, reason=reason)), fmt)
 
 
 @users_app.command("reset-password")
@@ -170,16 +170,11 @@ def reset_password(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Give a user a new one-time password (also lifts a lockout and ends their web sessions)."""
-    from citycarbon.store import users
+    from citycarbon.services import users
 
-    try:
-        with _store() as session:
-            user = users.require_user(session, username)
-            one_time = users.reset_password(session, user, actor=cli_actor(), reason=reason)
-            record = {"username": user.username, "one_time_password": one_time, "must_change_password": True}
-    except InputError as error:
-        fail(error)
-        return
+    reset = _run(lambda db, _: users.reset_password(db, _me(), username, reason=reason))
+    record = {"username": reset.user.username, "one_time_password": reset.one_time_password,
+              "must_change_password": True}
     _secret_out(record, "one_time_password", fmt, "重置密码 / password reset")
 
 
@@ -190,10 +185,9 @@ def unlock(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Lift a lockout after too many failed logins (check with the user first)."""
-    from citycarbon.store import users
+    from citycarbon.services import users
 
-    _change_user(username, lambda session, user: users.unlock_user(
-        session, user, actor=cli_actor(), reason=reason), fmt)
+    _show_user(_run(lambda db, _: users.unlock_user(db, _me(), username, reason=reason)), fmt)
 
 
 @users_app.command("reset-totp")
@@ -203,10 +197,28 @@ def reset_totp(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Switch a user's two-factor login off (lost phone); admins must enrol again at their next login."""
-    from citycarbon.store import users
+    from citycarbon.services import users
 
-    _change_user(username, lambda session, user: users.reset_totp(
-        session, user, actor=cli_actor(), reason=reason), fmt)
+    _show_user(_run(lambda db, _: users.reset_totp(db, _me(), username, reason=reason)), fmt)
+
+
+@users_app.command("rotate-totp-key")
+def rotate_totp_key(
+    new_key: Annotated[bool, typer.Option(
+        "--new-key/--no-new-key",
+        help="put a fresh key first in the key file (--no-new-key: keys come from CITYCARBON_TOTP_KEYS, "
+             "where you put the new one first)")] = True,
+    drop_old: Annotated[bool, typer.Option(
+        "--drop-old-keys", help="afterwards keep only the newest key in the key file")] = False,
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Re-encrypt every stored TOTP secret with the newest key (secrets stored in the clear: encrypted)."""
+    from citycarbon.services import users
+
+    result = _run(lambda db, settings: users.rotate_totp_key(db, settings, _me(), new_key=new_key,
+                                                             drop_old=drop_old))
+    record = {"secrets": result.secrets, "keys": result.keys, "key_file": result.key_file}
+    emit(record, fmt, rows=[record], title="TOTP 密钥轮换 / TOTP key rotation")
 
 
 @users_app.command("token")
@@ -218,21 +230,12 @@ def token(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Issue an API bearer token and print it once (only its hash is stored)."""
-    from citycarbon.store import users
-    from citycarbon.store.types import utcnow
+    from citycarbon.services import users
 
-    now = utcnow()
-    expires_at = now + timedelta(days=expires_days) if expires_days else None
-    try:
-        with _store() as session:
-            user = users.require_user(session, username)
-            plaintext = users.issue_token(session, user, scope, name, actor=cli_actor(), expires_at=expires_at,
-                                          now=now)
-            record = {"username": user.username, "scope": scope, "name": name, "prefix": plaintext.split("_")[1],
-                      "expires_at": expires_at.isoformat() if expires_at else None, "token": plaintext}
-    except InputError as error:
-        fail(error)
-        return
+    issued = _run(lambda db, _: users.issue_token(db, _me(), username=username, scope=scope, name=name,
+                                                  expires_days=expires_days))
+    record = {"username": issued.info.username, "scope": scope, "name": name, "prefix": issued.info.prefix,
+              "expires_at": issued.info.expires_at, "token": issued.token}
     _secret_out(record, "token", fmt, "访问令牌 / API token")
 
 
@@ -242,17 +245,10 @@ def tokens(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """List API tokens (prefix, scope, name, dates; never the token)."""
-    from citycarbon.store import users
+    from citycarbon.services import users
 
-    try:
-        with _store() as session:
-            user = users.require_user(session, username) if username else None
-            names = {u.id: u.username for u in users.list_users(session)}
-            views = [{"username": names.get(t.user_id), **users.token_view(t)}
-                     for t in users.list_tokens(session, user)]
-    except InputError as error:
-        fail(error)
-        return
+    found = _run(lambda db, _: users.list_tokens(db, _me(), username, everyone=username is None))
+    views = [{"username": t.username, **{k: v for k, v in t.as_dict().items() if k != "username"}} for t in found]
     emit({"tokens": views}, fmt, rows=views, title="访问令牌 / API tokens")
 
 
@@ -263,14 +259,10 @@ def revoke_token(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Revoke an API token at once."""
-    from citycarbon.store import users
+    from citycarbon.services import users
 
-    try:
-        with _store() as session:
-            view = users.token_view(users.revoke_token(session, prefix, actor=cli_actor(), reason=reason))
-    except InputError as error:
-        fail(error)
-        return
+    view = _run(lambda db, _: users.revoke_token(db, _me(), prefix, reason=reason)).as_dict()
+    view.pop("username", None)
     emit(view, fmt, rows=[view], title="已撤销 / revoked")
 
 

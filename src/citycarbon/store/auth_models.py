@@ -2,15 +2,16 @@
 
 Secrets are never stored in the clear where a hash will do: passwords as argon2id hashes, API tokens and
 session identifiers as SHA-256 digests. The TOTP secret must be usable to compute codes, so it is stored
-as base32; it is left out of ``repr`` and of every audit record, and the database backups must be treated
-as secret (docs/security.md). Migration ``0002_auth`` creates these tables; keep the two in step.
+encrypted (Fernet, key outside the database: :mod:`citycarbon.store.totp_crypto`); it is left out of ``repr`` and
+of every audit record. Migration ``0002_auth`` creates these tables, ``0102_login_throttle`` widens the TOTP
+column and adds :class:`LoginThrottle`; keep them in step.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from citycarbon.auth.principal import ROLES, SCOPES
@@ -39,7 +40,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    totp_secret: Mapped[str | None] = mapped_column(String(255), nullable=True)  # Fernet token (totp_crypto)
     totp_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -122,3 +123,18 @@ class LoginSession(Base):
 
     def __repr__(self) -> str:
         return f"LoginSession(user_id={self.user_id!r}, created_at={self.created_at!r})"
+
+
+class LoginThrottle(Base):
+    """Login rate-limit buckets and lockouts of unknown usernames, shared by every worker process
+    (:mod:`citycarbon.store.login_throttle`). ``key`` is the SHA-256 of ``rate:<client>|<username>`` or
+    ``unknown:<username>`` (no address or name is kept in the clear)."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    lockouts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)

@@ -26,14 +26,17 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from citycarbon import codelists
+from citycarbon.auth import messages as msg
 from citycarbon.auth import passwords, totp
 from citycarbon.auth import tokens as tokenlib
 from citycarbon.auth.errors import BAD_CREDENTIALS_MESSAGE, AuthError, LoginChallenge
 from citycarbon.auth.principal import SCOPES, Principal, Role
 from citycarbon.auth.ratelimit import RateLimiter, UnknownUserLockout, lockout_duration
-from citycarbon.errors import InputError, Problem
-from citycarbon.store import audit
+from citycarbon.errors import InputError
+from citycarbon.store import audit, totp_crypto
 from citycarbon.store.auth_models import USERNAME_MAX, ApiToken, LoginSession, User, UserRegion
+from citycarbon.store.login_throttle import DatabaseThrottle, MemoryThrottle, Throttle
+from citycarbon.store.totp_crypto import TotpCipher
 from citycarbon.store.types import utcnow
 
 #: failed logins in a row that lock an account, how long the first lockout lasts (doubling), the longest one
@@ -82,13 +85,10 @@ def normalize_username(username: str) -> str:
     """The stored form of a username: NFKC, trimmed, lower-case; refuses anything else than
     ``a-z 0-9 . _ @ -`` (1–64 characters, starting with a letter or digit)."""
     if not isinstance(username, str):
-        raise InputError(Problem("用户名必须是文本 / the username must be text", field="username"))
+        raise InputError(msg.problem("username_not_text", field="username"))
     name = unicodedata.normalize("NFKC", username).strip().lower()
     if not name or len(name) > USERNAME_MAX or not _USERNAME_RE.match(name):
-        raise InputError(Problem(
-            f"用户名只能包含字母、数字和 . _ @ -，1 至 {USERNAME_MAX} 个字符 / a username has 1 to {USERNAME_MAX} "
-            "characters from a-z, 0-9 and . _ @ - and starts with a letter or digit",
-            field="username", value=username))
+        raise InputError(msg.problem("username_invalid", field="username", value=username, max=USERNAME_MAX))
     return name
 
 
@@ -97,8 +97,9 @@ def validate_role(role: str | Role) -> Role:
         return Role(role)
     except ValueError:
         roles = [r.value for r in Role]
-        raise InputError(Problem(f"未知角色 / unknown role {role!r}; expected one of {roles}", field="role",
-                                 value=role, suggestion=codelists.nearest(role, roles))) from None
+        raise InputError(msg.problem("role_unknown", field="role", value=role,
+                                     suggestion=codelists.nearest(str(role), roles), role=str(role),
+                                     roles=roles)) from None
 
 
 def validate_regions(regions: Iterable[str]) -> tuple[str, ...]:
@@ -112,9 +113,8 @@ def validate_regions(regions: Iterable[str]) -> tuple[str, ...]:
     for raw in regions:
         code = str(raw).strip()
         if code not in allowed:
-            problems.append(Problem(f"未知的区县代码 / unknown district or county code {code!r} (GB/T 2260, "
-                                    "codelists/regions.csv)", field="regions", value=raw,
-                                    suggestion=codelists.nearest(code, allowed)))
+            problems.append(msg.problem("region_unknown", field="regions", value=raw,
+                                        suggestion=codelists.nearest(code, allowed), region=code))
         else:
             out.append(code)
     if problems:
@@ -124,17 +124,13 @@ def validate_regions(regions: Iterable[str]) -> tuple[str, ...]:
 
 def _validate_binding(role: Role, regions: tuple[str, ...], enterprise_id: str | None) -> None:
     if role is Role.district and not regions:
-        raise InputError(Problem("区县用户至少要绑定一个区县代码 / a district user needs at least one region code",
-                                 field="regions"))
+        raise InputError(msg.problem("district_needs_region", field="regions"))
     if role is not Role.district and regions:
-        raise InputError(Problem("只有区县用户绑定区县 / only district users are bound to regions",
-                                 field="regions", value=list(regions)))
+        raise InputError(msg.problem("regions_only_for_district", field="regions", value=list(regions)))
     if role is Role.enterprise and not enterprise_id:
-        raise InputError(Problem("企业用户必须绑定一个企业 / an enterprise user needs an enterprise id",
-                                 field="enterprise_id"))
+        raise InputError(msg.problem("enterprise_needs_id", field="enterprise_id"))
     if role is not Role.enterprise and enterprise_id:
-        raise InputError(Problem("只有企业用户绑定企业 / only enterprise users are bound to an enterprise",
-                                 field="enterprise_id", value=enterprise_id))
+        raise InputError(msg.problem("enterprise_only_for_enterprise", field="enterprise_id", value=enterprise_id))
 
 
 _ENTERPRISE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -149,9 +145,7 @@ def _clean_enterprise(enterprise_id: str | None) -> str | None:
     if not value:
         return None
     if not _ENTERPRISE_RE.match(value):
-        raise InputError(Problem("企业标识只能包含字母、数字和 . _ -，最多 64 个字符 / an enterprise id has at most 64 "
-                                 "characters from letters, digits and . _ -", field="enterprise_id",
-                                 value=enterprise_id))
+        raise InputError(msg.problem("enterprise_id_invalid", field="enterprise_id", value=enterprise_id))
     return value
 
 
@@ -196,7 +190,7 @@ def get_user(session: Session, username: str) -> User | None:
 def require_user(session: Session, username: str) -> User:
     user = get_user(session, username)
     if user is None:
-        raise InputError(Problem(f"没有该用户 / no user {username!r}", field="username", value=username))
+        raise InputError(msg.problem("user_unknown", field="username", value=username, username=username))
     return user
 
 
@@ -214,8 +208,7 @@ def create_user(session: Session, *, username: str, role: str | Role, regions: I
     enterprise = _clean_enterprise(enterprise_id)
     _validate_binding(role, codes, enterprise)
     if session.scalars(select(User.id).where(User.username == name)).first() is not None:
-        raise InputError(Problem(f"用户名已存在 / the username {name!r} already exists", field="username",
-                                 value=username))
+        raise InputError(msg.problem("username_taken", field="username", value=username, username=name))
     one_time = passwords.generate_one_time_password()
     user = User(username=name, display_name=(display_name or "").strip()[:200], role=role.value,
                 enterprise_id=enterprise, password_hash=passwords.hash_password(one_time),
@@ -236,12 +229,10 @@ def create_admin(session: Session, *, username: str = "admin", actor: Principal 
         return create_user(session, username=username, role=Role.admin, display_name=display_name or "管理员",
                            actor=actor, reason="create-admin")
     if existing.role != Role.admin.value:
-        raise InputError(Problem(f"用户 {existing.username!r} 已存在且不是管理员 / the user exists and is not an "
-                                 "admin", field="username", value=username))
+        raise InputError(msg.problem("admin_exists_not_admin", field="username", value=username,
+                                     username=existing.username))
     if not reset:
-        raise InputError(Problem(f"管理员 {existing.username!r} 已存在；要重置其密码请加 --reset / the admin "
-                                 "already exists; pass --reset to give it a new one-time password",
-                                 field="username", value=username))
+        raise InputError(msg.problem("admin_exists", field="username", value=username, username=existing.username))
     if existing.disabled:
         update_user(session, existing, disabled=False, actor=actor, reason="create-admin --reset")
     return existing, reset_password(session, existing, actor=actor, reason="create-admin --reset")
@@ -276,10 +267,9 @@ def change_password(session: Session, user: User, old_password: str, new_passwor
     if not passwords.verify_password(user.password_hash, old_password):
         _register_failure(session, user, now)
         session.commit()
-        raise AuthError("bad_credentials", "原密码错误 / the current password is wrong")
+        raise AuthError("bad_credentials", msg.text("current_password_wrong"), message_code="current_password_wrong")
     if old_password == new_password:
-        raise passwords.PasswordPolicyError(["新密码不能与原密码相同 / the new password must differ from the "
-                                             "current one"])
+        raise passwords.PasswordPolicyError([msg.text("password_same")])
     passwords.check_password_policy(new_password, user.username)
     before = user_view(user)
     _set_hash(user, new_password, must_change=False, now=now)
@@ -341,8 +331,7 @@ def update_user(session: Session, user: User, *, role: str | Role | None = None,
     losing_admin = user.role == Role.admin.value and not user.disabled and (
         new_role is not Role.admin or new_disabled)
     if losing_admin and _other_enabled_admins(session, user) == 0:
-        raise InputError(Problem("不能停用或降级最后一个管理员 / the last enabled admin cannot be disabled or "
-                                 "given another role", field="role" if new_role is not Role.admin else "disabled"))
+        raise InputError(msg.problem("last_admin", field="role" if new_role is not Role.admin else "disabled"))
     before = user_view(user)
     user.role = new_role.value
     if tuple(new_regions) != user.regions:
@@ -380,16 +369,17 @@ class TotpEnrollment:
     uri: str
 
 
-def enroll_totp(session: Session, user: User, *, actor: Principal | str | None = None) -> TotpEnrollment:
-    """Start (or restart) enrolment: a new secret, not yet active until :func:`confirm_totp`.
+def enroll_totp(session: Session, user: User, *, actor: Principal | str | None = None,
+                cipher: TotpCipher | None = None) -> TotpEnrollment:
+    """Start (or restart) enrolment: a new secret (stored encrypted), not yet active until :func:`confirm_totp`.
 
     Refused while two-factor login is enabled (an admin resets it with :func:`reset_totp`)."""
     if user.totp_enabled:
-        raise InputError(Problem("已启用双因素登录；如需更换请管理员先重置 / two-factor login is already enabled; "
-                                 "an admin must reset it first", field="totp"))
+        raise InputError(msg.problem("totp_already_enabled", field="totp"))
+    cipher = cipher or totp_crypto.default_cipher()
     before = user_view(user)
     secret = totp.new_secret()
-    user.totp_secret = secret
+    user.totp_secret = cipher.encrypt(secret)
     user.totp_last_step = None
     session.flush()
     _audit(session, actor or principal_for_user(user), "user.totp_enroll", "user", user.id, before,
@@ -397,21 +387,43 @@ def enroll_totp(session: Session, user: User, *, actor: Principal | str | None =
     return TotpEnrollment(secret, totp.provisioning_uri(secret, user.username))
 
 
+def pending_totp_enrollment(session: Session, user: User, *, cipher: TotpCipher | None = None
+                            ) -> TotpEnrollment | None:
+    """The enrolment started and not yet confirmed (the secret the user may already have scanned), or None."""
+    if user.totp_enabled or not user.totp_secret:
+        return None
+    secret = (cipher or totp_crypto.default_cipher()).decrypt(user.totp_secret)
+    return TotpEnrollment(secret, totp.provisioning_uri(secret, user.username))
+
+
 def confirm_totp(session: Session, user: User, code: str, *, now: datetime | None = None,
-                 actor: Principal | str | None = None) -> None:
+                 actor: Principal | str | None = None, cipher: TotpCipher | None = None) -> None:
     """Enable two-factor login once the user proves their app shows the right code."""
     now = _now(now)
     if not user.totp_secret or user.totp_enabled:
-        raise InputError(Problem("没有待确认的双因素登录 / no two-factor enrolment to confirm", field="totp"))
-    step = totp.verify_code(user.totp_secret, code, now)
+        raise InputError(msg.problem("totp_nothing_to_confirm", field="totp"))
+    secret = (cipher or totp_crypto.default_cipher()).decrypt(user.totp_secret)
+    step = totp.verify_code(secret, code, now)
     if step is None:
-        raise AuthError("totp_invalid", "验证码错误或已过期 / the code is wrong or expired")
+        raise AuthError("totp_invalid", msg.text("totp_invalid"))
     before = user_view(user)
     user.totp_enabled = True
     user.totp_last_step = step
     session.flush()
     _audit(session, actor or principal_for_user(user), "user.totp_enable", "user", user.id, before,
            user_view(user), None)
+
+
+def rotate_totp_secrets(session: Session, cipher: TotpCipher, *, actor: Principal | str) -> int:
+    """Re-encrypt every stored TOTP secret with the cipher's newest key (plaintext ones: encrypted); audited
+    once (``user.totp_rotate_key``, with the count). Returns how many secrets were rewritten."""
+    count = 0
+    for user in session.scalars(select(User).where(User.totp_secret.is_not(None)).with_for_update()):
+        user.totp_secret = cipher.rotate(user.totp_secret)
+        count += 1
+    session.flush()
+    _audit(session, actor, "user.totp_rotate_key", "user", "*", None, {"secrets": count}, None)
+    return count
 
 
 def reset_totp(session: Session, user: User, *, actor: Principal | str, reason: str | None = None) -> None:
@@ -454,59 +466,92 @@ def _lock_for_login(session: Session) -> None:
                         .execution_options(synchronize_session=False))
 
 
+def _throttle(session: Session, limiter: RateLimiter | None, throttle: Throttle | None) -> Throttle:
+    if throttle is not None:
+        return throttle
+    if limiter is not None:  # an explicit in-memory limiter (tests)
+        return MemoryThrottle(limiter, UNKNOWN_USERS)
+    return DatabaseThrottle(session, LOGIN_LIMITER, UNKNOWN_USERS)
+
+
+def _refuse(session: Session, error: AuthError, *, user: User | None, name: str, client: str,
+            audited: bool = True) -> AuthError:
+    """Commit what the refusal counted (failures, throttle, the audit row) and return the error to raise."""
+    if audited:
+        after = {"username": name if user is not None else None, "client": client, "code": error.code}
+        _audit(session, "system:login", "auth.login_failed", "user" if user is not None else "login",
+               user.id if user is not None else "unknown-user", None, after, error.code)
+    session.commit()
+    return error
+
+
 def authenticate(session: Session, username: str, password: str, totp_code: str | None = None, *,
                  now: datetime | None = None, client: str = "", require_admin_totp: bool = True,
-                 limiter: RateLimiter | None = None) -> Principal:
+                 limiter: RateLimiter | None = None, throttle: Throttle | None = None,
+                 cipher: TotpCipher | None = None) -> Principal:
     """Check a login and return the caller, or raise :class:`AuthError` (see its codes).
 
     Order: per-client rate limit; lockout; password (a dummy hash for unknown users, so the time taken and
     the message are the same); disabled; TOTP code (with replay protection); pending steps (a one-time
     password to change, an admin to enrol in TOTP) raise with a :class:`LoginChallenge` that the web turns
     into a pending session (:func:`create_session`).
+
+    The rate limit and the lockout of unknown names are counted by ``throttle`` (default: the database,
+    :class:`~citycarbon.store.login_throttle.DatabaseThrottle`, shared by every worker process). Every refusal
+    except ``rate_limited`` is audited (``auth.login_failed``; lockouts also ``user.lockout`` /
+    ``auth.lockout``) and **committed** before the error is raised. A success is audited by the caller with
+    the session it starts (:func:`citycarbon.services.auth.login`). A TOTP secret still stored in the clear is
+    encrypted on the way (``cipher``, default: the environment's key).
     """
     now = _now(now)
-    limiter = LOGIN_LIMITER if limiter is None else limiter
+    gate = _throttle(session, limiter, throttle)
     try:
         name = normalize_username(username)
     except InputError:
         name = "\x00invalid"
-    key = f"{client}|{name}"
-    if not limiter.allow(key):
-        raise AuthError("rate_limited", "尝试过于频繁，请稍后再试 / too many attempts; wait a minute and try again",
-                        retry_after_s=limiter.retry_after(key))
     _lock_for_login(session)
+    allowed, retry_after = gate.allow(f"{client}|{name}", now)
+    if not allowed:
+        raise _refuse(session, AuthError("rate_limited", msg.text("rate_limited"), retry_after_s=retry_after),
+                      user=None, name=name, client=client, audited=False)
     user = session.scalars(select(User).where(User.username == name).with_for_update()).one_or_none()
     if user is None:
         passwords.burn_verify_time(password or "")
-        if UNKNOWN_USERS.locked(name, now):
-            raise AuthError("locked", BAD_CREDENTIALS_MESSAGE)
-        locked_now = UNKNOWN_USERS.fail(name, now)
-        raise AuthError("locked" if locked_now else "bad_credentials", BAD_CREDENTIALS_MESSAGE)
+        if gate.unknown_locked(name, now):
+            raise _refuse(session, AuthError("locked", BAD_CREDENTIALS_MESSAGE), user=None, name=name,
+                          client=client)
+        locked_now = gate.unknown_fail(name, now)
+        if locked_now:
+            _audit(session, "system:login", "auth.lockout", "login", "unknown-user", None, {"client": client},
+                   f"{LOCKOUT_THRESHOLD} failed logins in a row")
+        raise _refuse(session, AuthError("locked" if locked_now else "bad_credentials", BAD_CREDENTIALS_MESSAGE),
+                      user=None, name=name, client=client)
     if user.locked_until is not None and user.locked_until > now:
         passwords.burn_verify_time(password or "")
-        raise AuthError("locked", BAD_CREDENTIALS_MESSAGE)
+        raise _refuse(session, AuthError("locked", BAD_CREDENTIALS_MESSAGE), user=user, name=name, client=client)
     if not passwords.verify_password(user.password_hash, password or ""):
         locked_now = _register_failure(session, user, now)
-        session.commit()
-        raise AuthError("locked" if locked_now else "bad_credentials", BAD_CREDENTIALS_MESSAGE)
+        raise _refuse(session, AuthError("locked" if locked_now else "bad_credentials", BAD_CREDENTIALS_MESSAGE),
+                      user=user, name=name, client=client)
     if user.disabled:
-        raise AuthError("disabled", "该账户已停用，请联系管理员 / this account is disabled; ask an administrator")
+        raise _refuse(session, AuthError("disabled", msg.text("disabled")), user=user, name=name, client=client)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     if user.totp_enabled:
         if not totp_code:
-            session.commit()  # keep an upgraded hash
-            raise AuthError("totp_required", "请输入身份验证器中的 6 位验证码 / enter the 6-digit code from your "
-                                             "authenticator app")
-        step = totp.verify_code(user.totp_secret or "", totp_code, now, user.totp_last_step)
+            raise _refuse(session, AuthError("totp_required", msg.text("totp_required")), user=user, name=name,
+                          client=client, audited=False)  # not a failure: the form asks for the code next
+        cipher = cipher or totp_crypto.default_cipher()
+        secret = cipher.decrypt(user.totp_secret or "")
+        step = totp.verify_code(secret, totp_code, now, user.totp_last_step)
         if step is None:
             locked_now = _register_failure(session, user, now)
-            session.commit()
-            if locked_now:
-                raise AuthError("locked", BAD_CREDENTIALS_MESSAGE)
-            raise AuthError("totp_invalid", "验证码错误、已过期或已被使用 / the code is wrong, expired or already "
-                                            "used")
+            error = AuthError("locked", BAD_CREDENTIALS_MESSAGE) if locked_now else AuthError(
+                "totp_invalid", msg.text("totp_invalid"))
+            raise _refuse(session, error, user=user, name=name, client=client)
         user.totp_last_step = step
+        if not totp_crypto.is_encrypted(user.totp_secret):  # lazy migration of a secret kept in the clear
+            user.totp_secret = cipher.encrypt(secret)
     user.failed_logins = 0
     user.lockouts = 0
     user.locked_until = None
@@ -514,12 +559,11 @@ def authenticate(session: Session, username: str, password: str, totp_code: str 
     session.flush()
     if user.must_change_password:
         session.commit()
-        raise AuthError("password_change_required", "首次登录请先修改一次性密码 / choose a new password before "
-                        "continuing", challenge=LoginChallenge(user.id, user.username, PENDING_PASSWORD_CHANGE))
+        raise AuthError("password_change_required", msg.text("password_change_required"),
+                        challenge=LoginChallenge(user.id, user.username, PENDING_PASSWORD_CHANGE))
     if require_admin_totp and user.role == Role.admin.value and not user.totp_enabled:
         session.commit()
-        raise AuthError("totp_enrollment_required", "管理员必须先启用双因素登录 / an administrator must set up "
-                        "two-factor login before continuing",
+        raise AuthError("totp_enrollment_required", msg.text("totp_enrollment_required"),
                         challenge=LoginChallenge(user.id, user.username, PENDING_TOTP_ENROLLMENT))
     return principal_for_user(user, via="session")
 
@@ -543,19 +587,16 @@ def issue_token(session: Session, user: User, scope: str, name: str = "", *, act
     """A new bearer token for ``user`` (returned in plaintext, shown once; only its hash is kept)."""
     now = _now(now)
     if scope not in SCOPES:
-        raise InputError(Problem(f"未知权限范围 / unknown scope {scope!r}; expected one of {list(SCOPES)}",
-                                 field="scope", value=scope))
+        raise InputError(msg.problem("scope_unknown", field="scope", value=scope, scope=scope, scopes=list(SCOPES)))
     if scope == "write" and user.role == Role.viewer.value:
-        raise InputError(Problem("只读用户不能持有写权限令牌 / a viewer cannot hold a write token", field="scope",
-                                 value=scope))
+        raise InputError(msg.problem("viewer_write_token", field="scope", value=scope))
     if user.disabled:
-        raise InputError(Problem("该账户已停用 / the account is disabled", field="username", value=user.username))
+        raise InputError(msg.problem("account_disabled", field="username", value=user.username))
     if expires_at is not None:
         if expires_at.tzinfo is None:
             raise ValueError("expires_at must be timezone-aware (UTC)")
         if expires_at <= now:
-            raise InputError(Problem("过期时间必须在将来 / the expiry must lie in the future", field="expires_at",
-                                     value=expires_at.isoformat()))
+            raise InputError(msg.problem("expiry_in_past", field="expires_at", value=expires_at.isoformat()))
     new = tokenlib.generate_api_token()
     row = ApiToken(user_id=user.id, prefix=new.prefix, token_hash=new.digest, scope=scope,
                    name=(name or "").strip()[:100], created_at=now, created_by=actor_name(actor),
@@ -576,7 +617,7 @@ def revoke_token(session: Session, prefix: str, *, actor: Principal | str, now: 
         value = value.split("_")[1] if value.count("_") >= 1 else value
     row = session.scalars(select(ApiToken).where(ApiToken.prefix == value.lower())).one_or_none()
     if row is None:
-        raise InputError(Problem(f"没有该令牌 / no token with prefix {prefix!r}", field="prefix", value=prefix))
+        raise InputError(msg.problem("token_unknown", field="prefix", value=prefix, prefix=prefix))
     if row.revoked_at is None:
         before = token_view(row)
         row.revoked_at = now
@@ -707,6 +748,31 @@ def complete_pending_session(session: Session, session_id: str, *, now: datetime
     session.flush()
     return create_session(session, principal_for_user(user), now=now, user_agent=row.user_agent,
                           client=row.client)
+
+
+def rotate_session(session: Session, session_id: str, *, now: datetime | None = None,
+                   require_admin_totp: bool = True) -> tuple[str, str, str | None] | None:
+    """Replace a live session (pending or full) by one with a new id and CSRF token, revoking the old one: done
+    at every privilege step (a password accepted, a password changed, TOTP enrolled), so an id seen before
+    the step is worthless after it. The new session owes the step the user still owes (a one-time password
+    to change, TOTP to enrol), else it is a full session. Returns ``(session_id, csrf_token, pending)``, or
+    None when ``session_id`` is not a live session."""
+    now = _now(now)
+    row = _live_session(session, session_id, now)
+    if row is None:
+        return None
+    user = row.user
+    pending: str | None = None
+    if user.must_change_password:
+        pending = PENDING_PASSWORD_CHANGE
+    elif require_admin_totp and user.role == Role.admin.value and not user.totp_enabled:
+        pending = PENDING_TOTP_ENROLLMENT
+    row.revoked_at = now
+    session.flush()
+    who: Principal | LoginChallenge = (LoginChallenge(user.id, user.username, pending) if pending
+                                       else principal_for_user(user))
+    new_id, csrf = create_session(session, who, now=now, user_agent=row.user_agent, client=row.client)
+    return new_id, csrf, pending
 
 
 def revoke_session(session: Session, session_id: str, now: datetime | None = None) -> bool:

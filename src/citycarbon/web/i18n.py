@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import math
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
+
+from citycarbon.errors import Problem
 
 I18N_DIR = Path(__file__).parent / "i18n"
 LOCALES: tuple[str, ...] = ("zh_CN", "en")
@@ -72,6 +75,30 @@ def load_translations(locale: str) -> Translations:
     write_mo(buffer, catalog)
     buffer.seek(0)
     return Translations(fp=buffer, domain="messages")
+
+
+@cache
+def _translations(locale: str) -> Translations:
+    return load_translations(locale if locale in LOCALES else DEFAULT_LOCALE)
+
+
+def translate(locale: str, msgid: str, params: dict[str, object] | None = None) -> str:
+    """``msgid`` in ``locale`` through the catalogs, with gettext ``%(name)s`` parameters filled in (message codes
+    of :mod:`citycarbon.auth.messages`: any face may call this)."""
+    text = _translations(locale).gettext(msgid)
+    return text % params if params else text
+
+
+def translate_problem(locale: str, problem: Problem) -> str:
+    """A problem's message in ``locale`` (a coded one through the catalogs; else the "中文 / English" half)."""
+    from citycarbon.auth.messages import MESSAGES
+
+    if problem.code in MESSAGES:
+        return translate(locale, MESSAGES[problem.code], problem.params or None)
+    if " / " in problem.message:
+        zh, en = problem.message.split(" / ", 1)
+        return zh if locale.startswith("zh") else en
+    return problem.message
 
 
 def negotiate(query_lang: str | None, cookie_lang: str | None) -> str:

@@ -22,6 +22,7 @@ RULES: dict[str, str] = {
     "approve": "Principal.can_approve_import (admin; write scope)",
     "admin": "administrators (read)",
     "admin_write": "administrators with a write scope",
+    "city_job": "Principal.can_start_city_jobs (admin, analyst; write scope): city-wide background jobs",
 }
 
 

@@ -79,50 +79,39 @@ def _auth_error(error: AuthError) -> ApiError:
     return ApiError(_STATUS.get(error.code, 401), error.message, code=error.code, headers=headers)
 
 
-def _login_answer(request: Request, session_id: str, csrf: str, principal: Principal | None,
-                  pending: str | None) -> EnvelopeResponse:
-    response = respond({"user": principal.to_dict() if principal else None, "csrf_token": csrf,
-                        "pending": pending, "csrf_header": CSRF_HEADER})
-    set_session_cookie(response, request.app.state.settings, session_id)
+def _answer(request: Request, ticket) -> EnvelopeResponse:
+    """The login answer for a (new, rotated) session: the cookie, the CSRF token, the caller or the step owed."""
+    response = respond({"user": ticket.principal.to_dict() if ticket.principal else None,
+                        "csrf_token": ticket.csrf_token, "pending": ticket.pending, "csrf_header": CSRF_HEADER})
+    set_session_cookie(response, request.app.state.settings, ticket.session_id)
     return response
 
 
 @router.post("/login", response_model=Envelope[LoginOut])
 def login(body: Login, request: Request) -> EnvelopeResponse:
-    """Check username, password (and TOTP code when enabled); start a web session."""
-    from citycarbon.store import users
+    """Check username, password (and TOTP code when enabled); start a web session (audited, as are refusals)."""
+    from citycarbon.services import auth
 
-    settings = request.app.state.settings
-    db = get_database(request)
     try:
-        with db.session() as session:
-            principal = users.authenticate(session, body.username, body.password, body.totp_code,
-                                           client=client_address(request),
-                                           require_admin_totp=settings.require_admin_totp)
-            session_id, csrf = users.create_session(session, principal, user_agent=request.headers.get(
-                "user-agent", ""), client=client_address(request))
+        ticket = auth.login(get_database(request), request.app.state.settings, body.username, body.password,
+                            body.totp_code, client=client_address(request),
+                            user_agent=request.headers.get("user-agent", ""))
     except AuthError as error:
-        if error.challenge is None:
-            raise _auth_error(error) from None
-        with db.session() as session:
-            session_id, csrf = users.create_session(session, error.challenge, user_agent=request.headers.get(
-                "user-agent", ""), client=client_address(request))
-        return _login_answer(request, session_id, csrf, None, error.challenge.kind)
-    return _login_answer(request, session_id, csrf, principal, None)
+        raise _auth_error(error) from None
+    return _answer(request, ticket)
 
 
 @router.post("/logout", response_model=Envelope[dict])
 def logout(request: Request) -> EnvelopeResponse:
-    """End the cookie's web session (CSRF header required when a session exists)."""
-    from citycarbon.store import users
+    """End the cookie's web session (CSRF header required when a session exists); audited."""
+    from citycarbon.services import auth
 
     current_principal(request)
     session_id = request.state.session_id
     revoked = False
     if session_id:
         verify_csrf(request, request.headers.get(CSRF_HEADER))
-        with get_database(request).session() as session:
-            revoked = users.revoke_session(session, session_id)
+        revoked = auth.logout(get_database(request), session_id)
     response = respond({"logged_out": revoked})
     clear_session_cookie(response, request.app.state.settings)
     return response
@@ -134,76 +123,64 @@ def me(principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
     return respond(principal.to_dict())
 
 
-def _pending_user(request: Request, session, expected: str):
-    """The user of the cookie's session owing step ``expected`` (or a full session for voluntary changes)."""
-    from citycarbon.store import users
-    from citycarbon.store.auth_models import User
-
-    state = login_state(request)
-    if state is None:
+def _session_step(request: Request) -> str:
+    """The cookie's session id, after the CSRF check (401 without a live session)."""
+    if login_state(request) is None:
         raise unauthorized("log in first")
     verify_csrf(request, request.headers.get(CSRF_HEADER))
-    if state.challenge is not None:
-        if state.challenge.kind != expected:
-            raise ApiError(409, f"the pending step is {state.challenge.kind}", code="conflict")
-        return session.get(User, state.challenge.user_id)
-    return users.require_user(session, state.principal.username)
+    return request.state.session_id
 
 
-def _finish(request: Request, session) -> EnvelopeResponse:
-    from citycarbon.store import users
+def _step_errors(error: Exception) -> ApiError:
+    from citycarbon.services.auth import NoSession, WrongStep
 
-    settings = request.app.state.settings
-    renewed = users.complete_pending_session(session, request.state.session_id,
-                                             require_admin_totp=settings.require_admin_totp)
-    if renewed is None:
-        state = users.load_session(session, request.state.session_id)
-        pending = state.challenge.kind if state and state.challenge else None
-        return respond({"user": state.principal.to_dict() if state and state.principal else None,
-                        "csrf_token": request.state.csrf_token, "pending": pending, "csrf_header": CSRF_HEADER})
-    session_id, csrf = renewed
-    state = users.load_session(session, session_id)
-    pending = state.challenge.kind if state and state.challenge else None
-    return _login_answer(request, session_id, csrf, state.principal if state else None, pending)
+    if isinstance(error, NoSession):
+        return unauthorized("log in first")
+    if isinstance(error, WrongStep):
+        return ApiError(409, str(error), code="conflict")
+    if isinstance(error, PasswordPolicyError):
+        return ApiError(422, str(error), code="password_policy")
+    assert isinstance(error, AuthError)
+    return _auth_error(error)
 
 
 @router.post("/password", response_model=Envelope[LoginOut])
 def change_password(body: PasswordChange, request: Request) -> EnvelopeResponse:
-    """Change the caller's password (the forced change after a one-time password too)."""
-    from citycarbon.store import users
+    """Change the caller's password (the forced change after a one-time password too); the session id is
+    replaced (the answer sets the new cookie and CSRF token)."""
+    from citycarbon.services import auth
 
+    session_id = _session_step(request)
     try:
-        with get_database(request).session() as session:
-            user = _pending_user(request, session, users.PENDING_PASSWORD_CHANGE)
-            users.change_password(session, user, body.old_password, body.new_password,
-                                  keep_session_id=request.state.session_id)
-            return _finish(request, session)
-    except PasswordPolicyError as error:
-        raise ApiError(422, str(error), code="password_policy") from None
-    except AuthError as error:
-        raise _auth_error(error) from None
+        ticket = auth.change_password(get_database(request), request.app.state.settings, session_id,
+                                      body.old_password, body.new_password)
+    except (auth.NoSession, auth.WrongStep, PasswordPolicyError, AuthError) as error:
+        raise _step_errors(error) from None
+    return _answer(request, ticket)
 
 
 @router.post("/totp/enroll", response_model=Envelope[dict])
 def totp_enroll(request: Request) -> EnvelopeResponse:
     """A new TOTP secret and its otpauth URI (copy into an authenticator app, then confirm with a code)."""
-    from citycarbon.store import users
+    from citycarbon.services import auth
 
-    with get_database(request).session() as session:
-        user = _pending_user(request, session, users.PENDING_TOTP_ENROLLMENT)
-        enrolment = users.enroll_totp(session, user)
-        return respond({"secret": enrolment.secret, "uri": enrolment.uri})
+    session_id = _session_step(request)
+    try:
+        enrolment = auth.start_totp_enrollment(get_database(request), request.app.state.settings, session_id)
+    except (auth.NoSession, auth.WrongStep) as error:
+        raise _step_errors(error) from None
+    return respond({"secret": enrolment.secret, "uri": enrolment.uri})
 
 
 @router.post("/totp/confirm", response_model=Envelope[LoginOut])
 def totp_confirm(body: TotpCode, request: Request) -> EnvelopeResponse:
-    """Enable two-factor login with a code from the app; completes a pending admin login."""
-    from citycarbon.store import users
+    """Enable two-factor login with a code from the app; completes a pending admin login. The session id is
+    replaced (the answer sets the new cookie and CSRF token)."""
+    from citycarbon.services import auth
 
+    session_id = _session_step(request)
     try:
-        with get_database(request).session() as session:
-            user = _pending_user(request, session, users.PENDING_TOTP_ENROLLMENT)
-            users.confirm_totp(session, user, body.code)
-            return _finish(request, session)
-    except AuthError as error:
-        raise _auth_error(error) from None
+        ticket = auth.confirm_totp(get_database(request), request.app.state.settings, session_id, body.code)
+    except (auth.NoSession, auth.WrongStep, AuthError) as error:
+        raise _step_errors(error) from None
+    return _answer(request, ticket)

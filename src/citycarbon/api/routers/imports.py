@@ -99,7 +99,7 @@ def approve_import(request: Request, body: Decision | None = None, batch_id: int
 
     approval = service.approve_batch(get_database(request), principal, batch_id, reason=body.reason if body else None)
     request.app.state.results.refresh()  # this process sees the new ledger version at once
-    job_id = submit_recompute(request, principal.username)
+    job_id = submit_recompute(request, principal)
     return respond({"batch_id": batch_id, "ledger": approval.ledger_dict(), "job_id": job_id,
                     "poll": f"/api/v1/jobs/{job_id}"}, status_code=202)
 

@@ -9,27 +9,34 @@ from fastapi import APIRouter, Depends, Path, Request
 
 from citycarbon.api.deps import get_principal, require_write
 from citycarbon.api.envelope import Envelope, EnvelopeResponse, respond
-from citycarbon.api.errors import not_found
+from citycarbon.api.errors import ApiError, not_found
 from citycarbon.auth.principal import Principal
 
 router = APIRouter(tags=["jobs"])
-PERMISSIONS = {("GET", "/jobs/{job_id}"): "read", ("POST", "/jobs/recompute"): "write"}
+PERMISSIONS = {("GET", "/jobs/{job_id}"): "read", ("POST", "/jobs/recompute"): "city_job"}
 
 
-def submit_recompute(request: Request, actor: str) -> str:
+def submit_recompute(request: Request, principal: Principal) -> str:
+    """Queue the city-wide recompute for ``principal`` (403 unless it may start city-wide jobs: an enterprise's or
+    a district's token may not, whatever its scope)."""
+    if not principal.can_start_city_jobs():
+        raise ApiError(403, f"city-wide recompute jobs are started by the city office or an analyst with write "
+                            f"access; a {principal.role.value} {principal.via} may not start them",
+                       code="forbidden")
     results = request.app.state.results
 
     def work() -> dict:
         version = results.warm()
         return {"ledger_version": version, "years": sorted(results.accounting(version))}
 
-    return request.app.state.jobs.submit("recompute", {}, work, actor=actor)
+    return request.app.state.jobs.submit("recompute", {}, work, actor=principal.username)
 
 
 @router.post("/jobs/recompute", status_code=202, response_model=Envelope[dict[str, Any]])
 def recompute(request: Request, principal: Principal = Depends(require_write)) -> EnvelopeResponse:
-    """Recompute accounting and tracking for the current ledger version (e.g. after an approval)."""
-    job_id = submit_recompute(request, principal.username)
+    """Recompute accounting and tracking for the current ledger version (e.g. after an approval). City-wide:
+    administrators and analysts with write access only (403 for enterprise and district tokens)."""
+    job_id = submit_recompute(request, principal)
     return respond({"job_id": job_id, "status": "queued", "poll": f"/api/v1/jobs/{job_id}"}, status_code=202)
 
 

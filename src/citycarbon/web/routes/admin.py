@@ -1,5 +1,6 @@
 """Administration pages: users (create with a one-time password shown once, reset, disable, tokens) and the
-audit log (filters, chain verification). Admins only; every write is audited by the store itself."""
+audit log (filters, chain verification). Admins only. The user pages call :mod:`citycarbon.services.users` (the
+same functions as the API and the CLI), which applies the rules and audits every write."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from citycarbon.errors import InputError
 from citycarbon.web.app import locale_of, login_redirect, render, web_state
-from citycarbon.web.backend import current_session, localized
-from citycarbon.web.i18n import DISPLAY_TZ, Formatter
+from citycarbon.web.backend import current_session
+from citycarbon.web.i18n import DISPLAY_TZ, Formatter, translate_problem
 from citycarbon.web.security import CsrfError, check_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -38,19 +39,24 @@ def _districts(request: Request, locale: str) -> list[tuple[str, str]]:
 
 def _users_page(request: Request, session, *, notice: dict | None = None, errors: list[str] | None = None,
                 form: dict | None = None, status_code: int = 200) -> HTMLResponse:
-    from citycarbon.store import users
+    from citycarbon.services import users
 
     fmt = Formatter(locale_of(request))
-    with web_state(request).db().session() as db:
-        rows = []
-        for user in users.list_users(db):
-            view = users.user_view(user)
-            view["tokens"] = [users.token_view(t) for t in users.list_tokens(db, user)]
-            view["last_login"] = fmt.datetime(view["last_login_at"]) if view["last_login_at"] else "–"
-            rows.append(view)
+    db = web_state(request).db()
+    principal = session.principal
+    tokens: dict[int, list[dict]] = {}
+    for token in users.list_tokens(db, principal, everyone=True):
+        tokens.setdefault(token.user_id, []).append(token.as_dict())
+    rows = []
+    for user in users.list_users(db, principal):
+        view = user.as_dict()
+        view["tokens"] = tokens.get(user.id, [])
+        view["last_login"] = fmt.datetime(view["last_login_at"]) if view["last_login_at"] else "–"
+        rows.append(view)
     return render(request, "admin/users.html", {
-        "users": rows, "notice": notice, "errors": errors or [], "form": form or {},
-        "roles": ["admin", "analyst", "district", "enterprise", "viewer"],
+        "users": rows, "notice": notice, "errors": errors or [],
+        "form": form or {"role": users.DEFAULT_NEW_ROLE},  # a new user is a viewer unless the admin says otherwise
+        "roles": list(users.ROLES_FOR_FORM),
         "districts": _districts(request, locale_of(request)),
     }, session=session, status_code=status_code)
 
@@ -75,59 +81,58 @@ def _posted(request: Request, session, csrf_token: str) -> Response | None:
 def _problems(error: InputError, locale: str) -> list[str]:
     out = []
     for problem in error.problems:
-        text = localized(problem.message, locale)
+        text = translate_problem(locale, problem)
         if problem.field:
             text = f"{problem.field}: {text}"
         out.append(text)
     return out
 
 
+def _admin_write(request: Request, session, csrf_token: str, write: Callable[[object], dict],
+                 form: dict | None = None) -> Response:
+    """Check the form (admin, CSRF), call the service through ``write(db)`` and show the users page with the
+    notice it returns; bad input re-shows the page with the problems (422) and writes nothing."""
+    from citycarbon.services.users import NotFound
+
+    refused = _posted(request, session, csrf_token)
+    if refused:
+        return refused
+    try:
+        notice = write(web_state(request).db())
+    except InputError as error:
+        return _users_page(request, session, errors=_problems(error, locale_of(request)), form=form,
+                           status_code=422)
+    except NotFound as error:  # a user or token named in the form that does not exist: the page says which
+        return _users_page(request, session, errors=_problems(InputError(error.problem), locale_of(request)),
+                           status_code=422)
+    return _users_page(request, session, notice=notice)
+
+
 @router.post("/admin/users", response_class=HTMLResponse)
 def create_user(request: Request, username: str = Form(""), display_name: str = Form(""), role: str = Form(""),
                 regions: list[str] = Form(default_factory=list), enterprise_id: str = Form(""),
                 csrf_token: str = Form(""), session=Depends(current_session)) -> Response:
-    from citycarbon.store import users
+    from citycarbon.services import users
 
-    refused = _posted(request, session, csrf_token)
-    if refused:
-        return refused
-    locale = locale_of(request)
     form = {"username": username, "display_name": display_name, "role": role, "regions": regions,
             "enterprise_id": enterprise_id}
-    try:
-        with web_state(request).db().session() as db:
-            user, one_time = users.create_user(db, username=username, role=role, regions=regions,
-                                               enterprise_id=enterprise_id or None, display_name=display_name,
-                                               actor=session.principal)
-            name = user.username
-    except InputError as error:
-        return _users_page(request, session, errors=_problems(error, locale), form=form, status_code=422)
-    return _users_page(request, session, notice={"kind": "password", "username": name, "secret": one_time})
 
+    def write(db) -> dict:
+        created = users.create_user(db, session.principal, username=username, role=role, regions=regions,
+                                    enterprise_id=enterprise_id or None, display_name=display_name)
+        return {"kind": "password", "username": created.user.username, "secret": created.one_time_password}
 
-def _admin_write(request: Request, session, csrf_token: str, write: Callable[[object], dict]) -> Response:
-    """Check the form (admin, CSRF), run ``write(db)`` in one transaction and show the users page with the
-    notice it returns; bad input re-shows the page with the problems (422) and writes nothing."""
-    refused = _posted(request, session, csrf_token)
-    if refused:
-        return refused
-    try:
-        with web_state(request).db().session() as db:
-            notice = write(db)
-    except InputError as error:
-        return _users_page(request, session, errors=_problems(error, locale_of(request)), status_code=422)
-    return _users_page(request, session, notice=notice)
+    return _admin_write(request, session, csrf_token, write, form)
 
 
 @router.post("/admin/users/{username}/reset-password", response_class=HTMLResponse)
 def reset_password(request: Request, username: str, csrf_token: str = Form(""),
                    session=Depends(current_session)) -> Response:
-    from citycarbon.store import users
+    from citycarbon.services import users
 
     def write(db) -> dict:
-        user = users.require_user(db, username)
-        secret = users.reset_password(db, user, actor=session.principal, reason="web: reset by admin")
-        return {"kind": "password", "username": username, "secret": secret}
+        reset = users.reset_password(db, session.principal, username, reason="web: reset by admin")
+        return {"kind": "password", "username": reset.user.username, "secret": reset.one_time_password}
 
     return _admin_write(request, session, csrf_token, write)
 
@@ -135,11 +140,10 @@ def reset_password(request: Request, username: str, csrf_token: str = Form(""),
 @router.post("/admin/users/{username}/disable", response_class=HTMLResponse)
 def toggle_user(request: Request, username: str, disabled: str = Form("1"), csrf_token: str = Form(""),
                 session=Depends(current_session)) -> Response:
-    from citycarbon.store import users
+    from citycarbon.services import users
 
     def write(db) -> dict:
-        user = users.require_user(db, username)
-        users.update_user(db, user, disabled=disabled == "1", actor=session.principal, reason="web")
+        users.set_disabled(db, session.principal, username, disabled == "1", reason="web")
         return {"kind": "saved"}
 
     return _admin_write(request, session, csrf_token, write)
@@ -149,20 +153,17 @@ def toggle_user(request: Request, username: str, disabled: str = Form("1"), csrf
 def issue_token(request: Request, username: str, scope: str = Form("read"), name: str = Form(""),
                 expires_days: str = Form(""), csrf_token: str = Form(""),
                 session=Depends(current_session)) -> Response:
-    from citycarbon.errors import Problem
-    from citycarbon.store import users
+    from citycarbon.auth import messages as msg
+    from citycarbon.services import users
     from citycarbon.web.backend import now
 
     def write(db) -> dict:
-        expires = None
-        if expires_days.strip():
-            if not expires_days.strip().isdigit() or not 1 <= int(expires_days) <= 3650:
-                raise InputError(Problem("有效天数应为 1–3650 / days valid must be 1 to 3650", field="expires_days",
-                                         value=expires_days))
-            expires = now() + timedelta(days=int(expires_days))
-        user = users.require_user(db, username)
-        token = users.issue_token(db, user, scope, name, actor=session.principal, expires_at=expires)
-        return {"kind": "token", "username": username, "secret": token}
+        days = expires_days.strip()
+        if days and not days.isdigit():
+            raise InputError(msg.problem("expiry_days_range", field="expires_days", value=expires_days))
+        issued = users.issue_token(db, session.principal, username=username, scope=scope, name=name,
+                                   expires_days=int(days) if days else None, now=now())
+        return {"kind": "token", "username": username, "secret": issued.token}
 
     return _admin_write(request, session, csrf_token, write)
 
@@ -170,10 +171,10 @@ def issue_token(request: Request, username: str, scope: str = Form("read"), name
 @router.post("/admin/tokens/{prefix}/revoke", response_class=HTMLResponse)
 def revoke_token(request: Request, prefix: str, csrf_token: str = Form(""),
                  session=Depends(current_session)) -> Response:
-    from citycarbon.store import users
+    from citycarbon.services import users
 
     def write(db) -> dict:
-        users.revoke_token(db, prefix, actor=session.principal, reason="web")
+        users.revoke_token(db, session.principal, prefix, reason="web")
         return {"kind": "saved"}
 
     return _admin_write(request, session, csrf_token, write)

@@ -1,7 +1,8 @@
 """Login (password, TOTP code, forced password change, TOTP enrolment) and logout.
 
-The checks themselves are the store's (:func:`citycarbon.store.users.authenticate` and friends: argon2,
-lockout, rate limit, TOTP replay protection); this module turns their outcomes into pages. A login that owes
+The checks themselves are the service's (:mod:`citycarbon.services.auth`, the same functions the API's
+``/auth/*`` calls: argon2, lockout, rate limit, TOTP replay protection, audit, session rotation); this module turns
+their outcomes into pages. A login that owes
 a step (a one-time password to change, an admin without TOTP) gets a *pending* session that opens no page
 but the step; completing it replaces the session id (no session fixation).
 """
@@ -11,8 +12,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from citycarbon.auth import messages as msg
 from citycarbon.web.app import locale_of, render, web_state
 from citycarbon.web.backend import client_of, current_session, localized, now
+from citycarbon.web.i18n import translate, translate_problem
 from citycarbon.web.security import PRELOGIN_COOKIE, SESSION_COOKIE, CsrfError, check_csrf, cookie_options
 
 router = APIRouter(include_in_schema=False)
@@ -49,7 +52,7 @@ def login_form(request: Request, next: str = "/", session=Depends(current_sessio
 def login(request: Request, username: str = Form(""), password: str = Form(""), totp: str = Form(""),
           csrf_token: str = Form(""), next: str = Form("/")) -> Response:
     from citycarbon.auth.errors import AuthError
-    from citycarbon.store import users
+    from citycarbon.services import auth
 
     state = web_state(request)
     try:
@@ -58,32 +61,17 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
         return _csrf_refused(request)
     locale = locale_of(request)
     target = _safe_next(next)
-    agent = request.headers.get("user-agent", "")
-    with state.db().session() as db:
-        try:
-            principal = users.authenticate(db, username, password, totp.strip() or None, now=now(),
-                                           client=client_of(request),
-                                           require_admin_totp=state.settings.require_admin_totp)
-        except AuthError as error:
-            if error.challenge is not None:
-                session_id, _ = users.create_session(db, error.challenge, now=now(), user_agent=agent,
-                                                     client=client_of(request))
-                response = RedirectResponse("/login/step", status_code=303)
-                return _with_session_cookie(response, request, session_id)
-            show_totp = error.code in ("totp_required", "totp_invalid") or bool(totp)
-            return render(request, "login.html", {
-                "next": target, "username": username, "show_totp": show_totp, "error_code": error.code,
-                "error": localized(error.message, locale)}, status_code=401 if error.code != "rate_limited" else 429)
-        session_id, _ = users.create_session(db, principal, now=now(), user_agent=agent, client=client_of(request))
-    return _with_session_cookie(RedirectResponse(target, status_code=303), request, session_id)
-
-
-def _pending_user(request: Request, session):
-    from citycarbon.store.auth_models import User
-
-    with web_state(request).db().session() as db:
-        user = db.get(User, session.challenge.user_id)
-        return user.username if user else None
+    try:
+        ticket = auth.login(state.db(), state.settings, username, password, totp.strip() or None, now=now(),
+                            client=client_of(request), user_agent=request.headers.get("user-agent", ""))
+    except AuthError as error:
+        show_totp = error.code in ("totp_required", "totp_invalid") or bool(totp)
+        return render(request, "login.html", {
+            "next": target, "username": username, "show_totp": show_totp, "error_code": error.code,
+            "error": translate(locale, msg.MESSAGES[error.message_code])},
+            status_code=401 if error.code != "rate_limited" else 429)
+    response = RedirectResponse("/login/step" if ticket.pending else target, status_code=303)
+    return _with_session_cookie(response, request, ticket.session_id)
 
 
 @router.get("/login/step", response_class=HTMLResponse)
@@ -97,22 +85,24 @@ def login_step(request: Request, session=Depends(current_session)) -> Response:
 
 
 def _step_page(request: Request, session, error: str | None = None, status_code: int = 200) -> HTMLResponse:
-    from citycarbon.auth import totp as totplib
+    from citycarbon.services import auth
     from citycarbon.store import users
-    from citycarbon.store.auth_models import User
 
     context: dict = {"kind": session.challenge.kind, "username": session.challenge.username, "error": error}
     if session.challenge.kind == users.PENDING_TOTP_ENROLLMENT:
-        with web_state(request).db().session() as db:
-            user = db.get(User, session.challenge.user_id)
-            if user.totp_secret and not user.totp_enabled:  # keep the secret the user may already have scanned
-                secret = user.totp_secret
-                uri = totplib.provisioning_uri(secret, user.username)
-            else:
-                enrolment = users.enroll_totp(db, user)
-                secret, uri = enrolment.secret, enrolment.uri
-        context.update({"secret": secret, "uri": uri})
+        state = web_state(request)
+        # keep the secret the user may already have scanned
+        enrolment = auth.start_totp_enrollment(state.db(), state.settings, request.cookies.get(SESSION_COOKIE),
+                                               reuse=True, now=now())
+        context.update({"secret": enrolment.secret, "uri": enrolment.uri})
     return render(request, "login_step.html", context, session=session, status_code=status_code)
+
+
+def _after_step(request: Request, ticket) -> Response:
+    """Every step gives the session a new id: set it, and go on to the next step or the cockpit."""
+    request.state.web_session = None
+    response = RedirectResponse("/login/step" if ticket.pending else "/", status_code=303)
+    return _with_session_cookie(response, request, ticket.session_id)
 
 
 @router.post("/login/password", response_class=HTMLResponse)
@@ -120,8 +110,7 @@ def change_password(request: Request, current: str = Form(""), new: str = Form("
                     csrf_token: str = Form(""), session=Depends(current_session)) -> Response:
     from citycarbon.auth.errors import AuthError
     from citycarbon.auth.passwords import PasswordPolicyError
-    from citycarbon.store import users
-    from citycarbon.store.auth_models import User
+    from citycarbon.services import auth
 
     if session is None or session.challenge is None:
         return RedirectResponse("/login", status_code=303)
@@ -132,23 +121,17 @@ def change_password(request: Request, current: str = Form(""), new: str = Form("
         return _csrf_refused(request, session)
     locale = locale_of(request)
     if new != confirm:
-        message = "两次输入的新密码不一致 / the two new passwords differ"
-        return _step_page(request, session, localized(message, locale), 422)
-    session_id = request.cookies.get(SESSION_COOKIE, "")
-    with state.db().session() as db:
-        user = db.get(User, session.challenge.user_id)
-        try:
-            users.change_password(db, user, current, new, now=now(), keep_session_id=session_id)
-        except AuthError as error:
-            return _step_page(request, session, localized(error.message, locale), 422)
-        except PasswordPolicyError as error:
-            return _step_page(request, session, "; ".join(localized(r, locale) for r in error.reasons), 422)
-        done = users.complete_pending_session(db, session_id, now=now(),
-                                              require_admin_totp=state.settings.require_admin_totp)
-    if done is None:
-        request.state.web_session = None
+        return _step_page(request, session, translate(locale, msg.MESSAGES["passwords_differ"]), 422)
+    try:
+        ticket = auth.change_password(state.db(), state.settings, request.cookies.get(SESSION_COOKIE, ""), current,
+                                      new, now=now())
+    except (auth.NoSession, auth.WrongStep):
         return RedirectResponse("/login/step", status_code=303)
-    return _with_session_cookie(RedirectResponse("/", status_code=303), request, done[0])
+    except AuthError as error:
+        return _step_page(request, session, translate(locale, msg.MESSAGES[error.message_code]), 422)
+    except PasswordPolicyError as error:
+        return _step_page(request, session, "; ".join(localized(r, locale) for r in error.reasons), 422)
+    return _after_step(request, ticket)
 
 
 @router.post("/login/totp", response_class=HTMLResponse)
@@ -156,8 +139,7 @@ def confirm_totp(request: Request, code: str = Form(""), csrf_token: str = Form(
                  session=Depends(current_session)) -> Response:
     from citycarbon.auth.errors import AuthError
     from citycarbon.errors import InputError
-    from citycarbon.store import users
-    from citycarbon.store.auth_models import User
+    from citycarbon.services import auth
 
     if session is None or session.challenge is None:
         return RedirectResponse("/login", status_code=303)
@@ -167,24 +149,21 @@ def confirm_totp(request: Request, code: str = Form(""), csrf_token: str = Form(
     except CsrfError:
         return _csrf_refused(request, session)
     locale = locale_of(request)
-    session_id = request.cookies.get(SESSION_COOKIE, "")
-    with state.db().session() as db:
-        user = db.get(User, session.challenge.user_id)
-        try:
-            users.confirm_totp(db, user, code.strip(), now=now())
-        except (AuthError, InputError) as error:
-            message = error.message if isinstance(error, AuthError) else str(error.problems[0].message)
-            return _step_page(request, session, localized(message, locale), 422)
-        done = users.complete_pending_session(db, session_id, now=now(),
-                                              require_admin_totp=state.settings.require_admin_totp)
-    if done is None:
+    try:
+        ticket = auth.confirm_totp(state.db(), state.settings, request.cookies.get(SESSION_COOKIE, ""), code,
+                                   now=now())
+    except (auth.NoSession, auth.WrongStep):
         return RedirectResponse("/login/step", status_code=303)
-    return _with_session_cookie(RedirectResponse("/", status_code=303), request, done[0])
+    except AuthError as error:
+        return _step_page(request, session, translate(locale, msg.MESSAGES[error.message_code]), 422)
+    except InputError as error:
+        return _step_page(request, session, translate_problem(locale, error.first), 422)
+    return _after_step(request, ticket)
 
 
 @router.post("/logout")
 def logout(request: Request, csrf_token: str = Form(""), session=Depends(current_session)) -> Response:
-    from citycarbon.store import users
+    from citycarbon.services import auth
 
     state = web_state(request)
     if session is not None:
@@ -192,8 +171,7 @@ def logout(request: Request, csrf_token: str = Form(""), session=Depends(current
             check_csrf(state.settings, request, session, csrf_token)
         except CsrfError:
             return _csrf_refused(request, session)
-        with state.db().session() as db:
-            users.revoke_session(db, request.cookies.get(SESSION_COOKIE, ""), now())
+        auth.logout(state.db(), request.cookies.get(SESSION_COOKIE, ""), now=now())
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
