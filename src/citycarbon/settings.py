@@ -11,6 +11,8 @@
                              without TOTP must enrol before doing anything else).
 ``CITYCARBON_COOKIE_SECURE`` ``1`` (default) marks session cookies Secure; ``0`` only for plain-HTTP loopback.
 ``CITYCARBON_CITY``          the reference city loaded at first start (default ``dalian``).
+``CITYCARBON_MONITORING_FUTURE_MARGIN`` seconds an ingested meter reading's interval may end after the server's
+                             clock (default 300); later ends are rejected as readings from the future.
 
 Nothing here has a default secret: the session-signing key is generated into ``$CITYCARBON_HOME/secret.key``
 (mode 0600) the first time it is needed, or read from ``CITYCARBON_SECRET_KEY_FILE``.
@@ -22,6 +24,7 @@ import contextlib
 import os
 import secrets
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -40,6 +43,19 @@ def _flag(name: str, default: bool, env: dict[str, str]) -> bool:
     raise ValueError(f"{name}={raw!r}: expected one of 1/0, true/false, yes/no, on/off")
 
 
+def _seconds(name: str, default: float, env: dict[str, str]) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r}: expected a number of seconds, e.g. 300") from None
+    if not (value >= 0 and value != float("inf")):
+        raise ValueError(f"{name}={raw!r}: expected a finite number of seconds ≥ 0")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -50,6 +66,7 @@ class Settings:
     require_admin_totp: bool = True
     cookie_secure: bool = True
     city: str = "dalian"
+    monitoring_future_margin_s: float = 300.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -76,11 +93,17 @@ class Settings:
             require_admin_totp=_flag("CITYCARBON_REQUIRE_ADMIN_TOTP", True, env),
             cookie_secure=_flag("CITYCARBON_COOKIE_SECURE", True, env),
             city=env.get("CITYCARBON_CITY") or "dalian",
+            monitoring_future_margin_s=_seconds("CITYCARBON_MONITORING_FUTURE_MARGIN", 300.0, env),
         )
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def monitoring_future_margin(self) -> timedelta:
+        """How far after the server's clock an ingested reading's interval may end (later: rejected)."""
+        return timedelta(seconds=self.monitoring_future_margin_s)
 
     @property
     def lake_ledger_url(self) -> str | None:
