@@ -18,6 +18,8 @@
 ``CITYCARBON_TOTP_KEYS``     Fernet keys encrypting TOTP secrets at rest, comma-separated, newest first (older
                              ones only decrypt); unset: ``$CITYCARBON_HOME/totp.key`` (``CITYCARBON_TOTP_KEY_FILE``),
                              one key per line, generated (0600) on first use.
+``CITYCARBON_MONITORING_FUTURE_MARGIN`` seconds an ingested meter reading's interval may end after the server's
+                             clock (default 300); later ends are rejected as readings from the future.
 
 Nothing here has a default secret: the session-signing key is generated into ``$CITYCARBON_HOME/secret.key``
 (mode 0600) the first time it is needed, or read from ``CITYCARBON_SECRET_KEY_FILE``.
@@ -29,6 +31,7 @@ import contextlib
 import os
 import secrets
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -47,6 +50,19 @@ def _flag(name: str, default: bool, env: dict[str, str]) -> bool:
     raise ValueError(f"{name}={raw!r}: expected one of 1/0, true/false, yes/no, on/off")
 
 
+def _seconds(name: str, default: float, env: dict[str, str]) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r}: expected a number of seconds, e.g. 300") from None
+    if not (value >= 0 and value != float("inf")):
+        raise ValueError(f"{name}={raw!r}: expected a finite number of seconds ≥ 0")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -61,6 +77,7 @@ class Settings:
     redis_url: str | None = None
     totp_keys: tuple[str, ...] = ()
     totp_key_file: Path | None = None
+    monitoring_future_margin_s: float = 300.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -92,11 +109,17 @@ class Settings:
             totp_keys=tuple(k.strip() for k in (env.get("CITYCARBON_TOTP_KEYS") or "").split(",") if k.strip()),
             totp_key_file=Path(env["CITYCARBON_TOTP_KEY_FILE"]).resolve() if env.get("CITYCARBON_TOTP_KEY_FILE")
             else None,
+            monitoring_future_margin_s=_seconds("CITYCARBON_MONITORING_FUTURE_MARGIN", 300.0, env),
         )
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def monitoring_future_margin(self) -> timedelta:
+        """How far after the server's clock an ingested reading's interval may end (later: rejected)."""
+        return timedelta(seconds=self.monitoring_future_margin_s)
 
     @property
     def lake_ledger_url(self) -> str | None:

@@ -153,3 +153,17 @@ def test_the_office_list_counts_up_to_a_limit_and_pages_on(env, monkeypatch):  #
         rows, meta = listing(env, user="analyst", per_page=2, page=page)
         seen += [r["id"] for r in rows]
     assert len(set(seen)) == 5 and meta["paging"]["links"]["next"] is None  # the last, short page ends the list
+
+
+def test_a_reading_from_the_future_is_rejected_recorded_and_leaves_the_lake_unchanged(env):  # noqa: F811
+    """Issue 12: an enterprise token posted a reading dated 2030-01-01 and it was accepted."""
+    before = state(env)
+    answer = post(env, {"readings": readings("X-EL", 1, first="2030-01-01T00:00:00+08:00")})
+    assert answer.status_code == 200, answer.text
+    data = answer.json()["data"]
+    assert (data["accepted"], data["rejected"]) == (0, 1)
+    assert data["rejected_rows"][0]["field"] == "end" and "from the future" in data["rejected_rows"][0]["reason"]
+    assert state(env) == before
+    (row,), _ = listing(env)
+    (rejected,) = rejections(env, row["id"]).json()["data"]
+    assert rejected["field"] == "end" and "server's clock" in rejected["reason"]

@@ -263,3 +263,37 @@ def test_file_errors_name_the_file(tmp_path):
         list(iter_reading_file(tmp_path / "r.csv"))
     with pytest.raises(InputError, match="unsupported file type"):
         list(iter_reading_file(tmp_path / "r.json" if (tmp_path / "r.json").write_text("{}") else None))
+
+
+def test_readings_from_the_future_are_rejected_with_a_reason(lake, registry):
+    """An interval ending more than the margin (5 min) after the ingest clock is refused on ``end``; one ending
+    within the margin is accepted (meter clocks drift by seconds); the refused row changes nothing."""
+    clock = pd.Timestamp("2024-01-10T00:00:00+08:00")
+    rows = pd.DataFrame([one(start="2024-01-09T23:45:00+08:00", end="2024-01-10T00:00:00+08:00"),
+                         one(start="2024-01-09T23:50:00+08:00", end="2024-01-10T00:05:00+08:00"),  # at the margin
+                         one(start="2024-01-09T23:51:00+08:00", end="2024-01-10T00:06:00+08:00"),
+                         one(start="2029-12-31T23:45:00+08:00", end="2030-01-01T00:00:00+08:00")])
+    report = ingest_frame(lake, registry, rows, source="t", now=clock)
+    assert (report.accepted, report.rejected) == (2, 2)
+    assert [(r["row"], r["field"]) for r in report.rejected_rows] == [(3, "end"), (4, "end")]
+    assert "2029-12-31T16:00:00Z" in report.rejected_rows[1]["reason"]
+    assert "from the future" in report.rejected_rows[1]["reason"]
+    assert "5 min after the server's clock (2024-01-09T16:00:00Z)" in report.rejected_rows[1]["reason"]
+    assert read_readings(lake.root)["end"].max() == pd.Timestamp("2024-01-09T16:05:00Z")
+
+
+def test_the_future_margin_is_a_parameter_and_the_default_clock_is_the_real_one(lake, registry):
+    from datetime import timedelta
+
+    ahead = pd.Timestamp.now(tz="UTC").floor("15min") + pd.Timedelta(hours=1)
+    row = pd.DataFrame([one(start=(ahead - pd.Timedelta(minutes=15)).isoformat(), end=ahead.isoformat())])
+    assert ingest_frame(lake, registry, row, source="t").rejected == 1  # the real clock, 5 min
+    assert ingest_frame(lake, registry, row, source="t", future_margin=timedelta(hours=2)).accepted == 1
+
+
+def test_a_cumulative_read_from_the_future_is_rejected(lake, registry):
+    clock = pd.Timestamp("2024-01-10T00:00:00+08:00")
+    rows = pd.DataFrame([{"point_id": "E2-REG", "start": t, "end": t, "value": v, "unit": "kWh"}
+                         for t, v in (("2024-01-09T23:45:00+08:00", 100.0), ("2024-01-12T00:00:00+08:00", 150.0))])
+    report = ingest_frame(lake, registry, rows, source="t", now=clock)
+    assert report.accepted == 1 and [r["field"] for r in report.rejected_rows] == ["end"]

@@ -85,3 +85,20 @@ def test_nowcast_feed_gives_monthly_rows_the_tracking_module_accepts(tmp_path):
     assert [r["enterprises"] for r in body["rows"]] == [1, 2]
     empty = runner.invoke(app, ["monitoring", "nowcast-feed", "--year", "2023", *common, "-f", "json"])
     assert empty.exit_code == 0 and json.loads(empty.stdout)["rows"] == []
+
+
+def test_ingest_rejects_readings_from_the_future_unless_the_backfill_gives_its_clock(tmp_path):
+    registry = tmp_path / "registry"
+    make_registry().write(registry)
+    ahead = (pd.Timestamp.now(tz="Asia/Shanghai") + pd.Timedelta(days=2)).strftime("%Y-%m-%dT00:00")
+    interval_rows("E1-EL", ahead, 4, 15).to_csv(tmp_path / "future.csv", index=False)
+    common = ["--registry", str(registry), "--lake", str(tmp_path / "lake"), "-f", "json"]
+    runner = CliRunner()
+    result = runner.invoke(app, ["monitoring", "ingest", str(tmp_path / "future.csv"), *common])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)[str(tmp_path / "future.csv")]
+    assert (report["accepted"], report["rejected"]) == (0, 4)
+    assert {r["field"] for r in report["rejected_rows"]} == {"end"}
+    later = (pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=3)).isoformat()
+    backfill = runner.invoke(app, ["monitoring", "ingest", str(tmp_path / "future.csv"), "--now", later, *common])
+    assert json.loads(backfill.stdout)[str(tmp_path / "future.csv")]["accepted"] == 4

@@ -46,18 +46,29 @@ def test_lake_daily_energy_matches_raw(lake_city):
 
 
 def test_lake_rollup_gives_the_daily_energy_of_interval_meters(lake_city):
+    """Every (point, local day) of the interval meters: the rollup equals the sum of the latest revisions'
+    energy read back from the lake (an independent groupby), and equals ``quality.daily_energy`` on every day
+    except exactly those holding a negative reading (daily_energy leaves negative values out; the rollup sums
+    them). No day may be wrong."""
     from citycarbon.monitoring.alerts import daily_from_rollup
     from citycarbon.monitoring.rollup import rollup
 
     city, stored, lake = lake_city
-    result = rollup(lake, city.registry, period="day", by="point")
-    daily = daily_from_rollup(result.frame, city.registry).set_index(["point_id", "day"])
-    mine = quality.daily_energy(stored, city.registry, now=city.now).set_index(["point_id", "day"])
     interval = set(city.points.loc[city.points["kind"] == "interval", "point_id"])
-    mine = mine[mine.index.get_level_values(0).isin(interval)]
-    joined = mine[["energy"]].join(daily[["energy"]].rename(columns={"energy": "rollup"}), how="inner")
-    assert len(joined) > 0.9 * len(mine)
-    # days differ only where daily_energy leaves a negative value out (the rollup sums it)
-    close = np.isclose(joined["energy"], joined["rollup"], rtol=1e-9)
-    negative_days = stored[stored["value_raw"] < 0]
-    assert close.mean() > 0.9 and (~close).sum() <= len(negative_days)
+    result = rollup(lake, city.registry, period="day", by="point")
+    daily = daily_from_rollup(result.frame, city.registry)
+    daily = daily[daily["point_id"].isin(interval)].set_index(["point_id", "day"])["energy"].sort_index()
+
+    latest = stored[stored["point_id"].isin(interval)].sort_values("revision", kind="stable").drop_duplicates(
+        ["point_id", "start", "end"], keep="last")
+    local_day = latest["start"].dt.tz_convert(city.registry.timezone).dt.strftime("%Y-%m-%d")
+    expected = latest.groupby([latest["point_id"], local_day.rename("day")])["energy"].sum(min_count=1).sort_index()
+    assert list(daily.index) == list(expected.index)
+    np.testing.assert_allclose(daily.to_numpy(dtype=float), expected.to_numpy(dtype=float), rtol=1e-9, atol=1e-9)
+
+    mine = quality.daily_energy(stored, city.registry, now=city.now)
+    mine = mine[mine["point_id"].isin(interval)].set_index(["point_id", "day"])["energy"].reindex(daily.index)
+    differ = ~np.isclose(mine.to_numpy(dtype=float), daily.to_numpy(dtype=float), rtol=1e-9, equal_nan=True)
+    negative = latest[latest["energy"] < 0]
+    negative_days = set(zip(negative["point_id"], local_day[negative.index], strict=True))
+    assert set(daily.index[differ]) == negative_days

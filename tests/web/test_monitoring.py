@@ -159,7 +159,8 @@ def test_pages_are_cached_per_lake_state_and_refresh_after_an_ingest(mon_env, mo
     before = pages.data_state(mon_env.settings)
     cached = pages.load_city(mon_env.settings)
     registry = _city_registry(mon_env.city)
-    extra = mon_env.city.readings.tail(2).copy()
+    # every unit reports a day later (one unit alone does not move the city's now: test_..._2030_...)
+    extra = mon_env.city.readings.groupby("point_id").tail(1).copy()
     extra["value"] = extra["value"].astype(float) * 1.5
     extra["start"] = pd.to_datetime(extra["start"], utc=True) + pd.Timedelta(days=1)
     extra["end"] = pd.to_datetime(extra["end"], utc=True) + pd.Timedelta(days=1)
@@ -252,3 +253,29 @@ def test_an_area_without_units_gives_empty_tables_and_charts(mon_env):
         view = pages.overview_view(city, city.units.iloc[:0], Formatter("en"), by)
         assert view["units"] == [] and view["alerts"] == [] and view["kpis"]["units"] == 0
         assert view["charts"]["energy"]["series"] == [] and view["charts"]["co2"]["categories"] == []
+
+
+def test_one_enterprise_dated_2030_does_not_move_the_city_now(mon_env, tmp_path_factory):
+    """Issue 12: a reading dated 2030-01-01 in the lake (written before ingest refused readings from the future)
+    made the city's "now" 2030-01-01 and every unit 0.0 % complete. The city's now is robust: a quantile of the
+    units' latest reading ends, capped at the server's clock."""
+    env = start(tmp_path_factory.mktemp("web-home-future"), tmp_path_factory)
+    bare = next(env)
+    try:
+        registry = _city_registry(mon_env.city)
+        save_registry(bare.db, registry, "test")
+        lake = Lake(bare.settings.lake_dir)
+        ingest_frame(lake, registry, mon_env.city.readings, source="test")
+        own = registry.points.loc[registry.points["enterprise_id"] == OWN, "point_id"].iloc[0]
+        future = pd.DataFrame([{"point_id": own, "start": "2029-12-31T23:45:00+08:00",
+                                "end": "2030-01-01T00:00:00+08:00", "value": 1.0, "unit": "kWh"}])
+        assert ingest_frame(lake, registry, future, source="old", now=pd.Timestamp("2030-01-02T00:00Z")).accepted
+        text = _html(bare, "/monitoring", lang="en").text
+        last_day = (pd.to_datetime(mon_env.city.readings["end"], utc=True).max() - pd.Timedelta(seconds=1)
+                    ).tz_convert("Asia/Shanghai").strftime("%Y-%m-%d")
+        assert "2030-01-01" not in text and "2029-12-31" not in text
+        assert last_day in text
+        completeness = [float(v) for v in re.findall(r"([\d.]+)%", text)]
+        assert completeness and max(completeness) > 50
+    finally:
+        env.close()

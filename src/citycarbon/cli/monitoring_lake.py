@@ -104,16 +104,24 @@ def register(app: typer.Typer) -> None:
         chunk_rows: Annotated[int, typer.Option("--chunk-rows", help="rows per durable batch")] = 1_000_000,
         assume_timezone: Annotated[str | None, typer.Option(
             "--assume-timezone", help="time zone of timestamps without an offset (default: reject them)")] = None,
+        now: Annotated[str | None, typer.Option(
+            "--now", help="the ingest clock, ISO 8601 with offset (a backfill of simulated future data); "
+                          "default: the real clock. Readings ending more than the future margin after it are "
+                          "rejected")] = None,
         fmt: OutputFormat = FORMAT_OPTION,
     ) -> None:
         """Backfill readings (point_id, start, end, value, unit) into the lake; idempotent, safe to re-run."""
         from citycarbon.cli.db import cli_actor
+        from citycarbon.cli.monitoring import _now
         from citycarbon.monitoring.ingest import ingest_files
+        from citycarbon.settings import get_settings
 
         try:
+            clock = _now(now) if now else None  # None: the real clock at each chunk
             chosen = _reading_files(files)
             reports = ingest_files(open_lake(lake), load_registry_dir(registry), chosen, chunk_rows=chunk_rows,
-                                   assume_timezone=assume_timezone)
+                                   assume_timezone=assume_timezone, now=clock,
+                                   future_margin=get_settings().monitoring_future_margin)
         except InputError as error:
             fail(error)
             return
@@ -213,6 +221,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Subscribe to terminal pushes ({"readings": [...]} per message on cc/readings/<enterprise_id>)."""
         from citycarbon.monitoring.mqtt import MqttIngest, parse_broker
+        from citycarbon.settings import get_settings
 
         with contextlib.ExitStack() as stack:
             # each message is recorded as a submission when a store exists
@@ -227,7 +236,8 @@ def register(app: typer.Typer) -> None:
                     store = database if database is not None else stack.enter_context(open_store())
                     source = functools.partial(current_registry, store)
                 service = MqttIngest(open_lake(lake), load_registry_dir(registry), host=host, port=port,
-                                     topic=topic, client_id=client_id, db=database, registry_source=source)
+                                     topic=topic, client_id=client_id, db=database, registry_source=source,
+                                     future_margin=get_settings().monitoring_future_margin)
                 service.refresh_registry(force=True)
             except InputError as error:
                 fail(error)

@@ -23,6 +23,10 @@ Contract (issue 6 §2; ``/docs/monitoring.md`` "Ingest contract"):
   the elapsed time); otherwise it is a reset (energy empty, flag ``reset``) — never a silent negative and
   never ``register_max`` of phantom energy. The first read of a point has no energy (flag ``first_read``). A
   late read that falls between stored reads re-derives the following read as a new revision (``rederived``).
+* Readings from the future are refused: a row whose interval ends more than ``future_margin`` (default
+  :data:`DEFAULT_FUTURE_MARGIN`, 5 minutes; ``CITYCARBON_MONITORING_FUTURE_MARGIN`` in the settings) after the
+  ingest clock ``now`` (the server's clock; a backfill of simulated data may pass its own) is rejected on
+  ``end`` with the reason, so a meter or gateway with a wrong clock cannot write days that have not happened.
 * All rows accepted from one call become durable together (one ledger transaction) or not at all; a call
   that accepts nothing leaves lake and ledger untouched.
 """
@@ -33,7 +37,7 @@ import math
 import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +60,8 @@ __all__ = [
 ]
 
 INPUT_COLUMNS: tuple[str, ...] = ("point_id", "start", "end", "value", "unit")
+#: how far after the ingest clock an interval may end (meter and server clocks drift by seconds, not minutes)
+DEFAULT_FUTURE_MARGIN = timedelta(minutes=5)
 _OFFSET = r"(Z|z|[+-]\d\d(:?\d\d)?)$"
 _REL_TOL = 1e-12  # two energies this close are the same value (float noise of unit conversion)
 
@@ -523,12 +529,32 @@ def _now(now: datetime | pd.Timestamp | None) -> pd.Timestamp:
     return ts.tz_convert("UTC")
 
 
+def _reject_future(frame: pd.DataFrame, bad: _Rejections, now: pd.Timestamp,
+                  margin: timedelta | pd.Timedelta = DEFAULT_FUTURE_MARGIN) -> None:
+    """Reject (on ``end``) the rows whose interval ends more than ``margin`` after ``now``."""
+    limit = now + pd.Timedelta(margin)
+    ends = frame["end"]
+    future = np.asarray(ends > limit, dtype=bool)
+    first = future & bad.ok
+    if first.any():
+        minutes = pd.Timedelta(margin).total_seconds() / 60
+        clock = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        reasons = np.full(len(frame), None, dtype=object)
+        reasons[first] = [f"interval ends at {e}, more than {minutes:g} min after the server's clock ({clock}): a "
+                          "reading from the future (check the meter's or gateway's clock)"
+                          for e in ends[first].dt.strftime("%Y-%m-%dT%H:%M:%SZ")]
+        bad.add(future, "end", reasons)
+
+
 def ingest_frame(lake: Lake | str | Path, registry: object, readings: pd.DataFrame, *, source: str,
                  enterprise_id: str | None = None, now: datetime | pd.Timestamp | None = None,
                  batch_id: str | None = None, row_offset: int = 0, assume_timezone: str | None = None,
-                 lock_timeout: float | None = 60.0, points: pd.DataFrame | None = None) -> IngestReport:
+                 lock_timeout: float | None = 60.0, points: pd.DataFrame | None = None,
+                 future_margin: timedelta | pd.Timedelta = DEFAULT_FUTURE_MARGIN) -> IngestReport:
     """Validate ``readings`` and store the accepted rows in ``lake`` as one durable batch.
 
+    ``now`` is the ingest clock (default: the server's clock): the time of receipt, and rows whose interval ends
+    more than ``future_margin`` after it are rejected (readings from the future).
     ``enterprise_id`` restricts the batch to that enterprise's points (an ingest token's enterprise).
     ``batch_id`` is the caller's id for the batch (kept in the ledger as ``client_batch_id``).
     ``points`` is a precomputed :func:`point_table` (callers that ingest many batches pass it once).
@@ -540,6 +566,7 @@ def ingest_frame(lake: Lake | str | Path, registry: object, readings: pd.DataFra
     received = _now(now)
     frame, bad = normalise_readings(readings, points, enterprise_id=enterprise_id,
                                     assume_timezone=assume_timezone)
+    _reject_future(frame, bad, received, future_margin)
     report = IngestReport(rows=len(frame))
     if "received_at" not in frame.columns:
         frame["received_at"] = received.floor("us")

@@ -27,10 +27,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from citycarbon.errors import InputError, Problem
-from citycarbon.monitoring.ingest import BatchRefused, ingest_frame, parse_readings_payload, point_table
+from citycarbon.monitoring.ingest import (
+    DEFAULT_FUTURE_MARGIN,
+    BatchRefused,
+    ingest_frame,
+    parse_readings_payload,
+    point_table,
+)
 from citycarbon.monitoring.lake import Lake
 
 __all__ = ["MqttIngest", "parse_broker", "topic_enterprise"]
@@ -67,13 +73,14 @@ class MqttIngest:
     def __init__(self, lake: Lake, registry: object, *, host: str = "127.0.0.1", port: int = 1883,
                  topic: str = "cc/readings/#", client_id: str = "citycarbon-ingest", keepalive: int = 30,
                  db: object | None = None, registry_source: Callable[[], tuple[int, object | None]] | None = None,
-                 refresh_seconds: float = 5.0):
+                 refresh_seconds: float = 5.0, future_margin: timedelta = DEFAULT_FUTURE_MARGIN):
         """``registry_source`` (e.g. the store's ``current_registry``) gives ``(version, registry)``; it is asked
         at most every ``refresh_seconds`` before a message, and a new version replaces the registry, so an import
-        takes effect without restarting the service."""
+        takes effect without restarting the service. ``future_margin``: how far after the server's clock a
+        reading's interval may end (later rows are rejected as readings from the future)."""
         import paho.mqtt.client as mqtt
 
-        self.lake, self.topic, self.db = lake, topic, db
+        self.lake, self.topic, self.db, self.future_margin = lake, topic, db, future_margin
         self._source, self._refresh_seconds = registry_source, refresh_seconds
         self._version: int | None = None
         self._checked = time.monotonic()
@@ -163,7 +170,7 @@ class MqttIngest:
             self._publish(error_topic, json.dumps(message, ensure_ascii=False))
             return message
         report = ingest_frame(self.lake, self.registry, frame, source=f"mqtt:{topic}", enterprise_id=enterprise,
-                              batch_id=batch_id, points=self.points)
+                              batch_id=batch_id, points=self.points, future_margin=self.future_margin)
         for name in ("accepted", "duplicate", "revised", "rejected"):
             self.stats[name] += getattr(report, name)
         submission = self._record(topic, enterprise, report=report, batch_id=batch_id)

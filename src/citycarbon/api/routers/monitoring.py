@@ -178,7 +178,8 @@ def _ingest(request: Request, body: bytes, sender: _Sender | None):
         raise not_found("monitoring registry")
     principal, enterprise_id = sender.principal, sender.enterprise_id
     report = ingest_frame(_lake(request), registry, frame, source=f"http:{principal.username}",
-                          enterprise_id=enterprise_id, batch_id=batch_id, points=_cache.get("points"))
+                          enterprise_id=enterprise_id, batch_id=batch_id, points=_cache.get("points"),
+                          future_margin=get_settings(request).monitoring_future_margin)
     owner = enterprise_id if enterprise_id is not None else _batch_enterprise(registry, frame)
     counts = {"accepted": report.accepted, "revised": report.revised, "duplicate": report.duplicate,
               "rejected": report.rejected}

@@ -16,7 +16,9 @@ registry import``) and the lake ``settings.lake_dir``. Everything the pages show
 state* — the registry version (one indexed query) and the lake ledger's file stamps (``ledger.sqlite`` and its
 WAL), at most once a minute while only the lake keeps changing (:data:`MIN_REFRESH_SECONDS`) — and filtered per
 caller before rendering, so a district user's HTML never holds another district's units. "Now" for silence and
-lateness is the end of the latest reading in the lake (pages of a demo lake stay meaningful); the page says so.
+lateness is the city's clock of :func:`citycarbon.monitoring.clock.city_now`: the 90 % quantile of the units'
+latest reading ends, never after the server's clock, so no single enterprise's clock moves it (pages of a demo
+lake stay meaningful); the page says so.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from citycarbon.auth.principal import Principal
+from citycarbon.monitoring.clock import city_now
 from citycarbon.web.app import locale_of, login_redirect, render, web_state
 from citycarbon.web.backend import current_session
 from citycarbon.web.i18n import DISPLAY_TZ, Formatter
@@ -209,13 +212,15 @@ def _build_city(settings, db=None) -> City:
         return City(registry=registry, units=_unit_rows(registry))
     lake = Lake.for_settings(settings)
     parts = lake.parts(enterprises=registry.enterprises["enterprise_id"].astype(str))
-    ends = [p.max_end for p in parts if p.max_end]
+    latest: dict[str, str] = {}
+    for p in parts:
+        if p.max_end and p.max_end > latest.get(p.enterprise_id, ""):  # one ISO format in UTC: text order is time
+            latest[p.enterprise_id] = p.max_end
     city = City(registry=registry, lake=lake, batches=lake.batches())
-    if not ends:
+    as_of = city_now(latest.values(), datetime.now(UTC))
+    if as_of is None:
         city.units = _unit_rows(registry)
         return city
-    as_of = pd.Timestamp(max(ends))
-    as_of = as_of.tz_localize("UTC") if as_of.tzinfo is None else as_of.tz_convert("UTC")
     city.as_of = as_of
     city.day = (as_of - pd.Timedelta(seconds=1)).tz_convert(registry.timezone).strftime("%Y-%m-%d")
     _fill(city)
