@@ -40,3 +40,15 @@ def make_balance():
 @pytest.fixture
 def make_statistics():
     return statistics_rows
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_ambient_database(tmp_path_factory):
+    """No test reads a database it did not make: the services read the ledger whenever CITYCARBON_HOME holds
+    one (``citycarbon.services.sources``), so the session starts with an empty CITYCARBON_HOME and no
+    database URL; tests that want a store set both through ``tests.db_fixtures.settings``."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("CITYCARBON_HOME", str(tmp_path_factory.mktemp("no-database-home")))
+    patch.delenv("CITYCARBON_DATABASE_URL", raising=False)
+    yield
+    patch.undo()

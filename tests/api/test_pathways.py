@@ -52,10 +52,7 @@ def test_what_if_changes_the_code_and_lowers_co2_and_round_trips_by_code(api_env
     # by code from the server's memory, and from the settings a share link carries
     by_code = api_env.get(f"{API}/scenarios/{what_if['code']}").json()["data"]
     assert by_code["series"] == what_if["series"]
-    from citycarbon.api.routers import pathways
-
-    with pathways._lock:
-        pathways._codes.clear()  # as after a restart
+    api_env.client.app.state.pathways.forget_codes()  # as after a restart
     assert api_env.get(f"{API}/scenarios/{what_if['code']}").status_code == 404
     shared = [("scenario", "Plan"), ("set", "ccus_2060_mt:4"), ("set", "offshore_wind_2030_mw:5000")]
     carried = api_env.get(f"{API}/scenarios/{what_if['code']}", params=shared)

@@ -115,7 +115,7 @@ def test_cli_ensemble_with_scheduler_matches_the_in_process_run(client, monkeypa
     import citycarbon.cli.pathway_analysis as module
     from citycarbon.cli import app
 
-    monkeypatch.setattr(module, "load_model_and_scenario", lambda city, name: (RisingThenFalling(), name))
+    monkeypatch.setattr(module, "load_model_and_scenario", lambda city, name, source=None: (RisingThenFalling(), name))
     monkeypatch.delenv("CITYCARBON_DASK_SCHEDULER", raising=False)
     runner = CliRunner()
     args = ["pathway", "ensemble", "--scenario", "Plan", "--runs", "500", "--seed", "9", "--format", "json"]

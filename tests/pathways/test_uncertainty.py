@@ -21,7 +21,7 @@ from citycarbon.pathways.uncertainty import (
     ensemble,
     load_distributions,
 )
-from tests.pathways.toys import Table
+from tests.pathways.toys import Table, check_protocol
 
 YEARS = np.arange(2020, 2041)
 
@@ -84,7 +84,7 @@ class PeakModel:
     def __init__(self):
         self.parameters = Table(names=["u", "lever"], default=[0.5, 0.0], low=[0.0, 0.0], high=[1.0, 1.0],
                                 group=["u", "l"], kind=["uncertain", "lever"], direction=[0, 1],
-                                distribution=["uniform", "uniform"])
+                                unit=["1", "1"], source=["toy", "toy"], distribution=["uniform", "uniform"])
 
     def vector(self, scenario: Scenario) -> np.ndarray:
         return np.array([0.5, scenario.levers.get("lever", 0.0)])
@@ -107,7 +107,38 @@ def _arrays(result) -> dict[str, np.ndarray]:
 
 
 def test_toy_models_satisfy_the_protocol():
-    assert isinstance(GrowthModel(), PathwayModel)
+    check_protocol(GrowthModel(), PLAN)
+    check_protocol(PeakModel(), Scenario("Plan", {"lever": 0.5}))
+
+
+def test_the_protocol_check_fails_a_model_that_breaks_a_promise():
+    class Coupled(GrowthModel):  # runs that depend on each other: not one run per row
+        def evaluate(self, X):
+            out = super().evaluate(X)
+            out.series["co2_emissions_t"] = out.series["co2_emissions_t"] + X[:, 1].mean()
+            return out
+
+    class Transposed(GrowthModel):
+        def evaluate(self, X):
+            out = super().evaluate(X)
+            out.series["energy_tce"] = out.series["energy_tce"].T
+            return out
+
+    class Unbounded(GrowthModel):
+        def __init__(self):
+            super().__init__()
+            self.parameters.default = [0.9, 0.02, 0.0]  # above the lever's high of 0.8
+
+    for broken in (Coupled(), Transposed(), Unbounded()):
+        with pytest.raises(AssertionError):
+            check_protocol(broken, PLAN)
+    assert not isinstance(object(), PathwayModel)
+
+
+def test_the_dalian_model_satisfies_the_protocol(model):
+    from citycarbon.pathways import load_scenario
+
+    check_protocol(model, load_scenario("Plan"), runs=5)
 
 
 def test_same_seed_gives_bit_identical_arrays_whatever_the_chunk_size():

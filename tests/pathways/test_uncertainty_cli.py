@@ -79,7 +79,7 @@ SCENARIOS = {"BAU": Scenario("BAU", {}, "bau0000000"), "Plan": Scenario("Plan", 
 def toy(monkeypatch):
     import citycarbon.cli.pathway_analysis as module
 
-    def load(city: str, name: str):
+    def load(city: str, name: str, source: str | None = None):
         if name not in SCENARIOS:
             from citycarbon.errors import InputError, Problem
 

@@ -44,7 +44,7 @@ def test_accounting_from_the_store_equals_accounting_from_files(seeded_db):
     with seeded_db.session() as session:
         dataset = ledger.reference_dataset(session, "dalian")
     from_db = account_city(2020, city="dalian", dataset=dataset)
-    from_files = account_city(2020, city="dalian")
+    from_files = account_city(2020, city="dalian", source="files")
     assert from_db.indicators == from_files.indicators
     pd.testing.assert_frame_equal(from_db.by_sector, from_files.by_sector)
     pd.testing.assert_frame_equal(from_db.by_fuel, from_files.by_fuel)

@@ -1,16 +1,15 @@
 """``citycarbon sinks --year Y`` through the Typer app (CliRunner): json shape, csv, table, errors.
 
-The reference dataset module (``citycarbon.datasets``) is replaced by a literal fixture so these tests
-do not depend on the shipped Dalian files; one test runs against the real dataset when it exists.
+The data source (:func:`citycarbon.services.sources.city_inputs`, as the sinks service calls it) is replaced
+by a literal fixture so these tests do not depend on the shipped Dalian files; one test runs against the real
+dataset.
 """
 
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 import json
-import sys
 import types
 
 import pandas as pd
@@ -35,17 +34,19 @@ WETLAND = pd.DataFrame([
 
 @pytest.fixture
 def fake_dataset(monkeypatch):
-    """A stand-in ``citycarbon.datasets`` with literal forest and wetland frames."""
+    """A stand-in data source with literal forest and wetland frames."""
+    from citycarbon.errors import InputError, Problem
+    from citycarbon.services import sinks as service
+
     frames = {"forest": FOREST.copy(), "wetland": WETLAND.copy()}
-    module = types.ModuleType("citycarbon.datasets")
 
-    def load_reference(name: str):
-        if name != "dalian":
-            raise KeyError(f"unknown dataset {name!r}")
-        return types.SimpleNamespace(forest=frames["forest"], wetland=frames["wetland"], region="210200", files={})
+    def city_inputs(city: str, source=None):
+        if city != "dalian":
+            raise InputError(Problem(f"no reference dataset {city!r}", field="name", value=city))
+        return types.SimpleNamespace(dataset=types.SimpleNamespace(
+            forest=frames["forest"], wetland=frames["wetland"], region="210200", files={}))
 
-    module.load_reference = load_reference  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "citycarbon.datasets", module)
+    monkeypatch.setattr(service, "city_inputs", city_inputs)
     return frames
 
 
@@ -109,20 +110,12 @@ def test_unknown_dataset_exits_2(fake_dataset):
     assert result.exit_code == 2 and "atlantis" in result.stderr
 
 
-def test_missing_dataset_module_is_reported(monkeypatch):
-    monkeypatch.setitem(sys.modules, "citycarbon.datasets", None)
-    result = invoke("--year", "2020")
-    assert result.exit_code == 2 and "reference datasets are not available" in result.stderr
-
-
 def test_real_dalian_dataset_json():
-    try:
-        datasets = importlib.import_module("citycarbon.datasets")
-    except ImportError as error:
-        pytest.skip(f"citycarbon.datasets is not importable yet: {error}")
-    forest = datasets.load_reference("dalian").forest
+    from citycarbon.datasets import load_reference
+
+    forest = load_reference("dalian").forest
     year = int(forest.loc[forest["variable"] == "forest_stock", "year"].astype(int).max())
-    result = invoke("--year", str(year), "--format", "json")
+    result = invoke("--year", str(year), "--format", "json", "--source", "files")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["year"] == year and data["forest"]["stock_m3"] > 0

@@ -35,6 +35,7 @@ from citycarbon.api.jobs import JobRunner
 from citycarbon.api.logging import configure as configure_logging
 from citycarbon.api.middleware import RequestMiddleware
 from citycarbon.api.results import Results
+from citycarbon.services.pathways import PathwayService
 from citycarbon.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, *, prepare: bool = True, web: b
     app.state.settings = settings
     app.state.db = db
     app.state.results = Results(db, settings.city)
+    app.state.pathways = PathwayService(settings.city, loader=app.state.results.current_dataset)
     app.state.jobs = JobRunner(db)
     errors.install(app)
 

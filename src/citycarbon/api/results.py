@@ -110,6 +110,12 @@ class Results:
 
         return self.memo(version, "dataset", load)
 
+    def current_dataset(self) -> tuple[tuple[str, int], ReferenceDataset]:
+        """``(("ledger", version), dataset)`` of the current version: the loader of the app's pathway service
+        (:class:`citycarbon.services.pathways.PathwayService`), so its model follows the ledger."""
+        version = self.version()
+        return ("ledger", version), self.dataset(version)
+
     def frame(self, version: int, name: str):
         """A further ledger table (``monthly``, ``districts``) as a DataFrame, or None when empty."""
         from citycarbon.store import ledger

@@ -9,7 +9,15 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from citycarbon.cli.output import FORMAT_OPTION, OutputFormat, emit, fail
+from citycarbon.cli.output import (
+    FORMAT_OPTION,
+    SOURCE_OPTION,
+    DataSourceChoice,
+    OutputFormat,
+    emit,
+    fail,
+    source_value,
+)
 from citycarbon.errors import InputError
 from citycarbon.factors import FactorNotFound
 
@@ -49,10 +57,11 @@ def register(app: typer.Typer) -> None:
     def account(
         year: Annotated[int, typer.Option("--year", "-y", help="year to account")],
         balance: Annotated[Path | None, typer.Option("--balance", help="energy balance CSV/XLSX to use "
-                                                     "instead of the shipped dataset")] = None,
+                                                     "instead of the dataset's")] = None,
         statistics: Annotated[Path | None, typer.Option("--statistics", help="statistics CSV/XLSX (GDP)")] = None,
         method: Annotated[Method | None, typer.Option("--method", help="electricity to tce")] = None,
         city: Annotated[str, typer.Option("--city", help="reference dataset and accounting options")] = "dalian",
+        source: DataSourceChoice | None = SOURCE_OPTION,
         fmt: OutputFormat = FORMAT_OPTION,
     ) -> None:
         """Account energy (tce), CO2, non-fossil share and intensities for one year (能源与碳排放核算)."""
@@ -60,7 +69,7 @@ def register(app: typer.Typer) -> None:
 
         try:
             result = account_city(year, city=city, balance_file=balance, statistics_file=statistics,
-                                  method=method.value if method else None)
+                                  method=method.value if method else None, source=source_value(source))
         except (InputError, FactorNotFound) as exc:
             fail(exc)
         if fmt is OutputFormat.json:

@@ -18,13 +18,21 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from citycarbon.cli.output import FORMAT_OPTION, OutputFormat, emit, fail
+from citycarbon.cli.output import (
+    FORMAT_OPTION,
+    SOURCE_OPTION,
+    DataSourceChoice,
+    OutputFormat,
+    emit,
+    fail,
+    source_value,
+)
 from citycarbon.data import read_csv_file
 from citycarbon.decomposition import LmdiResult, decompose_lmdi, decompose_lmdi_chain
 from citycarbon.errors import InputError, Problem
 
 INPUT_OPTION = typer.Option(None, "--input", "-i", help="long CSV with columns year, category, factor, value")
-CITY_OPTION = typer.Option(None, "--city", help="decompose a shipped city's accounted history instead (e.g. dalian)")
+CITY_OPTION = typer.Option(None, "--city", help="decompose a city's accounted history instead (e.g. dalian)")
 MEASURE_OPTION = typer.Option("energy", "--measure", help="with --city: energy | co2")
 FROM_OPTION = typer.Option(None, "--from", help="start year (with --to); default: chain over all years")
 TO_OPTION = typer.Option(None, "--to", help="end year (with --from)")
@@ -71,7 +79,7 @@ def register(app: typer.Typer) -> None:
     @app.command("decompose")
     def decompose(input_file: Path | None = INPUT_OPTION, from_year: int | None = FROM_OPTION,
                   to_year: int | None = TO_OPTION, city: str | None = CITY_OPTION, measure: str = MEASURE_OPTION,
-                  fmt: OutputFormat = FORMAT_OPTION) -> None:
+                  source: DataSourceChoice | None = SOURCE_OPTION, fmt: OutputFormat = FORMAT_OPTION) -> None:
         """LMDI-I decomposition (additive and multiplicative) of a change between years."""
         try:
             if city is not None:
@@ -82,7 +90,7 @@ def register(app: typer.Typer) -> None:
                                              suggestion="energy" if measure.startswith("e") else "co2"))
                 if (from_year is None) != (to_year is None):
                     raise InputError(Problem("give both --from and --to, or neither", field="--from"))
-                result, households = decompose_city(city, measure, from_year, to_year)
+                result, households = decompose_city(city, measure, from_year, to_year, source=source_value(source))
                 source = f"{city} {measure}"
             elif input_file is not None:
                 data = read_lmdi_csv(input_file)

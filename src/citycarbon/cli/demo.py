@@ -8,27 +8,42 @@ import typer
 from rich.console import Console
 
 from citycarbon.cli.account import indicator_rows
-from citycarbon.cli.output import FORMAT_OPTION, OutputFormat, emit
+from citycarbon.cli.output import (
+    FORMAT_OPTION,
+    SOURCE_OPTION,
+    DataSourceChoice,
+    OutputFormat,
+    emit,
+    fail,
+    source_value,
+)
+from citycarbon.errors import InputError
 
 
 def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(
-        city: Annotated[str, typer.Option("--city", help="shipped city dataset")] = "dalian",
+        city: Annotated[str, typer.Option("--city", help="city dataset")] = "dalian",
         year: Annotated[int | None, typer.Option("--year", help="year (default: latest in the dataset)")] = None,
+        source: DataSourceChoice | None = SOURCE_OPTION,
         fmt: OutputFormat = FORMAT_OPTION,
     ) -> None:
-        """Run the main job on the shipped data: plan targets, the year's accounts and their warnings."""
-        from citycarbon.datasets import load_reference
+        """Run the main job: plan targets, the year's accounts and their warnings (the ledger when a database
+        exists, the shipped data otherwise; --source chooses)."""
         from citycarbon.plan import load_plan
         from citycarbon.services.accounting import account_city
+        from citycarbon.services.sources import city_inputs
         from citycarbon.services.tracking import status_report
 
         plan = load_plan(city)
-        dataset = load_reference(city)
-        year = year or max(dataset.years)
-        result = account_city(year, city=city)
-        report = status_report(year, city=city)
+        try:
+            inputs = city_inputs(city, source_value(source))
+            year = year or max(inputs.dataset.years)
+            result = account_city(year, city=city, dataset=inputs.dataset)
+            report = status_report(year, city=city, source=inputs.source)
+        except InputError as error:
+            fail(error)
+            return
         if fmt is OutputFormat.json:
             emit({"city": city, "year": year, "accounting": result.to_dict(), "status": report}, fmt)
             return

@@ -27,6 +27,22 @@ class OutputFormat(StrEnum):
 FORMAT_OPTION = typer.Option(OutputFormat.table, "--format", "-f", help="table | json | csv")
 
 
+class DataSourceChoice(StrEnum):
+    store = "store"
+    files = "files"
+
+
+#: ``--source store|files`` of every command that reads a city's data; None = the one rule of
+#: :func:`citycarbon.services.sources.resolve_source` (the ledger when CITYCARBON_HOME holds a database)
+SOURCE_OPTION = typer.Option(None, "--source", help="where to read the city's data: store (the ledger) | "
+                             "files (the shipped CSVs); default: store when a database exists, files otherwise")
+
+
+def source_value(source: DataSourceChoice | None) -> str | None:
+    """The ``source=`` argument of the services for a ``--source`` option value."""
+    return None if source is None else source.value
+
+
 def _clean(value: Any) -> Any:
     """Make a value JSON-safe: NaN/inf -> null, numpy scalars -> Python, tuples -> lists."""
     if isinstance(value, dict):

@@ -1,4 +1,6 @@
-"""``citycarbon pathway run|export|levers|scenarios``: pathways to 2060 (an adapter over citycarbon.pathways)."""
+"""``citycarbon pathway run|export|levers|scenarios``: pathways to 2060 (an adapter over the pathway service,
+:class:`citycarbon.services.pathways.PathwayService`: the model on the ledger when a database exists, on the
+shipped files otherwise; ``--source`` chooses)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,15 @@ from typing import Annotated
 import typer
 
 from citycarbon.cli.groups import pathway_app
-from citycarbon.cli.output import FORMAT_OPTION, OutputFormat, emit, fail
+from citycarbon.cli.output import (
+    FORMAT_OPTION,
+    SOURCE_OPTION,
+    DataSourceChoice,
+    OutputFormat,
+    emit,
+    fail,
+    source_value,
+)
 from citycarbon.errors import InputError
 
 SCENARIO_OPTION = typer.Option("--scenario", "-s", help="shipped scenario name (BAU, Plan, Enhanced) or a YAML file")
@@ -20,22 +30,23 @@ def run(
     targets: Annotated[Path | None, typer.Option("--targets", help="YAML: target id → value (fills unset targets)")]
     = None,
     settings: Annotated[list[str] | None, typer.Option("--set", help="what-if: LEVER=VALUE (repeatable)")] = None,
-    city: Annotated[str, typer.Option("--city", help="shipped city")] = "dalian",
+    city: Annotated[str, typer.Option("--city", help="city")] = "dalian",
+    source: DataSourceChoice | None = SOURCE_OPTION,
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """One pathway 2020–2060: CO2, energy, non-fossil share, peak year, every plan target (met, margin)."""
-    from citycarbon.pathways import build_model, load_scenario
     from citycarbon.pathways.scenarios import parse_settings, with_settings
+    from citycarbon.services.pathways import PathwayService
     from citycarbon.services.tracking import apply_target_overrides
 
     try:
-        model = build_model(city)
+        service = PathwayService(city, source=source_value(source))
         if targets is not None:
-            model = model.with_targets(apply_target_overrides(model.plan, targets))
-        chosen = load_scenario(scenario)
+            service = service.with_targets(apply_target_overrides(service.model().plan, targets))
+        chosen = service.load(scenario)
         if settings:
             chosen = with_settings(chosen, parse_settings(settings))
-        result = model.run(chosen)
+        result = service.run(chosen)
     except InputError as error:
         fail(error)
         return
@@ -58,17 +69,18 @@ def run(
 def export(
     iamc: Annotated[Path, typer.Option("--iamc", help="output file: .csv (plus _meta.csv) or .xlsx")],
     scenario: Annotated[list[str] | None, SCENARIO_OPTION] = None,
-    city: Annotated[str, typer.Option("--city", help="shipped city")] = "dalian",
+    city: Annotated[str, typer.Option("--city", help="city")] = "dalian",
+    source: DataSourceChoice | None = SOURCE_OPTION,
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """IAMC export (model, scenario, region, variable, unit, year, value + meta) of one or more scenarios."""
-    from citycarbon.pathways import build_model, load_scenario
-    from citycarbon.pathways.iamc import export as write_export
+    from citycarbon.pathways.iamc import write_iamc
+    from citycarbon.services.pathways import COMPARISON, PathwayService
 
     try:
-        model = build_model(city)
-        scenarios = [load_scenario(s) for s in (scenario or ["BAU", "Plan", "Enhanced"])]
-        written = write_export(model, scenarios, iamc)
+        service = PathwayService(city, source=source_value(source))
+        scenarios = [service.load(s) for s in (scenario or list(COMPARISON))]
+        written = write_iamc(iamc, *service.iamc(scenarios))
     except InputError as error:
         fail(error)
         return

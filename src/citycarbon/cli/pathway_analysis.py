@@ -1,10 +1,10 @@
 """``citycarbon pathway ensemble|sensitivity|attribute|seek``: uncertainty, sensitivity, attribution, goal-seek.
 
-Each command builds the city's pathway model, reads the scenario (a shipped name such as ``Plan`` or a
-YAML file) and calls one function of :mod:`citycarbon.pathways` (``uncertainty.ensemble``,
-``sensitivity.sobol``/``morris``, ``attribution.shapley``, ``goalseek.seek``); the JSON is that result's
-``to_dict()`` (documented in docs/pathways.md), the table and CSV a flat view of it. Bad input: exit 2
-with the error on stderr.
+Each command gets the city's pathway model from the pathway service (``--source store|files``), reads the
+scenario (a shipped name such as ``Plan`` or a YAML file) and calls one function of :mod:`citycarbon.pathways`
+(``uncertainty.ensemble``, ``sensitivity.sobol``/``morris``, ``attribution.shapley``, ``goalseek.seek``); the
+JSON is that result's ``to_dict()`` (documented in docs/pathways.md), the table and CSV a flat view of it.
+Bad input: exit 2 with the error on stderr.
 
 ``ensemble`` and ``sensitivity`` run on a Dask cluster when ``--scheduler`` is given or
 ``CITYCARBON_DASK_SCHEDULER`` is set, with results identical to the in-process run for the same seed.
@@ -18,21 +18,31 @@ from typing import Annotated, Any
 import typer
 
 from citycarbon.cli.groups import pathway_app
-from citycarbon.cli.output import FORMAT_OPTION, OutputFormat, emit, fail
+from citycarbon.cli.output import (
+    FORMAT_OPTION,
+    SOURCE_OPTION,
+    DataSourceChoice,
+    OutputFormat,
+    emit,
+    fail,
+    source_value,
+)
 from citycarbon.errors import InputError, Problem
 
 SCENARIO_OPTION = typer.Option("--scenario", "-s", help="scenario name (BAU, Plan, Enhanced) or YAML file")
-CITY_OPTION = typer.Option("--city", help="shipped city model")
+CITY_OPTION = typer.Option("--city", help="city model")
 SEED_OPTION = typer.Option("--seed", help="random seed (same seed → identical results)")
 SCHEDULER_OPTION = typer.Option("--scheduler", help="Dask scheduler address (default: CITYCARBON_DASK_SCHEDULER, "
                                                     "else in-process)")
 
 
-def load_model_and_scenario(city: str, scenario: str) -> tuple[Any, Any]:
-    """The built model of ``city`` and the resolved ``scenario`` (name or file)."""
-    from citycarbon.pathways import build_model, load_scenario
+def load_model_and_scenario(city: str, scenario: str, source: str | None = None) -> tuple[Any, Any]:
+    """The model of ``city`` on the data of ``source`` (the pathway service: the ledger when a database
+    exists, the shipped files otherwise) and the resolved ``scenario`` (name or file)."""
+    from citycarbon.services.pathways import PathwayService
 
-    return build_model(city=city), load_scenario(scenario)
+    service = PathwayService(city, source=source)
+    return service.model(), service.load(scenario)
 
 
 def load_scenario_only(name: str) -> Any:
@@ -92,13 +102,14 @@ def register(app: typer.Typer) -> None:
         chunk: Annotated[int | None, typer.Option("--chunk", help="runs per model call / Dask task "
                                                   "(default: uncertainty.DEFAULT_CHUNK)")] = None,
         city: Annotated[str, CITY_OPTION] = "dalian",
+        source: DataSourceChoice | None = SOURCE_OPTION,
         fmt: OutputFormat = FORMAT_OPTION,
     ) -> None:
         """Monte Carlo (Latin hypercube) over uncertain parameters: P(peak ≤ 2030), P(each target met), percentiles."""
         from citycarbon.pathways.uncertainty import ensemble
 
         try:
-            model, scen = load_model_and_scenario(city, scenario)
+            model, scen = load_model_and_scenario(city, scenario, source_value(source))
             options = {"chunk": chunk} if chunk is not None else {}
             result = ensemble(model, scen, runs, seed, dask=_scheduler(scheduler), **options)
         except InputError as error:
@@ -121,6 +132,7 @@ def register(app: typer.Typer) -> None:
         by: Annotated[str, typer.Option("--by", help="Sobol factors: parameter | group")] = "parameter",
         scheduler: Annotated[str | None, SCHEDULER_OPTION] = None,
         city: Annotated[str, CITY_OPTION] = "dalian",
+        source: DataSourceChoice | None = SOURCE_OPTION,
         fmt: OutputFormat = FORMAT_OPTION,
     ) -> None:
         """Which levers and uncertain parameters matter most: Sobol S1/ST/S2 or Morris μ*/σ (SALib)."""
@@ -129,7 +141,7 @@ def register(app: typer.Typer) -> None:
         try:
             if method not in ("sobol", "morris"):
                 raise InputError(Problem("method must be sobol or morris", field="--method", value=method))
-            model, scen = load_model_and_scenario(city, scenario)
+            model, scen = load_model_and_scenario(city, scenario, source_value(source))
             dask = _scheduler(scheduler)
             if method == "sobol":
                 result = sobol(model, scen, n, seed=seed, output=output, second_order=second_order, by=by, dask=dask)
@@ -152,13 +164,14 @@ def register(app: typer.Typer) -> None:
         lmdi: Annotated[int | None, typer.Option("--lmdi", help="also LMDI of the scenario's CO2 from its base "
                                                  "year to this year")] = None,
         city: Annotated[str, CITY_OPTION] = "dalian",
+        source: DataSourceChoice | None = SOURCE_OPTION,
         fmt: OutputFormat = FORMAT_OPTION,
     ) -> None:
         """Shapley attribution of the gap between --base and the scenario to lever groups (wedges)."""
         from citycarbon.pathways.attribution import lmdi_of_pathway, shapley
 
         try:
-            model, scen = load_model_and_scenario(city, scenario)
+            model, scen = load_model_and_scenario(city, scenario, source_value(source))
             base_scenario = load_scenario_only(base)
             result = shapley(model, base_scenario, scen, permutations=permutations, seed=seed, output=output,
                              exact=exact)
@@ -188,6 +201,7 @@ def register(app: typer.Typer) -> None:
         cost: Annotated[Path | None, typer.Option("--cost", help="YAML: lever id → weight of moving it "
                                                   "(a costly lever gets a larger weight)")] = None,
         city: Annotated[str, CITY_OPTION] = "dalian",
+        source: DataSourceChoice | None = SOURCE_OPTION,
         fmt: OutputFormat = FORMAT_OPTION,
     ) -> None:
         """Lever settings that meet every plan target while staying closest to the scenario (or cheapest)."""
@@ -195,7 +209,7 @@ def register(app: typer.Typer) -> None:
 
         try:
             weights = read_cost_file(cost) if cost is not None else None
-            model, scen = load_model_and_scenario(city, scenario)
+            model, scen = load_model_and_scenario(city, scenario, source_value(source))
             chosen: Any = "all" if not targets else [t.strip() for t in targets.split(",") if t.strip()]
             result = seek(model, scen, seed=seed, targets=chosen, probability=probability, runs=runs, cost=weights)
         except InputError as error:

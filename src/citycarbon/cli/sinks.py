@@ -1,44 +1,39 @@
 """``citycarbon sinks``: carbon sinks of one year (forest, wetland/blue carbon) and forest projections.
 
-An adapter only: it loads the Dalian reference dataset and prints
-:func:`citycarbon.sinks.summary.sink_summary` as a table, JSON or CSV.
+An adapter only: :func:`citycarbon.services.sinks.city_sinks` (ledger or shipped files, ``--source``) printed
+as a table, JSON or CSV.
 """
 
 from __future__ import annotations
 
-import importlib
-
 import typer
 
-from citycarbon.cli.output import FORMAT_OPTION, OutputFormat, emit, fail
+from citycarbon.cli.output import (
+    FORMAT_OPTION,
+    SOURCE_OPTION,
+    DataSourceChoice,
+    OutputFormat,
+    emit,
+    fail,
+    source_value,
+)
 from citycarbon.errors import InputError
-from citycarbon.sinks.summary import sink_summary, summary_rows
-
-
-def _input_files(dataset: object) -> dict[str, str]:
-    files = getattr(dataset, "files", None) or {}
-    if isinstance(files, dict):
-        return {str(k): str(v) for k, v in files.items() if str(k) in ("forest", "wetland")}
-    return {}
+from citycarbon.sinks.summary import summary_rows
 
 
 def register(app: typer.Typer) -> None:
     @app.command("sinks")
     def sinks(
         year: int = typer.Option(..., "--year", "-y", help="accounting year"),
-        dataset: str = typer.Option("dalian", "--dataset", help="reference dataset name"),
+        city: str = typer.Option("dalian", "--city", "--dataset", help="city dataset"),
+        source: DataSourceChoice | None = SOURCE_OPTION,
         fmt: OutputFormat = FORMAT_OPTION,
     ) -> None:
         """Forest and wetland/blue-carbon sinks of a year (t CO2/yr), with a projection to 2025/2030."""
+        from citycarbon.services.sinks import city_sinks
+
         try:
-            datasets = importlib.import_module("citycarbon.datasets")
-        except ImportError as error:
-            fail(RuntimeError(f"the reference datasets are not available: {error}"))
-            return
-        try:
-            reference = datasets.load_reference(dataset)
-            data = sink_summary(reference.forest, reference.wetland, year,
-                                input_files=_input_files(reference))
+            data = city_sinks(year, city, source=source_value(source))
         except (InputError, ValueError, KeyError) as error:
             fail(error)
             return

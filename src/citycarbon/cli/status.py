@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from citycarbon.cli.output import FORMAT_OPTION, OutputFormat, emit, fail
+from citycarbon.cli.output import (
+    FORMAT_OPTION,
+    SOURCE_OPTION,
+    DataSourceChoice,
+    OutputFormat,
+    emit,
+    fail,
+    source_value,
+)
 from citycarbon.errors import InputError
 
 
@@ -28,7 +36,8 @@ def register(app: typer.Typer) -> None:
         region: Annotated[str | None, typer.Option("--region", help="district/county code (GB/T 2260)")] = None,
         targets: Annotated[Path | None, typer.Option("--targets", help="YAML: target id → value")] = None,
         rule_set: Annotated[str | None, typer.Option("--rule-set", help="warning rule set (default ndrc_629)")] = None,
-        city: Annotated[str, typer.Option("--city", help="shipped city dataset")] = "dalian",
+        city: Annotated[str, typer.Option("--city", help="city dataset")] = "dalian",
+        source: DataSourceChoice | None = SOURCE_OPTION,
         fmt: OutputFormat = FORMAT_OPTION,
     ) -> None:
         """Target progress, 序时进度, projection and warning level (发改办环资〔2021〕629号 barometer)."""
@@ -36,7 +45,7 @@ def register(app: typer.Typer) -> None:
 
         try:
             report = status_report(year, month=month, region=region, city=city, targets_file=targets,
-                                   rule_set=rule_set)
+                                   rule_set=rule_set, source=source_value(source))
         except InputError as error:
             fail(error)
             return

@@ -26,7 +26,8 @@ import numpy as np
 
 from citycarbon.accounting import AccountingOptions
 from citycarbon.accounting.conversion import ELECTRICITY, electricity_factor
-from citycarbon.datasets import load_reference
+from citycarbon.accounting.inputs import AccountingInputs, dataset_inputs
+from citycarbon.datasets import ReferenceDataset, load_reference
 from citycarbon.errors import InputError, Problem
 from citycarbon.factors import FactorRow, load_factors
 from citycarbon.pathways.base import (
@@ -49,7 +50,6 @@ from citycarbon.pathways.parameters import (
     parameter_set,
 )
 from citycarbon.plan import Plan, load_plan
-from citycarbon.services.accounting import reference_inputs
 from citycarbon.sinks import calibrate_growth, growth_parameters, project_forest, wetland_sink, wetland_sinks
 from citycarbon.units import conversion_factor, product_factor
 
@@ -623,9 +623,20 @@ def _factor_path(years: np.ndarray, last: int, fn) -> np.ndarray:
 
 @cache
 def build_model(city: str = "dalian") -> PathwayModel:
-    """Build the pathway model of ``city`` once (reference dataset, factor rows, plan, levers, sinks)."""
-    inputs = reference_inputs(city)
-    reference = load_reference(city)
+    """The pathway model of ``city``'s shipped reference dataset, built once per process.
+
+    The services build models of other data (the store's ledger) with :func:`model_from_dataset`."""
+    return model_from_dataset(load_reference(city), city)
+
+
+def model_from_dataset(reference: ReferenceDataset, city: str | None = None, *,
+                       inputs: AccountingInputs | None = None) -> PathwayModel:
+    """Build the pathway model on ``reference`` (the base year and history of the energy balance, statistics,
+    capacity, forest and wetland tables; ``inputs``: the same dataset's accounting inputs when the caller
+    has them). ``city`` (default: the dataset's name) picks the accounting options and the plan. Not cached."""
+    city = city or reference.name
+    if inputs is None:
+        inputs = dataset_inputs(reference)
     options = AccountingOptions.for_city(city)
     table = load_factors()
     plan = load_plan()

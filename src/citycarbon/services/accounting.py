@@ -1,37 +1,28 @@
-"""Accounting as a service: a reference dataset (shipped files or the store's ledger) or imported files →
+"""Accounting as a service: a reference dataset (the store's ledger or the shipped files) or imported files →
 AccountingResult.
 
-``dataset=`` takes a :class:`~citycarbon.datasets.ReferenceDataset` built elsewhere (e.g. from the ledger by
-``citycarbon.store.ledger.reference_dataset``); without it the shipped files of ``city`` are used (the CLI).
+``dataset=`` takes a :class:`~citycarbon.datasets.ReferenceDataset` built elsewhere (e.g. the API's cache of
+the ledger); without it ``source=`` decides (:func:`citycarbon.services.sources.resolve_source`: the ledger when
+a database exists, the shipped files otherwise), the same rule for the CLI and the Python library.
 Input hashes are the files' SHA-256 where the dataset's files exist, else a content hash of the frame.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import pandas as pd
 
 from citycarbon.accounting import AccountingOptions, AccountingResult, account_years
+from citycarbon.accounting.inputs import AccountingInputs, dataset_inputs
 from citycarbon.datasets import ReferenceDataset, load_reference
 from citycarbon.importers import read_table
-from citycarbon.provenance import hash_file, hash_frame
+from citycarbon.provenance import hash_file
+from citycarbon.services.sources import Source, city_inputs, resolve_source
 
-
-@dataclass(frozen=True)
-class AccountingInputs:
-    """Validated inputs for accounting, with their content hashes and which contain estimates."""
-
-    city: str
-    balance: pd.DataFrame
-    statistics: pd.DataFrame
-    process_activity: pd.DataFrame | None
-    hashes: dict[str, str]
-    estimates: tuple[str, ...]
-    balance_source: str
-    statistics_source: str
+__all__ = ["AccountingInputs", "account_city", "account_city_years", "dataset_inputs", "load_inputs",
+           "reference_inputs", "source_dataset"]
 
 
 @cache
@@ -40,25 +31,12 @@ def reference_inputs(city: str = "dalian") -> AccountingInputs:
     return dataset_inputs(load_reference(city))
 
 
-def _hash_table(dataset: ReferenceDataset, name: str) -> str:
-    path = dataset.files.get(name)
-    if path is not None and Path(path).is_file():
-        return hash_file(path)
-    return hash_frame(getattr(dataset, name))
-
-
-def dataset_inputs(dataset: ReferenceDataset) -> AccountingInputs:
-    """Accounting inputs from any :class:`ReferenceDataset` (shipped files or the store's ledger; not cached)."""
-    # the dataset loader already ran the import validators; only restore "no sector" as a missing value
-    balance = dataset.balance.assign(sector=dataset.balance["sector"].replace("", None))
-    hashes = {name: _hash_table(dataset, name) for name in dataset.files}
-    estimates = tuple(
-        f"{name}: {share:.0%} of rows are estimates"
-        for name in ("balance", "statistics", "process_activity")
-        if (share := dataset.estimated_share(name)) > 0
-    )
-    return AccountingInputs(dataset.name, balance, dataset.statistics, dataset.process_activity, hashes,
-                            estimates, Path(dataset.files["balance"]).name, Path(dataset.files["statistics"]).name)
+def source_dataset(city: str, source: str | Source | None = None) -> ReferenceDataset | None:
+    """The dataset of ``city`` from ``source`` (:func:`citycarbon.services.sources.resolve_source`): the
+    ledger's when it is the store, None for the shipped files (the cached path of :func:`reference_inputs`)."""
+    if resolve_source(source) is Source.files:
+        return None
+    return city_inputs(city, Source.store).dataset
 
 
 def _estimates_in(frame: pd.DataFrame, name: str) -> tuple[str, ...]:
@@ -70,8 +48,12 @@ def _estimates_in(frame: pd.DataFrame, name: str) -> tuple[str, ...]:
 
 def load_inputs(city: str = "dalian", balance_file: str | Path | None = None,
                 statistics_file: str | Path | None = None, *,
-                dataset: ReferenceDataset | None = None) -> AccountingInputs:
-    """Reference inputs of ``city`` (or of ``dataset``), with the balance and/or statistics replaced by files."""
+                dataset: ReferenceDataset | None = None,
+                source: str | Source | None = None) -> AccountingInputs:
+    """Inputs of ``city`` (``dataset``, else the ``source``'s: the ledger when a database exists, the shipped
+    files otherwise), with the balance and/or statistics replaced by files."""
+    if dataset is None:
+        dataset = source_dataset(city, source)
     inputs = reference_inputs(city) if dataset is None else dataset_inputs(dataset)
     if balance_file is None and statistics_file is None:
         return inputs
@@ -96,19 +78,24 @@ def load_inputs(city: str = "dalian", balance_file: str | Path | None = None,
 
 def account_city(year: int, *, city: str = "dalian", balance_file: str | Path | None = None,
                  statistics_file: str | Path | None = None, method: str | None = None,
-                 dataset: ReferenceDataset | None = None) -> AccountingResult:
+                 dataset: ReferenceDataset | None = None,
+                 source: str | Source | None = None) -> AccountingResult:
     """Account ``year`` for ``city`` (with reductions vs the previous year and the period base year)."""
     return account_city_years([year], city=city, balance_file=balance_file, statistics_file=statistics_file,
-                              method=method, dataset=dataset)[year]
+                              method=method, dataset=dataset, source=source)[year]
 
 
 def account_city_years(years: list[int] | None = None, *, city: str = "dalian",
                        balance_file: str | Path | None = None, statistics_file: str | Path | None = None,
                        method: str | None = None,
-                       dataset: ReferenceDataset | None = None) -> dict[int, AccountingResult]:
-    """Account ``years`` (all years of the balance when None) for ``city``; ``dataset`` replaces the shipped
-    files (the accounting options still come from ``data/<city>/accounting.yaml``)."""
-    inputs = load_inputs(city, balance_file, statistics_file, dataset=dataset)
+                       dataset: ReferenceDataset | None = None,
+                       source: str | Source | None = None) -> dict[int, AccountingResult]:
+    """Account ``years`` (all years of the balance when None) for ``city``.
+
+    The data: ``dataset`` when given, else ``source`` (``store`` | ``files``; default: the ledger when a
+    database exists, the shipped files otherwise). The accounting options come from
+    ``data/<city>/accounting.yaml``."""
+    inputs = load_inputs(city, balance_file, statistics_file, dataset=dataset, source=source)
     options = AccountingOptions.for_city(city, method=method)
     return account_years(
         inputs.balance, years, statistics=inputs.statistics, process_activity=inputs.process_activity,

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from citycarbon.datasets import ReferenceDataset, load_reference
+from citycarbon.datasets import ReferenceDataset
 from citycarbon.decomposition import decompose_lmdi, decompose_lmdi_chain, kaya_co2_input, kaya_energy_input
 from citycarbon.decomposition.lmdi import LmdiResult
 from citycarbon.services.accounting import account_city_years
+from citycarbon.services.sources import Source, city_inputs
 
 CATEGORY_OF_SECTOR = {
     "agriculture": "primary",
@@ -36,13 +37,15 @@ NOTES = [
 
 
 def city_kaya_input(city: str = "dalian", measure: str = "energy", *,
-                    dataset: ReferenceDataset | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    dataset: ReferenceDataset | None = None,
+                    source: str | Source | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """LMDI input for ``city`` (``measure`` = energy or co2) and the households' values beside it.
 
-    ``dataset`` (e.g. from the store's ledger) replaces the shipped files of ``city``."""
-    results = account_city_years(city=city, dataset=dataset)
+    The data: ``dataset`` when given (e.g. the API's cache of the ledger), else ``source``
+    (:func:`citycarbon.services.sources.resolve_source`: the ledger when a database exists, else the files)."""
     if dataset is None:
-        dataset = load_reference(city)
+        dataset = city_inputs(city, source).dataset
+    results = account_city_years(city=city, dataset=dataset)
     energy, co2, value_added, population, gdp, households = [], [], [], [], [], []
     for year, result in results.items():
         sectors = result.by_sector.assign(category=result.by_sector["sector"].map(CATEGORY_OF_SECTOR))
@@ -73,9 +76,11 @@ def city_kaya_input(city: str = "dalian", measure: str = "energy", *,
 
 def decompose_city(city: str = "dalian", measure: str = "energy", start: int | None = None,
                    end: int | None = None, *,
-                   dataset: ReferenceDataset | None = None) -> tuple[LmdiResult, pd.DataFrame]:
-    """LMDI of ``city``'s history between ``start`` and ``end`` (all consecutive years when both are None)."""
-    data, households = city_kaya_input(city, measure, dataset=dataset)
+                   dataset: ReferenceDataset | None = None,
+                   source: str | Source | None = None) -> tuple[LmdiResult, pd.DataFrame]:
+    """LMDI of ``city``'s history between ``start`` and ``end`` (all consecutive years when both are None);
+    the data as in :func:`city_kaya_input`."""
+    data, households = city_kaya_input(city, measure, dataset=dataset, source=source)
     if start is not None and end is not None:
         return decompose_lmdi(data, start=start, end=end, source=f"{city} accounts"), households
     return decompose_lmdi_chain(data, source=f"{city} accounts"), households

@@ -6,14 +6,18 @@ dataset, forest actuals and projections (:func:`citycarbon.sinks.forest_indicato
 (:func:`citycarbon.sinks.account_sinks`), ``data/<city>/monthly.csv`` and ``data/<city>/districts.csv``.
 The domain work is in :mod:`citycarbon.tracking`; this module only gathers series and assembles the report.
 
-:func:`city_data` reads the shipped files (cached per process, the CLI); :func:`build_city_data` takes a
-:class:`~citycarbon.datasets.ReferenceDataset` and the monthly/district frames from anywhere (e.g. the store's
-ledger; the API caches the result per ledger version) and :func:`status_report` accepts it as ``data=``.
+:func:`city_data_for` reads the city's data from the one source rule of :mod:`citycarbon.services.sources`
+(the ledger when a database exists, else the shipped files; ``source=`` chooses); :func:`city_data` is the
+shipped files (cached per process); :func:`build_city_data` takes a :class:`~citycarbon.datasets.ReferenceDataset`
+and the monthly/district frames from anywhere (the API caches the result per ledger version) and
+:func:`status_report` accepts it as ``data=``.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -22,10 +26,10 @@ import pandas as pd
 import yaml
 
 from citycarbon.codelists import nearest
-from citycarbon.data import data_path, read_csv_file
 from citycarbon.datasets import ReferenceDataset
 from citycarbon.errors import InputError, Problem
 from citycarbon.plan import Plan, Target, load_plan
+from citycarbon.services.sources import Source, city_inputs, resolve_source
 from citycarbon.tracking.districts import (
     check_districts,
     decompose_to_districts,
@@ -67,13 +71,34 @@ class CityData:
 @cache
 def city_data(city: str = "dalian") -> CityData:
     """Series of every tracked indicator for ``city`` from the shipped files (cached per process)."""
-    from citycarbon.datasets import load_reference
+    from citycarbon.services.sources import shipped_inputs
 
-    folder = data_path(city)
-    monthly = read_csv_file(folder / "monthly.csv") if (folder / "monthly.csv").exists() else None
-    districts = (read_csv_file(folder / "districts.csv", dtype={"region": str, "target_id": str})
-                 if (folder / "districts.csv").exists() else None)
-    return build_city_data(city, load_reference(city), monthly, districts)
+    inputs = shipped_inputs(city)
+    return build_city_data(city, inputs.dataset, inputs.monthly, inputs.districts)
+
+
+#: CityData built from the ledger, kept per (database, city, ledger version); a new version replaces old ones
+STORE_MEMORY = 4
+_store_data: OrderedDict[tuple[str, str, int], CityData] = OrderedDict()
+_store_lock = threading.Lock()
+
+
+def city_data_for(city: str = "dalian", source: str | Source | None = None) -> CityData:
+    """``city``'s series from ``source`` (:func:`citycarbon.services.sources.resolve_source`: the ledger when a
+    database exists, the shipped files otherwise). Ledger data are built once per ledger version."""
+    if resolve_source(source) is Source.files:
+        return city_data(city)
+    inputs = city_inputs(city, Source.store)
+    with _store_lock:
+        hit = _store_data.get(inputs.key)
+    if hit is not None:
+        return hit
+    data = build_city_data(city, inputs.dataset, inputs.monthly, inputs.districts)
+    with _store_lock:
+        _store_data[inputs.key] = data
+        while len(_store_data) > STORE_MEMORY:
+            _store_data.popitem(last=False)
+    return data
 
 
 def build_city_data(city: str, dataset: ReferenceDataset, monthly: pd.DataFrame | None = None,
@@ -142,10 +167,11 @@ def _forest_projection(data: CityData, year: int) -> dict:
     return data.memo[key]
 
 
-def nowcast_backtest(city: str | CityData, month: int) -> dict:
+def nowcast_backtest(city: str | CityData, month: int, source: str | Source | None = None) -> dict:
     """Back-test of the nowcast through ``month`` on every past year of ``city`` (errors per indicator);
-    ``city`` is a shipped city's name or a :class:`CityData` (memoised on it)."""
-    data = city_data(city) if isinstance(city, str) else city
+    ``city`` is a city's name (read from ``source``, :func:`city_data_for`) or a :class:`CityData` (memoised
+    on it)."""
+    data = city_data_for(city, source) if isinstance(city, str) else city
     key = ("backtest", month)
     if key not in data.memo:
         if data.monthly is None:
@@ -276,19 +302,19 @@ def _level_counts(rows: list[dict]) -> dict[str, int]:
 
 def status_report(year: int, *, month: int | None = None, region: str | None = None, city: str = "dalian",
                   targets_file: str | Path | None = None, rule_set: str | None = None,
-                  data: CityData | None = None) -> dict:
+                  data: CityData | None = None, source: str | Source | None = None) -> dict:
     """Progress and warning level of every plan target in ``year`` (JSON-ready; see docs/tracking.md).
 
     ``month``: nowcast ``year`` from monthly data through that month and rate the nowcast. ``region``: a
     district/county code (GB/T 2260) to report that district's allocated targets; the city code or None
     gives the city with every district summarised. ``targets_file`` fills unset target values.
-    ``data``: the city's series from :func:`build_city_data` (e.g. the store's ledger); default: the shipped
-    files of ``city``.
+    ``data``: the city's series from :func:`build_city_data` (e.g. the API's cache of the ledger); default:
+    :func:`city_data_for` ``(city, source)`` (the ledger when a database exists, the shipped files otherwise).
     Raises :class:`InputError` for an unknown region, a month outside 1–12, a year without data, or a bad
     targets file.
     """
     if data is None:
-        data = city_data(city)
+        data = city_data_for(city, source)
     rules = load_rule_set(rule_set)
     targets = apply_target_overrides(data.plan, targets_file) if targets_file is not None else list(data.plan.targets)
     first = min(data.years)

@@ -65,8 +65,6 @@ class Snapshot:
 
         return self.source.memo(self.version, ("dataset",), lambda: load_reference(self.city))
 
-    def _dataset_arg(self) -> dict:
-        return {"dataset": self.dataset()} if self.source.results is not None else {}
 
     def city_data(self):
         if self.source.results is not None:
@@ -95,13 +93,14 @@ class Snapshot:
             return self.source.results.accounting(self.version)[year]
         from citycarbon.services.accounting import account_city
 
-        return self.source.memo(self.version, ("accounts", year), lambda: account_city(year, city=self.city))
+        return self.source.memo(self.version, ("accounts", year), lambda: account_city(year, city=self.city,
+                                                                                    source="files"))
 
     def decomposition(self, measure: str):
         from citycarbon.services.decomposition import decompose_city
 
         return self.source.memo(self.version, ("lmdi", measure),
-                                lambda: decompose_city(self.city, measure, **self._dataset_arg()))
+                                lambda: decompose_city(self.city, measure, dataset=self.dataset()))
 
     def sinks(self, year: int) -> dict:
         from citycarbon.sinks.summary import sink_summary

@@ -9,11 +9,12 @@ ensemble job's row in the ``jobs`` table):
 * ``GET /pathways/run?scenario=Plan&set=LEVER:VALUE&set=…`` or ``POST /pathways/run``
   ``{"scenario", "levers": {id: value}}`` — one pathway: the ``run`` JSON of docs/pathways.md (provenance in
   ``meta``) with the canonical scenario ``code``;
-* ``GET /pathways/scenarios/{code}`` — a what-if by its code. The server keeps an in-process LRU of the last
-  :data:`CODE_MEMORY` codes it computed (code → scenario name and settings; the shipped scenarios are always
-  known). A share link also carries the settings (``?scenario=Plan&set=…``), so it survives a restart or
-  another worker: the settings are re-resolved and must give the same code (otherwise 422). An unknown code
-  without settings answers 404;
+* ``GET /pathways/scenarios/{code}`` — a what-if by its code. The app's pathway service
+  (:class:`citycarbon.services.pathways.PathwayService`, ``app.state.pathways``) keeps an LRU of the last
+  :data:`~citycarbon.services.pathways.CODE_MEMORY` codes it computed (code → scenario name and settings;
+  the shipped scenarios are always known). A share link also carries the settings
+  (``?scenario=Plan&set=…``), so it survives a restart or another worker: the settings are re-resolved and
+  must give the same code (otherwise 422). An unknown code without settings answers 404;
 * ``POST /pathways/ensembles`` ``{"scenario", "levers", "runs", "seed", "job"}`` — Latin-hypercube ensemble
   of the uncertain parameters (P(peak ≤ 2030), target probabilities). Up to :data:`DIRECT_RUNS` runs the
   answer comes directly (200, ≈ 0.1 s per 1 000 runs); larger runs, or ``"job": true``, are a job (202 +
@@ -25,15 +26,13 @@ ensemble job's row in the ``jobs`` table):
   (``text/csv``, data only; the meta table is the ``meta`` sheet of the Excel file).
 
 Bad lever names or values answer 422 with a problem naming the field (``levers.<id>``) and the nearest lever
-name. Runs are cached by scenario code (:data:`RUN_MEMORY` entries), the built model once per city.
+name. The routes only parse and render: the pathway service builds the model on the ledger's data (rebuilt when
+the ledger version changes) and caches runs by scenario code (bounded, on the service object).
 """
 
 from __future__ import annotations
 
 import io
-import threading
-from collections import OrderedDict
-from functools import lru_cache
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -45,6 +44,7 @@ from citycarbon.api.envelope import Envelope, EnvelopeResponse, provenance_meta,
 from citycarbon.api.errors import not_found
 from citycarbon.auth.principal import Principal
 from citycarbon.errors import InputError, Problem
+from citycarbon.services.pathways import MAX_EXPORT, PathwayService, parse_set, service_for
 
 router = APIRouter(prefix="/pathways", tags=["pathways"])
 PERMISSIONS = {
@@ -58,153 +58,15 @@ PERMISSIONS = {
     ("GET", "/pathways/export"): "read",
 }
 
-#: codes remembered for ``GET /pathways/scenarios/{code}`` (code → scenario name and settings)
-CODE_MEMORY = 4096
-#: run results kept (code → run JSON); one entry is about 40 kB
-RUN_MEMORY = 256
 #: ensembles up to this many runs are answered directly; more (or ``"job": true``) run as a job
 DIRECT_RUNS = 2000
 MAX_RUNS = 20000
 DEFAULT_RUNS = 1000
-COMPARISON = ("BAU", "Plan", "Enhanced")
-MAX_EXPORT = 8
-
-_lock = threading.Lock()
-_codes: OrderedDict[str, tuple[str, dict[str, float]]] = OrderedDict()
-_runs: OrderedDict[tuple[str, str], dict] = OrderedDict()
 
 
-# --- shared with the web page (citycarbon.web.routes.pathways) -----------------------------------------------
-def model_for(city: str):
-    """The built pathway model of ``city`` (``build_model`` caches it: ≈ 5 s once, then free)."""
-    from citycarbon.pathways import build_model
-
-    return build_model(city)
-
-
-def shipped_names() -> list[str]:
-    from citycarbon.pathways import shipped_scenarios
-
-    return shipped_scenarios()
-
-
-def base_scenario(name: str | None):
-    """A shipped scenario by name (case-insensitive). Only shipped names: a path would read server files."""
-    from citycarbon.codelists import nearest
-
-    name = (name or "Plan").strip()
-    names = shipped_names()
-    lookup = {n.lower(): n for n in names}
-    if name.lower() not in lookup:
-        raise InputError(Problem(f"unknown scenario '{name}'", field="scenario", value=name,
-                                 suggestion=nearest(name, names)))
-    return _shipped(lookup[name.lower()])
-
-
-@lru_cache(maxsize=32)
-def _shipped(name: str):
-    """A shipped scenario file, resolved once per process (the files ship with the package; a redraw would
-    otherwise read and resolve several YAML files)."""
-    from citycarbon.pathways import load_scenario
-
-    return load_scenario(name)
-
-
-def parse_set(items: list[str]) -> dict[str, float]:
-    """``["lever:value", …]`` (``=`` accepted too) → ``{lever: value}``; malformed items name themselves."""
-    out: dict[str, float] = {}
-    problems = []
-    for item in items:
-        separator = ":" if ":" in item else "="
-        name, sep, value = item.partition(separator)
-        if not sep or not name.strip():
-            problems.append(Problem("expected LEVER:VALUE", field="set", value=item))
-            continue
-        try:
-            out[name.strip()] = float(value)
-        except ValueError:
-            problems.append(Problem(f"'{value}' is not a number", field=f"levers.{name.strip()}", value=value))
-    if problems:
-        raise InputError(problems)
-    return out
-
-
-def resolve(name: str | None, settings: dict[str, float] | None = None):
-    """The scenario ``name`` with ``settings`` applied (checked: unknown ids and out-of-range values raise
-    :class:`InputError` naming ``levers.<id>`` and the nearest id); its code is remembered."""
-    from citycarbon.pathways.scenarios import with_settings
-
-    base = base_scenario(name)
-    scenario = with_settings(base, dict(settings), source="request") if settings else base
-    remember(scenario.code, base.name, {k: float(v) for k, v in (settings or {}).items()})
-    return scenario
-
-
-def remember(code: str, name: str, settings: dict[str, float]) -> None:
-    with _lock:
-        _codes[code] = (name, dict(settings))
-        _codes.move_to_end(code)
-        while len(_codes) > CODE_MEMORY:
-            _codes.popitem(last=False)
-
-
-def recall(code: str) -> tuple[str, dict[str, float]] | None:
-    """Scenario name and settings of a code this process computed (or a shipped scenario's code)."""
-    with _lock:
-        hit = _codes.get(code)
-        if hit is not None:
-            _codes.move_to_end(code)
-            return hit[0], dict(hit[1])
-    for name in shipped_names():
-        scenario = base_scenario(name)
-        if scenario.code == code:
-            return name, {}
-    return None
-
-
-def run_dict(city: str, scenario) -> dict:
-    """The ``run`` JSON of ``scenario`` (cached by city and scenario code)."""
-    key = (city, scenario.code)
-    with _lock:
-        hit = _runs.get(key)
-        if hit is not None:
-            _runs.move_to_end(key)
-            return hit
-    result = model_for(city).run(scenario).to_dict()
-    with _lock:
-        _runs[key] = result
-        while len(_runs) > RUN_MEMORY:
-            _runs.popitem(last=False)
-    return result
-
-
-def lever_rows(city: str) -> list[dict]:
-    """Every lever with its group's zh/en title, in plan group order."""
-    from citycarbon.pathways.attribution import group_titles
-
-    model = model_for(city)
-    titles = group_titles(model)
-    rows = []
-    for lever in model.levers:
-        zh, en = titles.get(lever.group, ("", ""))
-        rows.append({**lever.to_dict(), "group_title_zh": zh or None, "group_title_en": en or None})
-    return rows
-
-
-def ensemble_dict(city: str, scenario, runs: int, seed: int) -> dict:
-    from citycarbon.pathways.uncertainty import ensemble
-
-    return ensemble(model_for(city), scenario, runs, seed).to_dict()
-
-
-def attribution_dict(city: str, base, scenario, permutations: int = 200, exact: bool = False) -> dict:
-    from citycarbon.pathways.attribution import shapley
-
-    return shapley(model_for(city), base, scenario, permutations=permutations, exact=exact).to_dict()
-
-
-def _city(request: Request) -> str:
-    return request.app.state.settings.city
+def _service(request: Request) -> PathwayService:
+    """The app's :class:`~citycarbon.services.pathways.PathwayService` (``app.state.pathways``)."""
+    return service_for(request.app.state, request.app.state.settings.city)
 
 
 def _split(result: dict) -> tuple[dict, dict]:
@@ -240,15 +102,15 @@ SCENARIO = Query("Plan", max_length=64, description="a shipped scenario (BAU, Pl
 @router.get("/levers", response_model=Envelope[list[dict[str, Any]]])
 def get_levers(request: Request, principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
     """Every lever: id, zh/en name, plan task group and its title, unit, BAU default, plan value, range, timing."""
-    return respond(lever_rows(_city(request)), method="citycarbon.pathways levers (data/pathways/levers.csv)")
+    return respond([row.to_dict() for row in _service(request).levers()],
+                   method="citycarbon.pathways levers (data/pathways/levers.csv)")
 
 
 @router.get("/scenarios", response_model=Envelope[list[dict[str, Any]]])
 def get_scenarios(request: Request, principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
     """The shipped scenarios with parent, packages, settings and canonical code."""
     rows = []
-    for name in shipped_names():
-        scenario = base_scenario(name)
+    for scenario in _service(request).scenarios():
         row = scenario.to_dict()
         row.pop("source", None)
         rows.append(row)
@@ -259,16 +121,16 @@ def get_scenarios(request: Request, principal: Principal = Depends(get_principal
 def get_run(request: Request, scenario: str = SCENARIO, set: list[str] = SET,
             principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
     """One pathway of ``scenario`` with the ``set`` what-ifs: the ``run`` JSON and its scenario code."""
-    resolved = resolve(scenario, parse_set(set))
-    data, meta = _split(run_dict(_city(request), resolved))
+    service = _service(request)
+    data, meta = _split(service.run_document(service.resolve(scenario, parse_set(set))))
     return respond(data, **meta)
 
 
 @router.post("/run", response_model=Envelope[dict[str, Any]])
 def post_run(request: Request, body: RunBody, principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
     """As ``GET /pathways/run`` with the settings in the body."""
-    resolved = resolve(body.scenario, body.levers)
-    data, meta = _split(run_dict(_city(request), resolved))
+    service = _service(request)
+    data, meta = _split(service.run_document(service.resolve(body.scenario, body.levers)))
     return respond(data, **meta)
 
 
@@ -278,19 +140,20 @@ def get_by_code(request: Request, code: str = Path(min_length=1, max_length=16, 
                 principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
     """A what-if by its code: from this server's memory of codes, or re-resolved from the settings the share
     link carries (``?scenario=…&set=…``; they must give the same code)."""
+    service = _service(request)
     code = code.lower()
     settings = parse_set(set)
     if scenario is not None or settings:
-        resolved = resolve(scenario, settings)
+        resolved = service.resolve(scenario, settings)
         if resolved.code != code:
             raise InputError(Problem(f"the settings give code '{resolved.code}', not '{code}'", field="code",
                                      value=code))
     else:
-        known = recall(code)
+        known = service.recall(code)
         if known is None:
             raise not_found("scenario code (not in this server's memory: share links carry ?scenario=&set=)")
-        resolved = resolve(*known)
-    data, meta = _split(run_dict(_city(request), resolved))
+        resolved = service.resolve(*known)
+    data, meta = _split(service.run_document(resolved))
     return respond(data, **meta)
 
 
@@ -299,16 +162,16 @@ def get_by_code(request: Request, code: str = Path(min_length=1, max_length=16, 
 def post_ensemble(request: Request, body: EnsembleBody, principal: Principal = Depends(get_principal)
                   ) -> EnvelopeResponse:
     """Ensemble over the uncertain parameters: directly up to 2 000 runs, otherwise (or ``job``) a job."""
-    city = _city(request)
-    resolved = resolve(body.scenario, body.levers)
+    service = _service(request)
+    resolved = service.resolve(body.scenario, body.levers)
     as_job = body.job if body.job is not None else body.runs > DIRECT_RUNS
     if not as_job:
-        data, meta = _split(ensemble_dict(city, resolved, body.runs, body.seed))
+        data, meta = _split(service.ensemble(resolved, body.runs, body.seed).to_dict())
         return respond(data, **meta)
     params = {"scenario": body.scenario, "levers": body.levers, "code": resolved.code, "runs": body.runs,
               "seed": body.seed}
     job_id = request.app.state.jobs.submit("pathway_ensemble", params,
-                                           lambda: ensemble_dict(city, resolved, body.runs, body.seed),
+                                           lambda: service.ensemble(resolved, body.runs, body.seed).to_dict(),
                                            actor=principal.username)
     return respond({"job_id": job_id, "status": "queued", "poll": f"/api/v1/jobs/{job_id}", "code": resolved.code},
                    status_code=202)
@@ -318,9 +181,10 @@ def post_ensemble(request: Request, body: EnsembleBody, principal: Principal = D
 def post_attribution(request: Request, body: AttributionBody, principal: Principal = Depends(get_principal)
                      ) -> EnvelopeResponse:
     """Shapley attribution of the CO2 gap between ``base`` and the scenario by plan task group (wedges)."""
-    resolved = resolve(body.scenario, body.levers)
-    base = base_scenario(body.base)
-    data, meta = _split(attribution_dict(_city(request), base, resolved, body.permutations, body.exact))
+    service = _service(request)
+    resolved = service.resolve(body.scenario, body.levers)
+    base = service.base_scenario(body.base)
+    data, meta = _split(service.attribution(base, resolved, body.permutations, body.exact).to_dict())
     return respond(data, **meta)
 
 
@@ -332,19 +196,14 @@ def get_export(request: Request,
                set: list[str] = SET, format: Literal["csv", "xlsx"] = "csv",
                principal: Principal = Depends(get_principal)) -> Response:
     """IAMC export of one or more scenarios (``set`` applies to each); CSV (data) or Excel (data + meta)."""
-    import numpy as np
     import pandas as pd
-
-    from citycarbon.pathways.iamc import iamc_frames
 
     if len(scenario) > MAX_EXPORT:
         raise InputError(Problem(f"at most {MAX_EXPORT} scenarios per export", field="scenario", value=len(scenario)))
+    service = _service(request)
     settings = parse_set(set)
-    scenarios = [resolve(name, settings) for name in scenario]
-    model = model_for(_city(request))
-    outputs = model.evaluate(np.vstack([model.vector(s) for s in scenarios]))
-    region = str(getattr(model.plan.meta, "city_en", None) or model.city.title())
-    data, meta = iamc_frames(model, scenarios, outputs, region)
+    scenarios = [service.resolve(name, settings) for name in scenario]
+    data, meta = service.iamc(scenarios)
     stem = "citycarbon-pathways-" + "-".join(s.code for s in scenarios)
     if format == "csv":
         body = data.to_csv(index=False).encode("utf-8")

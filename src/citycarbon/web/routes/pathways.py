@@ -4,7 +4,7 @@
   (grouped by the plan's task groups, plan value marked), the results block, the wedge and ensemble sections.
   The query is also the share link: ``code`` is the canonical scenario code, the lever values that differ from
   the scenario travel with it, so the link survives a server restart (a bare ``?code=`` is looked up in the
-  process's memory of codes, :func:`citycarbon.api.routers.pathways.recall`).
+  app's pathway service, :meth:`citycarbon.services.pathways.PathwayService.recall`).
 * ``GET /pathways/results?…`` — the results block alone (HTMX: the slider form is sent with
   ``hx-trigger="input changed delay:150ms"``; the answer carries ``HX-Replace-Url`` with the share link).
   Comparison BAU / Plan / Enhanced / current on CO2, energy and non-fossil share, KPIs, every plan target's
@@ -27,8 +27,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from citycarbon.api.routers import pathways as api
 from citycarbon.errors import InputError, Problem
+from citycarbon.services.pathways import COMPARISON, PathwayService, service_for
 from citycarbon.web.app import locale_of, login_redirect, render, web_state
 from citycarbon.web.backend import current_session
 from citycarbon.web.i18n import Formatter
@@ -47,8 +47,9 @@ def _zh(fmt: Formatter) -> bool:
     return fmt.locale.startswith("zh")
 
 
-def _city(request: Request) -> str:
-    return web_state(request).settings.city
+def _service(request: Request) -> PathwayService:
+    """The app's pathway service (``app.state.pathways``; the API and the page share its caches)."""
+    return service_for(request.app.state, web_state(request).settings.city)
 
 
 # --- reading the form / share link ------------------------------------------------------------------------------
@@ -61,12 +62,13 @@ def read_query(request: Request) -> tuple[str, dict[str, float], list[str]]:
     params = request.query_params
     name = params.get("scenario") or "Plan"
     code = (params.get("code") or "").strip().lower()
-    model = api.model_for(_city(request))
+    service = _service(request)
+    model = service.model()
     lever_ids = {lever.id for lever in model.levers}
     raw = {k: v for k, v in params.items() if k in lever_ids}
     notes: list[str] = []
     if not raw and code:
-        known = api.recall(code)
+        known = service.recall(code)
         if known is None:
             notes.append("unknown_code")
         else:
@@ -81,7 +83,7 @@ def read_query(request: Request) -> tuple[str, dict[str, float], list[str]]:
             problems.append(Problem(f"'{value}' is not a number", field=f"levers.{key}", value=value))
     if problems:
         raise InputError(problems)
-    base = api.base_scenario(name)
+    base = service.base_scenario(name)
     current = {lever.id: base.levers.get(lever.id, lever.default) for lever in model.levers}
     changed = {k: v for k, v in values.items() if abs(v - current[k]) > 1e-9 * max(1.0, abs(current[k]))}
     return base.name, changed, notes
@@ -96,7 +98,7 @@ def lever_groups(request: Request, fmt: Formatter, scenario) -> list[dict]:
     """Sliders grouped by plan task group (plan order), each with its value, range, BAU and plan marks."""
     from citycarbon.pathways.attribution import group_titles
 
-    model = api.model_for(_city(request))
+    model = _service(request).model()
     titles = group_titles(model)
     groups: dict[str, dict] = {}
     for lever in model.levers:
@@ -138,15 +140,16 @@ def _line(categories: list[str], series: list[dict], unit: str) -> dict:
 
 def results_view(request: Request, fmt: Formatter, name: str, settings: dict[str, float]) -> dict:
     """Everything the results block shows for the scenario ``name`` with ``settings``."""
-    city = _city(request)
-    model = api.model_for(city)
-    scenario = api.resolve(name, settings)
-    current = api.run_dict(city, scenario)
-    comparison = {n: api.run_dict(city, api.base_scenario(n)) for n in api.COMPARISON if n in api.shipped_names()}
+    service = _service(request)
+    model = service.model()
+    scenario = service.resolve(name, settings)
+    current = service.run_document(scenario)
+    comparison = {n: service.run_document(service.base_scenario(n)) for n in COMPARISON
+                  if n in service.shipped_names()}
     years = current["years"]
     categories = [str(y) for y in years]
-    label_current = fmt_label(fmt, name, bool(settings))
-    names = {n: scenario_title(fmt, n) for n in comparison}
+    label_current = fmt_label(service, fmt, name, bool(settings))
+    names = {n: scenario_title(service, fmt, n) for n in comparison}
 
     def chart(series: str, factor: float, unit: str, digits: int = 1) -> dict:
         lines = [{"name": names.get(n, n), "data": [round(v * factor, digits) for v in run["series"][series]],
@@ -217,18 +220,18 @@ def _t(fmt: Formatter, message: str) -> str:
     return _translations(fmt.locale).gettext(message)
 
 
-def scenario_title(fmt: Formatter, name: str) -> str:
+def scenario_title(service: PathwayService, fmt: Formatter, name: str) -> str:
     """A shipped scenario's name in the page's language (``name_zh`` of its YAML file for Chinese)."""
     if not _zh(fmt):
         return name
     try:
-        return api.base_scenario(name).name_zh or name
+        return service.base_scenario(name).name_zh or name
     except InputError:
         return name
 
 
-def fmt_label(fmt: Formatter, name: str, changed: bool) -> str:
-    base = scenario_title(fmt, name)
+def fmt_label(service: PathwayService, fmt: Formatter, name: str, changed: bool) -> str:
+    base = scenario_title(service, fmt, name)
     return f"{base} ({_t(fmt, 'what-if')})" if changed else base
 
 
@@ -245,11 +248,11 @@ def _margin(fmt: Formatter, margin: float | None, unit: str) -> str:
 def wedges_view(request: Request, fmt: Formatter, name: str, settings: dict[str, float]) -> dict:
     from citycarbon.pathways.attribution import group_titles
 
-    city = _city(request)
-    scenario = api.resolve(name, settings)
-    base = api.base_scenario("BAU")
-    result = api.attribution_dict(city, base, scenario)
-    titles = group_titles(api.model_for(city))
+    service = _service(request)
+    scenario = service.resolve(name, settings)
+    base = service.base_scenario("BAU")
+    result = service.attribution(base, scenario).to_dict()
+    titles = group_titles(service.model())
     years = result["wedges"]["years"]
     series = []
     rows = []
@@ -266,9 +269,9 @@ def wedges_view(request: Request, fmt: Formatter, name: str, settings: dict[str,
 
 
 def ensemble_view(request: Request, fmt: Formatter, name: str, settings: dict[str, float], runs: int) -> dict:
-    city = _city(request)
-    scenario = api.resolve(name, settings)
-    result = api.ensemble_dict(city, scenario, runs, 0)
+    service = _service(request)
+    scenario = service.resolve(name, settings)
+    result = service.ensemble(scenario, runs, 0).to_dict()
     dist = result["peak_year_distribution"]
     years = sorted(dist, key=int)
     chart = {"type": "bar", "unit": "%", "categories": [str(y) for y in years],
@@ -304,13 +307,13 @@ def pathways_page(request: Request, session=Depends(current_session)) -> Respons
     problem, notes, status = None, [], 200
     try:
         name, settings, notes = read_query(request)
-        scenario = api.resolve(name, settings)
+        scenario = _service(request).resolve(name, settings)
         results = results_view(request, fmt, name, settings)
     except InputError as error:
         problem, status = _problem_of(error), 422
         name, settings = "Plan", {}
         try:
-            scenario = api.resolve(name, settings)
+            scenario = _service(request).resolve(name, settings)
             results = results_view(request, fmt, name, settings)
         except Exception:  # pragma: no cover - the shipped Plan always runs
             log.exception("pathways page failed")
@@ -318,8 +321,9 @@ def pathways_page(request: Request, session=Depends(current_session)) -> Respons
     except Exception:
         log.exception("pathways page failed")
         return _server_error(request, session)
-    view = {"scenario": name, "scenarios": [{"name": n, "label": fmt_label(fmt, n, False)}
-                                            for n in api.shipped_names()],
+    service = _service(request)
+    view = {"scenario": name, "scenarios": [{"name": n, "label": fmt_label(service, fmt, n, False)}
+                                            for n in service.shipped_names()],
             "groups": lever_groups(request, fmt, scenario), "results": results, "problem": problem,
             "notes": notes, "runs_options": ENSEMBLE_RUNS, "default_runs": DEFAULT_RUNS}
     return render(request, "pathways.html", {"view": view}, session=session, status_code=status)

@@ -1,0 +1,308 @@
+"""Pathways as a service: the city's model on the data of the one source rule, scenarios resolved and
+remembered by code, runs, ensembles, Shapley attributions and the IAMC export.
+
+Every face (API ``/pathways``, the cockpit's pathways page, ``citycarbon pathway …``, the Python library) goes
+through a :class:`PathwayService`:
+
+* the model is built on the city's data from :func:`citycarbon.services.sources.city_inputs` (the ledger when
+  a database exists, the shipped files otherwise), or from a ``loader`` the owner passes (the API's ledger
+  cache), and rebuilt when the data version changes (at most :attr:`PathwayService.model_memory` kept);
+* scenario codes computed by this service are remembered (code → scenario name and settings, at most
+  :data:`CODE_MEMORY`, least recently used dropped; the shipped scenarios' codes are always known), so a what-if
+  can be fetched by its code;
+* runs are cached by (data version, scenario code), at most :data:`RUN_MEMORY`.
+
+The caches are explicit and bounded, and belong to the service object: the web app owns one
+(``app.state.pathways``), a CLI command makes its own. Results are the domain's typed results
+(:class:`~citycarbon.pathways.results.PathwayResult`, :class:`~citycarbon.pathways.uncertainty.EnsembleResult`,
+:class:`~citycarbon.pathways.attribution.ShapleyResult`, :class:`LeverRow`); ``run_document`` keeps the run's
+JSON document cached for the faces that render it on every redraw.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from citycarbon.codelists import nearest
+from citycarbon.errors import InputError, Problem
+from citycarbon.services.sources import Source, city_inputs
+
+if TYPE_CHECKING:  # the model's modules load numpy work on first use, not when a face starts
+    import pandas as pd
+
+    from citycarbon.datasets import ReferenceDataset
+    from citycarbon.pathways.model import PathwayModel
+    from citycarbon.pathways.scenarios import Scenario
+
+__all__ = ["CODE_MEMORY", "COMPARISON", "MAX_EXPORT", "RUN_MEMORY", "LeverRow", "PathwayService",
+           "parse_set", "service_for"]
+
+#: codes remembered by a service (code → scenario name and settings)
+CODE_MEMORY = 4096
+#: run results kept per service (one entry is about 40 kB)
+RUN_MEMORY = 256
+#: the shipped scenarios every comparison shows
+COMPARISON = ("BAU", "Plan", "Enhanced")
+#: scenarios per IAMC export
+MAX_EXPORT = 8
+
+#: a loader returns (data key, dataset); dataset None = the shipped files of the city (the cached model)
+Loader = Callable[[], "tuple[Hashable, ReferenceDataset | None]"]
+
+
+@dataclass(frozen=True)
+class LeverRow:
+    """A lever as the faces list it: the lever's fields and its plan task group's zh/en title."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    tasks: list
+    group: str
+    group_title_zh: str | None
+    group_title_en: str | None
+    unit: str
+    default: float
+    plan: float
+    min: float
+    max: float
+    start_year: int
+    full_year: int
+    shape: str
+    direction: str
+    source: str
+    status: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def parse_set(items: list[str]) -> dict[str, float]:
+    """``["lever:value", …]`` (``=`` accepted too) → ``{lever: value}``; malformed items name themselves."""
+    out: dict[str, float] = {}
+    problems = []
+    for item in items:
+        separator = ":" if ":" in item else "="
+        name, sep, value = item.partition(separator)
+        if not sep or not name.strip():
+            problems.append(Problem("expected LEVER:VALUE", field="set", value=item))
+            continue
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            problems.append(Problem(f"'{value}' is not a number", field=f"levers.{name.strip()}", value=value))
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def source_loader(city: str, source: str | Source | None = None) -> Loader:
+    """A loader reading ``city`` from ``source`` (:func:`citycarbon.services.sources.city_inputs`)."""
+
+    def load() -> tuple[Hashable, ReferenceDataset | None]:
+        inputs = city_inputs(city, source)
+        return inputs.key, None if inputs.source is Source.files else inputs.dataset
+
+    return load
+
+
+class PathwayService:
+    """One city's pathways with explicit, bounded caches (models, scenario codes, runs). Thread-safe."""
+
+    def __init__(self, city: str = "dalian", *, source: str | Source | None = None, loader: Loader | None = None,
+                 code_memory: int = CODE_MEMORY, run_memory: int = RUN_MEMORY, model_memory: int = 2):
+        self.city = city
+        self.loader = loader if loader is not None else source_loader(city, source)
+        self.code_memory, self.run_memory, self.model_memory = code_memory, run_memory, model_memory
+        self._lock = threading.Lock()
+        self._build_lock = threading.Lock()
+        self._models: OrderedDict[Hashable, PathwayModel] = OrderedDict()
+        self._codes: OrderedDict[str, tuple[str, dict[str, float]]] = OrderedDict()
+        self._runs: OrderedDict[tuple[Hashable, str], tuple[Any, dict]] = OrderedDict()
+        self._shipped: dict[str, Scenario] = {}
+
+    # -- the model -------------------------------------------------------------------------------------
+    def _current(self) -> tuple[Hashable, PathwayModel]:
+        key, dataset = self.loader()
+        with self._lock:
+            model = self._models.get(key)
+            if model is not None:
+                self._models.move_to_end(key)
+                return key, model
+        with self._build_lock:  # one build at a time (a build takes seconds; concurrent callers wait for it)
+            with self._lock:
+                model = self._models.get(key)
+            if model is None:
+                from citycarbon.pathways.model import build_model, model_from_dataset
+
+                model = build_model(self.city) if dataset is None else model_from_dataset(dataset, self.city)
+                with self._lock:
+                    self._models[key] = model
+                    while len(self._models) > self.model_memory:
+                        self._models.popitem(last=False)
+        return key, model
+
+    def model(self) -> PathwayModel:
+        """The model of the city's current data."""
+        return self._current()[1]
+
+    def with_targets(self, targets: list) -> PathwayService:
+        """A service whose model judges ``targets`` (e.g. with ``--targets`` overrides); caches not shared."""
+        base = self
+        service = PathwayService(self.city, loader=self.loader, code_memory=self.code_memory,
+                                 run_memory=self.run_memory, model_memory=1)
+
+        def current() -> tuple[Hashable, PathwayModel]:
+            key, model = base._current()
+            return ("targets", key), model.with_targets(targets)
+
+        service._current = current  # type: ignore[method-assign]
+        return service
+
+    # -- scenarios -------------------------------------------------------------------------------------
+    def shipped_names(self) -> list[str]:
+        from citycarbon.pathways import shipped_scenarios
+
+        return shipped_scenarios()
+
+    def base_scenario(self, name: str | None) -> Scenario:
+        """A shipped scenario by name (case-insensitive). Only shipped names: a path would read server files."""
+        name = (name or "Plan").strip()
+        names = self.shipped_names()
+        lookup = {n.lower(): n for n in names}
+        if name.lower() not in lookup:
+            raise InputError(Problem(f"unknown scenario '{name}'", field="scenario", value=name,
+                                     suggestion=nearest(name, names)))
+        chosen = lookup[name.lower()]
+        with self._lock:
+            hit = self._shipped.get(chosen)
+        if hit is None:
+            from citycarbon.pathways import load_scenario
+
+            hit = load_scenario(chosen)
+            with self._lock:
+                self._shipped[chosen] = hit
+        return hit
+
+    def load(self, reference: str) -> Scenario:
+        """A scenario by shipped name or YAML file (the CLI; the web and API take shipped names only)."""
+        from citycarbon.pathways import load_scenario
+
+        if reference.strip().lower() in {n.lower() for n in self.shipped_names()}:
+            return self.base_scenario(reference)
+        return load_scenario(reference)
+
+    def scenarios(self) -> list[Scenario]:
+        return [self.base_scenario(name) for name in self.shipped_names()]
+
+    def resolve(self, name: str | None, settings: dict[str, float] | None = None) -> Scenario:
+        """The shipped scenario ``name`` with ``settings`` applied (checked: unknown ids and out-of-range values
+        raise :class:`InputError` naming ``levers.<id>`` and the nearest id); its code is remembered."""
+        from citycarbon.pathways.scenarios import with_settings
+
+        base = self.base_scenario(name)
+        scenario = with_settings(base, dict(settings), source="request") if settings else base
+        self.remember(scenario.code, base.name, {k: float(v) for k, v in (settings or {}).items()})
+        return scenario
+
+    def remember(self, code: str, name: str, settings: dict[str, float]) -> None:
+        with self._lock:
+            self._codes[code] = (name, dict(settings))
+            self._codes.move_to_end(code)
+            while len(self._codes) > self.code_memory:
+                self._codes.popitem(last=False)
+
+    def recall(self, code: str) -> tuple[str, dict[str, float]] | None:
+        """Scenario name and settings of a code this service computed (or a shipped scenario's code)."""
+        with self._lock:
+            hit = self._codes.get(code)
+            if hit is not None:
+                self._codes.move_to_end(code)
+                return hit[0], dict(hit[1])
+        for scenario in self.scenarios():
+            if scenario.code == code:
+                return scenario.name, {}
+        return None
+
+    def forget_codes(self) -> None:
+        """Drop the remembered codes (as after a restart; the shipped scenarios stay known)."""
+        with self._lock:
+            self._codes.clear()
+
+    # -- results ---------------------------------------------------------------------------------------
+    def _run_entry(self, scenario: Scenario) -> tuple[Any, dict]:
+        key, model = self._current()
+        slot = (key, scenario.code)
+        with self._lock:
+            hit = self._runs.get(slot)
+            if hit is not None:
+                self._runs.move_to_end(slot)
+                return hit
+        result = model.run(scenario)
+        entry = (result, result.to_dict())
+        with self._lock:
+            self._runs[slot] = entry
+            while len(self._runs) > self.run_memory:
+                self._runs.popitem(last=False)
+        return entry
+
+    def run(self, scenario: Scenario):
+        """One pathway of ``scenario`` (:class:`~citycarbon.pathways.results.PathwayResult`; cached by code)."""
+        return self._run_entry(scenario)[0]
+
+    def run_document(self, scenario: Scenario) -> dict:
+        """The ``run`` JSON of ``scenario`` (docs/pathways.md), cached with the run; treat it as read-only."""
+        return self._run_entry(scenario)[1]
+
+    def levers(self) -> list[LeverRow]:
+        """Every lever with its group's zh/en title, in plan group order."""
+        from citycarbon.pathways.attribution import group_titles
+
+        model = self.model()
+        titles = group_titles(model)
+        rows = []
+        for lever in model.levers:
+            zh, en = titles.get(lever.group, ("", ""))
+            rows.append(LeverRow(**lever.to_dict(), group_title_zh=zh or None, group_title_en=en or None))
+        return rows
+
+    def ensemble(self, scenario: Scenario, runs: int, seed: int, **options: Any):
+        """Latin-hypercube ensemble (:class:`~citycarbon.pathways.uncertainty.EnsembleResult`)."""
+        from citycarbon.pathways.uncertainty import ensemble
+
+        return ensemble(self.model(), scenario, runs, seed, **options)
+
+    def attribution(self, base: Scenario, scenario: Scenario, permutations: int = 200, exact: bool = False,
+                    **options: Any):
+        """Shapley attribution of the gap to ``base`` (:class:`~citycarbon.pathways.attribution.ShapleyResult`)."""
+        from citycarbon.pathways.attribution import shapley
+
+        return shapley(self.model(), base, scenario, permutations=permutations, exact=exact, **options)
+
+    def iamc(self, scenarios: list[Scenario]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The IAMC long table and its meta table of ``scenarios`` (at most :data:`MAX_EXPORT`)."""
+        import numpy as np
+
+        from citycarbon.pathways.iamc import iamc_frames
+
+        if len(scenarios) > MAX_EXPORT:
+            raise InputError(Problem(f"at most {MAX_EXPORT} scenarios per export", field="scenario",
+                                     value=len(scenarios)))
+        model = self.model()
+        outputs = model.evaluate(np.vstack([model.vector(s) for s in scenarios]))
+        region = str(getattr(model.plan.meta, "city_en", None) or model.city.title())
+        return iamc_frames(model, scenarios, outputs, region)
+
+
+def service_for(state: Any, city: str) -> PathwayService:
+    """The :class:`PathwayService` an application owns (``state.pathways``); an app without one (the cockpit
+    mounted bare, tools) gets one on the default source, made once and kept on its state."""
+    service = getattr(state, "pathways", None)
+    if service is None:
+        service = PathwayService(city)
+        state.pathways = service
+    return service

@@ -1,0 +1,67 @@
+"""Bit-identical golden outputs: the full result of Dalian 2020 accounting and of the shipped scenarios'
+pathways, pinned by a SHA-256 of every value (floats as ``float.hex``, frames with columns and dtypes).
+
+Pinned before the accounting engine and the pathway model were split into named stages (issue 12): a
+refactoring that changes any output bit (an operation reordered, a sum regrouped) fails here. A deliberate
+change of method updates the pins in the same commit and says why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+
+from citycarbon.pathways import load_scenario
+from citycarbon.services.accounting import account_city
+
+ACCOUNTING_2020 = "f748876bfa8bfd8179dcf9b4065623ea78353495d6d70f5ca2698d6908872626"
+EVALUATE_BAU_PLAN_ENHANCED = "a6fe05e578453f0c12d9a355f1b2ef6744d26b2bdd13964c2870480fa06c8c3c"
+RUN_PLAN = "6b8f12c1b0e4ce544e9e433007f81727732f6d46aad3e6c3ebb0b7e15076b15d"
+
+
+def canon(value):
+    """A JSON-able form in which two values are equal only when every bit of every number is."""
+    if isinstance(value, dict):
+        return {str(k): canon(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, list | tuple):
+        return [canon(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        return {"columns": [str(c) for c in value.columns], "dtypes": [str(t) for t in value.dtypes],
+                "rows": canon(value.to_dict(orient="split")["data"])}
+    if isinstance(value, np.floating | float):
+        return float(value).hex()
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.ndarray):
+        return [str(value.dtype), list(value.shape),
+                hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest()]
+    return value
+
+
+def digest(value) -> str:
+    return hashlib.sha256(json.dumps(canon(value), ensure_ascii=False).encode()).hexdigest()
+
+
+def test_canon_sees_one_bit():
+    assert digest({"a": 0.1 + 0.2}) != digest({"a": 0.3})
+    frame = pd.DataFrame({"x": [1.0, 2.0]})
+    assert digest(frame) != digest(frame.astype("float32"))
+    assert digest(np.array([1.0, 2.0])) != digest(np.array([1.0, np.nextafter(2.0, 3.0)]))
+
+
+def test_dalian_2020_accounting_is_bit_identical():
+    r = account_city(2020, city="dalian", source="files")
+    assert digest({"year": r.year, "region": r.region, "indicators": r.indicators, "units": r.units,
+                   "by_sector": r.by_sector, "by_fuel": r.by_fuel, "by_fuel_group": r.by_fuel_group,
+                   "co2_by_scope": r.co2_by_scope, "dual_control": r.dual_control,
+                   "electricity": r.electricity}) == ACCOUNTING_2020
+
+
+def test_pathway_outputs_are_bit_identical(model):
+    X = np.vstack([model.vector(load_scenario(n)) for n in ("BAU", "Plan", "Enhanced")])
+    assert digest(dict(model.evaluate(X).series)) == EVALUATE_BAU_PLAN_ENHANCED
+    run = model.run(load_scenario("Plan")).to_dict()
+    assert digest({k: v for k, v in run.items() if k != "provenance"}) == RUN_PLAN
