@@ -306,6 +306,15 @@ def version(session: Session) -> int:
     return int(session.execute(select(func.coalesce(func.max(LedgerRevision.id), 0))).scalar_one())
 
 
+def _database_key(session: Session) -> str:
+    """The session's database URL without its password (a cache key part).
+
+    ``get_bind()`` is an Engine or, for a session bound to a caller's Connection, a Connection, which has no
+    ``.url``; both have ``.engine``.
+    """
+    return session.get_bind().engine.url.render_as_string(hide_password=True)
+
+
 def _version_token(session: Session) -> tuple[int, str]:
     row = session.execute(select(LedgerRevision.id, LedgerRevision.token)
                           .order_by(LedgerRevision.id.desc()).limit(1)).first()
@@ -360,8 +369,7 @@ def current_frame(session: Session, dataset: str, *, region: str | None = None,
     Cached per (database, dataset, region, as_of, ledger version); the caller gets its own copy.
     """
     spec = spec_for(dataset)
-    bind = session.get_bind()
-    key = (bind.url.render_as_string(hide_password=True), spec.name, region, as_of, _version_token(session))
+    key = (_database_key(session), spec.name, region, as_of, _version_token(session))
     with _CACHE_LOCK:
         cached = _CACHE.get(key)
         if cached is not None:
@@ -457,8 +465,7 @@ def reference_dataset(session: Session, city: str = "dalian", as_of: datetime | 
     """
     from citycarbon.datasets import ReferenceDataset
 
-    key = (session.get_bind().url.render_as_string(hide_password=True), "reference", city, as_of,
-           _version_token(session))
+    key = (_database_key(session), "reference", city, as_of, _version_token(session))
     with _CACHE_LOCK:
         cached = _DATASETS.get(key)
     if cached is not None:
