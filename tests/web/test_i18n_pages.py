@@ -29,11 +29,14 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 
-from citycarbon.web.i18n import load_catalog
+from citycarbon.web.i18n import load_catalog, load_translations
 from tests.web.conftest import PEOPLE
 
 ROLES = ("admin", "analyst", "district-a", "enterprise-x", "viewer")
@@ -225,6 +228,46 @@ def test_every_page_as_every_role_is_chinese(env):
 
 
 # -- the catalogs ---------------------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+#: extraction keywords: Babel's defaults plus routes/pathways.py's ``_t(fmt, message)``
+KEYWORDS = {**DEFAULT_KEYWORDS, "_t": (2,)}
+
+
+def extracted_msgids() -> dict[tuple[str, str | None], str]:
+    """Every msgid (with its context) that the templates and the web's Python code translate, found by Babel's
+    extractor with the project's ``babel.cfg``; value: where it was found."""
+    with (ROOT / "babel.cfg").open(encoding="utf-8") as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
+    found = {}
+    for filename, lineno, message, _comments, context in extract_from_dir(
+            ROOT, method_map, options_map, keywords=KEYWORDS):
+        msgid = message if isinstance(message, str) else message[0]
+        found.setdefault((msgid, context), f"{filename}:{lineno}")
+    return found
+
+
+def test_every_extracted_msgid_is_in_both_catalogs():
+    found = extracted_msgids()
+    assert len(found) > 300  # the extractor read the templates and the code
+    assert ("yes", None) in found  # and the Python code (Formatter.option's fmt.gettext("yes"))
+    for locale in ("zh_CN", "en"):
+        catalog = load_catalog(locale)
+        missing = sorted(f"{msgid!r} ({where})" for (msgid, context), where in found.items()
+                         if catalog.get(msgid, context=context) is None)
+        assert not missing, f"{locale}: add to web/i18n/{locale}/LC_MESSAGES/*.po: {missing}"
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_catalogs_compile(locale):
+    """The merged catalog compiles to a .mo (as the app does in memory) and reads back every entry."""
+    catalog = load_catalog(locale)
+    translations = load_translations(locale)
+    for message in catalog:
+        if message.id and isinstance(message.id, str):
+            got = (translations.pgettext(message.context, message.id) if message.context
+                   else translations.gettext(message.id))
+            assert got == message.string, (locale, message.context, message.id)
 
 def test_both_catalogs_hold_the_same_msgids():
     zh = {m.id for m in load_catalog("zh_CN") if m.id}
