@@ -3,7 +3,8 @@
 #               $(CITYCARBON_HOME), Dalian data loaded); prints where to log in and, on first start, the
 #               one-time admin password
 #   make test   set up .venv with the test extras and run the whole test suite
-# Others: make demo (the plan, accounts and barometer on the terminal), make lint, make bench.
+# Others: make demo (the plan, accounts and barometer on the terminal), make lint, make bench, make i18n (the
+# web's translatable strings as build/messages.pot; the catalogs need no compile step, see docs/web.md).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -12,7 +13,7 @@ CITYCARBON_HOME ?= $(abspath .citycarbon)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run demo test venv lint bench clean
+.PHONY: run demo test venv lint bench clean i18n
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +42,10 @@ lint: venv
 
 bench: venv
 	for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+i18n: venv
+	mkdir -p build
+	$(BIN)/pybabel extract -F babel.cfg -k _t:2 --sort-by-file -o build/messages.pot .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -6,12 +6,27 @@ without touching each other's catalog; they are merged (a msgid defined in two f
 compiled in memory when the web is mounted, so no build step is needed after editing a ``.po`` file. One
 Jinja2 environment per locale carries that locale's translations (thread-safe: nothing is switched per
 request). The default language is ``zh_CN``; ``?lang=en`` (or ``zh_CN``) sets the ``cc_lang`` cookie.
+
+Three kinds of entries (see docs/web.md, "Adding a string or a label"):
+
+* **Page strings**: ``_("Plan targets")`` in a template or ``gettext`` in Python; msgid = the English text.
+* **Labels of identifiers** the core hands over (an indicator, a fuel, an ecosystem, a data status, an
+  accounting option …): ``labels.po``, one entry per identifier with ``msgctxt`` = the kind of identifier and
+  ``msgid`` = the identifier itself (``msgctxt "ecosystem" msgid "salt_marsh" msgstr "盐沼"``); read with
+  :meth:`Formatter.label`. The English catalog gives the English label.
+* **Texts of the core** (method descriptions, notes, problem messages of importers and validation; the API
+  keeps them in English): ``msgctxt "text"`` with the exact English text, or ``msgctxt "text-pattern"`` with
+  placeholders (``{dataset:dataset}: {share} of rows are estimates``: ``{name}`` matches any text,
+  ``{name:number}`` a number, ``{name:kind}`` a text shown as the label of ``kind``, ``{name:text}`` a text
+  translated again); read with
+  :meth:`Formatter.text`.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import re
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -48,21 +63,22 @@ def catalog_paths(locale: str) -> list[Path]:
 def load_catalog(locale: str) -> Catalog:
     """The locale's catalogs merged into one Babel :class:`Catalog`; a msgid in two files raises ValueError."""
     merged: Catalog | None = None
-    origin: dict[str, Path] = {}
+    origin: dict[tuple, Path] = {}
     for path in catalog_paths(locale):
         with path.open("rb") as handle:
             catalog = read_po(handle, locale=locale)
         if merged is None:
             merged = catalog
-            origin = {m.id: path for m in catalog if m.id}
+            origin = {(m.id, m.context): path for m in catalog if m.id}
             continue
         for message in catalog:
             if not message.id:
                 continue
-            if message.id in origin:
-                raise ValueError(f"msgid {message.id!r} is in both {origin[message.id].name} and {path.name} "
+            key = (message.id, message.context)
+            if key in origin:
+                raise ValueError(f"msgid {message.id!r} is in both {origin[key].name} and {path.name} "
                                  f"({locale}); keep it in one catalog")
-            origin[message.id] = path
+            origin[key] = path
             merged[message.id] = message
     assert merged is not None
     return merged
@@ -99,6 +115,32 @@ def translate_problem(locale: str, problem: Problem) -> str:
         zh, en = problem.message.split(" / ", 1)
         return zh if locale.startswith("zh") else en
     return problem.message
+def translations(locale: str) -> Translations:
+    """The locale's compiled catalogs, read once per process (the ``.po`` files are package data)."""
+    return load_translations(locale)
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)(?::([\w-]+))?\}")
+
+
+@cache
+def text_patterns(locale: str) -> tuple[tuple[re.Pattern, str, dict[str, str | None]], ...]:
+    """The ``msgctxt "text-pattern"`` entries of ``locale`` as (regex of the English text, translation,
+    kind of each placeholder)."""
+    patterns = []
+    for message in load_catalog(locale):
+        if message.context != "text-pattern" or not message.id:
+            continue
+        kinds: dict[str, str | None] = {}
+        regex, last = "", 0
+        for match in _PLACEHOLDER.finditer(message.id):
+            group = r"[0-9][0-9.,%]*" if match.group(2) == "number" else ".+?"
+            regex += re.escape(message.id[last:match.start()]) + f"(?P<{match.group(1)}>{group})"
+            kinds[match.group(1)] = match.group(2)
+            last = match.end()
+        regex += re.escape(message.id[last:])
+        patterns.append((re.compile(regex + r"\Z", re.S), str(message.string), kinds))
+    return tuple(patterns)
 
 
 def negotiate(query_lang: str | None, cookie_lang: str | None) -> str:
@@ -134,6 +176,58 @@ class Formatter:
     @staticmethod
     def _missing(value: object) -> bool:
         return value is None or (isinstance(value, float) and math.isnan(value))
+
+    # -- words -------------------------------------------------------------------------------------------------
+    def gettext(self, message: str) -> str:
+        return translations(self.locale).gettext(message)
+
+    def label(self, kind: str, key: object) -> str:
+        """The label of identifier ``key`` of ``kind`` (``labels.po``: msgctxt ``kind``, msgid ``key``); the
+        identifier itself when the catalog has no label (the zh_CN page test then finds it)."""
+        if self._missing(key):
+            return "–"
+        return translations(self.locale).pgettext(kind, str(key))
+
+    def has_label(self, kind: str, key: object) -> bool:
+        return translations(self.locale).pgettext(kind, str(key)) != str(key)
+
+    def text(self, message: object) -> str:
+        """A text of the core (a method, a note, a problem message) in this language: the exact text
+        (msgctxt ``text``), else the first matching pattern (msgctxt ``text-pattern``), else as it is."""
+        if self._missing(message) or message == "":
+            return ""
+        message = str(message)
+        exact = translations(self.locale).pgettext("text", message)
+        if exact != message:
+            return exact
+        for regex, translation, kinds in text_patterns(self.locale):
+            match = regex.match(message)
+            if match is None:
+                continue
+            values = {}
+            for name, kind in kinds.items():
+                value = match.group(name)
+                values[name] = (self.text(value) if kind == "text" else value if kind in (None, "number")
+                                else self.label(kind, value))
+            return _PLACEHOLDER.sub(lambda m, shown=values: shown[m.group(1)], translation)
+        return message
+
+    def join(self, items) -> str:
+        return ("、" if self.locale.startswith("zh") else ", ").join(str(i) for i in items)
+
+    def option(self, value: object, kind: str = "option-value") -> str:
+        """An option's value as a reader reads it: yes/no, a dash for none, labels for identifiers."""
+        if isinstance(value, bool):
+            return self.gettext("yes") if value else self.gettext("no")
+        if self._missing(value):
+            return "–"
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return self.join(self.option(v, kind) for v in value) if value else "–"
+        if isinstance(value, (int, float)):
+            return str(value)
+        if self.has_label(kind, value):
+            return self.label(kind, value)
+        return self.text(value)
 
     def decimal(self, value: float | None, digits: int = 1) -> str:
         if self._missing(value):

@@ -15,6 +15,7 @@ import math
 from typing import Any
 
 from citycarbon.auth.principal import Principal
+from citycarbon.codelists import load_codelist
 from citycarbon.plan import indicator_table
 from citycarbon.tracking.progress import describe_target
 from citycarbon.web.data import Snapshot
@@ -48,11 +49,21 @@ def scale(value: float | None, unit: str, digits: int = 3) -> float | None:
 
 
 def indicator_name(fmt: Formatter, indicator: str) -> str:
+    """The indicator's name: the indicator codelist (``data/codelists/indicators.csv``), else the catalogs'
+    ``indicator`` label (the accounting engine's own quantities, such as ``feedstock_tce``)."""
     table = indicator_table()
     if indicator in table.index:
         row = table.loc[indicator]
         return _name(fmt, str(row["name_zh"]), str(row["name_en"]))
-    return indicator
+    return fmt.label("indicator", indicator)
+
+
+def fuel_name(fmt: Formatter, key: str) -> str:
+    """A fuel or product key: the fuel codelist (``data/codelists/fuels.csv``), else the ``factor-key`` label."""
+    table = load_codelist("fuels")
+    if key in table.index:
+        return _name(fmt, str(table.loc[key, "name_zh"]), str(table.loc[key, "name_en"]))
+    return fmt.label("factor-key", key)
 
 
 # -- targets ---------------------------------------------------------------------------------------------
@@ -100,7 +111,7 @@ def _target_row(source: Snapshot, row: dict, fmt: Formatter) -> dict:
         "target": fmt.quantity(row.get("target_value"), unit) if row.get("is_set") else None,
         "projection": fmt.quantity(projection.get("value"), unit) if projection.get("value") is not None else None,
         "projection_year": projection.get("year"),
-        "projection_method": projection.get("method"),
+        "projection_method": fmt.text(projection.get("method")),
         "progress": fmt.percent(row.get("progress_share"), 0) if row.get("progress_share") is not None else None,
         "elapsed": fmt.percent(row.get("time_elapsed_share"), 0)
         if row.get("time_elapsed_share") is not None else None,
@@ -113,7 +124,8 @@ def targets_view(source: Snapshot, principal: Principal, fmt: Formatter, year: i
     year = year or source.latest_year()
     report = source.status(year)
     rows = [_target_row(source, row, fmt) for row in report["targets"]]
-    return {"year": year, "targets": rows, "summary": report["summary"], "estimates": report["estimates"],
+    return {"year": year, "targets": rows, "summary": report["summary"],
+            "estimates": [fmt.text(e) for e in report["estimates"]],
             "rule_set": report.get("rule_set_document") or report.get("rule_set")}
 
 
@@ -179,13 +191,17 @@ def accounting_view(source: Snapshot, principal: Principal, fmt: Formatter, year
         "fuel_chart": _breakdown_chart(fmt, by_fuel[by_fuel["energy_tce"] > 0], "energy_tce",
                                        "tce", kind="pie"),
         "provenance": {
-            "method": provenance.method, "version": provenance.method_version, "standards": provenance.standards,
-            "inputs": sorted(provenance.inputs.items()), "computed_at": fmt.datetime(provenance.computed_at),
-            "parameters": sorted((k, str(v)) for k, v in provenance.parameters.items()),
+            "method": fmt.text(provenance.method), "version": provenance.method_version,
+            "standards": provenance.standards,
+            "inputs": sorted((fmt.label("dataset", k), h) for k, h in provenance.inputs.items()),
+            "computed_at": fmt.datetime(provenance.computed_at),
+            "parameters": sorted((fmt.label("option", k), fmt.option(v)) for k, v in provenance.parameters.items()),
         },
-        "factors": [{"id": f["factor_id"], "kind": f["kind"], "key": f["key"], "value": f["value"], "unit": f["unit"],
-                     "status": f["status"], "document": f.get("document") or f.get("source") or ""} for f in factors],
-        "estimates": list(provenance.estimates),
+        "factors": [{"id": f["factor_id"], "kind": fmt.label("factor-kind", f["kind"]), "key": fuel_name(fmt, f["key"]),
+                     "value": f["value"], "unit": fmt.label("unit", f["unit"]), "status_code": f["status"],
+                     "status": fmt.label("status", f["status"]),
+                     "document": f.get("document") or fmt.text(f.get("source")) or ""} for f in factors],
+        "estimates": [fmt.text(e) for e in provenance.estimates],
         "estimated_factors": sum(1 for f in factors if f["status"] in ("estimate", "unverified")),
     }
 
@@ -210,10 +226,12 @@ def districts_view(source: Snapshot, principal: Principal, fmt: Formatter, year:
     year = year or source.latest_year()
     report = source.status(year)
     rows = []
+    titles = {t["id"]: _name(fmt, t.get("title_zh"), t.get("title_en")) for t in report["targets"]}
     for district in visible_districts(source, principal, report):
         targets = []
         for t in district["targets"]:
-            targets.append({"id": t["id"], "actual": fmt.percent(t["actual"]) if t["actual"] is not None else "–",
+            targets.append({"id": t["id"], "title": titles.get(t["id"]) or fmt.label("target", t["id"]),
+                            "actual": fmt.percent(t["actual"]) if t["actual"] is not None else "–",
                             "target": fmt.percent(t["target_value"]) if t["target_value"] is not None else None,
                             "colour_class": COLOUR_CLASSES.get(t.get("colour") or "", "warn-none"),
                             "reason": t["reason"] if _zh(fmt) else t["reason_en"]})
@@ -251,7 +269,7 @@ def cockpit_view(source: Snapshot, principal: Principal, fmt: Formatter) -> dict
     districts = districts_view(source, principal, fmt, year)["districts"]
     return {
         "year": year, "targets": targets, "alerts": alerts, "unset": unset, "summary": report["summary"],
-        "kpis": kpis, "estimates": report["estimates"], "districts": districts,
+        "kpis": kpis, "estimates": [fmt.text(e) for e in report["estimates"]], "districts": districts,
         "charts": {
             "emissions": _series_chart(fmt, source, ["co2_emissions_t", "net_co2_emissions_t"]),
             "energy": _series_chart(fmt, source, ["energy_consumption_tce", "energy_consumption_dual_control_tce"]),
@@ -318,10 +336,11 @@ def sinks_view(source: Snapshot, principal: Principal, fmt: Formatter, year: int
         "year": year, "years": list(years),
         "forest": {"stock": fmt.quantity(forest.get("stock_m3"), "m**3"),
                    "coverage": fmt.percent(forest.get("coverage")),
-                   "sink": fmt.quantity(forest.get("sink_tco2"), "t"), "basis": forest.get("basis"),
+                   "sink": fmt.quantity(forest.get("sink_tco2"), "t"), "basis": fmt.text(forest.get("basis")),
                    "parameters": forest.get("parameters", [])},
-        "wetland": [{"ecosystem": w["ecosystem"], "area": fmt.decimal(w["area_ha"], 0), "rate": w["rate"],
-                     "sink": fmt.quantity(w["sink_tco2"], "t"), "status": w["status"], "standard": w.get("standard")}
+        "wetland": [{"ecosystem": fmt.label("ecosystem", w["ecosystem"]), "area": fmt.decimal(w["area_ha"], 0),
+                     "rate": w["rate"], "sink": fmt.quantity(w["sink_tco2"], "t"), "status_code": w["status"],
+                     "status": fmt.label("status", w["status"]), "standard": w.get("standard")}
                     for w in wetland],
         "total": fmt.quantity(summary.get("total_sink_tco2"), "t"),
         "projection": [{"year": y, "coverage": fmt.percent(p.get("forest_coverage", {}).get("value")),

@@ -398,7 +398,7 @@ def _number(value: object) -> float | None:
 
 def _show(value: object, fmt: Formatter) -> str:
     if isinstance(value, bool):
-        return str(value)
+        return fmt.option(value)
     if isinstance(value, int | float):
         number = _number(value)
         return fmt.decimal(number, 3) if number is not None else "–"
@@ -487,13 +487,20 @@ def unit_view(city: City, unit: pd.Series, fmt: Formatter, settings) -> dict:
                                      "series": [{"name": str(point_id),
                                                  "data": [None if pd.isna(v) else round(float(v), 4)
                                                           for v in rows["energy"]]}]}
-    point_rows = [{"id": str(p.point_id), "chart_id": "point-" + _slug(str(p.point_id)), "energy_type": p.energy_type,
+    from citycarbon.monitoring.registry import energy_types
+
+    types = energy_types().set_index("energy_type")[f"name_{lang}"]  # names of the metered energy types
+    point_rows = [{"id": str(p.point_id), "chart_id": "point-" + _slug(str(p.point_id)),
+                   "energy_type": types.get(p.energy_type, p.energy_type),
                    "unit": p.unit, "kind": p.kind, "interval": int(p.interval_minutes), "parent": p.parent_point_id,
                    "purpose": getattr(p, "purpose", ""), "chart": charts.get(str(p.point_id))}
                   for p in points.itertuples(index=False)]
     flags = city.flags[city.flags["enterprise_id"] == enterprise_id] if not city.flags.empty else city.flags
+    from citycarbon.monitoring.quality import load_rules
+
+    rule_names = {r["id"]: r[f"name_{lang}"] for r in load_rules().rules.values()}  # names of the quality rules
     flag_rows = [{"point": str(f.point_id), "start": _local(f.start), "rule": f.rule_id, "severity": f.severity,
-                  "cls": _level_class(f.severity), "detail": f.detail,
+                  "rule_name": rule_names.get(f.rule_id), "cls": _level_class(f.severity), "detail": f.detail,
                   "suggested": "" if pd.isna(f.suggested_value) else fmt.decimal(float(f.suggested_value), 3)
                   + " " + str(f.suggested_unit), "method": f.method} for f in flags.head(200).itertuples(index=False)]
     alerts = city.alerts[city.alerts["enterprise_id"] == enterprise_id] if not city.alerts.empty else city.alerts
