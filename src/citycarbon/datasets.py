@@ -41,6 +41,8 @@ from citycarbon.codelists import codes, fuel_table, load_codelist, nearest
 from citycarbon.data import data_path, read_csv_file
 from citycarbon.errors import InputError, Problem, Problems
 from citycarbon.importers.schemas import STATUSES, validate_balance, validate_statistics
+from citycarbon.tables import Table, load_tables
+from citycarbon.tables import table as registry_table
 from citycarbon.units import conversion_factor, is_unit, same_dimension
 
 __all__ = [
@@ -50,30 +52,18 @@ __all__ = [
     "balance_closure",
     "load_reference",
     "read_reference",
+    "validate_table",
 ]
 
-#: table name (attribute of ReferenceDataset) -> file name inside the dataset folder
-TABLE_FILES: dict[str, str] = {
-    "balance": "energy_balance.csv",
-    "statistics": "statistics.csv",
-    "capacity": "capacity.csv",
-    "process_activity": "process_activity.csv",
-    "forest": "forest.csv",
-    "wetland": "wetland.csv",
-}
+#: table name (attribute of ReferenceDataset) -> file name inside the dataset folder (the table registry's
+#: reference tables, ``data/tables.yaml``)
+TABLE_FILES: dict[str, str] = {t.name: t.file for t in load_tables().values() if t.reference}
 #: other spellings accepted by :meth:`ReferenceDataset.estimated_share`
 TABLE_ALIASES: dict[str, str] = {"energy_balance": "balance"}
 
 #: canonical unit in which :meth:`ReferenceDataset.statistic` returns each variable
-STATISTIC_UNITS: dict[str, str] = {
-    "gdp": "10^8 CNY",
-    "gdp_primary": "10^8 CNY",
-    "gdp_secondary": "10^8 CNY",
-    "gdp_tertiary": "10^8 CNY",
-    "industry_value_added": "10^8 CNY",
-    "population": "10^4 person",
-    "renewable_power_consumption": "10^4 kWh",
-}
+#: (``data/codelists/statistics_variables.csv``)
+STATISTIC_UNITS: dict[str, str] = registry_table("statistics").reference_units()
 
 
 @dataclass(frozen=True)
@@ -86,25 +76,16 @@ class _LongTable:
     units: dict[str, str]
     upper: dict[str, float] = field(default_factory=dict)  # upper bound in the reference unit
 
+    @classmethod
+    def of(cls, spec: Table) -> _LongTable:
+        """The vocabulary of a registry table with one code column (its codelist gives each code's unit)."""
+        (key,) = spec.dims
+        return cls(spec.column_names, key, spec.value, spec.reference_units(), spec.upper_bounds())
 
-_COMMON = ("year", "region")
-_TAIL = ("unit", "status", "source")
+
+#: the reference tables that are neither the energy balance nor the statistics (validated by _validate_long)
 LONG_TABLES: dict[str, _LongTable] = {
-    "capacity": _LongTable(
-        (*_COMMON, "technology", "capacity", *_TAIL), "technology", "capacity",
-        {t: "MW" for t in ("wind_onshore", "wind_offshore", "solar_utility", "solar_distributed", "nuclear",
-                           "coal", "gas", "biomass", "hydro", "pumped_storage")}),
-    "process_activity": _LongTable(
-        (*_COMMON, "process", "quantity", *_TAIL), "process", "quantity",
-        {p: "t" for p in ("cement_clinker", "lime", "glass", "crude_steel_bof")}),
-    "forest": _LongTable(
-        (*_COMMON, "variable", "value", *_TAIL), "variable", "value",
-        {"forest_coverage": "dimensionless", "forest_stock": "m**3", "forest_area": "ha"},
-        upper={"forest_coverage": 1.0}),
-    "wetland": _LongTable(
-        (*_COMMON, "ecosystem", "area", *_TAIL), "ecosystem", "area",
-        {e: "ha" for e in ("salt_marsh", "seagrass", "tidal_flat", "inland_natural", "artificial")}),
-}
+    name: _LongTable.of(registry_table(name)) for name in TABLE_FILES if registry_table(name).import_name is None}
 
 
 @dataclass(frozen=True, eq=False)
@@ -231,6 +212,16 @@ def _titles(folder: Path, fallback: str) -> tuple[str, str]:
             zh, en = first.lstrip("#").strip().split(" / ", 1)
             return zh.strip(), en.strip()
     return fallback, fallback
+
+
+def validate_table(name: str, frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Validate one table of a reference dataset (a :data:`TABLE_FILES` name) exactly as
+    :func:`read_reference` does and return it canonical; :class:`InputError` naming file, row and field."""
+    name = TABLE_ALIASES.get(name, name)
+    if name not in TABLE_FILES:
+        raise InputError(Problem(f"unknown table '{name}'", field="table", value=name,
+                                 suggestion=nearest(name, list(TABLE_FILES))))
+    return _validate(name, frame, source)
 
 
 def _validate(table: str, frame: pd.DataFrame, source: str) -> pd.DataFrame:

@@ -15,11 +15,17 @@ def register(app: typer.Typer) -> None:
     @app.command("template")
     def template(
         out: Annotated[Path, typer.Option("--out", "-o", help="where to write the .xlsx template")],
+        tables: Annotated[list[str] | None, typer.Option(
+            "--table", "-t", help="only this table (energy_balance, statistics); repeat for several; all by default",
+        )] = None,
     ) -> None:
         """Write the Excel import template (说明 sheet, one sheet per table, drop-down validation)."""
         from citycarbon.importers.template import write_template
 
-        path = write_template(out)
+        try:
+            path = write_template(out, tables or None)
+        except InputError as exc:
+            fail(exc)
         typer.echo(f"wrote {path}")
 
     @app.command("validate-data")

@@ -10,62 +10,44 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from citycarbon.codelists import codes, fuel_table, load_codelist, nearest
+from citycarbon.codelists import fuel_table, load_codelist, nearest
 from citycarbon.errors import Problem, Problems
+from citycarbon.tables import Table, table
 from citycarbon.units import UnitError, dimensionality, is_unit
 
-STATUSES = ("official", "secondary", "unverified", "estimate")
+#: the statuses a row may carry (``data/codelists/statuses.csv``)
+STATUSES: tuple[str, ...] = tuple(table("balance").column("status").codes())
 SIGNED_FLOWS = ("net_inflow", "stock_change")
 
-BALANCE_COLUMNS = ("year", "region", "flow", "sector", "fuel", "quantity", "unit")
-BALANCE_OPTIONAL = ("status", "source")
-STATISTICS_COLUMNS = ("year", "region", "variable", "value", "unit")
-STATISTICS_OPTIONAL = ("price_base_year", "status", "source")
+BALANCE_COLUMNS = table("balance").required_on_import
+BALANCE_OPTIONAL = table("balance").optional_on_import
+STATISTICS_COLUMNS = table("statistics").required_on_import
+STATISTICS_OPTIONAL = table("statistics").optional_on_import
 
 #: statistics variables the accounting and tracking code understands, with the dimension of their unit
+#: (``data/codelists/statistics_variables.csv``)
 STATISTICS_VARIABLES: dict[str, str] = {
-    "gdp": "[currency_cny]",
-    "gdp_primary": "[currency_cny]",
-    "gdp_secondary": "[currency_cny]",
-    "gdp_tertiary": "[currency_cny]",
-    "industry_value_added": "[currency_cny]",
-    "population": "[population]",
-    "renewable_power_consumption": "[length] ** 2 * [mass] / [time] ** 2",
-}
+    variable: dimensionality(unit) for variable, unit in table("statistics").reference_units().items()}
 
-_YEAR = pa.Column("Int64", coerce=True, nullable=False, checks=pa.Check.in_range(1949, 2100))
-_TEXT = pa.Column(str, coerce=True, nullable=False)
+_PANDERA_DTYPES = {"int": "Int64", "float": float, "str": str}
 
-BALANCE_SCHEMA = pa.DataFrameSchema(
-    {
-        "year": _YEAR,
-        "region": _TEXT,
-        "flow": _TEXT,
-        "sector": pa.Column(str, coerce=True, nullable=True),
-        "fuel": _TEXT,
-        "quantity": pa.Column(float, coerce=True, nullable=False),
-        "unit": _TEXT,
-        "status": pa.Column(str, coerce=True, nullable=True, required=False),
-        "source": pa.Column(str, coerce=True, nullable=True, required=False),
-    },
-    strict=False,
-    name="energy_balance",
-)
 
-STATISTICS_SCHEMA = pa.DataFrameSchema(
-    {
-        "year": _YEAR,
-        "region": _TEXT,
-        "variable": _TEXT,
-        "value": pa.Column(float, coerce=True, nullable=False),
-        "unit": _TEXT,
-        "price_base_year": pa.Column("Int64", coerce=True, nullable=True, required=False),
-        "status": pa.Column(str, coerce=True, nullable=True, required=False),
-        "source": pa.Column(str, coerce=True, nullable=True, required=False),
-    },
-    strict=False,
-    name="statistics",
-)
+def pandera_schema(spec: Table) -> pa.DataFrameSchema:
+    """The pandera schema of a registry table: dtypes (coerced), nullability, optional columns, year ranges.
+
+    Codelists, unit dimensions, signs and duplicate keys are checked after it, row by row, by the validators
+    below (their messages name the nearest valid code).
+    """
+    columns = {
+        column.name: pa.Column(
+            _PANDERA_DTYPES[column.dtype], coerce=True, nullable=column.nullable, required=not column.optional,
+            checks=pa.Check.in_range(*column.range) if column.range else None)
+        for column in spec.columns}
+    return pa.DataFrameSchema(columns, strict=False, name=spec.import_name or spec.name)
+
+
+BALANCE_SCHEMA = pandera_schema(table("balance"))
+STATISTICS_SCHEMA = pandera_schema(table("statistics"))
 
 
 def _row(index: object) -> int | None:
@@ -182,12 +164,13 @@ def validate_balance(frame: pd.DataFrame, source: str = "<balance>") -> pd.DataF
     typed = _run_schema(BALANCE_SCHEMA, frame, source, problems)
     problems.raise_if_any()
     assert typed is not None
-    flows = codes("flows")
-    sectors = codes("sectors")
+    spec = table("balance")
+    flows = spec.column("flow").codes()
+    sectors = spec.column("sector").codes()
     fuels = fuel_table()
     _check_code(typed, "flow", flows, source, problems, "flow")
-    _check_code(typed, "fuel", list(fuels.index), source, problems, "fuel")
-    _check_code(typed, "region", codes("regions"), source, problems, "region")
+    _check_code(typed, "fuel", spec.column("fuel").codes(), source, problems, "fuel")
+    _check_code(typed, "region", spec.column("region").codes(), source, problems, "region")
     sector_needed = typed["flow"].isin(
         ["transformation_input", "transformation_output", "final_consumption", "non_energy_use"])
     needs = typed[sector_needed]
@@ -231,8 +214,7 @@ def validate_balance(frame: pd.DataFrame, source: str = "<balance>") -> pd.DataF
             problems.add(f"primary electricity '{fuel}' appears only as 'production'; consumption is "
                          "'electricity'", file=source, row=_row(index), field="flow", value=flow,
                          suggestion="production")
-    key = ["year", "region", "flow", "sector", "fuel"]
-    _report_duplicates(typed, key, source, problems, "fuel")
+    _report_duplicates(typed, list(spec.key), source, problems, "fuel")
     problems.raise_if_any()
     return typed
 
@@ -249,9 +231,9 @@ def validate_statistics(frame: pd.DataFrame, source: str = "<statistics>") -> pd
     assert typed is not None
     if "price_base_year" not in typed.columns:
         typed["price_base_year"] = pd.array([pd.NA] * len(typed), dtype="Int64")
-    variables = list(STATISTICS_VARIABLES)
-    _check_code(typed, "variable", variables, source, problems, "variable")
-    _check_code(typed, "region", codes("regions"), source, problems, "region")
+    spec = table("statistics")
+    _check_code(typed, "variable", spec.column("variable").codes(), source, problems, "variable")
+    _check_code(typed, "region", spec.column("region").codes(), source, problems, "region")
     if "status" in typed.columns:
         _check_code(typed, "status", list(STATUSES), source, problems, "status", allow_empty=True)
     for index, row in typed.iterrows():
@@ -265,7 +247,6 @@ def validate_statistics(frame: pd.DataFrame, source: str = "<statistics>") -> pd
         if row["value"] < 0:
             problems.add(f"negative value {row['value']}", file=source, row=_row(index), field="value",
                          value=row["value"])
-    _report_duplicates(typed, ["year", "region", "variable", "price_base_year"], source, problems,
-                       "variable")
+    _report_duplicates(typed, list(spec.key), source, problems, "variable")
     problems.raise_if_any()
     return typed

@@ -13,12 +13,11 @@ from citycarbon.data import read_csv_file
 from citycarbon.errors import InputError, Problem
 from citycarbon.importers.schemas import (
     BALANCE_COLUMNS,
-    BALANCE_OPTIONAL,
     STATISTICS_COLUMNS,
-    STATISTICS_OPTIONAL,
     validate_balance,
     validate_statistics,
 )
+from citycarbon.tables import import_tables
 
 
 @dataclass(frozen=True)
@@ -32,13 +31,15 @@ class TableSpec:
     validate: Callable[[pd.DataFrame, str], pd.DataFrame]
 
 
-TABLES: dict[str, TableSpec] = {
-    "energy_balance": TableSpec("energy_balance", "能源平衡表", "能源平衡表(实物量)", "Energy balance (physical units)",
-                                BALANCE_COLUMNS, BALANCE_OPTIONAL, validate_balance),
-    "statistics": TableSpec("statistics", "统计数据", "地区生产总值与人口等统计数据",
-                            "GDP, population and other statistics", STATISTICS_COLUMNS, STATISTICS_OPTIONAL,
-                            validate_statistics),
+#: the validator of each importable table (its columns, names and sheet come from the table registry)
+_VALIDATORS: dict[str, Callable[[pd.DataFrame, str], pd.DataFrame]] = {
+    "energy_balance": validate_balance,
+    "statistics": validate_statistics,
 }
+TABLES: dict[str, TableSpec] = {
+    name: TableSpec(name, spec.sheet_zh or name, spec.title_zh, spec.title_en, spec.required_on_import,
+                    spec.optional_on_import, _VALIDATORS[name])
+    for name, spec in import_tables().items()}
 
 
 def detect_table(frame: pd.DataFrame, source: str) -> TableSpec:

@@ -1,17 +1,20 @@
-"""The Excel import template: one sheet per table, a 说明 (instructions) sheet, a sources sheet and
-drop-down validation from the codelists. openpyxl writes values only (no formulas to read back)."""
+"""The Excel import template: one sheet per importable table of the registry (``data/tables.yaml``), a 说明
+(instructions) sheet, a sources sheet, a note on every header cell and drop-down validation from the
+codelists. openpyxl writes values only (no formulas to read back)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from citycarbon.codelists import load_codelist
-from citycarbon.importers.schemas import STATISTICS_VARIABLES, STATUSES
-from citycarbon.importers.tables import TABLES
+from citycarbon.codelists import nearest
+from citycarbon.errors import InputError, Problem
+from citycarbon.tables import Column, Table, import_tables, table
 
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
@@ -33,9 +36,38 @@ _INSTRUCTIONS = [
 ]
 
 
-def write_template(path: str | Path) -> Path:
-    """Write the import template to ``path`` (.xlsx) and return the path."""
-    path = Path(path)
+def _note(spec: Table, column: Column) -> str:
+    """The header note of one column: its label, whether it is required, its codelist or unit rule."""
+    lines = [f"{column.label_zh} / {column.label_en}" if column.label_zh else column.name,
+             "可不填此列 / optional column" if column.optional else "必填列 / required column"]
+    if column.codelist:
+        lines.append(f"从下拉列表选择 / choose from codelist '{column.codelist}'")
+    if column.range:
+        lines.append(f"整数 {column.range[0]}–{column.range[1]} / whole number {column.range[0]}–{column.range[1]}")
+    rule = column.unit
+    if rule is not None:
+        if rule.by:
+            examples = ", ".join(sorted(set(spec.reference_units().values()))[:6])
+            lines.append(f"单位写在 {rule.column} 列, 量纲须与该 {rule.by} 的参考单位一致 (如 {examples}) / "
+                         f"unit in column '{rule.column}', of the dimension of the {rule.by}'s reference unit")
+        if column.nonnegative:
+            lines.append("不得为负 / not negative")
+    return "\n".join(lines)
+
+
+def build_template(tables: Iterable[str] | None = None) -> Workbook:
+    """The import template as an openpyxl workbook: a 说明 sheet, one sheet per importable table of the
+    registry (``data/tables.yaml``; all of them by default, or those named by import name or table name) with
+    its header row, a note per header cell and drop-downs from the codelists, and a ``sources`` sheet.
+
+    Only values are written: the header row is the first row, so a filled-in sheet imports as it is.
+    """
+    importable = import_tables()
+    chosen = list(importable.values()) if tables is None else [table(name) for name in tables]
+    for spec in chosen:
+        if spec.import_name is None:
+            raise InputError(Problem(f"table '{spec.name}' cannot be imported", field="table", value=spec.name,
+                                     suggestion=nearest(spec.name, list(importable))))
     workbook = Workbook()
     info = workbook.active
     info.title = "说明"
@@ -46,16 +78,9 @@ def write_template(path: str | Path) -> Path:
     info.column_dimensions["B"].width = 80
 
     lists = workbook.create_sheet("codelists")
-    columns = {
-        "flow": list(load_codelist("flows").index),
-        "sector": list(load_codelist("sectors").index),
-        "fuel": list(load_codelist("fuels").index),
-        "region": list(load_codelist("regions").index),
-        "status": list(STATUSES),
-        "variable": list(STATISTICS_VARIABLES),
-    }
+    codelists = {column.codelist: column.codes() for spec in chosen for column in spec.columns if column.codelist}
     ranges: dict[str, str] = {}
-    for col_index, (name, values) in enumerate(columns.items(), start=1):
+    for col_index, (name, values) in enumerate(codelists.items(), start=1):
         letter = lists.cell(row=1, column=col_index).column_letter
         lists.cell(row=1, column=col_index, value=name).font = Font(bold=True)
         for row_index, value in enumerate(values, start=2):
@@ -63,27 +88,41 @@ def write_template(path: str | Path) -> Path:
         ranges[name] = f"codelists!${letter}$2:${letter}${len(values) + 1}"
     lists.sheet_state = "hidden"
 
-    for spec in TABLES.values():
-        sheet = workbook.create_sheet(spec.sheet_zh)
-        header = list(spec.columns) + list(spec.optional)
-        sheet.append(header)
-        for cell in sheet[1]:
+    for spec in chosen:
+        sheet = workbook.create_sheet(spec.sheet_zh or spec.import_name or spec.name)
+        columns = [spec.column(name) for name in (*spec.required_on_import, *spec.optional_on_import)]
+        sheet.append([column.name for column in columns])
+        for col_index, column in enumerate(columns, start=1):
+            cell = sheet.cell(row=1, column=col_index)
             cell.font = Font(bold=True)
             cell.fill = _HEADER_FILL
-            sheet.column_dimensions[cell.column_letter].width = 16
-        for col_index, name in enumerate(header, start=1):
-            if name in ranges:
-                letter = sheet.cell(row=1, column=col_index).column_letter
-                validation = DataValidation(type="list", formula1=f"={ranges[name]}", allow_blank=True,
+            cell.comment = Comment(_note(spec, column), "citycarbon", width=360, height=120)
+            letter = cell.column_letter
+            sheet.column_dimensions[letter].width = 16
+            if column.codelist in ranges:
+                validation = DataValidation(type="list", formula1=f"={ranges[column.codelist]}", allow_blank=True,
                                             showErrorMessage=True, errorTitle="无效值 / invalid value",
-                                            error=f"请从下拉列表选择 {name} / choose a valid {name}")
-                validation.add(f"{letter}2:{letter}5000")
-                sheet.add_data_validation(validation)
+                                            error=f"请从下拉列表选择 {column.name} / choose a valid {column.name}")
+            elif column.range:
+                validation = DataValidation(type="whole", operator="between", formula1=str(column.range[0]),
+                                            formula2=str(column.range[1]), allow_blank=True,
+                                            showErrorMessage=True, errorTitle="无效值 / invalid value",
+                                            error=f"{column.name}: {column.range[0]}–{column.range[1]}")
+            else:
+                continue
+            validation.add(f"{letter}2:{letter}5000")
+            sheet.add_data_validation(validation)
         sheet.freeze_panes = "A2"
 
     sources = workbook.create_sheet("sources")
     sources.append(["source_id", "citation", "document", "url", "notes"])
     for cell in sources[1]:
         cell.font = Font(bold=True)
-    workbook.save(path)
+    return workbook
+
+
+def write_template(path: str | Path, tables: Iterable[str] | None = None) -> Path:
+    """Write the import template (:func:`build_template`) to ``path`` (.xlsx) and return the path."""
+    path = Path(path)
+    build_template(tables).save(path)
     return path

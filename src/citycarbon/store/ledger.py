@@ -42,6 +42,7 @@ from citycarbon.importers.schemas import STATUSES
 from citycarbon.store import audit
 from citycarbon.store.models import LedgerRevision, Observation, PlanRecord
 from citycarbon.store.types import utcnow
+from citycarbon.tables import Table, load_tables
 
 __all__ = [
     "ALIASES",
@@ -87,26 +88,17 @@ class DatasetSpec:
         return ("year", "month", "region", *self.dims) if self.monthly else ("year", "region", *self.dims)
 
 
-_TAIL = ("unit", "status", "source")
-DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (
-    DatasetSpec("balance", ("year", "region", "flow", "sector", "fuel", "quantity", *_TAIL),
-                ("flow", "sector", "fuel"), "quantity", file="energy_balance.csv"),
-    DatasetSpec("statistics", ("year", "region", "variable", "value", "unit", "price_base_year", "status", "source"),
-                ("variable", "price_base_year"), "value", nullable_dims=("price_base_year",),
-                int_dims=("price_base_year",), file="statistics.csv"),
-    DatasetSpec("capacity", ("year", "region", "technology", "capacity", *_TAIL), ("technology",), "capacity",
-                file="capacity.csv"),
-    DatasetSpec("process_activity", ("year", "region", "process", "quantity", *_TAIL), ("process",), "quantity",
-                file="process_activity.csv"),
-    DatasetSpec("forest", ("year", "region", "variable", "value", *_TAIL), ("variable",), "value",
-                file="forest.csv"),
-    DatasetSpec("wetland", ("year", "region", "ecosystem", "area", *_TAIL), ("ecosystem",), "area",
-                file="wetland.csv"),
-    DatasetSpec("monthly", ("year", "month", "region", "variable", "value", *_TAIL), ("variable",), "value",
-                monthly=True, region_int=True, file="monthly.csv"),
-    DatasetSpec("districts", ("year", "region", "variable", "target_id", "value", *_TAIL), ("variable", "target_id"),
-                "value", nullable_dims=("target_id",), file="districts.csv"),
-)}
+def _dataset_spec(table: Table) -> DatasetSpec:
+    """The ledger's view of a table of the registry (``data/tables.yaml``): key columns besides year, month
+    and region become ``dim1..dim3``; a nullable key column without a fill value reads back as missing."""
+    return DatasetSpec(
+        table.name, table.column_names, table.dims, table.value, monthly=table.monthly,
+        nullable_dims=tuple(d for d in table.dims if table.column(d).nullable and table.column(d).fill is None),
+        int_dims=tuple(d for d in table.dims if table.column(d).dtype == "int"),
+        region_int=table.column("region").dtype == "int", file=table.file)
+
+
+DATASETS: dict[str, DatasetSpec] = {name: _dataset_spec(table) for name, table in load_tables().items()}
 #: other names accepted for a dataset
 ALIASES = {"energy_balance": "balance", "district": "districts"}
 #: the six tables of a ReferenceDataset
