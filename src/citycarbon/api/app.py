@@ -120,9 +120,13 @@ def create_app(settings: Settings | None = None, *, prepare: bool = True, web: b
 
             ensure_ready(settings).dispose()
         app.state.jobs.recover()
+        warmer = None
         if warm:
-            threading.Thread(target=_warm, args=(app.state.results,), name="citycarbon-warm", daemon=True).start()
+            warmer = threading.Thread(target=_warm, args=(app.state.results,), name="citycarbon-warm", daemon=True)
+            warmer.start()
         yield
+        if warmer is not None:  # a daemon thread still inside native code (DuckDB, numpy) when the interpreter
+            warmer.join()       # finalises aborts the process ("terminate called without an active exception")
         app.state.jobs.shutdown()
         db.dispose()
 
