@@ -2,8 +2,8 @@
 #   make run    set up .venv and start the platform on the embedded default (SQLite + local Parquet under
 #               $(CITYCARBON_HOME), Dalian data loaded); prints where to log in and, on first start, the
 #               one-time admin password
-#   make test   set up .venv with the test extras, check the import contracts and types, run the whole test suite
-# Others: make demo (the plan, accounts and barometer on the terminal), make lint (ruff, lint-imports, mypy), make bench.
+#   make test   set up .venv with the test extras and run the whole test suite
+# Others: make demo (the plan, accounts and barometer on the terminal), make lint, make bench.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
