@@ -33,12 +33,19 @@ run: venv
 demo: venv
 	$(BIN)/citycarbon demo
 
+# Architecture contracts (import-linter) and type checks (mypy) run before the tests; configuration and reasons
+# in pyproject.toml, a summary in docs/architecture.md ("Contracts"). lint-imports reads the package from this
+# checkout's src/ (PYTHONPATH), whichever checkout the virtualenv's editable install points at.
 test: venv
 	$(BIN)/ruff check src tests benchmarks tools
+	PYTHONPATH=$(CURDIR)/src $(BIN)/lint-imports --no-logo
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: venv
 	$(BIN)/ruff check src tests benchmarks tools
+	PYTHONPATH=$(CURDIR)/src $(BIN)/lint-imports --no-logo
+	$(BIN)/mypy
 
 bench: venv
 	for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
@@ -48,4 +55,4 @@ i18n: venv
 	$(BIN)/pybabel extract -F babel.cfg -k _t:2 --sort-by-file -o build/messages.pot .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mypy_cache .import_linter_cache .grimp_cache

@@ -16,6 +16,7 @@ Methods followed (see docs/accounting.md for the clause-by-clause description):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -78,11 +79,11 @@ class AccountingResult:
     by_fuel_group: pd.DataFrame
     co2_by_scope: dict[str, float]
     dual_control: dict[str, float | None]
-    electricity: dict[str, float | None]
+    electricity: dict[str, float | str | None]  # kWh figures, kgce/kWh, and the method and attribution names
     provenance: Provenance
     factor_rows: dict[str, FactorRow] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "year": self.year,
             "region": self.region,
@@ -443,7 +444,8 @@ def period_base_year(year: int) -> int:
     return year - ((year - 1) % 5) - 1
 
 
-def account_years(balance: pd.DataFrame, years: list[int] | None = None, **kwargs) -> dict[int, AccountingResult]:
+def account_years(balance: pd.DataFrame, years: list[int] | None = None,
+                  **kwargs: Any) -> dict[int, AccountingResult]:
     """Account several years; adds year-on-year and period intensity reductions where the years exist.
 
     Reduction r = 1 − I_t / I_ref with GDP at the same constant prices; the period reference is the base
@@ -466,10 +468,12 @@ def account_years(balance: pd.DataFrame, years: list[int] | None = None, **kwarg
             previous = results.get(year - 1)
             base = results.get(period_base_year(year))
             now = result.indicators[key]
+            before = previous.indicators[key] if previous else None
+            reference = base.indicators[key] if base else None
             result.indicators[f"{name}_intensity_reduction_yoy"] = (
-                1.0 - now / previous.indicators[key] if previous and now is not None else None)
+                1.0 - now / before if before is not None and now is not None else None)
             result.indicators[f"{name}_intensity_reduction"] = (
-                1.0 - now / base.indicators[key] if base and now is not None else None)
+                1.0 - now / reference if reference is not None and now is not None else None)
             result.units[f"{name}_intensity_reduction_yoy"] = "dimensionless"
             result.units[f"{name}_intensity_reduction"] = "dimensionless"
         result.indicators["period_base_year"] = period_base_year(year)

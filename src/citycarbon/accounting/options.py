@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -61,7 +61,7 @@ class AccountingOptions(BaseModel):
     def for_city(cls, name: str = "dalian", **overrides: object) -> AccountingOptions:
         """Options from ``data/<name>/accounting.yaml`` (defaults where absent), then ``overrides``."""
         path = data_path(f"{name}/accounting.yaml")
-        values: dict = {}
+        values: dict[str, Any] = {}
         if path.exists():
             values = cls._read(path)
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -72,7 +72,7 @@ class AccountingOptions(BaseModel):
                               for e in exc.errors()]) from exc
 
     @staticmethod
-    def _read(path: Path) -> dict:
+    def _read(path: Path) -> dict[str, Any]:
         with open(path, encoding="utf-8") as handle:
             loaded = yaml.safe_load(handle) or {}
         options = loaded.get("options", loaded)

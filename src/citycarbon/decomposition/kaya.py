@@ -127,7 +127,8 @@ def _need(target: pd.Series, keys: pd.Index, name: str, wanted_by: str) -> np.nd
                 problems.add(f"no {name} for {key} (needed by {wanted_by})", file=name, field="year",
                              value=int(key))
         problems.raise_if_any()
-    return target.reindex(keys).to_numpy(dtype=float)
+    values: np.ndarray = target.reindex(keys).to_numpy(dtype=float)
+    return values
 
 
 def _factors(energy: pd.DataFrame, value_added: pd.DataFrame, population: pd.DataFrame, gdp: pd.DataFrame,

@@ -47,6 +47,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -200,7 +201,7 @@ class LmdiPeriod:
             return float(abs(self.effects.sum()))
         return float(abs(self.effects.sum() - (self.v_end - self.v_start)) / scale)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """``{"from", "to", "total_change", "ratio", "additive", "multiplicative", "by_category"}``.
 
         Plain Python floats; an undefined ratio or index (zero aggregate) is ``None``.
@@ -216,7 +217,7 @@ class LmdiPeriod:
                             for c, row in self.by_category.items()},
         }
 
-    def rows(self) -> list[dict]:
+    def rows(self) -> list[dict[str, Any]]:
         """Long rows ``from, to, factor, additive_effect, multiplicative_index`` (one per factor)."""
         additive = self.additive
         multiplicative = self.multiplicative
@@ -238,7 +239,7 @@ class LmdiResult(LmdiPeriod):
 
     periods: tuple[LmdiPeriod, ...] = ()
     _input: pd.DataFrame | None = field(default=None, repr=False)
-    _parameters: dict = field(default_factory=dict, repr=False)
+    _parameters: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @cached_property
     def provenance(self) -> Provenance:
@@ -252,7 +253,7 @@ class LmdiResult(LmdiPeriod):
         """Largest closure error over the result and each of its periods."""
         return max([self.closure_error, *(p.closure_error for p in self.periods)])
 
-    def period_rows(self) -> list[dict]:
+    def period_rows(self) -> list[dict[str, Any]]:
         """:meth:`LmdiPeriod.rows` of every period, in order."""
         return [row for period in self.periods for row in period.rows()]
 
@@ -383,7 +384,7 @@ def _build_cube(data: pd.DataFrame, wanted: Sequence[object] | None,
                 first_row[key] = row
         problems.raise_if_any()
 
-    cube = np.full(n_years * n_categories * n_factors, np.nan)
+    cube: np.ndarray = np.full(n_years * n_categories * n_factors, np.nan)
     cube[flat] = value[rows]
     cube = cube.reshape(n_years, n_categories, n_factors)
     holes = np.argwhere(np.isnan(cube))

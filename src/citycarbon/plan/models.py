@@ -28,12 +28,15 @@ import math
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from citycarbon.codelists import load_codelist, nearest
 from citycarbon.units import UnitError, convert, is_unit, same_dimension
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "AboutTolerance",
@@ -274,7 +277,7 @@ class PlanIssue:
     suggestion: str | None = None
 
 
-def indicator_table():
+def indicator_table() -> pd.DataFrame:
     """The indicator codelist (``data/codelists/indicators.csv``), indexed by indicator id."""
     return load_codelist("indicators")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -58,9 +59,9 @@ class ForestSinkLine:
     basis: str
     pair: tuple[int, int]
     forest_type: str
-    parameters: list[dict] = field(default_factory=list)
+    parameters: list[dict[str, Any]] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"stock_m3": self.stock_m3, "stock_year": self.stock_year, "coverage": self.coverage,
                 "coverage_year": self.coverage_year, "area_ha": self.area_ha, "sink_tco2": self.sink_tco2,
                 "carbon_change_t": self.carbon_change_t, "basis": self.basis, "stock_pair": list(self.pair),
@@ -85,7 +86,7 @@ class SinkAccount:
     def wetland_sink_tco2(self) -> float:
         return float(sum(line.sink_tco2 for line in self.wetland))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"year": self.year, "region": self.region, "forest": self.forest.to_dict(),
                 "wetland": [line.to_dict() for line in self.wetland], "wetland_sink_tco2": self.wetland_sink_tco2,
                 "total_sink_tco2": self.total_sink_tco2, "units": self.units,
@@ -97,7 +98,7 @@ def _series(checked: pd.DataFrame, region: str, variable: str) -> dict[int, tupl
     return {int(r.year): (float(r.value), str(r.status), int(r.row)) for r in rows.itertuples()}
 
 
-def nearest_observation(observed: dict[int, tuple], year: int) -> int | None:
+def nearest_observation(observed: dict[int, tuple[Any, ...]], year: int) -> int | None:
     """The observed year at or before ``year`` (latest), else the earliest after it; None if none."""
     if not observed:
         return None

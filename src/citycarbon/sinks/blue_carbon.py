@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from citycarbon.codelists import nearest
 from citycarbon.errors import InputError, Problem
@@ -149,7 +150,7 @@ class WetlandSink:
     standard: str
     area_year: int | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"ecosystem": self.ecosystem, "area_ha": self.area_ha, "area_year": self.area_year,
                 "rate": self.rate, "rate_unit": self.rate_unit, "sink_tco2": self.sink_tco2,
                 "unit": SINK_UNIT, "status": self.status, "flag": self.flag, "param_id": self.param_id,

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from citycarbon.codelists import nearest
 from citycarbon.errors import InputError, Problem
@@ -140,7 +141,7 @@ def _load(path: Path) -> ForestParameterTable:
     frame, rows = read_parameter_table(path, "forest_type", ("range_low", "range_high", "range_unit"))
     name = str(path)
     problems: list[Problem] = []
-    by_type: dict[str, dict[str, list[tuple[ParameterRow, dict]]]] = {}
+    by_type: dict[str, dict[str, list[tuple[ParameterRow, dict[str, Any]]]]] = {}
     growth: dict[str, ParameterRow] = {}
     records = frame.to_dict("records")
     for row, record in zip(rows, records, strict=True):
@@ -183,7 +184,7 @@ def _check_unit(row: ParameterRow, unit: str, problems: list[Problem]) -> None:
                                 row=row.row, field="unit", value=row.unit))
 
 
-def _build_type(name: str, forest_type: str, params: dict[str, list[tuple[ParameterRow, dict]]],
+def _build_type(name: str, forest_type: str, params: dict[str, list[tuple[ParameterRow, dict[str, Any]]]],
                 problems: list[Problem]) -> ForestTypeParameters | None:
     single: dict[str, ParameterRow] = {}
     for parameter in ("svd", "bef", "cf"):
@@ -280,13 +281,13 @@ class SinkResult:
     carbon_change_per_yr: float
     sink_tco2_per_yr: float
     by_type: dict[str, dict[str, float]] = field(default_factory=dict)
-    parameters: list[dict] = field(default_factory=list)
+    parameters: list[dict[str, Any]] = field(default_factory=list)
     units: dict[str, str] = field(default_factory=lambda: {
         "stock": "m**3", "carbon": CARBON_UNIT, "carbon_change": f"{CARBON_UNIT}/yr", "sink": SINK_UNIT})
     method: str = METHOD
     standards: list[str] = field(default_factory=lambda: list(STANDARDS))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"years": self.years, "stock_t1_m3": self.stock_t1_m3, "stock_t2_m3": self.stock_t2_m3,
                 "carbon_t1": self.carbon_t1, "carbon_t2": self.carbon_t2,
                 "carbon_change_per_yr": self.carbon_change_per_yr, "sink_tco2_per_yr": self.sink_tco2_per_yr,
@@ -300,8 +301,8 @@ def _as_split(value: float | Mapping[str, float] | None, name: str) -> dict[str,
     if isinstance(value, Mapping):
         if not value:
             raise InputError(Problem("empty forest-type split", field=name))
-        return {str(k): v for k, v in value.items()}  # type: ignore[misc]
-    return {DEFAULT_FOREST_TYPE: value}  # type: ignore[dict-item]
+        return {str(k): v for k, v in value.items()}
+    return {DEFAULT_FOREST_TYPE: value}
 
 
 def forest_sink(stock_t1: float | Mapping[str, float], stock_t2: float | Mapping[str, float], years: float,
@@ -336,7 +337,7 @@ def forest_sink(stock_t1: float | Mapping[str, float], stock_t2: float | Mapping
     areas_1 = _as_split(area_t1_ha, "area_t1_ha") or {}
     areas_2 = _as_split(area_t2_ha, "area_t2_ha") or {}
     by_type: dict[str, dict[str, float]] = {}
-    cited: dict[str, dict] = {}
+    cited: dict[str, dict[str, Any]] = {}
     totals = [0.0, 0.0, 0.0, 0.0]
     for forest_type in split_1:
         p = lookup[forest_type]

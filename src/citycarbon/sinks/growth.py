@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,7 +58,8 @@ class YieldCurve:
 
     def volume_at(self, ages: np.ndarray) -> np.ndarray:
         """Linear interpolation between table ages; flat beyond the last age."""
-        return np.interp(ages, self.ages, self.volume_per_ha)
+        volume: np.ndarray = np.interp(ages, self.ages, self.volume_per_ha)
+        return volume
 
 
 def load_yield_table(path: str | Path | None = None) -> dict[str, YieldCurve]:
@@ -137,13 +139,15 @@ class GrowthParameters:
         _check_rates(updated)
         return updated
 
-    def cite(self) -> list[dict]:
+    def cite(self) -> list[dict[str, Any]]:
         """Rows used: land area, harvest/loss rates and the yield curves of the types modelled."""
         cited = [row.cite() for row in self.rows]
         for forest_type in self.forest_types:
             cited += [row.cite() for row in self.curve(forest_type).rows]
-        seen: set[str] = set()
-        return [c for c in cited if not (c["param_id"] in seen or seen.add(c["param_id"]))]
+        first: dict[str, dict[str, Any]] = {}
+        for c in cited:
+            first.setdefault(c["param_id"], c)
+        return list(first.values())
 
 
 def _check_rates(params: GrowthParameters) -> None:
@@ -287,7 +291,8 @@ def _split(amount: float | Mapping[str, float], state: ForestState, name: str) -
     total = _non_negative(amount, name)
     by_type = state.area.sum(axis=1)
     shares = by_type / by_type.sum() if by_type.sum() > 0 else np.eye(len(state.forest_types))[0]
-    return total * shares
+    split: np.ndarray = total * shares
+    return split
 
 
 def step(state: ForestState, planting_ha: float | Mapping[str, float], params: GrowthParameters, *,
@@ -383,7 +388,7 @@ class Calibration:
     extra_loss: Mapping[int, float]
     fitted: pd.DataFrame  # year, observed_m3, modelled_m3, relative_error
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"start_year": self.initial_state.year, "age_limit": self.age_limit,
                 "mean_initial_age": self.initial_state.mean_age(), "multiplier": self.params.multiplier,
                 "harvest_rate": self.params.harvest_rate, "loss_rate": self.params.loss_rate,

@@ -16,6 +16,7 @@ reproduces the observed stock path, so the band shows what the history does not 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -35,7 +36,7 @@ INDICATOR_COLUMNS: dict[str, tuple[str, str]] = {
 
 
 def forest_indicators(forest: pd.DataFrame, year: int, forest_table: ForestParameterTable | None = None, *,
-                      region: str | None = None, horizons: Iterable[int] = PLAN_YEARS) -> dict:
+                      region: str | None = None, horizons: Iterable[int] = PLAN_YEARS) -> dict[str, Any]:
     """Observed ``forest_coverage`` and ``forest_stock_m3`` at ``year`` and projections to ``horizons``.
 
     Returns ``{"year", "region", "forest_coverage": {value, year, unit, status}, "forest_stock_m3":
@@ -90,9 +91,9 @@ def forest_indicators(forest: pd.DataFrame, year: int, forest_table: ForestParam
             runs[(harvest, variant)] = project_forest(calibration.initial_state, plan_years[-1] - first,
                                                       planting, calibration.params, extra_loss=extra)
     central = runs[(HARVEST_VARIANTS[0], AREA_VARIANTS[0])]
-    projection: dict[int, dict] = {}
+    projection: dict[int, dict[str, Any]] = {}
     for horizon in plan_years:
-        entry: dict[str, dict] = {}
+        entry: dict[str, dict[str, Any]] = {}
         for name, (column, unit) in INDICATOR_COLUMNS.items():
             values = [float(run.loc[run["year"] == horizon, column].iloc[0]) for run in runs.values()]
             entry[name] = {"value": float(central.loc[central["year"] == horizon, column].iloc[0]),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -50,7 +51,7 @@ def _columns(frame: pd.DataFrame, required: Iterable[str], name: str) -> None:
     problems.raise_if_any()
 
 
-def _common(record: dict, index: int, name: str, problems: Problems) -> tuple[int | None, str, str]:
+def _common(record: dict[str, Any], index: int, name: str, problems: Problems) -> tuple[int | None, str, str]:
     where = {"file": name, "row": index}
     year: int | None = None
     text = _text(record["year"])
@@ -101,8 +102,8 @@ def check_forest(frame: pd.DataFrame) -> pd.DataFrame:
     name = file_name(frame, "forest")
     _columns(frame, FOREST_COLUMNS, name)
     problems = Problems()
-    out: list[dict] = []
-    seen: dict[tuple, int] = {}
+    out: list[dict[str, Any]] = []
+    seen: dict[tuple[Any, ...], int] = {}
     for index, record in enumerate(frame.to_dict("records"), start=1):
         year, region, status = _common(record, index, name, problems)
         variable = _text(record["variable"])
@@ -136,8 +137,8 @@ def check_wetland(frame: pd.DataFrame, ecosystems: Iterable[str]) -> pd.DataFram
     _columns(frame, WETLAND_COLUMNS, name)
     valid = tuple(ecosystems)
     problems = Problems()
-    out: list[dict] = []
-    seen: dict[tuple, int] = {}
+    out: list[dict[str, Any]] = []
+    seen: dict[tuple[Any, ...], int] = {}
     for index, record in enumerate(frame.to_dict("records"), start=1):
         year, region, status = _common(record, index, name, problems)
         ecosystem = _text(record["ecosystem"])

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import iam_units
 import pandas as pd
@@ -57,7 +58,7 @@ class ParameterRow:
         """The value converted to ``unit`` (raises :class:`~citycarbon.units.UnitError` on mismatch)."""
         return self.value * conversion_factor(self.unit, unit)
 
-    def cite(self) -> dict:
+    def cite(self) -> dict[str, Any]:
         """The row as it goes into a result's provenance (``Provenance.factors``)."""
         return {"param_id": self.param_id, "key": self.key, "parameter": self.parameter,
                 "value": self.value, "unit": self.unit, "source": self.source,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -21,7 +22,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = ("section", "item", "value", "unit", "low", "
 
 
 def sink_summary(forest: pd.DataFrame, wetland: pd.DataFrame, year: int, params: SinkParameters | None = None,
-                 *, region: str | None = None, input_files: Mapping[str, str | Path] | None = None) -> dict:
+                 *, region: str | None = None, input_files: Mapping[str, str | Path] | None = None) -> dict[str, Any]:
     """``{"year", "region", "forest", "wetland", "wetland_sink_tco2", "total_sink_tco2", "units",
     "projection", "provenance"}`` for ``year``.
 
@@ -32,7 +33,7 @@ def sink_summary(forest: pd.DataFrame, wetland: pd.DataFrame, year: int, params:
     """
     parameters = params if params is not None else SinkParameters.default()
     account = account_sinks(forest, wetland, year, parameters, region=region)
-    projection: dict[str, dict] = {}
+    projection: dict[str, dict[str, Any]] = {}
     note = None
     calibration = None
     try:
@@ -60,7 +61,7 @@ def sink_summary(forest: pd.DataFrame, wetland: pd.DataFrame, year: int, params:
     return data
 
 
-def summary_rows(summary: dict) -> list[dict]:
+def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """A flat view of :func:`sink_summary` for tables and CSV (columns :data:`SUMMARY_COLUMNS`)."""
     forest = summary["forest"]
     statuses = sorted({p["status"] for p in forest["parameters"]})
@@ -83,6 +84,6 @@ def summary_rows(summary: dict) -> list[dict]:
 
 
 def _row(section: str, item: str, value: object, unit: str, *, low: object = None, high: object = None,
-         status: str = "", note: str = "") -> dict:
+         status: str = "", note: str = "") -> dict[str, Any]:
     return {"section": section, "item": item, "value": value, "unit": unit, "low": low, "high": high,
             "status": status, "note": note}

@@ -30,7 +30,7 @@ from typing import Any
 
 from citycarbon.plan import Target, indicator_table
 from citycarbon.tracking.projection import Projection, project_peak_year, project_trend
-from citycarbon.tracking.warning_rules import RuleSet
+from citycarbon.tracking.warning_rules import Rating, RuleSet
 
 #: intensity level tracked for each reduction indicator (the reduction is 1 − I_t / I_base)
 INTENSITY_OF_REDUCTION: dict[str, str] = {
@@ -110,7 +110,7 @@ class TargetStatus:
     metrics: dict[str, float | None]
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         projection = self.projection
         return {
             "id": self.id, "indicator": self.indicator, "title_zh": self.title_zh, "title_en": self.title_en,
@@ -160,9 +160,11 @@ def format_value(value: float | None, unit: str, kind: str) -> str | None:
 def _required_share(pace: str, kind: str, base: float, target: float, elapsed: float) -> float:
     if pace == "compound":
         if kind == "reduction" and target < 1:
-            return (1 - (1 - target) ** elapsed) / target if target != 0 else elapsed
+            share: float = (1 - (1 - target) ** elapsed) / target if target != 0 else elapsed
+            return share
         if base > 0 and target > 0 and target != base:
-            return (base * (target / base) ** elapsed - base) / (target - base)
+            share = (base * (target / base) ** elapsed - base) / (target - base)
+            return share
     return elapsed
 
 
@@ -276,7 +278,7 @@ def _texts(info: TargetInfo, year: int, actual_year: int | None, actual: float |
     }
 
 
-def _status(info: TargetInfo, year: int, rules: RuleSet, rating, **values) -> TargetStatus:
+def _status(info: TargetInfo, year: int, rules: RuleSet, rating: Rating, **values: Any) -> TargetStatus:
     target = info.target
     style = rules.levels.get(rating.level) if rating.level is not None else None
     return TargetStatus(
@@ -309,7 +311,8 @@ def _track_peak(info: TargetInfo, series: dict[int, float], year: int, rules: Ru
     if peak is not None and target.value is not None:
         late = 1.0 if projected is None or projected > target.value else 0.0
     current = series.get(actual_year) if actual_year is not None else None
-    yoy = _oriented_change(current, series.get(actual_year - 1), False) if current is not None else None
+    yoy = (_oriented_change(current, series.get(actual_year - 1), False)
+           if actual_year is not None and current is not None else None)
     metrics = {"yoy_worsening": _finite(yoy), "pace_gap": None, "path_excess": None, "peak_after_target": late}
     texts = _texts(info, year, actual_year, peak.peak_year_so_far if peak else None, None, None, None, None,
                    elapsed)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.stats import t as student_t
@@ -39,7 +40,7 @@ class Projection:
     source: str = "trend"
     method: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"year": self.year, "value": self.value, "low": self.low, "high": self.high,
                 "source": self.source, "method": self.method}
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 import math
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -167,12 +167,12 @@ class RuleSet:
 class _Formatter(string.Formatter):
     """``str.format`` that prints a missing or non-numeric value under a numeric spec as ``—``."""
 
-    def get_value(self, key, args, kwargs):
+    def get_value(self, key: int | str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
         if isinstance(key, str):
             return kwargs.get(key)
         return super().get_value(key, args, kwargs)
 
-    def format_field(self, value, format_spec):
+    def format_field(self, value: Any, format_spec: str) -> Any:
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return MISSING_TEXT
         if format_spec and not isinstance(value, int | float):
@@ -190,7 +190,7 @@ def render(template: str, values: Mapping[str, Any]) -> str:
 
 # -- loading -----------------------------------------------------------------------------------------------
 
-def _merge(base: dict, override: dict) -> dict:
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     merged = copy.deepcopy(base)
     for key, value in override.items():
         if key == "extends":
@@ -202,7 +202,7 @@ def _merge(base: dict, override: dict) -> dict:
     return merged
 
 
-def _resolve(name: str, raw_sets: dict, file: str, seen: tuple[str, ...] = ()) -> dict:
+def _resolve(name: str, raw_sets: dict[str, Any], file: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
     if name not in raw_sets:
         raise InputError(Problem(f"unknown rule set {name!r}", file=file, field="rule_sets", value=name,
                                  suggestion=nearest(name, list(raw_sets))))
@@ -218,7 +218,7 @@ def _resolve(name: str, raw_sets: dict, file: str, seen: tuple[str, ...] = ()) -
     return _merge(_resolve(str(parent), raw_sets, file, (*seen, name)), raw)
 
 
-def _need(mapping: dict, key: str, where: str, problems: list[Problem], file: str) -> Any:
+def _need(mapping: dict[str, Any], key: str, where: str, problems: list[Problem], file: str) -> Any:
     if not isinstance(mapping, dict) or key not in mapping:
         problems.append(Problem(f"missing '{key}'", file=file, field=f"{where}.{key}"))
         return None
@@ -303,7 +303,7 @@ def _family(name: str, raw: Any, where: str, problems: list[Problem], file: str)
                   default, str(status))
 
 
-def _build(name: str, raw: dict, file: str) -> RuleSet:
+def _build(name: str, raw: dict[str, Any], file: str) -> RuleSet:
     problems: list[Problem] = []
     where = f"rule_sets.{name}"
     fields = {k: _need(raw, k, where, problems, file) for k in
