@@ -185,3 +185,31 @@ def test_results_are_typed_and_keep_the_api_shape(db):
     data = batch.to_dict()
     assert data["preview"]["status"] == "official" and data["preview"]["regions"] == [GANJINGZI]
     assert data["preview_now"]["status"] == "validated" and data["preview_now"]["new"] == 1
+
+
+def test_a_listing_limit_counts_only_the_callers_batches(db):
+    own = _upload(db, "ganjingzi").id
+    for _ in range(3):
+        _upload(db, "analyst")
+    assert [b.id for b in service.list_batches(db, PEOPLE["ganjingzi"], limit=1)] == [own]
+    assert len(service.list_batches(db, PEOPLE["admin"], limit=2)) == 2
+
+
+def test_approval_refuses_a_district_batch_holding_another_districts_rows(db):
+    """A batch stored before the upload rule (the web page used to skip it) cannot reach the ledger either."""
+    from citycarbon.store import imports, users
+
+    with db.session() as session:
+        user, _ = users.create_user(session, username="gjz-office", role="district", regions=[GANJINGZI],
+                                    actor="test")
+        uploader = users.principal_for_user(user)
+        legacy = imports.create_batch(session, filename="legacy.csv", content=_rows(GANJINGZI, ZHONGSHAN),
+                                      actor=uploader)
+    assert legacy["status"] == "validated"
+    before = _footprint(db)
+    with pytest.raises(InputError) as caught:
+        service.approve_batch(db, PEOPLE["admin"], legacy["id"])
+    assert [(p.row, p.field, p.value) for p in caught.value.problems] == [(2, "region", ZHONGSHAN)]
+    assert _footprint(db) == before and service.get_batch(db, PEOPLE["admin"], legacy["id"]).status == "validated"
+    own = service.upload_batch(db, uploader, filename="own.csv", content=_rows(GANJINGZI))
+    assert service.approve_batch(db, PEOPLE["admin"], own.id).inserted == 1

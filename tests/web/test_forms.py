@@ -186,17 +186,21 @@ def _energy_intensity(html: str) -> str:
 
 @pytest.mark.skipif(not HAS_IMPORTS, reason="citycarbon.store.imports (import batches) is not installed")
 def test_import_errors_name_row_and_field_then_the_fix_changes_the_figures(fresh_web_env):
+    from citycarbon.store import users
+
     env = fresh_web_env
-    env.new_session("analyst")
+    with env.db.session() as session:  # an analyst of its own: an earlier test of this module disables "analyst"
+        users.create_user(session, username="statistician", role="analyst", actor="test")
+    env.new_session("statistician")
     env.new_session("district-a")
     env.new_session("district-b")
     before = _energy_intensity(env.get("/accounting?year=2024").text)
     bad = STATISTICS_2024.format(gdp_2020="9100", secondary="gdp_secundary")
-    response = env.as_user("analyst").post(
-        "/imports", data={"csrf_token": env.csrf("analyst"), "kind": "statistics"},
+    response = env.as_user("statistician").post(
+        "/imports", data={"csrf_token": env.csrf("statistician"), "kind": "statistics"},
         files={"file": ("stats-2024.csv", bad.encode(), "text/csv")}, follow_redirects=False)
     assert response.status_code == 303
-    rejected = env.get(response.headers["location"], user="analyst")
+    rejected = env.get(response.headers["location"], user="statistician")
     assert "文件未通过校验" in rejected.text
     row = re.search(r'<tr><td class="num">(\d+)</td><td>变量</td><td><code>gdp_secundary</code></td>', rejected.text)
     assert row and row.group(1) == "5"  # the fifth data row, the field and the value are named
@@ -207,13 +211,13 @@ def test_import_errors_name_row_and_field_then_the_fix_changes_the_figures(fresh
         "/imports", data={"csrf_token": env.csrf("district-a")},
         files={"file": ("stats-2024.csv", good.encode(), "text/csv")}, follow_redirects=False)
     assert refused.status_code == 422 and "210200" in refused.text
-    response = env.as_user("analyst").post(
-        "/imports", data={"csrf_token": env.csrf("analyst")},
+    response = env.as_user("statistician").post(
+        "/imports", data={"csrf_token": env.csrf("statistician")},
         files={"file": ("stats-2024.csv", good.encode(), "text/csv")}, follow_redirects=False)
     batch = response.headers["location"]
-    preview = env.get(batch, user="analyst")
+    preview = env.get(batch, user="statistician")
     assert "批准后将发生的变化" in preview.text and 'id="approve-form"' not in preview.text  # analyst cannot approve
-    assert env.post(batch + "/approve", user="analyst").status_code == 403
+    assert env.post(batch + "/approve", user="statistician").status_code == 403
     assert env.get(batch, user="district-b").status_code == 404  # a district sees only its own uploads
     approved = env.post(batch + "/approve", data={"reason": "2024 统计公报"})
     assert approved.status_code == 303

@@ -40,3 +40,19 @@ def test_a_district_upload_with_another_districts_row_is_refused_and_nothing_sto
     env.new_session("analyst")  # a city-wide role uploads the same file: stored, awaiting approval
     accepted = _upload(env, "analyst")
     assert accepted.status_code == 303 and _stored(env) == (before[0] + 1, before[1] + 1)
+
+
+def test_the_admin_cannot_approve_a_stored_district_batch_with_another_districts_row(fresh_web_env):
+    """Issue 12's batch: stored by the old page, shown to the admin without a warning, approved into the ledger."""
+    from citycarbon.store import imports, users
+
+    env = fresh_web_env
+    env.new_session("admin")
+    with env.db.session() as session:
+        uploader = users.principal_for_user(users.require_user(session, "district-a"))
+        legacy = imports.create_batch(session, filename="legacy.csv", content=FILE.encode(), actor=uploader)
+    answer = env.post(f"/imports/{legacy['id']}/approve", user="admin", data={"reason": "ok"})
+    assert answer.status_code == 422
+    assert f"第 2 行：地区 {DISTRICT_B} 不在上传者 district-a 的辖区（{DISTRICT_A}）内" in answer.text
+    with env.db.session() as session:
+        assert imports.get(session, legacy["id"])["status"] == "validated"

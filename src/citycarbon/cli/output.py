@@ -7,6 +7,7 @@ import json
 import math
 import sys
 from contextlib import suppress
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -56,6 +57,8 @@ def _clean(value: Any) -> Any:
         return None
     if value is pd.NA or value is pd.NaT:
         return None
+    if isinstance(value, date):  # datetimes too: ISO 8601, as the API writes them
+        return value.isoformat()
     return value
 
 

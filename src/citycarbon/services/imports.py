@@ -11,7 +11,8 @@ Who may do what (applied here, once, with :class:`~citycarbon.auth.principal.Pri
   uploads only rows of its own regions (any other row → :class:`~citycarbon.errors.InputError` naming row and
   region, and *nothing* is stored, not even a rejected batch) and only with ``mode`` ``years`` or ``none``
   (``all`` would close every other region's values).
-* **approve**: :meth:`Principal.can_approve_import` (admins with a write scope).
+* **approve**: :meth:`Principal.can_approve_import` (admins with a write scope); the uploader's regions are
+  checked again (a district user's batch holding another region's rows is refused with the rows named).
 * **discard**: the uploader or an admin (write scope).
 * approving or discarding a batch in the wrong state (already approved or discarded) is a :class:`Conflict`.
 
@@ -42,6 +43,8 @@ __all__ = ["MAX_BATCH_ID", "Approval", "BatchProblem", "ImportBatch", "ImportPre
 MAX_BATCH_ID = 2**31 - 1
 IMPORT_READERS = (Role.admin, Role.analyst, Role.district)
 BATCH_STATUSES = ("validated", "rejected", "approved", "discarded")
+#: how many of the newest batches a listing searches for the caller's
+LIST_SCAN = 10_000
 
 
 # -- results -----------------------------------------------------------------------------------------------
@@ -233,6 +236,20 @@ def _allowed_regions(principal: Principal) -> frozenset[str] | None:
     return principal.regions if principal.role is Role.district else None
 
 
+def _uploader_regions(session: Session, username: str | None) -> frozenset[str] | None:
+    """The regions the batch's uploader may import (None: every region). Approval checks them again, so a batch
+    a district user uploaded before this rule existed cannot bring another district's rows into the ledger."""
+    from citycarbon.store import users
+
+    user = users.get_user(session, username) if username else None
+    if user is None:  # the CLI operator, the seed, a removed account: city-wide uploads
+        return None
+    try:
+        return _allowed_regions(users.principal_for_user(user))
+    except ValueError:  # an account whose binding no longer makes a valid principal: nothing is its to import
+        return frozenset()
+
+
 def _not_found(batch_id: object) -> NotFound:
     return NotFound(f"没有编号为 {batch_id} 的导入批次 / import batch {batch_id} not found")
 
@@ -284,16 +301,18 @@ def upload_batch(db: Database, principal: Principal, *, filename: str, content: 
 
 
 def list_batches(db: Database, principal: Principal, *, status: str | None = None,
-                 limit: int = 10_000) -> list[ImportBatch]:
-    """The batches the caller may see, newest first (district users: their own uploads)."""
+                 limit: int = LIST_SCAN) -> list[ImportBatch]:
+    """The newest ``limit`` batches the caller may see, newest first (district users: their own uploads; the
+    newest :data:`LIST_SCAN` batches are searched)."""
     from citycarbon.store import imports
 
     require_reader(principal)
     if status is not None and status not in BATCH_STATUSES:
         raise InputError(Problem(f"unknown batch status '{status}'", field="status", value=status))
     with db.session() as session:
-        summaries = imports.list_batches(session, status=status, limit=limit)
-    return [ImportBatch.from_summary(s) for s in summaries if _may_see(principal, s.get("uploaded_by"))]
+        summaries = imports.list_batches(session, status=status, limit=LIST_SCAN)
+    visible = [s for s in summaries if _may_see(principal, s.get("uploaded_by"))]
+    return [ImportBatch.from_summary(s) for s in visible[:max(limit, 0)]]
 
 
 def get_batch(db: Database, principal: Principal, batch_id: int) -> ImportBatch:
@@ -318,9 +337,16 @@ def approve_batch(db: Database, principal: Principal, batch_id: int, *, reason: 
 
     require_approver(principal)
     with db.session(write=True) as session:
-        _visible_summary(session, principal, batch_id)
+        summary = _visible_summary(session, principal, batch_id)
+        allowed = _uploader_regions(session, summary.get("uploaded_by"))
         try:
-            written = imports.approve(session, batch_id, actor=principal, reason=reason)
+            written = imports.approve(session, batch_id, actor=principal, reason=reason, allowed_regions=allowed)
+        except imports.RegionScopeError as error:
+            mine, who = ", ".join(sorted(allowed or ())), summary["uploaded_by"]
+            raise InputError([Problem(f"第 {p.row} 行：地区 {p.value} 不在上传者 {who} 的辖区（{mine}）内 / row "
+                                      f"{p.row}: region {p.value} is not one of the uploader {who}'s regions "
+                                      f"({mine})", file=p.file, row=p.row, field=p.field, value=p.value)
+                              for p in error.problems]) from None
         except InputError as error:
             raise _conflict_or_input(error) from None
         summary = imports.get(session, batch_id)

@@ -104,11 +104,14 @@ def approve(request: Request, batch_id: int, reason: str = Form(""), csrf_token:
     refused = _csrf_refused(request, session, csrf_token)
     if refused:
         return refused
+    locale = locale_of(request)
     try:
         service.approve_batch(web_state(request).db(), session.principal, batch_id, reason=reason.strip() or None)
     except Conflict as error:
-        return _batch_page(request, session, batch_id, status_code=409,
-                           errors=[localized(error.message, locale_of(request))])
+        return _batch_page(request, session, batch_id, status_code=409, errors=[localized(error.message, locale)])
+    except InputError as error:  # e.g. rows outside the uploader's regions: named, nothing written
+        return _batch_page(request, session, batch_id, status_code=422,
+                           errors=[localized(p.message, locale) for p in error.problems])
     results = web_state(request).source.results
     if results is not None:  # this process shows the new ledger version at once (not after the version TTL)
         results.refresh()
