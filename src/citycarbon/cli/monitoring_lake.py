@@ -221,6 +221,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Subscribe to terminal pushes ({"readings": [...]} per message on cc/readings/<enterprise_id>)."""
         from citycarbon.monitoring.mqtt import MqttIngest, parse_broker
+        from citycarbon.services.monitoring import submission_recorder
         from citycarbon.settings import get_settings
 
         with contextlib.ExitStack() as stack:
@@ -236,7 +237,8 @@ def register(app: typer.Typer) -> None:
                     store = database if database is not None else stack.enter_context(open_store())
                     source = functools.partial(current_registry, store)
                 service = MqttIngest(open_lake(lake), load_registry_dir(registry), host=host, port=port,
-                                     topic=topic, client_id=client_id, db=database, registry_source=source,
+                                     topic=topic, client_id=client_id, registry_source=source,
+                                     record=None if database is None else submission_recorder(database),
                                      future_margin=get_settings().monitoring_future_margin)
                 service.refresh_registry(force=True)
             except InputError as error:
