@@ -10,14 +10,16 @@ batch — stored, nothing new, or refused whole — is recorded as a submission 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from citycarbon.auth.principal import Principal, Role
+from citycarbon.errors import InputError, Problem
 from citycarbon.monitoring.ingest import (
     DEFAULT_FUTURE_MARGIN,
     MAX_BATCH_ROWS,
@@ -28,8 +30,8 @@ from citycarbon.monitoring.ingest import (
     parse_readings_payload,
 )
 
-__all__ = ["IngestOutcome", "NotFound", "Sender", "SubmissionRecorder", "ingest_payload", "record_refusal",
-           "submission_recorder", "submission_scope"]
+__all__ = ["IngestOutcome", "NotFound", "Sender", "SubmissionRecorder", "ingest_payload", "ingest_reading_files",
+           "reading_files", "record_refusal", "submission_recorder", "submission_scope"]
 
 log = logging.getLogger("citycarbon.services.monitoring")
 
@@ -144,6 +146,40 @@ def ingest_payload(db: Any, lake: Any, registry: Any, points: pd.DataFrame | Non
                                 "submission_id": submission_id},
                          reason="monitoring readings batch")
     return IngestOutcome(report, batch_id, submission_id)
+
+
+def reading_files(paths: Iterable[Path]) -> list[Path]:
+    """The reading files of ``paths`` (folders searched for ``.csv``, ``.parquet``, ``.xlsx``)."""
+    from citycarbon.monitoring.ingest import FILE_SUFFIXES
+
+    paths = list(paths)
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix.lower() in FILE_SUFFIXES and p.is_file())
+        else:
+            files.append(path)
+    if not files:
+        raise InputError(Problem("no .csv, .parquet or .xlsx readings given", file=", ".join(map(str, paths))))
+    return files
+
+
+def ingest_reading_files(lake: Any, registry: Any, paths: Iterable[Path], *, db: Any | None, actor: str,
+                         future_margin: timedelta = DEFAULT_FUTURE_MARGIN, **options: Any) -> dict[str, IngestReport]:
+    """Backfill reading files (each in chunks, each chunk one durable batch) and, with a store ``db``, record one
+    submission (channel ``file``) per file with its first rejected rows; the reports by file. ``options`` go to
+    :func:`~citycarbon.monitoring.ingest.ingest_files` (``chunk_rows``, ``assume_timezone``, ``now``)."""
+    from citycarbon.monitoring.ingest import ingest_files
+
+    reports = ingest_files(lake, registry, reading_files(paths), future_margin=future_margin, **options)
+    if db is not None:
+        record = submission_recorder(db)
+        for name, report in reports.items():
+            record(channel="file", submitted_by=actor, enterprise_id=None, rows_received=report.rows,
+                   counts={k: getattr(report, k) for k in ("accepted", "duplicate", "revised", "rejected")},
+                   rejected_rows=report.rejected_rows, lake_batch_id=report.batch_id,
+                   source=f"file:{Path(name).name}")
+    return reports
 
 
 def submission_scope(principal: Principal, visible_enterprises: Callable[[], Collection[str]]) -> set[str] | None:
