@@ -39,3 +39,15 @@ def test_a_seed_gives_the_same_city_bit_for_bit(faults, overlap):
     if (faults, overlap) == ("heavy", True):  # every injector of the registry fired
         assert set(city.truth["kind"]) >= set(simulator_parameters()["faults"])
     assert digest(city.readings, city.truth, city.monthly_reports, city.alert_truth) == PINNED[(faults, overlap)]
+
+
+def test_every_fault_of_simulator_yaml_has_an_injector_and_no_injector_is_orphaned():
+    from citycarbon.monitoring.simulate import FAULT_INJECTORS
+
+    assert set(simulator_parameters()["faults"]) == set(FAULT_INJECTORS)
+
+
+def test_a_fault_switched_off_is_never_injected():
+    city = simulate(4, 3, 5, seed=3, faults={**HEAVY, "spike": 0.0, "gap": 0.0})
+    assert not {"spike"} & set(city.truth["kind"])
+    assert not (city.truth["detail"] == "no reading").any()
