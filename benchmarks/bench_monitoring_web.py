@@ -50,7 +50,6 @@ def main() -> None:
     from citycarbon.monitoring.simulate import simulate
     from citycarbon.store import monitoring_registry as stored
     from citycarbon.store.monitoring_registry import save_registry
-    from citycarbon.web.routes import monitoring as pages
 
     logging.getLogger("citycarbon.api").setLevel(logging.WARNING)  # one log line per request would swamp the output
     print_machine()
@@ -70,7 +69,7 @@ def main() -> None:
         warm = timed(client, "/monitoring", REPEAT)
         unit_cold = timed(client, f"/monitoring/enterprises/{unit}", 1)[0]
         unit_warm = timed(client, f"/monitoring/enterprises/{unit}", REPEAT)
-        baseline = timed(client, "/monitoring", 3, before=lambda: (pages._CACHE.clear(), pages._CITIES.clear(),
+        baseline = timed(client, "/monitoring", 3, before=lambda: (app.state.monitoring.clear(),
                                                                   stored._cache.clear()))
     db.dispose()
     ms = 1000

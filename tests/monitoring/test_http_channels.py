@@ -30,7 +30,10 @@ def _submissions(db) -> list[dict]:  # noqa: F811
 
 
 def test_mqtt_messages_are_recorded_stored_nothing_new_and_refused(db, tmp_path):  # noqa: F811
-    service = MqttIngest(Lake(tmp_path / "lake"), make_registry(), client_id="test-ingest", db=db)
+    from citycarbon.services.monitoring import submission_recorder
+
+    service = MqttIngest(Lake(tmp_path / "lake"), make_registry(), client_id="test-ingest",
+                         record=submission_recorder(db))
     published: list[tuple[str, dict]] = []
     service._publish = lambda topic, payload: published.append((topic, json.loads(payload)))  # no broker here
     good = interval_rows("E1-EL", "2024-01-10T00:00", 4, 15)

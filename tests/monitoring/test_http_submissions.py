@@ -139,7 +139,7 @@ def test_a_lone_surrogate_is_a_422_not_a_server_error(env):  # noqa: F811
 
 def test_the_office_list_counts_up_to_a_limit_and_pages_on(env, monkeypatch):  # noqa: F811
     """Above SUBMISSIONS_COUNT_LIMIT the total is a lower bound (flagged) and a full page still links on."""
-    from citycarbon.api.routers import monitoring as router
+    from citycarbon.services.monitoring import service as router
 
     for k in range(5):
         post(env, {"readings": readings("X-EL", 1, first=f"2025-03-0{k + 1}T00:00:00+08:00")})

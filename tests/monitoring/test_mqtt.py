@@ -129,3 +129,26 @@ def test_a_registry_import_takes_effect_without_a_restart(tmp_path):
     again = service.handle("cc/readings/E2", message)
     assert again["report"]["duplicate"] == 4  # still the version-2 registry
     assert service.stats["refused"] == 1
+
+
+def test_a_message_from_the_future_is_rejected_with_the_reason(tmp_path):
+    service = MqttIngest(Lake(tmp_path / "lake"), make_registry())
+    published: list = []
+    service._publish = lambda topic, payload: published.append((topic, json.loads(payload)))  # no broker here
+    result = service.handle("cc/readings/E1", payload(interval_rows("E1-EL", "2030-01-01T00:00", 2, 15)))
+    assert (result["report"]["accepted"], result["report"]["rejected"]) == (0, 2)
+    assert all("from the future" in r["reason"] for r in result["report"]["rejected_rows"])
+    assert published and published[0][0] == "cc/errors/E1"
+
+
+def test_the_mqtt_adapter_does_not_import_the_store():
+    import ast
+    import inspect
+
+    import citycarbon.monitoring.mqtt as module
+
+    names = [n.module for n in ast.walk(ast.parse(inspect.getsource(module)))
+             if isinstance(n, ast.ImportFrom) and n.module]
+    names += [a.name for n in ast.walk(ast.parse(inspect.getsource(module))) if isinstance(n, ast.Import)
+              for a in n.names]
+    assert not [n for n in names if n.startswith(("citycarbon.store", "citycarbon.services", "sqlalchemy"))]

@@ -148,16 +148,15 @@ def test_unit_page_has_a_reading_chart_per_point(mon_env):
 
 
 def test_pages_are_cached_per_lake_state_and_refresh_after_an_ingest(mon_env, monkeypatch):
-    from citycarbon.web.routes import monitoring as pages
-
+    service = mon_env.client.app.state.monitoring  # the caches live on the app, not in module globals
     _html(mon_env, "/monitoring")  # warm
     started = time.perf_counter()
     for _ in range(3):
         assert _html(mon_env, "/monitoring").status_code == 200
     warm = (time.perf_counter() - started) / 3
     assert warm < 1.0  # generous on the shared CI machine; the benchmark measures the real figure
-    before = pages.data_state(mon_env.settings)
-    cached = pages.load_city(mon_env.settings)
+    before = service.data_state()
+    cached = service.city()
     registry = _city_registry(mon_env.city)
     # every unit reports a day later (one unit alone does not move the city's now: test_..._2030_...)
     extra = mon_env.city.readings.groupby("point_id").tail(1).copy()
@@ -165,14 +164,14 @@ def test_pages_are_cached_per_lake_state_and_refresh_after_an_ingest(mon_env, mo
     extra["start"] = pd.to_datetime(extra["start"], utc=True) + pd.Timedelta(days=1)
     extra["end"] = pd.to_datetime(extra["end"], utc=True) + pd.Timedelta(days=1)
     ingest_frame(Lake(mon_env.settings.lake_dir), registry, extra, source="test-2")
-    assert pages.data_state(mon_env.settings) != before
+    assert service.data_state() != before
     # within the refresh interval a lake that keeps changing is not recomputed
-    assert pages.load_city(mon_env.settings) is cached
-    monkeypatch.setattr(pages, "MIN_REFRESH_SECONDS", 0.0)
+    assert service.city() is cached
+    monkeypatch.setattr(service, "min_refresh_seconds", 0.0)
     # after the interval the next request still gets the previous state and starts a refresh in the background
-    assert pages.load_city(mon_env.settings) is cached
-    pages.wait_for_refresh(60)
-    fresh = pages.load_city(mon_env.settings)
+    assert service.city() is cached
+    service.wait_for_refresh(60)
+    fresh = service.city()
     assert fresh is not cached and fresh.as_of > cached.as_of
     assert fresh.day > cached.day
     assert fresh.day in _html(mon_env, "/monitoring").text
@@ -219,12 +218,10 @@ def test_a_registry_import_shows_at_once(mon_env):
 
 
 def test_a_broken_lake_gives_the_designed_error_page(mon_env, monkeypatch):
-    from citycarbon.web.routes import monitoring as pages
-
-    def broken(settings, db=None):
+    def broken():
         raise OSError("disk gone")
 
-    monkeypatch.setattr(pages, "load_city", broken)
+    monkeypatch.setattr(mon_env.client.app.state.monitoring, "city", broken)
     response = _html(mon_env, "/monitoring", lang="en")
     assert response.status_code == 500 and "could not be computed" in response.text
     assert "disk gone" not in response.text
@@ -248,7 +245,7 @@ def test_an_area_without_units_gives_empty_tables_and_charts(mon_env):
     from citycarbon.web.i18n import Formatter
     from citycarbon.web.routes import monitoring as pages
 
-    city = pages.load_city(mon_env.settings)
+    city = mon_env.client.app.state.monitoring.city()
     for by in ("district", "industry"):
         view = pages.overview_view(city, city.units.iloc[:0], Formatter("en"), by)
         assert view["units"] == [] and view["alerts"] == [] and view["kpis"]["units"] == 0

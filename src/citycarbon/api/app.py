@@ -139,6 +139,9 @@ def create_app(settings: Settings | None = None, *, prepare: bool = True, web: b
     app.state.results = Results(db, settings.city)
     app.state.pathways = PathwayService(settings.city, loader=app.state.results.current_dataset)
     app.state.jobs = JobRunner(db)
+    from citycarbon.services.monitoring import MonitoringService
+
+    app.state.monitoring = MonitoringService(settings, db)  # monitoring's caches live with the app
     errors.install(app)
 
     for _name, router in discover_routers():

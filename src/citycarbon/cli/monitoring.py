@@ -5,7 +5,8 @@ of ``CITYCARBON_HOME`` embedded): ``registry import`` writes it there, ``registr
 CSV files, and every command that reads a registry takes ``--registry DIR`` to work on files instead.
 
 The lake commands (``ingest``, ``rollup``, ``mqtt``) live in ``cli/monitoring_lake.py``. These commands hold no
-logic: they call :mod:`citycarbon.monitoring` functions and print the result with ``--format``.
+logic: they parse options, call :mod:`citycarbon.services.monitoring.checks` (quality, alerts, scores) or
+:mod:`citycarbon.monitoring` functions and print the result with ``--format``.
 """
 
 from __future__ import annotations
@@ -61,104 +62,13 @@ def load_registry_option(registry: Path | None):
 
 
 
-def _frame_rows(frame: pd.DataFrame) -> list[dict]:
-    out = frame.copy()
-    for column in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[column]):
-            out[column] = out[column].map(lambda t: t.isoformat() if not pd.isna(t) else None)
-    return out.astype(object).where(out.notna(), None).to_dict("records")
-
-
-def _read_readings_files(path: Path, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DataFrame:
-    """Readings from a Parquet/CSV file or every such file under a folder (the simulator's ``readings/``)."""
-    files = sorted(p for p in path.rglob("*") if p.suffix in (".parquet", ".csv")) if path.is_dir() else [path]
-    if not files:
-        raise InputError(Problem("no .parquet or .csv readings here", file=str(path)))
-    frames = []
-    for file in files:
-        try:
-            frame = pd.read_parquet(file) if file.suffix == ".parquet" else pd.read_csv(file)
-        except (OSError, ValueError) as error:
-            raise InputError(Problem(f"cannot read readings: {error}", file=file.name)) from error
-        missing = [c for c in ("point_id", "start", "end") if c not in frame.columns]
-        if "value" not in frame.columns and "value_raw" not in frame.columns:
-            missing.append("value")
-        if missing:
-            raise InputError(Problem(f"missing column {missing[0]!r}", file=file.name, field=missing[0]))
-        frame["start"] = pd.to_datetime(frame["start"], utc=True)
-        frame["end"] = pd.to_datetime(frame["end"], utc=True)
-        if start is not None:
-            frame = frame[frame["start"] >= start]
-        if end is not None:
-            frame = frame[frame["start"] < end]
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
-
-
-def _readings(lake: Path | None, readings: Path | None, start: pd.Timestamp, end: pd.Timestamp,
-              enterprise: str | None) -> pd.DataFrame:
-    """Readings of the window from ``--readings`` or the meter lake (all revisions, for the duplicate rules)."""
-    if readings is not None:
-        return _read_readings_files(readings, start, end)
-    try:
-        from citycarbon.monitoring.lake import read_readings
-    except ImportError as error:  # the lake module ships separately
-        raise InputError(Problem("the meter lake is not available here; pass --readings FILE", field="--lake")) \
-            from error
-    lake_dir = lake
-    if lake_dir is None:
-        from citycarbon.settings import Settings
-
-        lake_dir = Settings.from_env().lake_dir
-    return read_readings(lake_dir, enterprise=enterprise, start=start, end=end, latest_revision_only=False)
-
-
-def _lake_daily(lake: Path | None, registry, start: pd.Timestamp, end: pd.Timestamp,
-                enterprise: str | None) -> pd.DataFrame:
-    """Daily energy per point from the lake's rollup (DuckDB over the Parquet parts), as the alerts read it."""
-    from citycarbon.monitoring.alerts import daily_from_rollup
-    from citycarbon.monitoring.rollup import rollup
-
-    lake_dir = lake
-    if lake_dir is None:
-        from citycarbon.settings import Settings
-
-        lake_dir = Settings.from_env().lake_dir
-    result = rollup(lake_dir, registry, period="day", by="point", enterprise=enterprise, start=start, end=end)
-    return daily_from_rollup(result.frame, registry)
-
-
-def _sub_registry(registry, enterprises):
-    """The registry of ``enterprises`` only (quality checks with a window expect exactly their points)."""
-    from citycarbon.monitoring.registry import Registry
-
-    wanted = {str(e) for e in enterprises}
-    return Registry(*(frame[frame["enterprise_id"].astype(str).isin(wanted)].reset_index(drop=True) for frame in (
-        registry.enterprises, registry.points, registry.products)), registry.timezone)
-
-
-def _lake_repaired_daily(lake: Path | None, registry, raw_daily: pd.DataFrame, start: pd.Timestamp,
-                         now: pd.Timestamp, enterprise: str | None, chunk: int) -> pd.DataFrame:
-    """The lake's raw daily rollup with the repaired view of the year to date: the readings are checked
-    enterprise chunk by chunk (each chunk with its own points only, so the memory stays bounded) and their
-    repaired daily energy (``quality.daily_energy(..., flags=...)``) replaces the raw days."""
-    from citycarbon.monitoring import quality
-    from citycarbon.monitoring.alerts import repaired_daily
-    from citycarbon.monitoring.lake import read_readings
+def _lake_dir(lake: Path | None) -> Path:
+    """``--lake DIR``, else the lake of the settings."""
+    if lake is not None:
+        return lake
     from citycarbon.settings import Settings
 
-    lake_dir = lake if lake is not None else Settings.from_env().lake_dir
-    ids = [enterprise] if enterprise is not None else list(registry.enterprises["enterprise_id"].astype(str))
-    parts = []
-    for k in range(0, len(ids), chunk):
-        part = set(ids[k:k + chunk])
-        sub = _sub_registry(registry, part)
-        frame = read_readings(lake_dir, enterprise=sorted(part), start=start, end=now, latest_revision_only=False)
-        if frame.empty:
-            continue
-        flags = quality.check(frame, sub, now=now, start=start, end=now)
-        parts.append(quality.daily_energy(frame, sub, now=now, flags=flags))
-    return repaired_daily(raw_daily, pd.concat(parts, ignore_index=True) if parts else raw_daily.iloc[0:0])
+    return Settings.from_env().lake_dir
 
 
 def _local_day(date: str | None, timezone: str) -> pd.Timestamp:
@@ -196,44 +106,6 @@ def _month_weights(path: Path) -> dict[int, float] | pd.DataFrame:
     if "enterprise_id" in frame.columns:
         return frame[["enterprise_id", "month", "weight"]]
     return dict(zip(frame["month"].astype(int), frame["weight"].astype(float), strict=True))
-
-
-def _only(frame: pd.DataFrame, registry, enterprise: str | None) -> pd.DataFrame:
-    if enterprise is None or frame.empty:
-        return frame
-    ids = set(registry.points_of(enterprise)["point_id"])
-    return frame[frame["point_id"].astype(str).isin(ids)]
-
-
-def quality_report(day: pd.Timestamp, readings: pd.DataFrame, registry, *, now: pd.Timestamp,
-                   enterprise: str | None = None, monthly_reports: pd.DataFrame | None = None,
-                   limit: int = 200, daily: pd.DataFrame | None = None) -> dict:
-    """Flags of the local ``day`` (checked with a day of context either side) and the national indicators
-    (the month's daily energy from ``daily``, or ``readings`` from the first of the month, for the daily vs
-    monthly deviation)."""
-    from citycarbon.monitoring import quality
-
-    readings = _only(readings, registry, enterprise)
-    lo, hi = day.tz_convert("UTC"), (day + pd.Timedelta(days=1)).tz_convert("UTC")
-    margin = pd.Timedelta(days=1)
-    context = readings[(readings["start"] >= lo - margin) & (readings["start"] < hi + margin)]
-    flags = quality.check(context, registry, now=now, start=lo, end=min(hi, now))
-    flags = flags[(flags["start"] >= lo) & (flags["start"] < hi)]
-    flags = _only(flags, registry, enterprise)
-    indicators = quality.national_indicators(readings, registry, day.strftime("%Y-%m-%d"), now=now,
-                                             monthly_reports=monthly_reports, daily=daily)
-    if enterprise is not None:
-        indicators = indicators[indicators["enterprise_id"] == enterprise]
-    by_rule = flags.groupby(["rule_id", "severity"]).size().rename("count").reset_index()
-    points = registry.points.set_index("point_id")["enterprise_id"]
-    per_enterprise = flags.assign(enterprise_id=flags["point_id"].astype(str).map(points)).groupby(
-        "enterprise_id").size()
-    indicators = indicators.assign(flags=indicators["enterprise_id"].map(per_enterprise).fillna(0).astype(int))
-    return {"date": day.strftime("%Y-%m-%d"), "timezone": registry.timezone, "now": now.isoformat(),
-            "provenance": quality.provenance().to_dict(),
-            "indicators": _frame_rows(indicators), "flags_by_rule": _frame_rows(by_rule),
-            "flags_total": len(flags), "flags": _frame_rows(flags.head(limit)),
-            "flags_truncated": len(flags) > limit}
 
 
 def _import_source(files: list[Path]) -> Path | dict[str, Path]:
@@ -325,7 +197,9 @@ def registry_list(
     frame = getattr(loaded, table)
     if enterprise:
         frame = frame[frame["enterprise_id"] == enterprise]
-    rows = _frame_rows(frame)
+    from citycarbon.services.monitoring.checks import frame_records
+
+    rows = frame_records(frame)
     emit({"table": table, "rows": rows}, fmt, rows=frame, title=f"{table} ({len(frame)})")
 
 
@@ -380,22 +254,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Data-quality flags of a day and the national indicators per enterprise (completeness ≥ 90 %, daily vs
         monthly ≤ 5 %, timeliness; methods.md §5)."""
+        from citycarbon.services.monitoring.checks import day_quality
+
         try:
             loaded = load_registry_option(registry)
             day = _local_day(date, loaded.timezone)
-            first = min(day.replace(day=1), day - pd.Timedelta(days=1))
-            upto = (day + pd.Timedelta(days=2)).tz_convert("UTC")
-            daily = None
-            if readings is None:  # the lake: the month's energy from its rollup, readings of three days only
-                first_of_month = day.replace(day=1)
-                daily = _lake_daily(lake, loaded, first_of_month, first_of_month + pd.offsets.MonthBegin(1),
-                                    enterprise)
-                first = day - pd.Timedelta(days=1)
-            frame = _readings(lake, readings, first.tz_convert("UTC"), upto, enterprise)
             reports = pd.read_csv(monthly_reports, dtype={"enterprise_id": str, "month": str}) \
                 if monthly_reports else None
-            report = quality_report(day, frame, loaded, now=_now(now), enterprise=enterprise,
-                                    monthly_reports=reports, limit=limit, daily=daily)
+            report = day_quality(loaded, day, lake=_lake_dir(lake), readings=readings, now=_now(now),
+                                 enterprise=enterprise, monthly_reports=reports, limit=limit).to_dict()
         except InputError as error:
             fail(error)
             return
@@ -424,50 +291,20 @@ def register(app: typer.Typer) -> None:
         fmt: OutputFormat = FORMAT_OPTION,
     ) -> None:
         """Alerts with their numbers: budget path, product limits, completeness, silence, unrepaired faults."""
-        from citycarbon.monitoring import quality
-        from citycarbon.monitoring.alerts import alerts, load_alert_rules
+        from citycarbon.services.monitoring.checks import day_alerts
 
         try:
             loaded = load_registry_option(registry)
             day = _local_day(date, loaded.timezone)
             check_time = _now(now) if now else (day + pd.Timedelta(days=1)).tz_convert("UTC")
-            year_start = day.replace(month=1, day=1)
             weights = _month_weights(month_weights) if month_weights else None
-            daily = None
-            first = year_start.tz_convert("UTC")
-            if energy not in ("repaired", "raw"):
-                raise InputError(Problem(f"--energy must be repaired or raw, not {energy!r}", field="--energy",
-                                         value=energy))
-            if readings is None:  # the lake: year-to-date energy from its rollup, recent readings for data quality
-                daily = _lake_daily(lake, loaded, year_start, day + pd.Timedelta(days=1), enterprise)
-                if energy == "repaired":
-                    daily = _lake_repaired_daily(lake, loaded, daily, year_start.tz_convert("UTC"), check_time,
-                                                 enterprise, chunk)
-                lookback = pd.Timedelta(days=float(load_alert_rules().get("data_quality", "lookback_days")))
-                first = max(first, check_time - lookback)
-            frame = _only(_readings(lake, readings, first, check_time, enterprise), loaded, enterprise)
-            flags = quality.check(frame, loaded, now=check_time)
-            result = alerts(frame, loaded, date=day.strftime("%Y-%m-%d"), now=check_time, flags=flags,
-                            month_weights=weights, daily=daily)
+            report = day_alerts(loaded, day, lake=_lake_dir(lake), readings=readings, now=check_time,
+                                enterprise=enterprise, month_weights=weights, energy=energy, chunk=chunk)
         except InputError as error:
             fail(error)
             return
-        if enterprise is not None:
-            result = result[result["enterprise_id"] == enterprise]
-        from citycarbon.monitoring.alerts import energy_view_of
-
-        source = ("readings, repaired view (flags' suggested values)" if daily is None else
-                  "lake, year to date checked: repaired view (flags' suggested values)" if energy == "repaired" else
-                  "lake daily rollup by point (raw latest revisions)")
-        if daily is not None:
-            source += f"; {energy_view_of(daily)}"
-        meta = quality.provenance().to_dict()
-        meta.update(method="citycarbon.monitoring.alerts", parameters={
-            **meta["parameters"], "alert_rules": load_alert_rules().values, "energy_source": source})
-        meta["estimates"] += ["alert_rules.yaml: thresholds marked estimate"]
-        data = {"date": day.strftime("%Y-%m-%d"), "now": check_time.isoformat(), "energy_source": source,
-                "provenance": meta, "alerts": _frame_rows(result)}
-        emit(data, fmt, rows=result.drop(columns=["numbers"]), title=f"{data['date']} 预警 / alerts ({len(result)})")
+        emit(report.to_dict(), fmt, rows=report.alerts.drop(columns=["numbers"]),
+             title=f"{report.date} 预警 / alerts ({len(report.alerts)})")
 
     @monitoring_app.command("score")
     def score_command(
@@ -486,7 +323,7 @@ def register(app: typer.Typer) -> None:
         (enterprises checked in chunks, so a large city fits in memory)."""
         import json as _json
 
-        from citycarbon.monitoring import quality
+        from citycarbon.services.monitoring.checks import score_rules
 
         try:
             loaded = load_registry_option(registry)
@@ -500,30 +337,9 @@ def register(app: typer.Typer) -> None:
                 truth_frame = pd.read_parquet(truth)
             except (OSError, ValueError) as error:
                 raise InputError(Problem(f"cannot read truth: {error}", file=truth.name)) from error
-            ids = list(loaded.enterprises["enterprise_id"])
-            everything = _read_readings_files(readings, None, None) if readings is not None else None
-            found = []
-            for k in range(0, len(ids), chunk):
-                part = ids[k:k + chunk]
-                points = set(loaded.points.loc[loaded.points["enterprise_id"].isin(part), "point_id"])
-                if everything is not None:
-                    frame = everything[everything["point_id"].astype(str).isin(points)]
-                else:
-                    from citycarbon.monitoring.lake import read_readings
-                    from citycarbon.settings import Settings
-
-                    frame = read_readings(lake if lake is not None else Settings.from_env().lake_dir,
-                                          enterprise=part, latest_revision_only=False)
-                # the chunk's own registry: with a window, every registry point without a reading would be a
-                # window of gaps (all the other chunks' points), which the check would build and the filter drop
-                flags = quality.check(frame, _sub_registry(loaded, part), now=hi, start=lo, end=hi)
-                found.append(flags[flags["point_id"].astype(str).isin(points)][["point_id", "fault_kind", "end"]])
-            flags = pd.concat(found, ignore_index=True) if found else pd.DataFrame(
-                columns=["point_id", "fault_kind", "end"])
-            scores = quality.score(flags, truth_frame)
+            report = score_rules(loaded, truth_frame, lake=_lake_dir(lake), readings=readings, start=lo, now=hi,
+                                 chunk=chunk)
         except InputError as error:
             fail(error)
             return
-        data = {"start": lo.isoformat(), "now": hi.isoformat(), "enterprises": len(ids), "flags": len(flags),
-                "scores": _frame_rows(scores)}
-        emit(data, fmt, rows=scores, title="质量规则精确率/召回率 / precision and recall")
+        emit(report.to_dict(), fmt, rows=report.scores, title="质量规则精确率/召回率 / precision and recall")

@@ -20,7 +20,7 @@ import typer
 
 from citycarbon.cli.groups import monitoring_app
 from citycarbon.cli.output import FORMAT_OPTION, OutputFormat, emit, fail
-from citycarbon.errors import InputError, Problem
+from citycarbon.errors import InputError
 
 REGISTRY_OPTION = typer.Option("--registry", help="registry folder (enterprises.csv, points.csv, products.csv); "
                                                  "default: the store's")
@@ -63,35 +63,6 @@ def submission_store() -> Iterator[Any]:
         yield database
 
 
-def record_file_reports(database: Any, reports: dict, actor: str) -> dict[str, int]:
-    """One submission (channel ``file``) per ingested file, with its first rejected rows; ids by file."""
-    from citycarbon.store.monitoring_submissions import record_submission
-
-    ids = {}
-    with database.session(write=True) as session:
-        for name, report in reports.items():
-            ids[name] = record_submission(
-                session, channel="file", submitted_by=actor, enterprise_id=None, rows_received=report.rows,
-                counts={k: getattr(report, k) for k in ("accepted", "duplicate", "revised", "rejected")},
-                rejected_rows=report.rejected_rows, lake_batch_id=report.batch_id,
-                source=f"file:{Path(name).name}")
-    return ids
-
-
-def _reading_files(paths: list[Path]) -> list[Path]:
-    from citycarbon.monitoring.ingest import FILE_SUFFIXES
-
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix.lower() in FILE_SUFFIXES and p.is_file())
-        else:
-            files.append(path)
-    if not files:
-        raise InputError(Problem("no .csv, .parquet or .xlsx readings given", file=", ".join(map(str, paths))))
-    return files
-
-
 TIMEZONE_OPTION = typer.Option("--timezone", help="local days of the compacted aggregates (the registry's zone)")
 
 
@@ -113,21 +84,19 @@ def register(app: typer.Typer) -> None:
         """Backfill readings (point_id, start, end, value, unit) into the lake; idempotent, safe to re-run."""
         from citycarbon.cli.db import cli_actor
         from citycarbon.cli.monitoring import _now
-        from citycarbon.monitoring.ingest import ingest_files
+        from citycarbon.services.monitoring.submissions import ingest_reading_files
         from citycarbon.settings import get_settings
 
-        try:
-            clock = _now(now) if now else None  # None: the real clock at each chunk
-            chosen = _reading_files(files)
-            reports = ingest_files(open_lake(lake), load_registry_dir(registry), chosen, chunk_rows=chunk_rows,
-                                   assume_timezone=assume_timezone, now=clock,
-                                   future_margin=get_settings().monitoring_future_margin)
-        except InputError as error:
-            fail(error)
-            return
         with submission_store() as database:  # the office sees each file's counts and rejected rows later
-            if database is not None:
-                record_file_reports(database, reports, cli_actor())
+            try:
+                reports = ingest_reading_files(
+                    open_lake(lake), load_registry_dir(registry), files, db=database, actor=cli_actor(),
+                    chunk_rows=chunk_rows, assume_timezone=assume_timezone,
+                    now=_now(now) if now else None,  # None: the real clock at each chunk
+                    future_margin=get_settings().monitoring_future_margin)
+            except InputError as error:
+                fail(error)
+                return
         data = {name: {k: v for k, v in report.to_dict().items() if k != "rejected_rows"}
                 | {"rejected_rows": report.rejected_rows[:SHOWN_REJECTIONS]} for name, report in reports.items()}
         rows = [{"file": Path(name).name, **{k: r[k] for k in ("rows", "accepted", "duplicate", "revised",
@@ -221,6 +190,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Subscribe to terminal pushes ({"readings": [...]} per message on cc/readings/<enterprise_id>)."""
         from citycarbon.monitoring.mqtt import MqttIngest, parse_broker
+        from citycarbon.services.monitoring import submission_recorder
         from citycarbon.settings import get_settings
 
         with contextlib.ExitStack() as stack:
@@ -236,7 +206,8 @@ def register(app: typer.Typer) -> None:
                     store = database if database is not None else stack.enter_context(open_store())
                     source = functools.partial(current_registry, store)
                 service = MqttIngest(open_lake(lake), load_registry_dir(registry), host=host, port=port,
-                                     topic=topic, client_id=client_id, db=database, registry_source=source,
+                                     topic=topic, client_id=client_id, registry_source=source,
+                                     record=None if database is None else submission_recorder(database),
                                      future_margin=get_settings().monitoring_future_margin)
                 service.refresh_registry(force=True)
             except InputError as error:

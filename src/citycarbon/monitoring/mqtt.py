@@ -14,10 +14,12 @@ Contract (docs/monitoring.md, "Ingest contract"):
   ``{"topic", "batch_id", "reason"|"report"}``; the message is acknowledged (re-sending it would not help).
 * An internal failure (disk, lock timeout) leaves the message unacknowledged and stops the service, so the
   broker redelivers it to the restarted service (crash-only design).
-* With a store (``db``), every message — stored, nothing new, or refused whole — is recorded as a submission
-  (channel ``mqtt``) with its first 1 000 rejected rows before the message is acknowledged, so the enterprise
-  sees it on its page and through ``GET /api/v1/monitoring/submissions``
-  (``citycarbon.store.monitoring_submissions``). A failure to record stops the service like any other.
+* With a submission recorder (``record``, given by the service layer:
+  ``citycarbon.services.monitoring.submission_recorder(db)``), every message — stored, nothing new, or refused
+  whole — is recorded as a submission (channel ``mqtt``) with its first 1 000 rejected rows before the message
+  is acknowledged, so the enterprise sees it on its page and through ``GET /api/v1/monitoring/submissions``.
+  A failure to record stops the service like any other. This adapter imports no store: what it needs (the
+  recorder, the registry source) is injected.
 """
 
 from __future__ import annotations
@@ -72,15 +74,17 @@ class MqttIngest:
 
     def __init__(self, lake: Lake, registry: object, *, host: str = "127.0.0.1", port: int = 1883,
                  topic: str = "cc/readings/#", client_id: str = "citycarbon-ingest", keepalive: int = 30,
-                 db: object | None = None, registry_source: Callable[[], tuple[int, object | None]] | None = None,
+                 record: Callable[..., int | None] | None = None,
+                 registry_source: Callable[[], tuple[int, object | None]] | None = None,
                  refresh_seconds: float = 5.0, future_margin: timedelta = DEFAULT_FUTURE_MARGIN):
-        """``registry_source`` (e.g. the store's ``current_registry``) gives ``(version, registry)``; it is asked
+        """``record`` records a submission (the keyword fields of a submission record; returns its id), None for
+        none. ``registry_source`` (e.g. the store's ``current_registry``) gives ``(version, registry)``; it is asked
         at most every ``refresh_seconds`` before a message, and a new version replaces the registry, so an import
         takes effect without restarting the service. ``future_margin``: how far after the server's clock a
         reading's interval may end (later rows are rejected as readings from the future)."""
         import paho.mqtt.client as mqtt
 
-        self.lake, self.topic, self.db, self.future_margin = lake, topic, db, future_margin
+        self.lake, self.topic, self.record, self.future_margin = lake, topic, record, future_margin
         self._source, self._refresh_seconds = registry_source, refresh_seconds
         self._version: int | None = None
         self._checked = time.monotonic()
@@ -183,19 +187,16 @@ class MqttIngest:
 
     def _record(self, topic: str, enterprise: str | None, *, report: object = None, batch_id: str | None = None,
                 refusal: str | None = None) -> int | None:
-        """Record the message as a submission when the service has a store; its id (None without a store)."""
-        if self.db is None:
+        """Record the message as a submission when the service has a recorder; its id (None without one)."""
+        if self.record is None:
             return None
-        from citycarbon.store.monitoring_submissions import record_submission
-
         counts = {name: getattr(report, name) for name in ("accepted", "duplicate", "revised", "rejected")} \
             if report is not None else None
-        with self.db.session(write=True) as session:  # type: ignore[attr-defined]
-            return record_submission(
-                session, channel="mqtt", submitted_by=f"mqtt:{self.client_id}", enterprise_id=enterprise,
-                rows_received=getattr(report, "rows", 0), counts=counts,
-                rejected_rows=getattr(report, "rejected_rows", ()), client_batch_id=batch_id,
-                lake_batch_id=getattr(report, "batch_id", None), source=f"mqtt:{topic}", refusal=refusal)
+        return self.record(
+            channel="mqtt", submitted_by=f"mqtt:{self.client_id}", enterprise_id=enterprise,
+            rows_received=getattr(report, "rows", 0), counts=counts,
+            rejected_rows=getattr(report, "rejected_rows", ()), client_batch_id=batch_id,
+            lake_batch_id=getattr(report, "batch_id", None), source=f"mqtt:{topic}", refusal=refusal)
 
     def _publish(self, topic: str, payload: str) -> None:
         self._published = [info for info in self._published if not info.is_published()]

@@ -32,12 +32,14 @@ per enterprise; 1 000 units × 5 points × 365 days at 15 min is 175 M readings,
 
 from __future__ import annotations
 
+import functools
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -537,14 +539,222 @@ def _significant(values: np.ndarray, digits: int) -> np.ndarray:
     return np.round(values / scale) * scale
 
 
+@dataclass
+class _PointState:
+    """One point's readings while faults are injected: values, times and unit per grid slot, which slots are still
+    free of faults (``free``) and sent (``keep``), the truth rows ``(kind, slot, true value, detail)`` and extra
+    rows ``(start, end, value, unit, received, slot)`` (a second send of a slot)."""
+
+    point: Any
+    raw: np.ndarray
+    cumulative: bool
+    start: np.ndarray
+    end: np.ndarray
+    received: np.ndarray
+    unit: np.ndarray
+    values: np.ndarray
+    days: float
+    now: int
+    overlap: bool
+    free: np.ndarray
+    keep: np.ndarray
+    truth: list[tuple] = field(default_factory=list)
+    extra: list[tuple] = field(default_factory=list)
+    register: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return self.raw.size
+
+
+def _events(rng: np.random.Generator, state: _PointState, spec: dict) -> int:
+    """How many events of a fault the point gets over the run (Poisson with the spec's rate per day)."""
+    return int(rng.poisson(spec["rate"] * state.days))
+
+
+def _run_length(rng: np.random.Generator, spec: dict) -> int:
+    low, high = spec["run"]
+    return int(rng.integers(low, high + 1))
+
+
+def _inject_counter_reset(rng: np.random.Generator, s: _PointState, spec: dict) -> None:
+    """A register restarts from zero (in time order, so each reset restarts from its value then)."""
+    assert s.register is not None
+    resets = sorted({i for i in (_place(rng, s.free, 1, s.overlap) for _ in range(_events(rng, s, spec)))
+                     if i is not None and i > 0})
+    for i in resets:
+        s.register[i:] -= s.register[i - 1]
+        s.truth.append(("counter_reset", i, float(s.raw[i]), "register restarted from zero"))
+
+
+def _inject_stuck(rng: np.random.Generator, s: _PointState, spec: dict) -> None:
+    """The value (an interval's or the register's) repeated over a run of slots."""
+    detail = "register frozen" if s.cumulative else "value repeated"
+    for _ in range(_events(rng, s, spec)):
+        run = _run_length(rng, spec)
+        i = _place(rng, s.free, run + 1, s.overlap)
+        if i is not None:
+            s.values[i + 1:i + 1 + run] = s.values[i]
+            s.truth.extend(("stuck", k, float(s.raw[k]), detail) for k in range(i + 1, i + 1 + run))
+
+
+def _inject_negative(rng: np.random.Generator, s: _PointState, spec: dict) -> None:
+    for _ in range(_events(rng, s, spec)):
+        i = _place(rng, s.free, 1, s.overlap)
+        if i is not None:
+            s.values[i] = -abs(s.values[i]) * rng.uniform(0.5, 1.5)
+            s.truth.append(("negative", i, float(s.raw[i]), "negative value"))
+
+
+def _inject_spike(rng: np.random.Generator, s: _PointState, spec: dict) -> None:
+    for _ in range(_events(rng, s, spec)):
+        i = _place(rng, s.free, 1, s.overlap)
+        if i is not None:
+            s.values[i] = s.values[i] * rng.uniform(*spec["factor"])
+            s.truth.append(("spike", i, float(s.raw[i]), "spike"))
+
+
+def _inject_impossible(rng: np.random.Generator, s: _PointState, spec: dict) -> None:
+    p99 = float(np.quantile(s.raw, 0.99)) if s.n else 0.0
+    for _ in range(_events(rng, s, spec)):
+        i = _place(rng, s.free, 1, s.overlap)
+        if i is not None:
+            s.values[i] = p99 * rng.uniform(*spec["p99_factor"])
+            s.truth.append(("impossible", i, float(s.raw[i]), "beyond the meter's plausible range"))
+
+
+def _inject_unit_mistake(rng: np.random.Generator, s: _PointState, spec: dict) -> None:
+    for _ in range(_events(rng, s, spec)):
+        run = _run_length(rng, spec)
+        i = _place(rng, s.free, run, s.overlap)
+        if i is not None:
+            if s.point.unit == "kWh" and rng.random() < 0.5:
+                s.unit[i:i + run] = "MWh"
+                detail = "kWh values labelled MWh"
+            else:
+                s.values[i:i + run] = s.values[i:i + run] / 1000.0
+                detail = f"values sent in thousand {s.point.unit} labelled {s.point.unit}"
+            s.truth.extend(("unit_mistake", k, float(s.raw[k]), detail) for k in range(i, i + run))
+
+
+def _inject_clock_skew(rng: np.random.Generator, s: _PointState, spec: dict) -> None:
+    for _ in range(_events(rng, s, spec)):
+        run = _run_length(rng, spec)
+        i = _place(rng, s.free, run, s.overlap)
+        if i is not None:
+            minutes = rng.uniform(*spec["minutes"]) * (1 if rng.random() < 0.5 else -1)
+            shift = round(minutes * 60) * _NS
+            s.start[i:i + run] += shift
+            s.end[i:i + run] += shift
+            s.received[i:i + run] += max(shift, 0)
+            s.truth.extend(("clock_skew", k, float(s.raw[k]), f"clock off by {minutes:+.1f} min")
+                           for k in range(i, i + run))
+
+
+def _inject_future_timestamp(rng: np.random.Generator, s: _PointState, spec: dict, grid_start: np.ndarray) -> None:
+    for _ in range(_events(rng, s, spec)):
+        i = _place(rng, s.free, 1, s.overlap)
+        if i is not None:
+            seconds = round(rng.uniform(*spec["days"]) * 86_400)  # timestamps to the second
+            shift = s.now - int(grid_start[i]) + seconds * _NS
+            s.truth.append(("gap", i, float(s.raw[i]), "reading sent with a future timestamp"))
+            s.start[i] += shift
+            s.end[i] += shift
+            s.truth.append(("future_timestamp", i, float(s.raw[i]), "timestamp in the future"))
+
+
+def _inject_late(rng: np.random.Generator, s: _PointState, spec: dict) -> None:
+    for _ in range(_events(rng, s, spec)):
+        run = _run_length(rng, spec)
+        i = _place(rng, s.free, run, s.overlap)
+        if i is not None:
+            delay_ns = int(rng.uniform(*spec["days"]) * _DAY_NS)
+            if s.end[i + run - 1] + delay_ns <= s.now:
+                s.received[i:i + run] = s.end[i:i + run] + delay_ns
+                s.truth.extend(("late", k, float(s.raw[k]), f"uploaded {delay_ns / _DAY_NS:.1f} days late")
+                               for k in range(i, i + run))
+
+
+def _inject_second_send(kind: str, rng: np.random.Generator, s: _PointState, spec: dict) -> None:
+    """``revision`` (a value revised days later) or ``duplicate_conflict`` (the same slot sent twice with
+    different values minutes apart): an extra row for the slot."""
+    for _ in range(_events(rng, s, spec)):
+        i = _place(rng, s.free, 1, s.overlap)
+        if i is None:
+            continue
+        if s.cumulative:
+            # a register read that differs a little (still between its neighbours' reads)
+            new = round(float(s.values[i] - s.raw[i] * rng.uniform(0.1, 0.5)), 3)
+        if kind == "revision":
+            if not s.cumulative:
+                new = float(_significant(np.array([s.values[i] * rng.uniform(*spec["factor"])]), 7)[0])
+            when = min(int(s.end[i] + rng.uniform(*spec["days"]) * _DAY_NS), s.now)
+            if when - s.received[i] < _DAY_NS // 2:
+                continue
+            detail = "value revised later"
+        else:
+            factor = rng.uniform(*spec["factor"])
+            if not s.cumulative:
+                new = float(_significant(np.array([s.values[i] * (factor if rng.random() < 0.5 else 1 / factor)]),
+                                         7)[0])
+            when = int(s.received[i] + rng.uniform(10, 600) * _NS)
+            detail = "same interval sent twice with different values"
+        s.extra.append((s.start[i], s.end[i], new, s.unit[i], when, i))
+        s.truth.append((kind, i, float(s.raw[i]), detail))
+
+
+def _inject_gap(rng: np.random.Generator, s: _PointState, spec: dict) -> None:
+    for _ in range(_events(rng, s, spec)):
+        run = _run_length(rng, spec)
+        i = _place(rng, s.free, run, s.overlap)
+        if i is not None:
+            s.keep[i:i + run] = False
+            s.truth.extend(("gap", k, float(s.raw[k]), "no reading") for k in range(i, i + run))
+
+
+Injector = Callable[[np.random.Generator, _PointState, dict], None]
+
+#: fault injectors by stage, each keyed by its fault kind in ``simulator.yaml``'s ``faults`` and applied in this
+#: order (the order of the random draws: a seed gives the same city): a register's faults before it wraps at
+#: ``register_max``, then after; an interval meter's value faults; then, after the values are rounded to the
+#: meter's resolution, the faults of sending (times, uploads, second sends, gaps) for both kinds
+REGISTER_FAULTS: dict[str, Injector] = {"counter_reset": _inject_counter_reset}
+REGISTER_READ_FAULTS: dict[str, Injector] = {"stuck": _inject_stuck}
+VALUE_FAULTS: dict[str, Injector] = {"negative": _inject_negative, "spike": _inject_spike,
+                                     "impossible": _inject_impossible, "unit_mistake": _inject_unit_mistake,
+                                     "stuck": _inject_stuck}
+SENDING_FAULTS: dict[str, Injector | None] = {
+    "clock_skew": _inject_clock_skew,
+    "future_timestamp": None,  # needs the grid's slot starts: applied with them in _point_readings
+    "late": _inject_late,
+    "revision": functools.partial(_inject_second_send, "revision"),
+    "duplicate_conflict": functools.partial(_inject_second_send, "duplicate_conflict"),
+    "gap": _inject_gap,
+}
+#: every fault kind the simulator knows (``simulator.yaml``'s ``faults`` must name exactly these)
+FAULT_INJECTORS: frozenset[str] = frozenset({*REGISTER_FAULTS, *REGISTER_READ_FAULTS, *VALUE_FAULTS,
+                                             *SENDING_FAULTS})
+
+
+def _apply(stage: dict[str, Injector | None], rng: np.random.Generator, state: _PointState, faults: dict,
+           grid: _Grid) -> None:
+    for kind, inject in stage.items():
+        spec = faults.get(kind)
+        if not spec:  # a fault switched off draws nothing
+            continue
+        if inject is None:
+            _inject_future_timestamp(rng, state, spec, grid.start_ns)
+        else:
+            inject(rng, state, spec)
+
+
 def _point_readings(rng: np.random.Generator, grid: _Grid, point, raw: np.ndarray, faults: dict,
                     rollover: bool, overlap: bool = False, cut: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Readings and truth of one point. ``overlap``: faults may touch and overlap (else each keeps clean margins).
     ``cut``: the point sends nothing from this grid index on (an outage or a dead meter at the end of the run;
-    its slots are gaps in the truth)."""
+    its slots are gaps in the truth). Faults come from the injectors of :data:`FAULT_INJECTORS`, stage by stage."""
     n = raw.size
     step = grid.step_ns
-    days = n * step / _DAY_NS
     cumulative = point.kind == "cumulative"
     start = grid.start_ns.copy()
     end = start + step
@@ -552,148 +762,37 @@ def _point_readings(rng: np.random.Generator, grid: _Grid, point, raw: np.ndarra
         start = end.copy()  # instantaneous register read at the interval end
     delay = simulator_parameters()["receive_delay_seconds"]
     received = end + (rng.uniform(*delay, size=n) * _NS).astype(np.int64)
-    unit = np.full(n, point.unit, dtype=object)
-    free = np.ones(n, dtype=bool)
-    keep = np.ones(n, dtype=bool)
-    truth: list[tuple] = []  # (kind, index, true_value, detail) — index into the grid
-    extra: list[tuple] = []  # extra rows (start, end, value, unit, received, grid index)
-    values = raw.copy()
-
-    def events(kind: str) -> int:
-        spec = faults.get(kind)
-        return int(rng.poisson(spec["rate"] * days)) if spec else 0
-
-    def run_length(kind: str) -> int:
-        low, high = faults[kind]["run"]
-        return int(rng.integers(low, high + 1))
-
+    s = _PointState(point=point, raw=raw, cumulative=cumulative, start=start, end=end, received=received,
+                    unit=np.full(n, point.unit, dtype=object), values=raw.copy(), days=n * step / _DAY_NS,
+                    now=grid.now_ns, overlap=overlap, free=np.ones(n, dtype=bool), keep=np.ones(n, dtype=bool))
     if cumulative:
         register = np.cumsum(raw)
         register_max = float(point.register_max)
         total = float(register[-1]) if n else 0.0
         initial = (register_max - rng.uniform(0.2, 0.8) * total) if rollover else rng.uniform(0, 0.3) * register_max
-        register = register + initial
-        resets = sorted({i for i in (_place(rng, free, 1, overlap) for _ in range(events("counter_reset")))
-                         if i is not None and i > 0})
-        for i in resets:  # in time order, so that each reset restarts the register from its value then
-            register[i:] -= register[i - 1]
-            truth.append(("counter_reset", i, float(raw[i]), "register restarted from zero"))
-        wraps = np.floor(register / register_max)
-        values = register - wraps * register_max
+        s.register = register + initial
+        _apply(REGISTER_FAULTS, rng, s, faults, grid)
+        wraps = np.floor(s.register / register_max)
+        s.values = s.register - wraps * register_max
         for i in np.flatnonzero(np.diff(wraps) > 0) + 1:
-            truth.append(("rollover", int(i), float(raw[i]), f"register wrapped at {register_max:g}"))
-            free[max(0, i - _MARGIN):i + _MARGIN] = False
-        for _ in range(events("stuck")):
-            run = run_length("stuck")
-            i = _place(rng, free, run + 1, overlap)
-            if i is not None:
-                values[i + 1:i + 1 + run] = values[i]
-                truth.extend(("stuck", k, float(raw[k]), "register frozen") for k in range(i + 1, i + 1 + run))
+            s.truth.append(("rollover", int(i), float(raw[i]), f"register wrapped at {register_max:g}"))
+            s.free[max(0, i - _MARGIN):i + _MARGIN] = False
+        _apply(REGISTER_READ_FAULTS, rng, s, faults, grid)
     else:
-        for _ in range(events("negative")):
-            i = _place(rng, free, 1, overlap)
-            if i is not None:
-                values[i] = -abs(values[i]) * rng.uniform(0.5, 1.5)
-                truth.append(("negative", i, float(raw[i]), "negative value"))
-        for _ in range(events("spike")):
-            i = _place(rng, free, 1, overlap)
-            if i is not None:
-                values[i] = values[i] * rng.uniform(*faults["spike"]["factor"])
-                truth.append(("spike", i, float(raw[i]), "spike"))
-        p99 = float(np.quantile(raw, 0.99)) if n else 0.0
-        for _ in range(events("impossible")):
-            i = _place(rng, free, 1, overlap)
-            if i is not None:
-                values[i] = p99 * rng.uniform(*faults["impossible"]["p99_factor"])
-                truth.append(("impossible", i, float(raw[i]), "beyond the meter's plausible range"))
-        for _ in range(events("unit_mistake")):
-            run = run_length("unit_mistake")
-            i = _place(rng, free, run, overlap)
-            if i is not None:
-                if point.unit == "kWh" and rng.random() < 0.5:
-                    unit[i:i + run] = "MWh"
-                    detail = "kWh values labelled MWh"
-                else:
-                    values[i:i + run] = values[i:i + run] / 1000.0
-                    detail = f"values sent in thousand {point.unit} labelled {point.unit}"
-                truth.extend(("unit_mistake", k, float(raw[k]), detail) for k in range(i, i + run))
-        for _ in range(events("stuck")):
-            run = run_length("stuck")
-            i = _place(rng, free, run + 1, overlap)
-            if i is not None:
-                values[i + 1:i + 1 + run] = values[i]
-                truth.extend(("stuck", k, float(raw[k]), "value repeated") for k in range(i + 1, i + 1 + run))
+        _apply(VALUE_FAULTS, rng, s, faults, grid)
     # registers show fixed decimals (their resolution must stay below one interval's consumption); interval
     # values a fixed number of significant figures
-    values = np.round(values, 3) if cumulative else _significant(values, 7)
-    for _ in range(events("clock_skew")):
-        run = run_length("clock_skew")
-        i = _place(rng, free, run, overlap)
-        if i is not None:
-            minutes = rng.uniform(*faults["clock_skew"]["minutes"]) * (1 if rng.random() < 0.5 else -1)
-            shift = round(minutes * 60) * _NS
-            start[i:i + run] += shift
-            end[i:i + run] += shift
-            received[i:i + run] += max(shift, 0)
-            truth.extend(("clock_skew", k, float(raw[k]), f"clock off by {minutes:+.1f} min")
-                         for k in range(i, i + run))
-    now = grid.now_ns
-    for _ in range(events("future_timestamp")):
-        i = _place(rng, free, 1, overlap)
-        if i is not None:
-            seconds = round(rng.uniform(*faults["future_timestamp"]["days"]) * 86_400)  # timestamps to the second
-            shift = now - int(grid.start_ns[i]) + seconds * _NS
-            truth.append(("gap", i, float(raw[i]), "reading sent with a future timestamp"))
-            start[i] += shift
-            end[i] += shift
-            truth.append(("future_timestamp", i, float(raw[i]), "timestamp in the future"))
-    for _ in range(events("late")):
-        run = run_length("late")
-        i = _place(rng, free, run, overlap)
-        if i is not None:
-            delay_ns = int(rng.uniform(*faults["late"]["days"]) * _DAY_NS)
-            if end[i + run - 1] + delay_ns <= now:
-                received[i:i + run] = end[i:i + run] + delay_ns
-                truth.extend(("late", k, float(raw[k]), f"uploaded {delay_ns / _DAY_NS:.1f} days late")
-                             for k in range(i, i + run))
-    for kind in ("revision", "duplicate_conflict"):
-        for _ in range(events(kind)):
-            i = _place(rng, free, 1, overlap)
-            if i is None:
-                continue
-            if cumulative:
-                # a register read that differs a little (still between its neighbours' reads)
-                new = round(float(values[i] - raw[i] * rng.uniform(0.1, 0.5)), 3)
-            if kind == "revision":
-                if not cumulative:
-                    new = float(_significant(np.array([values[i] * rng.uniform(*faults[kind]["factor"])]), 7)[0])
-                when = min(int(end[i] + rng.uniform(*faults[kind]["days"]) * _DAY_NS), now)
-                if when - received[i] < _DAY_NS // 2:
-                    continue
-                detail = "value revised later"
-            else:
-                factor = rng.uniform(*faults[kind]["factor"])
-                if not cumulative:
-                    new = float(_significant(np.array([values[i] * (factor if rng.random() < 0.5 else 1 / factor)]),
-                                             7)[0])
-                when = int(received[i] + rng.uniform(10, 600) * _NS)
-                detail = "same interval sent twice with different values"
-            extra.append((start[i], end[i], new, unit[i], when, i))
-            truth.append((kind, i, float(raw[i]), detail))
-    for _ in range(events("gap")):
-        run = run_length("gap")
-        i = _place(rng, free, run, overlap)
-        if i is not None:
-            keep[i:i + run] = False
-            truth.extend(("gap", k, float(raw[k]), "no reading") for k in range(i, i + run))
+    s.values = np.round(s.values, 3) if cumulative else _significant(s.values, 7)
+    _apply(SENDING_FAULTS, rng, s, faults, grid)
+    truth, extra, keep = s.truth, s.extra, s.keep
     if cut is not None and cut < n:
         keep[cut:] = False
         truth.extend(("gap", k, float(raw[k]), "silent until the end of the run") for k in range(max(cut, 0), n))
     if not keep.all():
         truth = _truth_of_kept(truth, keep)
         extra = [row for row in extra if keep[row[5]]]
-    frame = pd.DataFrame({"point_id": point.point_id, "start": start[keep], "end": end[keep],
-                          "value": values[keep], "unit": unit[keep], "received_at": received[keep]})
+    frame = pd.DataFrame({"point_id": point.point_id, "start": s.start[keep], "end": s.end[keep],
+                          "value": s.values[keep], "unit": s.unit[keep], "received_at": s.received[keep]})
     if extra:
         frame = pd.concat([frame, pd.DataFrame([row[:5] for row in extra],
                                                columns=["start", "end", "value", "unit", "received_at"])
@@ -702,11 +801,11 @@ def _point_readings(rng: np.random.Generator, grid: _Grid, point, raw: np.ndarra
     rows = []
     for kind, i, true_value, detail in truth:
         if kind == "gap":
-            s = int(grid_start[i])
-            e = s if cumulative else s + grid.step_ns
+            t0 = int(grid_start[i])
+            t1 = t0 if cumulative else t0 + grid.step_ns
         else:
-            s, e = int(start[i]), int(end[i])
-        rows.append((point.point_id, s, e, kind, true_value * point.multiplier, detail))
+            t0, t1 = int(s.start[i]), int(s.end[i])
+        rows.append((point.point_id, t0, t1, kind, true_value * point.multiplier, detail))
     truth_frame = pd.DataFrame(rows, columns=["point_id", "start", "end", "kind", "true_value", "detail"])
     return frame, truth_frame
 
