@@ -21,7 +21,7 @@ import pandas as pd
 
 from citycarbon.accounting.conversion import ELECTRICITY, HEAT, coal_factors, rows_to_tce
 from citycarbon.accounting.options import AccountingOptions
-from citycarbon.codelists import fuel_table, sector_table
+from citycarbon.codelists import fuel_table, indicator_units, sector_table
 from citycarbon.errors import InputError, Problem
 from citycarbon.factors import FactorRow, FactorTable, load_factors
 from citycarbon.provenance import Provenance, hash_frame
@@ -98,28 +98,15 @@ class AccountingResult:
         }
 
 
-INDICATOR_UNITS = {
-    "energy_consumption_tce": "tce",
-    "energy_consumption_tce_coal_equivalent": "tce",
-    "energy_consumption_tce_calorific": "tce",
-    "energy_consumption_dual_control_tce": "tce",
-    "feedstock_tce": "tce",
-    "non_fossil_energy_tce": "tce",
-    "non_fossil_share": "dimensionless",
-    "coal_share": "dimensionless",
-    "co2_emissions_t": "t",
-    "co2_energy_t": "t",
-    "co2_process_t": "t",
-    "gdp_10k_yuan": "10^4 CNY",
-    "energy_intensity_tce_per_10k_yuan": "tce/(10^4 CNY)",
-    "energy_intensity_dual_control_tce_per_10k_yuan": "tce/(10^4 CNY)",
-    "co2_intensity_t_per_10k_yuan": "t/(10^4 CNY)",
-    "energy_intensity_reduction_yoy": "dimensionless",
-    "co2_intensity_reduction_yoy": "dimensionless",
-    "energy_intensity_reduction": "dimensionless",
-    "co2_intensity_reduction": "dimensionless",
-    "electricity_consumption_kwh": "kWh",
-}
+#: units of the indicators an accounting result carries (from the variable codelist, the one place they live)
+INDICATOR_UNITS = indicator_units((
+    "energy_consumption_tce", "energy_consumption_tce_coal_equivalent", "energy_consumption_tce_calorific",
+    "energy_consumption_dual_control_tce", "feedstock_tce", "non_fossil_energy_tce", "non_fossil_share",
+    "coal_share", "co2_emissions_t", "co2_energy_t", "co2_process_t", "gdp_10k_yuan",
+    "energy_intensity_tce_per_10k_yuan", "energy_intensity_dual_control_tce_per_10k_yuan",
+    "co2_intensity_t_per_10k_yuan", "energy_intensity_reduction_yoy", "co2_intensity_reduction_yoy",
+    "energy_intensity_reduction", "co2_intensity_reduction", "electricity_consumption_kwh", "period_base_year",
+))
 
 
 def _gdp(statistics: pd.DataFrame | None, year: int, region: str, base_year: int,
@@ -570,8 +557,8 @@ def account_years(balance: pd.DataFrame, years: list[int] | None = None, **kwarg
                 1.0 - now / previous.indicators[key] if previous and now is not None else None)
             result.indicators[f"{name}_intensity_reduction"] = (
                 1.0 - now / base.indicators[key] if base and now is not None else None)
-            result.units[f"{name}_intensity_reduction_yoy"] = "dimensionless"
-            result.units[f"{name}_intensity_reduction"] = "dimensionless"
+            result.units[f"{name}_intensity_reduction_yoy"] = INDICATOR_UNITS[f"{name}_intensity_reduction_yoy"]
+            result.units[f"{name}_intensity_reduction"] = INDICATOR_UNITS[f"{name}_intensity_reduction"]
         result.indicators["period_base_year"] = period_base_year(year)
-        result.units["period_base_year"] = "year"
+        result.units["period_base_year"] = INDICATOR_UNITS["period_base_year"]
     return {y: results[y] for y in wanted}

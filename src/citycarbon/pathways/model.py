@@ -27,6 +27,7 @@ import numpy as np
 from citycarbon.accounting import AccountingOptions
 from citycarbon.accounting.conversion import ELECTRICITY, electricity_factor
 from citycarbon.accounting.inputs import AccountingInputs, dataset_inputs
+from citycarbon.codelists import indicator_units
 from citycarbon.datasets import ReferenceDataset, load_reference
 from citycarbon.errors import InputError, Problem
 from citycarbon.factors import FactorRow, load_factors
@@ -60,16 +61,14 @@ END_YEAR = 2060
 CHUNK = 1024
 
 #: output series and their units
-SERIES_UNITS = {
-    "co2_emissions_t": "t", "co2_energy_t": "t", "co2_process_t": "t", "ccus_t": "t",
-    "net_co2_emissions_t": "t", "sink_co2_t": "t", "forest_sink_co2_t": "t", "wetland_sink_co2_t": "t",
-    "energy_consumption_tce": "tce", "non_fossil_energy_tce": "tce", "non_fossil_share": "dimensionless",
-    "coal_tce": "tce", "oil_tce": "tce", "gas_tce": "tce",
-    "gdp_10k_yuan": "10^4 CNY", "energy_intensity": "tce/(10^4 CNY)", "co2_intensity": "t/(10^4 CNY)",
-    "wind_solar_capacity_mw": "MW", "forest_coverage": "dimensionless", "forest_stock_m3": "m**3",
-    "electricity_consumption_kwh": "kWh", "net_inflow_kwh": "kWh", "thermal_generation_kwh": "kWh",
-    "grid_ef_t_per_kwh": "t/kWh", "heat_demand_gj": "GJ",
-}
+#: units of the named output series (from the variable codelist, the one place they live)
+SERIES_UNITS = indicator_units((
+    "co2_emissions_t", "co2_energy_t", "co2_process_t", "ccus_t", "net_co2_emissions_t", "sink_co2_t",
+    "forest_sink_co2_t", "wetland_sink_co2_t", "energy_consumption_tce", "non_fossil_energy_tce",
+    "non_fossil_share", "coal_tce", "oil_tce", "gas_tce", "gdp_10k_yuan", "energy_intensity", "co2_intensity",
+    "wind_solar_capacity_mw", "forest_coverage", "forest_stock_m3", "electricity_consumption_kwh", "net_inflow_kwh",
+    "thermal_generation_kwh", "grid_ef_t_per_kwh", "heat_demand_gj",
+))
 SECTOR_GROUPS = ("industry", "buildings", "transport", "agriculture")
 FINAL_CARRIERS = ("solids", "liquids", "gases", "electricity", "heat", "hydrogen", "renewable", "feedstock")
 CAPACITY_TECHS = ("wind_onshore", "wind_offshore", "solar_utility", "solar_distributed", "nuclear", "coal", "gas",
@@ -815,12 +814,10 @@ def _lookup(table, kind: str, year: int, factor_set: str | None, regions: tuple[
 def _target_specs(targets: list) -> tuple[list[dict], list[str]]:
     """Targets the model can evaluate (a value, a known indicator, a model year), with their unit scale
     (model unit → target unit); the ids of the others."""
-    model_units = {"non_fossil_share": "dimensionless", "wind_solar_capacity_mw": "MW", "forest_coverage":
-                   "dimensionless", "forest_stock_m3": "m**3", "co2_peak_year": "year", "net_co2_emissions_t": "t",
-                   "energy_intensity_reduction": "dimensionless", "co2_intensity_reduction": "dimensionless",
-                   "co2_emissions_t": "t", "energy_consumption_tce": "tce",
-                   "energy_intensity_tce_per_10k_yuan": "tce/(10^4 CNY)",
-                   "co2_intensity_t_per_10k_yuan": "t/(10^4 CNY)"}
+    model_units = indicator_units((
+        "non_fossil_share", "wind_solar_capacity_mw", "forest_coverage", "forest_stock_m3", "co2_peak_year",
+        "net_co2_emissions_t", "energy_intensity_reduction", "co2_intensity_reduction", "co2_emissions_t",
+        "energy_consumption_tce", "energy_intensity_tce_per_10k_yuan", "co2_intensity_t_per_10k_yuan"))
     specs, unset = [], []
     for target in targets:
         if target.value is None or target.indicator not in model_units or not BASE_YEAR <= target.year <= END_YEAR:
