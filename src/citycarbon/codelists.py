@@ -42,3 +42,21 @@ def fuel_table() -> pd.DataFrame:
 
 def sector_table() -> pd.DataFrame:
     return load_codelist("sectors")
+
+
+def indicator_units(names: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """``{name: unit}`` from the variable codelist (``data/codelists/indicators.csv``), in the order of
+    ``names``: the one place a variable's unit is written. Raises KeyError naming any name it lacks."""
+    table = load_codelist("indicators")
+    missing = [n for n in names if n not in table.index]
+    if missing:
+        raise KeyError(f"not in data/codelists/indicators.csv: {', '.join(missing)}")
+    return {n: str(table.at[n, "unit"]) for n in names}
+
+
+def iamc_variable(name: str) -> str:
+    """The IAMC variable name of the codelist variable ``name`` (KeyError when it has none)."""
+    value = load_codelist("indicators").at[name, "iamc_variable"]
+    if not isinstance(value, str) or not value:
+        raise KeyError(f"{name} has no iamc_variable in data/codelists/indicators.csv")
+    return value

@@ -17,6 +17,7 @@ virtualenv never reads a stale cache (ENGINEERING.md §7).
 from __future__ import annotations
 
 import os
+import re
 import sys
 from functools import lru_cache
 from importlib import resources
@@ -78,13 +79,18 @@ def _parse(unit: str) -> pint.Unit:
 
 
 def _normalise(unit: str) -> str:
-    """Accept the spellings statistical tables use: ``10^4 t``, ``10^4 m3``, ``10^8 kWh``."""
+    """Accept the spellings statistical tables use: ``10^4 t``, ``10^4 m3``, ``10^8 kWh``, and the same
+    multipliers inside a compound unit (``tce/(10^4 CNY)``, the spelling results and the codelist use)."""
     text = str(unit).strip()
     for prefix, word in (("10^4", "wan"), ("10^8", "yi"), ("1e4", "wan"), ("1e8", "yi"),
                          ("万", "wan "), ("亿", "yi ")):
         if text.startswith(prefix):
             text = word + " " + text[len(prefix):].strip()
-    return text
+    return _INNER_MULTIPLIER.sub(lambda m: {"10^4": "wan ", "10^8": "yi "}[m.group(1)], text)
+
+
+#: ``10^4``/``10^8`` directly after an opening parenthesis, a slash or a product sign
+_INNER_MULTIPLIER = re.compile(r"(?<=[(/*])\s*(10\^4|10\^8)\s*")
 
 
 @lru_cache(maxsize=4096)

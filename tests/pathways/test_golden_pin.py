@@ -15,11 +15,15 @@ import numpy as np
 import pandas as pd
 
 from citycarbon.pathways import load_scenario
-from citycarbon.services.accounting import account_city
+from citycarbon.services.accounting import account_city, account_city_years
 
 ACCOUNTING_2020 = "f748876bfa8bfd8179dcf9b4065623ea78353495d6d70f5ca2698d6908872626"
 EVALUATE_BAU_PLAN_ENHANCED = "a6fe05e578453f0c12d9a355f1b2ef6744d26b2bdd13964c2870480fa06c8c3c"
 RUN_PLAN = "6b8f12c1b0e4ce544e9e433007f81727732f6d46aad3e6c3ebb0b7e15076b15d"
+#: every year 2015–2024 with factor rows (in the order used) and provenance (less the clock and version)
+ACCOUNTING_ALL_YEARS = "88ae35edc9c46806e8e35def964459cef801fe767d302f153f8700be5ec43fb6"
+#: BAU, Plan and Enhanced runs with provenance (less the clock, the version and the scenario file's path)
+RUNS_WITH_PROVENANCE = "c20d28f2fe4c432389f076cf7dafd266f98bf350d8a10f273d4f30c9124f25f9"
 
 
 def canon(value):
@@ -65,3 +69,28 @@ def test_pathway_outputs_are_bit_identical(model):
     assert digest(dict(model.evaluate(X).series)) == EVALUATE_BAU_PLAN_ENHANCED
     run = model.run(load_scenario("Plan")).to_dict()
     assert digest({k: v for k, v in run.items() if k != "provenance"}) == RUN_PLAN
+
+
+def _provenance(provenance: dict) -> dict:
+    provenance = {k: v for k, v in provenance.items() if k not in ("computed_at", "software_version")}
+    if "scenario" in provenance.get("inputs", {}):
+        provenance["inputs"] = {k: v for k, v in provenance["inputs"].items() if k != "scenario"}  # a path
+    return provenance
+
+
+def test_every_year_of_accounting_with_provenance_is_bit_identical():
+    results = account_city_years(None, city="dalian", source="files")
+    assert sorted(results) == list(range(2015, 2025))
+    assert digest({str(year): {
+        "year": r.year, "region": r.region, "indicators": r.indicators, "units": r.units, "by_sector": r.by_sector,
+        "by_fuel": r.by_fuel, "by_fuel_group": r.by_fuel_group, "co2_by_scope": r.co2_by_scope,
+        "dual_control": r.dual_control, "electricity": r.electricity, "factor_rows": list(r.factor_rows),
+        "provenance": _provenance(r.provenance.to_dict())} for year, r in results.items()}) == ACCOUNTING_ALL_YEARS
+
+
+def test_shipped_runs_with_provenance_are_bit_identical(model):
+    runs = {}
+    for name in ("BAU", "Plan", "Enhanced"):
+        run = model.run(load_scenario(name)).to_dict()
+        runs[name] = {**run, "provenance": _provenance(run["provenance"])}
+    assert digest(runs) == RUNS_WITH_PROVENANCE

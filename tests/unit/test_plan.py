@@ -419,9 +419,9 @@ REQUIRED_INDICATORS = [
 def test_indicator_codelist():
     table = load_codelist("indicators")
     assert list(table.columns) == ["indicator", "name_zh", "name_en", "unit", "direction", "kind",
-                                   "computed_by", "description"]
+                                   "computed_by", "description", "iamc_variable"]
     assert set(REQUIRED_INDICATORS) <= set(table.index)
-    assert set(table["direction"]) <= {"higher_is_better", "lower_is_better"}
+    assert set(table["direction"]) <= {"higher_is_better", "lower_is_better", "none"}
     assert set(table["kind"]) <= {"level", "share", "reduction", "year", "capacity", "stock"}
     assert set(table["computed_by"]) <= {"accounting", "capacity", "sinks", "pathways", "reported"}
     # 万元地区生产总值能耗: tce per 10^4 CNY; 1 tce/10^4 CNY = 0.1 kgce/CNY

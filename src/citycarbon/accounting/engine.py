@@ -22,7 +22,7 @@ import pandas as pd
 
 from citycarbon.accounting.conversion import ELECTRICITY, HEAT, coal_factors, rows_to_tce
 from citycarbon.accounting.options import AccountingOptions
-from citycarbon.codelists import fuel_table, sector_table
+from citycarbon.codelists import fuel_table, indicator_units, sector_table
 from citycarbon.errors import InputError, Problem
 from citycarbon.factors import FactorRow, FactorTable, load_factors
 from citycarbon.provenance import Provenance, hash_frame
@@ -99,28 +99,15 @@ class AccountingResult:
         }
 
 
-INDICATOR_UNITS = {
-    "energy_consumption_tce": "tce",
-    "energy_consumption_tce_coal_equivalent": "tce",
-    "energy_consumption_tce_calorific": "tce",
-    "energy_consumption_dual_control_tce": "tce",
-    "feedstock_tce": "tce",
-    "non_fossil_energy_tce": "tce",
-    "non_fossil_share": "dimensionless",
-    "coal_share": "dimensionless",
-    "co2_emissions_t": "t",
-    "co2_energy_t": "t",
-    "co2_process_t": "t",
-    "gdp_10k_yuan": "10^4 CNY",
-    "energy_intensity_tce_per_10k_yuan": "tce/(10^4 CNY)",
-    "energy_intensity_dual_control_tce_per_10k_yuan": "tce/(10^4 CNY)",
-    "co2_intensity_t_per_10k_yuan": "t/(10^4 CNY)",
-    "energy_intensity_reduction_yoy": "dimensionless",
-    "co2_intensity_reduction_yoy": "dimensionless",
-    "energy_intensity_reduction": "dimensionless",
-    "co2_intensity_reduction": "dimensionless",
-    "electricity_consumption_kwh": "kWh",
-}
+#: units of the indicators an accounting result carries (from the variable codelist, the one place they live)
+INDICATOR_UNITS = indicator_units((
+    "energy_consumption_tce", "energy_consumption_tce_coal_equivalent", "energy_consumption_tce_calorific",
+    "energy_consumption_dual_control_tce", "feedstock_tce", "non_fossil_energy_tce", "non_fossil_share",
+    "coal_share", "co2_emissions_t", "co2_energy_t", "co2_process_t", "gdp_10k_yuan",
+    "energy_intensity_tce_per_10k_yuan", "energy_intensity_dual_control_tce_per_10k_yuan",
+    "co2_intensity_t_per_10k_yuan", "energy_intensity_reduction_yoy", "co2_intensity_reduction_yoy",
+    "energy_intensity_reduction", "co2_intensity_reduction", "electricity_consumption_kwh", "period_base_year",
+))
 
 
 def _gdp(statistics: pd.DataFrame | None, year: int, region: str, base_year: int,
@@ -175,40 +162,87 @@ def _year_frame(balance: pd.DataFrame, year: int, region: str | None, source: st
     return frame.copy(), str(regions[0])
 
 
-def account_energy_balance(
-    balance: pd.DataFrame,
-    year: int,
-    *,
-    statistics: pd.DataFrame | None = None,
-    process_activity: pd.DataFrame | None = None,
-    options: AccountingOptions | None = None,
-    factors: FactorTable | None = None,
-    region: str | None = None,
-    inputs: dict[str, str] | None = None,
-    estimates: list[str] | None = None,
-    source: str = "<balance>",
-    statistics_source: str = "<statistics>",
-) -> AccountingResult:
-    """Account one year of a validated energy balance (see :func:`citycarbon.importers.validate_balance`).
+@dataclass
+class _Year:
+    """One year's balance and the context every stage reads (``used``: factor rows in the order used)."""
 
-    ``statistics`` supplies GDP at constant prices (``options.price_base_year``); without it intensities are
-    not computed and an :class:`InputError` names the missing GDP. ``inputs`` maps input names to content
-    hashes for provenance (the frames are hashed when absent).
-    """
-    options = options or AccountingOptions()
-    table = factors or load_factors()
-    frame, region = _year_frame(balance, year, region, source)
-    fuels = fuel_table()
-    sectors = sector_table()
-    used: dict[str, FactorRow] = {}
+    year: int
+    region: str
+    frame: pd.DataFrame
+    options: AccountingOptions
+    table: FactorTable
+    fuels: pd.DataFrame
+    sectors: pd.DataFrame
+    used: dict[str, FactorRow]
 
+
+@dataclass
+class EnergyStage:
+    """Stage 1: energy (tce) by the demand side, and the city's electricity balance (kWh)."""
+
+    demand: pd.DataFrame  # rows with a demand sign, energy_tce signed
+    by_sector: pd.DataFrame  # sector, energy_tce
+    total_tce: float
+    fuel_energy: pd.Series  # fuel → tce (primary electricity at the electricity factor)
+    primary_by_fuel: pd.Series  # primary-electricity fuel → kWh produced
+    consumed_kwh: float
+    thermal_kwh: float
+    primary_kwh: float
+    net_inflow_kwh: float
+    k_elec: float | None  # tce per kWh of the chosen method (None: no electricity factor)
+
+
+@dataclass
+class NonFossilStage:
+    """Stage 2: non-fossil energy and its share of the total."""
+
+    nonfossil_kwh: float
+    nonfossil_tce: float
+    nonfossil_share: float | None
+
+
+@dataclass
+class DualControlStage:
+    """Stage 3: the dual-control view (feedstock and renewable-increment deductions)."""
+
+    feedstock_tce: float
+    renewable_increment_tce: float
+    renewable_note: str | None
+    dual_total: float
+
+
+@dataclass
+class Co2Stage:
+    """Stage 4: CO2 by scope, and the combustion rows with their CO2."""
+
+    co2_rows: pd.DataFrame
+    scope1: float
+    scope2_electricity: float
+    scope2_heat: float
+    process_t: float
+    co2_energy: float
+    co2_total: float
+
+
+@dataclass
+class Tables:
+    """Stage 5: the result tables by sector, by fuel and by fuel group."""
+
+    by_sector: pd.DataFrame
+    by_fuel: pd.DataFrame
+    by_group: pd.DataFrame
+    coal_tce: float
+
+
+def _energy_stage(y: _Year) -> EnergyStage:
+    frame, fuels = y.frame, y.fuels
     units_by_fuel: dict[str, set[str]] = {}
     for fuel, unit in frame[["fuel", "unit"]].drop_duplicates().itertuples(index=False):
         units_by_fuel.setdefault(fuel, set()).add(unit)
-    coal = coal_factors(sorted(frame["fuel"].unique()), year, table, options, units_by_fuel)
+    coal = coal_factors(sorted(frame["fuel"].unique()), y.year, y.table, y.options, units_by_fuel)
     for factor in coal.values():
         if factor.row is not None:
-            used[factor.row.factor_id] = factor.row
+            y.used[factor.row.factor_id] = factor.row
     frame["tce"] = rows_to_tce(frame, coal)
     frame["sign"] = _signs(frame["flow"])
     frame["sector"] = frame["sector"].where(frame["flow"] != "losses", LOSS_SECTOR).fillna(LOSS_SECTOR)
@@ -230,7 +264,7 @@ def account_energy_balance(
     k_elec = coal[ELECTRICITY].value * product_factor("kWh", coal[ELECTRICITY].unit, "tce") if (
         ELECTRICITY in coal) else None
 
-    # --- energy by sector and by fuel (demand side; identical totals) ------------------------------
+    # energy by sector and by fuel (demand side; identical totals)
     by_sector = demand.groupby("sector", as_index=False)["energy_tce"].sum()
     total_tce = float(demand["energy_tce"].sum())
     fuel_energy = demand.groupby("fuel")["energy_tce"].sum()
@@ -241,48 +275,61 @@ def account_energy_balance(
         for fuel, kwh in primary_by_fuel.items():
             fuel_energy[fuel] = kwh * k
         fuel_energy[ELECTRICITY] = elec_total - float(primary_by_fuel.sum()) * k
+    return EnergyStage(demand, by_sector, total_tce, fuel_energy, primary_by_fuel, consumed_kwh, thermal_kwh,
+                       primary_kwh, net_inflow_kwh, k_elec)
 
-    # --- non-fossil share -----------------------------------------------------------------------------
-    direct_nonfossil = float(sum(v for f, v in fuel_energy.items()
+
+def _grid_share_row(y: _Year) -> FactorRow:
+    return _lookup_region(y.table, "grid_nonfossil_share", ELECTRICITY, y.year, None,
+                          (y.options.grid_share_region, y.options.grid_region_fallback))
+
+
+def _non_fossil_stage(y: _Year, e: EnergyStage) -> NonFossilStage:
+    fuels = y.fuels
+    direct_nonfossil = float(sum(v for f, v in e.fuel_energy.items()
                                  if fuels.at[f, "group"] == "non_fossil" and not fuels.at[f, "primary_electricity"]))
     share_row = None
-    if options.nonfossil_attribution == "grid_average":
-        share_row = _lookup_region(table, "grid_nonfossil_share", ELECTRICITY, year, None,
-                                   (options.grid_share_region, options.grid_region_fallback))
-        nonfossil_kwh = consumed_kwh * share_row.value_in("dimensionless")
+    if y.options.nonfossil_attribution == "grid_average":
+        share_row = _grid_share_row(y)
+        nonfossil_kwh = e.consumed_kwh * share_row.value_in("dimensionless")
     else:
-        local_generation = primary_kwh + thermal_kwh
-        local_share = primary_kwh / local_generation if local_generation > 0 else 0.0
-        if net_inflow_kwh >= 0:
-            if net_inflow_kwh > 0:
-                share_row = _lookup_region(table, "grid_nonfossil_share", ELECTRICITY, year, None,
-                                           (options.grid_share_region, options.grid_region_fallback))
-                nonfossil_kwh = primary_kwh + net_inflow_kwh * share_row.value_in("dimensionless")
+        local_generation = e.primary_kwh + e.thermal_kwh
+        local_share = e.primary_kwh / local_generation if local_generation > 0 else 0.0
+        if e.net_inflow_kwh >= 0:
+            if e.net_inflow_kwh > 0:
+                share_row = _grid_share_row(y)
+                nonfossil_kwh = e.primary_kwh + e.net_inflow_kwh * share_row.value_in("dimensionless")
             else:
-                nonfossil_kwh = primary_kwh
+                nonfossil_kwh = e.primary_kwh
         else:
-            nonfossil_kwh = primary_kwh + net_inflow_kwh * local_share
+            nonfossil_kwh = e.primary_kwh + e.net_inflow_kwh * local_share
     if share_row is not None:
-        used[share_row.factor_id] = share_row
-    nonfossil_tce = nonfossil_kwh * (k_elec or 0.0) + direct_nonfossil
-    nonfossil_share = nonfossil_tce / total_tce if total_tce > 0 else None
+        y.used[share_row.factor_id] = share_row
+    nonfossil_tce = nonfossil_kwh * (e.k_elec or 0.0) + direct_nonfossil
+    return NonFossilStage(nonfossil_kwh, nonfossil_tce, nonfossil_tce / e.total_tce if e.total_tce > 0 else None)
 
-    # --- dual control -----------------------------------------------------------------------------------
-    feedstock_tce = float(demand.loc[demand["flow"] == "non_energy_use", "energy_tce"].sum())
+
+def _dual_control_stage(y: _Year, e: EnergyStage, balance: pd.DataFrame,
+                        statistics: pd.DataFrame | None) -> DualControlStage:
+    options = y.options
+    feedstock_tce = float(e.demand.loc[e.demand["flow"] == "non_energy_use", "energy_tce"].sum())
     renewable_note = None
     renewable_increment_tce = 0.0
-    if options.deduct_renewable_increment and year > options.renewable_base_year:
-        renewable_now = _renewable_kwh(statistics, balance, year, region, options, fuels)
-        renewable_base = _renewable_kwh(statistics, balance, options.renewable_base_year, region, options, fuels)
+    if options.deduct_renewable_increment and y.year > options.renewable_base_year:
+        renewable_now = _renewable_kwh(statistics, balance, y.year, y.region, options, y.fuels)
+        renewable_base = _renewable_kwh(statistics, balance, options.renewable_base_year, y.region, options, y.fuels)
         if renewable_now is not None and renewable_base is not None:
-            renewable_increment_tce = max(0.0, renewable_now[0] - renewable_base[0]) * (k_elec or 0.0)
-            renewable_note = f"{renewable_now[1]} ({year}) vs {renewable_base[1]} ({options.renewable_base_year})"
+            renewable_increment_tce = max(0.0, renewable_now[0] - renewable_base[0]) * (e.k_elec or 0.0)
+            renewable_note = f"{renewable_now[1]} ({y.year}) vs {renewable_base[1]} ({options.renewable_base_year})"
         else:
             renewable_note = f"no renewable power data for {options.renewable_base_year}: no deduction"
-    dual_total = total_tce - (feedstock_tce if options.deduct_feedstock else 0.0) - renewable_increment_tce
+    dual_total = e.total_tce - (feedstock_tce if options.deduct_feedstock else 0.0) - renewable_increment_tce
+    return DualControlStage(feedstock_tce, renewable_increment_tce, renewable_note, dual_total)
 
-    # --- CO2 ----------------------------------------------------------------------------------------------
-    fossil = frame["fuel"].map(lambda f: bool(fuels.at[f, "fossil"]))
+
+def _co2_stage(y: _Year, e: EnergyStage, process_activity: pd.DataFrame | None) -> Co2Stage:
+    frame, options, table, year = y.frame, y.options, y.table, y.year
+    fossil = frame["fuel"].map(lambda f: bool(y.fuels.at[f, "fossil"]))
     consumption_basis = options.electricity_co2_basis == "consumption"
     burnt_in_transformation = (frame["flow"] == "transformation_input") & frame["sector"].isin(
         options.combustion_transformations)
@@ -294,15 +341,15 @@ def account_energy_balance(
     for fuel, unit in co2_rows[["fuel", "unit"]].drop_duplicates().itertuples(index=False):
         derived = table.fuel_co2_factor(fuel, year, factor_set=options.co2_factor_set)
         for row in derived.rows:
-            used[row.factor_id] = row
+            y.used[row.factor_id] = row
         ef_multiplier[(fuel, unit)] = derived.value * product_factor(unit, derived.unit, "t")
     co2_rows["co2_t"] = co2_rows["quantity"].astype(float) * pd.Series(
         [ef_multiplier[k] for k in zip(co2_rows["fuel"], co2_rows["unit"], strict=True)], index=co2_rows.index)
     scope1 = float(co2_rows["co2_t"].sum())
     grid_row = _lookup_region(table, "grid_ef", ELECTRICITY, year, options.grid_ef_set,
                               (options.grid_region, options.grid_region_fallback))
-    used[grid_row.factor_id] = grid_row
-    electricity_basis_kwh = consumed_kwh if consumption_basis else net_inflow_kwh
+    y.used[grid_row.factor_id] = grid_row
+    electricity_basis_kwh = e.consumed_kwh if consumption_basis else e.net_inflow_kwh
     scope2_electricity = electricity_basis_kwh * product_factor("kWh", grid_row.unit, "t") * grid_row.value
     heat_net_gj = 0.0
     heat_rows = frame[frame["fuel"] == HEAT]
@@ -316,20 +363,23 @@ def account_energy_balance(
     scope2_heat = 0.0
     if abs(heat_net_gj) > 0:
         heat_row = table.lookup("heat_ef", HEAT, year, factor_set=options.heat_ef_set)
-        used[heat_row.factor_id] = heat_row
+        y.used[heat_row.factor_id] = heat_row
         scope2_heat = heat_net_gj * product_factor("GJ", heat_row.unit, "t") * heat_row.value
     process_t = 0.0
     if options.include_process and process_activity is not None and not process_activity.empty:
-        activity = process_activity[(process_activity["year"] == year) & (process_activity["region"] == region)]
+        activity = process_activity[(process_activity["year"] == year) & (process_activity["region"] == y.region)]
         for item in activity.itertuples(index=False):
             row = table.lookup("process_ef", item.process, year)
-            used[row.factor_id] = row
+            y.used[row.factor_id] = row
             process_t += float(item.quantity) * product_factor(item.unit, row.unit, "t") * row.value
     co2_energy = scope1 + scope2_electricity + scope2_heat
-    co2_total = co2_energy + process_t
+    return Co2Stage(co2_rows, scope1, scope2_electricity, scope2_heat, process_t, co2_energy, co2_energy + process_t)
 
-    # --- tables --------------------------------------------------------------------------------------------
-    sector_co2 = co2_rows.groupby("sector")["co2_t"].sum()
+
+def _tables_stage(y: _Year, e: EnergyStage, c: Co2Stage) -> Tables:
+    sectors, fuels = y.sectors, y.fuels
+    by_sector = e.by_sector
+    sector_co2 = c.co2_rows.groupby("sector")["co2_t"].sum()
     by_sector["co2_t"] = by_sector["sector"].map(sector_co2).astype("float64").fillna(0.0)
     for extra in set(sector_co2.index) - set(by_sector["sector"]):
         by_sector.loc[len(by_sector)] = {"sector": extra, "energy_tce": 0.0, "co2_t": float(sector_co2[extra])}
@@ -341,44 +391,81 @@ def account_energy_balance(
     by_sector = by_sector[["sector", "name_zh", "name_en", "kind", "parent", "energy_tce", "co2_t"]]
     by_sector = by_sector.sort_values(["kind", "energy_tce"], ascending=[True, False]).reset_index(drop=True)
 
-    fuel_co2 = co2_rows.groupby("fuel")["co2_t"].sum()
-    by_fuel = pd.DataFrame({"fuel": list(fuel_energy.index), "energy_tce": list(fuel_energy.to_numpy())})
+    fuel_co2 = c.co2_rows.groupby("fuel")["co2_t"].sum()
+    by_fuel = pd.DataFrame({"fuel": list(e.fuel_energy.index), "energy_tce": list(e.fuel_energy.to_numpy())})
     by_fuel["co2_t"] = by_fuel["fuel"].map(fuel_co2).astype("float64").fillna(0.0)
-    by_fuel.loc[by_fuel["fuel"] == ELECTRICITY, "co2_t"] += scope2_electricity
-    by_fuel.loc[by_fuel["fuel"] == HEAT, "co2_t"] += scope2_heat
+    by_fuel.loc[by_fuel["fuel"] == ELECTRICITY, "co2_t"] += c.scope2_electricity
+    by_fuel.loc[by_fuel["fuel"] == HEAT, "co2_t"] += c.scope2_heat
     by_fuel["group"] = by_fuel["fuel"].map(fuels["group"])
     by_fuel["name_zh"] = by_fuel["fuel"].map(fuels["name_zh"])
     by_fuel["name_en"] = by_fuel["fuel"].map(fuels["name_en"])
     by_fuel = by_fuel[["fuel", "name_zh", "name_en", "group", "energy_tce", "co2_t"]]
     by_fuel = by_fuel.sort_values("energy_tce", ascending=False).reset_index(drop=True)
     by_group = by_fuel.groupby("group", as_index=False)[["energy_tce", "co2_t"]].sum()
-    by_group["share"] = by_group["energy_tce"] / total_tce if total_tce else None
+    by_group["share"] = by_group["energy_tce"] / e.total_tce if e.total_tce else None
     by_group["name_zh"] = by_group["group"].map(FUEL_GROUP_NAMES_ZH)
     by_group = by_group[["group", "name_zh", "energy_tce", "co2_t", "share"]]
     coal_tce = float(by_group.loc[by_group["group"] == "coal", "energy_tce"].sum())
+    return Tables(by_sector, by_fuel, by_group, coal_tce)
 
-    # --- intensities --------------------------------------------------------------------------------------
+
+def account_energy_balance(
+    balance: pd.DataFrame,
+    year: int,
+    *,
+    statistics: pd.DataFrame | None = None,
+    process_activity: pd.DataFrame | None = None,
+    options: AccountingOptions | None = None,
+    factors: FactorTable | None = None,
+    region: str | None = None,
+    inputs: dict[str, str] | None = None,
+    estimates: list[str] | None = None,
+    source: str = "<balance>",
+    statistics_source: str = "<statistics>",
+) -> AccountingResult:
+    """Account one year of a validated energy balance (see :func:`citycarbon.importers.validate_balance`).
+
+    ``statistics`` supplies GDP at constant prices (``options.price_base_year``); without it intensities are
+    not computed and an :class:`InputError` names the missing GDP. ``inputs`` maps input names to content
+    hashes for provenance (the frames are hashed when absent).
+
+    Named stages, in order: :func:`_energy_stage` (tce by sector and fuel, electricity balance) →
+    :func:`_non_fossil_stage` → :func:`_dual_control_stage` → :func:`_co2_stage` → :func:`_tables_stage`;
+    then the intensities and the result.
+    """
+    options = options or AccountingOptions()
+    frame, region = _year_frame(balance, year, region, source)
+    y = _Year(year, region, frame, options, factors or load_factors(), fuel_table(), sector_table(), {})
+    energy = _energy_stage(y)
+    nonfossil = _non_fossil_stage(y, energy)
+    dual = _dual_control_stage(y, energy, balance, statistics)
+    co2 = _co2_stage(y, energy, process_activity)
+    tables = _tables_stage(y, energy, co2)
+    total_tce = energy.total_tce
+
+    # intensities
     gdp_10k, _ = _gdp(statistics, year, region, options.price_base_year, statistics_source)
     energy_intensity = total_tce / gdp_10k
-    dual_for_intensity = total_tce - (feedstock_tce if options.deduct_feedstock else 0.0) - (
-        renewable_increment_tce if options.renewable_deduction_in_intensity else 0.0)
+    dual_for_intensity = total_tce - (dual.feedstock_tce if options.deduct_feedstock else 0.0) - (
+        dual.renewable_increment_tce if options.renewable_deduction_in_intensity else 0.0)
 
     indicators: dict[str, float | None] = {
         "energy_consumption_tce": total_tce,
-        "energy_consumption_dual_control_tce": dual_total,
-        "feedstock_tce": feedstock_tce,
-        "non_fossil_energy_tce": nonfossil_tce,
-        "non_fossil_share": nonfossil_share,
-        "coal_share": coal_tce / total_tce if total_tce else None,
-        "co2_emissions_t": co2_total,
-        "co2_energy_t": co2_energy,
-        "co2_process_t": process_t,
+        "energy_consumption_dual_control_tce": dual.dual_total,
+        "feedstock_tce": dual.feedstock_tce,
+        "non_fossil_energy_tce": nonfossil.nonfossil_tce,
+        "non_fossil_share": nonfossil.nonfossil_share,
+        "coal_share": tables.coal_tce / total_tce if total_tce else None,
+        "co2_emissions_t": co2.co2_total,
+        "co2_energy_t": co2.co2_energy,
+        "co2_process_t": co2.process_t,
         "gdp_10k_yuan": gdp_10k,
         "energy_intensity_tce_per_10k_yuan": energy_intensity,
         "energy_intensity_dual_control_tce_per_10k_yuan": dual_for_intensity / gdp_10k,
-        "co2_intensity_t_per_10k_yuan": co2_energy / gdp_10k,
-        "electricity_consumption_kwh": consumed_kwh,
+        "co2_intensity_t_per_10k_yuan": co2.co2_energy / gdp_10k,
+        "electricity_consumption_kwh": energy.consumed_kwh,
     }
+    used = y.used
     provenance = Provenance(
         method="energy balance accounting (NBS 能源平衡表; GB/T 2589-2020; 省级温室气体清单编制指南)",
         method_version=METHOD_VERSION,
@@ -386,7 +473,7 @@ def account_energy_balance(
         inputs=inputs or {"balance": hash_frame(balance[balance["year"] == year]),
                           **({"statistics": hash_frame(statistics)} if statistics is not None else {})},
         factors=[row.to_dict() for row in sorted(used.values(), key=lambda r: r.factor_id)],
-        parameters={**options.model_dump(mode="json"), "renewable_deduction_basis": renewable_note},
+        parameters={**options.model_dump(mode="json"), "renewable_deduction_basis": dual.renewable_note},
         estimates=list(estimates or []),
     )
     return AccountingResult(
@@ -394,29 +481,29 @@ def account_energy_balance(
         region=region,
         indicators=indicators,
         units={k: INDICATOR_UNITS[k] for k in indicators},
-        by_sector=by_sector,
-        by_fuel=by_fuel,
-        by_fuel_group=by_group,
+        by_sector=tables.by_sector,
+        by_fuel=tables.by_fuel,
+        by_fuel_group=tables.by_group,
         co2_by_scope={
-            "scope1_combustion_t": scope1,
-            "scope1_process_t": process_t,
-            "scope2_electricity_t": scope2_electricity,
-            "scope2_heat_t": scope2_heat,
+            "scope1_combustion_t": co2.scope1,
+            "scope1_process_t": co2.process_t,
+            "scope2_electricity_t": co2.scope2_electricity,
+            "scope2_heat_t": co2.scope2_heat,
         },
         dual_control={
             "energy_consumption_tce": total_tce,
-            "feedstock_deduction_tce": feedstock_tce if options.deduct_feedstock else 0.0,
-            "renewable_increment_deduction_tce": renewable_increment_tce,
-            "dual_control_total_tce": dual_total,
+            "feedstock_deduction_tce": dual.feedstock_tce if options.deduct_feedstock else 0.0,
+            "renewable_increment_deduction_tce": dual.renewable_increment_tce,
+            "dual_control_total_tce": dual.dual_total,
             "intensity_basis_tce": dual_for_intensity,
         },
         electricity={
-            "consumed_kwh": consumed_kwh,
-            "primary_production_kwh": primary_kwh,
-            "thermal_generation_kwh": thermal_kwh,
-            "net_inflow_kwh": net_inflow_kwh,
-            "non_fossil_kwh": nonfossil_kwh,
-            "kgce_per_kwh": (k_elec * 1000.0) if k_elec is not None else None,
+            "consumed_kwh": energy.consumed_kwh,
+            "primary_production_kwh": energy.primary_kwh,
+            "thermal_generation_kwh": energy.thermal_kwh,
+            "net_inflow_kwh": energy.net_inflow_kwh,
+            "non_fossil_kwh": nonfossil.nonfossil_kwh,
+            "kgce_per_kwh": (energy.k_elec * 1000.0) if energy.k_elec is not None else None,
             "method": options.method,
             "attribution": options.nonfossil_attribution,
         },
@@ -474,8 +561,8 @@ def account_years(balance: pd.DataFrame, years: list[int] | None = None,
                 1.0 - now / before if before is not None and now is not None else None)
             result.indicators[f"{name}_intensity_reduction"] = (
                 1.0 - now / reference if reference is not None and now is not None else None)
-            result.units[f"{name}_intensity_reduction_yoy"] = "dimensionless"
-            result.units[f"{name}_intensity_reduction"] = "dimensionless"
+            result.units[f"{name}_intensity_reduction_yoy"] = INDICATOR_UNITS[f"{name}_intensity_reduction_yoy"]
+            result.units[f"{name}_intensity_reduction"] = INDICATOR_UNITS[f"{name}_intensity_reduction"]
         result.indicators["period_base_year"] = period_base_year(year)
-        result.units["period_base_year"] = "year"
+        result.units["period_base_year"] = INDICATOR_UNITS["period_base_year"]
     return {y: results[y] for y in wanted}

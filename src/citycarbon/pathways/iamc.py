@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from citycarbon.codelists import iamc_variable, indicator_units
 from citycarbon.errors import InputError, Problem
 from citycarbon.units import conversion_factor
 
@@ -26,37 +27,42 @@ _EMISSIONS = "Mt CO2/yr"
 _ENERGY = "EJ/yr"
 
 
+def _series(name: str, unit: str) -> tuple[str, str, str, tuple[str, ...]]:
+    """The export row of one model series: its IAMC name and model unit from the variable codelist."""
+    return iamc_variable(name), unit, indicator_units((name,))[name], (name,)
+
+
 def _variables() -> list[tuple[str, str, str, tuple[str, ...]]]:
     fossil = ("solids", "liquids", "gases")
     rows: list[tuple[str, str, str, tuple[str, ...]]] = [
-        ("Emissions|CO2", _EMISSIONS, "t", ("co2_emissions_t",)),
-        ("Emissions|CO2|Energy", _EMISSIONS, "t", ("co2_energy_t",)),
-        ("Emissions|CO2|Energy|Industry", _EMISSIONS, "t", ("co2_industry_t",)),
-        ("Emissions|CO2|Energy|Residential and Commercial", _EMISSIONS, "t", ("co2_buildings_t",)),
-        ("Emissions|CO2|Energy|Transportation", _EMISSIONS, "t", ("co2_transport_t",)),
-        ("Emissions|CO2|Energy|Agriculture", _EMISSIONS, "t", ("co2_agriculture_t",)),
-        ("Emissions|CO2|Energy|Supply|Electricity", _EMISSIONS, "t", ("co2_power_t",)),
-        ("Emissions|CO2|Energy|Supply|Heat", _EMISSIONS, "t", ("co2_heat_t",)),
-        ("Emissions|CO2|Industrial Processes", _EMISSIONS, "t", ("co2_process_t",)),
-        ("Carbon Sequestration|CCS", _EMISSIONS, "t", ("ccus_t",)),
-        ("Carbon Sequestration|Land Use|Forest", _EMISSIONS, "t", ("forest_sink_co2_t",)),
-        ("Carbon Sequestration|Blue Carbon", _EMISSIONS, "t", ("wetland_sink_co2_t",)),
-        ("Emissions|CO2|Net", _EMISSIONS, "t", ("net_co2_emissions_t",)),
-        ("Primary Energy", _ENERGY, "tce", ("energy_consumption_tce",)),
-        ("Primary Energy|Coal", _ENERGY, "tce", ("coal_tce",)),
-        ("Primary Energy|Oil", _ENERGY, "tce", ("oil_tce",)),
-        ("Primary Energy|Gas", _ENERGY, "tce", ("gas_tce",)),
-        ("Primary Energy|Non-Fossil", _ENERGY, "tce", ("non_fossil_energy_tce",)),
+        _series("co2_emissions_t", _EMISSIONS),
+        _series("co2_energy_t", _EMISSIONS),
+        _series("co2_industry_t", _EMISSIONS),
+        _series("co2_buildings_t", _EMISSIONS),
+        _series("co2_transport_t", _EMISSIONS),
+        _series("co2_agriculture_t", _EMISSIONS),
+        _series("co2_power_t", _EMISSIONS),
+        _series("co2_heat_t", _EMISSIONS),
+        _series("co2_process_t", _EMISSIONS),
+        _series("ccus_t", _EMISSIONS),
+        _series("forest_sink_co2_t", _EMISSIONS),
+        _series("wetland_sink_co2_t", _EMISSIONS),
+        _series("net_co2_emissions_t", _EMISSIONS),
+        _series("energy_consumption_tce", _ENERGY),
+        _series("coal_tce", _ENERGY),
+        _series("oil_tce", _ENERGY),
+        _series("gas_tce", _ENERGY),
+        _series("non_fossil_energy_tce", _ENERGY),
         ("Secondary Energy|Electricity|Wind", _ENERGY, "kWh", ("generation_wind_kwh",)),
         ("Secondary Energy|Electricity|Solar", _ENERGY, "kWh", ("generation_solar_kwh",)),
         ("Secondary Energy|Electricity|Nuclear", _ENERGY, "kWh", ("generation_nuclear_kwh",)),
         ("Secondary Energy|Electricity|Hydro", _ENERGY, "kWh", ("generation_hydro_kwh",)),
         ("Secondary Energy|Electricity|Biomass", _ENERGY, "kWh", ("generation_biomass_kwh",)),
-        ("Secondary Energy|Electricity|Fossil", _ENERGY, "kWh", ("thermal_generation_kwh",)),
+        _series("thermal_generation_kwh", _ENERGY),
         ("Secondary Energy|Electricity|Storage Recovered", _ENERGY, "kWh", ("generation_storage_recovered_kwh",)),
         ("Primary Energy|Non-Biomass Renewables", _ENERGY, "kWh",
          ("generation_wind_kwh", "generation_solar_kwh", "generation_hydro_kwh", "generation_storage_recovered_kwh")),
-        ("Trade|Secondary Energy|Electricity|Volume", _ENERGY, "kWh", ("net_inflow_kwh",)),
+        _series("net_inflow_kwh", _ENERGY),
         ("Capacity|Electricity|Wind", "GW", "MW", ("capacity_wind_onshore_mw", "capacity_wind_offshore_mw")),
         ("Capacity|Electricity|Wind|Onshore", "GW", "MW", ("capacity_wind_onshore_mw",)),
         ("Capacity|Electricity|Wind|Offshore", "GW", "MW", ("capacity_wind_offshore_mw",)),
@@ -67,10 +73,10 @@ def _variables() -> list[tuple[str, str, str, tuple[str, ...]]]:
         ("Capacity|Electricity|Coal", "GW", "MW", ("capacity_coal_mw",)),
         ("Capacity|Electricity|Gas", "GW", "MW", ("capacity_gas_mw",)),
         ("Capacity|Electricity|Storage", "GW", "MW", ("capacity_storage_mw",)),
-        ("Share|Primary Energy|Non-Fossil", "%", "dimensionless", ("non_fossil_share",)),
-        ("GDP|MER", "billion CNY_2020/yr", "10^4 CNY", ("gdp_10k_yuan",)),
-        ("Land Cover|Forest|Share", "%", "dimensionless", ("forest_coverage",)),
-        ("Forest|Growing Stock", "million m3", "m**3", ("forest_stock_m3",)),
+        _series("non_fossil_share", "%"),
+        _series("gdp_10k_yuan", "billion CNY_2020/yr"),
+        _series("forest_coverage", "%"),
+        _series("forest_stock_m3", "million m3"),
     ]
     sectors = (("Industry", "industry"), ("Residential and Commercial", "buildings"),
                ("Transportation", "transport"), ("Agriculture", "agriculture"))

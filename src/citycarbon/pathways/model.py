@@ -27,6 +27,7 @@ import numpy as np
 from citycarbon.accounting import AccountingOptions
 from citycarbon.accounting.conversion import ELECTRICITY, electricity_factor
 from citycarbon.accounting.inputs import AccountingInputs, dataset_inputs
+from citycarbon.codelists import indicator_units
 from citycarbon.datasets import ReferenceDataset, load_reference
 from citycarbon.errors import InputError, Problem
 from citycarbon.factors import FactorRow, load_factors
@@ -60,16 +61,14 @@ END_YEAR = 2060
 CHUNK = 1024
 
 #: output series and their units
-SERIES_UNITS = {
-    "co2_emissions_t": "t", "co2_energy_t": "t", "co2_process_t": "t", "ccus_t": "t",
-    "net_co2_emissions_t": "t", "sink_co2_t": "t", "forest_sink_co2_t": "t", "wetland_sink_co2_t": "t",
-    "energy_consumption_tce": "tce", "non_fossil_energy_tce": "tce", "non_fossil_share": "dimensionless",
-    "coal_tce": "tce", "oil_tce": "tce", "gas_tce": "tce",
-    "gdp_10k_yuan": "10^4 CNY", "energy_intensity": "tce/(10^4 CNY)", "co2_intensity": "t/(10^4 CNY)",
-    "wind_solar_capacity_mw": "MW", "forest_coverage": "dimensionless", "forest_stock_m3": "m**3",
-    "electricity_consumption_kwh": "kWh", "net_inflow_kwh": "kWh", "thermal_generation_kwh": "kWh",
-    "grid_ef_t_per_kwh": "t/kWh", "heat_demand_gj": "GJ",
-}
+#: units of the named output series (from the variable codelist, the one place they live)
+SERIES_UNITS = indicator_units((
+    "co2_emissions_t", "co2_energy_t", "co2_process_t", "ccus_t", "net_co2_emissions_t", "sink_co2_t",
+    "forest_sink_co2_t", "wetland_sink_co2_t", "energy_consumption_tce", "non_fossil_energy_tce",
+    "non_fossil_share", "coal_tce", "oil_tce", "gas_tce", "gdp_10k_yuan", "energy_intensity", "co2_intensity",
+    "wind_solar_capacity_mw", "forest_coverage", "forest_stock_m3", "electricity_consumption_kwh", "net_inflow_kwh",
+    "thermal_generation_kwh", "grid_ef_t_per_kwh", "heat_demand_gj",
+))
 SECTOR_GROUPS = ("industry", "buildings", "transport", "agriculture")
 FINAL_CARRIERS = ("solids", "liquids", "gases", "electricity", "heat", "hydrogen", "renewable", "feedstock")
 CAPACITY_TECHS = ("wind_onshore", "wind_offshore", "solar_utility", "solar_distributed", "nuclear", "coal", "gas",
@@ -178,6 +177,55 @@ class Outputs:
         return out
 
 
+class _Runs:
+    """The parameter columns of one chunk of runs ``X`` (n, p) as (n, 1) arrays, lever ramps as (1, years)."""
+
+    def __init__(self, X: np.ndarray, index: dict[str, int], pre: dict[str, np.ndarray], zeros: np.ndarray):
+        self.X, self.index, self.pre, self.zeros = X, index, pre, zeros
+
+    def p(self, name: str) -> np.ndarray:
+        return self.X[:, self.index[name]][:, None]
+
+    def ramp(self, name: str) -> np.ndarray:
+        return self.pre["ramp_" + name][None, :]
+
+
+@dataclass
+class _Demand:
+    """Stage 1 of an evaluation: GDP, activity, final energy by (sector group, carrier group), direct CO2."""
+
+    gdp_ratio: np.ndarray
+    act: dict[str, np.ndarray]
+    index_of: dict[str, np.ndarray]
+    fe: dict[tuple[str, str], np.ndarray]
+    co2_group: dict[str, np.ndarray]
+    hydrogen_used: np.ndarray
+    fossil_by: dict[str, np.ndarray]
+
+
+@dataclass
+class _Supply:
+    """Stage 2 of an evaluation: power and heat supply."""
+
+    consumed_kwh: np.ndarray
+    heat_demand: np.ndarray
+    cap: dict[str, np.ndarray]
+    gen: dict[str, np.ndarray]
+    primary_kwh: np.ndarray
+    thermal: np.ndarray
+    k: np.ndarray
+    ef: np.ndarray
+    share: np.ndarray
+    power_tce: np.ndarray
+    power_co2: np.ndarray
+    boiler_tce: np.ndarray
+    boiler_co2: np.ndarray
+    nuclear_heat_used: np.ndarray
+    net_inflow: np.ndarray
+    scope2: np.ndarray
+    refining_loss: np.ndarray
+
+
 @dataclass
 class PathwayModel:
     """A built model: parameters, base year and everything scenario-independent, precomputed."""
@@ -259,15 +307,19 @@ class PathwayModel:
         return PathwayResult.from_outputs(self, scenario, self.evaluate(self.vector(scenario)[None, :]))
 
     def _evaluate(self, X: np.ndarray) -> dict[str, np.ndarray]:
-        pre, b, c = self.pre, self.base, self.constants
-        idx = self._index
-        n = X.shape[0]
+        """One chunk of runs, in named stages: :meth:`_demand` (GDP, activity × intensity, fuel switching per
+        segment → final energy and direct CO2 by sector group) → :meth:`_supply` (power and heat: capacity,
+        generation, grid factor and share, plants and boilers) → :meth:`_totals` (energy, non-fossil, CO2,
+        CCUS, sinks and the output series)."""
+        runs = _Runs(X, self._index, self.pre, np.zeros((X.shape[0], len(self.years))))
+        demand = self._demand(runs)
+        supply = self._supply(runs, demand)
+        return self._totals(runs, demand, supply)
 
-        def p(name: str) -> np.ndarray:
-            return X[:, idx[name]][:, None]
-
-        def ramp(name: str) -> np.ndarray:
-            return pre["ramp_" + name][None, :]
+    def _demand(self, runs: _Runs) -> _Demand:
+        """Stage 1, demand: GDP path, activity × intensity by segment class, fuel switching per segment."""
+        pre, c = self.pre, self.constants
+        p, ramp, zeros = runs.p, runs.ramp, runs.zeros
 
         # GDP: statistics to the last statistics year, then the low/central/high path × multiplier
         g = p("gdp_path")
@@ -318,7 +370,6 @@ class PathwayModel:
         industry_fuels = ("coal", "gasoline", "lpg", "diesel", "fuel_oil", "other_oil", "gas")
         building_fuels = ("coal", "lpg", "diesel", "other_oil", "gas")
 
-        zeros = np.zeros((n, len(self.years)))
         co2_group: dict[str, np.ndarray] = {}
         fe: dict[tuple[str, str], np.ndarray] = {}
 
@@ -383,7 +434,15 @@ class PathwayModel:
         fossil_by = {fuel: sum(fe[(gname, cg)] for gname in SECTOR_GROUPS)
                      for fuel, cg in (("coal", "solids"), ("oil", "liquids"), ("gas", "gases"))}
 
-        # --- electricity and heat supply --------------------------------------------------------
+        return _Demand(gdp_ratio, act, index_of, fe, co2_group, hydrogen_used, fossil_by)
+
+    def _supply(self, runs: _Runs, d: _Demand) -> _Supply:
+        """Stage 2, supply: electricity and heat demand, capacity and generation by technology, the grid's
+        factor and non-fossil share, local plants, nuclear heat and boilers, the net electricity inflow."""
+        pre, b, c = self.pre, self.base, self.constants
+        p, ramp, zeros = runs.p, runs.ramp, runs.zeros
+        fe, fossil_by, index_of = d.fe, d.fossil_by, d.index_of
+        kwh_per_mwh = pre["kwh_per_mwh"]
         final_kwh = sum(fe[(gname, "electricity")] for gname in SECTOR_GROUPS)
         consumed_kwh = final_kwh * (1.0 + b.elec_loss_ratio)
         heat_final = sum(fe[(gname, "heat")] for gname in SECTOR_GROUPS)
@@ -445,7 +504,20 @@ class PathwayModel:
         refining_loss = b.refining_loss_tce * index_of["petrochemical"]
         fossil_by["oil"] = fossil_by["oil"] + refining_loss
 
-        # --- totals ------------------------------------------------------------------------------
+        return _Supply(consumed_kwh, heat_demand, cap, gen, primary_kwh, thermal, k, ef, share, power_tce,
+                       power_co2, boiler_tce, boiler_co2, nuclear_heat_used, net_inflow, scope2, refining_loss)
+
+    def _totals(self, runs: _Runs, d: _Demand, s: _Supply) -> dict[str, np.ndarray]:
+        """Stage 3, totals: energy, non-fossil energy, CO2 (final, power, heat, process, CCUS), sinks, series."""
+        pre, b = self.pre, self.base
+        p, ramp, zeros = runs.p, runs.ramp, runs.zeros
+        fe, co2_group, hydrogen_used, fossil_by, act = d.fe, d.co2_group, d.hydrogen_used, d.fossil_by, d.act
+        gdp_ratio = d.gdp_ratio
+        consumed_kwh, thermal, k, share, cap, gen = s.consumed_kwh, s.thermal, s.k, s.share, s.cap, s.gen
+        power_tce, power_co2, boiler_tce, boiler_co2 = s.power_tce, s.power_co2, s.boiler_tce, s.boiler_co2
+        refining_loss, nuclear_heat_used, scope2, net_inflow = s.refining_loss, s.nuclear_heat_used, s.scope2, \
+            s.net_inflow
+        heat_demand, ef = s.heat_demand, s.ef
         direct = sum(fe[(gname, cg)] for gname in SECTOR_GROUPS
                      for cg in ("solids", "liquids", "gases", "renewable", "feedstock"))
         nuclear_heat_tce = nuclear_heat_used * b.heat_tce_per_gj
@@ -742,12 +814,10 @@ def _lookup(table, kind: str, year: int, factor_set: str | None, regions: tuple[
 def _target_specs(targets: list) -> tuple[list[dict], list[str]]:
     """Targets the model can evaluate (a value, a known indicator, a model year), with their unit scale
     (model unit → target unit); the ids of the others."""
-    model_units = {"non_fossil_share": "dimensionless", "wind_solar_capacity_mw": "MW", "forest_coverage":
-                   "dimensionless", "forest_stock_m3": "m**3", "co2_peak_year": "year", "net_co2_emissions_t": "t",
-                   "energy_intensity_reduction": "dimensionless", "co2_intensity_reduction": "dimensionless",
-                   "co2_emissions_t": "t", "energy_consumption_tce": "tce",
-                   "energy_intensity_tce_per_10k_yuan": "tce/(10^4 CNY)",
-                   "co2_intensity_t_per_10k_yuan": "t/(10^4 CNY)"}
+    model_units = indicator_units((
+        "non_fossil_share", "wind_solar_capacity_mw", "forest_coverage", "forest_stock_m3", "co2_peak_year",
+        "net_co2_emissions_t", "energy_intensity_reduction", "co2_intensity_reduction", "co2_emissions_t",
+        "energy_consumption_tce", "energy_intensity_tce_per_10k_yuan", "co2_intensity_t_per_10k_yuan"))
     specs, unset = [], []
     for target in targets:
         if target.value is None or target.indicator not in model_units or not BASE_YEAR <= target.year <= END_YEAR:
