@@ -15,7 +15,7 @@ charts.js; their labels are checked by the view tests) plus the ``title``, ``pla
     :data:`ALLOWED_WORDS` (units, abbreviations and proper names that Chinese texts print in Latin letters);
 (b) a raw identifier: a ``snake_case`` token (``gdp_10k_yuan``), outside file names (``energy_balance.csv``,
     shown in the provenance of the accounts as the auditor needs them);
-(c) a Python literal: ``True``, ``False``, ``None`` or a list repr ``['…'``;
+(c) a Python literal: ``True``, ``False``, ``None`` or a list or dict repr (``['…'``, ``{'…'``);
 (d) a bare code: a whole text (a table cell, a badge) that is one lowercase ASCII word or dotted name
     (``unverified``, ``import.upload``): an identifier or an English label left untranslated.
 
@@ -36,7 +36,7 @@ import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 
-from citycarbon.web.i18n import load_catalog, load_translations
+from citycarbon.web.i18n import Formatter, load_catalog, load_translations
 from tests.web.conftest import PEOPLE
 
 ROLES = ("admin", "analyst", "district-a", "enterprise-x", "viewer")
@@ -56,7 +56,7 @@ SENTENCE = re.compile(r"[A-Za-z]+(?:[ \t]+[A-Za-z]+){2,}")
 IDENTIFIER = re.compile(r"(?<![\w./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/-]|\.\w)")
 FILE_NAME = re.compile(r"[\w.-]+\.(?:csv|xlsx|yaml|yml|json|parquet|txt|docx|pdf)\b")
 QUOTED = re.compile(r"“[^”]*”")  # a value quoted from the reader's own file in a problem message
-PYTHON_LITERAL = re.compile(r"\b(?:True|False|None)\b|\[\s*'")
+PYTHON_LITERAL = re.compile(r"\b(?:True|False|None)\b|[\[{]\s*'")
 BARE_CODE = re.compile(r"[a-z][a-z0-9_]{2,}(?:\.[a-z][a-z0-9_]*)*")
 
 
@@ -117,9 +117,32 @@ def test_the_checks_catch_what_the_tester_found():
     assert problems_in("feedstock_tce") and problems_in("盐沼 salt_marsh")
     assert problems_in("unverified") and problems_in("import.upload") and not problems_in("kWh")
     assert problems_in("True") and problems_in("None") and problems_in("['power', 'heat_supply']")
+    assert problems_in("{'spike': 2}")
     assert not problems_in("3,245.7 万tce") and not problems_in("GB/T 2589-2020 综合能耗计算通则")
     assert problems_in("未知变量 gdp_secundary") and not problems_in("未知变量“gdp_secundary”")
     assert not problems_in("能源平衡表 energy_balance.csv") and not problems_in("LMDI 分解 (CO2)")
+
+
+def test_formatter_shows_labels_options_and_core_texts_in_each_language():
+    zh, en = Formatter("zh_CN"), Formatter("en")
+    assert zh.label("ecosystem", "salt_marsh") == "盐沼" and en.label("ecosystem", "salt_marsh") == "Salt marsh"
+    assert zh.label("status", "unverified") == "未核实" and zh.label("ecosystem", "no_such_thing") == "no_such_thing"
+    assert (zh.option(True), zh.option(False), zh.option(None)) == ("是", "否", "–")
+    assert (en.option(True), en.option(None)) == ("yes", "–")
+    assert zh.option(["power", "heat_supply"]) == "发电、供热" and en.option(["power", "heat_supply"]) == (
+        "power generation, heat supply")
+    method = "log-linear OLS trend 2020–2024, 80% prediction interval of the intensity level"
+    assert zh.text(method) == "2020–2024年对数线性最小二乘趋势,强度水平的 80% 预测区间" and en.text(method) == method
+    # a placeholder shown by its label, one kept as a number
+    assert zh.text("statistics: 67% of rows are estimates") == "统计数据:67% 的数据为估算值"
+    assert en.text("process_activity: 100% of rows are estimates") == (
+        "industrial process activity: 100% of rows are estimates")
+    assert zh.text("unknown variable 'gdp_secundary'") == "未知变量“gdp_secundary”"
+    # the store's and the monitoring's "中文 / English" texts: the reader's half; an unknown text as it is
+    assert zh.text("计量点 P1 已 3.5 小时无数据 / no reading for 3.5 h") == "计量点 P1 已 3.5 小时无数据"
+    assert en.text("计量点 P1 已 3.5 小时无数据 / no reading for 3.5 h") == "metering point P1: no reading for 3.5 h"
+    assert en.text("用户名已存在 / the user name exists") == "the user name exists"
+    assert zh.text("something else entirely") == "something else entirely"
 
 
 # -- the pages ------------------------------------------------------------------------------------------------

@@ -97,6 +97,7 @@ def translations(locale: str) -> Translations:
     return load_translations(locale)
 
 
+_BILINGUAL = re.compile(r"(.*[\u4e00-\u9fff].*?) / ([^\u4e00-\u9fff]+)", re.S)
 _PLACEHOLDER = re.compile(r"\{(\w+)(?::([\w-]+))?\}")
 
 
@@ -187,6 +188,9 @@ class Formatter:
                 values[name] = (self.text(value) if kind == "text" else value if kind in (None, "number")
                                 else self.label(kind, value))
             return _PLACEHOLDER.sub(lambda m, shown=values: shown[m.group(1)], translation)
+        bilingual = _BILINGUAL.fullmatch(message)  # the store's "中文 / English" messages: the reader's half
+        if bilingual:
+            return bilingual.group(1) if self.locale.startswith("zh") else bilingual.group(2)
         return message
 
     def join(self, items) -> str:
@@ -200,6 +204,8 @@ class Formatter:
             return "–"
         if isinstance(value, (list, tuple, set, frozenset)):
             return self.join(self.option(v, kind) for v in value) if value else "–"
+        if isinstance(value, dict):
+            return self.join(f"{self.option(k, kind)}: {self.option(v, kind)}" for k, v in value.items()) or "–"
         if isinstance(value, (int, float)):
             return str(value)
         if self.has_label(kind, value):
