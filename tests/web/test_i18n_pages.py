@@ -147,11 +147,31 @@ def test_formatter_shows_labels_options_and_core_texts_in_each_language():
 
 # -- the pages ------------------------------------------------------------------------------------------------
 
-STATISTICS = """year,region,variable,value,unit,price_base_year,status,source
+GOOD_STATISTICS = """year,region,variable,value,unit,price_base_year,status,source
 2024,210200,gdp,9516.9,10^8 CNY,,official,统计局
-2024,210200,{secondary},3349,10^8 CNY,,official,统计局
+2024,210200,gdp_secondary,3349,10^8 CNY,,official,统计局
 2024,210200,population,756.2,10^4 person,,official,统计局
 """
+#: files with the importers' problems (unknown codes, units, signs, duplicates; a missing value; a balance's
+#: flows and sectors), so that the rejected batch pages show each kind of problem message
+BAD_FILES = {
+    "statistics": """year,region,variable,value,unit,price_base_year,status,source
+2024,210200,gdp,9516.9,10^8 CNY,,official,统计局
+2024,210200,gdp_secundary,3349,10^8 CNY,,official,统计局
+2024,210200,population,-756.2,10^4 person,,official,统计局
+2024,210200,gdp,9516.9,10^8 CNY,,official,统计局
+2024,210200,gdp_primary,585.7,kWh,,official,统计局
+2024,999999,gdp_tertiary,5582.2,10^8 CNY,,offical,统计局
+""",
+    "balance": """year,region,flow,sector,fuel,quantity,unit
+2024,210200,final_consumption,power,raw_coal,-5,t
+2024,210200,transformation_input,industry,wind_power,3,kWh
+2024,210200,final_consumption,industry,raw_coal,5,kWh
+""",
+    "": """year,region,variable,value,unit,price_base_year,status,source
+2024,210200,gdp_tertiary,,10^8 CNY,,official,统计局
+""",
+}
 
 
 @pytest.fixture(scope="module")
@@ -168,10 +188,10 @@ def env(fresh_web_env):
     save_registry(fresh_web_env.db, registry, "test")
     ingest_frame(Lake(fresh_web_env.settings.lake_dir), registry, city.readings, source="test")
     batches = []
-    for variable in ("gdp_secundary", "gdp_secondary"):
+    for kind, content in [*BAD_FILES.items(), ("statistics", GOOD_STATISTICS)]:
         response = fresh_web_env.post(
-            "/imports", user="admin", data={"kind": "statistics"},
-            files={"file": ("stats-2024.csv", STATISTICS.format(secondary=variable).encode(), "text/csv")})
+            "/imports", user="admin", data={"kind": kind},
+            files={"file": ("upload-2024.csv", content.encode(), "text/csv")})
         assert response.status_code == 303, response.text[:300]
         batches.append(response.headers["location"].rsplit("/", 1)[-1])
     fresh_web_env.batches = batches

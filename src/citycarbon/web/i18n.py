@@ -112,7 +112,7 @@ def text_patterns(locale: str) -> tuple[tuple[re.Pattern, str, dict[str, str | N
         kinds: dict[str, str | None] = {}
         regex, last = "", 0
         for match in _PLACEHOLDER.finditer(message.id):
-            group = r"[0-9][0-9.,%]*" if match.group(2) == "number" else ".+?"
+            group = r"-?[0-9][0-9.,%]*" if match.group(2) == "number" else ".+?"
             regex += re.escape(message.id[last:match.start()]) + f"(?P<{match.group(1)}>{group})"
             kinds[match.group(1)] = match.group(2)
             last = match.end()
@@ -127,6 +127,10 @@ def negotiate(query_lang: str | None, cookie_lang: str | None) -> str:
         if candidate in LOCALES:
             return candidate
     return DEFAULT_LOCALE
+
+
+#: kinds of identifiers whose labels are the shipped codelists' ``name_zh``/``name_en`` (data/codelists/)
+CODELIST_KINDS = {"fuel": "fuels", "flow": "flows", "sector": "sectors", "region": "regions"}
 
 
 class Formatter:
@@ -160,10 +164,20 @@ class Formatter:
         return translations(self.locale).gettext(message)
 
     def label(self, kind: str, key: object) -> str:
-        """The label of identifier ``key`` of ``kind`` (``labels.po``: msgctxt ``kind``, msgid ``key``); the
-        identifier itself when the catalog has no label (the zh_CN page test then finds it)."""
+        """The label of identifier ``key`` of ``kind``: the codelist's name for the kinds of
+        :data:`CODELIST_KINDS` (fuel, flow, sector, region), else the catalogs (``labels.po``: msgctxt
+        ``kind``, msgid ``key``); the identifier itself when neither has one (the zh_CN page test then finds
+        it). ``kind-list``: a comma-separated list of identifiers of ``kind``."""
         if self._missing(key):
             return "–"
+        if kind.endswith("-list"):
+            return self.join(self.label(kind[:-5], k.strip()) for k in str(key).split(","))
+        if kind in CODELIST_KINDS:
+            from citycarbon.codelists import load_codelist
+
+            table = load_codelist(CODELIST_KINDS[kind])
+            if str(key) in table.index:
+                return str(table.at[str(key), "name_zh" if self.locale.startswith("zh") else "name_en"])
         return translations(self.locale).pgettext(kind, str(key))
 
     def has_label(self, kind: str, key: object) -> bool:
