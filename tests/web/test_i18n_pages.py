@@ -64,29 +64,31 @@ class _Text(HTMLParser):
     SKIP: ClassVar[frozenset[str]] = frozenset({"script", "style", "code", "pre", "cite"})
     ATTRIBUTES: ClassVar[tuple[str, ...]] = ("title", "placeholder", "aria-label", "alt")
 
-    def __init__(self):
+    def __init__(self, skip_lang: str | None = None):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self._skip = 0
+        self._skip: list[str] = []  # open elements whose text is left out
+        self.skip_lang = skip_lang  # elements marked lang="<this>…" (the other language's name in the switch)
 
     def handle_starttag(self, tag, attrs):
-        if tag in self.SKIP:
-            self._skip += 1
+        values = dict(attrs)
+        if tag in self.SKIP or (self.skip_lang and (values.get("lang") or "").startswith(self.skip_lang)):
+            self._skip.append(tag)
         for name, value in attrs:
             if name in self.ATTRIBUTES and value:
                 self.parts.append(value)
 
     def handle_endtag(self, tag):
-        if tag in self.SKIP and self._skip:
-            self._skip -= 1
+        if self._skip and self._skip[-1] == tag:
+            self._skip.pop()
 
     def handle_data(self, data):
         if not self._skip and data.strip():
             self.parts.append(data.strip())
 
 
-def visible_text(html: str) -> list[str]:
-    parser = _Text()
+def visible_text(html: str, skip_lang: str | None = None) -> list[str]:
+    parser = _Text(skip_lang)
     parser.feed(html)
     return parser.parts
 
@@ -268,6 +270,36 @@ def test_every_page_as_every_role_is_chinese(env):
     assert not unrendered, f"no role got these pages with a 200: {sorted(unrendered)}"
     report = "\n".join(f"{problem}  ← {', '.join(sorted(pages)[:3])}" for problem, pages in sorted(findings.items()))
     assert not findings, f"{len(findings)} untranslated texts on the zh_CN pages:\n{report}"
+
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_english_pages_show_no_chinese_of_ours(env):
+    """In English, Chinese may only be data (names of units, districts, the city), verbatim values or the
+    language switch (marked lang="zh-CN"): the catalogs' en side and the core texts' en translations are used."""
+    from citycarbon.codelists import load_codelist
+    from tests.web.test_monitoring import NAMES
+
+    names = set(NAMES.values()) | set(load_codelist("regions")["name_zh"])
+    findings: dict[str, set[str]] = {}
+    for route in html_routes(env.client.app):
+        if route in ONE_ROLE:
+            continue
+        for user in ("admin", "district-a", "enterprise-x"):
+            env.new_session(user)
+            for path in fill(route, user, env.batches):
+                response = env.get(path + "?lang=en", user=user)
+                if response.status_code in (204, 303, 307):
+                    continue
+                for text in visible_text(response.text, skip_lang="zh"):
+                    rest = text
+                    for name in names:
+                        rest = rest.replace(name, "")
+                    if HAN.search(rest):
+                        findings.setdefault(text[:100], set()).add(f"{path} ({user})")
+    report = "\n".join(f"{text!r}  ← {', '.join(sorted(pages)[:3])}" for text, pages in sorted(findings.items()))
+    assert not findings, f"Chinese on the English pages:\n{report}"
 
 
 # -- the catalogs ---------------------------------------------------------------------------------------------
