@@ -52,6 +52,7 @@ ALLOWED_WORDS = frozenset({
     "GB", "T", "HJ", "DB", "NDRC",  # standards' prefixes: GB/T 2589, HJ 1201
 })
 
+HAN = re.compile(r"[\u4e00-\u9fff]")
 SENTENCE = re.compile(r"[A-Za-z]+(?:[ \t]+[A-Za-z]+){2,}")
 IDENTIFIER = re.compile(r"(?<![\w./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/-]|\.\w)")
 FILE_NAME = re.compile(r"[\w.-]+\.(?:csv|xlsx|yaml|yml|json|parquet|txt|docx|pdf)\b")
@@ -272,7 +273,27 @@ def test_every_page_as_every_role_is_chinese(env):
     assert not findings, f"{len(findings)} untranslated texts on the zh_CN pages:\n{report}"
 
 
-HAN = re.compile(r"[\u4e00-\u9fff]")
+def test_refused_uploads_are_answered_in_chinese(env):
+    """What an upload form answers when the file cannot be stored at all (kind, workbook, table)."""
+    good = GOOD_STATISTICS.encode()
+    answers = {
+        "unknown kind": env.post("/imports", user="admin", data={"kind": "nonsense"},
+                                 files={"file": ("a.csv", good, "text/csv")}),
+        "broken workbook": env.post("/imports", user="admin", data={"kind": ""},
+                                    files={"file": ("a.xlsx", b"PK\x03\x04 not a workbook", "application/zip")}),
+        "unknown table": env.post("/imports", user="admin", data={"kind": ""},
+                                  files={"file": ("a.csv", b"a,b\n1,2\n", "text/csv")}),
+    }
+    findings = {}
+    for case, response in answers.items():
+        assert response.status_code in (303, 413, 422), (case, response.status_code)
+        page = env.get(response.headers["location"] + "?lang=zh_CN") if response.status_code == 303 else response
+        texts = visible_text(page.text)
+        assert any(HAN.search(t) for t in texts)
+        for text in texts:
+            for problem in problems_in(text):
+                findings.setdefault(problem, set()).add(case)
+    assert not findings, findings
 
 
 def test_english_pages_show_no_chinese_of_ours(env):
