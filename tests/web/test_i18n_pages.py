@@ -11,11 +11,12 @@ What the reader sees is the text outside ``<script>``/``<style>`` (the JSON char
 charts.js; their labels are checked by the view tests) plus the ``title``, ``placeholder``, ``aria-label`` and
 ``alt`` attributes. Three checks, each with a short, justified allow-list:
 
-(a) an English sentence: three or more consecutive ASCII words of letters, none of which is in
+(a) an English sentence: three or more consecutive ASCII words of letters (joined by spaces or ASCII
+    punctuation), none of which is in
     :data:`ALLOWED_WORDS` (units, abbreviations and proper names that Chinese texts print in Latin letters);
 (b) a raw identifier: a ``snake_case`` token (``gdp_10k_yuan``), outside file names (``energy_balance.csv``,
     shown in the provenance of the accounts as the auditor needs them);
-(c) a Python literal: ``True``, ``False``, ``None`` or a list repr ``['…'``;
+(c) a Python literal: ``True``, ``False``, ``None`` or a list or dict repr (``['…'``, ``{'…'``);
 (d) a bare code: a whole text (a table cell, a badge) that is one lowercase ASCII word or dotted name
     (``unverified``, ``import.upload``): an identifier or an English label left untranslated.
 
@@ -36,7 +37,7 @@ import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 
-from citycarbon.web.i18n import load_catalog, load_translations
+from citycarbon.web.i18n import Formatter, load_catalog, load_translations
 from tests.web.conftest import PEOPLE
 
 ROLES = ("admin", "analyst", "district-a", "enterprise-x", "viewer")
@@ -52,11 +53,12 @@ ALLOWED_WORDS = frozenset({
     "GB", "T", "HJ", "DB", "NDRC",  # standards' prefixes: GB/T 2589, HJ 1201
 })
 
-SENTENCE = re.compile(r"[A-Za-z]+(?:[ \t]+[A-Za-z]+){2,}")
+HAN = re.compile(r"[\u4e00-\u9fff]")
+SENTENCE = re.compile(r"[A-Za-z]+(?:[\s:;,()'\"/>-]+[A-Za-z]+){2,}")  # words joined by spaces or ASCII punctuation
 IDENTIFIER = re.compile(r"(?<![\w./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/-]|\.\w)")
 FILE_NAME = re.compile(r"[\w.-]+\.(?:csv|xlsx|yaml|yml|json|parquet|txt|docx|pdf)\b")
 QUOTED = re.compile(r"“[^”]*”")  # a value quoted from the reader's own file in a problem message
-PYTHON_LITERAL = re.compile(r"\b(?:True|False|None)\b|\[\s*'")
+PYTHON_LITERAL = re.compile(r"\b(?:True|False|None)\b|[\[{]\s*'")
 BARE_CODE = re.compile(r"[a-z][a-z0-9_]{2,}(?:\.[a-z][a-z0-9_]*)*")
 
 
@@ -64,29 +66,31 @@ class _Text(HTMLParser):
     SKIP: ClassVar[frozenset[str]] = frozenset({"script", "style", "code", "pre", "cite"})
     ATTRIBUTES: ClassVar[tuple[str, ...]] = ("title", "placeholder", "aria-label", "alt")
 
-    def __init__(self):
+    def __init__(self, skip_lang: str | None = None):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self._skip = 0
+        self._skip: list[str] = []  # open elements whose text is left out
+        self.skip_lang = skip_lang  # elements marked lang="<this>…" (the other language's name in the switch)
 
     def handle_starttag(self, tag, attrs):
-        if tag in self.SKIP:
-            self._skip += 1
+        values = dict(attrs)
+        if tag in self.SKIP or (self.skip_lang and (values.get("lang") or "").startswith(self.skip_lang)):
+            self._skip.append(tag)
         for name, value in attrs:
             if name in self.ATTRIBUTES and value:
                 self.parts.append(value)
 
     def handle_endtag(self, tag):
-        if tag in self.SKIP and self._skip:
-            self._skip -= 1
+        if self._skip and self._skip[-1] == tag:
+            self._skip.pop()
 
     def handle_data(self, data):
         if not self._skip and data.strip():
             self.parts.append(data.strip())
 
 
-def visible_text(html: str) -> list[str]:
-    parser = _Text()
+def visible_text(html: str, skip_lang: str | None = None) -> list[str]:
+    parser = _Text(skip_lang)
     parser.feed(html)
     return parser.parts
 
@@ -96,7 +100,7 @@ def problems_in(text: str) -> list[str]:
     found = []
     bare = QUOTED.sub("“”", FILE_NAME.sub(" ", text))
     for match in SENTENCE.finditer(bare):
-        words = match.group(0).split()
+        words = re.findall(r"[A-Za-z]+", match.group(0))
         run = 0
         for word in words:
             run = 0 if word in ALLOWED_WORDS else run + 1
@@ -113,22 +117,65 @@ def problems_in(text: str) -> list[str]:
 def test_the_checks_catch_what_the_tester_found():
     """The detector itself: each complaint of the issue is caught, Chinese text with units is not."""
     assert problems_in("log-linear OLS trend over the last years")
-    assert problems_in("no data in the window")
+    assert problems_in("no data in the window") and problems_in("annual: stock change 2023->2024")
     assert problems_in("feedstock_tce") and problems_in("盐沼 salt_marsh")
     assert problems_in("unverified") and problems_in("import.upload") and not problems_in("kWh")
     assert problems_in("True") and problems_in("None") and problems_in("['power', 'heat_supply']")
+    assert problems_in("{'spike': 2}")
     assert not problems_in("3,245.7 万tce") and not problems_in("GB/T 2589-2020 综合能耗计算通则")
     assert problems_in("未知变量 gdp_secundary") and not problems_in("未知变量“gdp_secundary”")
     assert not problems_in("能源平衡表 energy_balance.csv") and not problems_in("LMDI 分解 (CO2)")
 
 
+def test_formatter_shows_labels_options_and_core_texts_in_each_language():
+    zh, en = Formatter("zh_CN"), Formatter("en")
+    assert zh.label("ecosystem", "salt_marsh") == "盐沼" and en.label("ecosystem", "salt_marsh") == "Salt marsh"
+    assert zh.label("status", "unverified") == "未核实" and zh.label("ecosystem", "no_such_thing") == "no_such_thing"
+    assert (zh.option(True), zh.option(False), zh.option(None)) == ("是", "否", "–")
+    assert (en.option(True), en.option(None)) == ("yes", "–")
+    assert zh.option(["power", "heat_supply"]) == "发电、供热" and en.option(["power", "heat_supply"]) == (
+        "power generation, heat supply")
+    method = "log-linear OLS trend 2020–2024, 80% prediction interval of the intensity level"
+    assert zh.text(method) == "2020–2024年对数线性最小二乘趋势,强度水平的 80% 预测区间" and en.text(method) == method
+    # a placeholder shown by its label, one kept as a number
+    assert zh.text("statistics: 67% of rows are estimates") == "统计数据:67% 的数据为估算值"
+    assert en.text("process_activity: 100% of rows are estimates") == (
+        "industrial process activity: 100% of rows are estimates")
+    assert zh.text("unknown variable 'gdp_secundary'") == "未知变量“gdp_secundary”"
+    # the store's and the monitoring's "中文 / English" texts: the reader's half; an unknown text as it is
+    assert zh.text("计量点 P1 已 3.5 小时无数据 / no reading for 3.5 h") == "计量点 P1 已 3.5 小时无数据"
+    assert en.text("计量点 P1 已 3.5 小时无数据 / no reading for 3.5 h") == "metering point P1: no reading for 3.5 h"
+    assert en.text("用户名已存在 / the user name exists") == "the user name exists"
+    assert zh.text("something else entirely") == "something else entirely"
+
+
 # -- the pages ------------------------------------------------------------------------------------------------
 
-STATISTICS = """year,region,variable,value,unit,price_base_year,status,source
+GOOD_STATISTICS = """year,region,variable,value,unit,price_base_year,status,source
 2024,210200,gdp,9516.9,10^8 CNY,,official,统计局
-2024,210200,{secondary},3349,10^8 CNY,,official,统计局
+2024,210200,gdp_secondary,3349,10^8 CNY,,official,统计局
 2024,210200,population,756.2,10^4 person,,official,统计局
 """
+#: files with the importers' problems (unknown codes, units, signs, duplicates; a missing value; a balance's
+#: flows and sectors), so that the rejected batch pages show each kind of problem message
+BAD_FILES = {
+    "statistics": """year,region,variable,value,unit,price_base_year,status,source
+2024,210200,gdp,9516.9,10^8 CNY,,official,统计局
+2024,210200,gdp_secundary,3349,10^8 CNY,,official,统计局
+2024,210200,population,-756.2,10^4 person,,official,统计局
+2024,210200,gdp,9516.9,10^8 CNY,,official,统计局
+2024,210200,gdp_primary,585.7,kWh,,official,统计局
+2024,999999,gdp_tertiary,5582.2,10^8 CNY,,offical,统计局
+""",
+    "balance": """year,region,flow,sector,fuel,quantity,unit
+2024,210200,final_consumption,power,raw_coal,-5,t
+2024,210200,transformation_input,industry,wind_power,3,kWh
+2024,210200,final_consumption,industry,raw_coal,5,kWh
+""",
+    "": """year,region,variable,value,unit,price_base_year,status,source
+2024,210200,gdp_tertiary,,10^8 CNY,,official,统计局
+""",
+}
 
 
 @pytest.fixture(scope="module")
@@ -145,10 +192,10 @@ def env(fresh_web_env):
     save_registry(fresh_web_env.db, registry, "test")
     ingest_frame(Lake(fresh_web_env.settings.lake_dir), registry, city.readings, source="test")
     batches = []
-    for variable in ("gdp_secundary", "gdp_secondary"):
+    for kind, content in [*BAD_FILES.items(), ("statistics", GOOD_STATISTICS)]:
         response = fresh_web_env.post(
-            "/imports", user="admin", data={"kind": "statistics"},
-            files={"file": ("stats-2024.csv", STATISTICS.format(secondary=variable).encode(), "text/csv")})
+            "/imports", user="admin", data={"kind": kind},
+            files={"file": ("upload-2024.csv", content.encode(), "text/csv")})
         assert response.status_code == 303, response.text[:300]
         batches.append(response.headers["location"].rsplit("/", 1)[-1])
     fresh_web_env.batches = batches
@@ -225,6 +272,56 @@ def test_every_page_as_every_role_is_chinese(env):
     assert not unrendered, f"no role got these pages with a 200: {sorted(unrendered)}"
     report = "\n".join(f"{problem}  ← {', '.join(sorted(pages)[:3])}" for problem, pages in sorted(findings.items()))
     assert not findings, f"{len(findings)} untranslated texts on the zh_CN pages:\n{report}"
+
+
+def test_refused_uploads_are_answered_in_chinese(env):
+    """What an upload form answers when the file cannot be stored at all (kind, workbook, table)."""
+    good = GOOD_STATISTICS.encode()
+    answers = {
+        "unknown kind": env.post("/imports", user="admin", data={"kind": "nonsense"},
+                                 files={"file": ("a.csv", good, "text/csv")}),
+        "broken workbook": env.post("/imports", user="admin", data={"kind": ""},
+                                    files={"file": ("a.xlsx", b"PK\x03\x04 not a workbook", "application/zip")}),
+        "unknown table": env.post("/imports", user="admin", data={"kind": ""},
+                                  files={"file": ("a.csv", b"a,b\n1,2\n", "text/csv")}),
+    }
+    findings = {}
+    for case, response in answers.items():
+        assert response.status_code in (303, 413, 422), (case, response.status_code)
+        page = env.get(response.headers["location"] + "?lang=zh_CN") if response.status_code == 303 else response
+        texts = visible_text(page.text)
+        assert any(HAN.search(t) for t in texts)
+        for text in texts:
+            for problem in problems_in(text):
+                findings.setdefault(problem, set()).add(case)
+    assert not findings, findings
+
+
+def test_english_pages_show_no_chinese_of_ours(env):
+    """In English, Chinese may only be data (names of units, districts, the city), verbatim values or the
+    language switch (marked lang="zh-CN"): the catalogs' en side and the core texts' en translations are used."""
+    from citycarbon.codelists import load_codelist
+    from tests.web.test_monitoring import NAMES
+
+    names = set(NAMES.values()) | set(load_codelist("regions")["name_zh"])
+    findings: dict[str, set[str]] = {}
+    for route in html_routes(env.client.app):
+        if route in ONE_ROLE:
+            continue
+        for user in ("admin", "district-a", "enterprise-x"):
+            env.new_session(user)
+            for path in fill(route, user, env.batches):
+                response = env.get(path + "?lang=en", user=user)
+                if response.status_code in (204, 303, 307):
+                    continue
+                for text in visible_text(response.text, skip_lang="zh"):
+                    rest = text
+                    for name in names:
+                        rest = rest.replace(name, "")
+                    if HAN.search(rest):
+                        findings.setdefault(text[:100], set()).add(f"{path} ({user})")
+    report = "\n".join(f"{text!r}  ← {', '.join(sorted(pages)[:3])}" for text, pages in sorted(findings.items()))
+    assert not findings, f"Chinese on the English pages:\n{report}"
 
 
 # -- the catalogs ---------------------------------------------------------------------------------------------

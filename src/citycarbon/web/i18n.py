@@ -120,6 +120,7 @@ def translations(locale: str) -> Translations:
     return load_translations(locale)
 
 
+_BILINGUAL = re.compile(r"(.*[\u4e00-\u9fff].*?) / ([^\u4e00-\u9fff]+)", re.S)
 _PLACEHOLDER = re.compile(r"\{(\w+)(?::([\w-]+))?\}")
 
 
@@ -134,7 +135,7 @@ def text_patterns(locale: str) -> tuple[tuple[re.Pattern, str, dict[str, str | N
         kinds: dict[str, str | None] = {}
         regex, last = "", 0
         for match in _PLACEHOLDER.finditer(message.id):
-            group = r"[0-9][0-9.,%]*" if match.group(2) == "number" else ".+?"
+            group = r"-?[0-9][0-9.,%]*" if match.group(2) == "number" else ".+?"
             regex += re.escape(message.id[last:match.start()]) + f"(?P<{match.group(1)}>{group})"
             kinds[match.group(1)] = match.group(2)
             last = match.end()
@@ -149,6 +150,10 @@ def negotiate(query_lang: str | None, cookie_lang: str | None) -> str:
         if candidate in LOCALES:
             return candidate
     return DEFAULT_LOCALE
+
+
+#: kinds of identifiers whose labels are the shipped codelists' ``name_zh``/``name_en`` (data/codelists/)
+CODELIST_KINDS = {"fuel": "fuels", "flow": "flows", "sector": "sectors", "region": "regions"}
 
 
 class Formatter:
@@ -182,10 +187,20 @@ class Formatter:
         return translations(self.locale).gettext(message)
 
     def label(self, kind: str, key: object) -> str:
-        """The label of identifier ``key`` of ``kind`` (``labels.po``: msgctxt ``kind``, msgid ``key``); the
-        identifier itself when the catalog has no label (the zh_CN page test then finds it)."""
+        """The label of identifier ``key`` of ``kind``: the codelist's name for the kinds of
+        :data:`CODELIST_KINDS` (fuel, flow, sector, region), else the catalogs (``labels.po``: msgctxt
+        ``kind``, msgid ``key``); the identifier itself when neither has one (the zh_CN page test then finds
+        it). ``kind-list``: a comma-separated list of identifiers of ``kind``."""
         if self._missing(key):
             return "–"
+        if kind.endswith("-list"):
+            return self.join(self.label(kind[:-5], k.strip()) for k in str(key).split(","))
+        if kind in CODELIST_KINDS:
+            from citycarbon.codelists import load_codelist
+
+            table = load_codelist(CODELIST_KINDS[kind])
+            if str(key) in table.index:
+                return str(table.at[str(key), "name_zh" if self.locale.startswith("zh") else "name_en"])
         return translations(self.locale).pgettext(kind, str(key))
 
     def has_label(self, kind: str, key: object) -> bool:
@@ -210,6 +225,9 @@ class Formatter:
                 values[name] = (self.text(value) if kind == "text" else value if kind in (None, "number")
                                 else self.label(kind, value))
             return _PLACEHOLDER.sub(lambda m, shown=values: shown[m.group(1)], translation)
+        bilingual = _BILINGUAL.fullmatch(message)  # the store's "中文 / English" messages: the reader's half
+        if bilingual:
+            return bilingual.group(1) if self.locale.startswith("zh") else bilingual.group(2)
         return message
 
     def join(self, items) -> str:
@@ -223,6 +241,8 @@ class Formatter:
             return "–"
         if isinstance(value, (list, tuple, set, frozenset)):
             return self.join(self.option(v, kind) for v in value) if value else "–"
+        if isinstance(value, dict):
+            return self.join(f"{self.option(k, kind)}: {self.option(v, kind)}" for k, v in value.items()) or "–"
         if isinstance(value, (int, float)):
             return str(value)
         if self.has_label(kind, value):

@@ -78,9 +78,15 @@ def _alert_rows(frame: pd.DataFrame, names: dict[str, str], fmt: Formatter, limi
     order = {"error": 0, "warning": 1}
     frame = frame.assign(_o=frame["level"].map(order).fillna(2)).sort_values(
         ["_o", "period_end", "enterprise_id"], ascending=[True, False, True], kind="stable").head(limit)
+    from citycarbon.monitoring.quality import load_rules
+
+    lang = "zh" if fmt.locale.startswith("zh") else "en"
+    rule_names = {r["id"]: r[f"name_{lang}"] for r in load_rules().rules.values()}
     rows = []
     for a in frame.itertuples(index=False):
         numbers = a.numbers if isinstance(a.numbers, dict) else {}
+        if isinstance(numbers.get("rules"), dict):  # quality rule ids → the rules' names
+            numbers = {**numbers, "rules": {rule_names.get(k, k): v for k, v in numbers["rules"].items()}}
         rows.append({"kind": a.kind, "level": a.level, "cls": _level_class(a.level), "enterprise_id": a.enterprise_id,
                      "name": names.get(a.enterprise_id, a.enterprise_id), "subject": a.subject,
                      "period": f"{str(a.period_start)[:10]} – {str(a.period_end)[:10]}", "message": a.message,
@@ -103,9 +109,9 @@ def _show(value: object, fmt: Formatter) -> str:
     if isinstance(value, int | float):
         number = _number(value)
         return fmt.decimal(number, 3) if number is not None else "–"
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+    if isinstance(value, list | tuple | dict):
+        return fmt.option(value)
+    return fmt.text(value)
 
 
 def _quality_status(row: Any, fmt: Formatter) -> dict:
