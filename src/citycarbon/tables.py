@@ -196,9 +196,9 @@ def _table(name: str, raw: dict[str, Any]) -> Table:
     names = spec.column_names
     if len(set(names)) != len(names):
         raise _fail(name, "a column is listed twice")
-    for column in (*spec.key, spec.value):
-        if column not in names:
-            raise _fail(name, f"key/value column {column!r} is not a column")
+    for listed in (*spec.key, spec.value):
+        if listed not in names:
+            raise _fail(name, f"key/value column {listed!r} is not a column")
     if len(spec.dims) > 3:
         raise _fail(name, "at most three key columns besides year, month and region (the ledger's dim1..dim3)")
     if spec.column(spec.value).dtype != "float":

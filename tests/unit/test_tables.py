@@ -251,3 +251,18 @@ def test_template_only_for_importable_tables():
         build_template(["capacity"])
     assert info.value.first.field == "table"
     assert build_template(["statistics"]).sheetnames == ["说明", "codelists", "统计数据", "sources"]
+
+
+def test_cli_template_writes_the_named_tables_and_refuses_an_unknown_one(tmp_path):
+    from openpyxl import load_workbook
+    from typer.testing import CliRunner
+
+    from citycarbon.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "stats.xlsx"
+    result = runner.invoke(app, ["template", "--out", str(out), "--table", "statistics"])
+    assert result.exit_code == 0, result.output
+    assert load_workbook(out).sheetnames == ["说明", "codelists", "统计数据", "sources"]
+    refused = runner.invoke(app, ["template", "--out", str(tmp_path / "x.xlsx"), "--table", "statistcs"])
+    assert refused.exit_code == 2 and "statistics" in refused.output and not (tmp_path / "x.xlsx").exists()

@@ -20,13 +20,14 @@ def register(app: typer.Typer) -> None:
         )] = None,
     ) -> None:
         """Write the Excel import template (说明 sheet, one sheet per table, drop-down validation)."""
-        from citycarbon.importers.template import write_template
+        from citycarbon.services.templates import import_template
 
         try:
-            path = write_template(out, tables or None)
+            template = import_template(tables or None)
         except InputError as exc:
             fail(exc)
-        typer.echo(f"wrote {path}")
+        out.write_bytes(template.content)
+        typer.echo(f"wrote {out}")
 
     @app.command("validate-data")
     def validate_data(
