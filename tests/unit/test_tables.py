@@ -264,6 +264,7 @@ def test_template_only_for_importable_tables():
         build_template(["capacity"])
     assert info.value.first.field == "table"
     assert build_template(["statistics"]).sheetnames == ["说明", "codelists", "统计数据", "sources"]
+    assert build_template(["statistics", "statistics"]).sheetnames == ["说明", "codelists", "统计数据", "sources"]
 
 
 def test_cli_template_writes_the_named_tables_and_refuses_an_unknown_one(tmp_path):

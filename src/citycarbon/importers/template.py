@@ -65,7 +65,7 @@ def build_template(tables: Iterable[str] | None = None) -> Workbook:
     Only values are written: the header row is the first row, so a filled-in sheet imports as it is.
     """
     importable = import_tables()
-    chosen = list(importable.values()) if tables is None else [table(name) for name in tables]
+    chosen = list(importable.values()) if tables is None else list({table(n).name: table(n) for n in tables}.values())
     for spec in chosen:
         if spec.import_name is None:
             raise InputError(Problem(f"table '{spec.name}' cannot be imported", field="table", value=spec.name,
