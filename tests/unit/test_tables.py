@@ -216,6 +216,19 @@ def test_template_has_the_registry_header_notes_and_codelist_dropdowns():
             assert int(last.split("$")[-1]) == len(spec.column(column).codes()) + 1
 
 
+def test_template_instructions_describe_every_column_in_both_languages():
+    lines = list(build_template()["说明"].iter_rows(values_only=True))
+    for name in TABLES:
+        spec = table(name)
+        for column in (*spec.required_on_import, *spec.optional_on_import):
+            zh, en = next((a, b) for a, b in lines if a and a.startswith(f"{column}: {spec.column(column).label_zh}")
+                          and b.startswith(f"{column}: {spec.column(column).label_en}"))
+            required = not spec.column(column).optional
+            assert ("必填列" in zh) == required and ("required column" in en) == required, column
+    sector = next(b for a, b in lines if b and b.startswith("sector:"))
+    assert "cells may be empty" in sector and "'sectors'" in sector
+
+
 def test_template_round_trip_gives_the_filled_rows_back(tmp_path):
     path = tmp_path / "filled.xlsx"
     workbook = build_template(["statistics", "energy_balance"])
@@ -251,6 +264,7 @@ def test_template_only_for_importable_tables():
         build_template(["capacity"])
     assert info.value.first.field == "table"
     assert build_template(["statistics"]).sheetnames == ["说明", "codelists", "统计数据", "sources"]
+    assert build_template(["statistics", "statistics"]).sheetnames == ["说明", "codelists", "统计数据", "sources"]
 
 
 def test_cli_template_writes_the_named_tables_and_refuses_an_unknown_one(tmp_path):

@@ -40,6 +40,8 @@ def _note(spec: Table, column: Column) -> str:
     """The header note of one column: its label, whether it is required, its codelist or unit rule."""
     lines = [f"{column.label_zh} / {column.label_en}" if column.label_zh else column.name,
              "可不填此列 / optional column" if column.optional else "必填列 / required column"]
+    if column.nullable and not column.optional:
+        lines.append("单元格可留空 / cells may be empty")
     if column.codelist:
         lines.append(f"从下拉列表选择 / choose from codelist '{column.codelist}'")
     if column.range:
@@ -63,7 +65,7 @@ def build_template(tables: Iterable[str] | None = None) -> Workbook:
     Only values are written: the header row is the first row, so a filled-in sheet imports as it is.
     """
     importable = import_tables()
-    chosen = list(importable.values()) if tables is None else [table(name) for name in tables]
+    chosen = list(importable.values()) if tables is None else list({table(n).name: table(n) for n in tables}.values())
     for spec in chosen:
         if spec.import_name is None:
             raise InputError(Problem(f"table '{spec.name}' cannot be imported", field="table", value=spec.name,
@@ -76,6 +78,15 @@ def build_template(tables: Iterable[str] | None = None) -> Workbook:
     info["A1"].font = Font(bold=True, size=14)
     info.column_dimensions["A"].width = 80
     info.column_dimensions["B"].width = 80
+    for spec in chosen:  # one line per column: what it holds, whether it is required, its codelist or unit
+        info.append([])
+        info.append([f"{spec.sheet_zh}: {spec.title_zh}", f"{spec.import_name}: {spec.title_en}"])
+        info.cell(row=info.max_row, column=1).font = Font(bold=True)
+        info.cell(row=info.max_row, column=2).font = Font(bold=True)
+        for name in (*spec.required_on_import, *spec.optional_on_import):
+            note = _note(spec, spec.column(name)).split("\n")
+            info.append([f"{name}: {'; '.join(line.split(' / ')[0] for line in note)}",
+                         f"{name}: {'; '.join(line.split(' / ')[-1] for line in note)}"])
 
     lists = workbook.create_sheet("codelists")
     codelists = {column.codelist: column.codes() for spec in chosen for column in spec.columns if column.codelist}
