@@ -41,7 +41,7 @@ def open_lake(lake: Path | None):
     from citycarbon.monitoring.lake import Lake
     from citycarbon.settings import get_settings
 
-    return Lake(lake) if lake is not None else Lake.for_settings(get_settings())
+    return Lake.open(lake) if lake is not None else Lake.for_settings(get_settings())
 
 
 @contextmanager
