@@ -225,7 +225,7 @@ def day_alerts(registry: Any, day: pd.Timestamp, *, lake: Path, readings: Path |
         daily = lake_daily(lake, registry, year_start, day + pd.Timedelta(days=1), enterprise)
         if energy == "repaired":
             daily = lake_repaired_daily(lake, registry, daily, year_start.tz_convert("UTC"), now, enterprise, chunk)
-        lookback = pd.Timedelta(days=float(load_alert_rules().get("data_quality", "lookback_days")))
+        lookback = pd.Timedelta(days=float(str(load_alert_rules().get("data_quality", "lookback_days"))))
         first = max(first, now - lookback)
     frame = _only(read_window(lake, readings, first, now, enterprise), registry, enterprise)
     flags = quality.check(frame, registry, now=now)
