@@ -328,6 +328,14 @@ class MonitoringService:
                 raise NotFound("submission")
             return submission, list_rejections(session, submission_id, limit=limit, offset=offset)
 
+    def own_tokens(self, principal: Principal) -> list[dict]:
+        """The caller's own API tokens (public views: prefix, scope, label, dates; never the secret)."""
+        from citycarbon.store import users
+
+        with self.db.session() as session:
+            user = users.require_user(session, principal.username)
+            return [users.token_view(t) for t in users.list_tokens(session, user)]
+
     def enterprise_submissions(self, enterprise_id: str, *, offset: int, limit: int, first_rejections: int,
                                ledger_ids: list[str]) -> tuple[list[dict], int, dict[int, list[dict]], set[str]]:
         """An enterprise's submissions page, their first rejected rows, the total, and which of the lake
