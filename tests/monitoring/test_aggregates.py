@@ -17,7 +17,9 @@ from citycarbon.monitoring.rollup import rollup, scan_duckdb
 
 from .conftest import tiny_registry_frames
 
-NOW = pd.Timestamp("2024-03-01T00:00:00Z")
+#: the ingest clock of the tests: after every reading they write (ingest rejects readings ending more than 5 min
+#: after its clock as readings from the future)
+NOW = pd.Timestamp("2024-06-01T00:00:00Z")
 # 23:00 local on 31 January: the grid crosses the local month boundary (00:00+08:00) and the UTC one (08:00+08:00)
 BASE = pd.Timestamp("2024-01-31T23:00:00+08:00")
 SLOTS = 40

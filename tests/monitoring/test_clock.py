@@ -37,3 +37,16 @@ def test_with_two_or_more_units_the_latest_alone_never_sets_it(minutes, outlier)
     with_outlier = city_now([*ends[:-1], base + pd.Timedelta(minutes=outlier)], SERVER)
     assert with_outlier <= max(ends[:-1]) if len(ends) > 2 else with_outlier == ends[0]
     assert without <= sorted(ends)[-2]
+
+
+def test_the_future_margin_setting_reads_seconds_and_refuses_nonsense():
+    from datetime import timedelta
+
+    from citycarbon.settings import Settings
+
+    assert Settings.from_env({}).monitoring_future_margin == timedelta(minutes=5)
+    assert Settings.from_env({"CITYCARBON_MONITORING_FUTURE_MARGIN": "60"}).monitoring_future_margin == \
+        timedelta(seconds=60)
+    for bad in ("five minutes", "-1", "inf"):
+        with pytest.raises(ValueError, match="CITYCARBON_MONITORING_FUTURE_MARGIN"):
+            Settings.from_env({"CITYCARBON_MONITORING_FUTURE_MARGIN": bad})

@@ -2,7 +2,7 @@
 
 * text columns handed over as categoricals (Arrow dictionaries from the file readers) are parsed once per distinct
   value: every row gets the same timestamp, text and rejection as parsing the plain text column;
-* lake parts are built in Arrow with dictionary-encoded text (:class:`_PartColumns`) and read back equal to
+* lake parts are built in Arrow with dictionary-encoded text (:class:`PartColumns`) and read back equal to
   ``pa.Table.from_pandas(frame, schema=SCHEMA)`` — by pyarrow with and without the schema, and by DuckDB;
 * the O(n) "no key repeats" proof and the UTC month numbers agree with pandas;
 * a whole file ingested with categoricals stores and reports the same as with plain text columns.
@@ -28,7 +28,7 @@ from citycarbon.monitoring.ingest import (
     ingest_frame,
     iter_reading_file,
 )
-from citycarbon.monitoring.lake import COLUMNS, SCHEMA, Lake, _PartColumns, _utc_month_numbers, content_frame
+from citycarbon.monitoring.lake import COLUMNS, SCHEMA, Lake, PartColumns, content_frame, utc_month_numbers
 
 try:
     from tests.monitoring.test_lake_fixtures import NOW, interval_rows, make_registry
@@ -104,7 +104,7 @@ def test_arrow_built_parts_read_back_as_from_pandas(tmp_path_factory, rows, text
     frame = _lake_frame(rows, text_dtype)
     positions = np.asarray(random.sample(range(len(frame)), k=random.randint(1, len(frame))))
     lake = Lake(tmp_path_factory.mktemp("lake"))
-    lake._write_part("readings/part.parquet", _PartColumns(frame).table(positions))
+    lake._write_part("readings/part.parquet", PartColumns(frame).table(positions))
     path = str(lake.root / "readings/part.parquet")
     want = pa.Table.from_pandas(frame.iloc[positions][list(COLUMNS)], schema=SCHEMA, preserve_index=False)
     assert pq.read_table(path, schema=SCHEMA).equals(want.replace_schema_metadata(None))
@@ -124,7 +124,7 @@ def test_part_columns_refuse_a_lost_sub_microsecond_digit_like_from_pandas():
     with pytest.raises(pa.ArrowInvalid):
         pa.Table.from_pandas(frame[list(COLUMNS)], schema=SCHEMA, preserve_index=False)
     with pytest.raises(pa.ArrowInvalid):
-        _PartColumns(frame)
+        PartColumns(frame)
 
 
 @settings(max_examples=80)
@@ -156,11 +156,11 @@ def test_joint_keys_are_equal_exactly_when_every_column_is(left, right):
 
 @settings(max_examples=50)
 @given(st.lists(st.integers(-(2**62), 2**62), min_size=1, max_size=50), st.sampled_from(["ns", "us"]))
-def test_utc_month_numbers_match_pandas(values, unit):
+def testutc_month_numbers_match_pandas(values, unit):
     start = pd.Series(pd.to_datetime(np.asarray(values, dtype="int64") // 1000, unit="us", utc=True)).astype(
         f"datetime64[{unit}, UTC]")
-    assert _utc_month_numbers(start).tolist() == (start.dt.year * 100 + start.dt.month).tolist()
-    assert _utc_month_numbers(start.dt.tz_convert("Asia/Shanghai")).tolist() == _utc_month_numbers(start).tolist()
+    assert utc_month_numbers(start).tolist() == (start.dt.year * 100 + start.dt.month).tolist()
+    assert utc_month_numbers(start.dt.tz_convert("Asia/Shanghai")).tolist() == utc_month_numbers(start).tolist()
 
 
 @pytest.mark.parametrize(("suffix", "streamed"), [(".csv", False), (".csv", True), (".parquet", False)])

@@ -16,13 +16,15 @@ from citycarbon.monitoring.ingest import ingest_frame
 from citycarbon.monitoring.lake import Lake, content_frame, read_readings
 
 try:
-    from tests.monitoring.test_lake_fixtures import NOW, make_registry
+    from tests.monitoring.test_lake_fixtures import make_registry
 except ImportError:  # tests/monitoring is not a package
-    from test_lake_fixtures import NOW, make_registry
+    from test_lake_fixtures import make_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCHES = 24
 ROWS = 1500
+#: the ingest clock: after the stream's last reading (ingest rejects readings from the future)
+CLOCK = "2025-01-01T00:00:00Z"
 
 #: the ingest client: sends batch after batch and prints each batch number once it is durable (acknowledged)
 STREAM = textwrap.dedent("""
@@ -34,7 +36,7 @@ STREAM = textwrap.dedent("""
     from tests.monitoring.test_kill import batch
 
     lake, registry = Lake(sys.argv[1]), load_registry(sys.argv[2])
-    now = pd.Timestamp("2024-03-01T00:00:00Z")
+    now = pd.Timestamp("{now}")
     for number in range({batches}):
         ingest_frame(lake, registry, batch(number), source="stream", batch_id=f"b{{number}}", now=now)
         print(number, flush=True)
@@ -61,7 +63,8 @@ def batch(number: int) -> pd.DataFrame:
 def run_stream(lake: Path, registry: Path, kill_after: int | None) -> list[int]:
     """Run the client; with ``kill_after`` SIGKILL it once that many batches were acknowledged."""
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    process = subprocess.Popen([sys.executable, "-c", STREAM.format(batches=BATCHES), str(lake), str(registry)],
+    script = STREAM.format(batches=BATCHES, now=CLOCK)
+    process = subprocess.Popen([sys.executable, "-c", script, str(lake), str(registry)],
                                stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
     acknowledged: list[int] = []
     assert process.stdout is not None
@@ -103,7 +106,7 @@ def test_sigkill_mid_stream_then_resend_everything(tmp_path):
     # the result equals an uninterrupted ingest of the same stream, and every file is in the ledger
     reference = Lake(tmp_path / "reference")
     for number in range(BATCHES):
-        ingest_frame(reference, registry, batch(number), source="stream", now=NOW)
+        ingest_frame(reference, registry, batch(number), source="stream", now=pd.Timestamp(CLOCK))
     pd.testing.assert_frame_equal(content_frame(lake), content_frame(reference))
     files = sorted(str(p.relative_to(lake.root)) for p in lake.root.rglob("*.parquet"))
     ledger = [p.path for p in lake.parts()] + [str(Path(p).relative_to(lake.root)) for p in lake.aggregate_paths()]

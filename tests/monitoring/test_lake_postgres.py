@@ -83,23 +83,23 @@ def test_ledger_in_postgresql_holds_what_the_sqlite_ledger_holds(tmp_path, regis
 
 def test_a_failed_ledger_commit_changes_nothing_and_the_journal_cleans_up(tmp_path, registry, pg_url,
                                                                           monkeypatch):
-    from citycarbon.monitoring import lake as lake_module
+    from citycarbon.monitoring.lake import ledger as lake_module
 
     lake = Lake(tmp_path / "pg", ledger_url=pg_url)
     ingest_frame(lake, registry, interval_rows("E1-EL", "2024-01-05T00:00", 4, 15), source="t", now=NOW)
     before = (content_frame(lake), [p.path for p in lake.parts()], _ledger_rows(pg_url, "batches"))
     # the server fails after the batch row is inserted, while the part rows go in: the transaction rolls back
-    original = lake_module._PgConnection.executemany
+    original = lake_module.PgConnection.executemany
 
     def failing(self, sql, rows):
         if sql.startswith("INSERT INTO parts"):
-            raise lake_module._PgLedger.errors()("connection lost (simulated)")
+            raise lake_module.PgLedger.errors()("connection lost (simulated)")
         return original(self, sql, rows)
 
-    monkeypatch.setattr(lake_module._PgConnection, "executemany", failing)
-    with pytest.raises(lake_module._PgLedger.errors(), match="simulated"):
+    monkeypatch.setattr(lake_module.PgConnection, "executemany", failing)
+    with pytest.raises(lake_module.PgLedger.errors(), match="simulated"):
         ingest_frame(lake, registry, interval_rows("E1-EL", "2024-01-06T00:00", 4, 15), source="t", now=NOW)
-    monkeypatch.setattr(lake_module._PgConnection, "executemany", original)
+    monkeypatch.setattr(lake_module.PgConnection, "executemany", original)
     assert _ledger_rows(pg_url, "batches") == before[2]  # the batch row went with the rollback
     # the parts it wrote are not in the ledger; the next writer replays the journal and deletes them
     assert json.loads(lake.journal_path.read_text())["write"]

@@ -10,7 +10,6 @@ import``); the lake from ``--lake DIR``, by default ``$CITYCARBON_LAKE_DIR``.
 from __future__ import annotations
 
 import contextlib
-import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,7 +40,7 @@ def open_lake(lake: Path | None):
     from citycarbon.monitoring.lake import Lake
     from citycarbon.settings import get_settings
 
-    return Lake(lake) if lake is not None else Lake.for_settings(get_settings())
+    return Lake.open(lake) if lake is not None else Lake.for_settings(get_settings())
 
 
 @contextmanager
@@ -157,16 +156,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """The monitored key units' monthly energy (tce, 当量值, main meters only) as the tracking nowcast's
         key_unit_energy_tce rows, in the columns of monthly.csv: import the file as the 'monthly' dataset."""
-        from citycarbon.monitoring.alerts import monthly_energy_for_nowcast
-        from citycarbon.monitoring.rollup import rollup
         from citycarbon.plan.load import load_plan
+        from citycarbon.services.monitoring.checks import nowcast_feed
 
         try:
             loaded = load_registry_dir(registry)
             region = load_plan(city).meta.region_code
-            result = rollup(open_lake(lake), loaded, period="month", by="point", start=f"{year}-01-01",
-                            end=f"{year + 1}-01-01")
-            feed = monthly_energy_for_nowcast(result.frame, loaded, region=str(region))
+            result = nowcast_feed(open_lake(lake), loaded, year, region=str(region))
+            feed = result.rows
         except InputError as error:
             fail(error)
             return
@@ -190,7 +187,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Subscribe to terminal pushes ({"readings": [...]} per message on cc/readings/<enterprise_id>)."""
         from citycarbon.monitoring.mqtt import MqttIngest, parse_broker
-        from citycarbon.services.monitoring import submission_recorder
+        from citycarbon.services.monitoring.submissions import registry_source, submission_recorder
         from citycarbon.settings import get_settings
 
         with contextlib.ExitStack() as stack:
@@ -201,10 +198,9 @@ def register(app: typer.Typer) -> None:
                 source = None
                 if registry is None:  # the store's registry, taken again after each import
                     from citycarbon.cli.monitoring import open_store
-                    from citycarbon.store.monitoring_registry import current_registry
 
                     store = database if database is not None else stack.enter_context(open_store())
-                    source = functools.partial(current_registry, store)
+                    source = registry_source(store)
                 service = MqttIngest(open_lake(lake), load_registry_dir(registry), host=host, port=port,
                                      topic=topic, client_id=client_id, registry_source=source,
                                      record=None if database is None else submission_recorder(database),
@@ -228,15 +224,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Retention of the submission records (who sent which batch, its counts and first rejected rows): delete
         those older than N days in one audited transaction. The readings in the lake are not touched."""
-        from datetime import UTC, datetime, timedelta
-
         from citycarbon.cli.db import cli_actor
         from citycarbon.cli.monitoring import open_store
-        from citycarbon.store.monitoring_submissions import prune_submissions
+        from citycarbon.services.monitoring.submissions import prune_submissions
 
-        cutoff = datetime.now(UTC) - timedelta(days=older_than)
-        with open_store() as database, database.session(write=True) as session:
-            summary = prune_submissions(session, before=cutoff, actor=cli_actor(), reason=reason)
+        with open_store() as database:
+            summary = prune_submissions(database, older_than_days=older_than, actor=cli_actor(), reason=reason)
         emit(summary, fmt, rows=[summary], title="提交记录已清理 / submission records pruned")
 
     @monitoring_app.command("lake-info")

@@ -47,7 +47,7 @@ import pyarrow.compute as pc
 
 from citycarbon.codelists import nearest
 from citycarbon.errors import InputError, Problem
-from citycarbon.monitoring.lake import COLUMNS, Lake, _utc_month_numbers
+from citycarbon.monitoring.lake import COLUMNS, Lake, utc_month_numbers
 from citycarbon.monitoring.registry import energy_types
 from citycarbon.units import UnitError, conversion_factor
 
@@ -561,7 +561,7 @@ def ingest_frame(lake: Lake | str | Path, registry: object, readings: pd.DataFra
     Raises :class:`~citycarbon.errors.InputError` only when a required column is missing; every row
     problem is in the report.
     """
-    lake = lake if isinstance(lake, Lake) else Lake(lake)
+    lake = lake if isinstance(lake, Lake) else Lake.open(lake)
     points = points if points is not None else point_table(registry)
     received = _now(now)
     frame, bad = normalise_readings(readings, points, enterprise_id=enterprise_id,
@@ -641,7 +641,7 @@ def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _pairs(frame: pd.DataFrame) -> set[tuple[str, str]]:
     """The (enterprise, UTC month) partitions a frame touches."""
-    month = _utc_month_numbers(frame["start"])
+    month = utc_month_numbers(frame["start"])
     codes, enterprises = pd.factorize(frame["enterprise_id"], use_na_sentinel=False)
     labels = np.asarray(enterprises, dtype=object)
     pairs = pd.unique(month * (len(labels) + 1) + codes)

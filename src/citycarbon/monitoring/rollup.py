@@ -460,7 +460,7 @@ def rollup(lake: Lake | str | Path, registry: object, *, period: Period = "month
         raise InputError(Problem(f"unknown period '{period}' (one of {', '.join(PERIODS)})", field="period"))
     if by not in LEVELS:
         raise InputError(Problem(f"unknown level '{by}' (one of {', '.join(LEVELS)})", field="by"))
-    lake = lake if isinstance(lake, Lake) else Lake(lake)
+    lake = lake if isinstance(lake, Lake) else Lake.open(lake)
     timezone = timezone or getattr(registry, "timezone", None) or "Asia/Shanghai"
     options = options or _city_options(city)
     chosen = _registry_attributes(registry).enterprises  # enterprise id, industry, region as text

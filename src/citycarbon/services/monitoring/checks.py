@@ -15,6 +15,7 @@ from citycarbon.errors import InputError, Problem
 
 __all__ = [
     "AlertsReport",
+    "NowcastFeed",
     "QualityReport",
     "ScoreReport",
     "day_alerts",
@@ -22,6 +23,7 @@ __all__ = [
     "frame_records",
     "lake_daily",
     "lake_repaired_daily",
+    "nowcast_feed",
     "quality_report",
     "read_readings_files",
     "read_window",
@@ -225,7 +227,7 @@ def day_alerts(registry: Any, day: pd.Timestamp, *, lake: Path, readings: Path |
         daily = lake_daily(lake, registry, year_start, day + pd.Timedelta(days=1), enterprise)
         if energy == "repaired":
             daily = lake_repaired_daily(lake, registry, daily, year_start.tz_convert("UTC"), now, enterprise, chunk)
-        lookback = pd.Timedelta(days=float(load_alert_rules().get("data_quality", "lookback_days")))
+        lookback = pd.Timedelta(days=float(str(load_alert_rules().get("data_quality", "lookback_days"))))
         first = max(first, now - lookback)
     frame = _only(read_window(lake, readings, first, now, enterprise), registry, enterprise)
     flags = quality.check(frame, registry, now=now)
@@ -283,3 +285,22 @@ def score_rules(registry: Any, truth: pd.DataFrame, *, lake: Path, readings: Pat
         found.append(flags[flags["point_id"].astype(str).isin(points)][["point_id", "fault_kind", "end"]])
     flags = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=["point_id", "fault_kind", "end"])
     return ScoreReport(start, now, len(ids), len(flags), quality.score(flags, truth))
+
+
+@dataclass(frozen=True)
+class NowcastFeed:
+    """The key units' monthly energy as the tracking nowcast's ``key_unit_energy_tce`` rows (monthly.csv's
+    columns plus ``enterprises``) and the factors the rollup missed."""
+
+    rows: pd.DataFrame
+    missing_factors: list[str]
+
+
+def nowcast_feed(lake: Any, registry: Any, year: int, *, region: str) -> NowcastFeed:
+    """Monthly tce (当量值, main meters only) of ``year`` from the lake's rollup, labelled with ``region``."""
+    from citycarbon.monitoring.alerts import monthly_energy_for_nowcast
+    from citycarbon.monitoring.rollup import rollup
+
+    result = rollup(lake, registry, period="month", by="point", start=f"{year}-01-01", end=f"{year + 1}-01-01")
+    return NowcastFeed(monthly_energy_for_nowcast(result.frame, registry, region=region),
+                       list(result.missing_factors))

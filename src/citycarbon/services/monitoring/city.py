@@ -140,6 +140,8 @@ def _fill(city: City) -> None:
     from citycarbon.monitoring.rollup import rollup
 
     registry, lake, day = city.registry, city.lake, city.day
+    if day is None:  # called only for a city with readings
+        raise ValueError("the city has no readings to fill in")
     tz = registry.timezone
     units = _unit_rows(registry)
     day_start = pd.Timestamp(day).tz_localize(tz)

@@ -80,7 +80,6 @@ class MonitoringService:
         self.settings, self.db = settings, db
         self._lock = threading.Lock()
         self._registry: tuple[tuple, Any, pd.DataFrame] | None = None
-        self._lake: Any = None
         self._city: tuple[tuple, float, City] | None = None
         self._refreshing: threading.Thread | None = None
         self._views: OrderedDict[tuple, Any] = OrderedDict()
@@ -110,10 +109,7 @@ class MonitoringService:
         """The lake of the settings (one object: opening it creates the ledger tables)."""
         from citycarbon.monitoring.lake import Lake
 
-        with self._lock:
-            if self._lake is None:
-                self._lake = Lake.for_settings(self.settings)
-            return self._lake
+        return Lake.for_settings(self.settings)  # one per place and process, opened again if its folder went away
 
     def data_state(self) -> tuple:
         """What the pages' content depends on: ``(store, registry version, lake, ledger stamps)`` — one indexed
@@ -331,6 +327,14 @@ class MonitoringService:
             if submission is None:
                 raise NotFound("submission")
             return submission, list_rejections(session, submission_id, limit=limit, offset=offset)
+
+    def own_tokens(self, principal: Principal) -> list[dict]:
+        """The caller's own API tokens (public views: prefix, scope, label, dates; never the secret)."""
+        from citycarbon.store import users
+
+        with self.db.session() as session:
+            user = users.require_user(session, principal.username)
+            return [users.token_view(t) for t in users.list_tokens(session, user)]
 
     def enterprise_submissions(self, enterprise_id: str, *, offset: int, limit: int, first_rejections: int,
                                ledger_ids: list[str]) -> tuple[list[dict], int, dict[int, list[dict]], set[str]]:

@@ -31,7 +31,8 @@ from citycarbon.monitoring.ingest import (
 )
 
 __all__ = ["IngestOutcome", "NotFound", "Sender", "SubmissionRecorder", "ingest_payload", "ingest_reading_files",
-           "reading_files", "record_refusal", "submission_recorder", "submission_scope"]
+           "prune_submissions", "reading_files", "record_refusal", "registry_source", "submission_recorder",
+           "submission_scope"]
 
 log = logging.getLogger("citycarbon.services.monitoring")
 
@@ -180,6 +181,25 @@ def ingest_reading_files(lake: Any, registry: Any, paths: Iterable[Path], *, db:
                    rejected_rows=report.rejected_rows, lake_batch_id=report.batch_id,
                    source=f"file:{Path(name).name}")
     return reports
+
+
+def registry_source(db: Any) -> Callable[[], tuple[int, Any]]:
+    """``() -> (version, registry)`` of the store ``db`` (what the MQTT adapter asks before a message)."""
+    from citycarbon.store.monitoring_registry import current_registry
+
+    return lambda: current_registry(db)
+
+
+def prune_submissions(db: Any, *, older_than_days: int, actor: str, reason: str | None = None) -> dict:
+    """Delete the submission records received more than ``older_than_days`` ago (one audited transaction; the
+    readings in the lake are not touched); the summary."""
+    from datetime import UTC, datetime
+
+    from citycarbon.store.monitoring_submissions import prune_submissions as prune
+
+    cutoff = datetime.now(UTC) - timedelta(days=older_than_days)
+    with db.session(write=True) as session:
+        return prune(session, before=cutoff, actor=actor, reason=reason)
 
 
 def submission_scope(principal: Principal, visible_enterprises: Callable[[], Collection[str]]) -> set[str] | None:

@@ -244,7 +244,7 @@ def mine_view(city: City, principal: Principal, fmt: Formatter, service: Monitor
     pages = max(1, -(-total // MINE_PAGE))
     return {"enterprise_id": enterprise_id, "submissions": submissions, "submissions_total": total,
             "page": page, "pages": pages, "shown_rejections": MINE_REJECTIONS_SHOWN, "batches": batch_rows,
-            "tokens": _tokens(service.db, principal)}
+            "tokens": _tokens(service, principal)}
 
 
 def _submissions(service: MonitoringService, enterprise_id: str, page: int, fmt: Formatter,
@@ -264,13 +264,9 @@ def _submissions(service: MonitoringService, enterprise_id: str, page: int, fmt:
     return rows, total, recorded
 
 
-def _tokens(db, principal: Principal) -> list[dict]:
-    from citycarbon.store import users
-
+def _tokens(service: MonitoringService, principal: Principal) -> list[dict]:
     try:
-        with db.session() as session:
-            user = users.require_user(session, principal.username)
-            return [users.token_view(t) for t in users.list_tokens(session, user)]
+        return service.own_tokens(principal)
     except Exception:  # the page still shows points and batches when the store is unavailable
         log.exception("listing the ingest tokens of %s failed", principal.username)
         return []
