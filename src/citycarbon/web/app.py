@@ -220,6 +220,11 @@ def install(app: FastAPI, settings: Settings, *, source: DataSource | None = Non
     import pkgutil
 
     from citycarbon.web import routes
+    from citycarbon.web.backend import LoginRequired
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+        return login_redirect(request, exc.target)
 
     state = WebState(settings=settings, source=source or default_source(app, settings))
     state.envs = {locale: _environment(locale) for locale in LOCALES}

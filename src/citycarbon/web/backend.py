@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import Request
+from fastapi import Depends, Request
 
+from citycarbon.auth.principal import Principal
 from citycarbon.web.app import web_state
 from citycarbon.web.security import SESSION_COOKIE
 
@@ -33,6 +34,25 @@ def current_session(request: Request):
             state = users.load_session(session, session_id, now())
     request.state.web_session = state
     return state
+
+
+class LoginRequired(Exception):
+    """No logged-in principal: the application's handler sends the caller to ``target`` (the login page, or the
+    second login step while a TOTP challenge is pending)."""
+
+    def __init__(self, target: str | None = None):
+        super().__init__(target or "login")
+        self.target = target
+
+
+def web_principal(request: Request, session=Depends(current_session)) -> Principal:
+    """The logged-in caller of a cockpit page, as a dependency: no session (or a login still waiting for its
+    second factor) raises :class:`LoginRequired`, which the application turns into the login redirect."""
+    principal = getattr(session, "principal", None)
+    if principal is None:
+        pending = session is not None and getattr(session, "challenge", None) is not None
+        raise LoginRequired("/login/step" if pending else None)
+    return principal
 
 
 def client_of(request: Request) -> str:

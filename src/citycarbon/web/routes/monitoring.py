@@ -25,18 +25,18 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from citycarbon.auth.principal import Principal
+from citycarbon.errors import Forbidden
 from citycarbon.services.monitoring import City, MonitoringService, visible_units
 from citycarbon.services.monitoring.city import SEVERITIES
-from citycarbon.web.app import locale_of, login_redirect, render, web_state
-from citycarbon.web.backend import current_session
+from citycarbon.web.app import locale_of, render, web_state
+from citycarbon.web.backend import current_session, web_principal
 from citycarbon.web.i18n import DISPLAY_TZ, Formatter
 
 router = APIRouter(include_in_schema=False)
@@ -274,24 +274,21 @@ def _tokens(service: MonitoringService, principal: Principal) -> list[dict]:
 
 # ----------------------------------------------------------------------------------------------------- routes
 
-def _caller(request: Request, session) -> tuple[Principal | None, Response | None]:
-    principal = getattr(session, "principal", None)
-    if principal is None:
-        pending = session is not None and getattr(session, "challenge", None) is not None
-        return None, login_redirect(request, "/login/step" if pending else None)
+def monitoring_caller(principal: Principal = Depends(web_principal)) -> Principal:
+    """The caller of a monitoring page: logged in (else the login redirect) and of a role that sees monitoring
+    (else the 403 page)."""
     if not _can_see_monitoring(principal):
-        return None, render(request, "error.html", {"error_kind": "forbidden"}, session=session, status_code=403)
-    return principal, None
+        raise Forbidden("监测页面不对此角色开放 / monitoring is not open to this role")
+    return principal
 
 
-def _city(request: Request, session) -> tuple[City | None, Response | None]:
-    """The cached city, or the designed server-error page (logged) when it cannot be computed."""
+def _city(request: Request) -> City:
+    """The cached city; a failure to compute it is logged and answered with the designed server-error page."""
     try:
-        return monitoring_service(request).city(), None
+        return monitoring_service(request).city()
     except Exception:
         log.exception("monitoring page %s failed", request.url.path)
-        return None, render(request, "error.html", {"error_kind": "server", "now": datetime.now(UTC)},
-                            session=session, status_code=500)
+        raise HTTPException(500) from None
 
 
 def _not_found(request: Request, session) -> Response:
@@ -299,18 +296,12 @@ def _not_found(request: Request, session) -> Response:
 
 
 @router.get("/monitoring", response_class=HTMLResponse)
-def monitoring_overview(request: Request, by: str = "district", session=Depends(current_session)) -> Response:
-    principal, refusal = _caller(request, session)
-    if refusal is not None:
-        return refusal
-    assert principal is not None
+def monitoring_overview(request: Request, by: str = "district", session=Depends(current_session),
+                        principal: Principal = Depends(monitoring_caller)) -> Response:
     if principal.role == "enterprise":
         return RedirectResponse("/monitoring/mine", status_code=303)
     by = by if by in ("district", "industry") else "district"
-    city, failure = _city(request, session)
-    if failure is not None:
-        return failure
-    assert city is not None
+    city = _city(request)
     fmt = Formatter(locale_of(request))
     units = visible_units(city, principal)
     if not city.has_registry:
@@ -322,18 +313,12 @@ def monitoring_overview(request: Request, by: str = "district", session=Depends(
 
 
 @router.get("/monitoring/mine", response_class=HTMLResponse)
-def monitoring_mine(request: Request, page: int = 1, session=Depends(current_session)) -> Response:
-    principal, refusal = _caller(request, session)
-    if refusal is not None:
-        return refusal
-    assert principal is not None
+def monitoring_mine(request: Request, page: int = 1, session=Depends(current_session),
+                    principal: Principal = Depends(monitoring_caller)) -> Response:
     if principal.role != "enterprise":
         return RedirectResponse("/monitoring", status_code=303)
     service = monitoring_service(request)
-    city, failure = _city(request, session)
-    if failure is not None:
-        return failure
-    assert city is not None
+    city = _city(request)
     fmt = Formatter(locale_of(request))
     units = visible_units(city, principal)
     unit = None
@@ -347,16 +332,10 @@ def monitoring_mine(request: Request, page: int = 1, session=Depends(current_ses
 
 
 @router.get("/monitoring/enterprises/{enterprise_id}", response_class=HTMLResponse)
-def monitoring_unit(request: Request, enterprise_id: str, session=Depends(current_session)) -> Response:
-    principal, refusal = _caller(request, session)
-    if refusal is not None:
-        return refusal
-    assert principal is not None
+def monitoring_unit(request: Request, enterprise_id: str, session=Depends(current_session),
+                    principal: Principal = Depends(monitoring_caller)) -> Response:
     service = monitoring_service(request)
-    city, failure = _city(request, session)
-    if failure is not None:
-        return failure
-    assert city is not None
+    city = _city(request)
     units = visible_units(city, principal)
     match = units[units["enterprise_id"] == enterprise_id] if not units.empty else units
     if match.empty:  # absent, or not the caller's: the same answer
