@@ -63,24 +63,24 @@ def page_params(page: int = Query(1, ge=1, le=1_000_000, description="page numbe
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|z|[+-]\d{2}(:?\d{2})?)?")
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|z|[+-]\d{2}:?\d{2})")
 
 
-def _strict(pattern: re.Pattern[str], kind: type, example: str) -> Callable[[Any], Any]:
+def _strict(pattern: re.Pattern[str], what: str, example: str) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
-        if isinstance(value, kind):
-            return value
         if not isinstance(value, str) or not pattern.fullmatch(value.strip()):
-            raise ValueError(f"expected an ISO 8601 {kind.__name__}, e.g. {example}")
+            raise ValueError(f"expected {what}, e.g. {example}")
         return value.strip()
 
     return check
 
 
 #: a date parameter: ``YYYY-MM-DD`` only (pydantic alone reads ``0.5`` or ``1700000000`` as a Unix time)
-IsoDate = Annotated[date, BeforeValidator(_strict(_ISO_DATE, date, "2025-01-31"))]
-#: a date-time parameter: ``YYYY-MM-DDThh:mm[:ss[.ffffff]][Z|±hh:mm]`` only, never a number
-IsoDateTime = Annotated[datetime, BeforeValidator(_strict(_ISO_DATETIME, datetime, "2025-01-31T08:00:00+08:00"))]
+IsoDate = Annotated[date, BeforeValidator(_strict(_ISO_DATE, "an ISO 8601 date", "2025-01-31"))]
+#: a date-time parameter as OpenAPI's ``format: date-time`` (RFC 3339) says:
+#: ``YYYY-MM-DDThh:mm[:ss[.ffffff]]`` with ``Z`` or ``±hh:mm`` — never a number, never without a time zone
+IsoDateTime = Annotated[datetime, BeforeValidator(_strict(
+    _ISO_DATETIME, "an ISO 8601 date-time with a time zone", "2025-01-31T08:00:00+08:00"))]
 
 
 def _json_number(value: Any) -> Any:
