@@ -104,3 +104,18 @@ def test_an_integral_number_is_an_integer(api_env):
     answer = api_env.client.post(f"{API_PREFIX}/pathways/ensembles", json={"runs": 20.0, "seed": 3.0},
                                  headers=api_env.headers("admin"))
     assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.parametrize(("raw", "ok"), [("2025-01-31", True), ("0.5", False), ("1700000000", False),
+                                          ("2025-1-31", False), ("2025-01-31T00:00:00Z", False)])
+def test_iso_date_takes_a_calendar_date_only(raw, ok):
+    from pydantic import TypeAdapter, ValidationError
+
+    from citycarbon.api.routers._common import IsoDate
+
+    try:
+        TypeAdapter(IsoDate).validate_python(raw)
+    except ValidationError:
+        assert not ok
+    else:
+        assert ok

@@ -78,7 +78,8 @@ def _strict(pattern: re.Pattern[str], what: str, example: str) -> Callable[[Any]
 #: a date parameter: ``YYYY-MM-DD`` only (pydantic alone reads ``0.5`` or ``1700000000`` as a Unix time)
 IsoDate = Annotated[date, BeforeValidator(_strict(_ISO_DATE, "an ISO 8601 date", "2025-01-31"))]
 #: a date-time parameter as OpenAPI's ``format: date-time`` (RFC 3339) says:
-#: ``YYYY-MM-DDThh:mm[:ss[.ffffff]]`` with ``Z`` or ``±hh:mm`` — never a number, never without a time zone
+#: ``YYYY-MM-DDThh:mm[:ss[.ffffff]]`` with ``Z`` or ``±hh:mm`` — never a number (pydantic alone reads
+#: ``0.5`` as 1970-01-01), never without a time zone
 IsoDateTime = Annotated[datetime, BeforeValidator(_strict(
     _ISO_DATETIME, "an ISO 8601 date-time with a time zone", "2025-01-31T08:00:00+08:00"))]
 

@@ -218,8 +218,8 @@ class RunBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scenario: str = Field("Plan", max_length=64, description="a shipped scenario (BAU, Plan, Enhanced, …)")
-    levers: dict[str, JsonFloat] = Field(default_factory=dict, description="lever or uncertain parameter → "
-                                                                                   "value")
+    levers: dict[str, JsonFloat] = Field(default_factory=dict,
+                                         description="lever or uncertain parameter → value")
 
 
 class EnsembleBody(RunBody):
