@@ -190,7 +190,7 @@ class MethodRouting:
 
     def routes(self) -> list[Any]:
         """Every route (FastAPI ≥ 0.16x keeps an included router as one entry holding its effective routes)."""
-        flat = []
+        flat: list[Any] = []
         for route in self.api.router.routes:
             contexts = getattr(route, "effective_route_contexts", None)
             flat.extend(contexts() if contexts is not None else [route])
@@ -202,7 +202,7 @@ class MethodRouting:
         if self._static is None:
             found: dict[str, set[str]] = {}
             for route in self.routes():
-                path = getattr(route, "path_format", None) or getattr(route, "path", "")
+                path = str(getattr(route, "path_format", None) or getattr(route, "path", ""))
                 methods = getattr(route, "methods", None)
                 if methods and path.startswith(self.prefix) and "{" not in path:
                     found.setdefault(path, set()).update(methods)
