@@ -30,7 +30,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from citycarbon import __version__
-from citycarbon.api import errors
+from citycarbon.api import errors, openapi
 from citycarbon.api.jobs import JobRunner
 from citycarbon.api.logging import configure as configure_logging
 from citycarbon.api.middleware import RequestMiddleware
@@ -146,6 +146,7 @@ def create_app(settings: Settings | None = None, *, prepare: bool = True, web: b
 
     for _name, router in discover_routers():
         app.include_router(router, prefix=API_PREFIX, responses=errors.ERROR_RESPONSES)
+    openapi.install(app, API_PREFIX)  # the document's error answers, security and markers; 405 with Allow
 
     head: list[str | None] = []  # the shipped head revision, read once (parsing the scripts takes ~25 ms)
 

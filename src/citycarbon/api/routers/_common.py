@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable
-from typing import Any
+from datetime import date, datetime
+from typing import Annotated, Any
 
 from fastapi import Query, Request
+from pydantic import BeforeValidator
 
 from citycarbon.api.envelope import DEFAULT_PER_PAGE, MAX_PER_PAGE, EnvelopeResponse, document, render
 
@@ -58,3 +61,38 @@ def page_params(page: int = Query(1, ge=1, le=1_000_000, description="page numbe
                 per_page: int = Query(DEFAULT_PER_PAGE, ge=1, le=MAX_PER_PAGE,
                                       description=f"items per page (≤ {MAX_PER_PAGE})")) -> tuple[int, int]:
     return page, per_page
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|z|[+-]\d{2}:?\d{2})")
+
+
+def _strict(pattern: re.Pattern[str], what: str, example: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if not isinstance(value, str) or not pattern.fullmatch(value.strip()):
+            raise ValueError(f"expected {what}, e.g. {example}")
+        return value.strip()
+
+    return check
+
+
+#: a date parameter: ``YYYY-MM-DD`` only (pydantic alone reads ``0.5`` or ``1700000000`` as a Unix time)
+IsoDate = Annotated[date, BeforeValidator(_strict(_ISO_DATE, "an ISO 8601 date", "2025-01-31"))]
+#: a date-time parameter as OpenAPI's ``format: date-time`` (RFC 3339) says:
+#: ``YYYY-MM-DDThh:mm[:ss[.ffffff]]`` with ``Z`` or ``±hh:mm`` — never a number (pydantic alone reads
+#: ``0.5`` as 1970-01-01), never without a time zone
+IsoDateTime = Annotated[datetime, BeforeValidator(_strict(
+    _ISO_DATETIME, "an ISO 8601 date-time with a time zone", "2025-01-31T08:00:00+08:00"))]
+
+
+def _json_number(value: Any) -> Any:
+    """JSON numbers only: pydantic alone reads ``true`` as 1 and ``"12"`` as 12 in a request body."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("expected a JSON number")
+    return value
+
+
+#: an integer in a JSON body: an integer (or a number with no fraction, as JSON Schema says), never true/"12"
+JsonInt = Annotated[int, BeforeValidator(_json_number)]
+#: a number in a JSON body, never true/false or a string
+JsonFloat = Annotated[float, BeforeValidator(_json_number)]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from citycarbon.api.deps import get_database, require_admin
 from citycarbon.api.envelope import Envelope, EnvelopeResponse, paging, respond
-from citycarbon.api.routers._common import page_params
+from citycarbon.api.routers._common import IsoDateTime, page_params
 
 router = APIRouter(tags=["audit"], dependencies=[Depends(require_admin)])
 PERMISSIONS = {("GET", "/audit"): "admin", ("GET", "/audit/verify"): "admin"}
@@ -19,8 +18,9 @@ PERMISSIONS = {("GET", "/audit"): "admin", ("GET", "/audit/verify"): "admin"}
 def list_audit(request: Request, pages: tuple[int, int] = Depends(page_params),
                actor: str | None = Query(None, max_length=128), entity: str | None = Query(None, max_length=64),
                action: str | None = Query(None, max_length=64), entity_id: str | None = Query(None, max_length=128),
-               since: datetime | None = Query(None, description="ISO 8601, inclusive"),
-               until: datetime | None = Query(None, description="ISO 8601, exclusive")) -> EnvelopeResponse:
+               since: IsoDateTime | None = Query(None, description="ISO 8601 with a time zone, inclusive"),
+               until: IsoDateTime | None = Query(None, description="ISO 8601 with a time zone, exclusive")
+               ) -> EnvelopeResponse:
     """Audit rows, newest first, with before/after of each write."""
     from citycarbon.store import audit
 

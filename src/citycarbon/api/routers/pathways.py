@@ -33,15 +33,16 @@ the ledger version changes) and caches runs by scenario code (bounded, on the se
 from __future__ import annotations
 
 import io
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from citycarbon.api.deps import get_principal
 from citycarbon.api.envelope import Envelope, EnvelopeResponse, provenance_meta, respond
 from citycarbon.api.errors import not_found
+from citycarbon.api.routers._common import JsonFloat, JsonInt
 from citycarbon.auth.principal import Principal
 from citycarbon.errors import InputError, Problem
 from citycarbon.services.pathways import MAX_EXPORT, PathwayService, parse_set, service_for
@@ -79,22 +80,26 @@ class RunBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scenario: str = Field("Plan", max_length=64, description="a shipped scenario (BAU, Plan, Enhanced, …)")
-    levers: dict[str, float] = Field(default_factory=dict, description="lever or uncertain parameter → value")
+    levers: dict[str, JsonFloat] = Field(default_factory=dict,
+                                         description="lever or uncertain parameter → value")
 
 
 class EnsembleBody(RunBody):
-    runs: int = Field(DEFAULT_RUNS, ge=10, le=MAX_RUNS)
-    seed: int = Field(0, ge=0, le=2**31 - 1)
-    job: bool | None = Field(None, description=f"true: always a job (202); default: a job above {DIRECT_RUNS} runs")
+    runs: JsonInt = Field(DEFAULT_RUNS, ge=10, le=MAX_RUNS)
+    seed: JsonInt = Field(0, ge=0, le=2**31 - 1)
+    job: StrictBool | None = Field(None, description=f"true: always a job (202); default: a job above {DIRECT_RUNS} "
+                                                     "runs")
 
 
 class AttributionBody(RunBody):
     base: str = Field("BAU", max_length=64)
-    permutations: int = Field(200, ge=10, le=2000)
-    exact: bool = False
+    permutations: JsonInt = Field(200, ge=10, le=2000)
+    exact: StrictBool = False
 
 
 SET = Query([], description="LEVER:VALUE, repeatable (a what-if on top of the scenario)")
+#: the ``set`` parameter's items: ``LEVER:VALUE`` (or ``LEVER=VALUE``); the value is checked by parse_set
+LeverSettings = list[Annotated[str, StringConstraints(pattern=r"^\s*[^:=\s][^:=]*[:=]")]]
 SCENARIO = Query("Plan", max_length=64, description="a shipped scenario (BAU, Plan, Enhanced, …)")
 
 
@@ -118,7 +123,7 @@ def get_scenarios(request: Request, principal: Principal = Depends(get_principal
 
 
 @router.get("/run", response_model=Envelope[dict[str, Any]])
-def get_run(request: Request, scenario: str = SCENARIO, set: list[str] = SET,
+def get_run(request: Request, scenario: str = SCENARIO, set: LeverSettings = SET,
             principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
     """One pathway of ``scenario`` with the ``set`` what-ifs: the ``run`` JSON and its scenario code."""
     service = _service(request)
@@ -136,7 +141,7 @@ def post_run(request: Request, body: RunBody, principal: Principal = Depends(get
 
 @router.get("/scenarios/{code}", response_model=Envelope[dict[str, Any]])
 def get_by_code(request: Request, code: str = Path(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$"),
-                scenario: str | None = Query(None, max_length=64), set: list[str] = SET,
+                scenario: str | None = Query(None, max_length=64), set: LeverSettings = SET,
                 principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
     """A what-if by its code: from this server's memory of codes, or re-resolved from the settings the share
     link carries (``?scenario=…&set=…``; they must give the same code)."""
@@ -193,7 +198,7 @@ def post_attribution(request: Request, body: AttributionBody, principal: Princip
                                                                      "spreadsheetml.sheet": {}}}})
 def get_export(request: Request,
                scenario: list[str] = Query(["Plan"], description="shipped scenario names, repeatable"),
-               set: list[str] = SET, format: Literal["csv", "xlsx"] = "csv",
+               set: LeverSettings = SET, format: Literal["csv", "xlsx"] = "csv",
                principal: Principal = Depends(get_principal)) -> Response:
     """IAMC export of one or more scenarios (``set`` applies to each); CSV (data) or Excel (data + meta)."""
     import pandas as pd

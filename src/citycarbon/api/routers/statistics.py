@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from citycarbon.api.deps import get_database, get_principal
 from citycarbon.api.envelope import Envelope, EnvelopeResponse, paging, respond
 from citycarbon.api.errors import not_found
-from citycarbon.api.routers._common import page_params
+from citycarbon.api.routers._common import IsoDateTime, page_params
 from citycarbon.auth.principal import Principal
 from citycarbon.errors import InputError, Problem
 
@@ -42,7 +42,7 @@ def _city_code(request: Request) -> str:
 def list_statistics(request: Request, dataset: Dataset = Query("statistics"),
                     year: int | None = Query(None, ge=1900, le=2100), region: str | None = Query(
                         None, pattern=r"^\d{6}$"), variable: str | None = Query(None, max_length=64),
-                    as_of: datetime | None = Query(None, description="what the ledger held at this moment (ISO 8601 "
+                    as_of: IsoDateTime | None = Query(None, description="what the ledger held at this moment (ISO 8601 "
                                                                      "with time zone)"),
                     pages: tuple[int, int] = Depends(page_params), principal: Principal = Depends(get_principal)
                     ) -> EnvelopeResponse:

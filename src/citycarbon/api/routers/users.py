@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Path, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from citycarbon.api.deps import get_database, get_principal, require_admin, require_admin_write, token_cache
 from citycarbon.api.envelope import Envelope, EnvelopeResponse, paging, respond
@@ -46,7 +46,7 @@ class UserPatch(BaseModel):
     regions: list[str] | None = Field(None, max_length=50)
     enterprise_id: str | None = Field(None, max_length=64)
     display_name: str | None = Field(None, max_length=200)
-    disabled: bool | None = None
+    disabled: StrictBool | None = None
     reason: str | None = Field(None, max_length=500)
 
 

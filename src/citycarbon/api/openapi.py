@@ -1,0 +1,239 @@
+"""``/openapi.json`` that tells the truth, and method routing that keeps to it.
+
+FastAPI derives the document from the routes; this module completes it with what the code does but the route
+declarations do not say, in one place instead of on every decorator (:func:`install` hooks both parts in):
+
+* **Error answers** (the envelope of :mod:`citycarbon.api.errors`): every API operation documents 401, 403,
+  404 and 422 (``errors.ERROR_RESPONSES``); an operation with a request body also 400 (a body that is not
+  JSON / form data at all) and 413 (a body over the limit); :data:`EXTRA_RESPONSES` adds the statuses only
+  some operations give (409 state conflicts, 429 rate limiting).
+* **Security**: ``bearer`` (``Authorization: Bearer cc_…``) and ``session`` (the ``cc_session`` cookie; unsafe
+  methods also need the ``X-CSRF-Token`` header) on every operation whose permission rule (the routers'
+  ``PERMISSIONS``) is not ``public``.
+* **Markers** (OpenAPI extensions), read by ``schemathesis.toml`` and ``tests/api/test_fuzz.py``:
+
+  - ``x-destructive: true`` (:data:`DESTRUCTIVE`): the operation ends or changes state a generated request
+    must not touch — it approves or discards an import (the ledger changes for good), revokes a token, changes
+    a user's role or password, ends the caller's own session, or (login) locks an account after failures. A
+    fuzz run excludes exactly these.
+  - ``x-input-rules: true`` (:data:`INPUT_RULES`): a schema-valid request can still be refused with 422 by a
+    rule beyond the schema (parameters that go together, values that must exist in the ledger); the 422
+    description lists the rules. A fuzz run accepts 422 for schema-valid input on these operations only.
+
+* **405 with a true ``Allow``** (:class:`MethodRouting`): ``Allow`` lists every method of every route the path
+  matches (Starlette names only the first route's), and a concrete path wins over a templated one as the
+  OpenAPI specification says (``GET /jobs/recompute`` is a 405, not a ``GET /jobs/{job_id}`` with a bad id).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.routing import Match
+
+from citycarbon.api import errors
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+#: (method, path under the API prefix) → why a generated request must not call it
+DESTRUCTIVE: dict[tuple[str, str], str] = {
+    ("POST", "/imports/{batch_id}/approve"): "writes the batch into the ledger for good",
+    ("POST", "/imports/{batch_id}/discard"): "ends a batch for good",
+    ("PATCH", "/users/{username}"): "changes a user's role, regions or disables the account (the caller's too)",
+    ("POST", "/users/{username}/reset-password"): "replaces a user's password and ends their sessions",
+    ("DELETE", "/tokens/{prefix}"): "revokes a token (the caller's own among them)",
+    ("POST", "/auth/password"): "changes the caller's password",
+    ("POST", "/auth/logout"): "ends the caller's session",
+    ("POST", "/auth/login"): "failed attempts lock the account and count against the caller's address",
+}
+
+PATHWAY_RULES = ("scenario (and base) name a shipped scenario", "levers (set) name known levers, with numbers in "
+                 "their range")
+#: (method, path) → the rules beyond the schema under which a schema-valid request is refused with 422
+INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("GET", "/status"): ("year must be one the ledger covers",),
+    ("GET", "/warnings"): ("year must be one the ledger covers",),
+    ("GET", "/districts"): ("year must be one the ledger covers",),
+    ("GET", "/districts/{code}"): ("year must be one the ledger covers",),
+    ("GET", "/decompositions"): ("start and end go together, start before end, both years the ledger covers",),
+    ("GET", "/statistics/history"): ("the dataset's key dimensions (e.g. flow, sector, fuel of 'balance') "
+                                     "are all given",),
+    ("POST", "/users"): ("only enterprise users are bound to an enterprise (which must exist); district users "
+                         "need regions that exist", "the username is not taken"),
+    ("POST", "/imports"): ("the file is a CSV or Excel table of the kind, its rows valid and in the caller's "
+                           "regions",),
+    **{(method, f"/pathways/{name}"): PATHWAY_RULES
+       for method, name in (("GET", "run"), ("POST", "run"), ("GET", "export"), ("GET", "scenarios/{code}"),
+                            ("POST", "ensembles"), ("POST", "attributions"))},
+}
+
+#: statuses some operations give beyond the common ones: (method, path) → {status: description}
+EXTRA_RESPONSES: dict[tuple[str, str], dict[int, str]] = {
+    ("POST", "/imports/{batch_id}/approve"): {409: "conflict: the batch is not waiting for approval"},
+    ("POST", "/imports/{batch_id}/discard"): {409: "conflict: the batch is already approved or discarded"},
+    ("POST", "/auth/password"): {409: "conflict: the login's pending step is another one"},
+    ("POST", "/auth/totp/enroll"): {409: "conflict: the login's pending step is another one"},
+    ("POST", "/auth/totp/confirm"): {409: "conflict: the login's pending step is another one"},
+    ("POST", "/auth/login"): {429: "rate_limited: too many attempts (Retry-After says when to try again)"},
+}
+
+#: request bodies a handler reads itself (FastAPI cannot see them): (method, path) → requestBody
+REQUEST_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/monitoring/readings"): {"required": True, "description": "a batch of at most 10 000 readings; "
+                                       "row problems are reported per row in the answer, not refused", "content": {
+        "application/json": {"schema": {
+            "type": "object", "required": ["readings"], "properties": {
+                "batch_id": {"type": ["string", "null"], "description": "the sender's id of the batch"},
+                "readings": {"type": "array", "maxItems": 10_000, "items": {
+                    "type": "object", "properties": {
+                        "point_id": {"type": "string"}, "start": {"type": "string", "format": "date-time"},
+                        "end": {"type": "string", "format": "date-time"}, "value": {"type": "number"},
+                        "unit": {"type": "string"}, "received_at": {"type": "string", "format": "date-time"}}}}}}}}},
+}
+
+BODY_RESPONSES = {400: "bad_request: the body cannot be parsed (not JSON, not form data, not UTF-8)",
+                  413: "payload_too_large: the request body is over the limit"}
+
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "an API token, `Bearer cc_…`"},
+    "session": {"type": "apiKey", "in": "cookie", "name": "cc_session",
+                "description": "a web login session; unsafe methods also need the X-CSRF-Token header"},
+}
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def permission_rules(prefix: str) -> dict[tuple[str, str], str]:
+    """(METHOD, full path) → permission rule, from every router module's ``PERMISSIONS``."""
+    from citycarbon.api.app import router_modules
+
+    rules = {}
+    for name in router_modules():
+        module = importlib.import_module(f"citycarbon.api.routers.{name}")
+        for (method, path), rule in getattr(module, "PERMISSIONS", {}).items():
+            rules[(method.upper(), prefix + path)] = rule
+    return rules
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}}
+
+
+def complete(document: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """``document`` (FastAPI's) with the error answers, security and markers described in the module doc."""
+    rules = permission_rules(prefix)
+    document.setdefault("components", {}).setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
+    for path, item in document.get("paths", {}).items():
+        if not path.startswith(prefix):
+            continue
+        local = path[len(prefix):]
+        for method, operation in item.items():
+            if method not in METHODS:
+                continue
+            key = (method.upper(), local)
+            responses = operation.setdefault("responses", {})
+            extra = dict(EXTRA_RESPONSES.get(key, {}))
+            if key in REQUEST_BODIES:
+                operation.setdefault("requestBody", REQUEST_BODIES[key])
+            if "requestBody" in operation:
+                extra.update(BODY_RESPONSES)
+            for status, description in extra.items():
+                responses.setdefault(str(status), _error_response(description))
+            if rules.get((method.upper(), path), "public") != "public":
+                operation["security"] = [{"bearer": []}, {"session": []}]
+            if key in DESTRUCTIVE:
+                operation["x-destructive"] = True
+                operation["description"] = (operation.get("description", "") +
+                                            f"\n\n**Destructive** ({DESTRUCTIVE[key]}).").strip()
+            if key in INPUT_RULES:
+                operation["x-input-rules"] = True
+                if "422" in responses:
+                    responses["422"]["description"] += ("; also when a rule beyond the schema is broken: " +
+                                                        "; ".join(INPUT_RULES[key]))
+    return document
+
+
+def install(app: FastAPI, prefix: str) -> None:
+    """Serve the completed document at ``app.openapi_url`` and route methods as the document says."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(title=app.title, version=app.version, description=app.description,
+                                   routes=app.routes, openapi_version=app.openapi_version, tags=app.openapi_tags,
+                                   servers=app.servers)
+            app.openapi_schema = complete(document, prefix)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    app.add_middleware(MethodRouting, api=app, prefix=prefix)
+
+
+ORDER = {m: i for i, m in enumerate(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"))}
+
+
+class MethodRouting:
+    """405 answers under ``prefix`` with the full ``Allow`` list; concrete paths before templated ones."""
+
+    def __init__(self, app: ASGIApp, *, api: FastAPI, prefix: str):
+        self.app = app
+        self.api = api
+        self.prefix = prefix
+        self._static: dict[str, frozenset[str]] | None = None
+
+    def routes(self) -> list[Any]:
+        """Every route (FastAPI ≥ 0.16x keeps an included router as one entry holding its effective routes)."""
+        flat: list[Any] = []
+        for route in self.api.router.routes:
+            contexts = getattr(route, "effective_route_contexts", None)
+            flat.extend(contexts() if contexts is not None else [route])
+        return flat
+
+    def static_paths(self) -> dict[str, frozenset[str]]:
+        """Concrete (parameter-free) paths under the prefix → their methods (read once, at the first request,
+        when every router and the web pages are mounted)."""
+        if self._static is None:
+            found: dict[str, set[str]] = {}
+            for route in self.routes():
+                path = str(getattr(route, "path_format", None) or getattr(route, "path", ""))
+                methods = getattr(route, "methods", None)
+                if methods and path.startswith(self.prefix) and "{" not in path:
+                    found.setdefault(path, set()).update(methods)
+            self._static = {path: frozenset(methods) for path, methods in found.items()}
+        return self._static
+
+    def allowed(self, scope: Scope) -> list[str]:
+        """Every method of every route whose path matches the request's."""
+        methods: set[str] = set()
+        for route in self.routes():
+            if getattr(route, "methods", None) and route.matches(scope)[0] is not Match.NONE:
+                methods.update(route.methods)
+        return sorted(methods, key=lambda m: ORDER.get(m, 99))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        methods = self.static_paths().get(scope["path"])
+        if methods is not None and scope["method"] not in methods:
+            allow = ", ".join(sorted(methods, key=lambda m: ORDER.get(m, 99)))
+            response = errors.error_response(405, "method_not_allowed", f"{scope['method']} is not allowed here; "
+                                             f"allowed: {allow}", headers={"Allow": allow})
+            await response(scope, receive, send)
+            return
+
+        async def send_with_allow(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 405:
+                allow = ", ".join(self.allowed(scope)).encode()
+                message["headers"] = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
+                message["headers"].append((b"allow", allow))
+            await send(message)
+
+        await self.app(scope, receive, send_with_allow)
