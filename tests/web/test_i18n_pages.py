@@ -147,6 +147,9 @@ def test_formatter_shows_labels_options_and_core_texts_in_each_language():
     assert en.text("计量点 P1 已 3.5 小时无数据 / no reading for 3.5 h") == "metering point P1: no reading for 3.5 h"
     assert en.text("用户名已存在 / the user name exists") == "the user name exists"
     assert zh.text("something else entirely") == "something else entirely"
+    assert zh.record_key('[2024, "210200", "gdp_secondary", ""]') == "2024年 · 大连市 · 第二产业增加值"
+    assert en.record_key('[2024, "210200", "final_consumption", "industry", "raw_coal"]') == (
+        "2024 · Dalian · Final consumption · Industry · Raw coal")
 
 
 # -- the pages ------------------------------------------------------------------------------------------------
