@@ -242,6 +242,10 @@ class Formatter:
                 shown.append(text)
         return " · ".join(shown)
 
+    def labels(self, kind: str, keys) -> str:
+        """Several identifiers of ``kind`` by their labels, joined the way the language lists things."""
+        return self.join(self.label(kind, k) for k in (keys or []))
+
     def join(self, items) -> str:
         return ("、" if self.locale.startswith("zh") else ", ").join(str(i) for i in items)
 
