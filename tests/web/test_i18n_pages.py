@@ -383,3 +383,46 @@ def test_no_fuzzy_or_empty_entry(locale):
     empty = sorted(m.id for m in catalog if m.id and not (m.string if isinstance(m.string, str) else all(m.string)))
     assert not fuzzy, f"{locale}: fuzzy entries: {fuzzy}"
     assert not empty, f"{locale}: empty translations: {empty}"
+
+
+def _codes_of(path: str, column: str) -> set[str]:
+    from citycarbon.data import read_csv
+
+    return {str(v) for v in read_csv(path)[column].dropna()}
+
+
+def test_every_code_of_the_shipped_data_has_a_label_in_both_languages():
+    """Labels cover the codes the data can hold, not only those of the test pages: a new ecosystem, factor
+    kind, process product, data status, role or statistics variable needs its label before it can show."""
+    from citycarbon.auth import ROLES, SCOPES
+    from citycarbon.importers.schemas import STATISTICS_VARIABLES, STATUSES
+
+    factors = ("co2_fuel", "coal_rate", "grid_electricity", "grid_nonfossil_share", "heat", "process",
+               "standard_coal")
+    fuels = _codes_of("codelists/fuels.csv", "fuel")
+    wanted = {
+        "ecosystem": _codes_of("sinks/wetland_rates.csv", "ecosystem"),
+        "factor-kind": set().union(*(_codes_of(f"factors/{name}.csv", "kind") for name in factors)),
+        "factor-key": _codes_of("factors/process.csv", "key") - fuels,
+        "status": set(STATUSES), "role": set(ROLES), "token-scope": set(SCOPES),
+        "variable": set(STATISTICS_VARIABLES),
+    }
+    for locale in ("zh_CN", "en"):
+        fmt = Formatter(locale)
+        missing = {kind: sorted(c for c in codes if not fmt.has_label(kind, c)) for kind, codes in wanted.items()}
+        assert {k: v for k, v in missing.items() if v} == {}, f"{locale}: add these labels to labels.po"
+
+
+def test_text_patterns_use_only_their_own_placeholders():
+    """A translation of a text pattern may only use the placeholders its English text defines (else the page
+    would fail with a KeyError when the text occurs)."""
+    placeholder = re.compile(r"\{(\w+)(?::[\w-]+)?\}")
+    for locale in ("zh_CN", "en"):
+        for message in load_catalog(locale):
+            if message.context != "text-pattern" or not message.id:
+                continue
+            defined = set(placeholder.findall(message.id))
+            used = set(placeholder.findall(str(message.string)))
+            assert used <= defined, (locale, message.id, used - defined)
+            assert defined, (locale, message.id, "a pattern without placeholders belongs to msgctxt text")
+

@@ -130,6 +130,12 @@ def negotiate(query_lang: str | None, cookie_lang: str | None) -> str:
 
 
 @cache
+def catalog_keys(locale: str) -> frozenset[tuple[str | None, str]]:
+    """(msgctxt, msgid) of every entry of the locale's catalogs."""
+    return frozenset((m.context, m.id) for m in load_catalog(locale) if m.id and isinstance(m.id, str))
+
+
+@cache
 def codelist_names(codelist: str, lang: str) -> dict[str, str]:
     """``{code: name}`` of a shipped codelist (``data/codelists/<codelist>.csv``) in ``lang`` (zh or en)."""
     from citycarbon.codelists import load_codelist
@@ -188,7 +194,10 @@ class Formatter:
         return translations(self.locale).pgettext(kind, str(key))
 
     def has_label(self, kind: str, key: object) -> bool:
-        return translations(self.locale).pgettext(kind, str(key)) != str(key)
+        """Whether ``key`` of ``kind`` has a label (in the codelists or the catalogs)."""
+        if kind in CODELIST_KINDS and str(key) in codelist_names(CODELIST_KINDS[kind], "en"):
+            return True
+        return (kind, str(key)) in catalog_keys(self.locale)
 
     def text(self, message: object) -> str:
         """A text of the core (a method, a note, a problem message) in this language: the exact text
