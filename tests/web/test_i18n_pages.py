@@ -180,6 +180,28 @@ BAD_FILES = {
 }
 
 
+#: the tiny monitored city's units: Chinese names (data, allowed on English pages) and districts; unit 1 is the
+#: enterprise user's own
+UNIT_NAMES = {"E00001": "自家测试企业甲", "E00002": "中山测试企业乙", "E00003": "西岗测试企业丙"}
+UNIT_REGIONS = {"E00001": "210211", "E00002": "210202", "E00003": "210203"}
+
+
+def _city_registry(city):
+    from citycarbon.monitoring.registry import Registry
+
+    ids = {"E00001": OWN}
+    enterprises = city.enterprises.copy()
+    enterprises["name"] = enterprises["enterprise_id"].map(UNIT_NAMES)
+    enterprises["region"] = enterprises["enterprise_id"].map(UNIT_REGIONS)
+    enterprises["enterprise_id"] = enterprises["enterprise_id"].replace(ids)
+    points = city.points.copy()
+    points["enterprise_id"] = points["enterprise_id"].replace(ids)
+    products = city.products.copy()
+    if len(products):
+        products["enterprise_id"] = products["enterprise_id"].replace(ids)
+    return Registry(enterprises, points, products, timezone=city.registry.timezone)
+
+
 @pytest.fixture(scope="module")
 def env(fresh_web_env):
     """The app with a tiny monitored city, a rejected and a validated import batch (the pages with data)."""
@@ -187,9 +209,8 @@ def env(fresh_web_env):
     from citycarbon.monitoring.lake import Lake
     from citycarbon.monitoring.simulate import simulate
     from citycarbon.store.monitoring_registry import save_registry
-    from tests.web.test_monitoring import _city_registry
 
-    city = simulate(6, 2, 3, seed=11)
+    city = simulate(3, 2, 3, seed=11)
     registry = _city_registry(city)
     save_registry(fresh_web_env.db, registry, "test")
     ingest_frame(Lake(fresh_web_env.settings.lake_dir), registry, city.readings, source="test")
@@ -303,9 +324,7 @@ def test_english_pages_show_no_chinese_of_ours(env):
     """In English, Chinese may only be data (names of units, districts, the city), verbatim values or the
     language switch (marked lang="zh-CN"): the catalogs' en side and the core texts' en translations are used."""
     from citycarbon.codelists import load_codelist
-    from tests.web.test_monitoring import NAMES
-
-    names = set(NAMES.values()) | set(load_codelist("regions")["name_zh"])
+    names = set(UNIT_NAMES.values()) | set(load_codelist("regions")["name_zh"])
     findings: dict[str, set[str]] = {}
     for route in html_routes(env.client.app):
         if route in ONE_ROLE:
