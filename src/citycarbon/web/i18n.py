@@ -152,6 +152,21 @@ def negotiate(query_lang: str | None, cookie_lang: str | None) -> str:
     return DEFAULT_LOCALE
 
 
+@cache
+def catalog_keys(locale: str) -> frozenset[tuple[str | None, str]]:
+    """(msgctxt, msgid) of every entry of the locale's catalogs."""
+    return frozenset((m.context, m.id) for m in load_catalog(locale) if m.id and isinstance(m.id, str))
+
+
+@cache
+def codelist_names(codelist: str, lang: str) -> dict[str, str]:
+    """``{code: name}`` of a shipped codelist (``data/codelists/<codelist>.csv``) in ``lang`` (zh or en)."""
+    from citycarbon.codelists import load_codelist
+
+    table = load_codelist(codelist)
+    return {str(code): str(name) for code, name in zip(table.index, table[f"name_{lang}"], strict=True)}
+
+
 #: kinds of identifiers whose labels are the shipped codelists' ``name_zh``/``name_en`` (data/codelists/)
 CODELIST_KINDS = {"fuel": "fuels", "flow": "flows", "sector": "sectors", "region": "regions"}
 
@@ -196,15 +211,16 @@ class Formatter:
         if kind.endswith("-list"):
             return self.join(self.label(kind[:-5], k.strip()) for k in str(key).split(","))
         if kind in CODELIST_KINDS:
-            from citycarbon.codelists import load_codelist
-
-            table = load_codelist(CODELIST_KINDS[kind])
-            if str(key) in table.index:
-                return str(table.at[str(key), "name_zh" if self.locale.startswith("zh") else "name_en"])
+            name = codelist_names(CODELIST_KINDS[kind], "zh" if self.locale.startswith("zh") else "en").get(str(key))
+            if name:
+                return name
         return translations(self.locale).pgettext(kind, str(key))
 
     def has_label(self, kind: str, key: object) -> bool:
-        return translations(self.locale).pgettext(kind, str(key)) != str(key)
+        """Whether ``key`` of ``kind`` has a label (in the codelists or the catalogs)."""
+        if kind in CODELIST_KINDS and str(key) in codelist_names(CODELIST_KINDS[kind], "en"):
+            return True
+        return (kind, str(key)) in catalog_keys(self.locale)
 
     def text(self, message: object) -> str:
         """A text of the core (a method, a note, a problem message) in this language: the exact text
@@ -229,6 +245,38 @@ class Formatter:
         if bilingual:
             return bilingual.group(1) if self.locale.startswith("zh") else bilingual.group(2)
         return message
+
+    def record_key(self, key: object) -> str:
+        """A ledger record's natural key (a JSON list such as ``[2024, "210200", "gdp_secondary", ""]``) as a
+        reader reads it: the year, then each code by its codelist name or ``variable`` label, joined by ·."""
+        import json
+
+        try:
+            parts = json.loads(str(key))
+        except ValueError:
+            return str(key)
+        if not isinstance(parts, list):
+            return str(key)
+        shown = []
+        for part in parts:
+            if part in (None, ""):
+                continue
+            if isinstance(part, int):
+                shown.append(self.year(part))
+                continue
+            text = str(part)
+            for kind in (*CODELIST_KINDS, "variable"):
+                label = self.label(kind, text)
+                if label != text:
+                    shown.append(label)
+                    break
+            else:
+                shown.append(text)
+        return " · ".join(shown)
+
+    def labels(self, kind: str, keys) -> str:
+        """Several identifiers of ``kind`` by their labels, joined the way the language lists things."""
+        return self.join(self.label(kind, k) for k in (keys or []))
 
     def join(self, items) -> str:
         return ("、" if self.locale.startswith("zh") else ", ").join(str(i) for i in items)

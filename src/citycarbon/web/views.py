@@ -135,15 +135,12 @@ _KPIS = ("energy_consumption_tce", "co2_emissions_t", "non_fossil_share", "coal_
          "energy_intensity_tce_per_10k_yuan", "co2_intensity_t_per_10k_yuan")
 
 
-#: English labels of the accounting engine's fuel groups (its table carries Chinese names only)
-FUEL_GROUP_EN = {"coal": "Coal and coal products", "oil": "Oil and oil products", "gas": "Natural gas",
-                 "electricity": "Net electricity inflow (negative: net outflow)", "heat": "Net heat inflow",
-                 "non_fossil": "Local primary electricity and other non-fossil", "other": "Other"}
-
-
 def _row_name(fmt: Formatter, row) -> str:
-    english = row.get("name_en") if "name_en" in row else FUEL_GROUP_EN.get(str(row.get("group", "")))
-    return _name(fmt, row.get("name_zh"), english)
+    """A sector (the codelist's names in the row) or a fuel group of the accounting engine (its table carries
+    Chinese names only; both languages from the catalogs' ``fuel-group`` labels)."""
+    if "name_en" in row:
+        return _name(fmt, row.get("name_zh"), row.get("name_en"))
+    return fmt.label("fuel-group", row.get("group"))
 
 
 def _breakdown_chart(fmt: Formatter, frame, column: str, unit: str, kind: str = "bar") -> dict:
@@ -285,20 +282,11 @@ def cockpit_view(source: Snapshot, principal: Principal, fmt: Formatter) -> dict
 
 # -- decomposition and sinks ---------------------------------------------------------------------------------
 
-FACTOR_NAMES = {
-    "population": ("人口", "Population"), "gdp_per_capita": ("人均GDP", "GDP per capita"),
-    "structure": ("产业结构", "Economic structure"), "energy_intensity": ("能源强度", "Energy intensity"),
-    "carbon_factor": ("能源碳排放系数", "Carbon factor of energy"),
-}
-CATEGORY_NAMES = {"primary": ("第一产业", "Primary industry"), "secondary": ("第二产业", "Secondary industry"),
-                  "tertiary": ("第三产业", "Tertiary industry")}
-
-
 def decomposition_view(source: Snapshot, principal: Principal, fmt: Formatter, measure: str = "co2") -> dict:
     result, households = source.decomposition(measure)
     unit = "t" if measure == "co2" else "tce"
     additive = result.additive
-    names = [_name(fmt, *FACTOR_NAMES.get(f, (f, f))) for f in result.factors]
+    names = [fmt.label("lmdi-factor", f) for f in result.factors]
     waterfall = {"type": "waterfall", "unit": fmt.units[unit],
                  "categories": [str(result.start), *names, str(result.end)],
                  "series": [{"name": fmt.units[unit],
@@ -317,7 +305,7 @@ def decomposition_view(source: Snapshot, principal: Principal, fmt: Formatter, m
         "effects": [{"name": name, "value": fmt.wan(additive[f]),
                      "share": fmt.percent(additive[f] / result.total_change) if result.total_change else "–"}
                     for f, name in zip(result.factors, names, strict=True)],
-        "categories": [_name(fmt, *CATEGORY_NAMES.get(c, (c, c))) for c in result.categories],
+        "categories": [fmt.label("industry-category", c) for c in result.categories],
         "closure": fmt.decimal(result.max_closure_error, 6),
         "households": [{"year": int(r.year), "energy": fmt.wan(r.energy_tce), "co2": fmt.wan(r.co2_t)}
                        for r in households.itertuples()],
