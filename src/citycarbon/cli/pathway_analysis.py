@@ -27,6 +27,7 @@ from citycarbon.cli.output import (
     fail,
     source_value,
 )
+from citycarbon.cli.progress import QUIET_OPTION, progress_bars
 from citycarbon.errors import InputError, Problem
 
 SCENARIO_OPTION = typer.Option("--scenario", "-s", help="scenario name (BAU, Plan, Enhanced) or YAML file")
@@ -104,6 +105,7 @@ def register(app: typer.Typer) -> None:
         city: Annotated[str, CITY_OPTION] = "dalian",
         source: DataSourceChoice | None = SOURCE_OPTION,
         fmt: OutputFormat = FORMAT_OPTION,
+        quiet: bool = QUIET_OPTION,
     ) -> None:
         """Monte Carlo (Latin hypercube) over uncertain parameters: P(peak ≤ 2030), P(each target met), percentiles."""
         from citycarbon.pathways.uncertainty import ensemble
@@ -111,7 +113,9 @@ def register(app: typer.Typer) -> None:
         try:
             model, scen = load_model_and_scenario(city, scenario, source_value(source))
             options = {"chunk": chunk} if chunk is not None else {}
-            result = ensemble(model, scen, runs, seed, dask=_scheduler(scheduler), **options)
+            with progress_bars(quiet) as bars:
+                result = ensemble(model, scen, runs, seed, dask=_scheduler(scheduler), **options,
+                                  progress=bars.task("集合运行 / ensemble", "runs"))
         except InputError as error:
             fail(error)
             return
@@ -134,6 +138,7 @@ def register(app: typer.Typer) -> None:
         city: Annotated[str, CITY_OPTION] = "dalian",
         source: DataSourceChoice | None = SOURCE_OPTION,
         fmt: OutputFormat = FORMAT_OPTION,
+        quiet: bool = QUIET_OPTION,
     ) -> None:
         """Which levers and uncertain parameters matter most: Sobol S1/ST/S2 or Morris μ*/σ (SALib)."""
         from citycarbon.pathways.sensitivity import morris, sobol
@@ -143,10 +148,13 @@ def register(app: typer.Typer) -> None:
                 raise InputError(Problem("method must be sobol or morris", field="--method", value=method))
             model, scen = load_model_and_scenario(city, scenario, source_value(source))
             dask = _scheduler(scheduler)
-            if method == "sobol":
-                result = sobol(model, scen, n, seed=seed, output=output, second_order=second_order, by=by, dask=dask)
-            else:
-                result = morris(model, scen, n, seed=seed, output=output, dask=dask)
+            with progress_bars(quiet) as bars:
+                bar = bars.task(f"敏感性分析 / {method}", "runs")
+                if method == "sobol":
+                    result = sobol(model, scen, n, seed=seed, output=output, second_order=second_order, by=by,
+                                   dask=dask, progress=bar)
+                else:
+                    result = morris(model, scen, n, seed=seed, output=output, dask=dask, progress=bar)
         except InputError as error:
             fail(error)
             return
