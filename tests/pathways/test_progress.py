@@ -122,3 +122,26 @@ def test_dask_chunks_report_as_they_complete_and_the_result_keeps_its_order():
     assert np.array_equal(on_dask.peak_value, serial.peak_value)
     for name in serial.series:
         assert np.array_equal(on_dask.series[name], serial.series[name])
+
+
+@pytest.mark.parametrize("scenario", ["BAU", "Plan"])
+def test_seek_reports_its_steps_and_gives_the_same_answer(scenario):
+    from citycarbon.pathways.goalseek import SEEK_STEPS, seek
+
+    model = ToyModel()
+    record = Recorder()
+    listened = seek(model, SCENARIOS[scenario], seed=2, progress=record)
+    record.check_monotone_to(SEEK_STEPS)
+    silent = seek(model, SCENARIOS[scenario], seed=2)
+    assert listened.to_dict() | {"provenance": None} == silent.to_dict() | {"provenance": None}
+    assert len(record.calls) >= 3
+
+
+def test_cli_seek_bar_on_stderr_stdout_unchanged(toy, monkeypatch):
+    args = ["pathway", "seek", "-s", "BAU", "--format", "json"]
+    monkeypatch.setenv("CITYCARBON_PROGRESS", "always")
+    shown = runner.invoke(app, args)
+    quiet = runner.invoke(app, [*args, "-q"])
+    assert shown.exit_code == 0 and quiet.exit_code == 0, shown.output + quiet.output
+    assert "6/6" in shown.stderr and quiet.stderr == ""
+    assert shown.stdout == quiet.stdout and json.loads(shown.stdout)["levers"]

@@ -211,6 +211,7 @@ def register(app: typer.Typer) -> None:
         city: Annotated[str, CITY_OPTION] = "dalian",
         source: DataSourceChoice | None = SOURCE_OPTION,
         fmt: OutputFormat = FORMAT_OPTION,
+        quiet: bool = QUIET_OPTION,
     ) -> None:
         """Lever settings that meet every plan target while staying closest to the scenario (or cheapest)."""
         from citycarbon.pathways.goalseek import seek
@@ -219,7 +220,9 @@ def register(app: typer.Typer) -> None:
             weights = read_cost_file(cost) if cost is not None else None
             model, scen = load_model_and_scenario(city, scenario, source_value(source))
             chosen: Any = "all" if not targets else [t.strip() for t in targets.split(",") if t.strip()]
-            result = seek(model, scen, seed=seed, targets=chosen, probability=probability, runs=runs, cost=weights)
+            with progress_bars(quiet) as bars:
+                result = seek(model, scen, seed=seed, targets=chosen, probability=probability, runs=runs,
+                              cost=weights, progress=bars.task("目标反推 / goal-seek", "steps"))
         except InputError as error:
             fail(error)
             return
