@@ -118,3 +118,19 @@ def test_the_bar_is_erased_when_the_work_fails(monkeypatch, capsys):
         raise RuntimeError("boom")
     err = capsys.readouterr().err
     assert "1/10" in err and err.rstrip().endswith("\x1b[2K")
+
+
+def test_a_long_step_without_reports_is_drawn_after_the_delay(monkeypatch):
+    import time
+
+    monkeypatch.delenv(PROGRESS_ENV, raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setattr(cli_progress, "SHOW_AFTER", 0.05)
+    terminal = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with progress_bars() as bars, bars.step("建模 / model", "dalian"):
+        deadline = time.monotonic() + 5
+        while "建模 / model" not in terminal.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.02)  # no report comes while the model builds; the timer draws the spinner
+        assert "建模 / model" in terminal.getvalue()
+    assert "dalian" in terminal.getvalue() and "1/1" in terminal.getvalue()

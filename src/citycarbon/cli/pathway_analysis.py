@@ -111,7 +111,8 @@ def register(app: typer.Typer) -> None:
         from citycarbon.pathways.uncertainty import ensemble
 
         try:
-            model, scen = load_model_and_scenario(city, scenario, source_value(source))
+            with progress_bars(quiet) as bars, bars.step("建模 / model", city):
+                model, scen = load_model_and_scenario(city, scenario, source_value(source))
             options = {"chunk": chunk} if chunk is not None else {}
             with progress_bars(quiet) as bars:
                 result = ensemble(model, scen, runs, seed, dask=_scheduler(scheduler), **options,
@@ -146,7 +147,8 @@ def register(app: typer.Typer) -> None:
         try:
             if method not in ("sobol", "morris"):
                 raise InputError(Problem("method must be sobol or morris", field="--method", value=method))
-            model, scen = load_model_and_scenario(city, scenario, source_value(source))
+            with progress_bars(quiet) as bars, bars.step("建模 / model", city):
+                model, scen = load_model_and_scenario(city, scenario, source_value(source))
             dask = _scheduler(scheduler)
             with progress_bars(quiet) as bars:
                 bar = bars.task(f"敏感性分析 / {method}", "runs")
@@ -218,7 +220,8 @@ def register(app: typer.Typer) -> None:
 
         try:
             weights = read_cost_file(cost) if cost is not None else None
-            model, scen = load_model_and_scenario(city, scenario, source_value(source))
+            with progress_bars(quiet) as bars, bars.step("建模 / model", city):
+                model, scen = load_model_and_scenario(city, scenario, source_value(source))
             chosen: Any = "all" if not targets else [t.strip() for t in targets.split(",") if t.strip()]
             with progress_bars(quiet) as bars:
                 result = seek(model, scen, seed=seed, targets=chosen, probability=probability, runs=runs,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import sys
-import time
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -56,9 +56,13 @@ class Bars:
 
     def __init__(self, display: Any | None, show_after: float):
         self._display = display
-        self._show_after = show_after
-        self._opened = time.monotonic()
-        self._started = False
+        self._lock = threading.Lock()
+        self._started = self._closed = False
+        self._timer: threading.Timer | None = None
+        if display is not None and show_after > 0:  # drawn after show_after, reports or not (a long step)
+            self._timer = threading.Timer(show_after, self._start)
+            self._timer.daemon = True
+            self._timer.start()
 
     @property
     def enabled(self) -> bool:
@@ -76,18 +80,33 @@ class Bars:
             if task_id is None:
                 task_id = display.add_task(description, total=total, unit=unit, item="")
             display.update(task_id, completed=done, total=total, item=label)
-            self._show()
+            if self._timer is None:  # no delay (CITYCARBON_PROGRESS=always): drawn from the first report
+                self._start()
 
         return report
 
-    def _show(self) -> None:
-        if self._display is not None and not self._started and time.monotonic() - self._opened >= self._show_after:
+    @contextmanager
+    def step(self, description: str, label: str = "") -> Iterator[None]:
+        """One step without counts of its own (building a model): a spinner while the block runs."""
+        report = self.task(description)
+        report(0, None, label)
+        yield
+        report(1, 1, label)
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._display is None or self._started or self._closed:
+                return
             self._started = True
             self._display.start()
 
     def close(self) -> None:
-        if self._display is not None and self._started:
-            self._display.stop()
+        if self._timer is not None:
+            self._timer.cancel()
+        with self._lock:
+            self._closed = True
+            if self._display is not None and self._started:
+                self._display.stop()
 
 
 def _display() -> Any:
