@@ -57,6 +57,11 @@ def test_the_contracts_hold_for_the_source_tree(config, graph):
     ([("citycarbon.services.tracking", "citycarbon.api.app")], "services-below-faces"),
     ([("citycarbon.services.accounting", "citycarbon.cli")], "services-below-faces"),
     ([("citycarbon.services.decomposition", "fastapi")], "services-below-faces"),
+    # progress bars: the domain, the store and the services report through citycarbon.progress, never rich
+    ([("citycarbon.pathways.uncertainty", "rich")], "domain-is-pure"),
+    ([("citycarbon.progress", "rich")], "domain-is-pure"),
+    ([("citycarbon.store.backup", "rich")], "store-below-services"),
+    ([("citycarbon.services.monitoring.checks", "rich")], "services-below-faces"),
 ])
 def test_a_forbidden_import_breaks_its_contract(config, graph, imports, contract_id):
     assert _check(config, graph, contract_id).kept

@@ -40,7 +40,7 @@ COMMAND_ORDER: tuple[str, ...] = (
 )
 
 #: modules of this package that are helpers, not command groups
-_NOT_COMMANDS = frozenset({"output"})
+_NOT_COMMANDS = frozenset({"output", "progress"})
 
 
 def command_modules() -> list[str]:

@@ -15,6 +15,7 @@ import typer
 
 from citycarbon.cli.db import cli_actor, open_database
 from citycarbon.cli.output import FORMAT_OPTION, OutputFormat, emit, fail
+from citycarbon.cli.progress import QUIET_OPTION, progress_bars
 from citycarbon.errors import InputError, Problem
 
 
@@ -23,13 +24,15 @@ def register(app: typer.Typer) -> None:
     def backup_command(
         out: Annotated[Path, typer.Option("--out", "-o", help="archive to write (.zip)")],
         fmt: OutputFormat = FORMAT_OPTION,
+        quiet: bool = QUIET_OPTION,
     ) -> None:
         """Write a backup archive of the database and the meter lake. 备份数据库与计量数据湖。"""
         from citycarbon.store import backup
 
         database = open_database()
         try:
-            manifest = backup.backup(database, out)
+            with progress_bars(quiet) as bars:
+                manifest = backup.backup(database, out, progress=bars.task("备份 / backup", "items"))
         except InputError as error:
             fail(error)
             return
@@ -46,6 +49,7 @@ def register(app: typer.Typer) -> None:
         wipe: Annotated[bool, typer.Option("--wipe", "--yes", help="replace a database (and lake) that "
                                                                    "already holds data")] = False,
         fmt: OutputFormat = FORMAT_OPTION,
+        quiet: bool = QUIET_OPTION,
     ) -> None:
         """Restore an archive (all or nothing). 从备份恢复(全部或不恢复)。"""
         from citycarbon.store import backup
@@ -53,7 +57,8 @@ def register(app: typer.Typer) -> None:
         database = open_database()
         try:
             # nothing is changed before the archive is known to restore (a trial restore into scratch SQLite)
-            manifest = backup.verify_archive(file, deep=wipe)
+            with progress_bars(quiet) as bars:  # --wipe: the trial restore's bar
+                manifest = backup.verify_archive(file, deep=wipe, progress=bars.task("校验 / verify", "items"))
             revision = manifest["alembic_revision"]
             current = database.current_revision()
             occupied = current is not None and not backup.database_is_empty(database)
@@ -66,7 +71,9 @@ def register(app: typer.Typer) -> None:
                 backup.wipe(database, revision)
                 if manifest["lake"] and lake.exists():
                     shutil.rmtree(lake)
-            report = backup.restore(database, file, actor=cli_actor())
+            with progress_bars(quiet) as bars:
+                report = backup.restore(database, file, actor=cli_actor(),
+                                        progress=bars.task("恢复 / restore", "items"))
         except InputError as error:
             fail(error)
             return

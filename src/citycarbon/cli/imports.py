@@ -14,6 +14,7 @@ import typer
 
 from citycarbon.cli.db import cli_actor, open_database
 from citycarbon.cli.output import FORMAT_OPTION, OutputFormat, emit, fail
+from citycarbon.cli.progress import QUIET_OPTION, progress_bars
 from citycarbon.errors import InputError, ServiceError
 
 imports_app = typer.Typer(help="Import statistics and energy balances: upload, review, approve. 数据导入与审批。",
@@ -32,10 +33,15 @@ def _row(batch) -> dict:
             "problems": len(batch.problems)}
 
 
-def _run(call):
+def _run(call, quiet: bool = True, step: str | None = None):
+    """``call(database)``; an input or service error exits 2 (after the spinner of ``step``, if any, is gone)."""
     database = open_database()
     try:
-        return call(database)
+        with progress_bars(quiet) as bars:
+            if step is None:
+                return call(database)
+            with bars.step(step):
+                return call(database)
     except (InputError, ServiceError) as error:
         fail(error)
     finally:
@@ -53,12 +59,14 @@ def upload(
                     ] = "years",
     reason: Annotated[str | None, typer.Option("--reason", help="why (kept in the audit log)")] = None,
     fmt: OutputFormat = FORMAT_OPTION,
+    quiet: bool = QUIET_OPTION,
 ) -> None:
     """Validate a table and keep it as a batch awaiting approval (problems name file, row and field)."""
     from citycarbon.services import imports
 
     batch = _run(lambda db: imports.upload_batch(db, _operator(), filename=file.name, content=file.read_bytes(),
-                                                 kind=kind, status=status, mode=mode, reason=reason))
+                                                 kind=kind, status=status, mode=mode, reason=reason),
+                 quiet=quiet, step=f"校验导入 / validate {file.name}")
     emit(batch.to_dict(), fmt, rows=[_row(batch)], title="导入批次 / import batch")
     if batch.status != "validated":
         fail(InputError(batch.problem_list))
@@ -95,11 +103,13 @@ def approve(
     batch_id: Annotated[int, typer.Argument(help="batch id")],
     reason: Annotated[str | None, typer.Option("--reason", help="why (kept in the audit log)")] = None,
     fmt: OutputFormat = FORMAT_OPTION,
+    quiet: bool = QUIET_OPTION,
 ) -> None:
     """Write a validated batch into the ledger (one transaction, audited)."""
     from citycarbon.services import imports
 
-    approval = _run(lambda db: imports.approve_batch(db, _operator(), batch_id, reason=reason))
+    approval = _run(lambda db: imports.approve_batch(db, _operator(), batch_id, reason=reason),
+                    quiet=quiet, step=f"写入台账 / approve {batch_id}")
     ledger = approval.ledger_dict()
     emit({"batch_id": batch_id, "ledger": ledger}, fmt, rows=[{"batch_id": batch_id, **ledger}],
          title="已批准 / approved")

@@ -22,6 +22,7 @@ import typer
 
 from citycarbon.cli.groups import monitoring_app
 from citycarbon.cli.output import FORMAT_OPTION, OutputFormat, emit, fail
+from citycarbon.cli.progress import QUIET_OPTION, progress_bars
 from citycarbon.errors import InputError, Problem
 
 registry_app = typer.Typer(help="Registry of key units: enterprises, metering points, products.",
@@ -223,13 +224,16 @@ def register(app: typer.Typer) -> None:
                                                  "alert_truth.parquet")] = False,
         format_out: Annotated[str, typer.Option("--format-out", help="parquet | csv (readings files)")] = "parquet",
         fmt: OutputFormat = FORMAT_OPTION,
+        quiet: bool = QUIET_OPTION,
     ) -> None:
         """Write a synthetic city: registry CSVs, readings by month, truth.parquet, monthly_reports.csv."""
         from citycarbon.monitoring.simulate import write_city
 
         try:
-            summary = write_city(units, points, days, out, seed, start=start, faults=not no_faults,
-                                 interval_minutes=interval, fmt=format_out, overlap=overlap, situations=situations)
+            with progress_bars(quiet) as bars:
+                summary = write_city(units, points, days, out, seed, start=start, faults=not no_faults,
+                                     interval_minutes=interval, fmt=format_out, overlap=overlap,
+                                     situations=situations, progress=bars.task("模拟城市 / simulate", "units"))
         except ValueError as error:
             fail(error)
             return
@@ -289,6 +293,7 @@ def register(app: typer.Typer) -> None:
         chunk: Annotated[int, typer.Option("--chunk", min=1, help="enterprises checked at a time (--energy "
                                            "repaired on the lake)")] = 50,
         fmt: OutputFormat = FORMAT_OPTION,
+        quiet: bool = QUIET_OPTION,
     ) -> None:
         """Alerts with their numbers: budget path, product limits, completeness, silence, unrepaired faults."""
         from citycarbon.services.monitoring.checks import day_alerts
@@ -298,8 +303,10 @@ def register(app: typer.Typer) -> None:
             day = _local_day(date, loaded.timezone)
             check_time = _now(now) if now else (day + pd.Timedelta(days=1)).tz_convert("UTC")
             weights = _month_weights(month_weights) if month_weights else None
-            report = day_alerts(loaded, day, lake=_lake_dir(lake), readings=readings, now=check_time,
-                                enterprise=enterprise, month_weights=weights, energy=energy, chunk=chunk)
+            with progress_bars(quiet) as bars:
+                report = day_alerts(loaded, day, lake=_lake_dir(lake), readings=readings, now=check_time,
+                                    enterprise=enterprise, month_weights=weights, energy=energy, chunk=chunk,
+                                    progress=bars.task("年内核查 / year to date", "units"))
         except InputError as error:
             fail(error)
             return
@@ -318,6 +325,7 @@ def register(app: typer.Typer) -> None:
         now: Annotated[str | None, typer.Option("--now", help="check time = window end (default city.json's)")] = None,
         chunk: Annotated[int, typer.Option("--chunk", min=1, help="enterprises checked at a time")] = 50,
         fmt: OutputFormat = FORMAT_OPTION,
+        quiet: bool = QUIET_OPTION,
     ) -> None:
         """Precision and recall of the quality rules against a simulated city's truth, per fault kind
         (enterprises checked in chunks, so a large city fits in memory)."""
@@ -337,8 +345,9 @@ def register(app: typer.Typer) -> None:
                 truth_frame = pd.read_parquet(truth)
             except (OSError, ValueError) as error:
                 raise InputError(Problem(f"cannot read truth: {error}", file=truth.name)) from error
-            report = score_rules(loaded, truth_frame, lake=_lake_dir(lake), readings=readings, start=lo, now=hi,
-                                 chunk=chunk)
+            with progress_bars(quiet) as bars:
+                report = score_rules(loaded, truth_frame, lake=_lake_dir(lake), readings=readings, start=lo,
+                                     now=hi, chunk=chunk, progress=bars.task("规则评分 / score", "units"))
         except InputError as error:
             fail(error)
             return

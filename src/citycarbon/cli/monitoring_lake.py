@@ -19,6 +19,7 @@ import typer
 
 from citycarbon.cli.groups import monitoring_app
 from citycarbon.cli.output import FORMAT_OPTION, OutputFormat, emit, fail
+from citycarbon.cli.progress import QUIET_OPTION, progress_bars
 from citycarbon.errors import InputError
 
 REGISTRY_OPTION = typer.Option("--registry", help="registry folder (enterprises.csv, points.csv, products.csv); "
@@ -79,6 +80,7 @@ def register(app: typer.Typer) -> None:
                           "default: the real clock. Readings ending more than the future margin after it are "
                           "rejected")] = None,
         fmt: OutputFormat = FORMAT_OPTION,
+        quiet: bool = QUIET_OPTION,
     ) -> None:
         """Backfill readings (point_id, start, end, value, unit) into the lake; idempotent, safe to re-run."""
         from citycarbon.cli.db import cli_actor
@@ -88,11 +90,13 @@ def register(app: typer.Typer) -> None:
 
         with submission_store() as database:  # the office sees each file's counts and rejected rows later
             try:
-                reports = ingest_reading_files(
-                    open_lake(lake), load_registry_dir(registry), files, db=database, actor=cli_actor(),
-                    chunk_rows=chunk_rows, assume_timezone=assume_timezone,
-                    now=_now(now) if now else None,  # None: the real clock at each chunk
-                    future_margin=get_settings().monitoring_future_margin)
+                with progress_bars(quiet) as bars:
+                    reports = ingest_reading_files(
+                        open_lake(lake), load_registry_dir(registry), files, db=database, actor=cli_actor(),
+                        chunk_rows=chunk_rows, assume_timezone=assume_timezone,
+                        now=_now(now) if now else None,  # None: the real clock at each chunk
+                        future_margin=get_settings().monitoring_future_margin,
+                        progress=bars.task("抄表数据入湖 / ingest", "files"))
             except InputError as error:
                 fail(error)
                 return

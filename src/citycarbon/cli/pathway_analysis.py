@@ -27,6 +27,7 @@ from citycarbon.cli.output import (
     fail,
     source_value,
 )
+from citycarbon.cli.progress import QUIET_OPTION, progress_bars
 from citycarbon.errors import InputError, Problem
 
 SCENARIO_OPTION = typer.Option("--scenario", "-s", help="scenario name (BAU, Plan, Enhanced) or YAML file")
@@ -104,14 +105,18 @@ def register(app: typer.Typer) -> None:
         city: Annotated[str, CITY_OPTION] = "dalian",
         source: DataSourceChoice | None = SOURCE_OPTION,
         fmt: OutputFormat = FORMAT_OPTION,
+        quiet: bool = QUIET_OPTION,
     ) -> None:
         """Monte Carlo (Latin hypercube) over uncertain parameters: P(peak ≤ 2030), P(each target met), percentiles."""
         from citycarbon.pathways.uncertainty import ensemble
 
         try:
-            model, scen = load_model_and_scenario(city, scenario, source_value(source))
+            with progress_bars(quiet) as bars, bars.step("建模 / model", city):
+                model, scen = load_model_and_scenario(city, scenario, source_value(source))
             options = {"chunk": chunk} if chunk is not None else {}
-            result = ensemble(model, scen, runs, seed, dask=_scheduler(scheduler), **options)
+            with progress_bars(quiet) as bars:
+                result = ensemble(model, scen, runs, seed, dask=_scheduler(scheduler), **options,
+                                  progress=bars.task("集合运行 / ensemble", "runs"))
         except InputError as error:
             fail(error)
             return
@@ -134,6 +139,7 @@ def register(app: typer.Typer) -> None:
         city: Annotated[str, CITY_OPTION] = "dalian",
         source: DataSourceChoice | None = SOURCE_OPTION,
         fmt: OutputFormat = FORMAT_OPTION,
+        quiet: bool = QUIET_OPTION,
     ) -> None:
         """Which levers and uncertain parameters matter most: Sobol S1/ST/S2 or Morris μ*/σ (SALib)."""
         from citycarbon.pathways.sensitivity import morris, sobol
@@ -141,12 +147,16 @@ def register(app: typer.Typer) -> None:
         try:
             if method not in ("sobol", "morris"):
                 raise InputError(Problem("method must be sobol or morris", field="--method", value=method))
-            model, scen = load_model_and_scenario(city, scenario, source_value(source))
+            with progress_bars(quiet) as bars, bars.step("建模 / model", city):
+                model, scen = load_model_and_scenario(city, scenario, source_value(source))
             dask = _scheduler(scheduler)
-            if method == "sobol":
-                result = sobol(model, scen, n, seed=seed, output=output, second_order=second_order, by=by, dask=dask)
-            else:
-                result = morris(model, scen, n, seed=seed, output=output, dask=dask)
+            with progress_bars(quiet) as bars:
+                bar = bars.task(f"敏感性分析 / {method}", "runs")
+                if method == "sobol":
+                    result = sobol(model, scen, n, seed=seed, output=output, second_order=second_order, by=by,
+                                   dask=dask, progress=bar)
+                else:
+                    result = morris(model, scen, n, seed=seed, output=output, dask=dask, progress=bar)
         except InputError as error:
             fail(error)
             return
@@ -203,15 +213,19 @@ def register(app: typer.Typer) -> None:
         city: Annotated[str, CITY_OPTION] = "dalian",
         source: DataSourceChoice | None = SOURCE_OPTION,
         fmt: OutputFormat = FORMAT_OPTION,
+        quiet: bool = QUIET_OPTION,
     ) -> None:
         """Lever settings that meet every plan target while staying closest to the scenario (or cheapest)."""
         from citycarbon.pathways.goalseek import seek
 
         try:
             weights = read_cost_file(cost) if cost is not None else None
-            model, scen = load_model_and_scenario(city, scenario, source_value(source))
+            with progress_bars(quiet) as bars, bars.step("建模 / model", city):
+                model, scen = load_model_and_scenario(city, scenario, source_value(source))
             chosen: Any = "all" if not targets else [t.strip() for t in targets.split(",") if t.strip()]
-            result = seek(model, scen, seed=seed, targets=chosen, probability=probability, runs=runs, cost=weights)
+            with progress_bars(quiet) as bars:
+                result = seek(model, scen, seed=seed, targets=chosen, probability=probability, runs=runs,
+                              cost=weights, progress=bars.task("目标反推 / goal-seek", "steps"))
         except InputError as error:
             fail(error)
             return

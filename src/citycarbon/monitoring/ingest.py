@@ -49,6 +49,7 @@ from citycarbon.codelists import nearest
 from citycarbon.errors import InputError, Problem
 from citycarbon.monitoring.lake import COLUMNS, Lake, utc_month_numbers
 from citycarbon.monitoring.registry import energy_types
+from citycarbon.progress import Progress, or_silent
 from citycarbon.units import UnitError, conversion_factor
 
 __all__ = [
@@ -985,15 +986,20 @@ def _string_mapper(arrow_type: pa.DataType) -> object:
 
 
 def ingest_files(lake: Lake | str | Path, registry: object, paths: Iterable[str | Path], *,
-                 chunk_rows: int = 1_000_000, **kwargs: object) -> dict[str, IngestReport]:
+                 chunk_rows: int = 1_000_000, progress: Progress | None = None,
+                 **kwargs: object) -> dict[str, IngestReport]:
     """Ingest each file in chunks (each chunk one durable batch); a report per file.
 
     A chunk that fails half-way leaves the earlier chunks stored; re-running the file is safe (they
-    come back as duplicates).
+    come back as duplicates). ``progress`` (:mod:`citycarbon.progress`) counts the files done, and is called
+    after each chunk too (label: the file and its rows so far).
     """
     points = point_table(registry)
     reports: dict[str, IngestReport] = {}
-    for path in paths:
+    paths = list(paths)
+    report = or_silent(progress)
+    report(0, len(paths), "")
+    for number, path in enumerate(paths):
         total = IngestReport()
         offset = 0
         for chunk in iter_reading_file(path, chunk_rows=chunk_rows, categorical=True):
@@ -1002,7 +1008,9 @@ def ingest_files(lake: Lake | str | Path, registry: object, paths: Iterable[str 
             offset += len(chunk)
             total.merge(part)
             total.batch_id = part.batch_id or total.batch_id
+            report(number, len(paths), f"{Path(path).name} {offset:,}")
         reports[str(path)] = total
+        report(number + 1, len(paths), Path(path).name)
     return reports
 
 

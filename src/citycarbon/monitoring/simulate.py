@@ -49,6 +49,7 @@ from citycarbon.codelists import load_codelist
 from citycarbon.data import data_path, read_csv
 from citycarbon.monitoring.registry import Registry, industries, product_limits, tce_factors, tier_for
 from citycarbon.monitoring.uscc import USCC_ALPHABET, uscc_check_character
+from citycarbon.progress import Progress, or_silent
 from citycarbon.units import conversion_factor
 
 __all__ = ["ALERT_TRUTH_COLUMNS", "FAULT_KINDS", "CityChunk", "SimulatedCity", "iter_city", "iter_enterprise_readings",
@@ -961,16 +962,19 @@ def simulate(units: int, points_per_unit: int, days: int, seed: int = 0, *,
 def write_city(units: int, points_per_unit: int, days: int, out: str | Path, seed: int = 0, *,
                start: str | pd.Timestamp = "2025-01-01T00:00:00+08:00", faults: bool | dict | None = True,
                interval_minutes: int | None = None, fmt: str = "parquet", chunk: int = 50,
-               overlap: bool = False, situations: bool | dict = False) -> dict:
+               overlap: bool = False, situations: bool | dict = False, progress: Progress | None = None) -> dict:
     """Write a simulated city to ``out``: ``enterprises.csv``, ``points.csv``, ``products.csv``,
     ``readings/readings-YYYY-MM-pNNNN.parquet`` (first arrivals, split by UTC month of ``start``, one file per
     month and chunk of enterprises; ``.csv`` with ``fmt="csv"``), ``readings/resent-YYYY-MM-pNNNN.parquet`` (the
     same intervals sent again: duplicates with other values and revisions — ingest them after the first files,
     as name order does), ``truth.parquet``, ``alert_truth.parquet`` (what the alerts for the last day must
     raise), ``monthly_reports.csv`` and ``city.json`` (sizes, seed, the first interval and the generation time
-    ``now``). Returns counts."""
+    ``now``). Returns counts. ``progress`` (:mod:`citycarbon.progress`) counts the enterprises written, after
+    each chunk of ``chunk``."""
     if fmt not in ("parquet", "csv"):
         raise ValueError("fmt must be parquet or csv")
+    report = or_silent(progress)
+    report(0, units, "")
     out = Path(out)
     (out / "readings").mkdir(parents=True, exist_ok=True)
     truths, monthlies, alert_truths, files, rows = [], [], [], [], 0
@@ -995,6 +999,7 @@ def write_city(units: int, points_per_unit: int, days: int, out: str | Path, see
         rows += len(readings)
         truths.append(truth)
         monthlies.append(monthly)
+        report(min(units, (part + 1) * chunk), units, f"p{part:04d}")
     assert registry is not None
     registry.write(out)
     first = pd.Timestamp(start)

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from citycarbon.errors import InputError, Problem
+from citycarbon.progress import Progress
 
 __all__ = ["map_chunks", "resolve_client"]
 
@@ -63,14 +64,24 @@ def _run_chunk(model: Any, X: np.ndarray, reducer: Callable[[Any], dict[str, np.
 
 
 def map_chunks(model: Any, chunks: Sequence[np.ndarray], reducer: Callable[[Any], dict[str, np.ndarray]],
-               dask: Any) -> list[dict[str, np.ndarray]]:
-    """Evaluate each chunk on the cluster; the reduced arrays come back in the order of ``chunks``."""
+               dask: Any, progress: Progress | None = None) -> list[dict[str, np.ndarray]]:
+    """Evaluate each chunk on the cluster; the reduced arrays come back in the order of ``chunks``.
+    ``progress`` is told the rows finished as chunks complete (in any order; the result keeps chunk order)."""
     with resolve_client(dask) as client:
         [model_future] = client.scatter([model], broadcast=True, hash=False)
         token = uuid.uuid4().hex
         futures = [client.submit(_run_chunk, model_future, chunk, reducer, key=f"pathway-chunk-{token}-{i}")
                    for i, chunk in enumerate(chunks)]
         try:
+            if progress is not None:
+                from distributed import as_completed
+
+                rows = {future.key: len(chunk) for future, chunk in zip(futures, chunks, strict=True)}
+                total, done = sum(rows.values()), 0
+                progress(0, total, "")
+                for future in as_completed(futures):
+                    done += rows[future.key]
+                    progress(done, total, "")
             return client.gather(futures)
         finally:
             for future in futures:

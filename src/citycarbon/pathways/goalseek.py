@@ -52,6 +52,7 @@ from citycarbon.pathways.uncertainty import (
     scenario_label,
     target_info,
 )
+from citycarbon.progress import Progress, or_silent
 from citycarbon.provenance import Provenance
 
 __all__ = ["SeekResult", "seek"]
@@ -66,6 +67,8 @@ _BISECT = 20  # bisection steps after the grid: 1/32 · 2^-20 of a ray, far belo
 _SLACK = 1e-7  # SLSQP constraints ask for a scaled margin this far above 0, so its answer is strictly met
 _TIGHT = 1e-3  # a met target binds when its margin is within this share of its scale (margin ≈ 0)
 _BACKOFF = 1e-3  # a target binds if it fails this share of the way back towards the scenario
+#: steps a seek reports to ``progress``: corners, rays, up to three polished starts, the final check
+SEEK_STEPS = 6
 
 
 @dataclass
@@ -214,8 +217,12 @@ def _first_feasible(problem: _Problem, origin: np.ndarray, ends: np.ndarray, act
 def seek(model: PathwayModel, scenario: Any, *, seed: int = 0, targets: Sequence[str] | str = "all",
          cost: Mapping[str, float] | None = None, levers: Sequence[str] | None = None,
          exclude_groups: Sequence[str] = ("baseline",), probability: float | None = None, runs: int = 200,
-         starts: int = 8, polish: bool = True, chunk: int = DEFAULT_CHUNK) -> SeekResult:
-    """Lever settings meeting ``targets`` closest to ``scenario`` (see the module docstring for the method)."""
+         starts: int = 8, polish: bool = True, chunk: int = DEFAULT_CHUNK,
+         progress: Progress | None = None) -> SeekResult:
+    """Lever settings meeting ``targets`` closest to ``scenario`` (see the module docstring for the method).
+
+    ``progress`` (:mod:`citycarbon.progress`) is told the steps done out of :data:`SEEK_STEPS`: the corners,
+    the rays, each polished start, the final check (steps not needed are skipped over)."""
     params = parameter_arrays(model)
     p = len(params.names)
     x_s = np.asarray(model.vector(scenario), dtype=float).reshape(p)
@@ -253,6 +260,8 @@ def seek(model: PathwayModel, scenario: Any, *, seed: int = 0, targets: Sequence
     def distance(z: np.ndarray) -> np.ndarray:
         return np.sqrt((weight * ((np.atleast_2d(z) - s) / span) ** 2).sum(axis=1))
 
+    report = or_silent(progress)
+    report(0, SEEK_STEPS, "")
     met_s, margin_s = problem.evaluate(s)
     met_a, margin_a = problem.evaluate(ambitious)
     met_s, margin_s, met_a, margin_a = met_s[0], margin_s[0], met_a[0], margin_a[0]
@@ -260,6 +269,7 @@ def seek(model: PathwayModel, scenario: Any, *, seed: int = 0, targets: Sequence
     met_c, margin_c = problem.evaluate(corners)
     own = np.arange(len(problem.targets))
     met_c, margin_c = met_c[own, own], margin_c[own, own]
+    report(1, SEEK_STEPS, "corners")
     active = met_s | met_a | met_c
     best_margin = np.maximum(margin_a, margin_c)
     infeasible = [{"id": t, "margin_at_max": float(best_margin[j]), "margin_at_scenario": float(margin_s[j])}
@@ -277,16 +287,18 @@ def seek(model: PathwayModel, scenario: Any, *, seed: int = 0, targets: Sequence
         u = u / np.maximum(u.max(axis=1, keepdims=True), 1e-12)
         ends = np.vstack([ambitious, corners[active], s + u * (ambitious - s)])
         t, points = _first_feasible(problem, s, ends, active)
+        report(2, SEEK_STEPS, "rays")
         candidates = [points[k] for k in range(len(ends)) if np.isfinite(t[k])]  # each already closest on its ray
         polished: list[np.ndarray] = []
         if polish and probability is None:
             scale = np.maximum(np.maximum(np.abs(margin_s), np.abs(best_margin)), 1e-12)[active]
             starts_at = ([candidates[k] for k in np.argsort(distance(np.array(candidates)))[:3]] if candidates
                          else [ambitious])
-            for z0 in starts_at:
+            for number, z0 in enumerate(starts_at, start=1):
                 z = _slsqp(problem, z0, s, span, weight, lo, hi, active, scale)
                 if z is not None:
                     polished.append(z)
+                report(min(2 + number, SEEK_STEPS - 1), SEEK_STEPS, f"polish {number}")
         if polished:  # pull the polished points back towards the scenario as far as they stay feasible
             t_back, pulled = _first_feasible(problem, s, np.array(polished), active)
             candidates += [pulled[k] for k in range(len(polished)) if np.isfinite(t_back[k])]
@@ -298,6 +310,7 @@ def seek(model: PathwayModel, scenario: Any, *, seed: int = 0, targets: Sequence
             notes.append("the targets that can each be met cannot all be met together; showing the most "
                          "ambitious lever settings")
     met_b, margin_b = problem.evaluate(np.vstack([best, best + _BACKOFF * (s - best)]))
+    report(SEEK_STEPS, SEEK_STEPS, "check")
     scale = np.maximum(np.maximum(np.abs(margin_s), np.abs(best_margin)), 1e-12)
     binding = active & met_b[0] & (~met_b[1] | (np.abs(margin_b[0]) <= _TIGHT * scale))
     name, code = scenario_label(scenario)

@@ -38,6 +38,7 @@ from citycarbon.pathways.uncertainty import (
     parameter_arrays,
     scenario_label,
 )
+from citycarbon.progress import Progress
 from citycarbon.provenance import Provenance
 
 __all__ = ["OUTPUTS", "SensitivityResult", "morris", "output_values", "sobol", "sobol_indices"]
@@ -159,10 +160,11 @@ def _problem(model: PathwayModel, scenario: Any, kinds: Sequence[str], parameter
 
 
 def _runs(model: PathwayModel, x0: np.ndarray, idx: np.ndarray, sample: np.ndarray, output: str, chunk: int,
-          dask: Any) -> np.ndarray:
+          dask: Any, progress: Progress | None = None) -> np.ndarray:
     X = np.tile(x0, (len(sample), 1))
     X[:, idx] = sample
-    merged = evaluate_in_chunks(model, X, functools.partial(_reduce_output, output=output), chunk=chunk, dask=dask)
+    merged = evaluate_in_chunks(model, X, functools.partial(_reduce_output, output=output), chunk=chunk, dask=dask,
+                                progress=progress)
     return merged["y"]
 
 
@@ -236,10 +238,12 @@ def sobol_indices(y: np.ndarray, d: int, n: int, *, second_order: bool = True, n
 def sobol(model: PathwayModel, scenario: Any, n: int, *, second_order: bool = True, seed: int,
           output: str = "cumulative_co2", kinds: Sequence[str] = ("lever", "uncertain"),
           parameters: Sequence[str] | None = None, by: str = "parameter", num_resamples: int = 100,
-          conf_level: float = 0.95, chunk: int = DEFAULT_CHUNK, dask: Any = None) -> SensitivityResult:
+          conf_level: float = 0.95, chunk: int = DEFAULT_CHUNK, dask: Any = None,
+          progress: Progress | None = None) -> SensitivityResult:
     """Sobol indices of ``output`` over the chosen factors (``by="group"``: one index per lever group).
 
-    ``n`` must be a power of two (Sobol' sequence balance). Deterministic for a given ``seed``.
+    ``n`` must be a power of two (Sobol' sequence balance). Deterministic for a given ``seed``. ``progress``
+    is told the runs evaluated after each chunk (:mod:`citycarbon.progress`).
     """
     from SALib.sample import sobol as sobol_sample
 
@@ -248,7 +252,7 @@ def sobol(model: PathwayModel, scenario: Any, n: int, *, second_order: bool = Tr
         raise InputError(Problem("n must be a power of two ≥ 2 (Sobol' sequence)", field="n", value=n))
     problem, idx, x0, params = _problem(model, scenario, kinds, parameters, by)
     sample = sobol_sample.sample(problem, n, calc_second_order=second_order, seed=int(seed))
-    y = _runs(model, x0, idx, sample, output, chunk, dask)
+    y = _runs(model, x0, idx, sample, output, chunk, dask, progress)
     name, code = scenario_label(scenario)
     provenance = Provenance("Sobol variance-based sensitivity (Saltelli sampling, SALib)", METHOD_VERSION,
                             standards=list(SOBOL_STANDARDS),
@@ -283,8 +287,9 @@ def sobol(model: PathwayModel, scenario: Any, n: int, *, second_order: bool = Tr
 def morris(model: PathwayModel, scenario: Any, n: int, *, seed: int, num_levels: int = 4,
            output: str = "cumulative_co2", kinds: Sequence[str] = ("lever", "uncertain"),
            parameters: Sequence[str] | None = None, num_resamples: int = 100, conf_level: float = 0.95,
-           chunk: int = DEFAULT_CHUNK, dask: Any = None) -> SensitivityResult:
-    """Morris elementary effects of ``output`` (``n`` trajectories), sorted by ``μ*`` (largest first)."""
+           chunk: int = DEFAULT_CHUNK, dask: Any = None, progress: Progress | None = None) -> SensitivityResult:
+    """Morris elementary effects of ``output`` (``n`` trajectories), sorted by ``μ*`` (largest first);
+    ``progress`` is told the runs evaluated after each chunk."""
     from SALib.analyze import morris as morris_analyze
     from SALib.sample import morris as morris_sample
 
@@ -293,7 +298,7 @@ def morris(model: PathwayModel, scenario: Any, n: int, *, seed: int, num_levels:
         raise InputError(Problem("n (trajectories) must be ≥ 2", field="n", value=n))
     problem, idx, x0, params = _problem(model, scenario, kinds, parameters, "parameter")
     sample = morris_sample.sample(problem, n, num_levels=num_levels, seed=int(seed))
-    y = _runs(model, x0, idx, sample, output, chunk, dask)
+    y = _runs(model, x0, idx, sample, output, chunk, dask, progress)
     if not np.all(np.isfinite(y)):
         raise InputError(Problem("the model returned non-finite output values", field="output", value=output))
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -39,6 +39,7 @@ import yaml
 from scipy.stats import qmc
 
 from citycarbon.errors import InputError, Problem
+from citycarbon.progress import Progress, or_silent
 from citycarbon.provenance import Provenance
 
 __all__ = [
@@ -290,12 +291,15 @@ def collect_outputs(out: PathwayOutput, series: Sequence[str] | None = None) -> 
 
 def evaluate_in_chunks(model: PathwayModel, X: np.ndarray,
                        reducer: Callable[[PathwayOutput], dict[str, np.ndarray]],
-                       *, chunk: int = DEFAULT_CHUNK, dask: Any = None) -> dict[str, np.ndarray]:
+                       *, chunk: int = DEFAULT_CHUNK, dask: Any = None,
+                       progress: Progress | None = None) -> dict[str, np.ndarray]:
     """Evaluate ``X`` (n, p) ``chunk`` rows at a time and concatenate ``reducer``'s arrays in row order.
 
     ``reducer`` turns one chunk's output into named arrays whose first axis is the chunk's rows (an array
     named ``years`` is taken from the first chunk only). With ``dask`` (a ``distributed.Client``, a
     scheduler address, or ``True`` for ``CITYCARBON_DASK_SCHEDULER``) the chunks run on Dask workers.
+    ``progress`` (:mod:`citycarbon.progress`) is told the rows evaluated after each chunk; it changes nothing
+    in the result.
     """
     X = np.ascontiguousarray(X, dtype=float)
     if chunk < 1:
@@ -304,9 +308,14 @@ def evaluate_in_chunks(model: PathwayModel, X: np.ndarray,
     if dask is not None and dask is not False:
         from citycarbon.pathways.distributed import map_chunks
 
-        parts = map_chunks(model, [X[a:b] for a, b in bounds], reducer, dask)
+        parts = map_chunks(model, [X[a:b] for a, b in bounds], reducer, dask, progress=progress)
     else:
-        parts = [reducer(model.evaluate(X[a:b])) for a, b in bounds]
+        report = or_silent(progress)
+        report(0, len(X), "")
+        parts = []
+        for a, b in bounds:
+            parts.append(reducer(model.evaluate(X[a:b])))
+            report(b, len(X), "")
     if not parts:
         raise InputError(Problem("nothing to evaluate (0 runs)", field="runs", value=0))
     merged: dict[str, np.ndarray] = {}
@@ -414,12 +423,14 @@ def _reduce_ensemble(out: PathwayOutput, series: tuple[str, ...] | None) -> dict
 
 
 def ensemble(model: PathwayModel, scenario: Any, runs: int, seed: int, *, dask: Any = None,
-             chunk: int = DEFAULT_CHUNK, series: Sequence[str] | str | None = "headline") -> EnsembleResult:
+             chunk: int = DEFAULT_CHUNK, series: Sequence[str] | str | None = "headline",
+             progress: Progress | None = None) -> EnsembleResult:
     """Run ``runs`` Latin-hypercube draws of the uncertain parameters around ``scenario``'s levers.
 
     Same ``seed`` → bit-identical arrays, whatever ``chunk`` and whether or not ``dask`` is used.
     ``series`` names the series kept for percentiles: ``"headline"`` (default) those of
-    :data:`HEADLINE_SERIES` the model has, ``None`` every series, or a list of names.
+    :data:`HEADLINE_SERIES` the model has, ``None`` every series, or a list of names. ``progress`` is told
+    the runs done after each chunk (:mod:`citycarbon.progress`).
     """
     if int(runs) < 1:
         raise InputError(Problem("runs must be ≥ 1", field="runs", value=runs))
@@ -441,7 +452,7 @@ def ensemble(model: PathwayModel, scenario: Any, runs: int, seed: int, *, dask: 
         available = model.evaluate(x0[None, :]).series
         series = [name for name in HEADLINE_SERIES if name in available]
     reducer = functools.partial(_reduce_ensemble, series=tuple(series) if series is not None else None)
-    merged = evaluate_in_chunks(model, X, reducer, chunk=chunk, dask=dask)
+    merged = evaluate_in_chunks(model, X, reducer, chunk=chunk, dask=dask, progress=progress)
     name, code = scenario_label(scenario)
     provenance = Provenance(METHOD, METHOD_VERSION, standards=list(STANDARDS),
                             parameters={"scenario": name, "code": code, "runs": runs, "seed": seed,

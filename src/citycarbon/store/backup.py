@@ -33,6 +33,7 @@ from sqlalchemy import Date, DateTime, LargeBinary, MetaData, Table, func, inser
 from sqlalchemy.orm import Session
 
 from citycarbon.errors import InputError, Problem
+from citycarbon.progress import Progress, or_silent
 from citycarbon.store import audit, ledger
 from citycarbon.store.db import Database
 
@@ -147,8 +148,10 @@ def _lake_files(lake_dir: Path | None) -> list[Path]:
     return sorted(p for p in lake_dir.rglob("*") if p.is_file())
 
 
-def backup(db: Database, path: str | Path, *, lake_dir: Path | None = None) -> dict[str, Any]:
-    """Write the archive to ``path`` (atomically: a temporary file renamed at the end); returns the manifest."""
+def backup(db: Database, path: str | Path, *, lake_dir: Path | None = None,
+           progress: Progress | None = None) -> dict[str, Any]:
+    """Write the archive to ``path`` (atomically: a temporary file renamed at the end); returns the manifest.
+    ``progress`` (:mod:`citycarbon.progress`) counts the tables and lake files written."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     lake = db.settings.lake_dir if lake_dir is None else lake_dir
@@ -165,6 +168,9 @@ def backup(db: Database, path: str | Path, *, lake_dir: Path | None = None) -> d
         "format": FORMAT, "format_version": FORMAT_VERSION, "created_at": datetime.now(UTC).isoformat(),
         "alembic_revision": revision, "source_dialect": db.dialect, "tables": [], "lake": [],
         "audit": {"checked": chain.checked, "head_hash": chain.head_hash}}
+    lake_files = _lake_files(lake)
+    report, total = or_silent(progress), len(dump) + len(lake_files)
+    report(0, total, "")
     handle, temporary = tempfile.mkstemp(prefix=".backup-", suffix=".zip", dir=target.parent)
     try:
         with open(handle, "wb") as raw, zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -174,12 +180,14 @@ def backup(db: Database, path: str | Path, *, lake_dir: Path | None = None) -> d
                 archive.writestr(member, data)
                 manifest["tables"].append({"name": name, "file": member, "rows": len(lines),
                                            "sha256": hashlib.sha256(data).hexdigest()})
-            for file in _lake_files(lake):
+                report(number, total, name)
+            for file in lake_files:
                 relative = file.relative_to(lake).as_posix()
                 data = file.read_bytes()
                 archive.writestr(f"lake/{relative}", data)
                 manifest["lake"].append({"path": relative, "size": len(data),
                                          "sha256": hashlib.sha256(data).hexdigest()})
+                report(len(manifest["tables"]) + len(manifest["lake"]), total, relative)
             archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
         Path(temporary).replace(target)
     except BaseException:
@@ -264,12 +272,13 @@ def wipe(db: Database, revision: str = "head") -> None:
     ledger.clear_cache()
 
 
-def verify_archive(path: str | Path, *, deep: bool = False) -> dict[str, Any]:
+def verify_archive(path: str | Path, *, deep: bool = False, progress: Progress | None = None) -> dict[str, Any]:
     """Check an archive completely (manifest, every hash and row count) without touching any database;
     returns the manifest. Run it before wiping anything.
 
     ``deep=True`` also restores it into a throwaway SQLite database (constraints, audit chain against the
-    manifest), so a restore that would fail half-way is known before the real database is wiped.
+    manifest), so a restore that would fail half-way is known before the real database is wiped (``progress``
+    counts that trial restore's tables and lake files).
     """
     manifest = read_manifest(path)
     _checked_members(Path(path), manifest)
@@ -279,7 +288,7 @@ def verify_archive(path: str | Path, *, deep: bool = False) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="citycarbon-verify-") as folder:
             scratch = Database(Settings.for_home(Path(folder) / "home"))
             try:
-                restore(scratch, path, lake_dir=Path(folder) / "lake")
+                restore(scratch, path, lake_dir=Path(folder) / "lake", progress=progress)
             finally:
                 scratch.dispose()
                 ledger.clear_cache()
@@ -309,14 +318,16 @@ class RestoreReport:
                 "audit_checked": self.audit_checked}
 
 
-def restore(db: Database, path: str | Path, *, lake_dir: Path | None = None, actor: Any = None) -> RestoreReport:
+def restore(db: Database, path: str | Path, *, lake_dir: Path | None = None, actor: Any = None,
+            progress: Progress | None = None) -> RestoreReport:
     """Restore the archive into an empty database (migrated to the archive's revision if never migrated).
 
     Checks first (nothing written when any fails): manifest format, every table file's SHA-256 and row count,
     every lake file's SHA-256, the revision and that the target is empty. Then one transaction inserts all
     rows, resets PostgreSQL sequences and verifies the audit chain against the manifest's head hash; any
     failure rolls everything back. The lake files are written after the commit. ``actor`` (optional) appends
-    a ``backup.restore`` audit row.
+    a ``backup.restore`` audit row. ``progress`` (:mod:`citycarbon.progress`) counts the tables and lake files
+    restored.
     """
     archive = Path(path)
     manifest = read_manifest(archive)
@@ -339,6 +350,8 @@ def restore(db: Database, path: str | Path, *, lake_dir: Path | None = None, act
     if missing:
         raise _fail(f"the database has no table {', '.join(missing)}", field="tables")
     counts: dict[str, int] = {}
+    report, total = or_silent(progress), len(manifest["tables"]) + len(lake_bytes)
+    report(0, total, "")
     with db.engine.connect().execution_options(citycarbon_write=True) as connection, connection.begin():
         for entry in manifest["tables"]:
             table = known[entry["name"]]
@@ -350,6 +363,7 @@ def restore(db: Database, path: str | Path, *, lake_dir: Path | None = None, act
             for start in range(0, len(decoded), _CHUNK):
                 connection.execute(insert(table), decoded[start:start + _CHUNK])
             counts[table.name] = len(decoded)
+            report(len(counts), total, table.name)
         if db.dialect == "postgresql":
             _reset_sequences(connection, list(known.values()))
         session = Session(bind=connection)
@@ -367,10 +381,11 @@ def restore(db: Database, path: str | Path, *, lake_dir: Path | None = None, act
     if lake_bytes:
         lake.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".lake-restore-", dir=lake.parent))
-        for relative, data in lake_bytes.items():
+        for number, (relative, data) in enumerate(lake_bytes.items(), start=1):
             file = staging / relative
             file.parent.mkdir(parents=True, exist_ok=True)
             file.write_bytes(data)
+            report(len(counts) + number, total, relative)
         if lake.exists():
             shutil.rmtree(lake)
         staging.replace(lake)

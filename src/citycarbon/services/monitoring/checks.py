@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from citycarbon.errors import InputError, Problem
+from citycarbon.progress import Progress, or_silent
 
 __all__ = [
     "AlertsReport",
@@ -100,23 +101,27 @@ def sub_registry(registry, enterprises):
 
 
 def lake_repaired_daily(lake: Path, registry, raw_daily: pd.DataFrame, start: pd.Timestamp,
-                         now: pd.Timestamp, enterprise: str | None, chunk: int) -> pd.DataFrame:
+                         now: pd.Timestamp, enterprise: str | None, chunk: int,
+                         progress: Progress | None = None) -> pd.DataFrame:
     """The lake's raw daily rollup with the repaired view of the year to date: the readings are checked
     enterprise chunk by chunk (each chunk with its own points only, so the memory stays bounded) and their
-    repaired daily energy (``quality.daily_energy(..., flags=...)``) replaces the raw days."""
+    repaired daily energy (``quality.daily_energy(..., flags=...)``) replaces the raw days. ``progress`` counts
+    the enterprises checked."""
     from citycarbon.monitoring import quality
     from citycarbon.monitoring.alerts import repaired_daily
     from citycarbon.monitoring.lake import read_readings
     ids = [enterprise] if enterprise is not None else list(registry.enterprises["enterprise_id"].astype(str))
     parts = []
+    report = or_silent(progress)
+    report(0, len(ids), "")
     for k in range(0, len(ids), chunk):
         part = set(ids[k:k + chunk])
         sub = sub_registry(registry, part)
         frame = read_readings(lake, enterprise=sorted(part), start=start, end=now, latest_revision_only=False)
-        if frame.empty:
-            continue
-        flags = quality.check(frame, sub, now=now, start=start, end=now)
-        parts.append(quality.daily_energy(frame, sub, now=now, flags=flags))
+        if not frame.empty:
+            flags = quality.check(frame, sub, now=now, start=start, end=now)
+            parts.append(quality.daily_energy(frame, sub, now=now, flags=flags))
+        report(min(k + chunk, len(ids)), len(ids), ids[min(k + chunk, len(ids)) - 1])
     return repaired_daily(raw_daily, pd.concat(parts, ignore_index=True) if parts else raw_daily.iloc[0:0])
 
 
@@ -209,11 +214,12 @@ class AlertsReport:
 
 def day_alerts(registry: Any, day: pd.Timestamp, *, lake: Path, readings: Path | None, now: pd.Timestamp,
                enterprise: str | None = None, month_weights: Any = None, energy: str = "repaired",
-               chunk: int = 50) -> AlertsReport:
+               chunk: int = 50, progress: Progress | None = None) -> AlertsReport:
     """Alerts of the local ``day`` checked at ``now``: budget path, product limits, completeness, silence,
     unrepaired faults. On the lake the year-to-date energy comes from its rollup (``energy="repaired"``: the
     year to date checked enterprise ``chunk`` by chunk, the flags' suggested values replacing faults; ``raw``:
-    the rollup as it is) and the readings of the data-quality lookback only."""
+    the rollup as it is) and the readings of the data-quality lookback only. ``progress`` counts the
+    enterprises of the year-to-date check."""
     from citycarbon.monitoring import quality
     from citycarbon.monitoring.alerts import alerts, energy_view_of, load_alert_rules
 
@@ -226,7 +232,8 @@ def day_alerts(registry: Any, day: pd.Timestamp, *, lake: Path, readings: Path |
     if readings is None:
         daily = lake_daily(lake, registry, year_start, day + pd.Timedelta(days=1), enterprise)
         if energy == "repaired":
-            daily = lake_repaired_daily(lake, registry, daily, year_start.tz_convert("UTC"), now, enterprise, chunk)
+            daily = lake_repaired_daily(lake, registry, daily, year_start.tz_convert("UTC"), now, enterprise, chunk,
+                                        progress)
         lookback = pd.Timedelta(days=float(str(load_alert_rules().get("data_quality", "lookback_days"))))
         first = max(first, now - lookback)
     frame = _only(read_window(lake, readings, first, now, enterprise), registry, enterprise)
@@ -263,15 +270,17 @@ class ScoreReport:
 
 
 def score_rules(registry: Any, truth: pd.DataFrame, *, lake: Path, readings: Path | None, start: pd.Timestamp,
-                now: pd.Timestamp, chunk: int = 50) -> ScoreReport:
+                now: pd.Timestamp, chunk: int = 50, progress: Progress | None = None) -> ScoreReport:
     """Score the quality rules against a simulated city's ``truth`` in ``[start, now]``, enterprises checked
-    ``chunk`` at a time (a large city fits in memory)."""
+    ``chunk`` at a time (a large city fits in memory); ``progress`` counts the enterprises checked."""
     from citycarbon.monitoring import quality
     from citycarbon.monitoring.lake import read_readings
 
     ids = list(registry.enterprises["enterprise_id"])
     everything = read_readings_files(readings, None, None) if readings is not None else None
     found = []
+    report = or_silent(progress)
+    report(0, len(ids), "")
     for k in range(0, len(ids), chunk):
         part = ids[k:k + chunk]
         points = set(registry.points.loc[registry.points["enterprise_id"].isin(part), "point_id"])
@@ -283,6 +292,7 @@ def score_rules(registry: Any, truth: pd.DataFrame, *, lake: Path, readings: Pat
         # gaps (all the other chunks' points), which the check would build and the filter drop
         flags = quality.check(frame, sub_registry(registry, part), now=now, start=start, end=now)
         found.append(flags[flags["point_id"].astype(str).isin(points)][["point_id", "fault_kind", "end"]])
+        report(k + len(part), len(ids), str(part[-1]))
     flags = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=["point_id", "fault_kind", "end"])
     return ScoreReport(start, now, len(ids), len(flags), quality.score(flags, truth))
 
