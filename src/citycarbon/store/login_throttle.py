@@ -87,10 +87,14 @@ class DatabaseThrottle:
         values = {"key": key, "tokens": tokens, "failures": 0, "lockouts": 0, "locked_until": None,
                   "updated_at": now}
         if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            session.execute(pg_insert(LoginThrottle).values(**values).on_conflict_do_nothing(index_elements=["key"]))
         else:
-            from sqlalchemy.dialects.sqlite import insert
-        session.execute(insert(LoginThrottle).values(**values).on_conflict_do_nothing(index_elements=["key"]))
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            session.execute(sqlite_insert(LoginThrottle).values(**values)
+                            .on_conflict_do_nothing(index_elements=["key"]))
         session.execute(delete(LoginThrottle).where(LoginThrottle.updated_at < now - RETENTION)
                         .execution_options(synchronize_session=False))
         return session.scalars(select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()

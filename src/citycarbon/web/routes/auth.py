@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from citycarbon.auth import messages as msg
 from citycarbon.web.app import locale_of, render, web_state
-from citycarbon.web.backend import client_of, current_session, localized, now
+from citycarbon.web.backend import client_of, current_session, now
 from citycarbon.web.i18n import translate, translate_problem
 from citycarbon.web.security import PRELOGIN_COOKIE, SESSION_COOKIE, CsrfError, check_csrf, cookie_options
 
@@ -130,7 +130,7 @@ def change_password(request: Request, current: str = Form(""), new: str = Form("
     except AuthError as error:
         return _step_page(request, session, translate(locale, msg.MESSAGES[error.message_code]), 422)
     except PasswordPolicyError as error:
-        return _step_page(request, session, "; ".join(localized(r, locale) for r in error.reasons), 422)
+        return _step_page(request, session, "; ".join(translate_problem(locale, p) for p in error.problems), 422)
     return _after_step(request, ticket)
 
 
