@@ -28,7 +28,7 @@ from citycarbon.store import audit, totp_crypto
 from citycarbon.store import users as store
 from citycarbon.store.auth_models import User
 from citycarbon.store.db import Database
-from citycarbon.store.login_throttle import DatabaseThrottle, RedisThrottle, Throttle
+from citycarbon.store.login_throttle import DatabaseThrottle, FallbackThrottle, RedisThrottle, Throttle
 from citycarbon.store.types import utcnow
 
 
@@ -70,11 +70,12 @@ def _redis_throttle(url: str) -> RedisThrottle:
 
 def throttle_for(settings: Settings, session: Session) -> Throttle:
     """Where login attempts are counted: Redis when ``CITYCARBON_REDIS_URL`` is set, else the database."""
+    database = DatabaseThrottle(session, store.LOGIN_LIMITER, store.UNKNOWN_USERS)
     if settings.redis_url:
         throttle = _redis_throttle(settings.redis_url)
         throttle.limiter, throttle.unknown = store.LOGIN_LIMITER, store.UNKNOWN_USERS
-        return throttle
-    return DatabaseThrottle(session, store.LOGIN_LIMITER, store.UNKNOWN_USERS)
+        return FallbackThrottle(throttle, database)
+    return database
 
 
 def _ticket(session: Session, session_id: str, csrf: str, pending: str | None, now: datetime) -> SessionTicket:

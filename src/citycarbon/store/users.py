@@ -1,16 +1,17 @@
-"""Users, API tokens, login sessions, two-factor login and the login itself (service functions over the store).
+"""Users, API tokens, login sessions, two-factor login and the login itself, over the store.
 
 Every function takes an open SQLAlchemy session and does its work inside the caller's transaction; every
 write is audited in the same transaction (:func:`citycarbon.store.audit.record`) with a before/after view
-that never holds a password, hash, TOTP secret or token. The CLI, the API and the web all call these.
+that never holds a password, hash, TOTP secret or token. The faces do not call these directly: they call
+:mod:`citycarbon.services.users` and :mod:`citycarbon.services.auth`, which apply the caller's permissions once.
 
-Exception to "the caller's transaction decides": a refused login records the failure (and a lockout) and
-**commits** before raising :class:`~citycarbon.auth.errors.AuthError`, because the caller's ``with
-db.session()`` rolls back on the exception and a lockout that a rollback undoes protects nothing.
+Exception to "the caller's transaction decides": a refused login records the failure (the throttle, a lockout,
+the audit row) and **commits** before raising :class:`~citycarbon.auth.errors.AuthError`, because the caller's
+``with db.session()`` rolls back on the exception and a lockout that a rollback undoes protects nothing.
 
 Bad input (unknown role, region, scope; a duplicate username) raises :class:`~citycarbon.errors.InputError`
-naming the field; a password that breaks the policy raises
-:class:`~citycarbon.auth.passwords.PasswordPolicyError`.
+naming the field, with a message code of :mod:`citycarbon.auth.messages`; a password that breaks the policy
+raises :class:`~citycarbon.auth.passwords.PasswordPolicyError`.
 """
 
 from __future__ import annotations
