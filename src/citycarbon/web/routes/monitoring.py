@@ -558,12 +558,10 @@ def _submissions(db, enterprise_id: str, page: int, fmt: Formatter,
 
 
 def _tokens(db, principal: Principal) -> list[dict]:
-    from citycarbon.store import users
+    from citycarbon.services import users
 
     try:
-        with db.session() as session:
-            user = users.require_user(session, principal.username)
-            return [users.token_view(t) for t in users.list_tokens(session, user)]
+        return [token.as_dict() for token in users.list_tokens(db, principal)]
     except Exception:  # the page still shows points and batches when the store is unavailable
         log.exception("listing the ingest tokens of %s failed", principal.username)
         return []
