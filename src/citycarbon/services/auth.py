@@ -63,6 +63,25 @@ class Enrollment:
     uri: str
 
 
+PENDING_PASSWORD_CHANGE = store.PENDING_PASSWORD_CHANGE
+PENDING_TOTP_ENROLLMENT = store.PENDING_TOTP_ENROLLMENT
+
+
+def session_state(db: Database, session_id: str | None, *, now: datetime | None = None) -> store.SessionState | None:
+    """The state of a web session (caller, CSRF token, step owed), or None when unknown, ended or expired."""
+    if not session_id:
+        return None
+    with db.session() as session:
+        return store.load_session(session, session_id, now or utcnow())
+
+
+def caller_for_token(db: Database, token: str, *, now: datetime | None = None) -> Principal | None:
+    """The caller a bearer token stands for (narrowed to its scope), or None (malformed, unknown, revoked,
+    expired, or its user disabled)."""
+    with db.session() as session:
+        return store.principal_for_token(session, token, now or utcnow())
+
+
 @cache
 def _redis_throttle(url: str) -> RedisThrottle:
     return RedisThrottle(url, store.LOGIN_LIMITER, store.UNKNOWN_USERS)

@@ -86,10 +86,9 @@ def login_step(request: Request, session=Depends(current_session)) -> Response:
 
 def _step_page(request: Request, session, error: str | None = None, status_code: int = 200) -> HTMLResponse:
     from citycarbon.services import auth
-    from citycarbon.store import users
 
     context: dict = {"kind": session.challenge.kind, "username": session.challenge.username, "error": error}
-    if session.challenge.kind == users.PENDING_TOTP_ENROLLMENT:
+    if session.challenge.kind == auth.PENDING_TOTP_ENROLLMENT:
         state = web_state(request)
         # keep the secret the user may already have scanned
         enrolment = auth.start_totp_enrollment(state.db(), state.settings, request.cookies.get(SESSION_COOKIE),
