@@ -122,3 +122,34 @@ def test_api_login_and_password_change_are_audited_and_rotate_the_session(fresh_
     with env.db.session() as session:
         actions = {row["action"] for row in audit.query(session, since=None)}
     assert {"auth.login", "auth.login_failed", "user.change_password"} <= actions
+
+
+def test_a_user_bound_to_an_unknown_enterprise_is_refused_with_the_field_and_a_message_code(fresh_env):
+    answer = fresh_env.client.post(f"{API}/users", headers=fresh_env.headers("admin"),
+                                   json={"username": "plant-q", "role": "enterprise", "enterprise_id": "NOPE-1"})
+    assert answer.status_code == 422
+    problem = answer.json()["error"]["problems"][0]
+    assert problem["field"] == "enterprise_id" and problem["message_code"] == "enterprise_unknown"
+    assert "NOPE-1" in problem["message"]
+    assert fresh_env.client.get(f"{API}/users/plant-q", headers=fresh_env.headers("admin")).status_code == 404
+
+
+def test_admin_unlocks_and_resets_totp_through_the_api(fresh_env):
+    from citycarbon.store import audit
+
+    env = fresh_env
+    env.client.cookies.clear()
+    for _ in range(5):
+        env.client.post(f"{API}/auth/login", json={"username": "viewer", "password": "wrong-password-123"})
+    locked = env.client.get(f"{API}/users/viewer", headers=env.headers("admin")).json()["data"]
+    assert locked["locked_until"] is not None
+    refused = env.client.post(f"{API}/users/viewer/unlock", headers=env.headers("admin", "read"))
+    assert refused.status_code == 403
+    unlocked = env.client.post(f"{API}/users/viewer/unlock", headers=env.headers("admin"), json={"reason": "called"})
+    assert unlocked.status_code == 200 and unlocked.json()["data"]["locked_until"] is None
+    reset = env.client.post(f"{API}/users/viewer/reset-totp", headers=env.headers("admin"))
+    assert reset.status_code == 200 and reset.json()["data"]["totp_enabled"] is False
+    assert env.client.post(f"{API}/users/nobody/unlock", headers=env.headers("admin")).status_code == 404
+    with env.db.session() as session:
+        actions = [(r["action"], r["actor"], r["reason"]) for r in audit.query(session, entity="user")]
+    assert ("user.unlock", "admin", "called") in actions and ("user.totp_reset", "admin", None) in actions

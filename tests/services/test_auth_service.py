@@ -286,3 +286,20 @@ def test_login_uses_redis_when_configured(db, settings, monkeypatch):
         from citycarbon.store.auth_models import LoginThrottle
 
         assert session.query(LoginThrottle).count() == 0
+
+
+def test_login_counts_in_the_database_while_redis_does_not_answer(db, settings, monkeypatch, caplog):
+    pytest.importorskip("redis", reason="the redis client is not installed (extra 'redis')")
+    from citycarbon.store.auth_models import LoginThrottle
+
+    monkeypatch.setattr(store, "LOGIN_LIMITER", RateLimiter(capacity=2, per_seconds=3600.0))
+    down = replace(settings, redis_url="redis://127.0.0.1:1/0")  # nothing listens on port 1
+    codes = []
+    for _ in range(3):
+        with pytest.raises(AuthError) as refused:
+            auth.login(db, down, "ghost", "whatever-password", client="192.0.2.1", now=T0)
+        codes.append(refused.value.code)
+    assert codes == ["bad_credentials", "bad_credentials", "rate_limited"]
+    with db.session() as session:
+        assert session.query(LoginThrottle).count() >= 1
+    assert "Redis unavailable" in caplog.text

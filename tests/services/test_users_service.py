@@ -214,3 +214,15 @@ def test_keys_from_the_setting_take_precedence_and_rotation_refuses_to_write_the
     with pytest.raises(totp_crypto.TotpKeyError, match="CITYCARBON_TOTP_KEYS"):
         service.rotate_totp_key(db, configured, CLI, new_key=True)
     assert service.rotate_totp_key(db, configured, CLI, new_key=False).key_file is None
+
+
+def test_store_functions_without_a_cipher_use_the_key_of_their_database_not_of_the_environment(
+        db, settings, tmp_path, monkeypatch):
+    elsewhere = tmp_path / "another-home"
+    monkeypatch.setenv("CITYCARBON_HOME", str(elsewhere))  # e.g. a test or a script with another environment
+    admin = _admin(db)
+    with db.session() as session:
+        enrolment = store.enroll_totp(session, session.get(User, admin.user_id))
+        stored = session.get(User, admin.user_id).totp_secret
+    assert not (elsewhere / totp_crypto.KEY_FILE_NAME).exists()
+    assert totp_crypto.cipher_for(db.settings).decrypt(stored) == enrolment.secret

@@ -111,3 +111,45 @@ def test_add_list_token_revoke_disable(settings):  # noqa: F811
         assert info.value.code == "password_change_required"
     finally:
         database.dispose()
+
+
+def test_refusals_name_the_field_in_the_terminals_language(settings, monkeypatch):  # noqa: F811
+    from citycarbon.cli.users import cli_locale
+
+    assert cli_locale({"LANG": "zh_CN.UTF-8"}) == "zh_CN" and cli_locale({"LANG": "C.UTF-8"}) == "en"
+    assert cli_locale({"LC_ALL": "en_US.UTF-8", "LANG": "zh_CN.UTF-8"}) == "en"
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    chinese = invoke("add", "--username", "plant", "--role", "enterprise", "--enterprise", "NO-SUCH")
+    assert chinese.exit_code == 2
+    assert "field 'enterprise_id'" in chinese.stderr and "在线监测名录中没有企业 'NO-SUCH'" in chinese.stderr
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")
+    english = invoke("reset-password", "nobody")
+    assert english.exit_code == 2 and "no user 'nobody'" in english.stderr
+
+
+def test_rotate_totp_key_re_encrypts_every_secret(settings):  # noqa: F811
+    from citycarbon.store import totp_crypto
+    from citycarbon.store.auth_models import User
+
+    _json(invoke("create-admin", "--format", "json"))
+    database = Database(Settings.from_env())
+    try:
+        with database.session() as session:
+            admin = users.get_user(session, "admin")
+            secret = users.enroll_totp(session, admin).secret
+        with database.session() as session:
+            before = session.get(User, admin.id).totp_secret
+        first_key = totp_crypto.load_keys(settings)[0]
+        result = _json(invoke("rotate-totp-key", "--drop-old-keys", "--format", "json"))
+        assert result["secrets"] == 1 and result["keys"] == 1 and result["key_file"].endswith("totp.key")
+        new_key = totp_crypto.load_keys(settings)
+        assert new_key != [first_key] and len(new_key) == 1
+        with database.session() as session:
+            after = session.get(User, admin.id).totp_secret
+        assert after != before and totp_crypto.TotpCipher(new_key).decrypt(after) == secret
+        with database.session() as session:
+            assert audit.query(session, action="user.totp_rotate_key")[0]["actor"] == cli_actor()
+    finally:
+        database.dispose()

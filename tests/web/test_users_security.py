@@ -95,3 +95,23 @@ def test_every_user_message_has_a_chinese_and_an_english_translation():
         assert english.string == msgid, code
         assert sorted(re.findall(r"%\(\w+\)s", chinese.string)) == sorted(re.findall(r"%\(\w+\)s", msgid)), code
     assert zh.get("Secret key").string == "密钥"
+
+
+def test_admin_unlocks_a_locked_user_and_resets_two_factor_login_from_the_users_page(fresh_web_env):
+    from citycarbon.store import audit, users
+
+    client = fresh_web_env.as_user(None)
+    token = _csrf(client.get("/login").text)
+    for _ in range(5):
+        client.post("/login", data={"username": "analyst", "password": "wrong-password-123", "csrf_token": token})
+    page = fresh_web_env.get("/admin/users")
+    assert 'action="/admin/users/analyst/unlock"' in page.text and "解除锁定" in page.text
+    done = fresh_web_env.post("/admin/users/analyst/unlock")
+    assert done.status_code == 200 and 'action="/admin/users/analyst/unlock"' not in done.text
+    with fresh_web_env.db.session() as session:
+        assert users.get_user(session, "analyst").locked_until is None
+        assert audit.query(session, action="user.unlock")[0]["actor"] == "admin"
+    missing = fresh_web_env.post("/admin/users/nobody/reset-totp")
+    assert missing.status_code == 422 and "没有用户" in missing.text
+    refused = fresh_web_env.post("/admin/users/analyst/unlock", user="analyst")
+    assert refused.status_code == 403  # a lockout stops logins, not the analyst's live session: still not an admin

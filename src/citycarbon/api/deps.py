@@ -114,7 +114,7 @@ def _bearer(request: Request) -> str | None:
 def _lookup(request: Request) -> None:
     """Resolve the caller once per request into ``request.state``: ``principal``, ``session_id`` (cookie
     logins only), ``csrf_token`` and ``login_state`` (A1b's SessionState, also for pending logins)."""
-    from citycarbon.store import users
+    from citycarbon.services import auth
 
     state = request.state
     state.principal, state.session_id, state.csrf_token, state.login_state = None, None, None, None
@@ -125,8 +125,7 @@ def _lookup(request: Request) -> None:
         key = digest(token)
         principal = cache.get(key)
         if principal is None:
-            with db.session() as session:
-                principal = users.principal_for_token(session, token, _now())
+            principal = auth.caller_for_token(db, token, now=_now())
             if principal is None:
                 raise unauthorized("invalid, expired or revoked token")
             cache.put(key, principal)
@@ -135,8 +134,7 @@ def _lookup(request: Request) -> None:
     session_id = request.cookies.get(SESSION_COOKIE)
     if not session_id:
         return
-    with db.session() as session:
-        login = users.load_session(session, session_id, _now())
+    login = auth.session_state(db, session_id, now=_now())
     if login is None:
         return
     state.login_state = login

@@ -49,6 +49,8 @@ class ProblemOut(BaseModel):
     field: str | None = None
     value: Any = None
     suggestion: str | None = None
+    #: a message code (citycarbon.auth.messages) a client may translate, when the problem has one
+    message_code: str | None = None
 
 
 class ErrorBody(BaseModel):
@@ -93,8 +95,11 @@ def not_found(what: str = "object") -> ApiError:
 
 
 def problem_dict(problem: Problem) -> dict:
-    return jsonable({"message": problem.message, "file": problem.file, "row": problem.row, "field": problem.field,
-                     "value": problem.value, "suggestion": problem.suggestion})
+    out = {"message": problem.message, "file": problem.file, "row": problem.row, "field": problem.field,
+           "value": problem.value, "suggestion": problem.suggestion}
+    if problem.code:
+        out["message_code"] = problem.code
+    return jsonable(out)
 
 
 def error_response(status: int, code: str, message: str, problems: list[Problem] | None = None,

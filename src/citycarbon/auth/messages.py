@@ -40,6 +40,12 @@ MESSAGES: dict[str, str] = {
     "token_unknown": "no token with prefix %(prefix)s",
     "nothing_to_change": "nothing to change: give role, regions, enterprise_id, display_name or disabled",
     "passwords_differ": "the two new passwords differ",
+    "password_too_short": "the password must have at least %(min)s characters (it has %(length)s)",
+    "password_too_long": "the password must have at most %(max)s characters",
+    "password_is_username": "the password must not be the username",
+    "password_contains_username": "the password must not contain the username",
+    "password_repeated": "the password must not repeat a single character",
+    "password_common": "this password is too common and easy to guess",
     "password_same": "the new password must differ from the current one",
     # logins (AuthError)
     "bad_credentials": "wrong username or password, or the account is temporarily locked after repeated "

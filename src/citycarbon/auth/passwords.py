@@ -20,7 +20,9 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from citycarbon.auth import messages
 from citycarbon.data import data_path
+from citycarbon.errors import Problem
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256
@@ -33,11 +35,13 @@ _HASHER = PasswordHasher()
 
 
 class PasswordPolicyError(ValueError):
-    """A new password breaks the policy; ``reasons`` lists every rule it breaks (Chinese / English)."""
+    """A new password breaks the policy. ``problems`` lists every rule it breaks as coded problems (field
+    ``password``; the faces translate them, :mod:`citycarbon.auth.messages`); ``reasons`` their English text."""
 
-    def __init__(self, reasons: list[str]):
-        self.reasons = reasons
-        super().__init__("; ".join(reasons))
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        self.reasons = [p.message for p in problems]
+        super().__init__("; ".join(self.reasons))
 
 
 def hasher() -> PasswordHasher:
@@ -89,32 +93,40 @@ def _normal(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-def policy_problems(password: str, username: str | None = None) -> list[str]:
-    """Every rule ``password`` breaks, as messages a user can act on (empty list: acceptable)."""
-    problems: list[str] = []
+def policy_violations(password: str, username: str | None = None) -> list[Problem]:
+    """Every rule ``password`` breaks, as coded problems a user can act on (empty list: acceptable)."""
+    found: list[Problem] = []
+
+    def add(code: str, **params: object) -> None:
+        found.append(messages.problem(code, field="password", **params))
+
     length = len(password)
     if length < MIN_LENGTH:
-        problems.append(f"密码至少需要 {MIN_LENGTH} 个字符（现有 {length} 个） / "
-                        f"the password must have at least {MIN_LENGTH} characters (it has {length})")
+        add("password_too_short", min=MIN_LENGTH, length=length)
     if length > MAX_LENGTH:
-        problems.append(f"密码最多 {MAX_LENGTH} 个字符 / the password must have at most {MAX_LENGTH} characters")
+        add("password_too_long", max=MAX_LENGTH)
     normal = _normal(password)
     if username:
         name = _normal(username)
         if normal == name:
-            problems.append("密码不能与用户名相同 / the password must not be the username")
+            add("password_is_username")
         elif len(name) >= 3 and name in normal:
-            problems.append("密码不能包含用户名 / the password must not contain the username")
+            add("password_contains_username")
     if length and len(set(normal)) == 1:
-        problems.append("密码不能由同一个字符重复组成 / the password must not repeat a single character")
+        add("password_repeated")
     if normal in common_passwords() or normal.strip() in common_passwords():
-        problems.append("该密码过于常见，容易被猜到 / this password is too common and easy to guess")
-    return problems
+        add("password_common")
+    return found
+
+
+def policy_problems(password: str, username: str | None = None) -> list[str]:
+    """Every rule ``password`` breaks, in English (empty list: acceptable); :func:`policy_violations` has codes."""
+    return [problem.message for problem in policy_violations(password, username)]
 
 
 def check_password_policy(password: str, username: str | None = None) -> None:
     """Raise :class:`PasswordPolicyError` naming every rule ``password`` breaks."""
-    problems = policy_problems(password, username)
+    problems = policy_violations(password, username)
     if problems:
         raise PasswordPolicyError(problems)
 

@@ -1,8 +1,11 @@
-"""Login throttling in memory (pure; no DB): a token bucket per key, and lockouts for unknown usernames.
+"""Login throttling rules, and their in-memory form (pure; no DB): a token bucket per key, and lockouts for
+unknown usernames.
 
 :class:`RateLimiter` keeps one token bucket per key (the login uses ``client IP + username``): ``capacity``
-attempts at once, refilled at ``rate`` per second (default 10 per minute). It is per process, which is
-enough against one client hammering the login; the per-account lockout in the store holds across processes.
+attempts at once, refilled at ``rate`` per second (default 10 per minute). In memory it is per process; the
+login itself counts in the database or Redis (:mod:`citycarbon.store.login_throttle`, which reads these
+classes' parameters), so every worker process shares one budget. The in-memory form remains for tests and for
+callers that pass a limiter explicitly.
 
 :class:`UnknownUserLockout` mirrors the store's account lockout for usernames that do not exist, so that
 "locked after 5 failures" happens for every username alike and a lockout reveals nothing.

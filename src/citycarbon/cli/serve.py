@@ -32,7 +32,7 @@ def prepare(settings) -> dict:
     from sqlalchemy import func, select
 
     from citycarbon.auth.principal import Role
-    from citycarbon.store import users
+    from citycarbon.services import users
     from citycarbon.store.auth_models import User
     from citycarbon.store.seed import ensure_ready
 
@@ -41,10 +41,11 @@ def prepare(settings) -> dict:
         with db.session() as session:
             admins = session.execute(select(func.count()).select_from(User).where(
                 User.role == Role.admin.value)).scalar_one()
-            info: dict = {"database": settings.redacted_url(), "migration": None, "admin_created": False}
-            if admins == 0:
-                user, one_time = users.create_admin(session, username="admin", actor=_actor())
-                info.update(admin_created=True, admin_username=user.username, one_time_password=one_time)
+        info: dict = {"database": settings.redacted_url(), "migration": None, "admin_created": False}
+        if admins == 0:
+            created = users.create_admin(db, users.cli_principal(_actor()), username="admin")
+            info.update(admin_created=True, admin_username=created.user.username,
+                        one_time_password=created.one_time_password)
         info["migration"] = db.current_revision()
     finally:
         db.dispose()

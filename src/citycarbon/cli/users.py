@@ -56,17 +56,39 @@ def _me():
     return cli_principal(cli_actor())
 
 
+def cli_locale(env: dict[str, str] | None = None) -> str:
+    """The language of the terminal's messages: ``zh_CN`` when ``LC_ALL``/``LC_MESSAGES``/``LANG`` says Chinese,
+    else English."""
+    env = dict(os.environ if env is None else env)
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name)
+        if value:
+            return "zh_CN" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def _translated(error: InputError) -> InputError:
+    """The error with each coded problem translated through the Babel catalogs into the terminal's language."""
+    from dataclasses import replace
+
+    from citycarbon.web.i18n import translate_problem
+
+    locale = cli_locale()
+    return InputError([replace(p, message=translate_problem(locale, p)) if p.code else p for p in error.problems])
+
+
 def _run(call: Callable[[object, object], object]) -> object:
-    """``call(database, settings)`` with the CLI's refusals: bad input and unknown names exit with 2."""
+    """``call(database, settings)`` with the CLI's refusals: bad input and unknown names exit with 2, their
+    message in the terminal's language."""
     from citycarbon.services.users import Forbidden, NotFound
 
     try:
         with _service() as (database, settings):
             return call(database, settings)
     except InputError as error:
-        fail(error)
+        fail(_translated(error))
     except NotFound as error:
-        fail(InputError(error.problem))
+        fail(_translated(InputError(error.problem)))
     except Forbidden as error:
         fail(error)
     raise AssertionError("unreachable")

@@ -34,6 +34,7 @@ from citycarbon.settings import Settings
 from citycarbon.store import totp_crypto
 from citycarbon.store import users as store
 from citycarbon.store.auth_models import ApiToken, User
+from citycarbon.store.db import Database
 from citycarbon.store.registry_models import RegistryEnterprise
 from citycarbon.store.types import utcnow
 
@@ -185,19 +186,19 @@ def _expiry(expires_days: int | None, now: datetime) -> datetime | None:
 
 # ---- users -----------------------------------------------------------------------------------------------
 
-def list_users(db, principal: Principal) -> list[UserInfo]:
+def list_users(db: Database, principal: Principal) -> list[UserInfo]:
     _require_admin(principal)
     with db.session() as session:
         return [UserInfo.of(user) for user in store.list_users(session)]
 
 
-def get_user(db, principal: Principal, username: str) -> UserInfo:
+def get_user(db: Database, principal: Principal, username: str) -> UserInfo:
     _require_admin(principal)
     with db.session() as session:
         return UserInfo.of(_user(session, username))
 
 
-def create_user(db, principal: Principal, *, username: str, role: str, regions: Iterable[str] = (),
+def create_user(db: Database, principal: Principal, *, username: str, role: str, regions: Iterable[str] = (),
                 enterprise_id: str | None = None, display_name: str = "", reason: str | None = None
                 ) -> UserWithSecret:
     """A new user with a one-time password (changed at first login)."""
@@ -210,7 +211,7 @@ def create_user(db, principal: Principal, *, username: str, role: str, regions: 
         return UserWithSecret(UserInfo.of(user), one_time)
 
 
-def create_admin(db, principal: Principal, *, username: str = "admin", reset: bool = False) -> UserWithSecret:
+def create_admin(db: Database, principal: Principal, *, username: str = "admin", reset: bool = False) -> UserWithSecret:
     """The first (or another) administrator; ``reset`` gives an existing one a new one-time password."""
     _require_manager(principal)
     with db.session() as session:
@@ -221,7 +222,7 @@ def create_admin(db, principal: Principal, *, username: str = "admin", reset: bo
 _FIELDS = ("role", "regions", "enterprise_id", "display_name", "disabled")
 
 
-def update_user(db, principal: Principal, username: str, changes: dict[str, Any], *,
+def update_user(db: Database, principal: Principal, username: str, changes: dict[str, Any], *,
                 reason: str | None = None) -> UserInfo:
     """Change role, regions, enterprise, display name or the disabled flag (``changes`` holds only those)."""
     _require_manager(principal)
@@ -236,12 +237,12 @@ def update_user(db, principal: Principal, username: str, changes: dict[str, Any]
         return UserInfo.of(user)
 
 
-def set_disabled(db, principal: Principal, username: str, disabled: bool, *, reason: str | None = None
+def set_disabled(db: Database, principal: Principal, username: str, disabled: bool, *, reason: str | None = None
                  ) -> UserInfo:
     return update_user(db, principal, username, {"disabled": bool(disabled)}, reason=reason)
 
 
-def reset_password(db, principal: Principal, username: str, *, reason: str | None = None) -> UserWithSecret:
+def reset_password(db: Database, principal: Principal, username: str, *, reason: str | None = None) -> UserWithSecret:
     """A new one-time password; unlocks the account and ends its web sessions."""
     _require_manager(principal)
     with db.session() as session:
@@ -250,7 +251,7 @@ def reset_password(db, principal: Principal, username: str, *, reason: str | Non
         return UserWithSecret(UserInfo.of(user), one_time)
 
 
-def unlock_user(db, principal: Principal, username: str, *, reason: str | None = None) -> UserInfo:
+def unlock_user(db: Database, principal: Principal, username: str, *, reason: str | None = None) -> UserInfo:
     _require_manager(principal)
     with db.session() as session:
         user = _user(session, username)
@@ -258,7 +259,7 @@ def unlock_user(db, principal: Principal, username: str, *, reason: str | None =
         return UserInfo.of(user)
 
 
-def reset_totp(db, principal: Principal, username: str, *, reason: str | None = None) -> UserInfo:
+def reset_totp(db: Database, principal: Principal, username: str, *, reason: str | None = None) -> UserInfo:
     _require_manager(principal)
     with db.session() as session:
         user = _user(session, username)
@@ -268,7 +269,7 @@ def reset_totp(db, principal: Principal, username: str, *, reason: str | None = 
 
 # ---- tokens ----------------------------------------------------------------------------------------------
 
-def issue_token(db, principal: Principal, *, username: str | None = None, scope: str = "read", name: str = "",
+def issue_token(db: Database, principal: Principal, *, username: str | None = None, scope: str = "read", name: str = "",
                 expires_days: int | None = None, now: datetime | None = None) -> IssuedToken:
     """A token for ``username`` (administrators) or for the caller (``username`` None: only from a login
     session, never with another token, and a write token only for a role that may write)."""
@@ -291,7 +292,7 @@ def issue_token(db, principal: Principal, *, username: str | None = None, scope:
         return IssuedToken(token, TokenInfo.of(row, user.username))
 
 
-def list_tokens(db, principal: Principal, username: str | None = None, *, everyone: bool = False
+def list_tokens(db: Database, principal: Principal, username: str | None = None, *, everyone: bool = False
                 ) -> list[TokenInfo]:
     """The caller's own tokens; another user's (``username``) or everyone's (``everyone``) for administrators."""
     with db.session() as session:
@@ -302,7 +303,7 @@ def list_tokens(db, principal: Principal, username: str | None = None, *, everyo
         return [TokenInfo.of(t, names.get(t.user_id)) for t in store.list_tokens(session, user)]
 
 
-def revoke_token(db, principal: Principal, prefix: str, *, reason: str | None = None) -> TokenInfo:
+def revoke_token(db: Database, principal: Principal, prefix: str, *, reason: str | None = None) -> TokenInfo:
     """Revoke one's own token, or any as an administrator with write access (another's answers NotFound)."""
     value = (prefix or "").strip().lower()
     if value.startswith("cc_") and value.count("_") >= 1:
@@ -318,7 +319,7 @@ def revoke_token(db, principal: Principal, prefix: str, *, reason: str | None = 
 
 # ---- TOTP key ----------------------------------------------------------------------------------------------
 
-def rotate_totp_key(db, settings: Settings, principal: Principal, *, new_key: bool = True,
+def rotate_totp_key(db: Database, settings: Settings, principal: Principal, *, new_key: bool = True,
                     drop_old: bool = False) -> KeyRotation:
     """Re-encrypt every stored TOTP secret with the newest key (audited).
 

@@ -81,7 +81,8 @@ class Database:
             if database and Path(database).resolve().is_relative_to(settings.home):
                 settings.ensure_home()  # the embedded default: an owner-only data directory
         self.engine: Engine = make_engine(self.url, **engine_kwargs)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # sessions know their deployment's settings (e.g. where the TOTP key lives: store/totp_crypto.py)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info={"settings": settings})
 
     def __repr__(self) -> str:
         return f"Database({self.settings.redacted_url()!r})"

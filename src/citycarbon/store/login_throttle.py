@@ -8,7 +8,8 @@ attacker four times the budget. Both backends keep one count per key for all pro
   PostgreSQL: the row, ``SELECT … FOR UPDATE`` after an ``INSERT … ON CONFLICT DO NOTHING``). The login commits
   before it raises, so a refused attempt still counts.
 * :class:`RedisThrottle` when ``CITYCARBON_REDIS_URL`` is set: the same arithmetic in one Lua script per call
-  (atomic on the Redis server), keys expiring on their own.
+  (atomic on the Redis server), keys expiring on their own. While Redis does not answer, the login counts in the
+  database instead (:class:`FallbackThrottle`, with a warning in the log) rather than failing every login.
 
 The rules are those of the in-memory classes of :mod:`citycarbon.auth.ratelimit`, whose parameters they read:
 a token bucket per ``client + username`` (``capacity`` attempts, refilled at ``rate`` per second) and, for
@@ -20,6 +21,7 @@ address nor a username is stored in the clear.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -29,6 +31,8 @@ from sqlalchemy.orm import Session
 
 from citycarbon.auth.ratelimit import RateLimiter, UnknownUserLockout, lockout_duration
 from citycarbon.store.auth_models import LoginThrottle
+
+log = logging.getLogger(__name__)
 
 #: rows untouched this long are deleted (at most once per call, a few at a time)
 RETENTION = timedelta(days=2)
@@ -87,10 +91,14 @@ class DatabaseThrottle:
         values = {"key": key, "tokens": tokens, "failures": 0, "lockouts": 0, "locked_until": None,
                   "updated_at": now}
         if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            session.execute(pg_insert(LoginThrottle).values(**values).on_conflict_do_nothing(index_elements=["key"]))
         else:
-            from sqlalchemy.dialects.sqlite import insert
-        session.execute(insert(LoginThrottle).values(**values).on_conflict_do_nothing(index_elements=["key"]))
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            session.execute(sqlite_insert(LoginThrottle).values(**values)
+                            .on_conflict_do_nothing(index_elements=["key"]))
         session.execute(delete(LoginThrottle).where(LoginThrottle.updated_at < now - RETENTION)
                         .execution_options(synchronize_session=False))
         return session.scalars(select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()
@@ -187,3 +195,29 @@ class RedisThrottle:
         return bool(self._fail(keys=[self.prefix + _key("unknown", username)],
                                args=[self.unknown.max_failures, self.unknown.base.total_seconds(),
                                      self.unknown.cap.total_seconds(), self._seconds(now)]))
+
+
+class FallbackThrottle:
+    """Redis first; while Redis does not answer, the database (still one budget for every process; logged)."""
+
+    def __init__(self, primary: Throttle, fallback: Throttle):
+        self.primary = primary
+        self.fallback = fallback
+
+    def _try(self, method: str, *args: object) -> object:
+        import redis
+
+        try:
+            return getattr(self.primary, method)(*args)
+        except redis.exceptions.RedisError as error:
+            log.warning("login throttle: Redis unavailable (%s); counting in the database", error)
+            return getattr(self.fallback, method)(*args)
+
+    def allow(self, key: str, now: datetime) -> tuple[bool, float]:
+        return self._try("allow", key, now)  # type: ignore[return-value]
+
+    def unknown_locked(self, username: str, now: datetime) -> bool:
+        return bool(self._try("unknown_locked", username, now))
+
+    def unknown_fail(self, username: str, now: datetime) -> bool:
+        return bool(self._try("unknown_fail", username, now))

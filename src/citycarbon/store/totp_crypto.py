@@ -129,9 +129,11 @@ def cipher_for(settings: Settings) -> TotpCipher:
     return TotpCipher(load_keys(settings))
 
 
-def default_cipher() -> TotpCipher:
-    """The cipher of the environment's settings (store functions called without one: CLI, tests)."""
-    return cipher_for(Settings.from_env())
+def default_cipher(session: object | None = None) -> TotpCipher:
+    """The cipher of the settings the session's :class:`~citycarbon.store.db.Database` was opened with (store
+    functions called without one), else of the environment's settings."""
+    settings = getattr(session, "info", {}).get("settings") if session is not None else None
+    return cipher_for(settings if isinstance(settings, Settings) else Settings.from_env())
 
 
 def add_key(settings: Settings) -> list[str]:

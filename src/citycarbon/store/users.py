@@ -1,16 +1,17 @@
-"""Users, API tokens, login sessions, two-factor login and the login itself (service functions over the store).
+"""Users, API tokens, login sessions, two-factor login and the login itself, over the store.
 
 Every function takes an open SQLAlchemy session and does its work inside the caller's transaction; every
 write is audited in the same transaction (:func:`citycarbon.store.audit.record`) with a before/after view
-that never holds a password, hash, TOTP secret or token. The CLI, the API and the web all call these.
+that never holds a password, hash, TOTP secret or token. The faces do not call these directly: they call
+:mod:`citycarbon.services.users` and :mod:`citycarbon.services.auth`, which apply the caller's permissions once.
 
-Exception to "the caller's transaction decides": a refused login records the failure (and a lockout) and
-**commits** before raising :class:`~citycarbon.auth.errors.AuthError`, because the caller's ``with
-db.session()`` rolls back on the exception and a lockout that a rollback undoes protects nothing.
+Exception to "the caller's transaction decides": a refused login records the failure (the throttle, a lockout,
+the audit row) and **commits** before raising :class:`~citycarbon.auth.errors.AuthError`, because the caller's
+``with db.session()`` rolls back on the exception and a lockout that a rollback undoes protects nothing.
 
 Bad input (unknown role, region, scope; a duplicate username) raises :class:`~citycarbon.errors.InputError`
-naming the field; a password that breaks the policy raises
-:class:`~citycarbon.auth.passwords.PasswordPolicyError`.
+naming the field, with a message code of :mod:`citycarbon.auth.messages`; a password that breaks the policy
+raises :class:`~citycarbon.auth.passwords.PasswordPolicyError`.
 """
 
 from __future__ import annotations
@@ -269,7 +270,7 @@ def change_password(session: Session, user: User, old_password: str, new_passwor
         session.commit()
         raise AuthError("bad_credentials", msg.text("current_password_wrong"), message_code="current_password_wrong")
     if old_password == new_password:
-        raise passwords.PasswordPolicyError([msg.text("password_same")])
+        raise passwords.PasswordPolicyError([msg.problem("password_same", field="new_password")])
     passwords.check_password_policy(new_password, user.username)
     before = user_view(user)
     _set_hash(user, new_password, must_change=False, now=now)
@@ -376,7 +377,7 @@ def enroll_totp(session: Session, user: User, *, actor: Principal | str | None =
     Refused while two-factor login is enabled (an admin resets it with :func:`reset_totp`)."""
     if user.totp_enabled:
         raise InputError(msg.problem("totp_already_enabled", field="totp"))
-    cipher = cipher or totp_crypto.default_cipher()
+    cipher = cipher or totp_crypto.default_cipher(session)
     before = user_view(user)
     secret = totp.new_secret()
     user.totp_secret = cipher.encrypt(secret)
@@ -392,7 +393,7 @@ def pending_totp_enrollment(session: Session, user: User, *, cipher: TotpCipher 
     """The enrolment started and not yet confirmed (the secret the user may already have scanned), or None."""
     if user.totp_enabled or not user.totp_secret:
         return None
-    secret = (cipher or totp_crypto.default_cipher()).decrypt(user.totp_secret)
+    secret = (cipher or totp_crypto.default_cipher(session)).decrypt(user.totp_secret)
     return TotpEnrollment(secret, totp.provisioning_uri(secret, user.username))
 
 
@@ -402,7 +403,7 @@ def confirm_totp(session: Session, user: User, code: str, *, now: datetime | Non
     now = _now(now)
     if not user.totp_secret or user.totp_enabled:
         raise InputError(msg.problem("totp_nothing_to_confirm", field="totp"))
-    secret = (cipher or totp_crypto.default_cipher()).decrypt(user.totp_secret)
+    secret = (cipher or totp_crypto.default_cipher(session)).decrypt(user.totp_secret)
     step = totp.verify_code(secret, code, now)
     if step is None:
         raise AuthError("totp_invalid", msg.text("totp_invalid"))
@@ -541,7 +542,7 @@ def authenticate(session: Session, username: str, password: str, totp_code: str 
         if not totp_code:
             raise _refuse(session, AuthError("totp_required", msg.text("totp_required")), user=user, name=name,
                           client=client, audited=False)  # not a failure: the form asks for the code next
-        cipher = cipher or totp_crypto.default_cipher()
+        cipher = cipher or totp_crypto.default_cipher(session)
         secret = cipher.decrypt(user.totp_secret or "")
         step = totp.verify_code(secret, totp_code, now, user.totp_last_step)
         if step is None:

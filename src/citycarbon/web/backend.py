@@ -21,17 +21,16 @@ def now() -> datetime:
 
 
 def current_session(request: Request):
-    """The caller's web session (:class:`citycarbon.store.users.SessionState`: principal, CSRF token, pending
+    """The caller's web session (:func:`citycarbon.services.auth.session_state`: principal, CSRF token, pending
     step), or ``None`` (no cookie, expired or revoked session). Cached on the request."""
     if hasattr(request.state, "web_session"):
         return request.state.web_session
     session_id = request.cookies.get(SESSION_COOKIE)
     state = None
     if session_id:
-        from citycarbon.store import users
+        from citycarbon.services import auth
 
-        with web_state(request).db().session() as session:
-            state = users.load_session(session, session_id, now())
+        state = auth.session_state(web_state(request).db(), session_id, now=now())
     request.state.web_session = state
     return state
 

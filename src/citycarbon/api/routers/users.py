@@ -21,6 +21,7 @@ PERMISSIONS = {
     ("GET", "/users"): "admin", ("POST", "/users"): "admin_write",
     ("GET", "/users/{username}"): "admin", ("PATCH", "/users/{username}"): "admin_write",
     ("POST", "/users/{username}/reset-password"): "admin_write",
+    ("POST", "/users/{username}/unlock"): "admin_write", ("POST", "/users/{username}/reset-totp"): "admin_write",
     ("GET", "/users/{username}/tokens"): "admin", ("POST", "/users/{username}/tokens"): "admin_write",
     ("GET", "/tokens"): "read", ("POST", "/tokens"): "read", ("DELETE", "/tokens/{prefix}"): "read",
 }
@@ -154,6 +155,31 @@ def reset_password(request: Request, username: str = USERNAME, principal: Princi
 
     reset = _call(request, users.reset_password, principal, username)
     return respond({"user": reset.user.as_dict(), "one_time_password": reset.one_time_password})
+
+
+class Reason(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(None, max_length=500)
+
+
+@router.post("/users/{username}/unlock", response_model=Envelope[UserOut])
+def unlock_user(request: Request, body: Reason | None = None, username: str = USERNAME,
+                principal: Principal = Depends(require_admin_write)) -> EnvelopeResponse:
+    """Lift a lockout after too many failed logins (audited)."""
+    from citycarbon.services import users
+
+    return respond(_call(request, users.unlock_user, principal, username, reason=body.reason if body else None
+                         ).as_dict())
+
+
+@router.post("/users/{username}/reset-totp", response_model=Envelope[UserOut])
+def reset_totp(request: Request, body: Reason | None = None, username: str = USERNAME,
+               principal: Principal = Depends(require_admin_write)) -> EnvelopeResponse:
+    """Switch a user's two-factor login off (a lost phone); an admin enrols again at the next login (audited)."""
+    from citycarbon.services import users
+
+    return respond(_call(request, users.reset_totp, principal, username, reason=body.reason if body else None
+                         ).as_dict())
 
 
 def _issued(issued) -> dict:

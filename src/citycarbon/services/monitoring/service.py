@@ -330,11 +330,9 @@ class MonitoringService:
 
     def own_tokens(self, principal: Principal) -> list[dict]:
         """The caller's own API tokens (public views: prefix, scope, label, dates; never the secret)."""
-        from citycarbon.store import users
+        from citycarbon.services import users
 
-        with self.db.session() as session:
-            user = users.require_user(session, principal.username)
-            return [users.token_view(t) for t in users.list_tokens(session, user)]
+        return [token.as_dict() for token in users.list_tokens(self.db, principal)]
 
     def enterprise_submissions(self, enterprise_id: str, *, offset: int, limit: int, first_rejections: int,
                                ledger_ids: list[str]) -> tuple[list[dict], int, dict[int, list[dict]], set[str]]:

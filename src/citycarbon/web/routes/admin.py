@@ -149,6 +149,30 @@ def toggle_user(request: Request, username: str, disabled: str = Form("1"), csrf
     return _admin_write(request, session, csrf_token, write)
 
 
+@router.post("/admin/users/{username}/unlock", response_class=HTMLResponse)
+def unlock_user(request: Request, username: str, csrf_token: str = Form(""),
+                session=Depends(current_session)) -> Response:
+    from citycarbon.services import users
+
+    def write(db) -> dict:
+        users.unlock_user(db, session.principal, username, reason="web")
+        return {"kind": "saved"}
+
+    return _admin_write(request, session, csrf_token, write)
+
+
+@router.post("/admin/users/{username}/reset-totp", response_class=HTMLResponse)
+def reset_totp(request: Request, username: str, csrf_token: str = Form(""),
+               session=Depends(current_session)) -> Response:
+    from citycarbon.services import users
+
+    def write(db) -> dict:
+        users.reset_totp(db, session.principal, username, reason="web")
+        return {"kind": "saved"}
+
+    return _admin_write(request, session, csrf_token, write)
+
+
 @router.post("/admin/users/{username}/tokens", response_class=HTMLResponse)
 def issue_token(request: Request, username: str, scope: str = Form("read"), name: str = Form(""),
                 expires_days: str = Form(""), csrf_token: str = Form(""),

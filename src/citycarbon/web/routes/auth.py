@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from citycarbon.auth import messages as msg
 from citycarbon.web.app import locale_of, render, web_state
-from citycarbon.web.backend import client_of, current_session, localized, now
+from citycarbon.web.backend import client_of, current_session, now
 from citycarbon.web.i18n import translate, translate_problem
 from citycarbon.web.security import PRELOGIN_COOKIE, SESSION_COOKIE, CsrfError, check_csrf, cookie_options
 
@@ -86,10 +86,9 @@ def login_step(request: Request, session=Depends(current_session)) -> Response:
 
 def _step_page(request: Request, session, error: str | None = None, status_code: int = 200) -> HTMLResponse:
     from citycarbon.services import auth
-    from citycarbon.store import users
 
     context: dict = {"kind": session.challenge.kind, "username": session.challenge.username, "error": error}
-    if session.challenge.kind == users.PENDING_TOTP_ENROLLMENT:
+    if session.challenge.kind == auth.PENDING_TOTP_ENROLLMENT:
         state = web_state(request)
         # keep the secret the user may already have scanned
         enrolment = auth.start_totp_enrollment(state.db(), state.settings, request.cookies.get(SESSION_COOKIE),
@@ -130,7 +129,7 @@ def change_password(request: Request, current: str = Form(""), new: str = Form("
     except AuthError as error:
         return _step_page(request, session, translate(locale, msg.MESSAGES[error.message_code]), 422)
     except PasswordPolicyError as error:
-        return _step_page(request, session, "; ".join(localized(r, locale) for r in error.reasons), 422)
+        return _step_page(request, session, "; ".join(translate_problem(locale, p) for p in error.problems), 422)
     return _after_step(request, ticket)
 
 
