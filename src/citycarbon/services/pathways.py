@@ -114,8 +114,10 @@ class PathwayService:
     """One city's pathways with explicit, bounded caches (models, scenario codes, runs). Thread-safe."""
 
     def __init__(self, city: str = "dalian", *, source: str | Source | None = None, loader: Loader | None = None,
-                 code_memory: int = CODE_MEMORY, run_memory: int = RUN_MEMORY, model_memory: int = 2):
+                 code_memory: int = CODE_MEMORY, run_memory: int = RUN_MEMORY, model_memory: int = 2,
+                 targets: list | None = None):
         self.city = city
+        self.targets = targets  # judge these targets instead of the plan's (``with_targets``)
         self.loader = loader if loader is not None else source_loader(city, source)
         self.code_memory, self.run_memory, self.model_memory = code_memory, run_memory, model_memory
         self._lock = threading.Lock()
@@ -140,6 +142,8 @@ class PathwayService:
                 from citycarbon.pathways.model import build_model, model_from_dataset
 
                 model = build_model(self.city) if dataset is None else model_from_dataset(dataset, self.city)
+                if self.targets is not None:
+                    model = model.with_targets(self.targets)
                 with self._lock:
                     self._models[key] = model
                     while len(self._models) > self.model_memory:
@@ -151,17 +155,9 @@ class PathwayService:
         return self._current()[1]
 
     def with_targets(self, targets: list) -> PathwayService:
-        """A service whose model judges ``targets`` (e.g. with ``--targets`` overrides); caches not shared."""
-        base = self
-        service = PathwayService(self.city, loader=self.loader, code_memory=self.code_memory,
-                                 run_memory=self.run_memory, model_memory=1)
-
-        def current() -> tuple[Hashable, PathwayModel]:
-            key, model = base._current()
-            return ("targets", key), model.with_targets(targets)
-
-        service._current = current  # type: ignore[method-assign]
-        return service
+        """A service on the same data whose model judges ``targets`` (e.g. with ``--targets`` overrides)."""
+        return PathwayService(self.city, loader=self.loader, code_memory=self.code_memory,
+                              run_memory=self.run_memory, model_memory=self.model_memory, targets=targets)
 
     # -- scenarios -------------------------------------------------------------------------------------
     def shipped_names(self) -> list[str]:
