@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -53,6 +54,9 @@ from citycarbon.pathways.parameters import (
 from citycarbon.plan import Plan, load_plan
 from citycarbon.sinks import calibrate_growth, growth_parameters, project_forest, wetland_sink, wetland_sinks
 from citycarbon.units import conversion_factor, product_factor
+
+if TYPE_CHECKING:
+    from citycarbon.pathways.results import PathwayResult
 
 MODEL_VERSION = "citycarbon.pathways/1.0"
 BASE_YEAR = 2020
@@ -301,7 +305,7 @@ class PathwayModel:
                     series[k][start:start + len(v)] = v
         return Outputs(self.years, series, self.target_specs, self.constants["plateau_tolerance"])
 
-    def run(self, scenario):
+    def run(self, scenario: Any) -> PathwayResult:
         """One run of ``scenario`` → :class:`~citycarbon.pathways.results.PathwayResult`."""
         from citycarbon.pathways.results import PathwayResult
         return PathwayResult.from_outputs(self, scenario, self.evaluate(self.vector(scenario)[None, :]))
