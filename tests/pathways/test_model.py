@@ -152,3 +152,25 @@ def test_values_outside_the_ranges_are_refused(model):
         model.evaluate(x)
     with pytest.raises(InputError, match="parameters per run"):
         model.evaluate(np.zeros((2, 3)))
+
+
+def test_demand_lever_tables_name_model_parameters_and_move_the_demand(model):
+    """The demand side's lever effects are data (INTENSITY_INDICES, ACTIVITY_CLASSES): every name in them is a
+    parameter of the model, and each intensity lever lowers the final energy of the segments it acts on."""
+    from citycarbon.pathways.model import ACTIVITY_CLASSES, INTENSITY_INDICES, STRUCTURE_SHIFTED
+
+    names = set(model.parameters.names)
+    for auto, lever in INTENSITY_INDICES.values():
+        assert auto in names and (lever is None or lever in names)
+    assert {e for e, _ in ACTIVITY_CLASSES.values()} <= names
+    assert {i for _, i in ACTIVITY_CLASSES.values()} == set(INTENSITY_INDICES)
+    assert set(STRUCTURE_SHIFTED) <= set(ACTIVITY_CLASSES)
+    index = {n: i for i, n in enumerate(model.parameters.names)}
+    base = model.parameters.default.copy()
+    for group, lever in (("industry", "industry_efficiency"), ("buildings", "buildings_efficiency"),
+                         ("transport", "transport_efficiency")):
+        more = base.copy()
+        more[index[lever]] = model.parameters.high[index[lever]]
+        out = model.evaluate(np.vstack([base, more]))
+        energy = sum(out.series[f"final_{group}_{c}"] for c in ("solids", "liquids", "gases"))
+        assert energy[1, -1] < energy[0, -1], lever

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -54,6 +55,9 @@ from citycarbon.plan import Plan, load_plan
 from citycarbon.sinks import calibrate_growth, growth_parameters, project_forest, wetland_sink, wetland_sinks
 from citycarbon.units import conversion_factor, product_factor
 
+if TYPE_CHECKING:
+    from citycarbon.pathways.results import PathwayResult
+
 MODEL_VERSION = "citycarbon.pathways/1.0"
 BASE_YEAR = 2020
 END_YEAR = 2060
@@ -69,6 +73,25 @@ SERIES_UNITS = indicator_units((
     "wind_solar_capacity_mw", "forest_coverage", "forest_stock_m3", "electricity_consumption_kwh", "net_inflow_kwh",
     "thermal_generation_kwh", "grid_ef_t_per_kwh", "heat_demand_gj",
 ))
+#: the demand side's lever effects as data. Intensity indices: name → (autonomous improvement parameter, lever
+#: adding to it or None); each is the cumulative product of (1 − autonomous − lever × ramp) per year.
+INTENSITY_INDICES: dict[str, tuple[str, str | None]] = {
+    "industry": ("autonomous_efficiency_industry", "industry_efficiency"),
+    "agriculture": ("autonomous_efficiency_industry", None),
+    "buildings": ("autonomous_efficiency_buildings", "buildings_efficiency"),
+    "transport": ("autonomous_efficiency_transport", "transport_efficiency"),
+}
+#: activity classes: class → (GDP elasticity parameter, intensity index); activity = GDP ratio ** elasticity
+ACTIVITY_CLASSES: dict[str, tuple[str, str]] = {
+    "heavy": ("elasticity_heavy_industry", "industry"),
+    "light": ("elasticity_light_industry", "industry"),
+    "agriculture": ("elasticity_agriculture", "agriculture"),
+    "residential": ("elasticity_residential", "buildings"),
+    "services": ("elasticity_services", "buildings"),
+    "transport": ("elasticity_transport", "transport"),
+}
+#: classes whose activity the industry_structure_shift lever scales by (1 − shift × ramp)
+STRUCTURE_SHIFTED: tuple[str, ...] = ("heavy",)
 SECTOR_GROUPS = ("industry", "buildings", "transport", "agriculture")
 FINAL_CARRIERS = ("solids", "liquids", "gases", "electricity", "heat", "hydrogen", "renewable", "feedstock")
 CAPACITY_TECHS = ("wind_onshore", "wind_offshore", "solar_utility", "solar_distributed", "nuclear", "coal", "gas",
@@ -301,7 +324,7 @@ class PathwayModel:
                     series[k][start:start + len(v)] = v
         return Outputs(self.years, series, self.target_specs, self.constants["plateau_tolerance"])
 
-    def run(self, scenario):
+    def run(self, scenario: Any) -> PathwayResult:
         """One run of ``scenario`` → :class:`~citycarbon.pathways.results.PathwayResult`."""
         from citycarbon.pathways.results import PathwayResult
         return PathwayResult.from_outputs(self, scenario, self.evaluate(self.vector(scenario)[None, :]))
@@ -334,22 +357,14 @@ class PathwayModel:
             r = p(auto) * after + (p(lever) * ramp(lever) if lever else 0.0)
             return np.cumprod(1.0 - r, axis=1)
 
-        i_ind = intensity("autonomous_efficiency_industry", "industry_efficiency")
-        i_agr = intensity("autonomous_efficiency_industry", None)
-        i_bld = intensity("autonomous_efficiency_buildings", "buildings_efficiency")
-        i_tra = intensity("autonomous_efficiency_transport", "transport_efficiency")
+        index = {name: intensity(auto, lever) for name, (auto, lever) in INTENSITY_INDICES.items()}
         structure = 1.0 - p("industry_structure_shift") * ramp("industry_structure_shift")
-        act = {
-            "heavy": np.exp(p("elasticity_heavy_industry") * log_ratio) * structure,
-            "light": np.exp(p("elasticity_light_industry") * log_ratio),
-            "agriculture": np.exp(p("elasticity_agriculture") * log_ratio),
-            "residential": np.exp(p("elasticity_residential") * log_ratio),
-            "services": np.exp(p("elasticity_services") * log_ratio),
-            "transport": np.exp(p("elasticity_transport") * log_ratio),
-        }
-        by_class = {"heavy": act["heavy"] * i_ind, "light": act["light"] * i_ind,
-                    "agriculture": act["agriculture"] * i_agr, "residential": act["residential"] * i_bld,
-                    "services": act["services"] * i_bld, "transport": act["transport"] * i_tra}
+        act = {}
+        for cls, (elasticity, _index) in ACTIVITY_CLASSES.items():
+            act[cls] = np.exp(p(elasticity) * log_ratio)
+            if cls in STRUCTURE_SHIFTED:
+                act[cls] = act[cls] * structure
+        by_class = {cls: act[cls] * index[name] for cls, (_elasticity, name) in ACTIVITY_CLASSES.items()}
         index_of = {s: by_class[_SEGMENT_CLASS[s]] for s in SEGMENTS}  # activity × intensity per segment
 
         coal_gas = p("coal_to_gas") * ramp("coal_to_gas")

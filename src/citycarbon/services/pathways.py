@@ -35,8 +35,11 @@ if TYPE_CHECKING:  # the model's modules load numpy work on first use, not when 
     import pandas as pd
 
     from citycarbon.datasets import ReferenceDataset
+    from citycarbon.pathways.attribution import ShapleyResult
     from citycarbon.pathways.model import PathwayModel
+    from citycarbon.pathways.results import PathwayResult
     from citycarbon.pathways.scenarios import Scenario
+    from citycarbon.pathways.uncertainty import EnsembleResult
 
 __all__ = ["CODE_MEMORY", "COMPARISON", "MAX_EXPORT", "RUN_MEMORY", "LeverRow", "PathwayService",
            "parse_set", "service_for"]
@@ -61,7 +64,7 @@ class LeverRow:
     id: str
     name_zh: str
     name_en: str
-    tasks: list
+    tasks: list[str]
     group: str
     group_title_zh: str | None
     group_title_en: str | None
@@ -77,7 +80,7 @@ class LeverRow:
     source: str
     status: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -114,15 +117,17 @@ class PathwayService:
     """One city's pathways with explicit, bounded caches (models, scenario codes, runs). Thread-safe."""
 
     def __init__(self, city: str = "dalian", *, source: str | Source | None = None, loader: Loader | None = None,
-                 code_memory: int = CODE_MEMORY, run_memory: int = RUN_MEMORY, model_memory: int = 2):
+                 code_memory: int = CODE_MEMORY, run_memory: int = RUN_MEMORY, model_memory: int = 2,
+                 targets: list[Any] | None = None):
         self.city = city
+        self.targets = targets  # judge these targets instead of the plan's (``with_targets``)
         self.loader = loader if loader is not None else source_loader(city, source)
         self.code_memory, self.run_memory, self.model_memory = code_memory, run_memory, model_memory
         self._lock = threading.Lock()
         self._build_lock = threading.Lock()
         self._models: OrderedDict[Hashable, PathwayModel] = OrderedDict()
         self._codes: OrderedDict[str, tuple[str, dict[str, float]]] = OrderedDict()
-        self._runs: OrderedDict[tuple[Hashable, str], tuple[Any, dict]] = OrderedDict()
+        self._runs: OrderedDict[tuple[Hashable, str], tuple[PathwayResult, dict[str, Any]]] = OrderedDict()
         self._shipped: dict[str, Scenario] = {}
 
     # -- the model -------------------------------------------------------------------------------------
@@ -140,6 +145,8 @@ class PathwayService:
                 from citycarbon.pathways.model import build_model, model_from_dataset
 
                 model = build_model(self.city) if dataset is None else model_from_dataset(dataset, self.city)
+                if self.targets is not None:
+                    model = model.with_targets(self.targets)
                 with self._lock:
                     self._models[key] = model
                     while len(self._models) > self.model_memory:
@@ -150,18 +157,10 @@ class PathwayService:
         """The model of the city's current data."""
         return self._current()[1]
 
-    def with_targets(self, targets: list) -> PathwayService:
-        """A service whose model judges ``targets`` (e.g. with ``--targets`` overrides); caches not shared."""
-        base = self
-        service = PathwayService(self.city, loader=self.loader, code_memory=self.code_memory,
-                                 run_memory=self.run_memory, model_memory=1)
-
-        def current() -> tuple[Hashable, PathwayModel]:
-            key, model = base._current()
-            return ("targets", key), model.with_targets(targets)
-
-        service._current = current  # type: ignore[method-assign]
-        return service
+    def with_targets(self, targets: list[Any]) -> PathwayService:
+        """A service on the same data whose model judges ``targets`` (e.g. with ``--targets`` overrides)."""
+        return PathwayService(self.city, loader=self.loader, code_memory=self.code_memory,
+                              run_memory=self.run_memory, model_memory=self.model_memory, targets=targets)
 
     # -- scenarios -------------------------------------------------------------------------------------
     def shipped_names(self) -> list[str]:
@@ -234,7 +233,7 @@ class PathwayService:
             self._codes.clear()
 
     # -- results ---------------------------------------------------------------------------------------
-    def _run_entry(self, scenario: Scenario) -> tuple[Any, dict]:
+    def _run_entry(self, scenario: Scenario) -> tuple[PathwayResult, dict[str, Any]]:
         key, model = self._current()
         slot = (key, scenario.code)
         with self._lock:
@@ -250,11 +249,11 @@ class PathwayService:
                 self._runs.popitem(last=False)
         return entry
 
-    def run(self, scenario: Scenario):
+    def run(self, scenario: Scenario) -> PathwayResult:
         """One pathway of ``scenario`` (:class:`~citycarbon.pathways.results.PathwayResult`; cached by code)."""
         return self._run_entry(scenario)[0]
 
-    def run_document(self, scenario: Scenario) -> dict:
+    def run_document(self, scenario: Scenario) -> dict[str, Any]:
         """The ``run`` JSON of ``scenario`` (docs/pathways.md), cached with the run; treat it as read-only."""
         return self._run_entry(scenario)[1]
 
@@ -270,18 +269,23 @@ class PathwayService:
             rows.append(LeverRow(**lever.to_dict(), group_title_zh=zh or None, group_title_en=en or None))
         return rows
 
-    def ensemble(self, scenario: Scenario, runs: int, seed: int, **options: Any):
+    def _protocol_model(self) -> Any:
+        # the analysis functions take any model of the structural protocol in pathways.uncertainty; the built
+        # model satisfies it by behaviour (tests/pathways/toys.check_protocol), not by attribute variance
+        return self.model()
+
+    def ensemble(self, scenario: Scenario, runs: int, seed: int, **options: Any) -> EnsembleResult:
         """Latin-hypercube ensemble (:class:`~citycarbon.pathways.uncertainty.EnsembleResult`)."""
         from citycarbon.pathways.uncertainty import ensemble
 
-        return ensemble(self.model(), scenario, runs, seed, **options)
+        return ensemble(self._protocol_model(), scenario, runs, seed, **options)
 
     def attribution(self, base: Scenario, scenario: Scenario, permutations: int = 200, exact: bool = False,
-                    **options: Any):
+                    **options: Any) -> ShapleyResult:
         """Shapley attribution of the gap to ``base`` (:class:`~citycarbon.pathways.attribution.ShapleyResult`)."""
         from citycarbon.pathways.attribution import shapley
 
-        return shapley(self.model(), base, scenario, permutations=permutations, exact=exact, **options)
+        return shapley(self._protocol_model(), base, scenario, permutations=permutations, exact=exact, **options)
 
     def iamc(self, scenarios: list[Scenario]) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The IAMC long table and its meta table of ``scenarios`` (at most :data:`MAX_EXPORT`)."""

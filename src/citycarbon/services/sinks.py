@@ -4,6 +4,7 @@ of :func:`citycarbon.sinks.summary.sink_summary` (forest stock change, blue carb
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from citycarbon.datasets import ReferenceDataset
 from citycarbon.services.sources import Source, city_inputs
@@ -19,7 +20,7 @@ def _input_files(dataset: ReferenceDataset) -> dict[str, str]:
 
 
 def city_sinks(year: int, city: str = "dalian", *, source: str | Source | None = None,
-               dataset: ReferenceDataset | None = None) -> dict:
+               dataset: ReferenceDataset | None = None) -> dict[str, Any]:
     """Sinks of ``city`` in ``year`` from ``dataset``, else ``source`` (the ledger when a database exists,
     the shipped files otherwise). Raises :class:`~citycarbon.errors.InputError` for a year without data."""
     if dataset is None:

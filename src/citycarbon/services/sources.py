@@ -69,7 +69,7 @@ def database_exists(settings: Settings | None = None) -> bool:
     from sqlalchemy.engine import make_url
 
     database = make_url(settings.database_url).database
-    return bool(database) and database != ":memory:" and Path(database).is_file()
+    return database is not None and database not in ("", ":memory:") and Path(database).is_file()
 
 
 def default_source(settings: Settings | None = None) -> Source:
