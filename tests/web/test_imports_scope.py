@@ -33,7 +33,7 @@ def test_a_district_upload_with_another_districts_row_is_refused_and_nothing_sto
     zh = _upload(env, "district-a")
     assert zh.status_code == 422
     assert 'id="upload-problems"' in zh.text and f"地区 {DISTRICT_B} 不在您的辖区（{DISTRICT_A}）内" in zh.text
-    assert f'<td class="num">2</td><td>region</td><td>{DISTRICT_B}</td>' in zh.text  # the row and the region
+    assert f'<td class="num">2</td><td>行政区划</td><td><code>{DISTRICT_B}</code></td>' in zh.text  # row, field, region
     en = _upload(env, "district-a", "en")
     assert en.status_code == 422 and f"region {DISTRICT_B} is not one of yours ({DISTRICT_A})" in en.text
     assert _stored(env) == before
