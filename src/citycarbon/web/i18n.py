@@ -132,6 +132,9 @@ def text_patterns(locale: str) -> tuple[tuple[re.Pattern, str, dict[str, str | N
     for message in load_catalog(locale):
         if message.context != "text-pattern" or not message.id:
             continue
+        if not isinstance(message.id, str):
+            raise ValueError(f"{locale} catalogs: the text pattern {message.id!r} is plural; patterns are single "
+                             "messages")
         kinds: dict[str, str | None] = {}
         regex, last = "", 0
         for match in _PLACEHOLDER.finditer(message.id):
@@ -214,7 +217,7 @@ class Formatter:
             name = codelist_names(CODELIST_KINDS[kind], "zh" if self.locale.startswith("zh") else "en").get(str(key))
             if name:
                 return name
-        return translations(self.locale).pgettext(kind, str(key))
+        return str(translations(self.locale).pgettext(kind, str(key)))  # Babel types it `str | object`
 
     def has_label(self, kind: str, key: object) -> bool:
         """Whether ``key`` of ``kind`` has a label (in the codelists or the catalogs)."""
@@ -228,7 +231,7 @@ class Formatter:
         if self._missing(message) or message == "":
             return ""
         message = str(message)
-        exact = translations(self.locale).pgettext("text", message)
+        exact = str(translations(self.locale).pgettext("text", message))
         if exact != message:
             return exact
         for regex, translation, kinds in text_patterns(self.locale):
