@@ -98,7 +98,7 @@ def policy_violations(password: str, username: str | None = None) -> list[Proble
     found: list[Problem] = []
 
     def add(code: str, **params: object) -> None:
-        found.append(messages.problem(code, field="password", **params))
+        found.append(messages.problem(code, field="password", value=None, suggestion=None, **params))
 
     length = len(password)
     if length < MIN_LENGTH:

@@ -91,11 +91,11 @@ def register(app: typer.Typer) -> None:
                 if (from_year is None) != (to_year is None):
                     raise InputError(Problem("give both --from and --to, or neither", field="--from"))
                 result, households = decompose_city(city, measure, from_year, to_year, source=source_value(source))
-                source = f"{city} {measure}"
+                label = f"{city} {measure}"
             elif input_file is not None:
                 data = read_lmdi_csv(input_file)
                 result = run_decomposition(data, from_year, to_year, str(input_file))
-                source, households = input_file.name, None
+                label, households = input_file.name, None
             else:
                 raise InputError(Problem("give --input FILE.csv or --city NAME", field="--input"))
         except InputError as error:
@@ -107,4 +107,4 @@ def register(app: typer.Typer) -> None:
             document["notes"] = NOTES
         emit(document, fmt,
              rows=table_rows(result) if fmt is OutputFormat.table else result.period_rows(),
-             title=f"LMDI-I decomposition {result.start}→{result.end} ({source})")
+             title=f"LMDI-I decomposition {result.start}→{result.end} ({label})")

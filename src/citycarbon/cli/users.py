@@ -13,12 +13,18 @@ import getpass
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from citycarbon.cli.output import FORMAT_OPTION, OutputFormat, emit, fail
 from citycarbon.errors import InputError
+
+if TYPE_CHECKING:
+    from citycarbon.settings import Settings
+    from citycarbon.store.db import Database
+
+_T = TypeVar("_T")
 
 users_app = typer.Typer(help="Users, roles and API tokens (用户、角色与访问令牌).", no_args_is_help=True)
 
@@ -35,7 +41,7 @@ def cli_actor() -> str:
 
 
 @contextmanager
-def _service() -> Iterator[tuple[object, object]]:
+def _service() -> Iterator[tuple[Database, Settings]]:
     """``(database, settings)`` of the configured store (migrated first if needed)."""
     from citycarbon.settings import Settings
     from citycarbon.store.db import Database
@@ -77,7 +83,7 @@ def _translated(error: InputError) -> InputError:
     return InputError([replace(p, message=translate_problem(locale, p)) if p.code else p for p in error.problems])
 
 
-def _run(call: Callable[[object, object], object]) -> object:
+def _run(call: Callable[[Database, Settings], _T]) -> _T:
     """``call(database, settings)`` with the CLI's refusals: bad input and unknown names exit with 2, their
     message in the terminal's language."""
     from citycarbon.services.users import Forbidden, NotFound

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -56,6 +56,8 @@ from citycarbon.sinks import calibrate_growth, growth_parameters, project_forest
 from citycarbon.units import conversion_factor, product_factor
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from citycarbon.pathways.results import PathwayResult
 
 MODEL_VERSION = "citycarbon.pathways/1.0"
@@ -100,6 +102,12 @@ GENERATION_TECHS = ("wind", "solar", "nuclear", "hydro", "biomass", "storage_rec
 _CARRIER_GROUP = {"coal": "solids", "gasoline": "liquids", "lpg": "liquids", "diesel": "liquids",
                   "fuel_oil": "liquids", "kerosene": "liquids", "other_oil": "liquids", "gas": "gases",
                   "electricity": "electricity", "heat": "heat", "renewable": "renewable", "feedstock": "feedstock"}
+
+
+def _sum(arrays: Iterable[np.ndarray]) -> np.ndarray:
+    """``sum(arrays)`` (0 + a + b + …, the order that the golden outputs pin) for the never-empty sums of
+    per-run arrays below, typed as the array it is."""
+    return cast(np.ndarray, sum(arrays))
 
 
 def _segment_class(segment: str) -> str:
@@ -446,7 +454,7 @@ class PathwayModel:
             co2_group.setdefault(gname, zeros)
             for cg in FINAL_CARRIERS:
                 fe.setdefault((gname, cg), zeros)
-        fossil_by = {fuel: sum(fe[(gname, cg)] for gname in SECTOR_GROUPS)
+        fossil_by = {fuel: _sum(fe[(gname, cg)] for gname in SECTOR_GROUPS)
                      for fuel, cg in (("coal", "solids"), ("oil", "liquids"), ("gas", "gases"))}
 
         return _Demand(gdp_ratio, act, index_of, fe, co2_group, hydrogen_used, fossil_by)
@@ -458,19 +466,19 @@ class PathwayModel:
         p, ramp, zeros = runs.p, runs.ramp, runs.zeros
         fe, fossil_by, index_of = d.fe, d.fossil_by, d.index_of
         kwh_per_mwh = pre["kwh_per_mwh"]
-        final_kwh = sum(fe[(gname, "electricity")] for gname in SECTOR_GROUPS)
+        final_kwh = _sum(fe[(gname, "electricity")] for gname in SECTOR_GROUPS)
         consumed_kwh = final_kwh * (1.0 + b.elec_loss_ratio)
-        heat_final = sum(fe[(gname, "heat")] for gname in SECTOR_GROUPS)
+        heat_final = _sum(fe[(gname, "heat")] for gname in SECTOR_GROUPS)
         heat_demand = heat_final * (1.0 + b.heat_loss_ratio)
         hours = pre["kwh_per_mw_year"]
         after_2030 = pre["cumramp_renewables_after_2030_mw_per_yr"][None, :] * p("renewables_after_2030_mw_per_yr")
         cap = {}
-        for tech, lever, share in (("wind_onshore", "wind_onshore_2030_mw", "after_2030_share_onshore"),
+        for tech, lever, after_share in (("wind_onshore", "wind_onshore_2030_mw", "after_2030_share_onshore"),
                                    ("wind_offshore", "offshore_wind_2030_mw", "after_2030_share_offshore"),
                                    ("solar_utility", "solar_utility_2030_mw", "after_2030_share_solar_utility"),
                                    ("solar_distributed", "rooftop_pv_2030_mw", "after_2030_share_rooftop")):
             start = b.capacity_mw.get(tech, 0.0)
-            cap[tech] = start + (p(lever) - start) * ramp(lever) + after_2030 * c[share]
+            cap[tech] = start + (p(lever) - start) * ramp(lever) + after_2030 * c[after_share]
         cap["nuclear"] = pre["nuclear_mw"][None, :] + p("new_nuclear_mw") * ramp("new_nuclear_mw")
         cap["coal"] = b.capacity_mw.get("coal", 0.0) * (1.0 - p("coal_power_retirement") * ramp(
             "coal_power_retirement")) + p("new_coal_power_mw") * ramp("new_coal_power_mw")
@@ -486,7 +494,7 @@ class PathwayModel:
             "storage_recovered": cap["storage"] * p("curtailment_recovered_mwh_per_mw") * kwh_per_mwh,
             "thermal": (cap["coal"] + cap["gas"]) * p("cf_coal") * hours * pre["calib_thermal"],
         }
-        primary_kwh = sum(gen[k] for k in GENERATION_TECHS if k != "thermal")
+        primary_kwh = _sum(gen[k] for k in GENERATION_TECHS if k != "thermal")
         thermal = gen["thermal"]
         last = pre["last_year_mask"][None, :]
         frac = pre["frac_to_end"][None, :]
@@ -533,15 +541,15 @@ class PathwayModel:
         refining_loss, nuclear_heat_used, scope2, net_inflow = s.refining_loss, s.nuclear_heat_used, s.scope2, \
             s.net_inflow
         heat_demand, ef = s.heat_demand, s.ef
-        direct = sum(fe[(gname, cg)] for gname in SECTOR_GROUPS
-                     for cg in ("solids", "liquids", "gases", "renewable", "feedstock"))
+        direct = _sum(fe[(gname, cg)] for gname in SECTOR_GROUPS
+                      for cg in ("solids", "liquids", "gases", "renewable", "feedstock"))
         nuclear_heat_tce = nuclear_heat_used * b.heat_tce_per_gj
         energy = (direct + hydrogen_used + power_tce + boiler_tce + refining_loss + nuclear_heat_tce
                   + (consumed_kwh - thermal) * k)
-        renewable = sum(fe[(gname, "renewable")] for gname in SECTOR_GROUPS)
+        renewable = _sum(fe[(gname, "renewable")] for gname in SECTOR_GROUPS)
         non_fossil = consumed_kwh * share * k + renewable + hydrogen_used + nuclear_heat_tce
         process = self._process(act)
-        final_co2 = sum(co2_group.values())
+        final_co2 = _sum(co2_group.values())
         point_sources = co2_group["industry"] + power_co2 + boiler_co2 + process
         ccus = np.minimum(p("ccus_2060_mt") * ramp("ccus_2060_mt") * pre["t_per_mt"], point_sources)
         co2_energy = final_co2 + power_co2 + boiler_co2 + scope2 - ccus

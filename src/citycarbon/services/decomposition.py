@@ -52,7 +52,10 @@ def city_kaya_input(city: str = "dalian", measure: str = "energy", *,
         grouped = sectors.groupby("category")[["energy_tce", "co2_t"]].sum()
         scope2 = result.co2_by_scope["scope2_electricity_t"] + result.co2_by_scope["scope2_heat_t"]
         grouped.loc["secondary", "co2_t"] += scope2 + result.co2_by_scope["scope1_process_t"]
-        gdp_constant = dataset.statistic("gdp", year, price_base_year=result.provenance.parameters["price_base_year"])
+        base_year = result.provenance.parameters["price_base_year"]  # AccountingOptions.price_base_year, an int
+        if not isinstance(base_year, int):
+            raise TypeError(f"provenance price_base_year {base_year!r} of {city} {year} is not a year")
+        gdp_constant = dataset.statistic("gdp", year, price_base_year=base_year)
         current = {c: dataset.statistic(v, year) for c, v in VALUE_ADDED.items()}
         total_current = sum(current.values())
         for category in VALUE_ADDED:

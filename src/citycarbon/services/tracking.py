@@ -21,6 +21,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
@@ -65,7 +66,7 @@ class CityData:
     forest: pd.DataFrame
     estimates: tuple[str, ...]
     #: derived values computed on demand (forest projections, nowcast back-tests), per CityData object
-    memo: dict = field(default_factory=dict, compare=False, repr=False)
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @cache
@@ -155,7 +156,8 @@ def build_city_data(city: str, dataset: ReferenceDataset, monthly: pd.DataFrame 
                     dataset.forest, estimates)
 
 
-def _forest_projection(data: CityData, year: int) -> dict:
+def _forest_projection(data: CityData, year: int) -> dict[int, Any]:
+    """The forest projections of ``year``'s data by horizon year (empty when the forest data cannot project)."""
     from citycarbon.sinks import forest_indicators
 
     key = ("forest_projection", year)
@@ -164,10 +166,11 @@ def _forest_projection(data: CityData, year: int) -> dict:
             data.memo[key] = forest_indicators(data.forest, year)["projection"]
         except InputError:
             data.memo[key] = {}
-    return data.memo[key]
+    found: dict[int, Any] = data.memo[key]
+    return found
 
 
-def nowcast_backtest(city: str | CityData, month: int, source: str | Source | None = None) -> dict:
+def nowcast_backtest(city: str | CityData, month: int, source: str | Source | None = None) -> dict[str, Any]:
     """Back-test of the nowcast through ``month`` on every past year of ``city`` (errors per indicator);
     ``city`` is a city's name (read from ``source``, :func:`city_data_for`) or a :class:`CityData` (memoised
     on it)."""
@@ -180,7 +183,8 @@ def nowcast_backtest(city: str | CityData, month: int, source: str | Source | No
             frame = backtest_nowcast(data.series, data.monthly, month)
             data.memo[key] = {"month": month, "summary": backtest_summary(frame),
                               "rows": frame.to_dict(orient="records")}
-    return data.memo[key]
+    found: dict[str, Any] = data.memo[key]
+    return found
 
 
 # -- target overrides ------------------------------------------------------------------------------------
@@ -219,14 +223,14 @@ def apply_target_overrides(plan: Plan, targets_file: str | Path) -> list[Target]
         raise InputError(Problem("expected a mapping of target id → value", file=file))
     known = {t.id: t for t in plan.targets}
     problems: list[Problem] = []
-    updates: dict[str, dict] = {}
+    updates: dict[str, dict[str, Any]] = {}
     for key, entry in raw.items():
         target_id = str(key)
         if target_id not in known:
             problems.append(Problem(f"unknown target {target_id!r}", file=file, field=target_id, value=target_id,
                                     suggestion=nearest(target_id, list(known))))
             continue
-        update: dict = {}
+        update: dict[str, Any] = {}
         if isinstance(entry, dict):
             extra = [k for k in entry if k not in ("value", "base_year")]
             if extra or "value" not in entry:
@@ -282,7 +286,7 @@ def _external_projection(data: CityData, target: Target, year: int) -> Projectio
 
 
 def _track_all(data: CityData, targets: list[Target], series: dict[str, dict[int, float]], year: int,
-               rules: RuleSet, *, external: bool) -> list[dict]:
+               rules: RuleSet, *, external: bool) -> list[dict[str, Any]]:
     rows = []
     for target in targets:
         info = describe_target(target, data.plan.meta.base_year)
@@ -293,7 +297,7 @@ def _track_all(data: CityData, targets: list[Target], series: dict[str, dict[int
     return rows
 
 
-def _level_counts(rows: list[dict]) -> dict[str, int]:
+def _level_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
     counts = {"1": 0, "2": 0, "3": 0, "unrated": 0}
     for row in rows:
         counts[str(row["level"]) if row["level"] is not None else "unrated"] += 1
@@ -302,7 +306,7 @@ def _level_counts(rows: list[dict]) -> dict[str, int]:
 
 def status_report(year: int, *, month: int | None = None, region: str | None = None, city: str = "dalian",
                   targets_file: str | Path | None = None, rule_set: str | None = None,
-                  data: CityData | None = None, source: str | Source | None = None) -> dict:
+                  data: CityData | None = None, source: str | Source | None = None) -> dict[str, Any]:
     """Progress and warning level of every plan target in ``year`` (JSON-ready; see docs/tracking.md).
 
     ``month``: nowcast ``year`` from monthly data through that month and rate the nowcast. ``region``: a
@@ -340,7 +344,7 @@ def status_report(year: int, *, month: int | None = None, region: str | None = N
                    "actual_known": year in data.years, "backtest": backtest.get("summary", {})}
 
     codes = district_codes(data.region)
-    report: dict = {"year": year, "city": city, "city_name_zh": data.plan.meta.city, "month": month,
+    report: dict[str, Any] = {"year": year, "city": city, "city_name_zh": data.plan.meta.city, "month": month,
                     "rule_set": rules.name, "rule_set_document": rules.document, "pace": rules.pace}
     if region is not None and str(region) != data.region:
         if str(region) not in codes:
@@ -364,7 +368,7 @@ def status_report(year: int, *, month: int | None = None, region: str | None = N
 
 
 def _districts(data: CityData, targets: list[Target], series: dict[str, dict[int, float]], year: int,
-               rules: RuleSet) -> list[dict]:
+               rules: RuleSet) -> list[dict[str, Any]]:
     if data.districts is None:
         return []
     codes = district_codes(data.region)

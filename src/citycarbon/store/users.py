@@ -420,6 +420,8 @@ def rotate_totp_secrets(session: Session, cipher: TotpCipher, *, actor: Principa
     once (``user.totp_rotate_key``, with the count). Returns how many secrets were rewritten."""
     count = 0
     for user in session.scalars(select(User).where(User.totp_secret.is_not(None)).with_for_update()):
+        if user.totp_secret is None:  # not selected (the query's filter); narrows the type
+            continue
         user.totp_secret = cipher.rotate(user.totp_secret)
         count += 1
     session.flush()

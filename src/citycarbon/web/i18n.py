@@ -27,6 +27,7 @@ from __future__ import annotations
 import io
 import math
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -98,7 +99,7 @@ def _translations(locale: str) -> Translations:
     return load_translations(locale if locale in LOCALES else DEFAULT_LOCALE)
 
 
-def translate(locale: str, msgid: str, params: dict[str, object] | None = None) -> str:
+def translate(locale: str, msgid: str, params: Mapping[str, object] | None = None) -> str:
     """``msgid`` in ``locale`` through the catalogs, with gettext ``%(name)s`` parameters filled in (message codes
     of :mod:`citycarbon.auth.messages`: any face may call this)."""
     text = _translations(locale).gettext(msgid)
@@ -132,6 +133,9 @@ def text_patterns(locale: str) -> tuple[tuple[re.Pattern, str, dict[str, str | N
     for message in load_catalog(locale):
         if message.context != "text-pattern" or not message.id:
             continue
+        if not isinstance(message.id, str):
+            raise ValueError(f"{locale} catalogs: the text pattern {message.id!r} is plural; patterns are single "
+                             "messages")
         kinds: dict[str, str | None] = {}
         regex, last = "", 0
         for match in _PLACEHOLDER.finditer(message.id):
@@ -214,7 +218,7 @@ class Formatter:
             name = codelist_names(CODELIST_KINDS[kind], "zh" if self.locale.startswith("zh") else "en").get(str(key))
             if name:
                 return name
-        return translations(self.locale).pgettext(kind, str(key))
+        return str(translations(self.locale).pgettext(kind, str(key)))  # Babel types it `str | object`
 
     def has_label(self, kind: str, key: object) -> bool:
         """Whether ``key`` of ``kind`` has a label (in the codelists or the catalogs)."""
@@ -228,7 +232,7 @@ class Formatter:
         if self._missing(message) or message == "":
             return ""
         message = str(message)
-        exact = translations(self.locale).pgettext("text", message)
+        exact = str(translations(self.locale).pgettext("text", message))
         if exact != message:
             return exact
         for regex, translation, kinds in text_patterns(self.locale):
@@ -298,24 +302,24 @@ class Formatter:
         return self.text(value)
 
     def decimal(self, value: float | None, digits: int = 1) -> str:
-        if self._missing(value):
+        if value is None or self._missing(value):
             return "–"
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return format_decimal(value, format=pattern, locale=self.babel_locale)
 
     def percent(self, value: float | None, digits: int = 1) -> str:
-        if self._missing(value):
+        if value is None or self._missing(value):
             return "–"
         pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
         return format_percent(value, format=pattern, locale=self.babel_locale)
 
     def wan(self, value: float | None, digits: int = 1) -> str:
         """A quantity in 10⁴ of its unit (万tce, 万tCO2), as the yearbooks print it."""
-        return "–" if self._missing(value) else self.decimal(float(value) / 1e4, digits)
+        return "–" if value is None or self._missing(value) else self.decimal(float(value) / 1e4, digits)
 
     def quantity(self, value: float | None, unit: str, digits: int = 1) -> str:
         """``value`` in ``unit`` (the tracking/accounting unit) shown with the display unit."""
-        if self._missing(value):
+        if value is None or self._missing(value):
             return "–"
         if unit in ("dimensionless", "1", ""):
             return self.percent(value, digits)

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from citycarbon.errors import InputError, Problem
 from citycarbon.progress import Progress, or_silent
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from citycarbon.monitoring.registry import Registry
 
 __all__ = [
     "AlertsReport",
@@ -33,13 +38,14 @@ __all__ = [
 ]
 
 
-def frame_records(frame: pd.DataFrame) -> list[dict]:
+def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as JSON-ready records (times as ISO text, missing values as None)."""
     out = frame.copy()
     for column in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[column]):
             out[column] = out[column].map(lambda t: t.isoformat() if not pd.isna(t) else None)
-    return out.astype(object).where(out.notna(), None).to_dict("records")
+    records: list[dict[str, Any]] = out.astype(object).where(out.notna(), None).to_dict("records")
+    return records
 
 
 def read_readings_files(path: Path, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DataFrame:
@@ -81,7 +87,7 @@ def read_window(lake: Path, readings: Path | None, start: pd.Timestamp, end: pd.
     return read_readings(lake, enterprise=enterprise, start=start, end=end, latest_revision_only=False)
 
 
-def lake_daily(lake: Path, registry, start: pd.Timestamp, end: pd.Timestamp,
+def lake_daily(lake: Path, registry: Registry, start: pd.Timestamp, end: pd.Timestamp,
                 enterprise: str | None) -> pd.DataFrame:
     """Daily energy per point from the lake's rollup (DuckDB over the Parquet parts), as the alerts read it."""
     from citycarbon.monitoring.alerts import daily_from_rollup
@@ -91,16 +97,19 @@ def lake_daily(lake: Path, registry, start: pd.Timestamp, end: pd.Timestamp,
     return daily_from_rollup(result.frame, registry)
 
 
-def sub_registry(registry, enterprises):
+def sub_registry(registry: Registry, enterprises: Iterable[object]) -> Registry:
     """The registry of ``enterprises`` only (quality checks with a window expect exactly their points)."""
     from citycarbon.monitoring.registry import Registry
 
     wanted = {str(e) for e in enterprises}
-    return Registry(*(frame[frame["enterprise_id"].astype(str).isin(wanted)].reset_index(drop=True) for frame in (
-        registry.enterprises, registry.points, registry.products)), registry.timezone)
+
+    def only(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[frame["enterprise_id"].astype(str).isin(wanted)].reset_index(drop=True)
+
+    return Registry(only(registry.enterprises), only(registry.points), only(registry.products), registry.timezone)
 
 
-def lake_repaired_daily(lake: Path, registry, raw_daily: pd.DataFrame, start: pd.Timestamp,
+def lake_repaired_daily(lake: Path, registry: Registry, raw_daily: pd.DataFrame, start: pd.Timestamp,
                          now: pd.Timestamp, enterprise: str | None, chunk: int,
                          progress: Progress | None = None) -> pd.DataFrame:
     """The lake's raw daily rollup with the repaired view of the year to date: the readings are checked
@@ -125,7 +134,7 @@ def lake_repaired_daily(lake: Path, registry, raw_daily: pd.DataFrame, start: pd
     return repaired_daily(raw_daily, pd.concat(parts, ignore_index=True) if parts else raw_daily.iloc[0:0])
 
 
-def _only(frame: pd.DataFrame, registry, enterprise: str | None) -> pd.DataFrame:
+def _only(frame: pd.DataFrame, registry: Registry, enterprise: str | None) -> pd.DataFrame:
     if enterprise is None or frame.empty:
         return frame
     ids = set(registry.points_of(enterprise)["point_id"])
@@ -139,20 +148,20 @@ class QualityReport:
     date: str
     timezone: str
     now: pd.Timestamp
-    provenance: dict
+    provenance: dict[str, Any]
     indicators: pd.DataFrame
     flags_by_rule: pd.DataFrame
     flags: pd.DataFrame
     limit: int = 200
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"date": self.date, "timezone": self.timezone, "now": self.now.isoformat(),
                 "provenance": self.provenance, "indicators": frame_records(self.indicators),
                 "flags_by_rule": frame_records(self.flags_by_rule), "flags_total": len(self.flags),
                 "flags": frame_records(self.flags.head(self.limit)), "flags_truncated": len(self.flags) > self.limit}
 
 
-def quality_report(day: pd.Timestamp, readings: pd.DataFrame, registry, *, now: pd.Timestamp,
+def quality_report(day: pd.Timestamp, readings: pd.DataFrame, registry: Registry, *, now: pd.Timestamp,
                    enterprise: str | None = None, monthly_reports: pd.DataFrame | None = None,
                    limit: int = 200, daily: pd.DataFrame | None = None) -> QualityReport:
     """Flags of the local ``day`` (checked with a day of context either side) and the national indicators
@@ -204,10 +213,10 @@ class AlertsReport:
     date: str
     now: pd.Timestamp
     energy_source: str
-    provenance: dict
+    provenance: dict[str, Any]
     alerts: pd.DataFrame
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"date": self.date, "now": self.now.isoformat(), "energy_source": self.energy_source,
                 "provenance": self.provenance, "alerts": frame_records(self.alerts)}
 
@@ -264,7 +273,7 @@ class ScoreReport:
     flags: int
     scores: pd.DataFrame
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"start": self.start.isoformat(), "now": self.now.isoformat(), "enterprises": self.enterprises,
                 "flags": self.flags, "scores": frame_records(self.scores)}
 

@@ -37,7 +37,7 @@ class City:
     alerts: pd.DataFrame = field(default_factory=pd.DataFrame)
     flags: pd.DataFrame = field(default_factory=pd.DataFrame)    #: flags of ``day``
     batches: pd.DataFrame = field(default_factory=pd.DataFrame)
-    stamp: tuple = ()                 #: the data state it was computed from (key of the page views)
+    stamp: tuple[Any, ...] = ()                 #: the data state it was computed from (key of the page views)
 
     @property
     def has_registry(self) -> bool:
@@ -71,7 +71,7 @@ def build_city(registry: Any, lake: Any, *, server_now: datetime | pd.Timestamp 
     return city
 
 
-def daily_since(lake, registry, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
+def daily_since(lake: Any, registry: Any, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
     """Energy per point and local day in ``[lo, hi)`` as :func:`quality.daily_energy`'s frame, from the lake's
     DuckDB scan (stage 1 of ``rollup``; latest revisions) with the GB/T 2589-2020 tce rows of
     ``registry.tce_factors`` (the calorific method of the budget alerts). The full ``rollup(period="day",
@@ -100,7 +100,7 @@ def daily_since(lake, registry, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFr
         "slots": pd.to_numeric(scanned["readings"]).astype("int64").to_numpy(), "repaired": 0})
 
 
-def _unit_rows(registry) -> pd.DataFrame:
+def _unit_rows(registry: Any) -> pd.DataFrame:
     from citycarbon.monitoring.registry import industries
 
     units = registry.enterprises.copy()

@@ -54,7 +54,7 @@ class ReadingsPage:
 class SubmissionsPage:
     """A page of submissions (newest first); ``total`` is a lower bound when ``total_is_lower_bound``."""
 
-    rows: list[dict]
+    rows: list[dict[str, Any]]
     total: int
     total_is_lower_bound: bool
 
@@ -79,10 +79,10 @@ class MonitoringService:
     def __init__(self, settings: Any, db: Any):
         self.settings, self.db = settings, db
         self._lock = threading.Lock()
-        self._registry: tuple[tuple, Any, pd.DataFrame] | None = None
-        self._city: tuple[tuple, float, City] | None = None
+        self._registry: tuple[tuple[Any, ...], Any, pd.DataFrame] | None = None
+        self._city: tuple[tuple[Any, ...], float, City] | None = None
         self._refreshing: threading.Thread | None = None
-        self._views: OrderedDict[tuple, Any] = OrderedDict()
+        self._views: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 
     # ---- sources ---------------------------------------------------------------------------------
 
@@ -111,7 +111,7 @@ class MonitoringService:
 
         return Lake.for_settings(self.settings)  # one per place and process, opened again if its folder went away
 
-    def data_state(self) -> tuple:
+    def data_state(self) -> tuple[Any, ...]:
         """What the pages' content depends on: ``(store, registry version, lake, ledger stamps)`` — one indexed
         query for the registry version, file stamps for the embedded lake ledger."""
         from citycarbon.store.monitoring_registry import registry_version
@@ -186,12 +186,13 @@ class MonitoringService:
             self._city, self._registry = None, None
             self._views.clear()
 
-    def view(self, key: tuple, build: Callable[[], T]) -> T:
+    def view(self, key: tuple[Any, ...], build: Callable[[], T]) -> T:
         """``build()`` once per ``key`` (which holds the data state), kept in a small LRU."""
         with self._lock:
             if key in self._views:
                 self._views.move_to_end(key)
-                return self._views[key]
+                cached: T = self._views[key]
+                return cached
         value = build()
         with self._lock:
             self._views[key] = value
@@ -225,7 +226,7 @@ class MonitoringService:
 
     # ---- writes ----------------------------------------------------------------------------------
 
-    def ingest(self, body: bytes | str | dict, sender: Sender) -> IngestOutcome:
+    def ingest(self, body: bytes | str | dict[str, Any], sender: Sender) -> IngestOutcome:
         """One batch of readings within ``sender``'s scope (see :func:`ingest_payload`); :class:`NotFound` when
         no registry was ever imported; :class:`~citycarbon.monitoring.ingest.BatchRefused` when refused whole."""
         registry = self.registry()
@@ -237,7 +238,7 @@ class MonitoringService:
 
     # ---- reads -----------------------------------------------------------------------------------
 
-    def enterprises(self, principal: Principal) -> list[dict]:
+    def enterprises(self, principal: Principal) -> list[dict[str, Any]]:
         """The key units ``principal`` may see with their count of metering points."""
         registry = self.registry()
         if registry is None:
@@ -318,7 +319,7 @@ class MonitoringService:
         return SubmissionsPage(rows, counted, more)
 
     def submission_rejections(self, principal: Principal, submission_id: int, *, offset: int,
-                              limit: int) -> tuple[dict, list[dict]]:
+                              limit: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """A submission the caller may see and a page of its rejected rows; :class:`NotFound` otherwise."""
         from citycarbon.store.monitoring_submissions import get_submission, list_rejections
 
@@ -328,14 +329,15 @@ class MonitoringService:
                 raise NotFound("submission")
             return submission, list_rejections(session, submission_id, limit=limit, offset=offset)
 
-    def own_tokens(self, principal: Principal) -> list[dict]:
+    def own_tokens(self, principal: Principal) -> list[dict[str, Any]]:
         """The caller's own API tokens (public views: prefix, scope, label, dates; never the secret)."""
         from citycarbon.services import users
 
         return [token.as_dict() for token in users.list_tokens(self.db, principal)]
 
     def enterprise_submissions(self, enterprise_id: str, *, offset: int, limit: int, first_rejections: int,
-                               ledger_ids: list[str]) -> tuple[list[dict], int, dict[int, list[dict]], set[str]]:
+                               ledger_ids: list[str],
+                               ) -> tuple[list[dict[str, Any]], int, dict[int, list[dict[str, Any]]], set[str]]:
         """An enterprise's submissions page, their first rejected rows, the total, and which of the lake
         batches ``ledger_ids`` have a submission record (for "my submissions")."""
         from citycarbon.store.monitoring_submissions import (

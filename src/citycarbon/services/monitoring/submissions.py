@@ -115,7 +115,8 @@ def _batch_enterprise(registry: Any, frame: pd.DataFrame) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-def ingest_payload(db: Any, lake: Any, registry: Any, points: pd.DataFrame | None, body: bytes | str | dict,
+def ingest_payload(db: Any, lake: Any, registry: Any, points: pd.DataFrame | None,
+                   body: bytes | str | dict[str, Any],
                    sender: Sender, *, future_margin: timedelta = DEFAULT_FUTURE_MARGIN) -> IngestOutcome:
     """Parse a JSON batch, ingest it within the sender's scope, record the submission and audit a stored batch.
 
@@ -190,7 +191,7 @@ def registry_source(db: Any) -> Callable[[], tuple[int, Any]]:
     return lambda: current_registry(db)
 
 
-def prune_submissions(db: Any, *, older_than_days: int, actor: str, reason: str | None = None) -> dict:
+def prune_submissions(db: Any, *, older_than_days: int, actor: str, reason: str | None = None) -> dict[str, Any]:
     """Delete the submission records received more than ``older_than_days`` ago (one audited transaction; the
     readings in the lake are not touched); the summary."""
     from datetime import UTC, datetime
