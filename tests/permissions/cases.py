@@ -96,7 +96,7 @@ def _user_state(db, username: str) -> tuple:
         tokens = tuple(sorted((t.prefix, t.scope, t.revoked_at is not None) for t in users.list_tokens(session, user)))
         return (user.role, tuple(sorted(user.regions or ())) if hasattr(user, "regions") else None,
                 user.enterprise_id, user.display_name, user.disabled, user.password_hash, user.locked_until,
-                user.totp_secret, user.must_change_password, tokens)
+                user.totp_secret, user.must_change_password, tokens, user.totp_enabled, user.failed_logins)
 
 
 def _batch_state(db, batch_id: int | None = None) -> tuple:
@@ -154,11 +154,16 @@ def _svc(name: str):
 
 
 def _target_user(world: World, tag: str) -> dict:
+    from datetime import timedelta
+
     from citycarbon.store import users
+    from citycarbon.store.types import utcnow
 
     name = f"target-{tag}"
-    with world.db.session() as session:
-        users.create_user(session, username=name, role="district", regions=[DISTRICT_A], actor="test")
+    with world.db.session() as session:  # locked out and enrolled in TOTP: unlock and reset_totp change it
+        user, _ = users.create_user(session, username=name, role="district", regions=[DISTRICT_A], actor="test")
+        user.failed_logins, user.locked_until = 5, utcnow() + timedelta(hours=1)
+        user.totp_enabled, user.totp_secret = True, "not-a-real-secret"
     return {"username": name}
 
 
@@ -253,8 +258,10 @@ CASES: dict[str, Case] = {
                                lambda before, after: after[4] is True),
     "user.reset_password": _user_case(lambda w, p, name: _u().reset_password(w.db, p, name),
                                       lambda before, after: after[5] != before[5]),
-    "user.unlock": _user_case(lambda w, p, name: _u().unlock_user(w.db, p, name)),
-    "user.reset_totp": _user_case(lambda w, p, name: _u().reset_totp(w.db, p, name)),
+    "user.unlock": _user_case(lambda w, p, name: _u().unlock_user(w.db, p, name),
+                              lambda before, after: after[6] is None and after[11] == 0),
+    "user.reset_totp": _user_case(lambda w, p, name: _u().reset_totp(w.db, p, name),
+                                  lambda before, after: after[10] is False and after[7] is None),
     "token.issue_for": Case(
         _no_object, lambda w, p, o: _u().issue_token(w.db, p, username="district-a", scope="read", name=o["tag"]),
         lambda w, o: _user_state(w.db, "district-a"),

@@ -78,7 +78,8 @@ class Write:
     """A write and the faces that offer it. ``service``: the dotted service function (or ``Class.method``).
     ``api``/``web``: (method, route path) of the face; ``web_offers``: the callers to whom the web page offers
     the form (others get 403 from the page whatever the service would say; None: every caller).
-    ``cli``: the CLI command (the CLI acts as the operator, an administrator)."""
+    ``cli``: the CLI command (the CLI acts as the operator, an administrator). ``api_answers``: cells where the
+    API answers otherwise than the service for a login session, because the API's callers are bearer tokens."""
 
     name: str
     service: str
@@ -86,6 +87,7 @@ class Write:
     web: tuple[str, str] | None = None
     web_offers: frozenset[str] | None = None
     cli: str | None = None
+    api_answers: dict[str, str] | None = None
 
 
 _ADMINS = frozenset({"admin"})
@@ -109,7 +111,9 @@ WRITES: tuple[Write, ...] = (
     Write("user.reset_totp", "citycarbon.services.users.reset_totp", cli="users reset-totp"),
     Write("token.issue_for", "citycarbon.services.users.issue_token", ("POST", "/users/{username}/tokens"),
           ("POST", "/admin/users/{username}/tokens"), _ADMINS, cli="users token"),
-    Write("token.issue_own", "citycarbon.services.users.issue_token", ("POST", "/tokens")),
+    # a bearer token never mints another token (403 whatever its scope); one's own token comes from a login session
+    Write("token.issue_own", "citycarbon.services.users.issue_token", ("POST", "/tokens"),
+          api_answers=dict.fromkeys(ACTORS, "403")),
     Write("token.revoke", "citycarbon.services.users.revoke_token", ("DELETE", "/tokens/{prefix}"),
           ("POST", "/admin/tokens/{prefix}/revoke"), _ADMINS, cli="users revoke-token"),
     Write("totp.rotate_key", "citycarbon.services.users.rotate_totp_key", cli="users rotate-totp-key"),

@@ -7,31 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from citycarbon.settings import Settings
-from tests.db_fixtures import BACKENDS, _make_db
-from tests.permissions.cases import CASES, World, audit_rows, outcome_of, populate, write_registry
+from tests.permissions.cases import CASES, World, audit_rows, outcome_of
 from tests.permissions.matrix import ACTORS, MATRIX
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def world(request, tmp_path_factory):
-    """One seeded database per backend for the whole walk (each caller gets a fresh object, so the cells do not
-    depend on each other), with the callers' accounts and the monitoring registry."""
-    from citycarbon.api.jobs import JobRunner
-    from citycarbon.services.monitoring.service import MonitoringService
-
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        settings = Settings.for_home(tmp_path_factory.mktemp("matrix-home") / "home")
-        monkeypatch.setenv("CITYCARBON_HOME", str(settings.home))
-        for name in ("CITYCARBON_DATABASE_URL", "CITYCARBON_LAKE_DIR"):
-            monkeypatch.delenv(name, raising=False)
-        for db in _make_db(request, request.param, settings, monkeypatch, "seeded"):
-            write_registry(db)
-            monitoring = MonitoringService(db.settings, db)
-            jobs = JobRunner(db, workers=1)
-            yield World(db, db.settings, populate(db), monitoring, jobs)
-            if jobs._pool is not None:
-                jobs._pool.shutdown(wait=True)
 
 
 def walk(world: World, write: str) -> list[str]:
