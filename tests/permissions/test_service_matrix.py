@@ -48,3 +48,40 @@ def test_service_answers_as_the_matrix_declares(world, write):
 
 def test_every_declared_write_has_a_case():
     assert set(CASES) == set(MATRIX)
+
+
+#: what even an administrator may not do: (call, the field the refusal names)
+ADMIN_MAY_NOT = {
+    "bind a user to an enterprise that does not exist": (
+        lambda users, db, admin: users.update_user(db, admin, "district-a", {"role": "enterprise",
+                                                                           "enterprise_id": "91210200MA0NOTHERE"}),
+        "enterprise_id"),
+    "create a user of an enterprise that does not exist": (
+        lambda users, db, admin: users.create_user(db, admin, username="ghost", role="enterprise",
+                                                   enterprise_id="91210200MA0NOTHERE"), "enterprise_id"),
+    "bind a user to a region that does not exist": (
+        lambda users, db, admin: users.update_user(db, admin, "district-a", {"regions": ["999999"]}), "regions"),
+    "bind a district user to the city's own code": (
+        lambda users, db, admin: users.update_user(db, admin, "district-a", {"regions": ["210200"]}), "regions"),
+    "bind a viewer to a region": (
+        lambda users, db, admin: users.create_user(db, admin, username="ghost", role="viewer", regions=["210202"]),
+        "regions"),
+    "give a viewer a write token": (
+        lambda users, db, admin: users.issue_token(db, admin, username="viewer", scope="write"), "scope"),
+}
+
+
+@pytest.mark.parametrize("refusal", sorted(ADMIN_MAY_NOT))
+def test_what_an_administrator_may_not_do(world, refusal):
+    from citycarbon.errors import InputError
+    from citycarbon.services import users
+    from tests.permissions.cases import _user_state
+
+    call, field = ADMIN_MAY_NOT[refusal]
+    before = (audit_rows(world.db), _user_state(world.db, "district-a"), _user_state(world.db, "ghost"),
+              _user_state(world.db, "admin"), _user_state(world.db, "viewer"))
+    with pytest.raises(InputError) as caught:
+        call(users, world.db, world.principal("admin"))
+    assert caught.value.first.field == field
+    assert (audit_rows(world.db), _user_state(world.db, "district-a"), _user_state(world.db, "ghost"),
+            _user_state(world.db, "admin"), _user_state(world.db, "viewer")) == before
