@@ -281,3 +281,30 @@ def test_the_cli_refuses_to_approve_a_discarded_batch(world):
     assert again.exit_code == 2 and "discarded" in again.output
     assert audit_rows(world.db) == rows
     assert json.loads(_cli("imports", "show", str(obj["batch_id"])).stdout)["status"] == "discarded"
+
+
+# -- MQTT ------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("actor", ["enterprise-x", "enterprise-y"])
+def test_mqtt_ingest_answers_as_the_matrix_declares(world, actor):
+    """The MQTT face: the caller is the enterprise the topic names (the broker's ACL lets a terminal publish only
+    under its own enterprise); a message on enterprise Y's topic holding enterprise X's point is taken and its
+    rows rejected, as an HTTP batch from enterprise Y's token is."""
+    from citycarbon.monitoring.lake import Lake
+    from citycarbon.monitoring.mqtt import MqttIngest
+    from citycarbon.services.monitoring.submissions import registry_source, submission_recorder
+    from tests.permissions.cases import Y, _lake_rows, _reading
+
+    enterprise = {"enterprise-x": X, "enterprise-y": Y}[actor]
+    expected = MATRIX["readings.ingest"][actor]
+    _, registry = registry_source(world.db)()
+    service = MqttIngest(Lake.for_settings(world.settings), registry, record=submission_recorder(world.db))
+    before = _lake_rows(world)
+    result = service.handle(f"cc/readings/{enterprise}", json.dumps(_reading(f"mqtt-{actor}")).encode())
+    report = result["report"]
+    if expected == "ok":
+        assert (report["accepted"], report["rejected"]) == (1, 0)
+        assert _lake_rows(world) == before + 1
+    else:
+        assert expected == "rej" and (report["accepted"], report["rejected"]) == (0, 1)
+        assert _lake_rows(world) == before
