@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Request
 
 from citycarbon.api.deps import get_principal, require_write
 from citycarbon.api.envelope import Envelope, EnvelopeResponse, respond
-from citycarbon.api.errors import ApiError, not_found
+from citycarbon.api.errors import not_found
 from citycarbon.auth.principal import Principal
 
 router = APIRouter(tags=["jobs"])
@@ -17,19 +17,11 @@ PERMISSIONS = {("GET", "/jobs/{job_id}"): "read", ("POST", "/jobs/recompute"): "
 
 
 def submit_recompute(request: Request, principal: Principal) -> str:
-    """Queue the city-wide recompute for ``principal`` (403 unless it may start city-wide jobs: an enterprise's or
-    a district's token may not, whatever its scope)."""
-    if not principal.can_start_city_jobs():
-        raise ApiError(403, f"city-wide recompute jobs are started by the city office or an analyst with write "
-                            f"access; a {principal.role.value} {principal.via} may not start them",
-                       code="forbidden")
-    results = request.app.state.results
+    """Queue the city-wide recompute for ``principal`` through :func:`citycarbon.services.jobs.start_recompute`
+    (which refuses, 403, a caller that may not start city-wide jobs: an enterprise's or a district's token)."""
+    from citycarbon.services.jobs import start_recompute
 
-    def work() -> dict:
-        version = results.warm()
-        return {"ledger_version": version, "years": sorted(results.accounting(version))}
-
-    return request.app.state.jobs.submit("recompute", {}, work, actor=principal.username)
+    return start_recompute(request.app.state.jobs, request.app.state.results, principal)
 
 
 @router.post("/jobs/recompute", status_code=202, response_model=Envelope[dict[str, Any]])

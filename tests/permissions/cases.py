@@ -1,0 +1,300 @@
+"""How each write of :mod:`tests.permissions.matrix` is tried: the world it needs (users of every role, the
+monitoring registry with enterprises X and Y), the object it is tried on (made fresh for every caller), the
+service call, and the footprint a refusal must leave unchanged (the audit log's row count and the object)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from citycarbon import errors
+from citycarbon.auth.principal import Principal
+from citycarbon.services.monitoring import submissions as monitoring_submissions
+from citycarbon.services.users import Forbidden as UsersForbidden
+from citycarbon.services.users import NotFound as UsersNotFound
+
+DISTRICT_A, DISTRICT_B = "210202", "210203"
+X, Y = "91210200MA0XXXXXXU", "91210200MA0YYYYYY7"
+#: (name, role, regions, enterprise) of the callers' accounts
+PEOPLE = (
+    ("admin", "admin", (), None),
+    ("analyst", "analyst", (), None),
+    ("district-a", "district", (DISTRICT_A,), None),
+    ("district-b", "district", (DISTRICT_B,), None),
+    ("enterprise-x", "enterprise", (), X),
+    ("enterprise-y", "enterprise", (), Y),
+    ("viewer", "viewer", (), None),
+)
+HEADER = "year,region,variable,value,unit,price_base_year,status,source\n"
+
+
+def statistics_row(region: str = DISTRICT_A) -> bytes:
+    return (HEADER + f'2022,{region},population,61,10^4 person,,official,"permission matrix"\n').encode()
+
+
+def write_registry(db) -> None:
+    """Enterprises X (district A) and Y (district B), one electricity point each (X-EL, Y-EL)."""
+    from citycarbon.store.monitoring_registry import save_registry
+
+    enterprises = pd.DataFrame([
+        {"enterprise_id": e, "name": f"{e[-2:]} 企业", "uscc": e, "industry_code": "2511", "region": r, "tier": "1",
+         "annual_budget_tce": "", "budget_year": ""} for e, r in ((X, DISTRICT_A), (Y, DISTRICT_B))])
+    points = pd.DataFrame([
+        {"point_id": p, "enterprise_id": e, "energy_type": "electricity", "unit": "kWh", "kind": "interval",
+         "multiplier": "1", "parent_point_id": "", "interval_minutes": "15", "register_max": "", "purpose": "main"}
+        for p, e in (("X-EL", X), ("Y-EL", Y))])
+    save_registry(db, {"enterprises": enterprises, "points": points}, "test")
+
+
+def populate(db) -> dict[str, Principal]:
+    """The callers' accounts; the principal of every caller of :data:`~tests.permissions.matrix.ACTORS`."""
+    from citycarbon.store import users
+
+    principals: dict[str, Principal] = {}
+    with db.session() as session:
+        for name, role, regions, enterprise in PEOPLE:
+            user, _ = users.create_user(session, username=name, role=role, regions=regions, enterprise_id=enterprise,
+                                        actor="test")
+            principals[name] = users.principal_for_user(user)
+            principals[f"{name}:read"] = users.principal_for_user(user).narrowed({"read"})
+    return principals
+
+
+def outcome_of(error: BaseException) -> str:
+    """The matrix's name for a refusal (every face maps the families the same way)."""
+    if isinstance(error, errors.InputError):
+        return "422"
+    if isinstance(error, errors.Forbidden | UsersForbidden):
+        return "403"
+    if isinstance(error, errors.NotFound | UsersNotFound | monitoring_submissions.NotFound):
+        return "404"
+    if isinstance(error, errors.Conflict):
+        return "409"
+    raise error
+
+
+def audit_rows(db) -> int:
+    from citycarbon.store import audit
+
+    with db.session() as session:
+        return audit.count(session)
+
+
+def _user_state(db, username: str) -> tuple:
+    from citycarbon.store import users
+
+    with db.session() as session:
+        user = users.get_user(session, username)
+        if user is None:
+            return (None,)
+        tokens = tuple(sorted((t.prefix, t.scope, t.revoked_at is not None) for t in users.list_tokens(session, user)))
+        return (user.role, tuple(sorted(user.regions or ())) if hasattr(user, "regions") else None,
+                user.enterprise_id, user.display_name, user.disabled, user.password_hash, user.locked_until,
+                user.totp_secret, user.must_change_password, tokens, user.totp_enabled, user.failed_logins)
+
+
+def _batch_state(db, batch_id: int | None = None) -> tuple:
+    from citycarbon.store.models import ImportBatch, Observation
+
+    with db.session() as session:
+        batches = session.execute(select(func.count()).select_from(ImportBatch)).scalar_one()
+        current = session.execute(select(func.count()).select_from(Observation)
+                                  .where(Observation.superseded_at.is_(None))).scalar_one()
+        status = session.get(ImportBatch, batch_id).status if batch_id is not None else None
+    return int(batches), int(current), status
+
+
+@dataclass
+class World:
+    """The database, its settings and the callers, for one backend."""
+
+    db: Any
+    settings: Any
+    principals: dict[str, Principal]
+    monitoring: Any = None
+    jobs: Any = None
+
+    def principal(self, actor: str) -> Principal:
+        return self.principals[actor]
+
+
+class _Results:
+    """The result cache a recompute job warms (the job's work is not what the matrix tests)."""
+
+    def warm(self) -> int:
+        return 0
+
+    def accounting(self, version: int) -> dict:
+        return {}
+
+
+@dataclass
+class Case:
+    """``setup(world, tag)`` → the object (a dict); ``call(world, principal, obj)`` → the result;
+    ``state(world, obj)`` → what a refusal must leave unchanged; ``done(world, obj, result, state_before)`` →
+    whether the write happened (checked for ``ok``); ``rejected(result)`` for ``rej``."""
+
+    setup: Callable[[World, str], dict]
+    call: Callable[[World, Principal, dict], Any]
+    state: Callable[[World, dict], Any]
+    done: Callable[[World, dict, Any, Any], bool]
+    rejected: Callable[[Any], bool] | None = None
+
+
+def _svc(name: str):
+    import importlib
+
+    return importlib.import_module(f"citycarbon.services.{name}")
+
+
+def _target_user(world: World, tag: str) -> dict:
+    from datetime import timedelta
+
+    from citycarbon.store import users
+    from citycarbon.store.types import utcnow
+
+    name = f"target-{tag}"
+    with world.db.session() as session:  # locked out and enrolled in TOTP: unlock and reset_totp change it
+        user, _ = users.create_user(session, username=name, role="district", regions=[DISTRICT_A], actor="test")
+        user.failed_logins, user.locked_until = 5, utcnow() + timedelta(hours=1)
+        user.totp_enabled, user.totp_secret = True, "not-a-real-secret"
+    return {"username": name}
+
+
+def _district_a_batch(world: World, tag: str) -> dict:
+    batch = _svc("imports").upload_batch(world.db, world.principal("district-a"), filename=f"{tag}.csv",
+                                         content=statistics_row(DISTRICT_A))
+    assert batch.status == "validated", batch.problems
+    return {"batch_id": batch.id}
+
+
+def _district_a_token(world: World, tag: str) -> dict:
+    from citycarbon.store import users
+
+    with world.db.session() as session:
+        token = users.issue_token(session, users.require_user(session, "district-a"), "read", tag, actor="test")
+    return {"prefix": token.split("_")[1], "token": token}
+
+
+def _no_object(world: World, tag: str) -> dict:
+    return {"tag": tag}
+
+
+def _reading(tag: str) -> dict:
+    # a distinct interval per caller (idempotent ingest would call a repeated one a duplicate)
+    offset = int(uuid.UUID(int=abs(hash(tag)) % (1 << 128)).int % 5000)
+    begin = pd.Timestamp("2025-01-10T00:00:00+08:00") + pd.Timedelta(minutes=15 * offset)
+    return {"readings": [{"point_id": "X-EL", "start": begin.isoformat(),
+                          "end": (begin + pd.Timedelta(minutes=15)).isoformat(), "value": 1.5, "unit": "kWh"}]}
+
+
+def _ingest(world: World, principal: Principal, obj: dict):
+    sender = monitoring_submissions.Sender.of(principal)
+    if sender is None:  # the rule: only an enterprise's write credential (its own points) or an admin
+        raise errors.Forbidden("not an ingest sender")
+    return world.monitoring.ingest(json.dumps(obj["body"]), sender)
+
+
+def _lake_rows(world: World) -> int:
+    from citycarbon.monitoring.lake import Lake, content_frame
+
+    try:
+        return len(content_frame(Lake.for_settings(world.settings)))
+    except FileNotFoundError:
+        return 0
+
+
+def _jobs(db) -> int:
+    from citycarbon.store.models import Job
+
+    with db.session() as session:
+        return int(session.execute(select(func.count()).select_from(Job)).scalar_one())
+
+
+def _user_case(call: Callable[[Any, Principal, str], Any], done: Callable[[tuple, tuple], bool] | None = None) -> Case:
+    def state(world: World, obj: dict) -> tuple:
+        return _user_state(world.db, obj["username"])
+
+    return Case(_target_user, lambda w, p, o: call(w, p, o["username"]), state,
+                lambda w, o, r, b: done is None or done(b, state(w, o)))
+
+
+def _u():
+    return _svc("users")
+
+
+CASES: dict[str, Case] = {
+    "import.upload": Case(
+        _no_object,
+        lambda w, p, o: _svc("imports").upload_batch(w.db, p, filename=f"{o['tag']}.csv", content=statistics_row()),
+        lambda w, o: _batch_state(w.db),
+        lambda w, o, r, b: r.status == "validated" and r.uploaded_by is not None),
+    "import.approve": Case(
+        _district_a_batch, lambda w, p, o: _svc("imports").approve_batch(w.db, p, o["batch_id"]),
+        lambda w, o: _batch_state(w.db, o["batch_id"]),
+        lambda w, o, r, b: _batch_state(w.db, o["batch_id"])[2] == "approved"),
+    "import.discard": Case(
+        _district_a_batch, lambda w, p, o: _svc("imports").discard_batch(w.db, p, o["batch_id"]),
+        lambda w, o: _batch_state(w.db, o["batch_id"]),
+        lambda w, o, r, b: _batch_state(w.db, o["batch_id"])[2] == "discarded"),
+    "user.create": Case(
+        _no_object,
+        lambda w, p, o: _u().create_user(w.db, p, username=f"new-{o['tag']}", role="enterprise", enterprise_id=X),
+        lambda w, o: _user_state(w.db, f"new-{o['tag']}"),
+        lambda w, o, r, b: _user_state(w.db, f"new-{o['tag']}")[2] == X),
+    "user.create_admin": Case(
+        _no_object, lambda w, p, o: _u().create_admin(w.db, p, username=f"adm-{o['tag']}"),
+        lambda w, o: _user_state(w.db, f"adm-{o['tag']}"),
+        lambda w, o, r, b: _user_state(w.db, f"adm-{o['tag']}")[0] == "admin"),
+    "user.update": _user_case(lambda w, p, name: _u().update_user(w.db, p, name, {"display_name": "changed"}),
+                              lambda before, after: after[3] == "changed"),
+    "user.disable": _user_case(lambda w, p, name: _u().set_disabled(w.db, p, name, True),
+                               lambda before, after: after[4] is True),
+    "user.reset_password": _user_case(lambda w, p, name: _u().reset_password(w.db, p, name),
+                                      lambda before, after: after[5] != before[5]),
+    "user.unlock": _user_case(lambda w, p, name: _u().unlock_user(w.db, p, name),
+                              lambda before, after: after[6] is None and after[11] == 0),
+    "user.reset_totp": _user_case(lambda w, p, name: _u().reset_totp(w.db, p, name),
+                                  lambda before, after: after[10] is False and after[7] is None),
+    "token.issue_for": Case(
+        _no_object, lambda w, p, o: _u().issue_token(w.db, p, username="district-a", scope="read", name=o["tag"]),
+        lambda w, o: _user_state(w.db, "district-a"),
+        lambda w, o, r, b: r.info.scope == "read" and r.token.startswith("cc_")),
+    "token.issue_own": Case(
+        _no_object, lambda w, p, o: _u().issue_token(w.db, p, scope="write", name=o["tag"]),
+        lambda w, o: tuple(_user_state(w.db, name) for name, *_ in PEOPLE),
+        lambda w, o, r, b: r.info.scope == "write"),
+    "token.revoke": Case(
+        _district_a_token, lambda w, p, o: _u().revoke_token(w.db, p, o["prefix"]),
+        lambda w, o: _user_state(w.db, "district-a"),
+        lambda w, o, r, b: r.revoked_at is not None and _user_state(w.db, "district-a") != b),
+    "totp.rotate_key": Case(
+        _no_object, lambda w, p, o: _u().rotate_totp_key(w.db, w.settings, p),
+        lambda w, o: _key_file(w), lambda w, o, r, b: r.keys >= 1 and _key_file(w) != b),
+    "readings.ingest": Case(
+        lambda w, tag: {"body": _reading(tag)}, _ingest, lambda w, o: _lake_rows(w),
+        lambda w, o, r, b: r.report.accepted == 1,
+        rejected=lambda r: r.report.accepted == 0 and r.report.rejected == 1),
+    "job.recompute": Case(
+        _no_object, lambda w, p, o: _recompute(w, p),
+        lambda w, o: _jobs(w.db), lambda w, o, r, b: bool(r) and _jobs(w.db) == b + 1),
+}
+
+
+def _recompute(world: World, principal: Principal) -> str:
+    job_id = _svc("jobs").start_recompute(world.jobs, _Results(), principal)
+    world.jobs.pool.submit(lambda: None).result()  # one worker: the job has run (its audit rows are written)
+    return job_id
+
+
+def _key_file(world: World) -> str | None:
+    from citycarbon.store import totp_crypto
+
+    path = totp_crypto.key_file(world.settings)
+    return path.read_text() if path.exists() else None

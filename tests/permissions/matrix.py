@@ -1,0 +1,171 @@
+"""The declared permission matrix: every write of the services × every caller → the answer, and the faces that
+offer each write. The tests of this package walk it at the service level (``test_service_matrix.py``, SQLite and
+PostgreSQL), through the API, the web cockpit and the CLI (``test_face_matrix.py``), and fail when a service
+write or a non-GET API route is missing from it (``test_matrix_complete.py``).
+
+Callers (:data:`ACTORS`): a name, with ``:read`` for a read-only API token of that user (the others are login
+sessions, full scope). The object each write is tried on belongs to district A (``210202``), enterprise X, or was
+uploaded by ``district-a``: so ``district-a``/``enterprise-x`` are "own", ``district-b``/``enterprise-y``
+"another's".
+
+Answers: ``ok`` (done, audited), ``403`` (the role or scope may not: :class:`~citycarbon.errors.Forbidden`),
+``404`` (not the caller's: :class:`~citycarbon.errors.NotFound`, the same answer as for an object that does not
+exist: existence is not leaked), ``422`` (the caller may write but not this content: an
+:class:`~citycarbon.errors.InputError` naming row and field; nothing stored), ``rej`` (the batch is taken, its
+rows are rejected with a reason: nothing reaches the lake).
+
+To add a write: add a row to :data:`TABLE` (the expected answer for every caller), a :class:`Write` to
+:data:`WRITES` (service function and faces) and a case to ``tests/permissions/cases.py`` (how to set up the
+object, call the service, and tell "changed" from "unchanged").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: the callers, in the matrix's column order
+ACTORS: tuple[str, ...] = ("admin", "admin:read", "analyst", "analyst:read", "district-a", "district-b",
+                           "district-a:read", "enterprise-x", "enterprise-y", "enterprise-x:read", "viewer")
+OUTCOMES = ("ok", "403", "404", "422", "rej")
+
+#: write          admin adm:r analyst ana:r dist-a dist-b dA:r ent-x ent-y eX:r viewer
+TABLE = """
+import.upload       ok   403   ok      403   ok     422    403  403   403   403  403
+import.approve      ok   403   403     403   403    403    403  403   403   403  403
+import.discard      ok   403   403     403   ok     404    403  403   403   403  403
+user.create         ok   403   403     403   403    403    403  403   403   403  403
+user.create_admin   ok   403   403     403   403    403    403  403   403   403  403
+user.update         ok   403   403     403   403    403    403  403   403   403  403
+user.disable        ok   403   403     403   403    403    403  403   403   403  403
+user.reset_password ok   403   403     403   403    403    403  403   403   403  403
+user.unlock         ok   403   403     403   403    403    403  403   403   403  403
+user.reset_totp     ok   403   403     403   403    403    403  403   403   403  403
+token.issue_for     ok   403   403     403   403    403    403  403   403   403  403
+token.issue_own     ok   403   ok      403   ok     ok     403  ok    ok    403  403
+token.revoke        ok   404   404     404   ok     404    ok   404   404   404  404
+totp.rotate_key     ok   403   403     403   403    403    403  403   403   403  403
+readings.ingest     ok   403   403     403   403    403    403  ok    rej   403  403
+job.recompute       ok   403   ok      403   403    403    403  403   403   403  403
+"""
+# Notes on cells that are not plain role checks:
+# - import.upload district-b: a row of another district is refused whole, naming the row (422), nothing stored.
+# - import.discard analyst: sees every batch (city-wide), but only the uploader or an admin discards (403);
+#   district-b does not see district-a's batch at all (404).
+# - token.issue_own: a token is minted only from a login session (a token never mints another: 403) and a write
+#   token only for a role that may write (viewer: 403).
+# - token.revoke: one's own token with any credential (a leaked token can be killed from a read token); another
+#   user's token is 404 for everyone but an admin with write access (admin:read: 404 as well).
+# - readings.ingest enterprise-y: the batch is recorded as a submission, its rows of enterprise X's point rejected.
+
+
+def _parse(table: str) -> dict[str, dict[str, str]]:
+    matrix: dict[str, dict[str, str]] = {}
+    for line in table.strip().splitlines():
+        name, *cells = line.split()
+        assert len(cells) == len(ACTORS), f"{name}: {len(cells)} cells for {len(ACTORS)} callers"
+        assert set(cells) <= set(OUTCOMES), f"{name}: unknown outcome in {cells}"
+        assert name not in matrix, f"{name} declared twice"
+        matrix[name] = dict(zip(ACTORS, cells, strict=True))
+    return matrix
+
+
+#: write name → caller → expected answer
+MATRIX: dict[str, dict[str, str]] = _parse(TABLE)
+
+
+@dataclass(frozen=True)
+class Write:
+    """A write and the faces that offer it. ``service``: the dotted service function (or ``Class.method``).
+    ``api``/``web``: (method, route path) of the face; ``web_offers``: the callers to whom the web page offers
+    the form (others get 403 from the page whatever the service would say; None: every caller).
+    ``cli``: the CLI command (the CLI acts as the operator, an administrator). ``api_answers``: cells where the
+    API answers otherwise than the service for a login session, because the API's callers are bearer tokens."""
+
+    name: str
+    service: str
+    api: tuple[str, str] | None = None
+    web: tuple[str, str] | None = None
+    web_offers: frozenset[str] | None = None
+    cli: str | None = None
+    api_answers: dict[str, str] | None = None
+
+
+_ADMINS = frozenset({"admin"})
+WRITES: tuple[Write, ...] = (
+    Write("import.upload", "citycarbon.services.imports.upload_batch", ("POST", "/imports"), ("POST", "/imports"),
+          cli="imports upload"),
+    Write("import.approve", "citycarbon.services.imports.approve_batch", ("POST", "/imports/{batch_id}/approve"),
+          ("POST", "/imports/{batch_id}/approve"), cli="imports approve"),
+    Write("import.discard", "citycarbon.services.imports.discard_batch", ("POST", "/imports/{batch_id}/discard"),
+          ("POST", "/imports/{batch_id}/discard"), cli="imports discard"),
+    Write("user.create", "citycarbon.services.users.create_user", ("POST", "/users"), ("POST", "/admin/users"),
+          _ADMINS, cli="users add"),
+    Write("user.create_admin", "citycarbon.services.users.create_admin", cli="users create-admin"),
+    Write("user.update", "citycarbon.services.users.update_user", ("PATCH", "/users/{username}")),
+    Write("user.disable", "citycarbon.services.users.set_disabled", ("PATCH", "/users/{username}"),
+          ("POST", "/admin/users/{username}/disable"), _ADMINS, cli="users disable"),
+    Write("user.reset_password", "citycarbon.services.users.reset_password",
+          ("POST", "/users/{username}/reset-password"), ("POST", "/admin/users/{username}/reset-password"),
+          _ADMINS, cli="users reset-password"),
+    Write("user.unlock", "citycarbon.services.users.unlock_user", cli="users unlock"),
+    Write("user.reset_totp", "citycarbon.services.users.reset_totp", cli="users reset-totp"),
+    Write("token.issue_for", "citycarbon.services.users.issue_token", ("POST", "/users/{username}/tokens"),
+          ("POST", "/admin/users/{username}/tokens"), _ADMINS, cli="users token"),
+    # a bearer token never mints another token (403 whatever its scope); one's own token comes from a login session
+    Write("token.issue_own", "citycarbon.services.users.issue_token", ("POST", "/tokens"),
+          api_answers=dict.fromkeys(ACTORS, "403")),
+    Write("token.revoke", "citycarbon.services.users.revoke_token", ("DELETE", "/tokens/{prefix}"),
+          ("POST", "/admin/tokens/{prefix}/revoke"), _ADMINS, cli="users revoke-token"),
+    Write("totp.rotate_key", "citycarbon.services.users.rotate_totp_key", cli="users rotate-totp-key"),
+    Write("readings.ingest", "citycarbon.services.monitoring.service.MonitoringService.ingest",
+          ("POST", "/monitoring/readings")),
+    Write("job.recompute", "citycarbon.services.jobs.start_recompute", ("POST", "/jobs/recompute")),
+)
+WRITES_BY_NAME = {write.name: write for write in WRITES}
+
+#: service functions that take a caller and write, but whose caller is not a Principal of the matrix:
+#: the operator at the CLI (whoever runs it holds the database) or the login session itself
+OPERATOR_WRITES: dict[str, str] = {
+    "citycarbon.services.monitoring.submissions.ingest_reading_files": "CLI `monitoring ingest` (operator)",
+    "citycarbon.services.monitoring.submissions.prune_submissions": "CLI `monitoring submissions prune` (operator)",
+    "citycarbon.services.monitoring.submissions.ingest_payload":
+        "the body of MonitoringService.ingest and the MQTT adapter: the Sender (Sender.of, the rule) is built by "
+        "the caller from the Principal; walked as readings.ingest",
+    "citycarbon.services.monitoring.submissions.record_refusal":
+        "records a refused readings batch of a Sender (Sender.of already applied)",
+    "citycarbon.services.monitoring.service.MonitoringService.record_refusal": "the same, for the HTTP face",
+}
+#: the session's own writes (login, logout, password, TOTP): keyed by the session id, never another user's;
+#: tests/services/test_auth_service.py and the API matrix (rule 'session': bearer tokens get 401) hold them
+SESSION_WRITES: dict[tuple[str, str], str] = {
+    ("POST", "/auth/login"): "citycarbon.services.auth.login",
+    ("POST", "/auth/logout"): "citycarbon.services.auth.logout",
+    ("POST", "/auth/password"): "citycarbon.services.auth.change_password",
+    ("POST", "/auth/totp/enroll"): "citycarbon.services.auth.start_totp_enrollment",
+    ("POST", "/auth/totp/confirm"): "citycarbon.services.auth.confirm_totp",
+}
+#: non-GET API routes that compute and answer without writing anything a caller owns (any authenticated caller)
+COMPUTATIONS: dict[tuple[str, str], str] = {
+    ("POST", "/pathways/run"): "runs a scenario (no state)",
+    ("POST", "/pathways/attributions"): "Shapley attribution of a scenario (no state)",
+    ("POST", "/pathways/ensembles"): "an ensemble; a large one is queued as the caller's own job (only the "
+                                     "caller and admins see it)",
+}
+#: public functions with a caller parameter that only read (the meta-test treats every other one as a write)
+READS: frozenset[str] = frozenset({
+    "citycarbon.services.imports.list_batches", "citycarbon.services.imports.get_batch",
+    "citycarbon.services.imports.require_reader", "citycarbon.services.imports.require_importer",
+    "citycarbon.services.imports.require_approver", "citycarbon.services.jobs.require_city_jobs",
+    "citycarbon.services.users.list_users", "citycarbon.services.users.get_user",
+    "citycarbon.services.users.list_tokens",
+    "citycarbon.services.monitoring.city.visible_units",
+    "citycarbon.services.monitoring.submissions.submission_scope",
+    "citycarbon.services.monitoring.service.MonitoringService.enterprises",
+    "citycarbon.services.monitoring.service.MonitoringService.readings",
+    "citycarbon.services.monitoring.service.MonitoringService.rollups",
+    "citycarbon.services.monitoring.service.MonitoringService.submissions",
+    "citycarbon.services.monitoring.service.MonitoringService.submission_rejections",
+    "citycarbon.services.monitoring.service.MonitoringService.own_tokens",
+    "citycarbon.services.monitoring.service.MonitoringService.visible_enterprises",
+    "citycarbon.services.monitoring.submissions.Sender.of",
+})

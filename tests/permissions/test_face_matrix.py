@@ -1,0 +1,310 @@
+"""The declared permission matrix walked through each face that offers the write: the API (HTTP status, bearer
+tokens: ``:read`` callers hold a read token, the others a write token), the web cockpit (the form post with the
+session's CSRF token; the admin pages are offered to administrators only) and the CLI (the operator: an
+administrator, who still may not bind a user to an enterprise or region that does not exist). Every refused
+call leaves the audit log and the object unchanged, as at the service level."""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.permissions.cases import CASES, World, X, audit_rows, populate, statistics_row, write_registry
+from tests.permissions.matrix import ACTORS, MATRIX, WRITES, WRITES_BY_NAME
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette's TestClient warns that httpx (pinned) should become httpx2
+    from fastapi.testclient import TestClient
+
+API = "/api/v1"
+STATUS = {"ok": {200, 201, 202}, "rej": {200}, "403": {403}, "404": {404}, "422": {422}}
+
+
+class _QuickResults:
+    """The app's result cache with a recompute that does not compute the city (the job is not under test)."""
+
+    def __init__(self, results):
+        self._results = results
+
+    def __getattr__(self, name):
+        return getattr(self._results, name)
+
+    def warm(self) -> int:
+        return int(self._results.version())
+
+    def accounting(self, version: int) -> dict:
+        return {}
+
+
+def _app_world(tmp_path_factory, name: str, *, web: bool):
+    from citycarbon.api.app import create_app
+    from tests.web.conftest import seeded_database
+
+    settings, db = seeded_database(tmp_path_factory.mktemp(name), tmp_path_factory)
+    write_registry(db)
+    principals = populate(db)
+    app = create_app(settings, prepare=False, web=web, warm=False)
+    return settings, db, principals, app
+
+
+# -- API -----------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    from citycarbon.store import users
+
+    settings, db, principals, app = _app_world(tmp_path_factory, "matrix-api", web=False)
+    tokens = {}
+    with db.session() as session:
+        for actor in ACTORS:
+            name, _, scope = actor.partition(":")
+            scope = scope or ("read" if name == "viewer" else "write")
+            tokens[actor] = users.issue_token(session, users.require_user(session, name), scope, "matrix", actor="test")
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            app.state.results = _QuickResults(app.state.results)
+            yield client, World(db, settings, principals), tokens
+    finally:
+        db.dispose()
+
+
+def _settle(client: TestClient, response, headers: dict) -> None:
+    """Wait for the job an answer queued (its audit rows are written when it runs)."""
+    try:
+        job_id = (response.json().get("data") or {}).get("job_id")
+    except ValueError:
+        return
+    for _ in range(200):
+        if not job_id:
+            return
+        status = client.get(f"{API}/jobs/{job_id}", headers=headers).json()["data"]["status"]
+        if status not in ("queued", "running"):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+def _fill(path: str, obj: dict) -> str:
+    return path.format(**{"batch_id": obj.get("batch_id"), "username": obj.get("username", "district-a"),
+                          "prefix": obj.get("prefix")})
+
+
+API_CALLS: dict[str, Callable[[dict], dict]] = {
+    "import.upload": lambda o: {"files": {"file": (f"{o['tag']}.csv", statistics_row(), "text/csv")}},
+    "import.approve": lambda o: {"json": {}},
+    "import.discard": lambda o: {"json": {}},
+    "user.create": lambda o: {"json": {"username": f"new-{o['tag']}", "role": "enterprise", "enterprise_id": X}},
+    "user.update": lambda o: {"json": {"display_name": "changed"}},
+    "user.disable": lambda o: {"json": {"disabled": True}},
+    "user.reset_password": lambda o: {},
+    "token.issue_for": lambda o: {"json": {"scope": "read", "name": o["tag"]}},
+    "token.issue_own": lambda o: {"json": {"scope": "write", "name": o["tag"]}},
+    "token.revoke": lambda o: {},
+    "readings.ingest": lambda o: {"json": o["body"]},
+    "job.recompute": lambda o: {},
+}
+
+
+@pytest.mark.parametrize("write", sorted(w.name for w in WRITES if w.api))
+def test_api_answers_as_the_matrix_declares(api, write):
+    client, world, tokens = api
+    declared, case = WRITES_BY_NAME[write], CASES[write]
+    method, path = declared.api
+    failures = []
+    for index, actor in enumerate(ACTORS):
+        expected = (declared.api_answers or {}).get(actor, MATRIX[write][actor])
+        obj = case.setup(world, f"api-{write.replace('.', '-')}-{index}")
+        obj.setdefault("tag", f"api-{write.replace('.', '-')}-{index}")
+        before, rows = case.state(world, obj), audit_rows(world.db)
+        headers = {"Authorization": f"Bearer {tokens[actor]}"}
+        answer = client.request(method, API + _fill(path, obj), headers=headers, **API_CALLS[write](obj))
+        _settle(client, answer, headers)
+        if answer.status_code not in STATUS[expected]:
+            failures.append(f"{method} {path} as {actor}: {answer.status_code}, declared {expected}: "
+                            f"{answer.text[:200]}")
+            continue
+        if expected == "rej":
+            data = answer.json()["data"]
+            if (data["accepted"], data["rejected"]) != (0, 1) or case.state(world, obj) != before:
+                failures.append(f"{method} {path} as {actor}: rows not rejected: {data}")
+        elif expected == "ok":
+            if audit_rows(world.db) <= rows:
+                failures.append(f"{method} {path} as {actor}: done but not audited")
+        elif (case.state(world, obj), audit_rows(world.db)) != (before, rows):
+            failures.append(f"{method} {path} as {actor}: refused ({answer.status_code}) but something was written")
+    assert not failures, "\n".join(failures)
+
+
+# -- web -------------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory):
+    from citycarbon.store import users
+
+    settings, db, principals, app = _app_world(tmp_path_factory, "matrix-web", web=True)
+    sessions = {}
+    with db.session() as session:
+        for actor in ACTORS:
+            if ":" not in actor:
+                user = users.require_user(session, actor)
+                sessions[actor] = users.create_session(session, users.principal_for_user(user))
+    try:
+        with TestClient(app, raise_server_exceptions=True) as client:
+            yield client, World(db, settings, principals), sessions
+    finally:
+        db.dispose()
+
+
+WEB_FORMS: dict[str, Callable[[dict], dict]] = {
+    "import.upload": lambda o: {"files": {"file": (f"{o['tag']}.csv", statistics_row(), "text/csv")},
+                                "data": {"kind": ""}},
+    "import.approve": lambda o: {"data": {"reason": "matrix"}},
+    "import.discard": lambda o: {"data": {"reason": "matrix"}},
+    "user.create": lambda o: {"data": {"username": f"new-{o['tag']}", "role": "enterprise", "enterprise_id": X}},
+    "user.disable": lambda o: {"data": {"disabled": "1"}},
+    "user.reset_password": lambda o: {"data": {}},
+    "token.issue_for": lambda o: {"data": {"scope": "read", "name": o["tag"]}},
+    "token.revoke": lambda o: {"data": {}},
+}
+WEB_STATUS = {"ok": {200, 303}, "403": {403}, "404": {404}, "422": {422}}
+
+
+@pytest.mark.parametrize("write", sorted(w.name for w in WRITES if w.web))
+def test_web_answers_as_the_matrix_declares(web, write):
+    client, world, sessions = web
+    declared, case = WRITES_BY_NAME[write], CASES[write]
+    method, path = declared.web
+    failures = []
+    for index, actor in enumerate(a for a in ACTORS if ":" not in a):
+        offered = declared.web_offers is None or actor in declared.web_offers
+        expected = MATRIX[write][actor] if offered else "403"
+        obj = case.setup(world, f"web-{write.replace('.', '-')}-{index}")
+        obj.setdefault("tag", f"web-{write.replace('.', '-')}-{index}")
+        before, rows = case.state(world, obj), audit_rows(world.db)
+        form = WEB_FORMS[write](obj)
+        form["data"] = {**form.get("data", {}), "csrf_token": sessions[actor][1]}
+        client.cookies.clear()
+        client.cookies.set("cc_session", sessions[actor][0])
+        answer = client.request(method, _fill(path, obj), follow_redirects=False, **form)
+        if answer.status_code not in WEB_STATUS[expected]:
+            failures.append(f"{method} {path} as {actor}: {answer.status_code}, declared {expected}")
+        elif expected == "ok":
+            if audit_rows(world.db) <= rows or (case.state(world, obj) == before and write != "import.upload"):
+                failures.append(f"{method} {path} as {actor}: answered {answer.status_code} but nothing was done")
+        elif (case.state(world, obj), audit_rows(world.db)) != (before, rows):
+            failures.append(f"{method} {path} as {actor}: refused ({answer.status_code}) but something was written")
+    assert not failures, "\n".join(failures)
+
+
+def test_a_web_write_without_the_csrf_token_writes_nothing(web):
+    client, world, sessions = web
+    obj = CASES["user.disable"].setup(world, "web-csrf")
+    before, rows = CASES["user.disable"].state(world, obj), audit_rows(world.db)
+    client.cookies.clear()
+    client.cookies.set("cc_session", sessions["admin"][0])
+    answer = client.post(f"/admin/users/{obj['username']}/disable", data={"disabled": "1"}, follow_redirects=False)
+    assert answer.status_code == 403
+    assert (CASES["user.disable"].state(world, obj), audit_rows(world.db)) == (before, rows)
+
+
+# -- CLI -------------------------------------------------------------------------------------------------------
+
+def _cli(*args: str):
+    from typer.testing import CliRunner
+
+    from citycarbon.cli import app
+
+    return CliRunner().invoke(app, [*args, "--format", "json"] if args[-1] != "--" else list(args[:-1]))
+
+
+def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
+    if write == "import.upload":
+        path = tmp / f"{obj['tag']}.csv"
+        path.write_bytes(statistics_row())
+        return ["imports", "upload", str(path)]
+    command = WRITES_BY_NAME[write].cli.split()
+    tail = {"import.approve": [str(obj.get("batch_id"))], "import.discard": [str(obj.get("batch_id"))],
+            "user.create": ["--username", f"new-{obj['tag']}", "--role", "enterprise", "--enterprise", X],
+            "user.create_admin": ["--username", f"adm-{obj['tag']}"],
+            "token.issue_for": ["--username", "district-a", "--scope", "read", "--name", obj["tag"]],
+            "token.revoke": [str(obj.get("prefix"))], "totp.rotate_key": []}
+    return [*command, *tail.get(write, [str(obj.get("username"))])]
+
+
+@pytest.mark.parametrize("write", sorted(w.name for w in WRITES if w.cli))
+def test_the_cli_does_what_the_admin_may(world, write, tmp_path):
+    """The CLI is the operator (an administrator): every write it offers is done and audited as the admin's cell
+    of the matrix says."""
+    assert MATRIX[write]["admin"] == "ok"
+    case = CASES[write]
+    obj = case.setup(world, f"cli-{write.replace('.', '-')}")
+    obj.setdefault("tag", f"cli-{write.replace('.', '-')}")
+    before, rows = case.state(world, obj), audit_rows(world.db)
+    result = _cli(*_cli_args(write, obj, tmp_path))
+    assert result.exit_code == 0, result.output
+    assert audit_rows(world.db) > rows
+    if write != "import.upload":
+        assert case.state(world, obj) != before
+
+
+ADMIN_MAY_NOT = {
+    "enterprise that does not exist": (["users", "add", "--username", "ghost-e", "--role", "enterprise",
+                                        "--enterprise", "91210200MA0NOTHERE"], "enterprise"),
+    "region that does not exist": (["users", "add", "--username", "ghost-r", "--role", "district", "--region",
+                                    "999999"], "region"),
+    "district without a region": (["users", "add", "--username", "ghost-n", "--role", "district"], "region"),
+    "token for nobody": (["users", "token", "--username", "nobody", "--scope", "read"], "nobody"),
+    "revoke an unknown token": (["users", "revoke-token", "0badc0de"], "0badc0de"),
+}
+
+
+@pytest.mark.parametrize("refusal", sorted(ADMIN_MAY_NOT))
+def test_the_cli_refuses_what_an_admin_may_not(world, refusal):
+    args, named = ADMIN_MAY_NOT[refusal]
+    rows = audit_rows(world.db)
+    result = _cli(*args)
+    assert result.exit_code == 2, result.output
+    assert named in result.output
+    assert audit_rows(world.db) == rows
+
+
+def test_the_cli_refuses_to_approve_a_discarded_batch(world):
+    obj = CASES["import.discard"].setup(world, "cli-discarded")
+    assert _cli("imports", "discard", str(obj["batch_id"])).exit_code == 0
+    rows = audit_rows(world.db)
+    again = _cli("imports", "approve", str(obj["batch_id"]))
+    assert again.exit_code == 2 and "discarded" in again.output
+    assert audit_rows(world.db) == rows
+    assert json.loads(_cli("imports", "show", str(obj["batch_id"])).stdout)["status"] == "discarded"
+
+
+# -- MQTT ------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("actor", ["enterprise-x", "enterprise-y"])
+def test_mqtt_ingest_answers_as_the_matrix_declares(world, actor):
+    """The MQTT face: the caller is the enterprise the topic names (the broker's ACL lets a terminal publish only
+    under its own enterprise); a message on enterprise Y's topic holding enterprise X's point is taken and its
+    rows rejected, as an HTTP batch from enterprise Y's token is."""
+    from citycarbon.monitoring.lake import Lake
+    from citycarbon.monitoring.mqtt import MqttIngest
+    from citycarbon.services.monitoring.submissions import registry_source, submission_recorder
+    from tests.permissions.cases import Y, _lake_rows, _reading
+
+    enterprise = {"enterprise-x": X, "enterprise-y": Y}[actor]
+    expected = MATRIX["readings.ingest"][actor]
+    _, registry = registry_source(world.db)()
+    service = MqttIngest(Lake.for_settings(world.settings), registry, record=submission_recorder(world.db))
+    before = _lake_rows(world)
+    result = service.handle(f"cc/readings/{enterprise}", json.dumps(_reading(f"mqtt-{actor}")).encode())
+    report = result["report"]
+    if expected == "ok":
+        assert (report["accepted"], report["rejected"]) == (1, 0)
+        assert _lake_rows(world) == before + 1
+    else:
+        assert expected == "rej" and (report["accepted"], report["rejected"]) == (0, 1)
+        assert _lake_rows(world) == before
