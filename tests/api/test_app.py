@@ -17,7 +17,7 @@ API = "/api/v1"
 
 def test_jobs_left_running_by_a_previous_process_are_failed_at_start(fresh_env):
     from citycarbon.api.app import create_app
-    from citycarbon.api.jobs import INTERRUPTED
+    from citycarbon.services.jobs import INTERRUPTED
     from citycarbon.store import jobs
 
     env = fresh_env

@@ -119,7 +119,7 @@ WRITES: tuple[Write, ...] = (
     Write("totp.rotate_key", "citycarbon.services.users.rotate_totp_key", cli="users rotate-totp-key"),
     Write("readings.ingest", "citycarbon.services.monitoring.service.MonitoringService.ingest",
           ("POST", "/monitoring/readings")),
-    Write("job.recompute", "citycarbon.services.jobs.start_recompute", ("POST", "/jobs/recompute")),
+    Write("job.recompute", "citycarbon.services.jobs.submit_recompute", ("POST", "/jobs/recompute")),
 )
 WRITES_BY_NAME = {write.name: write for write in WRITES}
 

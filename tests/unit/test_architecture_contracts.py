@@ -38,7 +38,7 @@ def _check(config: dict, graph: grimp.ImportGraph, contract_id: str):
 
 def test_the_contracts_hold_for_the_source_tree(config, graph):
     ids = [c["id"] for c in config["contracts_options"]]
-    assert ids == ["domain-is-pure", "store-below-services", "services-below-faces"]
+    assert ids == ["domain-is-pure", "store-below-services", "services-below-faces", "faces-through-services"]
     broken = {i: check.metadata for i in ids if not (check := _check(config, graph, i)).kept}
     assert broken == {}
 
@@ -62,6 +62,13 @@ def test_the_contracts_hold_for_the_source_tree(config, graph):
     ([("citycarbon.progress", "rich")], "domain-is-pure"),
     ([("citycarbon.store.backup", "rich")], "store-below-services"),
     ([("citycarbon.services.monitoring.checks", "rich")], "services-below-faces"),
+    # faces reach the store through services only: a router reading the ledger, a page reading the audit log, a
+    # command writing a backup itself each break it; the Database is built only by the composition root's modules
+    ([("citycarbon.api.routers.statistics", "citycarbon.store.ledger")], "faces-through-services"),
+    ([("citycarbon.web.routes.admin", "citycarbon.store.audit")], "faces-through-services"),
+    ([("citycarbon.cli.backup", "citycarbon.store.backup")], "faces-through-services"),
+    ([("citycarbon.cli.audit", "citycarbon.store.db")], "faces-through-services"),
+    ([("citycarbon.api.routers.jobs", "citycarbon.store")], "faces-through-services"),
 ])
 def test_a_forbidden_import_breaks_its_contract(config, graph, imports, contract_id):
     assert _check(config, graph, contract_id).kept

@@ -1,7 +1,7 @@
 """The FastAPI application: ``create_app(settings)``.
 
-* At start-up ``citycarbon.store.seed.ensure_ready(settings)`` migrates the database and seeds the reference
-  city on first start; unfinished jobs of a previous process are marked failed (see :mod:`.jobs`).
+* At start-up ``citycarbon.services.admin.ensure_ready(settings)`` migrates the database and seeds the reference
+  city on first start; unfinished jobs of a previous process are marked failed (see :mod:`citycarbon.services.jobs`).
 * Routers are discovered: every module in ``citycarbon/api/routers/`` exposing ``router: APIRouter`` is
   mounted under ``/api/v1`` (no list to edit). A module may also expose ``PERMISSIONS`` (see
   ``docs/api.md``): the permission-matrix test requires an entry for every route.
@@ -31,11 +31,11 @@ from pydantic import BaseModel
 
 from citycarbon import __version__
 from citycarbon.api import errors, openapi
-from citycarbon.api.jobs import JobRunner
 from citycarbon.api.logging import configure as configure_logging
 from citycarbon.api.middleware import RequestMiddleware
-from citycarbon.api.results import Results
+from citycarbon.services.jobs import JobRunner
 from citycarbon.services.pathways import PathwayService
+from citycarbon.services.results import Results
 from citycarbon.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -116,7 +116,7 @@ def create_app(settings: Settings | None = None, *, prepare: bool = True, web: b
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if prepare:
-            from citycarbon.store.seed import ensure_ready
+            from citycarbon.services.admin import ensure_ready
 
             ensure_ready(settings).dispose()
         app.state.jobs.recover()

@@ -33,8 +33,8 @@ from citycarbon.auth.tokens import digest
 from citycarbon.settings import Settings
 
 if TYPE_CHECKING:
-    from citycarbon.api.jobs import JobRunner
-    from citycarbon.api.results import Results
+    from citycarbon.services.jobs import JobRunner
+    from citycarbon.services.results import Results
     from citycarbon.store.db import Database
 
 #: seconds a bearer token's principal is reused without asking the store again (revocation, disabling and

@@ -5,7 +5,7 @@ version, which inputs are estimates, when the result was generated) and paging f
 ``per_page``, ``total`` and ``links``). Errors have their own shape, see :mod:`citycarbon.api.errors`.
 
 Results are rendered to bytes once (:func:`render`) and cached per ledger version by
-:mod:`citycarbon.api.results`; handlers return :class:`EnvelopeResponse` so FastAPI does not re-validate a
+:mod:`citycarbon.services.results`; handlers return :class:`EnvelopeResponse` so FastAPI does not re-validate a
 large document on every request (the Pydantic models below document the shape in ``/openapi.json``).
 """
 
@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
+
+from citycarbon.services.encoding import jsonable
 
 T = TypeVar("T")
 
@@ -71,35 +73,6 @@ class EnvelopeResponse(Response):
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def jsonable(value: Any) -> Any:
-    """Plain JSON values: NaN/inf → null, numpy/pandas scalars → Python, dates → ISO text, tuples → lists."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [jsonable(v) for v in value]
-    if isinstance(value, BaseModel):
-        return jsonable(value.model_dump(mode="json"))
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, str | bool | int) or value is None:
-        return value
-    if isinstance(value, float):
-        return None if (math.isnan(value) or math.isinf(value)) else value
-    if hasattr(value, "item"):
-        try:
-            return jsonable(value.item())
-        except (ValueError, AttributeError, TypeError):
-            pass
-    try:
-        import pandas as pd
-
-        if value is pd.NA or value is pd.NaT:
-            return None
-    except ImportError:  # pragma: no cover - pandas is a hard dependency
-        pass
-    return str(value)
 
 
 def document(data: Any, **meta: Any) -> dict:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from citycarbon.cli.db import open_database
+from citycarbon.cli.db import cli_actor, open_database
 from citycarbon.cli.output import FORMAT_OPTION, OutputFormat, emit, fail
 
 audit_app = typer.Typer(help="Audit log: verify the hash chain, list entries. 审计日志。", no_args_is_help=True)
@@ -38,26 +38,17 @@ def verify(
 ) -> None:
     """Recompute the hash chain; exit 1 and name the first bad seq when a row was edited, deleted or moved."""
     from citycarbon.errors import InputError
-    from citycarbon.store import audit
+    from citycarbon.services import audit
+    from citycarbon.services.users import cli_principal
 
-    anchor = None
-    if against is not None:
-        from citycarbon.store.backup import read_manifest
-
-        try:
-            head = read_manifest(against)["audit"]
-        except (InputError, KeyError) as error:
-            fail(error)
-            return
-        anchor = (int(head["checked"]), head["head_hash"] or "")
     database = open_database()
     try:
-        with database.session() as session:
-            result = audit.verify(session, anchor).to_dict()
+        result = audit.verify_chain(database, cli_principal(cli_actor()), against=against).to_dict()
+    except InputError as error:
+        fail(error)
+        return
     finally:
         database.dispose()
-    if anchor is not None:
-        result["anchor"] = {"seq": anchor[0], "hash": anchor[1], "from": str(against)}
     emit(result, fmt, rows=[{"field": k, "value": v} for k, v in result.items() if k != "anchor"],
          title="审计链校验 / audit chain " + ("OK" if result["ok"] else "BROKEN"))
     if not result["ok"]:
@@ -77,15 +68,15 @@ def list_entries(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Audit entries, newest first, filtered by actor, entity, action and time."""
-    from citycarbon.store import audit
+    from citycarbon.services import audit
+    from citycarbon.services.users import cli_principal
 
     start, end = parse_time(since, "--since"), parse_time(until, "--until")
     database = open_database()
     try:
-        with database.session() as session:
-            entries = audit.query(session, actor=actor, entity=entity, action=action, since=start, until=end,
-                                  limit=limit, offset=offset)
-            total = audit.count(session, actor=actor, entity=entity, action=action, since=start, until=end)
+        found = audit.list_entries(database, cli_principal(cli_actor()), actor=actor, entity=entity, action=action,
+                                   since=start, until=end, limit=limit, offset=offset)
+        entries, total = found.entries, found.total
     except ValueError as error:
         fail(error)
         return

@@ -7,7 +7,6 @@ refuses a database that holds data unless ``--wipe`` (alias ``--yes``) is given.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +15,7 @@ import typer
 from citycarbon.cli.db import cli_actor, open_database
 from citycarbon.cli.output import FORMAT_OPTION, OutputFormat, emit, fail
 from citycarbon.cli.progress import QUIET_OPTION, progress_bars
-from citycarbon.errors import InputError, Problem
+from citycarbon.errors import InputError
 
 
 def register(app: typer.Typer) -> None:
@@ -27,18 +26,19 @@ def register(app: typer.Typer) -> None:
         quiet: bool = QUIET_OPTION,
     ) -> None:
         """Write a backup archive of the database and the meter lake. 备份数据库与计量数据湖。"""
-        from citycarbon.store import backup
+        from citycarbon.services import admin
 
         database = open_database()
         try:
             with progress_bars(quiet) as bars:
-                manifest = backup.backup(database, out, progress=bars.task("备份 / backup", "items"))
+                written = admin.make_backup(database, out, progress=bars.task("备份 / backup", "items"))
         except InputError as error:
             fail(error)
             return
         finally:
             database.dispose()
-        summary = {"file": str(out), "size": out.stat().st_size, **manifest}
+        manifest = written.manifest
+        summary = {"file": str(out), "size": written.size, **manifest}
         rows = [{"table": t["name"], "rows": t["rows"], "sha256": t["sha256"][:16]} for t in manifest["tables"]]
         rows.append({"table": "(lake files)", "rows": len(manifest["lake"]), "sha256": ""})
         emit(summary, fmt, rows=rows, title=f"备份 / backup → {out}")
@@ -52,33 +52,21 @@ def register(app: typer.Typer) -> None:
         quiet: bool = QUIET_OPTION,
     ) -> None:
         """Restore an archive (all or nothing). 从备份恢复(全部或不恢复)。"""
-        from citycarbon.store import backup
+        from citycarbon.services import admin
 
         database = open_database()
         try:
             # nothing is changed before the archive is known to restore (a trial restore into scratch SQLite)
-            with progress_bars(quiet) as bars:  # --wipe: the trial restore's bar
-                manifest = backup.verify_archive(file, deep=wipe, progress=bars.task("校验 / verify", "items"))
-            revision = manifest["alembic_revision"]
-            current = database.current_revision()
-            occupied = current is not None and not backup.database_is_empty(database)
-            lake = database.settings.lake_dir
-            if (occupied or (manifest["lake"] and lake.is_dir() and any(lake.iterdir()))) and not wipe:
-                fail(InputError(Problem("the database or the meter lake already holds data; repeat with --wipe "
-                                        "to replace it", field="database")))
-                return
-            if wipe:
-                backup.wipe(database, revision)
-                if manifest["lake"] and lake.exists():
-                    shutil.rmtree(lake)
-            with progress_bars(quiet) as bars:
-                report = backup.restore(database, file, actor=cli_actor(),
-                                        progress=bars.task("恢复 / restore", "items"))
+            with progress_bars(quiet) as bars:  # --wipe: the trial restore's bar, then the restore's
+                restored = admin.restore_backup(database, file, wipe=wipe, actor=cli_actor(),
+                                                verify_progress=bars.task("校验 / verify", "items"),
+                                                restore_progress=bars.task("恢复 / restore", "items"))
         except InputError as error:
             fail(error)
             return
         finally:
             database.dispose()
+        report, revision = restored.report, restored.revision
         result = {"file": str(file), **report.to_dict()}
         rows = [{"table": name, "rows": count} for name, count in report.tables.items()]
         rows.append({"table": "(lake files)", "rows": report.lake_files})

@@ -34,10 +34,10 @@ def open_database():
     return Database(Settings.from_env())
 
 
-def _state(database) -> dict:
-    current, head = database.current_revision(), database.head_revision()
-    return {"database": database.settings.redacted_url(), "dialect": database.dialect, "current": current,
-            "head": head, "up_to_date": current == head}
+def _state(database, *, with_ledger: bool = False) -> dict:
+    from citycarbon.services.admin import database_state
+
+    return database_state(database, with_ledger=with_ledger).to_dict()
 
 
 def _rows(state: dict) -> list[dict]:
@@ -91,12 +91,7 @@ def current(fmt: OutputFormat = FORMAT_OPTION) -> None:
 
     database = open_database()
     try:
-        state = _state(database)
-        if state["current"] is not None:
-            from citycarbon.store import ledger
-
-            with database.session() as session:
-                state["ledger_version"] = ledger.version(session)
+        state = _state(database, with_ledger=True)
     except SQLAlchemyError as error:
         fail(error, code=1)
         return
@@ -113,12 +108,11 @@ def seed(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Migrate to head and load the plan, regions, factor tables and reference datasets (idempotent)."""
-    from citycarbon.store.seed import seed_reference
+    from citycarbon.services import admin
 
     database = open_database()
     try:
-        database.upgrade()
-        report = seed_reference(database, city, cli_actor(), refresh=refresh).to_dict()
+        report = admin.seed(database, city, cli_actor(), refresh=refresh).to_dict()
     except InputError as error:
         fail(error)
         return

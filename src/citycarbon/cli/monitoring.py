@@ -1,8 +1,9 @@
 """``citycarbon monitoring simulate|quality|alerts|registry``: key energy-using units (重点用能单位).
 
-The registry lives in the store (``citycarbon.store.monitoring_registry``: PostgreSQL in production, the SQLite file
-of ``CITYCARBON_HOME`` embedded): ``registry import`` writes it there, ``registry export DIR`` writes it back as
-CSV files, and every command that reads a registry takes ``--registry DIR`` to work on files instead.
+The registry lives in the store (PostgreSQL in production, the SQLite file of ``CITYCARBON_HOME`` embedded), read
+and written through :mod:`citycarbon.services.monitoring.registry`: ``registry import`` writes it there,
+``registry export DIR`` writes it back as CSV files, and every command that reads a registry takes
+``--registry DIR`` to work on files instead.
 
 The lake commands (``ingest``, ``rollup``, ``mqtt``) live in ``cli/monitoring_lake.py``. These commands hold no
 logic: they parse options, call :mod:`citycarbon.services.monitoring.checks` (quality, alerts, scores) or
@@ -52,14 +53,10 @@ def load_registry_option(registry: Path | None):
         if not registry.exists():
             raise InputError(Problem("no registry here", file=str(registry), field="--registry"))
         return load_registry(registry)
-    from citycarbon.store.monitoring_registry import load_registry_from_db
+    from citycarbon.services.monitoring.registry import stored_registry
 
     with open_store() as database:
-        loaded = load_registry_from_db(database)
-        if loaded is None:
-            raise InputError(Problem("the store holds no registry; run 'citycarbon monitoring registry import "
-                                     "FILES' or pass --registry DIR", file=database.settings.redacted_url()))
-    return loaded
+        return stored_registry(database)
 
 
 
@@ -143,11 +140,11 @@ def registry_import(
             emit(summary, fmt, rows=[summary], title="登记已导入 / registry imported")
             return
         from citycarbon.cli.db import cli_actor
-        from citycarbon.store.monitoring_registry import save_registry
+        from citycarbon.services.monitoring.registry import import_registry
 
         label = ", ".join(str(p) for p in files)
         with open_store() as database:
-            report = save_registry(database, source, cli_actor(), label=label)
+            report = import_registry(database, source, cli_actor(), label=label)
             where = database.settings.redacted_url()
     except InputError as error:
         fail(error)

@@ -1,7 +1,7 @@
 """``citycarbon serve``: run the platform (API + web cockpit) with uvicorn.
 
 On start the database is migrated and, on first start, seeded with the reference city
-(:func:`citycarbon.store.seed.ensure_ready`). When no administrator exists yet, one is created
+(:func:`citycarbon.services.admin.first_start`). When no administrator exists yet, one is created
 (``admin``) and its one-time password is printed ONCE; it must be changed at first login (and an admin must
 enrol in two-factor login when ``CITYCARBON_REQUIRE_ADMIN_TOTP`` is on). ``--check`` starts the server,
 asks ``/healthz`` once and exits (0 healthy, 1 not): a smoke test for deployments and CI.
@@ -27,29 +27,11 @@ def _actor() -> str:
 
 
 def prepare(settings) -> dict:
-    """Migrate + seed, then create the first admin when there is none; returns what happened (the one-time
-    password under ``one_time_password`` only when an admin was created now)."""
-    from sqlalchemy import func, select
+    """Migrate + seed, then create the first admin when there is none (:func:`citycarbon.services.admin.first_start`);
+    returns what happened (the one-time password under ``one_time_password`` only when an admin was created now)."""
+    from citycarbon.services.admin import first_start
 
-    from citycarbon.auth.principal import Role
-    from citycarbon.services import users
-    from citycarbon.store.auth_models import User
-    from citycarbon.store.seed import ensure_ready
-
-    db = ensure_ready(settings, actor=_actor())
-    try:
-        with db.session() as session:
-            admins = session.execute(select(func.count()).select_from(User).where(
-                User.role == Role.admin.value)).scalar_one()
-        info: dict = {"database": settings.redacted_url(), "migration": None, "admin_created": False}
-        if admins == 0:
-            created = users.create_admin(db, users.cli_principal(_actor()), username="admin")
-            info.update(admin_created=True, admin_username=created.user.username,
-                        one_time_password=created.one_time_password)
-        info["migration"] = db.current_revision()
-    finally:
-        db.dispose()
-    return info
+    return first_start(settings, _actor()).to_dict()
 
 
 def _announce(info: dict, host: str, port: int, cookie_secure: bool) -> None:

@@ -1,8 +1,9 @@
-"""The web's only door to the store: login sessions, imports, users and the audit log.
+"""The web's session helpers: the caller's login session and principal for the cockpit's pages.
 
-Everything here calls :mod:`citycarbon.store` (``users``, ``imports``, ``audit``, ``ledger``) inside one
-database transaction per call (``Database.session()`` commits on success and rolls back on error, so a
-refused form writes nothing). Page handlers never touch SQLAlchemy themselves.
+The pages reach the store only through the services (:mod:`citycarbon.services.auth` for the session here;
+``imports``, ``users``, ``audit`` and the others in the routes), each call in one database transaction
+(``Database.session()`` commits on success and rolls back on error, so a refused form writes nothing). Page
+handlers never touch SQLAlchemy themselves.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The pages never compute anything themselves: they call :mod:`citycarbon.services
 decomposition) and :mod:`citycarbon.sinks` in-process and keep the results per *data version*.
 
 * Inside the platform (``create_app``), the data are the store's ledger and the cache is the API's
-  :class:`citycarbon.api.results.Results` (``app.state.results``): one memo per ledger version shared by the
+  :class:`citycarbon.services.results.Results` (``app.state.results``): one memo per ledger version shared by the
   API and the pages, so an approved import changes both at once.
 * Without a store (a bare ``FastAPI()`` + ``mount``, tools), the shipped reference files of the city are used
   and the version is 0 (they do not change at run time).

@@ -7,21 +7,19 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Request
 
-from citycarbon.api.deps import get_principal, require_write
+from citycarbon.api.deps import get_jobs, get_principal, get_results, require_write
 from citycarbon.api.envelope import Envelope, EnvelopeResponse, respond
-from citycarbon.api.errors import not_found
 from citycarbon.auth.principal import Principal
+from citycarbon.services import jobs as service
 
 router = APIRouter(tags=["jobs"])
 PERMISSIONS = {("GET", "/jobs/{job_id}"): "read", ("POST", "/jobs/recompute"): "city_job"}
 
 
 def submit_recompute(request: Request, principal: Principal) -> str:
-    """Queue the city-wide recompute for ``principal`` through :func:`citycarbon.services.jobs.start_recompute`
-    (which refuses, 403, a caller that may not start city-wide jobs: an enterprise's or a district's token)."""
-    from citycarbon.services.jobs import start_recompute
-
-    return start_recompute(request.app.state.jobs, request.app.state.results, principal)
+    """Queue the city-wide recompute for ``principal`` (:func:`citycarbon.services.jobs.submit_recompute`: 403
+    unless it may start city-wide jobs)."""
+    return service.submit_recompute(get_jobs(request), get_results(request), principal)
 
 
 @router.post("/jobs/recompute", status_code=202, response_model=Envelope[dict[str, Any]])
@@ -36,7 +34,4 @@ def recompute(request: Request, principal: Principal = Depends(require_write)) -
 def get_job(request: Request, job_id: str = Path(max_length=36, pattern=r"^[0-9a-f-]{36}$"),
             principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
     """A job's status and result. Callers see their own jobs; admins see all (others: 404)."""
-    job = request.app.state.jobs.get(job_id)
-    if job is None or not (principal.is_admin or job["created_by"] == principal.username):
-        raise not_found("job")
-    return respond(job)
+    return respond(service.get_job(get_jobs(request), principal, job_id).to_dict())

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from citycarbon.errors import InputError
+from citycarbon.services import audit
 from citycarbon.web.app import locale_of, login_redirect, render, web_state
 from citycarbon.web.backend import current_session
 from citycarbon.web.i18n import DISPLAY_TZ, Formatter, translate_problem
@@ -226,8 +227,6 @@ def _utc_start(day: date) -> datetime:
 def audit_page(request: Request, actor: str = "", entity: str = "", action: str = "", since: str = "",
                until: str = "", page: int = Query(1, ge=1, le=100000),
                session=Depends(current_session)) -> Response:
-    from citycarbon.store import audit
-
     refused = _admin(request, session, lambda p: p.can_read_audit())
     if refused:
         return refused
@@ -243,9 +242,9 @@ def audit_page(request: Request, actor: str = "", entity: str = "", action: str 
     kwargs = {"actor": filters["actor"] or None, "entity": filters["entity"] or None,
               "action": filters["action"] or None, "since": _utc_start(start) if start else None,
               "until": _utc_start(end + timedelta(days=1)) if end else None}
-    with web_state(request).db().session() as db:
-        total = audit.count(db, **kwargs)
-        rows = audit.query(db, **kwargs, limit=AUDIT_PAGE, offset=(page - 1) * AUDIT_PAGE)
+    found = audit.list_entries(web_state(request).db(), session.principal, **kwargs, limit=AUDIT_PAGE,
+                               offset=(page - 1) * AUDIT_PAGE)
+    rows, total = found.entries, found.total
     for row in rows:
         row["at_local"] = fmt.datetime(row["at"])
     pages = max(1, -(-total // AUDIT_PAGE))
@@ -256,8 +255,6 @@ def audit_page(request: Request, actor: str = "", entity: str = "", action: str 
 
 @router.post("/admin/audit/verify", response_class=HTMLResponse)
 def audit_verify(request: Request, csrf_token: str = Form(""), session=Depends(current_session)) -> Response:
-    from citycarbon.store import audit
-
     refused = _admin(request, session, lambda p: p.can_read_audit())
     if refused:
         return refused
@@ -265,6 +262,5 @@ def audit_verify(request: Request, csrf_token: str = Form(""), session=Depends(c
         check_csrf(web_state(request).settings, request, session, csrf_token)
     except CsrfError:
         return render(request, "error.html", {"error_kind": "csrf"}, session=session, status_code=403)
-    with web_state(request).db().session() as db:
-        result = audit.verify(db)
+    result = audit.verify_chain(web_state(request).db(), session.principal).result
     return render(request, "partials/verify.html", {"result": result}, session=session)

@@ -1,4 +1,5 @@
-"""Results computed from the ledger, cached per ledger version (shared by the API and the web pages).
+"""Results computed from the ledger, cached per ledger version: the service the API and the web pages share
+(the app owns one, ``app.state.results``).
 
 The ledger version (``citycarbon.store.ledger.version``) changes on every ledger write, e.g. when an import
 is approved, so a cached result is never stale: a request reads the current version and asks for
@@ -15,9 +16,19 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import pandas as pd
 
 from citycarbon.datasets import ReferenceDataset
+from citycarbon.store import ledger
+
+if TYPE_CHECKING:
+    from citycarbon.accounting import AccountingResult
+    from citycarbon.services.tracking import CityData
+    from citycarbon.store.db import Database
+
+__all__ = ["VERSION_TTL", "Results"]
 
 T = TypeVar("T")
 
@@ -28,7 +39,7 @@ VERSION_TTL = 1.0
 class Results:
     """Per-ledger-version memo of datasets and computed results for one database and one city."""
 
-    def __init__(self, db: Any, city: str = "dalian"):
+    def __init__(self, db: Database, city: str = "dalian"):
         self.db = db
         self.city = city
         self._entries: dict[tuple[int, Hashable], Any] = {}
@@ -40,8 +51,6 @@ class Results:
     # -- versions -----------------------------------------------------------------------------------
     def version(self) -> int:
         """The current ledger version (a query at most every :data:`VERSION_TTL` seconds)."""
-        from citycarbon.store import ledger
-
         cached = self._version
         now = time.monotonic()
         if cached is not None and now - cached[0] < VERSION_TTL:
@@ -87,12 +96,12 @@ class Results:
         with self._guard:
             self._see(version)
             if slot in self._entries:
-                return self._entries[slot]
+                return cast(T, self._entries[slot])
             lock = self._locks.setdefault(slot, threading.Lock())
         with lock:
             with self._guard:
                 if slot in self._entries:
-                    return self._entries[slot]
+                    return cast(T, self._entries[slot])
             value = compute()
             with self._guard:
                 if version >= self._latest:
@@ -102,11 +111,11 @@ class Results:
     # -- the city's data ------------------------------------------------------------------------------
     def dataset(self, version: int) -> ReferenceDataset:
         """The city's reference dataset as the ledger holds it now."""
-        from citycarbon.store import ledger
 
         def load() -> ReferenceDataset:
             with self.db.session() as session:
-                return ledger.reference_dataset(session, self.city)
+                dataset: ReferenceDataset = ledger.reference_dataset(session, self.city)
+            return dataset
 
         return self.memo(version, "dataset", load)
 
@@ -116,25 +125,23 @@ class Results:
         version = self.version()
         return ("ledger", version), self.dataset(version)
 
-    def frame(self, version: int, name: str):
+    def frame(self, version: int, name: str) -> pd.DataFrame | None:
         """A further ledger table (``monthly``, ``districts``) as a DataFrame, or None when empty."""
-        from citycarbon.store import ledger
-
-        def load():
+        def load() -> pd.DataFrame | None:
             with self.db.session() as session:
                 frame = ledger.current_frame(session, name)
             return None if frame is None or frame.empty else frame
 
         return self.memo(version, ("frame", name), load)
 
-    def city_data(self, version: int):
+    def city_data(self, version: int) -> CityData:
         """Tracking's :class:`~citycarbon.services.tracking.CityData` built from the ledger."""
         from citycarbon.services.tracking import build_city_data
 
         return self.memo(version, "city_data", lambda: build_city_data(
             self.city, self.dataset(version), self.frame(version, "monthly"), self.frame(version, "districts")))
 
-    def accounting(self, version: int) -> dict:
+    def accounting(self, version: int) -> dict[int, AccountingResult]:
         """Every year's :class:`~citycarbon.accounting.AccountingResult` from the ledger."""
         from citycarbon.services.accounting import account_city_years
 
