@@ -23,7 +23,7 @@ def cheap_password_hashes():
 def world(request, tmp_path_factory):
     """One seeded database per backend for the whole walk (each caller gets a fresh object, so the cells do not
     depend on each other), with the callers' accounts and the monitoring registry."""
-    from citycarbon.api.jobs import JobRunner
+    from citycarbon.services.jobs import JobRunner
     from citycarbon.services.monitoring.service import MonitoringService
 
     with pytest.MonkeyPatch.context() as monkeypatch:
