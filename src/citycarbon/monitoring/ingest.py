@@ -821,7 +821,8 @@ def _cumulative_batch(writer, rows: pd.DataFrame, points: pd.DataFrame
     previous_end = series.groupby("point_id")["end"].shift(1)
     previous_norm = series.groupby("point_id")["norm"].shift(1)
     diff = series["norm"] - previous_norm
-    maximum = series["point_id"].map(points["register_max_canonical"])
+    # float even when point_id is categorical (a map of a categorical can stay categorical, which cannot add)
+    maximum = series["point_id"].map(points["register_max_canonical"]).astype(float)
     first = previous_end.isna()
     drop = diff < 0
     plausible = (diff + maximum).to_numpy(float) <= _rollover_bound(series, diff, previous_end, points).to_numpy(float)
