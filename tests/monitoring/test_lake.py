@@ -168,3 +168,20 @@ def test_enterprise_ids_are_safe_directory_names(tmp_path):
     path = partition_dir("2024-01", "a/b c")
     assert "/" not in path.split("enterprise=")[1]
     assert unquote_enterprise(path.split("/")[-1]) == "a/b c"
+
+
+def test_a_lake_removed_and_made_again_in_the_same_place_gets_a_new_ledger(tmp_path, registry):
+    import shutil
+    import sqlite3
+
+    root = tmp_path / "lake"
+    first = Lake.open(root)  # its connections stay pooled in this process
+    ingest_frame(first, registry, interval_rows("E1-EL", "2024-01-10T00:00", 4, 15), source="a", now=NOW)
+    shutil.rmtree(root)
+    again = Lake.open(root)
+    assert again.parts() == [] and again.ledger_path.exists()
+    report = ingest_frame(again, registry, interval_rows("E1-EL", "2024-01-10T00:00", 2, 15), source="b", now=NOW)
+    assert report.accepted == 2  # nothing of the removed lake is remembered
+    with sqlite3.connect(again.ledger_path) as con:  # and the rows are in the new file, not the removed one
+        assert con.execute("SELECT count(*) FROM batches").fetchone()[0] == 1
+        assert con.execute("SELECT sum(rows) FROM parts").fetchone()[0] == 2

@@ -10,7 +10,6 @@ import os
 import threading
 import time
 import uuid
-import weakref
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
@@ -92,7 +91,6 @@ class Lake:
         self.lock_path = self.root / "writer.lock"
         self.journal_path = self.root / "journal.json"
         self.ledger = Ledger(ledger_url, self.ledger_path, ledger_schema)
-        weakref.finalize(self, self.ledger.dispose)
 
     @classmethod
     def open(cls, root: str | Path | None = None, *, ledger_url: str | None = None,

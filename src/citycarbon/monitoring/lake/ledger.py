@@ -11,7 +11,9 @@ mode, PostgreSQL ``AUTOCOMMIT``), as each asks one question of committed rows.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -118,17 +120,17 @@ class Ledger:
     engine connects on first use); :meth:`create` makes the tables.
 
     Connections are pooled and kept open (opening one costs about a millisecond, and a rollup asks the ledger
-    several questions); a forked child drops its parent's pool and opens its own.
+    several questions); a forked child drops its parent's pool and opens its own. Every ``Ledger`` of one file or
+    database in a process shares one engine (:func:`_shared_engine`), so its compiled statements are reused by
+    each lake object opened on it (compiling them again would cost several milliseconds per ``Lake.open``).
     """
 
     def __init__(self, url: str | None, sqlite_path: Path, schema: str = "lake"):
         self.schema: str | None
         if url is None:
             self.schema = None
-            base = create_engine(f"sqlite:///{sqlite_path}", poolclass=QueuePool, pool_size=8, max_overflow=-1,
-                                 connect_args={"timeout": 60, "check_same_thread": False})
-            event.listen(base, "connect", _sqlite_connect)
-            event.listen(base, "begin", _sqlite_begin)
+            self.sqlite_path: Path | None = Path(sqlite_path)
+            base = _shared_engine(("sqlite", str(Path(sqlite_path).absolute())), lambda: _sqlite_engine(sqlite_path))
             engine = self._read = base
         else:
             parsed = make_url(url)
@@ -137,7 +139,10 @@ class Ledger:
             if not schema.isidentifier():
                 raise ValueError(f"lake ledger schema must be an identifier: {schema!r}")
             self.schema = schema
-            base = create_engine(parsed.set(drivername="postgresql+psycopg"), pool_size=8, max_overflow=-1)
+            self.sqlite_path = None
+            target = parsed.set(drivername="postgresql+psycopg")
+            base = _shared_engine(("postgresql", target.render_as_string(hide_password=False)),
+                                  lambda: create_engine(target, pool_size=8, max_overflow=-1))
             engine = base.execution_options(schema_translate_map={None: schema})
             self._read = engine.execution_options(isolation_level="AUTOCOMMIT")
         #: the engine (listen for its events here); statements run through ``_engine`` (PostgreSQL: the schema)
@@ -173,6 +178,14 @@ class Ledger:
     def create(self) -> None:
         """Create the schema (PostgreSQL), the tables and the ``meta`` rows of a new ledger (idempotent)."""
         self._forked()
+        if self.sqlite_path is not None:
+            found = _file_identity(self.sqlite_path)
+            if found != _FILES.setdefault(self.engine, found):
+                # the file was removed or replaced since this process's connections opened it: open new ones
+                self.engine.dispose()
+                _FILES[self.engine] = found
+        if self._created():
+            return
         if self.schema is not None:
             with self._engine.begin() as con:
                 con.execute(CreateSchema(self.schema, if_not_exists=True))
@@ -183,6 +196,18 @@ class Ledger:
             # has none until `rebuild_aggregates` (rollups scan the readings meanwhile)
             if con.execute(select(func.count()).select_from(parts)).scalar_one() == 0:
                 con.execute(self.insert_ignore(meta).values(key="aggregates", value=AGGREGATES_VERSION))
+        if self.sqlite_path is not None:
+            _FILES[self.engine] = _file_identity(self.sqlite_path)
+
+    def _created(self) -> bool:
+        """Whether the tables and both ``meta`` rows exist, so :meth:`create` has nothing to do (one read, no
+        write lock: the common case of opening a lake)."""
+        try:
+            with self.reading() as con:
+                keys = con.execute(select(func.count()).where(meta.c.key.in_(["layout", "aggregates"]))).scalar_one()
+        except exc.DBAPIError:  # no such table (or schema) yet
+            return False
+        return keys == 2
 
     def _insert(self, table: Table):
         return (postgresql if self.dialect == "postgresql" else sqlite).insert(table)
@@ -289,8 +314,49 @@ class Ledger:
                 con.execute(insert(meta).values(key="aggregates_day_offset", value=str(day_offset)))
 
     def dispose(self) -> None:
-        """Close the pooled connections."""
+        """Close the pooled connections (the engine stays usable: it opens new ones when asked)."""
         self.engine.dispose()
+
+
+#: engines by (process id, backend, file or URL), least recently opened first; at most _MAX_ENGINES kept
+_ENGINES: OrderedDict[tuple, Engine] = OrderedDict()
+_ENGINES_LOCK = threading.Lock()
+_MAX_ENGINES = 32
+#: (device, inode) of the SQLite file an engine's connections were opened on
+_FILES: dict[Engine, tuple[int, int] | None] = {}
+
+
+def _shared_engine(target: tuple[str, str], make: Callable[[], Engine]) -> Engine:
+    """This process's engine for ``target`` (made by ``make`` on first use). Engines beyond the most recently used
+    :data:`_MAX_ENGINES` have their pools closed (a ledger still holding one opens new connections)."""
+    key = (os.getpid(), *target)
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(key)
+        if engine is None:
+            engine = _ENGINES[key] = make()
+            while len(_ENGINES) > _MAX_ENGINES:
+                (pid, *_), old = _ENGINES.popitem(last=False)
+                _FILES.pop(old, None)
+                old.dispose(close=pid == os.getpid())  # never close a parent process's connections
+        else:
+            _ENGINES.move_to_end(key)
+        return engine
+
+
+def _sqlite_engine(path: Path) -> Engine:
+    engine = create_engine(f"sqlite:///{path}", poolclass=QueuePool, pool_size=8, max_overflow=-1,
+                           connect_args={"timeout": 60, "check_same_thread": False})
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 def _sqlite_connect(dbapi_connection, _record) -> None:
