@@ -116,7 +116,7 @@ def bench_backfill(work: Path, rows: int) -> dict:
     frame.to_csv(csv, index=False)
     out: dict = {"readings": n, "points": len(registry.points), "enterprises": len(registry.enterprises)}
     for name, path in (("parquet", parquet), ("csv", csv)):
-        lake = Lake(work / f"lake-{name}")
+        lake = Lake.open(work / f"lake-{name}")
         t0 = time.perf_counter()
         report = ingest_files(lake, registry, [path])[str(path)]
         first = time.perf_counter() - t0
@@ -150,7 +150,7 @@ def bench_backfill(work: Path, rows: int) -> dict:
     naive_s = best(naive, repeat=1)
     out["naive_per_row_python"] = {"sample": len(sample), "readings_per_s": round(len(sample) / naive_s)}
     # one in-memory 10 000-row frame, as the HTTP handler sees it
-    lake = Lake(work / "lake-frames")
+    lake = Lake.open(work / "lake-frames")
     pushed = readings_frame(registry, min(n, 200_000), by_time=True)
     batches = [pushed.iloc[i:i + 10_000] for i in range(0, len(pushed), 10_000)]
     t0 = time.perf_counter()
@@ -319,7 +319,7 @@ def generate_lake(root: Path, rows: int, enterprises: int) -> tuple[Registry, di
     intervals = 35_040  # a year of quarter-hours
     points_per = max(1, round(rows / intervals / enterprises))
     registry = make_registry(enterprises, points_per)
-    lake = Lake(root)
+    lake = Lake.open(root)
     starts_all = pd.date_range(START, periods=intervals, freq="15min")
     months = starts_all.strftime("%Y-%m")
     received = pd.Timestamp("2026-01-01T00:00:00Z")
@@ -383,11 +383,11 @@ def bench_rollup(root: Path, rows: int, enterprises: int, reuse: bool) -> dict:
 
     if reuse and (root / "registry").exists():
         registry = load_registry(root / "registry")
-        info = {"rows": Lake(root / "lake").info()["rows"], "reused": True}
+        info = {"rows": Lake.open(root / "lake").info()["rows"], "reused": True}
     else:
         registry, info = generate_lake(root / "lake", rows, enterprises)
         registry.write(root / "registry")
-    lake = Lake(root / "lake")
+    lake = Lake.open(root / "lake")
     glob = str(root / "lake" / "readings" / "**" / "*.parquet")
     one = str(registry.enterprises["enterprise_id"].iloc[3])
     out = {"lake": info}

@@ -56,7 +56,7 @@ def main() -> None:
     settings = fresh_settings("bench-monitoring-web-")
     start = time.perf_counter()
     city = simulate(units, points, days, seed=3)
-    ingest_frame(Lake(settings.lake_dir), city.registry, city.readings, source="bench")
+    ingest_frame(Lake.open(settings.lake_dir), city.registry, city.readings, source="bench")
     print(f"city: {units} units × {points} points × {days} days, {len(city.readings):,} readings "
           f"(simulated and ingested in {time.perf_counter() - start:.1f} s)")
     unit = str(city.enterprises["enterprise_id"].iloc[0])

@@ -124,7 +124,7 @@ def check_chunk(lake: Lake | Path, piece: CityChunk, start: pd.Timestamp, lookba
     """Read back, quality, score, repaired daily energy and alerts of one chunk (``piece.readings`` is not used:
     everything is read from the lake, so this runs in a worker process as well)."""
     times: dict[str, float] = defaultdict(float)
-    lake = lake if isinstance(lake, Lake) else Lake(lake)
+    lake = lake if isinstance(lake, Lake) else Lake.open(lake)
     registry = sub_registry(piece.registry, piece.enterprises)
     now = piece.now
     t = time.perf_counter()
@@ -303,7 +303,7 @@ def run_city(*, units: int, days: int, points: int = 5, seed: int = 2025, chunk:
     lake_dir = root / "lake"
     if lake_dir.exists():
         shutil.rmtree(lake_dir)
-    lake = Lake(lake_dir)
+    lake = Lake.open(lake_dir)
     n_chunks = math.ceil(units / chunk)
     start = pd.Timestamp(START).tz_convert("UTC")
     lookback = pd.Timedelta(days=float(alerts.load_alert_rules().get("data_quality", "lookback_days")))

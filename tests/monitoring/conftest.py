@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from citycarbon.monitoring.uscc import uscc_check_character
+from tests.db_fixtures import pg_admin  # noqa: F401 - fixture
 
 
 def valid_uscc(body17: str = "91210211MA0TE7T01") -> str:
@@ -41,3 +42,18 @@ def small_city():
     from citycarbon.monitoring.simulate import simulate
 
     return simulate(20, 3, 14, seed=7)
+
+
+@pytest.fixture(params=("sqlite", "postgresql"))
+def ledger_url(request):
+    """The lake's ingest-ledger URL on both backends: None (``ledger.sqlite`` beside the files) and a fresh
+    PostgreSQL database on the test server (skipped with the reason where none answers)."""
+    if request.param == "sqlite":
+        yield None
+        return
+    admin = request.getfixturevalue("pg_admin")
+    if admin.error:
+        pytest.skip(admin.error)
+    name = admin.create()
+    yield admin.url(name)
+    admin.drop(name)

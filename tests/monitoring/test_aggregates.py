@@ -7,11 +7,12 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import delete
 
 from citycarbon.errors import InputError
 from citycarbon.monitoring.aggregates import contributions, hourly
 from citycarbon.monitoring.ingest import ingest_frame
-from citycarbon.monitoring.lake import Lake
+from citycarbon.monitoring.lake import Lake, ledger
 from citycarbon.monitoring.registry import load_registry
 from citycarbon.monitoring.rollup import rollup, scan_duckdb
 
@@ -62,7 +63,7 @@ def test_aggregates_equal_the_latest_revisions_after_any_sequence_of_batches(tmp
     """Duplicates, revisions, late and out-of-order reads, re-derived cumulative reads, resets: the sums the
     writer keeps per hour equal a scan of the readings' latest revisions, for every period; also after
     compaction (aggregate files merged) and after a rebuild from the readings."""
-    lake = Lake(tmp_path_factory.mktemp("agg") / "lake")
+    lake = Lake.open(tmp_path_factory.mktemp("agg") / "lake")
     for batch in sent:
         ingest_frame(lake, registry, pd.DataFrame([_row(*r) for r in batch]), source="t", now=NOW)
     assert lake.aggregates_current() and lake.aggregates_day_offset() is None
@@ -88,7 +89,7 @@ def test_aggregates_equal_the_latest_revisions_after_any_sequence_of_batches(tmp
 
 
 def test_rollup_reads_aggregates_when_current_and_readings_otherwise(tmp_path, registry):
-    lake = Lake(tmp_path / "lake")
+    lake = Lake.open(tmp_path / "lake")
     rows = pd.DataFrame([_row("P-SUB1", slot, 2.0) for slot in range(8)] +
                         [_row("P-MAIN", slot, 10.0 * slot) for slot in range(8)])
     ingest_frame(lake, registry, rows, source="t", now=NOW)
@@ -106,13 +107,13 @@ def test_rollup_reads_aggregates_when_current_and_readings_otherwise(tmp_path, r
 
 
 def test_a_lake_without_aggregates_is_scanned_until_rebuilt(tmp_path, registry):
-    lake = Lake(tmp_path / "lake")
+    lake = Lake.open(tmp_path / "lake")
     ingest_frame(lake, registry, pd.DataFrame([_row("P-SUB1", slot, 1.0) for slot in range(4)]), source="t",
                  now=NOW)
-    with lake._connect() as con:  # as a lake written before aggregates existed
-        con.execute("DELETE FROM meta WHERE key = 'aggregates'")
-        con.execute("DELETE FROM agg_parts")
-    assert not Lake(lake.root).aggregates_current()
+    with lake._transaction() as con:  # as a lake written before aggregates existed
+        con.execute(delete(ledger.meta).where(ledger.meta.c.key == "aggregates"))
+        con.execute(delete(ledger.agg_parts))
+    assert not Lake.open(lake.root).aggregates_current()
     assert rollup(lake, registry, period="hour", by="point").provenance.parameters["read"] == "readings"
     summary = lake.rebuild_aggregates()
     assert summary["aggregate_files"] == 1 and summary["day_offset_minutes"] == 480 and lake.aggregates_current()
@@ -162,7 +163,7 @@ def test_cli_compact_and_rebuild_aggregates(tmp_path, registry):
 
     from citycarbon.cli import app
 
-    lake = Lake(tmp_path / "lake")
+    lake = Lake.open(tmp_path / "lake")
     for slot in range(3):
         ingest_frame(lake, registry, pd.DataFrame([_row("P-SUB1", slot, 1.5)]), source="t", now=NOW)
     assert len(lake.aggregate_paths()) == 3  # one hourly file per batch

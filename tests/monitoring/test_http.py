@@ -54,7 +54,7 @@ def post(env: ApiEnv, body, user: str = "enterprise-x", scope: str = "write", ra
 
 
 def state(env: ApiEnv) -> tuple:
-    lake = Lake(env.settings.lake_dir)
+    lake = Lake.open(env.settings.lake_dir)
     with sqlite3.connect(lake.ledger_path) as con:
         ledger = con.execute("SELECT path FROM parts ORDER BY path").fetchall()
     return content_frame(lake).to_csv(), ledger

@@ -32,7 +32,7 @@ def _submissions(db) -> list[dict]:  # noqa: F811
 def test_mqtt_messages_are_recorded_stored_nothing_new_and_refused(db, tmp_path):  # noqa: F811
     from citycarbon.services.monitoring import submission_recorder
 
-    service = MqttIngest(Lake(tmp_path / "lake"), make_registry(), client_id="test-ingest",
+    service = MqttIngest(Lake.open(tmp_path / "lake"), make_registry(), client_id="test-ingest",
                          record=submission_recorder(db))
     published: list[tuple[str, dict]] = []
     service._publish = lambda topic, payload: published.append((topic, json.loads(payload)))  # no broker here
@@ -67,7 +67,7 @@ def test_mqtt_messages_are_recorded_stored_nothing_new_and_refused(db, tmp_path)
 
 
 def test_mqtt_without_a_store_records_nothing(tmp_path):
-    service = MqttIngest(Lake(tmp_path / "lake"), make_registry())
+    service = MqttIngest(Lake.open(tmp_path / "lake"), make_registry())
     service._publish = lambda topic, payload: None  # no broker here
     result = service.handle("cc/readings/E1", _payload(interval_rows("E1-EL", "2024-01-10T00:00", 2, 15)))
     assert result["report"]["accepted"] == 2 and "submission_id" not in result

@@ -27,7 +27,7 @@ def registry():
 
 @pytest.fixture
 def lake(tmp_path):
-    return Lake(tmp_path / "lake")
+    return Lake.open(tmp_path / "lake")
 
 
 def snapshot(lake: Lake) -> tuple:
@@ -204,7 +204,7 @@ BATCHES = [
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.integers(0, len(BATCHES) - 1), min_size=1, max_size=8))
 def test_reingesting_any_batches_leaves_the_lake_content_unchanged(tmp_path_factory, registry, resend):
-    lake = Lake(tmp_path_factory.mktemp("prop"))
+    lake = Lake.open(tmp_path_factory.mktemp("prop"))
     for batch in BATCHES:
         ingest_frame(lake, registry, batch, source="t", now=NOW)
     before = snapshot(lake)
@@ -218,10 +218,10 @@ def test_reingesting_any_batches_leaves_the_lake_content_unchanged(tmp_path_fact
 @given(st.permutations(range(4)))
 def test_batches_with_distinct_keys_give_the_same_content_in_any_order(tmp_path_factory, registry, order):
     disjoint = [BATCHES[i] for i in (0, 1, 3, 4)]
-    reference = Lake(tmp_path_factory.mktemp("ref"))
+    reference = Lake.open(tmp_path_factory.mktemp("ref"))
     for batch in disjoint:
         ingest_frame(reference, registry, batch, source="t", now=NOW)
-    shuffled = Lake(tmp_path_factory.mktemp("shuffled"))
+    shuffled = Lake.open(tmp_path_factory.mktemp("shuffled"))
     for i in order:
         ingest_frame(shuffled, registry, disjoint[i], source="t", now=NOW)
     pd.testing.assert_frame_equal(content_frame(shuffled), content_frame(reference))
@@ -237,7 +237,7 @@ def test_csv_parquet_and_excel_files_ingest_the_same_content(tmp_path, registry)
     rows.to_excel(tmp_path / "r.xlsx", index=False)
     contents = []
     for name in ("r.csv", "r.parquet", "r.xlsx"):
-        lake = Lake(tmp_path / f"lake-{name}")
+        lake = Lake.open(tmp_path / f"lake-{name}")
         report = ingest_files(lake, registry, [tmp_path / name], chunk_rows=4, now=NOW)[str(tmp_path / name)]
         assert report.accepted == 13 and report.rows == 13
         assert len(lake.batches()) == 4  # 13 rows in chunks of 4
@@ -251,7 +251,7 @@ def test_csv_with_a_word_in_the_value_column_rejects_that_row_only(tmp_path, reg
     rows["value"] = rows["value"].astype(object)
     rows.loc[1, "value"] = "n/a"
     rows.to_csv(tmp_path / "r.csv", index=False)
-    lake = Lake(tmp_path / "lake")
+    lake = Lake.open(tmp_path / "lake")
     report = ingest_files(lake, registry, [tmp_path / "r.csv"], now=NOW)[str(tmp_path / "r.csv")]
     assert report.accepted == 2 and report.rejected_rows == [
         {"row": 2, "point_id": "E1-EL", "field": "value", "reason": "wrong type: expected a number"}]

@@ -103,7 +103,7 @@ ROW = st.tuples(st.sampled_from(["E1-EL", "E1-NG", "E2-EL", "点位-3"]), st.sam
 def test_arrow_built_parts_read_back_as_from_pandas(tmp_path_factory, rows, text_dtype, random):
     frame = _lake_frame(rows, text_dtype)
     positions = np.asarray(random.sample(range(len(frame)), k=random.randint(1, len(frame))))
-    lake = Lake(tmp_path_factory.mktemp("lake"))
+    lake = Lake.open(tmp_path_factory.mktemp("lake"))
     lake._write_part("readings/part.parquet", PartColumns(frame).table(positions))
     path = str(lake.root / "readings/part.parquet")
     want = pa.Table.from_pandas(frame.iloc[positions][list(COLUMNS)], schema=SCHEMA, preserve_index=False)
@@ -185,7 +185,7 @@ def test_a_file_read_as_categoricals_stores_and_reports_what_plain_text_does(tmp
     rows.to_csv(path, index=False) if suffix == ".csv" else rows.to_parquet(path, index=False)
     results = []
     for categorical in (False, True):
-        lake = Lake(tmp_path / f"lake-{categorical}")
+        lake = Lake.open(tmp_path / f"lake-{categorical}")
         reports = []
         for offset, chunk in enumerate(iter_reading_file(path, chunk_rows=25, categorical=categorical)):
             if categorical:

@@ -48,8 +48,8 @@ def test_reset_far_below_register_max_is_not_a_rollover(tmp_path):
     """The reviewed case: the old rule added about register_max of energy for a counter reset."""
     registry = _registry(1_000_000.0)
     reads = [500_000.0 + 5.0 * i for i in range(12)] + [0.2, 5.0, 10.0]
-    ingest_frame(Lake(tmp_path), registry, _reads(reads), source="t", now=NOW)
-    stored = _stored(Lake(tmp_path))
+    ingest_frame(Lake.open(tmp_path), registry, _reads(reads), source="t", now=NOW)
+    stored = _stored(Lake.open(tmp_path))
     assert stored["energy_flag"].tolist() == ["first_read"] + [""] * 11 + ["reset", "", ""]
     assert np.isnan(stored["energy"].iloc[12])
     assert stored["energy"].sum() == pytest.approx(5_000.0 * 11 + 4_800.0 + 5_000.0)  # kWh; nothing phantom
@@ -58,8 +58,8 @@ def test_reset_far_below_register_max_is_not_a_rollover(tmp_path):
 def test_true_rollover_is_kept(tmp_path):
     registry = _registry(10_000.0)
     reads = [9_950.0 + 5.0 * i for i in range(10)] + [0.5, 5.5]  # 9995 → 0.5 wraps: 5.5 MWh
-    ingest_frame(Lake(tmp_path), registry, _reads(reads), source="t", now=NOW)
-    stored = _stored(Lake(tmp_path))
+    ingest_frame(Lake.open(tmp_path), registry, _reads(reads), source="t", now=NOW)
+    stored = _stored(Lake.open(tmp_path))
     assert stored["energy_flag"].iloc[10] == "rollover"
     assert stored["energy"].iloc[10] == pytest.approx(5_500.0)
 
@@ -72,7 +72,7 @@ def test_without_history_the_bound_is_the_enterprise_mean_rate(tmp_path):
     register_max = 100_000.0
     flags = []
     for name, previous in (("plausible", register_max - 0.5 * bound), ("implausible", register_max - 3.0 * bound)):
-        lake = Lake(tmp_path / name)  # corrected delta 0.6 × bound, then 3.1 × bound
+        lake = Lake.open(tmp_path / name)  # corrected delta 0.6 × bound, then 3.1 × bound
         ingest_frame(lake, _registry(register_max), _reads([previous, 0.1 * bound]), source="t", now=NOW)
         flags.append(_stored(lake)["energy_flag"].tolist())
     assert flags == [["first_read", "rollover"], ["first_read", "reset"]]
@@ -80,8 +80,8 @@ def test_without_history_the_bound_is_the_enterprise_mean_rate(tmp_path):
 
 def test_without_history_or_annual_energy_a_decrease_is_a_reset(tmp_path):
     registry = _registry(100_000.0, budget="")
-    ingest_frame(Lake(tmp_path), registry, _reads([99_990.0, 3.0]), source="t", now=NOW)
-    stored = _stored(Lake(tmp_path))
+    ingest_frame(Lake.open(tmp_path), registry, _reads([99_990.0, 3.0]), source="t", now=NOW)
+    stored = _stored(Lake.open(tmp_path))
     assert stored["energy_flag"].tolist() == ["first_read", "reset"]
     assert stored["energy"].isna().all()
 
@@ -119,7 +119,7 @@ def register_series(draw):
 def test_ingested_energy_is_true_consumption_except_flagged_resets(tmp_path_factory, case):
     register_max, values, consumption, resets, split, reverse = case
     registry = _registry(register_max)
-    lake = Lake(tmp_path_factory.mktemp("resets"))
+    lake = Lake.open(tmp_path_factory.mktemp("resets"))
     reads = _reads(values)
     batches = [reads.iloc[:split], reads.iloc[split:]]
     for batch in reversed(batches) if reverse else batches:  # history arrives in two batches, either order

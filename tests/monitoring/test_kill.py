@@ -35,7 +35,7 @@ STREAM = textwrap.dedent("""
     from citycarbon.monitoring.registry import load_registry
     from tests.monitoring.test_kill import batch
 
-    lake, registry = Lake(sys.argv[1]), load_registry(sys.argv[2])
+    lake, registry = Lake.open(sys.argv[1]), load_registry(sys.argv[2])
     now = pd.Timestamp("{now}")
     for number in range({batches}):
         ingest_frame(lake, registry, batch(number), source="stream", batch_id=f"b{{number}}", now=now)
@@ -91,7 +91,7 @@ def test_sigkill_mid_stream_then_resend_everything(tmp_path):
     lake_dir = tmp_path / "lake"
     acknowledged = run_stream(lake_dir, registry_dir, kill_after=8)
     assert acknowledged == list(range(len(acknowledged)))
-    lake = Lake(lake_dir)
+    lake = Lake.open(lake_dir)
     # every acknowledged batch is durable and present exactly once, before any restart
     stored = read_readings(lake, latest_revision_only=False)
     for number in acknowledged:
@@ -104,7 +104,7 @@ def test_sigkill_mid_stream_then_resend_everything(tmp_path):
     run_stream(lake_dir, registry_dir, kill_after=None)
     assert not lake.journal_path.exists()
     # the result equals an uninterrupted ingest of the same stream, and every file is in the ledger
-    reference = Lake(tmp_path / "reference")
+    reference = Lake.open(tmp_path / "reference")
     for number in range(BATCHES):
         ingest_frame(reference, registry, batch(number), source="stream", now=pd.Timestamp(CLOCK))
     pd.testing.assert_frame_equal(content_frame(lake), content_frame(reference))

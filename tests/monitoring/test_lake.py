@@ -24,8 +24,9 @@ def registry():
 
 
 @pytest.fixture
-def lake(tmp_path):
-    return Lake(tmp_path / "lake")
+def lake(tmp_path, ledger_url):
+    """A new lake, its ledger in SQLite and in PostgreSQL."""
+    return Lake.open(tmp_path / "lake", ledger_url=ledger_url)
 
 
 def test_parts_are_partitioned_by_utc_month_and_enterprise(lake, registry):
@@ -47,12 +48,12 @@ def test_read_readings_filters_and_returns_utc_frames(lake, registry):
     rows = pd.concat([interval_rows("E1-EL", "2024-01-10T00:00", 8, 15),
                       interval_rows("E2-EL", "2024-03-10T00:00", 4, 15)])
     ingest_frame(lake, registry, rows, source="test", now=NOW)
-    everything = read_readings(lake.root)
+    everything = read_readings(lake)
     assert len(everything) == 12
     assert str(everything["start"].dtype) == "datetime64[ns, UTC]"
-    e2 = read_readings(lake.root, enterprise="E2")
+    e2 = read_readings(lake, enterprise="E2")
     assert set(e2["point_id"]) == {"E2-EL"} and len(e2) == 4
-    window = read_readings(lake.root, start="2024-01-10T00:30:00+08:00", end="2024-01-10T01:30:00+08:00")
+    window = read_readings(lake, start="2024-01-10T00:30:00+08:00", end="2024-01-10T01:30:00+08:00")
     assert len(window) == 4  # starts 00:30, 00:45, 01:00, 01:15
     assert window["start"].min() == pd.Timestamp("2024-01-09T16:30:00Z")
 
@@ -63,15 +64,16 @@ def test_revisions_kept_and_latest_only_by_default(lake, registry):
     revised = rows.assign(value=[7.0, 6.0])
     report = ingest_frame(lake, registry, revised, source="b", now=NOW)
     assert (report.accepted, report.revised, report.duplicate) == (0, 1, 1)
-    latest = read_readings(lake.root)
+    latest = read_readings(lake)
     assert latest["value_raw"].tolist() == [7.0, 6.0]
     assert latest["energy"].tolist() == [14.0, 12.0]  # CT multiplier 2
-    every = read_readings(lake.root, latest_revision_only=False)
+    every = read_readings(lake, latest_revision_only=False)
     assert every[["value_raw", "revision"]].values.tolist() == [[5.0, 0], [7.0, 1], [6.0, 0]]
 
 
 def test_second_writer_waits_then_fails_with_a_clear_error(lake):
-    with lake.writer(), pytest.raises(LakeBusy, match="another ingest writer"), Lake(lake.root).writer(timeout=0.2):
+    other = Lake.open(lake.root, ledger_url=lake.ledger_url)
+    with lake.writer(), pytest.raises(LakeBusy, match="another ingest writer"), other.writer(timeout=0.2):
         pass
     with lake.writer(timeout=0):  # released
         pass
@@ -90,7 +92,7 @@ def test_second_writer_proceeds_once_the_first_releases(lake):
     thread.start()
     entered.wait(5)
     threading.Timer(0.3, release.set).start()
-    with Lake(lake.root).writer(timeout=5):
+    with Lake.open(lake.root, ledger_url=lake.ledger_url).writer(timeout=5):
         assert release.is_set()  # it got the lock only after the first writer was told to let go
     thread.join()
 
@@ -102,7 +104,7 @@ def test_orphan_parts_of_an_unacknowledged_batch_are_removed_on_restart(lake, re
     orphan_rel = "readings/month=2024-01/enterprise=E1/part-crashed-0.parquet"
     (lake.root / orphan_rel).write_bytes(next((lake.root / "readings").rglob("*.parquet")).read_bytes())
     lake.journal_path.write_text(json.dumps({"write": [orphan_rel], "replace": []}))
-    assert len(read_readings(lake.root)) == 4  # readers never see an uncommitted part
+    assert len(read_readings(lake)) == 4  # readers never see an uncommitted part
     with lake.writer():
         pass
     assert not (lake.root / orphan_rel).exists()
@@ -166,3 +168,20 @@ def test_enterprise_ids_are_safe_directory_names(tmp_path):
     path = partition_dir("2024-01", "a/b c")
     assert "/" not in path.split("enterprise=")[1]
     assert unquote_enterprise(path.split("/")[-1]) == "a/b c"
+
+
+def test_a_lake_removed_and_made_again_in_the_same_place_gets_a_new_ledger(tmp_path, registry):
+    import shutil
+    import sqlite3
+
+    root = tmp_path / "lake"
+    first = Lake.open(root)  # its connections stay pooled in this process
+    ingest_frame(first, registry, interval_rows("E1-EL", "2024-01-10T00:00", 4, 15), source="a", now=NOW)
+    shutil.rmtree(root)
+    again = Lake.open(root)
+    assert again.parts() == [] and again.ledger_path.exists()
+    report = ingest_frame(again, registry, interval_rows("E1-EL", "2024-01-10T00:00", 2, 15), source="b", now=NOW)
+    assert report.accepted == 2  # nothing of the removed lake is remembered
+    with sqlite3.connect(again.ledger_path) as con:  # and the rows are in the new file, not the removed one
+        assert con.execute("SELECT count(*) FROM batches").fetchone()[0] == 1
+        assert con.execute("SELECT sum(rows) FROM parts").fetchone()[0] == 2

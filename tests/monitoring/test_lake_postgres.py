@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import pandas as pd
 import pytest
+from sqlalchemy import event, select
 
 from citycarbon.monitoring.ingest import ingest_frame
-from citycarbon.monitoring.lake import Lake, content_frame, read_readings
+from citycarbon.monitoring.lake import Lake, content_frame, ledger, read_readings
 from citycarbon.monitoring.rollup import rollup, scan_duckdb
 from citycarbon.settings import Settings
 from tests.db_fixtures import pg_admin  # noqa: F401 - fixture
@@ -51,8 +53,8 @@ def _batches() -> list[pd.DataFrame]:
 
 
 def test_ledger_in_postgresql_holds_what_the_sqlite_ledger_holds(tmp_path, registry, pg_url):
-    pg = Lake(tmp_path / "pg", ledger_url=pg_url)
-    local = Lake(tmp_path / "local")
+    pg = Lake.open(tmp_path / "pg", ledger_url=pg_url)
+    local = Lake.open(tmp_path / "local")
     for batch in _batches():
         reports = [ingest_frame(lake, registry, batch, source="t", now=NOW) for lake in (pg, local)]
         assert reports[0].to_dict() | {"batch_id": None} == reports[1].to_dict() | {"batch_id": None}
@@ -81,26 +83,24 @@ def test_ledger_in_postgresql_holds_what_the_sqlite_ledger_holds(tmp_path, regis
                                   rollup(local, registry, period="day").frame, check_exact=False, rtol=1e-12)
 
 
-def test_a_failed_ledger_commit_changes_nothing_and_the_journal_cleans_up(tmp_path, registry, pg_url,
-                                                                          monkeypatch):
-    from citycarbon.monitoring.lake import ledger as lake_module
-
-    lake = Lake(tmp_path / "pg", ledger_url=pg_url)
+def test_a_failed_ledger_commit_changes_nothing_and_the_journal_cleans_up(tmp_path, registry, ledger_url):
+    lake = Lake.open(tmp_path / "lake", ledger_url=ledger_url)
     ingest_frame(lake, registry, interval_rows("E1-EL", "2024-01-05T00:00", 4, 15), source="t", now=NOW)
-    before = (content_frame(lake), [p.path for p in lake.parts()], _ledger_rows(pg_url, "batches"))
-    # the server fails after the batch row is inserted, while the part rows go in: the transaction rolls back
-    original = lake_module.PgConnection.executemany
+    before = (content_frame(lake), [p.path for p in lake.parts()], len(lake.batches()))
+    # the database fails after the batch row is inserted, while the part rows go in: the transaction rolls back
+    dbapi = lake.ledger.engine.dialect.loaded_dbapi
 
-    def failing(self, sql, rows):
-        if sql.startswith("INSERT INTO parts"):
-            raise lake_module.PgLedger.errors()("connection lost (simulated)")
-        return original(self, sql, rows)
+    def failing(conn, cursor, statement, parameters, context, executemany):
+        if re.match(r"INSERT INTO (\w+\.)?parts\b", statement):
+            raise dbapi.OperationalError("connection lost (simulated)")
 
-    monkeypatch.setattr(lake_module.PgConnection, "executemany", failing)
-    with pytest.raises(lake_module.PgLedger.errors(), match="simulated"):
-        ingest_frame(lake, registry, interval_rows("E1-EL", "2024-01-06T00:00", 4, 15), source="t", now=NOW)
-    monkeypatch.setattr(lake_module.PgConnection, "executemany", original)
-    assert _ledger_rows(pg_url, "batches") == before[2]  # the batch row went with the rollback
+    event.listen(lake.ledger.engine, "before_cursor_execute", failing)
+    try:
+        with pytest.raises(ledger.LedgerError, match="simulated"):
+            ingest_frame(lake, registry, interval_rows("E1-EL", "2024-01-06T00:00", 4, 15), source="t", now=NOW)
+    finally:
+        event.remove(lake.ledger.engine, "before_cursor_execute", failing)
+    assert len(lake.batches()) == before[2]  # the batch row went with the rollback
     # the parts it wrote are not in the ledger; the next writer replays the journal and deletes them
     assert json.loads(lake.journal_path.read_text())["write"]
     with lake.writer():
@@ -111,7 +111,58 @@ def test_a_failed_ledger_commit_changes_nothing_and_the_journal_cleans_up(tmp_pa
     pd.testing.assert_frame_equal(content_frame(lake), before[0])
     # and the same batch sent again is accepted in full
     report = ingest_frame(lake, registry, interval_rows("E1-EL", "2024-01-06T00:00", 4, 15), source="t", now=NOW)
-    assert report.accepted == 4 and _ledger_rows(pg_url, "batches") == before[2] + 1
+    assert report.accepted == 4 and len(lake.batches()) == before[2] + 1
+
+
+def _ledger_snapshot(lake: Lake) -> dict[str, list[tuple]]:
+    """Every ledger row, with what differs by chance between two lakes fed the same batches made comparable:
+    generated ids (``…-<12 hex>``) and commit times become their rank of first commit."""
+    tables = (ledger.batches, ledger.parts, ledger.agg_parts, ledger.meta)
+    with lake.ledger.reading() as con:
+        rows = {t.name: [dict(r._mapping) for r in con.execute(select(t))] for t in tables}
+    times = sorted({r["committed_at"] for table in rows.values() for r in table if "committed_at" in r})
+    ids: dict[str, str] = {}
+    for time in times:  # one transaction commits one generated id: number them in commit order
+        for table in rows.values():
+            for row in table:
+                if row.get("committed_at") == time:
+                    for found in re.findall(r"-([0-9a-f]{12})\b", str(row.get("batch_id"))):
+                        ids.setdefault(found, f"id{len(ids)}")
+
+    def plain(value):
+        if isinstance(value, str):
+            value = re.sub(r"-([0-9a-f]{12})\b", lambda m: "-" + ids.get(m.group(1), m.group(1)), value)
+            return f"t{times.index(value)}" if value in times else value
+        return value
+
+    return {name: sorted(tuple((k, plain(v)) for k, v in row.items()) for row in table)
+            for name, table in rows.items()}
+
+
+def test_both_ledgers_hold_identical_rows_for_the_same_batches(tmp_path, registry, pg_admin):  # noqa: F811
+    if pg_admin.error:
+        pytest.skip(pg_admin.error)
+    name = pg_admin.create()
+    try:
+        lakes = [Lake.open(tmp_path / "local"), Lake.open(tmp_path / "pg", ledger_url=pg_admin.url(name))]
+        steps = [lambda lake, b=b: ingest_frame(lake, registry, b, source="t", now=NOW) for b in _batches()]
+        steps += [lambda lake: ingest_frame(lake, registry, interval_rows("E2-EL", "2024-03-01T00:00", 3, 15),
+                                            source="t", now=NOW),
+                  lambda lake: lake.compact(enterprises=["E1"]),
+                  lambda lake: lake.rebuild_aggregates(),
+                  lambda lake: lake.compact()]
+        for step in steps:
+            results = [step(lake) for lake in lakes]
+            if hasattr(results[0], "to_dict"):
+                results = [r.to_dict() | {"batch_id": None} for r in results]
+            assert results[0] == results[1]
+            snapshots = [_ledger_snapshot(lake) for lake in lakes]
+            assert snapshots[0] == snapshots[1]
+        assert len(snapshots[0]["batches"]) == 3 and any(r for r in snapshots[0]["parts"] if ("revised_rows", 2) in r)
+        assert {dict(r)["key"] for r in snapshots[0]["meta"]} == {"layout", "aggregates", "aggregates_day_offset"}
+        assert lakes[1].version() != () and not (lakes[1].root / "ledger.sqlite").exists()
+    finally:
+        pg_admin.drop(name)
 
 
 def test_settings_put_the_ledger_in_the_application_database(tmp_path, pg_url):

@@ -50,7 +50,7 @@ def test_messages_are_ingested_acknowledged_and_errors_published(tmp_path):
     import paho.mqtt.client as mqtt
 
     prefix = f"test-{uuid.uuid4().hex[:8]}"
-    lake = Lake(tmp_path / "lake")
+    lake = Lake.open(tmp_path / "lake")
     service = MqttIngest(lake, make_registry(), host=BROKER[0], port=BROKER[1], topic=f"{prefix}/cc/readings/#",
                          client_id=f"{prefix}-ingest")
     errors: list[dict] = []
@@ -118,7 +118,7 @@ def test_a_registry_import_takes_effect_without_a_restart(tmp_path):
             raise answer
         return answer
 
-    service = MqttIngest(Lake(tmp_path / "lake"), only_e1, registry_source=source, refresh_seconds=0)
+    service = MqttIngest(Lake.open(tmp_path / "lake"), only_e1, registry_source=source, refresh_seconds=0)
     message = payload(interval_rows("E2-EL", "2024-01-10T00:00", 4, 15))
     refused = service.handle("cc/readings/E2", message)
     assert "unknown enterprise 'E2'" in refused["reason"]
@@ -132,7 +132,7 @@ def test_a_registry_import_takes_effect_without_a_restart(tmp_path):
 
 
 def test_a_message_from_the_future_is_rejected_with_the_reason(tmp_path):
-    service = MqttIngest(Lake(tmp_path / "lake"), make_registry())
+    service = MqttIngest(Lake.open(tmp_path / "lake"), make_registry())
     published: list = []
     service._publish = lambda topic, payload: published.append((topic, json.loads(payload)))  # no broker here
     result = service.handle("cc/readings/E1", payload(interval_rows("E1-EL", "2030-01-01T00:00", 2, 15)))

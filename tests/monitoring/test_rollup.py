@@ -27,7 +27,7 @@ def registry():
 
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory, registry):
-    lake = Lake(tmp_path_factory.mktemp("rollup"))
+    lake = Lake.open(tmp_path_factory.mktemp("rollup"))
     rows = pd.concat([
         # 2024-01-31 22:00 → 2024-02-01 02:00 local: 8 quarter-hours in January, 8 in February (local time)
         interval_rows("E1-EL", "2024-01-31T22:00", 16, 15, values=[1.0] * 16),

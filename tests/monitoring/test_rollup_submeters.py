@@ -52,7 +52,7 @@ def registry():
 
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory, registry):
-    lake = Lake(tmp_path_factory.mktemp("submeters"))
+    lake = Lake.open(tmp_path_factory.mktemp("submeters"))
     rows = pd.concat([
         interval_rows("E1-EL", "2024-03-05T10:00", 4, 15, values=MAIN),
         interval_rows("E1-EL-A", "2024-03-05T10:00", 4, 15, values=SUB_A),

@@ -213,7 +213,7 @@ def env(fresh_web_env):
     city = simulate(3, 2, 3, seed=11)
     registry = _city_registry(city)
     save_registry(fresh_web_env.db, registry, "test")
-    ingest_frame(Lake(fresh_web_env.settings.lake_dir), registry, city.readings, source="test")
+    ingest_frame(Lake.open(fresh_web_env.settings.lake_dir), registry, city.readings, source="test")
     batches = []
     for kind, content in [*BAD_FILES.items(), ("statistics", GOOD_STATISTICS)]:
         response = fresh_web_env.post(

@@ -48,14 +48,14 @@ def mon_env(fresh_web_env):
     registry = _city_registry(city)
     settings = fresh_web_env.settings
     save_registry(fresh_web_env.db, registry, "test")
-    report = ingest_frame(Lake(settings.lake_dir), registry, city.readings, source="test")
+    report = ingest_frame(Lake.open(settings.lake_dir), registry, city.readings, source="test")
     assert report.accepted > 0
     # one batch through an enterprise token's path (restricted to its enterprise), with a rejected row
     own_points = registry.points.loc[registry.points["enterprise_id"] == OWN, "point_id"]
     late = city.readings[city.readings["point_id"].isin(own_points)].tail(4).copy()
     late["value"] = late["value"].astype(float) * 1.01
     bad = late.head(1).assign(point_id="NOT-A-POINT")
-    ingest_frame(Lake(settings.lake_dir), registry, pd.concat([late, bad], ignore_index=True), source="http:x",
+    ingest_frame(Lake.open(settings.lake_dir), registry, pd.concat([late, bad], ignore_index=True), source="http:x",
                  enterprise_id=OWN, batch_id="gateway-42")
     fresh_web_env.city = city
     return fresh_web_env
@@ -165,7 +165,7 @@ def test_pages_are_cached_per_lake_state_and_refresh_after_an_ingest(mon_env, mo
     extra["value"] = extra["value"].astype(float) * 1.5
     extra["start"] = pd.to_datetime(extra["start"], utc=True) + pd.Timedelta(days=1)
     extra["end"] = pd.to_datetime(extra["end"], utc=True) + pd.Timedelta(days=1)
-    ingest_frame(Lake(mon_env.settings.lake_dir), registry, extra, source="test-2")
+    ingest_frame(Lake.open(mon_env.settings.lake_dir), registry, extra, source="test-2")
     assert service.data_state() != before
     # within the refresh interval a lake that keeps changing is not recomputed
     assert service.city() is cached
@@ -263,7 +263,7 @@ def test_one_enterprise_dated_2030_does_not_move_the_city_now(mon_env, tmp_path_
     try:
         registry = _city_registry(mon_env.city)
         save_registry(bare.db, registry, "test")
-        lake = Lake(bare.settings.lake_dir)
+        lake = Lake.open(bare.settings.lake_dir)
         ingest_frame(lake, registry, mon_env.city.readings, source="test")
         own = registry.points.loc[registry.points["enterprise_id"] == OWN, "point_id"].iloc[0]
         future = pd.DataFrame([{"point_id": own, "start": "2029-12-31T23:45:00+08:00",

@@ -39,7 +39,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         save_registry(db, city.registry, "test")
     finally:
         db.dispose()
-    ingest_frame(Lake(settings.lake_dir), city.registry, city.readings, source="test")
+    ingest_frame(Lake.open(settings.lake_dir), city.registry, city.readings, source="test")
     with platform_server(home) as base:
         yield base, session_id, city
 

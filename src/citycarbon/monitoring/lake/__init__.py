@@ -16,7 +16,8 @@ Write protocol (acknowledged means durable; a crash anywhere neither loses nor d
 
 1. under the writer lock, write ``journal.json`` naming the parts about to be written (fsync, rename, fsync dir);
 2. write each part to ``.<name>.tmp``, fsync it, rename it to its final name, fsync its directory;
-3. commit the batch and its parts in one SQLite transaction (WAL, ``synchronous=FULL``) — the acknowledgement;
+3. commit the batch and its parts in one ledger transaction (SQLite: WAL, ``synchronous=FULL``) — the
+   acknowledgement;
 4. remove the journal.
 
 On the next writer start a left-over journal is replayed: parts it names that the ledger does not hold are
@@ -25,8 +26,11 @@ are deleted. Readers read only the parts the ledger holds, so an orphan is never
 
 The ledger holds batches and parts. The per-key index that idempotency needs — which ``(point_id, start, end)``
 exist, with which revisions and values — is the committed parts' own key columns, read back per touched
-partition (a per-row SQLite index caps ingest far below 10^6 rows/s). In PostgreSQL the two ledger tables map
-one to one (``batches``, ``parts``; ``path`` text primary key), committed in the same transaction order.
+partition (a per-row SQLite index caps ingest far below 10^6 rows/s). The ledger's tables are defined once, in
+SQLAlchemy Core (:mod:`~citycarbon.monitoring.lake.ledger`), and live in ``ledger.sqlite`` or in a PostgreSQL
+schema (``ledger_url``), written by the same statements in the same transaction order.
+
+Open a lake with :meth:`Lake.open` (it creates the folders and tables on first use); ``Lake(root)`` does no I/O.
 """
 
 

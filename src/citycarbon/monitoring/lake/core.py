@@ -7,11 +7,9 @@ import errno
 import fcntl
 import json
 import os
-import sqlite3
 import threading
 import time
 import uuid
-import weakref
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
@@ -46,14 +44,7 @@ from citycarbon.monitoring.lake.encoding import (
     utc_month_numbers,
 )
 from citycarbon.monitoring.lake.journal import durable_write_bytes, fsync_dir
-from citycarbon.monitoring.lake.ledger import (
-    AGGREGATES_VERSION,
-    LEDGER_DDL,
-    PgLedger,
-    SqliteConnection,
-    close_sqlite,
-    partition_filter,
-)
+from citycarbon.monitoring.lake.ledger import AGGREGATES_VERSION, Ledger
 
 
 class LakeBusy(RuntimeError):
@@ -86,7 +77,8 @@ _LAKES_LOCK = threading.Lock()
 
 
 class Lake:
-    """A meter lake rooted at ``root`` (:meth:`open` creates it on first use); thread-safe for readers."""
+    """A meter lake rooted at ``root``; thread-safe for readers. Get one with :meth:`open` (or
+    :meth:`for_settings`): the constructor does no I/O, so ``Lake(root)`` only names a lake that exists."""
 
     def __init__(self, root: str | Path | None = None, *, ledger_url: str | None = None,
                  ledger_schema: str = "lake"):
@@ -95,34 +87,21 @@ class Lake:
         the files (the embedded default). The Parquet files live under ``root`` either way."""
         self.root = Path(root) if root is not None else default_lake_dir()
         self.ledger_url = ledger_url
-        self._pg = PgLedger(ledger_url, ledger_schema) if ledger_url else None
-        self._sqlite: dict[tuple[int, int], SqliteConnection] = {}
-        weakref.finalize(self, close_sqlite, self._sqlite)
         self.ledger_path = self.root / "ledger.sqlite"
         self.lock_path = self.root / "writer.lock"
         self.journal_path = self.root / "journal.json"
-        self._open()
+        self.ledger = Ledger(ledger_url, self.ledger_path, ledger_schema)
 
     @classmethod
     def open(cls, root: str | Path | None = None, *, ledger_url: str | None = None,
              ledger_schema: str = "lake") -> Lake:
         """Open the lake at ``root`` (default :func:`default_lake_dir`), creating its folders and ledger tables
-        on first use — the explicit way to get a lake (``Lake(root)`` does the same, for existing callers)."""
-        return cls(root, ledger_url=ledger_url, ledger_schema=ledger_schema)
-
-    def _open(self) -> None:
-        """Create the folders and the ledger's tables (idempotent)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        (self.root / "readings").mkdir(exist_ok=True)
-        with contextlib.closing(self._connect()) as con:
-            for statement in LEDGER_DDL:
-                con.execute(statement)
-            con.execute("INSERT OR IGNORE INTO meta VALUES ('layout', 'month=UTC month of start; v1')")
-            # a new (empty) lake keeps aggregates from its first batch; a lake written before aggregates existed
-            # has none until `rebuild_aggregates` (rollups scan the readings meanwhile)
-            if con.execute("SELECT count(*) FROM parts").fetchone()[0] == 0:
-                con.execute("INSERT OR IGNORE INTO meta VALUES ('aggregates', ?)", (AGGREGATES_VERSION,))
-            con.commit()
+        on first use (idempotent)."""
+        lake = cls(root, ledger_url=ledger_url, ledger_schema=ledger_schema)
+        lake.root.mkdir(parents=True, exist_ok=True)
+        (lake.root / "readings").mkdir(exist_ok=True)
+        lake.ledger.create()
+        return lake
 
     @classmethod
     def for_settings(cls, settings) -> Lake:
@@ -142,7 +121,7 @@ class Lake:
 
     def version(self) -> tuple:
         """A cheap token that changes whenever a batch, compaction or rebuild commits (for caches)."""
-        if self._pg is None:
+        if self.ledger.dialect == "sqlite":
             stamps = []
             for name in ("ledger.sqlite", "ledger.sqlite-wal"):
                 try:
@@ -151,43 +130,14 @@ class Lake:
                 except OSError:
                     stamps.append((0, 0))
             return tuple(stamps)
-        with contextlib.closing(self._connect()) as con:
-            return tuple(con.execute(
-                "SELECT (SELECT count(*) FROM batches), (SELECT max(committed_at) FROM batches), "
-                "(SELECT count(*) FROM parts), (SELECT max(committed_at) FROM parts), "
-                "(SELECT count(*) FROM agg_parts), (SELECT max(committed_at) FROM agg_parts)").fetchone())
+        return self.ledger.version()
 
     # ---- ledger --------------------------------------------------------------------------------------
 
-    def _connect(self) -> sqlite3.Connection:
-        if self._pg is not None:
-            return self._pg.connect()  # type: ignore[return-value]
-        # one connection per thread and process, kept open: opening one (and its PRAGMAs) costs about a
-        # millisecond, and a rollup asks the ledger several questions
-        key = (os.getpid(), threading.get_ident())
-        con = self._sqlite.get(key)
-        if con is None:
-            raw = sqlite3.connect(self.ledger_path, timeout=60, isolation_level=None, check_same_thread=False)
-            raw.execute("PRAGMA journal_mode=WAL")
-            raw.execute("PRAGMA synchronous=FULL")
-            con = self._sqlite[key] = SqliteConnection(raw)
-        return con  # type: ignore[return-value]
-
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One ledger write transaction (``BEGIN IMMEDIATE`` … ``COMMIT``); any failure rolls it back, so a kept
-        connection is never left inside an open transaction."""
-        con = self._connect()
-        try:
-            con.execute("BEGIN IMMEDIATE")
-            yield con
-            con.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error, PgLedger.errors()):
-                con.execute("ROLLBACK")
-            raise
-        finally:
-            con.close()
+    def _transaction(self) -> contextlib.AbstractContextManager:
+        """One ledger write transaction (``BEGIN`` — SQLite: ``BEGIN IMMEDIATE`` — … ``COMMIT``); any failure
+        rolls it back, so a pooled connection is never left inside an open transaction."""
+        return self.ledger.transaction()
 
     def parts(self, *, enterprises: Iterable[str] | None = None,
               months: tuple[str | None, str | None] | None = None,
@@ -195,22 +145,7 @@ class Lake:
         """Committed parts, optionally only those of ``enterprises``, of months in ``[lo, hi]``, and (``starts``,
         ISO UTC texts) holding interval starts in ``[first, last]`` by the ledger's min/max columns; ``ends``:
         parts that may hold interval ends in ``[first, last]``."""
-        sql = "SELECT path, batch_id, month, enterprise_id, rows, revised_rows, min_start, max_end FROM parts"
-        chosen = partition_filter(enterprises, months)
-        if chosen is None:
-            return []
-        where, args = chosen
-        if starts is not None:  # ISO texts in UTC with one format compare like the times they name
-            where.append("(min_start IS NULL OR min_start <= ?) AND (max_end IS NULL OR max_end > ?)")
-            args.extend([starts[1], starts[0]])
-        if ends is not None:  # an end e lies in a part only if min_start <= e <= max_end
-            where.append("(min_start IS NULL OR min_start <= ?) AND (max_end IS NULL OR max_end >= ?)")
-            args.extend([ends[1], ends[0]])
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY path"
-        with contextlib.closing(self._connect()) as con:
-            return [PartInfo(*row) for row in con.execute(sql, args).fetchall()]
+        return [PartInfo(*row) for row in self.ledger.parts(enterprises, months, starts, ends)]
 
     def part_paths(self, **filters: object) -> list[str]:
         """Absolute paths of the committed parts matching ``filters`` (see :meth:`parts`)."""
@@ -219,45 +154,28 @@ class Lake:
 
     def aggregates_current(self) -> bool:
         """Whether the hourly aggregates cover every committed part (see :mod:`citycarbon.monitoring.aggregates`)."""
-        with contextlib.closing(self._connect()) as con:
-            row = con.execute("SELECT value FROM meta WHERE key = 'aggregates'").fetchone()
-        return row is not None and row[0] == AGGREGATES_VERSION
+        return self.ledger.meta_value("aggregates") == AGGREGATES_VERSION
 
     def aggregate_paths(self, *, enterprises: Iterable[str] | None = None,
                         months: tuple[str | None, str | None] | None = None) -> list[str]:
         """Absolute paths of the aggregate files holding rows of ``enterprises`` in months ``[lo, hi]``."""
-        sql = "SELECT DISTINCT path FROM agg_parts"
-        chosen = partition_filter(enterprises, months)
-        if chosen is None:
-            return []
-        where, args = chosen
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        with contextlib.closing(self._connect()) as con:
-            return [str(self.root / row[0]) for row in con.execute(sql + " ORDER BY path", args)]
+        return [str(self.root / path) for path in self.ledger.aggregate_paths(enterprises, months)]
 
     def enterprises(self) -> set[str]:
         """Enterprise ids with at least one committed part."""
-        with contextlib.closing(self._connect()) as con:
-            return {row[0] for row in con.execute("SELECT DISTINCT enterprise_id FROM parts")}
+        return self.ledger.enterprises()
 
     def batches(self) -> pd.DataFrame:
-        with contextlib.closing(self._connect()) as con:
-            cursor = con.execute("SELECT * FROM batches ORDER BY committed_at, batch_id")
-            names = [d[0] for d in cursor.description]
-            return pd.DataFrame(cursor.fetchall(), columns=names)
+        columns, rows = self.ledger.batches()
+        return pd.DataFrame(rows, columns=columns)
 
     def info(self) -> dict:
         """Counts for ``citycarbon monitoring lake-info``."""
-        with contextlib.closing(self._connect()) as con:
-            parts, rows, revised = con.execute(
-                "SELECT count(*), coalesce(sum(rows), 0), coalesce(sum(revised_rows), 0) FROM parts").fetchone()
-            batches = con.execute("SELECT count(*) FROM batches").fetchone()[0]
-            months = [r[0] for r in con.execute("SELECT DISTINCT month FROM parts ORDER BY month")]
-            enterprises = con.execute("SELECT count(DISTINCT enterprise_id) FROM parts").fetchone()[0]
+        counts = self.ledger.counts()
+        months = counts["months"]
         size = sum(p.stat().st_size for p in (self.root / "readings").rglob("*.parquet"))
-        return {"lake_dir": str(self.root), "batches": batches, "parts": parts, "rows": rows,
-                "revised_rows": revised, "enterprises": enterprises,
+        return {"lake_dir": str(self.root), "batches": counts["batches"], "parts": counts["parts"],
+                "rows": counts["rows"], "revised_rows": counts["revised_rows"], "enterprises": counts["enterprises"],
                 "months": [months[0], months[-1]] if months else [], "bytes": size,
                 "journal_pending": self.journal_path.exists()}
 
@@ -328,8 +246,7 @@ class Lake:
         return removed
 
     def _aggregate_files(self) -> set[str]:
-        with contextlib.closing(self._connect()) as con:
-            return {row[0] for row in con.execute("SELECT DISTINCT path FROM agg_parts")}
+        return set(self.ledger.aggregate_paths())
 
     def _unlink(self, rel: str) -> list[str]:
         path = self.root / rel
@@ -370,12 +287,11 @@ class Lake:
                 self._journal([rel], old)
                 self._write_part(rel, table)
                 now = datetime.now(UTC).isoformat()
-                with self._transaction() as con:
-                    con.executemany("DELETE FROM parts WHERE path = ?", [(p,) for p in old])
-                    con.execute("INSERT INTO parts VALUES (?,?,?,?,?,?,?,?,?)",
-                                (rel, batch_id, month, enterprise, table.num_rows,
-                                 sum(p.revised_rows for p in parts), min(p.min_start or "" for p in parts),
-                                 max(p.max_end or "" for p in parts), now))
+                self.ledger.replace_parts(old, {
+                    "path": rel, "batch_id": batch_id, "month": month, "enterprise_id": enterprise,
+                    "rows": table.num_rows, "revised_rows": sum(p.revised_rows for p in parts),
+                    "min_start": min(p.min_start or "" for p in parts), "max_end": max(p.max_end or "" for p in parts),
+                    "committed_at": now})
                 for path in old:
                     self._unlink(path)
                 self.journal_path.unlink()
@@ -400,9 +316,8 @@ class Lake:
 
     def aggregates_day_offset(self) -> int | None:
         """Minutes east of UTC of the local days the compacted aggregate files sum by (None: all files hourly)."""
-        with contextlib.closing(self._connect()) as con:
-            row = con.execute("SELECT value FROM meta WHERE key = 'aggregates_day_offset'").fetchone()
-        return None if row is None else int(row[0])
+        value = self.ledger.meta_value("aggregates_day_offset")
+        return None if value is None else int(value)
 
     def _aggregates_of_readings(self, con: object, enterprise: str) -> pa.Table:
         paths = self.part_paths(enterprises=[enterprise])
@@ -472,15 +387,9 @@ class Lake:
             self._write_part(rel, table, row_group_size=AGG_ROW_GROUP)
             written += [(rel, month, str(t.column("enterprise_id")[0]), t.num_rows) for t in tables if t.num_rows]
         now = datetime.now(UTC).isoformat()
-        with self._transaction() as con2:
-            con2.execute("DELETE FROM agg_parts")
-            con2.executemany("INSERT INTO agg_parts VALUES (?,?,?,?,?,?)",
-                             [(rel, month, enterprise, batch_id, rows, now)
-                              for rel, month, enterprise, rows in written])
-            con2.execute("INSERT OR REPLACE INTO meta VALUES ('aggregates', ?)", (AGGREGATES_VERSION,))
-            con2.execute("DELETE FROM meta WHERE key = 'aggregates_day_offset'")
-            if day_offset is not None:
-                con2.execute("INSERT INTO meta VALUES ('aggregates_day_offset', ?)", (str(day_offset),))
+        self.ledger.replace_aggregates(
+            [{"path": rel, "month": month, "enterprise_id": enterprise, "batch_id": batch_id, "rows": rows,
+              "committed_at": now} for rel, month, enterprise, rows in written], day_offset)
         for rel in old:
             self._unlink(rel)
         self.journal_path.unlink()
@@ -598,19 +507,19 @@ class LakeWriter:
                     write.result()
             finally:  # never leave a write running past this batch (a failure above must not race the journal)
                 futures_wait(writes)
-        with self.lake._transaction() as con:
-            con.execute("INSERT INTO batches VALUES (?,?,?,?,?,?,?,?,?,?)",
-                        (batch_id, source, enterprise_id, client_batch_id, counts.get("rows_in", 0),
-                         counts.get("accepted", 0), counts.get("duplicate", 0), counts.get("revised", 0),
-                         counts.get("rejected", 0), now))
-            if aggregate is not None:
-                parts = [(p, t) for p, t in parts if p.path != aggregate[0]]
-                con.executemany("INSERT INTO agg_parts VALUES (?,?,?,?,?,?)",
-                                [(aggregate[0], month, enterprise, batch_id, aggregate[1].num_rows, now)
-                                 for month, enterprise in aggregate[2]])
-            con.executemany("INSERT INTO parts VALUES (?,?,?,?,?,?,?,?,?)",
-                            [(p.path, p.batch_id, p.month, p.enterprise_id, p.rows, p.revised_rows,
-                              p.min_start, p.max_end, now) for p, _ in parts])
+        agg_rows: list[dict] = []
+        if aggregate is not None:
+            parts = [(p, t) for p, t in parts if p.path != aggregate[0]]
+            agg_rows = [{"path": aggregate[0], "month": month, "enterprise_id": enterprise, "batch_id": batch_id,
+                         "rows": aggregate[1].num_rows, "committed_at": now} for month, enterprise in aggregate[2]]
+        self.lake.ledger.commit_batch(
+            {"batch_id": batch_id, "source": source, "enterprise_id": enterprise_id, "client_batch_id": client_batch_id,
+             **{name: counts.get(name, 0) for name in ("rows_in", "accepted", "duplicate", "revised", "rejected")},
+             "committed_at": now},
+            [{"path": p.path, "batch_id": p.batch_id, "month": p.month, "enterprise_id": p.enterprise_id,
+              "rows": p.rows, "revised_rows": p.revised_rows, "min_start": p.min_start, "max_end": p.max_end,
+              "committed_at": now} for p, _ in parts],
+            agg_rows)
         if parts:
             self.lake.journal_path.unlink()
         return [p for p, _ in parts]
