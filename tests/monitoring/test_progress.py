@@ -124,7 +124,7 @@ def test_file_ingest_gives_the_same_lake_whatever_the_chunk_size(city, tmp_path)
     contents = []
     for rows in (400, 100, 37):
         ingest_files(tmp_path / f"lake{rows}", load_registry(out), files, chunk_rows=rows)
-        frame = content_frame(Lake(tmp_path / f"lake{rows}"))
+        frame = content_frame(Lake.open(tmp_path / f"lake{rows}"))
         contents.append(frame.sort_values(["point_id", "end"], ignore_index=True))
     assert len(contents[0]) > 0
     for other in contents[1:]:

@@ -107,8 +107,10 @@ WRITES: tuple[Write, ...] = (
     Write("user.reset_password", "citycarbon.services.users.reset_password",
           ("POST", "/users/{username}/reset-password"), ("POST", "/admin/users/{username}/reset-password"),
           _ADMINS, cli="users reset-password"),
-    Write("user.unlock", "citycarbon.services.users.unlock_user", cli="users unlock"),
-    Write("user.reset_totp", "citycarbon.services.users.reset_totp", cli="users reset-totp"),
+    Write("user.unlock", "citycarbon.services.users.unlock_user", ("POST", "/users/{username}/unlock"),
+          ("POST", "/admin/users/{username}/unlock"), _ADMINS, cli="users unlock"),
+    Write("user.reset_totp", "citycarbon.services.users.reset_totp", ("POST", "/users/{username}/reset-totp"),
+          ("POST", "/admin/users/{username}/reset-totp"), _ADMINS, cli="users reset-totp"),
     Write("token.issue_for", "citycarbon.services.users.issue_token", ("POST", "/users/{username}/tokens"),
           ("POST", "/admin/users/{username}/tokens"), _ADMINS, cli="users token"),
     # a bearer token never mints another token (403 whatever its scope); one's own token comes from a login session
@@ -134,6 +136,13 @@ OPERATOR_WRITES: dict[str, str] = {
     "citycarbon.services.monitoring.submissions.record_refusal":
         "records a refused readings batch of a Sender (Sender.of already applied)",
     "citycarbon.services.monitoring.service.MonitoringService.record_refusal": "the same, for the HTTP face",
+    "citycarbon.services.monitoring.registry.import_registry": "CLI `monitoring registry import` (operator)",
+    "citycarbon.services.admin.ensure_ready": "start-up: migrate and seed the reference data (serve, CLI db)",
+    "citycarbon.services.admin.first_start": "CLI `serve`: migrate, seed, the first admin once (operator)",
+    "citycarbon.services.admin.seed": "CLI `db seed` (operator)",
+    "citycarbon.services.admin.restore_backup": "CLI `restore` (operator; all or nothing, --wipe over data)",
+    "citycarbon.services.jobs.JobRunner.submit":
+        "the runner's own record of a job whose rule the calling service applied (submit_recompute, ensembles)",
 }
 #: the session's own writes (login, logout, password, TOTP): keyed by the session id, never another user's;
 #: tests/services/test_auth_service.py and the API matrix (rule 'session': bearer tokens get 401) hold them
@@ -168,4 +177,7 @@ READS: frozenset[str] = frozenset({
     "citycarbon.services.monitoring.service.MonitoringService.own_tokens",
     "citycarbon.services.monitoring.service.MonitoringService.visible_enterprises",
     "citycarbon.services.monitoring.submissions.Sender.of",
+    "citycarbon.services.jobs.get_job",
+    "citycarbon.services.audit.list_entries", "citycarbon.services.audit.verify_chain",
+    "citycarbon.services.statistics.list_rows", "citycarbon.services.statistics.value_history",
 })

@@ -102,6 +102,8 @@ API_CALLS: dict[str, Callable[[dict], dict]] = {
     "user.update": lambda o: {"json": {"display_name": "changed"}},
     "user.disable": lambda o: {"json": {"disabled": True}},
     "user.reset_password": lambda o: {},
+    "user.unlock": lambda o: {"json": {"reason": "matrix"}},
+    "user.reset_totp": lambda o: {"json": {"reason": "matrix"}},
     "token.issue_for": lambda o: {"json": {"scope": "read", "name": o["tag"]}},
     "token.issue_own": lambda o: {"json": {"scope": "write", "name": o["tag"]}},
     "token.revoke": lambda o: {},
@@ -168,6 +170,8 @@ WEB_FORMS: dict[str, Callable[[dict], dict]] = {
     "user.create": lambda o: {"data": {"username": f"new-{o['tag']}", "role": "enterprise", "enterprise_id": X}},
     "user.disable": lambda o: {"data": {"disabled": "1"}},
     "user.reset_password": lambda o: {"data": {}},
+    "user.unlock": lambda o: {"data": {}},
+    "user.reset_totp": lambda o: {"data": {}},
     "token.issue_for": lambda o: {"data": {"scope": "read", "name": o["tag"]}},
     "token.revoke": lambda o: {"data": {}},
 }
