@@ -13,22 +13,9 @@ from citycarbon.cli import app
 from citycarbon.monitoring.ingest import ingest_files
 from citycarbon.monitoring.registry import load_registry
 from citycarbon.monitoring.simulate import write_city
+from tests.progress_recorder import Recorder
 
 runner = CliRunner()
-
-
-class Recorder:
-    def __init__(self):
-        self.calls: list[tuple[int, int | None, str]] = []
-
-    def __call__(self, done, total, label="", /):
-        self.calls.append((done, total, label))
-
-    def check_monotone_to(self, total: int) -> None:
-        done = [c[0] for c in self.calls]
-        assert done == sorted(done), done
-        assert {c[1] for c in self.calls} == {total}
-        assert done[0] == 0 and done[-1] == total
 
 
 @pytest.fixture(scope="module")

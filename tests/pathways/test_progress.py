@@ -17,22 +17,9 @@ from citycarbon.cli import app
 from citycarbon.pathways.sensitivity import morris, sobol
 from citycarbon.pathways.uncertainty import ensemble
 from tests.pathways.test_uncertainty_cli import SCENARIOS, ToyModel
+from tests.progress_recorder import Recorder
 
 runner = CliRunner()
-
-
-class Recorder:
-    def __init__(self):
-        self.calls: list[tuple[int, int | None, str]] = []
-
-    def __call__(self, done, total, label="", /):
-        self.calls.append((done, total, label))
-
-    def check_monotone_to(self, total: int) -> None:
-        done = [c[0] for c in self.calls]
-        assert done == sorted(done), done
-        assert {c[1] for c in self.calls} == {total}
-        assert done[0] == 0 and done[-1] == total
 
 
 def test_ensemble_reports_each_chunk_and_chunking_changes_no_bit():

@@ -9,21 +9,8 @@ from typer.testing import CliRunner
 
 from citycarbon.cli import app
 from citycarbon.store import backup
+from tests.progress_recorder import Recorder
 from tests.store.test_backup import _add_activity
-
-
-class Recorder:
-    def __init__(self):
-        self.calls: list[tuple[int, int | None, str]] = []
-
-    def __call__(self, done, total, label="", /):
-        self.calls.append((done, total, label))
-
-    def check_monotone_to(self, total: int) -> None:
-        done = [c[0] for c in self.calls]
-        assert done == sorted(done), done
-        assert {c[1] for c in self.calls} == {total}
-        assert done[0] == 0 and done[-1] == total
 
 
 def test_backup_and_restore_count_tables_and_lake_files(seeded_db, tmp_path):
