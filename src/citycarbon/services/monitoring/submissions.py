@@ -84,12 +84,22 @@ class IngestOutcome:
 
 
 def submission_recorder(db: Any) -> SubmissionRecorder:
-    """A recorder writing submissions into ``db`` (one write transaction each)."""
+    """A recorder writing submissions into ``db`` (one write transaction each). A batch that reached the lake
+    (``lake_batch_id``) is audited in the same transaction, as :func:`ingest_payload` audits an HTTP batch: the
+    MQTT adapter and file backfills write through here."""
+    from citycarbon.store import audit
     from citycarbon.store.monitoring_submissions import record_submission
 
     def record(**fields: Any) -> int | None:
         with db.session(write=True) as session:
-            return record_submission(session, **fields)
+            submission_id = record_submission(session, **fields)
+            if fields.get("lake_batch_id") is not None:
+                audit.record(session, fields["submitted_by"], "ingest", "meter_readings", fields["lake_batch_id"],
+                             after={**(fields.get("counts") or {}), "enterprise_id": fields.get("enterprise_id"),
+                                    "client_batch_id": fields.get("client_batch_id"),
+                                    "submission_id": submission_id, "channel": fields.get("channel")},
+                             reason=f"monitoring readings batch ({fields.get('source')})")
+            return submission_id
 
     return record
 
