@@ -40,7 +40,7 @@ test: venv
 	$(BIN)/ruff check src tests benchmarks tools
 	PYTHONPATH=$(CURDIR)/src $(BIN)/lint-imports --no-logo
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: venv
 	$(BIN)/ruff check src tests benchmarks tools

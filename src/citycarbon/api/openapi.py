@@ -49,6 +49,7 @@ DESTRUCTIVE: dict[tuple[str, str], str] = {
     ("POST", "/imports/{batch_id}/discard"): "ends a batch for good",
     ("PATCH", "/users/{username}"): "changes a user's role, regions or disables the account (the caller's too)",
     ("POST", "/users/{username}/reset-password"): "replaces a user's password and ends their sessions",
+    ("POST", "/users/{username}/reset-totp"): "removes a user's second factor and ends their sessions",
     ("DELETE", "/tokens/{prefix}"): "revokes a token (the caller's own among them)",
     ("POST", "/auth/password"): "changes the caller's password",
     ("POST", "/auth/logout"): "ends the caller's session",
