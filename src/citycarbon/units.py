@@ -16,17 +16,49 @@ virtualenv never reads a stale cache (ENGINEERING.md §7).
 
 from __future__ import annotations
 
+import importlib
 import os
+import pickle
 import re
+import shutil
 import sys
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from types import ModuleType
+
+try:  # POSIX: the cache lock; elsewhere processes rarely start together and the retry below still holds
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 os.environ.setdefault("IAM_UNITS_CACHE", str(Path(sys.prefix) / "var" / "iam-units-cache"))
 
-import iam_units
-import pint
+
+def _import_iam_units() -> ModuleType:
+    """Import iam-units (which parses its registry into the disk cache on first use) under a file lock on the
+    cache folder: processes starting together (test workers, ``serve --workers 4`` on a fresh install) would
+    otherwise read a cache file another is still writing (``EOFError: Ran out of input``). A cache left
+    half-written by a killed process is dropped and built again."""
+    cache = Path(os.environ["IAM_UNITS_CACHE"])
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".lock", "a") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return importlib.import_module("iam_units")
+        except (EOFError, pickle.UnpicklingError):
+            for name in [m for m in sys.modules if m == "iam_units" or m.startswith("iam_units.")]:
+                del sys.modules[name]
+            for entry in cache.iterdir():
+                if entry.name != ".lock":
+                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            return importlib.import_module("iam_units")
+
+
+iam_units = _import_iam_units()
+
+import pint  # noqa: E402
 
 __all__ = [
     "GWP_METRICS",
