@@ -22,8 +22,10 @@ Contract
   (:func:`citycarbon.importers.validate_balance` / ``validate_statistics``: codelists, units, signs,
   sectors, duplicates); the other four tables against the vocabularies below (code, unit dimension,
   value ≥ 0). Every row must also carry a known ``status`` and a non-empty ``source``.
-* Bad data raises :class:`~citycarbon.errors.InputError` naming the file, the 1-based data row and the
-  field, with the nearest valid name.
+* Bad data raises :class:`~citycarbon.errors.InputError` naming the file, the row as a spreadsheet shows the
+  file (the banner and header lines count: the Dalian files' first data row is row 3) and the field, with the
+  nearest valid name, in Chinese and English. Values must be finite numbers (``inf``, ``nan``, ``1e400`` are
+  refused). Files may be UTF-8 or GB18030/GBK (:mod:`citycarbon.importers.csvfile`).
 * :func:`balance_closure` checks the NBS balance identity (能源平衡表: 可供量 = 消费量 + 损失 + 调出 …):
   per fuel and year, supply flows minus use flows; primary electricity (nuclear, wind, solar, hydro,
   biomass power) joins the ``electricity`` pool.
@@ -31,6 +33,7 @@ Contract
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -38,9 +41,10 @@ from pathlib import Path
 import pandas as pd
 
 from citycarbon.codelists import codes, fuel_table, load_codelist, nearest
-from citycarbon.data import data_path, read_csv_file
+from citycarbon.data import data_path
 from citycarbon.errors import InputError, Problem, Problems
-from citycarbon.importers.schemas import STATUSES, validate_balance, validate_statistics
+from citycarbon.importers.csvfile import read_csv_rows
+from citycarbon.importers.schemas import STATUSES, row_numbers, validate_balance, validate_statistics
 from citycarbon.tables import Table, load_tables
 from citycarbon.tables import table as registry_table
 from citycarbon.units import conversion_factor, is_unit, same_dimension
@@ -180,9 +184,9 @@ def read_reference(directory: str | Path, name: str | None = None) -> ReferenceD
             problems.add("file not found", file=str(path))
             continue
         try:
-            raw[table] = read_csv_file(path, dtype=str)
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            problems.add(f"not a readable UTF-8 CSV file ({exc.__class__.__name__})", file=str(path))
+            raw[table] = read_csv_rows(path, str(path))
+        except InputError as exc:
+            problems.items.extend(exc.problems)
     problems.raise_if_any()
 
     frames: dict[str, pd.DataFrame] = {}
@@ -225,6 +229,7 @@ def validate_table(name: str, frame: pd.DataFrame, source: str) -> pd.DataFrame:
 
 
 def _validate(table: str, frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    rows = row_numbers(frame)  # the validated frames are indexed 0…n-1 in the same order
     if table == "balance":
         checked = validate_balance(frame, source)
         checked["sector"] = checked["sector"].fillna("").astype(str)
@@ -232,22 +237,24 @@ def _validate(table: str, frame: pd.DataFrame, source: str) -> pd.DataFrame:
         checked = validate_statistics(frame, source)
     else:
         return _validate_long(LONG_TABLES[table], frame, source)
-    _require_provenance(checked, source)
+    _require_provenance(checked, source, rows)
     checked["year"] = checked["year"].astype(int)
     return checked
 
 
-def _require_provenance(frame: pd.DataFrame, source: str) -> None:
-    """Every reference row names its status and its source (the importers leave both optional)."""
+def _require_provenance(frame: pd.DataFrame, source: str, rows: pd.Index) -> None:
+    """Every reference row names its status and its source (the importers leave both optional); ``rows`` is the
+    spreadsheet row of each position of ``frame``."""
     problems = Problems()
     for column in ("status", "source"):
         if column not in frame.columns:
             problems.add(f"missing column '{column}'", file=source, field=column)
             continue
-        for index, value in frame[column].items():
+        for position, value in enumerate(frame[column]):
             if _blank(value):
-                problems.add(f"{column} is missing (every reference row names its {column})", file=source,
-                             row=int(index) + 1, field=column)
+                problems.add(f"{column} is missing (every reference row names its {column})",
+                             message_zh=f"缺少 {column}(参考数据集的每一行都须注明 {column})", file=source,
+                             row=int(rows[position]), field=column)
     problems.raise_if_any()
 
 
@@ -263,44 +270,52 @@ def _validate_long(spec: _LongTable, frame: pd.DataFrame, source: str) -> pd.Dat
     frame = frame.set_axis(present, axis=1)
     for column in spec.columns:
         if column not in present:
-            problems.add(f"missing column '{column}'", file=source, field=column,
+            problems.add(f"missing column '{column}'", message_zh=f"缺少列 '{column}'", file=source, field=column,
                          suggestion=nearest(column, [c for c in present if c not in spec.columns]))
     problems.raise_if_any()
     regions = set(codes("regions"))
     records: list[dict] = []
     seen: dict[tuple, int] = {}
+    numbers = row_numbers(frame)  # as the spreadsheet shows them: 2, 3, … below a header in row 1
     for position, record in enumerate(frame[list(spec.columns)].to_dict("records")):
-        row = position + 1
+        row = int(numbers[position])
         text = {k: "" if _blank(v) else str(v).strip() for k, v in record.items()}
         where = {"file": source, "row": row}
         year = _year(text["year"], where, problems)
         if text["region"] not in regions:
-            problems.add(f"unknown region '{text['region']}'", field="region", value=text["region"],
+            problems.add(f"unknown region '{text['region']}'", message_zh=f"未知地区 '{text['region']}'",
+                         field="region", value=text["region"],
                          suggestion=nearest(text["region"], sorted(regions)), **where)
         code = text[spec.key]
         if code not in spec.units:
-            problems.add(f"unknown {spec.key} '{code}'", field=spec.key, value=code,
+            problems.add(f"unknown {spec.key} '{code}'", message_zh=f"未知{spec.key} '{code}'", field=spec.key,
+                         value=code,
                          suggestion=nearest(code, list(spec.units)), **where)
         value = _number(text[spec.value], spec.value, where, problems)
         unit = text["unit"]
         if not is_unit(unit):
-            problems.add(f"unknown unit '{unit}'", field="unit", value=unit,
+            problems.add(f"unknown unit '{unit}'", message_zh=f"未知单位 '{unit}'", field="unit", value=unit,
                          suggestion=nearest(unit, sorted(set(spec.units.values()))), **where)
         elif code in spec.units and not same_dimension(unit, spec.units[code]):
             problems.add(f"unit '{unit}' does not fit {spec.key} '{code}' (expected a unit like "
-                         f"'{spec.units[code]}')", field="unit", value=unit, **where)
+                         f"'{spec.units[code]}')", message_zh=f"单位 '{unit}' 与 {spec.key} '{code}' 的量纲不符(应为类似 "
+                         f"'{spec.units[code]}' 的单位)", field="unit", value=unit, **where)
         elif value is not None and code in spec.upper and \
                 value * conversion_factor(unit, spec.units[code]) > spec.upper[code]:
-            problems.add(f"{code} above {spec.upper[code]:g} {spec.units[code]}", field=spec.value, value=value,
-                         **where)
+            problems.add(f"{code} above {spec.upper[code]:g} {spec.units[code]}",
+                         message_zh=f"{code} 超过 {spec.upper[code]:g} {spec.units[code]}", field=spec.value,
+                         value=value, **where)
         if text["status"] not in STATUSES:
-            problems.add(f"unknown status '{text['status']}'", field="status", value=text["status"],
+            problems.add(f"unknown status '{text['status']}'", message_zh=f"未知数据状态 '{text['status']}'",
+                         field="status", value=text["status"],
                          suggestion=nearest(text["status"], list(STATUSES)), **where)
         if not text["source"]:
-            problems.add("source is missing (every reference row names its source)", field="source", **where)
+            problems.add("source is missing (every reference row names its source)",
+                         message_zh="缺少 source(参考数据集的每一行都须注明来源)", field="source", **where)
         key = (year, text["region"], code)
         if key in seen:
-            problems.add(f"duplicate row (same year, region, {spec.key} as row {seen[key]})", field=spec.key,
+            problems.add(f"duplicate row (same year, region, {spec.key} as row {seen[key]})",
+                         message_zh=f"重复行(与第 {seen[key]} 行的 year, region, {spec.key} 相同)", field=spec.key,
                          value=code, **where)
         seen.setdefault(key, row)
         records.append({**text, "year": year, spec.value: value})
@@ -315,22 +330,35 @@ def _year(text: str, where: dict, problems: Problems) -> int | None:
     try:
         number = float(text)
     except ValueError:
-        problems.add(f"year '{text}' is not a number", field="year", value=text, **where)
+        problems.add(f"year '{text}' is not a number", message_zh=f"年份 '{text}' 不是数字", field="year",
+                     value=text, **where)
         return None
-    if number != int(number) or not 1949 <= number <= 2100:
-        problems.add(f"year '{text}' is out of range", field="year", value=text, **where)
+    if not math.isfinite(number) or number != int(number) or not 1949 <= number <= 2100:
+        problems.add(f"year '{text}' is out of range", message_zh=f"年份 '{text}' 超出范围", field="year",
+                     value=text, **where)
         return None
     return int(number)
 
 
 def _number(text: str, column: str, where: dict, problems: Problems) -> float | None:
+    """A required value ≥ 0: a finite number (``inf``, ``-inf``, ``nan`` and ``1e400``, which overflows to
+    inf, are refused naming the row)."""
+    if not text:
+        problems.add("value is missing", message_zh="缺少数值", field=column, **where)
+        return None
     try:
         value = float(text)
     except ValueError:
-        problems.add(f"value '{text}' is not a number", field=column, value=text, **where)
+        problems.add(f"value '{text}' is not a number", message_zh=f"数值 '{text}' 不是数字", field=column,
+                     value=text, **where)
         return None
-    if not value >= 0:  # also catches NaN
-        problems.add(f"negative or missing value {text}", field=column, value=text, **where)
+    if not math.isfinite(value):
+        problems.add("the value must be a finite number (not inf, -inf, nan or beyond ±1.8e308)",
+                     message_zh="数值必须为有限数(不能是 inf、-inf、nan 或超出 ±1.8e308)", field=column, value=text,
+                     **where)
+        return None
+    if value < 0:
+        problems.add(f"negative value {text}", message_zh=f"数值 {text} 为负", field=column, value=text, **where)
         return None
     return value
 

@@ -8,25 +8,52 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Problem:
-    """One problem found in an input: where it is and what is wrong."""
+    """One problem found in an input: where it is and what is wrong.
+
+    ``message`` is English (the web translates it by the catalogs' text patterns); ``message_zh``, where a
+    validator gives it, is the same message in Chinese, and ``str()`` then reads "中文 / English", each half
+    with its own file, row and field (``第 3 行, 字段 'quantity': 数值必须为有限数 / row 3, field 'quantity':
+    the value must be finite``)."""
 
     message: str
     file: str | None = None
-    row: int | None = None  # 1-based data row as a person counts it (header excluded); None = whole file
+    #: the row as the spreadsheet shows it: a table's header is row 1, so its first data row is row 2 (a CSV's
+    #: banner lines count as rows too); None = the whole file
+    row: int | None = None
     field: str | None = None
     value: object = None
     suggestion: str | None = None
     #: a stable message code and its parameters, for faces that translate (``citycarbon.auth.messages``)
     code: str | None = None
     params: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: the message in Chinese (None: English only)
+    message_zh: str | None = None
 
-    def __str__(self) -> str:
+    @property
+    def text_en(self) -> str:
+        """The English text: where (file, row, field), what, and the suggestion."""
         where = [p for p in (self.file, f"row {self.row}" if self.row is not None else None,
                              f"field '{self.field}'" if self.field else None) if p]
         text = (", ".join(where) + ": " if where else "") + self.message
         if self.suggestion:
             text += f"; did you mean '{self.suggestion}'?"
         return text
+
+    @property
+    def text_zh(self) -> str | None:
+        """The Chinese text (None when the problem has no Chinese message)."""
+        if self.message_zh is None:
+            return None
+        where = [p for p in (self.file, f"第 {self.row} 行" if self.row is not None else None,
+                             f"字段 '{self.field}'" if self.field else None) if p]
+        text = (", ".join(where) + ": " if where else "") + self.message_zh
+        if self.suggestion:
+            text += f"; 是否应为 '{self.suggestion}'?"
+        return text
+
+    def __str__(self) -> str:
+        zh = self.text_zh
+        return self.text_en if zh is None else f"{zh} / {self.text_en}"
 
 
 class InputError(ValueError):

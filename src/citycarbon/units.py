@@ -6,6 +6,10 @@ Contract
   registries are not mixed in.
 * ``tce``/``kgce``/``gce`` follow GB/T 2589-2020 (1 kgce = 29 307 kJ) and replace the iam-units
   definition (29.308 GJ) on purpose; see ``units.txt``.
+* ``cal``/``kcal``/``Mcal``/``Gcal`` are the International Table calorie (4.1868 J, GB/T 2589's 4.1868 kJ/kcal:
+  7 000 kcal = 29 307.6 kJ, 1 kgce to the standard's stated digits); the thermochemical calorie (4.184 J)
+  is ``thermochemical_calorie``/``cal_th``.
+* Dimensions are compared as pint objects (:func:`same_dimension`, :func:`dimension`), never as text.
 * GWP conversion always names its metric (``"AR5GWP100"``, ``"AR6GWP100"``, ``"SARGWP100"`` ...);
   there is no default metric.
 
@@ -67,6 +71,7 @@ __all__ = [
     "conversion_factor",
     "convert",
     "convert_gwp",
+    "dimension",
     "dimensionality",
     "is_unit",
     "product_factor",
@@ -151,8 +156,19 @@ def is_unit(unit: str) -> bool:
     return True
 
 
+def dimension(unit: str) -> pint.util.UnitsContainer:
+    """The pint dimensionality of a unit (an object: compare these, never their text).
+
+    The text of a dimensionality depends on how pint built it (``[mass] * [length] ** 2 / [time] ** 2`` for
+    ``MWh``, ``[length] ** 2 * [mass] / [time] ** 2`` for ``m**2*kg/s**2``), so equal dimensions can read
+    differently; the objects compare equal. Raises :class:`UnitError` for an unknown unit.
+    """
+    return _parse(unit).dimensionality
+
+
 def same_dimension(unit_a: str, unit_b: str) -> bool:
-    return _parse(unit_a).dimensionality == _parse(unit_b).dimensionality
+    """Whether two units have the same pint dimensionality (compared as objects, not as text)."""
+    return dimension(unit_a) == dimension(unit_b)
 
 
 def convert_gwp(metric: str, quantity: str, species_out: str) -> Quantity:
@@ -181,5 +197,6 @@ def product_factor(unit_a: str, unit_b: str, to_unit: str) -> float:
 
 
 def dimensionality(unit: str) -> str:
-    """Readable dimensionality of a unit, e.g. ``[mass]`` or ``[length] ** 3``."""
+    """Readable dimensionality of a unit, e.g. ``[mass]`` or ``[length] ** 3``: for messages only. Two equal
+    dimensions may read differently; compare with :func:`same_dimension` or :func:`dimension`."""
     return str(_parse(unit).dimensionality)

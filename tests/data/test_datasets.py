@@ -153,8 +153,8 @@ def test_titles_fall_back_to_the_name_without_readme(tmp_path):
 def test_unknown_code_names_file_row_field_and_nearest(tmp_path, table, bad_row, field, suggestion):
     text = TEXTS[table] + bad_row + "\n"
     problem = problem_of(write_dataset(tmp_path / "mini", **{table: text}))
-    data_rows = len(TEXTS[table].strip().splitlines())  # header + rows: the new row's number
-    assert (problem.file.endswith(TABLE_FILES[table]), problem.row, problem.field) == (True, data_rows, field)
+    line = len(TEXTS[table].strip().splitlines()) + 1  # the new row's line: rows as the spreadsheet shows them
+    assert (problem.file.endswith(TABLE_FILES[table]), problem.row, problem.field) == (True, line, field)
     if suggestion:
         assert problem.suggestion == suggestion
 
@@ -171,14 +171,14 @@ def test_unknown_code_names_file_row_field_and_nearest(tmp_path, table, bad_row,
 ])
 def test_bad_capacity_rows_are_errors(tmp_path, bad_row, field, words):
     problem = problem_of(write_dataset(tmp_path / "mini", capacity=CAPACITY + bad_row + "\n"))
-    assert (problem.row, problem.field) == (3, field)
+    assert (problem.row, problem.field) == (4, field)  # header row 1, two good rows, the bad one is row 4
     assert words in problem.message
 
 
 def test_forest_coverage_above_one_is_an_error(tmp_path):
     text = FOREST.replace("0.415,dimensionless", "41.5,dimensionless")
     problem = problem_of(write_dataset(tmp_path / "mini", forest=text))
-    assert (problem.row, problem.field) == (1, "value")
+    assert (problem.row, problem.field) == (2, "value")
 
 
 def test_forest_coverage_in_percent_is_accepted(tmp_path):
@@ -198,19 +198,19 @@ def test_balance_is_validated_like_an_import(tmp_path):
     text = BALANCE + "2021,210200,final_consumption,steel,raw_cole,1,10^4 t,estimate,x\n"
     problem = problem_of(write_dataset(tmp_path / "mini", balance=text))
     assert problem.file.endswith("energy_balance.csv")
-    assert (problem.row, problem.field, problem.suggestion) == (10, "fuel", "raw_coal")
+    assert (problem.row, problem.field, problem.suggestion) == (12, "fuel", "raw_coal")  # banner, header, 9 rows
 
 
 def test_balance_row_without_status_is_an_error(tmp_path):
     text = BALANCE + "2021,210200,final_consumption,commercial,raw_coal,1,10^4 t,,x\n"
     problem = problem_of(write_dataset(tmp_path / "mini", balance=text))
-    assert (problem.row, problem.field) == (10, "status")
+    assert (problem.row, problem.field) == (12, "status")
 
 
 def test_statistics_row_without_source_is_an_error(tmp_path):
     text = STATISTICS + "2020,210200,population,745.1,10^4 person,,unverified,\n"
     problem = problem_of(write_dataset(tmp_path / "mini", statistics=text))
-    assert (problem.row, problem.field) == (6, "source")
+    assert (problem.row, problem.field) == (7, "source")
 
 
 def test_problems_of_several_files_are_reported_together(tmp_path):

@@ -256,7 +256,7 @@ def test_template_row_with_an_unknown_code_is_refused_naming_sheet_row_and_field
         read_workbook(path)
     problem = info.value.first
     assert (problem.file, problem.row, problem.field, problem.suggestion) == (
-        "filled.xlsx[统计数据]", 1, "variable", "gdp")
+        "filled.xlsx[统计数据]", 2, "variable", "gdp")  # the sheet's own row: its header is row 1
 
 
 def test_template_only_for_importable_tables():

@@ -1,4 +1,6 @@
-"""Import validation at the boundary: every bad-input case names file, row, field and a suggestion."""
+"""Import validation at the boundary: every bad-input case names file, row, field and a suggestion.
+
+Rows are numbered as the spreadsheet shows them: the header is row 1, the first data row is row 2."""
 
 from __future__ import annotations
 
@@ -34,18 +36,18 @@ def test_good_balance_validates_and_is_typed():
 def test_unknown_fuel_names_row_field_and_nearest_name():
     rows = [*GOOD, ("final_consumption", "steel", "raw_cole", 1.0, "10^4 t")]
     problem = problem_of(balance_rows(rows))
-    assert (problem.file, problem.row, problem.field, problem.suggestion) == ("balance.csv", 4, "fuel", "raw_coal")
+    assert (problem.file, problem.row, problem.field, problem.suggestion) == ("balance.csv", 5, "fuel", "raw_coal")
     assert "did you mean 'raw_coal'" in str(problem)
 
 
 def test_unknown_sector_suggests_nearest():
     problem = problem_of(balance_rows([("final_consumption", "stel", "raw_coal", 1.0, "10^4 t")]))
-    assert (problem.row, problem.field, problem.suggestion) == (1, "sector", "steel")
+    assert (problem.row, problem.field, problem.suggestion) == (2, "sector", "steel")
 
 
 def test_unknown_unit_is_an_error():
     problem = problem_of(balance_rows([("final_consumption", "steel", "raw_coal", 1.0, "10^4 tonnez")]))
-    assert (problem.row, problem.field) == (1, "unit")
+    assert (problem.row, problem.field) == (2, "unit")
 
 
 def test_unit_of_wrong_dimension_for_fuel():
@@ -57,26 +59,26 @@ def test_missing_unit_is_an_error():
     frame = balance_rows(GOOD)
     frame.loc[1, "unit"] = None
     problem = problem_of(frame)
-    assert (problem.row, problem.field) == (2, "unit")
+    assert (problem.row, problem.field) == (3, "unit")
 
 
 def test_negative_quantity_rejected_except_signed_flows():
     problem = problem_of(balance_rows([("final_consumption", "steel", "raw_coal", -1.0, "10^4 t")]))
-    assert (problem.row, problem.field) == (1, "quantity")
+    assert (problem.row, problem.field) == (2, "quantity")
     ok = validate_balance(balance_rows([("net_inflow", None, "electricity", -3.0, "10^8 kWh")]), "b.csv")
     assert ok["quantity"].iloc[0] == -3.0
 
 
 def test_duplicate_rows_name_both_rows():
     problem = problem_of(balance_rows([*GOOD, GOOD[0]]))
-    assert problem.row == 4 and "as row 1" in problem.message
+    assert problem.row == 5 and "as row 2" in problem.message
 
 
 def test_non_numeric_quantity_names_row():
     frame = balance_rows(GOOD).astype({"quantity": object})
     frame.loc[2, "quantity"] = "lots"
     problem = problem_of(frame)
-    assert (problem.row, problem.field) == (3, "quantity")
+    assert (problem.row, problem.field) == (4, "quantity")
 
 
 def test_missing_column_suggests_misspelled_one():
@@ -120,7 +122,7 @@ def test_csv_round_trip_and_error_names_file(tmp_path):
     balance_rows([*GOOD, ("final_consumption", "steel", "raw_cole", 1.0, "10^4 t")]).to_csv(path, index=False)
     with pytest.raises(InputError) as info:
         read_table(path)
-    assert info.value.first.file == "my_balance.csv" and info.value.first.row == 4
+    assert info.value.first.file == "my_balance.csv" and info.value.first.row == 5
     balance_rows(GOOD).to_csv(path, index=False)
     name, frame = read_table(path)
     assert name == "energy_balance" and len(frame) == 3

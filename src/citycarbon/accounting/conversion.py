@@ -15,11 +15,11 @@ from citycarbon.accounting.options import AccountingOptions
 from citycarbon.codelists import fuel_table
 from citycarbon.errors import InputError, Problem
 from citycarbon.factors import FactorNotFound, FactorRow, FactorTable
-from citycarbon.units import UnitError, dimensionality, product_factor
+from citycarbon.units import UnitError, dimension, product_factor
 
 ELECTRICITY = "electricity"
 HEAT = "heat"
-_ENERGY_DIMENSION = dimensionality("tce")
+_ENERGY_DIMENSION = dimension("tce")  # a pint object: dimensions are compared as objects, never as text
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def coal_factors(fuels: list[str], year: int, table: FactorTable, options: Accou
             out[fuel] = CoalFactor(fuel, row.value, row.unit, row, "factor")
         except FactorNotFound:
             units = units_by_fuel.get(fuel, set())
-            if units and all(dimensionality(u) == _ENERGY_DIMENSION for u in units):
+            if units and all(dimension(u) == _ENERGY_DIMENSION for u in units):
                 out[fuel] = CoalFactor(fuel, None, None, None, "energy_unit")
             else:
                 raise InputError(Problem(

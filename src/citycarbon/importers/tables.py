@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from citycarbon.data import read_csv_file
 from citycarbon.errors import InputError, Problem
+from citycarbon.importers.csvfile import read_csv_rows
 from citycarbon.importers.schemas import (
     BALANCE_COLUMNS,
     STATISTICS_COLUMNS,
+    numbered,
     validate_balance,
     validate_statistics,
 )
@@ -56,7 +57,9 @@ def detect_table(frame: pd.DataFrame, source: str) -> TableSpec:
 def read_table(path: str | Path, table: str | None = None) -> tuple[str, pd.DataFrame]:
     """Read one CSV/Excel table, validate it, return ``(table_name, frame)``.
 
-    For an ``.xlsx`` file with several table sheets, use :func:`read_workbook`.
+    For an ``.xlsx`` file with several table sheets, use :func:`read_workbook`. A CSV may be UTF-8 (with or
+    without a byte-order mark) or GB18030/GBK, as Chinese Excel saves it (:mod:`citycarbon.importers.csvfile`);
+    ``frame.attrs["encoding"]`` records which. Problems name the row as the spreadsheet shows it.
     """
     path = Path(path)
     source = path.name
@@ -72,13 +75,11 @@ def read_table(path: str | Path, table: str | None = None) -> tuple[str, pd.Data
             raise InputError(Problem(f"workbook has {len(tables)} table sheets; name one with table=",
                                      file=source))
         return next(iter(tables.items()))
-    try:
-        frame = read_csv_file(path, dtype=str)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(Problem(f"not a readable UTF-8 CSV file ({exc.__class__.__name__}: {exc})",
-                                 file=source)) from exc
+    frame = read_csv_rows(path, source)
     spec = TABLES[table] if table else detect_table(frame, source)
-    return spec.name, spec.validate(frame, source)
+    checked = spec.validate(frame, source)
+    checked.attrs["encoding"] = frame.attrs["encoding"]
+    return spec.name, checked
 
 
 def read_workbook(path: str | Path) -> dict[str, pd.DataFrame]:
@@ -99,7 +100,9 @@ def read_workbook(path: str | Path) -> dict[str, pd.DataFrame]:
         name = spec.sheet_zh if spec.sheet_zh in sheets else spec.name if spec.name in sheets else None
         if name is None:
             continue
-        frame = sheets[name].dropna(how="all")
+        # the template's header is the sheet's row 1 (notes are cell comments), so the first data row is row 2;
+        # blank rows are dropped and keep the others' numbers
+        frame = numbered(sheets[name]).dropna(how="all")
         try:
             out[spec.name] = spec.validate(frame, f"{path.name}[{name}]")
         except InputError as exc:
