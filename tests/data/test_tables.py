@@ -157,7 +157,7 @@ def test_an_unknown_code_fails_naming_row_and_column(drawn, data):
     row = data.draw(st.integers(0, len(records) - 1))
     records[row][column] = f"zz_{records[row][column]}"
     problems = _problems(name, as_text(spec, records))
-    assert any(p.field == column and p.row == row + 1 for p in problems), problems
+    assert any(p.field == column and p.row == row + 2 for p in problems), problems  # header: row 1
 
 
 @_settings
@@ -169,7 +169,7 @@ def test_a_unit_of_the_wrong_dimension_fails_naming_row_and_unit(drawn, data):
     row = data.draw(st.integers(0, len(records) - 1))
     records[row]["unit"] = wrong_unit(spec.reference_units()[str(records[row][rule.by])])
     problems = _problems(name, as_text(spec, records))
-    assert any(p.field == "unit" and p.row == row + 1 for p in problems), problems
+    assert any(p.field == "unit" and p.row == row + 2 for p in problems), problems
 
 
 @_settings
@@ -188,7 +188,7 @@ def test_a_repeated_key_fails_naming_the_second_row(drawn):
     name, records = drawn
     spec = REGISTRY[name]
     problems = _problems(name, as_text(spec, [*records, dict(records[0])]))
-    assert any(p.row == len(records) + 1 and "duplicate row" in p.message for p in problems), problems
+    assert any(p.row == len(records) + 2 and "duplicate row" in p.message for p in problems), problems
 
 
 # ---- the Excel template -------------------------------------------------------------------------------

@@ -199,7 +199,8 @@ def _balance_rows_to_check(typed: pd.DataFrame, fuels: pd.DataFrame, sector_kind
     Only these rows go through the per-row checks that word the messages, so a clean city-scale table
     validates in milliseconds while a bad row still gets its precise message.
     """
-    unit_ok = typed["unit"].map({u: is_unit(u) for u in typed["unit"].dropna().unique()}).fillna(False)
+    unit_ok = typed["unit"].map({u: is_unit(u) for u in typed["unit"].dropna().unique()}).astype(
+        "boolean").fillna(False)
     pairs = typed[["fuel", "unit"]].drop_duplicates()
     dims_ok = {}
     for fuel, unit in pairs.itertuples(index=False):
@@ -214,7 +215,7 @@ def _balance_rows_to_check(typed: pd.DataFrame, fuels: pd.DataFrame, sector_kind
     wrong_transformation = typed["flow"].isin(["transformation_input", "transformation_output"]) & kind.notna() & (
         kind != "transformation")
     wrong_final = typed["flow"].isin(["final_consumption", "non_energy_use"]) & kind.notna() & (kind != "final")
-    primary = typed["fuel"].map(fuels["primary_electricity"]).fillna(False).astype(bool) & (
+    primary = typed["fuel"].map(fuels["primary_electricity"]).astype("boolean").fillna(False).astype(bool) & (
         typed["flow"] != "production")
     return ~unit_ok.astype(bool) | ~dim_ok | negative | wrong_transformation | wrong_final | primary
 
