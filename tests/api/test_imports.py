@@ -55,8 +55,8 @@ def _workflow(env) -> None:
     assert refused.status_code == 422
     error = refused.json()["error"]
     problem = error["problems"][0]
-    assert problem["row"] == 1 and problem["field"] == "variable" and problem["suggestion"] == "gdp"
-    assert "gdp.csv" in (problem["file"] or "") and "row 1" in error["message"]
+    assert problem["row"] == 2 and problem["field"] == "variable" and problem["suggestion"] == "gdp"  # header: row 1
+    assert "gdp.csv" in (problem["file"] or "") and "row 2" in error["message"]
     after_refusal = _state(env)
     assert after_refusal[0] == version and after_refusal[2] == rows  # nothing in the ledger
     assert after_refusal[1] == audit_rows + 1  # the rejected upload is on record

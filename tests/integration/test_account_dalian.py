@@ -85,7 +85,7 @@ def test_imported_balance_with_an_error_names_file_row_and_field(tmp_path):
     frame.to_csv(path, index=False)
     result = runner.invoke(app, ["account", "--year", "2020", "--balance", str(path)])
     assert result.exit_code == 2
-    assert "upload.csv, row 4, field 'fuel'" in result.stderr and "raw_coal" in result.stderr
+    assert "upload.csv, row 5, field 'fuel'" in result.stderr and "raw_coal" in result.stderr  # header: row 1
 
 
 def test_imported_balance_replaces_the_shipped_one(tmp_path):

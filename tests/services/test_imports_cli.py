@@ -24,7 +24,7 @@ def test_the_cli_imports_through_the_service(db, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text(GOOD.replace("population", "populaton"), encoding="utf-8")
     refused = _invoke("imports", "upload", str(bad), code=2)
-    assert "row 1" in refused.stderr and "variable" in refused.stderr
+    assert "row 2" in refused.stderr and "variable" in refused.stderr  # the header is row 1
     good = tmp_path / "ganjingzi.csv"
     good.write_text(GOOD, encoding="utf-8")
     batch = json.loads(_invoke("imports", "upload", str(good), "--reason", "census").stdout)

@@ -32,4 +32,4 @@ def test_upload_and_approve_spinner_on_stderr_only(db, tmp_path, monkeypatch):
     assert refused.exit_code == 2
     error = refused.stderr.rindex("error:")
     assert "validate bad.csv" in refused.stderr[:error]  # the spinner came (and went) before the error
-    assert "row 1" in refused.stderr[error:] and "variable" in refused.stderr[error:]
+    assert "row 2" in refused.stderr[error:] and "variable" in refused.stderr[error:]  # header: row 1

@@ -86,7 +86,7 @@ def test_a_district_user_sees_another_districts_row_refused(tmp_path_factory):
         assert navigation.value.status == 422
         table = page.wait_for_selector("#upload-problems")
         row = page.locator("#upload-problems tbody tr").first.inner_text()
-        assert row.split()[:3] == ["2", "行政区划", ZHONGSHAN], row  # data row 2, its field (labelled), region
+        assert row.split()[:3] == ["3", "行政区划", ZHONGSHAN], row  # the file's row 3, its field (labelled), region
         assert "不在您的辖区" in table.inner_text() and GANJINGZI in table.inner_text()
         assert "未保存任何内容" in table.inner_text()
         page.screenshot(path=str(ARTIFACTS / "import-other-district-refused.png"), full_page=True)

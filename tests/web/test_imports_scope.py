@@ -33,7 +33,7 @@ def test_a_district_upload_with_another_districts_row_is_refused_and_nothing_sto
     zh = _upload(env, "district-a")
     assert zh.status_code == 422
     assert 'id="upload-problems"' in zh.text and f"地区 {DISTRICT_B} 不在您的辖区（{DISTRICT_A}）内" in zh.text
-    assert f'<td class="num">2</td><td>行政区划</td><td><code>{DISTRICT_B}</code></td>' in zh.text  # row, field, region
+    assert f'<td class="num">3</td><td>行政区划</td><td><code>{DISTRICT_B}</code></td>' in zh.text  # the file's row 3, field, region
     en = _upload(env, "district-a", "en")
     assert en.status_code == 422 and f"region {DISTRICT_B} is not one of yours ({DISTRICT_A})" in en.text
     assert _stored(env) == before
@@ -53,6 +53,6 @@ def test_the_admin_cannot_approve_a_stored_district_batch_with_another_districts
         legacy = imports.create_batch(session, filename="legacy.csv", content=FILE.encode(), actor=uploader)
     answer = env.post(f"/imports/{legacy['id']}/approve", user="admin", data={"reason": "ok"})
     assert answer.status_code == 422
-    assert f"第 2 行：地区 {DISTRICT_B} 不在上传者 district-a 的辖区（{DISTRICT_A}）内" in answer.text
+    assert f"第 3 行：地区 {DISTRICT_B} 不在上传者 district-a 的辖区（{DISTRICT_A}）内" in answer.text
     with env.db.session() as session:
         assert imports.get(session, legacy["id"])["status"] == "validated"

@@ -153,7 +153,8 @@ def _check_regions(frame: pd.DataFrame, allowed: frozenset[str] | None, filename
     mine = ", ".join(sorted(allowed))
     problems = [Problem(f"地区 {region} 不在您的辖区（{mine}）内，不能导入 / region {region} is not one of yours "
                         f"({mine})", file=filename, row=position, field="region", value=str(region))
-                for position, region in enumerate(frame["region"].astype(str), start=1) if region not in allowed]
+                # rows as the spreadsheet shows them: the header is row 1 (citycarbon.importers.schemas.FIRST_DATA_ROW)
+                for position, region in enumerate(frame["region"].astype(str), start=2) if region not in allowed]
     if problems:
         raise RegionScopeError(problems[:50])
 
