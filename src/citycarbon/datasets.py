@@ -298,8 +298,10 @@ def _validate_long(spec: _LongTable, frame: pd.DataFrame, source: str) -> pd.Dat
                          suggestion=nearest(unit, sorted(set(spec.units.values()))), **where)
         elif code in spec.units and not same_dimension(unit, spec.units[code]):
             problems.add(f"unit '{unit}' does not fit {spec.key} '{code}' (expected a unit like "
-                         f"'{spec.units[code]}')", message_zh=f"单位 '{unit}' 与 {spec.key} '{code}' 的量纲不符(应为类似 "
-                         f"'{spec.units[code]}' 的单位)", field="unit", value=unit, **where)
+                         f"'{spec.units[code]}')",
+                         message_zh=f"单位 '{unit}' 与 {spec.key} '{code}' 的量纲不符"
+                         f"(应为类似 '{spec.units[code]}' 的单位)",
+                         field="unit", value=unit, **where)
         elif value is not None and code in spec.upper and \
                 value * conversion_factor(unit, spec.units[code]) > spec.upper[code]:
             problems.add(f"{code} above {spec.upper[code]:g} {spec.units[code]}",

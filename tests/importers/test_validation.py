@@ -286,3 +286,21 @@ def test_every_importer_problem_speaks_chinese_and_english():
         assert "第" in zh and "row" in en
     suggestion = next(p for p in problems if p.field == "fuel")
     assert "是否应为 'raw_coal'" in str(suggestion) and "did you mean 'raw_coal'" in str(suggestion)
+
+
+@_SETTINGS
+@given(values=st.lists(_FINITE, min_size=1, max_size=5), data=st.data())
+def test_the_reference_reader_keeps_finite_values_and_refuses_non_finite_ones_by_row(values, data):
+    """datasets._number: any finite value ≥ 0 round-trips; a non-finite one is refused naming its row."""
+    def frame(texts):
+        return pd.DataFrame({"year": [str(2000 + i) for i in range(len(texts))], "region": "210200",
+                             "technology": "coal", "capacity": texts, "unit": "MW", "status": "estimate",
+                             "source": "x"})
+
+    assert validate_table("capacity", frame([repr(v) for v in values]), "c.csv")["capacity"].tolist() == values
+    position = data.draw(st.integers(0, len(values) - 1))
+    texts = [repr(v) for v in values]
+    texts[position] = data.draw(st.sampled_from(["inf", "-inf", "nan", "1e400", "Infinity"]))
+    with pytest.raises(InputError) as info:
+        validate_table("capacity", frame(texts), "c.csv")
+    assert [(p.row, p.field) for p in info.value.problems] == [(position + 2, "capacity")]

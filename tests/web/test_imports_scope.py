@@ -33,7 +33,8 @@ def test_a_district_upload_with_another_districts_row_is_refused_and_nothing_sto
     zh = _upload(env, "district-a")
     assert zh.status_code == 422
     assert 'id="upload-problems"' in zh.text and f"地区 {DISTRICT_B} 不在您的辖区（{DISTRICT_A}）内" in zh.text
-    assert f'<td class="num">3</td><td>行政区划</td><td><code>{DISTRICT_B}</code></td>' in zh.text  # the file's row 3, field, region
+    # the file's row 3 (the header is row 1), the field, the region
+    assert f'<td class="num">3</td><td>行政区划</td><td><code>{DISTRICT_B}</code></td>' in zh.text
     en = _upload(env, "district-a", "en")
     assert en.status_code == 422 and f"region {DISTRICT_B} is not one of yours ({DISTRICT_A})" in en.text
     assert _stored(env) == before
