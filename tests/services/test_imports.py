@@ -68,7 +68,7 @@ def test_upload_of_a_ganjingzi_row_follows_the_callers_scope(db, who):
         _upload(db, who)
     if who == "zhongshan":  # the refusal names the row and the region
         problem = caught.value.first
-        assert (problem.row, problem.field, problem.value) == (1, "region", GANJINGZI)
+        assert (problem.row, problem.field, problem.value) == (2, "region", GANJINGZI)  # the header is row 1
         assert GANJINGZI in problem.message and ZHONGSHAN in problem.message
     assert _footprint(db) == before  # nothing stored: no batch, no audit row, no value
 
@@ -77,7 +77,7 @@ def test_a_district_file_with_one_foreign_row_is_refused_whole(db):
     before = _footprint(db)
     with pytest.raises(InputError) as caught:
         _upload(db, "ganjingzi", _rows(GANJINGZI, ZHONGSHAN, GANJINGZI))
-    assert [(p.row, p.value) for p in caught.value.problems] == [(2, ZHONGSHAN)]
+    assert [(p.row, p.value) for p in caught.value.problems] == [(3, ZHONGSHAN)]  # the file's row 3
     assert _footprint(db) == before
 
 
@@ -209,7 +209,7 @@ def test_approval_refuses_a_district_batch_holding_another_districts_rows(db):
     before = _footprint(db)
     with pytest.raises(InputError) as caught:
         service.approve_batch(db, PEOPLE["admin"], legacy["id"])
-    assert [(p.row, p.field, p.value) for p in caught.value.problems] == [(2, "region", ZHONGSHAN)]
+    assert [(p.row, p.field, p.value) for p in caught.value.problems] == [(3, "region", ZHONGSHAN)]
     assert _footprint(db) == before and service.get_batch(db, PEOPLE["admin"], legacy["id"]).status == "validated"
     own = service.upload_batch(db, uploader, filename="own.csv", content=_rows(GANJINGZI))
     assert service.approve_batch(db, PEOPLE["admin"], own.id).inserted == 1

@@ -56,7 +56,7 @@ def test_rejected_upload_names_row_and_field(seeded_db):
         batch = imports.create_batch(session, filename="bad.csv", content=BAD, actor="analyst")
     assert batch["status"] == "rejected"
     problems = {(p["row"], p["field"]) for p in batch["problems"]}
-    assert (1, "variable") in problems and (2, "value") in problems
+    assert (2, "variable") in problems and (3, "value") in problems  # rows as the spreadsheet shows them
     assert any(p["suggestion"] == "gdp" for p in batch["problems"])
     with seeded_db.session() as session:
         with pytest.raises(InputError, match="only a batch that is validated"):
@@ -100,7 +100,7 @@ def test_district_uploads_only_its_own_regions(seeded_db):
         batch = imports.create_batch(session, filename="district.csv", content=mixed, actor="zhongshan",
                                      allowed_regions={"210202"})
     assert batch["status"] == "rejected"
-    assert [(p["row"], p["field"], p["value"]) for p in batch["problems"]] == [(2, "region", "210203")]
+    assert [(p["row"], p["field"], p["value"]) for p in batch["problems"]] == [(3, "region", "210203")]
     with seeded_db.session() as session:
         ok = imports.create_batch(session, filename="district.csv", content=mixed, actor="admin")
         with pytest.raises(InputError, match="not one of yours"):

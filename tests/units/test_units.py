@@ -62,3 +62,18 @@ def test_units_pint_defines_from_the_thermochemical_calorie_keep_their_values():
     assert conversion_factor("ton_TNT", "GJ") == pytest.approx(4.184, rel=1e-15)
     assert conversion_factor("langley", "J/cm**2") == pytest.approx(4.184, rel=1e-15)
     assert conversion_factor("toe", "GJ") == pytest.approx(41.868, rel=1e-15)  # 10^10 IT calories
+
+
+@pytest.mark.parametrize(("kcal_per_kg", "kgce_per_kg"), [
+    (5000, 0.7143),  # 原煤 raw coal
+    (6300, 0.9000),  # 洗精煤 cleaned coal
+    (6800, 0.9714),  # 焦炭 coke
+    (10000, 1.4286),  # 原油 crude oil, 燃料油 fuel oil
+])
+def test_gbt2589_annex_a_coefficients_follow_from_their_kcal_values(kcal_per_kg, kgce_per_kg):
+    """GB/T 2589 Annex A lists each fuel's heat in kcal/kg beside its 折标准煤系数 (kgce/kg, four decimals): with
+    the International Table calorie the kcal figure gives the coefficient; the thermochemical one misses.
+    (The table divides by 7 000 exactly: 汽油 10 300 kcal/kg is 1.4714 there, 1.4715 with citycarbon's kgce of
+    29 307 kJ rather than 7 000 × 4.1868 = 29 307.6 kJ; the kgce definition is left as the architecture fixed it.)"""
+    assert round(convert(kcal_per_kg, "kcal/kg", "kgce/kg"), 4) == kgce_per_kg
+    assert round(convert(kcal_per_kg, "kcal_th/kg", "kgce/kg"), 4) != kgce_per_kg
