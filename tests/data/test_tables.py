@@ -25,7 +25,7 @@ from citycarbon.importers.schemas import (
 )
 from citycarbon.importers.template import build_template
 from citycarbon.tables import REGISTRY_FILE, load_tables, parse_registry, registry_problems, table
-from citycarbon.units import dimensionality
+from citycarbon.units import dimension, dimensionality
 from tests.table_strategies import as_text, rows, wrong_unit
 
 REGISTRY = load_tables()
@@ -97,7 +97,7 @@ def test_table_lookup_by_alias_and_unknown_name():
 def test_what_is_built_from_the_registry_says_what_the_registry_says():
     assert tuple(load_codelist("statuses").index) == STATUSES
     assert set(STATISTICS_VARIABLES) == set(load_codelist("statistics_variables").index)
-    assert STATISTICS_VARIABLES["renewable_power_consumption"] == dimensionality("kWh")
+    assert STATISTICS_VARIABLES["renewable_power_consumption"] == dimension("kWh")  # pint objects, not text
     for schema, spec in ((BALANCE_SCHEMA, REGISTRY["balance"]), (STATISTICS_SCHEMA, REGISTRY["statistics"])):
         assert list(schema.columns) == list(spec.column_names)
         for column in spec.columns:
