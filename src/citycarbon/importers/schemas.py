@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -96,7 +97,10 @@ def _finite_problems(frame: pd.DataFrame, spec: Table, source: str, problems: Pr
     for column in (c.name for c in spec.columns if c.dtype == "float"):
         if column not in frame.columns:
             continue
-        for index, raw in frame[column].items():
+        values = frame[column]
+        numeric = pd.to_numeric(values, errors="coerce")  # vectorised pre-screen: finite rows are done
+        suspects = values[~np.isfinite(numeric.astype("float64").to_numpy()) & values.notna().to_numpy()]
+        for index, raw in suspects.items():
             if raw is None or raw is pd.NA or (isinstance(raw, str) and not raw.strip()):
                 continue  # missing: the schema says so (or the column may be empty)
             try:
