@@ -304,3 +304,22 @@ def test_the_reference_reader_keeps_finite_values_and_refuses_non_finite_ones_by
     with pytest.raises(InputError) as info:
         validate_table("capacity", frame(texts), "c.csv")
     assert [(p.row, p.field) for p in info.value.problems] == [(position + 2, "capacity")]
+
+
+@pytest.mark.parametrize("number", [math.inf, float("1e400"), math.nan])
+def test_the_monthly_and_district_checks_refuse_non_finite_values(number):
+    """The monthly series and the district table (tracking) refuse inf as they refused nan."""
+    from citycarbon.tracking.districts import check_districts, district_codes
+    from citycarbon.tracking.nowcast import check_monthly
+
+    monthly = pd.DataFrame({"year": [2024], "month": [1], "variable": ["electricity_consumption_kwh"],
+                            "value": [number]})
+    with pytest.raises(InputError) as info:
+        check_monthly(monthly, "monthly.csv")
+    assert info.value.first.field == "value"
+    district = sorted(district_codes("210200"))[0]
+    districts = pd.DataFrame({"year": [2024], "region": [district], "variable": ["energy_share"], "target_id": [""],
+                              "value": [number], "unit": ["dimensionless"], "status": ["estimate"], "source": ["x"]})
+    with pytest.raises(InputError) as info:
+        check_districts(districts, "210200")
+    assert any(p.field == "value" for p in info.value.problems)

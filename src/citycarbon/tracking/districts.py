@@ -75,7 +75,7 @@ def check_districts(frame: pd.DataFrame, city_code: str, file: str = "districts.
             problems.append(Problem(f"unknown variable {variable!r}", file=file, row=i, field="variable",
                                     value=variable, suggestion=nearest(variable, DISTRICT_VARIABLES)))
         value = float(row.value)
-        if math.isnan(value) or value < 0 or (variable.endswith("_share") and value > 1):
+        if not math.isfinite(value) or value < 0 or (variable.endswith("_share") and value > 1):  # inf too
             problems.append(Problem("value must be a number ≥ 0 (shares ≤ 1)", file=file, row=i, field="value",
                                     value=row.value))
         if variable == "target_factor" and (pd.isna(row.target_id) or not str(row.target_id).strip()):

@@ -79,7 +79,7 @@ def check_monthly(monthly: pd.DataFrame, file: str = "monthly data") -> pd.DataF
         if not 1 <= int(row.month) <= 12:
             problems.append(Problem("month must be 1 to 12", file=file, row=i, field="month", value=row.month))
         value = float(row.value)
-        if math.isnan(value) or value < 0:
+        if not math.isfinite(value) or value < 0:  # inf/1e400 too (issue 13: quantities must be finite)
             problems.append(Problem("value must be a non-negative number", file=file, row=i, field="value",
                                     value=row.value))
         if len(problems) >= 50:
