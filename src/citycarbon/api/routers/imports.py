@@ -1,7 +1,9 @@
-"""Statistics and energy-balance imports: upload → validate → preview → approve (admin) or discard.
+"""Imports of every registry table: upload → validate → preview → approve (admin) or discard.
 
-``POST /imports`` (multipart: ``file``, optional ``kind`` balance|statistics, ``status``, ``mode``, ``reason``)
-validates at once. A file with problems answers 422 naming file, row and field (the rejected batch is kept
+``POST /imports`` (multipart: ``file``, optional ``kind`` (``energy_balance``, ``statistics``, ``capacity``,
+``process_activity``, ``forest``, ``wetland``, ``monthly``, ``districts`` … every ``import:`` entry of
+``data/tables.yaml``, or a table name), ``status``, ``mode`` ``keys`` (default: only the file's keys change) |
+``years`` | ``all``, ``reason``) validates at once; the preview lists every value approval would close. A file with problems answers 422 naming file, row and field (the rejected batch is kept
 for the record; nothing reaches the ledger); a valid one answers 201 with the preview of what approval
 would change. District users may upload only rows of their own regions. Approval writes the ledger in one
 transaction, which changes the ledger version, so every cached result is recomputed; the answer is 202 with
@@ -22,7 +24,9 @@ from citycarbon.api.errors import ApiError
 from citycarbon.api.routers._common import page_params
 from citycarbon.auth.principal import Principal
 from citycarbon.services import imports as service
+from citycarbon.importers.schemas import STATUSES
 from citycarbon.services.imports import MAX_BATCH_ID
+from citycarbon.tables import import_tables
 
 router = APIRouter(tags=["imports"])
 PERMISSIONS = {("POST", "/imports"): "import", ("GET", "/imports"): "import_read",
@@ -30,6 +34,10 @@ PERMISSIONS = {("POST", "/imports"): "import", ("GET", "/imports"): "import_read
                ("POST", "/imports/{batch_id}/discard"): "import"}
 
 BATCH_ID = Path(ge=1, le=MAX_BATCH_ID)
+#: the import names of the registry and the other names of those tables (``balance`` …)
+ImportKind = Literal[tuple(dict.fromkeys(name for key, spec in import_tables().items()  # type: ignore[valid-type]
+                                         for name in (key, spec.name, *spec.aliases)))]
+DataStatus = Literal[STATUSES]  # type: ignore[valid-type]
 
 
 class Decision(BaseModel):
@@ -53,9 +61,9 @@ def _approver(principal: Principal = Depends(get_principal)) -> Principal:
 @router.post("/imports", status_code=201, response_model=Envelope[dict[str, Any]],
              responses={409: {"description": "conflict"}, 413: {"description": "file over the size limit"}})
 async def upload(request: Request, file: UploadFile = File(description="CSV or Excel table"),
-                 kind: Literal["balance", "statistics"] | None = Form(None),
-                 status: Literal["official", "secondary", "unverified", "estimate"] = Form("official"),
-                 mode: Literal["years", "all", "none"] = Form("years"),
+                 kind: ImportKind | None = Form(None),  # type: ignore[valid-type]
+                 status: DataStatus = Form("official"),  # type: ignore[valid-type]
+                 mode: Literal["keys", "years", "all", "none"] = Form("keys"),
                  reason: str | None = Form(None, max_length=500),
                  principal: Principal = Depends(_importer)) -> EnvelopeResponse:
     """Upload and validate a table; 201 with the preview, or 422 with every problem (file, row, field)."""
