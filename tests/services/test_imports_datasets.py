@@ -141,7 +141,7 @@ def test_a_one_line_gdp_correction_closes_no_other_row_of_the_year(seeded_db):
 
 def test_mode_years_is_explicit_and_its_preview_lists_every_row_it_would_close(seeded_db):
     before = _statistics_of(seeded_db, 2024)
-    line = "year,region,variable,value,unit\n2024,210200,population,1.0,10^4 person\n".encode()
+    line = b"year,region,variable,value,unit\n2024,210200,population,1.0,10^4 person\n"
     batch = service.upload_batch(seeded_db, ANALYST, filename="pop.csv", content=line, mode="years")
     others = before[~((before["variable"] == "population") & before["price_base_year"].isna())]
     assert batch.preview.mode == "years" and batch.preview.closed == len(others) > 0

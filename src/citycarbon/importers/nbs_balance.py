@@ -103,7 +103,7 @@ def _header_row(rows: list[list[str]]) -> int | None:
 
 def looks_like_nbs(rows: list[list[object]]) -> bool:
     """Whether a sheet (its cells as rows, no header taken) is in the NBS layout: a row of fuel headings."""
-    return _header_row([[_cell(c) for c in row] for row in rows]) is not None
+    return _header_row([[_cell(c) for c in row] for row in rows[:30]]) is not None
 
 
 def _year_and_region(title: str, source: str) -> tuple[int, str]:
@@ -113,11 +113,12 @@ def _year_and_region(title: str, source: str) -> tuple[int, str]:
                     if str(name) and str(name) in title), key=lambda pair: -len(pair[0]))
     problems = Problems()
     if not years:
-        problems.add("the title above the table names no year (e.g. '2023年大连市能源平衡表(实物量)') / "
-                     "表头上方的标题须写明年份", file=source, field="year")
+        problems.add("表头上方的标题须写明年份（如“2023年大连市能源平衡表(实物量)”） / the title above the table "
+                     "names no year (e.g. '2023年大连市能源平衡表(实物量)')", file=source, field="year")
     if not names:
-        problems.add("the title above the table names no region of data/codelists/regions.csv (e.g. "
-                     "'2023年大连市能源平衡表(实物量)') / 标题须写明地区", file=source, field="region")
+        problems.add("表头上方的标题须写明地区（如“2023年大连市能源平衡表(实物量)”） / the title above the table "
+                     "names no region of data/codelists/regions.csv (e.g. '2023年大连市能源平衡表(实物量)')",
+                     file=source, field="region")
     problems.raise_if_any()
     return int(years[0]), names[0][1]
 
@@ -142,7 +143,8 @@ def nbs_to_long(rows: list[list[object]], source: str, *, year: int | None = Non
     cells = [[_cell(c) for c in row] for row in rows]
     header = _header_row(cells)
     if header is None:
-        raise InputError(Problem("no header row of fuels (e.g. '项目, 原煤(万吨), 焦炭(万吨), …')", file=source))
+        raise InputError(Problem("未找到能源品种表头行（如“项目, 原煤(万吨), 焦炭(万吨), …”） / no header row of fuels "
+                                 "(e.g. '项目, 原煤(万吨), 焦炭(万吨), …')", file=source))
     title = " ".join(cell for row in cells[:header] for cell in row if cell)
     if year is None or region is None:
         found_year, found_region = _year_and_region(title, source)
@@ -158,12 +160,14 @@ def nbs_to_long(rows: list[list[object]], source: str, *, year: int | None = Non
         name, unit_text = _heading(text)
         fuel = rules.fuels.get(name) or (name if name in fuel_codes else None)
         if fuel is None:
-            problems.add(f"unknown fuel column '{text}' (data/{LAYOUT_FILE})", file=source, row=header + 1,
+            problems.add(f"未知能源品种列“{text}” / unknown fuel column '{text}' (data/{LAYOUT_FILE})", file=source,
+                         row=header + 1,
                          field=text, value=text, suggestion=nearest(name, list(rules.fuels)))
             continue
         unit = None if unit_text is None else rules.units.get(unit_text, unit_text if unit_text else None)
         if unit is None:
-            problems.add(f"column '{text}' names no unit (e.g. '原煤(万吨)')", file=source, row=header + 1,
+            problems.add(f"列“{text}”未注明单位（如“原煤(万吨)”） / column '{text}' names no unit (e.g. '原煤(万吨)')",
+                         file=source, row=header + 1,
                          field=text, value=text)
             continue
         columns[index] = (text, fuel, unit)
@@ -179,7 +183,8 @@ def nbs_to_long(rows: list[list[object]], source: str, *, year: int | None = Non
         if rule is None:
             if not label:
                 continue
-            problems.add(f"unknown row '{row[0]}' (data/{LAYOUT_FILE})", file=source, row=line, field="项目",
+            problems.add(f"未知行“{row[0]}” / unknown row '{row[0]}' (data/{LAYOUT_FILE})", file=source, row=line,
+                         field="项目",
                          value=row[0], suggestion=nearest(label, list(rules.rows)))
             continue
         if rule.action in ("skip", "header"):
@@ -189,14 +194,16 @@ def nbs_to_long(rows: list[list[object]], source: str, *, year: int | None = Non
             try:
                 value = _number(text)
             except ValueError:
-                problems.add(f"'{text}' is not a number", file=source, row=line, field=heading, value=text)
+                problems.add(f"“{text}”不是数值 / '{text}' is not a number", file=source, row=line, field=heading,
+                             value=text)
                 continue
             if value is None:
                 continue
             if rule.action == "unsupported":
                 if value != 0:
-                    problems.add(f"row '{row[0]}' has no flow in the long format yet; enter it as 0 or leave it "
-                                 "blank / 该行暂无对应流向", file=source, row=line, field=heading, value=text)
+                    problems.add(f"“{row[0]}”行暂无对应流向，请填 0 或留空 / row '{row[0]}' has no flow in the long "
+                                 "format yet; enter it as 0 or leave it blank", file=source, row=line, field=heading,
+                                 value=text)
                 continue
             if rule.action == "split":
                 if value == 0:
@@ -215,6 +222,6 @@ def nbs_to_long(rows: list[list[object]], source: str, *, year: int | None = Non
                 "quantity": repr(float(quantity)), "unit": unit}
                for (flow, sector, fuel), (quantity, unit, _line) in sorted(sums.items(), key=lambda kv: kv[1][2])]
     if not records:
-        raise InputError(Problem("the table holds no value", file=source))
+        raise InputError(Problem("表中没有数值 / the table holds no value", file=source))
     return pd.DataFrame.from_records(records, columns=["year", "region", "flow", "sector", "fuel", "quantity",
                                                        "unit"])

@@ -103,10 +103,10 @@ def validate_registry_table(spec: Table, frame: pd.DataFrame, source: str) -> pd
     problems = Problems()
     present = [str(c).strip() for c in frame.columns]
     frame = frame.set_axis(present, axis=1).reset_index(drop=True)
-    for column in spec.required_on_import:
-        if column not in present:
-            problems.add(f"missing column '{column}'", file=source, field=column,
-                         suggestion=nearest(column, [c for c in present if c not in spec.column_names]))
+    for required in spec.required_on_import:
+        if required not in present:
+            problems.add(f"missing column '{required}'", file=source, field=required,
+                         suggestion=nearest(required, [c for c in present if c not in spec.column_names]))
     problems.raise_if_any()
     rule = spec.unit_rule
     units = spec.reference_units()
@@ -143,27 +143,27 @@ def validate_registry_table(spec: Table, frame: pd.DataFrame, source: str) -> pd
                                  f"({column.range[0]}–{column.range[1]})", field=column.name, value=raw, **where)
             elif column.dtype == "float":
                 try:
-                    value = float(str(raw).strip())
+                    number = float(str(raw).strip())
                 except ValueError:
                     problems.add(f"value {raw!r} is not a number", field=column.name, value=str(raw), **where)
                     typed[column.name] = None
                     continue
-                if not math.isfinite(value):
+                if not math.isfinite(number):
                     problems.add(f"value {raw!r} is not a finite number", field=column.name, value=str(raw),
                                  **where)
-                elif column.nonnegative and value < 0:
-                    problems.add(f"negative value {value:g}", field=column.name, value=value, **where)
-                typed[column.name] = value
+                elif column.nonnegative and number < 0:
+                    problems.add(f"negative value {number:g}", field=column.name, value=number, **where)
+                typed[column.name] = number
             else:
                 typed[column.name] = _code_text(raw) if column.codelist else str(raw).strip()
             if column.codelist and column.name in valid:
-                code = _code_text(typed[column.name])
-                if code not in valid[column.name]:
-                    problems.add(f"unknown {column.name} '{code}'", field=column.name, value=code,
-                                 suggestion=nearest(code, sorted(valid[column.name])), **where)
+                given = _code_text(typed[column.name])
+                if given not in valid[column.name]:
+                    problems.add(f"unknown {column.name} '{given}'", field=column.name, value=given,
+                                 suggestion=nearest(given, sorted(valid[column.name])), **where)
         if rule is not None:
-            unit = typed.get(rule.column)
-            value = typed.get(spec.value)
+            unit: str | None = typed.get(rule.column)
+            value: float | None = typed.get(spec.value)
             if unit is not None:
                 if unit not in unit_ok:
                     unit_ok[unit] = is_unit(unit)
@@ -179,8 +179,8 @@ def validate_registry_table(spec: Table, frame: pd.DataFrame, source: str) -> pd
                         except UnitError:
                             dims_ok[pair] = False
                     if not dims_ok[pair]:
-                        problems.add(f"unit '{unit}' does not fit {rule.by} '{code}' (expected a unit like "
-                                     f"'{units[code]}')", field=rule.column, value=unit, **where)
+                        problems.add(f"unit '{unit}' does not fit the {rule.by} '{code}' (expected a unit "
+                                     f"like '{units[code]}')", field=rule.column, value=unit, **where)
                     elif value is not None and code in upper and \
                             value * conversion_factor(unit, units[code]) > upper[code]:
                         problems.add(f"{code} above {upper[code]:g} {units[code]}", field=spec.value, value=value,
@@ -216,7 +216,7 @@ def _code_hits(spec: TableSpec, frame: pd.DataFrame) -> int:
         column = registry.column(name)
         if column.codelist and name in frame.columns:
             valid = set(column.codes())
-            hits += int(frame[name].head(500).map(lambda v: _code_text(v) in valid).sum())
+            hits += int(frame[name].head(500).map(_code_text).isin(valid).sum())
     return hits
 
 
@@ -253,8 +253,9 @@ def read_table(path: str | Path, table: str | None = None) -> tuple[str, pd.Data
             raise InputError(Problem(f"workbook has {len(tables)} table sheets; name one with table=",
                                      file=source))
         return next(iter(tables.items()))
-    raw = _raw_rows(path)
-    if raw is not None and (table is None or TABLES[table].name == "energy_balance") and looks_like_nbs(raw):
+    head = _raw_rows(path, lines=30)
+    if head is not None and (table is None or TABLES[table].name == "energy_balance") and looks_like_nbs(head):
+        raw = _raw_rows(path) or head
         return "energy_balance", validate_balance(nbs_to_long(raw, source), source)
     try:
         frame = read_csv_file(path, dtype=str)
@@ -266,12 +267,14 @@ def read_table(path: str | Path, table: str | None = None) -> tuple[str, pd.Data
     return spec.name, spec.validate(frame, source)
 
 
-def _raw_rows(path: Path, limit: int = 5_000_000) -> list[list[object]] | None:
-    """The cells of a small CSV file, no header taken (to recognise the NBS layout); None when it is not text
-    or is too large to be a published balance."""
+def _raw_rows(path: Path, lines: int | None = None, limit: int = 5_000_000) -> list[list[object]] | None:
+    """The cells of a CSV file (its first ``lines`` rows), no header taken (to recognise and read the NBS
+    layout); None when it is not text or too large to be a published balance."""
     if path.stat().st_size > limit:
         return None
     data = path.read_bytes()
+    if lines is not None:
+        data = b"\n".join(data.splitlines()[:lines])
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)

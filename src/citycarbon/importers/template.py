@@ -34,8 +34,9 @@ _INSTRUCTIONS = [
     ("status: official(官方) / secondary(二手来源) / unverified(未核实) / reported(报送) / estimate(估算)。",
      "status: official / secondary / unverified / reported / estimate."),
     ("表头括号内为参考单位, 仅作提示; 每行的单位写在 unit 列。",
-     "The units in brackets in a header are the reference units, a hint only; each row names its unit in 'unit'."),
-    ("导入默认只替换文件中出现的键(年份、地区、指标等)的数值; 替换整年须在导入时选择 years 模式, 预览列出将关闭的每一行。",
+     "The units in brackets in a header are the reference units, a hint only; each row names its unit in "
+     "'unit'."),
+    ("导入默认只替换文件中出现的键(年份、地区、指标等)的数值; 替换整年须选择 years 模式, 预览列出将关闭的每一行。",
      "By default an import replaces only the values whose keys the file holds; replacing whole years is the "
      "'years' mode, and the preview lists every value it would close."),
     ("在 来源 表登记每个来源(文件、文号、网址), 并在各表的 source 列引用。",

@@ -1,7 +1,7 @@
-"""Imports of every table of the registry (energy balance, statistics, capacity, process activity, forest,
-wetland, monthly series, district data, and any table ``data/tables.yaml`` marks ``import:``) as one service: upload (validate, preview) → list / get (with a fresh
-preview) → approve (into the ledger) or discard. The web page, the API and the CLI call these functions; none
-of them holds a rule of its own.
+"""Imports of every table of the registry (energy balance, statistics, capacity, process activity, forest, wetland,
+monthly series, district data, and any table ``data/tables.yaml`` marks ``import:``) as one service: upload
+(validate, preview) → list / get (with a fresh preview) → approve (into the ledger) or discard. The web page, the
+API and the CLI call these functions; none of them holds a rule of its own.
 
 Who may do what (applied here, once, with :class:`~citycarbon.auth.principal.Principal`'s methods):
 
@@ -17,9 +17,9 @@ Who may do what (applied here, once, with :class:`~citycarbon.auth.principal.Pri
 * **discard**: the uploader or an admin (write scope).
 * approving or discarding a batch in the wrong state (already approved or discarded) is a :class:`Conflict`.
 
-Every write runs in one transaction with its audit rows (the store records them); a refusal writes nothing.
-Results are typed (:class:`ImportBatch`, :class:`ImportPreview`, :class:`Approval`); ``to_dict()`` gives the
-JSON the API has always answered.
+Every write runs in one transaction with its audit rows (the store records them); a refusal writes nothing. Results
+are typed (:class:`ImportBatch`, :class:`ImportPreview`, :class:`Approval`); ``to_dict()`` gives the JSON the API
+has always answered.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from citycarbon.progress import Progress
-
     from citycarbon.store.db import Database
 
 __all__ = ["MAX_BATCH_ID", "Approval", "BatchProblem", "ClosingRow", "FileImport", "ImportBatch", "ImportPreview",
@@ -319,9 +318,9 @@ def upload_batch(db: Database, principal: Principal, *, filename: str, content: 
         raise InputError(Problem("文件是空的 / the file is empty", file=filename))
     mode = imports.normal_mode(mode)
     if principal.role is Role.district and mode == "all":
-        raise InputError(Problem("区县用户只能按键或按本辖区的年份导入（mode=keys 或 years） / district users import by "
-                                 "key or replace their regions' years only (mode=keys or years)", field="mode",
-                                 value=mode))
+        raise InputError(Problem("区县用户只能按键或按本辖区的年份导入（mode=keys 或 years） / district users "
+                                 "import by key or replace their regions' years only (mode=keys or years)",
+                                 field="mode", value=mode))
     with db.session(write=True) as session:
         summary = imports.create_batch(session, filename=filename, content=content, actor=principal, kind=kind,
                                        status=status, mode=mode, reason=reason,

@@ -3,12 +3,13 @@
 ``POST /imports`` (multipart: ``file``, optional ``kind`` (``energy_balance``, ``statistics``, ``capacity``,
 ``process_activity``, ``forest``, ``wetland``, ``monthly``, ``districts`` … every ``import:`` entry of
 ``data/tables.yaml``, or a table name), ``status``, ``mode`` ``keys`` (default: only the file's keys change) |
-``years`` | ``all``, ``reason``) validates at once; the preview lists every value approval would close. A file with problems answers 422 naming file, row and field (the rejected batch is kept
-for the record; nothing reaches the ledger); a valid one answers 201 with the preview of what approval
-would change. District users may upload only rows of their own regions. Approval writes the ledger in one
-transaction, which changes the ledger version, so every cached result is recomputed; the answer is 202 with
-the id of a background job that warms the new results. Every rule (who may upload, see, approve or discard
-what) is :mod:`citycarbon.services.imports`'s; this router parses, calls it and answers.
+``years`` | ``all``, ``reason``) validates at once; the preview lists every value approval would close. A file with
+problems answers 422 naming file, row and field (the rejected batch is kept for the record; nothing reaches the
+ledger); a valid one answers 201 with the preview of what approval would change. District users may upload only rows
+of their own regions. Approval writes the ledger in one transaction, which changes the ledger version, so every
+cached result is recomputed; the answer is 202 with the id of a background job that warms the new results. Every
+rule (who may upload, see, approve or discard what) is :mod:`citycarbon.services.imports`'s; this router parses,
+calls it and answers.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from citycarbon.api.envelope import Envelope, EnvelopeResponse, paging, respond
 from citycarbon.api.errors import ApiError
 from citycarbon.api.routers._common import page_params
 from citycarbon.auth.principal import Principal
-from citycarbon.services import imports as service
 from citycarbon.importers.schemas import STATUSES
+from citycarbon.services import imports as service
 from citycarbon.services.imports import MAX_BATCH_ID
 from citycarbon.tables import import_tables
 

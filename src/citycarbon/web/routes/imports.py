@@ -1,8 +1,8 @@
-"""Data import pages: upload a file of any importable table (energy balance — also in the statistics bureau's
-layout —, statistics, capacity, process activity, forest, wetland, monthly series, district data, and every
-table the registry marks ``import:``), with an Excel template per table to download → its problems (row and field) or a preview of
-what approval would change → an admin approves (written to the ledger in one transaction) or the uploader or an
-admin discards.
+"""Data import pages: upload a file of any importable table (energy balance — also in the statistics bureau's layout —,
+statistics, capacity, process activity, forest, wetland, monthly series, district data, and every table the registry
+marks ``import:``), with an Excel template per table to download → its problems (row and field) or a preview of what
+approval would change → an admin approves (written to the ledger in one transaction) or the uploader or an admin
+discards.
 
 Every rule (who may upload which regions' rows, see, approve or discard which batch) is
 :mod:`citycarbon.services.imports`'s, the same functions the API calls; these handlers check the login and the
