@@ -114,10 +114,10 @@ def _year_and_region(title: str, source: str) -> tuple[int, str]:
     problems = Problems()
     if not years:
         problems.add("表头上方的标题须写明年份（如“2023年大连市能源平衡表(实物量)”） / the title above the table "
-                     "names no year (e.g. '2023年大连市能源平衡表(实物量)')", file=source, field="year")
+                     "names no year (e.g. '2023 ... energy balance')", file=source, field="year")
     if not names:
         problems.add("表头上方的标题须写明地区（如“2023年大连市能源平衡表(实物量)”） / the title above the table "
-                     "names no region of data/codelists/regions.csv (e.g. '2023年大连市能源平衡表(实物量)')",
+                     "names no region of data/codelists/regions.csv by its Chinese name",
                      file=source, field="region")
     problems.raise_if_any()
     return int(years[0]), names[0][1]
@@ -144,7 +144,7 @@ def nbs_to_long(rows: list[list[object]], source: str, *, year: int | None = Non
     header = _header_row(cells)
     if header is None:
         raise InputError(Problem("未找到能源品种表头行（如“项目, 原煤(万吨), 焦炭(万吨), …”） / no header row of fuels "
-                                 "(e.g. '项目, 原煤(万吨), 焦炭(万吨), …')", file=source))
+                                 "with their units (see docs/imports.md)", file=source))
     title = " ".join(cell for row in cells[:header] for cell in row if cell)
     if year is None or region is None:
         found_year, found_region = _year_and_region(title, source)
@@ -160,13 +160,13 @@ def nbs_to_long(rows: list[list[object]], source: str, *, year: int | None = Non
         name, unit_text = _heading(text)
         fuel = rules.fuels.get(name) or (name if name in fuel_codes else None)
         if fuel is None:
-            problems.add(f"未知能源品种列“{text}” / unknown fuel column '{text}' (data/{LAYOUT_FILE})", file=source,
+            problems.add(f"未知能源品种列“{text}” / unknown fuel column (see data/{LAYOUT_FILE})", file=source,
                          row=header + 1,
                          field=text, value=text, suggestion=nearest(name, list(rules.fuels)))
             continue
         unit = None if unit_text is None else rules.units.get(unit_text, unit_text if unit_text else None)
         if unit is None:
-            problems.add(f"列“{text}”未注明单位（如“原煤(万吨)”） / column '{text}' names no unit (e.g. '原煤(万吨)')",
+            problems.add(f"列“{text}”未注明单位（如“原煤(万吨)”） / the column names no unit in brackets",
                          file=source, row=header + 1,
                          field=text, value=text)
             continue
@@ -183,7 +183,7 @@ def nbs_to_long(rows: list[list[object]], source: str, *, year: int | None = Non
         if rule is None:
             if not label:
                 continue
-            problems.add(f"未知行“{row[0]}” / unknown row '{row[0]}' (data/{LAYOUT_FILE})", file=source, row=line,
+            problems.add(f"未知行“{row[0]}” / unknown row label (see data/{LAYOUT_FILE})", file=source, row=line,
                          field="项目",
                          value=row[0], suggestion=nearest(label, list(rules.rows)))
             continue
@@ -194,14 +194,14 @@ def nbs_to_long(rows: list[list[object]], source: str, *, year: int | None = Non
             try:
                 value = _number(text)
             except ValueError:
-                problems.add(f"“{text}”不是数值 / '{text}' is not a number", file=source, row=line, field=heading,
+                problems.add(f"“{text}”不是数值 / the cell is not a number", file=source, row=line, field=heading,
                              value=text)
                 continue
             if value is None:
                 continue
             if rule.action == "unsupported":
                 if value != 0:
-                    problems.add(f"“{row[0]}”行暂无对应流向，请填 0 或留空 / row '{row[0]}' has no flow in the long "
+                    problems.add(f"“{row[0]}”行暂无对应流向，请填 0 或留空 / this row has no flow in the long "
                                  "format yet; enter it as 0 or leave it blank", file=source, row=line, field=heading,
                                  value=text)
                 continue
