@@ -212,3 +212,16 @@ def test_a_filled_template_round_trips_through_the_import(sqlite_db):
     batch = service.upload_batch(sqlite_db, ANALYST, filename="森林.xlsx", content=buffer.getvalue())
     assert batch.status == "validated" and batch.kind == "forest", batch.problems
     assert service.approve_batch(sqlite_db, ADMIN, batch.id).inserted == 1
+
+
+def test_district_energy_gdp_and_population_import_as_statistics_of_the_district(sqlite_db):
+    content = (b"year,region,variable,value,unit\n2024,210211,energy_consumption,500,10^4 tce\n"
+               b"2024,210211,gdp,1500,10^8 CNY\n2024,210211,population,120,10^4 person\n")
+    district = Principal(3, "ganjingzi", "district", frozenset({GANJINGZI}))
+    batch = service.upload_batch(sqlite_db, district, filename="甘井子区.csv", content=content)
+    assert batch.status == "validated" and batch.kind == "statistics", batch.problems
+    service.approve_batch(sqlite_db, ADMIN, batch.id, reason="区统计局")
+    with sqlite_db.session() as session:
+        frame = ledger.provenance_frame(session, "statistics", region=GANJINGZI)
+    assert sorted(frame["variable"]) == ["energy_consumption", "gdp", "population"]
+    assert set(frame["batch_id"].astype(int)) == {batch.id}
