@@ -18,8 +18,9 @@ FILES = {
                              b"2024,1,210200,key_unit_energy_tce,1,m3\n", "keys"),
     "monthly feed": ("feed.csv", b"year,month,region,variable,value,unit,status,source\n"
                                  b"2015,1,210200,key_unit_energy_tce,1.0,tce,reported,lake\n", "years"),
-    "district statistics": ("d.csv", b"year,region,variable,value,unit\n2024,210211,energy_consumption,500,10^4 tce\n"
-                                     b"2024,210211,gdp,1500,10^8 CNY\n2024,210211,population,120,10^4 person\n", "keys"),
+    "district statistics": ("d.csv", b"year,region,variable,value,unit\n"
+                                     b"2024,210211,energy_consumption,500,10^4 tce\n2024,210211,gdp,1500,10^8 CNY\n"
+                                     b"2024,210211,population,120,10^4 person\n", "keys"),
     "bad nbs": ("n.csv", "2023年大连市能源平衡表(实物量)\n项目,原煤(万吨),焦炭(万吨)\n外省调入,1,2\n回收能,3,\n"
                          "一次能源生产量,abc,\n".encode(), "keys"),
 }
