@@ -39,6 +39,9 @@ _INSTRUCTIONS = [
     ("导入默认只替换文件中出现的键(年份、地区、指标等)的数值; 替换整年须选择 years 模式, 预览列出将关闭的每一行。",
      "By default an import replaces only the values whose keys the file holds; replacing whole years is the "
      "'years' mode, and the preview lists every value it would close."),
+    ("能源平衡表也可按统计局发布的格式上传(地区能源平衡表(实物量): 标题写明年份和地区, 品种为列、单位在表头)。",
+     "The energy balance may also be uploaded in the statistics bureau's layout (year and region in the title, "
+     "fuels as columns with their units)."),
     ("在 来源 表登记每个来源(文件、文号、网址), 并在各表的 source 列引用。",
      "Record each source (document, number, URL) on the 来源 sheet and cite it in each table's 'source' column."),
     ("导入时整表校验, 有任何错误则整体不导入, 错误信息注明工作表、行号与字段。",
