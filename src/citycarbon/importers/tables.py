@@ -315,8 +315,9 @@ def read_workbook(path: str | Path) -> dict[str, pd.DataFrame]:
         cells = sheets[name].dropna(how="all")
         if cells.empty:
             continue
-        frame = _headers(pd.DataFrame(cells.iloc[1:].values, columns=[
-            "" if pd.isna(c) else c for c in cells.iloc[0].tolist()]).dropna(how="all"))
+        named = [i for i, c in enumerate(cells.iloc[0].tolist()) if not pd.isna(c) and str(c).strip()]
+        frame = _headers(pd.DataFrame(cells.iloc[1:, named].values, columns=[
+            cells.iloc[0, i] for i in named]).dropna(how="all"))
         try:
             out[spec.name] = spec.validate(frame, f"{path.name}[{name}]")
         except InputError as exc:
