@@ -225,3 +225,14 @@ def test_district_energy_gdp_and_population_import_as_statistics_of_the_district
         frame = ledger.provenance_frame(session, "statistics", region=GANJINGZI)
     assert sorted(frame["variable"]) == ["energy_consumption", "gdp", "population"]
     assert set(frame["batch_id"].astype(int)) == {batch.id}
+
+
+def test_cli_data_import_draws_its_bar_on_stderr_only(sqlite_db, tmp_path, monkeypatch):
+    monkeypatch.setenv("CITYCARBON_PROGRESS", "always")
+    monkeypatch.setenv("COLUMNS", "200")
+    path = tmp_path / "wetland.csv"
+    path.write_bytes(_csv([_toy_row(import_tables()["wetland"])]))
+    shown = CliRunner().invoke(app, ["data", "import", str(path), "--approve", "--reason", "r", "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    assert "导入 / import wetland.csv" in shown.stderr and "2/2" in shown.stderr
+    assert json.loads(shown.stdout)["ledger"]["inserted"] == 1
