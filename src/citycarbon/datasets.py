@@ -89,7 +89,7 @@ class _LongTable:
 
 #: the reference tables that are neither the energy balance nor the statistics (validated by _validate_long)
 LONG_TABLES: dict[str, _LongTable] = {
-    name: _LongTable.of(registry_table(name)) for name in TABLE_FILES if registry_table(name).import_name is None}
+    name: _LongTable.of(registry_table(name)) for name in TABLE_FILES if name not in ("balance", "statistics")}
 
 
 @dataclass(frozen=True, eq=False)

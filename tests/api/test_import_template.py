@@ -7,6 +7,7 @@ import io
 
 from openpyxl import load_workbook
 
+from citycarbon.importers.tables import header_name
 from citycarbon.tables import import_tables
 
 API = "/api/v1"
@@ -21,14 +22,18 @@ def test_template_download_holds_every_importable_table(api_env):
     sheets = [spec.sheet_zh for spec in import_tables().values()]
     assert set(sheets) <= set(workbook.sheetnames)
     for spec in import_tables().values():
-        assert [c.value for c in workbook[spec.sheet_zh][1]] == [*spec.required_on_import, *spec.optional_on_import]
+        assert [header_name(c.value) for c in workbook[spec.sheet_zh][1]] == [*spec.required_on_import,
+                                                                              *spec.optional_on_import]
 
 
 def test_template_of_one_table_and_an_unknown_table(api_env):
     response = api_env.get(f"{API}/import-template", params={"table": "statistics"})
     assert response.status_code == 200
-    assert load_workbook(io.BytesIO(response.content)).sheetnames == ["说明", "codelists", "统计数据", "sources"]
-    assert api_env.get(f"{API}/import-template", params={"table": "capacity"}).status_code == 422
+    assert load_workbook(io.BytesIO(response.content)).sheetnames == ["说明", "codelists", "统计数据", "来源"]
+    assert api_env.get(f"{API}/import-template", params={"table": "capacty"}).status_code == 422
+    capacity = api_env.get(f"{API}/import-template", params={"dataset": "capacity"})
+    assert capacity.status_code == 200
+    assert load_workbook(io.BytesIO(capacity.content)).sheetnames == ["说明", "codelists", "装机容量", "来源"]
     assert api_env.client.get(f"{API}/import-template").status_code == 401
 
 

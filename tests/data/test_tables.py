@@ -23,6 +23,7 @@ from citycarbon.importers.schemas import (
     STATUSES,
     pandera_schema,
 )
+from citycarbon.importers.tables import header_name
 from citycarbon.importers.template import build_template
 from citycarbon.tables import REGISTRY_FILE, load_tables, parse_registry, registry_problems, table
 from citycarbon.units import dimension, dimensionality
@@ -198,9 +199,9 @@ def test_template_has_the_registry_header_notes_and_codelist_dropdowns():
     workbook = build_template()
     for name, spec in ((n, table(n)) for n in TABLES):
         sheet = workbook[spec.sheet_zh]
-        header = [cell.value for cell in sheet[1]]
+        header = [header_name(cell.value) for cell in sheet[1]]
         assert tuple(header) == (*spec.required_on_import, *spec.optional_on_import), name
-        assert all(cell.comment is not None and spec.column(cell.value).label_en in cell.comment.text
+        assert all(cell.comment is not None and spec.column(header_name(cell.value)).label_en in cell.comment.text
                    for cell in sheet[1])
         lists = {str(v.sqref).split(":")[0][0]: v.formula1 for v in sheet.data_validations.dataValidation
                  if v.type == "list"}
@@ -261,10 +262,10 @@ def test_template_row_with_an_unknown_code_is_refused_naming_sheet_row_and_field
 
 def test_template_only_for_importable_tables():
     with pytest.raises(InputError) as info:
-        build_template(["capacity"])
-    assert info.value.first.field == "table"
-    assert build_template(["statistics"]).sheetnames == ["说明", "codelists", "统计数据", "sources"]
-    assert build_template(["statistics", "statistics"]).sheetnames == ["说明", "codelists", "统计数据", "sources"]
+        build_template(["capacty"])
+    assert info.value.first.field == "table" and info.value.first.suggestion == "capacity"
+    assert build_template(["statistics"]).sheetnames == ["说明", "codelists", "统计数据", "来源"]
+    assert build_template(["statistics", "statistics"]).sheetnames == ["说明", "codelists", "统计数据", "来源"]
 
 
 def test_cli_template_writes_the_named_tables_and_refuses_an_unknown_one(tmp_path):
@@ -277,6 +278,6 @@ def test_cli_template_writes_the_named_tables_and_refuses_an_unknown_one(tmp_pat
     out = tmp_path / "stats.xlsx"
     result = runner.invoke(app, ["template", "--out", str(out), "--table", "statistics"])
     assert result.exit_code == 0, result.output
-    assert load_workbook(out).sheetnames == ["说明", "codelists", "统计数据", "sources"]
+    assert load_workbook(out).sheetnames == ["说明", "codelists", "统计数据", "来源"]
     refused = runner.invoke(app, ["template", "--out", str(tmp_path / "x.xlsx"), "--table", "statistcs"])
     assert refused.exit_code == 2 and "statistics" in refused.output and not (tmp_path / "x.xlsx").exists()

@@ -133,7 +133,7 @@ def test_excel_template_has_sheets_and_dropdowns(tmp_path):
 
     path = write_template(tmp_path / "template.xlsx")
     workbook = load_workbook(path)
-    assert {"说明", "能源平衡表", "统计数据", "sources"} <= set(workbook.sheetnames)
+    assert {"说明", "能源平衡表", "统计数据", "来源"} <= set(workbook.sheetnames)
     validations = workbook["能源平衡表"].data_validations.dataValidation
     assert any("codelists" in (v.formula1 or "") for v in validations)
 

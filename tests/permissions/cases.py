@@ -235,6 +235,12 @@ CASES: dict[str, Case] = {
         lambda w, p, o: _svc("imports").upload_batch(w.db, p, filename=f"{o['tag']}.csv", content=statistics_row()),
         lambda w, o: _batch_state(w.db),
         lambda w, o, r, b: r.status == "validated" and r.uploaded_by is not None),
+    "import.file": Case(
+        _no_object,
+        lambda w, p, o: _svc("imports").import_file(w.db, p, filename=f"{o['tag']}.csv", content=statistics_row(),
+                                                    approve=True, reason="matrix"),
+        lambda w, o: _batch_state(w.db),
+        lambda w, o, r, b: r.batch.status == "approved"),
     "import.approve": Case(
         _district_a_batch, lambda w, p, o: _svc("imports").approve_batch(w.db, p, o["batch_id"]),
         lambda w, o: _batch_state(w.db, o["batch_id"]),

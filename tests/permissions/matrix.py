@@ -33,6 +33,7 @@ TABLE = """
 import.upload       ok   403   ok      403   ok     422    403  403   403   403  403
 import.approve      ok   403   403     403   403    403    403  403   403   403  403
 import.discard      ok   403   403     403   ok     404    403  403   403   403  403
+import.file         ok   403   403     403   403    403    403  403   403   403  403
 user.create         ok   403   403     403   403    403    403  403   403   403  403
 user.create_admin   ok   403   403     403   403    403    403  403   403   403  403
 user.update         ok   403   403     403   403    403    403  403   403   403  403
@@ -49,6 +50,7 @@ job.recompute       ok   403   ok      403   403    403    403  403   403   403 
 """
 # Notes on cells that are not plain role checks:
 # - import.upload district-b: a row of another district is refused whole, naming the row (422), nothing stored.
+# - import.file: upload and approve at once (`citycarbon data import --approve`): the approver's rule first.
 # - import.discard analyst: sees every batch (city-wide), but only the uploader or an admin discards (403);
 #   district-b does not see district-a's batch at all (404).
 # - token.issue_own: a token is minted only from a login session (a token never mints another: 403) and a write
@@ -98,6 +100,7 @@ WRITES: tuple[Write, ...] = (
           ("POST", "/imports/{batch_id}/approve"), cli="imports approve"),
     Write("import.discard", "citycarbon.services.imports.discard_batch", ("POST", "/imports/{batch_id}/discard"),
           ("POST", "/imports/{batch_id}/discard"), cli="imports discard"),
+    Write("import.file", "citycarbon.services.imports.import_file", cli="data import"),
     Write("user.create", "citycarbon.services.users.create_user", ("POST", "/users"), ("POST", "/admin/users"),
           _ADMINS, cli="users add"),
     Write("user.create_admin", "citycarbon.services.users.create_admin", cli="users create-admin"),

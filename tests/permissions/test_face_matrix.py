@@ -231,6 +231,10 @@ def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
         path = tmp / f"{obj['tag']}.csv"
         path.write_bytes(statistics_row())
         return ["imports", "upload", str(path)]
+    if write == "import.file":
+        path = tmp / f"{obj['tag']}.csv"
+        path.write_bytes(statistics_row())
+        return ["data", "import", str(path), "--approve", "--reason", "matrix"]
     command = WRITES_BY_NAME[write].cli.split()
     tail = {"import.approve": [str(obj.get("batch_id"))], "import.discard": [str(obj.get("batch_id"))],
             "user.create": ["--username", f"new-{obj['tag']}", "--role", "enterprise", "--enterprise", X],

@@ -24,12 +24,13 @@ def _current(session) -> int:
 
 def test_upload_preview_approve(seeded_db):
     with seeded_db.session() as session:
-        batch = imports.create_batch(session, filename="统计数据2020.csv", content=GOOD, actor="analyst")
+        batch = imports.create_batch(session, filename="统计数据2020.csv", content=GOOD, actor="analyst",
+                                     mode="years")
     assert batch["status"] == "validated" and batch["kind"] == "statistics" and batch["problems"] == []
     preview = batch["preview"]
     assert (preview["rows"], preview["changed"], preview["new"], preview["years"]) == (2, 2, 0, [2020])
     # years scope: the other 2020 statistics the upload does not list would be closed
-    assert preview["closed"] == 5
+    assert preview["closed"] == 5 and len(preview["closing"]) == 5
     gdp = next(c for c in preview["changes"] if '"gdp"' in c["key"])
     assert gdp["new_value"] == 7100.5 and gdp["new_status"] == "official"
     with seeded_db.session() as session:

@@ -240,7 +240,8 @@ VARIANTS = {
     "/pathways/wedges": ["?scenario=Plan"],
     "/admin/audit": ["?actor=admin"],
 }
-SKIPPED = {"/healthz", "/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect"}
+SKIPPED = {"/healthz", "/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect",
+           "/imports/template"}  # an .xlsx download (tests/web/test_imports_datasets.py)
 #: pages whose every GET is slow (Monte-Carlo runs): rendered for one role
 ONE_ROLE = {"/pathways/ensemble"}
 

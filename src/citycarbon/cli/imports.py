@@ -17,7 +17,7 @@ from citycarbon.cli.output import FORMAT_OPTION, OutputFormat, emit, fail
 from citycarbon.cli.progress import QUIET_OPTION, progress_bars
 from citycarbon.errors import InputError, ServiceError
 
-imports_app = typer.Typer(help="Import statistics and energy balances: upload, review, approve. 数据导入与审批。",
+imports_app = typer.Typer(help="Import any dataset: upload, review, approve. 数据导入与审批。",
                           no_args_is_help=True)
 
 
@@ -51,12 +51,14 @@ def _run(call, quiet: bool = True, step: str | None = None):
 @imports_app.command("upload")
 def upload(
     file: Annotated[Path, typer.Argument(help="CSV or Excel table", exists=True, dir_okay=False, readable=True)],
-    kind: Annotated[str | None, typer.Option("--kind", help="balance | statistics (default: from the columns)")
-                    ] = None,
-    status: Annotated[str, typer.Option("--status", help="official | secondary | unverified | estimate")
-                      ] = "official",
-    mode: Annotated[str, typer.Option("--mode", help="years | all | none: which current values approval closes")
-                    ] = "years",
+    kind: Annotated[str | None, typer.Option(
+        "--kind", "--dataset", help="energy_balance | statistics | capacity | process_activity | forest | wetland | "
+        "monthly | districts … (default: from the columns)")] = None,
+    status: Annotated[str, typer.Option(
+        "--status", help="official | secondary | unverified | reported | estimate")] = "official",
+    mode: Annotated[str, typer.Option(
+        "--mode", help="keys (default): only the file's keys change | years: replace the file's years | all")
+    ] = "keys",
     reason: Annotated[str | None, typer.Option("--reason", help="why (kept in the audit log)")] = None,
     fmt: OutputFormat = FORMAT_OPTION,
     quiet: bool = QUIET_OPTION,
@@ -93,8 +95,10 @@ def show(batch_id: Annotated[int, typer.Argument(help="batch id")], fmt: OutputF
 
     batch = _run(lambda db: imports.get_batch(db, _operator(), batch_id))
     preview = batch.preview_now or batch.preview
-    rows = [{"key": c.key, "now": f"{c.old_value} {c.old_unit}", "after": f"{c.new_value} {c.new_unit}"}
-            for c in preview.changes] if preview else [p.to_dict() for p in batch.problems]
+    rows = ([{"key": c.key, "now": f"{c.old_value} {c.old_unit}", "after": f"{c.new_value} {c.new_unit}"}
+             for c in preview.changes]
+            + [{"key": c.key, "now": f"{c.value} {c.unit}", "after": "closed / 关闭"} for c in preview.closing]
+            ) if preview else [p.to_dict() for p in batch.problems]
     emit(batch.to_dict(), fmt, rows=rows or [_row(batch)], title=f"导入批次 / import batch {batch.id}")
 
 

@@ -1,6 +1,7 @@
 """The Excel import template: one sheet per importable table of the registry (``data/tables.yaml``), a 说明
-(instructions) sheet, a sources sheet, a note on every header cell and drop-down validation from the
-codelists. openpyxl writes values only (no formulas to read back)."""
+(instructions) sheet, a 来源 (sources) sheet, a note on every header cell, the reference units in the value
+column's header (``capacity (MW)``: the readers take the name before the parentheses) and drop-down
+validation from the codelists. openpyxl writes values only (no formulas to read back)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,19 @@ _INSTRUCTIONS = [
      "Only net_inflow and stock_change may be negative."),
     ("统计数据: gdp 的 price_base_year 为空表示当年价, 填年份表示该年不变价。",
      "Statistics: empty price_base_year = current prices; a year = constant prices of that year."),
-    ("status: official(官方) / secondary(二手来源) / unverified(未核实) / estimate(估算)。", ""),
+    ("status: official(官方) / secondary(二手来源) / unverified(未核实) / reported(报送) / estimate(估算)。",
+     "status: official / secondary / unverified / reported / estimate."),
+    ("表头括号内为参考单位, 仅作提示; 每行的单位写在 unit 列。",
+     "The units in brackets in a header are the reference units, a hint only; each row names its unit in "
+     "'unit'."),
+    ("导入默认只替换文件中出现的键(年份、地区、指标等)的数值; 替换整年须选择 years 模式, 预览列出将关闭的每一行。",
+     "By default an import replaces only the values whose keys the file holds; replacing whole years is the "
+     "'years' mode, and the preview lists every value it would close."),
+    ("能源平衡表也可按统计局发布的格式上传(地区能源平衡表(实物量): 标题写明年份和地区, 品种为列、单位在表头)。",
+     "The energy balance may also be uploaded in the statistics bureau's layout (year and region in the title, "
+     "fuels as columns with their units)."),
+    ("在 来源 表登记每个来源(文件、文号、网址), 并在各表的 source 列引用。",
+     "Record each source (document, number, URL) on the 来源 sheet and cite it in each table's 'source' column."),
     ("导入时整表校验, 有任何错误则整体不导入, 错误信息注明工作表、行号与字段。",
      "The whole workbook is validated; any error rejects it whole, naming sheet, row and field."),
 ]
@@ -57,10 +70,24 @@ def _note(spec: Table, column: Column) -> str:
     return "\n".join(lines)
 
 
+SOURCES_SHEET = "来源"
+
+
+def header(spec: Table, column: Column) -> str:
+    """The header cell of a column: its name, and for the value column the reference units in brackets
+    (``capacity (MW)``, ``quantity (见 unit 列 / see unit)`` when the codes have many)."""
+    if column.name != spec.value or column.unit is None:
+        return column.name
+    units = sorted(set(spec.reference_units().values()))
+    if not units or len(units) > 3:
+        return f"{column.name} (单位见 {column.unit.column} 列 / unit in '{column.unit.column}')"
+    return f"{column.name} ({' | '.join(units)})"
+
+
 def build_template(tables: Iterable[str] | None = None) -> Workbook:
     """The import template as an openpyxl workbook: a 说明 sheet, one sheet per importable table of the
     registry (``data/tables.yaml``; all of them by default, or those named by import name or table name) with
-    its header row, a note per header cell and drop-downs from the codelists, and a ``sources`` sheet.
+    its header row, a note per header cell and drop-downs from the codelists, and a 来源 (sources) sheet.
 
     Only values are written: the header row is the first row, so a filled-in sheet imports as it is.
     """
@@ -102,7 +129,7 @@ def build_template(tables: Iterable[str] | None = None) -> Workbook:
     for spec in chosen:
         sheet = workbook.create_sheet(spec.sheet_zh or spec.import_name or spec.name)
         columns = [spec.column(name) for name in (*spec.required_on_import, *spec.optional_on_import)]
-        sheet.append([column.name for column in columns])
+        sheet.append([header(spec, column) for column in columns])
         for col_index, column in enumerate(columns, start=1):
             cell = sheet.cell(row=1, column=col_index)
             cell.font = Font(bold=True)
@@ -125,7 +152,7 @@ def build_template(tables: Iterable[str] | None = None) -> Workbook:
             sheet.add_data_validation(validation)
         sheet.freeze_panes = "A2"
 
-    sources = workbook.create_sheet("sources")
+    sources = workbook.create_sheet(SOURCES_SHEET)
     sources.append(["source_id", "citation", "document", "url", "notes"])
     for cell in sources[1]:
         cell.font = Font(bold=True)

@@ -451,7 +451,7 @@ def monthly_energy_for_nowcast(rollups: pd.DataFrame, registry: Registry | None 
     out["region"] = region
     out["variable"] = "key_unit_energy_tce"
     out["unit"] = "tce"
-    out["status"] = "monitoring"
+    out["status"] = "reported"
     out["source"] = "citycarbon.monitoring: key energy-using units' online monitoring (当量值)"
     columns = ["year", "month", "region", "variable", "value", "unit", "status", "source"]
     return out[columns + (["enterprises"] if "enterprises" in out.columns else [])]

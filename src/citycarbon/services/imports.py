@@ -1,6 +1,7 @@
-"""Statistics and energy-balance imports as one service: upload (validate, preview) → list / get (with a fresh
-preview) → approve (into the ledger) or discard. The web page, the API and the CLI call these functions; none
-of them holds a rule of its own.
+"""Imports of every table of the registry (energy balance, statistics, capacity, process activity, forest, wetland,
+monthly series, district data, and any table ``data/tables.yaml`` marks ``import:``) as one service: upload
+(validate, preview) → list / get (with a fresh preview) → approve (into the ledger) or discard. The web page, the
+API and the CLI call these functions; none of them holds a rule of its own.
 
 Who may do what (applied here, once, with :class:`~citycarbon.auth.principal.Principal`'s methods):
 
@@ -9,16 +10,16 @@ Who may do what (applied here, once, with :class:`~citycarbon.auth.principal.Pri
   existence is not leaked).
 * **upload**: :meth:`Principal.can_import_statistics` (admin, analyst, district; write scope). A district user
   uploads only rows of its own regions (any other row → :class:`~citycarbon.errors.InputError` naming row and
-  region, and *nothing* is stored, not even a rejected batch) and only with ``mode`` ``years`` or ``none``
-  (``all`` would close every other region's values).
+  region, and *nothing* is stored, not even a rejected batch) and only with ``mode`` ``keys`` (the default:
+  only the uploaded keys change) or ``years`` (``all`` would close every other region's values).
 * **approve**: :meth:`Principal.can_approve_import` (admins with a write scope); the uploader's regions are
   checked again (a district user's batch holding another region's rows is refused with the rows named).
 * **discard**: the uploader or an admin (write scope).
 * approving or discarding a batch in the wrong state (already approved or discarded) is a :class:`Conflict`.
 
-Every write runs in one transaction with its audit rows (the store records them); a refusal writes nothing.
-Results are typed (:class:`ImportBatch`, :class:`ImportPreview`, :class:`Approval`); ``to_dict()`` gives the
-JSON the API has always answered.
+Every write runs in one transaction with its audit rows (the store records them); a refusal writes nothing. Results
+are typed (:class:`ImportBatch`, :class:`ImportPreview`, :class:`Approval`); ``to_dict()`` gives the JSON the API
+has always answered.
 """
 
 from __future__ import annotations
@@ -33,11 +34,12 @@ from citycarbon.errors import Conflict, Forbidden, InputError, NotFound, Problem
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from citycarbon.progress import Progress
     from citycarbon.store.db import Database
 
-__all__ = ["MAX_BATCH_ID", "Approval", "BatchProblem", "ImportBatch", "ImportPreview", "PreviewChange",
-           "approve_batch", "discard_batch", "get_batch", "list_batches", "require_approver", "require_importer",
-           "require_reader", "upload_batch"]
+__all__ = ["MAX_BATCH_ID", "Approval", "BatchProblem", "ClosingRow", "FileImport", "ImportBatch", "ImportPreview",
+           "PreviewChange", "approve_batch", "discard_batch", "get_batch", "import_file", "list_batches",
+           "require_approver", "require_importer", "require_reader", "upload_batch"]
 
 #: the largest id an import batch can have (a 32-bit INTEGER column); a larger one is simply not found
 MAX_BATCH_ID = 2**31 - 1
@@ -94,12 +96,32 @@ class PreviewChange:
 
 
 @dataclass(frozen=True)
+class ClosingRow:
+    """A current ledger value approving would close (mode ``years`` or ``all``): its key, value and origin."""
+
+    key: str
+    region: str
+    year: int
+    month: int | None
+    value: float
+    unit: str
+    status: str
+    batch_id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "region": self.region, "year": self.year, "month": self.month,
+                "value": self.value, "unit": self.unit, "status": self.status, "batch_id": self.batch_id}
+
+
+@dataclass(frozen=True)
 class ImportPreview:
-    """What approving a batch would do to the ledger (counts, years, regions, a sample of changed values).
+    """What approving a batch would do to the ledger (counts, years, regions, a sample of changed values and
+    every value it would close).
 
     ``dataset`` is None when there is nothing to preview (a rejected or discarded batch)."""
 
     dataset: str | None = None
+    mode: str = "keys"
     rows: int = 0
     new: int = 0
     changed: int = 0
@@ -108,17 +130,20 @@ class ImportPreview:
     years: tuple[int, ...] = ()
     regions: tuple[str, ...] = ()
     changes: tuple[PreviewChange, ...] = ()
+    closing: tuple[ClosingRow, ...] = ()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> ImportPreview:
         data = data or {}
         if "dataset" not in data:
             return cls()
-        return cls(dataset=data["dataset"], rows=int(data.get("rows", 0)), new=int(data.get("new", 0)),
+        return cls(dataset=data["dataset"], mode=str(data.get("mode") or "years"), rows=int(data.get("rows", 0)),
+                   new=int(data.get("new", 0)),
                    changed=int(data.get("changed", 0)), unchanged=int(data.get("unchanged", 0)),
                    closed=int(data.get("closed", 0)), years=tuple(int(y) for y in data.get("years", ())),
                    regions=tuple(str(r) for r in data.get("regions", ())),
-                   changes=tuple(PreviewChange(**c) for c in data.get("changes", ())))
+                   changes=tuple(PreviewChange(**c) for c in data.get("changes", ())),
+                   closing=tuple(ClosingRow(**c) for c in data.get("closing", ())))
 
     def __bool__(self) -> bool:
         return self.dataset is not None
@@ -126,9 +151,10 @@ class ImportPreview:
     def to_dict(self) -> dict[str, Any]:
         if self.dataset is None:
             return {}
-        return {"dataset": self.dataset, "rows": self.rows, "new": self.new, "changed": self.changed,
-                "unchanged": self.unchanged, "closed": self.closed, "years": list(self.years),
-                "regions": list(self.regions), "changes": [c.to_dict() for c in self.changes]}
+        return {"dataset": self.dataset, "mode": self.mode, "rows": self.rows, "new": self.new,
+                "changed": self.changed, "unchanged": self.unchanged, "closed": self.closed,
+                "years": list(self.years), "regions": list(self.regions),
+                "changes": [c.to_dict() for c in self.changes], "closing": [c.to_dict() for c in self.closing]}
 
 
 @dataclass(frozen=True)
@@ -163,7 +189,7 @@ class ImportBatch:
                    uploaded_at=summary["uploaded_at"], status=summary["status"],
                    problems=tuple(BatchProblem.from_dict(p) for p in summary.get("problems") or ()),
                    data_status=str(stored.get("status", "official")), preview=ImportPreview.from_dict(stored),
-                   row_count=int(summary.get("row_count") or 0), mode=summary.get("mode") or "years",
+                   row_count=int(summary.get("row_count") or 0), mode=summary.get("mode") or "keys",
                    approved_by=summary.get("approved_by"), approved_at=summary.get("approved_at"),
                    reason=summary.get("reason"), preview_now=preview_now)
 
@@ -277,7 +303,7 @@ def _conflict_or_input(error: InputError) -> Exception:
 
 # -- the use cases -------------------------------------------------------------------------------------------
 def upload_batch(db: Database, principal: Principal, *, filename: str, content: bytes, kind: str | None = None,
-                 status: str = "official", mode: str = "years", reason: str | None = None) -> ImportBatch:
+                 status: str = "official", mode: str = "keys", reason: str | None = None) -> ImportBatch:
     """Validate an uploaded table and keep it as a batch awaiting approval.
 
     Returns the batch: ``status`` ``validated`` (with the preview of what approval would change) or
@@ -290,9 +316,11 @@ def upload_batch(db: Database, principal: Principal, *, filename: str, content: 
     require_importer(principal)
     if not content:
         raise InputError(Problem("文件是空的 / the file is empty", file=filename))
+    mode = imports.normal_mode(mode)
     if principal.role is Role.district and mode == "all":
-        raise InputError(Problem("区县用户只能替换本辖区的年份（mode=years） / district users replace their regions' "
-                                 "years only (mode=years)", field="mode", value=mode))
+        raise InputError(Problem("区县用户只能按键或按本辖区的年份导入（mode=keys 或 years） / district users "
+                                 "import by key or replace their regions' years only (mode=keys or years)",
+                                 field="mode", value=mode))
     with db.session(write=True) as session:
         summary = imports.create_batch(session, filename=filename, content=content, actor=principal, kind=kind,
                                        status=status, mode=mode, reason=reason,
@@ -371,3 +399,39 @@ def discard_batch(db: Database, principal: Principal, batch_id: int, *, reason: 
         except InputError as error:
             raise _conflict_or_input(error) from None
     return ImportBatch.from_summary(discarded)
+
+
+@dataclass(frozen=True)
+class FileImport:
+    """What :func:`import_file` did: the batch (validated or rejected) and, when approved, the ledger write."""
+
+    batch: ImportBatch
+    approval: Approval | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"batch": self.batch.to_dict(),
+                "ledger": None if self.approval is None else self.approval.ledger_dict()}
+
+
+def import_file(db: Database, principal: Principal, *, filename: str, content: bytes, kind: str | None = None,
+                status: str = "official", mode: str = "keys", reason: str | None = None, approve: bool = False,
+                progress: Progress | None = None) -> FileImport:
+    """Upload a file as a batch and, with ``approve``, approve it at once: :func:`upload_batch` then
+    :func:`approve_batch`, with their rules (approving needs an administrator with a write scope, checked
+    before anything is stored). A rejected file is not approved (its problems are in the batch).
+    ``progress`` hears (done, total, step) after validation and after approval."""
+    from citycarbon.progress import or_silent
+
+    report = or_silent(progress)
+    if approve:
+        require_approver(principal)
+    total = 2 if approve else 1
+    report(0, total, "validate")
+    batch = upload_batch(db, principal, filename=filename, content=content, kind=kind, status=status, mode=mode,
+                         reason=reason)
+    report(1, total, "validate")
+    if not approve or batch.status != "validated":
+        return FileImport(batch)
+    approval = approve_batch(db, principal, batch.id, reason=reason)
+    report(2, total, "approve")
+    return FileImport(approval.batch, approval)

@@ -5,9 +5,19 @@ schemas, codelists, units; problems name file, row and field) and kept with its 
 preview of what approval would change. Approval re-reads the stored bytes and writes them to the ledger in the
 caller's transaction: either every row, the batch status and the audit rows are stored, or nothing is.
 
+Every importable table of the registry (``data/tables.yaml`` entries with ``import:``) goes through here; a new
+table becomes importable by its registry entry alone.
+
 Rows without ``status``/``source`` get the batch's ``status`` (default ``official``: tables come from the
-statistics bureau) and ``source`` ``"import batch <id>: <filename>"``. ``mode`` ``years`` (default) replaces
-the uploaded years and regions of that table: values the upload no longer lists are closed.
+statistics bureau) and ``source`` ``"import batch <id>: <filename>"``. ``mode``:
+
+* ``keys`` (default): only the rows whose keys (the table's ``key`` columns) the upload holds are added or
+  revised; nothing else is closed — a one-line GDP correction changes that one value;
+* ``years``: the upload replaces the years (and months) of its regions in that table: values it no longer
+  lists are closed;
+* ``all``: the upload replaces the whole table (every other current value is closed).
+
+The preview lists every value approving would close (``closing``), not a sample.
 """
 
 from __future__ import annotations
@@ -15,7 +25,9 @@ from __future__ import annotations
 import builtins
 import hashlib
 import tempfile
+import threading
 import zipfile
+from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -31,12 +43,19 @@ from citycarbon.importers.schemas import STATUSES
 from citycarbon.store import audit, ledger
 from citycarbon.store.models import ImportBatch, Observation
 from citycarbon.store.types import utcnow
+from citycarbon.tables import import_tables
 
-__all__ = ["KINDS", "RegionScopeError", "approve", "create_batch", "discard", "get", "list", "list_batches", "preview"]
+__all__ = ["KINDS", "MODES", "RegionScopeError", "approve", "create_batch", "discard", "get", "list", "list_batches",
+           "normal_mode", "preview"]
 
-#: importer table name -> ledger dataset
-KINDS: dict[str, str] = {"energy_balance": "balance", "statistics": "statistics"}
-_KIND_ALIASES = {"balance": "energy_balance", "energy_balance": "energy_balance", "statistics": "statistics"}
+#: importer table name -> ledger dataset (every table of the registry with an ``import:`` entry)
+KINDS: dict[str, str] = {name: spec.name for name, spec in import_tables().items()}
+#: every name a caller may give a kind by (import name, table name, aliases) -> import name
+_KIND_ALIASES: dict[str, str] = {alias: name for name, spec in import_tables().items()
+                                 for alias in (name, spec.name, *spec.aliases)}
+#: import mode -> the ledger's write scope; ``none`` is the former name of ``keys``
+MODES: dict[str, str] = {"keys": "none", "years": "years", "all": "all"}
+_MODE_ALIASES = {"none": "keys"}
 #: the most changed values a preview lists one by one
 PREVIEW_SAMPLE = 50
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -61,12 +80,47 @@ def _safe_name(filename: str, limit: int = 200) -> str:
     return (stem or "upload") + suffix
 
 
+def _unknown_kind(kind: str) -> InputError:
+    return InputError(Problem(f"unknown import kind '{kind}' (expected one of {', '.join(KINDS)})", field="kind",
+                              value=kind, suggestion=nearest(kind, builtins.list(_KIND_ALIASES))))
+
+
+def normal_mode(mode: str) -> str:
+    """``keys``, ``years`` or ``all`` (``none`` is read as ``keys``); :class:`InputError` otherwise."""
+    mode = _MODE_ALIASES.get(mode, mode)
+    if mode not in MODES:
+        raise InputError(Problem(f"unknown mode '{mode}' (keys, years or all)", field="mode", value=mode,
+                                 suggestion=nearest(mode, builtins.list(MODES))))
+    return mode
+
+
+#: the newest validated uploads, by (sha256, kind, file name): approval re-reads a batch's bytes, and the same
+#: bytes validate to the same frame (a process that did not see the upload validates them again)
+_PARSED: OrderedDict[tuple[str, str | None, str], tuple[str, pd.DataFrame]] = OrderedDict()
+_PARSED_SIZE = 4
+_PARSED_LOCK = threading.Lock()
+
+
 def _parse(filename: str, content: bytes, kind: str | None) -> tuple[str, pd.DataFrame]:
     """Validate ``content`` as the importers do; returns (importer table name, frame) or raises InputError."""
+    key = (hashlib.sha256(content).hexdigest(), kind, filename)
+    with _PARSED_LOCK:
+        if key in _PARSED:
+            _PARSED.move_to_end(key)
+            name, frame = _PARSED[key]
+            return name, frame.copy()
+    name, frame = _parse_bytes(filename, content, kind)
+    with _PARSED_LOCK:
+        _PARSED[key] = (name, frame.copy())
+        while len(_PARSED) > _PARSED_SIZE:
+            _PARSED.popitem(last=False)
+    return name, frame
+
+
+def _parse_bytes(filename: str, content: bytes, kind: str | None) -> tuple[str, pd.DataFrame]:
     table = None if kind is None else _KIND_ALIASES.get(kind)
     if kind is not None and table is None:
-        raise InputError(Problem(f"unknown import kind '{kind}' (expected balance or statistics)", field="kind",
-                                 value=kind))
+        raise _unknown_kind(kind)
     safe = _safe_name(filename)
     with tempfile.TemporaryDirectory(prefix="citycarbon-import-") as folder:
         path = Path(folder) / safe
@@ -86,11 +140,13 @@ def _complete(frame: pd.DataFrame, dataset: str, status: str, source: str) -> pd
         else:
             blank = out[column].isna() | (out[column].astype(str).str.strip() == "")
             out[column] = out[column].astype(object).where(~blank, default)
-    if dataset == "statistics" and "price_base_year" not in out.columns:
-        out["price_base_year"] = pd.NA
+    for column in ledger.spec_for(dataset).columns:  # optional columns the upload left out
+        if column not in out.columns:
+            out[column] = pd.NA
     if dataset == "balance":
         out["sector"] = out["sector"].fillna("")
-    return out
+    # plain objects: the ledger walks the rows one by one, which pandas' Arrow-backed text makes slow
+    return out.astype({column: object for column in out.columns if pd.api.types.is_string_dtype(out[column])})
 
 
 def _frame_of(batch: ImportBatch) -> tuple[str, pd.DataFrame]:
@@ -103,12 +159,14 @@ def _frame_of(batch: ImportBatch) -> tuple[str, pd.DataFrame]:
 
 
 def _diff(session: Session, dataset: str, frame: pd.DataFrame, mode: str) -> dict[str, Any]:
-    """What writing ``frame`` would do to the current ledger (counts and a sample of changed values)."""
+    """What writing ``frame`` with ``mode`` would do to the current ledger: counts, a sample of changed values
+    and EVERY value that would be closed (``closing``)."""
     spec = ledger.spec_for(dataset)
+    mode = normal_mode(mode)
     records = ledger._records(spec, frame, "<preview>")
     current = {row.natural_key: row for row in session.execute(
         select(Observation.natural_key, Observation.region, Observation.valid_year, Observation.valid_month,
-               Observation.value, Observation.unit, Observation.status, Observation.source)
+               Observation.value, Observation.unit, Observation.status, Observation.source, Observation.batch_id)
         .where(Observation.dataset == spec.name, Observation.superseded_at.is_(None)))}
     incoming = {r["natural_key"]: r for r in records}
     new, changed, unchanged, sample = 0, 0, 0, []
@@ -126,12 +184,14 @@ def _diff(session: Session, dataset: str, frame: pd.DataFrame, mode: str) -> dic
                                "old_status": old.status, "new_value": record["value"], "new_unit": record["unit"],
                                "new_status": record["status"]})
     slices = {(r["region"], r["valid_year"], r["valid_month"]) for r in records}
-    closed = 0 if mode == "none" else sum(
-        1 for key, old in current.items()
-        if key not in incoming and (mode == "all" or (old.region, old.valid_year, old.valid_month) in slices))
-    return {"dataset": spec.name, "rows": len(records), "new": new, "changed": changed, "unchanged": unchanged,
-            "closed": closed, "years": sorted({r["valid_year"] for r in records}),
-            "regions": sorted({r["region"] for r in records}), "changes": sample}
+    closing = [] if mode == "keys" else [
+        {"key": key, "region": old.region, "year": old.valid_year, "month": old.valid_month,
+         "value": float(old.value), "unit": old.unit, "status": old.status, "batch_id": old.batch_id}
+        for key, old in current.items()
+        if key not in incoming and (mode == "all" or (old.region, old.valid_year, old.valid_month) in slices)]
+    return {"dataset": spec.name, "mode": mode, "rows": len(records), "new": new, "changed": changed,
+            "unchanged": unchanged, "closed": len(closing), "years": sorted({r["valid_year"] for r in records}),
+            "regions": sorted({r["region"] for r in records}), "changes": sample, "closing": closing}
 
 
 def _summary(batch: ImportBatch) -> dict[str, Any]:
@@ -160,11 +220,12 @@ def _check_regions(frame: pd.DataFrame, allowed: frozenset[str] | None, filename
 
 
 def create_batch(session: Session, *, filename: str, content: bytes, actor: Any, kind: str | None = None,
-                 status: str = "official", mode: str = "years", reason: str | None = None,
+                 status: str = "official", mode: str = "keys", reason: str | None = None,
                  allowed_regions: Iterable[str] | None = None, refuse_foreign: bool = False) -> dict[str, Any]:
     """Store an upload with its validation result; ``status`` of the batch is ``validated`` or ``rejected``.
 
-    ``kind`` (``balance``/``statistics``) is detected from the columns when omitted. ``allowed_regions`` (a
+    ``kind`` (an import name of the registry: ``energy_balance``, ``statistics``, ``capacity``, ``monthly`` …, or
+    a table name or alias) is detected from the columns when omitted. ``allowed_regions`` (a
     district user's region codes) rejects rows of any other region; with ``refuse_foreign`` such rows raise
     :class:`RegionScopeError` instead (the caller's transaction rolls back: nothing is stored, not even the
     rejected batch). Returns the batch summary (:func:`get`). Problems are data, not exceptions: a rejected
@@ -172,11 +233,9 @@ def create_batch(session: Session, *, filename: str, content: bytes, actor: Any,
     """
     if status not in STATUSES:
         raise InputError(Problem(f"unknown status '{status}'", field="status", value=status))
-    if mode not in ("years", "all", "none"):
-        raise InputError(Problem(f"unknown mode '{mode}' (years, all or none)", field="mode", value=mode))
+    mode = normal_mode(mode)
     if kind is not None and kind not in _KIND_ALIASES:
-        raise InputError(Problem(f"unknown import kind '{kind}' (expected balance or statistics)", field="kind",
-                                 value=kind, suggestion=nearest(kind, builtins.list(_KIND_ALIASES))))
+        raise _unknown_kind(kind)
     if len(content) > MAX_UPLOAD_BYTES:
         raise InputError(Problem(f"file larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MiB", file=filename))
     name, _ = audit.actor_of(actor)
@@ -266,7 +325,8 @@ def approve(session: Session, batch_id: int, *, actor: Any, reason: str | None =
     _require(batch, ("validated",), "approved")
     dataset, frame = _frame_of(batch)
     _check_regions(frame, None if allowed_regions is None else frozenset(map(str, allowed_regions)), batch.filename)
-    result = ledger.write_frame(session, dataset, frame, actor=actor, batch_id=batch.id, scope=batch.mode,
+    scope = MODES[normal_mode(batch.mode or "years")]
+    result = ledger.write_frame(session, dataset, frame, actor=actor, batch_id=batch.id, scope=scope,  # type: ignore[arg-type]
                                 reason=reason or f"import batch {batch.id} approved", source=batch.filename)
     _mark_approved(session, batch, actor, reason)
     audit.record(session, actor, "import.approve", "import_batch", batch.id, {"status": "validated"},

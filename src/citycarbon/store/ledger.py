@@ -55,6 +55,7 @@ __all__ = [
     "current_frame",
     "history",
     "observations_at",
+    "provenance_frame",
     "reference_dataset",
     "revisions",
     "spec_for",
@@ -380,6 +381,25 @@ def current_frame(session: Session, dataset: str, *, region: str | None = None,
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return frame.copy()
+
+
+def provenance_frame(session: Session, dataset: str, *, region: str | None = None,
+                     as_of: datetime | None = None) -> pd.DataFrame:
+    """:func:`current_frame` with each row's origin: ``status`` (official, reported, estimate …, already a column)
+    plus ``batch_id`` (the import batch that wrote the value; <NA> for values seeded from the shipped files)
+    and ``recorded_at``. Same rows in the same order as :func:`current_frame`; not cached."""
+    spec = spec_for(dataset)
+    statement = select(Observation.region, Observation.valid_year, Observation.valid_month, Observation.dim1,
+                       Observation.dim2, Observation.dim3, Observation.value, Observation.unit, Observation.status,
+                       Observation.source, Observation.batch_id, Observation.recorded_at
+                       ).where(Observation.dataset == spec.name)
+    if region is not None:
+        statement = statement.where(Observation.region == str(region))
+    rows = session.connection().execute(_visible(statement, as_of).order_by(Observation.id)).all()
+    frame = _build_frame(spec, [tuple(r)[:len(_RAW_COLUMNS)] for r in rows])
+    frame["batch_id"] = pd.array([r.batch_id for r in rows], dtype="Int64")
+    frame["recorded_at"] = [r.recorded_at for r in rows]
+    return frame
 
 
 def clear_cache() -> None:

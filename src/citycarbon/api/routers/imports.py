@@ -1,12 +1,15 @@
-"""Statistics and energy-balance imports: upload → validate → preview → approve (admin) or discard.
+"""Imports of every registry table: upload → validate → preview → approve (admin) or discard.
 
-``POST /imports`` (multipart: ``file``, optional ``kind`` balance|statistics, ``status``, ``mode``, ``reason``)
-validates at once. A file with problems answers 422 naming file, row and field (the rejected batch is kept
-for the record; nothing reaches the ledger); a valid one answers 201 with the preview of what approval
-would change. District users may upload only rows of their own regions. Approval writes the ledger in one
-transaction, which changes the ledger version, so every cached result is recomputed; the answer is 202 with
-the id of a background job that warms the new results. Every rule (who may upload, see, approve or discard
-what) is :mod:`citycarbon.services.imports`'s; this router parses, calls it and answers.
+``POST /imports`` (multipart: ``file``, optional ``kind`` (``energy_balance``, ``statistics``, ``capacity``,
+``process_activity``, ``forest``, ``wetland``, ``monthly``, ``districts`` … every ``import:`` entry of
+``data/tables.yaml``, or a table name), ``status``, ``mode`` ``keys`` (default: only the file's keys change) |
+``years`` | ``all``, ``reason``) validates at once; the preview lists every value approval would close. A file with
+problems answers 422 naming file, row and field (the rejected batch is kept for the record; nothing reaches the
+ledger); a valid one answers 201 with the preview of what approval would change. District users may upload only rows
+of their own regions. Approval writes the ledger in one transaction, which changes the ledger version, so every
+cached result is recomputed; the answer is 202 with the id of a background job that warms the new results. Every
+rule (who may upload, see, approve or discard what) is :mod:`citycarbon.services.imports`'s; this router parses,
+calls it and answers.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from citycarbon.api.envelope import Envelope, EnvelopeResponse, paging, respond
 from citycarbon.api.errors import ApiError
 from citycarbon.api.routers._common import page_params
 from citycarbon.auth.principal import Principal
+from citycarbon.importers.schemas import STATUSES
 from citycarbon.services import imports as service
 from citycarbon.services.imports import MAX_BATCH_ID
+from citycarbon.tables import import_tables
 
 router = APIRouter(tags=["imports"])
 PERMISSIONS = {("POST", "/imports"): "import", ("GET", "/imports"): "import_read",
@@ -30,6 +35,10 @@ PERMISSIONS = {("POST", "/imports"): "import", ("GET", "/imports"): "import_read
                ("POST", "/imports/{batch_id}/discard"): "import"}
 
 BATCH_ID = Path(ge=1, le=MAX_BATCH_ID)
+#: the import names of the registry and the other names of those tables (``balance`` …)
+ImportKind = Literal[tuple(dict.fromkeys(name for key, spec in import_tables().items()  # type: ignore[valid-type]
+                                         for name in (key, spec.name, *spec.aliases)))]
+DataStatus = Literal[STATUSES]  # type: ignore[valid-type]
 
 
 class Decision(BaseModel):
@@ -53,9 +62,9 @@ def _approver(principal: Principal = Depends(get_principal)) -> Principal:
 @router.post("/imports", status_code=201, response_model=Envelope[dict[str, Any]],
              responses={409: {"description": "conflict"}, 413: {"description": "file over the size limit"}})
 async def upload(request: Request, file: UploadFile = File(description="CSV or Excel table"),
-                 kind: Literal["balance", "statistics"] | None = Form(None),
-                 status: Literal["official", "secondary", "unverified", "estimate"] = Form("official"),
-                 mode: Literal["years", "all", "none"] = Form("years"),
+                 kind: ImportKind | None = Form(None),  # type: ignore[valid-type]
+                 status: DataStatus = Form("official"),  # type: ignore[valid-type]
+                 mode: Literal["keys", "years", "all", "none"] = Form("keys"),
                  reason: str | None = Form(None, max_length=500),
                  principal: Principal = Depends(_importer)) -> EnvelopeResponse:
     """Upload and validate a table; 201 with the preview, or 422 with every problem (file, row, field)."""

@@ -15,17 +15,21 @@ from citycarbon.tables import import_tables
 router = APIRouter(tags=["imports"])
 PERMISSIONS = {("GET", "/import-template"): "read"}
 
-#: the importable tables of the registry (``energy_balance``, ``statistics``)
+#: the importable tables of the registry (``energy_balance``, ``statistics``, ``capacity``, …)
 ImportTable = Literal[tuple(import_tables())]  # type: ignore[valid-type]
 
 
 @router.get("/import-template", response_class=Response,
             responses={200: {"content": {XLSX_MEDIA_TYPE: {}}, "description": "the .xlsx template"}})
-def get_import_template(table: list[ImportTable] | None = Query(  # type: ignore[valid-type]
-                            None, description="only these tables (repeatable); every importable table by default"),
+def get_import_template(dataset: list[ImportTable] | None = Query(  # type: ignore[valid-type]
+                            None, description="only these datasets (repeatable); every importable table by default"),
+                        table: list[ImportTable] | None = Query(  # type: ignore[valid-type]
+                            None, description="the former name of 'dataset'"),
                         principal: Principal = Depends(get_principal)) -> Response:
-    """The Excel import template (说明 sheet, one sheet per table, a note on every column, drop-down lists)."""
-    template = import_template(table)
+    """The Excel import template (说明 and 来源 sheets, one sheet per dataset, units in the headers, a note on
+    every column, drop-down lists of the codelists)."""
+    chosen = [*(dataset or ()), *(table or ())]
+    template = import_template(chosen or None)
     return Response(template.content, media_type=template.media_type,
                     headers={"Content-Disposition": f'attachment; filename="{template.filename}"',
                              "Cache-Control": "no-store"})

@@ -1,6 +1,8 @@
-"""Data import pages: upload a statistics or energy-balance file → its problems (row and field) or a preview of
-what approval would change → an admin approves (written to the ledger in one transaction) or the uploader or an
-admin discards.
+"""Data import pages: upload a file of any importable table (energy balance — also in the statistics bureau's layout —,
+statistics, capacity, process activity, forest, wetland, monthly series, district data, and every table the registry
+marks ``import:``), with an Excel template per table to download → its problems (row and field) or a preview of what
+approval would change → an admin approves (written to the ledger in one transaction) or the uploader or an admin
+discards.
 
 Every rule (who may upload which regions' rows, see, approve or discard which batch) is
 :mod:`citycarbon.services.imports`'s, the same functions the API calls; these handlers check the login and the
@@ -38,10 +40,20 @@ def _problem_rows(problems: list[Problem], locale: str) -> list[dict]:
             for p in problems]
 
 
+def _tables(locale: str) -> list[dict[str, str]]:
+    """The importable tables of the registry: import name and title in the page's language."""
+    from citycarbon.tables import import_tables
+
+    zh = locale.startswith("zh")
+    return [{"name": name, "title": spec.title_zh if zh else spec.title_en}
+            for name, spec in import_tables().items()]
+
+
 def _list_page(request: Request, session, *, errors: list[str] | None = None, problems: list[dict] | None = None,
                status_code: int = 200) -> Response:
     batches = service.list_batches(web_state(request).db(), session.principal, limit=LIST_LIMIT)
-    return render(request, "imports.html", {"batches": batches, "errors": errors or [], "problems": problems or []},
+    return render(request, "imports.html", {"batches": batches, "errors": errors or [], "problems": problems or [],
+                                            "tables": _tables(locale_of(request))},
                   session=session, status_code=status_code)
 
 
@@ -52,9 +64,27 @@ def imports_page(request: Request, session=Depends(current_session)) -> Response
     return _list_page(request, session)
 
 
+@router.get("/imports/template")
+def template_download(request: Request, dataset: str = "", session=Depends(current_session)) -> Response:
+    """The Excel template of one dataset (every importable table without ``dataset``) as a download."""
+    from citycarbon.services.templates import import_template
+
+    if session is None:
+        return login_redirect(request)
+    try:
+        template = import_template([dataset] if dataset else None)
+    except InputError as error:
+        return _list_page(request, session, status_code=422,
+                          problems=_problem_rows(error.problems, locale_of(request)))
+    return Response(template.content, media_type=template.media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{template.filename}"',
+                             "Cache-Control": "no-store"})
+
+
 @router.post("/imports", response_class=HTMLResponse)
 async def upload(request: Request, file: UploadFile | None = File(None), kind: str = Form(""),
-                 csrf_token: str = Form(""), session=Depends(current_session)) -> Response:
+                 mode: str = Form("keys"), csrf_token: str = Form(""),
+                 session=Depends(current_session)) -> Response:
     from starlette.concurrency import run_in_threadpool
 
     if session is None:
@@ -73,7 +103,8 @@ async def upload(request: Request, file: UploadFile | None = File(None), kind: s
             "文件超过 20 MiB / the file is larger than 20 MiB", locale)])
     try:
         batch = await run_in_threadpool(service.upload_batch, web_state(request).db(), session.principal,
-                                        filename=file.filename, content=content, kind=kind or None)
+                                        filename=file.filename, content=content, kind=kind or None,
+                                        mode=mode or "keys")
     except InputError as error:  # nothing was stored (another district's rows, an empty file, a bad kind)
         return _list_page(request, session, status_code=422, problems=_problem_rows(error.problems, locale))
     return RedirectResponse(f"/imports/{batch.id}", status_code=303)
