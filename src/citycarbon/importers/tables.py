@@ -17,6 +17,7 @@ from citycarbon.importers.schemas import (
     validate_balance,
     validate_statistics,
 )
+from citycarbon.importers.generic import registry_validator
 from citycarbon.tables import import_tables
 
 
@@ -38,7 +39,7 @@ _VALIDATORS: dict[str, Callable[[pd.DataFrame, str], pd.DataFrame]] = {
 }
 TABLES: dict[str, TableSpec] = {
     name: TableSpec(name, spec.sheet_zh or name, spec.title_zh, spec.title_en, spec.required_on_import,
-                    spec.optional_on_import, _VALIDATORS[name])
+                    spec.optional_on_import, _VALIDATORS.get(name) or registry_validator(name))
     for name, spec in import_tables().items()}
 
 

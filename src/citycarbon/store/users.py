@@ -155,7 +155,7 @@ def user_view(user: User) -> dict:
     return {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
             "regions": list(user.regions), "enterprise_id": user.enterprise_id,
             "must_change_password": bool(user.must_change_password), "totp_enabled": bool(user.totp_enabled),
-            "disabled": bool(user.disabled),
+            "disabled": bool(user.disabled), "city": user.city,
             "locked_until": user.locked_until.isoformat() if user.locked_until else None,
             "last_login_at": user.last_login_at.isoformat() if user.last_login_at else None,
             "created_at": user.created_at.isoformat() if user.created_at else None}
@@ -174,7 +174,7 @@ def token_view(token: ApiToken) -> dict:
 def principal_for_user(user: User, via: str = "session") -> Principal:
     """The caller a user is, with the role's full scope (a token narrows it)."""
     return Principal(user.id, user.username, Role(user.role), frozenset(user.regions), user.enterprise_id,
-                     via=via)
+                     via=via, city=user.city)
 
 
 # ---- users -----------------------------------------------------------------------------------------------
