@@ -316,3 +316,21 @@ def require_data(session: Any, city: str) -> None:
             f"city '{city}' ({record.region_code}) has no {' and no '.join(missing)} in the ledger: import its own "
             f"data (`citycarbon data import FILE --dataset {missing[0]}` or the web's 导入); no other city's data "
             "are used", field="dataset", value=missing[0]))
+
+
+def init_city_text(db: Database, principal: Principal, *, code: str, plan: str,
+                   accounting: str | None = None) -> CityInfo:
+    """:func:`init_city` from the texts of the plan and the profile (an upload); errors name ``<code>.yaml``."""
+    if not principal.can_manage_cities():
+        raise Forbidden("only the deployment's administrators create cities", code="cities_admin")
+    if not CODE_PATTERN.match(code or ""):
+        raise InputError(Problem("a city code is 2–64 lower-case letters, digits or _ starting with a letter",
+                                 field="code", value=code))
+    with tempfile.TemporaryDirectory() as folder:
+        plan_path = Path(folder) / f"{code}.yaml"
+        plan_path.write_text(plan, encoding="utf-8")
+        profile_path = None
+        if accounting and accounting.strip():
+            profile_path = Path(folder) / f"{code}_accounting.yaml"
+            profile_path.write_text(accounting, encoding="utf-8")
+        return init_city(db, principal, plan_path, accounting_file=profile_path, code=code)
