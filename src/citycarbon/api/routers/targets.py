@@ -6,7 +6,7 @@ Every caller reads the targets of a city in its scope (a user scoped to another 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date as Date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -38,7 +38,7 @@ class ValueIn(BaseModel):
     value: float = Field(allow_inf_nan=False, description="the value issued, in ``unit``")
     unit: str = Field(min_length=1, max_length=64, description="must convert to the target's unit (pint)")
     document: str = Field(min_length=1, max_length=200, description="the issuing document's number (文号)")
-    date: date | None = Field(None, description="the document's date")
+    date: Date | None = Field(None, description="the document's date")
     note: str | None = Field(None, max_length=1000)
     city: str | None = Field(None, pattern=CITY_PATTERN, description="city code (default: the deployment's city)")
 
