@@ -21,7 +21,8 @@ def _run(*args: str, env: dict[str, str] | None = None):
 
 
 @pytest.fixture
-def toyville(sqlite_db):
+def toyville(request):
+    request.getfixturevalue("sqlite_db")
     result = _run("city", "init", "--plan", str(FIXTURES / "toyville.yaml"), "--accounting",
                   str(FIXTURES / "toyville_accounting.yaml"), "--format", "json")
     assert result.exit_code == 0, result.output
@@ -41,7 +42,8 @@ def test_status_of_a_city_without_data_names_what_is_missing(toyville):
     assert "toyville" in result.output and "no balance and no statistics" in result.output
 
 
-def test_a_bad_plan_is_refused_naming_the_line(sqlite_db, tmp_path):
+@pytest.mark.usefixtures("sqlite_db")
+def test_a_bad_plan_is_refused_naming_the_line(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text((FIXTURES / "toyville.yaml").read_text("utf-8").replace("year: 2025", "year: twenty"), "utf-8")
     result = _run("city", "init", "--plan", str(bad))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -19,7 +19,6 @@ from citycarbon.errors import InputError, ServiceError
 
 if TYPE_CHECKING:
     from citycarbon.auth.principal import Principal
-    from citycarbon.store.db import Database
 
 _T = TypeVar("_T")
 
@@ -39,7 +38,7 @@ def cli_principal() -> Principal:
     return replace(principal, city=scope) if scope else principal
 
 
-def run_service(call: Callable[[Database, Principal], _T]) -> _T:
+def run_service(call: Callable[[Any, Principal], _T]) -> _T:
     """``call(database, principal)`` on the configured store (migrated first); refusals exit with 2."""
     from citycarbon.cli.users import _service
 

@@ -11,13 +11,13 @@ import pandas as pd
 
 from citycarbon.data import read_csv_file
 from citycarbon.errors import InputError, Problem
+from citycarbon.importers.generic import registry_validator
 from citycarbon.importers.schemas import (
     BALANCE_COLUMNS,
     STATISTICS_COLUMNS,
     validate_balance,
     validate_statistics,
 )
-from citycarbon.importers.generic import registry_validator
 from citycarbon.tables import import_tables
 
 

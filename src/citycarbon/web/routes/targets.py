@@ -101,8 +101,8 @@ def _post(request: Request, session, csrf_token: str, write: Callable[[Any], obj
     except Forbidden:
         return render(request, "error.html", {"error_kind": "forbidden"}, session=session, status_code=403)
     except NotFound as error:
-        return page(request, session, errors=_problems(InputError(error.problem), locale_of(request)), form=form,
-                    status_code=422)
+        return page(request, session, errors=_problems(InputError(Problem(error.message)), locale_of(request)),
+                    form=form, status_code=422)
     except InputError as error:
         return page(request, session, errors=_problems(error, locale_of(request)), form=form, status_code=422)
     return page(request, session, notice=True)
@@ -180,13 +180,12 @@ async def create_city(request: Request, code: str = Form(""), plan: UploadFile |
 
     from citycarbon.services.cities import init_city_text
 
+    problems: InputError | None = None
+    plan_text = profile_text = None
     try:
         plan_text, profile_text = await _text(plan, "plan"), await _text(accounting, "accounting")
     except InputError as error:
         problems = error
-        plan_text = profile_text = None
-    else:
-        problems = None
 
     def write(db) -> object:
         if not session.principal.can_manage_cities():
