@@ -117,7 +117,7 @@ def city_info(db: Database, principal: Principal, city: str) -> CityInfo:
     with db.session() as session:
         record = store_cities.plan_record(session, city)
         if record is None:
-            raise NotFound(f"no city '{city}'")
+            raise NotFound("city not found")
         return _info(session, record)
 
 

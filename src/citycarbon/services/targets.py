@@ -219,7 +219,7 @@ def _city_region(db: Database, city: str) -> str:
     with db.session() as session:
         record = store_cities.plan_record(session, city)
     if record is None:
-        raise NotFound(f"no city '{city}'")
+        raise NotFound("city not found")
     return record.region_code
 
 

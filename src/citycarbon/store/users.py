@@ -155,7 +155,7 @@ def user_view(user: User) -> dict:
     return {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
             "regions": list(user.regions), "enterprise_id": user.enterprise_id,
             "must_change_password": bool(user.must_change_password), "totp_enabled": bool(user.totp_enabled),
-            "disabled": bool(user.disabled), "city": user.city,
+            "disabled": bool(user.disabled),
             "locked_until": user.locked_until.isoformat() if user.locked_until else None,
             "last_login_at": user.last_login_at.isoformat() if user.last_login_at else None,
             "created_at": user.created_at.isoformat() if user.created_at else None}

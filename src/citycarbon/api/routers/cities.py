@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from citycarbon.api.deps import get_database, get_principal, token_cache
+from citycarbon.api.deps import get_database, get_principal, require_admin_write, token_cache
 from citycarbon.api.envelope import Envelope, EnvelopeResponse, respond
 from citycarbon.auth.principal import Principal
 from citycarbon.services import cities as service
@@ -20,7 +20,7 @@ PERMISSIONS = {
 }
 
 CITY_PATTERN = r"^[a-z][a-z0-9_]{1,63}$"
-CODE = Path(pattern=CITY_PATTERN)
+CODE = Path(min_length=1, max_length=64)
 
 
 class CityIn(BaseModel):
@@ -48,7 +48,8 @@ def get_city(request: Request, code: str = CODE, principal: Principal = Depends(
 
 
 @router.post("/cities", status_code=201, response_model=Envelope[dict[str, Any]])
-def create_city(body: CityIn, request: Request, principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
+def create_city(body: CityIn, request: Request,
+                principal: Principal = Depends(require_admin_write)) -> EnvelopeResponse:
     """Create a city from its plan (validated: 422 naming line and field) with an EMPTY ledger."""
     found = service.init_city_text(get_database(request), principal, code=body.code, plan=body.plan,
                                    accounting=body.accounting)
@@ -58,7 +59,7 @@ def create_city(body: CityIn, request: Request, principal: Principal = Depends(g
 @router.put("/users/{username}/city", response_model=Envelope[dict[str, Any]])
 def scope_user(body: ScopeIn, request: Request,
                username: str = Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$"),
-               principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
+               principal: Principal = Depends(require_admin_write)) -> EnvelopeResponse:
     """Scope a user to one city (or to every city); the deployment's administrators only."""
     done = service.assign_user_city(get_database(request), principal, username, body.city)
     token_cache(request).clear()  # a cached token must not keep the old scope

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from citycarbon.api.deps import get_database, get_principal
+from citycarbon.api.deps import get_database, get_principal, require_admin_write
 from citycarbon.api.envelope import Envelope, EnvelopeResponse, respond
 from citycarbon.api.routers._common import IsoDateTime
 from citycarbon.auth.principal import Principal
@@ -71,7 +71,7 @@ def target_history(request: Request, target_id: str = TARGET_ID,
 
 @router.post("/targets/{target_id}/values", status_code=201, response_model=Envelope[dict[str, Any]])
 def set_value(body: ValueIn, request: Request, target_id: str = TARGET_ID,
-              principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
+              principal: Principal = Depends(require_admin_write)) -> EnvelopeResponse:
     """Set (a new version of) a target's value as issued by a document; the office only (403 otherwise)."""
     found = service.set_target_value(get_database(request), principal, _city(request, body.city), target_id,
                                      value=body.value, unit=body.unit, document=body.document,
@@ -81,7 +81,7 @@ def set_value(body: ValueIn, request: Request, target_id: str = TARGET_ID,
 
 @router.post("/targets/{target_id}/allocations", status_code=201, response_model=Envelope[dict[str, Any]])
 def set_allocation(body: AllocationIn, request: Request, target_id: str = TARGET_ID,
-                   principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
+                   principal: Principal = Depends(require_admin_write)) -> EnvelopeResponse:
     """Set a district's allocation of a city target; the office only."""
     found = service.set_allocation(get_database(request), principal, _city(request, body.city), body.district,
                                    target_id, value=body.value, unit=body.unit, document=body.document,
