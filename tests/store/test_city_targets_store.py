@@ -11,8 +11,11 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from citycarbon.plan.load import validate_plan_file
-from citycarbon.store import cities, ledger
-from citycarbon.store import city_models  # noqa: F401  (registers city_profiles)
+from citycarbon.store import (
+    cities,
+    city_models,  # noqa: F401  (registers city_profiles)
+    ledger,
+)
 from citycarbon.store.base import Base
 from citycarbon.store.models import RegionRecord
 
