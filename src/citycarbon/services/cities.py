@@ -19,6 +19,7 @@ import re
 import tempfile
 import threading
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -218,11 +219,20 @@ def _forget_plan(code: str) -> None:
             del _plans[key]
 
 
+@lru_cache(maxsize=16)
+def _shipped_plan(city: str, mtime_ns: int) -> Plan:
+    """A shipped plan, parsed once per file version (the pages ask for it on every request)."""
+    return load_plan(city)
+
+
 def plan_for(city: str, db: Database | None = None) -> Plan:
     """The plan of ``city``: the shipped ``data/plans/<city>.yaml`` when there is one, else the plan stored by
     :func:`init_city` (validated again, cached per document hash). :class:`InputError` names the known cities."""
     if city in shipped_plans():
-        return load_plan(city)
+        from citycarbon.plan.load import resolve_plan_path
+
+        path = resolve_plan_path(city)
+        return _shipped_plan(city, path.stat().st_mtime_ns)
     database, own = _database(db)
     try:
         with database.session() as session:
