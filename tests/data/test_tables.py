@@ -44,7 +44,7 @@ def _raw() -> dict:
 def test_registry_loads_and_is_consistent():
     assert registry_problems() == []
     assert list(REGISTRY) == ["balance", "statistics", "capacity", "process_activity", "forest", "wetland",
-                              "monthly", "districts"]
+                              "monthly", "districts", "target_values", "target_allocations"]
     for spec in REGISTRY.values():
         assert set(spec.key) <= set(spec.column_names), spec.name
         assert spec.value in spec.column_names and spec.column(spec.value).dtype == "float"

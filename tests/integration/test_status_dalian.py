@@ -30,7 +30,7 @@ def test_status_json_contract():
         assert row["level"] in (1, 2, 3, None)
         assert row["reason"] and row["reason_en"]
     unset = next(t for t in report["targets"] if t["id"] == "energy_intensity_reduction_2025")
-    assert unset["target_value"] is None and (unset["level"] == 1 or "未设定" in unset["reason"])
+    assert unset["target_value"] is None and (unset["level"] == 1 or "待省政府下达" in unset["reason"])
     assert len(report["districts"]) == 10
 
 

@@ -293,6 +293,78 @@ CASES: dict[str, Case] = {
 }
 
 
+# -- issue 13: target values and cities -----------------------------------------------------------------------
+
+OPEN_TARGET = "energy_intensity_reduction_2025"
+DOCUMENT = "辽政发〔2022〕12号"
+TOY_PLAN = __import__("pathlib").Path(__file__).parents[1] / "fixtures" / "cities" / "toyville.yaml"
+_CITY_NUMBERS = iter(range(1, 9999))
+
+
+def _target_value(world: World, tag: str) -> dict:
+    """A value distinct per caller (the same value again would be no change)."""
+    return {"target_id": OPEN_TARGET, "value": 0.1 + (abs(hash(tag)) % 10_000) / 1e6, "tag": tag}
+
+
+def _versions(world: World, dataset: str, region: str) -> tuple:
+    from citycarbon.store import cities
+
+    with world.db.session() as session:
+        return tuple((r["value"], r["superseded_at"] is None)
+                     for r in cities.target_history(session, dataset, region, OPEN_TARGET))
+
+
+def _new_city(world: World, tag: str) -> dict:
+    import tempfile
+
+    number = next(_CITY_NUMBERS)
+    code, region = f"toy{number}", f"98{number:04d}"
+    text = TOY_PLAN.read_text(encoding="utf-8").replace("'990100'", f"'{region}'")
+    path = __import__("pathlib").Path(tempfile.mkdtemp()) / f"{code}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return {"code": code, "path": str(path), "text": text, "tag": tag}
+
+
+def _city_exists(world: World, code: str) -> bool:
+    from citycarbon.store import cities
+
+    with world.db.session() as session:
+        return cities.plan_record(session, code) is not None
+
+
+def _user_city(world: World, username: str) -> str | None:
+    from citycarbon.store import users
+
+    with world.db.session() as session:
+        return users.require_user(session, username).city
+
+
+TARGET_CASES: dict[str, Case] = {
+    "target.set": Case(
+        _target_value,
+        lambda w, p, o: _svc("targets").set_target_value(w.db, p, "dalian", o["target_id"], value=o["value"],
+                                                         unit="1", document=DOCUMENT),
+        lambda w, o: _versions(w, "target_values", "210200"),
+        lambda w, o, r, b: _versions(w, "target_values", "210200")[-1] == (o["value"], True)),
+    "target.allocate": Case(
+        _target_value,
+        lambda w, p, o: _svc("targets").set_allocation(w.db, p, "dalian", DISTRICT_A, o["target_id"],
+                                                       value=o["value"], unit="1", document=DOCUMENT),
+        lambda w, o: _versions(w, "target_allocations", DISTRICT_A),
+        lambda w, o, r, b: _versions(w, "target_allocations", DISTRICT_A)[-1] == (o["value"], True)),
+    "city.create": Case(
+        _new_city, lambda w, p, o: _svc("cities").init_city(w.db, p, o["path"], code=o["code"]),
+        lambda w, o: _city_exists(w, o["code"]), lambda w, o, r, b: _city_exists(w, o["code"])),
+    "city.create_upload": Case(
+        _new_city, lambda w, p, o: _svc("cities").init_city_text(w.db, p, code=o["code"], plan=o["text"]),
+        lambda w, o: _city_exists(w, o["code"]), lambda w, o, r, b: _city_exists(w, o["code"])),
+    "user.city": Case(
+        _target_user, lambda w, p, o: _svc("cities").assign_user_city(w.db, p, o["username"], "dalian"),
+        lambda w, o: _user_city(w, o["username"]), lambda w, o, r, b: _user_city(w, o["username"]) == "dalian"),
+}
+CASES.update(TARGET_CASES)
+
+
 def _recompute(world: World, principal: Principal) -> str:
     job_id = _svc("jobs").submit_recompute(world.jobs, _Results(), principal)
     world.jobs.pool.submit(lambda: None).result()  # one worker: the job has run (its audit rows are written)

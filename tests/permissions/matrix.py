@@ -47,6 +47,11 @@ token.revoke        ok   404   404     404   ok     404    ok   404   404   404 
 totp.rotate_key     ok   403   403     403   403    403    403  403   403   403  403
 readings.ingest     ok   403   403     403   403    403    403  ok    rej   403  403
 job.recompute       ok   403   ok      403   403    403    403  403   403   403  403
+target.set          ok   403   403     403   403    403    403  403   403   403  403
+target.allocate     ok   403   403     403   403    403    403  403   403   403  403
+city.create         ok   403   403     403   403    403    403  403   403   403  403
+city.create_upload  ok   403   403     403   403    403    403  403   403   403  403
+user.city           ok   403   403     403   403    403    403  403   403   403  403
 """
 # Notes on cells that are not plain role checks:
 # - import.upload district-b: a row of another district is refused whole, naming the row (422), nothing stored.
@@ -125,6 +130,16 @@ WRITES: tuple[Write, ...] = (
     Write("readings.ingest", "citycarbon.services.monitoring.service.MonitoringService.ingest",
           ("POST", "/monitoring/readings")),
     Write("job.recompute", "citycarbon.services.jobs.submit_recompute", ("POST", "/jobs/recompute")),
+    # issue 13: target values set by the office (admins within their city scope) and explicit cities
+    Write("target.set", "citycarbon.services.targets.set_target_value", ("POST", "/targets/{target_id}/values"),
+          ("POST", "/targets/values"), cli="targets set"),
+    Write("target.allocate", "citycarbon.services.targets.set_allocation",
+          ("POST", "/targets/{target_id}/allocations"), ("POST", "/targets/allocations"), cli="targets allocate"),
+    Write("city.create", "citycarbon.services.cities.init_city", cli="city init"),
+    Write("city.create_upload", "citycarbon.services.cities.init_city_text", ("POST", "/cities"),
+          ("POST", "/admin/cities"), _ADMINS),
+    Write("user.city", "citycarbon.services.cities.assign_user_city", ("PUT", "/users/{username}/city"),
+          cli="city assign-user"),
 )
 WRITES_BY_NAME = {write.name: write for write in WRITES}
 
@@ -183,4 +198,7 @@ READS: frozenset[str] = frozenset({
     "citycarbon.services.jobs.get_job",
     "citycarbon.services.audit.list_entries", "citycarbon.services.audit.verify_chain",
     "citycarbon.services.statistics.list_rows", "citycarbon.services.statistics.value_history",
+    "citycarbon.services.cities.list_cities", "citycarbon.services.cities.city_info",
+    "citycarbon.services.cities.require_city", "citycarbon.services.targets.list_targets",
+    "citycarbon.services.targets.target_history",
 })

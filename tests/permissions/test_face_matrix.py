@@ -14,7 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.permissions.cases import CASES, World, X, audit_rows, populate, statistics_row, write_registry
+from tests.permissions.cases import (
+    CASES,
+    OPEN_TARGET,
+    World,
+    X,
+    audit_rows,
+    populate,
+    statistics_row,
+    write_registry,
+)
 from tests.permissions.matrix import ACTORS, MATRIX, WRITES, WRITES_BY_NAME
 
 with warnings.catch_warnings():
@@ -91,7 +100,7 @@ def _settle(client: TestClient, response, headers: dict) -> None:
 
 def _fill(path: str, obj: dict) -> str:
     return path.format(**{"batch_id": obj.get("batch_id"), "username": obj.get("username", "district-a"),
-                          "prefix": obj.get("prefix")})
+                          "prefix": obj.get("prefix"), "target_id": obj.get("target_id")})
 
 
 API_CALLS: dict[str, Callable[[dict], dict]] = {
@@ -109,6 +118,11 @@ API_CALLS: dict[str, Callable[[dict], dict]] = {
     "token.revoke": lambda o: {},
     "readings.ingest": lambda o: {"json": o["body"]},
     "job.recompute": lambda o: {},
+    "target.set": lambda o: {"json": {"value": o["value"], "unit": "1", "document": "辽政发〔2022〕12号"}},
+    "target.allocate": lambda o: {"json": {"district": "210202", "value": o["value"], "unit": "1",
+                                           "document": "辽政发〔2022〕12号"}},
+    "city.create_upload": lambda o: {"json": {"code": o["code"], "plan": o["text"]}},
+    "user.city": lambda o: {"json": {"city": "dalian"}},
 }
 
 
@@ -174,6 +188,12 @@ WEB_FORMS: dict[str, Callable[[dict], dict]] = {
     "user.reset_totp": lambda o: {"data": {}},
     "token.issue_for": lambda o: {"data": {"scope": "read", "name": o["tag"]}},
     "token.revoke": lambda o: {"data": {}},
+    "target.set": lambda o: {"data": {"target_id": o["target_id"], "value": str(o["value"]), "unit": "1",
+                                      "document": "辽政发〔2022〕12号"}},
+    "target.allocate": lambda o: {"data": {"target_id": o["target_id"], "district": "210202",
+                                           "value": str(o["value"]), "unit": "1", "document": "辽政发〔2022〕12号"}},
+    "city.create_upload": lambda o: {"data": {"code": o["code"]},
+                                     "files": {"plan": (f"{o['code']}.yaml", o["text"].encode(), "text/yaml")}},
 }
 WEB_STATUS = {"ok": {200, 303}, "403": {403}, "404": {404}, "422": {422}}
 
@@ -240,7 +260,13 @@ def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
             "user.create": ["--username", f"new-{obj['tag']}", "--role", "enterprise", "--enterprise", X],
             "user.create_admin": ["--username", f"adm-{obj['tag']}"],
             "token.issue_for": ["--username", "district-a", "--scope", "read", "--name", obj["tag"]],
-            "token.revoke": [str(obj.get("prefix"))], "totp.rotate_key": []}
+            "token.revoke": [str(obj.get("prefix"))], "totp.rotate_key": [],
+            "target.set": [OPEN_TARGET, "--value", str(obj.get("value")), "--unit", "1", "--document",
+                           "辽政发〔2022〕12号"],
+            "target.allocate": [OPEN_TARGET, "--district", "210202", "--value", str(obj.get("value")), "--unit", "1",
+                                "--document", "辽政发〔2022〕12号"],
+            "city.create": ["--plan", str(obj.get("path")), "--code", str(obj.get("code"))],
+            "user.city": [str(obj.get("username")), "dalian"]}
     return [*command, *tail.get(write, [str(obj.get("username"))])]
 
 

@@ -174,11 +174,32 @@ def verify_csrf(request: Request, presented: str | None) -> None:
                        code="csrf_failed")
 
 
+#: routes that name their city themselves (the services check the caller's city scope against it)
+CITY_ROUTES = ("/api/v1/targets", "/api/v1/cities", "/api/v1/auth", "/api/v1/tokens")
+
+
+def check_city_scope(request: Request, principal: Principal) -> None:
+    """403 for a caller scoped to another city than the one this deployment's data routes serve
+    (:func:`citycarbon.services.cities.require_city`); routes that take a city check it themselves."""
+    if principal.city is None or request.url.path.startswith(CITY_ROUTES):
+        return
+    from citycarbon.errors import Forbidden
+    from citycarbon.services.cities import require_city
+
+    results = getattr(request.app.state, "results", None)
+    city = getattr(results, "city", None) or request.app.state.settings.city
+    try:
+        require_city(principal, city)
+    except Forbidden as error:
+        raise ApiError(403, error.message, code="forbidden") from None
+
+
 def get_principal(request: Request) -> Principal:
     """The caller (401 when anonymous); a cookie-authenticated unsafe request must carry the CSRF header."""
     principal = current_principal(request)
     if principal is None:
         raise unauthorized()
+    check_city_scope(request, principal)
     if request.method not in SAFE_METHODS:
         verify_csrf(request, request.headers.get(CSRF_HEADER))
     return principal
@@ -198,6 +219,7 @@ async def get_principal_async(request: Request) -> Principal:
         principal = request.state.principal
         if principal is None:
             raise unauthorized()
+        check_city_scope(request, principal)
         return principal
     from starlette.concurrency import run_in_threadpool
 

@@ -54,10 +54,13 @@ DESTRUCTIVE: dict[tuple[str, str], str] = {
     ("POST", "/auth/password"): "changes the caller's password",
     ("POST", "/auth/logout"): "ends the caller's session",
     ("POST", "/auth/login"): "failed attempts lock the account and count against the caller's address",
+    ("PUT", "/users/{username}/city"): "changes which city a user may read and write (the caller's own too)",
 }
 
 PATHWAY_RULES = ("scenario (and base) name a shipped scenario", "levers (set) name known levers, with numbers in "
                  "their range")
+TARGET_RULES = ("target_id names a target the city's plan leaves open (values) or any target (allocations)",
+                "unit converts to the target's unit", "the document number has no '|'", "date is not in the future")
 #: (method, path) → the rules beyond the schema under which a schema-valid request is refused with 422
 INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/status"): ("year must be one the ledger covers",),
@@ -71,6 +74,13 @@ INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
                          "need regions that exist", "the username is not taken"),
     ("POST", "/imports"): ("the file is a CSV or Excel table of the kind, its rows valid and in the caller's "
                            "regions",),
+    ("GET", "/targets/{target_id}/history"): ("target_id names a target of the city's plan",
+                                              "district is a district of the city"),
+    ("POST", "/targets/{target_id}/values"): TARGET_RULES,
+    ("POST", "/targets/{target_id}/allocations"): (*TARGET_RULES, "district is a district of the city"),
+    ("POST", "/cities"): ("plan is a valid plan file (errors name line and field)",
+                          "accounting is a valid accounting profile"),
+    ("PUT", "/users/{username}/city"): ("city names a city of the deployment",),
     **{(method, f"/pathways/{name}"): PATHWAY_RULES
        for method, name in (("GET", "run"), ("POST", "run"), ("GET", "export"), ("GET", "scenarios/{code}"),
                             ("POST", "ensembles"), ("POST", "attributions"))},
@@ -84,6 +94,7 @@ EXTRA_RESPONSES: dict[tuple[str, str], dict[int, str]] = {
     ("POST", "/auth/totp/enroll"): {409: "conflict: the login's pending step is another one"},
     ("POST", "/auth/totp/confirm"): {409: "conflict: the login's pending step is another one"},
     ("POST", "/auth/login"): {429: "rate_limited: too many attempts (Retry-After says when to try again)"},
+    ("POST", "/cities"): {409: "conflict: the code or the region is already a city"},
 }
 
 #: request bodies a handler reads itself (FastAPI cannot see them): (method, path) → requestBody

@@ -48,6 +48,8 @@ class Principal:
     enterprise_id: str | None = None
     scopes: frozenset[str] = frozenset(SCOPES)
     via: str = "session"  # "session" | "token" | "cli"
+    #: the one city (plan code) the caller is scoped to; None: every city of the deployment
+    city: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "role", Role(self.role))
@@ -136,15 +138,29 @@ class Principal:
         rows and must not be able to load the whole city's computation."""
         return self.city_wide and self.can_write
 
+    # -- cities (issue 13: one deployment holds several cities) -------------------------------------------
+    def can_access_city(self, city: str) -> bool:
+        """Read or write ``city``'s data and targets: a caller scoped to one city reaches only that city; an
+        unscoped caller (the deployment's administrators, the CLI) reaches every city."""
+        return self.city is None or self.city == city
+
+    def can_manage_cities(self) -> bool:
+        """Create cities: the deployment's administrators only (not scoped to a city)."""
+        return self.is_admin and self.can_write and self.city is None
+
+    def can_set_targets(self, city: str) -> bool:
+        """Set a target value or a district allocation of ``city`` (the office: administrators)."""
+        return self.is_admin and self.can_write and self.can_access_city(city)
+
     def narrowed(self, scopes: set[str] | frozenset[str]) -> Principal:
         """The same principal with a token's (narrower) scopes; ``write`` implies ``read``."""
         wanted = set(scopes)
         if "write" in wanted:
             wanted.add("read")
         return Principal(self.user_id, self.username, self.role, self.regions, self.enterprise_id,
-                         frozenset(wanted & self.scopes), via="token")
+                         frozenset(wanted & self.scopes), via="token", city=self.city)
 
     def to_dict(self) -> dict:
         return {"user_id": self.user_id, "username": self.username, "role": self.role.value,
                 "regions": sorted(self.regions), "enterprise_id": self.enterprise_id,
-                "scopes": sorted(self.scopes), "via": self.via}
+                "scopes": sorted(self.scopes), "via": self.via, "city": self.city}

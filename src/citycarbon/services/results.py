@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import pandas as pd
 
 from citycarbon.datasets import ReferenceDataset
+from citycarbon.services.cities import city_rows
 from citycarbon.store import ledger
 
 if TYPE_CHECKING:
@@ -130,6 +131,7 @@ class Results:
         def load() -> pd.DataFrame | None:
             with self.db.session() as session:
                 frame = ledger.current_frame(session, name)
+                frame = city_rows(frame, name, ledger.city_region(session, self.city))  # never another city's
             return None if frame is None or frame.empty else frame
 
         return self.memo(version, ("frame", name), load)
@@ -139,7 +141,8 @@ class Results:
         from citycarbon.services.tracking import build_city_data
 
         return self.memo(version, "city_data", lambda: build_city_data(
-            self.city, self.dataset(version), self.frame(version, "monthly"), self.frame(version, "districts")))
+            self.city, self.dataset(version), self.frame(version, "monthly"), self.frame(version, "districts"),
+            platform=True, db=self.db))
 
     def accounting(self, version: int) -> dict[int, AccountingResult]:
         """Every year's :class:`~citycarbon.accounting.AccountingResult` from the ledger."""

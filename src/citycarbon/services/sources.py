@@ -131,12 +131,17 @@ def _store_inputs(city: str, settings: Settings) -> CityInputs:
     try:
         with database.session() as session:
             version = int(ledger.version(session))
+            from citycarbon.services.cities import require_data
+
+            require_data(session, city)  # a city without its own data: name what is missing, borrow nothing
             if version == 0:
                 raise InputError(Problem(f"the database {where} holds no data yet: {hint}", field="source",
                                          value="store", suggestion="files"))
             dataset = ledger.reference_dataset(session, city)
-            monthly = ledger.current_frame(session, "monthly")
-            districts = ledger.current_frame(session, "districts")
+            from citycarbon.services.cities import city_rows
+
+            monthly = city_rows(ledger.current_frame(session, "monthly"), "monthly", dataset.region)
+            districts = city_rows(ledger.current_frame(session, "districts"), "districts", dataset.region)
     except SQLAlchemyError as error:
         raise InputError(Problem(f"cannot read the ledger of {where} ({type(error).__name__}): {hint}",
                                  field="source", value="store", suggestion="files")) from error

@@ -67,6 +67,10 @@ class CityData:
     estimates: tuple[str, ...]
     #: derived values computed on demand (forest projections, nowcast back-tests), per CityData object
     memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, compare=False, repr=False)
+    #: target values set in the platform (target id → services.targets.SetValue) and district allocations
+    #: (district → target id → SetValue), read with the ledger (empty for the shipped files)
+    target_values: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    allocations: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
 
 
 @cache
@@ -94,7 +98,7 @@ def city_data_for(city: str = "dalian", source: str | Source | None = None) -> C
         hit = _store_data.get(inputs.key)
     if hit is not None:
         return hit
-    data = build_city_data(city, inputs.dataset, inputs.monthly, inputs.districts)
+    data = build_city_data(city, inputs.dataset, inputs.monthly, inputs.districts, platform=True)
     with _store_lock:
         _store_data[inputs.key] = data
         while len(_store_data) > STORE_MEMORY:
@@ -103,15 +107,20 @@ def city_data_for(city: str = "dalian", source: str | Source | None = None) -> C
 
 
 def build_city_data(city: str, dataset: ReferenceDataset, monthly: pd.DataFrame | None = None,
-                    districts: pd.DataFrame | None = None) -> CityData:
+                    districts: pd.DataFrame | None = None, *, platform: bool = False,
+                    db: Any = None) -> CityData:
     """Series of every tracked indicator for ``city`` (year → value, in ``units``) from ``dataset`` and the
     raw monthly/district tables (validated here like ``monthly.csv``/``districts.csv``; None = not available).
 
-    Not cached: callers cache per input version. Raises :class:`InputError` for bad monthly/district rows."""
+    Not cached: callers cache per input version. Raises :class:`InputError` for bad monthly/district rows.
+    ``platform``: also read the target values and allocations set in the platform (``db``, default: the
+    configured database; :mod:`citycarbon.services.targets`); the plan of a city created with ``city init``
+    comes from the store."""
     from citycarbon.services.accounting import account_city_years
+    from citycarbon.services.cities import plan_for
     from citycarbon.sinks import account_sinks
 
-    plan = load_plan(city)
+    plan = plan_for(city, db) if platform else load_plan(city)
     results = account_city_years(None, city=city, dataset=dataset)
     series: dict[str, dict[int, float]] = {name: {} for name in ACCOUNTING_SERIES}
     units: dict[str, str] = {}
@@ -152,8 +161,15 @@ def build_city_data(city: str, dataset: ReferenceDataset, monthly: pd.DataFrame 
         estimates += ("monthly.csv: estimates (tools/estimate_monthly.py)",)
     if districts is not None:
         estimates += ("districts.csv: district shares and allocations are estimates",)
+    values: dict[str, Any] = {}
+    allocations: dict[str, dict[str, Any]] = {}
+    if platform:
+        from citycarbon.services.targets import platform_allocations, platform_values
+
+        values = dict(platform_values(city, plan.meta.region_code, db))
+        allocations = platform_allocations(city, plan.meta.region_code, db)
     return CityData(city, plan.meta.region_code, plan, series, units, tuple(sorted(results)), monthly, districts,
-                    dataset.forest, estimates)
+                    dataset.forest, estimates, target_values=values, allocations=allocations)
 
 
 def _forest_projection(data: CityData, year: int) -> dict[int, Any]:
@@ -320,7 +336,9 @@ def status_report(year: int, *, month: int | None = None, region: str | None = N
     if data is None:
         data = city_data_for(city, source)
     rules = load_rule_set(rule_set)
-    targets = apply_target_overrides(data.plan, targets_file) if targets_file is not None else list(data.plan.targets)
+    targets = _with_platform_values(data.plan.targets, data.target_values)
+    if targets_file is not None:  # an explicit what-if on top of the platform's values
+        targets = apply_target_overrides(data.plan.model_copy(update={"targets": targets}), targets_file)
     first = min(data.years)
     if year < first + 1 or (month is None and year > max(data.years) + 5):
         raise InputError(Problem(f"no data to track {year}: the dataset covers {first}–{max(data.years)}",
@@ -353,7 +371,7 @@ def status_report(year: int, *, month: int | None = None, region: str | None = N
         if data.districts is None:
             raise InputError(Problem(f"no district data for {city}", field="region", value=region))
         district_series = decompose_to_districts(series, data.districts)[str(region)]
-        rows = _track_all(data, district_targets(targets, data.districts, str(region)), district_series, year,
+        rows = _track_all(data, _allocated(targets, data, str(region)), district_series, year,
                           rules, external=False)
         report.update({"region": str(region), "region_name_zh": codes[str(region)]["name_zh"],
                        "region_name_en": codes[str(region)]["name_en"], "targets": rows,
@@ -364,7 +382,60 @@ def status_report(year: int, *, month: int | None = None, region: str | None = N
                        "summary": _level_counts(rows), "districts": _districts(data, targets, series, year, rules)})
     report["nowcast"] = nowcast
     report["estimates"] = list(data.estimates)
+    _describe_values(report, data, targets_file)
     return report
+
+
+# -- target values set in the platform (citycarbon.services.targets) ------------------------------------------
+
+def _with_platform_values(targets: list[Target], values: dict[str, Any]) -> list[Target]:
+    """The plan's open targets with the values the office set (in the target's unit)."""
+    out = []
+    for target in targets:
+        found = values.get(target.id)
+        if found is not None and (target.value is None or target.parameter):
+            target = target.model_copy(update={"value": found.value_in_target_unit})
+        out.append(target)
+    return out
+
+
+def _allocated(targets: list[Target], data: CityData, region: str) -> list[Target]:
+    """District ``region``'s targets: ``districts.csv``'s factors, replaced by allocations set in the platform."""
+    allocated = district_targets(targets, data.districts, region) if data.districts is not None else []
+    set_here = data.allocations.get(region, {})
+    if not set_here:
+        return allocated
+    have = {t.id for t in allocated}
+    out = [t.model_copy(update={"value": set_here[t.id].value_in_target_unit}) if t.id in set_here else t
+           for t in allocated]
+    out += [t.model_copy(update={"value": set_here[t.id].value_in_target_unit}) for t in targets
+            if t.id in set_here and t.id not in have]
+    return out
+
+
+def _describe_values(report: dict[str, Any], data: CityData, targets_file: str | Path | None) -> None:
+    """Each row's ``value_source``: the plan, the platform (who set it, document, date), the what-if file or
+    nobody yet (待省政府下达)."""
+    from citycarbon.services.targets import PENDING_EN, PENDING_ZH
+
+    overridden: set[str] = set()
+    if targets_file is not None:
+        raw = yaml.safe_load(Path(targets_file).read_text(encoding="utf-8")) or {}
+        overridden = {str(k) for k in raw}
+    region = report.get("region")
+    for row in report.get("targets", []):
+        found = data.allocations.get(str(region), {}).get(row["id"]) if region != data.region else \
+            data.target_values.get(row["id"])
+        if row["id"] in overridden:
+            row["value_source"] = {"origin": "override", "file": Path(targets_file or "").name}
+        elif found is not None and row.get("target_value") is not None:
+            row["value_source"] = {"origin": "set", "document": found.document, "document_date": found.document_date,
+                                   "note": found.note, "set_by": found.recorded_by, "set_at": found.recorded_at,
+                                   "value": found.value, "unit": found.unit, "status": found.status}
+        elif row.get("target_value") is None:
+            row["value_source"] = {"origin": "pending", "label_zh": PENDING_ZH, "label_en": PENDING_EN}
+        else:
+            row["value_source"] = {"origin": "plan"}
 
 
 def _districts(data: CityData, targets: list[Target], series: dict[str, dict[int, float]], year: int,
@@ -375,7 +446,7 @@ def _districts(data: CityData, targets: list[Target], series: dict[str, dict[int
     decomposed = decompose_to_districts(series, data.districts)
     out = []
     for code, values in decomposed.items():
-        rows = _track_all(data, district_targets(targets, data.districts, code), values, year, rules,
+        rows = _track_all(data, _allocated(targets, data, code), values, year, rules,
                           external=False)
         out.append({"region": code, "name_zh": codes[code]["name_zh"], "name_en": codes[code]["name_en"],
                     "energy_consumption_tce": values.get("energy_consumption_tce", {}).get(year),

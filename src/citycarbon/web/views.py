@@ -116,6 +116,7 @@ def _target_row(source: Snapshot, row: dict, fmt: Formatter) -> dict:
         "elapsed": fmt.percent(row.get("time_elapsed_share"), 0)
         if row.get("time_elapsed_share") is not None else None,
         "reason": row.get("reason") if _zh(fmt) else row.get("reason_en"),
+        "value_source": row.get("value_source"),  # who set the value, with which document (services.targets)
         "spark": spark,
     }
 

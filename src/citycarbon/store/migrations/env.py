@@ -16,7 +16,8 @@ from citycarbon.store import models  # noqa: F401  (registers the core tables on
 from citycarbon.store.base import Base
 
 for optional in ("citycarbon.store.auth_models", "citycarbon.store.monitoring_models",
-                 "citycarbon.store.registry_models"):  # other packages' tables, when installed
+                 "citycarbon.store.registry_models",
+                 "citycarbon.store.city_models"):  # other packages' tables, when installed
     with contextlib.suppress(ModuleNotFoundError):
         importlib.import_module(optional)
 

@@ -52,7 +52,8 @@ def _page(request: Request, session, template: str, build, *, allowed=lambda p: 
     if principal is None:
         pending = session is not None and getattr(session, "challenge", None) is not None
         return login_redirect(request, "/login/step" if pending else None)
-    if not allowed(principal):
+    if not allowed(principal) or not principal.can_access_city(web_state(request).source.city):
+        # a user scoped to another city never sees this city's pages (services.cities.require_city's rule)
         return render(request, "error.html", {"error_kind": "forbidden"}, session=session, status_code=403)
     fmt = Formatter(locale_of(request))
     snapshot = web_state(request).source.snapshot()

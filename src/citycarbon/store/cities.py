@@ -1,0 +1,102 @@
+"""Storing explicit cities and reading the target datasets with who recorded them (issue 13 items 2–3).
+
+* :func:`record_city`: a validated plan → ``plans`` (+ its targets and tasks), the city's ``regions`` row when
+  the region is not stored yet, and its ``city_profiles`` row; audited in the same transaction.
+* :func:`target_rows`: the current (or ``as_of``) rows of ``target_values`` / ``target_allocations`` for some
+  regions, each with the actor and time of the ledger revision that recorded it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from citycarbon.store import audit
+from citycarbon.store.city_models import CityProfile
+from citycarbon.store.models import LedgerRevision, Observation, PlanRecord, RegionRecord, TargetRecord, TaskRecord
+from citycarbon.store.types import utcnow
+
+__all__ = ["list_plans", "plan_record", "profile", "record_city", "target_rows"]
+
+
+def plan_record(session: Session, code: str) -> PlanRecord | None:
+    return session.execute(select(PlanRecord).where(PlanRecord.code == code)).scalar_one_or_none()
+
+
+def list_plans(session: Session) -> list[PlanRecord]:
+    return list(session.execute(select(PlanRecord).order_by(PlanRecord.code)).scalars())
+
+
+def profile(session: Session, code: str) -> CityProfile | None:
+    return session.get(CityProfile, code)
+
+
+def record_city(session: Session, *, code: str, plan: Any, document: str, accounting: dict[str, Any] | None,
+                accounting_source: str | None, actor: Any, parent_code: str | None = None) -> PlanRecord:
+    """Store ``plan`` (a validated :class:`citycarbon.plan.Plan`) as city ``code`` with its profile."""
+    meta = plan.meta
+    if session.get(RegionRecord, meta.region_code) is None:
+        parent = parent_code if parent_code and session.get(RegionRecord, parent_code) is not None else None
+        session.add(RegionRecord(code=meta.region_code, parent_code=parent, name_zh=meta.city,
+                                 name_en=meta.city_en, kind="city", notes=f"created with city {code}"))
+    record = PlanRecord(code=code, region_code=meta.region_code, city=meta.city, city_en=meta.city_en,
+                        title_zh=meta.title_zh, title_en=meta.title_en, basis_document=meta.basis_document,
+                        base_year=meta.base_year, source=meta.source, status=str(meta.status), document=document,
+                        sha256=hashlib.sha256(document.encode("utf-8")).hexdigest(), loaded_at=utcnow())
+    session.add(record)
+    session.flush()
+    for target in plan.targets:
+        session.add(TargetRecord(
+            plan_id=record.id, code=target.id, indicator=target.indicator, year=target.year, value=target.value,
+            unit=target.unit, comparison=str(target.comparison), base_year=target.base_year,
+            tolerance=target.tolerance, parameter=target.parameter, clause=target.clause,
+            clause_ref=target.clause_ref, title_zh=target.title_zh, title_en=target.title_en, note=target.note))
+    for task in plan.tasks:
+        session.add(TaskRecord(plan_id=record.id, number=task.number, group_number=task.group,
+                               title_zh=task.title_zh, title_en=task.title_en, text_zh=task.text_zh,
+                               indicators=list(task.indicators), keywords=list(task.keywords)))
+    session.add(CityProfile(code=code, accounting=accounting, accounting_source=accounting_source,
+                            created_by=audit.actor_of(actor)[0]))
+    session.flush()
+    audit.record(session, actor, "city.create", "city", code, None,
+                 {"region": meta.region_code, "city": meta.city, "sha256": record.sha256,
+                  "targets": len(plan.targets), "tasks": len(plan.tasks),
+                  "accounting": accounting, "accounting_source": accounting_source})
+    return record
+
+
+def target_rows(session: Session, dataset: str, regions: Iterable[str], *,
+                as_of: datetime | None = None) -> list[dict[str, Any]]:
+    """Rows of ``dataset`` (``target_values``/``target_allocations``) of ``regions`` current now or at
+    ``as_of``, oldest first, with ``recorded_by`` (the revision's actor) and ``recorded_at``."""
+    statement = (select(Observation, LedgerRevision.actor)
+                 .join(LedgerRevision, LedgerRevision.id == Observation.revision_id)
+                 .where(Observation.dataset == dataset, Observation.region.in_(list(regions))))
+    if as_of is None:
+        statement = statement.where(Observation.superseded_at.is_(None))
+    else:
+        statement = statement.where(Observation.recorded_at <= as_of,
+                                    or_(Observation.superseded_at.is_(None), Observation.superseded_at > as_of))
+    return [_row(o, actor) for o, actor in session.execute(statement.order_by(Observation.id))]
+
+
+def target_history(session: Session, dataset: str, region: str, target_id: str) -> list[dict[str, Any]]:
+    """Every version of one target value (oldest first), superseded ones included."""
+    statement = (select(Observation, LedgerRevision.actor)
+                 .join(LedgerRevision, LedgerRevision.id == Observation.revision_id)
+                 .where(Observation.dataset == dataset, Observation.region == region,
+                        Observation.dim1 == target_id)
+                 .order_by(Observation.recorded_at, Observation.id))
+    return [_row(o, actor) for o, actor in session.execute(statement)]
+
+
+def _row(o: Observation, actor: str) -> dict[str, Any]:
+    return {"year": o.valid_year, "region": o.region, "target_id": o.dim1, "value": o.value, "unit": o.unit,
+            "status": o.status, "source": o.source, "recorded_at": o.recorded_at,
+            "superseded_at": o.superseded_at, "recorded_by": actor, "revision": o.revision_id,
+            "batch_id": o.batch_id}
