@@ -2,7 +2,8 @@
 shipped Dalian files.
 
 Ledger (issue 13: "`status` from the ledger after an import, warm, ≤ 50 ms"): a temporary ``CITYCARBON_HOME``
-seeded with the Dalian data (``ensure_ready``); a GDP correction (the latest year's statistics rows, GDP +0.1 %) is uploaded and approved through
+seeded with the Dalian data (``ensure_ready``); a GDP correction (the latest year's statistics rows, GDP
++0.1 %) is uploaded and approved through
 the import service (what ``citycarbon data import --approve`` and the web do), so the ledger version changes;
 then ``status_report(year, source="store")`` — what ``citycarbon status`` and the library call — is timed: the
 first call after the import (reads the ledger, accounts every year on both bases, sinks, districts) and the

@@ -541,8 +541,10 @@ def basis_note(basis: str, rule: str) -> dict[str, str]:
     catalogs)."""
     zh, en = BASIS_NAMES[basis]
     if rule == "worse":
-        return {"basis_note_zh": f"按{zh}判定（两种口径中较差者）", "basis_note_en": f"rated on the {en} (the worse of the two)"}
-    return {"basis_note_zh": f"按{zh}判定（核算配置指定）", "basis_note_en": f"rated on the {en} (set in the accounting profile)"}
+        return {"basis_note_zh": f"按{zh}判定（两种口径中较差者）",
+                "basis_note_en": f"rated on the {en} (the worse of the two)"}
+    return {"basis_note_zh": f"按{zh}判定（核算配置指定）",
+            "basis_note_en": f"rated on the {en} (set in the accounting profile)"}
 
 
 def _bases_for(data: CityData, series: dict[str, dict[int, float]], year: int,

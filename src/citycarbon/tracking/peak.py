@@ -67,7 +67,8 @@ def _load_peak_rule(path: str) -> PeakRule:
         raise InputError(Problem("a rules file needs a 'peak_judgement' mapping", file=file,
                                  field="peak_judgement"))
     problems = []
-    margin, years = raw.get("plateau_margin"), raw.get("trend_years")
+    margin: Any = raw.get("plateau_margin")
+    years: Any = raw.get("trend_years")
     if isinstance(margin, bool) or not isinstance(margin, int | float) or not 0 <= margin < 1:
         problems.append(Problem("plateau_margin must be a fraction in [0, 1)", file=file,
                                 field="peak_judgement.plateau_margin", value=margin))

@@ -382,8 +382,9 @@ def verdict_view(source: Snapshot, fmt: Formatter) -> dict | None:
             "basis_rule": neutral.get("basis_rule"), "target_year": neutral.get("target_year"),
             "projected": fmt.quantity(neutral.get("projected_net_t"), "t"), "level": neutral.get("level"),
             "colour_class": COLOUR_CLASSES.get(neutral.get("colour") or "", "warn-none"),
-            "bases": [{"basis": b, "reached": e.get("reached"), "projected": fmt.quantity(e.get("projected_net_t"), "t"),
-                       "level": e.get("level"), "decides": b == neutral.get("deciding_basis")}
+            "bases": [{"basis": b, "reached": e.get("reached"),
+                       "projected": fmt.quantity(e.get("projected_net_t"), "t"), "level": e.get("level"),
+                       "decides": b == neutral.get("deciding_basis")}
                       for b, e in (neutral.get("bases") or {}).items()]}
     for basis, values in (report.get("co2_bases") or {}).items():
         out["co2"].append({"basis": basis, "year": values.get("year"),
