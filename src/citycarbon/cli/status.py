@@ -25,17 +25,7 @@ def status_rows(report: dict) -> list[dict]:
              "target_value": t["target_value"], "actual": t["actual"], "progress_share": t["progress_share"],
              "time_elapsed_share": t["time_elapsed_share"], "required_annual_rate": t["required_annual_rate"],
              "projection": t["projection"]["value"], "level": t["level"], "colour": t["colour"],
-             "basis": t.get("deciding_basis") or t.get("basis"), "levels_by_basis": _levels(t),
              "reason": t["reason"]} for t in report["targets"]]
-
-
-def _levels(row: dict) -> str | None:
-    """``net_inflow:3 consumption:2`` for a CO2 target (both bases), None otherwise."""
-    bases = row.get("bases")
-    if not bases:
-        return None
-    return " ".join(f"{basis}:{entry.get('level') if entry.get('level') is not None else '-'}"
-                    for basis, entry in bases.items())
 
 
 def register(app: typer.Typer) -> None:
@@ -51,7 +41,7 @@ def register(app: typer.Typer) -> None:
         fmt: OutputFormat = FORMAT_OPTION,
     ) -> None:
         """Target progress, 序时进度, projection and warning level (发改办环资〔2021〕629号 barometer); CO2 targets
-        on both bases (net inflow, consumption), the peak and neutrality rated on the worse basis."""
+        on both bases (net inflow, consumption) in --format json, the peak and neutrality rated on the worse basis."""
         from citycarbon.services.tracking import status_report
 
         try:
