@@ -40,7 +40,8 @@ def register(app: typer.Typer) -> None:
         source: DataSourceChoice | None = SOURCE_OPTION,
         fmt: OutputFormat = FORMAT_OPTION,
     ) -> None:
-        """Target progress, 序时进度, projection and warning level (发改办环资〔2021〕629号 barometer)."""
+        """Target progress, 序时进度, projection and warning level (发改办环资〔2021〕629号 barometer); CO2 targets
+        on both bases (net inflow, consumption) in --format json, the peak and neutrality rated on the worse basis."""
         from citycarbon.services.tracking import status_report
 
         try:

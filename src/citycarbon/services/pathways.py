@@ -257,6 +257,24 @@ class PathwayService:
         """The ``run`` JSON of ``scenario`` (docs/pathways.md), cached with the run; treat it as read-only."""
         return self._run_entry(scenario)[1]
 
+    def neutrality(self, document: dict[str, Any]) -> dict[str, Any] | None:
+        """The headline neutrality verdict of a run (``run_document``): the one domain judgement
+        (:func:`citycarbon.tracking.peak.neutrality_verdict`, also used by tracking) on the run's net CO2
+        including sinks in the plan's neutrality target year; the model's CO2 is on the net-inflow basis.
+        None when the plan has no neutrality target with a value."""
+        from citycarbon.tracking.peak import NEUTRALITY_INDICATORS, neutrality_verdict
+
+        targets = getattr(self.model().plan, "targets", [])
+        target = next((t for t in targets if t.indicator in NEUTRALITY_INDICATORS and t.value is not None), None)
+        if target is None:
+            return None
+        years = [int(y) for y in document["years"]]
+        net = document["series"]["net_co2_emissions_t"]
+        value = float(net[years.index(target.year)]) if target.year in years else None
+        verdict = neutrality_verdict(value, target.year, target_value=float(target.value), basis="net_inflow",
+                                     source=f"scenario {document.get('code')}")
+        return {"target_id": target.id, **verdict.to_dict()}
+
     def levers(self) -> list[LeverRow]:
         """Every lever with its group's zh/en title, in plan group order."""
         from citycarbon.pathways.attribution import group_titles

@@ -15,6 +15,7 @@ and the monthly/district frames from anywhere (the API caches the result per led
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 from collections import OrderedDict
@@ -38,7 +39,18 @@ from citycarbon.tracking.districts import (
     district_targets,
 )
 from citycarbon.tracking.nowcast import backtest_nowcast, backtest_summary, check_monthly, nowcast_year
-from citycarbon.tracking.progress import describe_target, track_target
+from citycarbon.tracking.peak import (
+    BASES,
+    CO2_SERIES,
+    NEUTRALITY_INDICATORS,
+    check_basis_rule,
+    judge_peak,
+    load_peak_rule,
+    neutrality_key,
+    peak_key,
+    worse_basis,
+)
+from citycarbon.tracking.progress import TargetInfo, describe_target, track_target
 from citycarbon.tracking.projection import Projection
 from citycarbon.tracking.warning_rules import RuleSet, load_rule_set
 from citycarbon.units import UnitError, conversion_factor
@@ -65,6 +77,13 @@ class CityData:
     districts: pd.DataFrame | None
     forest: pd.DataFrame
     estimates: tuple[str, ...]
+    #: CO2 series on each basis (basis → indicator → year → value); ``series`` holds the profile's basis
+    bases: dict[str, dict[str, dict[int, float]]] = field(default_factory=dict, compare=False, repr=False)
+    #: the accounting profile's CO2 basis (``electricity_co2_basis``) and its peak rule (``peak_rule_basis``)
+    basis: str = "net_inflow"
+    basis_rule: str = "worse"
+    #: origin of each input table's rows per year: (table, year) → {"origin", "statuses", "sources"}
+    origins: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
     #: derived values computed on demand (forest projections, nowcast back-tests), per CityData object
     memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, compare=False, repr=False)
     #: target values set in the platform (target id → services.targets.SetValue) and district allocations
@@ -168,8 +187,85 @@ def build_city_data(city: str, dataset: ReferenceDataset, monthly: pd.DataFrame 
 
         values = dict(platform_values(city, plan.meta.region_code, db))
         allocations = platform_allocations(city, plan.meta.region_code, db)
+    basis, basis_rule, bases = _co2_bases(city, dataset, series, sinks)
     return CityData(city, plan.meta.region_code, plan, series, units, tuple(sorted(results)), monthly, districts,
-                    dataset.forest, estimates, target_values=values, allocations=allocations)
+                    dataset.forest, estimates, bases=bases, basis=basis, basis_rule=basis_rule,
+                    origins=_origins(dataset), target_values=values, allocations=allocations)
+# -- CO2 on both bases and figure origins ---------------------------------------------------------------------
+
+def _co2_bases(city: str, dataset: ReferenceDataset, series: dict[str, dict[int, float]],
+               sinks: dict[int, float]) -> tuple[str, str, dict[str, dict[str, dict[int, float]]]]:
+    """The profile's basis and peak rule, and the CO2 series on both bases (the other basis accounted here
+    through the accounting service's inputs with only ``electricity_co2_basis`` changed)."""
+    from citycarbon.accounting import AccountingOptions, account_years
+    from citycarbon.services.accounting import load_inputs
+
+    options = AccountingOptions.for_city(city)
+    basis = str(options.electricity_co2_basis)
+    rule = check_basis_rule(getattr(options, "peak_rule_basis", "worse") or "worse")
+    bases = {basis: {name: dict(series.get(name, {})) for name in CO2_SERIES}}
+    inputs = load_inputs(city, dataset=dataset)
+    for other in BASES:
+        if other == basis:
+            continue
+        results = account_years(
+            inputs.balance, None, statistics=inputs.statistics, process_activity=inputs.process_activity,
+            options=options.model_copy(update={"electricity_co2_basis": other}), inputs=inputs.hashes,
+            estimates=list(inputs.estimates), source=inputs.balance_source,
+            statistics_source=inputs.statistics_source)
+        found: dict[str, dict[int, float]] = {name: {} for name in CO2_SERIES}
+        for year, result in results.items():
+            for name in CO2_SERIES:
+                value = result.indicators.get(name)
+                if value is not None and not math.isnan(float(value)):
+                    found[name][int(year)] = float(value)
+        found["net_co2_emissions_t"] = {y: v - sinks[y] for y, v in found["co2_emissions_t"].items() if y in sinks}
+        bases[other] = found
+    return basis, rule, bases
+
+
+#: worst first: a figure is as good as the worst row it is computed from
+ORIGIN_OF_STATUS: dict[str, str] = {"estimate": "estimated", "unverified": "reported", "secondary": "reported",
+                                    "official": "official"}
+ORIGIN_ORDER: tuple[str, ...] = ("estimated", "reported", "official")
+#: the input tables each tracked series is computed from
+TABLES_OF_SERIES: dict[str, tuple[str, ...]] = {
+    "wind_solar_capacity_mw": ("capacity",), "forest_coverage": ("forest",), "forest_stock_m3": ("forest",),
+    "sink_co2_t": ("forest", "wetland"), "net_co2_emissions_t": ("balance", "forest", "wetland"),
+    "energy_intensity_tce_per_10k_yuan": ("balance", "statistics"),
+    "co2_intensity_t_per_10k_yuan": ("balance", "statistics"), "gdp_10k_yuan": ("statistics",)}
+
+
+def _origins(dataset: ReferenceDataset) -> dict[tuple[str, int], dict[str, Any]]:
+    """Per input table and year: the statuses and sources of its rows (ledger rows carry both, e.g.
+    ``import batch 12: file.csv``) and the figure origin (the worst status: estimated, reported, official)."""
+    out: dict[tuple[str, int], dict[str, Any]] = {}
+    for table in ("balance", "statistics", "capacity", "forest", "wetland"):
+        frame = getattr(dataset, table, None)
+        if frame is None or frame.empty or "year" not in frame.columns or "status" not in frame.columns:
+            continue
+        sources = frame["source"].astype(str) if "source" in frame.columns else None
+        for year, rows in frame.groupby("year"):
+            statuses = sorted(set(rows["status"].astype(str)))
+            origin = min((ORIGIN_OF_STATUS.get(s, "estimated") for s in statuses), key=ORIGIN_ORDER.index)
+            names = sorted(set(sources.loc[rows.index])) if sources is not None else []
+            out[(table, int(str(year)))] = {"origin": origin, "statuses": statuses, "sources": names}
+    return out
+
+
+def figure_origin(data: CityData, series: str, year: int | None) -> dict[str, Any] | None:
+    """Whether the figure of ``series`` in ``year`` is official, reported or estimated, and from which
+    batches/sources (the worst of its input tables' rows of that year); None when unknown."""
+    if year is None:
+        return None
+    tables = TABLES_OF_SERIES.get(series, ("balance",))
+    found = [data.origins[(t, year)] for t in tables if (t, year) in data.origins]
+    if not found:
+        return None
+    origin = min((f["origin"] for f in found), key=ORIGIN_ORDER.index)
+    sources = sorted({s for f in found for s in f["sources"]})
+    statuses = sorted({s for f in found for s in f["statuses"]})
+    return {"origin": origin, "year": year, "tables": list(tables), "statuses": statuses, "sources": sources}
 
 
 def _forest_projection(data: CityData, year: int) -> dict[int, Any]:
@@ -302,15 +398,70 @@ def _external_projection(data: CityData, target: Target, year: int) -> Projectio
 
 
 def _track_all(data: CityData, targets: list[Target], series: dict[str, dict[int, float]], year: int,
-               rules: RuleSet, *, external: bool) -> list[dict[str, Any]]:
+               rules: RuleSet, *, external: bool,
+               bases: dict[str, dict[str, dict[int, float]]] | None = None) -> list[dict[str, Any]]:
     rows = []
     for target in targets:
         info = describe_target(target, data.plan.meta.base_year)
         converted = info.kind not in ("reduction", "year")
         history = _history(data, series, info.series, target, converted)
         projection = _external_projection(data, target, year) if external else None
-        rows.append(track_target(info, history, year, rules, projection=projection).to_dict())
+        row = track_target(info, history, year, rules, projection=projection).to_dict()
+        if bases is not None and info.series in CO2_SERIES:
+            row = _with_bases(data, info, row, bases, year, rules)
+        if bases is not None:
+            row["origin"] = figure_origin(data, info.series, row.get("actual_year") if info.kind != "year"
+                                          else _latest(history, year))
+        rows.append(row)
     return rows
+
+
+def _latest(history: dict[int, float], year: int) -> int | None:
+    years = [y for y in history if y <= year]
+    return max(years) if years else None
+
+
+#: what each basis entry of a CO2 target carries (besides the peak judgement of a peak target)
+BASIS_KEYS: tuple[str, ...] = ("actual_year", "actual", "previous", "base_value", "progress_share", "projection",
+                               "projected_met", "met", "level", "level_name_zh", "level_name_en", "colour",
+                               "reason", "reason_en")
+
+
+def _with_bases(data: CityData, info: TargetInfo, row: dict[str, Any],
+                bases: dict[str, dict[str, dict[int, float]]], year: int, rules: RuleSet) -> dict[str, Any]:
+    """``row`` with ``bases`` (the target tracked on each CO2 basis); a peak or neutrality target is rated on
+    the deciding basis (:func:`citycarbon.tracking.peak.worse_basis` under the profile's rule)."""
+    target = info.target
+    converted = info.kind not in ("reduction", "year")
+    full: dict[str, dict[str, Any]] = {}
+    bases_out: dict[str, dict[str, Any]] = {}
+    keys: dict[str, tuple[float, ...]] = {}
+    peak_rule = load_peak_rule()
+    for basis in BASES:
+        if basis not in bases:
+            continue
+        history = _history(data, bases[basis], info.series, target, converted)
+        status = track_target(info, history, year, rules).to_dict() if basis != data.basis else row
+        entry = {k: status.get(k) for k in BASIS_KEYS}
+        if info.kind == "year":
+            entry["peak"] = judge_peak(history, peak_rule, basis=basis, upto=year).to_dict()
+            entry["projected_peak_year"] = status.get("projected_peak_year")
+            keys[basis] = peak_key(status.get("level"), status.get("projected_peak_year"),
+                                   status.get("peak_year_so_far"))
+        elif target.indicator in NEUTRALITY_INDICATORS:
+            entry["neutrality"] = status.get("neutrality")
+            keys[basis] = neutrality_key(status.get("level"), (status.get("projection") or {}).get("value"))
+        full[basis] = status
+        bases_out[basis] = entry
+    if keys:
+        deciding = worse_basis(keys, data.basis_rule) or data.basis
+        out = {**full[deciding], "bases": bases_out, "deciding_basis": deciding, "basis_rule": data.basis_rule,
+               **basis_note(deciding, data.basis_rule)}
+        if info.kind == "year":
+            out["peak_rule"] = {"plateau_margin": peak_rule.plateau_margin, "trend_years": peak_rule.trend_years,
+                                "source": peak_rule.source, "status": peak_rule.status}
+        return out
+    return {**row, "bases": bases_out, "basis": data.basis}
 
 
 def _level_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -343,6 +494,12 @@ def status_report(year: int, *, month: int | None = None, region: str | None = N
     if year < first + 1 or (month is None and year > max(data.years) + 5):
         raise InputError(Problem(f"no data to track {year}: the dataset covers {first}–{max(data.years)}",
                                  field="year", value=year, suggestion=str(max(data.years))))
+    # a report is computed once per data version (CityData is built per ledger version) and target values
+    memo_key = ("status", year, month, region, rules.name, _targets_key(targets),
+                str(targets_file) if targets_file is not None else None)
+    if memo_key in data.memo:
+        remembered: dict[str, Any] = copy.deepcopy(data.memo[memo_key])
+        return remembered
     series = data.series
     nowcast = None
     if month is not None:
@@ -377,12 +534,15 @@ def status_report(year: int, *, month: int | None = None, region: str | None = N
                        "region_name_en": codes[str(region)]["name_en"], "targets": rows,
                        "summary": _level_counts(rows)})
     else:
-        rows = _track_all(data, targets, series, year, rules, external=month is None)
+        bases = _bases_for(data, series, year, month)
+        rows = _track_all(data, targets, series, year, rules, external=month is None, bases=bases)
+        report.update(co2_report(data, bases, rows, year))
         report.update({"region": data.region, "region_name_zh": data.plan.meta.city, "targets": rows,
                        "summary": _level_counts(rows), "districts": _districts(data, targets, series, year, rules)})
     report["nowcast"] = nowcast
     report["estimates"] = list(data.estimates)
     _describe_values(report, data, targets_file)
+    data.memo[memo_key] = copy.deepcopy(report)
     return report
 
 
@@ -436,6 +596,79 @@ def _describe_values(report: dict[str, Any], data: CityData, targets_file: str |
             row["value_source"] = {"origin": "pending", "label_zh": PENDING_ZH, "label_en": PENDING_EN}
         else:
             row["value_source"] = {"origin": "plan"}
+
+
+
+
+def _targets_key(targets: list[Target]) -> tuple[tuple[Any, ...], ...]:
+    return tuple((t.id, t.value, t.year, t.base_year, t.comparison.value, t.unit) for t in targets)
+
+
+BASIS_NAMES: dict[str, tuple[str, str]] = {"net_inflow": ("净调入口径（省级规则）", "net-inflow (provincial) basis"),
+                                          "consumption": ("消费口径", "consumption basis")}
+
+
+def basis_note(basis: str, rule: str) -> dict[str, str]:
+    """Which basis decided a peak or neutrality rating, in Chinese and English (JSON; the web uses its
+    catalogs)."""
+    zh, en = BASIS_NAMES[basis]
+    if rule == "worse":
+        return {"basis_note_zh": f"按{zh}判定（两种口径中较差者）",
+                "basis_note_en": f"rated on the {en} (the worse of the two)"}
+    return {"basis_note_zh": f"按{zh}判定（核算配置指定）",
+            "basis_note_en": f"rated on the {en} (set in the accounting profile)"}
+
+
+def _bases_for(data: CityData, series: dict[str, dict[int, float]], year: int,
+               month: int | None) -> dict[str, dict[str, dict[int, float]]]:
+    """The CO2 series on each basis as tracked in ``year``: the profile's basis is ``series`` (with a nowcast
+    of ``year`` when ``month`` is given); the other basis has no nowcast, so it stops at the previous year."""
+    out: dict[str, dict[str, dict[int, float]]] = {}
+    for basis, values in data.bases.items():
+        if basis == data.basis:
+            out[basis] = {name: dict(series.get(name, {})) for name in CO2_SERIES}
+        else:
+            out[basis] = {name: {y: v for y, v in values.get(name, {}).items() if month is None or y < year}
+                          for name in CO2_SERIES}
+    return out
+
+
+def co2_report(data: CityData, bases: dict[str, dict[str, dict[int, float]]], rows: list[dict[str, Any]],
+               year: int) -> dict[str, Any]:
+    """The report's CO2 on both bases side by side (``co2_bases``: basis → indicator → value in ``year``, or
+    the latest year before it) and the ``headline``: the peak judgement and the neutrality verdict that every
+    page shows (the cockpit, targets, accounting and pathways pages render the same partial)."""
+    side: dict[str, dict[str, Any]] = {}
+    for basis in BASES:
+        values = bases.get(basis, {})
+        co2 = values.get("co2_emissions_t", {})
+        shown = _latest(co2, year)
+        side[basis] = {"year": shown, **{name: values.get(name, {}).get(shown) if shown is not None else None
+                                         for name in CO2_SERIES}}
+    headline: dict[str, Any] = {"basis": data.basis, "basis_rule": data.basis_rule, "peak": None,
+                                "neutrality": None}
+    for row in rows:
+        if row.get("indicator") == "co2_peak_year" and headline["peak"] is None and "bases" in row:
+            deciding = row.get("deciding_basis")
+            peak = row["bases"].get(deciding, {}).get("peak") or {}
+            headline["peak"] = {
+                "target_id": row["id"], "target_year": row.get("target_year"), "deciding_basis": deciding,
+                "basis_rule": row.get("basis_rule"), "peak_year": peak.get("peak_year"),
+                "projected_peak_year": row.get("projected_peak_year"), "level": row.get("level"),
+                "colour": row.get("colour"), "trend": peak.get("trend"),
+                "bases": {b: {**(e.get("peak") or {}), "level": e.get("level"),
+                              "projected_peak_year": e.get("projected_peak_year")}
+                          for b, e in row["bases"].items()}}
+        if row.get("indicator") in NEUTRALITY_INDICATORS and headline["neutrality"] is None and "bases" in row:
+            verdict = row.get("neutrality") or {}
+            headline["neutrality"] = {
+                "target_id": row["id"], "target_year": row.get("target_year"),
+                "deciding_basis": row.get("deciding_basis"), "basis_rule": row.get("basis_rule"),
+                "reached": verdict.get("reached"), "projected_net_t": verdict.get("projected_net_t"),
+                "level": row.get("level"), "colour": row.get("colour"),
+                "bases": {b: {**(e.get("neutrality") or {}), "level": e.get("level")}
+                          for b, e in row["bases"].items()}}
+    return {"co2_bases": side, "headline": headline}
 
 
 def _districts(data: CityData, targets: list[Target], series: dict[str, dict[int, float]], year: int,

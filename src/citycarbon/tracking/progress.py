@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from citycarbon.plan import Target, indicator_table
+from citycarbon.tracking.peak import NEUTRALITY_INDICATORS, neutrality_verdict
 from citycarbon.tracking.projection import Projection, project_peak_year, project_trend
 from citycarbon.tracking.warning_rules import Rating, RuleSet
 
@@ -249,16 +250,40 @@ def track_target(info: TargetInfo, history: Mapping[int, float], year: int, rule
     projected_met = target.evaluate(projection.value) if projection is not None and value is not None else None
     met = target.evaluate(actual) if actual is not None and value is not None else None
 
+    neutral = None
+    if target.indicator in NEUTRALITY_INDICATORS and value is not None:
+        neutral = neutrality_verdict(projection.value if projection is not None else None, target.year,
+                                     target_value=value, source=projection.source if projection else None)
     metrics = {"yoy_worsening": _finite(yoy), "pace_gap": _finite(required - progress)
                if required is not None and progress is not None else None,
-               "path_excess": _finite(path_excess), "peak_after_target": None}
+               "path_excess": _finite(path_excess), "peak_after_target": None,
+               "neutrality_shortfall": _finite(neutral.shortfall) if neutral is not None else None}
     texts = _texts(info, year, actual_year, actual, previous, path_value, progress, required, elapsed)
+    texts["projection_text"] = format_value(projection.value if projection is not None else None, target.unit,
+                                            info.kind)
     rating = rules.rate(target.indicator, info.kind, {**texts, **metrics}, is_set=value is not None,
                         has_data=actual is not None)
+    extra: dict[str, Any] = {}
+    if neutral is not None:
+        rating = _neutrality_guard(rating, neutral.reached, rules, texts)
+        extra["neutrality"] = neutral.to_dict()
     return _status(info, year, rules, rating, actual_year=actual_year, actual=actual, previous=previous,
                    base_value=base_value, rate=rate, change=change, elapsed=elapsed, required=required,
                    progress=progress, on_pace=on_pace, path_value=path_value, projection=projection,
-                   projected_met=projected_met, met=met, metrics=metrics)
+                   projected_met=projected_met, met=met, metrics=metrics, extra=extra)
+
+
+def _neutrality_guard(rating: Rating, reached: bool | None, rules: RuleSet, texts: dict[str, Any]) -> Rating:
+    """Carbon neutrality is never 三级 unless the projection reaches it: a rule set that would rate it 三级
+    (a variant without the neutrality checks) is held at 二级, with the reason saying why."""
+    if rating.level != 3 or reached:
+        return rating
+    style = rules.levels[2]
+    projected = texts.get("projection_text") or "—"
+    return Rating(2, style.colour,
+                  f"按{texts['target_year']}年预测净排放{projected}，未实现碳中和（二级预警）。",
+                  f"The {texts['target_year']} projection of {projected} does not reach carbon neutrality (level 2).",
+                  rating.family, rating.rule_status)
 
 
 def _texts(info: TargetInfo, year: int, actual_year: int | None, actual: float | None, previous: float | None,
@@ -313,7 +338,8 @@ def _track_peak(info: TargetInfo, series: dict[int, float], year: int, rules: Ru
     current = series.get(actual_year) if actual_year is not None else None
     yoy = (_oriented_change(current, series.get(actual_year - 1), False)
            if actual_year is not None and current is not None else None)
-    metrics = {"yoy_worsening": _finite(yoy), "pace_gap": None, "path_excess": None, "peak_after_target": late}
+    metrics = {"yoy_worsening": _finite(yoy), "pace_gap": None, "path_excess": None, "peak_after_target": late,
+               "neutrality_shortfall": None}
     texts = _texts(info, year, actual_year, peak.peak_year_so_far if peak else None, None, None, None, None,
                    elapsed)
     texts["peak_year"] = peak.peak_year_so_far if peak else None

@@ -36,7 +36,8 @@ from citycarbon.data import data_path
 from citycarbon.errors import InputError, Problem
 
 RULES_FILE = "tracking/warning_rules.yaml"
-METRICS: tuple[str, ...] = ("yoy_worsening", "pace_gap", "path_excess", "peak_after_target")
+METRICS: tuple[str, ...] = ("yoy_worsening", "pace_gap", "path_excess", "peak_after_target",
+                            "neutrality_shortfall")
 OPERATORS: tuple[str, ...] = (">", ">=")
 PACES: tuple[str, ...] = ("linear", "compound")
 LEVELS: tuple[int, ...] = (1, 2, 3)

@@ -118,6 +118,14 @@ def _target_row(source: Snapshot, row: dict, fmt: Formatter) -> dict:
         "reason": row.get("reason") if _zh(fmt) else row.get("reason_en"),
         "value_source": row.get("value_source"),  # who set the value, with which document (services.targets)
         "spark": spark,
+        "origin": origin_view(row, fmt),
+        "deciding_basis": row.get("deciding_basis"), "basis_rule": row.get("basis_rule"),
+        "basis": row.get("basis"),
+        "bases": [{"basis": b, "actual": fmt.quantity(e.get("actual"), unit) if info.kind != "year"
+                   else fmt.year(int(e["actual"])) if e.get("actual") is not None else "–",
+                   "level": e.get("level"), "level_name": _name(fmt, e.get("level_name_zh"), e.get("level_name_en")),
+                   "colour_class": COLOUR_CLASSES.get(e.get("colour") or "", "warn-none")}
+                  for b, e in (row.get("bases") or {}).items()],
     }
 
 
@@ -127,7 +135,8 @@ def targets_view(source: Snapshot, principal: Principal, fmt: Formatter, year: i
     rows = [_target_row(source, row, fmt) for row in report["targets"]]
     return {"year": year, "targets": rows, "summary": report["summary"],
             "estimates": [fmt.text(e) for e in report["estimates"]],
-            "rule_set": report.get("rule_set_document") or report.get("rule_set")}
+            "rule_set": report.get("rule_set_document") or report.get("rule_set"),
+            "verdict": verdict_view(source, fmt)}
 
 
 # -- accounting ------------------------------------------------------------------------------------------
@@ -201,6 +210,7 @@ def accounting_view(source: Snapshot, principal: Principal, fmt: Formatter, year
                      "document": f.get("document") or fmt.text(f.get("source")) or ""} for f in factors],
         "estimates": [fmt.text(e) for e in provenance.estimates],
         "estimated_factors": sum(1 for f in factors if f["status"] in ("estimate", "unverified")),
+        "verdict": verdict_view(source, fmt),
     }
 
 
@@ -268,14 +278,15 @@ def cockpit_view(source: Snapshot, principal: Principal, fmt: Formatter) -> dict
     return {
         "year": year, "targets": targets, "alerts": alerts, "unset": unset, "summary": report["summary"],
         "kpis": kpis, "estimates": [fmt.text(e) for e in report["estimates"]], "districts": districts,
+        "verdict": verdict_view(source, fmt), "basis": data.basis,
         "charts": {
-            "emissions": _series_chart(fmt, source, ["co2_emissions_t", "net_co2_emissions_t"]),
+            "emissions": basis_chart(fmt, source),
             "energy": _series_chart(fmt, source, ["energy_consumption_tce", "energy_consumption_dual_control_tce"]),
             "non_fossil": _series_chart(fmt, source, ["non_fossil_share", "coal_share"]),
             "sinks": _series_chart(fmt, source, ["sink_co2_t"], kind="bar"),
             "sector_energy": _breakdown_chart(fmt, by_sector, "energy_tce", "tce"),
             "sector_co2": _breakdown_chart(fmt, by_sector, "co2_t", "t"),
-            "fuel_energy": _breakdown_chart(fmt, by_fuel[by_fuel["energy_tce"] > 0], "energy_tce", "tce", kind="pie"),
+            "fuel_energy": fuel_share_chart(fmt, by_fuel),
             "fuel_co2": _breakdown_chart(fmt, by_fuel, "co2_t", "t"),
         },
     }
@@ -338,3 +349,81 @@ def sinks_view(source: Snapshot, principal: Principal, fmt: Formatter, year: int
                        for y, p in sorted((summary.get("projection") or {}).items())],
         "chart": chart,
     }
+
+
+# -- the peak judgement and the neutrality verdict (one partial on every page) ------------------------------
+
+def verdict_view(source: Snapshot, fmt: Formatter) -> dict | None:
+    """What ``partials/peak_verdict.html`` shows on the cockpit, targets, accounting and pathways pages: the
+    status report's ``headline`` of the latest year (the same service result on every page, so the peak year
+    and the neutrality verdict cannot differ between them)."""
+    report = source.status(source.latest_year())
+    headline = report.get("headline") or {}
+    peak, neutral = headline.get("peak"), headline.get("neutrality")
+    if peak is None and neutral is None:
+        return None
+    out: dict[str, Any] = {"year": report.get("year"), "basis": headline.get("basis"), "peak": None,
+                           "neutrality": None, "co2": []}
+    if peak is not None:
+        out["peak"] = {
+            "peak_year": peak.get("peak_year"), "deciding_basis": peak.get("deciding_basis"),
+            "basis_rule": peak.get("basis_rule"), "target_year": peak.get("target_year"), "level": peak.get("level"),
+            "colour_class": COLOUR_CLASSES.get(peak.get("colour") or "", "warn-none"),
+            "bases": [{"basis": b, "peak_year": e.get("peak_year"), "peak": fmt.quantity(e.get("peak_value"), "t"),
+                       "plateau": ", ".join(str(y) for y in e.get("plateau_years") or []) or "–",
+                       "trend": e.get("trend"),
+                       "trend_change": fmt.percent(e.get("trend_change")) if e.get("trend_change") is not None
+                       else "–", "trend_from": e.get("trend_from"), "latest_year": e.get("latest_year"),
+                       "projected_peak_year": e.get("projected_peak_year"), "level": e.get("level"),
+                       "decides": b == peak.get("deciding_basis")}
+                      for b, e in (peak.get("bases") or {}).items()]}
+    if neutral is not None:
+        out["neutrality"] = {
+            "reached": neutral.get("reached"), "deciding_basis": neutral.get("deciding_basis"),
+            "basis_rule": neutral.get("basis_rule"), "target_year": neutral.get("target_year"),
+            "projected": fmt.quantity(neutral.get("projected_net_t"), "t"), "level": neutral.get("level"),
+            "colour_class": COLOUR_CLASSES.get(neutral.get("colour") or "", "warn-none"),
+            "bases": [{"basis": b, "reached": e.get("reached"),
+                       "projected": fmt.quantity(e.get("projected_net_t"), "t"), "level": e.get("level"),
+                       "decides": b == neutral.get("deciding_basis")}
+                      for b, e in (neutral.get("bases") or {}).items()]}
+    for basis, values in (report.get("co2_bases") or {}).items():
+        out["co2"].append({"basis": basis, "year": values.get("year"),
+                           "co2": fmt.quantity(values.get("co2_emissions_t"), "t"),
+                           "net": fmt.quantity(values.get("net_co2_emissions_t"), "t")})
+    return out
+
+
+def origin_view(row: dict, fmt: Formatter) -> dict | None:
+    """A target card's figure origin: official, reported or estimated, and from which batches/sources."""
+    origin = row.get("origin")
+    if not origin:
+        return None
+    sources = [fmt.text(s) for s in origin.get("sources") or []]
+    return {"origin": origin.get("origin"), "year": origin.get("year"), "sources": sources[:2],
+            "more": max(0, len(sources) - 2)}
+
+
+def basis_chart(fmt: Formatter, source: Snapshot) -> dict:
+    """CO2 on both bases (net inflow, consumption), gross and net of sinks: the cockpit's emissions chart."""
+    data = source.city_data()
+    years = list(data.years)
+    names = {"net_inflow": _name(fmt, "净调入口径", "net-inflow basis"),
+             "consumption": _name(fmt, "消费口径", "consumption basis")}
+    series = []
+    for basis, values in data.bases.items():
+        for name in ("co2_emissions_t", "net_co2_emissions_t"):
+            series.append({"name": f"{indicator_name(fmt, name)}（{names.get(basis, basis)}）" if _zh(fmt)
+                           else f"{indicator_name(fmt, name)} ({names.get(basis, basis)})",
+                           "data": [scale(values.get(name, {}).get(y), "t") for y in years],
+                           "dashed": basis != data.basis})
+    return {"type": "line", "unit": chart_unit(fmt, "t"), "categories": [str(y) for y in years], "series": series}
+
+
+def fuel_share_chart(fmt: Formatter, by_fuel) -> dict:
+    """Each fuel group's share of total energy consumption (the one denominator of the page's shares: the coal
+    share in the key figures is this chart's coal bar; the electricity net outflow is a negative bar)."""
+    rows = by_fuel.sort_values("share", ascending=True)
+    return {"type": "bar", "horizontal": True, "unit": "%",
+            "categories": [_row_name(fmt, r) for _, r in rows.iterrows()],
+            "series": [{"name": "%", "data": [scale(v, "dimensionless", 2) for v in rows["share"]]}]}

@@ -205,7 +205,16 @@ def results_view(request: Request, fmt: Formatter, name: str, settings: dict[str
             "settings": settings,
             "charts": charts, "kpis": kpis, "targets": targets, "comparison": list(comparison),
             "comparison_names": names, "share_url": "/pathways?" + query, "downloads": downloads,
-            "changed": [{"id": k, "value": v} for k, v in sorted(settings.items())]}
+            "changed": [{"id": k, "value": v} for k, v in sorted(settings.items())],
+            "neutrality": _neutrality(service, current, fmt)}
+
+
+def _neutrality(service: PathwayService, current: dict, fmt: Formatter) -> dict | None:
+    """The scenario's neutrality verdict (the same domain judgement as the cockpit's, on this scenario)."""
+    verdict = service.neutrality(current)
+    if verdict is None:
+        return None
+    return {**verdict, "projected": fmt.quantity(verdict["projected_net_t"], "t")}
 
 
 @cache
@@ -325,8 +334,17 @@ def pathways_page(request: Request, session=Depends(current_session)) -> Respons
     view = {"scenario": name, "scenarios": [{"name": n, "label": fmt_label(service, fmt, n, False)}
                                             for n in service.shipped_names()],
             "groups": lever_groups(request, fmt, scenario), "results": results, "problem": problem,
-            "notes": notes, "runs_options": ENSEMBLE_RUNS, "default_runs": DEFAULT_RUNS}
+            "notes": notes, "runs_options": ENSEMBLE_RUNS, "default_runs": DEFAULT_RUNS,
+            "verdict": _verdict(request, fmt)}
     return render(request, "pathways.html", {"view": view}, session=session, status_code=status)
+
+
+def _verdict(request: Request, fmt: Formatter) -> dict | None:
+    """The tracking headline (peak judgement, neutrality verdict) shown on every page, from the same cache."""
+    from citycarbon.web.views import verdict_view
+
+    snapshot = web_state(request).source.snapshot()
+    return snapshot.source.memo(snapshot.version, ("verdict", fmt.locale), lambda: verdict_view(snapshot, fmt))
 
 
 def _server_error(request: Request, session) -> Response:
