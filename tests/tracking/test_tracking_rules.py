@@ -62,7 +62,7 @@ def test_unset_target_rated_only_for_a_rise():
     assert rising.level == 1 and rising.target_value is None
     falling = intensity_status(0.490, 0.480, value=None)
     assert falling.level is None and falling.colour is None
-    assert "未设定" in falling.reason and "not set" in falling.reason_en
+    assert "待省政府下达" in falling.reason and "awaits the provincial government" in falling.reason_en
     assert falling.actual == pytest.approx(0.04)
 
 
