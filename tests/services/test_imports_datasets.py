@@ -45,6 +45,10 @@ def _toy_row(spec: Table) -> dict[str, object]:
             row[column.name] = "dimensionless"
         elif column.codelist:
             row[column.name] = column.codes()[0]
+        elif column.name == "target_id":
+            row["target_id"] = "energy_intensity_reduction_2025"
+        elif column.name == "source":
+            row["source"] = "辽政发〔2022〕1号 | 2022-06-30"
         else:
             row[column.name] = ""
     if rule is not None and rule.by is not None:
@@ -72,14 +76,30 @@ def test_every_registry_table_imports_through_the_one_workflow(sqlite_db, name):
     assert len(stored) == 1
     assert float(stored[spec.value].iloc[0]) == pytest.approx(float(row[spec.value]))  # type: ignore[arg-type]
     assert stored["status"].iloc[0] == "reported" and int(stored["batch_id"].iloc[0]) == batch.id
-    assert stored["source"].iloc[0] == f"import batch {batch.id}: {name}.csv"
+    assert stored["source"].iloc[0] == row.get("source", f"import batch {batch.id}: {name}.csv")
 
 
-@pytest.mark.parametrize("name", list(import_tables()))
+#: tables with the same columns as another and no codelist to tell them apart: an upload must name its dataset
+TWINS = ("target_values", "target_allocations")
+
+
+@pytest.mark.parametrize("name", [n for n in import_tables() if n not in TWINS])
 def test_every_registry_table_is_detected_from_its_columns(sqlite_db, name):
     batch = service.upload_batch(sqlite_db, ANALYST, filename=f"{name}.csv",
                                  content=_csv([_toy_row(import_tables()[name])]))
     assert batch.status == "validated" and batch.kind == name, batch.problems
+
+
+@pytest.mark.parametrize("name", TWINS)
+def test_tables_with_the_same_columns_are_refused_unless_named(sqlite_db, name):
+    batch = service.upload_batch(sqlite_db, ANALYST, filename=f"{name}.csv",
+                                 content=_csv([_toy_row(import_tables()[name])]))
+    assert batch.status == "rejected"
+    problem = batch.problems[0]
+    assert problem.field == "dataset" and set(TWINS) <= set(str(problem.suggestion).split(", "))
+    named = service.upload_batch(sqlite_db, ANALYST, filename=f"{name}.csv",
+                                 content=_csv([_toy_row(import_tables()[name])]), kind=name)
+    assert named.status == "validated" and named.kind == name
 
 
 def test_a_bad_row_of_a_registry_table_names_row_field_and_nearest_code(sqlite_db):
@@ -89,8 +109,9 @@ def test_a_bad_row_of_a_registry_table_names_row_field_and_nearest_code(sqlite_d
     batch = service.upload_batch(sqlite_db, ANALYST, filename="capacity.csv", content=_csv(rows), kind="capacity")
     assert batch.status == "rejected"
     found = {(p.row, p.field): p for p in batch.problems}
-    assert found[(2, "technology")].suggestion == "wind_onshore"
-    assert "does not fit" in found[(1, "unit")].message
+    # rows as the spreadsheet shows them: the header is row 1
+    assert found[(3, "technology")].suggestion == "wind_onshore"
+    assert "does not fit" in found[(2, "unit")].message
 
 
 def test_the_nowcast_feed_of_the_meter_lake_imports_as_the_monthly_dataset(sqlite_db):

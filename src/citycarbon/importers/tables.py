@@ -224,12 +224,23 @@ def _code_hits(spec: TableSpec, frame: pd.DataFrame) -> int:
 def detect_table(frame: pd.DataFrame, source: str) -> TableSpec:
     """Which table a frame is, from its columns: of the tables whose required columns are all present, the one
     that needs the most (a monthly file also has every column of the statistics); between tables with the same
-    columns (statistics and forest), the one whose codelists know the most of the file's codes."""
+    columns (statistics and forest), the one whose codelists know the most of the file's codes. Tables that
+    cannot be told apart (target values and district allocations have the same columns and no codelist between
+    them) are refused: the upload must name its dataset."""
     columns = {str(c).strip() for c in frame.columns}
     fitting = [spec for spec in TABLES.values() if set(spec.columns) <= columns]
     if fitting:
         stripped = frame.set_axis([str(c).strip() for c in frame.columns], axis=1)
-        return max(fitting, key=lambda spec: (len(spec.columns), _code_hits(spec, stripped)))
+        ranked = sorted(fitting, key=lambda spec: (len(spec.columns), _code_hits(spec, stripped)), reverse=True)
+        best = ranked[0]
+        twins = [spec.name for spec in ranked
+                 if (len(spec.columns), _code_hits(spec, stripped)) == (len(best.columns), _code_hits(best, stripped))]
+        if len(twins) > 1:
+            names = ", ".join(twins)
+            raise InputError(Problem(f"the columns fit several tables ({names}): name the dataset",
+                                     message_zh=f"列名同时符合多个数据集({names})，请指定数据集",
+                                     file=source, field="dataset", suggestion=names))
+        return best
     needs = "; ".join(f"{spec.name}: {', '.join(spec.columns)}" for spec in TABLES.values())
     raise InputError(Problem(f"cannot tell which table this is: the columns of each table are {needs}",
                              file=source, suggestion=", ".join(TABLES)))
