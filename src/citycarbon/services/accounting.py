@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -23,12 +24,16 @@ from citycarbon.accounting import AccountingOptions, AccountingResult, account_y
 from citycarbon.accounting.inputs import AccountingInputs, dataset_inputs
 from citycarbon.data import read_csv_file
 from citycarbon.datasets import ReferenceDataset, load_reference, validate_table
-from citycarbon.errors import InputError, Problem
+from citycarbon.errors import InputError, NotFound, Problem
 from citycarbon.importers import read_table
 from citycarbon.provenance import hash_file
 from citycarbon.services.sources import Source, city_inputs, resolve_source
 
-__all__ = ["AccountingInputs", "account_city", "account_city_years", "city_options", "dataset_inputs",
+if TYPE_CHECKING:
+    from citycarbon.services.results import Results
+
+__all__ = ["METHOD_CHOICES", "AccountingInputs", "account_city", "account_city_years", "account_ledger_year",
+           "city_options", "dataset_inputs",
            "load_inputs", "reference_inputs", "source_dataset"]
 
 #: the method choices a face may override (CLI flags, API query parameters, the web selector)
@@ -177,3 +182,21 @@ def account_city_years(years: list[int] | None = None, *, city: str = "dalian",
         inputs.balance, years, statistics=inputs.statistics, process_activity=inputs.process_activity,
         options=options, inputs=inputs.hashes, estimates=list(inputs.estimates),
         source=inputs.balance_source, statistics_source=inputs.statistics_source)
+
+
+def account_ledger_year(results: Results, version: int, year: int,
+                        choices: dict[str, str | None] | None = None) -> AccountingResult:
+    """One year's accounts of the ledger ``version``: the app's cached default (the city's profile), or, with
+    method ``choices`` (:data:`METHOD_CHOICES`, None values ignored), the same computed once per version and
+    choice set. :class:`~citycarbon.errors.NotFound` when the ledger has no balance for ``year``."""
+    accounts = results.accounting(version)
+    if year not in accounts:
+        span = f": the ledger covers {min(accounts)}–{max(accounts)}" if accounts else ""
+        raise NotFound(f"no accounting for {year}{span}")
+    chosen = {k: v for k, v in (choices or {}).items() if v is not None}
+    if not chosen:
+        return accounts[year]
+    city_options(results.city, **chosen)  # invalid choices fail here, before anything is computed
+    key = ("accounting", year, tuple(sorted(chosen.items())))
+    return results.memo(version, key, lambda: account_city(year, city=results.city,
+                                                           dataset=results.dataset(version), **chosen))
