@@ -44,6 +44,8 @@ class Provenance:
     factor_tables: dict[str, str] = field(default_factory=dict)
     #: lookups that did not find the exact year (and first region): {kind, key, year, factor_id, text_zh, text_en}
     fallbacks: list[dict] = field(default_factory=list)
+    #: the accounting profile's method choices: option, value, documented default, document (accounting results)
+    profile: list[dict] = field(default_factory=list)
     #: per figure (indicator name): why it is an estimate (estimated inputs or factor rows), in words
     estimated_figures: dict[str, list[str]] = field(default_factory=dict)
 

@@ -25,6 +25,7 @@ from citycarbon.accounting.inputs import AccountingInputs, dataset_inputs
 from citycarbon.data import read_csv_file
 from citycarbon.datasets import ReferenceDataset, load_reference, validate_table
 from citycarbon.errors import InputError, NotFound, Problem
+from citycarbon.factors import FactorNotFound
 from citycarbon.importers import read_table
 from citycarbon.provenance import hash_file
 from citycarbon.services.sources import Source, city_inputs, resolve_source
@@ -198,5 +199,11 @@ def account_ledger_year(results: Results, version: int, year: int,
         return accounts[year]
     city_options(results.city, **chosen)  # invalid choices fail here, before anything is computed
     key = ("accounting", year, tuple(sorted(chosen.items())))
-    return results.memo(version, key, lambda: account_city(year, city=results.city,
-                                                           dataset=results.dataset(version), **chosen))
+
+    def compute() -> AccountingResult:
+        try:
+            return account_city(year, city=results.city, dataset=results.dataset(version), **chosen)
+        except FactorNotFound as exc:  # a choice without factor rows for this year: bad input, not a crash
+            raise InputError(Problem(str(exc), field=exc.kind or "factor", value=exc.key)) from exc
+
+    return results.memo(version, key, compute)
