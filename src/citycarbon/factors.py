@@ -367,6 +367,8 @@ class FactorTable:
             table[column] = table[column].astype("Int64")
         table["value"] = table["value"].astype(float)
         self.frame: pd.DataFrame = table
+        self._canonical: dict[str, bytes] = {}  # content_hash: each row's canonical text (rows never change)
+        self._all_hash: str | None = None
 
     # ---- loading ---------------------------------------------------------------------------------
 
@@ -523,13 +525,22 @@ class FactorTable:
 
         Every field of every row, in factor_id order, so the hash changes when any value, unit, year, source
         or status changes (office files included)."""
+        if factor_ids is None and self._all_hash is not None:
+            return self._all_hash
         ids = sorted(self._rows) if factor_ids is None else sorted(set(factor_ids))
         digest = hashlib.sha256()
         for fid in ids:
-            row = self._rows[fid]
-            digest.update("\x1f".join("" if v is None else str(v) for v in asdict(row).values()).encode("utf-8"))
+            line = self._canonical.get(fid)
+            if line is None:
+                row = self._rows[fid]
+                line = "\x1f".join("" if v is None else str(v) for v in asdict(row).values()).encode("utf-8")
+                self._canonical[fid] = line
+            digest.update(line)
             digest.update(b"\n")
-        return f"sha256:{digest.hexdigest()}"
+        text = f"sha256:{digest.hexdigest()}"
+        if factor_ids is None:
+            self._all_hash = text
+        return text
 
     def _not_found(self, kind: str, key: str, year: int | None, factor_set: str | None,
                    region: str | None) -> FactorNotFound:

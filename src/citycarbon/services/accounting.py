@@ -14,6 +14,8 @@ result's ``not_computed``), never the city's GDP.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -67,6 +69,28 @@ def reference_inputs(city: str = "dalian") -> AccountingInputs:
     return dataset_inputs(load_reference(city))
 
 
+#: the accounting inputs (content hashes, estimate shares) of the last few ledger datasets, by identity: a
+#: dataset object is immutable and held by the entry, so its id is not reused while cached (bounded)
+_INPUTS: OrderedDict[int, tuple[ReferenceDataset, AccountingInputs]] = OrderedDict()
+_INPUTS_SIZE = 4
+_INPUTS_LOCK = threading.Lock()
+
+
+def _dataset_inputs(dataset: ReferenceDataset) -> AccountingInputs:
+    """:func:`dataset_inputs` once per dataset object (hashing a ledger's frames costs more than accounting)."""
+    with _INPUTS_LOCK:
+        hit = _INPUTS.get(id(dataset))
+        if hit is not None and hit[0] is dataset:
+            _INPUTS.move_to_end(id(dataset))
+            return hit[1]
+    inputs = dataset_inputs(dataset)
+    with _INPUTS_LOCK:
+        _INPUTS[id(dataset)] = (dataset, inputs)
+        while len(_INPUTS) > _INPUTS_SIZE:
+            _INPUTS.popitem(last=False)
+    return inputs
+
+
 def source_dataset(city: str, source: str | Source | None = None) -> ReferenceDataset | None:
     """The dataset of ``city`` from ``source`` (:func:`citycarbon.services.sources.resolve_source`): the
     ledger's when it is the store, None for the shipped files (the cached path of :func:`reference_inputs`)."""
@@ -96,7 +120,7 @@ def load_inputs(city: str = "dalian", balance_file: str | Path | None = None,
         return _own_inputs(city, balance_file, statistics_file, process_file)
     if dataset is None:
         dataset = source_dataset(city, source)
-    inputs = reference_inputs(city) if dataset is None else dataset_inputs(dataset)
+    inputs = reference_inputs(city) if dataset is None else _dataset_inputs(dataset)
     if statistics_file is None and process_file is None:
         return inputs
     balance, statistics = inputs.balance, inputs.statistics
