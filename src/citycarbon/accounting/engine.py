@@ -24,7 +24,7 @@ from citycarbon.accounting.conversion import ELECTRICITY, HEAT, coal_factors, ro
 from citycarbon.accounting.options import AccountingOptions
 from citycarbon.codelists import fuel_table, indicator_units, sector_table
 from citycarbon.errors import InputError, Problem
-from citycarbon.factors import Fallback, FactorRow, FactorTable, grid_region_names, load_factors
+from citycarbon.factors import FactorRow, FactorTable, Fallback, grid_region_names, load_factors
 from citycarbon.provenance import Provenance, hash_frame
 from citycarbon.units import conversion_factor, dimensionality, product_factor
 
@@ -401,7 +401,8 @@ def _heat_net_gj(y: _Year, consumption_basis: bool) -> dict[str, float]:
     (demand-signed, local output deducted) or, on the consumption basis, heat consumed.
 
     A quantity in an energy unit converts by unit; a quantity in mass (steam in t or kg) converts through its
-    GB/T 2589 standard-coal coefficient (当量值) at 1 kgce = 29 307 kJ (GB/T 2589; units.txt), the definition of the coefficient."""
+    GB/T 2589 standard-coal coefficient (当量值) at 1 kgce = 29 307 kJ (GB/T 2589; units.txt), the definition
+    of the coefficient."""
     frame = y.frame
     heat_rows = frame[frame["fuel"].map(y.fuels["group"]) == "heat"]
     if heat_rows.empty:

@@ -166,7 +166,8 @@ def _own_inputs(city: str, balance_file: str | Path, statistics_file: str | Path
         process_activity = _read_process(process_file)
         hashes["process_activity"] = hash_file(process_file)
         estimates += list(_estimates_in(process_activity, "process_activity"))
-    return AccountingInputs(city, balance, statistics, process_activity, hashes, tuple(estimates), Path(balance_file).name, statistics_source)
+    return AccountingInputs(city, balance, statistics, process_activity, hashes, tuple(estimates),
+                            Path(balance_file).name, statistics_source)
 
 
 def account_city(year: int, *, city: str = "dalian", balance_file: str | Path | None = None,
@@ -221,12 +222,12 @@ def account_ledger_year(results: Results, version: int, year: int,
     chosen = {k: v for k, v in (choices or {}).items() if v is not None}
     if not chosen:
         return accounts[year]
-    city_options(results.city, **chosen)  # invalid choices fail here, before anything is computed
+    options = city_options(results.city, **chosen)  # invalid choices fail here, before anything is computed
     key = ("accounting", year, tuple(sorted(chosen.items())))
 
     def compute() -> AccountingResult:
         try:
-            return account_city(year, city=results.city, dataset=results.dataset(version), **chosen)
+            return account_city(year, city=results.city, dataset=results.dataset(version), options=options)
         except FactorNotFound as exc:  # a choice without factor rows for this year: bad input, not a crash
             raise InputError(Problem(str(exc), field=exc.kind or "factor", value=exc.key)) from exc
 

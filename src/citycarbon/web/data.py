@@ -103,12 +103,13 @@ class Snapshot:
             return self.accounts(year)
         if year not in self.years():
             raise no_data_for(year, self.years())
-        from citycarbon.services.accounting import account_city, account_ledger_year
+        from citycarbon.services.accounting import account_city, account_ledger_year, city_options
 
         if self.source.results is not None:
             return account_ledger_year(self.source.results, self.version, year, dict(choices))
+        options = city_options(self.city, **dict(choices))
         return self.source.memo(self.version, ("accounts", year, choices), lambda: account_city(
-            year, city=self.city, source="files", **dict(choices)))
+            year, city=self.city, source="files", options=options))
 
     def decomposition(self, measure: str):
         from citycarbon.services.decomposition import decompose_city
