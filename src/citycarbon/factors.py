@@ -26,6 +26,7 @@ Contract
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -49,6 +50,8 @@ __all__ = [
     "FactorNotFound",
     "FactorRow",
     "FactorTable",
+    "Fallback",
+    "grid_region_names",
     "load_factors",
 ]
 
@@ -85,7 +88,7 @@ FUEL_KINDS: tuple[str, ...] = ("ncv", "carbon_content", "oxidation")
 #: factors over the enterprise-reporting factor, and so on.
 SET_PRIORITY: tuple[str, ...] = (
     "gbt2589_2020", "gbt2589_2008_annex_b", "refinery_steam_grades", "gbt2589_2020_gas_field",
-    "cn_provincial_2011", "ndrc_enterprise_2013", "ipcc_2006",
+    "cn_provincial_2011", "ndrc_enterprise_2013", "ipcc_2006", "ipcc_2006_cn_ncv",
     "mee_nbs_electricity", "mee_enterprise_reporting", "mee_nbs_electricity_market",
     "mee_nbs_electricity_fossil", "cec_coal_rate", "ipcc_2006_ippu", "citycarbon_estimate",
 )
@@ -149,6 +152,24 @@ class FactorNotFound(LookupError):
         super().__init__(message)
         self.kind, self.key, self.year = kind, key, year
         self.factor_set, self.region, self.nearest_key = factor_set, region, nearest_key
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """A lookup that did not find its row for the exact year and first region: what was used instead."""
+
+    kind: str
+    key: str
+    year: int
+    used_year: int | None
+    region: str | None
+    wanted_region: str | None
+    factor_id: str
+    text_zh: str
+    text_en: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -346,6 +367,8 @@ class FactorTable:
             table[column] = table[column].astype("Int64")
         table["value"] = table["value"].astype(float)
         self.frame: pd.DataFrame = table
+        self._canonical: dict[str, bytes] = {}  # content_hash: each row's canonical text (rows never change)
+        self._all_hash: str | None = None
 
     # ---- loading ---------------------------------------------------------------------------------
 
@@ -449,6 +472,76 @@ class FactorTable:
             raise ValueError("lookup_first needs at least one region")
         raise last
 
+    def _ncv_in(self, fuel: str, year: int, quantity_unit: str) -> FactorRow | None:
+        """A GB/T 2589 NCV row of ``fuel`` whose unit × ``quantity_unit`` is an energy (see NCV_SETS)."""
+        for factor_set in NCV_SETS:
+            try:
+                row = self.lookup("ncv", fuel, year, factor_set=factor_set)
+            except FactorNotFound:
+                continue
+            try:
+                if same_dimension(f"({row.unit}) * ({quantity_unit})", "kJ"):
+                    return row
+            except UnitError:
+                continue
+        return None
+
+    def lookup_chain(self, kind: str, key: str, year: int, *, regions: tuple[str | None, ...],
+                     factor_set: str | None = None,
+                     names: dict[str, tuple[str, str]] | None = None) -> tuple[FactorRow, Fallback | None]:
+        """The row for ``year`` along a region chain (e.g. province → regional grid → national).
+
+        1. the first region (in chain order) with a row that *covers* ``year`` (the exact year);
+        2. none covers it: among each region's :meth:`lookup` fallback, the one with the latest reference year
+           not after ``year`` (ties: chain order), else the earliest reference year after it.
+
+        Returns the row and, when it is not an exact-year row of the first region, a :class:`Fallback` whose
+        zh/en text says what was used ("2023年采用2022年辽宁因子"); ``names`` maps a region to (zh, en)."""
+        names = names or {}
+        candidates: list[tuple[int, FactorRow]] = []
+        last: FactorNotFound | None = None
+        for position, region in enumerate(regions):
+            try:
+                row = self.lookup(kind, key, year, factor_set=factor_set, region=region)
+            except FactorNotFound as exc:
+                last = exc
+                continue
+            if row.covers(year):
+                return row, (None if position == 0 else _fallback(row, kind, key, year, regions[0], names))
+            candidates.append((position, row))
+        if not candidates:
+            if last is None:
+                raise ValueError("lookup_chain needs at least one region")
+            raise last
+        earlier = [(p, r) for p, r in candidates if (r.reference_year or 0) <= year]
+        if earlier:
+            _, row = max(earlier, key=lambda item: (item[1].reference_year or 0, -item[0]))
+        else:
+            _, row = min(candidates, key=lambda item: (item[1].reference_year or 0, item[0]))
+        return row, _fallback(row, kind, key, year, regions[0], names)
+
+    def content_hash(self, factor_ids: list[str] | None = None) -> str:
+        """SHA-256 of the factor rows (all, or ``factor_ids``) as canonical text: ``sha256:<hex>``.
+
+        Every field of every row, in factor_id order, so the hash changes when any value, unit, year, source
+        or status changes (office files included)."""
+        if factor_ids is None and self._all_hash is not None:
+            return self._all_hash
+        ids = sorted(self._rows) if factor_ids is None else sorted(set(factor_ids))
+        digest = hashlib.sha256()
+        for fid in ids:
+            line = self._canonical.get(fid)
+            if line is None:
+                row = self._rows[fid]
+                line = "\x1f".join("" if v is None else str(v) for v in asdict(row).values()).encode("utf-8")
+                self._canonical[fid] = line
+            digest.update(line)
+            digest.update(b"\n")
+        text = f"sha256:{digest.hexdigest()}"
+        if factor_ids is None:
+            self._all_hash = text
+        return text
+
     def _not_found(self, kind: str, key: str, year: int | None, factor_set: str | None,
                    region: str | None) -> FactorNotFound:
         text = (f"no factor of kind '{kind}' for key '{key}', year {year}, "
@@ -492,7 +585,8 @@ class FactorTable:
     # ---- derived factors -------------------------------------------------------------------------
 
     def fuel_co2_factor(self, fuel: str, year: int, factor_set: str = "cn_provincial_2011",
-                        fallback: tuple[str, ...] = ("ndrc_enterprise_2013", "ipcc_2006")) -> DerivedFactor:
+                        fallback: tuple[str, ...] = ("ndrc_enterprise_2013", "ipcc_2006"),
+                        quantity_unit: str | None = None) -> DerivedFactor:
         """CO2 emitted per physical unit of ``fuel``: NCV × CC × OF × 44/12.
 
         Method: IPCC 2006 Guidelines Vol. 2 Ch. 2 Eq. 2.1 (Tier 1/2) with the country values of
@@ -500,6 +594,12 @@ class FactorTable:
         components come from one factor set: ``factor_set`` first, then each set of ``fallback`` in turn
         when a component is missing for this fuel. The result is ``t/t`` for fuels whose NCV is per mass
         and ``t/m3`` for NCV per volume (t CO2 per t or per m3 of fuel).
+
+        ``quantity_unit``: the unit the fuel is measured in. When the set's NCV is per mass and the quantity
+        per volume (IPCC 2006 gives natural gas in TJ/Gg; a balance gives it in m3), or the other way round,
+        the NCV of GB/T 2589-2020 Annex A in the quantity's dimension replaces it (:data:`NCV_SETS`), as the
+        MEE enterprise guidelines combine IPCC factors per TJ with Chinese heating values; the row used is
+        in ``rows``. :class:`FactorNotFound` when no NCV fits.
         """
         missing: list[str] = []
         for chosen in dict.fromkeys((factor_set, *fallback)):
@@ -511,13 +611,51 @@ class FactorTable:
                     missing.append(f"{chosen} has no {kind}")
                     break
             else:
-                return _derive_co2(tuple(components))
+                derived = _derive_co2(tuple(components))
+                if quantity_unit is None or _fits(derived.unit, quantity_unit):
+                    return derived
+                ncv = self._ncv_in(fuel, year, quantity_unit)
+                if ncv is None:
+                    missing.append(f"{chosen}: NCV in {components[0].unit} does not fit a quantity in "
+                                   f"{quantity_unit}, and no GB/T 2589 NCV does")
+                    break
+                return _derive_co2((ncv, components[1], components[2]))
         keys = sorted({k for (kd, k) in self._by_kind_key if kd == "carbon_content"})
         suggestion = nearest(fuel, keys)
         hint = f"; nearest fuel with components: '{suggestion}'" if suggestion and fuel not in keys else ""
         raise FactorNotFound(f"no CO2 factor components for fuel '{fuel}', year {year}: "
                              f"{'; '.join(missing)}{hint}", kind="carbon_content", key=fuel, year=year,
                              factor_set=factor_set, nearest_key=suggestion)
+
+
+#: factor sets whose NCV rows convert a quantity in another dimension (per m3 instead of per mass) to energy
+NCV_SETS: tuple[str, ...] = ("gbt2589_2020", "cn_provincial_2011")
+
+
+def _fits(factor_unit: str, quantity_unit: str) -> bool:
+    """Whether a derived ``t/t`` or ``t/m3`` factor applies to a quantity in ``quantity_unit``."""
+    try:
+        return same_dimension(f"{factor_unit} * ({quantity_unit})", "t")
+    except UnitError:
+        return False
+
+
+def _fallback(row: FactorRow, kind: str, key: str, year: int, wanted: str | None,
+              names: dict[str, tuple[str, str]]) -> Fallback:
+    region = row.region or "national"
+    zh, en = names.get(region, (region, region))
+    used_year = row.data_year if row.data_year is not None else row.reference_year
+    if row.covers(year):
+        text_zh = f"{year}年采用{year}年{zh}因子"
+        text_en = f"{year}: {en} factor of {year} used"
+    else:
+        text_zh = f"{year}年采用{used_year}年{zh}因子"
+        text_en = f"{year}: {en} factor of {used_year} used"
+    if wanted is not None and region != wanted:
+        wanted_zh, wanted_en = names.get(wanted, (wanted, wanted))
+        text_zh += f"（无{wanted_zh}{year}年因子）"
+        text_en += f" (no {wanted_en} factor for {year})"
+    return Fallback(kind, key, year, used_year, region, wanted, row.factor_id, text_zh, text_en)
 
 
 def _derive_co2(rows: tuple[FactorRow, ...]) -> DerivedFactor:
@@ -553,6 +691,16 @@ def _read_records(path: Path) -> list[dict]:
         record[_ROW_COLUMN] = number
         record["factor_id"] = str(record["factor_id"]).strip()
     return records
+
+
+@lru_cache(maxsize=1)
+def grid_region_names() -> dict[str, tuple[str, str]]:
+    """(zh, en) name of each grid region code of the factor tables (``data/factors/grid_regions.yaml``)."""
+    import yaml
+
+    with open(data_path("factors/grid_regions.yaml"), encoding="utf-8") as handle:
+        loaded = yaml.safe_load(handle) or {}
+    return {str(code): (str(names["zh"]), str(names["en"])) for code, names in loaded.items()}
 
 
 @lru_cache(maxsize=1)

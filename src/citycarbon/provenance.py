@@ -39,6 +39,15 @@ class Provenance:
     software_version: str = __version__
     computed_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     estimates: list[str] = field(default_factory=list)  # which inputs contain values marked 'estimate'
+    #: SHA-256 of the factor tables: ``all`` (every row loaded, office files included) and ``used`` (the rows
+    #: in ``factors``), see :meth:`citycarbon.factors.FactorTable.content_hash`
+    factor_tables: dict[str, str] = field(default_factory=dict)
+    #: lookups that did not find the exact year (and first region): {kind, key, year, factor_id, text_zh, text_en}
+    fallbacks: list[dict] = field(default_factory=list)
+    #: the accounting profile's method choices: option, value, documented default, document (accounting results)
+    profile: list[dict] = field(default_factory=list)
+    #: per figure (indicator name): why it is an estimate (estimated inputs or factor rows), in words
+    estimated_figures: dict[str, list[str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -435,3 +435,46 @@ def test_lookup_first_takes_the_first_region_that_has_a_row():
                               regions=("atlantis", "northeast")) is northeast
     with pytest.raises(FactorNotFound, match="atlantis"):
         table.lookup_first("grid_ef", "electricity", 2022, regions=("mars", "atlantis"))
+
+
+# ------------------------------------------------------------------------------------------------
+# Issue 13: the region chain, the factor tables' hash, the ipcc-cn-ncv set
+
+
+def test_lookup_chain_prefers_the_exact_year_of_a_later_region(table):
+    regions = ("liaoning", "northeast", "national")
+    row, fallback = table.lookup_chain("grid_ef", "electricity", 2022, regions=regions,
+                                       factor_set="mee_nbs_electricity")
+    assert row.factor_id == "mee_nbs.liaoning.2022" and fallback is None
+    row, fallback = table.lookup_chain("grid_ef", "electricity", 2023, regions=regions,
+                                       factor_set="mee_nbs_electricity", names={"northeast": ("东北电网", "NE grid"),
+                                                                                "liaoning": ("辽宁", "Liaoning")})
+    assert row.factor_id == "mee_nbs.northeast.2023"
+    assert fallback is not None and fallback.text_zh.startswith("2023年采用2023年东北电网因子")
+    assert "Liaoning" in fallback.text_en
+    row, fallback = table.lookup_chain("grid_ef", "electricity", 2026, regions=regions,
+                                       factor_set="mee_nbs_electricity")
+    assert row.data_year == 2023 and fallback is not None and fallback.used_year == 2023
+    row, fallback = table.lookup_chain("grid_ef", "electricity", 2018, regions=regions,
+                                       factor_set="mee_nbs_electricity")
+    assert row.factor_id == "mee_nbs.liaoning.2021" and fallback is not None and "2018年采用2021年" in fallback.text_zh
+
+
+def test_content_hash_covers_every_field(table):
+    whole = table.content_hash()
+    assert whole.startswith("sha256:") and len(whole) == 71 and table.content_hash() == whole
+    frame = table.frame.copy()
+    frame.loc[frame["factor_id"] == "ndrc2013.heat_ef", "status"] = "official"
+    assert FactorTable(frame).content_hash() != whole
+    assert table.content_hash(["gbt2589.raw_coal"]) != table.content_hash(["gbt2589.coke"])
+
+
+def test_ipcc_cn_ncv_rows_repeat_their_sources(table):
+    for row in table.select(factor_set="ipcc_2006_cn_ncv").itertuples():
+        fuel = row.key
+        if row.kind == "ncv":
+            assert row.value == table.lookup("ncv", fuel, 2022, factor_set="gbt2589_2020").value
+        elif row.kind == "carbon_content":
+            assert row.value == table.lookup("carbon_content", fuel, 2022, factor_set="ipcc_2006").value
+        else:
+            assert row.value == 1.0

@@ -24,11 +24,11 @@ from citycarbon.accounting.conversion import ELECTRICITY, HEAT, coal_factors, ro
 from citycarbon.accounting.options import AccountingOptions
 from citycarbon.codelists import fuel_table, indicator_units, sector_table
 from citycarbon.errors import InputError, Problem
-from citycarbon.factors import FactorRow, FactorTable, load_factors
+from citycarbon.factors import FactorRow, FactorTable, Fallback, grid_region_names, load_factors
 from citycarbon.provenance import Provenance, hash_frame
-from citycarbon.units import conversion_factor, product_factor
+from citycarbon.units import conversion_factor, dimensionality, product_factor
 
-METHOD_VERSION = "citycarbon.accounting/1.0"
+METHOD_VERSION = "citycarbon.accounting/1.1"
 STANDARDS = [
     "GB/T 2589-2020 综合能耗计算通则",
     "国家统计局 能源平衡表 / 能源消费总量 (发电煤耗法 and 当量值)",
@@ -64,6 +64,16 @@ FUEL_GROUP_NAMES_ZH = {
 }
 #: sector code used for rows without one (losses)
 LOSS_SECTOR = "losses"
+#: the explicit rows that reconcile the sector CO2 table (combustion by sector) to the total
+#: (code → (zh, en)); kind "adjustment"
+CO2_ADJUSTMENT_ROWS = {
+    "electricity_net_inflow": ("电力净调入(负值为净调出)", "Electricity net inflow (negative: net outflow)"),
+    "electricity_consumed": ("电力消费(消费口径)", "Electricity consumed (consumption basis)"),
+    "heat": ("热力(净调入或消费)", "Heat (net inflow or consumed)"),
+    "process": ("工业生产过程", "Industrial processes"),
+}
+#: factor statuses that make every figure using the row an estimate
+WEAK_STATUSES = ("estimate", "unverified")
 
 
 @dataclass
@@ -82,6 +92,11 @@ class AccountingResult:
     electricity: dict[str, float | str | None]  # kWh figures, kgce/kWh, and the method and attribution names
     provenance: Provenance
     factor_rows: dict[str, FactorRow] = field(default_factory=dict)
+    #: sector CO2 that sums to ``co2_emissions_t``: combustion by sector + explicit rows (electricity, heat,
+    #: process; :data:`CO2_ADJUSTMENT_ROWS`)
+    co2_by_sector: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: figures not computed and why (e.g. intensities without GDP), {indicator: reason}
+    not_computed: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,6 +110,8 @@ class AccountingResult:
             "co2_by_scope": dict(self.co2_by_scope),
             "dual_control": dict(self.dual_control),
             "electricity": dict(self.electricity),
+            "co2_by_sector": self.co2_by_sector.to_dict(orient="records"),
+            "not_computed": dict(self.not_computed),
             "provenance": self.provenance.to_dict(),
         }
 
@@ -141,11 +158,6 @@ def _statistic(statistics: pd.DataFrame | None, variable: str, year: int, region
     return float(rows.iloc[0]["value"]) * conversion_factor(rows.iloc[0]["unit"], unit)
 
 
-def _lookup_region(table: FactorTable, kind: str, key: str, year: int, factor_set: str | None,
-                   regions: tuple[str, ...]) -> FactorRow:
-    return table.lookup_first(kind, key, year, factor_set=factor_set, regions=regions)
-
-
 def _year_frame(balance: pd.DataFrame, year: int, region: str | None, source: str) -> tuple[pd.DataFrame, str]:
     frame = balance[balance["year"] == year]
     if region is not None:
@@ -174,6 +186,17 @@ class _Year:
     fuels: pd.DataFrame
     sectors: pd.DataFrame
     used: dict[str, FactorRow]
+    fallbacks: list[Fallback] = field(default_factory=list)
+
+    def chain(self, kind: str, key: str, factor_set: str | None, regions: tuple[str, ...]) -> FactorRow:
+        """A regional factor for the exact year along ``regions`` (:meth:`FactorTable.lookup_chain`); the row
+        is recorded as used and a fallback noted."""
+        row, fallback = self.table.lookup_chain(kind, key, self.year, regions=regions, factor_set=factor_set,
+                                                names=grid_region_names())
+        self.used[row.factor_id] = row
+        if fallback is not None and fallback not in self.fallbacks:
+            self.fallbacks.append(fallback)
+        return row
 
 
 @dataclass
@@ -222,6 +245,7 @@ class Co2Stage:
     process_t: float
     co2_energy: float
     co2_total: float
+    heat_by_fuel: dict[str, float] = field(default_factory=dict)  # t CO2 of each heat carrier
 
 
 @dataclass
@@ -280,8 +304,8 @@ def _energy_stage(y: _Year) -> EnergyStage:
 
 
 def _grid_share_row(y: _Year) -> FactorRow:
-    return _lookup_region(y.table, "grid_nonfossil_share", ELECTRICITY, y.year, None,
-                          (y.options.grid_share_region, y.options.grid_region_fallback))
+    regions = tuple(dict.fromkeys((y.options.grid_share_region, y.options.grid_region_fallback, "national")))
+    return y.chain("grid_nonfossil_share", ELECTRICITY, None, regions)
 
 
 def _non_fossil_stage(y: _Year, e: EnergyStage) -> NonFossilStage:
@@ -338,33 +362,28 @@ def _co2_stage(y: _Year, e: EnergyStage, process_activity: pd.DataFrame | None) 
     burnt = frame[fossil & ((frame["flow"] == "final_consumption") | burnt_in_transformation)]
     co2_rows = burnt.copy()
     ef_multiplier: dict[tuple[str, str], float] = {}
+    co2_fallback = (("ipcc_2006", "cn_provincial_2011", "ndrc_enterprise_2013")
+                    if options.co2_factor_set.startswith("ipcc") else ("ndrc_enterprise_2013", "ipcc_2006"))
     for fuel, unit in co2_rows[["fuel", "unit"]].drop_duplicates().itertuples(index=False):
-        derived = table.fuel_co2_factor(fuel, year, factor_set=options.co2_factor_set)
+        derived = table.fuel_co2_factor(fuel, year, factor_set=options.co2_factor_set, fallback=co2_fallback,
+                                        quantity_unit=unit)
         for row in derived.rows:
             y.used[row.factor_id] = row
         ef_multiplier[(fuel, unit)] = derived.value * product_factor(unit, derived.unit, "t")
     co2_rows["co2_t"] = co2_rows["quantity"].astype(float) * pd.Series(
         [ef_multiplier[k] for k in zip(co2_rows["fuel"], co2_rows["unit"], strict=True)], index=co2_rows.index)
     scope1 = float(co2_rows["co2_t"].sum())
-    grid_row = _lookup_region(table, "grid_ef", ELECTRICITY, year, options.grid_ef_set,
-                              (options.grid_region, options.grid_region_fallback))
-    y.used[grid_row.factor_id] = grid_row
+    grid_row = y.chain("grid_ef", ELECTRICITY, options.grid_ef_set, options.grid_regions)
     electricity_basis_kwh = e.consumed_kwh if consumption_basis else e.net_inflow_kwh
     scope2_electricity = electricity_basis_kwh * product_factor("kWh", grid_row.unit, "t") * grid_row.value
-    heat_net_gj = 0.0
-    heat_rows = frame[frame["fuel"] == HEAT]
-    if not heat_rows.empty:
-        heat_gj = heat_rows["quantity"].astype(float) * heat_rows["unit"].map(
-            {u: conversion_factor(u, "GJ") for u in heat_rows["unit"].unique()})
-        heat_signs = _signs(heat_rows["flow"])
-        if consumption_basis:  # heat consumed (final, losses), wherever it was produced
-            heat_signs = heat_signs.where(heat_rows["flow"] != "transformation_output", 0.0)
-        heat_net_gj = float((heat_gj * heat_signs).sum())
-    scope2_heat = 0.0
-    if abs(heat_net_gj) > 0:
+    heat_by_fuel = _heat_net_gj(y, consumption_basis)
+    heat_co2_by_fuel: dict[str, float] = {}
+    if any(abs(v) > 0 for v in heat_by_fuel.values()):
         heat_row = table.lookup("heat_ef", HEAT, year, factor_set=options.heat_ef_set)
         y.used[heat_row.factor_id] = heat_row
-        scope2_heat = heat_net_gj * product_factor("GJ", heat_row.unit, "t") * heat_row.value
+        per_gj = product_factor("GJ", heat_row.unit, "t") * heat_row.value
+        heat_co2_by_fuel = {fuel: gj * per_gj for fuel, gj in heat_by_fuel.items()}
+    scope2_heat = float(sum(heat_co2_by_fuel.values()))
     process_t = 0.0
     if options.include_process and process_activity is not None and not process_activity.empty:
         activity = process_activity[(process_activity["year"] == year) & (process_activity["region"] == y.region)]
@@ -373,7 +392,33 @@ def _co2_stage(y: _Year, e: EnergyStage, process_activity: pd.DataFrame | None) 
             y.used[row.factor_id] = row
             process_t += float(item.quantity) * product_factor(item.unit, row.unit, "t") * row.value
     co2_energy = scope1 + scope2_electricity + scope2_heat
-    return Co2Stage(co2_rows, scope1, scope2_electricity, scope2_heat, process_t, co2_energy, co2_energy + process_t)
+    return Co2Stage(co2_rows, scope1, scope2_electricity, scope2_heat, process_t, co2_energy, co2_energy + process_t,
+                    heat_co2_by_fuel)
+
+
+def _heat_net_gj(y: _Year, consumption_basis: bool) -> dict[str, float]:
+    """GJ of each heat carrier (heat, hot water, steam grades: fuel group ``heat``) counted for CO2: net inflow
+    (demand-signed, local output deducted) or, on the consumption basis, heat consumed.
+
+    A quantity in an energy unit converts by unit; a quantity in mass (steam in t or kg) converts through its
+    GB/T 2589 standard-coal coefficient (当量值) at 1 kgce = 29 307 kJ (GB/T 2589; units.txt), the definition
+    of the coefficient."""
+    frame = y.frame
+    heat_rows = frame[frame["fuel"].map(y.fuels["group"]) == "heat"]
+    if heat_rows.empty:
+        return {}
+    gj = pd.Series(0.0, index=heat_rows.index)
+    for unit in heat_rows["unit"].unique():
+        mask = heat_rows["unit"] == unit
+        if dimensionality(unit) == dimensionality("GJ"):
+            gj[mask] = heat_rows.loc[mask, "quantity"].astype(float) * conversion_factor(unit, "GJ")
+        else:
+            gj[mask] = heat_rows.loc[mask, "tce"].astype(float) * conversion_factor("tce", "GJ")
+    signs = _signs(heat_rows["flow"])
+    if consumption_basis:  # heat consumed (final, losses), wherever it was produced
+        signs = signs.where(heat_rows["flow"] != "transformation_output", 0.0)
+    signed = gj * signs
+    return {str(fuel): float(value) for fuel, value in signed.groupby(heat_rows["fuel"]).sum().items()}
 
 
 def _tables_stage(y: _Year, e: EnergyStage, c: Co2Stage) -> Tables:
@@ -395,7 +440,8 @@ def _tables_stage(y: _Year, e: EnergyStage, c: Co2Stage) -> Tables:
     by_fuel = pd.DataFrame({"fuel": list(e.fuel_energy.index), "energy_tce": list(e.fuel_energy.to_numpy())})
     by_fuel["co2_t"] = by_fuel["fuel"].map(fuel_co2).astype("float64").fillna(0.0)
     by_fuel.loc[by_fuel["fuel"] == ELECTRICITY, "co2_t"] += c.scope2_electricity
-    by_fuel.loc[by_fuel["fuel"] == HEAT, "co2_t"] += c.scope2_heat
+    for fuel, heat_t in c.heat_by_fuel.items():
+        by_fuel.loc[by_fuel["fuel"] == fuel, "co2_t"] += heat_t
     by_fuel["group"] = by_fuel["fuel"].map(fuels["group"])
     by_fuel["name_zh"] = by_fuel["fuel"].map(fuels["name_zh"])
     by_fuel["name_en"] = by_fuel["fuel"].map(fuels["name_en"])
@@ -443,11 +489,20 @@ def account_energy_balance(
     tables = _tables_stage(y, energy, co2)
     total_tce = energy.total_tce
 
-    # intensities
-    gdp_10k, _ = _gdp(statistics, year, region, options.price_base_year, statistics_source)
-    energy_intensity = total_tce / gdp_10k
+    # intensities: without statistics they are explicitly not computed (never another city's GDP)
+    not_computed: dict[str, str] = {}
     dual_for_intensity = total_tce - (dual.feedstock_tce if options.deduct_feedstock else 0.0) - (
         dual.renewable_increment_tce if options.renewable_deduction_in_intensity else 0.0)
+    gdp_10k: float | None = None
+    if statistics is not None:
+        gdp_10k, _ = _gdp(statistics, year, region, options.price_base_year, statistics_source)
+    else:
+        reason = (f"not computed: no statistics given (GDP at constant {options.price_base_year} prices) / "
+                  f"未计算：未提供统计数据（{options.price_base_year}年不变价GDP）")
+        not_computed = {k: reason for k in INTENSITY_INDICATORS}
+
+    def per_gdp(value: float) -> float | None:
+        return value / gdp_10k if gdp_10k else None
 
     indicators: dict[str, float | None] = {
         "energy_consumption_tce": total_tce,
@@ -460,12 +515,14 @@ def account_energy_balance(
         "co2_energy_t": co2.co2_energy,
         "co2_process_t": co2.process_t,
         "gdp_10k_yuan": gdp_10k,
-        "energy_intensity_tce_per_10k_yuan": energy_intensity,
-        "energy_intensity_dual_control_tce_per_10k_yuan": dual_for_intensity / gdp_10k,
-        "co2_intensity_t_per_10k_yuan": co2.co2_energy / gdp_10k,
+        "energy_intensity_tce_per_10k_yuan": per_gdp(total_tce),
+        "energy_intensity_dual_control_tce_per_10k_yuan": per_gdp(dual_for_intensity),
+        "co2_intensity_t_per_10k_yuan": per_gdp(co2.co2_energy),
         "electricity_consumption_kwh": energy.consumed_kwh,
     }
     used = y.used
+    table = y.table
+    co2_by_sector = _co2_reconciliation(tables.by_sector, co2, options)
     provenance = Provenance(
         method="energy balance accounting (NBS 能源平衡表; GB/T 2589-2020; 省级温室气体清单编制指南)",
         method_version=METHOD_VERSION,
@@ -474,7 +531,11 @@ def account_energy_balance(
                           **({"statistics": hash_frame(statistics)} if statistics is not None else {})},
         factors=[row.to_dict() for row in sorted(used.values(), key=lambda r: r.factor_id)],
         parameters={**options.model_dump(mode="json"), "renewable_deduction_basis": dual.renewable_note},
+        profile=options.profile(),
         estimates=list(estimates or []),
+        factor_tables={"all": table.content_hash(), "used": table.content_hash(list(used))},
+        fallbacks=[f.to_dict() for f in y.fallbacks] + [f.to_dict() for f in _year_fallbacks(y)],
+        estimated_figures=_estimated_figures(y, energy, co2, list(estimates or []), indicators),
     )
     return AccountingResult(
         year=year,
@@ -509,7 +570,86 @@ def account_energy_balance(
         },
         provenance=provenance,
         factor_rows=used,
+        co2_by_sector=co2_by_sector,
+        not_computed=not_computed,
     )
+
+
+#: indicators that need GDP
+INTENSITY_INDICATORS = ("gdp_10k_yuan", "energy_intensity_tce_per_10k_yuan",
+                        "energy_intensity_dual_control_tce_per_10k_yuan", "co2_intensity_t_per_10k_yuan",
+                        "energy_intensity_reduction_yoy", "co2_intensity_reduction_yoy", "energy_intensity_reduction",
+                        "co2_intensity_reduction")
+
+
+def _co2_reconciliation(by_sector: pd.DataFrame, co2: Co2Stage, options: AccountingOptions) -> pd.DataFrame:
+    """Sector CO2 (combustion) plus the explicit rows that make it sum to the total: electricity (net inflow,
+    negative for a net outflow; or consumed, on the consumption basis), heat and process CO2."""
+    rows = [{"sector": r["sector"], "name_zh": r["name_zh"], "name_en": r["name_en"], "kind": r["kind"],
+             "co2_t": float(r["co2_t"])} for _, r in by_sector.iterrows()]
+    electricity = ("electricity_consumed" if options.electricity_co2_basis == "consumption"
+                   else "electricity_net_inflow")
+    for code, value in ((electricity, co2.scope2_electricity), ("heat", co2.scope2_heat),
+                        ("process", co2.process_t)):
+        zh, en = CO2_ADJUSTMENT_ROWS[code]
+        rows.append({"sector": code, "name_zh": zh, "name_en": en, "kind": "adjustment", "co2_t": float(value)})
+    return pd.DataFrame(rows, columns=["sector", "name_zh", "name_en", "kind", "co2_t"])
+
+
+def _year_fallbacks(y: _Year) -> list[Fallback]:
+    """Rows used (other than the regional ones already noted) that do not cover the inventory year."""
+    noted = {f.factor_id for f in y.fallbacks}
+    out = []
+    for row in y.used.values():
+        if row.factor_id in noted or row.covers(y.year):
+            continue
+        used_year = row.data_year if row.data_year is not None else row.reference_year
+        out.append(Fallback(row.kind, row.key, y.year, used_year, row.region, row.region, row.factor_id,
+                            f"{y.year}年采用{used_year}年因子（{row.factor_id}）",
+                            f"{y.year}: factor of {used_year} used ({row.factor_id})"))
+    return out
+
+
+def _estimated_figures(y: _Year, e: EnergyStage, c: Co2Stage, estimates: list[str],
+                       indicators: dict[str, float | None]) -> dict[str, list[str]]:
+    """Per indicator, why it is an estimate: estimated inputs, or an estimate/unverified factor row it uses.
+
+    Energy figures use the standard-coal rows and (coal-equivalent method) the coal rate; CO2 figures use the
+    CO2 rows; the non-fossil share also the grid share; intensities the figure they divide."""
+    kinds_of = {
+        "energy": ("standard_coal", "coal_rate"),
+        "co2": ("ncv", "carbon_content", "oxidation", "grid_ef", "heat_ef", "process_ef"),
+        "nonfossil": ("standard_coal", "coal_rate", "grid_nonfossil_share"),
+    }
+    reasons: dict[str, list[str]] = {}
+    for group, kinds in kinds_of.items():
+        weak = sorted({f"factor {r.factor_id} ({r.status})" for r in y.used.values()
+                       if r.kind in kinds and r.status in WEAK_STATUSES})
+        inputs = [e for e in estimates if e.startswith(("balance", "process_activity"))]
+        reasons[group] = [*inputs, *weak]
+    gdp_inputs = [e for e in estimates if e.startswith("statistics")]
+    figure_group = {
+        "energy_consumption_tce": "energy", "energy_consumption_dual_control_tce": "energy",
+        "feedstock_tce": "energy", "coal_share": "energy", "electricity_consumption_kwh": "energy",
+        "non_fossil_energy_tce": "nonfossil", "non_fossil_share": "nonfossil",
+        "co2_emissions_t": "co2", "co2_energy_t": "co2", "co2_process_t": "co2",
+        "energy_intensity_tce_per_10k_yuan": "energy", "energy_intensity_dual_control_tce_per_10k_yuan": "energy",
+        "co2_intensity_t_per_10k_yuan": "co2",
+    }
+    out: dict[str, list[str]] = {}
+    for name, group in figure_group.items():
+        if indicators.get(name) is None:
+            continue
+        found = list(reasons[group])
+        if "intensity" in name:
+            found += gdp_inputs
+        if name == "electricity_consumption_kwh":
+            found = [r for r in found if not r.startswith("factor")]
+        if found:
+            out[name] = found
+    if "gdp_10k_yuan" in indicators and indicators["gdp_10k_yuan"] is not None and gdp_inputs:
+        out["gdp_10k_yuan"] = gdp_inputs
+    return out
 
 
 def _renewable_kwh(statistics: pd.DataFrame | None, balance: pd.DataFrame, year: int, region: str,

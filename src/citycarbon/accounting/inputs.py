@@ -21,7 +21,7 @@ class AccountingInputs:
 
     city: str
     balance: pd.DataFrame
-    statistics: pd.DataFrame
+    statistics: pd.DataFrame | None  # None: a user's own balance without statistics (intensities not computed)
     process_activity: pd.DataFrame | None
     hashes: dict[str, str]
     estimates: tuple[str, ...]

@@ -66,6 +66,8 @@ INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/status"): ("year must be one the ledger covers",),
     ("GET", "/warnings"): ("year must be one the ledger covers",),
     ("GET", "/districts"): ("year must be one the ledger covers",),
+    ("GET", "/indicators"): ("the method choices (query parameters) have factor rows for the year",),
+    ("GET", "/indicators/{year}"): ("the method choices (query parameters) have factor rows for the year",),
     ("GET", "/districts/{code}"): ("year must be one the ledger covers",),
     ("GET", "/decompositions"): ("start and end go together, start before end, both years the ledger covers",),
     ("GET", "/statistics/history"): ("the dataset's key dimensions (e.g. flow, sector, fuel of 'balance') "

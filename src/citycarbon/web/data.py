@@ -96,6 +96,21 @@ class Snapshot:
         return self.source.memo(self.version, ("accounts", year), lambda: account_city(year, city=self.city,
                                                                                     source="files"))
 
+    def accounts_with(self, year: int, choices: tuple[tuple[str, str], ...] = ()):
+        """One year's accounts on the method ``choices`` of the page's selector (the city's profile when
+        empty): :func:`citycarbon.services.accounting.account_ledger_year` on the ledger, else the files."""
+        if not choices:
+            return self.accounts(year)
+        if year not in self.years():
+            raise no_data_for(year, self.years())
+        from citycarbon.services.accounting import account_city, account_ledger_year, city_options
+
+        if self.source.results is not None:
+            return account_ledger_year(self.source.results, self.version, year, dict(choices))
+        options = city_options(self.city, **dict(choices))
+        return self.source.memo(self.version, ("accounts", year, choices), lambda: account_city(
+            year, city=self.city, source="files", options=options))
+
     def decomposition(self, measure: str):
         from citycarbon.services.decomposition import decompose_city
 

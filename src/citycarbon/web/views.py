@@ -160,11 +160,34 @@ def _breakdown_chart(fmt: Formatter, frame, column: str, unit: str, kind: str = 
             "series": [{"name": chart_unit(fmt, unit), "data": [scale(v, unit) for v in rows[column]]}]}
 
 
-def accounting_view(source: Snapshot, principal: Principal, fmt: Formatter, year: int | None = None) -> dict:
-    """Indicators, breakdowns, dual-control deductions and the provenance of one year's accounts."""
+#: the accounting page's method selector: (query parameter, service choice, values), as the API's parameters
+ACCOUNTING_CHOICES = (
+    ("method", "method", ("coal-equivalent", "calorific")),
+    ("coal_rate", "coal_rate", ("generation", "supply")),
+    ("co2_factors", "co2_factors", ("provincial", "ipcc", "ipcc-cn-ncv")),
+    ("grid_factor", "grid_factor", ("provincial", "regional", "national", "reporting")),
+    ("electricity_co2", "electricity_co2_basis", ("net-inflow", "consumption")),
+    ("non_fossil_attribution", "nonfossil_attribution", ("grid-average", "local-mix")),
+)
+
+
+def _method_selector(fmt: Formatter, result, choices: tuple[tuple[str, str], ...]) -> list[dict]:
+    """The selector's fields with the value in effect (the choice made, else the city's profile)."""
+    profile = {row["option"]: str(row["value"]) for row in result.provenance.profile}
+    chosen = dict(choices)
+    return [{"name": param, "label": fmt.label("option", option),
+             "options": [{"value": v, "label": fmt.option(v), "selected": chosen.get(option, profile.get(option)) == v}
+                         for v in values]}
+            for param, option, values in ACCOUNTING_CHOICES]
+
+
+def accounting_view(source: Snapshot, principal: Principal, fmt: Formatter, year: int | None = None,
+                    choices: tuple[tuple[str, str], ...] = ()) -> dict:
+    """Indicators, breakdowns, dual-control deductions and the provenance of one year's accounts (on the
+    method ``choices`` of the page's selector, the city's profile otherwise)."""
     years = source.years()
     year = year or max(years)
-    result = source.accounts(year)
+    result = source.accounts_with(year, choices)
     indicators = []
     for name, value in result.indicators.items():
         unit = result.units.get(name, "")
@@ -211,6 +234,8 @@ def accounting_view(source: Snapshot, principal: Principal, fmt: Formatter, year
         "estimates": [fmt.text(e) for e in provenance.estimates],
         "estimated_factors": sum(1 for f in factors if f["status"] in ("estimate", "unverified")),
         "verdict": verdict_view(source, fmt),
+        "method_choices": _method_selector(fmt, result, choices),
+        "fallbacks": [f["text_zh"] if _zh(fmt) else f["text_en"] for f in provenance.fallbacks],
     }
 
 

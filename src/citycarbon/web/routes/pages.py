@@ -86,7 +86,11 @@ def targets(request: Request, session=Depends(current_session)) -> Response:
 
 @router.get("/accounting", response_class=HTMLResponse)
 def accounting(request: Request, year: str | None = None, session=Depends(current_session)) -> Response:
-    return _page(request, session, "accounting.html", views.accounting_view, year=year)
+    # the method selector (views.ACCOUNTING_CHOICES, the API's query parameters); unknown values are ignored
+    choices = tuple(sorted((option, request.query_params[param])
+                           for param, option, values in views.ACCOUNTING_CHOICES
+                           if request.query_params.get(param) in values))
+    return _page(request, session, "accounting.html", views.accounting_view, year=year, choices=choices)
 
 
 @router.get("/districts", response_class=HTMLResponse)
