@@ -24,7 +24,7 @@ import pandas as pd
 
 from citycarbon.accounting import AccountingOptions, AccountingResult, account_years
 from citycarbon.accounting.inputs import AccountingInputs, dataset_inputs
-from citycarbon.data import read_csv_file
+from citycarbon.data import data_path, read_csv_file
 from citycarbon.datasets import ReferenceDataset, load_reference, validate_table
 from citycarbon.errors import InputError, NotFound, Problem
 from citycarbon.factors import FactorNotFound
@@ -46,8 +46,19 @@ METHOD_CHOICES = ("method", "coal_rate", "co2_factors", "grid_factor", "electric
 
 def city_options(city: str = "dalian", **overrides: object) -> AccountingOptions:
     """The accounting profile of ``city`` with ``overrides`` (None values ignored): the ONE place options are
-    resolved for every face. Today the profile is ``data/<city>/accounting.yaml`` (documented defaults where
-    absent); hyphenated values are accepted (``net-inflow``). :class:`InputError` naming the option if invalid."""
+    resolved for every face. The profile is ``data/<city>/accounting.yaml`` for a shipped city, else the profile
+    stored when the city was created in the platform (``citycarbon city init --accounting``;
+    :func:`citycarbon.services.cities.accounting_profile`), else the documented defaults; hyphenated values are
+    accepted (``net-inflow``). :class:`InputError` naming the option if invalid."""
+    if not data_path(f"{city}/accounting.yaml").exists():
+        from citycarbon.services.cities import accounting_profile
+
+        stored = accounting_profile(city)
+        if stored is not None:
+            values = dict(stored.get("options", stored))
+            if "combustion_transformations" in values:
+                values["combustion_transformations"] = tuple(values["combustion_transformations"])
+            return AccountingOptions.from_values(values, overrides, f"accounting profile of {city}")
     return AccountingOptions.for_city(city, **overrides)
 
 

@@ -197,12 +197,12 @@ def _co2_bases(city: str, dataset: ReferenceDataset, series: dict[str, dict[int,
                sinks: dict[int, float]) -> tuple[str, str, dict[str, dict[str, dict[int, float]]]]:
     """The profile's basis and peak rule, and the CO2 series on both bases (the other basis accounted here
     through the accounting service's inputs with only ``electricity_co2_basis`` changed)."""
-    from citycarbon.accounting import AccountingOptions, account_years
-    from citycarbon.services.accounting import load_inputs
+    from citycarbon.accounting import account_years
+    from citycarbon.services.accounting import city_options, load_inputs
 
-    options = AccountingOptions.for_city(city)
+    options = city_options(city)
     basis = str(options.electricity_co2_basis)
-    rule = check_basis_rule(getattr(options, "peak_rule_basis", "worse") or "worse")
+    rule = check_basis_rule(options.peak_rule_basis or "worse")
     bases = {basis: {name: dict(series.get(name, {})) for name in CO2_SERIES}}
     inputs = load_inputs(city, dataset=dataset)
     for other in BASES:
