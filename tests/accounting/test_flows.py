@@ -201,9 +201,9 @@ def test_every_node_balances_and_totals_equal_the_accounts(rows, method):
         if kind in ("carrier", "transformation"):
             assert b["inflow"] == pytest.approx(b["outflow"] + b["losses"], abs=1e-9 * scale), code
         if kind == "transformation":
-            assert b["losses"] - sum(k.value_tce for k in flows.links if k.target == code
-                                     and k.source == "source:conversion_gain") == pytest.approx(
-                flows.transformation_losses[code.split(":", 1)[1]], abs=1e-9 * scale)
+            assert link(flows, code, "loss:transformation") - link(flows, "source:conversion_gain", code) == (
+                pytest.approx(
+                    flows.transformation_losses[code.split(":", 1)[1]], abs=1e-9 * scale))
     # the flow's totals are the accounting result's
     assert flows.totals["total_energy_tce"] == pytest.approx(total, abs=1e-9 * scale)
     assert flows.totals["drawn_total_tce"] == pytest.approx(total, abs=1e-7 * scale)
