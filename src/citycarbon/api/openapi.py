@@ -62,6 +62,7 @@ PATHWAY_RULES = ("scenario (and base) name a shipped scenario", "levers (set) na
 INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/status"): ("year must be one the ledger covers",),
     ("GET", "/warnings"): ("year must be one the ledger covers",),
+    ("GET", "/energy-flow"): ("year must be one the ledger covers",),
     ("GET", "/districts"): ("year must be one the ledger covers",),
     ("GET", "/districts/{code}"): ("year must be one the ledger covers",),
     ("GET", "/decompositions"): ("start and end go together, start before end, both years the ledger covers",),
