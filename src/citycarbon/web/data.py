@@ -96,6 +96,24 @@ class Snapshot:
         return self.source.memo(self.version, ("accounts", year), lambda: account_city(year, city=self.city,
                                                                                     source="files"))
 
+    def energy_flow(self, year: int, method: str | None = None):
+        """The year's energy flow, shares and the accounts they come from, on ``method`` (None: the city's
+        profile, i.e. the accounts of :meth:`accounts`) (:func:`citycarbon.services.energy_flow.energy_flow`)."""
+        from citycarbon.services.energy_flow import energy_flow
+
+        default = self.accounts(year)
+        if method in (None, default.electricity.get("method")):
+            method = None
+
+        def compute():
+            if self.source.results is not None:
+                return energy_flow(year, city=self.city, method=method, dataset=self.dataset(),
+                                   accounts=default if method is None else None)
+            return energy_flow(year, city=self.city, method=method, source="files",
+                               accounts=default if method is None else None)
+
+        return self.source.memo(self.version, ("energy_flow", year, method), compute)
+
     def decomposition(self, measure: str):
         from citycarbon.services.decomposition import decompose_city
 

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from citycarbon.auth.principal import Principal
 from citycarbon.errors import InputError, Problem
+from citycarbon.services.energy_flow import METHODS
 from citycarbon.web import views
 from citycarbon.web.app import locale_of, login_redirect, render, web_state
 from citycarbon.web.backend import current_session
@@ -84,8 +85,11 @@ def targets(request: Request, session=Depends(current_session)) -> Response:
 
 
 @router.get("/accounting", response_class=HTMLResponse)
-def accounting(request: Request, year: str | None = None, session=Depends(current_session)) -> Response:
-    return _page(request, session, "accounting.html", views.accounting_view, year=year)
+def accounting(request: Request, year: str | None = None, method: str | None = None,
+               session=Depends(current_session)) -> Response:
+    if method not in METHODS:  # the electricity method (发电煤耗法/当量值); anything else: the city's profile
+        method = None
+    return _page(request, session, "accounting.html", views.accounting_view, year=year, method=method)
 
 
 @router.get("/districts", response_class=HTMLResponse)
