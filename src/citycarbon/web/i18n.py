@@ -116,6 +116,9 @@ def translate_problem(locale: str, problem: Problem) -> str:
         zh, en = problem.message.split(" / ", 1)
         return zh if locale.startswith("zh") else en
     return problem.message
+
+
+@cache
 def translations(locale: str) -> Translations:
     """The locale's compiled catalogs, read once per process (the ``.po`` files are package data)."""
     return load_translations(locale)
