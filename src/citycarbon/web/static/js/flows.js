@@ -5,6 +5,7 @@
  * flows stays for readers without JavaScript (closed once the chart is drawn). */
 (function () {
   "use strict";
+  if (window.citycarbonFlows) { window.citycarbonFlows.draw(); return; }  /* loaded again by an HTMX swap */
   var COLOURS = { source: "#0b3c6e", carrier: "#1a5276", transformation: "#b9770e", use: "#1e8449",
                   loss: "#c0392b", sink: "#566573" };
   var chart = null;
