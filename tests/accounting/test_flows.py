@@ -192,7 +192,7 @@ def _final_sectors() -> set[str]:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(toy_balances, st.sampled_from(sorted(METHODS)))
 def test_every_node_balances_and_totals_equal_the_accounts(rows, method):
-    balance, result, flows = accounted(rows, method)
+    _, result, flows = accounted(rows, method)
     total = result.indicators["energy_consumption_tce"]
     scale = 1.0 + sum(k.value_tce for k in flows.links)
     # every node: inflow = outflow + losses (sources only send, uses/losses/sinks only receive)

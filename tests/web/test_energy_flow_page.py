@@ -12,8 +12,8 @@ import pytest
 
 CHART_JSON = re.compile(r'<script type="application/json" id="chart-([\w-]+)">(.*?)</script>', re.S)
 SANKEY_JSON = re.compile(r'<script type="application/json" id="sankey-energy-flow">(.*?)</script>', re.S)
-KPI = re.compile(r'<div class="kpi" data-code="(\w+)"><div class="kpi-name">.*?</div><div class="kpi-value">(.*?)</div>',
-                 re.S)
+KPI = re.compile(r'<div class="kpi" data-code="(\w+)"><div class="kpi-name">.*?</div>'
+                 r'<div class="kpi-value">(.*?)</div>', re.S)
 FUEL_ROW = re.compile(r'<tr data-group="(\w+)">.*?<td class="num share">(.*?)</td>', re.S)
 ATTRIBUTE = re.compile(r'data-([\w-]+)="([^"]*)"')
 TOTAL_ROW = re.compile(r'<tr data-code="(\w+)"><th scope="row">.*?</th><td class="num" data-value="([^"]+)">', re.S)
@@ -78,7 +78,8 @@ def test_sankey_totals_equal_the_accounts_and_the_tables(web_env, method):
 
 
 def test_the_method_changes_the_flow_and_the_tables_together(web_env):
-    coal_eq, calorific = page(web_env, "?year=2022&method=coal-equivalent"), page(web_env, "?year=2022&method=calorific")
+    coal_eq = page(web_env, "?year=2022&method=coal-equivalent")
+    calorific = page(web_env, "?year=2022&method=calorific")
     a, b = sankey_attributes(coal_eq), sankey_attributes(calorific)
     assert float(a["total-energy-tce"]) != pytest.approx(float(b["total-energy-tce"]), rel=1e-6)
     kpi_a, kpi_b = dict(KPI.findall(coal_eq)), dict(KPI.findall(calorific))

@@ -44,7 +44,7 @@ from citycarbon.codelists import fuel_table, sector_table
 from citycarbon.errors import InputError, Problem
 from citycarbon.units import dimensionality
 
-__all__ = ["EnergyFlows", "FlowLink", "FlowNode", "energy_flows", "NODE_KINDS"]
+__all__ = ["NODE_KINDS", "EnergyFlows", "FlowLink", "FlowNode", "energy_flows"]
 
 #: node kinds in the order of the Sankey's columns
 NODE_KINDS = ("source", "carrier", "transformation", "use", "loss", "sink")

@@ -286,7 +286,8 @@ def cockpit_view(source: Snapshot, principal: Principal, fmt: Formatter) -> dict
             "sinks": _series_chart(fmt, source, ["sink_co2_t"], kind="bar"),
             "sector_energy": _breakdown_chart(fmt, by_sector, "energy_tce", "tce"),
             "sector_co2": _breakdown_chart(fmt, by_sector, "co2_t", "t"),
-            "fuel_energy": flow_views.share_chart(fmt, fuel_group_shares(accounts), str(accounts.electricity["method"])),
+            "fuel_energy": flow_views.share_chart(fmt, fuel_group_shares(accounts),
+                                                  str(accounts.electricity["method"])),
             "fuel_co2": _breakdown_chart(fmt, by_fuel, "co2_t", "t"),
         },
     }
