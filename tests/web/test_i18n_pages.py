@@ -231,7 +231,7 @@ PATH_SAMPLES = {
 }
 #: query variants rendered besides the bare path (other states of the same page)
 VARIANTS = {
-    "/accounting": ["?year=2020", "?year=1990",
+    "/accounting": ["?year=2020", "?year=1990", "?method=calorific",
                     "?year=2023&co2_factors=ipcc-cn-ncv&grid_factor=reporting&electricity_co2=consumption"],
     "/sinks": ["?year=2020"],
     "/decomposition": ["?measure=energy"],

@@ -65,6 +65,7 @@ TARGET_RULES = ("target_id names a target the city's plan leaves open (values) o
 INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/status"): ("year must be one the ledger covers",),
     ("GET", "/warnings"): ("year must be one the ledger covers",),
+    ("GET", "/energy-flow"): ("year must be one the ledger covers",),
     ("GET", "/districts"): ("year must be one the ledger covers",),
     ("GET", "/indicators"): ("the method choices (query parameters) have factor rows for the year",),
     ("GET", "/indicators/{year}"): ("the method choices (query parameters) have factor rows for the year",),

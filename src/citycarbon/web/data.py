@@ -111,6 +111,20 @@ class Snapshot:
         return self.source.memo(self.version, ("accounts", year, choices), lambda: account_city(
             year, city=self.city, source="files", options=options))
 
+    def energy_flow(self, year: int, choices: tuple[tuple[str, str], ...] = ()):
+        """The year's energy flow, shares and the accounts they come from, on the selector's method ``choices``
+        (the city's profile when empty) (:func:`citycarbon.services.energy_flow.energy_flow`)."""
+        from citycarbon.services.energy_flow import energy_flow
+
+        accounts = self.accounts_with(year, choices)
+
+        def compute():
+            if self.source.results is not None:
+                return energy_flow(year, city=self.city, dataset=self.dataset(), accounts=accounts)
+            return energy_flow(year, city=self.city, source="files", accounts=accounts)
+
+        return self.source.memo(self.version, ("energy_flow", year, choices), compute)
+
     def decomposition(self, measure: str):
         from citycarbon.services.decomposition import decompose_city
 

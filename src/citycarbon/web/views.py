@@ -14,10 +14,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from citycarbon.accounting.shares import fuel_group_shares
 from citycarbon.auth.principal import Principal
 from citycarbon.codelists import load_codelist
 from citycarbon.plan import indicator_table
 from citycarbon.tracking.progress import describe_target
+from citycarbon.web import flow_views
 from citycarbon.web.data import Snapshot
 from citycarbon.web.i18n import Formatter
 
@@ -183,13 +185,17 @@ def _method_selector(fmt: Formatter, result, choices: tuple[tuple[str, str], ...
 
 def accounting_view(source: Snapshot, principal: Principal, fmt: Formatter, year: int | None = None,
                     choices: tuple[tuple[str, str], ...] = ()) -> dict:
-    """Indicators, breakdowns, dual-control deductions and the provenance of one year's accounts (on the
-    method ``choices`` of the page's selector, the city's profile otherwise)."""
+    """Indicators, breakdowns, dual-control deductions, the energy flow and the provenance of one year's
+    accounts on the method ``choices`` of the page's selector (the city's profile otherwise). Every share is
+    :func:`~citycarbon.accounting.shares.fuel_group_shares`' (one basis, stated on each chart)."""
     years = source.years()
     year = year or max(years)
-    result = source.accounts_with(year, choices)
+    report = source.energy_flow(year, choices)
+    result = report.accounts
+    shares = report.shares
+    values = {**result.indicators, "coal_share": shares["coal"].share if "coal" in shares else None}
     indicators = []
-    for name, value in result.indicators.items():
+    for name, value in values.items():
         unit = result.units.get(name, "")
         if unit == "year":
             continue
@@ -203,8 +209,8 @@ def accounting_view(source: Snapshot, principal: Principal, fmt: Formatter, year
     dual = result.dual_control
     return {
         "year": year, "years": list(years),
-        "kpis": [{"name": indicator_name(fmt, k),
-                  "value": fmt.quantity(result.indicators.get(k), result.units.get(k, ""),
+        "kpis": [{"name": indicator_name(fmt, k), "code": k,
+                  "value": fmt.quantity(values.get(k), result.units.get(k, ""),
                                         3 if "intensity" in k else 1)}
                  for k in _KPIS if k in result.indicators],
         "indicators": indicators,
@@ -212,14 +218,18 @@ def accounting_view(source: Snapshot, principal: Principal, fmt: Formatter, year
                      "co2": fmt.wan(r["co2_t"])}
                     for _, r in by_sector.sort_values("energy_tce", ascending=False).iterrows()],
         "fuels": [{"name": _row_name(fmt, r), "energy": fmt.wan(r["energy_tce"]),
-                   "co2": fmt.wan(r["co2_t"]), "share": fmt.percent(r["share"])}
+                   "co2": fmt.wan(r["co2_t"]), "group": r["group"],
+                   "share": fmt.percent(shares[r["group"]].share, flow_views.SHARE_DIGITS)}
                   for _, r in by_fuel.sort_values("energy_tce", ascending=False).iterrows()],
         "scopes": [{"code": k, "value": fmt.wan(v)} for k, v in result.co2_by_scope.items()],
         "dual": [{"code": k, "value": fmt.wan(v)} for k, v in dual.items()],
-        "sector_energy_chart": _breakdown_chart(fmt, by_sector, "energy_tce", "tce"),
-        "sector_co2_chart": _breakdown_chart(fmt, by_sector, "co2_t", "t"),
-        "fuel_chart": _breakdown_chart(fmt, by_fuel[by_fuel["energy_tce"] > 0], "energy_tce",
-                                       "tce", kind="pie"),
+        "sector_energy_chart": {**_breakdown_chart(fmt, by_sector, "energy_tce", "tce"),
+                                "basis": flow_views.energy_basis(fmt, report.flows.method)},
+        "sector_co2_chart": {**_breakdown_chart(fmt, by_sector, "co2_t", "t"), "basis": flow_views.co2_basis(fmt)},
+        "fuel_chart": flow_views.share_chart(fmt, shares, report.flows.method),
+        "share_basis": flow_views.share_basis(fmt, report.flows.method),
+        "method": report.flows.method,
+        "flow": flow_views.flow_view(fmt, report.flows),
         "provenance": {
             "method": fmt.text(provenance.method), "version": provenance.method_version,
             "standards": provenance.standards,
@@ -311,7 +321,8 @@ def cockpit_view(source: Snapshot, principal: Principal, fmt: Formatter) -> dict
             "sinks": _series_chart(fmt, source, ["sink_co2_t"], kind="bar"),
             "sector_energy": _breakdown_chart(fmt, by_sector, "energy_tce", "tce"),
             "sector_co2": _breakdown_chart(fmt, by_sector, "co2_t", "t"),
-            "fuel_energy": fuel_share_chart(fmt, by_fuel),
+            "fuel_energy": flow_views.share_chart(fmt, fuel_group_shares(accounts),
+                                                  str(accounts.electricity["method"])),
             "fuel_co2": _breakdown_chart(fmt, by_fuel, "co2_t", "t"),
         },
     }
@@ -444,11 +455,3 @@ def basis_chart(fmt: Formatter, source: Snapshot) -> dict:
                            "dashed": basis != data.basis})
     return {"type": "line", "unit": chart_unit(fmt, "t"), "categories": [str(y) for y in years], "series": series}
 
-
-def fuel_share_chart(fmt: Formatter, by_fuel) -> dict:
-    """Each fuel group's share of total energy consumption (the one denominator of the page's shares: the coal
-    share in the key figures is this chart's coal bar; the electricity net outflow is a negative bar)."""
-    rows = by_fuel.sort_values("share", ascending=True)
-    return {"type": "bar", "horizontal": True, "unit": "%",
-            "categories": [_row_name(fmt, r) for _, r in rows.iterrows()],
-            "series": [{"name": "%", "data": [scale(v, "dimensionless", 2) for v in rows["share"]]}]}
