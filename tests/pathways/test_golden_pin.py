@@ -3,7 +3,8 @@ pathways, pinned by a SHA-256 of every value (floats as ``float.hex``, frames wi
 
 Pinned before the accounting engine and the pathway model were split into named stages (issue 12): a
 refactoring that changes any output bit (an operation reordered, a sum regrouped) fails here. A deliberate
-change of method updates the pins in the same commit and says why.
+change of method updates the pins in the same commit and says why. Pins last updated for the recalibration of
+the Dalian reference dataset to the official anchors (issue 13, item 8): inputs changed, no method did.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ import pandas as pd
 from citycarbon.pathways import load_scenario
 from citycarbon.services.accounting import account_city, account_city_years
 
-ACCOUNTING_2020 = "f748876bfa8bfd8179dcf9b4065623ea78353495d6d70f5ca2698d6908872626"
-EVALUATE_BAU_PLAN_ENHANCED = "a6fe05e578453f0c12d9a355f1b2ef6744d26b2bdd13964c2870480fa06c8c3c"
-RUN_PLAN = "6b8f12c1b0e4ce544e9e433007f81727732f6d46aad3e6c3ebb0b7e15076b15d"
+ACCOUNTING_2020 = "4184f975377ccabf19c46db110b9395fee8ebbd36e87669f71b238d05e8c3207"
+EVALUATE_BAU_PLAN_ENHANCED = "167d7f80673bbba7c0ed6b51039d0ad4ac7e9b2d8c463cc3dddddcbab3a1f601"
+RUN_PLAN = "ab3ec1941aac482239aa306bac545302e10af62587d6b7c48dc6d963fb17124c"
 #: every year 2015–2024 with factor rows (in the order used) and provenance (less the clock and version)
-ACCOUNTING_ALL_YEARS = "88ae35edc9c46806e8e35def964459cef801fe767d302f153f8700be5ec43fb6"
+ACCOUNTING_ALL_YEARS = "c3e6f16204c510c09b73afcead61c8d48c3d071015e12d7efea9cbb2688d5994"
 #: BAU, Plan and Enhanced runs with provenance (less the clock, the version and the scenario file's path)
-RUNS_WITH_PROVENANCE = "c20d28f2fe4c432389f076cf7dafd266f98bf350d8a10f273d4f30c9124f25f9"
+RUNS_WITH_PROVENANCE = "7259cbb792bdf71c9d5a2412ca5e9b5ca954d60788ee9d46ee3d05c405104870"
 
 
 def canon(value):
