@@ -67,12 +67,14 @@ SRC_WETLAND = ("Liaoning Daily 2020-05-14 epaper.lnd.com.cn (content_71434): wet
                "(another survey) is not mixed in")
 #: dalian-statistics.md = /work/shared/reference/dalian-statistics.md (public figures 2015-2025, flags V / V*)
 SRC_EN_SITUATION_2017 = ("en.dl.gov.cn/art/2020/2/11/art_1306_321535.html 'Overall situation in Dalian' (Dalian govt "
-                         "English site; labelled 2018, the figures are the 2017 bulletin's; dalian-statistics.md §1, §7)")
+                         "English site; labelled 2018, the figures are the 2017 bulletin's; "
+                         "dalian-statistics.md §1, §7)")
 SRC_GDP_2018 = "Sohu report reposted at lcaj.net/fangchan/06207972.html (2020-06-20) (dalian-statistics.md §1)"
 SRC_GDP_2022 = "hiraitr.com 2023-02-10 citing the bureau's release of 2023-02-01 (dalian-statistics.md §1)"
 SRC_POP_2022 = "大连市2022年统计公报 as quoted by hbzqbyyxgs.com/news/2jkNMTcz.html (dalian-statistics.md §1)"
 SRC_POP_2015 = "so.51tietu.net (undated listing; weak) (dalian-statistics.md §1)"
-SRC_CENSUS = ("第七次全国人口普查 Dalian results released 2021-06-08: 7 450 785 on 2020-11-01 (reposts blob.wenxiaobai.com, "
+SRC_CENSUS = ("第七次全国人口普查 Dalian results released 2021-06-08: 7 450 785 on 2020-11-01 "
+              "(reposts blob.wenxiaobai.com, "
               "daluzixun.com; dalian-statistics.md §1)")
 SRC_HONGYANHE_ONGRID = {
     2015: "CNS 2016-01-20 via ces.cn/news/show-102683.html: Hongyanhe on-grid 125.91 亿kWh (dalian-statistics.md §2)",
@@ -84,8 +86,8 @@ SRC_HONGYANHE_ONGRID = {
     2024: ("CNS 2025-01-24 via qwkj888.com/kuangye/8hpZ.html: Hongyanhe on-grid 482.7 亿kWh, +2.54%, about 98% of "
            "Dalian's 全社会用电量 (dalian-statistics.md §2)"),
 }
-SRC_FOREST_COVER_2016 = ("《绿色中国》2016 no. 11 via victorzhang.cn/page/2017/0107/504986.shtml: forest coverage 41.5% "
-                         "(dalian-statistics.md §4)")
+SRC_FOREST_COVER_2016 = ("《绿色中国》2016 no. 11 via victorzhang.cn/page/2017/0107/504986.shtml: "
+                         "forest coverage 41.5% (dalian-statistics.md §4)")
 SRC_RECALLED_BULLETIN = "大连市国民经济和社会发展统计公报 {year} (recalled, not retrieved; first-published value)"
 SRC_CENSUS_2020 = "第七次全国人口普查 大连市公报 2020-11-01 resident population (recalled, not retrieved)"
 
@@ -257,8 +259,8 @@ HEAT_LOSS_SHARE = 0.06
 
 # EB-SECT: sector activity indices (2015 = 1) that scale final consumption of every fuel. Typical of a
 # northern coastal city: petrochemical jumps with Hengli (2019-2020), building materials decline
-# (cement), other industry falls in 2017 (规上工业 -6.35 %, V, the "2018" page's 2017 figure), services and transport dip in 2020
-# (COVID), construction shrinks with the property market from 2022.
+# (cement), other industry falls in 2017 (规上工业 -6.35 %, V, the "2018" page's 2017 figure), services and
+# transport dip in 2020 (COVID), construction shrinks with the property market from 2022.
 ACTIVITY = {
     #                      2015  2016  2017  2018  2019  2020  2021  2022  2023  2024
     "petrochemical":      (1.00, 0.98, 0.97, 0.93, 1.10, 1.16, 1.30, 1.32, 1.38, 1.42),
