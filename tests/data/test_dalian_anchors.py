@@ -26,6 +26,8 @@ CHECKS = {"equal", "max", "min", "approx", "none"}
 FLAG_STATUS = {"V": {"official", "secondary"}, "V*": {"secondary"}, "derived": {"estimate"}}
 PRIMARY = ("nuclear_power", "wind_power", "solar_power", "hydro_power", "biomass_power")
 FOSSIL_TECH = ("coal", "gas")
+INDUSTRY_SECTORS = ("petrochemical", "steel", "building_materials", "equipment", "other_industry", "power",
+                    "heat_supply", "refining")
 
 
 @cache
@@ -93,6 +95,9 @@ def dataset_value(row) -> float:
         start, end = _period(row)
         tce = {y: accounts()[y].indicators["energy_consumption_tce"] for y in (start, end)}
         return (tce[end] - tce[start]) / 1e6
+    if q == "industry_energy":  # industrial final use incl. feedstock + the energy industries' transformation
+        table = accounts()[year].by_sector.set_index("sector")["energy_tce"]
+        return float(table.reindex(list(INDUSTRY_SECTORS)).fillna(0.0).sum()) / 1e6
     if q == "capacity_total":
         return float(_capacity(year).sum())
     if q == "capacity_clean_share":
