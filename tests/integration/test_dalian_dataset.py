@@ -129,17 +129,22 @@ def test_estimate_sources_name_a_rule_documented_in_the_readme(dalian):
 # --- public anchors reproduced exactly -------------------------------------------------------------------
 
 def test_gdp_and_population_anchors(dalian):
-    """大连市2023年统计公报 and the 2024 preliminary release (methods.md §8), 10^8 CNY and 10^4 persons."""
+    """大连市2023年统计公报, the 2024 preliminary release (methods.md §8) and the 2017 bulletin figures of the
+    government's English site (dalian-statistics.md §1, labelled 2018), 10^8 CNY and 10^4 persons. Every anchor
+    of dalian-statistics.md is checked by tests/data/test_dalian_anchors.py."""
     assert dalian.statistic("gdp", 2023) == 8752.9
     assert dalian.statistic("gdp", 2024) == 9516.9
     assert [dalian.statistic(v, 2023) for v in ("gdp_primary", "gdp_secondary", "gdp_tertiary")] == [
         595.9, 3715.3, 4441.7]
     assert [dalian.statistic(v, 2024) for v in ("gdp_primary", "gdp_secondary", "gdp_tertiary")] == [
         585.7, 3349.0, 5582.2]
+    assert [dalian.statistic(v, 2017) for v in ("gdp", "gdp_primary", "gdp_secondary", "gdp_tertiary")] == [
+        7363.9, 477.1, 3052.6, 3834.3]
     assert dalian.statistic("population", 2023) == 753.9
+    assert dalian.statistic("population", 2022) == 753.1
     stats = dalian.statistics
     official = stats[stats["status"] == "official"]
-    assert set(official["year"]) == {2023, 2024}
+    assert set(official["year"]) == {2017, 2023, 2024}
 
 
 def test_constant_prices_follow_the_real_growth_rates(dalian):
@@ -180,11 +185,13 @@ def test_installed_capacity_end_2022(dalian):
 
 
 def test_forest_and_wetland_anchors(dalian):
-    """methods.md §7.1: stock 12.80 → 15.604 million m3 (2015 → 2020); 41.5 %, 504 600 ha; wetland 358 300 ha."""
+    """methods.md §7.1: stock 12.80 → 15.604 million m3 (2015 → 2020); 41.5 %; wetland 358 300 ha. The 504 600 ha
+    published beside the coverage is 林地: forest_area is coverage × land area (data/sinks/land_area.csv)."""
     forest = dalian.forest.set_index(["year", "variable"])["value"]
     assert forest[(2015, "forest_stock")] == 12.80e6
     assert forest[(2020, "forest_stock")] == 15.604e6
-    assert forest[(2020, "forest_coverage")] == 0.415 and forest[(2020, "forest_area")] == 504600
+    assert forest[(2020, "forest_coverage")] == 0.415
+    assert forest[(2020, "forest_area")] == pytest.approx(0.415 * 12574 * 100, abs=50)  # 12 574 km2
     stock = [forest[(y, "forest_stock")] for y in YEARS]
     assert stock == sorted(stock) and stock[-1] < 17.0e6  # rising towards the 2025 target
     wetland = dalian.wetland[dalian.wetland["year"] == 2020].set_index("ecosystem")["area"]
@@ -234,10 +241,15 @@ def test_energy_intensity_falls_more_than_20_percent_2015_to_2020(dalian, coal_r
     assert reduction > 0.20
 
 
-def test_total_energy_2018_and_the_industry_anchor(dalian):
-    """2018: 规上工业综合能源消费量 16 Mtce (V) → total about 24–28 Mtce (coal rate ~0.29 kgce/kWh)."""
+def test_total_energy_2015_to_2018_and_the_industry_anchor(dalian):
+    """2016–2018: energy consumption +205 万tce with intensity −13 % (V*, dalian-statistics.md §2; coal rate
+    ~0.29 kgce/kWh, so within rounding plus the coal-rate difference); 2017: 规上工业 16 Mtce (V, the "2018"
+    page's 2017 figure) is a part of the total."""
     tce = tce_by_year(dalian.balance, 0.290)
-    assert 24e6 <= tce[2018] <= 28e6
+    assert tce[2018] - tce[2015] == pytest.approx(2.05e6, abs=0.1e6)
+    gdp = {y: dalian.statistic("gdp", y, 2015) for y in (2015, 2018)}
+    assert (tce[2018] / gdp[2018]) / (tce[2015] / gdp[2015]) - 1 == pytest.approx(-0.13, abs=0.006)
+    assert tce[2017] > 16e6 / 0.6  # industry above designated size is not more than 60 % of the total
     assert tce[2020] < tce[2019]  # the 2020 (COVID) dip
 
 

@@ -3,7 +3,8 @@ pathways, pinned by a SHA-256 of every value (floats as ``float.hex``, frames wi
 
 Pinned before the accounting engine and the pathway model were split into named stages (issue 12): a
 refactoring that changes any output bit (an operation reordered, a sum regrouped) fails here. A deliberate
-change of method updates the pins in the same commit and says why.
+change of method updates the pins in the same commit and says why. Pins last updated for the recalibration of
+the Dalian reference dataset to the official anchors (issue 13, item 8): inputs changed, no method did.
 """
 
 from __future__ import annotations
@@ -17,18 +18,18 @@ import pandas as pd
 from citycarbon.pathways import load_scenario
 from citycarbon.services.accounting import account_city, account_city_years
 
-ACCOUNTING_2020 = "f748876bfa8bfd8179dcf9b4065623ea78353495d6d70f5ca2698d6908872626"
-EVALUATE_BAU_PLAN_ENHANCED = "a6fe05e578453f0c12d9a355f1b2ef6744d26b2bdd13964c2870480fa06c8c3c"
-RUN_PLAN = "6b8f12c1b0e4ce544e9e433007f81727732f6d46aad3e6c3ebb0b7e15076b15d"
+ACCOUNTING_2020 = "4184f975377ccabf19c46db110b9395fee8ebbd36e87669f71b238d05e8c3207"
+EVALUATE_BAU_PLAN_ENHANCED = "167d7f80673bbba7c0ed6b51039d0ad4ac7e9b2d8c463cc3dddddcbab3a1f601"
+RUN_PLAN = "ab3ec1941aac482239aa306bac545302e10af62587d6b7c48dc6d963fb17124c"
 #: every year 2015–2024 with factor rows (in the order used) and provenance (less the clock and version)
 #: (issue 13: 2023 and 2024 now use the Northeast grid's 2023 factor, the exact year along the province →
 #: regional grid → national chain, not Liaoning's 2022 row; provenance gained the profile, the factor tables'
 #: SHA-256, fallbacks and estimated figures)
-ACCOUNTING_ALL_YEARS = "f5f2186293bc947b225814092500af5600700f055c59e88a692a3e9b632d37c8"
+ACCOUNTING_ALL_YEARS = "650b793b72a5c93b3b2bd5a5c4eaa1c681638c83a4cb4a64262964dcc0b8b889"
 #: BAU, Plan and Enhanced runs with provenance (less the clock, the version and the scenario file's path)
-#: (issue 13: the values are unchanged, RUN_PLAN holds; the provenance's accounting options gained the named
+#: (issue 13: values follow the recalibrated dataset (RUN_PLAN); the provenance's accounting options gained the named
 #: method choices and peak_rule_basis)
-RUNS_WITH_PROVENANCE = "9eb0536dfbaddb356858a5e2dde87d839bd2f3232e63369b49f1971808f1e4f4"
+RUNS_WITH_PROVENANCE = "9a6bc8cbfc102a14619891cfd369e5a1b9da848f831b078758770d0e0db1cbd2"
 
 
 def canon(value):
