@@ -129,7 +129,7 @@ def test_cockpit_scenario_in_chromium(server):
         page.click("#upload-form button[type=submit]")
         page.wait_for_selector("#import-problems")
         problem_row = page.locator("#import-problems tbody tr").first.inner_text()
-        assert re.search(r"^7\s+value\s+many", problem_row), problem_row
+        assert re.search(r"^8\s+value\s+many", problem_row), problem_row
         page.screenshot(path=str(ARTIFACTS / "import-error.png"))
 
         marks.append(("import-error", time.monotonic()))

@@ -24,7 +24,8 @@ def test_echarts_draws_every_node_of_the_sankey(tmp_path, year, method):
     from citycarbon.web.data import DataSource
     from citycarbon.web.i18n import Formatter
 
-    view = views.accounting_view(DataSource("dalian").snapshot(), None, Formatter("zh_CN"), year, method)
+    choices = (("method", method),) if method else ()
+    view = views.accounting_view(DataSource("dalian").snapshot(), None, Formatter("zh_CN"), year, choices)
     spec = view["flow"]["spec"]
     path = tmp_path / "spec.json"
     path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")

@@ -26,7 +26,7 @@ from citycarbon.codelists import fuel_table, indicator_units, sector_table
 from citycarbon.errors import InputError, Problem
 from citycarbon.factors import FactorRow, FactorTable, Fallback, grid_region_names, load_factors
 from citycarbon.provenance import Provenance, hash_frame
-from citycarbon.units import conversion_factor, dimensionality, product_factor
+from citycarbon.units import conversion_factor, product_factor, same_dimension
 
 METHOD_VERSION = "citycarbon.accounting/1.1"
 STANDARDS = [
@@ -410,7 +410,7 @@ def _heat_net_gj(y: _Year, consumption_basis: bool) -> dict[str, float]:
     gj = pd.Series(0.0, index=heat_rows.index)
     for unit in heat_rows["unit"].unique():
         mask = heat_rows["unit"] == unit
-        if dimensionality(unit) == dimensionality("GJ"):
+        if same_dimension(unit, "GJ"):
             gj[mask] = heat_rows.loc[mask, "quantity"].astype(float) * conversion_factor(unit, "GJ")
         else:
             gj[mask] = heat_rows.loc[mask, "tce"].astype(float) * conversion_factor("tce", "GJ")

@@ -42,7 +42,7 @@ from citycarbon.accounting.conversion import ELECTRICITY, CoalFactor, rows_to_tc
 from citycarbon.accounting.engine import AccountingResult
 from citycarbon.codelists import fuel_table, sector_table
 from citycarbon.errors import InputError, Problem
-from citycarbon.units import dimensionality
+from citycarbon.units import same_dimension
 
 __all__ = ["NODE_KINDS", "EnergyFlows", "FlowLink", "FlowNode", "energy_flows"]
 
@@ -135,7 +135,7 @@ def _result_factors(result: AccountingResult, fuels: list[str], units_by_fuel: d
         elif fuel in by_key:
             row = by_key[fuel]
             out[fuel] = CoalFactor(fuel, row.value, row.unit, row, "factor")
-        elif units_by_fuel.get(fuel) and all(dimensionality(u) == dimensionality("tce")
+        elif units_by_fuel.get(fuel) and all(same_dimension(u, "tce")
                                              for u in units_by_fuel[fuel]):
             out[fuel] = CoalFactor(fuel, None, None, None, "energy_unit")
         else:

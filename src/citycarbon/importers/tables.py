@@ -221,6 +221,12 @@ def _code_hits(spec: TableSpec, frame: pd.DataFrame) -> int:
     return hits
 
 
+def _coded(spec: TableSpec) -> bool:
+    """Whether a table has a code column (besides region and status) whose codelist can tell it from another."""
+    registry = import_tables()[spec.name]
+    return any(registry.column(name).codelist for name in registry.dims if name != "region")
+
+
 def detect_table(frame: pd.DataFrame, source: str) -> TableSpec:
     """Which table a frame is, from its columns: of the tables whose required columns are all present, the one
     that needs the most (a monthly file also has every column of the statistics); between tables with the same
@@ -233,9 +239,8 @@ def detect_table(frame: pd.DataFrame, source: str) -> TableSpec:
         stripped = frame.set_axis([str(c).strip() for c in frame.columns], axis=1)
         ranked = sorted(fitting, key=lambda spec: (len(spec.columns), _code_hits(spec, stripped)), reverse=True)
         best = ranked[0]
-        twins = [spec.name for spec in ranked
-                 if (len(spec.columns), _code_hits(spec, stripped)) == (len(best.columns), _code_hits(best, stripped))]
-        if len(twins) > 1:
+        twins = [spec.name for spec in ranked if set(spec.columns) == set(best.columns) and not _coded(spec)]
+        if len(twins) > 1 and not _coded(best):
             names = ", ".join(twins)
             raise InputError(Problem(f"the columns fit several tables ({names}): name the dataset",
                                      message_zh=f"列名同时符合多个数据集({names})，请指定数据集",
