@@ -76,6 +76,7 @@ def set_value(body: ValueIn, request: Request, target_id: str = TARGET_ID,
     found = service.set_target_value(get_database(request), principal, _city(request, body.city), target_id,
                                      value=body.value, unit=body.unit, document=body.document,
                                      document_date=body.date, note=body.note)
+    request.app.state.results.refresh()  # this process sees the new ledger version at once
     return respond(found.to_dict(), status_code=201)
 
 
@@ -86,4 +87,5 @@ def set_allocation(body: AllocationIn, request: Request, target_id: str = TARGET
     found = service.set_allocation(get_database(request), principal, _city(request, body.city), body.district,
                                    target_id, value=body.value, unit=body.unit, document=body.document,
                                    document_date=body.date, note=body.note)
+    request.app.state.results.refresh()  # this process sees the new ledger version at once
     return respond(found.to_dict(), status_code=201)

@@ -98,6 +98,9 @@ def _post(request: Request, session, csrf_token: str, write: Callable[[Any], obj
         return render(request, "error.html", {"error_kind": "csrf"}, session=session, status_code=403)
     try:
         write(web_state(request).db())
+        results = web_state(request).source.results
+        if results is not None:  # this process shows the new ledger version at once (not after the version TTL)
+            results.refresh()
     except Forbidden:
         return render(request, "error.html", {"error_kind": "forbidden"}, session=session, status_code=403)
     except NotFound as error:
