@@ -75,6 +75,11 @@ def test_run_equals_evaluate_row(model):
                 assert target["met"] == bool(targets[target["id"]][0][i])
 
 
+#: levers that replace fuel by grid electricity (their CO2 effect depends on the grid factor of the year)
+ELECTRIFICATION = ("ev_share_2050", "electric_freight_2050", "shore_power_2030", "building_electrification_2050",
+                   "industry_electrification_2050")
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1), lever=st.integers(0, 10_000), a=st.floats(0, 1), b=st.floats(0, 1))
 def test_more_ambition_never_raises_emissions(model, seed, lever, a, b):
@@ -89,7 +94,15 @@ def test_more_ambition_never_raises_emissions(model, seed, lever, a, b):
     X[1, j] = params.low[j] + hi * (params.high[j] - params.low[j])
     co2 = model.evaluate(X).series["co2_emissions_t"]
     change = (co2[1] - co2[0]) * params.direction[j]
-    assert np.all(change <= 1e-9 * np.abs(co2[0]) + 1e-6), params.names[j]
+    tolerance = 1e-9 * np.abs(co2[0]) + 1e-6
+    if params.names[j] in ELECTRIFICATION:
+        # replacing fuel by grid electricity can raise CO2 while the grid factor × electricity per tce replaced
+        # (e.g. 3.4 MWh/tce × 0.7 t/MWh) exceeds the fuel's own factor (diesel ≈ 2.1 tCO2/tce): physically right
+        # in the first years; from 2030, as the grid decarbonises, more electrification never raises CO2
+        later = model.years >= 2030
+        assert np.all(change[later] <= tolerance[later]), params.names[j]
+    else:
+        assert np.all(change <= tolerance), params.names[j]
 
 
 def test_every_directed_lever_has_an_effect(model):
