@@ -26,7 +26,8 @@ def test_db_backup_restore_audit_commands(settings, tmp_path):
     assert _json("db", "current")["current"] is None
     assert _json("db", "upgrade")["up_to_date"] is True
     seeded = _json("db", "seed")
-    assert seeded["changed"] and seeded["written"]["balance"]["inserted"] == 1180  # issue 13: power plants' own use of electricity, one row a year
+    # 1 180 rows (issue 13: power plants' own use of electricity, one row a year)
+    assert seeded["changed"] and seeded["written"]["balance"]["inserted"] == 1180
     assert _json("db", "seed")["changed"] is False
     assert _json("db", "current")["ledger_version"] == 8
 

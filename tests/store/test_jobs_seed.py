@@ -40,7 +40,8 @@ def test_seed_is_idempotent_and_complete(seeded_db):
         version = ledger.version(session)
         counts = {m.__tablename__: session.execute(select(func.count()).select_from(m)).scalar_one()
                   for m in (TargetRecord, TaskRecord, RegionRecord, FactorRecord)}
-    assert counts == {"targets": 14, "tasks": 31, "regions": 12, "factors": 325}  # issue 13: ipcc-cn-ncv set, steam and hot water rows
+    # 325 factor rows (issue 13: the ipcc-cn-ncv set, steam and hot water)
+    assert counts == {"targets": 14, "tasks": 31, "regions": 12, "factors": 325}
     assert not seed_reference(seeded_db).changed
     assert not seed_reference(seeded_db, refresh=True).changed  # same files: nothing to supersede
     with seeded_db.session() as session:

@@ -203,7 +203,7 @@ def test_import_errors_name_row_and_field_then_the_fix_changes_the_figures(fresh
     rejected = env.get(response.headers["location"], user="statistician")
     assert "文件未通过校验" in rejected.text
     row = re.search(r'<tr><td class="num">(\d+)</td><td>变量</td><td><code>gdp_secundary</code></td>', rejected.text)
-    assert row and row.group(1) == "6"  # the fifth data row is the sheet's row 6 (header in row 1); field and value named
+    assert row and row.group(1) == "6"  # 5th data row = sheet row 6, field and value named
     assert _energy_intensity(env.get("/accounting?year=2024").text) == before  # nothing changed
     good = STATISTICS_2024.format(gdp_2020="9100", secondary="gdp_secondary")
     # the city's rows (210200) are not a district's to import: refused, nothing stored (issue 12)
