@@ -36,7 +36,7 @@ def test_db_backup_restore_audit_commands(settings, tmp_path):
     assert made["file"] == str(archive) and archive.stat().st_size == made["size"]
     assert "--wipe" in _run("restore", str(archive), code=2)
     restored = _json("restore", str(archive), "--wipe")
-    assert restored["tables"]["observations"] == 2030
+    assert restored["tables"]["observations"] == 2040  # 10 more balance rows (issue 13: power plants' own use)
 
     listing = _json("audit", "list", "--action", "backup.restore")
     assert listing["total"] == 1 and listing["entries"][0]["actor"].startswith("cli:")
