@@ -43,7 +43,8 @@ def _import_iam_units() -> ModuleType:
     """Import iam-units (which parses its registry into the disk cache on first use) under a file lock on the
     cache folder: processes starting together (test workers, ``serve --workers 4`` on a fresh install) would
     otherwise read a cache file another is still writing (``EOFError: Ran out of input``). A cache left
-    half-written by a killed process is dropped and built again."""
+    half-written by a killed process, or one naming files of an environment that is gone (a virtualenv moved or
+    reached through a removed link: ``FileNotFoundError``), is dropped and built again."""
     cache = Path(os.environ["IAM_UNITS_CACHE"])
     cache.mkdir(parents=True, exist_ok=True)
     with open(cache / ".lock", "a") as lock:
@@ -51,7 +52,7 @@ def _import_iam_units() -> ModuleType:
             fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             return importlib.import_module("iam_units")
-        except (EOFError, pickle.UnpicklingError):
+        except (EOFError, pickle.UnpicklingError, FileNotFoundError):
             for name in [m for m in sys.modules if m == "iam_units" or m.startswith("iam_units.")]:
                 del sys.modules[name]
             for entry in cache.iterdir():

@@ -39,3 +39,23 @@ def test_a_half_written_cache_is_built_again(tmp_path):
     out, err = again.communicate(timeout=240)
     assert again.returncode == 0, err[-2000:]
     assert abs(float(out) - 29.307) < 1e-9
+
+
+def test_a_cache_naming_files_that_are_gone_is_built_again(tmp_path):
+    """A cache written through another path to the environment (a virtualenv reached through a link that was
+    removed since) names definition files that no longer exist: it is dropped and built again."""
+    cache = tmp_path / "cache"
+    first = _start(cache)
+    _, err = first.communicate(timeout=240)
+    assert first.returncode == 0, err[-2000:]
+    stale = 0
+    for path in (p for p in cache.rglob("*") if p.is_file() and p.name != ".lock"):
+        data = path.read_bytes()
+        if b"site-packages" in data:  # same length, so the pickle stays readable; the paths now point nowhere
+            path.write_bytes(data.replace(b"site-packages", b"site-packagez"))
+            stale += 1
+    assert stale
+    again = _start(cache)
+    out, err = again.communicate(timeout=240)
+    assert again.returncode == 0, err[-2000:]
+    assert abs(float(out) - 29.307) < 1e-9

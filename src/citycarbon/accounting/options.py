@@ -62,7 +62,7 @@ class Choice:
 #: documents in /work/shared/reference/methods.md §§1-3).
 CHOICES: tuple[Choice, ...] = (
     Choice("method", "--method", ("coal-equivalent", "calorific"), "coal-equivalent",
-           "国家统计局 能源平衡表 / 能源消费总量 (发电煤耗法); GB/T 2589-2020 附录A (电力当量值 0.1229 kgce/kWh)",
+           "国家统计局 能源平衡表 / 能源消费总量 (发电煤耗法); GB/T 2589-2020 附录A (电力当量值, standard_coal.csv)",
            "electricity and primary electricity to tce: the year's thermal-power coal rate (发电煤耗法) or the "
            "calorific equivalent (当量值)"),
     Choice("coal_rate", "--coal-rate", ("generation", "supply"), "generation",

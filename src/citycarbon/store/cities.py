@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from citycarbon.store import audit
 from citycarbon.store.city_models import CityProfile
-from citycarbon.store.models import LedgerRevision, Observation, PlanRecord, RegionRecord, TargetRecord, TaskRecord
+from citycarbon.store.models import LedgerRevision, Observation, PlanRecord, RegionRecord
+from citycarbon.store.seed import add_plan_rows
 from citycarbon.store.types import utcnow
 
 __all__ = ["list_plans", "plan_record", "profile", "record_city", "target_rows"]
@@ -50,16 +51,7 @@ def record_city(session: Session, *, code: str, plan: Any, document: str, accoun
                         sha256=hashlib.sha256(document.encode("utf-8")).hexdigest(), loaded_at=utcnow())
     session.add(record)
     session.flush()
-    for target in plan.targets:
-        session.add(TargetRecord(
-            plan_id=record.id, code=target.id, indicator=target.indicator, year=target.year, value=target.value,
-            unit=target.unit, comparison=str(target.comparison), base_year=target.base_year,
-            tolerance=target.tolerance, parameter=target.parameter, clause=target.clause,
-            clause_ref=target.clause_ref, title_zh=target.title_zh, title_en=target.title_en, note=target.note))
-    for task in plan.tasks:
-        session.add(TaskRecord(plan_id=record.id, number=task.number, group_number=task.group,
-                               title_zh=task.title_zh, title_en=task.title_en, text_zh=task.text_zh,
-                               indicators=list(task.indicators), keywords=list(task.keywords)))
+    add_plan_rows(session, record, plan)
     session.add(CityProfile(code=code, accounting=accounting, accounting_source=accounting_source,
                             created_by=audit.actor_of(actor)[0]))
     session.flush()

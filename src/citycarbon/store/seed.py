@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import func, select
@@ -34,6 +34,9 @@ from citycarbon.store.models import (
     TaskRecord,
 )
 from citycarbon.store.types import utcnow
+
+if TYPE_CHECKING:
+    from citycarbon.plan import Plan
 
 __all__ = ["SeedReport", "ensure_ready", "reference_frames", "seed_reference"]
 
@@ -107,16 +110,7 @@ def _seed_plan(session: Session, city: str, actor: Any, refresh: bool) -> dict[s
     record.base_year, record.source, record.status = meta.base_year, meta.source, str(meta.status)
     record.document, record.sha256, record.loaded_at = document, digest, utcnow()
     session.flush()
-    for target in plan.targets:
-        session.add(TargetRecord(
-            plan_id=record.id, code=target.id, indicator=target.indicator, year=target.year, value=target.value,
-            unit=target.unit, comparison=str(target.comparison), base_year=target.base_year,
-            tolerance=target.tolerance, parameter=target.parameter, clause=target.clause,
-            clause_ref=target.clause_ref, title_zh=target.title_zh, title_en=target.title_en, note=target.note))
-    for task in plan.tasks:
-        session.add(TaskRecord(plan_id=record.id, number=task.number, group_number=task.group,
-                               title_zh=task.title_zh, title_en=task.title_en, text_zh=task.text_zh,
-                               indicators=list(task.indicators), keywords=list(task.keywords)))
+    add_plan_rows(session, record, plan)
     session.flush()
     after = {"sha256": digest, "file": path.name, "targets": len(plan.targets), "tasks": len(plan.tasks)}
     audit.record(session, actor, "plan.update" if before else "plan.create", "plan", city, before, after,
@@ -262,3 +256,17 @@ def _adopt_registry_files(db: Database, settings: Settings, actor: Any) -> None:
     except InputError as error:
         logging.getLogger("citycarbon.store").error("the registry files under %s were not imported: %s",
                                                     settings.home, error)
+
+
+def add_plan_rows(session: Session, record: PlanRecord, plan: Plan) -> None:
+    """The plan's targets and tasks as rows of the stored plan ``record`` (seeding and ``city init``)."""
+    for target in plan.targets:
+        session.add(TargetRecord(
+            plan_id=record.id, code=target.id, indicator=target.indicator, year=target.year, value=target.value,
+            unit=target.unit, comparison=str(target.comparison), base_year=target.base_year,
+            tolerance=target.tolerance, parameter=target.parameter, clause=target.clause,
+            clause_ref=target.clause_ref, title_zh=target.title_zh, title_en=target.title_en, note=target.note))
+    for task in plan.tasks:
+        session.add(TaskRecord(plan_id=record.id, number=task.number, group_number=task.group,
+                               title_zh=task.title_zh, title_en=task.title_en, text_zh=task.text_zh,
+                               indicators=list(task.indicators), keywords=list(task.keywords)))
