@@ -90,3 +90,18 @@ def canvas_pixels(page, selector: str) -> int:
         for (let i = 3; i < data.length; i += 4) { if (data[i] > 0) { count++; } }
         return count;
     }""", selector)
+
+
+def login_with_totp(page, url: str, password: str, secret: str, username: str = "office") -> None:
+    """Open ``url`` (the login form comes first) and log in with password and the TOTP of ``secret``: the two
+    steps of the cockpit's login."""
+    import pyotp
+
+    page.goto(url)
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#totp")
+    page.fill("#password", password)
+    page.fill("#totp", pyotp.TOTP(secret).now())
+    page.click("button[type=submit]")

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import re
 
-import pyotp
 import pytest
 
-from tests.web.browser_support import ARTIFACTS, CHROMIUM, canvas_pixels, guarded_page, platform_server
+from tests.web.browser_support import ARTIFACTS, CHROMIUM, canvas_pixels, guarded_page, login_with_totp, platform_server
 from tests.web.conftest import HAS_API
 from tests.web.test_browser import PASSWORD, _prepare_home
 
@@ -62,14 +61,7 @@ def test_energy_flow_is_drawn_and_agrees_with_the_tables(flow_server):
     with sync_playwright() as playwright:
         browser, context, page = guarded_page(playwright, blocked, problems,
                                               expected_console=lambda m: "status of 401" in m.text)
-        page.goto(base + "/accounting")
-        page.fill("#username", "office")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_selector("#totp")
-        page.fill("#password", PASSWORD)
-        page.fill("#totp", pyotp.TOTP(secret).now())
-        page.click("button[type=submit]")
+        login_with_totp(page, base + "/accounting", PASSWORD, secret)
 
         page.goto(base + "/accounting?year=2022&method=coal-equivalent")
         page.wait_for_selector("#energy-flow[data-drawn='1'] canvas")

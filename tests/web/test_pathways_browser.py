@@ -9,10 +9,9 @@ Screenshots and the PDF go to ``test-artifacts/`` (git-ignored).
 
 from __future__ import annotations
 
-import pyotp
 import pytest
 
-from tests.web.browser_support import ARTIFACTS, CHROMIUM, canvas_pixels, guarded_page, platform_server
+from tests.web.browser_support import ARTIFACTS, CHROMIUM, canvas_pixels, guarded_page, login_with_totp, platform_server
 from tests.web.conftest import HAS_API
 from tests.web.test_browser import PASSWORD, _prepare_home
 
@@ -45,14 +44,7 @@ def test_slider_redraws_the_pathway_in_chromium(pathways_server):
         browser, context, page = guarded_page(playwright, blocked, problems,
                                               expected_console=lambda m: "status of 401" in m.text)
 
-        page.goto(base + "/pathways")
-        page.fill("#username", "office")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_selector("#totp")
-        page.fill("#password", PASSWORD)
-        page.fill("#totp", pyotp.TOTP(secret).now())
-        page.click("button[type=submit]")
+        login_with_totp(page, base + "/pathways", PASSWORD, secret)
         page.goto(base + "/pathways")
         page.wait_for_selector("h1:has-text('减排路径')")
         page.wait_for_selector("[data-chart='pw-co2'][data-drawn='1'] canvas")

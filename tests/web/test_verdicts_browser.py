@@ -5,10 +5,9 @@ all four (issue 13 item 5). Requests leaving the loopback interface and console 
 
 from __future__ import annotations
 
-import pyotp
 import pytest
 
-from tests.web.browser_support import ARTIFACTS, CHROMIUM, guarded_page, platform_server
+from tests.web.browser_support import ARTIFACTS, CHROMIUM, guarded_page, login_with_totp, platform_server
 from tests.web.conftest import HAS_API
 from tests.web.test_browser import PASSWORD, _prepare_home
 
@@ -48,14 +47,7 @@ def test_peak_year_and_neutrality_verdict_agree_on_every_page(verdicts_server):
     with sync_playwright() as playwright:
         browser, context, page = guarded_page(playwright, blocked, problems,
                                               expected_console=lambda m: "status of 401" in m.text)
-        page.goto(base + "/")
-        page.fill("#username", "office")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_selector("#totp")
-        page.fill("#password", PASSWORD)
-        page.fill("#totp", pyotp.TOTP(secret).now())
-        page.click("button[type=submit]")
+        login_with_totp(page, base + "/", PASSWORD, secret)
 
         seen = {}
         for path in PAGES:
