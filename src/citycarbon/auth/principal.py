@@ -3,7 +3,9 @@
 Roles (issue 4): ``admin`` (the city's dual-carbon office), ``analyst`` (reads everything, runs analyses,
 imports statistics for approval), ``district`` (bound to one or more GB/T 2260 region codes: reads and
 edits only those), ``enterprise`` (bound to one enterprise: sees only its own data and ingest tokens),
-``viewer`` (read-only, public aggregates). Scopes narrow what a bearer token may do: ``read`` or
+``viewer`` (read-only, public aggregates), ``department`` (issue 14: a member department of the leading group,
+bound to one organisation code of the governance registry: files its own measures' progress, reads the
+city's aggregate). Scopes narrow what a bearer token may do: ``read`` or
 ``write`` (write implies read). A login session carries the role's full scope.
 
 Denials must not leak existence: adapters answer 404 for another region's or enterprise's object and
@@ -22,6 +24,7 @@ class Role(StrEnum):
     district = "district"
     enterprise = "enterprise"
     viewer = "viewer"
+    department = "department"
 
 
 ROLES: tuple[str, ...] = tuple(role.value for role in Role)
@@ -34,6 +37,7 @@ _ROLE_CAN_WRITE = {
     Role.district: True,  # its own regions' data only
     Role.enterprise: True,  # its own enterprise's readings and registry entries only
     Role.viewer: False,
+    Role.department: True,  # its own organisation's filings and answers only
 }
 
 
@@ -50,6 +54,8 @@ class Principal:
     via: str = "session"  # "session" | "token" | "cli"
     #: the one city (plan code) the caller is scoped to; None: every city of the deployment
     city: str | None = None
+    #: the organisation (governance registry code) a department user is bound to
+    org: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "role", Role(self.role))
@@ -62,6 +68,8 @@ class Principal:
             raise ValueError("a district user must be bound to at least one region code")
         if self.role is Role.enterprise and not self.enterprise_id:
             raise ValueError("an enterprise user must be bound to an enterprise")
+        if self.role is Role.department and not self.org:
+            raise ValueError("a department user must be bound to an organisation")
 
     # -- generic -------------------------------------------------------------------------------------
     @property
@@ -152,15 +160,48 @@ class Principal:
         """Set a target value or a district allocation of ``city`` (the office: administrators)."""
         return self.is_admin and self.can_write and self.can_access_city(city)
 
+    # -- governance (issue 14: responsibility, progress rounds, supervision) ---------------------------------
+    def can_manage_governance(self, city: str) -> bool:
+        """Edit the organisation registry and the responsibility matrix, register 1+N plans, open and close
+        rounds, review filings, issue and close supervision items: the office (administrators) only."""
+        return self.is_admin and self.can_write and self.can_access_city(city)
+
+    def can_read_governance_detail(self, city: str) -> bool:
+        """Every unit's measures, filings and supervision items: the office and analysts."""
+        return self.city_wide and self.can_access_city(city)
+
+    def acts_for_org(self, org_code: str, org_region: str | None = None) -> bool:
+        """Whether the caller speaks for organisation ``org_code`` (reads its measures and filings): a department
+        user for its own organisation, a district user for the district organisation whose region it holds,
+        the office and analysts for every organisation."""
+        if self.city_wide:
+            return True
+        if self.role is Role.department:
+            return org_code == self.org
+        if self.role is Role.district:
+            return org_region is not None and org_region in self.regions
+        return False
+
+    def can_file_for(self, org_code: str, org_region: str | None = None) -> bool:
+        """File progress or answer a supervision item for ``org_code``: that organisation's own department or
+        district users (the office files nothing in a unit's name, but may for a unit without users)."""
+        if not self.can_write:
+            return False
+        if self.role is Role.admin:
+            return True
+        if self.role in (Role.department, Role.district):
+            return self.acts_for_org(org_code, org_region)
+        return False
+
     def narrowed(self, scopes: set[str] | frozenset[str]) -> Principal:
         """The same principal with a token's (narrower) scopes; ``write`` implies ``read``."""
         wanted = set(scopes)
         if "write" in wanted:
             wanted.add("read")
         return Principal(self.user_id, self.username, self.role, self.regions, self.enterprise_id,
-                         frozenset(wanted & self.scopes), via="token", city=self.city)
+                         frozenset(wanted & self.scopes), via="token", city=self.city, org=self.org)
 
     def to_dict(self) -> dict:
         return {"user_id": self.user_id, "username": self.username, "role": self.role.value,
                 "regions": sorted(self.regions), "enterprise_id": self.enterprise_id,
-                "scopes": sorted(self.scopes), "via": self.via, "city": self.city}
+                "scopes": sorted(self.scopes), "via": self.via, "city": self.city, "org": self.org}

@@ -52,6 +52,8 @@ class User(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
     #: the one city (``plans.code``) the user is scoped to; None: every city of the deployment (migration 0103)
     city: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
+    #: the organisation (``gov_orgs.code``) a department user is bound to (migration 0104)
+    org_code: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
 
     region_rows: Mapped[list[UserRegion]] = relationship(back_populates="user", cascade="all, delete-orphan",
                                                          order_by="UserRegion.region_code", lazy="selectin")

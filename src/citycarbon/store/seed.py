@@ -227,7 +227,30 @@ def seed_reference(db: Database, city: str = "dalian", actor: Any = "system", *,
         for name, (frame, file) in frames.items():
             if (written := _seed_dataset(session, city, name, frame, file, actor, refresh)) is not None:
                 report.written[name] = written
+        if governance := seed_governance(session, city, actor):
+            report.written["governance"] = governance
     return report
+
+
+def seed_governance(session: Session, city: str, actor: Any) -> dict[str, int]:
+    """The starting organisation registry and responsibility matrix (issue 14) of a city that ships
+    ``data/<city>/governance/`` and has none stored yet; idempotent."""
+    folder = data_path(city) / "governance"
+    if not (folder / "organisations.csv").is_file():
+        return {}
+    from citycarbon.governance.defaults import default_measures, organisations_from_rows
+    from citycarbon.store import governance
+
+    plan = session.scalars(select(PlanRecord).where(PlanRecord.code == city)).one_or_none()
+    if plan is None:
+        return {}
+    tasks = [{"number": t.number, "text_zh": t.text_zh}
+             for t in session.scalars(select(TaskRecord).where(TaskRecord.plan_id == plan.id))]
+    orgs = organisations_from_rows(read_csv_file(folder / "organisations.csv").to_dict("records"))
+    leads_file = folder / "task_leads.csv"
+    leads = read_csv_file(leads_file).to_dict("records") if leads_file.is_file() else []
+    return governance.seed_defaults(session, city, orgs, default_measures(tasks, leads), actor=actor,
+                                    source=f"data/{city}/governance")
 
 
 def ensure_ready(settings: Settings, *, actor: Any = "system") -> Database:
@@ -238,6 +261,9 @@ def ensure_ready(settings: Settings, *, actor: Any = "system") -> Database:
         empty = session.execute(select(func.count()).select_from(PlanRecord)).scalar_one() == 0
     if empty:
         seed_reference(db, settings.city, actor)
+    else:  # a store from before issue 14: give its city the starting governance registry once
+        with db.session(write=True) as session:
+            seed_governance(session, settings.city, actor)
     _adopt_registry_files(db, settings, actor)
     return db
 

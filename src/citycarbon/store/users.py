@@ -174,7 +174,7 @@ def token_view(token: ApiToken) -> dict:
 def principal_for_user(user: User, via: str = "session") -> Principal:
     """The caller a user is, with the role's full scope (a token narrows it)."""
     return Principal(user.id, user.username, Role(user.role), frozenset(user.regions), user.enterprise_id,
-                     via=via, city=user.city)
+                     via=via, city=user.city, org=user.org_code)
 
 
 # ---- users -----------------------------------------------------------------------------------------------
