@@ -30,7 +30,11 @@ PEOPLE = (
     ("enterprise-x", "enterprise", (), X),
     ("enterprise-y", "enterprise", (), Y),
     ("viewer", "viewer", (), None),
+    ("dept-a", "department", (), None),
+    ("dept-b", "department", (), None),
 )
+#: the organisations the department callers are bound to (issue 14)
+DEPT_ORGS = {"dept-a": "miit", "dept-b": "eco"}
 HEADER = "year,region,variable,value,unit,price_base_year,status,source\n"
 
 
@@ -60,7 +64,7 @@ def populate(db) -> dict[str, Principal]:
     with db.session() as session:
         for name, role, regions, enterprise in PEOPLE:
             user, _ = users.create_user(session, username=name, role=role, regions=regions, enterprise_id=enterprise,
-                                        actor="test")
+                                        actor="test", org_code=DEPT_ORGS.get(name))
             principals[name] = users.principal_for_user(user)
             principals[f"{name}:read"] = users.principal_for_user(user).narrowed({"read"})
     return principals

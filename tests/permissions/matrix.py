@@ -25,33 +25,34 @@ from dataclasses import dataclass
 
 #: the callers, in the matrix's column order
 ACTORS: tuple[str, ...] = ("admin", "admin:read", "analyst", "analyst:read", "district-a", "district-b",
-                           "district-a:read", "enterprise-x", "enterprise-y", "enterprise-x:read", "viewer")
+                           "district-a:read", "enterprise-x", "enterprise-y", "enterprise-x:read", "viewer",
+                           "dept-a", "dept-b")
 OUTCOMES = ("ok", "403", "404", "422", "rej")
 
-#: write          admin adm:r analyst ana:r dist-a dist-b dA:r ent-x ent-y eX:r viewer
+#: write          admin adm:r analyst ana:r dist-a dist-b dA:r ent-x ent-y eX:r viewer dept-a dept-b
 TABLE = """
-import.upload       ok   403   ok      403   ok     422    403  403   403   403  403
-import.approve      ok   403   403     403   403    403    403  403   403   403  403
-import.discard      ok   403   403     403   ok     404    403  403   403   403  403
-import.file         ok   403   403     403   403    403    403  403   403   403  403
-user.create         ok   403   403     403   403    403    403  403   403   403  403
-user.create_admin   ok   403   403     403   403    403    403  403   403   403  403
-user.update         ok   403   403     403   403    403    403  403   403   403  403
-user.disable        ok   403   403     403   403    403    403  403   403   403  403
-user.reset_password ok   403   403     403   403    403    403  403   403   403  403
-user.unlock         ok   403   403     403   403    403    403  403   403   403  403
-user.reset_totp     ok   403   403     403   403    403    403  403   403   403  403
-token.issue_for     ok   403   403     403   403    403    403  403   403   403  403
-token.issue_own     ok   403   ok      403   ok     ok     403  ok    ok    403  403
-token.revoke        ok   404   404     404   ok     404    ok   404   404   404  404
-totp.rotate_key     ok   403   403     403   403    403    403  403   403   403  403
-readings.ingest     ok   403   403     403   403    403    403  ok    rej   403  403
-job.recompute       ok   403   ok      403   403    403    403  403   403   403  403
-target.set          ok   403   403     403   403    403    403  403   403   403  403
-target.allocate     ok   403   403     403   403    403    403  403   403   403  403
-city.create         ok   403   403     403   403    403    403  403   403   403  403
-city.create_upload  ok   403   403     403   403    403    403  403   403   403  403
-user.city           ok   403   403     403   403    403    403  403   403   403  403
+import.upload       ok   403   ok      403   ok     422    403  403   403   403  403  403    403
+import.approve      ok   403   403     403   403    403    403  403   403   403  403  403    403
+import.discard      ok   403   403     403   ok     404    403  403   403   403  403  403    403
+import.file         ok   403   403     403   403    403    403  403   403   403  403  403    403
+user.create         ok   403   403     403   403    403    403  403   403   403  403  403    403
+user.create_admin   ok   403   403     403   403    403    403  403   403   403  403  403    403
+user.update         ok   403   403     403   403    403    403  403   403   403  403  403    403
+user.disable        ok   403   403     403   403    403    403  403   403   403  403  403    403
+user.reset_password ok   403   403     403   403    403    403  403   403   403  403  403    403
+user.unlock         ok   403   403     403   403    403    403  403   403   403  403  403    403
+user.reset_totp     ok   403   403     403   403    403    403  403   403   403  403  403    403
+token.issue_for     ok   403   403     403   403    403    403  403   403   403  403  403    403
+token.issue_own     ok   403   ok      403   ok     ok     403  ok    ok    403  403  ok     ok
+token.revoke        ok   404   404     404   ok     404    ok   404   404   404  404  404    404
+totp.rotate_key     ok   403   403     403   403    403    403  403   403   403  403  403    403
+readings.ingest     ok   403   403     403   403    403    403  ok    rej   403  403  403    403
+job.recompute       ok   403   ok      403   403    403    403  403   403   403  403  403    403
+target.set          ok   403   403     403   403    403    403  403   403   403  403  403    403
+target.allocate     ok   403   403     403   403    403    403  403   403   403  403  403    403
+city.create         ok   403   403     403   403    403    403  403   403   403  403  403    403
+city.create_upload  ok   403   403     403   403    403    403  403   403   403  403  403    403
+user.city           ok   403   403     403   403    403    403  403   403   403  403  403    403
 """
 # Notes on cells that are not plain role checks:
 # - import.upload district-b: a row of another district is refused whole, naming the row (422), nothing stored.

@@ -80,6 +80,8 @@ class UserInfo:
     locked_until: str | None
     last_login_at: str | None
     created_at: str | None
+    #: the organisation a department user is bound to (issue 14)
+    org: str | None = None
 
     @classmethod
     def of(cls, user: User) -> UserInfo:
@@ -169,6 +171,23 @@ def _check_enterprise(session: Session, enterprise_id: str | None) -> None:
                                      enterprise=value))
 
 
+def _check_org(session: Session, principal: Principal, org: str | None) -> None:
+    """A department user is bound only to a current organisation of the governance registry (of the creator's
+    city when the creator is scoped to one)."""
+    if org is None or not str(org).strip():
+        return
+    from sqlalchemy import select
+
+    from citycarbon.store.governance_models import GovOrg
+
+    value = str(org).strip()
+    statement = select(GovOrg.id).where(GovOrg.code == value, GovOrg.valid_to.is_(None), GovOrg.active.is_(True))
+    if principal.city is not None:
+        statement = statement.where(GovOrg.city == principal.city)
+    if session.scalars(statement.limit(1)).first() is None:
+        raise InputError(msg.problem("org_unknown", field="org", value=org, org=value))
+
+
 def _user(session: Session, username: str) -> User:
     user = store.get_user(session, username)
     if user is None:
@@ -199,15 +218,17 @@ def get_user(db: Database, principal: Principal, username: str) -> UserInfo:
 
 
 def create_user(db: Database, principal: Principal, *, username: str, role: str, regions: Iterable[str] = (),
-                enterprise_id: str | None = None, display_name: str = "", reason: str | None = None
-                ) -> UserWithSecret:
-    """A new user with a one-time password (changed at first login)."""
+                enterprise_id: str | None = None, display_name: str = "", reason: str | None = None,
+                org: str | None = None) -> UserWithSecret:
+    """A new user with a one-time password (changed at first login). A ``department`` user is bound to ``org``,
+    an organisation of the governance registry of the creator's city."""
     _require_manager(principal)
     with db.session() as session:
         _check_enterprise(session, enterprise_id)
+        _check_org(session, principal, org)
         user, one_time = store.create_user(session, username=username, role=role, regions=list(regions),
                                            enterprise_id=enterprise_id or None, display_name=display_name,
-                                           actor=_actor(principal), reason=reason)
+                                           actor=_actor(principal), reason=reason, org_code=org or None)
         return UserWithSecret(UserInfo.of(user), one_time)
 
 
@@ -219,7 +240,7 @@ def create_admin(db: Database, principal: Principal, *, username: str = "admin",
         return UserWithSecret(UserInfo.of(user), one_time)
 
 
-_FIELDS = ("role", "regions", "enterprise_id", "display_name", "disabled")
+_FIELDS = ("role", "regions", "enterprise_id", "org", "display_name", "disabled")
 
 
 def update_user(db: Database, principal: Principal, username: str, changes: dict[str, Any], *,
@@ -233,6 +254,9 @@ def update_user(db: Database, principal: Principal, username: str, changes: dict
         user = _user(session, username)
         if "enterprise_id" in changes:
             _check_enterprise(session, changes["enterprise_id"])
+        if "org" in changes:
+            _check_org(session, principal, changes["org"])
+            changes = {**{k: v for k, v in changes.items() if k != "org"}, "org_code": changes["org"]}
         store.update_user(session, user, actor=_actor(principal), reason=reason, **changes)
         return UserInfo.of(user)
 

@@ -123,7 +123,12 @@ def validate_regions(regions: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(set(out)))
 
 
-def _validate_binding(role: Role, regions: tuple[str, ...], enterprise_id: str | None) -> None:
+def _validate_binding(role: Role, regions: tuple[str, ...], enterprise_id: str | None,
+                      org_code: str | None = None) -> None:
+    if role is Role.department and not org_code:
+        raise InputError(msg.problem("department_needs_org", field="org"))
+    if role is not Role.department and org_code:
+        raise InputError(msg.problem("org_only_for_department", field="org", value=org_code))
     if role is Role.district and not regions:
         raise InputError(msg.problem("district_needs_region", field="regions"))
     if role is not Role.district and regions:
@@ -153,7 +158,7 @@ def _clean_enterprise(enterprise_id: str | None) -> str | None:
 def user_view(user: User) -> dict:
     """What may be shown and audited about a user: no password hash, no TOTP secret."""
     return {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
-            "regions": list(user.regions), "enterprise_id": user.enterprise_id,
+            "regions": list(user.regions), "enterprise_id": user.enterprise_id, "org": user.org_code,
             "must_change_password": bool(user.must_change_password), "totp_enabled": bool(user.totp_enabled),
             "disabled": bool(user.disabled),
             "locked_until": user.locked_until.isoformat() if user.locked_until else None,
@@ -201,18 +206,19 @@ def list_users(session: Session) -> list[User]:
 
 def create_user(session: Session, *, username: str, role: str | Role, regions: Iterable[str] = (),
                 enterprise_id: str | None = None, display_name: str = "", actor: Principal | str,
-                reason: str | None = None) -> tuple[User, str]:
+                reason: str | None = None, org_code: str | None = None) -> tuple[User, str]:
     """Create a user with a random one-time password (returned, shown once; changed at first login)."""
     name = normalize_username(username)
     role = validate_role(role)
     codes = validate_regions(regions)
     enterprise = _clean_enterprise(enterprise_id)
-    _validate_binding(role, codes, enterprise)
+    org = (org_code or "").strip() or None
+    _validate_binding(role, codes, enterprise, org)
     if session.scalars(select(User.id).where(User.username == name)).first() is not None:
         raise InputError(msg.problem("username_taken", field="username", value=username, username=name))
     one_time = passwords.generate_one_time_password()
     user = User(username=name, display_name=(display_name or "").strip()[:200], role=role.value,
-                enterprise_id=enterprise, password_hash=passwords.hash_password(one_time),
+                enterprise_id=enterprise, org_code=org, password_hash=passwords.hash_password(one_time),
                 must_change_password=True, totp_enabled=False, failed_logins=0, lockouts=0, disabled=False)
     user.region_rows = [UserRegion(region_code=code) for code in codes]
     session.add(user)
@@ -307,7 +313,7 @@ def _other_enabled_admins(session: Session, user: User) -> int:
 
 
 def update_user(session: Session, user: User, *, role: str | Role | None = None,
-                regions: Iterable[str] | None = None, enterprise_id: object = _UNSET,
+                regions: Iterable[str] | None = None, enterprise_id: object = _UNSET, org_code: object = _UNSET,
                 disabled: bool | None = None, display_name: str | None = None, actor: Principal | str,
                 reason: str | None = None, now: datetime | None = None) -> User:
     """Change a user's role, regions, enterprise, display name or disabled flag (validated together).
@@ -327,7 +333,10 @@ def update_user(session: Session, user: User, *, role: str | Role | None = None,
         new_enterprise = _clean_enterprise(None if enterprise_id is None else str(enterprise_id))
     if role is not None and enterprise_id is _UNSET and new_role is not Role.enterprise:
         new_enterprise = None
-    _validate_binding(new_role, new_regions, new_enterprise)
+    new_org = user.org_code if org_code is _UNSET else ((str(org_code).strip() or None) if org_code else None)
+    if role is not None and org_code is _UNSET and new_role is not Role.department:
+        new_org = None
+    _validate_binding(new_role, new_regions, new_enterprise, new_org)
     new_disabled = bool(user.disabled) if disabled is None else bool(disabled)
     losing_admin = user.role == Role.admin.value and not user.disabled and (
         new_role is not Role.admin or new_disabled)
@@ -338,6 +347,7 @@ def update_user(session: Session, user: User, *, role: str | Role | None = None,
     if tuple(new_regions) != user.regions:
         user.region_rows = [UserRegion(region_code=code) for code in new_regions]
     user.enterprise_id = new_enterprise
+    user.org_code = new_org
     if display_name is not None:
         user.display_name = display_name.strip()[:200]
     if new_disabled and not user.disabled:

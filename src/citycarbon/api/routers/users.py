@@ -27,8 +27,8 @@ PERMISSIONS = {
 }
 
 USERNAME = Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")
-Role = Literal["admin", "analyst", "district", "enterprise", "viewer"]
-assert set(ROLES) == {"admin", "analyst", "district", "enterprise", "viewer"}
+Role = Literal["admin", "analyst", "district", "enterprise", "viewer", "department"]
+assert set(ROLES) == {"admin", "analyst", "district", "enterprise", "viewer", "department"}
 
 
 class UserIn(BaseModel):
@@ -37,6 +37,7 @@ class UserIn(BaseModel):
     role: Role
     regions: list[str] = Field(default_factory=list, max_length=50)
     enterprise_id: str | None = Field(None, max_length=64)
+    org: str | None = Field(None, max_length=64, description="organisation code (department users)")
     display_name: str = Field("", max_length=200)
     reason: str | None = Field(None, max_length=500)
 
@@ -46,6 +47,7 @@ class UserPatch(BaseModel):
     role: Role | None = None
     regions: list[str] | None = Field(None, max_length=50)
     enterprise_id: str | None = Field(None, max_length=64)
+    org: str | None = Field(None, max_length=64)
     display_name: str | None = Field(None, max_length=200)
     disabled: StrictBool | None = None
     reason: str | None = Field(None, max_length=500)
@@ -71,6 +73,7 @@ class UserOut(BaseModel):
     locked_until: str | None
     last_login_at: str | None
     created_at: str | None
+    org: str | None = None
 
 
 class TokenOut(BaseModel):
@@ -122,7 +125,7 @@ def create_user(body: UserIn, request: Request, principal: Principal = Depends(r
 
     created = _call(request, users.create_user, principal, username=body.username, role=body.role,
                     regions=body.regions, enterprise_id=body.enterprise_id, display_name=body.display_name,
-                    reason=body.reason)
+                    reason=body.reason, org=body.org)
     return respond({"user": created.user.as_dict(), "one_time_password": created.one_time_password},
                    status_code=201)
 
