@@ -16,8 +16,10 @@ from citycarbon.auth.principal import Principal, Role
 from citycarbon.governance import split_task_text
 from citycarbon.governance.model import Measure
 from citycarbon.plan.load import load_plan
-from citycarbon.store import governance
-from citycarbon.store import governance_models  # noqa: F401  (registers the gov_* tables)
+from citycarbon.store import (
+    governance,
+    governance_models,  # noqa: F401  (registers the gov_* tables)
+)
 from citycarbon.store.base import Base
 from citycarbon.store.types import utcnow
 
