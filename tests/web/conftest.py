@@ -34,7 +34,10 @@ PEOPLE = (
     ("district-b", "district", (DISTRICT_B,), None),
     ("enterprise-x", "enterprise", (), "91210200MA0XXXXXXU"),
     ("viewer", "viewer", (), None),
+    ("dept-miit", "department", (), None),
 )
+#: the organisation each department user is bound to (issue 14)
+DEPT_ORGS = {"dept-miit": "miit"}
 
 
 @dataclass
@@ -81,7 +84,8 @@ def populate(db) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
     with db.session() as session:
         for name, role, regions, enterprise in PEOPLE:
             user, one_time = users.create_user(session, username=name, role=role, regions=regions,
-                                               enterprise_id=enterprise, actor="test")
+                                               enterprise_id=enterprise, actor="test",
+                                               org_code=DEPT_ORGS.get(name))
             passwords[name] = one_time
             sessions[name] = users.create_session(session, users.principal_for_user(user))
     return sessions, passwords

@@ -4,7 +4,7 @@ literal reaches the reader (issue 12, item 7).
 The pages are found from the app's routes (every GET route outside ``/api``, ``/static`` and the machine
 endpoints), so a page added later is checked without editing this file; a path parameter needs a sample
 value in :data:`PATH_SAMPLES` (the test fails naming the route otherwise). Each page is rendered in zh_CN for
-admin, analyst, a district user, an enterprise user and a viewer (the 403/404 pages they get are pages too),
+admin, analyst, a district user, an enterprise user, a viewer and a department user (the 403/404 pages they get are pages too),
 plus the query variants that show other states (another year, the empty state, HTMX partials).
 
 What the reader sees is the text outside ``<script>``/``<style>`` (the JSON chart blocks are data for
@@ -40,7 +40,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from citycarbon.web.i18n import Formatter, load_catalog, load_translations
 from tests.web.conftest import PEOPLE
 
-ROLES = ("admin", "analyst", "district-a", "enterprise-x", "viewer")
+ROLES = ("admin", "analyst", "district-a", "enterprise-x", "viewer", "dept-miit")
 VISITORS = (*ROLES, None)  # None: not logged in (the login pages; the others redirect to them)
 OWN = next(p[3] for p in PEOPLE if p[0] == "enterprise-x")
 

@@ -109,11 +109,13 @@ def nav_permissions(principal: Principal | None) -> dict[str, bool]:
         "pathways": principal.role in ("admin", "analyst", "viewer"),
         # monitoring: the office and analysts (all units), districts (their units), enterprises (their own)
         "monitoring": principal.role in ("admin", "analyst", "district", "enterprise"),
+        # running the plan (issue 14): the office, analysts, viewers, and the units that file (departments, districts)
+        "governance": principal.role in ("admin", "analyst", "viewer", "district", "department"),
     }
 
 
 #: nav entries that belong to a feature router module of web/routes/ (shown only when it is mounted)
-FEATURE_PAGES = frozenset({"pathways", "monitoring"})
+FEATURE_PAGES = frozenset({"pathways", "monitoring", "governance"})
 
 
 def _nav(state: WebState, principal: Principal | None) -> dict[str, bool]:
