@@ -66,8 +66,8 @@ def put_org(session: Session, city: str, org: Organisation, *, actor: Any, reaso
                  changed_by=audit.actor_of(actor)[0], change_reason=reason, source=source, **values)
     session.add(row)
     session.flush()
-    audit.record(session, actor, "update" if current else "create", "gov_org", f"{city}:{org.code}",
-                 before=before, after=values, reason=reason or None)
+    action = "gov_org.update" if current else "gov_org.create"
+    audit.record(session, actor, action, "gov_org", f"{city}:{org.code}", before=before, after=values, reason=reason or None)
     return row
 
 
@@ -134,8 +134,8 @@ def put_measure(session: Session, city: str, measure: Measure, *, actor: Any, re
                      changed_by=audit.actor_of(actor)[0], change_reason=reason, source=source, **values)
     session.add(row)
     session.flush()
-    audit.record(session, actor, "update" if current else "create", "gov_measure", f"{city}:{measure.code}",
-                 before=_jsonable(before), after=_jsonable(values), reason=reason or None)
+    action = "gov_measure.update" if current else "gov_measure.create"
+    audit.record(session, actor, action, "gov_measure", f"{city}:{measure.code}", before=_jsonable(before), after=_jsonable(values), reason=reason or None)
     return row
 
 
