@@ -67,7 +67,8 @@ def put_org(session: Session, city: str, org: Organisation, *, actor: Any, reaso
     session.add(row)
     session.flush()
     action = "gov_org.update" if current else "gov_org.create"
-    audit.record(session, actor, action, "gov_org", f"{city}:{org.code}", before=before, after=values, reason=reason or None)
+    audit.record(session, actor, action, "gov_org", f"{city}:{org.code}", before=before, after=values,
+                 reason=reason or None)
     return row
 
 
@@ -135,7 +136,8 @@ def put_measure(session: Session, city: str, measure: Measure, *, actor: Any, re
     session.add(row)
     session.flush()
     action = "gov_measure.update" if current else "gov_measure.create"
-    audit.record(session, actor, action, "gov_measure", f"{city}:{measure.code}", before=_jsonable(before), after=_jsonable(values), reason=reason or None)
+    audit.record(session, actor, action, "gov_measure", f"{city}:{measure.code}", before=_jsonable(before),
+                 after=_jsonable(values), reason=reason or None)
     return row
 
 
