@@ -25,6 +25,8 @@ from citycarbon.governance.model import (
 def _text(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, float) and value.is_integer():  # a code column read as numbers (region_code 210202.0)
+        return str(int(value))
     text = str(value).strip()
     return "" if text.lower() == "nan" else text
 
