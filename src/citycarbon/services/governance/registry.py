@@ -7,13 +7,14 @@ and every write is audited with its reason in the same transaction.
 Who may do what (applied here once for every face):
 
 * **Organisations.** Every caller of the city reads the list (codes, public names, kind, parent, region): it is
-  what a department user needs to know who leads and who co-operates. The history of a unit (who changed what,
+  what a department user needs to know who leads and who co-operates (a district user: without the other
+  districts and pilot zones, as for every district-level object). The history of a unit (who changed what,
   why) is for the office and analysts. Editing, deactivating and importing are for the office only
   (:meth:`~citycarbon.auth.principal.Principal.can_manage_governance`).
 * **The matrix.** The office and analysts read every measure, including those no unit carries (``unassigned``).
   A department or district user reads the measures where its organisation is lead unit, co-unit or district;
-  another unit's measure answers 404 (existence not leaked). Viewers and enterprise users read the city's
-  aggregate (the 调度 summary), not the working matrix: 403. Editing and importing are for the office only.
+  another unit's measure answers 404 (existence not leaked). Viewers and enterprise users act for no unit: they
+  see no measure (an empty list; they read the city's aggregate, the 调度 summary). Editing and importing are for the office only.
 
 Imports are all-or-nothing: every row is validated first (code patterns, the kind of an organisation, the
 parent and the units named exist, a district's region code belongs to the city, indicator units are pint units);
@@ -257,10 +258,17 @@ def _require_office(principal: Principal, city: str) -> None:
 
 
 def _require_matrix_reader(principal: Principal, city: str) -> None:
+    """Any caller of the city may ask; what it sees is narrowed by :func:`_acts_for_any` (viewers and enterprise
+    users act for no unit, so they see no measure)."""
     require_city(principal, city)
-    if principal.role in (Role.viewer, Role.enterprise):
-        raise Forbidden("责任清单仅供领导小组办公室、分析人员和责任单位查看 / the responsibility matrix is read by the "
-                        "office, analysts and the responsible units", code="governance_matrix_read")
+
+
+def _shows_org(principal: Principal, row: GovOrg, *, detail: bool) -> bool:
+    """A district user sees the registry without the other districts and pilot zones (the same rule as for every
+    other district-level object: another district's detail is not shown to it)."""
+    if detail or principal.role is not Role.district or OrgKind(row.kind) not in TERRITORIAL_KINDS:
+        return True
+    return row.region_code is None or row.region_code in principal.regions
 
 
 def _orgs_by_code(session: Session, city: str, as_of: datetime | None = None) -> dict[str, GovOrg]:
@@ -375,7 +383,7 @@ def list_orgs(db: Database, principal: Principal, city: str, *, as_of: datetime 
     detail = principal.can_read_governance_detail(city)
     with db.session() as session:
         rows = store.org_rows(session, city, as_of=as_of, include_inactive=include_inactive and detail)
-        return [OrgView.of(row, detail=detail) for row in rows]
+        return [OrgView.of(row, detail=detail) for row in rows if _shows_org(principal, row, detail=detail)]
 
 
 def get_org(db: Database, principal: Principal, city: str, code: str, *,
@@ -388,7 +396,7 @@ def get_org(db: Database, principal: Principal, city: str, code: str, *,
     with db.session() as session:
         rows = store.org_rows(session, city, as_of=as_of, include_inactive=detail)
         current = next((row for row in rows if row.code == code), None)
-        if current is None:
+        if current is None or not _shows_org(principal, current, detail=detail):
             raise NotFound(f"组织机构“{code}”不存在 / organisation '{code}' not found", code="org_unknown")
         history: list[OrgView] = []
         if detail:
