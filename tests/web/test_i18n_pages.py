@@ -228,6 +228,9 @@ def env(fresh_web_env):
 #: sample values of path parameters, per role (a role without a sample gets the first one)
 PATH_SAMPLES = {
     "enterprise_id": {"enterprise-x": OWN, "default": "E00002"},
+    # issue 14: an organisation and a measure of the registry (T04-M01 is led by miit: dept-miit sees it)
+    "org_code": {"default": "miit"},
+    "measure_code": {"default": "T04-M01"},
 }
 #: query variants rendered besides the bare path (other states of the same page)
 VARIANTS = {

@@ -14,7 +14,8 @@ Who may do what (applied here once for every face):
 * **The matrix.** The office and analysts read every measure, including those no unit carries (``unassigned``).
   A department or district user reads the measures where its organisation is lead unit, co-unit or district;
   another unit's measure answers 404 (existence not leaked). Viewers and enterprise users act for no unit: they
-  see no measure (an empty list; they read the city's aggregate, the 调度 summary). Editing and importing are for the office only.
+  see no measure (an empty list; they read the city's aggregate, the 调度 summary). Editing and importing are
+  for the office only.
 
 Imports are all-or-nothing: every row is validated first (code patterns, the kind of an organisation, the
 parent and the units named exist, a district's region code belongs to the city, indicator units are pint units);
@@ -286,7 +287,7 @@ def _city_districts(session: Session, city: str) -> dict[str, str]:
 
     record = store_cities.plan_record(session, city)
     if record is None:
-        raise NotFound(f"城市“{city}”不存在 / city '{city}' not found", code="city_unknown")
+        raise NotFound("城市不存在 / city not found", code="city_unknown")
     return {code: info["name_zh"] for code, info in district_codes(record.region_code).items()}
 
 
@@ -397,7 +398,7 @@ def get_org(db: Database, principal: Principal, city: str, code: str, *,
         rows = store.org_rows(session, city, as_of=as_of, include_inactive=detail)
         current = next((row for row in rows if row.code == code), None)
         if current is None or not _shows_org(principal, current, detail=detail):
-            raise NotFound(f"组织机构“{code}”不存在 / organisation '{code}' not found", code="org_unknown")
+            raise NotFound("组织机构不存在 / organisation not found", code="org_unknown")
         history: list[OrgView] = []
         if detail:
             versions = session.scalars(select(GovOrg).where(GovOrg.city == city, GovOrg.code == code)
@@ -429,7 +430,7 @@ def edit_org(db: Database, principal: Principal, city: str, code: str, changes: 
         orgs = _orgs_by_code(session, city)
         current = orgs.get(code)
         if current is None and not create:
-            raise NotFound(f"组织机构“{code}”不存在 / organisation '{code}' not found", code="org_unknown")
+            raise NotFound("组织机构不存在 / organisation not found", code="org_unknown")
         problems: list[Problem] = []
         unknown = sorted(set(changes) - set(_ORG_EDITABLE))
         if unknown:
@@ -547,7 +548,7 @@ def get_measure(db: Database, principal: Principal, city: str, code: str, *,
                     if r.code == code), None)
         view = MeasureView.of(row, orgs) if row is not None else None
         if view is None or not (detail or _acts_for_any(principal, [u.code for u in view.units], orgs)):
-            raise NotFound(f"措施“{code}”不存在 / measure '{code}' not found", code="measure_unknown")
+            raise NotFound("措施不存在 / measure not found", code="measure_unknown")
         versions = session.scalars(select(GovMeasure).where(GovMeasure.city == city, GovMeasure.code == code)
                                    .order_by(GovMeasure.version))
         return MeasureDetail(view, [MeasureView.of(r, orgs) for r in versions])
@@ -563,7 +564,7 @@ def measures_for_org(db: Database, principal: Principal, city: str, org: str, *,
         orgs = _orgs_by_code(session, city, as_of)
         unit = orgs.get(org)
         if unit is None or not principal.acts_for_org(org, unit.region_code):
-            raise NotFound(f"组织机构“{org}”不存在 / organisation '{org}' not found", code="org_unknown")
+            raise NotFound("组织机构不存在 / organisation not found", code="org_unknown")
         views = [MeasureView.of(row, orgs) for row in store.measure_rows(session, city, as_of=as_of)]
         return [view for view in views if view.role_of(org) is not None]
 
@@ -740,7 +741,7 @@ def edit_measure(db: Database, principal: Principal, city: str, code: str, chang
         orgs = _orgs_by_code(session, city)
         row = next((r for r in store.measure_rows(session, city, include_inactive=True) if r.code == code), None)
         if row is None:
-            raise NotFound(f"措施“{code}”不存在 / measure '{code}' not found", code="measure_unknown")
+            raise NotFound("措施不存在 / measure not found", code="measure_unknown")
         problems: list[Problem] = []
         unknown = sorted(set(changes) - set(_MEASURE_EDITABLE))
         if unknown:
