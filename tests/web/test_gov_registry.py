@@ -95,3 +95,16 @@ def test_the_matrix_import_names_sheet_row_and_column(web_env):
     assert "matrix.xlsx [措施]" in refused.text and "第 2 行" in refused.text and "牵头单位" in refused.text
     assert web_env.post("/governance/matrix/import", user="dept-miit",
                         files={"file": ("matrix.xlsx", bad, "application/octet-stream")}).status_code == 403
+
+
+def test_the_admin_creates_a_department_user_bound_to_an_organisation(web_env):
+    page = web_env.get("/admin/users?lang=zh_CN")
+    assert 'name="org"' in page.text and "部门用户" in page.text and "大连市生态环境局" in page.text
+    created = web_env.post("/admin/users?lang=zh_CN", data={"username": "eco-clerk", "role": "department",
+                                                            "org": "eco"})
+    assert created.status_code == 200 and "eco-clerk" in created.text
+    row = re.search(r'<tr id="user-eco-clerk">.*?</tr>', created.text, re.S).group(0)
+    assert "大连市生态环境局" in row
+    refused = web_env.post("/admin/users?lang=zh_CN", data={"username": "ghost-clerk", "role": "department",
+                                                            "org": "nowhere"})
+    assert refused.status_code == 422 and 'id="user-ghost-clerk"' not in refused.text
