@@ -8,6 +8,8 @@ import io
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -366,3 +368,11 @@ def test_seeded_districts_carry_their_gbt2260_codes_as_text(seeded_db):
     '210202.0' (else no district user would act for its district)."""
     orgs = {o.code: o for o in registry.list_orgs(seeded_db, OFFICE, CITY)}
     assert orgs["d210202"].region_code == "210202" and orgs["z_jinpu"].region_code == "210213"
+
+
+@given(st.dictionaries(st.integers(1990, 2100), st.floats(allow_nan=False, allow_infinity=False), max_size=6))
+def test_indicator_milestones_written_to_a_cell_read_back_exactly(milestones):
+    """The workbook's ``2025:16; 2030:25`` cell is an identity: export then import gives the same numbers."""
+    from citycarbon.governance.defaults import format_milestones, parse_milestones
+
+    assert parse_milestones(format_milestones(milestones)) == milestones

@@ -61,9 +61,14 @@ def parse_milestones(text: Any) -> dict[int, float]:
     return out
 
 
+def _number(value: float) -> str:
+    short = format(value, "g")
+    return short if float(short) == value else repr(float(value))
+
+
 def format_milestones(milestones: Mapping[int, float | str]) -> str:
-    """The inverse of :func:`parse_milestones` (``"2025:16; 2030:25"``)."""
-    return "; ".join(f"{year}:{value:g}" if isinstance(value, float | int) else f"{year}:{value}"
+    """The inverse of :func:`parse_milestones` (``"2025:16; 2030:25"``; a value is written exactly)."""
+    return "; ".join(f"{year}:{_number(value)}" if isinstance(value, float | int) else f"{year}:{value}"
                      for year, value in sorted(milestones.items()))
 
 
