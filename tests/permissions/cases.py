@@ -380,3 +380,89 @@ def _key_file(world: World) -> str | None:
 
     path = totp_crypto.key_file(world.settings)
     return path.read_text() if path.exists() else None
+
+
+# -- issue 14: the organisation registry and the responsibility matrix (services.governance.registry) ----------
+
+ORG_HEADER = "code,name_zh,name_en,kind,parent,region_code,short_zh\n"
+
+
+def _gov_org(world: World, tag: str) -> dict:
+    """The water bureau with an English name distinct per caller (the same name again would be no change)."""
+    name_en = f"Water Affairs {tag}"
+    return {"code": "water", "name_en": name_en, "tag": tag,
+            "content": (ORG_HEADER + f"water,大连市水务局,{name_en},department,leading_group,,市水务局\n").encode()}
+
+
+def _gov_org_state(world: World, code: str = "water") -> tuple:
+    from citycarbon.store import governance
+
+    with world.db.session() as session:
+        row = next(r for r in governance.org_rows(session, "dalian") if r.code == code)
+        return row.version, row.name_en
+
+
+def _matrix_xlsx(measure: Any, text_en: str) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    from citycarbon.services.governance.registry import MATRIX_MEASURE_COLUMNS
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "措施"
+    sheet.append(list(MATRIX_MEASURE_COLUMNS))
+    sheet.append([measure.code, measure.task, measure.text_zh, measure.lead or "", ";".join(measure.co_units),
+                  ";".join(measure.districts), measure.deadline or "",
+                  ";".join(f"{y}:{t}" for y, t in measure.milestones.items()), text_en])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _gov_measure(code: str) -> Callable[[World, str], dict]:
+    def setup(world: World, tag: str) -> dict:
+        measure = _svc("governance.registry").get_measure(world.db, world.principal("admin"), "dalian", code).measure
+        text_en = f"measure {tag}"
+        return {"code": code, "text_en": text_en, "tag": tag, "text_zh": measure.text_zh, "lead": measure.lead or "",
+                "co_units": list(measure.co_units), "districts": list(measure.districts),
+                "deadline": measure.deadline or "", "content": _matrix_xlsx(measure, text_en)}
+
+    return setup
+
+
+def _gov_measure_state(world: World, code: str) -> tuple:
+    from citycarbon.store import governance
+
+    with world.db.session() as session:
+        row = next(r for r in governance.measure_rows(session, "dalian") if r.code == code)
+        return row.version, row.text_en
+
+
+GOV_REGISTRY_CASES: dict[str, Case] = {
+    "gov.org_edit": Case(
+        _gov_org, lambda w, p, o: _svc("governance.registry").edit_org(
+            w.db, p, "dalian", "water", {"name_en": o["name_en"]}, reason="matrix"),
+        lambda w, o: _gov_org_state(w), lambda w, o, r, b: _gov_org_state(w)[1] == o["name_en"]),
+    "gov.org_put": Case(
+        _gov_org, lambda w, p, o: _svc("governance.registry").edit_org(
+            w.db, p, "dalian", "water", {"name_zh": "大连市水务局", "kind": "department", "parent": "leading_group",
+                                         "name_en": o["name_en"]}, reason="matrix", create=True),
+        lambda w, o: _gov_org_state(w), lambda w, o, r, b: _gov_org_state(w)[1] == o["name_en"]),
+    "gov.org_import": Case(
+        _gov_org, lambda w, p, o: _svc("governance.registry").import_orgs(
+            w.db, p, "dalian", o["content"], "orgs.csv", apply=True, reason="matrix"),
+        lambda w, o: _gov_org_state(w), lambda w, o, r, b: _gov_org_state(w)[1] == o["name_en"]),
+    "gov.measure_edit": Case(
+        _gov_measure("T01-M01"), lambda w, p, o: _svc("governance.registry").edit_measure(
+            w.db, p, "dalian", o["code"], {"text_en": o["text_en"]}, reason="matrix"),
+        lambda w, o: _gov_measure_state(w, o["code"]),
+        lambda w, o, r, b: _gov_measure_state(w, o["code"])[1] == o["text_en"]),
+    "gov.matrix_import": Case(
+        _gov_measure("T01-M02"), lambda w, p, o: _svc("governance.registry").import_matrix(
+            w.db, p, "dalian", o["content"], "matrix.xlsx", apply=True, reason="matrix"),
+        lambda w, o: _gov_measure_state(w, o["code"]),
+        lambda w, o, r, b: _gov_measure_state(w, o["code"])[1] == o["text_en"]),
+}
+CASES.update(GOV_REGISTRY_CASES)

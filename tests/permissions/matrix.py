@@ -53,6 +53,11 @@ target.allocate     ok   403   403     403   403    403    403  403   403   403 
 city.create         ok   403   403     403   403    403    403  403   403   403  403  403    403
 city.create_upload  ok   403   403     403   403    403    403  403   403   403  403  403    403
 user.city           ok   403   403     403   403    403    403  403   403   403  403  403    403
+gov.org_edit        ok   403   403     403   403    403    403  403   403   403  403  403    403
+gov.org_put         ok   403   403     403   403    403    403  403   403   403  403  403    403
+gov.org_import      ok   403   403     403   403    403    403  403   403   403  403  403    403
+gov.measure_edit    ok   403   403     403   403    403    403  403   403   403  403  403    403
+gov.matrix_import   ok   403   403     403   403    403    403  403   403   403  403  403    403
 """
 # Notes on cells that are not plain role checks:
 # - import.upload district-b: a row of another district is refused whole, naming the row (422), nothing stored.
@@ -141,6 +146,18 @@ WRITES: tuple[Write, ...] = (
           ("POST", "/admin/cities"), _ADMINS),
     Write("user.city", "citycarbon.services.cities.assign_user_city", ("PUT", "/users/{username}/city"),
           cli="city assign-user"),
+    # issue 14: the organisation registry and the responsibility matrix: the office only
+    Write("gov.org_edit", "citycarbon.services.governance.registry.edit_org", ("PATCH", "/governance/orgs/{code}"),
+          ("POST", "/governance/orgs/{org_code}"), cli="governance orgs set"),
+    Write("gov.org_put", "citycarbon.services.governance.registry.edit_org", ("PUT", "/governance/orgs/{code}")),
+    Write("gov.org_import", "citycarbon.services.governance.registry.import_orgs",
+          ("POST", "/governance/orgs/import"), ("POST", "/governance/orgs/import"), cli="governance orgs import"),
+    Write("gov.measure_edit", "citycarbon.services.governance.registry.edit_measure",
+          ("PATCH", "/governance/matrix/{code}"), ("POST", "/governance/matrix/{measure_code}"),
+          cli="governance matrix set"),
+    Write("gov.matrix_import", "citycarbon.services.governance.registry.import_matrix",
+          ("POST", "/governance/matrix/import"), ("POST", "/governance/matrix/import"),
+          cli="governance matrix import"),
 )
 WRITES_BY_NAME = {write.name: write for write in WRITES}
 
@@ -202,4 +219,9 @@ READS: frozenset[str] = frozenset({
     "citycarbon.services.cities.list_cities", "citycarbon.services.cities.city_info",
     "citycarbon.services.cities.require_city", "citycarbon.services.targets.list_targets",
     "citycarbon.services.targets.target_history",
+    "citycarbon.services.governance.registry.list_orgs", "citycarbon.services.governance.registry.get_org",
+    "citycarbon.services.governance.registry.list_measures", "citycarbon.services.governance.registry.get_measure",
+    "citycarbon.services.governance.registry.measures_for_org",
+    "citycarbon.services.governance.registry.orgs_workbook",
+    "citycarbon.services.governance.registry.matrix_workbook",
 })

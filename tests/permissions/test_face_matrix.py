@@ -100,7 +100,8 @@ def _settle(client: TestClient, response, headers: dict) -> None:
 
 def _fill(path: str, obj: dict) -> str:
     return path.format(**{"batch_id": obj.get("batch_id"), "username": obj.get("username", "district-a"),
-                          "prefix": obj.get("prefix"), "target_id": obj.get("target_id")})
+                          "prefix": obj.get("prefix"), "target_id": obj.get("target_id"), "code": obj.get("code"),
+                          "org_code": obj.get("code"), "measure_code": obj.get("code")})
 
 
 API_CALLS: dict[str, Callable[[dict], dict]] = {
@@ -123,6 +124,14 @@ API_CALLS: dict[str, Callable[[dict], dict]] = {
                                            "document": "辽政发〔2022〕12号"}},
     "city.create_upload": lambda o: {"json": {"code": o["code"], "plan": o["text"]}},
     "user.city": lambda o: {"json": {"city": "dalian"}},
+    "gov.org_edit": lambda o: {"json": {"name_en": o["name_en"], "reason": "matrix"}},
+    "gov.org_put": lambda o: {"json": {"name_zh": "大连市水务局", "kind": "department", "parent": "leading_group",
+                                       "name_en": o["name_en"], "reason": "matrix"}},
+    "gov.org_import": lambda o: {"files": {"file": ("orgs.csv", o["content"], "text/csv")},
+                                 "data": {"apply": "true", "reason": "matrix"}},
+    "gov.measure_edit": lambda o: {"json": {"text_en": o["text_en"], "reason": "matrix"}},
+    "gov.matrix_import": lambda o: {"files": {"file": ("matrix.xlsx", o["content"], "application/octet-stream")},
+                                    "data": {"apply": "true", "reason": "matrix"}},
 }
 
 
@@ -194,6 +203,16 @@ WEB_FORMS: dict[str, Callable[[dict], dict]] = {
                                            "value": str(o["value"]), "unit": "1", "document": "辽政发〔2022〕12号"}},
     "city.create_upload": lambda o: {"data": {"code": o["code"]},
                                      "files": {"plan": (f"{o['code']}.yaml", o["text"].encode(), "text/yaml")}},
+    "gov.org_edit": lambda o: {"data": {"name_zh": "大连市水务局", "name_en": o["name_en"], "short_zh": "市水务局",
+                                        "kind": "department", "parent": "leading_group", "region_code": "",
+                                        "active": "1", "reason": "matrix"}},
+    "gov.org_import": lambda o: {"files": {"file": ("orgs.csv", o["content"], "text/csv")},
+                                 "data": {"apply": "1", "reason": "matrix"}},
+    "gov.measure_edit": lambda o: {"data": {"text_zh": o["text_zh"], "text_en": o["text_en"], "lead": o["lead"],
+                                            "co_units": o["co_units"], "districts": o["districts"],
+                                            "deadline": o["deadline"], "reason": "matrix"}},
+    "gov.matrix_import": lambda o: {"files": {"file": ("matrix.xlsx", o["content"], "application/octet-stream")},
+                                    "data": {"apply": "1", "reason": "matrix"}},
 }
 WEB_STATUS = {"ok": {200, 303}, "403": {403}, "404": {404}, "422": {422}}
 
@@ -255,6 +274,10 @@ def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
         path = tmp / f"{obj['tag']}.csv"
         path.write_bytes(statistics_row())
         return ["data", "import", str(path), "--approve", "--reason", "matrix"]
+    if write in ("gov.org_import", "gov.matrix_import"):
+        path = tmp / f"{obj['tag']}.{'csv' if write == 'gov.org_import' else 'xlsx'}"
+        path.write_bytes(obj["content"])
+        return [*WRITES_BY_NAME[write].cli.split(), str(path), "--apply", "--reason", "matrix"]
     command = WRITES_BY_NAME[write].cli.split()
     tail = {"import.approve": [str(obj.get("batch_id"))], "import.discard": [str(obj.get("batch_id"))],
             "user.create": ["--username", f"new-{obj['tag']}", "--role", "enterprise", "--enterprise", X],
@@ -266,7 +289,9 @@ def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
             "target.allocate": [OPEN_TARGET, "--district", "210202", "--value", str(obj.get("value")), "--unit", "1",
                                 "--document", "辽政发〔2022〕12号"],
             "city.create": ["--plan", str(obj.get("path")), "--code", str(obj.get("code"))],
-            "user.city": [str(obj.get("username")), "dalian"]}
+            "user.city": [str(obj.get("username")), "dalian"],
+            "gov.org_edit": ["water", "--name-en", str(obj.get("name_en")), "--reason", "matrix"],
+            "gov.measure_edit": [str(obj.get("code")), "--text-en", str(obj.get("text_en")), "--reason", "matrix"]}
     return [*command, *tail.get(write, [str(obj.get("username"))])]
 
 

@@ -61,6 +61,12 @@ PATHWAY_RULES = ("scenario (and base) name a shipped scenario", "levers (set) na
                  "their range")
 TARGET_RULES = ("target_id names a target the city's plan leaves open (values) or any target (allocations)",
                 "unit converts to the target's unit", "the document number has no '|'", "date is not in the future")
+GOV_REGISTRY_RULES = ("city names a city of the deployment", "codes follow their patterns (organisation: "
+                      "lowercase letters, digits, '_'; measure: T05-M02)", "a parent, lead unit, co-unit or "
+                      "district names a current organisation of the registry (districts: of kind district or "
+                      "pilot_zone)", "a district's region_code is a GB/T 2260 district of the city",
+                      "indicator units are pint units", "a unit that carries measures is not deactivated",
+                      "an import is a CSV or Excel file whose every row is valid (errors name file, row, column)")
 #: (method, path) → the rules beyond the schema under which a schema-valid request is refused with 422
 INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/status"): ("year must be one the ledger covers",),
@@ -84,6 +90,12 @@ INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/cities"): ("plan is a valid plan file (errors name line and field)",
                           "accounting is a valid accounting profile"),
     ("PUT", "/users/{username}/city"): ("city names a city of the deployment",),
+    # issue 14: the organisation registry and the responsibility matrix
+    **{(method, path): GOV_REGISTRY_RULES for method, path in (
+        ("GET", "/governance/orgs"), ("GET", "/governance/orgs/template"), ("GET", "/governance/orgs/{code}"),
+        ("PATCH", "/governance/orgs/{code}"), ("PUT", "/governance/orgs/{code}"), ("POST", "/governance/orgs/import"),
+        ("GET", "/governance/matrix"), ("GET", "/governance/matrix/template"), ("GET", "/governance/matrix/{code}"),
+        ("PATCH", "/governance/matrix/{code}"), ("POST", "/governance/matrix/import"))},
     **{(method, f"/pathways/{name}"): PATHWAY_RULES
        for method, name in (("GET", "run"), ("POST", "run"), ("GET", "export"), ("GET", "scenarios/{code}"),
                             ("POST", "ensembles"), ("POST", "attributions"))},

@@ -134,21 +134,25 @@ def create_admin(
 @users_app.command("add")
 def add(
     username: Annotated[str, typer.Option("--username", help="login name (a-z 0-9 . _ @ -)")],
-    role: Annotated[str, typer.Option("--role", help="admin | analyst | district | enterprise | viewer")],
+    role: Annotated[str, typer.Option("--role", help="admin | analyst | district | enterprise | viewer | department")],
     region: Annotated[list[str] | None, typer.Option("--region", help="GB/T 2260 code (district users; repeat)")]
     = None,
     enterprise: Annotated[str | None, typer.Option(
         "--enterprise", help="enterprise id of the monitoring registry (enterprise users)")] = None,
     display_name: Annotated[str, typer.Option("--display-name", help="name shown in the web")] = "",
+    org: Annotated[str | None, typer.Option(
+        "--org", help="organisation code of the governance registry (department users; "
+                      "citycarbon governance orgs list)")] = None,
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
-    """Add a user and print a one-time password (changed at first login)."""
+    """Add a user and print a one-time password (changed at first login). A department user is bound to
+    --org, an organisation of the governance registry."""
     from citycarbon.services import users
 
     created = _run(lambda db, _: users.create_user(db, _me(), username=username, role=role, regions=region or (),
-                                                   enterprise_id=enterprise, display_name=display_name))
+                                                   enterprise_id=enterprise, display_name=display_name, org=org))
     record = {**created.user.as_dict(), "one_time_password": created.one_time_password}
-    row = {key: record[key] for key in ("username", "role", "regions", "enterprise_id", "one_time_password")}
+    row = {key: record[key] for key in ("username", "role", "regions", "enterprise_id", "org", "one_time_password")}
     emit(record, fmt, rows=_user_rows([row]), title="新用户 / new user")
     typer.echo(f"one_time_password: {SHOWN_ONCE}", err=True)
 

@@ -89,6 +89,9 @@ class Indicator:
     year: int | None = None
     #: yearly milestones {year: value}
     milestones: dict[int, float] = field(default_factory=dict)
+    #: where the value comes from (the plan's clause, a document) and how sure it is (verified / estimate / …)
+    source: str = ""
+    status: str = ""
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from citycarbon.store.registry_models import RegistryEnterprise
 from citycarbon.store.types import utcnow
 
 #: roles in the order the new-user form offers them; the form's default is the least privileged
-ROLES_FOR_FORM: tuple[str, ...] = ("viewer", "analyst", "district", "enterprise", "admin")
+ROLES_FOR_FORM: tuple[str, ...] = ("viewer", "analyst", "district", "enterprise", "department", "admin")
 DEFAULT_NEW_ROLE = "viewer"
 MAX_TOKEN_DAYS = 3650
 

@@ -77,7 +77,8 @@ def put_org(session: Session, city: str, org: Organisation, *, actor: Any, reaso
 def _indicator_dict(indicator: Indicator) -> dict[str, Any]:
     return {"code": indicator.code, "name_zh": indicator.name_zh, "name_en": indicator.name_en,
             "unit": indicator.unit, "target": indicator.target, "year": indicator.year,
-            "milestones": {str(year): value for year, value in sorted(indicator.milestones.items())}}
+            "milestones": {str(year): value for year, value in sorted(indicator.milestones.items())},
+            "source": indicator.source, "status": indicator.status}
 
 
 def _indicator(value: dict[str, Any]) -> Indicator:
@@ -85,7 +86,8 @@ def _indicator(value: dict[str, Any]) -> Indicator:
                      name_en=str(value.get("name_en", "")), unit=str(value.get("unit", "")),
                      target=None if value.get("target") is None else float(value["target"]),
                      year=None if value.get("year") is None else int(value["year"]),
-                     milestones={int(year): float(v) for year, v in (value.get("milestones") or {}).items()})
+                     milestones={int(year): float(v) for year, v in (value.get("milestones") or {}).items()},
+                     source=str(value.get("source") or ""), status=str(value.get("status") or ""))
 
 
 def measure_of(row: GovMeasure) -> Measure:

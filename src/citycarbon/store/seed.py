@@ -238,7 +238,7 @@ def seed_governance(session: Session, city: str, actor: Any) -> dict[str, int]:
     folder = data_path(city) / "governance"
     if not (folder / "organisations.csv").is_file():
         return {}
-    from citycarbon.governance.defaults import default_measures, organisations_from_rows
+    from citycarbon.governance.defaults import default_measures, indicators_from_rows, organisations_from_rows
     from citycarbon.store import governance
 
     plan = session.scalars(select(PlanRecord).where(PlanRecord.code == city)).one_or_none()
@@ -249,7 +249,10 @@ def seed_governance(session: Session, city: str, actor: Any) -> dict[str, int]:
     orgs = organisations_from_rows(read_csv_file(folder / "organisations.csv").to_dict("records"))
     leads_file = folder / "task_leads.csv"
     leads = read_csv_file(leads_file).to_dict("records") if leads_file.is_file() else []
-    return governance.seed_defaults(session, city, orgs, default_measures(tasks, leads), actor=actor,
+    indicators_file = folder / "indicators.csv"
+    indicators = (indicators_from_rows(read_csv_file(indicators_file).to_dict("records"))
+                  if indicators_file.is_file() else {})
+    return governance.seed_defaults(session, city, orgs, default_measures(tasks, leads, indicators), actor=actor,
                                     source=f"data/{city}/governance")
 
 

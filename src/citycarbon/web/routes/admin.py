@@ -59,7 +59,20 @@ def _users_page(request: Request, session, *, notice: dict | None = None, errors
         "form": form or {"role": users.DEFAULT_NEW_ROLE},  # a new user is a viewer unless the admin says otherwise
         "roles": list(users.ROLES_FOR_FORM),
         "districts": _districts(request, locale_of(request)),
+        "orgs": _orgs(request, principal),
     }, session=session, status_code=status_code)
+
+
+def _orgs(request: Request, principal) -> list:
+    """The current organisations of the governance registry (the department users' organisation select and the
+    organisation names of the users list; issue 14)."""
+    from citycarbon.errors import ServiceError
+    from citycarbon.services.governance import registry
+
+    try:
+        return registry.list_orgs(web_state(request).db(), principal, str(web_state(request).source.city))
+    except ServiceError:
+        return []
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
@@ -112,15 +125,16 @@ def _admin_write(request: Request, session, csrf_token: str, write: Callable[[ob
 @router.post("/admin/users", response_class=HTMLResponse)
 def create_user(request: Request, username: str = Form(""), display_name: str = Form(""), role: str = Form(""),
                 regions: list[str] = Form(default_factory=list), enterprise_id: str = Form(""),
-                csrf_token: str = Form(""), session=Depends(current_session)) -> Response:
+                org: str = Form(""), csrf_token: str = Form(""), session=Depends(current_session)) -> Response:
     from citycarbon.services import users
 
     form = {"username": username, "display_name": display_name, "role": role, "regions": regions,
-            "enterprise_id": enterprise_id}
+            "enterprise_id": enterprise_id, "org": org}
 
     def write(db) -> dict:
         created = users.create_user(db, session.principal, username=username, role=role, regions=regions,
-                                    enterprise_id=enterprise_id or None, display_name=display_name)
+                                    enterprise_id=enterprise_id or None, display_name=display_name,
+                                    org=org or None)
         return {"kind": "password", "username": created.user.username, "secret": created.one_time_password}
 
     return _admin_write(request, session, csrf_token, write, form)
