@@ -203,8 +203,8 @@ def _links(city_code: str, by_code: Mapping[str, Plan], orgs: Sequence[Organisat
                 (code,), details={"parent": parent}))
         else:
             seen = {code}
-            probe = parent
-            while probe in by_code and probe != city_code:
+            probe: str | None = parent
+            while probe is not None and probe in by_code and probe != city_code:
                 if probe in seen:
                     found.append(Finding(
                         "parent_missing", Severity.error, f"《{_title(plan)}》的上级方案链成环（{probe}）",
@@ -223,7 +223,8 @@ def _links(city_code: str, by_code: Mapping[str, Plan], orgs: Sequence[Organisat
               and org.region_code != meta.region_code):
             found.append(Finding(
                 "region_mismatch", Severity.warning,
-                f"《{_title(plan)}》的行政区划代码 {meta.region_code} 与责任单位{org.name_zh}的 {org.region_code} 不一致",
+                f"《{_title(plan)}》的行政区划代码 {meta.region_code} 与责任单位{org.name_zh}的 "
+                f"{org.region_code} 不一致",
                 f"{code}: region_code {meta.region_code} differs from its organisation's ({org.region_code})",
                 (code,), details={"region_code": meta.region_code, "org_region_code": org.region_code}))
     return found
@@ -350,10 +351,10 @@ def _platform_allocations(city_plan: Plan, values: Mapping[str, float], allocati
                 if weaker:
                     found.append(Finding(
                         "platform_allocation_mismatch", Severity.warning,
-                        f"《{plan.meta.title_zh}》的{target.title_zh}目标为 {_with_unit(part.value, part.unit)}"
+                        f"《{plan.meta.title_zh}》的{target.title_zh}目标为 {_with_unit(amount.value, part.unit)}"
                         f"（折合 {_with_unit(amount.converted, target.unit)}），与平台分解给{name}的 "
                         f"{_with_unit(allocated, target.unit)} 相差 {_with_unit(gap, target.unit)}",
-                        f"{plan.meta.code}: {target.indicator} {_with_unit(part.value, part.unit)} "
+                        f"{plan.meta.code}: {target.indicator} {_with_unit(amount.value, part.unit)} "
                         f"(= {_with_unit(amount.converted, target.unit)}) is weaker than the platform's allocation "
                         f"to {region} ({_with_unit(allocated, target.unit)}) by {_with_unit(gap, target.unit)}",
                         (plan.meta.code or "",), target.indicator, target.year, target.unit, allocated,

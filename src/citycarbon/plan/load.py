@@ -37,6 +37,7 @@ from citycarbon.plan.models import Plan, _dotted
 
 __all__ = [
     "DEFAULT_PLAN",
+    "field_line",
     "load_plan",
     "plan_json_schema",
     "plan_schema_text",
@@ -121,6 +122,16 @@ def validate_plan_text(text: str, name: str = "plan.yaml") -> Plan:
                          value=issue.value, suggestion=issue.suggestion) for issue in issues]
         raise InputError(sorted(found, key=_order))
     return plan
+
+
+def field_line(text: str, path: tuple[str | int, ...]) -> int | None:
+    """The 1-based line of the field at ``path`` (e.g. ``("meta", "parent")``) in the YAML ``text``, or of its
+    nearest ancestor; ``None`` when the text does not parse. For problems found after validation (a parent that
+    is not registered) that must still name their line."""
+    _, lines, problems = _parse_yaml(text, "")
+    if problems or not lines:
+        return None
+    return _line(lines, path)
 
 
 def _order(problem: Problem) -> tuple[int, str]:

@@ -27,6 +27,7 @@ from citycarbon.errors import Forbidden, InputError, NotFound, Problem
 from citycarbon.governance.consistency import Finding, Severity, check_consistency, load_rules
 from citycarbon.governance.model import Organisation
 from citycarbon.plan import Plan, validate_plan_text
+from citycarbon.plan.load import field_line
 from citycarbon.services.cities import plan_for, require_city
 from citycarbon.store import cities as store_cities
 from citycarbon.store import gov_subplans as store
@@ -160,14 +161,15 @@ def register_plan(db: Database, principal: Principal, city: str, content: str | 
                                  row=1, field="meta.parent",
                                  message_zh="实施方案须在 meta 中写明 code、parent、kind 和 org"))
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    with db.session() as session:
+    with db.session(write=True) as session:
         orgs = _orgs(session, city)
         current = {row.code: row for row in store.subplan_rows(session, city)}
         problems: list[Problem] = []
         known_parents = [city, *(code for code in current if code != meta.code)]
         if meta.parent not in known_parents:
             problems.append(Problem(f"parent '{meta.parent}' is neither the city plan ('{city}') nor a registered "
-                                    "sub-plan", file=filename, field="meta.parent", value=meta.parent,
+                                    "sub-plan", file=filename, row=field_line(text, ("meta", "parent")),
+                                    field="meta.parent", value=meta.parent,
                                     suggestion=nearest(str(meta.parent), known_parents),
                                     message_zh=f"上级方案“{meta.parent}”既不是本市方案（{city}），也不是已登记的实施方案"))
         else:
@@ -175,14 +177,16 @@ def register_plan(db: Database, principal: Principal, city: str, content: str | 
             while probe != city and probe in current:
                 if probe in seen:
                     problems.append(Problem(f"parent '{meta.parent}' would make a loop through '{probe}'",
-                                            file=filename, field="meta.parent", value=meta.parent,
+                                            file=filename, row=field_line(text, ("meta", "parent")),
+                                            field="meta.parent", value=meta.parent,
                                             message_zh=f"上级方案“{meta.parent}”会形成循环（经由 {probe}）"))
                     break
                 seen.add(probe)
                 probe = current[probe].parent
         if meta.org not in orgs:
             problems.append(Problem(f"organisation '{meta.org}' is not in the registry", file=filename,
-                                    field="meta.org", value=meta.org, suggestion=nearest(str(meta.org), list(orgs)),
+                                    row=field_line(text, ("meta", "org")), field="meta.org", value=meta.org,
+                                    suggestion=nearest(str(meta.org), list(orgs)),
                                     message_zh=f"责任单位“{meta.org}”不在单位名录中"))
         if problems:
             raise InputError(problems)
@@ -227,7 +231,7 @@ def withdraw_plan(db: Database, principal: Principal, city: str, code: str, *, r
     """Withdraw (close) the current version of a sub-plan; the office only. Its sub-plans, if any, then have a
     missing parent, which the check reports."""
     _require_office(principal, city)
-    with db.session() as session:
+    with db.session(write=True) as session:
         row = store.withdraw_subplan(session, city, code, actor=principal, reason=reason)
         if row is None:
             raise NotFound(f"没有实施方案“{code}” / no plan '{code}'")
