@@ -53,6 +53,9 @@ target.allocate     ok   403   403     403   403    403    403  403   403   403 
 city.create         ok   403   403     403   403    403    403  403   403   403  403  403    403
 city.create_upload  ok   403   403     403   403    403    403  403   403   403  403  403    403
 user.city           ok   403   403     403   403    403    403  403   403   403  403  403    403
+plan.register       ok   403   403     403   403    403    403  403   403   403  403  403    403
+plan.withdraw       ok   403   403     403   403    403    403  403   403   403  403  403    403
+plan.withdraw_post  ok   403   403     403   403    403    403  403   403   403  403  403    403
 """
 # Notes on cells that are not plain role checks:
 # - import.upload district-b: a row of another district is refused whole, naming the row (422), nothing stored.
@@ -141,6 +144,13 @@ WRITES: tuple[Write, ...] = (
           ("POST", "/admin/cities"), _ADMINS),
     Write("user.city", "citycarbon.services.cities.assign_user_city", ("PUT", "/users/{username}/city"),
           cli="city assign-user"),
+    # issue 14 item 3: "1+N" implementation plans, registered and withdrawn by the office only
+    Write("plan.register", "citycarbon.services.governance.plans.register_plan", ("POST", "/governance/plans"),
+          ("POST", "/governance/plans"), cli="governance plans register"),
+    Write("plan.withdraw", "citycarbon.services.governance.plans.withdraw_plan", ("DELETE", "/governance/plans/{code}"),
+          ("POST", "/governance/plans/{plan_code}/withdraw"), cli="governance plans withdraw"),
+    Write("plan.withdraw_post", "citycarbon.services.governance.plans.withdraw_plan",
+          ("POST", "/governance/plans/{code}/withdraw")),
 )
 WRITES_BY_NAME = {write.name: write for write in WRITES}
 
@@ -202,4 +212,6 @@ READS: frozenset[str] = frozenset({
     "citycarbon.services.cities.list_cities", "citycarbon.services.cities.city_info",
     "citycarbon.services.cities.require_city", "citycarbon.services.targets.list_targets",
     "citycarbon.services.targets.target_history",
+    "citycarbon.services.governance.plans.list_plans", "citycarbon.services.governance.plans.get_plan",
+    "citycarbon.services.governance.plans.plan_history", "citycarbon.services.governance.plans.check_plans",
 })

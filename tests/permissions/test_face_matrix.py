@@ -100,7 +100,8 @@ def _settle(client: TestClient, response, headers: dict) -> None:
 
 def _fill(path: str, obj: dict) -> str:
     return path.format(**{"batch_id": obj.get("batch_id"), "username": obj.get("username", "district-a"),
-                          "prefix": obj.get("prefix"), "target_id": obj.get("target_id")})
+                          "prefix": obj.get("prefix"), "target_id": obj.get("target_id"), "code": obj.get("code"),
+                          "plan_code": obj.get("plan_code")})
 
 
 API_CALLS: dict[str, Callable[[dict], dict]] = {
@@ -123,6 +124,9 @@ API_CALLS: dict[str, Callable[[dict], dict]] = {
                                            "document": "辽政发〔2022〕12号"}},
     "city.create_upload": lambda o: {"json": {"code": o["code"], "plan": o["text"]}},
     "user.city": lambda o: {"json": {"city": "dalian"}},
+    "plan.register": lambda o: {"files": {"file": (f"{o['code']}.yaml", o["text"].encode(), "application/yaml")}},
+    "plan.withdraw": lambda o: {},
+    "plan.withdraw_post": lambda o: {},
 }
 
 
@@ -194,6 +198,8 @@ WEB_FORMS: dict[str, Callable[[dict], dict]] = {
                                            "value": str(o["value"]), "unit": "1", "document": "辽政发〔2022〕12号"}},
     "city.create_upload": lambda o: {"data": {"code": o["code"]},
                                      "files": {"plan": (f"{o['code']}.yaml", o["text"].encode(), "text/yaml")}},
+    "plan.register": lambda o: {"files": {"file": (f"{o['code']}.yaml", o["text"].encode(), "application/yaml")}},
+    "plan.withdraw": lambda o: {"data": {}},
 }
 WEB_STATUS = {"ok": {200, 303}, "403": {403}, "404": {404}, "422": {422}}
 
@@ -255,6 +261,10 @@ def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
         path = tmp / f"{obj['tag']}.csv"
         path.write_bytes(statistics_row())
         return ["data", "import", str(path), "--approve", "--reason", "matrix"]
+    if write == "plan.register":
+        path = tmp / f"{obj['code']}.yaml"
+        path.write_text(obj["text"], encoding="utf-8")
+        return ["governance", "plans", "register", str(path)]
     command = WRITES_BY_NAME[write].cli.split()
     tail = {"import.approve": [str(obj.get("batch_id"))], "import.discard": [str(obj.get("batch_id"))],
             "user.create": ["--username", f"new-{obj['tag']}", "--role", "enterprise", "--enterprise", X],
@@ -266,7 +276,7 @@ def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
             "target.allocate": [OPEN_TARGET, "--district", "210202", "--value", str(obj.get("value")), "--unit", "1",
                                 "--document", "辽政发〔2022〕12号"],
             "city.create": ["--plan", str(obj.get("path")), "--code", str(obj.get("code"))],
-            "user.city": [str(obj.get("username")), "dalian"]}
+            "user.city": [str(obj.get("username")), "dalian"], "plan.withdraw": [str(obj.get("code"))]}
     return [*command, *tail.get(write, [str(obj.get("username"))])]
 
 
