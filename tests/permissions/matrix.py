@@ -147,10 +147,11 @@ WRITES: tuple[Write, ...] = (
     # issue 14 item 3: "1+N" implementation plans, registered and withdrawn by the office only
     Write("plan.register", "citycarbon.services.governance.plans.register_plan", ("POST", "/governance/plans"),
           ("POST", "/governance/plans"), cli="governance plans register"),
-    Write("plan.withdraw", "citycarbon.services.governance.plans.withdraw_plan", ("DELETE", "/governance/plans/{code}"),
-          ("POST", "/governance/plans/{plan_code}/withdraw"), cli="governance plans withdraw"),
+    Write("plan.withdraw", "citycarbon.services.governance.plans.withdraw_plan",
+          ("DELETE", "/governance/plans/{plan_code}"), ("POST", "/governance/plans/{plan_code}/withdraw"),
+          cli="governance plans withdraw"),
     Write("plan.withdraw_post", "citycarbon.services.governance.plans.withdraw_plan",
-          ("POST", "/governance/plans/{code}/withdraw")),
+          ("POST", "/governance/plans/{plan_code}/withdraw")),
 )
 WRITES_BY_NAME = {write.name: write for write in WRITES}
 

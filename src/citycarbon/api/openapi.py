@@ -55,8 +55,8 @@ DESTRUCTIVE: dict[tuple[str, str], str] = {
     ("POST", "/auth/logout"): "ends the caller's session",
     ("POST", "/auth/login"): "failed attempts lock the account and count against the caller's address",
     ("PUT", "/users/{username}/city"): "changes which city a user may read and write (the caller's own too)",
-    ("DELETE", "/governance/plans/{code}"): "withdraws a registered 1+N plan",
-    ("POST", "/governance/plans/{code}/withdraw"): "withdraws a registered 1+N plan",
+    ("DELETE", "/governance/plans/{plan_code}"): "withdraws a registered 1+N plan",
+    ("POST", "/governance/plans/{plan_code}/withdraw"): "withdraws a registered 1+N plan",
 }
 
 PATHWAY_RULES = ("scenario (and base) name a shipped scenario", "levers (set) name known levers, with numbers in "

@@ -2,7 +2,7 @@
 
 ``GET /governance/plans`` lists the registered sub-plans; ``POST /governance/plans`` registers (or replaces) one
 from its YAML — the raw body (``application/yaml``, ``text/yaml``, ``text/plain``) or a multipart upload (field
-``file``); ``GET /governance/plans/{code}`` shows one with its YAML; ``DELETE /governance/plans/{code}`` (or
+``file``); ``GET /governance/plans/{plan_code}`` shows one with its YAML; ``DELETE /governance/plans/{plan_code}`` (or
 ``POST …/withdraw``) withdraws it; ``GET /governance/plans/check`` runs the consistency check. Every caller of
 the city reads; only the office writes. Each endpoint parses, calls one function of
 :mod:`citycarbon.services.governance.plans` and renders."""
@@ -26,10 +26,10 @@ PERMISSIONS = {
     ("GET", "/governance/plans"): "read",
     ("POST", "/governance/plans"): "admin_write",
     ("GET", "/governance/plans/check"): "read",
-    ("GET", "/governance/plans/{code}"): "read",
-    ("GET", "/governance/plans/{code}/history"): "read",
-    ("DELETE", "/governance/plans/{code}"): "admin_write",
-    ("POST", "/governance/plans/{code}/withdraw"): "admin_write",
+    ("GET", "/governance/plans/{plan_code}"): "read",
+    ("GET", "/governance/plans/{plan_code}/history"): "read",
+    ("DELETE", "/governance/plans/{plan_code}"): "admin_write",
+    ("POST", "/governance/plans/{plan_code}/withdraw"): "admin_write",
 }
 
 CITY_PATTERN = r"^[a-z][a-z0-9_]{1,63}$"
@@ -86,32 +86,34 @@ def check_plans(request: Request, city: str | None = CITY,
     return respond(report.to_dict(), parameters={"city": _city(request, city)})
 
 
-@router.get("/governance/plans/{code}", response_model=Envelope[dict[str, Any]])
-def get_plan(request: Request, code: str = CODE, city: str | None = CITY,
+@router.get("/governance/plans/{plan_code}", response_model=Envelope[dict[str, Any]])
+def get_plan(request: Request, plan_code: str = CODE, city: str | None = CITY,
              principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
     """One current sub-plan, with its YAML document."""
-    return respond(service.get_plan(get_database(request), principal, _city(request, city), code).to_dict())
+    return respond(service.get_plan(get_database(request), principal, _city(request, city), plan_code).to_dict())
 
 
-@router.get("/governance/plans/{code}/history", response_model=Envelope[list[dict[str, Any]]])
-def plan_history(request: Request, code: str = CODE, city: str | None = CITY,
+@router.get("/governance/plans/{plan_code}/history", response_model=Envelope[list[dict[str, Any]]])
+def plan_history(request: Request, plan_code: str = CODE, city: str | None = CITY,
                  principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
     """Every version of a sub-plan, oldest first (a withdrawn or replaced version has ``valid_to``)."""
-    found = service.plan_history(get_database(request), principal, _city(request, city), code)
+    found = service.plan_history(get_database(request), principal, _city(request, city), plan_code)
     return respond([p.to_dict() for p in found])
 
 
-@router.delete("/governance/plans/{code}", response_model=Envelope[dict[str, Any]])
-def withdraw_plan(request: Request, code: str = CODE, city: str | None = CITY, reason: str | None = REASON,
+@router.delete("/governance/plans/{plan_code}", response_model=Envelope[dict[str, Any]])
+def withdraw_plan(request: Request, plan_code: str = CODE, city: str | None = CITY, reason: str | None = REASON,
                   principal: Principal = Depends(require_admin_write)) -> EnvelopeResponse:
     """Withdraw a sub-plan (its current version is closed; the history stays); the office only."""
-    found = service.withdraw_plan(get_database(request), principal, _city(request, city), code, reason=reason or "")
+    found = service.withdraw_plan(get_database(request), principal, _city(request, city), plan_code,
+                                 reason=reason or "")
     return respond(found.to_dict())
 
 
-@router.post("/governance/plans/{code}/withdraw", response_model=Envelope[dict[str, Any]])
-def withdraw_plan_post(request: Request, code: str = CODE, city: str | None = CITY, reason: str | None = REASON,
+@router.post("/governance/plans/{plan_code}/withdraw", response_model=Envelope[dict[str, Any]])
+def withdraw_plan_post(request: Request, plan_code: str = CODE, city: str | None = CITY, reason: str | None = REASON,
                        principal: Principal = Depends(require_admin_write)) -> EnvelopeResponse:
-    """The same as ``DELETE /governance/plans/{code}``, for clients that only POST."""
-    found = service.withdraw_plan(get_database(request), principal, _city(request, city), code, reason=reason or "")
+    """The same as ``DELETE /governance/plans/{plan_code}``, for clients that only POST."""
+    found = service.withdraw_plan(get_database(request), principal, _city(request, city), plan_code,
+                                 reason=reason or "")
     return respond(found.to_dict())
