@@ -369,6 +369,56 @@ TARGET_CASES: dict[str, Case] = {
 CASES.update(TARGET_CASES)
 
 
+# -- "1+N" plans (issue 14 item 3) -----------------------------------------------------------------------------
+
+def _plan_text(code: str) -> str:
+    from tests.governance.subplan_support import dump, subplan_data
+
+    return dump(subplan_data(code))
+
+
+def _plan_code(tag: str) -> str:
+    import re
+
+    return "p_" + re.sub(r"[^a-z0-9_]", "_", tag.lower())[:60]
+
+
+def _new_plan(world: World, tag: str) -> dict:
+    code = _plan_code(tag)
+    return {"code": code, "plan_code": code, "text": _plan_text(code)}
+
+
+def _registered_plan(world: World, tag: str) -> dict:
+    obj = _new_plan(world, tag)
+    _svc("governance.plans").register_plan(world.db, world.principal("admin"), "dalian", obj["text"])
+    return obj
+
+
+def _plan_state(world: World, code: str) -> tuple:
+    from citycarbon.store.governance_models import GovSubplan
+
+    with world.db.session() as session:
+        rows = session.scalars(select(GovSubplan).where(GovSubplan.code == code).order_by(GovSubplan.version))
+        return tuple((r.version, r.valid_to is None) for r in rows)
+
+
+def _withdraw_case() -> Case:
+    return Case(_registered_plan,
+                lambda w, p, o: _svc("governance.plans").withdraw_plan(w.db, p, "dalian", o["code"]),
+                lambda w, o: _plan_state(w, o["code"]),
+                lambda w, o, r, b: _plan_state(w, o["code"]) == ((1, False),))
+
+
+PLAN_CASES: dict[str, Case] = {
+    "plan.register": Case(
+        _new_plan, lambda w, p, o: _svc("governance.plans").register_plan(w.db, p, "dalian", o["text"]),
+        lambda w, o: _plan_state(w, o["code"]), lambda w, o, r, b: _plan_state(w, o["code"]) == ((1, True),)),
+    "plan.withdraw": _withdraw_case(),
+    "plan.withdraw_post": _withdraw_case(),
+}
+CASES.update(PLAN_CASES)
+
+
 def _recompute(world: World, principal: Principal) -> str:
     job_id = _svc("jobs").submit_recompute(world.jobs, _Results(), principal)
     world.jobs.pool.submit(lambda: None).result()  # one worker: the job has run (its audit rows are written)

@@ -58,6 +58,9 @@ gov.org_put         ok   403   403     403   403    403    403  403   403   403 
 gov.org_import      ok   403   403     403   403    403    403  403   403   403  403  403    403
 gov.measure_edit    ok   403   403     403   403    403    403  403   403   403  403  403    403
 gov.matrix_import   ok   403   403     403   403    403    403  403   403   403  403  403    403
+plan.register       ok   403   403     403   403    403    403  403   403   403  403  403    403
+plan.withdraw       ok   403   403     403   403    403    403  403   403   403  403  403    403
+plan.withdraw_post  ok   403   403     403   403    403    403  403   403   403  403  403    403
 """
 # Notes on cells that are not plain role checks:
 # - import.upload district-b: a row of another district is refused whole, naming the row (422), nothing stored.
@@ -158,6 +161,14 @@ WRITES: tuple[Write, ...] = (
     Write("gov.matrix_import", "citycarbon.services.governance.registry.import_matrix",
           ("POST", "/governance/matrix/import"), ("POST", "/governance/matrix/import"),
           cli="governance matrix import"),
+    # issue 14 item 3: "1+N" implementation plans, registered and withdrawn by the office only
+    Write("plan.register", "citycarbon.services.governance.plans.register_plan", ("POST", "/governance/plans"),
+          ("POST", "/governance/plans"), cli="governance plans register"),
+    Write("plan.withdraw", "citycarbon.services.governance.plans.withdraw_plan",
+          ("DELETE", "/governance/plans/{plan_code}"), ("POST", "/governance/plans/{plan_code}/withdraw"),
+          cli="governance plans withdraw"),
+    Write("plan.withdraw_post", "citycarbon.services.governance.plans.withdraw_plan",
+          ("POST", "/governance/plans/{plan_code}/withdraw")),
 )
 WRITES_BY_NAME = {write.name: write for write in WRITES}
 
@@ -224,4 +235,6 @@ READS: frozenset[str] = frozenset({
     "citycarbon.services.governance.registry.measures_for_org",
     "citycarbon.services.governance.registry.orgs_workbook",
     "citycarbon.services.governance.registry.matrix_workbook",
+    "citycarbon.services.governance.plans.list_plans", "citycarbon.services.governance.plans.get_plan",
+    "citycarbon.services.governance.plans.plan_history", "citycarbon.services.governance.plans.check_plans",
 })

@@ -101,7 +101,8 @@ def _settle(client: TestClient, response, headers: dict) -> None:
 def _fill(path: str, obj: dict) -> str:
     return path.format(**{"batch_id": obj.get("batch_id"), "username": obj.get("username", "district-a"),
                           "prefix": obj.get("prefix"), "target_id": obj.get("target_id"), "code": obj.get("code"),
-                          "org_code": obj.get("code"), "measure_code": obj.get("code")})
+                          "org_code": obj.get("code"), "measure_code": obj.get("code"),
+                          "plan_code": obj.get("plan_code")})
 
 
 API_CALLS: dict[str, Callable[[dict], dict]] = {
@@ -132,6 +133,9 @@ API_CALLS: dict[str, Callable[[dict], dict]] = {
     "gov.measure_edit": lambda o: {"json": {"text_en": o["text_en"], "reason": "matrix"}},
     "gov.matrix_import": lambda o: {"files": {"file": ("matrix.xlsx", o["content"], "application/octet-stream")},
                                     "data": {"apply": "true", "reason": "matrix"}},
+    "plan.register": lambda o: {"files": {"file": (f"{o['code']}.yaml", o["text"].encode(), "application/yaml")}},
+    "plan.withdraw": lambda o: {},
+    "plan.withdraw_post": lambda o: {},
 }
 
 
@@ -213,6 +217,8 @@ WEB_FORMS: dict[str, Callable[[dict], dict]] = {
                                             "deadline": o["deadline"], "reason": "matrix"}},
     "gov.matrix_import": lambda o: {"files": {"file": ("matrix.xlsx", o["content"], "application/octet-stream")},
                                     "data": {"apply": "1", "reason": "matrix"}},
+    "plan.register": lambda o: {"files": {"file": (f"{o['code']}.yaml", o["text"].encode(), "application/yaml")}},
+    "plan.withdraw": lambda o: {"data": {}},
 }
 WEB_STATUS = {"ok": {200, 303}, "403": {403}, "404": {404}, "422": {422}}
 
@@ -278,6 +284,10 @@ def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
         path = tmp / f"{obj['tag']}.{'csv' if write == 'gov.org_import' else 'xlsx'}"
         path.write_bytes(obj["content"])
         return [*WRITES_BY_NAME[write].cli.split(), str(path), "--apply", "--reason", "matrix"]
+    if write == "plan.register":
+        path = tmp / f"{obj['code']}.yaml"
+        path.write_text(obj["text"], encoding="utf-8")
+        return ["governance", "plans", "register", str(path)]
     command = WRITES_BY_NAME[write].cli.split()
     tail = {"import.approve": [str(obj.get("batch_id"))], "import.discard": [str(obj.get("batch_id"))],
             "user.create": ["--username", f"new-{obj['tag']}", "--role", "enterprise", "--enterprise", X],
@@ -291,7 +301,8 @@ def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
             "city.create": ["--plan", str(obj.get("path")), "--code", str(obj.get("code"))],
             "user.city": [str(obj.get("username")), "dalian"],
             "gov.org_edit": ["water", "--name-en", str(obj.get("name_en")), "--reason", "matrix"],
-            "gov.measure_edit": [str(obj.get("code")), "--text-en", str(obj.get("text_en")), "--reason", "matrix"]}
+            "gov.measure_edit": [str(obj.get("code")), "--text-en", str(obj.get("text_en")), "--reason", "matrix"],
+            "plan.withdraw": [str(obj.get("code"))]}
     return [*command, *tail.get(write, [str(obj.get("username"))])]
 
 

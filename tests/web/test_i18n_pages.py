@@ -222,6 +222,11 @@ def env(fresh_web_env):
         assert response.status_code == 303, response.text[:300]
         batches.append(response.headers["location"].rsplit("/", 1)[-1])
     fresh_web_env.batches = batches
+    plans = Path(__file__).parents[1] / "fixtures" / "subplans"  # "1+N": the plans page with data, a plan's page
+    for name in ("zhuanghe", "energy"):
+        response = fresh_web_env.post("/governance/plans", user="admin", data={"reason": "示例方案"}, files={
+            "file": (f"{name}.yaml", (plans / f"{name}.yaml").read_bytes(), "application/yaml")})
+        assert response.status_code == 200, response.text[:300]
     return fresh_web_env
 
 
@@ -231,6 +236,7 @@ PATH_SAMPLES = {
     # issue 14: an organisation and a measure of the registry (T04-M01 is led by miit: dept-miit sees it)
     "org_code": {"default": "miit"},
     "measure_code": {"default": "T04-M01"},
+    "plan_code": {"default": "zhuanghe_2030"},  # a "1+N" sub-plan, registered by the env fixture
 }
 #: query variants rendered besides the bare path (other states of the same page)
 VARIANTS = {

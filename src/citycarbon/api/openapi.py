@@ -55,6 +55,8 @@ DESTRUCTIVE: dict[tuple[str, str], str] = {
     ("POST", "/auth/logout"): "ends the caller's session",
     ("POST", "/auth/login"): "failed attempts lock the account and count against the caller's address",
     ("PUT", "/users/{username}/city"): "changes which city a user may read and write (the caller's own too)",
+    ("DELETE", "/governance/plans/{plan_code}"): "withdraws a registered 1+N plan",
+    ("POST", "/governance/plans/{plan_code}/withdraw"): "withdraws a registered 1+N plan",
 }
 
 PATHWAY_RULES = ("scenario (and base) name a shipped scenario", "levers (set) name known levers, with numbers in "
@@ -96,6 +98,10 @@ INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
         ("PATCH", "/governance/orgs/{code}"), ("PUT", "/governance/orgs/{code}"), ("POST", "/governance/orgs/import"),
         ("GET", "/governance/matrix"), ("GET", "/governance/matrix/template"), ("GET", "/governance/matrix/{code}"),
         ("PATCH", "/governance/matrix/{code}"), ("POST", "/governance/matrix/import"))},
+    ("POST", "/governance/plans"): ("the body is a valid sub-plan file (errors name line and field)",
+                                    "meta.parent is the city's plan or a registered sub-plan, without a loop",
+                                    "meta.org is in the organisation registry", "city names a city"),
+    ("GET", "/governance/plans/check"): ("city names a city of the deployment",),
     **{(method, f"/pathways/{name}"): PATHWAY_RULES
        for method, name in (("GET", "run"), ("POST", "run"), ("GET", "export"), ("GET", "scenarios/{code}"),
                             ("POST", "ensembles"), ("POST", "attributions"))},
@@ -125,6 +131,14 @@ REQUEST_BODIES: dict[tuple[str, str], dict[str, Any]] = {
                         "end": {"type": "string", "format": "date-time"}, "value": {"type": "number"},
                         "unit": {"type": "string"}, "received_at": {"type": "string", "format": "date-time"}}}}}}}}},
 }
+
+_PLAN_YAML = {"type": "string", "description": "a sub-plan file (YAML, the city plan's schema with meta.parent)"}
+REQUEST_BODIES[("POST", "/governance/plans")] = {
+    "required": True, "description": "the sub-plan's YAML as the body, or a multipart upload (field 'file')",
+    "content": {"application/yaml": {"schema": _PLAN_YAML}, "text/yaml": {"schema": _PLAN_YAML},
+                "text/plain": {"schema": _PLAN_YAML},
+                "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+                    "file": {"type": "string", "format": "binary"}}}}}}
 
 BODY_RESPONSES = {400: "bad_request: the body cannot be parsed (not JSON, not form data, not UTF-8)",
                   413: "payload_too_large: the request body is over the limit"}

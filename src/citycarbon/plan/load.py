@@ -37,12 +37,14 @@ from citycarbon.plan.models import Plan, _dotted
 
 __all__ = [
     "DEFAULT_PLAN",
+    "field_line",
     "load_plan",
     "plan_json_schema",
     "plan_schema_text",
     "resolve_plan_path",
     "shipped_plans",
     "validate_plan_file",
+    "validate_plan_text",
     "write_plan_schema",
 ]
 
@@ -97,7 +99,12 @@ def validate_plan_file(path: str | Path) -> Plan:
         raise InputError(Problem(f"plan file is not UTF-8 text ({exc.reason})", file=name)) from None
     except OSError as exc:
         raise InputError(Problem(f"cannot read plan file: {exc.strerror}", file=name)) from None
+    return validate_plan_text(text, name)
 
+
+def validate_plan_text(text: str, name: str = "plan.yaml") -> Plan:
+    """Validate the YAML ``text`` of a plan file (named ``name`` in the problems) and return the plan; an
+    uploaded file or a registered sub-plan goes through the same checks as a file on disk."""
     data, lines, problems = _parse_yaml(text, name)
     if problems:
         raise InputError(problems)
@@ -115,6 +122,16 @@ def validate_plan_file(path: str | Path) -> Plan:
                          value=issue.value, suggestion=issue.suggestion) for issue in issues]
         raise InputError(sorted(found, key=_order))
     return plan
+
+
+def field_line(text: str, path: tuple[str | int, ...]) -> int | None:
+    """The 1-based line of the field at ``path`` (e.g. ``("meta", "parent")``) in the YAML ``text``, or of its
+    nearest ancestor; ``None`` when the text does not parse. For problems found after validation (a parent that
+    is not registered) that must still name their line."""
+    _, lines, problems = _parse_yaml(text, "")
+    if problems or not lines:
+        return None
+    return _line(lines, path)
 
 
 def _order(problem: Problem) -> tuple[int, str]:
@@ -260,7 +277,9 @@ def plan_json_schema() -> dict:
     schema = Plan.model_json_schema(mode="validation")
     schema["title"] = "citycarbon plan file"
     schema["description"] = ("A city's 碳达峰碳中和工作方案 as data: meta, targets, rules, task groups, tasks, "
-                             "implementation. Generated from citycarbon.plan.models; do not edit by hand.")
+                             "implementation; a \"1+N\" sector or district implementation plan names its parent "
+                             "(meta.parent) and the city measures it carries. Generated from "
+                             "citycarbon.plan.models; do not edit by hand.")
     return {"$schema": _JSON_SCHEMA_DIALECT, **schema}
 
 

@@ -27,10 +27,20 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from citycarbon.codelists import load_codelist, nearest
 from citycarbon.units import UnitError, convert, is_unit, same_dimension
@@ -40,11 +50,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AboutTolerance",
+    "CarriedMeasure",
     "Comparison",
     "GoalParagraph",
     "ImplementationItem",
     "Plan",
     "PlanIssue",
+    "PlanKind",
     "PlanMeta",
     "ProjectAction",
     "Rule",
@@ -57,6 +69,10 @@ __all__ = [
 ]
 
 _ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+#: a plan code (a city code such as ``dalian``, or a sub-plan's code such as ``zhuanghe_2030``)
+_PLAN_CODE_PATTERN = r"^[a-z][a-z0-9_-]{1,63}$"
+#: a measure code of the responsibility matrix (``T10-M01``: task 10, measure 1)
+_MEASURE_CODE_PATTERN = r"^T\d{2}-M\d{2}$"
 #: relative slack for float round-off when comparing an actual with a target (not a domain parameter)
 _ROUND_OFF = 1e-9
 
@@ -94,6 +110,13 @@ class SourceStatus(StrEnum):
     secondary = "secondary"
     unverified = "unverified"
     estimate = "estimate"
+
+
+class PlanKind(StrEnum):
+    """What a "1+N" implementation plan is: a sector's (行业和领域碳达峰实施方案) or a district's (区市县方案)."""
+
+    sector = "sector"
+    district = "district"
 
 
 class _Strict(BaseModel):
@@ -142,6 +165,22 @@ class PlanMeta(_Strict):
     source: str = Field(description="where the text was taken from")
     status: SourceStatus = Field(description="status of the plan text itself")
     about_tolerance: AboutTolerance
+    # -- "1+N": set on a sector or district implementation plan only (a city plan leaves them out) --
+    code: str | None = Field(default=None, pattern=_PLAN_CODE_PATTERN,
+                             description="the sub-plan's code, unique in the city (e.g. zhuanghe_2030)")
+    parent: str | None = Field(default=None, pattern=_PLAN_CODE_PATTERN,
+                               description="code of the plan it implements: the city's code (e.g. dalian) or "
+                                           "another registered sub-plan's code")
+    kind: PlanKind | None = Field(default=None, description="sector | district")
+    org: str | None = Field(default=None, min_length=1, max_length=64,
+                            description="code of the owning organisation in the governance registry")
+    sector: str | None = Field(default=None, pattern=_ID_PATTERN,
+                               description="the sector a sector plan covers (e.g. energy, industry, transport)")
+
+    @property
+    def is_subplan(self) -> bool:
+        """True for a "1+N" implementation plan (it names a parent)."""
+        return self.parent is not None
 
 
 class GoalParagraph(_Strict):
@@ -257,6 +296,23 @@ class Task(_Strict):
         return _snake_case(value, "keywords")
 
 
+class CarriedMeasure(_Strict):
+    """A city measure a sub-plan implements, with the sub-plan's own deadline for it."""
+
+    measure: str = Field(pattern=_MEASURE_CODE_PATTERN, description="measure code, e.g. T10-M01")
+    deadline: date | None = Field(default=None, description="the sub-plan's deadline for the measure")
+    note: str | None = None
+
+
+def _carried_from_code(value: object) -> object:
+    """``"T10-M01"`` is short for ``{measure: T10-M01}``."""
+    return {"measure": value} if isinstance(value, str) else value
+
+
+_Carried = Annotated[CarriedMeasure, BeforeValidator(_carried_from_code), WithJsonSchema(
+    {"anyOf": [{"type": "string", "pattern": _MEASURE_CODE_PATTERN}, CarriedMeasure.model_json_schema()]})]
+
+
 class ImplementationItem(_Strict):
     """An item of 组织实施 (organisation and implementation)."""
 
@@ -290,9 +346,18 @@ class Plan(_Strict):
     goals: list[GoalParagraph] = Field(default_factory=list)
     targets: list[Target]
     rules: list[Rule] = Field(default_factory=list)
-    task_groups: list[TaskGroup]
-    tasks: list[Task]
+    task_groups: list[TaskGroup] = Field(default_factory=list,
+                                         description="required (non-empty) for a city plan")
+    tasks: list[Task] = Field(default_factory=list, description="required (non-empty) for a city plan")
     implementation: list[ImplementationItem] = Field(default_factory=list)
+    carries: list[_Carried] = Field(
+        default_factory=list,
+        description="a sub-plan only: the city measures it implements, as codes (T10-M01) or with a deadline")
+
+    @property
+    def carried(self) -> list[CarriedMeasure]:
+        """The measures the plan carries (a sub-plan's ``carries``)."""
+        return list(self.carries)
 
     @model_validator(mode="after")
     def _resolve_and_check(self, info: ValidationInfo) -> Plan:
@@ -365,6 +430,36 @@ class Plan(_Strict):
                 found.append(PlanIssue(("rules", i, "task"), f"rule refers to unknown task {rule.task}",
                                        rule.task, _nearest_number(rule.task, numbers)))
         found += _duplicates([m.number for m in self.implementation], "implementation", "number")
+        found += self._subplan_issues()
+        return found
+
+    def _subplan_issues(self) -> list[PlanIssue]:
+        meta = self.meta
+        found: list[PlanIssue] = []
+        if not meta.is_subplan:
+            if not self.tasks:
+                found.append(PlanIssue(("tasks",), "a city plan needs its tasks (a sub-plan names meta.parent)"))
+            if not self.task_groups:
+                found.append(PlanIssue(("task_groups",), "a city plan needs its task groups"))
+            for field in ("code", "kind", "org", "sector"):
+                if getattr(meta, field) is not None:
+                    found.append(PlanIssue(("meta", field), f"meta.{field} is for a sub-plan, which names "
+                                           "meta.parent", getattr(meta, field), "parent"))
+            if self.carries:
+                found.append(PlanIssue(("carries",), "carries is for a sub-plan, which names meta.parent"))
+            return found
+        for field in ("code", "kind", "org"):
+            if getattr(meta, field) is None:
+                found.append(PlanIssue(("meta", field), f"a sub-plan needs meta.{field}"))
+        if meta.code is not None and meta.code == meta.parent:
+            found.append(PlanIssue(("meta", "parent"), "a plan cannot be its own parent", meta.parent))
+        if meta.kind is PlanKind.sector and meta.sector is None:
+            found.append(PlanIssue(("meta", "sector"), "a sector plan needs meta.sector (e.g. energy)"))
+        if meta.kind is PlanKind.district and meta.sector is not None:
+            found.append(PlanIssue(("meta", "sector"), "a district plan names its region_code, not a sector",
+                                   meta.sector))
+        codes = [c.measure for c in self.carried]
+        found += _duplicates(codes, "carries", "measure")
         return found
 
 
