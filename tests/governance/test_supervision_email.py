@@ -102,3 +102,17 @@ def test_smtp_settings_from_the_environment():
     assert Settings.from_env({}).smtp_host is None
     with pytest.raises(ValueError, match="PORT"):
         Settings.from_env({"CITYCARBON_SMTP_PORT": "mail"})
+
+
+def test_the_admin_sets_a_users_email(sqlite_db):
+    from citycarbon.errors import InputError
+    from citycarbon.services import users as user_service
+
+    with sqlite_db.session() as session:
+        users.create_user(session, username="eco-2", role="department", org_code="eco", actor="t")
+    info = user_service.update_user(sqlite_db, ADMIN, "eco-2", {"email": " eco@example.org "})
+    assert info.email == "eco@example.org"
+    with pytest.raises(InputError) as bad:
+        user_service.update_user(sqlite_db, ADMIN, "eco-2", {"email": "not an address"})
+    assert bad.value.problems[0].field == "email"
+    assert user_service.update_user(sqlite_db, ADMIN, "eco-2", {"email": ""}).email is None
