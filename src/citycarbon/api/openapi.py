@@ -55,6 +55,9 @@ DESTRUCTIVE: dict[tuple[str, str], str] = {
     ("POST", "/auth/logout"): "ends the caller's session",
     ("POST", "/auth/login"): "failed attempts lock the account and count against the caller's address",
     ("PUT", "/users/{username}/city"): "changes which city a user may read and write (the caller's own too)",
+    ("POST", "/governance/supervision/{item_id}/close"): "closes a supervision item",
+    ("POST", "/governance/supervision/template"): "replaces the office's 督办通知 template",
+    ("POST", "/governance/calendar"): "changes the working-day calendar every deadline counts with",
 }
 
 PATHWAY_RULES = ("scenario (and base) name a shipped scenario", "levers (set) name known levers, with numbers in "
@@ -84,6 +87,19 @@ INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/cities"): ("plan is a valid plan file (errors name line and field)",
                           "accounting is a valid accounting profile"),
     ("PUT", "/users/{username}/city"): ("city names a city of the deployment",),
+    # issue 14: supervision, working-day calendar, inbox
+    ("POST", "/governance/supervision/scan"): ("the working-day calendar covers the days counted",),
+    ("POST", "/governance/supervision/{item_id}/answer"): (
+        "the item is not closed", "evidence files are PDF, images or Excel by content, at most 20 MiB"),
+    ("POST", "/governance/supervision/{item_id}/close"): ("the item is not closed already",),
+    ("GET", "/governance/supervision/{item_id}/notice.docx"): (
+        "the item is at the notice level or above", "the registry has an office",
+        "the calendar covers the answer deadline"),
+    ("POST", "/governance/supervision/template"): ("the file is a DOCX of at most 5 MiB",),
+    ("GET", "/governance/calendar/{year}"): ("a calendar source covers the year",),
+    ("POST", "/governance/calendar"): ("the file is a CSV or Excel table of date, kind, name, source, status; "
+                                       "every row valid",),
+    ("POST", "/governance/inbox/read"): ("ids is not an empty list",),
     **{(method, f"/pathways/{name}"): PATHWAY_RULES
        for method, name in (("GET", "run"), ("POST", "run"), ("GET", "export"), ("GET", "scenarios/{code}"),
                             ("POST", "ensembles"), ("POST", "attributions"))},

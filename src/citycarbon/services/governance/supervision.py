@@ -6,7 +6,7 @@
                     measure and unit). Each change is audited and posted to the unit's inbox. A 督办通知 number
                     (文号) is taken from the year's sequence when an item reaches the notice level.
 ``list_items``/``get_item``  the office and analysts see every item; a unit (department or district user) only its
-                    own (another unit's item is 404); viewers and enterprises none (403).
+                    own (another unit's item is 404); viewers and enterprises none.
 ``answer``          the unit answers (text and evidence files, content-checked and stored once).
 ``close``           the office closes an item with a note.
 ``notice_docx``     the 督办通知 as a GB/T 9704 DOCX, from the office's replacement template when uploaded
@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from citycarbon.auth.principal import Principal, Role
+from citycarbon.auth.principal import Principal
 from citycarbon.documents.gbt9704 import OfficialDocument, Paragraph, Table, chinese_date, render_docx
 from citycarbon.errors import Forbidden, InputError, NotFound, Problem
 from citycarbon.governance.model import SupervisionLevel
@@ -137,11 +137,9 @@ def _require_office(principal: Principal, city: str) -> None:
 
 
 def _require_reader(principal: Principal, city: str) -> None:
-    """Who may read supervision items at all: the office, analysts, and units (department and district users)."""
+    """Items are read by the office and analysts (all) and by units (their own: :func:`_visible`); a viewer or an
+    enterprise sees none (an empty list, 404 for one)."""
     _require_city(principal, city)
-    if not (principal.city_wide or principal.role in (Role.department, Role.district)):
-        raise Forbidden("supervision items are shown to the office and to the units concerned",
-                        code="governance_reader")
 
 
 def _orgs(session: Session, city: str) -> dict[str, GovOrg]:
