@@ -15,7 +15,6 @@ Each endpoint parses, calls one function of :mod:`citycarbon.services.governance
 
 from __future__ import annotations
 
-from datetime import date as Date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
@@ -24,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from citycarbon.api.deps import get_database, get_principal, require_admin_write, require_write
 from citycarbon.api.envelope import Envelope, EnvelopeResponse, respond
+from citycarbon.api.routers._common import IsoDate, JsonInt
 from citycarbon.auth.principal import Principal
 from citycarbon.services.governance import inbox
 from citycarbon.services.governance import supervision as service
@@ -52,7 +52,7 @@ def _city(request: Request, city: str | None) -> str:
 
 class ScanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    today: Date | None = Field(None, description="evaluate as of this day (default: today in China)")
+    today: IsoDate | None = Field(None, description="evaluate as of this day (default: today in China)")
     city: str | None = Field(None, pattern=CITY_PATTERN)
 
 
@@ -64,7 +64,7 @@ class CloseIn(BaseModel):
 
 class ReadIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    ids: list[int] | None = Field(None, max_length=1000, description="the messages to mark read (none: all)")
+    ids: list[JsonInt] | None = Field(None, max_length=1000, description="the messages to mark read (none: all)")
     city: str | None = Field(None, pattern=CITY_PATTERN)
 
 
@@ -138,7 +138,7 @@ def close(body: CloseIn, request: Request, item_id: int = ITEM_ID,
 @router.get("/governance/supervision/{item_id}/notice.docx", response_class=Response,
             responses={200: {"content": {DOCX: {}}, "description": "the 督办通知 (DOCX)"}})
 def notice(request: Request, item_id: int = ITEM_ID, city: str | None = Query(None, pattern=CITY_PATTERN),
-           day: Date | None = Query(None, description="成文日期 (default: today in China)"),
+           day: IsoDate | None = Query(None, description="成文日期 (default: today in China)"),
            principal: Principal = Depends(get_principal)) -> Response:
     """The 督办通知 of an item at the notice level or above, in GB/T 9704 layout."""
     name, content = service.notice_docx(get_database(request), principal, _city(request, city), item_id, today=day)
