@@ -228,6 +228,7 @@ def env(fresh_web_env):
 #: sample values of path parameters, per role (a role without a sample gets the first one)
 PATH_SAMPLES = {
     "enterprise_id": {"enterprise-x": OWN, "default": "E00002"},
+    "item_id": {"default": "1"},  # a supervision item (issue 14); tests/web/test_gov_supervision.py renders real ones
 }
 #: query variants rendered besides the bare path (other states of the same page)
 VARIANTS = {

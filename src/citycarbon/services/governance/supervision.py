@@ -92,6 +92,8 @@ class ItemView:
     closed_at: str | None
     close_note: str
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    #: the unit's region code (district and pilot-zone units): who may answer in its name
+    org_region: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -304,7 +306,8 @@ def _view(session: Session, row: GovSupervisionItem, rules: Rules, orgs: dict[st
                     int(late) if late is not None else None, row.triggered_on.isoformat(), row.state,
                     row.doc_number, row.answer, row.answered_by,
                     row.answered_at.isoformat() if row.answered_at else None, row.closed_by,
-                    row.closed_at.isoformat() if row.closed_at else None, row.close_note, attachments)
+                    row.closed_at.isoformat() if row.closed_at else None, row.close_note, attachments,
+                    org.region_code if org else None)
 
 
 def _assign_number(session: Session, row: GovSupervisionItem, rules: Rules, day: date) -> None:
