@@ -222,7 +222,20 @@ def env(fresh_web_env):
         assert response.status_code == 303, response.text[:300]
         batches.append(response.headers["location"].rsplit("/", 1)[-1])
     fresh_web_env.batches = batches
+    _supervision_item(fresh_web_env)
     return fresh_web_env
+
+
+def _supervision_item(env) -> None:
+    """A round filed late and scanned: supervision item 1 (of the department user's unit, miit)."""
+    from datetime import date
+
+    from citycarbon.auth.principal import Principal, Role
+    from citycarbon.services.governance import supervision
+    from tests.governance.test_supervision_services import make_round
+
+    make_round(env.db, code="i18n-2026Q3", units=(("T05-M01", "miit"),))
+    supervision.scan(env.db, Principal(1, "admin", Role.admin), "dalian", today=date(2026, 10, 20))
 
 
 #: sample values of path parameters, per role (a role without a sample gets the first one)
@@ -243,7 +256,8 @@ VARIANTS = {
     "/admin/audit": ["?actor=admin"],
 }
 SKIPPED = {"/healthz", "/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect",
-           "/imports/template"}  # an .xlsx download (tests/web/test_imports_datasets.py)
+           "/imports/template",  # an .xlsx download (tests/web/test_imports_datasets.py)
+           "/governance/supervision/{item_id}/notice.docx"}  # a .docx download (tests/web/test_gov_supervision.py)
 #: pages whose every GET is slow (Monte-Carlo runs): rendered for one role
 ONE_ROLE = {"/pathways/ensemble"}
 
