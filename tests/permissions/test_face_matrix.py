@@ -100,7 +100,8 @@ def _settle(client: TestClient, response, headers: dict) -> None:
 
 def _fill(path: str, obj: dict) -> str:
     return path.format(**{"batch_id": obj.get("batch_id"), "username": obj.get("username", "district-a"),
-                          "prefix": obj.get("prefix"), "target_id": obj.get("target_id")})
+                          "prefix": obj.get("prefix"), "target_id": obj.get("target_id"),
+                          "item_id": obj.get("item_id")})
 
 
 API_CALLS: dict[str, Callable[[dict], dict]] = {
@@ -123,6 +124,12 @@ API_CALLS: dict[str, Callable[[dict], dict]] = {
                                            "document": "辽政发〔2022〕12号"}},
     "city.create_upload": lambda o: {"json": {"code": o["code"], "plan": o["text"]}},
     "user.city": lambda o: {"json": {"city": "dalian"}},
+    "supervision.scan": lambda o: {"json": {"today": "2026-10-20"}},
+    "supervision.answer": lambda o: {"data": {"answer": "matrix"}},
+    "supervision.close": lambda o: {"json": {"note": "matrix"}},
+    "supervision.template": lambda o: {"files": {"file": ("t.docx", o["content"], "application/octet-stream")}},
+    "calendar.import": lambda o: {"files": {"file": ("c.csv", o["content"], "text/csv")}},
+    "inbox.read": lambda o: {"json": {"ids": [o["message_id"]]}},
 }
 
 
@@ -194,6 +201,12 @@ WEB_FORMS: dict[str, Callable[[dict], dict]] = {
                                            "value": str(o["value"]), "unit": "1", "document": "辽政发〔2022〕12号"}},
     "city.create_upload": lambda o: {"data": {"code": o["code"]},
                                      "files": {"plan": (f"{o['code']}.yaml", o["text"].encode(), "text/yaml")}},
+    "supervision.scan": lambda o: {"data": {"today": "2026-10-20"}},
+    "supervision.answer": lambda o: {"data": {"answer": "matrix"}},
+    "supervision.close": lambda o: {"data": {"note": "matrix"}},
+    "supervision.template": lambda o: {"files": {"file": ("t.docx", o["content"], "application/octet-stream")}},
+    "calendar.import": lambda o: {"files": {"file": ("c.csv", o["content"], "text/csv")}},
+    "inbox.read": lambda o: {"data": {"message_id": str(o["message_id"])}},
 }
 WEB_STATUS = {"ok": {200, 303}, "403": {403}, "404": {404}, "422": {422}}
 
@@ -255,6 +268,10 @@ def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
         path = tmp / f"{obj['tag']}.csv"
         path.write_bytes(statistics_row())
         return ["data", "import", str(path), "--approve", "--reason", "matrix"]
+    if write in ("supervision.template", "calendar.import"):
+        path = tmp / (f"{obj['tag']}.docx" if write == "supervision.template" else f"{obj['tag']}.csv")
+        path.write_bytes(obj["content"])
+        return [*WRITES_BY_NAME[write].cli.split(), str(path)]
     command = WRITES_BY_NAME[write].cli.split()
     tail = {"import.approve": [str(obj.get("batch_id"))], "import.discard": [str(obj.get("batch_id"))],
             "user.create": ["--username", f"new-{obj['tag']}", "--role", "enterprise", "--enterprise", X],
@@ -266,7 +283,10 @@ def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
             "target.allocate": [OPEN_TARGET, "--district", "210202", "--value", str(obj.get("value")), "--unit", "1",
                                 "--document", "辽政发〔2022〕12号"],
             "city.create": ["--plan", str(obj.get("path")), "--code", str(obj.get("code"))],
-            "user.city": [str(obj.get("username")), "dalian"]}
+            "user.city": [str(obj.get("username")), "dalian"],
+            "supervision.scan": ["--as-of", "2026-10-20"],
+            "supervision.answer": [str(obj.get("item_id")), "--text", "matrix"],
+            "supervision.close": [str(obj.get("item_id")), "--note", "matrix"]}
     return [*command, *tail.get(write, [str(obj.get("username"))])]
 
 

@@ -156,7 +156,7 @@ def calendar_year(request: Request, year: int = Path(ge=1900, le=2200),
     return respond([d.to_dict() for d in found], parameters={"year": year})
 
 
-@router.post("/governance/calendar", status_code=201, response_model=Envelope[list[dict[str, Any]]])
+@router.post("/governance/calendar", status_code=201, response_model=Envelope[dict[str, Any]])
 async def import_calendar(request: Request, file: UploadFile = File(description="CSV or Excel: date, kind "
                                                                                "(holiday|workday), name, source, "
                                                                                "status"),
@@ -168,7 +168,7 @@ async def import_calendar(request: Request, file: UploadFile = File(description=
     filename, content = await _read(file)
     found = await run_in_threadpool(service.import_calendar, get_database(request), principal, _city(request, city),
                                     content, filename=filename)
-    return respond([d.to_dict() for d in found], status_code=201)
+    return respond({"imported": len(found), "days": [d.to_dict() for d in found]}, status_code=201)
 
 
 @router.get("/governance/inbox", response_model=Envelope[list[dict[str, Any]]])
