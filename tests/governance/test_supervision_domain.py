@@ -12,11 +12,27 @@ from hypothesis import strategies as st
 
 from citycarbon.errors import InputError
 from citycarbon.governance.model import SupervisionLevel
-from citycarbon.governance.supervision import (AssignmentFacts, FilingFacts, RoundFacts, evaluate, load_rules,
-                                               next_doc_number, parse_rules)
-from citycarbon.governance.workdays import (CalendarDay, CalendarNotCovered, DayKind, add_workdays,
-                                            base_calendar, is_workday, layered, parse_calendar_csv, shipped_days,
-                                            workdays_between)
+from citycarbon.governance.supervision import (
+    AssignmentFacts,
+    FilingFacts,
+    RoundFacts,
+    evaluate,
+    load_rules,
+    next_doc_number,
+    parse_rules,
+)
+from citycarbon.governance.workdays import (
+    CalendarDay,
+    CalendarNotCovered,
+    DayKind,
+    add_workdays,
+    base_calendar,
+    is_workday,
+    layered,
+    parse_calendar_csv,
+    shipped_days,
+    workdays_between,
+)
 
 BASE = base_calendar()
 CAL = layered(BASE.days.values(), shipped_days(), years=BASE.years)

@@ -28,7 +28,7 @@ def smtp_server():
         def __init__(self) -> None:
             self.messages: list[tuple[list[str], bytes]] = []
 
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        async def handle_DATA(self, server, session, envelope):
             self.messages.append((list(envelope.rcpt_tos), envelope.content))
             return "250 OK"
 
@@ -48,7 +48,7 @@ def _with_people(db):
     with db.session() as session:
         user, _ = users.create_user(session, username="miit-mail", role="department", org_code="miit", actor="t")
         user.email = "miit@example.org"
-        other, _ = users.create_user(session, username="eco-nomail", role="department", org_code="eco", actor="t")
+        _other, _ = users.create_user(session, username="eco-nomail", role="department", org_code="eco", actor="t")
     make_round(db)
     svc.scan(db, ADMIN, "dalian", today=date(2026, 10, 20))
 

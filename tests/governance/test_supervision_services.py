@@ -5,7 +5,7 @@ the 督办通知 DOCX reads back with its Chinese text; the calendar imports; e-
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -15,8 +15,13 @@ from citycarbon.errors import Forbidden, InputError, NotFound
 from citycarbon.services.governance import inbox
 from citycarbon.services.governance import supervision as svc
 from citycarbon.store.audit import AuditEntry
-from citycarbon.store.governance_models import (GovFiling, GovNotification, GovRound, GovRoundAssignment,
-                                                GovSupervisionItem)
+from citycarbon.store.governance_models import (
+    GovFiling,
+    GovNotification,
+    GovRound,
+    GovRoundAssignment,
+    GovSupervisionItem,
+)
 
 CITY = "dalian"
 ADMIN = Principal(1, "office", Role.admin)
@@ -53,7 +58,7 @@ def count(db, model) -> int:
 def test_scan_creates_escalates_and_never_duplicates(seeded_db):
     db = seeded_db
     rid = make_round(db)
-    file(db, rid, "T05-M02", "eco", at=datetime(2026, 9, 29, 2, tzinfo=timezone.utc))
+    file(db, rid, "T05-M02", "eco", at=datetime(2026, 9, 29, 2, tzinfo=UTC))
     assert svc.scan(db, ADMIN, CITY, today=date(2026, 10, 9)).created == []  # 2 working days late
     first = svc.scan(db, ADMIN, CITY, today=date(2026, 10, 10))  # the Saturday worked in lieu: 3rd working day
     assert [(i.org_code, i.level, i.workdays_late, i.doc_number) for i in first.created] == [
@@ -73,7 +78,7 @@ def test_scan_creates_escalates_and_never_duplicates(seeded_db):
             GovNotification.org_code == "miit").order_by(GovNotification.id))]
     assert actions == ["create", "escalate"]
     assert messages == ["supervision_created", "supervision_escalated"]
-    assert [m.text_zh for m in inbox.list_messages(db, MIIT, CITY)][0].startswith("督办事项升级为督办通知")
+    assert next(m.text_zh for m in inbox.list_messages(db, MIIT, CITY)).startswith("督办事项升级为督办通知")
 
 
 def test_only_the_office_scans_and_uncovered_years_are_named(seeded_db):
@@ -107,7 +112,7 @@ def test_units_see_only_their_own_answer_and_office_closes(seeded_db):
     assert svc.get_item(db, MIIT, CITY, items["miit"].id).state == "open"  # nothing half-written
     done = svc.answer(db, MIIT, CITY, items["miit"].id, "已于10月21日报送", attachments=[("证明.pdf", PDF)])
     assert done.state == "answered" and done.attachments[0]["filename"] == "证明.pdf"
-    assert [m.message for m in inbox.list_messages(db, ADMIN, CITY)][0] == "supervision_answered"
+    assert next(m.message for m in inbox.list_messages(db, ADMIN, CITY)) == "supervision_answered"
     with pytest.raises(Forbidden):
         svc.close(db, MIIT, CITY, items["miit"].id, "self-close")
     with pytest.raises(InputError):
@@ -125,7 +130,7 @@ def test_notice_docx_reads_back_in_chinese_and_uses_the_office_template(seeded_d
     make_round(db)
     svc.scan(db, ADMIN, CITY, today=date(2026, 10, 20))
     item = next(i for i in svc.list_items(db, ADMIN, CITY) if i.org_code == "miit")
-    name, content = svc.notice_docx(db, MIIT, CITY, item.id, today=date(2026, 10, 20))
+    _name, content = svc.notice_docx(db, MIIT, CITY, item.id, today=date(2026, 10, 20))
     text = "\n".join(p.text for p in Document(io.BytesIO(content)).paragraphs)
     cells = " ".join(c.text for t in Document(io.BytesIO(content)).tables for r in t.rows for c in r.cells)
     assert "大连市碳达峰碳中和工作领导小组办公室" in text

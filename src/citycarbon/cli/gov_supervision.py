@@ -125,7 +125,7 @@ def notice(item_id: Annotated[int, typer.Argument(help="the item's id")],
     """Write the 督办通知 of an item (GB/T 9704 layout) to a DOCX file."""
     from citycarbon.services.governance import supervision
 
-    name, content = run_service(lambda db, me: supervision.notice_docx(db, me, city, item_id, today=_day(day)))
+    _name, content = run_service(lambda db, me: supervision.notice_docx(db, me, city, item_id, today=_day(day)))
     out.write_bytes(content)
     emit({"file": str(out), "bytes": len(content)}, fmt, rows=[{"file": str(out), "bytes": len(content)}],
          title="督办通知 / notice")

@@ -29,8 +29,20 @@ import yaml
 from citycarbon.governance.model import FilingState, MeasureStatus, SupervisionLevel
 from citycarbon.governance.workdays import Calendar, workdays_between
 
-__all__ = ["AssignmentFacts", "Finding", "FilingFacts", "Level", "RoundFacts", "Rule", "Rules", "evaluate",
-           "format_doc_number", "load_rules", "next_doc_number", "parse_rules"]
+__all__ = [
+    "AssignmentFacts",
+    "FilingFacts",
+    "Finding",
+    "Level",
+    "RoundFacts",
+    "Rule",
+    "Rules",
+    "evaluate",
+    "format_doc_number",
+    "load_rules",
+    "next_doc_number",
+    "parse_rules",
+]
 
 RULE_KINDS = ("late_filing", "returned", "lagging")
 

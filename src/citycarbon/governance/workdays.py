@@ -136,7 +136,7 @@ _CC_NAMES = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-swee
 
 def base_calendar() -> Calendar:
     """The days of the pinned ``chinese-calendar`` package and the years its data span."""
-    import chinese_calendar
+    import chinese_calendar  # type: ignore[import-untyped]
     from chinese_calendar import constants
 
     source = f"chinese-calendar {chinese_calendar.__version__}"

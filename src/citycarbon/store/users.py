@@ -155,7 +155,8 @@ def _clean_enterprise(enterprise_id: str | None) -> str | None:
     return value
 
 
-_EMAIL = re.compile(r"^[^@\s<>,;\"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+_EMAIL = re.compile(r"^[^@\s<>,;\"]{1,64}@" + _LABEL + r"(?:\." + _LABEL + r")+$")
 
 
 def validate_email(value: str | None) -> str | None:

@@ -154,8 +154,8 @@ def mark_read(db: Database, principal: Principal, city: str, ids: list[int] | No
         mine = _mine(session, principal, city)
         if ids is not None:
             if not ids:
-                raise InputError(Problem(message="choose the messages to mark read", message_zh="请选择要标为已读的通知",
-                                         field="ids"))
+                raise InputError(Problem(message="choose the messages to mark read",
+                                         message_zh="请选择要标为已读的通知", field="ids"))
             found = list(session.scalars(select(GovNotification).where(mine, GovNotification.id.in_(ids))))
             if len(found) != len(set(ids)):
                 raise NotFound("message not found")

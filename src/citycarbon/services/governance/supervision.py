@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import zipfile
@@ -28,19 +29,45 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citycarbon.auth.principal import Principal
-from citycarbon.documents.gbt9704 import OfficialDocument, Paragraph, Table, chinese_date, render_docx
+from citycarbon.documents.gbt9704 import Block, OfficialDocument, Paragraph, Table, chinese_date, render_docx
 from citycarbon.errors import Forbidden, InputError, NotFound, Problem
 from citycarbon.governance.model import SupervisionLevel
-from citycarbon.governance.supervision import (AssignmentFacts, FilingFacts, RoundFacts, Rules, evaluate,
-                                               load_rules, next_doc_number)
-from citycarbon.governance.workdays import (Calendar, CalendarDay, CalendarNotCovered, DayKind, add_workdays,
-                                            base_calendar, layered, parse_calendar_csv, parse_calendar_rows,
-                                            shipped_days, workdays_between)
+from citycarbon.governance.supervision import (
+    AssignmentFacts,
+    FilingFacts,
+    RoundFacts,
+    Rules,
+    evaluate,
+    load_rules,
+    next_doc_number,
+)
+from citycarbon.governance.workdays import (
+    Calendar,
+    CalendarDay,
+    CalendarNotCovered,
+    DayKind,
+    add_workdays,
+    base_calendar,
+    layered,
+    parse_calendar_csv,
+    parse_calendar_rows,
+    shipped_days,
+    workdays_between,
+)
 from citycarbon.services.governance import evidence, notify
 from citycarbon.store import audit
 from citycarbon.store.db import Database
-from citycarbon.store.governance_models import (GovBlob, GovCalendarDay, GovFiling, GovFilingAttachment, GovOrg,
-                                                GovRound, GovRoundAssignment, GovSupervisionItem, GovTemplate)
+from citycarbon.store.governance_models import (
+    GovBlob,
+    GovCalendarDay,
+    GovFiling,
+    GovFilingAttachment,
+    GovOrg,
+    GovRound,
+    GovRoundAssignment,
+    GovSupervisionItem,
+    GovTemplate,
+)
 from citycarbon.store.types import utcnow
 
 __all__ = ["LEVEL_ZH", "CalendarEntry", "ItemView", "ScanResult", "answer", "calendar_for", "calendar_year",
@@ -218,14 +245,14 @@ def _calendar_rows(content: bytes, filename: str) -> list[CalendarDay]:
                 continue
             row = dict(zip(header, record, strict=False))
             if isinstance(row.get("date"), datetime | date):
-                row["date"] = row["date"].isoformat()  # type: ignore[union-attr]
+                row["date"] = row["date"].isoformat()
             rows.append(row)
         return parse_calendar_rows(rows, filename=filename)
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
-        raise InputError(Problem(message="not UTF-8 CSV text or an Excel workbook",
-                                 message_zh="不是 UTF-8 编码的 CSV 或 Excel 文件", file=filename, field="file")) from None
+        raise InputError(Problem(message="not UTF-8 CSV text or an Excel workbook", file=filename, field="file",
+                                 message_zh="不是 UTF-8 编码的 CSV 或 Excel 文件")) from None
     return parse_calendar_csv(text, filename=filename)
 
 
@@ -291,10 +318,8 @@ def _view(session: Session, row: GovSupervisionItem, rules: Rules, orgs: dict[st
     late = facts.get("workdays_late")
     if (row.rule_code == "late_filing" and row.state != "closed" and not facts.get("submitted_on")
             and rnd is not None and calendar is not None and today is not None and today > rnd.deadline):
-        try:
+        with contextlib.suppress(CalendarNotCovered):
             late = workdays_between(rnd.deadline, today, calendar)
-        except CalendarNotCovered:
-            pass
     attachments = [{"filename": a.filename, "sha256": a.sha256, "added_by": a.added_by}
                    for a in session.scalars(select(GovFilingAttachment)
                                             .where(GovFilingAttachment.supervision_id == row.id)
@@ -542,7 +567,7 @@ def upload_template(db: Database, principal: Principal, city: str, content: byte
 
     try:
         Document(io.BytesIO(content))
-    except Exception:  # noqa: BLE001 - python-docx raises many kinds for a broken package
+    except Exception:
         raise InputError(Problem(message="the Word document cannot be read", message_zh="无法读取该 Word 文档",
                                  file=filename, field="file")) from None
     import hashlib
@@ -605,7 +630,7 @@ def notice_docx(db: Database, principal: Principal, city: str, item_id: int, *,
             table_rows.append([item.measure_code, rnd.code if rnd else "", rule.title_zh if rule else item.rule_code,
                                str(late), item.reason_zh])
         unit_name = unit.name_zh if unit else row.org_code
-        body = [
+        body: list[Block] = [
             Paragraph(f"根据本市碳达峰碳中和工作调度安排，经核查，你单位以下工作措施存在逾期或滞后情况，"
                       f"现予{LEVEL_ZH[row.level]}："),
             Table(["措施编号", "调度批次", "事由", "逾期工作日/连续滞后次数", "情况"], table_rows),
