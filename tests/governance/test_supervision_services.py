@@ -184,3 +184,21 @@ def test_inbox_scope_and_mark_read(seeded_db):
         inbox.mark_read(db, ECO, CITY, [mine.id])
     assert inbox.mark_read(db, MIIT, CITY, [mine.id]) == 1
     assert inbox.unread_count(db, MIIT, CITY) == 0 and inbox.unread_count(db, ECO, CITY) == 1
+
+
+def test_lagging_twice_goes_on_the_interview_list_and_returned_filings_are_chased(seeded_db):
+    db = seeded_db
+    q2 = make_round(db, code="2026Q2", start=date(2026, 4, 1), deadline=date(2026, 6, 30), units=(("T05-M01", "miit"),))
+    q3 = make_round(db, code="2026Q3", units=(("T05-M01", "miit"), ("T05-M02", "eco")))
+    on_time = datetime(2026, 9, 29, 2, tzinfo=UTC)
+    file(db, q2, "T05-M01", "miit", state="accepted", status="lagging", at=datetime(2026, 6, 29, 2, tzinfo=UTC))
+    file(db, q3, "T05-M01", "miit", state="submitted", status="lagging", at=on_time)
+    file(db, q3, "T05-M02", "eco", state="returned", status="in_progress", at=on_time)  # returned on 29 Sept
+    found = svc.scan(db, ADMIN, CITY, today=date(2026, 10, 12))  # 30 Sep, 8, 9, 10 (Sat), 12 Oct: 5 working days
+    got = sorted((i.rule_code, i.org_code, i.level, i.round_code) for i in found.created)
+    assert got == [("lagging_consecutive", "miit", "interview", "2026Q3"),
+                   ("returned_not_resubmitted", "eco", "reminder", "2026Q3")]
+    interview = next(i for i in found.created if i.level == "interview")
+    assert interview.doc_number == "大碳达峰办督〔2026〕1号" and interview.facts["rounds"] == ["2026Q2", "2026Q3"]
+    listed = svc.list_items(db, ANALYST, CITY)
+    assert [i.level for i in listed] == ["interview", "reminder"]  # highest level first
