@@ -20,6 +20,11 @@
                              one key per line, generated (0600) on first use.
 ``CITYCARBON_MONITORING_FUTURE_MARGIN`` seconds an ingested meter reading's interval may end after the server's
                              clock (default 300); later ends are rejected as readings from the future.
+``CITYCARBON_SMTP_HOST``     the mail server the governance inbox's messages are e-mailed through; unset (default):
+                             no e-mail is sent (and nothing connects anywhere). With it: ``CITYCARBON_SMTP_PORT``
+                             (default 25), ``CITYCARBON_SMTP_FROM`` (the sender address, required),
+                             ``CITYCARBON_SMTP_USER`` / ``CITYCARBON_SMTP_PASSWORD`` (optional login),
+                             ``CITYCARBON_SMTP_STARTTLS`` ``1`` to upgrade the connection with STARTTLS (default 0).
 
 Nothing here has a default secret: the session-signing key is generated into ``$CITYCARBON_HOME/secret.key``
 (mode 0600) the first time it is needed, or read from ``CITYCARBON_SECRET_KEY_FILE``.
@@ -63,6 +68,15 @@ def _seconds(name: str, default: float, env: dict[str, str]) -> float:
     return value
 
 
+def _port(name: str, default: int, env: dict[str, str]) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ValueError(f"{name}={raw!r}: expected a TCP port number (1–65535)")
+    return int(raw)
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -78,6 +92,12 @@ class Settings:
     totp_keys: tuple[str, ...] = ()
     totp_key_file: Path | None = None
     monitoring_future_margin_s: float = 300.0
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str | None = None
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_starttls: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -110,6 +130,12 @@ class Settings:
             totp_key_file=Path(env["CITYCARBON_TOTP_KEY_FILE"]).resolve() if env.get("CITYCARBON_TOTP_KEY_FILE")
             else None,
             monitoring_future_margin_s=_seconds("CITYCARBON_MONITORING_FUTURE_MARGIN", 300.0, env),
+            smtp_host=(env.get("CITYCARBON_SMTP_HOST") or "").strip() or None,
+            smtp_port=_port("CITYCARBON_SMTP_PORT", 25, env),
+            smtp_from=(env.get("CITYCARBON_SMTP_FROM") or "").strip() or None,
+            smtp_user=(env.get("CITYCARBON_SMTP_USER") or "").strip() or None,
+            smtp_password=env.get("CITYCARBON_SMTP_PASSWORD") or None,
+            smtp_starttls=_flag("CITYCARBON_SMTP_STARTTLS", False, env),
         )
 
     @property

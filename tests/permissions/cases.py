@@ -417,6 +417,134 @@ PLAN_CASES: dict[str, Case] = {
     "plan.withdraw_post": _withdraw_case(),
 }
 CASES.update(PLAN_CASES)
+# -- issue 14 items 5, 8: supervision, the working-day calendar, the inbox ---------------------------------------
+
+SCAN_DAY = __import__("datetime").date(2026, 10, 20)
+
+
+def _late_round(world: World, tag: str) -> int:
+    """A quarterly round of 2026Q3 (deadline 30 Sept) with measure T05-M01 owed by miit (dept-a's unit), unfiled."""
+    from datetime import date
+
+    from citycarbon.store.governance_models import GovRound, GovRoundAssignment
+
+    with world.db.session() as session:
+        rnd = GovRound(city="dalian", code=tag[-60:], title_zh=tag, period="quarterly", period_start=date(2026, 7, 1),
+                       period_end=date(2026, 9, 30), deadline=date(2026, 9, 30))
+        session.add(rnd)
+        session.flush()
+        session.add(GovRoundAssignment(round_id=rnd.id, measure_code="T05-M01", org_code="miit"))
+        return int(rnd.id)
+
+
+def _new_round(world: World, tag: str) -> dict:
+    _late_round(world, tag)
+    return {"tag": tag}
+
+
+def _miit_item(world: World, tag: str) -> dict:
+    """A supervision item of unit miit (scanned by the office)."""
+    from citycarbon.store.governance_models import GovSupervisionItem
+
+    round_id = _late_round(world, tag)
+    _svc("governance.supervision").scan(world.db, world.principal("admin"), "dalian", today=SCAN_DAY)
+    with world.db.session() as session:
+        item = session.scalars(select(GovSupervisionItem).where(GovSupervisionItem.round_id == round_id)).one()
+        return {"item_id": int(item.id), "tag": tag}
+
+
+def _item_state(world: World, obj: dict) -> tuple:
+    from citycarbon.store.governance_models import GovSupervisionItem
+
+    with world.db.session() as session:
+        item = session.get(GovSupervisionItem, obj["item_id"])
+        return item.state, item.answer, item.close_note
+
+
+def _items(world: World) -> int:
+    from citycarbon.store.governance_models import GovSupervisionItem
+
+    with world.db.session() as session:
+        return int(session.execute(select(func.count()).select_from(GovSupervisionItem)).scalar_one())
+
+
+def _docx(world: World, tag: str) -> dict:
+    import hashlib
+    import io
+
+    from docx import Document
+
+    document = Document()
+    document.add_paragraph(tag)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    content = buffer.getvalue()
+    return {"content": content, "sha256": hashlib.sha256(content).hexdigest(), "tag": tag}
+
+
+def _template(world: World) -> str | None:
+    from citycarbon.store.governance_models import GovTemplate
+
+    with world.db.session() as session:
+        row = session.get(GovTemplate, ("dalian", "supervision_notice"))
+        return row.sha256 if row else None
+
+
+def _calendar_file(world: World, tag: str) -> dict:
+    name = tag[-40:]
+    return {"content": f"date,kind,name,source,status\n2031-01-01,holiday,{name},matrix,unverified\n".encode(),
+            "name": name, "tag": tag}
+
+
+def _calendar_day(world: World) -> str | None:
+    from datetime import date
+
+    from citycarbon.store.governance_models import GovCalendarDay
+
+    with world.db.session() as session:
+        row = session.get(GovCalendarDay, date(2031, 1, 1))
+        return row.name_zh if row else None
+
+
+def _miit_message(world: World, tag: str) -> dict:
+    from citycarbon.services.governance import notify
+
+    with world.db.session() as session:
+        row = notify.post(session, "dalian", kind="matrix", message="supervision_closed", org_code="miit",
+                          params={"measure": tag})
+        return {"message_id": int(row.id), "tag": tag}
+
+
+def _read_at(world: World, obj: dict) -> object:
+    from citycarbon.store.governance_models import GovNotification
+
+    with world.db.session() as session:
+        return session.get(GovNotification, obj["message_id"]).read_at
+
+
+SUPERVISION_CASES: dict[str, Case] = {
+    "supervision.scan": Case(
+        _new_round, lambda w, p, o: _svc("governance.supervision").scan(w.db, p, "dalian", today=SCAN_DAY),
+        lambda w, o: _items(w), lambda w, o, r, b: _items(w) > b),
+    "supervision.answer": Case(
+        _miit_item, lambda w, p, o: _svc("governance.supervision").answer(w.db, p, "dalian", o["item_id"], "matrix"),
+        _item_state, lambda w, o, r, b: _item_state(w, o)[0] == "answered"),
+    "supervision.close": Case(
+        _miit_item, lambda w, p, o: _svc("governance.supervision").close(w.db, p, "dalian", o["item_id"], "matrix"),
+        _item_state, lambda w, o, r, b: _item_state(w, o)[0] == "closed"),
+    "supervision.template": Case(
+        _docx, lambda w, p, o: _svc("governance.supervision").upload_template(w.db, p, "dalian", o["content"],
+                                                                                  filename="t.docx"),
+        lambda w, o: _template(w), lambda w, o, r, b: _template(w) == o["sha256"]),
+    "calendar.import": Case(
+        _calendar_file, lambda w, p, o: _svc("governance.supervision").import_calendar(w.db, p, "dalian",
+                                                                                          o["content"]),
+        lambda w, o: _calendar_day(w), lambda w, o, r, b: _calendar_day(w) == o["name"]),
+    "inbox.read": Case(
+        _miit_message, lambda w, p, o: _svc("governance.inbox").mark_read(w.db, p, "dalian", [o["message_id"]]),
+        _read_at, lambda w, o, r, b: _read_at(w, o) is not None),
+}
+CASES.update(SUPERVISION_CASES)
 
 
 def _recompute(world: World, principal: Principal) -> str:

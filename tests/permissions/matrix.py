@@ -61,6 +61,12 @@ gov.matrix_import   ok   403   403     403   403    403    403  403   403   403 
 plan.register       ok   403   403     403   403    403    403  403   403   403  403  403    403
 plan.withdraw       ok   403   403     403   403    403    403  403   403   403  403  403    403
 plan.withdraw_post  ok   403   403     403   403    403    403  403   403   403  403  403    403
+supervision.scan    ok   403   403     403   403    403    403  403   403   403  403  403    403
+supervision.answer  ok   403   403     403   404    404    404  404   404   404  404  ok     404
+supervision.close   ok   403   403     403   404    404    404  404   404   404  404  403    404
+supervision.template ok  403   403     403   403    403    403  403   403   403  403  403    403
+calendar.import     ok   403   403     403   403    403    403  403   403   403  403  403    403
+inbox.read          404  404   404     404   404    404    404  404   404   404  404  ok     404
 """
 # Notes on cells that are not plain role checks:
 # - import.upload district-b: a row of another district is refused whole, naming the row (422), nothing stored.
@@ -72,6 +78,10 @@ plan.withdraw_post  ok   403   403     403   403    403    403  403   403   403 
 # - token.revoke: one's own token with any credential (a leaked token can be killed from a read token); another
 #   user's token is 404 for everyone but an admin with write access (admin:read: 404 as well).
 # - readings.ingest enterprise-y: the batch is recorded as a submission, its rows of enterprise X's point rejected.
+# - supervision.answer/close: the item is unit miit's (dept-a's). The office and analysts see it (a read token or an
+#   analyst may not answer: 403; only the office closes: 403 for dept-a); every other caller does not see it (404).
+#   Through the API a read token is refused by the route's write rule first (403).
+# - inbox.read: a message to unit miit: only its users see it (the office's inbox holds the office's messages).
 
 
 def _parse(table: str) -> dict[str, dict[str, str]]:
@@ -169,6 +179,28 @@ WRITES: tuple[Write, ...] = (
           cli="governance plans withdraw"),
     Write("plan.withdraw_post", "citycarbon.services.governance.plans.withdraw_plan",
           ("POST", "/governance/plans/{plan_code}/withdraw")),
+    # issue 14 items 5, 8: supervision (督办), the working-day calendar, the inbox
+    Write("supervision.scan", "citycarbon.services.governance.supervision.scan",
+          ("POST", "/governance/supervision/scan"), ("POST", "/governance/supervision/scan"),
+          cli="governance supervise scan"),
+    Write("supervision.answer", "citycarbon.services.governance.supervision.answer",
+          ("POST", "/governance/supervision/{item_id}/answer"), ("POST", "/governance/supervision/{item_id}/answer"),
+          cli="governance supervise answer",
+          api_answers={"district-a:read": "403", "enterprise-x:read": "403", "viewer": "403"}),
+    Write("supervision.close", "citycarbon.services.governance.supervision.close",
+          ("POST", "/governance/supervision/{item_id}/close"), ("POST", "/governance/supervision/{item_id}/close"),
+          cli="governance supervise close",
+          api_answers={a: "403" for a in ("district-a", "district-b", "district-a:read", "enterprise-x",
+                                          "enterprise-y", "enterprise-x:read", "viewer", "dept-b")}),
+    Write("supervision.template", "citycarbon.services.governance.supervision.upload_template",
+          ("POST", "/governance/supervision/template"), ("POST", "/governance/supervision/template"),
+          cli="governance supervise template"),
+    Write("calendar.import", "citycarbon.services.governance.supervision.import_calendar",
+          ("POST", "/governance/calendar"), ("POST", "/governance/calendar"), cli="governance calendar import"),
+    Write("inbox.read", "citycarbon.services.governance.inbox.mark_read", ("POST", "/governance/inbox/read"),
+          ("POST", "/governance/inbox/read"),
+          api_answers={"admin:read": "403", "analyst:read": "403", "district-a:read": "403",
+                       "enterprise-x:read": "403", "viewer": "403"}),
 )
 WRITES_BY_NAME = {write.name: write for write in WRITES}
 
@@ -237,4 +269,9 @@ READS: frozenset[str] = frozenset({
     "citycarbon.services.governance.registry.matrix_workbook",
     "citycarbon.services.governance.plans.list_plans", "citycarbon.services.governance.plans.get_plan",
     "citycarbon.services.governance.plans.plan_history", "citycarbon.services.governance.plans.check_plans",
+    "citycarbon.services.governance.supervision.list_items", "citycarbon.services.governance.supervision.get_item",
+    "citycarbon.services.governance.supervision.overdue",
+    "citycarbon.services.governance.supervision.notice_docx",
+    "citycarbon.services.governance.supervision.calendar_year",
+    "citycarbon.services.governance.inbox.list_messages", "citycarbon.services.governance.inbox.unread_count",
 })

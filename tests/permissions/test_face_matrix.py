@@ -102,7 +102,7 @@ def _fill(path: str, obj: dict) -> str:
     return path.format(**{"batch_id": obj.get("batch_id"), "username": obj.get("username", "district-a"),
                           "prefix": obj.get("prefix"), "target_id": obj.get("target_id"), "code": obj.get("code"),
                           "org_code": obj.get("code"), "measure_code": obj.get("code"),
-                          "plan_code": obj.get("plan_code")})
+                          "plan_code": obj.get("plan_code"), "item_id": obj.get("item_id")})
 
 
 API_CALLS: dict[str, Callable[[dict], dict]] = {
@@ -136,6 +136,12 @@ API_CALLS: dict[str, Callable[[dict], dict]] = {
     "plan.register": lambda o: {"files": {"file": (f"{o['code']}.yaml", o["text"].encode(), "application/yaml")}},
     "plan.withdraw": lambda o: {},
     "plan.withdraw_post": lambda o: {},
+    "supervision.scan": lambda o: {"json": {"today": "2026-10-20"}},
+    "supervision.answer": lambda o: {"data": {"answer": "matrix"}},
+    "supervision.close": lambda o: {"json": {"note": "matrix"}},
+    "supervision.template": lambda o: {"files": {"file": ("t.docx", o["content"], "application/octet-stream")}},
+    "calendar.import": lambda o: {"files": {"file": ("c.csv", o["content"], "text/csv")}},
+    "inbox.read": lambda o: {"json": {"ids": [o["message_id"]]}},
 }
 
 
@@ -219,6 +225,12 @@ WEB_FORMS: dict[str, Callable[[dict], dict]] = {
                                     "data": {"apply": "1", "reason": "matrix"}},
     "plan.register": lambda o: {"files": {"file": (f"{o['code']}.yaml", o["text"].encode(), "application/yaml")}},
     "plan.withdraw": lambda o: {"data": {}},
+    "supervision.scan": lambda o: {"data": {"today": "2026-10-20"}},
+    "supervision.answer": lambda o: {"data": {"answer": "matrix"}},
+    "supervision.close": lambda o: {"data": {"note": "matrix"}},
+    "supervision.template": lambda o: {"files": {"file": ("t.docx", o["content"], "application/octet-stream")}},
+    "calendar.import": lambda o: {"files": {"file": ("c.csv", o["content"], "text/csv")}},
+    "inbox.read": lambda o: {"data": {"message_id": str(o["message_id"])}},
 }
 WEB_STATUS = {"ok": {200, 303}, "403": {403}, "404": {404}, "422": {422}}
 
@@ -288,6 +300,10 @@ def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
         path = tmp / f"{obj['code']}.yaml"
         path.write_text(obj["text"], encoding="utf-8")
         return ["governance", "plans", "register", str(path)]
+    if write in ("supervision.template", "calendar.import"):
+        path = tmp / (f"{obj['tag']}.docx" if write == "supervision.template" else f"{obj['tag']}.csv")
+        path.write_bytes(obj["content"])
+        return [*WRITES_BY_NAME[write].cli.split(), str(path)]
     command = WRITES_BY_NAME[write].cli.split()
     tail = {"import.approve": [str(obj.get("batch_id"))], "import.discard": [str(obj.get("batch_id"))],
             "user.create": ["--username", f"new-{obj['tag']}", "--role", "enterprise", "--enterprise", X],
@@ -302,7 +318,10 @@ def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
             "user.city": [str(obj.get("username")), "dalian"],
             "gov.org_edit": ["water", "--name-en", str(obj.get("name_en")), "--reason", "matrix"],
             "gov.measure_edit": [str(obj.get("code")), "--text-en", str(obj.get("text_en")), "--reason", "matrix"],
-            "plan.withdraw": [str(obj.get("code"))]}
+            "plan.withdraw": [str(obj.get("code"))],
+            "supervision.scan": ["--as-of", "2026-10-20"],
+            "supervision.answer": [str(obj.get("item_id")), "--text", "matrix"],
+            "supervision.close": [str(obj.get("item_id")), "--note", "matrix"]}
     return [*command, *tail.get(write, [str(obj.get("username"))])]
 
 

@@ -227,7 +227,20 @@ def env(fresh_web_env):
         response = fresh_web_env.post("/governance/plans", user="admin", data={"reason": "示例方案"}, files={
             "file": (f"{name}.yaml", (plans / f"{name}.yaml").read_bytes(), "application/yaml")})
         assert response.status_code == 200, response.text[:300]
+    _supervision_item(fresh_web_env)
     return fresh_web_env
+
+
+def _supervision_item(env) -> None:
+    """A round filed late and scanned: supervision item 1 (of the department user's unit, miit)."""
+    from datetime import date
+
+    from citycarbon.auth.principal import Principal, Role
+    from citycarbon.services.governance import supervision
+    from tests.governance.test_supervision_services import make_round
+
+    make_round(env.db, code="i18n-2026Q3", units=(("T05-M01", "miit"),))
+    supervision.scan(env.db, Principal(1, "admin", Role.admin), "dalian", today=date(2026, 10, 20))
 
 
 #: sample values of path parameters, per role (a role without a sample gets the first one)
@@ -237,6 +250,7 @@ PATH_SAMPLES = {
     "org_code": {"default": "miit"},
     "measure_code": {"default": "T04-M01"},
     "plan_code": {"default": "zhuanghe_2030"},  # a "1+N" sub-plan, registered by the env fixture
+    "item_id": {"default": "1"},  # a supervision item (issue 14); tests/web/test_gov_supervision.py renders real ones
 }
 #: query variants rendered besides the bare path (other states of the same page)
 VARIANTS = {
@@ -251,7 +265,8 @@ VARIANTS = {
     "/admin/audit": ["?actor=admin"],
 }
 SKIPPED = {"/healthz", "/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect",
-           "/imports/template"}  # an .xlsx download (tests/web/test_imports_datasets.py)
+           "/imports/template",  # an .xlsx download (tests/web/test_imports_datasets.py)
+           "/governance/supervision/{item_id}/notice.docx"}  # a .docx download (tests/web/test_gov_supervision.py)
 #: pages whose every GET is slow (Monte-Carlo runs): rendered for one role
 ONE_ROLE = {"/pathways/ensemble"}
 

@@ -57,6 +57,9 @@ DESTRUCTIVE: dict[tuple[str, str], str] = {
     ("PUT", "/users/{username}/city"): "changes which city a user may read and write (the caller's own too)",
     ("DELETE", "/governance/plans/{plan_code}"): "withdraws a registered 1+N plan",
     ("POST", "/governance/plans/{plan_code}/withdraw"): "withdraws a registered 1+N plan",
+    ("POST", "/governance/supervision/{item_id}/close"): "closes a supervision item",
+    ("POST", "/governance/supervision/template"): "replaces the office's 督办通知 template",
+    ("POST", "/governance/calendar"): "changes the working-day calendar every deadline counts with",
 }
 
 PATHWAY_RULES = ("scenario (and base) name a shipped scenario", "levers (set) name known levers, with numbers in "
@@ -102,6 +105,19 @@ INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
                                     "meta.parent is the city's plan or a registered sub-plan, without a loop",
                                     "meta.org is in the organisation registry", "city names a city"),
     ("GET", "/governance/plans/check"): ("city names a city of the deployment",),
+    # issue 14: supervision, working-day calendar, inbox
+    ("POST", "/governance/supervision/scan"): ("the working-day calendar covers the days counted",),
+    ("POST", "/governance/supervision/{item_id}/answer"): (
+        "the item is not closed", "evidence files are PDF, images or Excel by content, at most 20 MiB"),
+    ("POST", "/governance/supervision/{item_id}/close"): ("the item is not closed already",),
+    ("GET", "/governance/supervision/{item_id}/notice.docx"): (
+        "the item is at the notice level or above", "the registry has an office",
+        "the calendar covers the answer deadline"),
+    ("POST", "/governance/supervision/template"): ("the file is a DOCX of at most 5 MiB",),
+    ("GET", "/governance/calendar/{year}"): ("a calendar source covers the year",),
+    ("POST", "/governance/calendar"): ("the file is a CSV or Excel table of date, kind, name, source, status; "
+                                       "every row valid",),
+    ("POST", "/governance/inbox/read"): ("ids is not an empty list",),
     **{(method, f"/pathways/{name}"): PATHWAY_RULES
        for method, name in (("GET", "run"), ("POST", "run"), ("GET", "export"), ("GET", "scenarios/{code}"),
                             ("POST", "ensembles"), ("POST", "attributions"))},

@@ -82,6 +82,8 @@ class UserInfo:
     created_at: str | None
     #: the organisation a department user is bound to (issue 14)
     org: str | None = None
+    #: where the governance inbox is e-mailed when SMTP is configured (issue 14)
+    email: str | None = None
 
     @classmethod
     def of(cls, user: User) -> UserInfo:
@@ -240,7 +242,7 @@ def create_admin(db: Database, principal: Principal, *, username: str = "admin",
         return UserWithSecret(UserInfo.of(user), one_time)
 
 
-_FIELDS = ("role", "regions", "enterprise_id", "org", "display_name", "disabled")
+_FIELDS = ("role", "regions", "enterprise_id", "org", "display_name", "disabled", "email")
 
 
 def update_user(db: Database, principal: Principal, username: str, changes: dict[str, Any], *,

@@ -54,6 +54,8 @@ class User(Base):
     city: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
     #: the organisation (``gov_orgs.code``) a department user is bound to (migration 0104)
     org_code: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
+    #: where the governance inbox's messages are e-mailed when SMTP is configured (migration 0104)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True, default=None)
 
     region_rows: Mapped[list[UserRegion]] = relationship(back_populates="user", cascade="all, delete-orphan",
                                                          order_by="UserRegion.region_code", lazy="selectin")

@@ -21,6 +21,7 @@ Append-mostly records:
 ``gov_supervision_items``    督办 items created by the rules, with level, 文号, answer and closing evidence.
 ``gov_calendar_days``        the working-day calendar overrides (statutory holidays and adjusted working days).
 ``gov_notifications``        the in-app inbox (one row per recipient user or organisation).
+``gov_templates``            a city's replacement DOCX templates (e.g. of the 督办通知), stored as blobs.
 ``users.org_code``           (a column of ``auth_models.User``) the organisation a department user is bound to.
 """
 
@@ -48,6 +49,7 @@ __all__ = [
     "GovRoundAssignment",
     "GovSubplan",
     "GovSupervisionItem",
+    "GovTemplate",
 ]
 
 
@@ -296,3 +298,17 @@ class GovNotification(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class GovTemplate(Base):
+    """A replacement DOCX template of a city's official documents (``kind``: e.g. ``supervision_notice``); the
+    bytes live in ``gov_blobs``. Uploading another one replaces the row (the audit trail keeps the history)."""
+
+    __tablename__ = "gov_templates"
+
+    city: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("gov_blobs.sha256"))
+    filename: Mapped[str] = mapped_column(String(255))
+    uploaded_by: Mapped[str] = mapped_column(String(128), default="")
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -33,7 +33,7 @@ from citycarbon.auth import tokens as tokenlib
 from citycarbon.auth.errors import BAD_CREDENTIALS_MESSAGE, AuthError, LoginChallenge
 from citycarbon.auth.principal import SCOPES, Principal, Role
 from citycarbon.auth.ratelimit import RateLimiter, UnknownUserLockout, lockout_duration
-from citycarbon.errors import InputError
+from citycarbon.errors import InputError, Problem
 from citycarbon.store import audit, totp_crypto
 from citycarbon.store.auth_models import USERNAME_MAX, ApiToken, LoginSession, User, UserRegion
 from citycarbon.store.login_throttle import DatabaseThrottle, MemoryThrottle, Throttle
@@ -155,10 +155,26 @@ def _clean_enterprise(enterprise_id: str | None) -> str | None:
     return value
 
 
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+_EMAIL = re.compile(r"^[^@\s<>,;\"]{1,64}@" + _LABEL + r"(?:\." + _LABEL + r")+$")
+
+
+def validate_email(value: str | None) -> str | None:
+    """An e-mail address for the governance inbox (issue 14), or None to clear it."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if len(text) > 254 or not _EMAIL.match(text):
+        raise InputError(Problem(f"{text!r} is not an e-mail address", field="email", value=text,
+                                 message_zh=f"{text!r} 不是电子邮件地址"))
+    return text
+
+
 def user_view(user: User) -> dict:
     """What may be shown and audited about a user: no password hash, no TOTP secret."""
     return {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
             "regions": list(user.regions), "enterprise_id": user.enterprise_id, "org": user.org_code,
+            "email": user.email,
             "must_change_password": bool(user.must_change_password), "totp_enabled": bool(user.totp_enabled),
             "disabled": bool(user.disabled),
             "locked_until": user.locked_until.isoformat() if user.locked_until else None,
@@ -314,8 +330,8 @@ def _other_enabled_admins(session: Session, user: User) -> int:
 
 def update_user(session: Session, user: User, *, role: str | Role | None = None,
                 regions: Iterable[str] | None = None, enterprise_id: object = _UNSET, org_code: object = _UNSET,
-                disabled: bool | None = None, display_name: str | None = None, actor: Principal | str,
-                reason: str | None = None, now: datetime | None = None) -> User:
+                disabled: bool | None = None, display_name: str | None = None, email: object = _UNSET,
+                actor: Principal | str, reason: str | None = None, now: datetime | None = None) -> User:
     """Change a user's role, regions, enterprise, display name or disabled flag (validated together).
 
     Left-out arguments keep their value, except that a new role drops regions or an enterprise it cannot
@@ -350,6 +366,8 @@ def update_user(session: Session, user: User, *, role: str | Role | None = None,
     user.org_code = new_org
     if display_name is not None:
         user.display_name = display_name.strip()[:200]
+    if email is not _UNSET:
+        user.email = validate_email(None if email is None else str(email))
     if new_disabled and not user.disabled:
         revoke_user_sessions(session, user.id, now=now)
     user.disabled = new_disabled

@@ -49,6 +49,8 @@ class UserPatch(BaseModel):
     enterprise_id: str | None = Field(None, max_length=64)
     org: str | None = Field(None, max_length=64)
     display_name: str | None = Field(None, max_length=200)
+    email: str | None = Field(None, max_length=254, description="e-mail address for the governance inbox "
+                                                               "(empty: none)")
     disabled: StrictBool | None = None
     reason: str | None = Field(None, max_length=500)
 

@@ -6,7 +6,8 @@
   ``gov_filing_attachments``: progress rounds (调度), filings with their history and evidence;
 * ``gov_supervision_items``, ``gov_calendar_days``, ``gov_notifications``: supervision (督办), the working-day
   calendar and the in-app inbox;
-* ``users.org_code`` and the ``department`` role in ``ck_users_role``.
+* ``gov_templates``: a city's replacement DOCX templates (the 督办通知);
+* ``users.org_code``, ``users.email`` and the ``department`` role in ``ck_users_role``.
 
 See ``store/governance_models.py``.
 
@@ -54,6 +55,17 @@ def upgrade() -> None:
         sa.Column("loaded_by", sa.String(length=128), nullable=False),
         sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("day", name=op.f("pk_gov_calendar_days")),
+    )
+    op.create_table(
+        "gov_templates",
+        sa.Column("city", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("uploaded_by", sa.String(length=128), nullable=False),
+        sa.Column("uploaded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["sha256"], ["gov_blobs.sha256"], name=op.f("fk_gov_templates_sha256_gov_blobs")),
+        sa.PrimaryKeyConstraint("city", "kind", name=op.f("pk_gov_templates")),
     )
     op.create_table(
         "gov_measures",
@@ -312,6 +324,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("org_code", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("email", sa.String(length=254), nullable=True))
         batch_op.drop_constraint(op.f("ck_users_role"), type_="check")
         batch_op.create_check_constraint(op.f("ck_users_role"), _in("role", _ROLES_AFTER))
 
@@ -321,6 +334,7 @@ def downgrade() -> None:
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_users_role"), type_="check")
         batch_op.create_check_constraint(op.f("ck_users_role"), _in("role", _ROLES_BEFORE))
+        batch_op.drop_column("email")
         batch_op.drop_column("org_code")
 
     with op.batch_alter_table("gov_filing_versions", schema=None) as batch_op:
@@ -364,5 +378,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_gov_measures_current")
 
     op.drop_table("gov_measures")
+    op.drop_table("gov_templates")
     op.drop_table("gov_calendar_days")
     op.drop_table("gov_blobs")
