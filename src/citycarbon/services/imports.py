@@ -292,21 +292,37 @@ def _uploader_cities(session: Session) -> dict[str, str | None]:
 def _city_regions(session: Session, city: str) -> frozenset[str]:
     """The region codes of ``city``: its own region and the regions stored under it (districts, counties,
     pilot zones, and the regions under those)."""
-    from sqlalchemy import select
-
     from citycarbon.store import cities as store_cities
-    from citycarbon.store.models import RegionRecord
+    from citycarbon.store.imports import stored_regions
 
     record = store_cities.plan_record(session, city)
-    if record is None:
-        return frozenset()
-    found, frontier = {str(record.region_code)}, {str(record.region_code)}
+    if record is not None:
+        region = str(record.region_code)
+    else:  # a store not seeded yet: the shipped plan of the city names its region, the codelist its districts
+        from citycarbon.plan.load import shipped_plans
+        from citycarbon.services.cities import plan_for
+
+        if city not in shipped_plans():
+            return frozenset()
+        region = str(plan_for(city).meta.region_code)
+    from citycarbon.codelists import load_codelist, registered_regions
+
+    with registered_regions(stored_regions(session)):
+        table = load_codelist("regions")
+    parents = {_code(code): _code(parent) for code, parent in zip(table["code"], table["parent"], strict=True)}
+    found, frontier = {region}, {region}
     while frontier:
-        children = {str(c) for c in session.scalars(select(RegionRecord.code)
-                                                    .where(RegionRecord.parent_code.in_(sorted(frontier))))}
-        frontier = children - found
+        frontier = {code for code, parent in parents.items() if parent in frontier} - found
         found |= frontier
     return frozenset(found)
+
+
+def _code(value: object) -> str:
+    """A region code as text, whatever dtype the codelist reader gave it (210200, 210200.0, '210200')."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    text = str(value).strip()
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _allowed_regions(principal: Principal, city_regions: frozenset[str] | None = None) -> frozenset[str] | None:
