@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from citycarbon.cli import app
@@ -21,7 +22,8 @@ def _run(*args: str, env: dict[str, str] | None = None):
     return CliRunner().invoke(app, list(args), env=env)
 
 
-def test_imports_for_another_city_are_refused(sqlite_db, tmp_path):
+@pytest.mark.usefixtures("sqlite_db")
+def test_imports_for_another_city_are_refused(tmp_path):
     file = tmp_path / "stats.csv"
     file.write_text(STATS.format(region="210211"), encoding="utf-8")
     refused = _run("imports", "upload", str(file), env={"CITYCARBON_CITY_SCOPE": "toyville"})
@@ -33,7 +35,8 @@ def test_imports_for_another_city_are_refused(sqlite_db, tmp_path):
     assert json.loads(done.stdout)["status"] == "validated"
 
 
-def test_city_init_registers_its_regions_and_their_rows_import(sqlite_db, tmp_path):
+@pytest.mark.usefixtures("sqlite_db")
+def test_city_init_registers_its_regions_and_their_rows_import(tmp_path):
     regions = tmp_path / "toy_regions.csv"
     regions.write_text("code,name_zh,name_en,level\n990102,玩具一区,Toy District One,district\n", encoding="utf-8")
     created = _run("city", "init", "--plan", str(FIXTURES / "toyville.yaml"), "--regions", str(regions))
@@ -45,7 +48,8 @@ def test_city_init_registers_its_regions_and_their_rows_import(sqlite_db, tmp_pa
     assert json.loads(batch.stdout)["preview"]["regions"] == ["990102"]
 
 
-def test_a_bad_regions_file_names_its_row(sqlite_db, tmp_path):
+@pytest.mark.usefixtures("sqlite_db")
+def test_a_bad_regions_file_names_its_row(tmp_path):
     regions = tmp_path / "bad.csv"
     regions.write_text("code,name_zh,name_en,level\n990102,一区,One,district\n123456,外市,Elsewhere,district\n",
                        encoding="utf-8")
