@@ -193,7 +193,8 @@ def test_bad_parameter_file_names_file_row_field_and_suggestion(tmp_path):
     with pytest.raises(InputError) as info:
         load_forest_parameters(path)
     first = info.value.first
-    assert (first.file, first.row, first.field, first.suggestion) == (str(path), 2, "status", "unverified")  # the header is row 1
+    # the header is row 1
+    assert (first.file, first.row, first.field, first.suggestion) == (str(path), 2, "status", "unverified")
 
 
 def test_parameter_file_unknown_parameter_and_gapped_tiers(tmp_path):

@@ -89,7 +89,8 @@ def read_parameter_table(path: Path, key_column: str, extra_columns: Iterable[st
     Checks: required columns present, unique ``param_id``, numeric finite ``value``, parseable
     ``unit``, ``status`` and ``flag`` from their lists, integer ``year`` where given, ``key_column``
     in ``valid_keys`` where given. All problems are raised together as one ``InputError`` naming
-    file, row (as the spreadsheet shows it: banner lines and the header count) and field, with the nearest valid name as suggestion.
+    file, row (as the spreadsheet shows it: banner lines and the header count) and field, with the nearest
+    valid name as suggestion.
     """
     problems = Problems()
     name = str(path)
