@@ -150,3 +150,14 @@ def test_audit_pathways_and_monitoring_refuse_another_citys_user(db):
     with pytest.raises(Forbidden):
         visible_units(City(code="dalian"), TOY_ENTERPRISE)
     assert visible_units(City(code="dalian"), DALIAN_ADMIN).empty
+
+
+def test_statistics_and_recompute_refuse_another_citys_user():
+    from citycarbon.services import jobs, statistics
+
+    results = SimpleNamespace(city="dalian")  # refused before anything is read or queued
+    for call in (lambda: statistics.list_rows(results, TOY_ANALYST, "statistics"),
+                 lambda: statistics.value_history(results, TOY_ANALYST, "statistics", year=2020, region="210200"),
+                 lambda: jobs.submit_recompute(SimpleNamespace(), results, TOY_ADMIN)):
+        with pytest.raises(Forbidden):
+            call()
