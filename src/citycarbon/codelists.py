@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 
 import pandas as pd
@@ -9,15 +12,48 @@ from rapidfuzz import fuzz, process
 
 from citycarbon.data import read_csv
 
+#: regions a city registered in the store (``citycarbon city init --regions``) that the shipped GB/T 2260
+#: codelist does not list; set by :func:`registered_regions` around a validation (the import workflow)
+_REGISTERED: ContextVar[pd.DataFrame | None] = ContextVar("citycarbon_registered_regions", default=None)
+REGION_COLUMNS = ("code", "name_zh", "name_en", "level", "parent", "notes")
+
 
 @cache
-def load_codelist(name: str) -> pd.DataFrame:
-    """Load ``data/codelists/<name>.csv``; the first column is the key."""
+def _shipped(name: str) -> pd.DataFrame:
     frame = read_csv(f"codelists/{name}.csv")
     key = frame.columns[0]
     if frame[key].duplicated().any():
         raise ValueError(f"codelist {name}: duplicate keys {frame[key][frame[key].duplicated()].tolist()}")
     return frame.set_index(key, drop=False)
+
+
+def load_codelist(name: str) -> pd.DataFrame:
+    """Load ``data/codelists/<name>.csv``; the first column is the key. Inside :func:`registered_regions`, the
+    ``regions`` codelist also holds the regions the store registered for its cities."""
+    frame = _shipped(name)
+    extra = _REGISTERED.get() if name == "regions" else None
+    if extra is None or extra.empty:
+        return frame
+    shipped = {str(code) for code in frame.index}
+    added = extra[~extra["code"].astype(str).isin(shipped)]
+    if added.empty:
+        return frame
+    both = pd.concat([frame.reset_index(drop=True).astype({"code": str}), added], ignore_index=True)
+    return both.set_index("code", drop=False)
+
+
+@contextmanager
+def registered_regions(rows: Iterable[dict[str, object]]) -> Iterator[None]:
+    """Within the block, the ``regions`` codelist also lists ``rows`` (dicts of :data:`REGION_COLUMNS`: the
+    regions stored for the deployment's cities), so a new city's district rows pass the region checks."""
+    frame = pd.DataFrame([{column: row.get(column) for column in REGION_COLUMNS} for row in rows],
+                         columns=list(REGION_COLUMNS))
+    frame["code"] = frame["code"].astype(str)
+    token = _REGISTERED.set(frame)
+    try:
+        yield
+    finally:
+        _REGISTERED.reset(token)
 
 
 def codes(name: str) -> list[str]:

@@ -35,7 +35,7 @@ from pathlib import Path
 import pandas as pd
 
 from citycarbon.codelists import codes, nearest
-from citycarbon.data import data_path, read_csv_file
+from citycarbon.data import data_path
 from citycarbon.errors import InputError, Problem, Problems
 from citycarbon.units import UnitError, conversion_factor, convert, is_unit, same_dimension
 
@@ -244,7 +244,8 @@ def _parse_rows(frame: pd.DataFrame, sources: dict[str, str]) -> tuple[list[Fact
     fuels = set(codes("fuels"))
     rows: list[FactorRow] = []
     numbers: dict[str, int] = {}
-    for position, record in enumerate(frame.to_dict(orient="records"), start=1):
+    # a frame without file row numbers (built in code) is numbered as a sheet below a header: 2, 3, …
+    for position, record in enumerate(frame.to_dict(orient="records"), start=2):
         number = position
         if _ROW_COLUMN in record and not _blank(record[_ROW_COLUMN]):
             number = int(record[_ROW_COLUMN])
@@ -677,18 +678,21 @@ def _read_records(path: Path) -> list[dict]:
     """Records of one factor file with their file row numbers; InputError if it can't be read."""
     if not path.is_file():
         raise InputError(Problem("factor file not found", file=str(path)))
-    try:
-        frame = read_csv_file(path, dtype=str)
+    from citycarbon.importers.csvfile import read_csv_rows
+
+    try:  # rows numbered as a spreadsheet shows them: the banner lines and the header count, so row 2 is the first
+        frame = read_csv_rows(path, str(path))
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(Problem(f"cannot read factor file: {exc}", file=str(path))) from exc
     if "factor_id" not in frame.columns:
         raise InputError(Problem("missing column", file=str(path), field="factor_id"))
+    frame = frame.assign(**{_ROW_COLUMN: [int(n) for n in frame.index]}).reset_index(drop=True)
     # Validate the file on its own first so that every message names this file and its own rows.
     sources = {str(fid): str(path) for fid in frame["factor_id"] if not _blank(fid)}
     FactorTable(frame, sources)
-    records = [{k: v for k, v in rec.items() if k in COLUMNS} for rec in frame.to_dict(orient="records")]
-    for number, record in enumerate(records, start=1):
-        record[_ROW_COLUMN] = number
+    records = [{k: v for k, v in rec.items() if k in COLUMNS or k == _ROW_COLUMN}
+               for rec in frame.to_dict(orient="records")]
+    for record in records:
         record["factor_id"] = str(record["factor_id"]).strip()
     return records
 

@@ -89,4 +89,4 @@ def test_extra_office_file_replaces_a_shipped_row(tmp_path):
     bad.write_text(",".join(COLUMNS) + "\nx,grid_ef,s,electricity,,abc,t/MWh,,,,src,,official,V,\n",
                    encoding="utf-8")
     failed = invoke("list", "--extra", str(bad))
-    assert failed.exit_code == 2 and "row 1, field 'value'" in failed.stderr
+    assert failed.exit_code == 2 and "row 2, field 'value'" in failed.stderr  # the header is row 1

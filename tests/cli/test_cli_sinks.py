@@ -98,11 +98,11 @@ def test_year_is_required(fake_dataset):
 
 def test_bad_data_exits_2_naming_file_row_field(fake_dataset):
     wetland = fake_dataset["wetland"]
-    wetland.loc[1, "ecosystem"] = "seagras"
+    wetland.loc[1, "ecosystem"] = "seagras"  # frame row 1: sheet row 3
     wetland.attrs["file"] = "wetland.csv"
     result = invoke("--year", "2020", "--format", "json")
     assert result.exit_code == 2
-    assert "wetland.csv, row 2, field 'ecosystem'" in result.stderr and "seagrass" in result.stderr
+    assert "wetland.csv, row 3, field 'ecosystem'" in result.stderr and "seagrass" in result.stderr
 
 
 def test_unknown_dataset_exits_2(fake_dataset):

@@ -345,21 +345,22 @@ def test_office_row_for_a_shipped_slot_must_reuse_the_shipped_id(tmp_path):
         good_row(factor_id="office.liaoning.2022", year_from="2022", year_to="2022", data_year="2022")])
     with pytest.raises(InputError, match=re.escape("reuse the factor_id 'mee_nbs.liaoning.2022'")) as info:
         FactorTable.load(extra=[path])
-    assert (info.value.first.file, info.value.first.row) == (str(path), 1)
+    assert (info.value.first.file, info.value.first.row) == (str(path), 3)  # banner row 1, header row 2
 
 
+# rows as the spreadsheet shows them: the banner is row 1, the header row 2, the first factor row 3
 @pytest.mark.parametrize(("rows", "row_number", "field", "suggestion"), [
-    ([good_row(status="offical")], 1, "status", "official"),
-    ([good_row(unit="t/MWhh")], 1, "unit", None),
-    ([good_row(unit="kgce/kg")], 1, "unit", None),  # parses, but not a grid-factor dimension
-    ([good_row(), good_row(value="0.6")], 2, "factor_id", None),
-    ([good_row(value="zero point five")], 1, "value", None),
-    ([good_row(year_from="2023", year_to="2022")], 1, "year_from", None),
-    ([good_row(year_to="twenty")], 1, "year_to", None),
-    ([good_row(kind="grid_factor")], 1, "kind", "grid_ef"),
-    ([good_row(kind="ncv", key="diesle", unit="kJ/kg", region="")], 1, "key", "diesel"),
-    ([good_row(status="estimate", notes="")], 1, "notes", None),
-    ([good_row(source="")], 1, "source", None),
+    ([good_row(status="offical")], 3, "status", "official"),
+    ([good_row(unit="t/MWhh")], 3, "unit", None),
+    ([good_row(unit="kgce/kg")], 3, "unit", None),  # parses, but not a grid-factor dimension
+    ([good_row(), good_row(value="0.6")], 4, "factor_id", None),
+    ([good_row(value="zero point five")], 3, "value", None),
+    ([good_row(year_from="2023", year_to="2022")], 3, "year_from", None),
+    ([good_row(year_to="twenty")], 3, "year_to", None),
+    ([good_row(kind="grid_factor")], 3, "kind", "grid_ef"),
+    ([good_row(kind="ncv", key="diesle", unit="kJ/kg", region="")], 3, "key", "diesel"),
+    ([good_row(status="estimate", notes="")], 3, "notes", None),
+    ([good_row(source="")], 3, "source", None),
 ])
 def test_bad_office_file_names_file_row_and_field(tmp_path, rows, row_number, field, suggestion):
     path = write_factor_file(tmp_path / "bad.csv", rows)
@@ -377,7 +378,7 @@ def test_ambiguous_rows_are_rejected(tmp_path):
         good_row(factor_id="office.a"), good_row(factor_id="office.b", year_from="", year_to="")])
     with pytest.raises(InputError, match="overlapping years") as info:
         FactorTable.load(extra=[path])
-    assert info.value.first.row == 2
+    assert info.value.first.row == 4
 
 
 def test_missing_or_unknown_columns_and_missing_file(tmp_path):
@@ -398,7 +399,8 @@ def test_duplicate_id_across_files_in_a_frame_names_the_source_file():
     doubled = frame.iloc[[0, 0]]
     with pytest.raises(InputError) as info:
         FactorTable(doubled, sources={doubled.iloc[0]["factor_id"]: "shipped.csv"})
-    assert (info.value.first.file, info.value.first.row, info.value.first.field) == ("shipped.csv", 2,
+    # a frame without file rows is numbered as a sheet below its header: the duplicate is the second row, row 3
+    assert (info.value.first.file, info.value.first.row, info.value.first.field) == ("shipped.csv", 3,
                                                                                       "factor_id")
 
 

@@ -83,7 +83,7 @@ def test_registry_import_error_names_row_and_field(tmp_path):
     result = runner.invoke(app, ["monitoring", "registry", "import", str(tmp_path / "enterprises.csv"),
                                  "--registry", str(tmp_path / "out")])
     assert result.exit_code == 2
-    assert "enterprises.csv, row 1, field 'uscc'" in result.output
+    assert "enterprises.csv, row 2, field 'uscc'" in result.output
     assert not (tmp_path / "out").exists()  # nothing written
 
 

@@ -40,7 +40,7 @@ def test_bad_uscc_names_file_row_field(tmp_path):
     with pytest.raises(InputError) as error:
         load_registry(write_folder(tmp_path, frames))
     problem = error.value.first
-    assert (problem.file, problem.row, problem.field) == ("enterprises.csv", 1, "uscc")
+    assert (problem.file, problem.row, problem.field) == ("enterprises.csv", 2, "uscc")  # the header is row 1
     assert "check character" in problem.message
 
 
@@ -53,7 +53,7 @@ def test_unknown_codes_get_suggestions(tmp_path):
         load_registry(write_folder(tmp_path, frames))
     by_field = {p.field: p for p in error.value.problems}
     assert by_field["industry_code"].suggestion == "3011"
-    assert (by_field["energy_type"].file, by_field["energy_type"].row) == ("points.csv", 4)
+    assert (by_field["energy_type"].file, by_field["energy_type"].row) == ("points.csv", 5)
     assert by_field["energy_type"].suggestion == "natural_gas"
     assert by_field["parent_point_id"].suggestion == "P-MAIN"
 
@@ -73,7 +73,7 @@ def test_point_problems(field, value, words):
     with pytest.raises(InputError) as error:
         load_registry(frames)
     problem = next(p for p in error.value.problems if p.field == field)
-    assert problem.row == 2 and words in problem.message
+    assert problem.row == 3 and words in problem.message  # frame row 1: sheet row 3
 
 
 def test_region_and_tier_rules():
@@ -111,7 +111,7 @@ def test_excel_workbook_names_sheet(tmp_path):
     with pytest.raises(InputError) as error:
         load_registry(path)
     assert error.value.first.file == "registry.xlsx[enterprises]"
-    assert error.value.first.row == 1
+    assert error.value.first.row == 2  # the sheet's header is row 1
 
 
 def test_product_limit_filled_from_data_file():

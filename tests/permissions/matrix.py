@@ -244,6 +244,9 @@ READS: frozenset[str] = frozenset({
     "citycarbon.services.imports.list_batches", "citycarbon.services.imports.get_batch",
     "citycarbon.services.imports.require_reader", "citycarbon.services.imports.require_importer",
     "citycarbon.services.imports.require_approver", "citycarbon.services.jobs.require_city_jobs",
+    # the city scope (issue 14): checks and the pathway service's getter, no state changed
+    "citycarbon.services.imports.require_city", "citycarbon.services.pathways.service_for",
+    "citycarbon.services.monitoring.service.MonitoringService.require_city",
     "citycarbon.services.users.list_users", "citycarbon.services.users.get_user",
     "citycarbon.services.users.list_tokens",
     "citycarbon.services.monitoring.city.visible_units",

@@ -193,7 +193,8 @@ def test_bad_parameter_file_names_file_row_field_and_suggestion(tmp_path):
     with pytest.raises(InputError) as info:
         load_forest_parameters(path)
     first = info.value.first
-    assert (first.file, first.row, first.field, first.suggestion) == (str(path), 1, "status", "unverified")
+    # the header is row 1
+    assert (first.file, first.row, first.field, first.suggestion) == (str(path), 2, "status", "unverified")
 
 
 def test_parameter_file_unknown_parameter_and_gapped_tiers(tmp_path):
@@ -203,13 +204,13 @@ def test_parameter_file_unknown_parameter_and_gapped_tiers(tmp_path):
             "D,average,root_shot,0,dimensionless,,,,s,d,2005,unverified,UNVERIFIED,"]
     with pytest.raises(InputError) as info:
         load_forest_parameters(write(tmp_path, "a.csv", PARAM_HEADER + "\n".join(rows) + "\n"))
-    assert (info.value.first.row, info.value.first.field, info.value.first.suggestion) == (4, "parameter",
+    assert (info.value.first.row, info.value.first.field, info.value.first.suggestion) == (5, "parameter",
                                                                                            "root_shoot")
     rows[3] = "D,average,root_shoot,0.4,dimensionless,0,50,t/ha,s,d,2006,unverified,UNVERIFIED,"
     rows.append("E,average,root_shoot,0.2,dimensionless,60,,t/ha,s,d,2006,unverified,UNVERIFIED,")
     with pytest.raises(InputError) as info:
         load_forest_parameters(write(tmp_path, "b.csv", PARAM_HEADER + "\n".join(rows) + "\n"))
-    assert (info.value.first.row, info.value.first.field) == (5, "range_low")
+    assert (info.value.first.row, info.value.first.field) == (6, "range_low")
 
 
 # --- growth model ------------------------------------------------------------------------------
@@ -393,16 +394,16 @@ def test_account_bad_rows_name_file_row_field():
     with pytest.raises(InputError) as info:
         account_sinks(forest_frame(), wet, 2021)
     problems = [(p.file, p.row, p.field, p.suggestion) for p in info.value.problems]
-    assert ("wetland.csv", 1, "area", None) in problems
-    assert ("wetland.csv", 2, "ecosystem", "seagrass") in problems
+    assert ("wetland.csv", 2, "area", None) in problems  # rows as a sheet below its header shows them
+    assert ("wetland.csv", 3, "ecosystem", "seagrass") in problems
     bad = forest_frame()
     bad.loc[0, "variable"] = "forest_stok"
     bad.loc[1, "unit"] = "ha"
     with pytest.raises(InputError) as info:
         account_sinks(bad, wetland_frame(), 2021)
     problems = [(p.file, p.row, p.field, p.suggestion) for p in info.value.problems]
-    assert ("forest", 1, "variable", "forest_stock") in problems
-    assert ("forest", 2, "unit", "m**3") in problems
+    assert ("forest", 2, "variable", "forest_stock") in problems
+    assert ("forest", 3, "unit", "m**3") in problems
     with pytest.raises(InputError) as info:
         account_sinks(forest_frame(), wetland_frame(), 2021, SinkParameters.default(), region="210201")
     assert info.value.first.suggestion == "210200"
@@ -416,7 +417,7 @@ def test_account_rejects_missing_columns_and_coverage_above_one():
     bad.loc[3, "value"] = 141.0  # 141 % coverage
     with pytest.raises(InputError) as info:
         account_sinks(bad, wetland_frame(), 2021)
-    assert (info.value.first.row, info.value.first.field) == (4, "value")
+    assert (info.value.first.row, info.value.first.field) == (5, "value")  # frame row 3: sheet row 5
 
 
 # --- indicators and summary ------------------------------------------------------------------

@@ -250,7 +250,7 @@ def test_a_refused_import_changes_nothing(db, tmp_path):
     with pytest.raises(InputError) as refused:
         save_registry(db, folder, "test")
     problem = refused.value.problems[0]
-    assert (problem.file, problem.row, problem.field) == ("enterprises.csv", 2, "uscc")
+    assert (problem.file, problem.row, problem.field) == ("enterprises.csv", 3, "uscc")  # frame row 1: sheet row 3
     assert "check character" in problem.message
     assert registry_version(db) == version and audit_rows(db) == audited
     assert_same(load_registry_from_db(db), before)
@@ -293,7 +293,7 @@ def test_cli_imports_into_the_store_lists_exports_and_refuses(db, tmp_path):
     enterprises.loc[2, "uscc"] = "91210211MA0TE7T03X"
     enterprises.to_csv(bad.with_name("enterprises.csv"), index=False)
     output = _cli("monitoring", "registry", "import", str(bad.with_name("enterprises.csv")), code=2)
-    assert "enterprises.csv, row 3, field 'uscc'" in output
+    assert "enterprises.csv, row 4, field 'uscc'" in output  # frame row 2: sheet row 4
     assert registry_version(db) == 1
     # --registry DIR still works on files, without the store
     files = json.loads(_cli("monitoring", "registry", "list", "--registry", str(tmp_path / "export"),

@@ -77,7 +77,7 @@ def test_nowcast_rejects_bad_month_and_variable():
     frame.loc[0, "variable"] = "electricty_consumption_kwh"
     with pytest.raises(InputError) as error:
         nowcast_year({}, frame, 2020, 3)
-    assert error.value.first.suggestion == "electricity_consumption_kwh" and error.value.first.row == 1
+    assert error.value.first.suggestion == "electricity_consumption_kwh" and error.value.first.row == 2
 
 
 def test_backtest_of_exact_bridge_has_no_error():
@@ -118,7 +118,7 @@ def test_district_check_names_row_field_and_nearest_code():
     frame.loc[0, "region"] = "210209"
     with pytest.raises(InputError) as error:
         check_districts(frame, "210200")
-    assert error.value.first.row == 1 and error.value.first.field == "region"
+    assert error.value.first.row == 2 and error.value.first.field == "region"  # the header is row 1
     bad = district_frame([0.5, 0.4])
     with pytest.raises(InputError, match="sums to"):
         check_districts(bad, "210200")

@@ -65,12 +65,16 @@ def init(
         "--accounting", help="accounting profile (YAML, the format of data/<city>/accounting.yaml)")] = None,
     code: Annotated[str | None, typer.Option("--code", help="the city's code (default: the plan file's name)")]
     = None,
+    regions: Annotated[Path | None, typer.Option(
+        "--regions", help="the city's districts and counties (CSV: code,name_zh,name_en,level[,notes]; GB/T 2260 "
+        "codes under the city's region); the imports accept rows of these regions")] = None,
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
-    """Create a city from its plan file, with an EMPTY ledger and its accounting profile."""
+    """Create a city from its plan file, with an EMPTY ledger, its accounting profile and its regions."""
     from citycarbon.services import cities
 
-    info = run_service(lambda db, me: cities.init_city(db, me, plan, accounting_file=accounting, code=code))
+    info = run_service(lambda db, me: cities.init_city(db, me, plan, accounting_file=accounting, code=code,
+                                                       regions_file=regions))
     emit(info.to_dict(), fmt, rows=_rows([info]), title="城市 / city")
     if not info.has_data:
         typer.echo(f"{info.code}: 尚无数据，请导入能源平衡表与统计数据 / no data yet: import its "

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from citycarbon.cli.db import cli_actor, open_database
+from citycarbon.cli.db import open_database
 from citycarbon.cli.output import FORMAT_OPTION, OutputFormat, emit, fail
 from citycarbon.cli.progress import QUIET_OPTION, progress_bars
 from citycarbon.errors import InputError, ServiceError
@@ -22,9 +22,11 @@ imports_app = typer.Typer(help="Import any dataset: upload, review, approve. 数
 
 
 def _operator():
-    from citycarbon.auth.principal import Principal, Role
+    """The CLI's caller: the deployment's administrator, scoped to ``$CITYCARBON_CITY_SCOPE`` when it is set (the
+    import service then refuses a deployment of another city, like on the web and the API)."""
+    from citycarbon.cli.city import cli_principal
 
-    return Principal(0, cli_actor(), Role.admin, via="cli")
+    return cli_principal()
 
 
 def _row(batch) -> dict:

@@ -240,14 +240,23 @@ def _read_sources(source: object) -> dict[str, tuple[pd.DataFrame, str]]:
     return {name: (_read_file(path), path.name)}
 
 
-def _read_file(path: Path) -> pd.DataFrame:
-    try:
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            frame = pd.read_excel(path, dtype=str)
-        else:
-            from citycarbon.data import read_csv_file
+def _sheet_rows(frame: pd.DataFrame) -> list[int]:
+    """The spreadsheet row of each row of ``frame`` (the header is row 1; a CSV's banner lines count):
+    :func:`citycarbon.importers.schemas.row_numbers`."""
+    from citycarbon.importers.schemas import row_numbers
 
-            frame = read_csv_file(path, dtype=str)
+    return [int(n) for n in row_numbers(frame)]
+
+
+def _read_file(path: Path) -> pd.DataFrame:
+    from citycarbon.importers.csvfile import read_csv_rows
+    from citycarbon.importers.schemas import numbered
+
+    try:  # rows numbered as the spreadsheet shows them (header row 1, banner lines counted)
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            frame = numbered(pd.read_excel(path, dtype=str))
+        else:
+            frame = read_csv_rows(path, path.name)
     except (OSError, ValueError, UnicodeDecodeError) as error:
         raise InputError(Problem(f"cannot read file: {error}", file=path.name)) from error
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -295,7 +304,7 @@ def _enterprises(frame: pd.DataFrame, file: str, problems: Problems) -> pd.DataF
                 if level in ("district", "county")}
     names = {str(n): str(c) for c, n in zip(regions["code"], regions["name_zh"], strict=True)}
     rows, seen_ids, seen_uscc = [], {}, {}
-    for i, record in enumerate(frame.to_dict("records"), start=1):
+    for i, record in zip(_sheet_rows(frame), frame.to_dict("records"), strict=True):
         where = {"file": file, "row": i}
         eid, uscc = _text(record.get("enterprise_id")), _text(record.get("uscc")).upper()
         if not eid:
@@ -354,7 +363,7 @@ def _enterprises(frame: pd.DataFrame, file: str, problems: Problems) -> pd.DataF
 def _products(frame: pd.DataFrame, file: str, enterprises: set[str], problems: Problems) -> pd.DataFrame:
     limits = product_limits()
     rows, seen = [], {}
-    for i, record in enumerate(frame.to_dict("records"), start=1):
+    for i, record in zip(_sheet_rows(frame), frame.to_dict("records"), strict=True):
         where = {"file": file, "row": i}
         pid, eid = _text(record.get("product_id")), _text(record.get("enterprise_id"))
         if not pid:
@@ -407,12 +416,13 @@ def _points(frame: pd.DataFrame, file: str, enterprises: set[str], products: pd.
     types = energy_types()
     product_owner = dict(zip(products["product_id"], products["enterprise_id"], strict=True))
     records = frame.to_dict("records")
-    ids = {}
-    for i, record in enumerate(records, start=1):
-        ids.setdefault(_text(record.get("point_id")), i)
+    numbers = _sheet_rows(frame)
+    ids: dict[str, int] = {}  # point_id → position of its first record
+    for position, record in enumerate(records):
+        ids.setdefault(_text(record.get("point_id")), position)
     rows = []
     seen: dict[str, int] = {}
-    for i, record in enumerate(records, start=1):
+    for i, record in zip(numbers, records, strict=True):
         where = {"file": file, "row": i}
         pid, eid = _text(record.get("point_id")), _text(record.get("enterprise_id"))
         if not pid:
@@ -455,7 +465,7 @@ def _points(frame: pd.DataFrame, file: str, enterprises: set[str], products: pd.
                 problems.add(f"unknown parent point {parent!r}", field="parent_point_id", value=parent,
                              suggestion=nearest(parent, list(ids)[:5000]), **where)
             else:
-                other = records[ids[parent] - 1]
+                other = records[ids[parent]]
                 if _text(other.get("enterprise_id")) != eid:
                     problems.add(f"parent {parent!r} belongs to another enterprise", field="parent_point_id",
                                  value=parent, **where)
@@ -475,7 +485,7 @@ def _points(frame: pd.DataFrame, file: str, enterprises: set[str], products: pd.
         rows.append({"point_id": pid, "enterprise_id": eid, "energy_type": etype, "unit": unit, "kind": kind,
                      "multiplier": multiplier if multiplier is not None else 1.0, "parent_point_id": parent,
                      "interval_minutes": int(interval) if interval in INTERVALS else 0,
-                     "register_max": register_max, "purpose": purpose})
+                     "register_max": register_max, "purpose": purpose, "_row": where["row"]})
     _check_cycles(rows, file, problems)
     out = pd.DataFrame(rows, columns=list(POINT_COLUMNS))
     out["multiplier"] = out["multiplier"].astype(float)
@@ -486,7 +496,7 @@ def _points(frame: pd.DataFrame, file: str, enterprises: set[str], products: pd.
 
 def _check_cycles(rows: list[dict], file: str, problems: Problems) -> None:
     parent = {r["point_id"]: r["parent_point_id"] for r in rows}
-    index = {r["point_id"]: i for i, r in enumerate(rows, start=1)}
+    index = {r["point_id"]: r.get("_row") for r in rows}  # the spreadsheet row of each point
     for start in parent:
         seen, node = set(), start
         while parent.get(node):

@@ -53,9 +53,14 @@ class ChainCheck:
         return document
 
 
-def _require_reader(principal: Principal) -> None:
+def _require_reader(principal: Principal, db: Database) -> None:
+    """Administrators; the log is the deployment's, not split by city, so a caller scoped to a city other than
+    the deployment's (``db.settings.city``) is refused like on every other face (city scope)."""
     if not principal.can_read_audit():
         raise Forbidden("审计日志仅限管理员 / the audit log is for administrators")
+    from citycarbon.services.cities import require_city
+
+    require_city(principal, str(getattr(getattr(db, "settings", None), "city", "") or "dalian"))
 
 
 def list_entries(db: Database, principal: Principal, *, actor: str | None = None, entity: str | None = None,
@@ -63,7 +68,7 @@ def list_entries(db: Database, principal: Principal, *, actor: str | None = None
                  until: datetime | None = None, limit: int = 50, offset: int = 0) -> AuditPage:
     """Audit entries matching every given filter (``since`` inclusive, ``until`` exclusive), newest first, from
     ``offset``, at most ``limit``; and how many match in all."""
-    _require_reader(principal)
+    _require_reader(principal, db)
     filters: dict[str, Any] = {"actor": actor, "entity": entity, "action": action, "entity_id": entity_id,
                                "since": since, "until": until}
     with db.session() as session:
@@ -76,7 +81,7 @@ def verify_chain(db: Database, principal: Principal, *, against: str | Path | No
     """Walk the hash chain from its first row. ``against``: a backup archive whose audit head must still be in
     the chain (so removing the newest rows is detected too); an archive without one is an :class:`InputError`
     naming the file."""
-    _require_reader(principal)
+    _require_reader(principal, db)
     anchor: tuple[int, str] | None = None
     if against is not None:
         try:

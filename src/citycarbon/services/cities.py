@@ -151,10 +151,68 @@ def _read_profile(path: Path) -> dict[str, Any]:
     return dict(options)
 
 
+#: the levels a city's own regions may have (GB/T 2260 districts and counties)
+REGION_LEVELS = ("district", "county")
+REGION_FILE_COLUMNS = ("code", "name_zh", "name_en", "level")
+_GBT2260 = re.compile(r"^[0-9]{6}$")
+
+
+def read_regions_file(path: str | Path, city_region: str) -> list[dict[str, str]]:
+    """A city's districts and counties from a CSV (columns ``code,name_zh,name_en,level`` and optional
+    ``notes``; the format of ``data/codelists/regions.csv`` without ``parent``, which is the city's region).
+
+    Codes are GB/T 2260 (six digits) under the city: the first four digits are the city's. Every problem is an
+    :class:`InputError` naming the file, the spreadsheet row (the header is row 1) and the field."""
+    from citycarbon.importers.csvfile import read_csv_rows
+    from citycarbon.importers.schemas import row_numbers
+
+    source = Path(path).name
+    frame = read_csv_rows(path, source)
+    missing = [c for c in REGION_FILE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputError([Problem(f"missing column '{c}'", message_zh=f"缺少列 '{c}'", file=source, field=c)
+                          for c in missing])
+    problems: list[Problem] = []
+    rows: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for row_number, record in zip(row_numbers(frame), frame.to_dict("records"), strict=True):
+        text = {k: "" if v is None or (isinstance(v, float) and v != v) else str(v).strip() for k, v in record.items()}
+        row = int(row_number)
+        code = text["code"]
+        if not _GBT2260.match(code) or code[:4] != city_region[:4] or code == city_region:
+            problems.append(Problem(f"region code '{code}' is not a GB/T 2260 district or county code of the city "
+                                    f"{city_region} (six digits starting with {city_region[:4]})",
+                                    message_zh=f"地区代码 '{code}' 不是本市（{city_region}）的 GB/T 2260 区县代码"
+                                    f"（以 {city_region[:4]} 开头的六位数字）", field="code", value=code,
+                                    file=source, row=row))
+        elif code in seen:
+            problems.append(Problem(f"region code '{code}' is listed twice", message_zh=f"地区代码 '{code}' 重复",
+                                    field="code", value=code, file=source, row=row))
+        seen.add(code)
+        if text["level"] not in REGION_LEVELS:
+            problems.append(Problem(f"level must be one of {', '.join(REGION_LEVELS)}",
+                                    message_zh=f"level 须为 {', '.join(REGION_LEVELS)} 之一", field="level",
+                                    value=text["level"], file=source, row=row))
+        for column in ("name_zh", "name_en"):
+            if not text[column]:
+                problems.append(Problem(f"{column} is empty", message_zh=f"{column} 为空", field=column,
+                                        file=source, row=row))
+        rows.append({"code": code, "name_zh": text["name_zh"], "name_en": text["name_en"], "level": text["level"],
+                     "notes": text.get("notes", "")})
+    if not rows and not problems:
+        problems.append(Problem("the regions file lists no region", message_zh="地区文件没有列出任何地区",
+                                file=source))
+    if problems:
+        raise InputError(problems)
+    return rows
+
+
 def init_city(db: Database, principal: Principal, plan_file: str | Path, *, accounting_file: str | Path | None = None,
-              code: str | None = None) -> CityInfo:
+              code: str | None = None, regions_file: str | Path | None = None) -> CityInfo:
     """Create a city from ``plan_file`` (validated by :func:`citycarbon.plan.validate_plan_file`) with an EMPTY
-    ledger and, when given, the accounting profile of ``accounting_file``. ``code`` defaults to the file's stem.
+    ledger and, when given, the accounting profile of ``accounting_file`` and its districts and counties from
+    ``regions_file`` (:func:`read_regions_file`), which the import's region checks then accept.
+    ``code`` defaults to the file's stem.
 
     Refused (:class:`Forbidden`) for anyone but the deployment's administrators; :class:`Conflict` when the
     code or the region is taken; :class:`InputError` (file, line, field) for a bad plan or profile."""
@@ -167,6 +225,7 @@ def init_city(db: Database, principal: Principal, plan_file: str | Path, *, acco
         raise InputError(Problem("a city code is 2–64 lower-case letters, digits or _ starting with a letter",
                                  field="code", value=code))
     accounting = _read_profile(Path(accounting_file)) if accounting_file is not None else None
+    regions = read_regions_file(regions_file, plan.meta.region_code) if regions_file is not None else []
     document = path.read_text(encoding="utf-8")
     with db.session(write=True) as session:
         if store_cities.plan_record(session, code) is not None:
@@ -179,6 +238,10 @@ def init_city(db: Database, principal: Principal, plan_file: str | Path, *, acco
             session, code=code, plan=plan, document=document, accounting=accounting,
             accounting_source=None if accounting_file is None else Path(accounting_file).name, actor=principal,
             parent_code=parent)
+        if regions:
+            store_cities.record_regions(session, code=code, parent_code=plan.meta.region_code, regions=regions,
+                                        actor=principal,
+                                        source=None if regions_file is None else Path(regions_file).name)
         info = _info(session, record)
     _forget_plan(code)
     return info

@@ -16,6 +16,10 @@ Who may do what (applied here, once, with :class:`~citycarbon.auth.principal.Pri
   checked again (a district user's batch holding another region's rows is refused with the rows named).
 * **discard**: the uploader or an admin (write scope).
 * approving or discarding a batch in the wrong state (already approved or discarded) is a :class:`Conflict`.
+* **city scope** (every entry point): the service works on one city, ``city`` (default: the deployment's city,
+  ``db.settings.city``); a caller scoped to another city is refused (:class:`Forbidden`, code ``city_scope``),
+  whatever the face. A city-scoped caller uploads only rows of its city's regions (the city's region and the
+  regions stored under it) and sees only batches uploaded by users of its own city.
 
 Every write runs in one transaction with its audit rows (the store records them); a refusal writes nothing. Results
 are typed (:class:`ImportBatch`, :class:`ImportPreview`, :class:`Approval`); ``to_dict()`` gives the JSON the API
@@ -39,7 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_BATCH_ID", "Approval", "BatchProblem", "ClosingRow", "FileImport", "ImportBatch", "ImportPreview",
            "PreviewChange", "approve_batch", "discard_batch", "get_batch", "import_file", "list_batches",
-           "require_approver", "require_importer", "require_reader", "upload_batch"]
+           "require_approver", "require_city", "require_importer", "require_reader", "upload_batch"]
 
 #: the largest id an import batch can have (a 32-bit INTEGER column); a larger one is simply not found
 MAX_BATCH_ID = 2**31 - 1
@@ -253,13 +257,81 @@ def require_approver(principal: Principal) -> Principal:
     return principal
 
 
-def _may_see(principal: Principal, uploaded_by: str | None) -> bool:
-    return principal.city_wide or uploaded_by == principal.username
+def _may_see(principal: Principal, uploaded_by: str | None, cities: dict[str, str | None] | None = None) -> bool:
+    """Whether ``principal`` sees a batch of ``uploaded_by``; ``cities`` maps uploaders to their city scope (a
+    city-scoped caller sees only its own city's users' batches)."""
+    if uploaded_by == principal.username:
+        return True
+    if not principal.city_wide:
+        return False
+    return principal.city is None or (cities or {}).get(uploaded_by or "") == principal.city
 
 
-def _allowed_regions(principal: Principal) -> frozenset[str] | None:
-    """The regions whose rows the caller may upload (None: every region)."""
-    return principal.regions if principal.role is Role.district else None
+def _city_of(db: Database, city: str | None) -> str:
+    """The city an import call works on: ``city`` or the deployment's (``db.settings.city``)."""
+    return city if city is not None else str(getattr(getattr(db, "settings", None), "city", "") or "dalian")
+
+
+def require_city(principal: Principal, city: str) -> Principal:
+    """A caller scoped to another city than ``city`` is refused (:class:`Forbidden`, code ``city_scope``)."""
+    from citycarbon.services.cities import require_city as refuse_other_city
+
+    refuse_other_city(principal, city)
+    return principal
+
+
+def _uploader_cities(session: Session) -> dict[str, str | None]:
+    """Every account's city scope (one query; the accounts of a deployment are few)."""
+    from sqlalchemy import select
+
+    from citycarbon.store.auth_models import User
+
+    return {str(name): city for name, city in session.execute(select(User.username, User.city))}
+
+
+def _city_regions(session: Session, city: str) -> frozenset[str]:
+    """The region codes of ``city``: its own region and the regions stored under it (districts, counties,
+    pilot zones, and the regions under those)."""
+    from citycarbon.store import cities as store_cities
+    from citycarbon.store.imports import stored_regions
+
+    record = store_cities.plan_record(session, city)
+    if record is not None:
+        region = str(record.region_code)
+    else:  # a store not seeded yet: the shipped plan of the city names its region, the codelist its districts
+        from citycarbon.plan.load import shipped_plans
+        from citycarbon.services.cities import plan_for
+
+        if city not in shipped_plans():
+            return frozenset()
+        region = str(plan_for(city).meta.region_code)
+    from citycarbon.codelists import load_codelist, registered_regions
+
+    with registered_regions(stored_regions(session)):
+        table = load_codelist("regions")
+    parents = {_code(code): _code(parent) for code, parent in zip(table["code"], table["parent"], strict=True)}
+    found, frontier = {region}, {region}
+    while frontier:
+        frontier = {code for code, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return frozenset(found)
+
+
+def _code(value: object) -> str:
+    """A region code as text, whatever dtype the codelist reader gave it (210200, 210200.0, '210200')."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    text = str(value).strip()
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _allowed_regions(principal: Principal, city_regions: frozenset[str] | None = None) -> frozenset[str] | None:
+    """The regions whose rows the caller may upload (None: every region): a district user's regions, and for a
+    city-scoped caller only those of its city (``city_regions``)."""
+    own = principal.regions if principal.role is Role.district else None
+    if principal.city is None or city_regions is None:
+        return own
+    return city_regions if own is None else own & city_regions
 
 
 def _uploader_regions(session: Session, username: str | None) -> frozenset[str] | None:
@@ -271,7 +343,8 @@ def _uploader_regions(session: Session, username: str | None) -> frozenset[str] 
     if user is None:  # the CLI operator, the seed, a removed account: city-wide uploads
         return None
     try:
-        return _allowed_regions(users.principal_for_user(user))
+        principal = users.principal_for_user(user)
+        return _allowed_regions(principal, None if principal.city is None else _city_regions(session, principal.city))
     except ValueError:  # an account whose binding no longer makes a valid principal: nothing is its to import
         return frozenset()
 
@@ -289,7 +362,8 @@ def _visible_summary(session: Session, principal: Principal, batch_id: int) -> d
         summary = imports.get(session, batch_id)
     except InputError:
         raise _not_found(batch_id) from None
-    if not _may_see(principal, summary.get("uploaded_by")):
+    cities = _uploader_cities(session) if principal.city is not None else None
+    if not _may_see(principal, summary.get("uploaded_by"), cities):
         raise _not_found(batch_id)
     return summary
 
@@ -303,7 +377,8 @@ def _conflict_or_input(error: InputError) -> Exception:
 
 # -- the use cases -------------------------------------------------------------------------------------------
 def upload_batch(db: Database, principal: Principal, *, filename: str, content: bytes, kind: str | None = None,
-                 status: str = "official", mode: str = "keys", reason: str | None = None) -> ImportBatch:
+                 status: str = "official", mode: str = "keys", reason: str | None = None,
+                 city: str | None = None) -> ImportBatch:
     """Validate an uploaded table and keep it as a batch awaiting approval.
 
     Returns the batch: ``status`` ``validated`` (with the preview of what approval would change) or
@@ -314,6 +389,8 @@ def upload_batch(db: Database, principal: Principal, *, filename: str, content: 
     from citycarbon.store import imports
 
     require_importer(principal)
+    city = _city_of(db, city)
+    require_city(principal, city)
     if not content:
         raise InputError(Problem("文件是空的 / the file is empty", file=filename))
     mode = imports.normal_mode(mode)
@@ -322,41 +399,47 @@ def upload_batch(db: Database, principal: Principal, *, filename: str, content: 
                                  "import by key or replace their regions' years only (mode=keys or years)",
                                  field="mode", value=mode))
     with db.session(write=True) as session:
+        city_regions = None if principal.city is None else _city_regions(session, city)
         summary = imports.create_batch(session, filename=filename, content=content, actor=principal, kind=kind,
                                        status=status, mode=mode, reason=reason,
-                                       allowed_regions=_allowed_regions(principal), refuse_foreign=True)
+                                       allowed_regions=_allowed_regions(principal, city_regions),
+                                       refuse_foreign=True)
     return ImportBatch.from_summary(summary)
 
 
 def list_batches(db: Database, principal: Principal, *, status: str | None = None,
-                 limit: int = LIST_SCAN) -> list[ImportBatch]:
+                 limit: int = LIST_SCAN, city: str | None = None) -> list[ImportBatch]:
     """The newest ``limit`` batches the caller may see, newest first (district users: their own uploads; the
     newest :data:`LIST_SCAN` batches are searched)."""
     from citycarbon.store import imports
 
     require_reader(principal)
+    require_city(principal, _city_of(db, city))
     if status is not None and status not in BATCH_STATUSES:
         raise InputError(Problem(f"unknown batch status '{status}'", field="status", value=status))
     with db.session() as session:
         summaries = imports.list_batches(session, status=status, limit=LIST_SCAN)
-    visible = [s for s in summaries if _may_see(principal, s.get("uploaded_by"))]
+        cities = _uploader_cities(session) if principal.city is not None else None
+    visible = [s for s in summaries if _may_see(principal, s.get("uploaded_by"), cities)]
     return [ImportBatch.from_summary(s) for s in visible[:max(limit, 0)]]
 
 
-def get_batch(db: Database, principal: Principal, batch_id: int) -> ImportBatch:
+def get_batch(db: Database, principal: Principal, batch_id: int, *, city: str | None = None) -> ImportBatch:
     """A batch the caller may see, with ``preview_now``: what approving it would change against today's ledger
     (empty for a batch that is not awaiting approval). Unknown, out-of-range or invisible ids: :class:`NotFound`.
     """
     from citycarbon.store import imports
 
     require_reader(principal)
+    require_city(principal, _city_of(db, city))
     with db.session() as session:
         summary = _visible_summary(session, principal, batch_id)
         now = imports.preview(session, batch_id) if summary["status"] == "validated" else {}
     return ImportBatch.from_summary(summary, preview_now=ImportPreview.from_dict(now))
 
 
-def approve_batch(db: Database, principal: Principal, batch_id: int, *, reason: str | None = None) -> Approval:
+def approve_batch(db: Database, principal: Principal, batch_id: int, *, reason: str | None = None,
+                  city: str | None = None) -> Approval:
     """Write a validated batch into the ledger (one transaction with the batch's new status and the audit rows).
 
     :class:`Forbidden` unless an admin with a write scope; :class:`NotFound`; :class:`Conflict` when the batch
@@ -364,6 +447,7 @@ def approve_batch(db: Database, principal: Principal, batch_id: int, *, reason: 
     from citycarbon.store import imports
 
     require_approver(principal)
+    require_city(principal, _city_of(db, city))
     with db.session(write=True) as session:
         summary = _visible_summary(session, principal, batch_id)
         allowed = _uploader_regions(session, summary.get("uploaded_by"))
@@ -381,7 +465,8 @@ def approve_batch(db: Database, principal: Principal, batch_id: int, *, reason: 
     return Approval(batch=ImportBatch.from_summary(summary), **written)
 
 
-def discard_batch(db: Database, principal: Principal, batch_id: int, *, reason: str | None = None) -> ImportBatch:
+def discard_batch(db: Database, principal: Principal, batch_id: int, *, reason: str | None = None,
+                  city: str | None = None) -> ImportBatch:
     """Mark a batch that was not approved as discarded (the uploader or an admin; write scope).
 
     :class:`Forbidden` for a read-only caller or another uploader's batch (when the caller may see it);
@@ -389,6 +474,7 @@ def discard_batch(db: Database, principal: Principal, batch_id: int, *, reason: 
     from citycarbon.store import imports
 
     require_importer(principal)
+    require_city(principal, _city_of(db, city))
     with db.session(write=True) as session:
         summary = _visible_summary(session, principal, batch_id)
         if not (principal.is_admin or summary.get("uploaded_by") == principal.username):
@@ -415,7 +501,7 @@ class FileImport:
 
 def import_file(db: Database, principal: Principal, *, filename: str, content: bytes, kind: str | None = None,
                 status: str = "official", mode: str = "keys", reason: str | None = None, approve: bool = False,
-                progress: Progress | None = None) -> FileImport:
+                progress: Progress | None = None, city: str | None = None) -> FileImport:
     """Upload a file as a batch and, with ``approve``, approve it at once: :func:`upload_batch` then
     :func:`approve_batch`, with their rules (approving needs an administrator with a write scope, checked
     before anything is stored). A rejected file is not approved (its problems are in the batch).
@@ -425,13 +511,14 @@ def import_file(db: Database, principal: Principal, *, filename: str, content: b
     report = or_silent(progress)
     if approve:
         require_approver(principal)
+    require_city(principal, _city_of(db, city))
     total = 2 if approve else 1
     report(0, total, "validate")
     batch = upload_batch(db, principal, filename=filename, content=content, kind=kind, status=status, mode=mode,
-                         reason=reason)
+                         reason=reason, city=city)
     report(1, total, "validate")
     if not approve or batch.status != "validated":
         return FileImport(batch)
-    approval = approve_batch(db, principal, batch.id, reason=reason)
+    approval = approve_batch(db, principal, batch.id, reason=reason, city=city)
     report(2, total, "approve")
     return FileImport(approval.batch, approval)

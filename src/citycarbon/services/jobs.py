@@ -177,8 +177,13 @@ def require_city_jobs(principal: Principal) -> Principal:
 
 def submit_recompute(runner: JobRunner, results: Results, principal: Principal) -> str:
     """Queue the city-wide recompute of every everyday result of the current ledger version for ``principal``;
-    returns the job id (:func:`require_city_jobs` first: nothing queued, nothing written on a refusal)."""
+    returns the job id (:func:`require_city_jobs` first: nothing queued, nothing written on a refusal; a caller
+    scoped to another city than the one ``results`` serves is refused too)."""
+    from citycarbon.services.cities import require_city
+
     require_city_jobs(principal)
+    if principal.city is not None:  # an unscoped caller reaches every city
+        require_city(principal, str(getattr(results, "city", "")))
 
     def work() -> dict[str, Any]:
         version = results.warm()

@@ -34,6 +34,7 @@ from citycarbon.services.sources import Source, city_inputs
 if TYPE_CHECKING:  # the model's modules load numpy work on first use, not when a face starts
     import pandas as pd
 
+    from citycarbon.auth.principal import Principal
     from citycarbon.datasets import ReferenceDataset
     from citycarbon.pathways.attribution import ShapleyResult
     from citycarbon.pathways.model import PathwayModel
@@ -320,9 +321,14 @@ class PathwayService:
         return iamc_frames(model, scenarios, outputs, region)
 
 
-def service_for(state: Any, city: str) -> PathwayService:
-    """The :class:`PathwayService` an application owns (``state.pathways``); an app without one (the cockpit
-    mounted bare, tools) gets one on the default source, made once and kept on its state."""
+def service_for(state: Any, city: str, principal: Principal) -> PathwayService:
+    """The :class:`PathwayService` of ``city`` an application owns (``state.pathways``) for ``principal``: a
+    caller scoped to another city is refused (:class:`~citycarbon.errors.Forbidden`, the city scope of
+    :func:`citycarbon.services.cities.require_city`), whatever the face. An app without one (the cockpit mounted
+    bare, tools) gets one on the default source, made once and kept on its state."""
+    from citycarbon.services.cities import require_city
+
+    require_city(principal, city)
     service = getattr(state, "pathways", None)
     if service is None:
         service = PathwayService(city)

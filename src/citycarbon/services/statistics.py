@@ -50,6 +50,15 @@ def _city_code(results: Results) -> str:
     return str(results.dataset(results.version()).region)
 
 
+def _require_city(results: Results, principal: Principal) -> None:
+    """A caller scoped to another city than the one ``results`` serves is refused
+    (:class:`~citycarbon.errors.Forbidden`)."""
+    from citycarbon.services.cities import require_city
+
+    if principal.city is not None:  # an unscoped caller reaches every city
+        require_city(principal, str(getattr(results, "city", "")))
+
+
 def _check_region(results: Results, principal: Principal, region: str) -> None:
     if region != _city_code(results) and not principal.can_read_region(region):
         raise NotFound("region not found")
@@ -60,6 +69,7 @@ def list_rows(results: Results, principal: Principal, dataset: str, *, year: int
               page: int = 1, per_page: int = 50) -> StatisticsPage:
     """Current (or ``as_of``, which must carry a time zone) rows of a ledger dataset that ``principal`` may see,
     filtered by year, region and variable, and the ``page``-th ``per_page`` of them."""
+    _require_city(results, principal)
     as_of = _aware(as_of, "as_of")
     city = _city_code(results)
     if region is not None:
@@ -83,6 +93,7 @@ def value_history(results: Results, principal: Principal, dataset: str, *, year:
     """Every recorded version of one value (oldest first): value, unit, status, source, recorded at/by. ``dims``
     names the dataset's further key columns (``flow``, ``sector``, ``variable``, …); a missing one that the
     dataset needs is an :class:`InputError` naming it."""
+    _require_city(results, principal)
     _check_region(results, principal, region)
     given = dims or {}
     spec = ledger.spec_for(dataset)

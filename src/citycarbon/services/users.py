@@ -190,11 +190,37 @@ def _check_org(session: Session, principal: Principal, org: str | None) -> None:
         raise InputError(msg.problem("org_unknown", field="org", value=org, org=value))
 
 
-def _user(session: Session, username: str) -> User:
+def _in_scope(principal: Principal, user: User) -> bool:
+    """A city-scoped administrator reaches only the users of its own city (never an unscoped user, who reaches
+    every city); an unscoped caller reaches everyone."""
+    return principal.city is None or user.city == principal.city
+
+
+def _require_city(db: Database, principal: Principal) -> None:
+    """The users of this deployment are managed from its faces, which serve the deployment's city
+    (``db.settings.city``): a caller scoped to another city is refused (:class:`citycarbon.errors.Forbidden`)."""
+    from citycarbon.services.cities import require_city
+
+    require_city(principal, str(getattr(getattr(db, "settings", None), "city", "") or "dalian"))
+
+
+def _user(session: Session, username: str, principal: Principal | None = None) -> User:
+    """The user ``username``; one out of the caller's city scope is not found (its existence is not leaked)."""
     user = store.get_user(session, username)
-    if user is None:
+    if user is None or (principal is not None and not _in_scope(principal, user)):
         raise NotFound("user", msg.problem("user_unknown", field="username", value=username, username=username))
     return user
+
+
+def _scope_new_user(session: Session, principal: Principal, user: User) -> None:
+    """A user created by a city-scoped administrator is scoped to that city (audited in the same transaction)."""
+    if principal.city is None or user.city == principal.city:
+        return
+    from citycarbon.store import audit
+
+    user.city = principal.city
+    session.flush()
+    audit.record(session, _actor(principal), "user.city", "user", user.id, {"city": None}, {"city": principal.city})
 
 
 def _expiry(expires_days: int | None, now: datetime) -> datetime | None:
@@ -208,15 +234,18 @@ def _expiry(expires_days: int | None, now: datetime) -> datetime | None:
 # ---- users -----------------------------------------------------------------------------------------------
 
 def list_users(db: Database, principal: Principal) -> list[UserInfo]:
+    """Every user the caller reaches (a city-scoped administrator: its city's users only)."""
     _require_admin(principal)
+    _require_city(db, principal)
     with db.session() as session:
-        return [UserInfo.of(user) for user in store.list_users(session)]
+        return [UserInfo.of(user) for user in store.list_users(session) if _in_scope(principal, user)]
 
 
 def get_user(db: Database, principal: Principal, username: str) -> UserInfo:
     _require_admin(principal)
+    _require_city(db, principal)
     with db.session() as session:
-        return UserInfo.of(_user(session, username))
+        return UserInfo.of(_user(session, username, principal))
 
 
 def create_user(db: Database, principal: Principal, *, username: str, role: str, regions: Iterable[str] = (),
@@ -225,20 +254,27 @@ def create_user(db: Database, principal: Principal, *, username: str, role: str,
     """A new user with a one-time password (changed at first login). A ``department`` user is bound to ``org``,
     an organisation of the governance registry of the creator's city."""
     _require_manager(principal)
+    _require_city(db, principal)
     with db.session() as session:
         _check_enterprise(session, enterprise_id)
         _check_org(session, principal, org)
         user, one_time = store.create_user(session, username=username, role=role, regions=list(regions),
                                            enterprise_id=enterprise_id or None, display_name=display_name,
                                            actor=_actor(principal), reason=reason, org_code=org or None)
+        _scope_new_user(session, principal, user)
         return UserWithSecret(UserInfo.of(user), one_time)
 
 
 def create_admin(db: Database, principal: Principal, *, username: str = "admin", reset: bool = False) -> UserWithSecret:
     """The first (or another) administrator; ``reset`` gives an existing one a new one-time password."""
     _require_manager(principal)
+    _require_city(db, principal)
     with db.session() as session:
+        existing = store.get_user(session, username)
+        if existing is not None and not _in_scope(principal, existing):
+            raise NotFound("user", msg.problem("user_unknown", field="username", value=username, username=username))
         user, one_time = store.create_admin(session, username=username, actor=_actor(principal), reset=reset)
+        _scope_new_user(session, principal, user)
         return UserWithSecret(UserInfo.of(user), one_time)
 
 
@@ -249,11 +285,12 @@ def update_user(db: Database, principal: Principal, username: str, changes: dict
                 reason: str | None = None) -> UserInfo:
     """Change role, regions, enterprise, display name or the disabled flag (``changes`` holds only those)."""
     _require_manager(principal)
+    _require_city(db, principal)
     unknown = set(changes) - set(_FIELDS)
     if unknown or not changes:
         raise InputError(msg.problem("nothing_to_change", field=sorted(unknown)[0] if unknown else "role"))
     with db.session() as session:
-        user = _user(session, username)
+        user = _user(session, username, principal)
         if "enterprise_id" in changes:
             _check_enterprise(session, changes["enterprise_id"])
         if "org" in changes:
@@ -271,24 +308,27 @@ def set_disabled(db: Database, principal: Principal, username: str, disabled: bo
 def reset_password(db: Database, principal: Principal, username: str, *, reason: str | None = None) -> UserWithSecret:
     """A new one-time password; unlocks the account and ends its web sessions."""
     _require_manager(principal)
+    _require_city(db, principal)
     with db.session() as session:
-        user = _user(session, username)
+        user = _user(session, username, principal)
         one_time = store.reset_password(session, user, actor=_actor(principal), reason=reason)
         return UserWithSecret(UserInfo.of(user), one_time)
 
 
 def unlock_user(db: Database, principal: Principal, username: str, *, reason: str | None = None) -> UserInfo:
     _require_manager(principal)
+    _require_city(db, principal)
     with db.session() as session:
-        user = _user(session, username)
+        user = _user(session, username, principal)
         store.unlock_user(session, user, actor=_actor(principal), reason=reason)
         return UserInfo.of(user)
 
 
 def reset_totp(db: Database, principal: Principal, username: str, *, reason: str | None = None) -> UserInfo:
     _require_manager(principal)
+    _require_city(db, principal)
     with db.session() as session:
-        user = _user(session, username)
+        user = _user(session, username, principal)
         store.reset_totp(session, user, actor=_actor(principal), reason=reason)
         return UserInfo.of(user)
 
@@ -310,8 +350,9 @@ def issue_token(db: Database, principal: Principal, *, username: str | None = No
             raise Forbidden("forbidden_write_token")
     else:
         _require_manager(principal)
+        _require_city(db, principal)
     with db.session() as session:
-        user = _user(session, username or principal.username)
+        user = _user(session, username, principal) if username is not None else _user(session, principal.username)
         token = store.issue_token(session, user, scope, name, actor=_actor(principal), expires_at=expires_at,
                                   now=now)
         row = session.scalars(select(ApiToken).where(ApiToken.prefix == token.split("_")[1])).one()
@@ -322,11 +363,15 @@ def list_tokens(db: Database, principal: Principal, username: str | None = None,
                 ) -> list[TokenInfo]:
     """The caller's own tokens; another user's (``username``) or everyone's (``everyone``) for administrators."""
     with db.session() as session:
-        if everyone or username is not None:
+        if everyone or username is not None:  # one's own tokens need no city: every user of every city has them
             _require_admin(principal)
-        names = {u.id: u.username for u in store.list_users(session)}
-        user = None if everyone else _user(session, username or principal.username)
-        return [TokenInfo.of(t, names.get(t.user_id)) for t in store.list_tokens(session, user)]
+            _require_city(db, principal)
+        reachable = [u for u in store.list_users(session) if _in_scope(principal, u)]
+        names = {u.id: u.username for u in reachable}
+        user = None if everyone else (_user(session, username, principal) if username is not None
+                                      else _user(session, principal.username))
+        return [TokenInfo.of(t, names.get(t.user_id)) for t in store.list_tokens(session, user)
+                if user is not None or t.user_id in names]
 
 
 def revoke_token(db: Database, principal: Principal, prefix: str, *, reason: str | None = None) -> TokenInfo:
@@ -337,7 +382,9 @@ def revoke_token(db: Database, principal: Principal, prefix: str, *, reason: str
     with db.session() as session:
         row = session.scalars(select(ApiToken).where(ApiToken.prefix == value)).one_or_none()
         own = row is not None and row.user_id == principal.user_id and principal.via != "cli"
-        if row is None or not (own or principal.can_manage_users()):
+        if not own:  # another's token: the administrators of this deployment's city
+            _require_city(db, principal)
+        if row is None or not (own or (principal.can_manage_users() and _in_scope(principal, row.user))):
             raise NotFound("token", msg.problem("token_unknown", field="prefix", value=prefix, prefix=prefix))
         store.revoke_token(session, value, actor=_actor(principal), reason=reason)
         return TokenInfo.of(row, row.user.username)
@@ -354,6 +401,8 @@ def rotate_totp_key(db: Database, settings: Settings, principal: Principal, *, n
     removes the older keys from the key file once every secret is re-encrypted.
     """
     _require_manager(principal)
+    if principal.city is not None:  # the key protects every city's accounts: the deployment's administrators only
+        raise Forbidden("forbidden_manage_users")
     if new_key:
         totp_crypto.add_key(settings)
     cipher = totp_crypto.cipher_for(settings)

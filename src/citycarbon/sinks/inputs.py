@@ -34,6 +34,14 @@ def file_name(frame: pd.DataFrame, default: str) -> str:
     return str(frame.attrs.get("file", default))
 
 
+def sheet_rows(frame: pd.DataFrame) -> list[int]:
+    """The spreadsheet row of each row of ``frame`` (the header is row 1, a file's banner lines count):
+    :func:`citycarbon.importers.schemas.row_numbers`."""
+    from citycarbon.importers.schemas import row_numbers
+
+    return [int(n) for n in row_numbers(frame)]
+
+
 def _text(value: object) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
@@ -104,7 +112,7 @@ def check_forest(frame: pd.DataFrame) -> pd.DataFrame:
     problems = Problems()
     out: list[dict[str, Any]] = []
     seen: dict[tuple[Any, ...], int] = {}
-    for index, record in enumerate(frame.to_dict("records"), start=1):
+    for index, record in zip(sheet_rows(frame), frame.to_dict("records"), strict=True):
         year, region, status = _common(record, index, name, problems)
         variable = _text(record["variable"])
         if variable not in FOREST_VARIABLES:
@@ -139,7 +147,7 @@ def check_wetland(frame: pd.DataFrame, ecosystems: Iterable[str]) -> pd.DataFram
     problems = Problems()
     out: list[dict[str, Any]] = []
     seen: dict[tuple[Any, ...], int] = {}
-    for index, record in enumerate(frame.to_dict("records"), start=1):
+    for index, record in zip(sheet_rows(frame), frame.to_dict("records"), strict=True):
         year, region, status = _common(record, index, name, problems)
         ecosystem = _text(record["ecosystem"])
         if ecosystem not in valid:

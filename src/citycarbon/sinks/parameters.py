@@ -24,7 +24,7 @@ import iam_units
 import pandas as pd
 
 from citycarbon.codelists import nearest
-from citycarbon.data import data_path, read_csv_file
+from citycarbon.data import data_path
 from citycarbon.errors import Problems
 from citycarbon.units import UnitError, conversion_factor
 
@@ -89,14 +89,17 @@ def read_parameter_table(path: Path, key_column: str, extra_columns: Iterable[st
     Checks: required columns present, unique ``param_id``, numeric finite ``value``, parseable
     ``unit``, ``status`` and ``flag`` from their lists, integer ``year`` where given, ``key_column``
     in ``valid_keys`` where given. All problems are raised together as one ``InputError`` naming
-    file, row (1-based data row) and field, with the nearest valid name as suggestion.
+    file, row (as the spreadsheet shows it: banner lines and the header count) and field, with the nearest
+    valid name as suggestion.
     """
     problems = Problems()
     name = str(path)
     if not Path(path).exists():
         problems.add("parameter file not found", file=name)
         problems.raise_if_any()
-    frame = read_csv_file(path, dtype=str)
+    from citycarbon.importers.csvfile import read_csv_rows
+
+    frame = read_csv_rows(path, name)  # rows as the spreadsheet shows them: banner lines and header count
     required = (key_column, *COMMON_COLUMNS, *extra_columns)
     for column in required:
         if column not in frame.columns:
@@ -106,8 +109,8 @@ def read_parameter_table(path: Path, key_column: str, extra_columns: Iterable[st
     keys = tuple(valid_keys) if valid_keys is not None else None
     rows: list[ParameterRow] = []
     seen: set[str] = set()
-    for index, record in enumerate(frame.to_dict("records"), start=1):
-        where = {"file": name, "row": index}
+    for index, record in zip(frame.index, frame.to_dict("records"), strict=True):
+        where = {"file": name, "row": int(index)}
         param_id = _text(record["param_id"])
         if not param_id:
             problems.add("param_id is empty", field="param_id", **where)

@@ -62,6 +62,25 @@ def record_city(session: Session, *, code: str, plan: Any, document: str, accoun
     return record
 
 
+def record_regions(session: Session, *, code: str, parent_code: str, regions: list[dict[str, str]], actor: Any,
+                   source: str | None = None) -> list[str]:
+    """Store city ``code``'s districts and counties (``regions``: code, name_zh, name_en, level, notes) under its
+    region ``parent_code``; a code already stored is a :class:`~citycarbon.errors.Conflict`. Audited."""
+    from citycarbon.errors import Conflict
+
+    taken = [r["code"] for r in regions if session.get(RegionRecord, r["code"]) is not None]
+    if taken:
+        raise Conflict(f"region(s) {', '.join(taken)} already stored", code="region_exists")
+    for region in regions:
+        note = region.get("notes") or f"registered with city {code}" + (f" from {source}" if source else "")
+        session.add(RegionRecord(code=region["code"], parent_code=parent_code, name_zh=region["name_zh"],
+                                 name_en=region["name_en"], kind=region["level"], notes=note))
+    session.flush()
+    codes = [r["code"] for r in regions]
+    audit.record(session, actor, "city.regions", "city", code, None, {"regions": codes, "source": source})
+    return codes
+
+
 def target_rows(session: Session, dataset: str, regions: Iterable[str], *,
                 as_of: datetime | None = None) -> list[dict[str, Any]]:
     """Rows of ``dataset`` (``target_values``/``target_allocations``) of ``regions`` current now or at

@@ -96,20 +96,35 @@ def normal_mode(mode: str) -> str:
 
 #: the newest validated uploads, by (sha256, kind, file name): approval re-reads a batch's bytes, and the same
 #: bytes validate to the same frame (a process that did not see the upload validates them again)
-_PARSED: OrderedDict[tuple[str, str | None, str], tuple[str, pd.DataFrame]] = OrderedDict()
+_PARSED: OrderedDict[tuple[str, str | None, str, tuple[str, ...]], tuple[str, pd.DataFrame]] = OrderedDict()
 _PARSED_SIZE = 4
 _PARSED_LOCK = threading.Lock()
 
 
-def _parse(filename: str, content: bytes, kind: str | None) -> tuple[str, pd.DataFrame]:
-    """Validate ``content`` as the importers do; returns (importer table name, frame) or raises InputError."""
-    key = (hashlib.sha256(content).hexdigest(), kind, filename)
+def stored_regions(session: Session) -> builtins.list[dict[str, Any]]:
+    """The regions stored for the deployment's cities (``regions`` table: the seeded GB/T 2260 codelist and the
+    regions a new city registered with ``citycarbon city init --regions``), as codelist rows."""
+    from citycarbon.store.models import RegionRecord
+
+    return [{"code": r.code, "name_zh": r.name_zh, "name_en": r.name_en, "level": r.kind, "parent": r.parent_code,
+             "notes": r.notes} for r in session.execute(select(RegionRecord)).scalars()]
+
+
+def _parse(filename: str, content: bytes, kind: str | None,
+           regions: builtins.list[dict[str, Any]] | None = None) -> tuple[str, pd.DataFrame]:
+    """Validate ``content`` as the importers do; returns (importer table name, frame) or raises InputError. The
+    region checks accept the codelist's regions and ``regions`` (:func:`stored_regions`)."""
+    from citycarbon.codelists import registered_regions
+
+    known = tuple(sorted(str(r["code"]) for r in regions or ()))
+    key = (hashlib.sha256(content).hexdigest(), kind, filename, known)
     with _PARSED_LOCK:
         if key in _PARSED:
             _PARSED.move_to_end(key)
             name, frame = _PARSED[key]
             return name, frame.copy()
-    name, frame = _parse_bytes(filename, content, kind)
+    with registered_regions(regions or ()):
+        name, frame = _parse_bytes(filename, content, kind)
     with _PARSED_LOCK:
         _PARSED[key] = (name, frame.copy())
         while len(_PARSED) > _PARSED_SIZE:
@@ -149,10 +164,10 @@ def _complete(frame: pd.DataFrame, dataset: str, status: str, source: str) -> pd
     return out.astype({column: object for column in out.columns if pd.api.types.is_string_dtype(out[column])})
 
 
-def _frame_of(batch: ImportBatch) -> tuple[str, pd.DataFrame]:
+def _frame_of(session: Session, batch: ImportBatch) -> tuple[str, pd.DataFrame]:
     if batch.content is None:
         raise InputError(Problem(f"import batch {batch.id} holds no uploaded file", field="content"))
-    name, frame = _parse(batch.filename, batch.content, batch.kind)
+    name, frame = _parse(batch.filename, batch.content, batch.kind, stored_regions(session))
     dataset = KINDS[name]
     return dataset, _complete(frame, dataset, batch.preview.get("status", "official"),
                               f"import batch {batch.id}: {batch.filename}")
@@ -246,7 +261,7 @@ def create_batch(session: Session, *, filename: str, content: bytes, actor: Any,
     session.add(batch)
     session.flush()
     try:
-        table, frame = _parse(filename, content, kind)
+        table, frame = _parse(filename, content, kind, stored_regions(session))
         batch.kind = table
         dataset = KINDS[table]
         _check_regions(frame, None if allowed_regions is None else frozenset(map(str, allowed_regions)),
@@ -303,7 +318,7 @@ def preview(session: Session, batch_id: int) -> dict[str, Any]:
     batch = _batch(session, batch_id)
     if batch.status != "validated":
         return {"status": batch.status, "problems": batch.problems}
-    dataset, frame = _frame_of(batch)
+    dataset, frame = _frame_of(session, batch)
     return {"status": batch.status, **_diff(session, dataset, frame, batch.mode)}
 
 
@@ -323,7 +338,7 @@ def approve(session: Session, batch_id: int, *, actor: Any, reason: str | None =
     """
     batch = _batch(session, batch_id)
     _require(batch, ("validated",), "approved")
-    dataset, frame = _frame_of(batch)
+    dataset, frame = _frame_of(session, batch)
     _check_regions(frame, None if allowed_regions is None else frozenset(map(str, allowed_regions)), batch.filename)
     scope = MODES[normal_mode(batch.mode or "years")]
     result = ledger.write_frame(session, dataset, frame, actor=actor, batch_id=batch.id, scope=scope,  # type: ignore[arg-type]

@@ -63,6 +63,7 @@ def _sha256(data: bytes) -> str:
 def reference_frames(city: str = "dalian") -> dict[str, tuple[pd.DataFrame, str]]:
     """The shipped long tables of ``city`` as the domain reads them, with their file names, per ledger dataset."""
     from citycarbon.datasets import load_reference
+    from citycarbon.importers.schemas import numbered
     from citycarbon.plan import load_plan
     from citycarbon.tracking.districts import check_districts
     from citycarbon.tracking.nowcast import check_monthly
@@ -71,11 +72,14 @@ def reference_frames(city: str = "dalian") -> dict[str, tuple[pd.DataFrame, str]
     frames = {table: (getattr(dataset, table), ledger.DATASETS[table].file) for table in ledger.REFERENCE_TABLES}
     folder = data_path(city)
     if (folder / "monthly.csv").is_file():
-        frames["monthly"] = (check_monthly(read_csv_file(folder / "monthly.csv"), "monthly.csv"), "monthly.csv")
+        monthly = read_csv_file(folder / "monthly.csv")
+        check_monthly(numbered(monthly, monthly.attrs["first_row"]), "monthly.csv")  # errors name the file's rows
+        frames["monthly"] = (monthly, "monthly.csv")
     if (folder / "districts.csv").is_file():
         region = load_plan(city).meta.region_code
         raw = read_csv_file(folder / "districts.csv", dtype={"region": str, "target_id": str})
-        frames["districts"] = (check_districts(raw, region, "districts.csv"), "districts.csv")
+        check_districts(numbered(raw, raw.attrs["first_row"]), region, "districts.csv")
+        frames["districts"] = (raw, "districts.csv")
     return frames
 
 

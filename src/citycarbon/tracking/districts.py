@@ -65,7 +65,9 @@ def check_districts(frame: pd.DataFrame, city_code: str, file: str = "districts.
         raise InputError(Problem(f"missing columns {missing}", file=file, field=missing[0]))
     known = district_codes(city_code)
     problems: list[Problem] = []
-    for i, row in enumerate(frame.itertuples(index=False), start=1):
+    from citycarbon.importers.schemas import row_numbers
+
+    for i, row in zip((int(n) for n in row_numbers(frame)), frame.itertuples(index=False), strict=True):
         region, variable = _code(row.region), str(row.variable)
         if region not in known:
             problems.append(Problem(f"{region!r} is not a district or county of {city_code} (GB/T 2260)",

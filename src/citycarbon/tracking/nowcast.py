@@ -71,7 +71,9 @@ def check_monthly(monthly: pd.DataFrame, file: str = "monthly data") -> pd.DataF
     missing = [c for c in MONTHLY_COLUMNS if c not in monthly.columns]
     if missing:
         raise InputError(Problem(f"missing columns {missing}", file=file, field=missing[0]))
-    for i, row in enumerate(monthly.itertuples(index=False), start=1):
+    from citycarbon.importers.schemas import row_numbers
+
+    for i, row in zip((int(n) for n in row_numbers(monthly)), monthly.itertuples(index=False), strict=True):
         variable = str(row.variable)
         if variable not in MONTHLY_VARIABLES:
             problems.append(Problem(f"unknown monthly variable {variable!r}", file=file, row=i, field="variable",

@@ -65,9 +65,9 @@ MAX_RUNS = 20000
 DEFAULT_RUNS = 1000
 
 
-def _service(request: Request) -> PathwayService:
+def _service(request: Request, principal: Principal) -> PathwayService:
     """The app's :class:`~citycarbon.services.pathways.PathwayService` (``app.state.pathways``)."""
-    return service_for(request.app.state, request.app.state.settings.city)
+    return service_for(request.app.state, request.app.state.settings.city, principal)
 
 
 def _split(result: dict) -> tuple[dict, dict]:
@@ -107,7 +107,7 @@ SCENARIO = Query("Plan", max_length=64, description="a shipped scenario (BAU, Pl
 @router.get("/levers", response_model=Envelope[list[dict[str, Any]]])
 def get_levers(request: Request, principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
     """Every lever: id, zh/en name, plan task group and its title, unit, BAU default, plan value, range, timing."""
-    return respond([row.to_dict() for row in _service(request).levers()],
+    return respond([row.to_dict() for row in _service(request, principal).levers()],
                    method="citycarbon.pathways levers (data/pathways/levers.csv)")
 
 
@@ -115,7 +115,7 @@ def get_levers(request: Request, principal: Principal = Depends(get_principal)) 
 def get_scenarios(request: Request, principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
     """The shipped scenarios with parent, packages, settings and canonical code."""
     rows = []
-    for scenario in _service(request).scenarios():
+    for scenario in _service(request, principal).scenarios():
         row = scenario.to_dict()
         row.pop("source", None)
         rows.append(row)
@@ -126,7 +126,7 @@ def get_scenarios(request: Request, principal: Principal = Depends(get_principal
 def get_run(request: Request, scenario: str = SCENARIO, set: LeverSettings = SET,
             principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
     """One pathway of ``scenario`` with the ``set`` what-ifs: the ``run`` JSON and its scenario code."""
-    service = _service(request)
+    service = _service(request, principal)
     data, meta = _split(service.run_document(service.resolve(scenario, parse_set(set))))
     return respond(data, **meta)
 
@@ -134,7 +134,7 @@ def get_run(request: Request, scenario: str = SCENARIO, set: LeverSettings = SET
 @router.post("/run", response_model=Envelope[dict[str, Any]])
 def post_run(request: Request, body: RunBody, principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
     """As ``GET /pathways/run`` with the settings in the body."""
-    service = _service(request)
+    service = _service(request, principal)
     data, meta = _split(service.run_document(service.resolve(body.scenario, body.levers)))
     return respond(data, **meta)
 
@@ -145,7 +145,7 @@ def get_by_code(request: Request, code: str = Path(min_length=1, max_length=16, 
                 principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
     """A what-if by its code: from this server's memory of codes, or re-resolved from the settings the share
     link carries (``?scenario=…&set=…``; they must give the same code)."""
-    service = _service(request)
+    service = _service(request, principal)
     code = code.lower()
     settings = parse_set(set)
     if scenario is not None or settings:
@@ -167,7 +167,7 @@ def get_by_code(request: Request, code: str = Path(min_length=1, max_length=16, 
 def post_ensemble(request: Request, body: EnsembleBody, principal: Principal = Depends(get_principal)
                   ) -> EnvelopeResponse:
     """Ensemble over the uncertain parameters: directly up to 2 000 runs, otherwise (or ``job``) a job."""
-    service = _service(request)
+    service = _service(request, principal)
     resolved = service.resolve(body.scenario, body.levers)
     as_job = body.job if body.job is not None else body.runs > DIRECT_RUNS
     if not as_job:
@@ -186,7 +186,7 @@ def post_ensemble(request: Request, body: EnsembleBody, principal: Principal = D
 def post_attribution(request: Request, body: AttributionBody, principal: Principal = Depends(get_principal)
                      ) -> EnvelopeResponse:
     """Shapley attribution of the CO2 gap between ``base`` and the scenario by plan task group (wedges)."""
-    service = _service(request)
+    service = _service(request, principal)
     resolved = service.resolve(body.scenario, body.levers)
     base = service.base_scenario(body.base)
     data, meta = _split(service.attribution(base, resolved, body.permutations, body.exact).to_dict())
@@ -205,7 +205,7 @@ def get_export(request: Request,
 
     if len(scenario) > MAX_EXPORT:
         raise InputError(Problem(f"at most {MAX_EXPORT} scenarios per export", field="scenario", value=len(scenario)))
-    service = _service(request)
+    service = _service(request, principal)
     settings = parse_set(set)
     scenarios = [service.resolve(name, settings) for name in scenario]
     data, meta = service.iamc(scenarios)

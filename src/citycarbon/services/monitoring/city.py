@@ -38,6 +38,7 @@ class City:
     flags: pd.DataFrame = field(default_factory=pd.DataFrame)    #: flags of ``day``
     batches: pd.DataFrame = field(default_factory=pd.DataFrame)
     stamp: tuple[Any, ...] = ()                 #: the data state it was computed from (key of the page views)
+    code: str | None = None                     #: the city (plan code) monitored; callers of other cities are refused
 
     @property
     def has_registry(self) -> bool:
@@ -196,7 +197,12 @@ def _fill(city: City) -> None:
 
 
 def visible_units(city: City, principal: Principal) -> pd.DataFrame:
-    """The units ``principal`` may see (district users: their regions; enterprise users: their own)."""
+    """The units ``principal`` may see (district users: their regions; enterprise users: their own); a caller
+    scoped to another city than ``city.code`` is refused (:class:`~citycarbon.errors.Forbidden`)."""
+    if city.code is not None and not principal.can_access_city(city.code):
+        from citycarbon.services.cities import require_city
+
+        require_city(principal, city.code)
     units = city.units
     if units.empty:
         return units

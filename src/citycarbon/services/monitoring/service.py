@@ -145,7 +145,9 @@ class MonitoringService:
 
         registry = self.registry()
         lake = self.lake() if registry is not None and Lake.present(self.settings) else None
-        return build_city(registry, lake)
+        city = build_city(registry, lake)
+        city.code = self.city_code
+        return city
 
     def _compute(self) -> City:
         state = self.data_state()  # taken before reading: a change committed meanwhile triggers the next refresh
@@ -210,9 +212,22 @@ class MonitoringService:
 
     # ---- scope -----------------------------------------------------------------------------------
 
+    @property
+    def city_code(self) -> str:
+        """The city whose key units this deployment monitors (the settings' city)."""
+        return str(getattr(self.settings, "city", "") or "dalian")
+
+    def require_city(self, principal: Principal) -> None:
+        """Refuse (:class:`~citycarbon.errors.Forbidden`) a caller scoped to another city than the monitored one:
+        applied by every read and write here, whatever the face."""
+        from citycarbon.services.cities import require_city
+
+        require_city(principal, self.city_code)
+
     def visible_enterprises(self, principal: Principal, registry: Any | None = None) -> pd.DataFrame:
         """The registry's enterprises ``principal`` may read (district users: their regions; enterprises: their
-        own); empty without a registry."""
+        own); empty without a registry. A caller scoped to another city is refused."""
+        self.require_city(principal)
         registry = registry if registry is not None else self.registry()
         if registry is None:
             return pd.DataFrame(columns=["enterprise_id", "region"])
@@ -222,13 +237,16 @@ class MonitoringService:
         return frame[allowed]
 
     def _scope(self, principal: Principal) -> set[str] | None:
+        self.require_city(principal)
         return submission_scope(principal, lambda: self.visible_enterprises(principal)["enterprise_id"].astype(str))
 
     # ---- writes ----------------------------------------------------------------------------------
 
     def ingest(self, body: bytes | str | dict[str, Any], sender: Sender) -> IngestOutcome:
         """One batch of readings within ``sender``'s scope (see :func:`ingest_payload`); :class:`NotFound` when
-        no registry was ever imported; :class:`~citycarbon.monitoring.ingest.BatchRefused` when refused whole."""
+        no registry was ever imported; :class:`~citycarbon.monitoring.ingest.BatchRefused` when refused whole;
+        :class:`~citycarbon.errors.Forbidden` for a sender scoped to another city."""
+        self.require_city(sender.principal)
         registry = self.registry()
         return ingest_payload(self.db, self.lake(), registry, self._points(), body, sender,
                               future_margin=self.settings.monitoring_future_margin)
@@ -240,6 +258,7 @@ class MonitoringService:
 
     def enterprises(self, principal: Principal) -> list[dict[str, Any]]:
         """The key units ``principal`` may see with their count of metering points."""
+        self.require_city(principal)
         registry = self.registry()
         if registry is None:
             return []
@@ -255,6 +274,7 @@ class MonitoringService:
         (an enterprise user's own enterprise is the default); :class:`NotFound` outside the caller's scope."""
         from citycarbon.monitoring.lake import read_readings
 
+        self.require_city(principal)
         registry = self.registry()
         if registry is None:
             return ReadingsPage(pd.DataFrame(), 0)
@@ -283,6 +303,7 @@ class MonitoringService:
         from citycarbon.monitoring.registry import Registry
         from citycarbon.monitoring.rollup import rollup
 
+        self.require_city(principal)
         registry = self.registry()
         if registry is None:
             return None
@@ -333,6 +354,7 @@ class MonitoringService:
         """The caller's own API tokens (public views: prefix, scope, label, dates; never the secret)."""
         from citycarbon.services import users
 
+        self.require_city(principal)
         return [token.as_dict() for token in users.list_tokens(self.db, principal)]
 
     def enterprise_submissions(self, enterprise_id: str, *, offset: int, limit: int, first_rejections: int,

@@ -92,7 +92,8 @@ async def upload(request: Request, file: UploadFile | None = File(None), kind: s
     refused = _csrf_refused(request, session, csrf_token)
     if refused:
         return refused
-    service.require_importer(session.principal)  # a viewer hears 403 before its file is read
+    service.require_importer(session.principal)  # a viewer hears 403 before its file is read,
+    service.require_city(session.principal, web_state(request).settings.city)  # and so does another city's user
     locale = locale_of(request)
     if file is None or not file.filename:
         return _list_page(request, session, status_code=422, errors=[localized(

@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from citycarbon.errors import InputError, Problem
+from citycarbon.errors import Forbidden, InputError, Problem
 from citycarbon.services.pathways import COMPARISON, PathwayService, service_for
 from citycarbon.web.app import locale_of, login_redirect, render, web_state
 from citycarbon.web.backend import current_session
@@ -48,8 +48,12 @@ def _zh(fmt: Formatter) -> bool:
 
 
 def _service(request: Request) -> PathwayService:
-    """The app's pathway service (``app.state.pathways``; the API and the page share its caches)."""
-    return service_for(request.app.state, web_state(request).settings.city)
+    """The app's pathway service (``app.state.pathways``; the API and the page share its caches), as
+    :func:`_gate` obtained it for the caller (the service refuses a caller scoped to another city)."""
+    service = getattr(request.state, "pathways", None)
+    if service is None:  # pragma: no cover - every handler passes the gate first
+        raise RuntimeError("pathways handler called without _gate")
+    return service
 
 
 # --- reading the form / share link ------------------------------------------------------------------------------
@@ -299,6 +303,10 @@ def _gate(request: Request, session) -> Response | None:
         pending = session is not None and getattr(session, "challenge", None) is not None
         return login_redirect(request, "/login/step" if pending else None)
     if principal.role not in ROLES:
+        return render(request, "error.html", {"error_kind": "forbidden"}, session=session, status_code=403)
+    try:
+        request.state.pathways = service_for(request.app.state, web_state(request).settings.city, principal)
+    except Forbidden:  # a user scoped to another city (the service's rule)
         return render(request, "error.html", {"error_kind": "forbidden"}, session=session, status_code=403)
     return None
 
