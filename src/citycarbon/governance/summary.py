@@ -332,7 +332,7 @@ def heat_cells(latest: Iterable[tuple[RoundFacts, Assignment]], *, today: date) 
     for round_, a in latest:
         key = (task_of(a.measure), a.org)
         held = groups.get(key)
-        if held is None or round_.period_end > held[0].period_end:
+        if held is None or (round_.period_end, round_.id) > (held[0].period_end, held[0].id):
             groups[key] = (round_, [a])
         elif held[0].id == round_.id:
             held[1].append(a)

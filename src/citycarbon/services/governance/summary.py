@@ -11,9 +11,10 @@ Who sees what (applied here for every face):
 * a viewer: the city aggregate only (no unit named); the XLSX/DOCX of a round: the office and analysts;
 * an enterprise user: nothing (403).
 
-Performance (docs/performance.md): the board reads only what it draws: each (measure, unit)'s latest
-assignment by one window query (``ROW_NUMBER() OVER (PARTITION BY measure, unit ORDER BY period_end DESC)``) and
-the open rounds' assignments; never the 15 000 filings of a five-year history as objects.
+Performance (docs/performance.md): the board reads only what it draws: the newest round's and the open
+rounds' assignments with their filings (plain columns, one query), and only for the (measure, unit) pairs the
+newest round lacks, their latest assignment by one window query (``ROW_NUMBER() OVER (PARTITION BY measure,
+unit ORDER BY period_end DESC)`` behind an anti-join); never the 15 000 filings of a five-year history.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, extract, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from citycarbon.auth.principal import Principal, Role
 from citycarbon.documents import gbt9704
@@ -37,6 +38,7 @@ from citycarbon.store import governance as store
 from citycarbon.store.db import Database
 from citycarbon.store.governance_models import (
     GovFiling,
+    GovMeasure,
     GovRound,
     GovRoundAssignment,
     GovSupervisionItem,
@@ -173,13 +175,18 @@ def _overdue_dict(o: agg.OverdueItem, names: dict[str, OrgLabel]) -> dict[str, A
     return {**asdict(o), "deadline": o.deadline.isoformat(), "org_name": label.name_zh if label else o.org}
 
 
-def _latest(session: Session, city: str, rounds: dict[int, agg.RoundFacts]) -> list[tuple[agg.RoundFacts,
-                                                                                          agg.Assignment]]:
-    """Each (measure, unit)'s assignment in the latest round that gave it one, with its filing."""
+def _older_latest(session: Session, city: str, newest: int,
+                  rounds: dict[int, agg.RoundFacts]) -> list[tuple[agg.RoundFacts, agg.Assignment]]:
+    """Each (measure, unit) that the newest round does not assign, with its assignment in the latest round
+    that did (one window query; the anti-join leaves it nothing to rank when every pair is in the newest)."""
+    again = aliased(_A)
+    in_newest = (select(again.id).where(again.round_id == newest, again.measure_code == _A.measure_code,
+                                        again.org_code == _A.org_code).exists())
     rank = func.row_number().over(partition_by=(_A.measure_code, _A.org_code),
                                   order_by=(_R.period_end.desc(), _R.id.desc())).label("rank")
     ranked = (select(_A.round_id, _A.measure_code, _A.org_code, _A.role, rank)
-              .join(_R, _R.id == _A.round_id).where(_R.city == city).subquery())
+              .join(_R, _R.id == _A.round_id).where(_R.city == city, _A.round_id != newest, ~in_newest)
+              .subquery())
     statement = (select(ranked.c.round_id, ranked.c.measure_code, ranked.c.org_code, ranked.c.role, _F.state,
                         _F.status, _F.submitted_at)
                  .select_from(ranked)
@@ -187,6 +194,12 @@ def _latest(session: Session, city: str, rounds: dict[int, agg.RoundFacts]) -> l
                                      _F.org_code == ranked.c.org_code))
                  .where(ranked.c.rank == 1))
     return [(rounds[row.round_id], _assignment(row)) for row in session.execute(statement)]
+
+
+def _tasks(session: Session, city: str) -> list[int]:
+    rows = session.execute(select(GovMeasure.task).where(GovMeasure.city == city, GovMeasure.valid_to.is_(None),
+                                                         GovMeasure.active.is_(True)).distinct())
+    return sorted(int(task) for (task,) in rows)
 
 
 def board(db: Database, principal: Principal, city: str, *, today: date | None = None) -> Board:
@@ -197,11 +210,14 @@ def board(db: Database, principal: Principal, city: str, *, today: date | None =
         orgs = store.current_orgs(session, city)
         scope, own = _scope(principal, city, orgs)
         rounds = {row.id: _facts(row) for row in session.scalars(select(_R).where(_R.city == city))}
-        latest = _latest(session, city, rounds) if rounds else []
         open_ids = sorted((r.id for r in rounds.values() if r.state == "open"),
-                          key=lambda i: rounds[i].period_end)
-        current = _assignments(session, open_ids)
-        tasks = sorted({m.task for m in store.current_measures(session, city)})
+                          key=lambda i: (rounds[i].period_end, i))
+        newest = max(rounds, key=lambda i: (rounds[i].period_end, i)) if rounds else None
+        fetched = _assignments(session, sorted({*open_ids, *([newest] if newest else [])}))
+        latest = ([(rounds[a.round_id], a) for a in fetched if a.round_id == newest]
+                  + _older_latest(session, city, newest, rounds) if newest is not None else [])
+        current = [a for a in fetched if a.round_id in set(open_ids)]
+        tasks = _tasks(session, city)
     all_cells = agg.heat_cells(latest, today=day)
     task_levels: dict[int, dict[str, int]] = {task: {} for task in tasks}
     for cell in all_cells:
@@ -390,6 +406,15 @@ def round_summary_xlsx(db: Database, principal: Principal, city: str, code: str,
     return buffer.getvalue()
 
 
+def _task_rows(s: agg.RoundSummary) -> list[list[str]]:
+    counts: dict[int, dict[str, int]] = {}
+    for _code, task, _text, status, _units in s.measure_rows:
+        row = counts.setdefault(task, {k: 0 for k in s.measures_by_status})
+        row[status] += 1
+    return [[f"第{task}项", str(sum(row.values())), *[str(v) for v in row.values()]]
+            for task, row in sorted(counts.items())]
+
+
 def round_summary_docx(db: Database, principal: Principal, city: str, code: str, *, today: date | None = None,
                        progress: Progress | None = None) -> bytes:
     """The round's summary as an official document (GB/T 9704): 「2026年第四季度碳达峰碳中和工作调度情况」 with
@@ -406,10 +431,9 @@ def round_summary_docx(db: Database, principal: Principal, city: str, code: str,
             f"{gbt9704.chinese_date(r.period_end)}，报送截止{gbt9704.chinese_date(r.deadline)}）共涉及工作措施"
             f"{len(s.measure_rows)}项，应报送{s.assigned}项，按时报送{s.on_time}项，按时报送率{_pct(s.on_time_rate)}"
             f"；截至{gbt9704.chinese_date(s.today)}，逾期未报送{len(s.overdue)}项。措施进展：{counts or '无'}。"),
-        gbt9704.Heading("二、各项措施进展情况", 1),
-        gbt9704.Table(["措施编号", "工作措施", "进展状态", "责任单位"],
-                      [[c, text, agg.STATUS_ZH[st], "、".join(view.name(u) for u in units)]
-                       for c, _t, text, st, units in s.measure_rows], caption="表1 工作措施进展情况"),
+        gbt9704.Heading("二、各项任务措施进展情况", 1),
+        gbt9704.Table(["任务", "措施（项）", *[agg.STATUS_ZH[k] for k in s.measures_by_status]],
+                      _task_rows(s), caption="表1 各项任务工作措施进展（措施明细见调度汇总表）"),
         gbt9704.Heading("三、各单位按时报送情况", 1),
         gbt9704.Table(["单位", "应报送（项）", "按时报送（项）", "按时报送率（%）"],
                       [[view.name(u.org), str(u.assigned), str(u.on_time), _pct(u.rate)] for u in s.units],
@@ -426,16 +450,20 @@ def round_summary_docx(db: Database, principal: Principal, city: str, code: str,
     body.append(gbt9704.Heading("五、指标完成情况", 1))
     if s.indicators:
         body.append(gbt9704.Table(
-            ["指标", "单位", "累计值", f"{r.year}年目标", "完成比例"],
-            [[i.name_zh, i.unit, _num(i.value), _num(i.milestone), _pct(i.ratio)] for i in s.indicators],
-            caption="表4 指标与年度目标对照"))
+            ["指标", "累计值", f"{r.year}年目标", "完成比例"],
+            [[i.name_zh, f"{_num(i.value)} {i.unit}", f"{_num(i.milestone)} {i.unit}", _pct(i.ratio)]
+             for i in s.indicators], caption="表4 指标与年度目标对照"))
     else:
         body.append(gbt9704.Paragraph("本轮调度措施未设量化指标。"))
     if s.overdue:
         body.append(gbt9704.Heading("六、逾期未报送情况", 1))
-        body.append(gbt9704.Table(["措施编号", "单位", "逾期天数"],
-                                  [[o.measure, view.name(o.org), str(o.days)] for o in s.overdue],
-                                  caption="表5 逾期未报送"))
+        late: dict[str, list[int]] = {}
+        for o in s.overdue:
+            late.setdefault(o.org, []).append(o.days)
+        body.append(gbt9704.Table(["单位", "逾期未报送（项）", "逾期天数"],
+                                  [[view.name(org), str(len(days)), str(max(days))]
+                                   for org, days in sorted(late.items(), key=lambda kv: (-len(kv[1]), kv[0]))],
+                                  caption="表5 逾期未报送（明细见调度汇总表）"))
     step("四至六")
     document = gbt9704.OfficialDocument(issuer=view.office_zh, title=view.title_zh, body=body, day=s.today,
                                         recipients="市碳达峰碳中和工作领导小组各成员单位")
