@@ -38,3 +38,32 @@ def add_item(session: Session, round_: GovRound, measure: str, org: str, *, leve
     session.add(GovSupervisionItem(city="dalian", rule_code="late", level=level, round_id=round_.id,
                                    measure_code=measure, org_code=org, reason_zh=reason, triggered_on=day))
     session.flush()
+
+
+def sample(session: Session) -> None:
+    """The hand-worked round of ``test_summary_domain`` (2026Q4, deadline 2027-01-10; counted on 2027-01-15)
+    and a closed 2026Q3 before it; T05-M01 gets miit as lead and an indicator (渔光互补光伏装机, MW, 2026
+    milestone 200)."""
+    from dataclasses import replace
+
+    from citycarbon.governance.model import Indicator
+    from citycarbon.store import governance as store
+
+    measure = next(m for m in store.current_measures(session, "dalian") if m.code == "T05-M01")
+    pv = Indicator("pv_mw", "渔光互补光伏装机", "fishery PV", "MW", target=500.0, year=2030, milestones={2026: 200.0})
+    store.put_measure(session, "dalian", replace(measure, lead="miit", indicators=(pv,)), actor="test")
+    q3 = add_round(session, "2026Q3", start=date(2026, 7, 1), end=date(2026, 9, 30), deadline=date(2026, 10, 10),
+                   state="closed")
+    add(session, q3, "T05-M01", "miit", status="completed", state="accepted", submitted=date(2026, 10, 9))
+    add(session, q3, "T07-M01", "miit", status="lagging", state="accepted", submitted=date(2026, 10, 9),
+        lag_reason="资金未到位")
+    q4 = add_round(session, "2026Q4", start=date(2026, 10, 1), end=date(2026, 12, 31), deadline=date(2027, 1, 10),
+                   title="2026年第四季度调度")
+    add(session, q4, "T05-M01", "miit", status="in_progress", submitted=date(2027, 1, 8),
+        narrative="渔光互补项目已开工。", values={"pv_mw": 120})
+    add(session, q4, "T05-M01", "eco", role="co", status="lagging", submitted=date(2027, 1, 12),
+        lag_reason="用地审批未完成", values={"pv_mw": 30})
+    add(session, q4, "T05-M02", "miit", status="in_progress", state="draft")
+    add(session, q4, "T12-M01", "d210202", status="completed", state="accepted", submitted=date(2027, 1, 10))
+    add(session, q4, "T12-M01", "eco", role="co")
+    add_item(session, q4, "T05-M02", "miit", level="reminder", day=date(2027, 1, 14), reason="逾期未报送")

@@ -50,7 +50,8 @@ def test_round_summary_hand_worked():
 
 
 def test_indicator_sums_the_units_when_the_lead_reports_nothing():
-    rows = [agg.Assignment(2, "T05-M01", "eco", "co", "submitted", "in_progress", TODAY, indicator_values={"pv_mw": 30.0}),
+    rows = [agg.Assignment(2, "T05-M01", "eco", "co", "submitted", "in_progress", TODAY,
+                           indicator_values={"pv_mw": 30.0}),
             agg.Assignment(2, "T05-M01", "d210202", "district", "accepted", "in_progress", TODAY,
                            indicator_values={"pv_mw": 45.5})]
     (check,) = agg.indicator_checks([MEASURES["T05-M01"]], rows, 2026)

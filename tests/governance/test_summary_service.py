@@ -12,10 +12,8 @@ from openpyxl import load_workbook
 
 from citycarbon.auth.principal import Principal, Role
 from citycarbon.errors import Forbidden, NotFound
-from citycarbon.governance.model import Indicator
 from citycarbon.services.governance import summary as service
-from citycarbon.store import governance as store
-from tests.governance.summary_support import add, add_item, add_round
+from tests.governance.summary_support import sample
 
 TODAY = date(2027, 1, 15)
 OFFICE = Principal(1, "office", Role.admin)
@@ -30,26 +28,7 @@ ENTERPRISE = Principal(7, "x", Role.enterprise, enterprise_id="E1")
 @pytest.fixture
 def gov_db(seeded_db):
     with seeded_db.session(write=True) as session:
-        measure = next(m for m in store.current_measures(session, "dalian") if m.code == "T05-M01")
-        from dataclasses import replace
-        pv = Indicator("pv_mw", "渔光互补光伏装机", "fishery PV", "MW", target=500.0, year=2030,
-                       milestones={2026: 200.0})
-        store.put_measure(session, "dalian", replace(measure, lead="miit", indicators=(pv,)), actor="test")
-        q3 = add_round(session, "2026Q3", start=date(2026, 7, 1), end=date(2026, 9, 30),
-                       deadline=date(2026, 10, 10), state="closed")
-        add(session, q3, "T05-M01", "miit", status="completed", state="accepted", submitted=date(2026, 10, 9))
-        add(session, q3, "T07-M01", "miit", status="lagging", state="accepted", submitted=date(2026, 10, 9),
-            lag_reason="资金未到位")
-        q4 = add_round(session, "2026Q4", start=date(2026, 10, 1), end=date(2026, 12, 31),
-                       deadline=date(2027, 1, 10), title="2026年第四季度调度")
-        add(session, q4, "T05-M01", "miit", status="in_progress", submitted=date(2027, 1, 8),
-            narrative="渔光互补项目已开工。", values={"pv_mw": 120})
-        add(session, q4, "T05-M01", "eco", role="co", status="lagging", submitted=date(2027, 1, 12),
-            lag_reason="用地审批未完成", values={"pv_mw": 30})
-        add(session, q4, "T05-M02", "miit", status="in_progress", state="draft")
-        add(session, q4, "T12-M01", "d210202", status="completed", state="accepted", submitted=date(2027, 1, 10))
-        add(session, q4, "T12-M01", "eco", role="co")
-        add_item(session, q4, "T05-M02", "miit", level="reminder", day=date(2027, 1, 14), reason="逾期未报送")
+        sample(session)
     return seeded_db
 
 

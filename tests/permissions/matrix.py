@@ -202,4 +202,9 @@ READS: frozenset[str] = frozenset({
     "citycarbon.services.cities.list_cities", "citycarbon.services.cities.city_info",
     "citycarbon.services.cities.require_city", "citycarbon.services.targets.list_targets",
     "citycarbon.services.targets.target_history",
+    # governance summary (issue 14 items 6, 9, 10): the board, the round summary, unit reports (reads only)
+    "citycarbon.services.governance.summary.board", "citycarbon.services.governance.summary.round_summary",
+    "citycarbon.services.governance.summary.round_summary_xlsx",
+    "citycarbon.services.governance.summary.round_summary_docx",
+    "citycarbon.services.governance.summary.unit_report", "citycarbon.services.governance.summary.unit_report_docx",
 })
