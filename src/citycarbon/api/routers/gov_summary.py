@@ -11,7 +11,6 @@ of a round are the office's and analysts'.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -19,6 +18,7 @@ from fastapi.responses import Response
 
 from citycarbon.api.deps import get_database, get_principal
 from citycarbon.api.envelope import Envelope, EnvelopeResponse, respond
+from citycarbon.api.routers._common import IsoDate
 from citycarbon.auth.principal import Principal
 from citycarbon.services.governance import summary as service
 
@@ -46,7 +46,7 @@ def _download(content: bytes, media: str, filename: str) -> Response:
 
 
 @router.get("/governance/board", response_model=Envelope[dict[str, Any]])
-def get_board(request: Request, city: str | None = Query(None, pattern=CITY_PATTERN), today: date | None = TODAY,
+def get_board(request: Request, city: str | None = Query(None, pattern=CITY_PATTERN), today: IsoDate | None = TODAY,
               principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
     """The board: each task × unit cell's level (the worst state of the unit's measures of that task in the
     latest round that gave it any: completed, in_progress, pending, not_started, lagging, overdue), the open
@@ -60,7 +60,7 @@ def get_board(request: Request, city: str | None = Query(None, pattern=CITY_PATT
             responses={200: {"content": {XLSX: {}, DOCX: {}}}})
 def get_round_summary(request: Request, code: str = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"),
                       format: Literal["json", "xlsx", "docx"] = "json",
-                      city: str | None = Query(None, pattern=CITY_PATTERN), today: date | None = TODAY,
+                      city: str | None = Query(None, pattern=CITY_PATTERN), today: IsoDate | None = TODAY,
                       principal: Principal = Depends(get_principal)) -> Response:
     """The 调度 summary of round ``code``: measures by status, units by on-time rate, lagging measures with
     their reasons, indicators against milestones, overdue filings. ``format=xlsx`` (sheets 概况, 措施进展,
