@@ -228,6 +228,7 @@ def env(fresh_web_env):
 #: sample values of path parameters, per role (a role without a sample gets the first one)
 PATH_SAMPLES = {
     "enterprise_id": {"enterprise-x": OWN, "default": "E00002"},
+    "code": {"default": "2026Q4"},  # a governance round (tests/web/conftest.py, _governance_sample)
 }
 #: query variants rendered besides the bare path (other states of the same page)
 VARIANTS = {
@@ -240,6 +241,7 @@ VARIANTS = {
     "/pathways/results": ["?scenario=Plan"],
     "/pathways/wedges": ["?scenario=Plan"],
     "/admin/audit": ["?actor=admin"],
+    "/governance": ["?year=2026"],
 }
 SKIPPED = {"/healthz", "/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect",
            "/imports/template"}  # an .xlsx download (tests/web/test_imports_datasets.py)
