@@ -40,18 +40,20 @@ def add_item(session: Session, round_: GovRound, measure: str, org: str, *, leve
     session.flush()
 
 
-def sample(session: Session) -> None:
+def sample(session: Session, *, indicator: bool = True) -> None:
     """The hand-worked round of ``test_summary_domain`` (2026Q4, deadline 2027-01-10; counted on 2027-01-15)
     and a closed 2026Q3 before it; T05-M01 gets miit as lead and an indicator (渔光互补光伏装机, MW, 2026
-    milestone 200)."""
+    milestone 200) unless ``indicator`` is False (an audited registry write the audit page would then show)."""
     from dataclasses import replace
 
     from citycarbon.governance.model import Indicator
     from citycarbon.store import governance as store
 
-    measure = next(m for m in store.current_measures(session, "dalian") if m.code == "T05-M01")
-    pv = Indicator("pv_mw", "渔光互补光伏装机", "fishery PV", "MW", target=500.0, year=2030, milestones={2026: 200.0})
-    store.put_measure(session, "dalian", replace(measure, lead="miit", indicators=(pv,)), actor="test")
+    if indicator:
+        measure = next(m for m in store.current_measures(session, "dalian") if m.code == "T05-M01")
+        pv = Indicator("pv_mw", "渔光互补光伏装机", "fishery PV", "MW", target=500.0, year=2030,
+                       milestones={2026: 200.0})
+        store.put_measure(session, "dalian", replace(measure, lead="miit", indicators=(pv,)), actor="test")
     q3 = add_round(session, "2026Q3", start=date(2026, 7, 1), end=date(2026, 9, 30), deadline=date(2026, 10, 10),
                    state="closed")
     add(session, q3, "T05-M01", "miit", status="completed", state="accepted", submitted=date(2026, 10, 9))
