@@ -20,7 +20,7 @@ unit ORDER BY period_end DESC)`` behind an anti-join); never the 15 000 filings 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -34,6 +34,7 @@ from citycarbon.documents import gbt9704
 from citycarbon.errors import Forbidden, NotFound
 from citycarbon.governance import summary as agg
 from citycarbon.governance.model import Measure, Organisation, OrgKind
+from citycarbon.progress import Progress, or_silent
 from citycarbon.store import governance as store
 from citycarbon.store.db import Database
 from citycarbon.store.governance_models import (
@@ -50,7 +51,6 @@ __all__ = ["Board", "OrgLabel", "ReportMeasure", "RoundSummaryView", "UnitReport
 #: deadlines are local dates: a filing's UTC submission time is read in China Standard Time
 CITY_TZ = ZoneInfo("Asia/Shanghai")
 SUPERVISION_ZH = {"reminder": "提醒", "notice": "督办通知", "interview": "约谈"}
-Progress = Callable[[str], None]
 
 
 # ---- scope ---------------------------------------------------------------------------------------------
@@ -347,7 +347,9 @@ def round_summary_xlsx(db: Database, principal: Principal, city: str, code: str,
     _require_detail(principal, city)
     view = round_summary(db, principal, city, code, today=today)
     s = view.summary
-    step = progress or (lambda _name: None)
+    report = or_silent(progress)
+    sheets = ("概况", "措施进展", "单位按时率", "滞后措施", "指标对照")
+    report(0, len(sheets), "")
     book = Workbook()
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDEBF7")
@@ -369,7 +371,7 @@ def round_summary_xlsx(db: Database, principal: Principal, city: str, code: str,
             for (cell,) in ws.iter_rows(min_row=2, min_col=column, max_col=column):
                 cell.number_format = number_format
         ws.freeze_panes = "A2"
-        step(title)
+        report(sheets.index(title) + 1, len(sheets), title)
 
     r = s.round
     sheet("概况", ["项目", "内容"], [
@@ -422,7 +424,8 @@ def round_summary_docx(db: Database, principal: Principal, city: str, code: str,
     _require_detail(principal, city)
     view = round_summary(db, principal, city, code, today=today)
     s, r = view.summary, view.summary.round
-    step = progress or (lambda _name: None)
+    report = or_silent(progress)
+    report(1, 3, "summary")
     counts = "，".join(f"{agg.STATUS_ZH[k]}{v}项" for k, v in s.measures_by_status.items() if v)
     body: list[gbt9704.Block] = [
         gbt9704.Heading("一、总体情况", 1),
@@ -440,7 +443,6 @@ def round_summary_docx(db: Database, principal: Principal, city: str, code: str,
                       caption="表2 各单位按时报送率"),
         gbt9704.Heading("四、滞后措施及原因", 1),
     ]
-    step("一至三")
     if s.lagging:
         body.append(gbt9704.Table(["措施编号", "单位", "滞后原因"],
                                   [[i.measure, view.name(i.org), i.reason or "未说明"] for i in s.lagging],
@@ -464,10 +466,12 @@ def round_summary_docx(db: Database, principal: Principal, city: str, code: str,
                                   [[view.name(org), str(len(days)), str(max(days))]
                                    for org, days in sorted(late.items(), key=lambda kv: (-len(kv[1]), kv[0]))],
                                   caption="表5 逾期未报送（明细见调度汇总表）"))
-    step("四至六")
+    report(2, 3, "body")
     document = gbt9704.OfficialDocument(issuer=view.office_zh, title=view.title_zh, body=body, day=s.today,
                                         recipients="市碳达峰碳中和工作领导小组各成员单位")
-    return gbt9704.render_docx(document)
+    content = gbt9704.render_docx(document)
+    report(3, 3, "docx")
+    return content
 
 
 # ---- the unit's yearly report ----------------------------------------------------------------------------
