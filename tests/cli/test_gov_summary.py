@@ -24,10 +24,11 @@ def _run(*args: str):
 
 
 @pytest.fixture
-def store(seeded_db):
-    with seeded_db.session(write=True) as session:
+def store(request):
+    database = request.getfixturevalue("seeded_db")
+    with database.session(write=True) as session:
         sample(session)
-    return seeded_db
+    return database
 
 
 def test_board_in_every_format(store):

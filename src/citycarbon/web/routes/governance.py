@@ -36,15 +36,15 @@ COLOURS = {"completed": "#1e8449", "in_progress": "#7dcea0", "pending": "#d5d8dc
 def _labels(locale: str) -> dict[str, str]:
     t = translations(locale)
     return {
-        "completed": t.pgettext("summary", "Completed"), "in_progress": t.pgettext("summary", "In progress"),
-        "not_started": t.pgettext("summary", "Not started"), "lagging": t.pgettext("summary", "Lagging"),
-        "not_filed": t.pgettext("summary", "Not filed"), "pending": t.pgettext("summary", "Not yet due"),
-        "overdue": t.pgettext("summary", "Overdue"),
+        "completed": str(t.pgettext("summary", "Completed")), "in_progress": str(t.pgettext("summary", "In progress")),
+        "not_started": str(t.pgettext("summary", "Not started")), "lagging": str(t.pgettext("summary", "Lagging")),
+        "not_filed": str(t.pgettext("summary", "Not filed")), "pending": str(t.pgettext("summary", "Not yet due")),
+        "overdue": str(t.pgettext("summary", "Overdue")),
     }
 
 
 def _task(locale: str, task: int) -> str:
-    return translations(locale).pgettext("summary", "Task %(n)s") % {"n": task}
+    return str(translations(locale).pgettext("summary", "Task %(n)s")) % {"n": task}
 
 
 def _names(board_names: dict[str, Any], locale: str) -> dict[str, str]:
