@@ -24,11 +24,10 @@ def _run(*args: str):
 
 
 @pytest.fixture
-def store(request):
-    database = request.getfixturevalue("seeded_db")
-    with database.session(write=True) as session:
+def store(seeded_db):  # noqa: F811  (the fixture imported above)
+    with seeded_db.session(write=True) as session:
         sample(session)
-    return database
+    return seeded_db
 
 
 def test_board_in_every_format(store):
