@@ -182,6 +182,45 @@ def _bench(db: Database, label: str) -> None:
     print(f"baseline: every filing as ORM objects ({sizes['filings']} rows): {_ms(_time(baseline, 10))}")
 
 
+def _pages() -> None:
+    """The board page ``/governance`` and the API's ``/api/v1/governance/board`` through the whole stack
+    (TestClient, no network; an analyst's session), on a seeded SQLite home whose Dalian registry is replaced by
+    the big dataset. Includes the template (the heat map's JSON block and its 59 × 31 table)."""
+    import logging
+    import warnings
+
+    from sqlalchemy import delete
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    from web_support import analyst_session, fresh_settings
+
+    from citycarbon.api.app import create_app
+
+    logging.getLogger("citycarbon.api").setLevel(logging.WARNING)
+    settings = fresh_settings("bench-governance-web-")
+    db, session_id = analyst_session(settings)
+    with db.session(write=True) as session:  # the seeded registry and matrix make way for the big dataset
+        session.execute(delete(GovMeasure).where(GovMeasure.city == CITY))
+        session.execute(delete(GovOrg).where(GovOrg.city == CITY))
+    build(db)
+    app = create_app(settings, prepare=False, warm=False)
+    print("\n## pages (SQLite, whole stack through TestClient, analyst session)")
+    with TestClient(app) as client:
+        logging.getLogger("citycarbon.api").setLevel(logging.WARNING)  # the app's start set it; a line per request
+        client.cookies.set("cc_session", session_id)
+        for path in ("/governance", "/api/v1/governance/board", "/governance/rounds/2026Q4/summary"):
+            assert client.get(path).status_code == 200, path
+
+            def get(path: str = path) -> None:
+                assert client.get(path).status_code == 200
+
+            print(f"GET {path}: {_ms(_time(get, 20))}")
+    db.dispose()
+
+
 def main() -> None:
     print("# citycarbon governance board and summary benchmark")
     print(f"date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; python {platform.python_version()}")
@@ -195,6 +234,7 @@ def main() -> None:
             _bench(db, "sqlite")
         finally:
             db.dispose()
+        _pages()
         try:
             import psycopg
 
