@@ -277,4 +277,9 @@ READS: frozenset[str] = frozenset({
     "citycarbon.services.governance.supervision.notice_docx",
     "citycarbon.services.governance.supervision.calendar_year",
     "citycarbon.services.governance.inbox.list_messages", "citycarbon.services.governance.inbox.unread_count",
+    # governance summary (issue 14 items 6, 9, 10): the board, the round summary, unit reports (reads only)
+    "citycarbon.services.governance.summary.board", "citycarbon.services.governance.summary.round_summary",
+    "citycarbon.services.governance.summary.round_summary_xlsx",
+    "citycarbon.services.governance.summary.round_summary_docx",
+    "citycarbon.services.governance.summary.unit_report", "citycarbon.services.governance.summary.unit_report_docx",
 })

@@ -251,6 +251,7 @@ PATH_SAMPLES = {
     "measure_code": {"default": "T04-M01"},
     "plan_code": {"default": "zhuanghe_2030"},  # a "1+N" sub-plan, registered by the env fixture
     "item_id": {"default": "1"},  # a supervision item (issue 14); tests/web/test_gov_supervision.py renders real ones
+    "code": {"default": "2026Q4"},  # a governance round (tests/web/conftest.py, _governance_sample)
 }
 #: query variants rendered besides the bare path (other states of the same page)
 VARIANTS = {
@@ -263,6 +264,7 @@ VARIANTS = {
     "/pathways/results": ["?scenario=Plan"],
     "/pathways/wedges": ["?scenario=Plan"],
     "/admin/audit": ["?actor=admin"],
+    "/governance": ["?year=2026"],
 }
 SKIPPED = {"/healthz", "/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect",
            "/imports/template",  # an .xlsx download (tests/web/test_imports_datasets.py)
