@@ -246,7 +246,8 @@ def seed_governance(session: Session, city: str, actor: Any) -> dict[str, int]:
         return {}
     tasks = [{"number": t.number, "text_zh": t.text_zh}
              for t in session.scalars(select(TaskRecord).where(TaskRecord.plan_id == plan.id))]
-    orgs = organisations_from_rows(read_csv_file(folder / "organisations.csv").to_dict("records"))
+    # dtype=str: region codes stay "210202" (a column with blanks would read as floats, "210202.0")
+    orgs = organisations_from_rows(read_csv_file(folder / "organisations.csv", dtype=str).to_dict("records"))
     leads_file = folder / "task_leads.csv"
     leads = read_csv_file(leads_file).to_dict("records") if leads_file.is_file() else []
     return governance.seed_defaults(session, city, orgs, default_measures(tasks, leads), actor=actor,
