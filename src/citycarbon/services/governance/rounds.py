@@ -138,6 +138,8 @@ class FilingInfo:
     org: str
     org_name_zh: str
     org_name_en: str
+    #: the organisation's region code (district and pilot-zone organisations; what a district user files for)
+    org_region: str | None
     role: str
     version: int
     state: str
@@ -280,7 +282,8 @@ def _filing_info(session: Session, city: str, row: GovFiling, round_row: GovRoun
         measure=row.measure_code, task=measure.task if measure else 0,
         measure_text_zh=measure.text_zh if measure else "", org=row.org_code,
         org_name_zh=(org.short_zh or org.name_zh) if org else row.org_code,
-        org_name_en=org.name_en if org else row.org_code, role=role, version=row.version, state=row.state,
+        org_name_en=org.name_en if org else row.org_code, org_region=org.region_code if org else None,
+        role=role, version=row.version, state=row.state,
         status=row.status, narrative=row.narrative, indicator_values=dict(row.indicator_values or {}),
         lag_reason=row.lag_reason, submitted_at=_iso(row.submitted_at), submitted_by=row.submitted_by,
         reviewed_at=_iso(row.reviewed_at), reviewed_by=row.reviewed_by, review_comment=row.review_comment,
