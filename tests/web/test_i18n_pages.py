@@ -222,12 +222,17 @@ def env(fresh_web_env):
         assert response.status_code == 303, response.text[:300]
         batches.append(response.headers["location"].rsplit("/", 1)[-1])
     fresh_web_env.batches = batches
+    from tests.governance.rounds_support import open_q4
+
+    open_q4(fresh_web_env.db)  # a quarterly round over task 4: filing 1 is miit's (dept-miit's own; 404 for others)
     return fresh_web_env
 
 
 #: sample values of path parameters, per role (a role without a sample gets the first one)
 PATH_SAMPLES = {
     "enterprise_id": {"enterprise-x": OWN, "default": "E00002"},
+    "round_code": {"default": "2026Q4"},  # the round the env fixture opens
+    "filing_id": {"default": "1"},
 }
 #: query variants rendered besides the bare path (other states of the same page)
 VARIANTS = {
