@@ -53,6 +53,12 @@ target.allocate     ok   403   403     403   403    403    403  403   403   403 
 city.create         ok   403   403     403   403    403    403  403   403   403  403  403    403
 city.create_upload  ok   403   403     403   403    403    403  403   403   403  403  403    403
 user.city           ok   403   403     403   403    403    403  403   403   403  403  403    403
+gov.round_open      ok   403   403     403   403    403    403  403   403   403  403  403    403
+gov.round_close     ok   403   403     403   403    403    403  403   403   403  403  403    403
+gov.filing_save     ok   403   403     403   404    404    404  404   404   404  404  ok     404
+gov.filing_submit   ok   403   403     403   404    404    404  404   404   404  404  ok     404
+gov.filing_review   ok   403   403     403   404    404    404  404   404   404  404  403    404
+gov.filing_attach   ok   403   403     403   404    404    404  404   404   404  404  ok     404
 """
 # Notes on cells that are not plain role checks:
 # - import.upload district-b: a row of another district is refused whole, naming the row (422), nothing stored.
@@ -64,6 +70,9 @@ user.city           ok   403   403     403   403    403    403  403   403   403 
 # - token.revoke: one's own token with any credential (a leaked token can be killed from a read token); another
 #   user's token is 404 for everyone but an admin with write access (admin:read: 404 as well).
 # - readings.ingest enterprise-y: the batch is recorded as a submission, its rows of enterprise X's point rejected.
+# - gov.filing_*: the object is 工业和信息化局's (miit) filing: dept-a (miit) files it; admin:read and analysts read it
+#   but may not write (403); every caller who may not read it (another unit, a district, an enterprise, a viewer)
+#   gets 404. The API answers 403 to read-only tokens before looking (require_write / require_admin_write).
 
 
 def _parse(table: str) -> dict[str, dict[str, str]]:
@@ -99,6 +108,9 @@ class Write:
 
 
 _ADMINS = frozenset({"admin"})
+#: API callers holding a read-only token (the viewer's is read-only too): refused by require_write before the
+#: service looks for the object
+_READ_TOKENS_403 = {"district-a:read": "403", "enterprise-x:read": "403", "viewer": "403"}
 WRITES: tuple[Write, ...] = (
     Write("import.upload", "citycarbon.services.imports.upload_batch", ("POST", "/imports"), ("POST", "/imports"),
           cli="imports upload"),
@@ -141,6 +153,25 @@ WRITES: tuple[Write, ...] = (
           ("POST", "/admin/cities"), _ADMINS),
     Write("user.city", "citycarbon.services.cities.assign_user_city", ("PUT", "/users/{username}/city"),
           cli="city assign-user"),
+    # issue 14: progress rounds (调度) and filings
+    Write("gov.round_open", "citycarbon.services.governance.rounds.open_round", ("POST", "/governance/rounds"),
+          ("POST", "/governance/rounds"), cli="governance round open"),
+    Write("gov.round_close", "citycarbon.services.governance.rounds.close_round",
+          ("POST", "/governance/rounds/{code}/close"), ("POST", "/governance/rounds/{round_code}/close"),
+          cli="governance round close"),
+    Write("gov.filing_save", "citycarbon.services.governance.rounds.save_filing",
+          ("PUT", "/governance/filings/{filing_id}"), ("POST", "/governance/filings/{filing_id}"),
+          cli="governance filings file", api_answers=_READ_TOKENS_403),
+    Write("gov.filing_submit", "citycarbon.services.governance.rounds.save_filing",
+          ("PUT", "/governance/filings/{filing_id}"), ("POST", "/governance/filings/{filing_id}"),
+          cli="governance filings submit", api_answers=_READ_TOKENS_403),
+    Write("gov.filing_review", "citycarbon.services.governance.rounds.review_filing",
+          ("POST", "/governance/filings/{filing_id}/review"), ("POST", "/governance/filings/{filing_id}/review"),
+          cli="governance filings review", api_answers={a: "403" for a in ACTORS if a != "admin"}),
+    Write("gov.filing_attach", "citycarbon.services.governance.rounds.attach_file",
+          ("POST", "/governance/filings/{filing_id}/attachments"),
+          ("POST", "/governance/filings/{filing_id}/attachments"), cli="governance filings attach",
+          api_answers=_READ_TOKENS_403),
 )
 WRITES_BY_NAME = {write.name: write for write in WRITES}
 
@@ -202,4 +233,8 @@ READS: frozenset[str] = frozenset({
     "citycarbon.services.cities.list_cities", "citycarbon.services.cities.city_info",
     "citycarbon.services.cities.require_city", "citycarbon.services.targets.list_targets",
     "citycarbon.services.targets.target_history",
+    "citycarbon.services.governance.rounds.list_rounds", "citycarbon.services.governance.rounds.get_round",
+    "citycarbon.services.governance.rounds.list_filings", "citycarbon.services.governance.rounds.my_filings",
+    "citycarbon.services.governance.rounds.get_filing", "citycarbon.services.governance.rounds.list_attachments",
+    "citycarbon.services.governance.rounds.get_attachment",
 })

@@ -16,7 +16,9 @@ import pytest
 
 from tests.permissions.cases import (
     CASES,
+    MATRIX_PDF,
     OPEN_TARGET,
+    ROUND_MEASURE,
     World,
     X,
     audit_rows,
@@ -100,7 +102,8 @@ def _settle(client: TestClient, response, headers: dict) -> None:
 
 def _fill(path: str, obj: dict) -> str:
     return path.format(**{"batch_id": obj.get("batch_id"), "username": obj.get("username", "district-a"),
-                          "prefix": obj.get("prefix"), "target_id": obj.get("target_id")})
+                          "prefix": obj.get("prefix"), "target_id": obj.get("target_id"),
+                          "code": obj.get("code"), "round_code": obj.get("code"), "filing_id": obj.get("filing_id")})
 
 
 API_CALLS: dict[str, Callable[[dict], dict]] = {
@@ -123,6 +126,16 @@ API_CALLS: dict[str, Callable[[dict], dict]] = {
                                            "document": "辽政发〔2022〕12号"}},
     "city.create_upload": lambda o: {"json": {"code": o["code"], "plan": o["text"]}},
     "user.city": lambda o: {"json": {"city": "dalian"}},
+    "gov.round_open": lambda o: {"json": {"code": o["code"], "period": "monthly", "period_start": "2026-11-01",
+                                          "period_end": "2026-11-30", "deadline": "2026-12-05",
+                                          "measures": [ROUND_MEASURE], "include_co_units": False,
+                                          "include_districts": False}},
+    "gov.round_close": lambda o: {},
+    "gov.filing_save": lambda o: {"json": {"version": 1, "status": "completed", "narrative": "filed"}},
+    "gov.filing_submit": lambda o: {"json": {"version": 1, "status": "completed", "narrative": "filed",
+                                             "submit": True}},
+    "gov.filing_review": lambda o: {"json": {"version": 1, "decision": "return", "comment": "请补充"}},
+    "gov.filing_attach": lambda o: {"files": {"file": ("evidence.pdf", MATRIX_PDF, "application/pdf")}},
 }
 
 
@@ -194,6 +207,17 @@ WEB_FORMS: dict[str, Callable[[dict], dict]] = {
                                            "value": str(o["value"]), "unit": "1", "document": "辽政发〔2022〕12号"}},
     "city.create_upload": lambda o: {"data": {"code": o["code"]},
                                      "files": {"plan": (f"{o['code']}.yaml", o["text"].encode(), "text/yaml")}},
+    "gov.round_open": lambda o: {"data": {"code": o["code"], "period": "monthly", "period_start": "2026-11-01",
+                                          "period_end": "2026-11-30", "deadline": "2026-12-05", "scope": "measures",
+                                          "measures": ROUND_MEASURE}},
+    "gov.round_close": lambda o: {"data": {}},
+    "gov.filing_save": lambda o: {"data": {"version": "1", "status": "completed", "narrative": "filed",
+                                           "action": "save"}},
+    "gov.filing_submit": lambda o: {"data": {"version": "1", "status": "completed", "narrative": "filed",
+                                             "action": "submit"}},
+    "gov.filing_review": lambda o: {"data": {"version": "1", "decision": "return", "comment": "请补充"}},
+    "gov.filing_attach": lambda o: {"files": {"file": ("evidence.pdf", MATRIX_PDF, "application/pdf")},
+                                    "data": {}},
 }
 WEB_STATUS = {"ok": {200, 303}, "403": {403}, "404": {404}, "422": {422}}
 
@@ -255,7 +279,12 @@ def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
         path = tmp / f"{obj['tag']}.csv"
         path.write_bytes(statistics_row())
         return ["data", "import", str(path), "--approve", "--reason", "matrix"]
+    if write == "gov.filing_attach":
+        path = tmp / "evidence.pdf"
+        path.write_bytes(MATRIX_PDF)
+        return ["governance", "filings", "attach", str(obj.get("filing_id")), str(path)]
     command = WRITES_BY_NAME[write].cli.split()
+    filing = [str(obj.get("filing_id")), "--version", "1"]
     tail = {"import.approve": [str(obj.get("batch_id"))], "import.discard": [str(obj.get("batch_id"))],
             "user.create": ["--username", f"new-{obj['tag']}", "--role", "enterprise", "--enterprise", X],
             "user.create_admin": ["--username", f"adm-{obj['tag']}"],
@@ -266,7 +295,14 @@ def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
             "target.allocate": [OPEN_TARGET, "--district", "210202", "--value", str(obj.get("value")), "--unit", "1",
                                 "--document", "辽政发〔2022〕12号"],
             "city.create": ["--plan", str(obj.get("path")), "--code", str(obj.get("code"))],
-            "user.city": [str(obj.get("username")), "dalian"]}
+            "user.city": [str(obj.get("username")), "dalian"],
+            "gov.round_open": [str(obj.get("code")), "--period", "monthly", "--start", "2026-11-01", "--end",
+                               "2026-11-30", "--deadline", "2026-12-05", "--measure", ROUND_MEASURE,
+                               "--no-co-units", "--no-districts"],
+            "gov.round_close": [str(obj.get("code"))],
+            "gov.filing_save": [*filing, "--status", "completed", "--narrative", "filed"],
+            "gov.filing_submit": [*filing, "--status", "completed", "--narrative", "filed"],
+            "gov.filing_review": [*filing, "--decision", "return", "--comment", "请补充"]}
     return [*command, *tail.get(write, [str(obj.get("username"))])]
 
 

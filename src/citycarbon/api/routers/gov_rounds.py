@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from citycarbon.api.deps import get_database, get_principal, require_admin_write, require_write
 from citycarbon.api.envelope import Envelope, EnvelopeResponse, respond
@@ -60,8 +60,8 @@ class RoundIn(BaseModel):
     title_zh: str | None = Field(None, max_length=200)
     tasks: list[JsonInt] | None = Field(None, max_length=64, description="the tasks whose measures are in scope")
     measures: list[str] | None = Field(None, max_length=2000, description="the measures in scope (codes)")
-    include_co_units: bool = Field(True, description="assign the co-units too")
-    include_districts: bool = Field(True, description="assign the districts too")
+    include_co_units: StrictBool = Field(True, description="assign the co-units too")
+    include_districts: StrictBool = Field(True, description="assign the districts too")
     note: str = Field("", max_length=20_000)
 
 
@@ -73,7 +73,7 @@ class FilingIn(BaseModel):
     indicator_values: dict[str, JsonFloat | None] = Field(
         default_factory=dict, description="indicator code → value to date, in the indicator's unit")
     lag_reason: str = Field("", max_length=20_000, description="required when status is lagging")
-    submit: bool = Field(False, description="submit to the office (otherwise: save a draft)")
+    submit: StrictBool = Field(False, description="submit to the office (otherwise: save a draft)")
 
 
 class ReviewIn(BaseModel):

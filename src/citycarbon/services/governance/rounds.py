@@ -213,7 +213,7 @@ def _measure_any(session: Session, city: str, code: str) -> Measure | None:
 def _round_row(session: Session, city: str, code: str) -> GovRound:
     row = session.scalars(select(GovRound).where(GovRound.city == city, GovRound.code == code)).one_or_none()
     if row is None:
-        raise NotFound(f"轮次“{code}”不存在 / round '{code}' not found", code="round_not_found")
+        raise NotFound("轮次不存在 / round not found", code="round_not_found")  # the asked code is not echoed
     return row
 
 
