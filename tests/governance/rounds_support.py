@@ -31,7 +31,8 @@ def measure_with_indicators(db) -> str:
     with db.session(write=True) as session:
         measure = next(m for m in governance.current_measures(session, CITY) if m.task == 4)
         indicators = tuple(Indicator(**i, target=100.0, year=2025) for i in INDICATORS)
-        governance.put_measure(session, CITY, replace(measure, indicators=indicators, districts=("d210202",)), actor="test")
+        governance.put_measure(session, CITY, replace(measure, indicators=indicators, districts=("d210202",)),
+                               actor="test")
     return measure.code
 
 

@@ -162,7 +162,8 @@ def test_save_submit_return_resubmit_accept_each_write_versioned_and_audited(see
     assert caught.value.code == "filing_state" and caught.value.current.state == "submitted"
     returned = rounds.review_filing(seeded_db, OFFICE, CITY, filing.id, version=2, decision="return",
                                     comment="请补充用海审批的预计完成时间")
-    assert (returned.version, returned.state, returned.review_comment) == (3, "returned", "请补充用海审批的预计完成时间")
+    assert (returned.version, returned.state) == (3, "returned")
+    assert returned.review_comment == "请补充用海审批的预计完成时间"
     again = rounds.save_filing(seeded_db, MIIT, CITY, filing.id, version=3, status="lagging", narrative="补充说明",
                                lag_reason="用海审批预计 2027 年 3 月完成", submit=True)
     assert (again.version, again.state) == (4, "submitted")

@@ -4,8 +4,8 @@ literal reaches the reader (issue 12, item 7).
 The pages are found from the app's routes (every GET route outside ``/api``, ``/static`` and the machine
 endpoints), so a page added later is checked without editing this file; a path parameter needs a sample
 value in :data:`PATH_SAMPLES` (the test fails naming the route otherwise). Each page is rendered in zh_CN for
-admin, analyst, a district user, an enterprise user, a viewer and a department user (the 403/404 pages they get are pages too),
-plus the query variants that show other states (another year, the empty state, HTMX partials).
+admin, analyst, a district user, an enterprise user, a viewer and a department user (the 403/404 pages they get
+are pages too), plus the query variants that show other states (another year, the empty state, HTMX partials).
 
 What the reader sees is the text outside ``<script>``/``<style>`` (the JSON chart blocks are data for
 charts.js; their labels are checked by the view tests) plus the ``title``, ``placeholder``, ``aria-label`` and

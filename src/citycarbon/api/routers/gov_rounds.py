@@ -41,9 +41,9 @@ ROUND_CODE = Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_
 FILING_ID = Path(ge=1, le=2**62)
 ATTACHMENT_ID = Path(ge=1, le=2**62)
 ORG = r"^[A-Za-z0-9_-]{1,64}$"
-MEASURE = r"^[A-Za-z0-9_-]{1,32}$"
-CONFLICT = {409: {"description": "conflict: the filing changed since the version named (the answer carries the "
-                                 "current state), the round is closed, or the state does not allow this"}}
+CONFLICT: dict[int | str, dict[str, Any]] = {409: {
+    "description": "conflict: the filing changed since the version named (the answer carries the current state), "
+                   "the round is closed, or the state does not allow this"}}
 
 
 def _city(request: Request) -> str:
