@@ -12,8 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from citycarbon.cli import app
-from tests.db_fixtures import pg_admin, settings  # noqa: F401
-from tests.db_fixtures import seeded_db as seeded_db
+from tests.db_fixtures import pg_admin, seeded_db, settings  # noqa: F401
 from tests.governance.rounds_support import PDF, measure_with_indicators
 
 
@@ -28,8 +27,8 @@ def _json(*args: str):
 
 
 @pytest.fixture
-def measure(request):
-    return measure_with_indicators(request.getfixturevalue("seeded_db"))
+def measure(seeded_db):  # noqa: F811 (the shared fixture, imported above)
+    return measure_with_indicators(seeded_db)
 
 
 def test_a_round_from_open_to_close(measure, tmp_path):

@@ -35,16 +35,16 @@ def _race(monkeypatch, *calls):
         barrier.wait()  # every transaction has read the filing (and checked it) before anyone writes
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(rounds, "_write_version", at_the_barrier)
-
     def run(call):
         try:
             return call()
         except rounds.FilingConflict as error:
             return error
 
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
+    with monkeypatch.context() as patched:  # the barrier is there for the race only, not for what follows it
+        patched.setattr(rounds, "_write_version", at_the_barrier)
+        with ThreadPoolExecutor(len(calls)) as pool:
+            return list(pool.map(run, calls))
 
 
 def _submitted(db) -> rounds.FilingInfo:
