@@ -251,8 +251,11 @@ def test_a_unit_sees_and_files_only_its_own(seeded_db):
             rounds.get_filing(seeded_db, caller, CITY, own.id)
         with pytest.raises(NotFound):
             rounds.save_filing(seeded_db, caller, CITY, own.id, version=0, status="completed")
+    for missing in (10**9, 2**70, 0, -1):  # out of the id column's range: simply not found
+        with pytest.raises(NotFound):
+            rounds.get_filing(seeded_db, MIIT, CITY, missing)
     with pytest.raises(NotFound):
-        rounds.get_filing(seeded_db, MIIT, CITY, 10**9)
+        rounds.get_attachment(seeded_db, OFFICE, CITY, 2**70)
     for caller in (ANALYST, MIIT_READ, OFFICE_READ):  # may read, may not file
         assert rounds.get_filing(seeded_db, caller, CITY, own.id).id == own.id
         with pytest.raises(Forbidden):

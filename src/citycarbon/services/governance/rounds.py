@@ -64,6 +64,8 @@ __all__ = [
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # a deadline is a day in the city's time
 ROUND_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 MAX_TEXT = 20_000
+#: the largest id a filing or an attachment can have (a 64-bit column); a larger one is simply not found
+MAX_ID = 2**62
 #: inbox message keys (catalog ``gov_rounds.po``, rendered in the reader's language)
 MSG_OPENED = "gov_rounds.round_opened"
 MSG_CLOSED = "gov_rounds.round_closed"
@@ -313,6 +315,8 @@ def _visible_filing(session: Session, principal: Principal, city: str, filing_id
                     ) -> tuple[GovFiling, GovRound, dict[str, Organisation]]:
     """The filing when the caller may read it; :class:`NotFound` otherwise (another unit's: no leak)."""
     require_city(principal, city)
+    if isinstance(filing_id, bool) or not isinstance(filing_id, int) or not 1 <= filing_id <= MAX_ID:
+        raise NotFound(f"填报 {filing_id} 不存在 / filing {filing_id} not found", code="filing_not_found")
     found = session.execute(select(GovFiling, GovRound).join(GovRound, GovRound.id == GovFiling.round_id)
                             .where(GovFiling.id == filing_id, GovRound.city == city)).first()
     orgs = _orgs(session, city)
@@ -768,7 +772,9 @@ def get_attachment(db: Database, principal: Principal, city: str, attachment_id:
                    ) -> tuple[AttachmentInfo, bytes]:
     """An attachment's record and bytes, for a caller who may read its filing (otherwise :class:`NotFound`)."""
     with db.session() as session:
-        link = session.get(GovFilingAttachment, attachment_id)
+        in_range = not isinstance(attachment_id, bool) and isinstance(attachment_id, int) and (
+            1 <= attachment_id <= MAX_ID)
+        link = session.get(GovFilingAttachment, attachment_id) if in_range else None
         if link is None or link.filing_id is None:
             raise NotFound(f"附件 {attachment_id} 不存在 / attachment {attachment_id} not found",
                            code="attachment_not_found")
