@@ -644,3 +644,102 @@ GOV_REGISTRY_CASES: dict[str, Case] = {
         lambda w, o, r, b: _gov_measure_state(w, o["code"])[1] == o["text_en"]),
 }
 CASES.update(GOV_REGISTRY_CASES)
+# -- issue 14: progress rounds (调度) and filings --------------------------------------------------------------
+
+_ROUND_NUMBERS = iter(range(1, 99_999))
+ROUND_MEASURE = "T04-M01"  # led by 工业和信息化局 (miit): dept-a's own, dept-b's (eco) another unit's
+
+
+def _office():
+    from citycarbon.auth.principal import Principal, Role
+
+    return Principal(0, "matrix-office", Role.admin)
+
+
+def _round_code(world: World, tag: str) -> dict:
+    return {"code": f"m{next(_ROUND_NUMBERS)}", "tag": tag}
+
+
+def _open(world: World, principal: Principal, code: str):
+    return _svc("governance.rounds").open_round(
+        world.db, principal, "dalian", code=code, period="monthly", period_start="2026-11-01",
+        period_end="2026-11-30", deadline="2026-12-05", measures=[ROUND_MEASURE], include_co_units=False,
+        include_districts=False)
+
+
+def _miit_filing(world: World, tag: str, *, submitted: bool = False) -> dict:
+    """A fresh round over one measure; its lead's (miit) filing, saved once (version 1), or submitted."""
+    obj = _round_code(world, tag)
+    _open(world, _office(), obj["code"])
+    rounds = _svc("governance.rounds")
+    filing = rounds.list_filings(world.db, _office(), "dalian", obj["code"], org="miit")[0]
+    rounds.save_filing(world.db, _office(), "dalian", filing.id, version=0, status="in_progress",
+                       narrative="matrix", submit=submitted)
+    return {**obj, "filing_id": filing.id, "version": 1}
+
+
+def _round_state(world: World, code: str) -> tuple:
+    from citycarbon.store.governance_models import GovRound
+
+    with world.db.session() as session:
+        row = session.scalars(select(GovRound).where(GovRound.city == "dalian", GovRound.code == code)).first()
+        return (None,) if row is None else (row.state, row.closed_at)
+
+
+def _filing_state(world: World, filing_id: int) -> tuple:
+    from citycarbon.store.governance_models import GovFiling, GovFilingAttachment, GovFilingVersion
+
+    with world.db.session() as session:
+        row = session.get(GovFiling, filing_id)
+        versions = session.execute(select(func.count()).select_from(GovFilingVersion)
+                                   .where(GovFilingVersion.filing_id == filing_id)).scalar_one()
+        attachments = session.execute(select(func.count()).select_from(GovFilingAttachment)
+                                      .where(GovFilingAttachment.filing_id == filing_id)).scalar_one()
+        return (row.version, row.state, row.status, row.narrative, int(versions), int(attachments))
+
+
+def _open_round(world: World, tag: str) -> dict:
+    obj = _round_code(world, tag)
+    _open(world, _office(), obj["code"])
+    return obj
+
+
+MATRIX_PDF = b"%PDF-1.4\n% permission matrix\n%%EOF\n"
+
+
+def _save(submit: bool):
+    def call(world: World, principal: Principal, obj: dict):
+        return _svc("governance.rounds").save_filing(world.db, principal, "dalian", obj["filing_id"],
+                                                     version=obj["version"], status="completed",
+                                                     narrative="filed", submit=submit)
+    return call
+
+
+ROUND_CASES: dict[str, Case] = {
+    "gov.round_open": Case(
+        _round_code, lambda w, p, o: _open(w, p, o["code"]), lambda w, o: _round_state(w, o["code"]),
+        lambda w, o, r, b: _round_state(w, o["code"])[0] == "open"),
+    "gov.round_close": Case(
+        _open_round,
+        lambda w, p, o: _svc("governance.rounds").close_round(w.db, p, "dalian", o["code"]),
+        lambda w, o: _round_state(w, o["code"]), lambda w, o, r, b: _round_state(w, o["code"])[0] == "closed"),
+    "gov.filing_save": Case(
+        _miit_filing, _save(False), lambda w, o: _filing_state(w, o["filing_id"]),
+        lambda w, o, r, b: _filing_state(w, o["filing_id"])[:4] == (2, "draft", "completed", "filed")),
+    "gov.filing_submit": Case(
+        _miit_filing, _save(True), lambda w, o: _filing_state(w, o["filing_id"]),
+        lambda w, o, r, b: _filing_state(w, o["filing_id"])[:4] == (2, "submitted", "completed", "filed")),
+    "gov.filing_review": Case(
+        lambda w, tag: _miit_filing(w, tag, submitted=True),
+        lambda w, p, o: _svc("governance.rounds").review_filing(w.db, p, "dalian", o["filing_id"], version=1,
+                                                                decision="return", comment="请补充"),
+        lambda w, o: _filing_state(w, o["filing_id"]),
+        lambda w, o, r, b: _filing_state(w, o["filing_id"])[:2] == (2, "returned")),
+    "gov.filing_attach": Case(
+        _miit_filing,
+        lambda w, p, o: _svc("governance.rounds").attach_file(w.db, p, "dalian", o["filing_id"],
+                                                              filename="evidence.pdf", content=MATRIX_PDF),
+        lambda w, o: _filing_state(w, o["filing_id"]),
+        lambda w, o, r, b: _filing_state(w, o["filing_id"])[5] == b[5] + 1),
+}
+CASES.update(ROUND_CASES)

@@ -67,6 +67,12 @@ supervision.close   ok   403   403     403   404    404    404  404   404   404 
 supervision.template ok  403   403     403   403    403    403  403   403   403  403  403    403
 calendar.import     ok   403   403     403   403    403    403  403   403   403  403  403    403
 inbox.read          404  404   404     404   404    404    404  404   404   404  404  ok     404
+gov.round_open      ok   403   403     403   403    403    403  403   403   403  403  403    403
+gov.round_close     ok   403   403     403   403    403    403  403   403   403  403  403    403
+gov.filing_save     ok   403   403     403   404    404    404  404   404   404  404  ok     404
+gov.filing_submit   ok   403   403     403   404    404    404  404   404   404  404  ok     404
+gov.filing_review   ok   403   403     403   404    404    404  404   404   404  404  403    404
+gov.filing_attach   ok   403   403     403   404    404    404  404   404   404  404  ok     404
 """
 # Notes on cells that are not plain role checks:
 # - import.upload district-b: a row of another district is refused whole, naming the row (422), nothing stored.
@@ -82,6 +88,9 @@ inbox.read          404  404   404     404   404    404    404  404   404   404 
 #   analyst may not answer: 403; only the office closes: 403 for dept-a); every other caller does not see it (404).
 #   Through the API a read token is refused by the route's write rule first (403).
 # - inbox.read: a message to unit miit: only its users see it (the office's inbox holds the office's messages).
+# - gov.filing_*: the object is 工业和信息化局's (miit) filing: dept-a (miit) files it; admin:read and analysts read it
+#   but may not write (403); every caller who may not read it (another unit, a district, an enterprise, a viewer)
+#   gets 404. The API answers 403 to read-only tokens before looking (require_write / require_admin_write).
 
 
 def _parse(table: str) -> dict[str, dict[str, str]]:
@@ -117,6 +126,9 @@ class Write:
 
 
 _ADMINS = frozenset({"admin"})
+#: API callers holding a read-only token (the viewer's is read-only too): refused by require_write before the
+#: service looks for the object
+_READ_TOKENS_403 = {"district-a:read": "403", "enterprise-x:read": "403", "viewer": "403"}
 WRITES: tuple[Write, ...] = (
     Write("import.upload", "citycarbon.services.imports.upload_batch", ("POST", "/imports"), ("POST", "/imports"),
           cli="imports upload"),
@@ -201,6 +213,25 @@ WRITES: tuple[Write, ...] = (
           ("POST", "/governance/inbox/read"),
           api_answers={"admin:read": "403", "analyst:read": "403", "district-a:read": "403",
                        "enterprise-x:read": "403", "viewer": "403"}),
+    # issue 14: progress rounds (调度) and filings
+    Write("gov.round_open", "citycarbon.services.governance.rounds.open_round", ("POST", "/governance/rounds"),
+          ("POST", "/governance/rounds"), cli="governance round open"),
+    Write("gov.round_close", "citycarbon.services.governance.rounds.close_round",
+          ("POST", "/governance/rounds/{code}/close"), ("POST", "/governance/rounds/{round_code}/close"),
+          cli="governance round close"),
+    Write("gov.filing_save", "citycarbon.services.governance.rounds.save_filing",
+          ("PUT", "/governance/filings/{filing_id}"), ("POST", "/governance/filings/{filing_id}"),
+          cli="governance filings file", api_answers=_READ_TOKENS_403),
+    Write("gov.filing_submit", "citycarbon.services.governance.rounds.save_filing",
+          ("PUT", "/governance/filings/{filing_id}"), ("POST", "/governance/filings/{filing_id}"),
+          cli="governance filings submit", api_answers=_READ_TOKENS_403),
+    Write("gov.filing_review", "citycarbon.services.governance.rounds.review_filing",
+          ("POST", "/governance/filings/{filing_id}/review"), ("POST", "/governance/filings/{filing_id}/review"),
+          cli="governance filings review", api_answers={a: "403" for a in ACTORS if a != "admin"}),
+    Write("gov.filing_attach", "citycarbon.services.governance.rounds.attach_file",
+          ("POST", "/governance/filings/{filing_id}/attachments"),
+          ("POST", "/governance/filings/{filing_id}/attachments"), cli="governance filings attach",
+          api_answers=_READ_TOKENS_403),
 )
 WRITES_BY_NAME = {write.name: write for write in WRITES}
 
@@ -282,4 +313,8 @@ READS: frozenset[str] = frozenset({
     "citycarbon.services.governance.summary.round_summary_xlsx",
     "citycarbon.services.governance.summary.round_summary_docx",
     "citycarbon.services.governance.summary.unit_report", "citycarbon.services.governance.summary.unit_report_docx",
+    "citycarbon.services.governance.rounds.list_rounds", "citycarbon.services.governance.rounds.get_round",
+    "citycarbon.services.governance.rounds.list_filings", "citycarbon.services.governance.rounds.my_filings",
+    "citycarbon.services.governance.rounds.get_filing", "citycarbon.services.governance.rounds.list_attachments",
+    "citycarbon.services.governance.rounds.get_attachment",
 })

@@ -16,7 +16,9 @@ import pytest
 
 from tests.permissions.cases import (
     CASES,
+    MATRIX_PDF,
     OPEN_TARGET,
+    ROUND_MEASURE,
     World,
     X,
     audit_rows,
@@ -102,7 +104,8 @@ def _fill(path: str, obj: dict) -> str:
     return path.format(**{"batch_id": obj.get("batch_id"), "username": obj.get("username", "district-a"),
                           "prefix": obj.get("prefix"), "target_id": obj.get("target_id"), "code": obj.get("code"),
                           "org_code": obj.get("code"), "measure_code": obj.get("code"),
-                          "plan_code": obj.get("plan_code"), "item_id": obj.get("item_id")})
+                          "plan_code": obj.get("plan_code"), "item_id": obj.get("item_id"),
+                          "round_code": obj.get("code"), "filing_id": obj.get("filing_id")})
 
 
 API_CALLS: dict[str, Callable[[dict], dict]] = {
@@ -142,6 +145,16 @@ API_CALLS: dict[str, Callable[[dict], dict]] = {
     "supervision.template": lambda o: {"files": {"file": ("t.docx", o["content"], "application/octet-stream")}},
     "calendar.import": lambda o: {"files": {"file": ("c.csv", o["content"], "text/csv")}},
     "inbox.read": lambda o: {"json": {"ids": [o["message_id"]]}},
+    "gov.round_open": lambda o: {"json": {"code": o["code"], "period": "monthly", "period_start": "2026-11-01",
+                                          "period_end": "2026-11-30", "deadline": "2026-12-05",
+                                          "measures": [ROUND_MEASURE], "include_co_units": False,
+                                          "include_districts": False}},
+    "gov.round_close": lambda o: {},
+    "gov.filing_save": lambda o: {"json": {"version": 1, "status": "completed", "narrative": "filed"}},
+    "gov.filing_submit": lambda o: {"json": {"version": 1, "status": "completed", "narrative": "filed",
+                                             "submit": True}},
+    "gov.filing_review": lambda o: {"json": {"version": 1, "decision": "return", "comment": "请补充"}},
+    "gov.filing_attach": lambda o: {"files": {"file": ("evidence.pdf", MATRIX_PDF, "application/pdf")}},
 }
 
 
@@ -231,6 +244,17 @@ WEB_FORMS: dict[str, Callable[[dict], dict]] = {
     "supervision.template": lambda o: {"files": {"file": ("t.docx", o["content"], "application/octet-stream")}},
     "calendar.import": lambda o: {"files": {"file": ("c.csv", o["content"], "text/csv")}},
     "inbox.read": lambda o: {"data": {"message_id": str(o["message_id"])}},
+    "gov.round_open": lambda o: {"data": {"code": o["code"], "period": "monthly", "period_start": "2026-11-01",
+                                          "period_end": "2026-11-30", "deadline": "2026-12-05", "scope": "measures",
+                                          "measures": ROUND_MEASURE}},
+    "gov.round_close": lambda o: {"data": {}},
+    "gov.filing_save": lambda o: {"data": {"version": "1", "status": "completed", "narrative": "filed",
+                                           "action": "save"}},
+    "gov.filing_submit": lambda o: {"data": {"version": "1", "status": "completed", "narrative": "filed",
+                                             "action": "submit"}},
+    "gov.filing_review": lambda o: {"data": {"version": "1", "decision": "return", "comment": "请补充"}},
+    "gov.filing_attach": lambda o: {"files": {"file": ("evidence.pdf", MATRIX_PDF, "application/pdf")},
+                                    "data": {}},
 }
 WEB_STATUS = {"ok": {200, 303}, "403": {403}, "404": {404}, "422": {422}}
 
@@ -304,7 +328,12 @@ def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
         path = tmp / (f"{obj['tag']}.docx" if write == "supervision.template" else f"{obj['tag']}.csv")
         path.write_bytes(obj["content"])
         return [*WRITES_BY_NAME[write].cli.split(), str(path)]
+    if write == "gov.filing_attach":
+        path = tmp / "evidence.pdf"
+        path.write_bytes(MATRIX_PDF)
+        return ["governance", "filings", "attach", str(obj.get("filing_id")), str(path)]
     command = WRITES_BY_NAME[write].cli.split()
+    filing = [str(obj.get("filing_id")), "--version", "1"]
     tail = {"import.approve": [str(obj.get("batch_id"))], "import.discard": [str(obj.get("batch_id"))],
             "user.create": ["--username", f"new-{obj['tag']}", "--role", "enterprise", "--enterprise", X],
             "user.create_admin": ["--username", f"adm-{obj['tag']}"],
@@ -321,7 +350,14 @@ def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
             "plan.withdraw": [str(obj.get("code"))],
             "supervision.scan": ["--as-of", "2026-10-20"],
             "supervision.answer": [str(obj.get("item_id")), "--text", "matrix"],
-            "supervision.close": [str(obj.get("item_id")), "--note", "matrix"]}
+            "supervision.close": [str(obj.get("item_id")), "--note", "matrix"],
+            "gov.round_open": [str(obj.get("code")), "--period", "monthly", "--start", "2026-11-01", "--end",
+                               "2026-11-30", "--deadline", "2026-12-05", "--measure", ROUND_MEASURE,
+                               "--no-co-units", "--no-districts"],
+            "gov.round_close": [str(obj.get("code"))],
+            "gov.filing_save": [*filing, "--status", "completed", "--narrative", "filed"],
+            "gov.filing_submit": [*filing, "--status", "completed", "--narrative", "filed"],
+            "gov.filing_review": [*filing, "--decision", "return", "--comment", "请补充"]}
     return [*command, *tail.get(write, [str(obj.get("username"))])]
 
 

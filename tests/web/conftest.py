@@ -88,19 +88,21 @@ def populate(db) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
                                                org_code=DEPT_ORGS.get(name))
             passwords[name] = one_time
             sessions[name] = users.create_session(session, users.principal_for_user(user))
-        _governance_sample(session)
     return sessions, passwords
 
 
-def _governance_sample(session) -> None:
-    """Two progress rounds (2026Q3 closed, 2026Q4 open) with filings, for the governance pages (issue 14)."""
+def governance_sample(db) -> None:
+    """Two progress rounds (2026Q3 closed, 2026Q4 open) with filings, for the board and summary page tests
+    (issue 14); a module's own environment (``fresh_web_env``), so other tests open their own rounds."""
     from sqlalchemy import select
 
     from citycarbon.store.governance_models import GovRound
     from tests.governance.summary_support import sample
 
-    if session.scalars(select(GovRound.id).where(GovRound.city == "dalian", GovRound.code == "2026Q4")).first() is None:
-        sample(session, indicator=False)  # no audited registry write: the audit page stays as it was
+    with db.session(write=True) as session:
+        if session.scalars(select(GovRound.id).where(GovRound.city == "dalian",
+                                                     GovRound.code == "2026Q4")).first() is None:
+            sample(session, indicator=False)  # no audited registry write: the audit page stays as it was
 
 
 HAS_API = importlib.util.find_spec("citycarbon.api.app") is not None

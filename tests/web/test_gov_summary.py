@@ -11,6 +11,15 @@ import pytest
 DATA = re.compile(r'<script type="application/json" id="gov-heatmap-data">(.*?)</script>', re.S)
 
 
+@pytest.fixture(scope="module")
+def web_env(fresh_web_env):
+    """This module's environment, holding the summary's sample rounds (2026Q3, 2026Q4)."""
+    from tests.web.conftest import governance_sample
+
+    governance_sample(fresh_web_env.db)
+    return fresh_web_env
+
+
 def heatmap(html: str) -> dict:
     found = DATA.search(html)
     assert found, "no heat-map data block"

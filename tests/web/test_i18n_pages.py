@@ -228,6 +228,9 @@ def env(fresh_web_env):
             "file": (f"{name}.yaml", (plans / f"{name}.yaml").read_bytes(), "application/yaml")})
         assert response.status_code == 200, response.text[:300]
     _supervision_item(fresh_web_env)
+    from tests.governance.rounds_support import open_q4
+
+    open_q4(fresh_web_env.db)  # a quarterly round over task 4: filing 1 is miit's (dept-miit's own; 404 for others)
     return fresh_web_env
 
 
@@ -252,6 +255,8 @@ PATH_SAMPLES = {
     "plan_code": {"default": "zhuanghe_2030"},  # a "1+N" sub-plan, registered by the env fixture
     "item_id": {"default": "1"},  # a supervision item (issue 14); tests/web/test_gov_supervision.py renders real ones
     "code": {"default": "2026Q4"},  # a governance round (tests/web/conftest.py, _governance_sample)
+    "round_code": {"default": "2026Q4"},  # the round the env fixture opens (open_q4)
+    "filing_id": {"default": "1"},
 }
 #: query variants rendered besides the bare path (other states of the same page)
 VARIANTS = {

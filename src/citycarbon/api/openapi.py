@@ -60,6 +60,8 @@ DESTRUCTIVE: dict[tuple[str, str], str] = {
     ("POST", "/governance/supervision/{item_id}/close"): "closes a supervision item",
     ("POST", "/governance/supervision/template"): "replaces the office's 督办通知 template",
     ("POST", "/governance/calendar"): "changes the working-day calendar every deadline counts with",
+    ("POST", "/governance/rounds/{code}/close"): "ends a progress round for good (no more filings)",
+    ("POST", "/governance/filings/{filing_id}/review"): "accepts a unit's filing for good, or returns it",
 }
 
 PATHWAY_RULES = ("scenario (and base) name a shipped scenario", "levers (set) name known levers, with numbers in "
@@ -118,6 +120,14 @@ INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/governance/calendar"): ("the file is a CSV or Excel table of date, kind, name, source, status; "
                                        "every row valid",),
     ("POST", "/governance/inbox/read"): ("ids is not an empty list",),
+    ("POST", "/governance/rounds"): ("the code names a period of the kind (2026-11, 2026Q4, 2026) unless "
+                                     "period_start and period_end are given", "deadline is not before the period "
+                                     "starts", "measures and tasks name current measures with a responsible unit"),
+    ("PUT", "/governance/filings/{filing_id}"): ("indicator_values keys are the measure's indicator codes",
+                                                 "lag_reason is given when status is lagging"),
+    ("POST", "/governance/filings/{filing_id}/review"): ("comment is given when returning",),
+    ("POST", "/governance/filings/{filing_id}/attachments"): ("the file is, by its content, a PDF, an image (PNG, "
+                                                              "JPEG, GIF, WebP) or an Excel workbook, not empty",),
     **{(method, f"/pathways/{name}"): PATHWAY_RULES
        for method, name in (("GET", "run"), ("POST", "run"), ("GET", "export"), ("GET", "scenarios/{code}"),
                             ("POST", "ensembles"), ("POST", "attributions"))},
@@ -132,6 +142,12 @@ EXTRA_RESPONSES: dict[tuple[str, str], dict[int, str]] = {
     ("POST", "/auth/totp/confirm"): {409: "conflict: the login's pending step is another one"},
     ("POST", "/auth/login"): {429: "rate_limited: too many attempts (Retry-After says when to try again)"},
     ("POST", "/cities"): {409: "conflict: the code or the region is already a city"},
+    ("POST", "/governance/rounds"): {409: "conflict: a round with this code exists"},
+    ("POST", "/governance/rounds/{code}/close"): {409: "conflict: the round is already closed"},
+    ("PUT", "/governance/filings/{filing_id}"): {409: "conflict: a stale version (the answer carries the current "
+                                                      "state), a closed round, or a filing with the office"},
+    ("POST", "/governance/filings/{filing_id}/review"): {409: "conflict: a stale version or a filing not submitted"},
+    ("POST", "/governance/filings/{filing_id}/attachments"): {409: "conflict: a closed round or a submitted filing"},
 }
 
 #: request bodies a handler reads itself (FastAPI cannot see them): (method, path) → requestBody
