@@ -72,5 +72,5 @@ def test_unit_reports_and_their_scope(env):
                    scope="read").status_code == 404
     assert env.get("/api/v1/governance/reports/eco/2026").status_code == 200  # the office: every unit
     assert env.get("/api/v1/governance/reports/d210202/2026", user="district-a").status_code == 200
-    assert env.get("/api/v1/governance/reports/miit/2026", user="viewer", scope="read").status_code == 403
+    assert env.get("/api/v1/governance/reports/miit/2026", user="viewer", scope="read").status_code == 404
     assert env.get("/api/v1/governance/reports/miit/1800").status_code == 422

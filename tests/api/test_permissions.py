@@ -30,7 +30,7 @@ APP_ROUTES = {("GET", "/healthz"): "public", ("GET", "/openapi.json"): "public",
 PATH_VALUES = {"year": "2022", "code": DISTRICT_A, "username": "viewer", "prefix": "00000000",
                "batch_id": "1", "job_id": "00000000-0000-0000-0000-000000000000", "submission_id": "1",
                "target_id": "energy_intensity_reduction_2025", "plan_code": "zhuanghe_2030", "item_id": "1",
-               "filing_id": "1", "attachment_id": "1"}
+               "filing_id": "1", "attachment_id": "1", "org": "miit"}
 #: query parameters a GET route requires
 QUERY_VALUES = {"/api/v1/statistics/history": {"year": "2020", "region": "210200", "variable": "gdp"}}
 #: a JSON body every write endpoint must reject as invalid (unknown field / wrong types)
@@ -71,6 +71,7 @@ def allowed(rule: str, principal: Principal) -> bool:
         "admin": principal.can_read_audit(),
         "admin_write": principal.can_manage_users(),
         "city_job": principal.can_start_city_jobs(),
+        "governance": principal.role.value != "enterprise",
         "session": False,  # bearer calls never hold a login session
     }[rule]
 

@@ -148,5 +148,5 @@ def test_unit_report(gov_db):
         service.unit_report(gov_db, MIIT, "dalian", "eco", 2026)  # another unit's: not leaked
     with pytest.raises(NotFound):
         service.unit_report(gov_db, OFFICE, "dalian", "nobody", 2026)
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):  # a viewer reads no unit's report: the answer of an unknown unit
         service.unit_report(gov_db, VIEWER, "dalian", "miit", 2026)

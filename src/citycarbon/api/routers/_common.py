@@ -26,6 +26,8 @@ RULES: dict[str, str] = {
     "admin": "administrators (read)",
     "admin_write": "administrators with a write scope",
     "city_job": "Principal.can_start_city_jobs (admin, analyst; write scope): city-wide background jobs",
+    "governance": "every role but enterprise users (running the plan is the city's, its departments' and districts' "
+                  "business): the answer is scoped to the caller's units",
 }
 
 

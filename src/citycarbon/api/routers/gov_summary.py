@@ -24,9 +24,9 @@ from citycarbon.services.governance import summary as service
 
 router = APIRouter(tags=["governance"])
 PERMISSIONS = {
-    ("GET", "/governance/board"): "read",
-    ("GET", "/governance/rounds/{code}/summary"): "read",
-    ("GET", "/governance/reports/{org}/{year}"): "read",
+    ("GET", "/governance/board"): "governance",
+    ("GET", "/governance/rounds/{code}/summary"): "governance",
+    ("GET", "/governance/reports/{org}/{year}"): "governance",
 }
 
 CITY_PATTERN = r"^[a-z][a-z0-9_]{1,63}$"

@@ -293,7 +293,7 @@ def _office_name(orgs: Sequence[Organisation]) -> str:
 def _round_row(session: Session, city: str, code: str) -> GovRound:
     row = session.scalars(select(_R).where(_R.city == city, _R.code == code)).one_or_none()
     if row is None:
-        raise NotFound(f"没有调度轮次“{code}” / no round '{code}'", code="not_found")
+        raise NotFound("没有该调度轮次 / no such round", code="not_found")
     return row
 
 
@@ -515,13 +515,11 @@ def _report_org(principal: Principal, city: str, org: str, orgs: Sequence[Organi
     found = next((o for o in orgs if o.code == org), None)
     if principal.can_read_governance_detail(city):
         if found is None:
-            raise NotFound(f"没有单位“{org}” / no organisation '{org}'", code="not_found")
+            raise NotFound("没有该单位 / no such organisation", code="not_found")
         return found
-    if principal.role not in (Role.department, Role.district):
-        raise Forbidden("只有本单位和领导小组办公室可以下载该报告 / only the unit itself and the office read its "
-                        "report", code="forbidden")
-    if found is None or not principal.acts_for_org(found.code, found.region_code):
-        raise NotFound(f"没有单位“{org}” / no organisation '{org}'", code="not_found")
+    # a viewer, like another unit, reads no unit's report: the same answer as for a unit that does not exist
+    if principal.role not in (Role.department, Role.district) or found is None or not principal.acts_for_org(found.code, found.region_code):
+        raise NotFound("没有该单位 / no such organisation", code="not_found")
     return found
 
 
