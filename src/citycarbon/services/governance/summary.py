@@ -518,7 +518,8 @@ def _report_org(principal: Principal, city: str, org: str, orgs: Sequence[Organi
             raise NotFound("没有该单位 / no such organisation", code="not_found")
         return found
     # a viewer, like another unit, reads no unit's report: the same answer as for a unit that does not exist
-    if principal.role not in (Role.department, Role.district) or found is None or not principal.acts_for_org(found.code, found.region_code):
+    if (principal.role not in (Role.department, Role.district) or found is None
+            or not principal.acts_for_org(found.code, found.region_code)):
         raise NotFound("没有该单位 / no such organisation", code="not_found")
     return found
 
