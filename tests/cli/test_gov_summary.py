@@ -56,7 +56,7 @@ def test_summary_and_export(store, tmp_path):
     assert _run("governance", "export", "--round", "2026Q4", "--format", "docx", "--out", str(docx)).exit_code == 0
     assert "2026年第四季度碳达峰碳中和工作调度情况" in "\n".join(p.text for p in Document(docx).paragraphs)
     missing = _run("governance", "export", "--round", "1999Q1", "--format", "xlsx", "--out", str(tmp_path / "x"))
-    assert missing.exit_code == 2 and "1999Q1" in missing.output and not (tmp_path / "x").exists()
+    assert missing.exit_code == 2 and "没有该调度轮次" in missing.output and not (tmp_path / "x").exists()
     wrong = _run("governance", "export", "--round", "2026Q4", "--format", "pdf", "--out", str(tmp_path / "y"))
     assert wrong.exit_code == 2 and "xlsx or docx" in wrong.output
 
@@ -73,4 +73,4 @@ def test_report(store, tmp_path):
     assert {r["measure"]: r["status"] for r in rows} == {"T05-M01": "in_progress", "T05-M02": "not_filed",
                                                          "T07-M01": "lagging"}
     unknown = _run("governance", "report", "--org", "nobody", "--year", "2026")
-    assert unknown.exit_code == 2 and "nobody" in unknown.output
+    assert unknown.exit_code == 2 and "没有该单位" in unknown.output

@@ -87,7 +87,9 @@ INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/statistics/history"): ("the dataset's key dimensions (e.g. flow, sector, fuel of 'balance') "
                                      "are all given",),
     ("POST", "/users"): ("only enterprise users are bound to an enterprise (which must exist); district users "
-                         "need regions that exist", "the username is not taken"),
+                         "need regions that exist", "department users need an organisation of the registry",
+                         "the username is not taken"),
+    ("POST", "/users/{username}/tokens"): ("a viewer cannot hold a write token",),
     ("POST", "/imports"): ("the file is a CSV or Excel table of the kind, its rows valid and in the caller's "
                            "regions",),
     ("GET", "/targets/{target_id}/history"): ("target_id names a target of the city's plan",

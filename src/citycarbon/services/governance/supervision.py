@@ -181,7 +181,13 @@ def _visible(principal: Principal, orgs: dict[str, GovOrg], org_code: str) -> bo
     return principal.acts_for_org(org_code, org.region_code if org is not None else None)
 
 
+#: the largest id looked up (a larger or malformed one is simply not found: no 64-bit overflow in the driver)
+MAX_ID = 2**62
+
+
 def _item(session: Session, principal: Principal, city: str, item_id: int) -> GovSupervisionItem:
+    if isinstance(item_id, bool) or not isinstance(item_id, int) or not 1 <= item_id <= MAX_ID:
+        raise NotFound("supervision item not found")
     row = session.get(GovSupervisionItem, item_id)
     if row is None or row.city != city or not _visible(principal, _orgs(session, city), row.org_code):
         raise NotFound("supervision item not found")
