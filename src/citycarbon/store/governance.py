@@ -47,13 +47,12 @@ def current_orgs(session: Session, city: str, *, as_of: datetime | None = None) 
     return [org_of(row) for row in org_rows(session, city, as_of=as_of)]
 
 
-def put_org(session: Session, city: str, org: Organisation, *, actor: Any, reason: str = "", source: str = "",
-            active: bool = True) -> GovOrg | None:
-    """Write ``org`` as the next version of its code (no new version when nothing changed). Audited."""
-    current = session.scalars(select(GovOrg).where(GovOrg.city == city, GovOrg.code == org.code,
-                                                   GovOrg.valid_to.is_(None))).one_or_none()
-    values = {"name_zh": org.name_zh, "name_en": org.name_en, "short_zh": org.short_zh, "kind": org.kind.value,
-              "parent": org.parent, "region_code": org.region_code, "active": active}
+def _put_version(session: Session, model: Any, entity: str, city: str, code: str, values: dict[str, Any], *,
+                 actor: Any, reason: str, source: str) -> Any:
+    """Close the current version of ``code`` and insert the next one holding ``values`` (nothing when they are
+    the stored values); audited as ``<entity>.create`` or ``<entity>.update``."""
+    current = session.scalars(select(model).where(model.city == city, model.code == code,
+                                                  model.valid_to.is_(None))).one_or_none()
     before = None
     if current is not None:
         before = {key: getattr(current, key) for key in values}
@@ -62,13 +61,22 @@ def put_org(session: Session, city: str, org: Organisation, *, actor: Any, reaso
     now = utcnow()
     if current is not None:
         current.valid_to = now
-    row = GovOrg(city=city, code=org.code, version=(current.version + 1) if current else 1, valid_from=now,
-                 changed_by=audit.actor_of(actor)[0], change_reason=reason, source=source, **values)
+    row = model(city=city, code=code, version=(current.version + 1) if current else 1, valid_from=now,
+                changed_by=audit.actor_of(actor)[0], change_reason=reason, source=source, **values)
     session.add(row)
     session.flush()
-    action = "gov_org.update" if current else "gov_org.create"
-    audit.record(session, actor, action, "gov_org", f"{city}:{org.code}", before=before, after=values,
-                 reason=reason or None)
+    audit.record(session, actor, f"{entity}.update" if current else f"{entity}.create", entity, f"{city}:{code}",
+                 before=_jsonable(before), after=_jsonable(values), reason=reason or None)
+    return row
+
+
+def put_org(session: Session, city: str, org: Organisation, *, actor: Any, reason: str = "", source: str = "",
+            active: bool = True) -> GovOrg | None:
+    """Write ``org`` as the next version of its code (no new version when nothing changed). Audited."""
+    values = {"name_zh": org.name_zh, "name_en": org.name_en, "short_zh": org.short_zh, "kind": org.kind.value,
+              "parent": org.parent, "region_code": org.region_code, "active": active}
+    row: GovOrg | None = _put_version(session, GovOrg, "gov_org", city, org.code, values, actor=actor,
+                                      reason=reason, source=source)
     return row
 
 
@@ -122,24 +130,9 @@ def current_measures(session: Session, city: str, *, as_of: datetime | None = No
 def put_measure(session: Session, city: str, measure: Measure, *, actor: Any, reason: str = "", source: str = "",
                 active: bool = True) -> GovMeasure | None:
     """Write ``measure`` as the next version of its code (no new version when nothing changed). Audited."""
-    current = session.scalars(select(GovMeasure).where(GovMeasure.city == city, GovMeasure.code == measure.code,
-                                                       GovMeasure.valid_to.is_(None))).one_or_none()
-    values = _measure_values(measure, active)
-    before = None
-    if current is not None:
-        before = {key: getattr(current, key) for key in values}
-        if before == values:
-            return None
-    now = utcnow()
-    if current is not None:
-        current.valid_to = now
-    row = GovMeasure(city=city, code=measure.code, version=(current.version + 1) if current else 1, valid_from=now,
-                     changed_by=audit.actor_of(actor)[0], change_reason=reason, source=source, **values)
-    session.add(row)
-    session.flush()
-    action = "gov_measure.update" if current else "gov_measure.create"
-    audit.record(session, actor, action, "gov_measure", f"{city}:{measure.code}", before=_jsonable(before),
-                 after=_jsonable(values), reason=reason or None)
+    row: GovMeasure | None = _put_version(session, GovMeasure, "gov_measure", city, measure.code,
+                                          _measure_values(measure, active), actor=actor, reason=reason,
+                                          source=source)
     return row
 
 
