@@ -250,6 +250,19 @@ def _problem(en: str, zh: str, **where: Any) -> Problem:
     return Problem(en, message_zh=zh, **where)
 
 
+def _edit_problems(changes: Mapping[str, Any], editable: Iterable[str], reason: str | None) -> list[Problem]:
+    """What is wrong with an edit before its values are checked: fields that cannot be changed, no reason."""
+    problems: list[Problem] = []
+    unknown = sorted(set(changes) - set(editable))
+    if unknown:
+        problems.append(_problem(f"fields that cannot be changed: {', '.join(unknown)}",
+                                 f"以下字段不能修改: {', '.join(unknown)}", field=unknown[0]))
+    if not (reason or "").strip():
+        problems.append(_problem("give the reason for the change (kept in the audit log)",
+                                 "请填写修改原因 (记入审计日志)", field="reason"))
+    return problems
+
+
 def _require_office(principal: Principal, city: str) -> None:
     require_city(principal, city)
     if not principal.can_manage_governance(city):
@@ -431,14 +444,7 @@ def edit_org(db: Database, principal: Principal, city: str, code: str, changes: 
         current = orgs.get(code)
         if current is None and not create:
             raise NotFound("组织机构不存在 / organisation not found", code="org_unknown")
-        problems: list[Problem] = []
-        unknown = sorted(set(changes) - set(_ORG_EDITABLE))
-        if unknown:
-            problems.append(_problem(f"fields that cannot be changed: {', '.join(unknown)}",
-                                     f"以下字段不能修改: {', '.join(unknown)}", field=unknown[0]))
-        if not (reason or "").strip():
-            problems.append(_problem("give the reason for the change (kept in the audit log)",
-                                     "请填写修改原因 (记入审计日志)", field="reason"))
+        problems = _edit_problems(changes, _ORG_EDITABLE, reason)
         base = {key: _text(getattr(current, key)) for key in ORG_COLUMNS if key != "code"} if current else {}
         values = {**base, **{k: _text(v) for k, v in changes.items() if k in _ORG_EDITABLE and k != "active"},
                   "code": code}
@@ -742,14 +748,7 @@ def edit_measure(db: Database, principal: Principal, city: str, code: str, chang
         row = next((r for r in store.measure_rows(session, city, include_inactive=True) if r.code == code), None)
         if row is None:
             raise NotFound("措施不存在 / measure not found", code="measure_unknown")
-        problems: list[Problem] = []
-        unknown = sorted(set(changes) - set(_MEASURE_EDITABLE))
-        if unknown:
-            problems.append(_problem(f"fields that cannot be changed: {', '.join(unknown)}",
-                                     f"以下字段不能修改: {', '.join(unknown)}", field=unknown[0]))
-        if not (reason or "").strip():
-            problems.append(_problem("give the reason for the change (kept in the audit log)",
-                                     "请填写修改原因 (记入审计日志)", field="reason"))
+        problems = _edit_problems(changes, _MEASURE_EDITABLE, reason)
         measure = _measure_from(changes, store.measure_of(row), orgs, file=None, row=None, problems=problems)
         if problems:
             raise InputError(problems)
