@@ -144,10 +144,11 @@ def render(request: Request, template: str, context: dict | None = None, *, sess
         csrf = csrf_token_for(state.settings, binding)
     path = request.url.path
     other = "en" if locale == "zh_CN" else "zh_CN"
+    can = _nav(state, principal)
     ctx = {
         "request_path": path, "locale": locale, "html_lang": "zh-CN" if locale == "zh_CN" else "en",
         "other_locale": other, "switch_url": f"{path}?lang={other}" + _keep_query(request),
-        "principal": principal, "can": _nav(state, principal), "fmt": Formatter(locale),
+        "principal": principal, "can": can, "fmt": Formatter(locale), "unread": _unread(state, principal, can),
         "csrf_field": CSRF_FIELD, "csrf_token": csrf,
         "city_name": _city_name(state, locale), "is_htmx": request.headers.get("HX-Request") == "true",
     }
@@ -161,6 +162,18 @@ def render(request: Request, template: str, context: dict | None = None, *, sess
     if set_prelogin:
         response.set_cookie(PRELOGIN_COOKIE, set_prelogin, max_age=3600, **cookie_options(state.settings))
     return response
+
+
+def _unread(state: WebState, principal: Principal | None, can: dict[str, bool]) -> int:
+    """The caller's unread inbox messages (issue 14), for the nav's badge: 0 without the governance pages."""
+    if principal is None or not can.get("governance") or state._db is None:  # no store behind a bare web app
+        return 0
+    from citycarbon.services.governance import inbox
+
+    try:
+        return inbox.unread_count(state._db, principal, str(state.source.city))
+    except Exception:  # the badge never breaks a page (a store without the governance tables, a bare web app)
+        return 0
 
 
 def _keep_query(request: Request) -> str:
