@@ -153,3 +153,19 @@ def test_rotate_totp_key_re_encrypts_every_secret(settings):  # noqa: F811
             assert audit.query(session, action="user.totp_rotate_key")[0]["actor"] == cli_actor()
     finally:
         database.dispose()
+
+
+def test_add_user_with_an_e_mail_address_and_refuse_a_bad_one(settings):  # noqa: F811
+    """The inbox's e-mail goes to the address given when the user is created (issue 14 item 8)."""
+    created = _json(invoke("add", "--username", "zhang", "--role", "viewer", "--email", "zhang@example.gov.cn",
+                           "--format", "json"))
+    assert created["email"] == "zhang@example.gov.cn"
+    bad = invoke("add", "--username", "li", "--role", "viewer", "--email", "not-an-address")
+    assert bad.exit_code != 0 and "email" in bad.output + bad.stderr
+    database = Database(Settings.from_env())
+    try:
+        with database.session() as session:
+            assert users.get_user(session, "li") is None  # nothing stored
+            assert users.get_user(session, "zhang").email == "zhang@example.gov.cn"
+    finally:
+        database.dispose()

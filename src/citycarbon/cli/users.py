@@ -143,6 +143,8 @@ def add(
     org: Annotated[str | None, typer.Option(
         "--org", help="organisation code of the governance registry (department users; "
                       "citycarbon governance orgs list)")] = None,
+    email: Annotated[str | None, typer.Option(
+        "--email", help="e-mail address for the inbox's messages (sent when SMTP is configured)")] = None,
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Add a user and print a one-time password (changed at first login). A department user is bound to
@@ -150,7 +152,8 @@ def add(
     from citycarbon.services import users
 
     created = _run(lambda db, _: users.create_user(db, _me(), username=username, role=role, regions=region or (),
-                                                   enterprise_id=enterprise, display_name=display_name, org=org))
+                                                   enterprise_id=enterprise, display_name=display_name, org=org,
+                                                   email=email))
     record = {**created.user.as_dict(), "one_time_password": created.one_time_password}
     row = {key: record[key] for key in ("username", "role", "regions", "enterprise_id", "org", "one_time_password")}
     emit(record, fmt, rows=_user_rows([row]), title="新用户 / new user")

@@ -250,9 +250,10 @@ def get_user(db: Database, principal: Principal, username: str) -> UserInfo:
 
 def create_user(db: Database, principal: Principal, *, username: str, role: str, regions: Iterable[str] = (),
                 enterprise_id: str | None = None, display_name: str = "", reason: str | None = None,
-                org: str | None = None) -> UserWithSecret:
+                org: str | None = None, email: str | None = None) -> UserWithSecret:
     """A new user with a one-time password (changed at first login). A ``department`` user is bound to ``org``,
-    an organisation of the governance registry of the creator's city."""
+    an organisation of the governance registry of the creator's city; ``email`` receives the inbox's messages
+    when SMTP is configured."""
     _require_manager(principal)
     _require_city(db, principal)
     with db.session() as session:
@@ -260,7 +261,8 @@ def create_user(db: Database, principal: Principal, *, username: str, role: str,
         _check_org(session, principal, org)
         user, one_time = store.create_user(session, username=username, role=role, regions=list(regions),
                                            enterprise_id=enterprise_id or None, display_name=display_name,
-                                           actor=_actor(principal), reason=reason, org_code=org or None)
+                                           actor=_actor(principal), reason=reason, org_code=org or None,
+                                           email=email or None)
         _scope_new_user(session, principal, user)
         return UserWithSecret(UserInfo.of(user), one_time)
 

@@ -222,7 +222,8 @@ def list_users(session: Session) -> list[User]:
 
 def create_user(session: Session, *, username: str, role: str | Role, regions: Iterable[str] = (),
                 enterprise_id: str | None = None, display_name: str = "", actor: Principal | str,
-                reason: str | None = None, org_code: str | None = None) -> tuple[User, str]:
+                reason: str | None = None, org_code: str | None = None,
+                email: str | None = None) -> tuple[User, str]:
     """Create a user with a random one-time password (returned, shown once; changed at first login)."""
     name = normalize_username(username)
     role = validate_role(role)
@@ -230,11 +231,13 @@ def create_user(session: Session, *, username: str, role: str | Role, regions: I
     enterprise = _clean_enterprise(enterprise_id)
     org = (org_code or "").strip() or None
     _validate_binding(role, codes, enterprise, org)
+    address = validate_email(email)
     if session.scalars(select(User.id).where(User.username == name)).first() is not None:
         raise InputError(msg.problem("username_taken", field="username", value=username, username=name))
     one_time = passwords.generate_one_time_password()
     user = User(username=name, display_name=(display_name or "").strip()[:200], role=role.value,
-                enterprise_id=enterprise, org_code=org, password_hash=passwords.hash_password(one_time),
+                enterprise_id=enterprise, org_code=org, email=address,
+                password_hash=passwords.hash_password(one_time),
                 must_change_password=True, totp_enabled=False, failed_logins=0, lockouts=0, disabled=False)
     user.region_rows = [UserRegion(region_code=code) for code in codes]
     session.add(user)

@@ -38,6 +38,7 @@ class UserIn(BaseModel):
     regions: list[str] = Field(default_factory=list, max_length=50)
     enterprise_id: str | None = Field(None, max_length=64)
     org: str | None = Field(None, max_length=64, description="organisation code (department users)")
+    email: str | None = Field(None, max_length=254, description="where the inbox's messages go by e-mail")
     display_name: str = Field("", max_length=200)
     reason: str | None = Field(None, max_length=500)
 
@@ -127,7 +128,7 @@ def create_user(body: UserIn, request: Request, principal: Principal = Depends(r
 
     created = _call(request, users.create_user, principal, username=body.username, role=body.role,
                     regions=body.regions, enterprise_id=body.enterprise_id, display_name=body.display_name,
-                    reason=body.reason, org=body.org)
+                    reason=body.reason, org=body.org, email=body.email)
     return respond({"user": created.user.as_dict(), "one_time_password": created.one_time_password},
                    status_code=201)
 

@@ -125,16 +125,17 @@ def _admin_write(request: Request, session, csrf_token: str, write: Callable[[ob
 @router.post("/admin/users", response_class=HTMLResponse)
 def create_user(request: Request, username: str = Form(""), display_name: str = Form(""), role: str = Form(""),
                 regions: list[str] = Form(default_factory=list), enterprise_id: str = Form(""),
-                org: str = Form(""), csrf_token: str = Form(""), session=Depends(current_session)) -> Response:
+                org: str = Form(""), email: str = Form(""), csrf_token: str = Form(""),
+                session=Depends(current_session)) -> Response:
     from citycarbon.services import users
 
     form = {"username": username, "display_name": display_name, "role": role, "regions": regions,
-            "enterprise_id": enterprise_id, "org": org}
+            "enterprise_id": enterprise_id, "org": org, "email": email}
 
     def write(db) -> dict:
         created = users.create_user(db, session.principal, username=username, role=role, regions=regions,
                                     enterprise_id=enterprise_id or None, display_name=display_name,
-                                    org=org or None)
+                                    org=org or None, email=email or None)
         return {"kind": "password", "username": created.user.username, "secret": created.one_time_password}
 
     return _admin_write(request, session, csrf_token, write, form)
