@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import math
+from itertools import pairwise
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -474,7 +475,7 @@ def load_energy_review(path: Path | str | None = None) -> EnergyReview:
             supersedes=y.get(item, where, "supersedes", lambda v: _text(v, required=False) or None),
             note_en=y.get(item, where, "note_en", lambda v: _text(v, required=False) or None)))
     ordered = sorted((e for e in editions if e.in_force_from is not None), key=lambda e: e.in_force_from)
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in pairwise(ordered):
         if before.in_force_to is None or before.in_force_to >= after.in_force_from:
             problems.add(f"edition {before.id!r} overlaps {after.id!r}", file=file.name, field="editions")
     wg = y.mapping(doc, "", "window_guidance")
