@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import csv
 import math
-from itertools import pairwise
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from itertools import pairwise
 from pathlib import Path
 from typing import TypeVar
 
