@@ -156,6 +156,8 @@ def test_px_project_refused_without_a_national_plan_and_allowed_with_one() -> No
     project = _project(name="对二甲苯项目", industry_code="C2614", products=(line,))
     refused = _one(plan_rule_findings(project, RULES, TABLES), "rule.prohibited")
     assert refused.rule == "no_new_olefins_outside_national_plans" and refused.severity is Severity.refuse
+    # task 28 (严控…石化等高碳项目投资): PX is petrochemical, so the restriction flags it too
+    assert _one(plan_rule_findings(project, RULES, TABLES), "rule.restriction").rule == "high_carbon_investment_control"
     allowed = plan_rule_findings(replace(project, national_plan="石化产业规划布局方案"), RULES, TABLES)
     assert "rule.prohibited" not in _codes(allowed)
     assert _one(allowed, "rule.prohibition_lifted").document == "石化产业规划布局方案"

@@ -5,8 +5,8 @@ Each finding says what was checked, how severe it is (``refuse`` / ``flag`` / ``
 document with its verification status. The plan's rules are applied by their ``kind``, ``applies_to`` and
 ``actions`` only, never by their text:
 
-- a project carries the rule codes of its products (the benchmark table's ``plan_type``), the codes filed in
-  ``Project.types``, and three implied by what it is: ``new_projects`` (new or expansion), ``feedstock_energy``
+- a project carries the rule codes of its products (the benchmark table's ``plan_type``, ';'-separated), the
+  codes filed in ``Project.types``, and three implied by what it is: ``new_projects`` (new or expansion), ``feedstock_energy``
   (it uses feedstock) and ``new_renewable_energy`` (it supplies renewables);
 - a rule matches when one of its ``applies_to`` codes is the project's and its ``actions`` (empty = any) hold the
   project's action (a revamp is neither 新建 nor 扩建);
@@ -148,8 +148,8 @@ def efficiency_findings(project: Project, benchmarks: Sequence[Benchmark]) -> li
 def project_types(project: Project, benchmarks: Sequence[Benchmark]) -> frozenset[str]:
     """The plan-rule codes the project carries (see the module's docstring)."""
     codes = set(project.types)
-    plan_types = {b.product: b.plan_type for b in benchmarks if b.plan_type}
-    codes.update(plan_types[line.product] for line in project.products if line.product in plan_types)
+    for line in project.products:
+        codes.update(code for b in benchmarks if b.product == line.product for code in b.plan_types)
     if project.kind in (ProjectKind.new, ProjectKind.expansion):
         codes.add(NEW_PROJECTS)
     if any(q.value > 0 for q in project.feedstock.values()):
@@ -225,8 +225,8 @@ def capacity_replacement_findings(project: Project, sector: str, tables: Project
                         f"{sector}: {on.isoformat()} 无有效的产能置换比例", f"{sector}: no replacement ratio in force "
                         f"on {on.isoformat()}", rule=rule_id, subject=sector)]
     ratio = max(ratios, key=lambda r: r.in_force_from or date.min)
-    plan_types = {b.product: b.plan_type for b in tables.benchmarks}
-    lines = [line for line in project.products if plan_types.get(line.product) == sector or line.product == sector]
+    in_sector = {b.product for b in tables.benchmarks if sector in b.plan_types} | {sector}
+    lines = [line for line in project.products if line.product in in_sector]
     region_zh = "重点区域" if cls.region_class.value == "key" else "非重点区域"
     out: list[Finding] = []
     if ratio.paused_from is not None and ratio.paused_from <= on:

@@ -51,7 +51,7 @@ class Benchmark:
     in_force_from: date
     document: str
     status: Verification
-    plan_type: str | None  # the plan rule code the product falls under (cement, steel, ...)
+    plan_types: tuple[str, ...]  # the plan-rule codes the product falls under (cement, steel, ...), ';'-separated
     source: str
 
 
@@ -235,6 +235,10 @@ def _status(value: object) -> Verification:
         raise _Bad(f"status {text!r} is not one of {allowed}") from None
 
 
+def _semicolon_codes(value: object) -> tuple[str, ...]:
+    return tuple(code.strip() for code in _text(value, required=False).split(";") if code.strip())
+
+
 def _region_class(value: object) -> RegionClass:
     text = _text(value)
     try:
@@ -298,7 +302,7 @@ def load_benchmarks(path: Path | str | None = None) -> tuple[Benchmark, ...]:
             benchmark=row.get("benchmark", _number), baseline=row.get("baseline", _number),
             edition=int(row.get("edition", _number) or 0), in_force_from=row.get("in_force_from", _date),
             document=row.get("document", _text), status=row.get("status", _status),
-            plan_type=row.get("plan_type", lambda v: _text(v, required=False)) or None,
+            plan_types=row.get("plan_type", _semicolon_codes),
             source=row.get("source", _text))
         if not row.ok:
             continue
