@@ -6,8 +6,8 @@ document with its verification status. The plan's rules are applied by their ``k
 ``actions`` only, never by their text:
 
 - a project carries the rule codes of its products (the benchmark table's ``plan_type``, ';'-separated), the
-  codes filed in ``Project.types``, and three implied by what it is: ``new_projects`` (new or expansion), ``feedstock_energy``
-  (it uses feedstock) and ``new_renewable_energy`` (it supplies renewables);
+  codes filed in ``Project.types``, and three implied by what it is: ``new_projects`` (new or expansion),
+  ``feedstock_energy`` (it uses feedstock) and ``new_renewable_energy`` (it supplies renewables);
 - a rule matches when one of its ``applies_to`` codes is the project's and its ``actions`` (empty = any) hold the
   project's action (a revamp is neither 新建 nor 扩建);
 - ``prohibition`` refuses, unless the rule has a ``condition_zh`` (the project is outside it when the applicant
