@@ -1,0 +1,1 @@
+"""Projects: the project gate (issue 15), pure domain."""
