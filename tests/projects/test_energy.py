@@ -81,7 +81,7 @@ def test_renewable_electricity_deducted_and_without_co2() -> None:
 
 FUELS = st.sampled_from([("raw_coal", "t"), ("natural_gas", "10^4 m3"), ("diesel", "t"), ("coke", "t"),
                          ("electricity", "10^4 kWh"), ("wind_power", "10^4 kWh"), ("naphtha", "t"),
-                         ("heat", "GJ")])
+                         ("heat", "GJ"), ("biomass", "tce"), ("lng", "t"), ("steam_low_pressure", "t")])
 USES = st.lists(st.tuples(FUELS, st.floats(0, 1e6), st.sampled_from(["fuel", "feedstock"]), st.booleans()),
                 max_size=6)
 

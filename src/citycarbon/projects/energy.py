@@ -236,8 +236,9 @@ def project_energy(uses: Iterable[Mapping[str, object]], options: AccountingOpti
         raise InputError(Problem(str(exc), field="year", value=year)) from exc
     except InputError as exc:  # no coefficient and not an energy unit: name the use
         bad = next((i for i, u in enumerate(parsed) if u.fuel == exc.first.value), 0)
+        zh = f"能源品种 '{parsed[bad].fuel}' 无折标系数，请以能量单位（如 tce）填报"
         raise InputError(Problem(exc.first.message, field=f"energy[{bad}].unit", value=parsed[bad].unit,
-                                 message_zh=f"能源品种 '{parsed[bad].fuel}' 无折标系数，请以能量单位（如 tce）填报")) from exc
+                                 message_zh=zh)) from exc
     for factor in (*k_cal.values(), *k_eq.values()):
         if factor.row is not None:
             used[factor.row.factor_id] = factor.row
