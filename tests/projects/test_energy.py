@@ -141,3 +141,19 @@ def test_unknown_fuel_suggests_nearest() -> None:
     with pytest.raises(InputError) as info:
         project_energy([{"fuel": "raw_col", "quantity": 1, "unit": "t"}], DALIAN, YEAR, TABLE)
     assert info.value.first.suggestion == "raw_coal"
+
+
+def test_steam_and_natural_gas_golden() -> None:
+    uses = [{"fuel": "steam_low_pressure", "quantity": 100, "unit": "t"},
+            {"fuel": "natural_gas", "quantity": 50, "unit": "10^4 m3"}]
+    result = project_energy(uses, DALIAN, YEAR, TABLE)
+    steam_tce = 100 * _k("steam_low_pressure")  # t × kgce/kg = tce
+    gas = TABLE.lookup("standard_coal", "natural_gas", YEAR, factor_set=DALIAN.standard_coal_set)
+    gas_tce = 50e4 * convert(gas.value, gas.unit, "tce/m3")
+    assert result.tce_calorific == pytest.approx(steam_tce + gas_tce, rel=1e-12)
+    assert result.tce_equivalent == result.tce_calorific  # no electricity: both ways agree
+    heat = TABLE.lookup("heat_ef", "heat", YEAR, factor_set=DALIAN.heat_ef_set)
+    assert result.co2_heat_t == pytest.approx(convert(steam_tce, "tce", "GJ") * convert(heat.value, heat.unit, "t/GJ"))
+    ef = TABLE.fuel_co2_factor("natural_gas", YEAR, factor_set=DALIAN.co2_factor_set, quantity_unit="10^4 m3")
+    assert result.co2_fuel_t == pytest.approx(50e4 * convert(ef.value, ef.unit, "t/m3"), rel=1e-9)
+    assert result.coal_tce == 0 and result.fossil_tce == pytest.approx(gas_tce)

@@ -97,3 +97,21 @@ def test_ledger_never_over_spends(requests: list, room1: Decimal, room2: Decimal
         assert spent <= source.amount
         assert remaining[source.id] + spent == source.amount  # exactly (Decimal)
         assert remaining[source.id] >= 0
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["t", "10^4 t"]), AMOUNTS), max_size=20), AMOUNTS)
+def test_capacity_in_mixed_units_balances_exactly(requests: list, capacity: Decimal) -> None:
+    source = Source("C1", "capacity", capacity, "10^4 t", product="cement_clinker")
+    allocations: list[Allocation] = []
+    for unit, amount in requests:
+        try:
+            allocations.append(allocate([source], allocations, _req("C1", str(amount), unit=unit, kind="capacity",
+                                                                    product="cement_clinker")))
+        except Refused as exc:
+            assert exc.code == "ledger_overspend"
+    spent = sum((a.amount for a in allocations), Decimal(0))
+    assert spent <= capacity and balance([source], allocations)["C1"] + spent == capacity
+    for alloc in allocations:
+        factor = Decimal("0.0001") if alloc.requested_unit == "t" else Decimal(1)
+        assert alloc.amount == alloc.requested_amount * factor
