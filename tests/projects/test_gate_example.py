@@ -14,7 +14,7 @@ from citycarbon.factors import load_factors
 from citycarbon.monitoring.uscc import uscc_check_character
 from citycarbon.plan import load_plan
 from citycarbon.projects.energy import project_energy
-from citycarbon.projects.model import Project, ProjectKind, ProductLine, Quantity
+from citycarbon.projects.model import ProductLine, Project, ProjectKind, Quantity
 from citycarbon.projects.rules import Severity, check
 from citycarbon.projects.tables import load_tables
 
