@@ -16,7 +16,8 @@ Input: plain mappings, one per energy use::
 
 Method (docs/projects.md, "A project's energy and CO2"):
 
-* ``tce_calorific`` (当量值): every use × its GB/T 2589 coefficient, electricity at 0.1229 kgce/kWh (a row).
+* ``tce_calorific`` (当量值): every use × its GB/T 2589 coefficient, electricity at its calorific
+  coefficient (a row of the same table).
 * ``tce_equivalent`` (等价值): the same, electricity and primary electricity at the year's thermal-power coal
   rate of the profile (``coal_rate`` row). The two differ only by electricity.
 * ``tce``: the profile's method (``options.method``).

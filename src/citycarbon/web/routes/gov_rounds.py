@@ -254,18 +254,14 @@ async def save_filing(request: Request, filing_id: int, version: str = Form(""),
                                    csrf_token, session, indicators)
 
 
-def _save(request: Request, filing_id: int, version: str, status: str, narrative: str, lag_reason: str,
-          action: str, csrf_token: str, session: Any, indicators: dict[str, str]) -> Response:
+def _filing_write(request: Request, session: Any, filing_id: int, write: Any, notice: str,
+                  form: dict[str, Any] | None = None) -> Response:
+    """Run one write of a filing (``write()`` calls the service) and answer it: back to the filing with a notice,
+    or the filing page with the conflict (409) or the problems (422), or the error page (404, 403)."""
     from citycarbon.services.governance import rounds
 
-    refused = _csrf_refused(request, session, csrf_token)
-    if refused:
-        return refused
-    form = {"status": status, "narrative": narrative, "lag_reason": lag_reason, "indicators": indicators}
     try:
-        rounds.save_filing(web_state(request).db(), session.principal, _city(request), filing_id,
-                           version=_version(version), status=status, narrative=narrative,
-                           indicator_values=dict(indicators), lag_reason=lag_reason, submit=action == "submit")
+        write()
     except rounds.FilingConflict as error:
         return _filing_page(request, session, filing_id, form=form, status_code=409, conflict={
             "text": localized(error.message, locale_of(request)), "current": error.current})
@@ -276,8 +272,21 @@ def _save(request: Request, filing_id: int, version: str, status: str, narrative
     except InputError as error:
         return _filing_page(request, session, filing_id, errors=_problems(error, locale_of(request)), form=form,
                             status_code=422)
-    notice = "submitted" if action == "submit" else "saved"
     return RedirectResponse(f"/governance/filings/{filing_id}?notice={notice}", status_code=303)
+
+
+def _save(request: Request, filing_id: int, version: str, status: str, narrative: str, lag_reason: str,
+          action: str, csrf_token: str, session: Any, indicators: dict[str, str]) -> Response:
+    from citycarbon.services.governance import rounds
+
+    refused = _csrf_refused(request, session, csrf_token)
+    if refused:
+        return refused
+    form = {"status": status, "narrative": narrative, "lag_reason": lag_reason, "indicators": indicators}
+    return _filing_write(request, session, filing_id, lambda: rounds.save_filing(
+        web_state(request).db(), session.principal, _city(request), filing_id, version=_version(version),
+        status=status, narrative=narrative, indicator_values=dict(indicators), lag_reason=lag_reason,
+        submit=action == "submit"), "submitted" if action == "submit" else "saved", form)
 
 
 @router.post("/governance/filings/{filing_id}/review", response_class=HTMLResponse)
@@ -289,20 +298,9 @@ def review_filing(request: Request, filing_id: int, version: str = Form(""), dec
     refused = _csrf_refused(request, session, csrf_token)
     if refused:
         return refused
-    try:
-        rounds.review_filing(web_state(request).db(), session.principal, _city(request), filing_id,
-                             version=_version(version), decision=decision, comment=comment)
-    except rounds.FilingConflict as error:
-        return _filing_page(request, session, filing_id, status_code=409, conflict={
-            "text": localized(error.message, locale_of(request)), "current": error.current})
-    except NotFound:
-        return _error(request, session, "not_found", 404)
-    except Forbidden:
-        return _error(request, session, "forbidden", 403)
-    except InputError as error:
-        return _filing_page(request, session, filing_id, errors=_problems(error, locale_of(request)),
-                            status_code=422)
-    return RedirectResponse(f"/governance/filings/{filing_id}?notice={decision}", status_code=303)
+    return _filing_write(request, session, filing_id, lambda: rounds.review_filing(
+        web_state(request).db(), session.principal, _city(request), filing_id, version=_version(version),
+        decision=decision, comment=comment), decision)
 
 
 @router.post("/governance/filings/{filing_id}/attachments", response_class=HTMLResponse)
@@ -324,19 +322,10 @@ def _attach(request: Request, filing_id: int, filename: str, content: bytes, csr
     refused = _csrf_refused(request, session, csrf_token)
     if refused:
         return refused
-    try:
+    def write() -> None:
         if not filename:
             raise InputError(Problem("choose a file", field="file", message_zh="请选择文件"))
         rounds.attach_file(web_state(request).db(), session.principal, _city(request), filing_id,
                            filename=filename, content=content)
-    except rounds.FilingConflict as error:
-        return _filing_page(request, session, filing_id, status_code=409, conflict={
-            "text": localized(error.message, locale_of(request)), "current": error.current})
-    except NotFound:
-        return _error(request, session, "not_found", 404)
-    except Forbidden:
-        return _error(request, session, "forbidden", 403)
-    except InputError as error:
-        return _filing_page(request, session, filing_id, errors=_problems(error, locale_of(request)),
-                            status_code=422)
-    return RedirectResponse(f"/governance/filings/{filing_id}?notice=attached", status_code=303)
+
+    return _filing_write(request, session, filing_id, write, "attached")
