@@ -193,6 +193,56 @@ class Principal:
             return self.acts_for_org(org_code, org_region)
         return False
 
+    # -- the project gate (issue 15) ---------------------------------------------------------------------------
+    def can_read_project(self, region: str, enterprise_id: str | None) -> bool:
+        """A fixed-asset investment project's detail: the office, analysts and the member departments (they
+        review it: 工信 the capacity replacement, 生态环境 the 两高 list) every project; a district user its
+        districts' projects; an enterprise user its own (the project's applicant is its enterprise). Viewers
+        see only the pipeline's aggregate."""
+        if self.city_wide or self.role is Role.department:
+            return True
+        if self.role is Role.district:
+            return region in self.regions
+        if self.role is Role.enterprise:
+            return enterprise_id is not None and enterprise_id == self.enterprise_id
+        return False
+
+    def can_file_project(self, region: str, enterprise_id: str | None) -> bool:
+        """File (create, edit while a draft or returned as incomplete, submit, withdraw) a project: an
+        enterprise for itself, a district user in its districts, the office for anyone."""
+        if not self.can_write:
+            return False
+        if self.role is Role.admin:
+            return True
+        if self.role is Role.district:
+            return region in self.regions
+        if self.role is Role.enterprise:
+            return enterprise_id is not None and enterprise_id == self.enterprise_id
+        return False
+
+    def can_review_projects(self, city: str) -> bool:
+        """The completeness check, the decision (approve, with conditions, reject; 文号), 验收, and the
+        replacement ledgers (sources, allocations): the office (the 节能审查 authority's desk) only."""
+        return self.is_admin and self.can_write and self.can_access_city(city)
+
+    def can_comment_project(self, city: str) -> bool:
+        """Expert-review comments and attachments: the office and analysts (the review's experts)."""
+        return self.city_wide and self.can_write and self.can_access_city(city)
+
+    def can_read_energy_projects(self) -> bool:
+        """The energy-project registry (supply side, public information on wind, solar, storage …): every role
+        but enterprise users."""
+        return self.role is not Role.enterprise
+
+    def can_edit_energy_project(self, region: str) -> bool:
+        """Register or update an energy project (stage, dates, capacity): the office, or a district user in its
+        districts."""
+        if not self.can_write:
+            return False
+        if self.role is Role.admin:
+            return True
+        return self.role is Role.district and region in self.regions
+
     def narrowed(self, scopes: set[str] | frozenset[str]) -> Principal:
         """The same principal with a token's (narrower) scopes; ``write`` implies ``read``."""
         wanted = set(scopes)

@@ -111,11 +111,16 @@ def nav_permissions(principal: Principal | None) -> dict[str, bool]:
         "monitoring": principal.role in ("admin", "analyst", "district", "enterprise"),
         # running the plan (issue 14): the office, analysts, viewers, and the units that file (departments, districts)
         "governance": principal.role in ("admin", "analyst", "viewer", "district", "department"),
+        # the project gate (issue 15): every role (scoped in services.projects: enterprises their own projects,
+        # districts their districts', viewers the pipeline's aggregate); the energy-project registry: all but
+        # enterprise users
+        "projects": True,
+        "energy_projects": principal.can_read_energy_projects(),
     }
 
 
 #: nav entries that belong to a feature router module of web/routes/ (shown only when it is mounted)
-FEATURE_PAGES = frozenset({"pathways", "monitoring", "governance"})
+FEATURE_PAGES = frozenset({"pathways", "monitoring", "governance", "projects", "energy_projects"})
 
 
 def _nav(state: WebState, principal: Principal | None) -> dict[str, bool]:

@@ -18,7 +18,8 @@ from citycarbon.store.base import Base
 for optional in ("citycarbon.store.auth_models", "citycarbon.store.monitoring_models",
                  "citycarbon.store.registry_models",
                  "citycarbon.store.city_models",
-                 "citycarbon.store.governance_models"):  # other packages' tables, when installed
+                 "citycarbon.store.governance_models",
+                 "citycarbon.store.project_models"):  # other packages' tables, when installed
     with contextlib.suppress(ModuleNotFoundError):
         importlib.import_module(optional)
 
