@@ -14,7 +14,7 @@ by fuel (purpose ``feedstock``, 原料用能), ``renewable_supply`` by fuel (ele
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -97,6 +97,8 @@ def evaluate(city: str, project: Project, *, year: int | None = None, factors: F
     from citycarbon.services.accounting import city_options
     from citycarbon.services.cities import plan_for
 
+    if not project.id:  # a project not yet stored (a preview of the form)
+        project = replace(project, id="new")
     check_project(project, codes("fuels"))
     if not (project.energy or project.feedstock or project.renewable_supply):
         raise InputError(Problem("a project needs its annual energy use by fuel", field="energy",
