@@ -86,7 +86,7 @@ def test_every_write_is_audited_with_its_history(db):
         actions = session.execute(select(AuditEntry.action).where(AuditEntry.entity == "project")
                                   .order_by(AuditEntry.seq)).scalars().all()
         versions = session.scalar(select(func.count()).select_from(ProjProjectVersion))
-    assert actions == ["create", "update"] and versions == 2
+    assert actions == ["project.create", "project.update"] and versions == 2
 
 
 def test_scope_district_enterprise_viewer(db):

@@ -127,18 +127,18 @@ def efficiency_findings(project: Project, benchmarks: Sequence[Benchmark]) -> li
         value = line.unit_consumption
         numbers = {**numbers, "unit_consumption": value}
         if value <= row.benchmark:
-            severity, code, zh, en = Severity.info, "efficiency.benchmark", "达到标杆水平", "at or better than 标杆"
+            severity, code, zh, en = Severity.info, "efficiency.benchmark", "达到标杆水平", "at or better than the benchmark level"
         elif value <= row.baseline:
             severity, code, zh, en = (Severity.flag, "efficiency.between", "低于标杆水平、达到基准水平",
-                                      "between 标杆 and 基准")
+                                      "between the benchmark and baseline levels")
         else:
-            severity, code, zh, en = Severity.refuse, "efficiency.below_baseline", "未达到基准水平", "worse than 基准"
+            severity, code, zh, en = Severity.refuse, "efficiency.below_baseline", "未达到基准水平", "worse than the baseline level"
         out.append(Finding(
             code, severity,
             f"{row.name_zh}: 单位产品能耗 {_fmt(value)} {row.unit}，{zh}(标杆 {_fmt(row.benchmark)}，"
             f"基准 {_fmt(row.baseline)}，{row.edition}年版){edition_note_zh}",
-            f"{line.product}: {_fmt(value)} {row.unit}, {en} (标杆 {_fmt(row.benchmark)}, "
-            f"基准 {_fmt(row.baseline)}, {row.edition} edition){edition_note_en}",
+            f"{line.product}: {_fmt(value)} {row.unit}, {en} (benchmark {_fmt(row.benchmark)}, "
+            f"baseline {_fmt(row.baseline)}, {row.edition} edition){edition_note_en}",
             numbers, row.document, row.status, subject=line.product))
     return out
 
@@ -193,12 +193,12 @@ def lianggao_findings(project: Project, lianggao: Lianggao, benchmarks: Sequence
             out.append(Finding(
                 "lianggao.category", Severity.flag,
                 f"属于“两高”项目类别：{category.name_zh}({_labels_zh(hits, benchmarks, plan_types)})",
-                f"a 两高 project, category {category.code} ({', '.join(hits)})",
+                f"a lianggao (energy-intensive, high-emission) project, category {category.code} ({', '.join(hits)})",
                 document=lianggao.categories_document,
                 status=lianggao.mapping_status,
                 subject=category.code))
     if not out:
-        out.append(Finding("lianggao.none", Severity.info, "不属于“两高”项目", "not a 两高 project",
+        out.append(Finding("lianggao.none", Severity.info, "不属于“两高”项目", "not a lianggao (energy-intensive, high-emission) project",
                            document=lianggao.categories_document, status=lianggao.categories_status))
     return out
 
@@ -326,14 +326,14 @@ def plan_rule_findings(project: Project, rules: Sequence[Rule], tables: ProjectT
                     "rule.prohibition_lifted", Severity.info,
                     f"{listed_zh}: 申请人引用国家规划《{project.national_plan}》，不属于“{rule.condition_zh}”"
                     f"(规则：{rule.text_zh})；须核实该规划确已纳入本项目",
-                    f"{listed}: the applicant cites the national plan {project.national_plan!r}; rule "
+                    f"{listed}: the applicant cites a national plan (the finding's document); rule "
                     f"{rule.id} does not apply if the plan includes the project (to be verified)",
                     document=project.national_plan, rule=rule.id, subject=listed))
             elif rule.exception_zh and project.city_consent:
                 out.append(Finding(
                     "rule.exception_recorded", Severity.info,
                     f"{listed_zh}: 已记录例外依据《{project.city_consent}》(例外：{rule.exception_zh})",
-                    f"{listed}: the exception of rule {rule.id} is recorded: {project.city_consent!r}",
+                    f"{listed}: the exception of rule {rule.id} is recorded (the finding's document)",
                     document=project.city_consent, rule=rule.id, subject=listed))
             else:
                 extra_zh = "".join(f"；{t}" for t in (rule.condition_zh, rule.exception_zh) if t)
@@ -371,6 +371,10 @@ def electricity_kwh(project: Project, fuel: str = "electricity") -> float:
     return 0.0 if quantity is None else convert(quantity.value, quantity.unit, "kWh")
 
 
+#: the English name of an energy basis (当量值 calorific, 等价值 equivalent) in English messages
+_BASIS_EN = {"当量值": "calorific value", "等价值": "equivalent value"}
+
+
 def review_level_findings(annual_tce: float, unit: str, electricity: float, on: date, review: EnergyReview,
                           lianggao: bool = False) -> list[Finding]:
     """The 节能审查 level for a project using ``annual_tce`` (当量值, in ``unit``) and ``electricity`` kWh a
@@ -399,7 +403,8 @@ def review_level_findings(annual_tce: float, unit: str, electricity: float, on: 
         f"review.{level.level}", Severity.info,
         f"年综合能耗 {_fmt(tce)} tce({edition.energy_basis})、用电 {_fmt(electricity)} kWh：{level.name_zh}"
         f"({edition.document}{superseded}，{article_zh})" + ("；该条款未经核实" if unverified else ""),
-        f"{_fmt(tce)} tce a year ({edition.energy_basis}), {_fmt(electricity)} kWh: {level.name_en} "
+        f"{_fmt(tce)} tce a year ({_BASIS_EN.get(edition.energy_basis, 'as stated')}), {_fmt(electricity)} kWh: "
+        f"{level.name_en} "
         f"({edition.id}, {level.article})" + ("; this clause is not verified" if unverified else ""),
         numbers, edition.document, level.status, subject=level.level)]
     guidance = review.window_guidance
@@ -407,7 +412,7 @@ def review_level_findings(annual_tce: float, unit: str, electricity: float, on: 
         out.append(Finding(
             "review.window_guidance", Severity.flag,
             f"新增能耗 {_fmt(tce)} tce ≥ {_fmt(guidance.tce_at_least)} tce 的“两高”项目须报国家发展改革委窗口指导",
-            f"a 两高 project adding {_fmt(tce)} tce ≥ {_fmt(guidance.tce_at_least)} tce gets NDRC window guidance",
+            f"a lianggao project adding {_fmt(tce)} tce ≥ {_fmt(guidance.tce_at_least)} tce gets NDRC window guidance",
             {"annual_tce": tce, "tce_at_least": guidance.tce_at_least}, guidance.document, guidance.status))
     return out
 

@@ -531,7 +531,7 @@ def create_project(db: Database, principal: Principal, city: str, values: Mappin
         project = replace(project, id=code)
         store.save_project(session, row, 0, _values(project, enterprise_id, evaluation.summary(), _extra(values)),
                            by=principal.username, reason=reason or "create")
-        audit.record(session, principal, "create", "project", f"{city}/{code}",
+        audit.record(session, principal, "project.create", "project", f"{city}/{code}",
                      after=store.project_snapshot(row), reason=reason or None)
         view = ProjectView.of(row, districts(city))
     return ProjectDetail(view, replace(evaluation, project=project), True)
@@ -578,7 +578,7 @@ def edit_project(db: Database, principal: Principal, city: str, code: str, value
         store.save_project(session, row, version, _values(project, enterprise_id, evaluation.summary(),
                                                           _extra(merged)),
                            by=principal.username, reason=reason or "edit")
-        audit.record(session, principal, "update", "project", f"{city}/{code}", before=before,
+        audit.record(session, principal, "project.update", "project", f"{city}/{code}", before=before,
                      after=store.project_snapshot(row), reason=reason or None)
         view = ProjectView.of(row, districts(city))
     return ProjectDetail(view, evaluation, True)
@@ -793,7 +793,7 @@ def import_projects(db: Database, principal: Principal, city: str, content: byte
                 row = ProjProject(city=city, code=code, state="draft", submitted_by=principal.username)
                 store.save_project(session, row, 0, _values(stored, enterprise_id, evaluation.summary(), extra),
                                    by=principal.username, reason=reason or f"import {filename}")
-                audit.record(session, principal, "import", "project", f"{city}/{code}",
+                audit.record(session, principal, "project.import", "project", f"{city}/{code}",
                              after=store.project_snapshot(row), reason=reason or f"import {filename} row {number}")
             e = evaluation.energy
             report.append(ImportRow(number, project.name, project.region_code, code, evaluation.verdict.value,
