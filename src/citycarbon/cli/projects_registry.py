@@ -138,6 +138,20 @@ def create(file: Annotated[Path, typer.Option("--file", help="the project (YAML 
     _show(run_service(lambda db, me: registry.create_project(db, me, city, values, reason=reason)), fmt)
 
 
+def edit(code: Annotated[str, typer.Argument(help="the project's code")],
+         version: Annotated[int, typer.Option("--version", min=1, help="the version read (a stale one is refused)")],
+         file: Annotated[Path, typer.Option("--file", help="the fields that change (YAML or JSON)")],
+         city: Annotated[str, CITY_OPTION] = "dalian",
+         reason: Annotated[str, typer.Option("--reason", help="kept in the audit log")] = "",
+         fmt: OutputFormat = FORMAT_OPTION) -> None:
+    """Change a draft (or a project returned as incomplete), naming the version read."""
+    from citycarbon.services.projects import registry
+
+    values = _body(file)
+    _show(run_service(lambda db, me: registry.edit_project(db, me, city, code, values, version=version,
+                                                           reason=reason)), fmt)
+
+
 def import_file(file: Annotated[Path, typer.Argument(help="the template (xlsx) or a CSV of the 项目 columns")],
                 apply: Annotated[bool, typer.Option("--apply", help="store them (without it: preview only)")] = False,
                 city: Annotated[str, CITY_OPTION] = "dalian",
@@ -172,5 +186,6 @@ def template(out: Annotated[Path, typer.Option("--out", "-o", help="where to wri
 def register(app: typer.Typer) -> None:
     """Add the registry's commands to ``citycarbon projects`` (the group is registered by ``cli/projects``)."""
     for name, command in (("list", list_projects), ("show", show), ("check", check), ("create", create),
+                          ("edit", edit),
                           ("import", import_file), ("template", template)):
         projects_app.command(name)(command)
