@@ -51,7 +51,8 @@ def test_a_district_files_a_project_on_the_form(fresh_web_env):
     fresh_web_env.new_session("district-a")
     assert "新建项目申报" in fresh_web_env.get("/projects?lang=zh_CN", user="district-a").text
     assert fresh_web_env.get("/projects/new", user="viewer").status_code == 403
-    form = {"name": "中山区数据中心", "applicant_name": "大连某数据有限公司", "applicant_uscc": body()["applicant_uscc"],
+    form = {"name": "中山区数据中心", "applicant_name": "大连某数据有限公司",
+            "applicant_uscc": body()["applicant_uscc"],
             "region_code": DISTRICT_A, "industry_code": "I6531", "kind": "new", "application_date": "2026-11-01",
             "group_0": "energy", "fuel_0": "electricity", "quantity_0": "5000", "unit_0": "10^4 kWh"}
     bad = fresh_web_env.post("/projects/new?lang=zh_CN", user="district-a", data={**form, "unit_0": "t"})

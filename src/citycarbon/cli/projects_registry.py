@@ -115,7 +115,8 @@ def check(code: Annotated[str | None, typer.Argument(help="a stored project's co
     from citycarbon.services.projects import registry
 
     if (code is None) == (file is None):
-        fail(InputError(Problem("give a project's code or --file, not both", message_zh="请给出项目编号或 --file，二者选一")))
+        fail(InputError(Problem("give a project's code or --file, not both",
+                                message_zh="请给出项目编号或 --file，二者选一")))
     if file is not None:
         values = _body(file)
         evaluation = run_service(lambda db, me: registry.check_unsaved(db, me, city, values))

@@ -127,12 +127,14 @@ def efficiency_findings(project: Project, benchmarks: Sequence[Benchmark]) -> li
         value = line.unit_consumption
         numbers = {**numbers, "unit_consumption": value}
         if value <= row.benchmark:
-            severity, code, zh, en = Severity.info, "efficiency.benchmark", "达到标杆水平", "at or better than the benchmark level"
+            severity, code, zh, en = (Severity.info, "efficiency.benchmark", "达到标杆水平",
+                                      "at or better than the benchmark level")
         elif value <= row.baseline:
             severity, code, zh, en = (Severity.flag, "efficiency.between", "低于标杆水平、达到基准水平",
                                       "between the benchmark and baseline levels")
         else:
-            severity, code, zh, en = Severity.refuse, "efficiency.below_baseline", "未达到基准水平", "worse than the baseline level"
+            severity, code, zh, en = (Severity.refuse, "efficiency.below_baseline", "未达到基准水平",
+                                      "worse than the baseline level")
         out.append(Finding(
             code, severity,
             f"{row.name_zh}: 单位产品能耗 {_fmt(value)} {row.unit}，{zh}(标杆 {_fmt(row.benchmark)}，"
@@ -198,7 +200,8 @@ def lianggao_findings(project: Project, lianggao: Lianggao, benchmarks: Sequence
                 status=lianggao.mapping_status,
                 subject=category.code))
     if not out:
-        out.append(Finding("lianggao.none", Severity.info, "不属于“两高”项目", "not a lianggao (energy-intensive, high-emission) project",
+        out.append(Finding("lianggao.none", Severity.info, "不属于“两高”项目",
+                           "not a lianggao (energy-intensive, high-emission) project",
                            document=lianggao.categories_document, status=lianggao.categories_status))
     return out
 
@@ -237,7 +240,8 @@ def capacity_replacement_findings(project: Project, sector: str, tables: Project
                                       and r.region_class == cls.region_class and r.in_force(on)]
     if not ratios:
         return [Finding("replacement.no_ratio", Severity.flag,
-                        f"{label_zh(sector, tables.benchmarks, tables.plan_types)}: {on.isoformat()} 无有效的产能置换比例",
+                        f"{label_zh(sector, tables.benchmarks, tables.plan_types)}: "
+                        f"{on.isoformat()} 无有效的产能置换比例",
                         f"{sector}: no replacement ratio in force "
                         f"on {on.isoformat()}", rule=rule_id, subject=sector)]
     ratio = max(ratios, key=lambda r: r.in_force_from or date.min)

@@ -695,7 +695,8 @@ def import_projects(db: Database, principal: Principal, city: str, content: byte
                                   f"工作簿中没有“{PROJECT_SHEET}”工作表", file=filename))
     rows = _table(sheets[PROJECT_SHEET], PROJECT_COLUMNS, PROJECT_REQUIRED, project_where)
     if len(rows) > MAX_IMPORT_ROWS:
-        raise InputError(_problem(f"at most {MAX_IMPORT_ROWS} projects per file", f"每个文件最多 {MAX_IMPORT_ROWS} 个项目",
+        raise InputError(_problem(f"at most {MAX_IMPORT_ROWS} projects per file",
+                                  f"每个文件最多 {MAX_IMPORT_ROWS} 个项目",
                                   file=project_where))
     headers = {k: _header(k, PROJECT_COLUMNS) for k in PROJECT_COLUMNS}
     problems: list[Problem] = []
@@ -737,26 +738,26 @@ def import_projects(db: Database, principal: Principal, city: str, content: byte
         for number, values in _table(sheets[ENERGY_SHEET], ENERGY_COLUMNS, ENERGY_REQUIRED, energy_where):
             ref = _text(values.get("row"))
             target = by_ref.get(ref)
-            group = _GROUP_WORDS.get(_text(values.get("group")).lower())
+            line_group = _GROUP_WORDS.get(_text(values.get("group")).lower())
             fuel = _text(values.get("fuel"))
             if target is None:
                 problems.append(_problem(f"no project with 序号 {ref!r} on sheet {PROJECT_SHEET}",
                                          f"“{PROJECT_SHEET}”表中没有序号为“{ref}”的项目", file=energy_where,
                                          row=number, field=energy_headers["row"], value=ref))
                 continue
-            if group is None:
+            if line_group is None:
                 problems.append(_problem("group must be energy, feedstock or renewable",
                                          "类别应为能源、原料或可再生能源", file=energy_where, row=number,
                                          field=energy_headers["group"], value=_text(values.get("group"))))
                 continue
-            if (group, fuel) in use_places[target]:
+            if (line_group, fuel) in use_places[target]:
                 bad_rows.add(target)
                 problems.append(_problem(f"fuel {fuel!r} of this group is given twice for the project",
                                          "该项目同一类别的同一品种重复填写", file=energy_where, row=number,
                                          field=energy_headers["fuel"], value=fuel))
                 continue
-            bodies[target][group][fuel] = {"quantity": values.get("quantity"), "unit": _text(values.get("unit"))}
-            use_places[target][(group, fuel)] = (energy_where, number, energy_headers["fuel"])
+            bodies[target][line_group][fuel] = {"quantity": values.get("quantity"), "unit": _text(values.get("unit"))}
+            use_places[target][(line_group, fuel)] = (energy_where, number, energy_headers["fuel"])
     known = districts(city)
     parsed: list[tuple[int, Project, Evaluation, str | None, dict[str, Any]]] = []
     with db.session(write=apply) as session:
@@ -841,7 +842,6 @@ def template_workbook(db: Database, principal: Principal, city: str, *, example:
     from openpyxl.worksheet.datavalidation import DataValidation
 
     from citycarbon.codelists import load_codelist
-
     from citycarbon.monitoring.uscc import uscc_check_character
 
     require_city(principal, city)
@@ -856,7 +856,8 @@ def template_workbook(db: Database, principal: Principal, city: str, *, example:
         ("", ""),
         ("“项目”表每行一个项目；“序号”用于在“能源消费”表中对应项目。",
          "Sheet 项目: one project per row; 序号 links its lines on sheet 能源消费."),
-        ("“能源消费”表每行一个品种：类别填 能源 / 原料 / 可再生能源，品种代码见“代码表”，数量为年消费量（实物量）及其单位。",
+        ("“能源消费”表每行一个品种：类别填 能源 / 原料 / 可再生能源，品种代码见“代码表”，"
+         "数量为年消费量（实物量）及其单位。",
          "Sheet 能源消费: one fuel per row; group 能源/原料/可再生能源, fuel code, annual quantity and its unit."),
         ("单位产品能耗须使用能效标杆水平和基准水平表的单位（如乙烯 kgoe/t，水泥熟料 kgce/t）。",
          "Unit consumption in the benchmark's unit (ethylene kgoe/t, clinker kgce/t)."),
