@@ -743,3 +743,72 @@ ROUND_CASES: dict[str, Case] = {
         lambda w, o, r, b: _filing_state(w, o["filing_id"])[5] == b[5] + 1),
 }
 CASES.update(ROUND_CASES)
+# -- issue 15: the project registry (projects_registry) ----------------------------------------------------------
+
+PROJECT_CSV_HEADER = ("项目名称 name,建设单位 applicant_name,统一社会信用代码 applicant_uscc,"
+                      "建设地点行政区划代码 region_code,行业代码 industry_code,建设性质 kind,申请日期 application_date,"
+                      "能源消费 energy\n")
+
+
+def project_body(name: str) -> dict:
+    """A project of district A whose applicant is enterprise X (its registry code)."""
+    return {"name": name, "applicant_name": "X 企业", "applicant_uscc": X, "region_code": DISTRICT_A,
+            "industry_code": "C2511", "kind": "new", "application_date": "2026-11-20",
+            "energy": {"electricity": {"quantity": 100, "unit": "10^4 kWh"}}}
+
+
+def _project_new(world: World, tag: str) -> dict:
+    name = f"项目 {tag}"
+    return {"name": name, "tag": tag, "body": project_body(name),
+            "content": (PROJECT_CSV_HEADER + f"{name},X 企业,{X},{DISTRICT_A},C2511,新建,2026-11-20,"
+                        "electricity:100 10^4 kWh\n").encode()}
+
+
+def _project_draft(world: World, tag: str) -> dict:
+    """A stored draft of district A, enterprise X (version 1), to be renamed ``name``."""
+    from datetime import date
+
+    from citycarbon.projects.model import Project, ProjectKind, Quantity
+    from citycarbon.store import projects as store
+    from citycarbon.store.project_models import ProjProject
+
+    project = Project(id="", name=f"草稿 {tag}", applicant_name="X 企业", applicant_uscc=X, region_code=DISTRICT_A,
+                      industry_code="C2511", kind=ProjectKind.new, application_date=date(2026, 11, 20),
+                      energy={"electricity": Quantity(100, "10^4 kWh")})
+    with world.db.session(write=True) as session:
+        code = store.next_code(session, "dalian", 2026)
+        row = ProjProject(city="dalian", code=code, state="draft", enterprise_id=X, data=store.project_data(project),
+                          submitted_by="test", **{n: getattr(project, n) for n in store.PROJECT_COLUMNS})
+        store.save_project(session, row, 0, {}, by="test")
+    return {"code": code, "name": f"改名 {tag}", "tag": tag}
+
+
+def _projects_named(world: World, name: str) -> int:
+    from citycarbon.store.project_models import ProjProject
+
+    with world.db.session() as session:
+        return int(session.scalar(select(func.count()).select_from(ProjProject).where(ProjProject.name == name)) or 0)
+
+
+def _project_state(world: World, code: str) -> tuple:
+    from citycarbon.store.project_models import ProjProject
+
+    with world.db.session() as session:
+        row = session.scalar(select(ProjProject).where(ProjProject.code == code))
+        return row.version, row.name
+
+
+PROJECT_CASES: dict[str, Case] = {
+    "project.create": Case(
+        _project_new, lambda w, p, o: _svc("projects.registry").create_project(w.db, p, "dalian", o["body"]),
+        lambda w, o: _projects_named(w, o["name"]), lambda w, o, r, b: _projects_named(w, o["name"]) == 1),
+    "project.edit": Case(
+        _project_draft, lambda w, p, o: _svc("projects.registry").edit_project(
+            w.db, p, "dalian", o["code"], {"name": o["name"]}, version=1),
+        lambda w, o: _project_state(w, o["code"]), lambda w, o, r, b: _project_state(w, o["code"]) == (2, o["name"])),
+    "project.import": Case(
+        _project_new, lambda w, p, o: _svc("projects.registry").import_projects(
+            w.db, p, "dalian", o["content"], "projects.csv", apply=True),
+        lambda w, o: _projects_named(w, o["name"]), lambda w, o, r, b: _projects_named(w, o["name"]) == 1),
+}
+CASES.update(PROJECT_CASES)

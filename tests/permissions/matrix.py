@@ -73,6 +73,9 @@ gov.filing_save     ok   403   403     403   404    404    404  404   404   404 
 gov.filing_submit   ok   403   403     403   404    404    404  404   404   404  404  ok     404
 gov.filing_review   ok   403   403     403   404    404    404  404   404   404  404  403    404
 gov.filing_attach   ok   403   403     403   404    404    404  404   404   404  404  ok     404
+project.create      ok   403   403     403   ok     422    403  ok    422   403  403  403    403
+project.edit        ok   403   403     403   ok     404    403  ok    404   403  404  403    403
+project.import      ok   403   403     403   ok     422    403  ok    422   403  403  403    403
 """
 # Notes on cells that are not plain role checks:
 # - import.upload district-b: a row of another district is refused whole, naming the row (422), nothing stored.
@@ -91,6 +94,11 @@ gov.filing_attach   ok   403   403     403   404    404    404  404   404   404 
 # - gov.filing_*: the object is 工业和信息化局's (miit) filing: dept-a (miit) files it; admin:read and analysts read it
 #   but may not write (403); every caller who may not read it (another unit, a district, an enterprise, a viewer)
 #   gets 404. The API answers 403 to read-only tokens before looking (require_write / require_admin_write).
+# - project.*: a project of district A whose applicant is enterprise X (issue 15, the registry). Filing is for the
+#   office, district and enterprise users with write access (analysts, departments, viewers: 403); district-b files
+#   only in its districts and enterprise-y only for its own registry code (422, naming the column); an edit of
+#   another unit's project is 404, of a readable one the caller may not file 403 (admin:read, departments). The
+#   API answers 403 to read-only tokens before looking (require_write).
 
 
 def _parse(table: str) -> dict[str, dict[str, str]]:
@@ -232,6 +240,13 @@ WRITES: tuple[Write, ...] = (
           ("POST", "/governance/filings/{filing_id}/attachments"),
           ("POST", "/governance/filings/{filing_id}/attachments"), cli="governance filings attach",
           api_answers=_READ_TOKENS_403),
+    # issue 15: the project registry (projects_registry)
+    Write("project.create", "citycarbon.services.projects.registry.create_project", ("POST", "/projects"),
+          ("POST", "/projects/new"), cli="projects create"),
+    Write("project.edit", "citycarbon.services.projects.registry.edit_project", ("PATCH", "/projects/{code}"),
+          cli="projects edit", api_answers={"viewer": "403"}),
+    Write("project.import", "citycarbon.services.projects.registry.import_projects", ("POST", "/projects/import"),
+          ("POST", "/projects/import"), cli="projects import"),
 )
 WRITES_BY_NAME = {write.name: write for write in WRITES}
 
@@ -269,6 +284,7 @@ COMPUTATIONS: dict[tuple[str, str], str] = {
     ("POST", "/pathways/attributions"): "Shapley attribution of a scenario (no state)",
     ("POST", "/pathways/ensembles"): "an ensemble; a large one is queued as the caller's own job (only the "
                                      "caller and admins see it)",
+    ("POST", "/projects/check"): "the check of a project not stored (issue 15; nothing is written)",
 }
 #: public functions with a caller parameter that only read (the meta-test treats every other one as a write)
 READS: frozenset[str] = frozenset({
@@ -317,4 +333,10 @@ READS: frozenset[str] = frozenset({
     "citycarbon.services.governance.rounds.list_filings", "citycarbon.services.governance.rounds.my_filings",
     "citycarbon.services.governance.rounds.get_filing", "citycarbon.services.governance.rounds.list_attachments",
     "citycarbon.services.governance.rounds.get_attachment",
+})
+# issue 15: the project registry's reads (projects_registry)
+READS = READS | frozenset({
+    "citycarbon.services.projects.registry.get_project", "citycarbon.services.projects.registry.list_projects",
+    "citycarbon.services.projects.registry.check_unsaved",
+    "citycarbon.services.projects.registry.template_workbook",
 })

@@ -155,6 +155,11 @@ API_CALLS: dict[str, Callable[[dict], dict]] = {
                                              "submit": True}},
     "gov.filing_review": lambda o: {"json": {"version": 1, "decision": "return", "comment": "请补充"}},
     "gov.filing_attach": lambda o: {"files": {"file": ("evidence.pdf", MATRIX_PDF, "application/pdf")}},
+    # issue 15: the project registry
+    "project.create": lambda o: {"json": o["body"]},
+    "project.edit": lambda o: {"json": {"version": 1, "name": o["name"]}},
+    "project.import": lambda o: {"files": {"file": ("projects.csv", o["content"], "text/csv")},
+                                 "data": {"apply": "true"}},
 }
 
 
@@ -255,6 +260,12 @@ WEB_FORMS: dict[str, Callable[[dict], dict]] = {
     "gov.filing_review": lambda o: {"data": {"version": "1", "decision": "return", "comment": "请补充"}},
     "gov.filing_attach": lambda o: {"files": {"file": ("evidence.pdf", MATRIX_PDF, "application/pdf")},
                                     "data": {}},
+    # issue 15: the project registry (the new-project form: one energy line)
+    "project.create": lambda o: {"data": {**{k: v for k, v in o["body"].items() if k != "energy"},
+                                          "group_0": "energy", "fuel_0": "electricity", "quantity_0": "100",
+                                          "unit_0": "10^4 kWh"}},
+    "project.import": lambda o: {"files": {"file": ("projects.csv", o["content"], "text/csv")},
+                                 "data": {"apply": "1"}},
 }
 WEB_STATUS = {"ok": {200, 303}, "403": {403}, "404": {404}, "422": {422}}
 
@@ -328,6 +339,18 @@ def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
         path = tmp / (f"{obj['tag']}.docx" if write == "supervision.template" else f"{obj['tag']}.csv")
         path.write_bytes(obj["content"])
         return [*WRITES_BY_NAME[write].cli.split(), str(path)]
+    if write in ("project.create", "project.edit", "project.import"):  # issue 15: the project registry
+        import yaml
+
+        path = tmp / f"{obj['tag']}.{'csv' if write == 'project.import' else 'yaml'}"
+        if write == "project.import":
+            path.write_bytes(obj["content"])
+            return ["projects", "import", str(path), "--apply"]
+        path.write_text(yaml.safe_dump(obj["body"] if write == "project.create" else {"name": obj["name"]},
+                                       allow_unicode=True), encoding="utf-8")
+        if write == "project.create":
+            return ["projects", "create", "--file", str(path)]
+        return ["projects", "edit", str(obj["code"]), "--version", "1", "--file", str(path)]
     if write == "gov.filing_attach":
         path = tmp / "evidence.pdf"
         path.write_bytes(MATRIX_PDF)

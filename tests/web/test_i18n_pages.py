@@ -231,6 +231,11 @@ def env(fresh_web_env):
     from tests.governance.rounds_support import open_q4
 
     open_q4(fresh_web_env.db)  # a quarterly round over task 4: filing 1 is miit's (dept-miit's own; 404 for others)
+    from citycarbon.services.projects import registry as project_registry  # issue 15: a project and its check
+    from tests.projects.support import OFFICE
+    from tests.projects.test_registry_service import body as project_body
+
+    project_registry.create_project(fresh_web_env.db, OFFICE, "dalian", project_body())
     return fresh_web_env
 
 
@@ -257,6 +262,8 @@ PATH_SAMPLES = {
     "code": {"default": "2026Q4"},  # a governance round (tests/web/conftest.py, _governance_sample)
     "round_code": {"default": "2026Q4"},  # the round the env fixture opens (open_q4)
     "filing_id": {"default": "1"},
+    # issue 15 (projects_registry): the project the env fixture files (XM-2026-0001, 瓦房店; district-a: 404)
+    "project_code": {"default": "XM-2026-0001"},
 }
 #: query variants rendered besides the bare path (other states of the same page)
 VARIANTS = {

@@ -74,6 +74,13 @@ GOV_REGISTRY_RULES = ("city names a city of the deployment", "codes follow their
                       "pilot_zone)", "a district's region_code is a GB/T 2260 district of the city",
                       "indicator units are pint units", "a unit that carries measures is not deactivated",
                       "an import is a CSV or Excel file whose every row is valid (errors name file, row, column)")
+PROJECT_RULES = ("city names a city of the deployment", "state is a workflow state",
+                 "the applicant's unified social credit code is valid (GB 32100 check character)",
+                 "an enterprise user's applicant code is its own registry code",
+                 "region_code is a district of the city (a district user: one of its districts)",
+                 "fuels are codes of the fuels codelist, with units of their dimension",
+                 "a project has annual energy use", "an import is the template or a CSV whose every row is "
+                 "valid (errors name file, sheet, row, column)")
 #: (method, path) → the rules beyond the schema under which a schema-valid request is refused with 422
 INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/status"): ("year must be one the ledger covers",),
@@ -130,6 +137,11 @@ INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/governance/filings/{filing_id}/review"): ("comment is given when returning",),
     ("POST", "/governance/filings/{filing_id}/attachments"): ("the file is, by its content, a PDF, an image (PNG, "
                                                               "JPEG, GIF, WebP) or an Excel workbook, not empty",),
+    # issue 15: the project registry (projects_registry)
+    **{(method, path): PROJECT_RULES for method, path in (
+        ("GET", "/projects"), ("POST", "/projects"), ("POST", "/projects/check"), ("PATCH", "/projects/{code}"),
+        ("POST", "/projects/import"), ("GET", "/projects/template"), ("GET", "/projects/{code}"),
+        ("GET", "/projects/{code}/check"))},
     **{(method, f"/pathways/{name}"): PATHWAY_RULES
        for method, name in (("GET", "run"), ("POST", "run"), ("GET", "export"), ("GET", "scenarios/{code}"),
                             ("POST", "ensembles"), ("POST", "attributions"))},
@@ -137,6 +149,8 @@ INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
 
 #: statuses some operations give beyond the common ones: (method, path) → {status: description}
 EXTRA_RESPONSES: dict[tuple[str, str], dict[int, str]] = {
+    ("PATCH", "/projects/{code}"): {409: "conflict: a stale version, or the project is no longer a draft or "
+                                         "returned as incomplete"},
     ("POST", "/imports/{batch_id}/approve"): {409: "conflict: the batch is not waiting for approval"},
     ("POST", "/imports/{batch_id}/discard"): {409: "conflict: the batch is already approved or discarded"},
     ("POST", "/auth/password"): {409: "conflict: the login's pending step is another one"},

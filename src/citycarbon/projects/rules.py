@@ -33,6 +33,7 @@ from citycarbon.projects.tables import (
     Benchmark,
     EnergyReview,
     Lianggao,
+    PlanType,
     ProjectTables,
     RegionClassRow,
     ReplacementRatio,
@@ -99,7 +100,7 @@ def efficiency_findings(project: Project, benchmarks: Sequence[Benchmark]) -> li
         if row is None:
             out.append(Finding(
                 "efficiency.unknown_product", Severity.info,
-                f"产品 {line.product} 不在能效标杆水平和基准水平表中，未比较能效",
+                "申报产品不在能效标杆水平和基准水平表中，未比较能效",
                 f"product {line.product} is not in the benchmark table; efficiency not compared",
                 subject=line.product))
             continue
@@ -126,18 +127,20 @@ def efficiency_findings(project: Project, benchmarks: Sequence[Benchmark]) -> li
         value = line.unit_consumption
         numbers = {**numbers, "unit_consumption": value}
         if value <= row.benchmark:
-            severity, code, zh, en = Severity.info, "efficiency.benchmark", "达到标杆水平", "at or better than 标杆"
+            severity, code, zh, en = (Severity.info, "efficiency.benchmark", "达到标杆水平",
+                                      "at or better than the benchmark level")
         elif value <= row.baseline:
             severity, code, zh, en = (Severity.flag, "efficiency.between", "低于标杆水平、达到基准水平",
-                                      "between 标杆 and 基准")
+                                      "between the benchmark and baseline levels")
         else:
-            severity, code, zh, en = Severity.refuse, "efficiency.below_baseline", "未达到基准水平", "worse than 基准"
+            severity, code, zh, en = (Severity.refuse, "efficiency.below_baseline", "未达到基准水平",
+                                      "worse than the baseline level")
         out.append(Finding(
             code, severity,
             f"{row.name_zh}: 单位产品能耗 {_fmt(value)} {row.unit}，{zh}(标杆 {_fmt(row.benchmark)}，"
             f"基准 {_fmt(row.baseline)}，{row.edition}年版){edition_note_zh}",
-            f"{line.product}: {_fmt(value)} {row.unit}, {en} (标杆 {_fmt(row.benchmark)}, "
-            f"基准 {_fmt(row.baseline)}, {row.edition} edition){edition_note_en}",
+            f"{line.product}: {_fmt(value)} {row.unit}, {en} (benchmark {_fmt(row.benchmark)}, "
+            f"baseline {_fmt(row.baseline)}, {row.edition} edition){edition_note_en}",
             numbers, row.document, row.status, subject=line.product))
     return out
 
@@ -159,7 +162,21 @@ def project_types(project: Project, benchmarks: Sequence[Benchmark]) -> frozense
     return frozenset(codes)
 
 
-def lianggao_findings(project: Project, lianggao: Lianggao, benchmarks: Sequence[Benchmark]) -> list[Finding]:
+def label_zh(code: str, benchmarks: Sequence[Benchmark], plan_types: Sequence[PlanType] = ()) -> str:
+    """The Chinese name of a plan-rule code (``plan_types.csv``) or a product code (the benchmark's ``name_zh``);
+    the code itself when neither table has it (Chinese text never shows a known code raw)."""
+    for row in plan_types:
+        if row.code == code:
+            return row.name_zh
+    return next((b.name_zh for b in benchmarks if b.product == code), code)
+
+
+def _labels_zh(codes: Iterable[str], benchmarks: Sequence[Benchmark], plan_types: Sequence[PlanType]) -> str:
+    return "、".join(label_zh(c, benchmarks, plan_types) for c in sorted(codes))
+
+
+def lianggao_findings(project: Project, lianggao: Lianggao, benchmarks: Sequence[Benchmark],
+                      plan_types: Sequence[PlanType] = ()) -> list[Finding]:
     """两高 classification: by the industry's GB/T 4754 division and by the 45号 categories (project types and
     products). A 两高 project is flagged (it gets the stricter handling); otherwise one information finding."""
     out: list[Finding] = []
@@ -177,13 +194,14 @@ def lianggao_findings(project: Project, lianggao: Lianggao, benchmarks: Sequence
         if hits:
             out.append(Finding(
                 "lianggao.category", Severity.flag,
-                f"属于“两高”项目类别：{category.name_zh}({'、'.join(hits)})",
-                f"a 两高 project, category {category.code} ({', '.join(hits)})",
+                f"属于“两高”项目类别：{category.name_zh}({_labels_zh(hits, benchmarks, plan_types)})",
+                f"a lianggao (energy-intensive, high-emission) project, category {category.code} ({', '.join(hits)})",
                 document=lianggao.categories_document,
                 status=lianggao.mapping_status,
                 subject=category.code))
     if not out:
-        out.append(Finding("lianggao.none", Severity.info, "不属于“两高”项目", "not a 两高 project",
+        out.append(Finding("lianggao.none", Severity.info, "不属于“两高”项目",
+                           "not a lianggao (energy-intensive, high-emission) project",
                            document=lianggao.categories_document, status=lianggao.categories_status))
     return out
 
@@ -222,7 +240,9 @@ def capacity_replacement_findings(project: Project, sector: str, tables: Project
                                       and r.region_class == cls.region_class and r.in_force(on)]
     if not ratios:
         return [Finding("replacement.no_ratio", Severity.flag,
-                        f"{sector}: {on.isoformat()} 无有效的产能置换比例", f"{sector}: no replacement ratio in force "
+                        f"{label_zh(sector, tables.benchmarks, tables.plan_types)}: "
+                        f"{on.isoformat()} 无有效的产能置换比例",
+                        f"{sector}: no replacement ratio in force "
                         f"on {on.isoformat()}", rule=rule_id, subject=sector)]
     ratio = max(ratios, key=lambda r: r.in_force_from or date.min)
     in_sector = {b.product for b in tables.benchmarks if sector in b.plan_types} | {sector}
@@ -302,26 +322,27 @@ def plan_rule_findings(project: Project, rules: Sequence[Rule], tables: ProjectT
         hits = rule_matches(rule, project, types)
         if not hits:
             continue
-        listed = "、".join(sorted(hits))
+        listed = ", ".join(sorted(hits))
+        listed_zh = _labels_zh(hits, tables.benchmarks, tables.plan_types)
         if rule.kind is RuleKind.prohibition:
             if rule.condition_zh and project.national_plan:
                 out.append(Finding(
                     "rule.prohibition_lifted", Severity.info,
-                    f"{listed}: 申请人引用国家规划《{project.national_plan}》，不属于“{rule.condition_zh}”"
+                    f"{listed_zh}: 申请人引用国家规划《{project.national_plan}》，不属于“{rule.condition_zh}”"
                     f"(规则：{rule.text_zh})；须核实该规划确已纳入本项目",
-                    f"{listed}: the applicant cites the national plan {project.national_plan!r}; rule "
+                    f"{listed}: the applicant cites a national plan (the finding's document); rule "
                     f"{rule.id} does not apply if the plan includes the project (to be verified)",
                     document=project.national_plan, rule=rule.id, subject=listed))
             elif rule.exception_zh and project.city_consent:
                 out.append(Finding(
                     "rule.exception_recorded", Severity.info,
-                    f"{listed}: 已记录例外依据《{project.city_consent}》(例外：{rule.exception_zh})",
-                    f"{listed}: the exception of rule {rule.id} is recorded: {project.city_consent!r}",
+                    f"{listed_zh}: 已记录例外依据《{project.city_consent}》(例外：{rule.exception_zh})",
+                    f"{listed}: the exception of rule {rule.id} is recorded (the finding's document)",
                     document=project.city_consent, rule=rule.id, subject=listed))
             else:
                 extra_zh = "".join(f"；{t}" for t in (rule.condition_zh, rule.exception_zh) if t)
                 out.append(Finding(
-                    "rule.prohibited", Severity.refuse, f"{listed}: 违反方案规定“{rule.text_zh}”{extra_zh}",
+                    "rule.prohibited", Severity.refuse, f"{listed_zh}: 违反方案规定“{rule.text_zh}”{extra_zh}",
                     f"{listed}: refused by rule {rule.id}: {rule.title_en}"
                     + (" (no national plan cited)" if rule.condition_zh else "")
                     + (" (no recorded consent)" if rule.exception_zh else ""),
@@ -334,13 +355,13 @@ def plan_rule_findings(project: Project, rules: Sequence[Rule], tables: ProjectT
                     out.append(energy_replacement_finding(project, tables, rule, annual_tce, excluded_tce))
         elif rule.kind is RuleKind.exclusion:
             out.append(Finding(
-                "rule.exclusion", Severity.info, f"{listed}: {rule.text_zh}",
+                "rule.exclusion", Severity.info, f"{listed_zh}: {rule.text_zh}",
                 f"{listed}: {rule.title_en}", {"excluded_tce": excluded_tce},
                 tables.energy_review.energy_replacement.exclusion_document,
                 tables.energy_review.energy_replacement.exclusion_status, rule.id, listed))
         else:  # restriction, phase_out
             out.append(Finding(
-                f"rule.{rule.kind.value}", Severity.flag, f"{listed}: {rule.text_zh}",
+                f"rule.{rule.kind.value}", Severity.flag, f"{listed_zh}: {rule.text_zh}",
                 f"{listed}: {rule.title_en}", rule=rule.id, subject=listed))
     return out
 
@@ -352,6 +373,10 @@ def electricity_kwh(project: Project, fuel: str = "electricity") -> float:
     """The project's annual electricity use in kWh (0 when none is filed)."""
     quantity = project.energy.get(fuel)
     return 0.0 if quantity is None else convert(quantity.value, quantity.unit, "kWh")
+
+
+#: the English name of an energy basis (当量值 calorific, 等价值 equivalent) in English messages
+_BASIS_EN = {"当量值": "calorific value", "等价值": "equivalent value"}
 
 
 def review_level_findings(annual_tce: float, unit: str, electricity: float, on: date, review: EnergyReview,
@@ -374,13 +399,16 @@ def review_level_findings(annual_tce: float, unit: str, electricity: float, on: 
         value = getattr(level, name)
         if value is not None:
             numbers[name] = value
-    superseded = f"(取代 {edition.supersedes})" if edition.supersedes else ""
+    replaced = next((e.document for e in review.editions if e.id == edition.supersedes), edition.supersedes)
+    superseded = f"(取代《{replaced}》)" if edition.supersedes else ""
+    article_zh = level.article_zh or "条款未核实"
     unverified = level.status in (Verification.unverified, Verification.provisional)
     out = [Finding(
         f"review.{level.level}", Severity.info,
         f"年综合能耗 {_fmt(tce)} tce({edition.energy_basis})、用电 {_fmt(electricity)} kWh：{level.name_zh}"
-        f"({edition.document}{superseded}，{level.article})" + ("；该条款未经核实" if unverified else ""),
-        f"{_fmt(tce)} tce a year ({edition.energy_basis}), {_fmt(electricity)} kWh: {level.name_en} "
+        f"({edition.document}{superseded}，{article_zh})" + ("；该条款未经核实" if unverified else ""),
+        f"{_fmt(tce)} tce a year ({_BASIS_EN.get(edition.energy_basis, 'as stated')}), {_fmt(electricity)} kWh: "
+        f"{level.name_en} "
         f"({edition.id}, {level.article})" + ("; this clause is not verified" if unverified else ""),
         numbers, edition.document, level.status, subject=level.level)]
     guidance = review.window_guidance
@@ -388,7 +416,7 @@ def review_level_findings(annual_tce: float, unit: str, electricity: float, on: 
         out.append(Finding(
             "review.window_guidance", Severity.flag,
             f"新增能耗 {_fmt(tce)} tce ≥ {_fmt(guidance.tce_at_least)} tce 的“两高”项目须报国家发展改革委窗口指导",
-            f"a 两高 project adding {_fmt(tce)} tce ≥ {_fmt(guidance.tce_at_least)} tce gets NDRC window guidance",
+            f"a lianggao project adding {_fmt(tce)} tce ≥ {_fmt(guidance.tce_at_least)} tce gets NDRC window guidance",
             {"annual_tce": tce, "tce_at_least": guidance.tce_at_least}, guidance.document, guidance.status))
     return out
 
@@ -400,7 +428,7 @@ def check(project: Project, rules: Sequence[Rule], tables: ProjectTables, *, ann
           tce_unit: str = "tce", excluded_tce: float = 0.0) -> list[Finding]:
     """Every check of the gate, most severe first."""
     found = efficiency_findings(project, tables.benchmarks)
-    classes = lianggao_findings(project, tables.lianggao, tables.benchmarks)
+    classes = lianggao_findings(project, tables.lianggao, tables.benchmarks, tables.plan_types)
     found += classes
     tce = None if annual_tce is None else convert(annual_tce, tce_unit, "tce")
     found += plan_rule_findings(project, rules, tables, tce, excluded_tce)

@@ -114,6 +114,8 @@ class ReviewLevel:
     article: str
     status: Verification
     source: str
+    #: the article in Chinese (``第8条``, ``条款未核实``); shown in Chinese text instead of ``article``
+    article_zh: str = ""
 
     def matches(self, tce: float, electricity_kwh: float) -> bool:
         return ((self.tce_at_least is None or tce >= self.tce_at_least)
@@ -166,6 +168,17 @@ class EnergyReview:
 
 
 @dataclass(frozen=True)
+class PlanType:
+    """The Chinese and English label of a plan-rule code (``plan_types.csv``)."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    status: Verification
+    source: str
+
+
+@dataclass(frozen=True)
 class ProjectTables:
     """All the project gate's tables together."""
 
@@ -174,6 +187,20 @@ class ProjectTables:
     region_classes: tuple[RegionClassRow, ...]
     lianggao: Lianggao
     energy_review: EnergyReview
+    #: plan-rule code → its labels (empty: codes are shown as they are)
+    plan_types: tuple[PlanType, ...] = ()
+
+    def type_zh(self, code: str) -> str:
+        """The Chinese label of a plan-rule code or a product code (benchmark ``name_zh``); the code itself
+        when neither table knows it."""
+        for row in self.plan_types:
+            if row.code == code:
+                return row.name_zh
+        return next((b.name_zh for b in self.benchmarks if b.product == code), code)
+
+    def edition_document(self, edition_id: str) -> str:
+        """The document (Chinese name and number) of a 节能审查 edition id."""
+        return next((e.document for e in self.energy_review.editions if e.id == edition_id), edition_id)
 
 
 # ---------------------------------------------------------------------------------------------------- parsing
@@ -454,7 +481,8 @@ def _level(y: _Yaml, node: object, where: str) -> ReviewLevel:
         tce_below=y.get(node, where, "tce_below", _optional_number),
         electricity_kwh_below=y.get(node, where, "electricity_kwh_below", _optional_number),
         article=y.get(node, where, "article", _text), status=y.get(node, where, "status", _status),
-        source=y.get(node, where, "source", _text))
+        source=y.get(node, where, "source", _text),
+        article_zh=y.get(node, where, "article_zh", lambda v: _text(v, required=False)))
     return level
 
 
@@ -503,8 +531,26 @@ def load_energy_review(path: Path | str | None = None) -> EnergyReview:
     return record
 
 
+def load_plan_types(path: Path | str | None = None) -> tuple[PlanType, ...]:
+    """``plan_types.csv``: the Chinese and English labels of the plan-rule codes."""
+    file = _path(path, "plan_types.csv")
+    problems = Problems()
+    out: list[PlanType] = []
+    seen: set[str] = set()
+    for row in _csv_rows(file, ("code", "name_zh", "name_en", "status", "source"), problems):
+        item = PlanType(code=row.get("code", _text), name_zh=row.get("name_zh", _text),
+                        name_en=row.get("name_en", _text), status=row.get("status", _status),
+                        source=row.get("source", _text))
+        if item.code in seen:
+            problems.add(f"code {item.code!r} is listed twice", file=file.name, row=row.row, field="code")
+        seen.add(item.code)
+        out.append(item)
+    problems.raise_if_any()
+    return tuple(out)
+
+
 def load_tables() -> ProjectTables:
     """Every shipped table of the project gate."""
     return ProjectTables(benchmarks=load_benchmarks(), replacement=load_replacement(),
                          region_classes=load_region_classes(), lianggao=load_lianggao(),
-                         energy_review=load_energy_review())
+                         energy_review=load_energy_review(), plan_types=load_plan_types())
