@@ -231,6 +231,9 @@ def env(fresh_web_env):
     from tests.governance.rounds_support import open_q4
 
     open_q4(fresh_web_env.db)  # a quarterly round over task 4: filing 1 is miit's (dept-miit's own; 404 for others)
+    from tests.projects.support import chemical_project, insert_project  # issue 15: the budget-check page's project
+
+    insert_project(fresh_web_env.db, chemical_project(id="XM-2026-0901"), state="submitted")
     return fresh_web_env
 
 
@@ -257,6 +260,7 @@ PATH_SAMPLES = {
     "code": {"default": "2026Q4"},  # a governance round (tests/web/conftest.py, _governance_sample)
     "round_code": {"default": "2026Q4"},  # the round the env fixture opens (open_q4)
     "filing_id": {"default": "1"},
+    "project_code": {"default": "XM-2026-0901"},  # issue 15: the project the env fixture inserts (budget page)
 }
 #: query variants rendered besides the bare path (other states of the same page)
 VARIANTS = {
@@ -270,6 +274,7 @@ VARIANTS = {
     "/pathways/wedges": ["?scenario=Plan"],
     "/admin/audit": ["?actor=admin"],
     "/governance": ["?year=2026"],
+    "/projects/pipeline": ["?year=2030"],
 }
 SKIPPED = {"/healthz", "/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect",
            "/imports/template",  # an .xlsx download (tests/web/test_imports_datasets.py)
