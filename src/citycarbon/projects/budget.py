@@ -33,13 +33,14 @@ from datetime import date
 from functools import cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
 from citycarbon.data import data_path
 from citycarbon.errors import InputError, Problem
 from citycarbon.plan import Target
-from citycarbon.tracking.progress import describe_target, track_target
+from citycarbon.tracking.progress import TargetInfo, describe_target, track_target
 from citycarbon.tracking.projection import project_trend
 from citycarbon.tracking.warning_rules import RuleSet
 from citycarbon.units import is_unit
@@ -127,7 +128,10 @@ def extend(history: pd.DataFrame, year: int, *, window: int, interval: float) ->
     """``history`` (index: year; :data:`SERIES` columns) with a row per year after its last actual year up to
     ``year``, each series projected by the tracking trend; column ``projected`` marks those rows.
 
-    Raises :class:`InputError` when a series has fewer than 2 actual years."""
+    A frame already extended (with its ``projected`` column) through ``year`` is returned as it is. Raises
+    :class:`InputError` when a series has fewer than 2 actual years."""
+    if "projected" in history.columns and len(history) and int(history.index.max()) >= year:
+        return history
     frame = history.loc[:, list(SERIES)].astype(float).sort_index()
     frame = frame[frame.notna().all(axis=1)]
     frame["projected"] = False
@@ -150,10 +154,10 @@ def extend(history: pd.DataFrame, year: int, *, window: int, interval: float) ->
 def _with(frame: pd.DataFrame, contribution: Contribution) -> pd.DataFrame:
     """``frame`` with the project added to its projected years from the commissioning year on."""
     out = frame.copy()
-    counted = out["projected"].astype(bool) & (out.index >= contribution.commissioning_year)
-    out.loc[counted, "energy_tce"] += contribution.dual_control_tce
-    out.loc[counted, "co2_t"] += contribution.co2_t
-    out.loc[counted, "co2_energy_t"] += contribution.co2_t
+    counted = out["projected"].to_numpy(dtype=bool) & (out.index.to_numpy() >= contribution.commissioning_year)
+    for column, added in (("energy_tce", contribution.dual_control_tce), ("co2_t", contribution.co2_t),
+                          ("co2_energy_t", contribution.co2_t)):
+        out[column] = out[column].to_numpy(dtype=float) + np.where(counted, added, 0.0)
     return out
 
 
@@ -192,11 +196,19 @@ class Position:
                 "colour": self.colour, "co2_level": self.co2_level, "co2_colour": self.co2_colour}
 
 
+#: a target joined with its indicator (describe_target reads the indicator table), per target and value
+_INFO: dict[tuple[Any, ...], TargetInfo] = {}
+
+
 def _rate(target: Target | None, base_year: int, history: Mapping[int, float], year: int,
           rules: RuleSet) -> dict[str, Any] | None:
     if target is None:
         return None
-    status = track_target(describe_target(target, base_year), history, year, rules)
+    key = (target.id, target.indicator, target.year, target.value, target.base_year, base_year)
+    info = _INFO.get(key)
+    if info is None:
+        info = _INFO[key] = describe_target(target, base_year)
+    status = track_target(info, history, year, rules)
     return {"level": status.level, "level_name_zh": status.level_name_zh, "level_name_en": status.level_name_en,
             "colour": status.colour}
 
@@ -208,22 +220,25 @@ def position(frame: pd.DataFrame, year: int, base_year: int, *, energy_target: T
         missing = year if year not in frame.index else base_year
         raise InputError(Problem(f"no figures for {missing}", field="year", value=missing,
                                  message_zh="该年份无数据"))
-    row, base = frame.loc[year], frame.loc[base_year]
-    intensity = _ratio(float(row["energy_tce"]), float(row["gdp_10k_yuan"]))
-    base_intensity = _ratio(float(base["energy_tce"]), float(base["gdp_10k_yuan"]))
-    co2_intensity = _ratio(float(row["co2_energy_t"]), float(row["gdp_10k_yuan"]))
-    base_co2 = _ratio(float(base["co2_energy_t"]), float(base["gdp_10k_yuan"]))
+    columns = {name: dict(zip(frame.index.tolist(), frame[name].tolist(), strict=True))
+               for name in (*SERIES, "projected")}
+    row = {name: float(columns[name][year]) for name in SERIES}
+    base = {name: float(columns[name][base_year]) for name in SERIES}
+    intensity = _ratio(row["energy_tce"], row["gdp_10k_yuan"])
+    base_intensity = _ratio(base["energy_tce"], base["gdp_10k_yuan"])
+    co2_intensity = _ratio(row["co2_energy_t"], row["gdp_10k_yuan"])
+    base_co2 = _ratio(base["co2_energy_t"], base["gdp_10k_yuan"])
     fall = 1 - intensity / base_intensity if intensity is not None and base_intensity else None
     co2_fall = 1 - co2_intensity / base_co2 if co2_intensity is not None and base_co2 else None
     energy_rating = co2_rating = None
     if rules is not None:
-        upto = frame[frame.index <= year]
-        energy_rating = _rate(energy_target, base_year,
-                              (upto["energy_tce"] / upto["gdp_10k_yuan"]).to_dict(), year, rules)
-        co2_rating = _rate(co2_target, base_year, (upto["co2_energy_t"] / upto["gdp_10k_yuan"]).to_dict(),
-                           year, rules)
-    return Position(year, bool(row["projected"]), float(row["energy_tce"]), float(row["gdp_10k_yuan"]),
-                    float(row["co2_t"]), float(row["co2_energy_t"]), intensity, fall, co2_intensity, co2_fall,
+        gdp = columns["gdp_10k_yuan"]
+        energy_rating = _rate(energy_target, base_year, {y: v / gdp[y] for y, v in columns["energy_tce"].items()
+                                                         if y <= year and gdp[y]}, year, rules)
+        co2_rating = _rate(co2_target, base_year, {y: v / gdp[y] for y, v in columns["co2_energy_t"].items()
+                                                   if y <= year and gdp[y]}, year, rules)
+    return Position(year, bool(columns["projected"][year]), row["energy_tce"], row["gdp_10k_yuan"],
+                    row["co2_t"], row["co2_energy_t"], intensity, fall, co2_intensity, co2_fall,
                     **(energy_rating or {}),
                     co2_level=(co2_rating or {}).get("level"), co2_colour=(co2_rating or {}).get("colour"))
 
@@ -288,13 +303,13 @@ def check_year(history: pd.DataFrame, contribution: Contribution, year: int, *, 
     without = position(frame, year, base_year, energy_target=energy_target, co2_target=co2_target, rules=rules)
     with_project = position(_with(frame, contribution), year, base_year, energy_target=energy_target,
                             co2_target=co2_target, rules=rules)
-    base = frame.loc[base_year]
     target_fall = energy_target.value if energy_target is not None else None
-    counted = bool(frame.loc[year, "projected"]) and contribution.counted(year)
+    counted = bool(frame.at[year, "projected"]) and contribution.counted(year)
     return YearCheck(year, counted, without, with_project, target_fall,
                      co2_target.value if co2_target is not None else None,
-                     allowance(_ratio(float(base["energy_tce"]), float(base["gdp_10k_yuan"])), target_fall,
-                               float(frame.loc[year, "gdp_10k_yuan"])))
+                     allowance(_ratio(float(frame.at[base_year, "energy_tce"]),
+                                      float(frame.at[base_year, "gdp_10k_yuan"])), target_fall,
+                               float(frame.at[year, "gdp_10k_yuan"])))
 
 
 # -- the pipeline ---------------------------------------------------------------------------------------------
@@ -312,23 +327,24 @@ def aggregate_pipeline(projects: pd.DataFrame, year: int) -> dict[str, pd.DataFr
     count, the dual-control tce and CO2 of all of them, and of those counted in ``year`` (commissioned by then).
     Returns frames ``groups`` (by group), ``regions`` (by region and group), ``divisions`` (by division and
     group)."""
-    frame = projects.copy()
-    frame["group"] = frame["state"].map(state_group)
+    groups = {state: group for group, states in STATE_GROUPS.items() for state in states}
+    frame = projects.assign(group=projects["state"].map(groups))
     frame = frame[frame["group"].notna()]
-    counted = frame["commissioning_year"].astype(int) <= year
-    frame["tce_counted"] = frame["dual_control_tce"].where(counted, 0.0).astype(float)
-    frame["co2_counted"] = frame["co2_t"].where(counted, 0.0).astype(float)
-    frame["count_counted"] = counted.astype(int)
+    counted = frame["commissioning_year"].to_numpy(dtype=int) <= year
+    tce = frame["dual_control_tce"].to_numpy(dtype=float)
+    co2 = frame["co2_t"].to_numpy(dtype=float)
+    frame = pd.DataFrame({"region_code": frame["region_code"].to_numpy(), "division": frame["division"].to_numpy(),
+                          "group": frame["group"].to_numpy(), "count": 1, "count_counted": counted.astype(int),
+                          "dual_control_tce": tce, "co2_t": co2, "tce_counted": np.where(counted, tce, 0.0),
+                          "co2_counted": np.where(counted, co2, 0.0)})
+    values = ["count", "count_counted", "dual_control_tce", "co2_t", "tce_counted", "co2_counted"]
+    # one pass over the projects; the three views are sums of its (small) result
+    cells = frame.groupby(["region_code", "division", "group"], sort=False)[values].sum().reset_index()
 
     def by(keys: list[str]) -> pd.DataFrame:
-        if frame.empty:
-            return pd.DataFrame(columns=[*keys, "count", "count_counted", "dual_control_tce", "co2_t",
-                                         "tce_counted", "co2_counted"])
-        return (frame.groupby(keys, sort=True)
-                .agg(count=("state", "size"), count_counted=("count_counted", "sum"),
-                     dual_control_tce=("dual_control_tce", "sum"), co2_t=("co2_t", "sum"),
-                     tce_counted=("tce_counted", "sum"), co2_counted=("co2_counted", "sum"))
-                .reset_index())
+        if cells.empty:
+            return pd.DataFrame(columns=[*keys, *values])
+        return cells.groupby(keys, sort=True)[values].sum().reset_index()
 
     return {"groups": by(["group"]), "regions": by(["region_code", "group"]), "divisions": by(["division", "group"])}
 

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import extract, select
 
 from citycarbon.auth.principal import Principal, Role
 from citycarbon.errors import Forbidden, InputError, NotFound, Problem
@@ -99,20 +99,48 @@ def _histories(data: CityData) -> dict[str, pd.DataFrame]:
 
 
 def _targets(data: CityData, region: str) -> list[Target]:
-    targets = _with_platform_values(data.plan.targets, data.target_values)
-    if region == data.region:
-        return targets
-    return _allocated(targets, data, region) if data.districts is not None else []
+    """The targets of ``region`` (the city's with the values set in the platform, or a district's allocation),
+    memoised with the data (CityData is built per ledger version, and target values are read with it)."""
+    memo_key = ("project_budget_targets", region)
+    found = data.memo.get(memo_key)
+    if found is None:
+        targets = _with_platform_values(data.plan.targets, data.target_values)
+        if region != data.region:
+            targets = _allocated(targets, data, region) if data.districts is not None else []
+        found = data.memo[memo_key] = list(targets)
+    return list(found)
+
+
+def _extended(data: CityData, region: str, year: int, rules: RuleSet) -> pd.DataFrame | None:
+    """``region``'s history projected through ``year`` (memoised: the projection does not depend on a project)."""
+    last = max(year, *YEARS)
+    memo_key = ("project_budget_extended", region, last, rules.window_years, rules.interval)
+    found = data.memo.get(memo_key)
+    if found is None:
+        history = _histories(data).get(region)
+        if history is None:
+            return None
+        found = data.memo[memo_key] = domain.extend(history, last, window=rules.window_years,
+                                                    interval=rules.interval)
+    return found
 
 
 def _target(targets: Iterable[Target], indicator: str, year: int) -> Target | None:
     return next((t for t in targets if t.indicator == indicator and t.year == year), None)
 
 
+def _districts_of(data: CityData) -> dict[str, dict[str, str]]:
+    memo_key = ("project_budget_district_codes",)
+    found = data.memo.get(memo_key)
+    if found is None:
+        found = data.memo[memo_key] = district_codes(data.region)
+    return dict(found)
+
+
 def _region_name(data: CityData, region: str) -> tuple[str, str]:
     if region == data.region:
         return data.plan.meta.city, data.plan.meta.city_en or data.plan.meta.city
-    names = district_codes(data.region).get(region)
+    names = _districts_of(data).get(region)
     return (names["name_zh"], names["name_en"]) if names else (region, region)
 
 
@@ -148,8 +176,7 @@ def _figures(city: str, row: ProjProject, db: Any) -> tuple[dict[str, Any], str]
 
 def _unit_checks(data: CityData, region: str, contribution: domain.Contribution, years: Sequence[int],
                  rules: RuleSet) -> dict[str, Any] | None:
-    histories = _histories(data)
-    history = histories.get(region)
+    history = _extended(data, region, max(years), rules)
     if history is None:
         return None
     targets = _targets(data, region)
@@ -244,30 +271,22 @@ def budget_check(db: Any, principal: Principal, city: str, code: str, *, years: 
 
 def _room_of(data: CityData, region: str, year: int, rules: RuleSet) -> dict[str, Any] | None:
     """The allowance and the projected consumption of ``region`` in ``year`` (memoised per data version)."""
-    memo_key = ("project_budget_room", region, year, rules.name,
-                tuple((t.id, t.value) for t in _targets(data, region)))
+    memo_key = ("project_budget_room", region, year, rules.name)
     if memo_key in data.memo:
         return dict(data.memo[memo_key])
-    history = _histories(data).get(region)
-    if history is None:
+    frame = _extended(data, region, year, rules)
+    if frame is None:
         return None
-    frame = domain.extend(history, year, window=rules.window_years, interval=rules.interval)
     base_year = data.plan.meta.base_year
     target = _target(_targets(data, region), "energy_intensity_reduction", year)
-    base = frame.loc[base_year]
-    base_intensity = float(base["energy_tce"]) / float(base["gdp_10k_yuan"])
-    found = {"projected_tce": float(frame.loc[year, "energy_tce"]),
+    base_intensity = float(frame.at[base_year, "energy_tce"]) / float(frame.at[base_year, "gdp_10k_yuan"])
+    found = {"projected_tce": float(frame.at[year, "energy_tce"]),
              "target_fall": target.value if target is not None else None,
              "target_id": target.id if target is not None else None,
              "allowance": domain.allowance(base_intensity, target.value if target is not None else None,
-                                           float(frame.loc[year, "gdp_10k_yuan"]))}
+                                           float(frame.at[year, "gdp_10k_yuan"]))}
     data.memo[memo_key] = found
     return dict(found)
-
-
-def _tce(groups: pd.DataFrame, group: str, column: str = "tce_counted") -> float:
-    rows = groups[groups["group"] == group]
-    return float(rows[column].sum()) if len(rows) else 0.0
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -291,7 +310,7 @@ def pipeline(db: Any, principal: Principal, city: str, *, year: int = 2025, data
     regions = sorted(principal.regions) if principal.role is Role.district else None
     states = [s for group in domain.STATE_GROUPS.values() for s in group]
     columns = (ProjProject.code, ProjProject.state, ProjProject.region_code, ProjProject.industry_code,
-               ProjProject.application_date, ProjProject.summary["dual_control_tce"].as_float(),
+               extract("year", ProjProject.application_date), ProjProject.summary["dual_control_tce"].as_float(),
                ProjProject.summary["co2_t"].as_float(), ProjProject.summary["method_version"].as_string(),
                ProjProject.data["commissioning"].as_string())
     query = select(*columns).where(ProjProject.city == city, ProjProject.state.in_(states))
@@ -299,69 +318,75 @@ def pipeline(db: Any, principal: Principal, city: str, *, year: int = 2025, data
         query = query.where(ProjProject.region_code.in_(regions))
     with db.session() as session:
         rows = session.execute(query).all()
-        stale = [r[0] for r in rows if r[5] is None or r[7] != GATE_METHOD]
-        fresh: dict[str, dict[str, Any]] = {}
+        names = ["code", "state", "region_code", "industry", "applied", "dual_control_tce", "co2_t", "method",
+                 "commissioning"]
+        frame = pd.DataFrame(dict(zip(names, map(list, zip(*rows, strict=True)), strict=True)) if rows else
+                             {name: [] for name in names}, columns=names)
+        stale = frame["code"][frame["dual_control_tce"].isna() | (frame["method"] != GATE_METHOD)].tolist()
         if stale:  # rows saved without figures (or by another method): evaluated now
-            for row in session.scalars(select(ProjProject).where(ProjProject.city == city,
-                                                                 ProjProject.code.in_(stale))):
-                fresh[row.code] = evaluate(city, project_from_row(row), db=db).summary()
+            fresh = {row.code: evaluate(city, project_from_row(row), db=db).summary()
+                     for row in session.scalars(select(ProjProject).where(ProjProject.city == city,
+                                                                          ProjProject.code.in_(stale)))}
+            where = frame["code"].isin(list(fresh))
+            frame.loc[where, "dual_control_tce"] = [fresh[c]["dual_control_tce"] for c in frame["code"][where]]
+            frame.loc[where, "co2_t"] = [fresh[c]["co2_t"] for c in frame["code"][where]]
     lag = domain.load_budget_assumptions().commissioning_lag_years
-    records = []
-    for code, state, region, industry, applied, tce, co2, _method, commissioning in rows:
-        if code in fresh:
-            tce, co2 = fresh[code]["dual_control_tce"], fresh[code]["co2_t"]
-        try:
-            start, _ = domain.commissioning_year(commissioning, applied, lag)
-        except InputError:
-            start = applied.year + lag
-        records.append((state, region, str(industry).strip().upper()[:3], float(tce or 0.0), float(co2 or 0.0),
-                        start))
-    frame = pd.DataFrame.from_records(records, columns=["state", "region_code", "division", "dual_control_tce",
-                                                        "co2_t", "commissioning_year"])
+    # the commissioning year: data.commissioning's first four digits (a year or a date), else applied + lag
+    given = pd.to_numeric(frame["commissioning"].astype("string").str.slice(0, 4), errors="coerce")
+    frame["commissioning_year"] = given.fillna(pd.to_numeric(frame["applied"]) + lag).astype(int)
+    frame["division"] = frame["industry"].astype("string").str.strip().str.upper().str.slice(0, 3)
+    frame[["dual_control_tce", "co2_t"]] = frame[["dual_control_tce", "co2_t"]].astype(float).fillna(0.0)
     parts = domain.aggregate_pipeline(frame, int(year))
     if data is None:
         data, source = tracking_data(db, city)
     rules = load_rule_set()
-    groups = parts["groups"]
+    totals = {g: dict(zip(parts["groups"].columns, r, strict=True))
+              for g, r in zip(parts["groups"]["group"], parts["groups"].itertuples(index=False), strict=True)}
+
+    def total(group: str, column: str = "tce_counted", of: dict[str, dict[str, Any]] = totals) -> float:
+        return float(of.get(group, {}).get(column, 0.0))
+
     scope = "districts" if regions is not None else "city"
     city_room = None
     if regions is None:
         base = _room_of(data, data.region, int(year), rules)
         if base is not None:
             city_room = {**base, **domain.room(base["allowance"], base["projected_tce"],
-                                               _tce(groups, "approved"), _tce(groups, "pending"))}
-    by_region = parts["regions"]
-    shown = regions if regions is not None else sorted(set(district_codes(data.region)) |
-                                                       set(by_region["region_code"]))
+                                               total("approved"), total("pending"))}
+    by_region: dict[str, dict[str, dict[str, Any]]] = {}
+    for record in parts["regions"].to_dict(orient="records"):
+        by_region.setdefault(str(record["region_code"]), {})[str(record["group"])] = record
+    shown = regions if regions is not None else sorted(set(_districts_of(data)) | set(by_region))
     region_rows = []
     for code in shown:
-        mine = by_region[by_region["region_code"] == code]
+        mine = by_region.get(code, {})
         base = _room_of(data, code, int(year), rules)
         name_zh, name_en = _region_name(data, code)
-        approved, pending = _tce(mine, "approved"), _tce(mine, "pending")
+        approved, pending = total("approved", of=mine), total("pending", of=mine)
         region_rows.append({
             "region": code, "name_zh": name_zh, "name_en": name_en,
-            "approved_count": int(mine.loc[mine["group"] == "approved", "count"].sum()),
-            "pending_count": int(mine.loc[mine["group"] == "pending", "count"].sum()),
+            "approved_count": int(total("approved", "count", mine)),
+            "pending_count": int(total("pending", "count", mine)),
             "approved_tce": approved, "pending_tce": pending,
-            "approved_tce_all": _tce(mine, "approved", "dual_control_tce"),
-            "pending_tce_all": _tce(mine, "pending", "dual_control_tce"),
-            "approved_co2_t": _tce(mine, "approved", "co2_counted"),
-            "pending_co2_t": _tce(mine, "pending", "co2_counted"),
+            "approved_tce_all": total("approved", "dual_control_tce", mine),
+            "pending_tce_all": total("pending", "dual_control_tce", mine),
+            "approved_co2_t": total("approved", "co2_counted", mine),
+            "pending_co2_t": total("pending", "co2_counted", mine),
             "room": None if base is None else {**base, **domain.room(base["allowance"], base["projected_tce"],
                                                                    approved, pending)}})
+    fresh_count = len(stale)
     return {
         "year": int(year), "city": city, "scope": scope, "regions_shown": shown,
         "units": {"tce": "tce", "co2": "t", "room": "tce"},
-        "groups": _records(groups), "divisions": _records(parts["divisions"]),
+        "groups": _records(parts["groups"]), "divisions": _records(parts["divisions"]),
         "regions": region_rows, "room": city_room,
         "totals": {"projects": len(frame),
-                   "approved_tce": _tce(groups, "approved"), "pending_tce": _tce(groups, "pending"),
-                   "approved_tce_all": _tce(groups, "approved", "dual_control_tce"),
-                   "pending_tce_all": _tce(groups, "pending", "dual_control_tce")},
+                   "approved_tce": total("approved"), "pending_tce": total("pending"),
+                   "approved_tce_all": total("approved", "dual_control_tce"),
+                   "pending_tce_all": total("pending", "dual_control_tce")},
         "state_groups": {k: list(v) for k, v in domain.STATE_GROUPS.items()},
         "provenance": {"method_version": domain.METHOD_VERSION, "gate_method_version": GATE_METHOD,
-                       "evaluated_now": len(fresh), "tracking": {**(source or {"source": "given"}),
+                       "evaluated_now": fresh_count, "tracking": {**(source or {"source": "given"}),
                                                                  "actual_years": [min(data.years), max(data.years)]},
                        "rule_set": rules.name, "commissioning_lag_years": lag,
                        "assumptions": "data/projects/budget.yaml"},
