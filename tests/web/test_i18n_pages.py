@@ -277,6 +277,7 @@ VARIANTS = {
     "/pathways/wedges": ["?scenario=Plan"],
     "/admin/audit": ["?actor=admin"],
     "/governance": ["?year=2026"],
+    "/projects/pipeline": ["?year=2030"],
 }
 SKIPPED = {"/healthz", "/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect",
            "/imports/template",  # an .xlsx download (tests/web/test_imports_datasets.py)

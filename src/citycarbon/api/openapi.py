@@ -125,6 +125,9 @@ INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
         "the item is at the notice level or above", "the registry has an office",
         "the calendar covers the answer deadline"),
     ("POST", "/governance/supervision/template"): ("the file is a DOCX of at most 5 MiB",),
+    # issue 15: the budget check (a stored commissioning date that is no year or date is named)
+    ("GET", "/projects/{code}/budget"): ("the project's commissioning (data.commissioning) is a year or a date",
+                                         "the city's tracking data cover the years to project from"),
     ("GET", "/governance/calendar/{year}"): ("a calendar source covers the year",),
     ("POST", "/governance/calendar"): ("the file is a CSV or Excel table of date, kind, name, source, status; "
                                        "every row valid",),
