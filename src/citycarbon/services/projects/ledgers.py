@@ -6,7 +6,7 @@ product, capacity with its unit, retirement date, the 文号 of the closure, dis
 of a source to a project. The office (:meth:`~citycarbon.auth.principal.Principal.can_review_projects`) adds,
 edits (while nothing was ever allocated from the source), imports, allocates and releases; the office, analysts
 and the member departments read every source, a district user its district's (another district's source answers
-404, the list leaves it out); viewers and enterprise users are refused (403).
+404, the list leaves it out); viewers and enterprise users see none (an empty list, 404).
 
 Allocation is atomic (:func:`citycarbon.store.projects.allocate`): the source's balance is read with its
 ``version`` and the version bumped with a conditional update, so of two allocations racing for the same balance
@@ -39,7 +39,7 @@ from citycarbon.auth.principal import Principal, Role
 from citycarbon.errors import Conflict, Forbidden, InputError, NotFound, Problem
 from citycarbon.projects import ledger
 from citycarbon.services.cities import require_city
-from citycarbon.services.governance.registry import XLSX_MEDIA_TYPE, Download, read_upload
+from citycarbon.services.governance.registry import MAX_FILE_BYTES, XLSX_MEDIA_TYPE, Download, read_upload
 from citycarbon.store import audit
 from citycarbon.store import projects as store
 from citycarbon.store.db import Database
@@ -47,7 +47,8 @@ from citycarbon.store.project_models import ProjLedgerAllocation, ProjLedgerSour
 from citycarbon.units import UnitError, conversion_factor, is_unit, same_dimension
 
 __all__ = [
-    "ALLOCATABLE_STATES", "ATTEMPTS", "SOURCE_COLUMNS", "AllocationView", "Coverage", "Need", "ProjectAllocations",
+    "ALLOCATABLE_STATES", "ATTEMPTS", "MAX_FILE_BYTES", "XLSX_MEDIA_TYPE", "AllocationResult", "Download",
+    "ImportReport", "SOURCE_COLUMNS", "AllocationView", "Coverage", "Need", "ProjectAllocations",
     "SourceView", "add_source", "allocate", "coverage", "edit_source", "get_source", "import_sources",
     "list_sources", "project_allocations", "release", "release_project", "require_covered", "sources_workbook",
 ]
@@ -246,14 +247,16 @@ def _require_office(principal: Principal, city: str) -> None:
                         "manages the replacement ledgers", code="ledger_office")
 
 
-def _require_reader(principal: Principal, city: str) -> None:
+def _reads_ledgers(principal: Principal, city: str) -> bool:
+    """The office, analysts, departments and district users read the ledgers; viewers and enterprise users see
+    no source (an empty list, 404 for one: the ledgers are the review's working papers)."""
     require_city(principal, city)
-    if not (principal.city_wide or principal.role in (Role.department, Role.district)):
-        raise Forbidden("无权查看替代台账 / the replacement ledgers are for the office, analysts, departments and "
-                        "districts", code="ledger_read")
+    return principal.city_wide or principal.role in (Role.department, Role.district)
 
 
 def _may_see(principal: Principal, row: ProjLedgerSource) -> bool:
+    if not (principal.city_wide or principal.role in (Role.department, Role.district)):
+        return False
     if principal.role is Role.district:
         return row.region_code is not None and row.region_code in principal.regions
     return True
@@ -399,7 +402,8 @@ def _snapshot(row: ProjLedgerSource) -> dict[str, Any]:
 
 def list_sources(db: Database, principal: Principal, city: str, *, kind: str | None = None) -> list[SourceView]:
     """The sources the caller may read (a district user: its districts'), by kind and code, with balances."""
-    _require_reader(principal, city)
+    if not _reads_ledgers(principal, city):
+        return []
     with db.session() as session:
         query = select(ProjLedgerSource).where(ProjLedgerSource.city == city)
         if kind:
@@ -411,7 +415,7 @@ def list_sources(db: Database, principal: Principal, city: str, *, kind: str | N
 
 def get_source(db: Database, principal: Principal, city: str, code: str) -> SourceView:
     """One source with its balance and allocations; another district's (or none) answers 404."""
-    _require_reader(principal, city)
+    require_city(principal, city)
     with db.session() as session:
         row = _source_row(session, city, code)
         if row is None or not _may_see(principal, row):
