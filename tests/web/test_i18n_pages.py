@@ -231,7 +231,23 @@ def env(fresh_web_env):
     from tests.governance.rounds_support import open_q4
 
     open_q4(fresh_web_env.db)  # a quarterly round over task 4: filing 1 is miit's (dept-miit's own; 404 for others)
+    _ledger_sample(fresh_web_env)
     return fresh_web_env
+
+
+def _ledger_sample(env) -> None:
+    """Issue 15: the example chemical project (XM-2026-0901) holding part of an energy-room source (the ledger
+    pages with data)."""
+    from citycarbon.auth.principal import Principal, Role
+    from citycarbon.services.projects import ledgers
+    from tests.projects.support import chemical_project, insert_project
+
+    office = Principal(1, "admin", Role.admin)
+    code = insert_project(env.db, chemical_project(id="XM-2026-0901"))
+    ledgers.add_source(env.db, office, "dalian", {"code": "NH-2026-01", "kind": "energy", "amount": "5000",
+                                                  "unit": "tce", "origin": "closure", "region_code": "210281",
+                                                  "document": "大工信发〔2026〕1号", "plant": "某焦化厂"})
+    ledgers.allocate(env.db, office, "dalian", code, "NH-2026-01", "1000", "tce")
 
 
 def _supervision_item(env) -> None:
@@ -257,6 +273,7 @@ PATH_SAMPLES = {
     "code": {"default": "2026Q4"},  # a governance round (tests/web/conftest.py, _governance_sample)
     "round_code": {"default": "2026Q4"},  # the round the env fixture opens (open_q4)
     "filing_id": {"default": "1"},
+    "project_code": {"default": "XM-2026-0901"},  # issue 15: the example project of _ledger_sample
 }
 #: query variants rendered besides the bare path (other states of the same page)
 VARIANTS = {
