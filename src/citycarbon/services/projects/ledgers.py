@@ -47,10 +47,31 @@ from citycarbon.store.project_models import ProjLedgerAllocation, ProjLedgerSour
 from citycarbon.units import UnitError, conversion_factor, is_unit, same_dimension
 
 __all__ = [
-    "ALLOCATABLE_STATES", "ATTEMPTS", "MAX_FILE_BYTES", "XLSX_MEDIA_TYPE", "AllocationResult", "Download",
-    "ImportReport", "SOURCE_COLUMNS", "AllocationView", "Coverage", "Need", "ProjectAllocations",
-    "SourceView", "add_source", "allocate", "coverage", "edit_source", "get_source", "import_sources",
-    "list_sources", "project_allocations", "release", "release_project", "require_covered", "sources_workbook",
+    "ALLOCATABLE_STATES",
+    "ATTEMPTS",
+    "MAX_FILE_BYTES",
+    "SOURCE_COLUMNS",
+    "XLSX_MEDIA_TYPE",
+    "AllocationResult",
+    "AllocationView",
+    "Coverage",
+    "Download",
+    "ImportReport",
+    "Need",
+    "ProjectAllocations",
+    "SourceView",
+    "add_source",
+    "allocate",
+    "coverage",
+    "edit_source",
+    "get_source",
+    "import_sources",
+    "list_sources",
+    "project_allocations",
+    "release",
+    "release_project",
+    "require_covered",
+    "sources_workbook",
 ]
 
 #: the workflow states of a project that may receive replacement (filed and not decided against: before the
@@ -351,7 +372,8 @@ def _check_source(values: Mapping[str, Any], *, districts: Mapping[str, str], fi
                 "retired_on", text["retired_on"])
     region = text["region_code"] or None
     if region is not None and region not in districts:
-        add(f"region '{region}' is not a district of the city", f"“{region}”不是本市的区市县代码", "region_code", region)
+        add(f"region '{region}' is not a district of the city", f"“{region}”不是本市的区市县代码", "region_code",
+            region)
     if kind == "capacity" and region is None:
         add("retired capacity needs its district (GB/T 2260)", "退出产能须填写所在区市县", "region_code")
     stored = {"code": code, "kind": kind, "amount": None if amount is None else _num(amount), "unit": unit,
