@@ -812,3 +812,87 @@ PROJECT_CASES: dict[str, Case] = {
         lambda w, o: _projects_named(w, o["name"]), lambda w, o, r, b: _projects_named(w, o["name"]) == 1),
 }
 CASES.update(PROJECT_CASES)
+# -- issue 15: the replacement ledgers (services.projects.ledgers): the office only --------------------------------
+
+LEDGER_REGION = "210281"  # 瓦房店市 (长兴岛): the example project's district
+
+
+def _ledger_code(tag: str) -> str:
+    return "L-" + tag.replace("_", "-")[-50:]
+
+
+def _ledger_source(world: World, code: str, amount: str = "1000") -> None:
+    _svc("projects.ledgers").add_source(world.db, _office(), "dalian", {
+        "code": code, "kind": "energy", "amount": amount, "unit": "tce", "origin": "closure",
+        "document": "大工信发〔2026〕1号", "region_code": LEDGER_REGION})
+
+
+def _ledger_project(world: World, tag: str) -> str:
+    from tests.projects.support import chemical_project, insert_project
+
+    return insert_project(world.db, chemical_project(id=f"XM-{tag}"[:60]))
+
+
+def _ledger_new(world: World, tag: str) -> dict:
+    code = _ledger_code(tag)
+    values = {"code": code, "kind": "energy", "amount": "500", "unit": "tce", "origin": "saving",
+              "document": "节能量确认〔2026〕2号", "region_code": LEDGER_REGION}
+    header = ",".join(values)
+    return {"source": code, "values": values, "tag": tag,
+            "content": (header + "\n" + ",".join(values.values()) + "\n").encode()}
+
+
+def _ledger_existing(world: World, tag: str) -> dict:
+    code = _ledger_code(tag)
+    _ledger_source(world, code)
+    return {"source": code, "amount": "1200", "tag": tag}
+
+
+def _ledger_to_allocate(world: World, tag: str) -> dict:
+    code = _ledger_code(tag)
+    _ledger_source(world, code)
+    return {"source": code, "code": _ledger_project(world, tag), "project_code": None, "tag": tag}
+
+
+def _ledger_allocated(world: World, tag: str) -> dict:
+    obj = _ledger_to_allocate(world, tag)
+    made = _svc("projects.ledgers").allocate(world.db, _office(), "dalian", obj["code"], obj["source"], "100", "tce")
+    return {**obj, "allocation_id": made.allocation.id}
+
+
+def _ledger_state(world: World, code: str) -> tuple:
+    from citycarbon.store.project_models import ProjLedgerAllocation, ProjLedgerSource
+
+    with world.db.session() as session:
+        row = session.scalars(select(ProjLedgerSource).where(ProjLedgerSource.city == "dalian",
+                                                              ProjLedgerSource.code == code)).one_or_none()
+        if row is None:
+            return (None,)
+        live = session.scalars(select(ProjLedgerAllocation.amount).where(
+            ProjLedgerAllocation.source_id == row.id, ProjLedgerAllocation.released_at.is_(None))).all()
+        return row.amount, row.version, tuple(sorted(live))
+
+
+LEDGER_CASES: dict[str, Case] = {
+    "ledger.add_source": Case(
+        _ledger_new, lambda w, p, o: _svc("projects.ledgers").add_source(w.db, p, "dalian", o["values"]),
+        lambda w, o: _ledger_state(w, o["source"]), lambda w, o, r, b: _ledger_state(w, o["source"])[0] == "500"),
+    "ledger.edit_source": Case(
+        _ledger_existing, lambda w, p, o: _svc("projects.ledgers").edit_source(
+            w.db, p, "dalian", o["source"], {"amount": o["amount"]}, reason="matrix"),
+        lambda w, o: _ledger_state(w, o["source"]), lambda w, o, r, b: _ledger_state(w, o["source"])[0] == "1200"),
+    "ledger.import": Case(
+        _ledger_new, lambda w, p, o: _svc("projects.ledgers").import_sources(
+            w.db, p, "dalian", o["content"], "ledger.csv", apply=True, reason="matrix"),
+        lambda w, o: _ledger_state(w, o["source"]), lambda w, o, r, b: _ledger_state(w, o["source"])[0] == "500"),
+    "ledger.allocate": Case(
+        _ledger_to_allocate, lambda w, p, o: _svc("projects.ledgers").allocate(
+            w.db, p, "dalian", o["code"], o["source"], "250", "tce"),
+        lambda w, o: _ledger_state(w, o["source"]),
+        lambda w, o, r, b: _ledger_state(w, o["source"])[2] == ("250",)),
+    "ledger.release": Case(
+        _ledger_allocated, lambda w, p, o: _svc("projects.ledgers").release(
+            w.db, p, "dalian", o["allocation_id"], "matrix"),
+        lambda w, o: _ledger_state(w, o["source"]), lambda w, o, r, b: _ledger_state(w, o["source"])[2] == ()),
+}
+CASES.update(LEDGER_CASES)

@@ -76,6 +76,11 @@ gov.filing_attach   ok   403   403     403   404    404    404  404   404   404 
 project.create      ok   403   403     403   ok     422    403  ok    422   403  403  403    403
 project.edit        ok   403   403     403   ok     404    403  ok    404   403  404  403    403
 project.import      ok   403   403     403   ok     422    403  ok    422   403  403  403    403
+ledger.add_source   ok   403   403     403   403    403    403  403   403   403  403  403    403
+ledger.edit_source  ok   403   403     403   403    403    403  403   403   403  403  403    403
+ledger.import       ok   403   403     403   403    403    403  403   403   403  403  403    403
+ledger.allocate     ok   403   403     403   403    403    403  403   403   403  403  403    403
+ledger.release      ok   403   403     403   403    403    403  403   403   403  403  403    403
 """
 # Notes on cells that are not plain role checks:
 # - import.upload district-b: a row of another district is refused whole, naming the row (422), nothing stored.
@@ -248,6 +253,20 @@ WRITES: tuple[Write, ...] = (
     Write("project.import", "citycarbon.services.projects.registry.import_projects", ("POST", "/projects/import"),
           ("POST", "/projects/import"), cli="projects import"),
 )
+WRITES += (
+    # issue 15: the replacement ledgers (sources, allocations): the office only (Principal.can_review_projects)
+    Write("ledger.add_source", "citycarbon.services.projects.ledgers.add_source",
+          ("POST", "/projects/ledgers/sources"), ("POST", "/projects/ledgers/sources"), cli="projects ledger add"),
+    Write("ledger.edit_source", "citycarbon.services.projects.ledgers.edit_source",
+          ("PATCH", "/projects/ledgers/sources/{source}")),
+    Write("ledger.import", "citycarbon.services.projects.ledgers.import_sources", ("POST", "/projects/ledgers/import"),
+          ("POST", "/projects/ledgers/import"), cli="projects ledger import"),
+    Write("ledger.allocate", "citycarbon.services.projects.ledgers.allocate", ("POST", "/projects/{code}/allocations"),
+          ("POST", "/projects/{project_code}/allocations"), cli="projects allocate"),
+    Write("ledger.release", "citycarbon.services.projects.ledgers.release",
+          ("POST", "/projects/allocations/{allocation_id}/release"),
+          ("POST", "/projects/allocations/{allocation_id}/release"), cli="projects release"),
+)
 WRITES_BY_NAME = {write.name: write for write in WRITES}
 
 #: service functions that take a caller and write, but whose caller is not a Principal of the matrix:
@@ -266,6 +285,9 @@ OPERATOR_WRITES: dict[str, str] = {
     "citycarbon.services.admin.first_start": "CLI `serve`: migrate, seed, the first admin once (operator)",
     "citycarbon.services.admin.seed": "CLI `db seed` (operator)",
     "citycarbon.services.admin.restore_backup": "CLI `restore` (operator; all or nothing, --wipe over data)",
+    "citycarbon.services.projects.ledgers.release_project":
+        "releases a project's allocations inside the workflow's rejection or withdrawal (the workflow applied the "
+        "rule; each release audited with the workflow's actor)",
     "citycarbon.services.jobs.JobRunner.submit":
         "the runner's own record of a job whose rule the calling service applied (submit_recompute, ensembles)",
 }
@@ -333,6 +355,10 @@ READS: frozenset[str] = frozenset({
     "citycarbon.services.governance.rounds.list_filings", "citycarbon.services.governance.rounds.my_filings",
     "citycarbon.services.governance.rounds.get_filing", "citycarbon.services.governance.rounds.list_attachments",
     "citycarbon.services.governance.rounds.get_attachment",
+    # issue 15: the replacement ledgers (reads)
+    "citycarbon.services.projects.ledgers.list_sources", "citycarbon.services.projects.ledgers.get_source",
+    "citycarbon.services.projects.ledgers.project_allocations",
+    "citycarbon.services.projects.ledgers.sources_workbook",
 })
 # issue 15: the project registry's reads (projects_registry)
 READS = READS | frozenset({

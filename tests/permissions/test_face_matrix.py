@@ -105,7 +105,9 @@ def _fill(path: str, obj: dict) -> str:
                           "prefix": obj.get("prefix"), "target_id": obj.get("target_id"), "code": obj.get("code"),
                           "org_code": obj.get("code"), "measure_code": obj.get("code"),
                           "plan_code": obj.get("plan_code"), "item_id": obj.get("item_id"),
-                          "round_code": obj.get("code"), "filing_id": obj.get("filing_id")})
+                          "round_code": obj.get("code"), "filing_id": obj.get("filing_id"),
+                          "source": obj.get("source"), "allocation_id": obj.get("allocation_id"),
+                          "project_code": obj.get("code")})
 
 
 API_CALLS: dict[str, Callable[[dict], dict]] = {
@@ -161,6 +163,14 @@ API_CALLS: dict[str, Callable[[dict], dict]] = {
     "project.import": lambda o: {"files": {"file": ("projects.csv", o["content"], "text/csv")},
                                  "data": {"apply": "true"}},
 }
+API_CALLS.update({  # issue 15: the replacement ledgers
+    "ledger.add_source": lambda o: {"json": o["values"]},
+    "ledger.edit_source": lambda o: {"json": {"amount": o["amount"], "reason": "matrix"}},
+    "ledger.import": lambda o: {"files": {"file": ("ledger.csv", o["content"], "text/csv")},
+                                "data": {"apply": "true", "reason": "matrix"}},
+    "ledger.allocate": lambda o: {"json": {"source": o["source"], "amount": "250", "unit": "tce"}},
+    "ledger.release": lambda o: {"json": {"reason": "matrix"}},
+})
 
 
 @pytest.mark.parametrize("write", sorted(w.name for w in WRITES if w.api))
@@ -267,6 +277,13 @@ WEB_FORMS: dict[str, Callable[[dict], dict]] = {
     "project.import": lambda o: {"files": {"file": ("projects.csv", o["content"], "text/csv")},
                                  "data": {"apply": "1"}},
 }
+WEB_FORMS.update({  # issue 15: the replacement ledgers
+    "ledger.add_source": lambda o: {"data": dict(o["values"])},
+    "ledger.import": lambda o: {"files": {"file": ("ledger.csv", o["content"], "text/csv")},
+                                "data": {"apply": "1", "reason": "matrix"}},
+    "ledger.allocate": lambda o: {"data": {"source": o["source"], "amount": "250", "unit": "tce"}},
+    "ledger.release": lambda o: {"data": {"reason": "matrix"}},
+})
 WEB_STATUS = {"ok": {200, 303}, "403": {403}, "404": {404}, "422": {422}}
 
 
@@ -351,6 +368,18 @@ def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
         if write == "project.create":
             return ["projects", "create", "--file", str(path)]
         return ["projects", "edit", str(obj["code"]), "--version", "1", "--file", str(path)]
+    if write == "ledger.import":
+        path = tmp / f"{obj['tag']}.csv"
+        path.write_bytes(obj["content"])
+        return ["projects", "ledger", "import", str(path), "--apply", "--reason", "matrix"]
+    if write in ("ledger.add_source", "ledger.allocate", "ledger.release"):
+        values = obj.get("values") or {}
+        return {"ledger.add_source": ["projects", "ledger", "add", str(obj.get("source")), "--kind", "energy",
+                                      "--amount", "500", "--unit", "tce", "--document", str(values.get("document")),
+                                      "--origin", "saving", "--region", str(values.get("region_code"))],
+                "ledger.allocate": ["projects", "allocate", str(obj.get("code")), "--source", str(obj.get("source")),
+                                    "--amount", "250", "--unit", "tce"],
+                "ledger.release": ["projects", "release", str(obj.get("allocation_id")), "--reason", "matrix"]}[write]
     if write == "gov.filing_attach":
         path = tmp / "evidence.pdf"
         path.write_bytes(MATRIX_PDF)

@@ -236,7 +236,23 @@ def env(fresh_web_env):
     from tests.projects.test_registry_service import body as project_body
 
     project_registry.create_project(fresh_web_env.db, OFFICE, "dalian", project_body())
+    _ledger_sample(fresh_web_env)
     return fresh_web_env
+
+
+def _ledger_sample(env) -> None:
+    """Issue 15: the example chemical project (XM-2026-0901) holding part of an energy-room source (the ledger
+    pages with data)."""
+    from citycarbon.auth.principal import Principal, Role
+    from citycarbon.services.projects import ledgers
+    from tests.projects.support import chemical_project, insert_project
+
+    office = Principal(1, "admin", Role.admin)
+    code = insert_project(env.db, chemical_project(id="XM-2026-0901"))
+    ledgers.add_source(env.db, office, "dalian", {"code": "NH-2026-01", "kind": "energy", "amount": "5000",
+                                                  "unit": "tce", "origin": "closure", "region_code": "210281",
+                                                  "document": "大工信发〔2026〕1号", "plant": "某焦化厂"})
+    ledgers.allocate(env.db, office, "dalian", code, "NH-2026-01", "1000", "tce")
 
 
 def _supervision_item(env) -> None:
@@ -263,7 +279,7 @@ PATH_SAMPLES = {
     "round_code": {"default": "2026Q4"},  # the round the env fixture opens (open_q4)
     "filing_id": {"default": "1"},
     # issue 15 (projects_registry): the project the env fixture files (XM-2026-0001, 瓦房店; district-a: 404)
-    "project_code": {"default": "XM-2026-0001"},
+    "project_code": {"default": "XM-2026-0901"},  # issue 15: the example project of _ledger_sample
 }
 #: query variants rendered besides the bare path (other states of the same page)
 VARIANTS = {

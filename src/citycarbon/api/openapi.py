@@ -62,6 +62,9 @@ DESTRUCTIVE: dict[tuple[str, str], str] = {
     ("POST", "/governance/calendar"): "changes the working-day calendar every deadline counts with",
     ("POST", "/governance/rounds/{code}/close"): "ends a progress round for good (no more filings)",
     ("POST", "/governance/filings/{filing_id}/review"): "accepts a unit's filing for good, or returns it",
+    # issue 15: the replacement ledgers
+    ("POST", "/projects/{code}/allocations"): "spends a ledger source's balance on a project",
+    ("POST", "/projects/allocations/{allocation_id}/release"): "gives an allocation back for good",
 }
 
 PATHWAY_RULES = ("scenario (and base) name a shipped scenario", "levers (set) name known levers, with numbers in "
@@ -81,6 +84,12 @@ PROJECT_RULES = ("city names a city of the deployment", "state is a workflow sta
                  "fuels are codes of the fuels codelist, with units of their dimension",
                  "a project has annual energy use", "an import is the template or a CSV whose every row is "
                  "valid (errors name file, sheet, row, column)")
+LEDGER_RULES = ("city names a city of the deployment", "unit is a pint unit (energy sources and requests: of "
+                "the dimension of tce; a request: of its source's dimension)", "a capacity source names a product "
+                "of efficiency_benchmarks.csv or a capacity-replacement sector, its district, retirement date "
+                "and 文号; energy room its origin and document", "region_code is a district of the city",
+                "an import is a CSV or the ledger workbook whose every row is valid and new (errors name file, "
+                "sheet, row, column)", "a release gives its reason")
 #: (method, path) → the rules beyond the schema under which a schema-valid request is refused with 422
 INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/status"): ("year must be one the ledger covers",),
@@ -145,6 +154,13 @@ INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
         ("GET", "/projects"), ("POST", "/projects"), ("POST", "/projects/check"), ("PATCH", "/projects/{code}"),
         ("POST", "/projects/import"), ("GET", "/projects/template"), ("GET", "/projects/{code}"),
         ("GET", "/projects/{code}/check"))},
+    # issue 15: the replacement ledgers
+    **{(method, path): LEDGER_RULES for method, path in (
+        ("GET", "/projects/ledgers/sources"), ("POST", "/projects/ledgers/sources"),
+        ("GET", "/projects/ledgers/sources/{source}"), ("PATCH", "/projects/ledgers/sources/{source}"),
+        ("POST", "/projects/ledgers/import"), ("GET", "/projects/ledgers/template"),
+        ("GET", "/projects/{code}/allocations"), ("POST", "/projects/{code}/allocations"),
+        ("POST", "/projects/allocations/{allocation_id}/release"))},
     **{(method, f"/pathways/{name}"): PATHWAY_RULES
        for method, name in (("GET", "run"), ("POST", "run"), ("GET", "export"), ("GET", "scenarios/{code}"),
                             ("POST", "ensembles"), ("POST", "attributions"))},
@@ -162,6 +178,15 @@ EXTRA_RESPONSES: dict[tuple[str, str], dict[int, str]] = {
     ("POST", "/auth/login"): {429: "rate_limited: too many attempts (Retry-After says when to try again)"},
     ("POST", "/cities"): {409: "conflict: the code or the region is already a city"},
     ("POST", "/governance/rounds"): {409: "conflict: a round with this code exists"},
+    # issue 15: the replacement ledgers
+    ("POST", "/projects/ledgers/sources"): {409: "conflict: a source with this code exists"},
+    ("PATCH", "/projects/ledgers/sources/{source}"): {409: "conflict: the source has allocations (it is fixed)"},
+    ("POST", "/projects/{code}/allocations"): {409: "conflict: over the source's balance (ledger_overspend), a "
+                                               "source of another kind or product, an unknown source, or a project "
+                                               "that may not receive replacement (ledger_project_state); a race "
+                                               "lost ten times (stale_version)"},
+    ("POST", "/projects/allocations/{allocation_id}/release"): {409: "conflict: the allocation is already "
+                                                                     "released"},
     ("POST", "/governance/rounds/{code}/close"): {409: "conflict: the round is already closed"},
     ("PUT", "/governance/filings/{filing_id}"): {409: "conflict: a stale version (the answer carries the current "
                                                       "state), a closed round, or a filing with the office"},

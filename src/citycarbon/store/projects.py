@@ -226,13 +226,19 @@ def _bump_source(session: Session, source: ProjLedgerSource, read_version: int) 
 
 
 def allocate(session: Session, city: str, source_code: str, project: ProjProject, amount: Decimal | str | float,
-             unit: str, *, by: str, note: str = "") -> ProjLedgerAllocation:
+             unit: str, *, by: str, note: str = "", kind: str | None = None,
+             product: str | None = None) -> ProjLedgerAllocation:
     """Allocate ``amount`` (``unit``) of the source ``source_code`` to ``project``, atomically.
 
     The source's balance is read with its ``version``; the domain rule (:func:`citycarbon.projects.ledger.allocate`)
     refuses an unknown source, another kind or product, or more than the balance (:class:`ledger.Refused`, 409);
     then the source's version is bumped with a conditional update: a concurrent allocation that read the same
-    version fails with :class:`StaleVersion` (409) and its transaction writes nothing."""
+    version fails with :class:`StaleVersion` (409) and its transaction writes nothing.
+
+    ``kind``: the kind of replacement asked for (default: the source's); ``product``: the product the project
+    needs replaced (a capacity source of another product is refused; default: the source's own). The amount must
+    be a finite number > 0 in a unit of the source's dimension (else :class:`InputError`): a zero or negative
+    request would otherwise grow the balance."""
     source = session.scalars(select(ProjLedgerSource).where(ProjLedgerSource.city == city,
                                                             ProjLedgerSource.code == source_code)
                              .execution_options(populate_existing=True)).one_or_none()
@@ -242,8 +248,12 @@ def allocate(session: Session, city: str, source_code: str, project: ProjProject
     read_version = source.version
     live = live_allocations(session, [source.id])
     existing = [allocation_from_row(a, source.code, str(a.project_id)) for a in live]
-    product = source.product if source.kind == "capacity" else None
-    request = ledger.Request(source.code, project.code, source.kind, Decimal(str(amount)), unit, product)
+    asked = kind or source.kind
+    if asked == "capacity" and product is None:
+        product = source.product
+    request = ledger.Request.from_mapping({"source_id": source.code, "project_id": project.code, "kind": asked,
+                                           "amount": amount, "unit": unit,
+                                           "product": product if asked == "capacity" else None})
     granted = ledger.allocate([source_from_row(source)], existing, request)
     _bump_source(session, source, read_version)
     row = ProjLedgerAllocation(source_id=source.id, project_id=project.id, amount=str(granted.amount),
@@ -258,7 +268,7 @@ def release(session: Session, allocation: ProjLedgerAllocation, *, by: str) -> N
     """Give an allocation back (its project was rejected or withdrawn): the source's balance grows again."""
     if allocation.released_at is not None:
         return
-    source = session.get(ProjLedgerSource, allocation.source_id)
+    source = session.get(ProjLedgerSource, allocation.source_id, populate_existing=True)  # its version now
     assert source is not None
     _bump_source(session, source, source.version)
     allocation.released_at, allocation.released_by = utcnow(), by
