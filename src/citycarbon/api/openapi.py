@@ -62,6 +62,13 @@ DESTRUCTIVE: dict[tuple[str, str], str] = {
     ("POST", "/governance/calendar"): "changes the working-day calendar every deadline counts with",
     ("POST", "/governance/rounds/{code}/close"): "ends a progress round for good (no more filings)",
     ("POST", "/governance/filings/{filing_id}/review"): "accepts a unit's filing for good, or returns it",
+    # issue 15 item 5: the project workflow (project_workflow)
+    ("POST", "/projects/{code}/submit"): "submits a project for 节能审查",
+    ("POST", "/projects/{code}/completeness"): "starts the review of a project or returns it as incomplete",
+    ("POST", "/projects/{code}/decision"): "decides a project for good (文号); rejection releases its allocations",
+    ("POST", "/projects/{code}/commissioning"): "records a project's commissioning",
+    ("POST", "/projects/{code}/acceptance"): "accepts a project (验收) for good",
+    ("POST", "/projects/{code}/withdraw"): "withdraws a project for good and releases its allocations",
 }
 
 PATHWAY_RULES = ("scenario (and base) name a shipped scenario", "levers (set) name known levers, with numbers in "
@@ -130,6 +137,16 @@ INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/governance/filings/{filing_id}/review"): ("comment is given when returning",),
     ("POST", "/governance/filings/{filing_id}/attachments"): ("the file is, by its content, a PDF, an image (PNG, "
                                                               "JPEG, GIF, WebP) or an Excel workbook, not empty",),
+    # issue 15 item 5: the project workflow (project_workflow)
+    ("POST", "/projects/{code}/completeness"): ("missing names items of the completeness checklist",),
+    ("POST", "/projects/{code}/comments"): ("the text is not blank", "files are, by their content, PDF, images or "
+                                            "Excel, not empty, at most 20 MiB"),
+    ("POST", "/projects/{code}/decision"): ("conditions are given with approve_conditions", "reason is given with "
+                                            "reject", "number is not blank"),
+    ("POST", "/projects/{code}/commissioning"): ("the date is not before the decision",),
+    ("POST", "/projects/{code}/acceptance"): ("measured (with its source) only when the meter lake has no data for "
+                                              "the period, and then required", "the period ends after it starts"),
+    ("POST", "/projects/{code}/submit"): ("the stored project's energy and units are valid",),
     **{(method, f"/pathways/{name}"): PATHWAY_RULES
        for method, name in (("GET", "run"), ("POST", "run"), ("GET", "export"), ("GET", "scenarios/{code}"),
                             ("POST", "ensembles"), ("POST", "attributions"))},
@@ -150,6 +167,16 @@ EXTRA_RESPONSES: dict[tuple[str, str], dict[int, str]] = {
                                                       "state), a closed round, or a filing with the office"},
     ("POST", "/governance/filings/{filing_id}/review"): {409: "conflict: a stale version or a filing not submitted"},
     ("POST", "/governance/filings/{filing_id}/attachments"): {409: "conflict: a closed round or a submitted filing"},
+    # issue 15 item 5: the project workflow (project_workflow)
+    ("POST", "/projects/{code}/submit"): {409: "conflict: the project's state does not allow this step, or a stale version"},
+    ("POST", "/projects/{code}/completeness"): {409: "conflict: the project's state does not allow this step, or a stale version"},
+    ("POST", "/projects/{code}/comments"): {409: "conflict: the project is not under review"},
+    ("POST", "/projects/{code}/decision"): {409: "conflict: the project's state does not allow this step, or a stale version; approval refused while a rule refuses the project or its "
+                                                 "energy replacement is not covered (with the numbers)"},
+    ("POST", "/projects/{code}/commissioning"): {409: "conflict: the project's state does not allow this step, or a stale version"},
+    ("POST", "/projects/{code}/acceptance"): {409: "conflict: the project's state does not allow this step, or a stale version, or no approved figure"},
+    ("POST", "/projects/{code}/withdraw"): {409: "conflict: the project's state does not allow this step, or a stale version"},
+    ("GET", "/projects/{code}/opinion.docx"): {409: "conflict: the project has no decision yet"},
 }
 
 #: request bodies a handler reads itself (FastAPI cannot see them): (method, path) → requestBody
