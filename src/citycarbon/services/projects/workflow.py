@@ -202,7 +202,8 @@ def submit(db: Any, principal: Principal, city: str, code: str, *, version: int 
         except InputError:
             evaluation = None
         result = wf.precheck(checklist(), _facts(session, row, evaluation))
-        missing = [k for k, v in result.items() if v == "missing"]
+        missing = [{"id": k, "name_zh": checklist().item(k).name_zh}  # type: ignore[union-attr]
+                   for k, v in result.items() if v == "missing"]
         values: dict[str, Any] = {"submitted_by": audit.actor_of(principal)[0]}
         if evaluation is not None:
             values["summary"] = evaluation.summary()
