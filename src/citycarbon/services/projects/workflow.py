@@ -15,6 +15,7 @@ audited (entity ``project``, actions ``project.submit`` …) in the same transac
 from __future__ import annotations
 
 import calendar
+import logging
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -22,6 +23,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from citycarbon.auth.principal import Principal
@@ -39,6 +41,7 @@ from citycarbon.units import convert
 __all__ = ["ApprovalRefused", "Meters", "accept", "check_completeness", "comment", "commission", "decide",
            "download_headers", "events", "get_attachment", "opinion_docx", "submit", "withdraw", "workflow_view"]
 
+log = logging.getLogger("citycarbon.services.projects.workflow")
 MAX_TEXT = 20_000
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 DECISIONS = {"approve": wf.Action.approve, "approve_conditions": wf.Action.approve_conditions,
@@ -359,7 +362,8 @@ def _metered(meters: Meters | None, principal: Principal, enterprise_id: str | N
     try:
         found = meters.rollups(principal, period="month", by="enterprise", enterprise_id=enterprise_id,
                                start=start.isoformat(), end=end.isoformat())
-    except (NotFound, LookupError):
+    except (NotFound, LookupError, InputError, SQLAlchemyError) as error:  # no lake data for the unit
+        log.info("no meter data for enterprise %s: %s", enterprise_id, error)
         return None
     frame = getattr(found, "frame", None)
     if frame is None or frame.empty or "tce_calorific" not in frame:
