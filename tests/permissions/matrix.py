@@ -244,7 +244,7 @@ WRITES: tuple[Write, ...] = (
           api_answers=_READ_TOKENS_403),
     # issue 15 item 5: the project workflow (project_workflow); the object is district A's, applicant enterprise X
     *(Write(f"project.{name}", f"citycarbon.services.projects.workflow.{func}", ("POST", f"/projects/{{code}}/{path}"),
-            ("POST", f"/projects/{{code}}/{path}"), cli=f"projects {cli}", api_answers=answers)
+            ("POST", f"/projects/{{project_code}}/{path}"), cli=f"projects {cli}", api_answers=answers)
       for name, func, path, cli, answers in (
           ("submit", "submit", "submit", "submit", {"viewer": "403"}),
           ("complete", "check_completeness", "completeness", "complete", _PROJECT_OFFICE_API),
@@ -342,4 +342,5 @@ READS: frozenset[str] = frozenset({
     "citycarbon.services.projects.workflow.events", "citycarbon.services.projects.workflow.get_attachment",
     "citycarbon.services.projects.workflow.opinion_docx", "citycarbon.services.projects.workflow.workflow_view",
     "citycarbon.services.projects.workflow.actors",
+    "citycarbon.services.projects.workflow.Meters.rollups",  # the protocol of MonitoringService.rollups (a read)
 })

@@ -105,7 +105,8 @@ def _fill(path: str, obj: dict) -> str:
                           "prefix": obj.get("prefix"), "target_id": obj.get("target_id"), "code": obj.get("code"),
                           "org_code": obj.get("code"), "measure_code": obj.get("code"),
                           "plan_code": obj.get("plan_code"), "item_id": obj.get("item_id"),
-                          "round_code": obj.get("code"), "filing_id": obj.get("filing_id")})
+                          "round_code": obj.get("code"), "filing_id": obj.get("filing_id"),
+                          "project_code": obj.get("code")})
 
 
 API_CALLS: dict[str, Callable[[dict], dict]] = {

@@ -231,7 +231,23 @@ def env(fresh_web_env):
     from tests.governance.rounds_support import open_q4
 
     open_q4(fresh_web_env.db)  # a quarterly round over task 4: filing 1 is miit's (dept-miit's own; 404 for others)
+    _project_under_review(fresh_web_env)
     return fresh_web_env
+
+
+def _project_under_review(env) -> None:
+    """Issue 15 item 5: project XM-2026-0001 of district A, submitted, checked and commented (the review page with a
+    timeline and the office's forms)."""
+    from citycarbon.auth.principal import Principal, Role
+    from citycarbon.services.projects import workflow
+    from tests.projects.support import chemical_project, insert_project
+
+    code = insert_project(env.db, chemical_project(region_code="210202", id="XM-2026-0001"), state="draft")
+    office = Principal(1, "admin", Role.admin, city="dalian")
+    workflow.submit(env.db, office, "dalian", code)
+    workflow.check_completeness(env.db, office, "dalian", code)
+    workflow.comment(env.db, office, "dalian", code, "能效水平介于标杆和基准之间，请补充节能措施",
+                     attachments=[("专家意见.pdf", b"%PDF-1.4 i18n")])
 
 
 def _supervision_item(env) -> None:
@@ -257,6 +273,8 @@ PATH_SAMPLES = {
     "code": {"default": "2026Q4"},  # a governance round (tests/web/conftest.py, _governance_sample)
     "round_code": {"default": "2026Q4"},  # the round the env fixture opens (open_q4)
     "filing_id": {"default": "1"},
+    # issue 15 item 5: the project the env fixture files and reviews (_project_under_review, district A's)
+    "project_code": {"default": "XM-2026-0001"},
 }
 #: query variants rendered besides the bare path (other states of the same page)
 VARIANTS = {
@@ -273,7 +291,9 @@ VARIANTS = {
 }
 SKIPPED = {"/healthz", "/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect",
            "/imports/template",  # an .xlsx download (tests/web/test_imports_datasets.py)
-           "/governance/supervision/{item_id}/notice.docx"}  # a .docx download (tests/web/test_gov_supervision.py)
+           "/governance/supervision/{item_id}/notice.docx",  # a .docx download (tests/web/test_gov_supervision.py)
+           # issue 15 item 5: downloads of the project workflow (tests/web/test_project_workflow_pages.py)
+           "/projects/{project_code}/opinion.docx", "/projects/{project_code}/attachments/{attachment_id}"}
 #: pages whose every GET is slow (Monte-Carlo runs): rendered for one role
 ONE_ROLE = {"/pathways/ensemble"}
 

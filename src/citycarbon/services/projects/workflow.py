@@ -78,7 +78,8 @@ class Meters(Protocol):
 # -- scope and roles --------------------------------------------------------------------------------------------
 
 def _not_found(code: str) -> NotFound:
-    return NotFound(f"项目 {code} 不存在 / project {code} not found", code="project_not_found")
+    # the code is not echoed: the answer is the same whatever was asked for
+    return NotFound("项目不存在 / project not found", code="project_not_found")
 
 
 def _row(session: Session, principal: Principal, city: str, code: str, *, lock: bool = False) -> ProjProject:

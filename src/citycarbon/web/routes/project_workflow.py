@@ -1,10 +1,11 @@
 """The 节能审查 workflow of a project in the cockpit (issue 15 item 5).
 
-``/projects/{code}/review``                       the timeline of events with attachments, and the forms the caller
+``/projects/{project_code}/review``               the timeline of events with attachments, and the forms the caller
                                                   may use (submit, completeness, comment with files, decision,
                                                   commissioning, 验收, withdraw); the 审查意见 download.
-``/projects/{code}/opinion.docx``                 the 审查意见 (GB/T 9704 DOCX) of a decided project.
-``/projects/{code}/attachments/{attachment_id}``  a review attachment, as a download only (nosniff).
+``/projects/{project_code}/opinion.docx``         the 审查意见 (GB/T 9704 DOCX) of a decided project.
+``/projects/{project_code}/attachments/{attachment_id}``
+                                                  a review attachment, as a download only (nosniff).
 
 Every form is checked for the session's CSRF token; the services apply the rules (the page offers only the steps
 the caller may take, the service decides) and audit the writes; bad input re-shows the page with the problems
@@ -67,8 +68,9 @@ def _page(request: Request, session: Any, code: str, *, notice: str | None = Non
     }, session=session, status_code=status_code)
 
 
-@router.get("/projects/{code}/review", response_class=HTMLResponse)
-def review_page(request: Request, code: str, session: Any = Depends(current_session)) -> Response:
+@router.get("/projects/{project_code}/review", response_class=HTMLResponse)
+def review_page(request: Request, project_code: str, session: Any = Depends(current_session)) -> Response:
+    code = project_code
     if getattr(session, "principal", None) is None:
         return login_redirect(request)
     return _page(request, session, code)
@@ -87,8 +89,9 @@ def _download(request: Request, session: Any, make: Callable[[Any], Response]) -
         return _error(request, session, "not_found", 409)
 
 
-@router.get("/projects/{code}/opinion.docx")
-def opinion_download(request: Request, code: str, session: Any = Depends(current_session)) -> Response:
+@router.get("/projects/{project_code}/opinion.docx")
+def opinion_download(request: Request, project_code: str, session: Any = Depends(current_session)) -> Response:
+    code = project_code
     from citycarbon.services.projects import workflow
 
     def make(db: Any) -> Response:
@@ -100,9 +103,10 @@ def opinion_download(request: Request, code: str, session: Any = Depends(current
     return _download(request, session, make)
 
 
-@router.get("/projects/{code}/attachments/{attachment_id}")
-def attachment_download(request: Request, code: str, attachment_id: int,
+@router.get("/projects/{project_code}/attachments/{attachment_id}")
+def attachment_download(request: Request, project_code: str, attachment_id: int,
                         session: Any = Depends(current_session)) -> Response:
+    code = project_code
     from citycarbon.services.projects import workflow
 
     def make(db: Any) -> Response:
@@ -148,19 +152,21 @@ def _version(text: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-@router.post("/projects/{code}/submit", response_class=HTMLResponse)
-def submit(request: Request, code: str, version: str = Form(""), csrf_token: str = Form(""),
+@router.post("/projects/{project_code}/submit", response_class=HTMLResponse)
+def submit(request: Request, project_code: str, version: str = Form(""), csrf_token: str = Form(""),
            session: Any = Depends(current_session)) -> Response:
+    code = project_code
     from citycarbon.services.projects import workflow
 
     return _post(request, session, code, csrf_token, lambda db: workflow.submit(
         db, session.principal, _city(request), code, version=_version(version)), "submitted")
 
 
-@router.post("/projects/{code}/completeness", response_class=HTMLResponse)
-def completeness(request: Request, code: str, missing: list[str] = Form([]), note: str = Form(""),
+@router.post("/projects/{project_code}/completeness", response_class=HTMLResponse)
+def completeness(request: Request, project_code: str, missing: list[str] = Form([]), note: str = Form(""),
                  version: str = Form(""), csrf_token: str = Form(""),
                  session: Any = Depends(current_session)) -> Response:
+    code = project_code
     from citycarbon.services.projects import workflow
 
     return _post(request, session, code, csrf_token, lambda db: workflow.check_completeness(
@@ -168,9 +174,10 @@ def completeness(request: Request, code: str, missing: list[str] = Form([]), not
         "checked")
 
 
-@router.post("/projects/{code}/comments", response_class=HTMLResponse)
-async def comment(request: Request, code: str, text: str = Form(""), files: list[UploadFile] = File([]),
+@router.post("/projects/{project_code}/comments", response_class=HTMLResponse)
+async def comment(request: Request, project_code: str, text: str = Form(""), files: list[UploadFile] = File([]),
                   csrf_token: str = Form(""), session: Any = Depends(current_session)) -> Response:
+    code = project_code
     from starlette.concurrency import run_in_threadpool
 
     from citycarbon.services.projects import workflow
@@ -180,11 +187,12 @@ async def comment(request: Request, code: str, text: str = Form(""), files: list
         db, session.principal, _city(request), code, text, attachments=attachments), "commented")
 
 
-@router.post("/projects/{code}/decision", response_class=HTMLResponse)
-def decision(request: Request, code: str, decision: str = Form(""), number: str = Form(""),
+@router.post("/projects/{project_code}/decision", response_class=HTMLResponse)
+def decision(request: Request, project_code: str, decision: str = Form(""), number: str = Form(""),
              decision_date: str = Form(""), conditions: str = Form(""), reason: str = Form(""),
              version: str = Form(""), csrf_token: str = Form(""),
              session: Any = Depends(current_session)) -> Response:
+    code = project_code
     from citycarbon.services.projects import workflow
 
     return _post(request, session, code, csrf_token, lambda db: workflow.decide(
@@ -193,10 +201,12 @@ def decision(request: Request, code: str, decision: str = Form(""), number: str 
         "decided")
 
 
-@router.post("/projects/{code}/commissioning", response_class=HTMLResponse)
-def commissioning(request: Request, code: str, commissioning_date: str = Form(""), enterprise_id: str = Form(""),
+@router.post("/projects/{project_code}/commissioning", response_class=HTMLResponse)
+def commissioning(request: Request, project_code: str, commissioning_date: str = Form(""),
+                  enterprise_id: str = Form(""),
                   version: str = Form(""), csrf_token: str = Form(""),
                   session: Any = Depends(current_session)) -> Response:
+    code = project_code
     from citycarbon.services.projects import workflow
 
     return _post(request, session, code, csrf_token, lambda db: workflow.commission(
@@ -214,10 +224,11 @@ def _measured(text: str) -> float | None:
                                  value=text)) from None
 
 
-@router.post("/projects/{code}/acceptance", response_class=HTMLResponse)
-def acceptance(request: Request, code: str, measured: str = Form(""), source: str = Form(""),
+@router.post("/projects/{project_code}/acceptance", response_class=HTMLResponse)
+def acceptance(request: Request, project_code: str, measured: str = Form(""), source: str = Form(""),
                start: str = Form(""), end: str = Form(""), version: str = Form(""), csrf_token: str = Form(""),
                session: Any = Depends(current_session)) -> Response:
+    code = project_code
     from citycarbon.services.projects import workflow
 
     meters = getattr(request.app.state, "monitoring", None)
@@ -226,9 +237,10 @@ def acceptance(request: Request, code: str, measured: str = Form(""), source: st
         start=_day(start, "start"), end=_day(end, "end"), version=_version(version)), "accepted")
 
 
-@router.post("/projects/{code}/withdraw", response_class=HTMLResponse)
-def withdraw(request: Request, code: str, note: str = Form(""), version: str = Form(""),
+@router.post("/projects/{project_code}/withdraw", response_class=HTMLResponse)
+def withdraw(request: Request, project_code: str, note: str = Form(""), version: str = Form(""),
              csrf_token: str = Form(""), session: Any = Depends(current_session)) -> Response:
+    code = project_code
     from citycarbon.services.projects import workflow
 
     return _post(request, session, code, csrf_token, lambda db: workflow.withdraw(
