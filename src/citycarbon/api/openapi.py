@@ -152,6 +152,8 @@ INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
                             ("POST", "ensembles"), ("POST", "attributions"))},
 }
 
+#: issue 15 item 5: the project workflow's state conflict (project_workflow)
+PROJECT_STEP_CONFLICT = "conflict: the project's state does not allow this step, or a stale version"
 #: statuses some operations give beyond the common ones: (method, path) → {status: description}
 EXTRA_RESPONSES: dict[tuple[str, str], dict[int, str]] = {
     ("POST", "/imports/{batch_id}/approve"): {409: "conflict: the batch is not waiting for approval"},
@@ -168,14 +170,15 @@ EXTRA_RESPONSES: dict[tuple[str, str], dict[int, str]] = {
     ("POST", "/governance/filings/{filing_id}/review"): {409: "conflict: a stale version or a filing not submitted"},
     ("POST", "/governance/filings/{filing_id}/attachments"): {409: "conflict: a closed round or a submitted filing"},
     # issue 15 item 5: the project workflow (project_workflow)
-    ("POST", "/projects/{code}/submit"): {409: "conflict: the project's state does not allow this step, or a stale version"},
-    ("POST", "/projects/{code}/completeness"): {409: "conflict: the project's state does not allow this step, or a stale version"},
+    ("POST", "/projects/{code}/submit"): {409: PROJECT_STEP_CONFLICT},
+    ("POST", "/projects/{code}/completeness"): {409: PROJECT_STEP_CONFLICT},
     ("POST", "/projects/{code}/comments"): {409: "conflict: the project is not under review"},
-    ("POST", "/projects/{code}/decision"): {409: "conflict: the project's state does not allow this step, or a stale version; approval refused while a rule refuses the project or its "
-                                                 "energy replacement is not covered (with the numbers)"},
-    ("POST", "/projects/{code}/commissioning"): {409: "conflict: the project's state does not allow this step, or a stale version"},
-    ("POST", "/projects/{code}/acceptance"): {409: "conflict: the project's state does not allow this step, or a stale version, or no approved figure"},
-    ("POST", "/projects/{code}/withdraw"): {409: "conflict: the project's state does not allow this step, or a stale version"},
+    ("POST", "/projects/{code}/decision"): {409: PROJECT_STEP_CONFLICT + "; approval refused while a rule refuses "
+                                                 "the project or its energy replacement is not covered (with the "
+                                                 "numbers)"},
+    ("POST", "/projects/{code}/commissioning"): {409: PROJECT_STEP_CONFLICT},
+    ("POST", "/projects/{code}/acceptance"): {409: PROJECT_STEP_CONFLICT + ", or no approved figure"},
+    ("POST", "/projects/{code}/withdraw"): {409: PROJECT_STEP_CONFLICT},
     ("GET", "/projects/{code}/opinion.docx"): {409: "conflict: the project has no decision yet"},
 }
 
