@@ -39,6 +39,8 @@ def test_review_page(fresh_web_env):
     assert "登记形式审查结果" in office.text
     _chinese_ok(office.text)
     assert env.post(f"/projects/{code}/completeness", user="admin").status_code == 200
+    early = env.get(f"/projects/{code}/opinion.docx", user="admin")
+    assert early.status_code == 409 and "尚未作出审查决定" in early.text
     commented = env.post(f"/projects/{code}/comments", user="analyst", data={"text": "补充余热利用方案"},
                          files=[("files", ("意见.pdf", b"%PDF-1.4 x", "application/pdf"))])
     assert commented.status_code == 200 and "补充余热利用方案" in commented.text

@@ -82,7 +82,7 @@ def _not_found(code: str) -> NotFound:
     return NotFound("项目不存在 / project not found", code="project_not_found")
 
 
-def _row(session: Session, principal: Principal, city: str, code: str, *, lock: bool = False) -> ProjProject:
+def _row(session: Session, principal: Principal, city: str, code: str) -> ProjProject:
     if not principal.can_access_city(city):
         raise _not_found(code)
     row = session.scalars(select(ProjProject).where(ProjProject.city == city, ProjProject.code == code)

@@ -76,7 +76,7 @@ def review_page(request: Request, project_code: str, session: Any = Depends(curr
     return _page(request, session, code)
 
 
-def _download(request: Request, session: Any, make: Callable[[Any], Response]) -> Response:
+def _download(request: Request, session: Any, code: str, make: Callable[[Any], Response]) -> Response:
     if getattr(session, "principal", None) is None:
         return login_redirect(request)
     try:
@@ -85,8 +85,8 @@ def _download(request: Request, session: Any, make: Callable[[Any], Response]) -
         return _error(request, session, "forbidden", 403)
     except NotFound:
         return _error(request, session, "not_found", 404)
-    except Conflict:
-        return _error(request, session, "not_found", 409)
+    except Conflict as error:  # no decision yet: the page says so
+        return _page(request, session, code, errors=_conflict(error, locale_of(request)), status_code=409)
 
 
 @router.get("/projects/{project_code}/opinion.docx")
@@ -100,7 +100,7 @@ def opinion_download(request: Request, project_code: str, session: Any = Depends
             "Content-Disposition": f'attachment; filename="opinion-{code}.docx"', "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff"})
 
-    return _download(request, session, make)
+    return _download(request, session, code, make)
 
 
 @router.get("/projects/{project_code}/attachments/{attachment_id}")
@@ -113,7 +113,7 @@ def attachment_download(request: Request, project_code: str, attachment_id: int,
         info, content = workflow.get_attachment(db, session.principal, _city(request), code, attachment_id)
         return Response(content, media_type=info.media_type, headers=workflow.download_headers(info))
 
-    return _download(request, session, make)
+    return _download(request, session, code, make)
 
 
 def _post(request: Request, session: Any, code: str, csrf_token: str, write: Callable[[Any], object],
