@@ -896,3 +896,67 @@ LEDGER_CASES: dict[str, Case] = {
         lambda w, o: _ledger_state(w, o["source"]), lambda w, o, r, b: _ledger_state(w, o["source"])[2] == ()),
 }
 CASES.update(LEDGER_CASES)
+
+
+# -- issue 15 item 5: the project workflow (project_workflow) -----------------------------------------------------
+# The object: a project of district A whose applicant is enterprise X, in the state the step starts from.
+
+def _project(state: str, **extra: Any) -> Callable[[World, str], dict]:
+    def setup(world: World, tag: str) -> dict:
+        from citycarbon.services.projects.evaluate import evaluate
+        from citycarbon.store.project_models import ProjProject
+        from tests.projects.support import chemical_project, insert_project
+
+        project = chemical_project(region_code=DISTRICT_A)
+        code = insert_project(world.db, project, state=state, enterprise_id=X)
+        if extra:
+            with world.db.session() as session:
+                row = session.scalars(select(ProjProject).where(ProjProject.code == code)).one()
+                row.approved = {"summary": evaluate("dalian", project).summary()}
+                row.decision, row.decision_no = "approve", "N1"
+                row.data = {**row.data, **extra}
+        return {"code": code, "tag": tag}
+    return setup
+
+
+def _project_state(world: World, obj: dict) -> tuple:
+    from citycarbon.store.project_models import ProjEvent, ProjProject
+
+    with world.db.session() as session:
+        row = session.scalars(select(ProjProject).where(ProjProject.code == obj["code"])).one()
+        events = session.scalar(select(func.count()).select_from(ProjEvent).where(ProjEvent.project_id == row.id))
+        return row.state, row.version, events
+
+
+def _wf(name: str) -> Callable[..., Any]:
+    return getattr(_svc("projects.workflow"), name)
+
+
+def _moved(to: str) -> Callable[[World, dict, Any, Any], bool]:
+    return lambda w, o, r, b: _project_state(w, o)[0] == to
+
+
+PROJECT_WORKFLOW_CASES: dict[str, Case] = {
+    "project.submit": Case(_project("draft"), lambda w, p, o: _wf("submit")(w.db, p, "dalian", o["code"]),
+                           _project_state, _moved("submitted")),
+    "project.complete": Case(_project("submitted"),
+                             lambda w, p, o: _wf("check_completeness")(w.db, p, "dalian", o["code"]),
+                             _project_state, _moved("under_review")),
+    "project.comment": Case(_project("under_review"),
+                            lambda w, p, o: _wf("comment")(w.db, p, "dalian", o["code"], "matrix"),
+                            _project_state, lambda w, o, r, b: _project_state(w, o)[2] == b[2] + 1),
+    "project.decide": Case(_project("under_review"),
+                           lambda w, p, o: _wf("decide")(w.db, p, "dalian", o["code"], decision="reject",
+                                                         number="N-matrix", day=SCAN_DAY, reason="matrix"),
+                           _project_state, _moved("rejected")),
+    "project.commission": Case(_project("approved"),
+                               lambda w, p, o: _wf("commission")(w.db, p, "dalian", o["code"], day=SCAN_DAY),
+                               _project_state, _moved("commissioned")),
+    "project.accept": Case(_project("commissioned", commissioning={"date": "2026-01-01", "enterprise_id": X}),
+                           lambda w, p, o: _wf("accept")(w.db, p, "dalian", o["code"], measured=8000.0,
+                                                         source="matrix"),
+                           _project_state, _moved("accepted")),
+    "project.withdraw": Case(_project("submitted"), lambda w, p, o: _wf("withdraw")(w.db, p, "dalian", o["code"]),
+                             _project_state, _moved("withdrawn")),
+}
+CASES.update(PROJECT_WORKFLOW_CASES)

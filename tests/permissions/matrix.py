@@ -81,6 +81,13 @@ ledger.edit_source  ok   403   403     403   403    403    403  403   403   403 
 ledger.import       ok   403   403     403   403    403    403  403   403   403  403  403    403
 ledger.allocate     ok   403   403     403   403    403    403  403   403   403  403  403    403
 ledger.release      ok   403   403     403   403    403    403  403   403   403  403  403    403
+project.submit      ok   403   403     403   ok     404    403  ok    404   403  404  403    403
+project.complete    ok   403   403     403   403    404    403  403   404   403  404  403    403
+project.comment     ok   403   ok      403   403    404    403  403   404   403  404  403    403
+project.decide      ok   403   403     403   403    404    403  403   404   403  404  403    403
+project.commission  ok   403   403     403   ok     404    403  ok    404   403  404  403    403
+project.accept      ok   403   403     403   403    404    403  403   404   403  404  403    403
+project.withdraw    ok   403   403     403   ok     404    403  ok    404   403  404  403    403
 """
 # Notes on cells that are not plain role checks:
 # - import.upload district-b: a row of another district is refused whole, naming the row (422), nothing stored.
@@ -142,6 +149,9 @@ _ADMINS = frozenset({"admin"})
 #: API callers holding a read-only token (the viewer's is read-only too): refused by require_write before the
 #: service looks for the object
 _READ_TOKENS_403 = {"district-a:read": "403", "enterprise-x:read": "403", "viewer": "403"}
+#: the project workflow's office routes (require_admin_write): every caller but the admin is refused before the
+#: service looks for the project (403 where the service would answer 404)
+_PROJECT_OFFICE_API = {"district-b": "403", "enterprise-y": "403", "viewer": "403"}
 WRITES: tuple[Write, ...] = (
     Write("import.upload", "citycarbon.services.imports.upload_batch", ("POST", "/imports"), ("POST", "/imports"),
           cli="imports upload"),
@@ -266,6 +276,17 @@ WRITES += (
     Write("ledger.release", "citycarbon.services.projects.ledgers.release",
           ("POST", "/projects/allocations/{allocation_id}/release"),
           ("POST", "/projects/allocations/{allocation_id}/release"), cli="projects release"),
+    # issue 15 item 5: the project workflow (project_workflow); the object is district A's, applicant enterprise X
+    *(Write(f"project.{name}", f"citycarbon.services.projects.workflow.{func}", ("POST", f"/projects/{{code}}/{path}"),
+            ("POST", f"/projects/{{project_code}}/{path}"), cli=f"projects {cli}", api_answers=answers)
+      for name, func, path, cli, answers in (
+          ("submit", "submit", "submit", "submit", {"viewer": "403"}),
+          ("complete", "check_completeness", "completeness", "complete", _PROJECT_OFFICE_API),
+          ("comment", "comment", "comments", "comment", {"viewer": "403"}),
+          ("decide", "decide", "decision", "decide", _PROJECT_OFFICE_API),
+          ("commission", "commission", "commissioning", "commission", {"viewer": "403"}),
+          ("accept", "accept", "acceptance", "accept", _PROJECT_OFFICE_API),
+          ("withdraw", "withdraw", "withdraw", "withdraw", {"viewer": "403"}))),
 )
 WRITES_BY_NAME = {write.name: write for write in WRITES}
 
@@ -365,4 +386,9 @@ READS = READS | frozenset({
     "citycarbon.services.projects.registry.get_project", "citycarbon.services.projects.registry.list_projects",
     "citycarbon.services.projects.registry.check_unsaved",
     "citycarbon.services.projects.registry.template_workbook",
+    # issue 15 item 5: the project workflow's reads
+    "citycarbon.services.projects.workflow.events", "citycarbon.services.projects.workflow.get_attachment",
+    "citycarbon.services.projects.workflow.opinion_docx", "citycarbon.services.projects.workflow.workflow_view",
+    "citycarbon.services.projects.workflow.actors",
+    "citycarbon.services.projects.workflow.Meters.rollups",  # the protocol of MonitoringService.rollups (a read)
 })

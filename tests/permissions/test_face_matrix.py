@@ -162,6 +162,15 @@ API_CALLS: dict[str, Callable[[dict], dict]] = {
     "project.edit": lambda o: {"json": {"version": 1, "name": o["name"]}},
     "project.import": lambda o: {"files": {"file": ("projects.csv", o["content"], "text/csv")},
                                  "data": {"apply": "true"}},
+    # issue 15 item 5: the project workflow (project_workflow)
+    "project.submit": lambda o: {"json": {}},
+    "project.complete": lambda o: {"json": {}},
+    "project.comment": lambda o: {"data": {"text": "matrix"}},
+    "project.decide": lambda o: {"json": {"decision": "reject", "number": "N-matrix", "date": "2026-10-20",
+                                          "reason": "matrix"}},
+    "project.commission": lambda o: {"json": {"date": "2026-10-20"}},
+    "project.accept": lambda o: {"json": {"measured": 8000, "source": "matrix"}},
+    "project.withdraw": lambda o: {"json": {}},
 }
 API_CALLS.update({  # issue 15: the replacement ledgers
     "ledger.add_source": lambda o: {"json": o["values"]},
@@ -276,6 +285,15 @@ WEB_FORMS: dict[str, Callable[[dict], dict]] = {
                                           "unit_0": "10^4 kWh"}},
     "project.import": lambda o: {"files": {"file": ("projects.csv", o["content"], "text/csv")},
                                  "data": {"apply": "1"}},
+    # issue 15 item 5: the project workflow (project_workflow)
+    "project.submit": lambda o: {"data": {}},
+    "project.complete": lambda o: {"data": {}},
+    "project.comment": lambda o: {"data": {"text": "matrix"}},
+    "project.decide": lambda o: {"data": {"decision": "reject", "number": "N-matrix", "decision_date": "2026-10-20",
+                                          "reason": "matrix"}},
+    "project.commission": lambda o: {"data": {"commissioning_date": "2026-10-20"}},
+    "project.accept": lambda o: {"data": {"measured": "8000", "source": "matrix"}},
+    "project.withdraw": lambda o: {"data": {}},
 }
 WEB_FORMS.update({  # issue 15: the replacement ledgers
     "ledger.add_source": lambda o: {"data": dict(o["values"])},
@@ -409,7 +427,15 @@ def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
             "gov.round_close": [str(obj.get("code"))],
             "gov.filing_save": [*filing, "--status", "completed", "--narrative", "filed"],
             "gov.filing_submit": [*filing, "--status", "completed", "--narrative", "filed"],
-            "gov.filing_review": [*filing, "--decision", "return", "--comment", "请补充"]}
+            "gov.filing_review": [*filing, "--decision", "return", "--comment", "请补充"],
+            # issue 15 item 5: the project workflow (project_workflow)
+            "project.submit": [str(obj.get("code"))], "project.complete": [str(obj.get("code"))],
+            "project.comment": [str(obj.get("code")), "--text", "matrix"],
+            "project.decide": [str(obj.get("code")), "--decision", "reject", "--number", "N-matrix", "--date",
+                               "2026-10-20", "--reason", "matrix"],
+            "project.commission": [str(obj.get("code")), "--date", "2026-10-20"],
+            "project.accept": [str(obj.get("code")), "--measured", "8000", "--source", "matrix"],
+            "project.withdraw": [str(obj.get("code"))]}
     return [*command, *tail.get(write, [str(obj.get("username"))])]
 
 

@@ -231,28 +231,28 @@ def env(fresh_web_env):
     from tests.governance.rounds_support import open_q4
 
     open_q4(fresh_web_env.db)  # a quarterly round over task 4: filing 1 is miit's (dept-miit's own; 404 for others)
-    from citycarbon.services.projects import registry as project_registry  # issue 15: a project and its check
-    from tests.projects.support import OFFICE
-    from tests.projects.test_registry_service import body as project_body
-
-    project_registry.create_project(fresh_web_env.db, OFFICE, "dalian", project_body())
-    _ledger_sample(fresh_web_env)
+    _project_sample(fresh_web_env)
     return fresh_web_env
 
 
-def _ledger_sample(env) -> None:
-    """Issue 15: the example chemical project (XM-2026-0901) holding part of an energy-room source (the ledger
-    pages with data)."""
-    from citycarbon.auth.principal import Principal, Role
-    from citycarbon.services.projects import ledgers
-    from tests.projects.support import chemical_project, insert_project
+def _project_sample(env) -> None:
+    """Issue 15: project XM-2026-0001 (瓦房店, the issue's example) filed through the registry, submitted, checked
+    and commented (the review page with a timeline and the office's forms), holding part of an energy-room source
+    (the ledger and allocation pages with data)."""
+    from citycarbon.services.projects import ledgers, workflow
+    from citycarbon.services.projects import registry as project_registry
+    from tests.projects.support import OFFICE
+    from tests.projects.test_registry_service import body as project_body
 
-    office = Principal(1, "admin", Role.admin)
-    code = insert_project(env.db, chemical_project(id="XM-2026-0901"))
-    ledgers.add_source(env.db, office, "dalian", {"code": "NH-2026-01", "kind": "energy", "amount": "5000",
+    code = project_registry.create_project(env.db, OFFICE, "dalian", project_body()).view.code
+    workflow.submit(env.db, OFFICE, "dalian", code)
+    workflow.check_completeness(env.db, OFFICE, "dalian", code)
+    workflow.comment(env.db, OFFICE, "dalian", code, "能效水平介于标杆和基准之间，请补充节能措施",
+                     attachments=[("专家意见.pdf", b"%PDF-1.4 i18n")])
+    ledgers.add_source(env.db, OFFICE, "dalian", {"code": "NH-2026-01", "kind": "energy", "amount": "5000",
                                                   "unit": "tce", "origin": "closure", "region_code": "210281",
                                                   "document": "大工信发〔2026〕1号", "plant": "某焦化厂"})
-    ledgers.allocate(env.db, office, "dalian", code, "NH-2026-01", "1000", "tce")
+    ledgers.allocate(env.db, OFFICE, "dalian", code, "NH-2026-01", "1000", "tce")
 
 
 def _supervision_item(env) -> None:
@@ -278,8 +278,8 @@ PATH_SAMPLES = {
     "code": {"default": "2026Q4"},  # a governance round (tests/web/conftest.py, _governance_sample)
     "round_code": {"default": "2026Q4"},  # the round the env fixture opens (open_q4)
     "filing_id": {"default": "1"},
-    # issue 15 (projects_registry): the project the env fixture files (XM-2026-0001, 瓦房店; district-a: 404)
-    "project_code": {"default": "XM-2026-0901"},  # issue 15: the example project of _ledger_sample
+    # issue 15: the project the env fixture files, reviews and allocates to (_project_sample; district-a: 404)
+    "project_code": {"default": "XM-2026-0001"},
 }
 #: query variants rendered besides the bare path (other states of the same page)
 VARIANTS = {
@@ -297,7 +297,9 @@ VARIANTS = {
 }
 SKIPPED = {"/healthz", "/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect",
            "/imports/template",  # an .xlsx download (tests/web/test_imports_datasets.py)
-           "/governance/supervision/{item_id}/notice.docx"}  # a .docx download (tests/web/test_gov_supervision.py)
+           "/governance/supervision/{item_id}/notice.docx",  # a .docx download (tests/web/test_gov_supervision.py)
+           # issue 15 item 5: downloads of the project workflow (tests/web/test_project_workflow_pages.py)
+           "/projects/{project_code}/opinion.docx", "/projects/{project_code}/attachments/{attachment_id}"}
 #: pages whose every GET is slow (Monte-Carlo runs): rendered for one role
 ONE_ROLE = {"/pathways/ensemble"}
 

@@ -65,6 +65,13 @@ DESTRUCTIVE: dict[tuple[str, str], str] = {
     # issue 15: the replacement ledgers
     ("POST", "/projects/{code}/allocations"): "spends a ledger source's balance on a project",
     ("POST", "/projects/allocations/{allocation_id}/release"): "gives an allocation back for good",
+    # issue 15 item 5: the project workflow (project_workflow)
+    ("POST", "/projects/{code}/submit"): "submits a project for 节能审查",
+    ("POST", "/projects/{code}/completeness"): "starts the review of a project or returns it as incomplete",
+    ("POST", "/projects/{code}/decision"): "decides a project for good (文号); rejection releases its allocations",
+    ("POST", "/projects/{code}/commissioning"): "records a project's commissioning",
+    ("POST", "/projects/{code}/acceptance"): "accepts a project (验收) for good",
+    ("POST", "/projects/{code}/withdraw"): "withdraws a project for good and releases its allocations",
 }
 
 PATHWAY_RULES = ("scenario (and base) name a shipped scenario", "levers (set) name known levers, with numbers in "
@@ -161,11 +168,23 @@ INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
         ("POST", "/projects/ledgers/import"), ("GET", "/projects/ledgers/template"),
         ("GET", "/projects/{code}/allocations"), ("POST", "/projects/{code}/allocations"),
         ("POST", "/projects/allocations/{allocation_id}/release"))},
+    # issue 15 item 5: the project workflow (project_workflow)
+    ("POST", "/projects/{code}/completeness"): ("missing names items of the completeness checklist",),
+    ("POST", "/projects/{code}/comments"): ("the text is not blank", "files are, by their content, PDF, images or "
+                                            "Excel, not empty, at most 20 MiB"),
+    ("POST", "/projects/{code}/decision"): ("conditions are given with approve_conditions", "reason is given with "
+                                            "reject", "number is not blank"),
+    ("POST", "/projects/{code}/commissioning"): ("the date is not before the decision",),
+    ("POST", "/projects/{code}/acceptance"): ("measured (with its source) only when the meter lake has no data for "
+                                              "the period, and then required", "the period ends after it starts"),
+    ("POST", "/projects/{code}/submit"): ("the stored project's energy and units are valid",),
     **{(method, f"/pathways/{name}"): PATHWAY_RULES
        for method, name in (("GET", "run"), ("POST", "run"), ("GET", "export"), ("GET", "scenarios/{code}"),
                             ("POST", "ensembles"), ("POST", "attributions"))},
 }
 
+#: issue 15 item 5: the project workflow's state conflict (project_workflow)
+PROJECT_STEP_CONFLICT = "conflict: the project's state does not allow this step, or a stale version"
 #: statuses some operations give beyond the common ones: (method, path) → {status: description}
 EXTRA_RESPONSES: dict[tuple[str, str], dict[int, str]] = {
     ("PATCH", "/projects/{code}"): {409: "conflict: a stale version, or the project is no longer a draft or "
@@ -192,6 +211,17 @@ EXTRA_RESPONSES: dict[tuple[str, str], dict[int, str]] = {
                                                       "state), a closed round, or a filing with the office"},
     ("POST", "/governance/filings/{filing_id}/review"): {409: "conflict: a stale version or a filing not submitted"},
     ("POST", "/governance/filings/{filing_id}/attachments"): {409: "conflict: a closed round or a submitted filing"},
+    # issue 15 item 5: the project workflow (project_workflow)
+    ("POST", "/projects/{code}/submit"): {409: PROJECT_STEP_CONFLICT},
+    ("POST", "/projects/{code}/completeness"): {409: PROJECT_STEP_CONFLICT},
+    ("POST", "/projects/{code}/comments"): {409: "conflict: the project is not under review"},
+    ("POST", "/projects/{code}/decision"): {409: PROJECT_STEP_CONFLICT + "; approval refused while a rule refuses "
+                                                 "the project or its energy replacement is not covered (with the "
+                                                 "numbers)"},
+    ("POST", "/projects/{code}/commissioning"): {409: PROJECT_STEP_CONFLICT},
+    ("POST", "/projects/{code}/acceptance"): {409: PROJECT_STEP_CONFLICT + ", or no approved figure"},
+    ("POST", "/projects/{code}/withdraw"): {409: PROJECT_STEP_CONFLICT},
+    ("GET", "/projects/{code}/opinion.docx"): {409: "conflict: the project has no decision yet"},
 }
 
 #: request bodies a handler reads itself (FastAPI cannot see them): (method, path) → requestBody
