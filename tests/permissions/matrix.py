@@ -317,4 +317,6 @@ READS: frozenset[str] = frozenset({
     "citycarbon.services.governance.rounds.list_filings", "citycarbon.services.governance.rounds.my_filings",
     "citycarbon.services.governance.rounds.get_filing", "citycarbon.services.governance.rounds.list_attachments",
     "citycarbon.services.governance.rounds.get_attachment",
+    # issue 15: the budget check and the pipeline (reads only)
+    "citycarbon.services.projects.budget.budget_check", "citycarbon.services.projects.budget.pipeline",
 })
