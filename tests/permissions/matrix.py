@@ -391,4 +391,6 @@ READS = READS | frozenset({
     "citycarbon.services.projects.workflow.opinion_docx", "citycarbon.services.projects.workflow.workflow_view",
     "citycarbon.services.projects.workflow.actors",
     "citycarbon.services.projects.workflow.Meters.rollups",  # the protocol of MonitoringService.rollups (a read)
+    # issue 15: the budget check and the pipeline (reads only)
+    "citycarbon.services.projects.budget.budget_check", "citycarbon.services.projects.budget.pipeline",
 })

@@ -144,6 +144,7 @@ INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     # issue 15: the budget check (a stored commissioning date that is no year or date is named)
     ("GET", "/projects/{code}/budget"): ("the project's commissioning (data.commissioning) is a year or a date",
                                          "the city's tracking data cover the years to project from"),
+    ("GET", "/projects/pipeline"): ("city names a city of the deployment with tracking data",),
     ("GET", "/governance/calendar/{year}"): ("a calendar source covers the year",),
     ("POST", "/governance/calendar"): ("the file is a CSV or Excel table of date, kind, name, source, status; "
                                        "every row valid",),
