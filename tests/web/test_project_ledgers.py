@@ -53,6 +53,7 @@ def test_the_office_adds_allocates_is_refused_and_releases(fresh_web_env, projec
 
 def test_others_read_but_may_not_write(fresh_web_env, project):
     env = fresh_web_env
+    env.post("/projects/ledgers/sources", data={**SOURCE, "code": "WEB-A2"})
     env.post("/projects/ledgers/sources", data={**SOURCE, "code": "WEB-B1", "region_code": "210203"})
     for user in ("analyst", "district-a", "viewer"):
         env.new_session(user)
@@ -61,7 +62,7 @@ def test_others_read_but_may_not_write(fresh_web_env, project):
         refused = env.post("/projects/ledgers/sources", user=user, data={**SOURCE, "code": f"X-{user}"})
         assert refused.status_code == 403
     district = env.get("/projects/ledgers", user="district-a").text
-    assert "WEB-E1" in district and "WEB-B1" not in district
+    assert "WEB-A2" in district and "WEB-B1" not in district
     assert env.get("/projects/ledgers", user="viewer").text.count('id="source-') == 0
     assert env.get(f"/projects/{project}/allocations", user="district-a").status_code == 404
 
