@@ -384,7 +384,7 @@ READS: frozenset[str] = frozenset({
 # issue 15: the project registry's reads (projects_registry)
 READS = READS | frozenset({
     "citycarbon.services.projects.registry.get_project", "citycarbon.services.projects.registry.list_projects",
-    "citycarbon.services.projects.registry.check_unsaved",
+    "citycarbon.services.projects.registry.check_unsaved", "citycarbon.services.projects.registry.project_overview",
     "citycarbon.services.projects.registry.template_workbook",
     # issue 15 item 5: the project workflow's reads
     "citycarbon.services.projects.workflow.events", "citycarbon.services.projects.workflow.get_attachment",

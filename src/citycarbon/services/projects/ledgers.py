@@ -190,6 +190,15 @@ class Need:
                 "shortfall": _num(self.shortfall), "covered": self.covered, "document": self.document}
 
 
+def _product_zh(product: str | None) -> str:
+    """A product's Chinese name (the benchmark table's), never its code, in Chinese messages."""
+    from citycarbon.projects.rules import label_zh
+    from citycarbon.services.projects.evaluate import gate_tables
+
+    tables = gate_tables()
+    return label_zh(product or "", tables.benchmarks, tables.plan_types)
+
+
 @dataclass(frozen=True)
 class Coverage:
     """A project's replacement needs against its live allocations. ``covered``: every need is met (a project
@@ -206,8 +215,8 @@ class Coverage:
         return [n for n in self.needs if not n.covered]
 
     def message_zh(self) -> str:
-        parts = [f"{'能耗替代' if n.kind == 'energy' else f'{n.product} 产能置换'}须 {n.required_display} {n.unit}，"
-                 f"已落实 {_num(n.allocated)} {n.unit}，尚缺 {_num(n.shortfall)} {n.unit}" for n in self.shortfalls()]
+        parts = [f"{'能耗替代' if n.kind == 'energy' else _product_zh(n.product) + '产能置换'}须 "
+                 f"{n.required_display} {n.unit}，已落实 {_num(n.allocated)} {n.unit}，尚缺 {_num(n.shortfall)} {n.unit}" for n in self.shortfalls()]
         return "；".join(parts)
 
     def message_en(self) -> str:

@@ -49,10 +49,33 @@ from citycarbon.store.project_models import ProjProject
 from citycarbon.store.registry_models import RegistryEnterprise
 
 __all__ = [
-    "EDITABLE_STATES", "ENERGY_COLUMNS", "ENERGY_SHEET", "INFO_SHEET", "KIND_LABELS", "MAX_FILE_BYTES",
-    "PROJECT_COLUMNS", "PROJECT_SHEET", "STATES", "XLSX_MEDIA_TYPE", "Download", "ImportReport", "ImportRow",
-    "ProjectDetail", "ProjectPage", "ProjectView", "check_unsaved", "create_project", "districts", "edit_project",
-    "get_project", "import_projects", "list_projects", "project_from_input", "template_workbook",
+    "EDITABLE_STATES",
+    "ENERGY_COLUMNS",
+    "ENERGY_SHEET",
+    "INFO_SHEET",
+    "KIND_LABELS",
+    "MAX_FILE_BYTES",
+    "PROJECT_COLUMNS",
+    "PROJECT_SHEET",
+    "STATES",
+    "XLSX_MEDIA_TYPE",
+    "Download",
+    "ImportReport",
+    "ImportRow",
+    "ProjectDetail",
+    "ProjectOverview",
+    "ProjectPage",
+    "ProjectView",
+    "check_unsaved",
+    "create_project",
+    "districts",
+    "edit_project",
+    "get_project",
+    "import_projects",
+    "list_projects",
+    "project_from_input",
+    "project_overview",
+    "template_workbook",
 ]
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -457,6 +480,33 @@ def get_project(db: Database, principal: Principal, city: str, code: str) -> Pro
         view = ProjectView.of(row, districts(city))
     can_edit = (view.editable and principal.can_file_project(view.region_code, view.enterprise_id))
     return ProjectDetail(view, _evaluate(city, view.project, db), can_edit)
+
+
+@dataclass(frozen=True)
+class ProjectOverview:
+    """A project's page: its check (:class:`ProjectDetail`), its effect on the dual-control position in 2025 and
+    2030 (:func:`citycarbon.services.projects.budget.budget_check`; None when the caller may not see it) and its
+    place in the review workflow (:func:`citycarbon.services.projects.workflow.workflow_view`)."""
+
+    detail: ProjectDetail
+    budget: dict[str, Any] | None
+    workflow: dict[str, Any] | None
+
+
+def project_overview(db: Database, principal: Principal, city: str, code: str) -> ProjectOverview:
+    """Everything a project's page shows, scoped as :func:`get_project` (another unit's project: NotFound)."""
+    from citycarbon.services.projects import budget, workflow
+
+    detail = get_project(db, principal, city, code)
+    try:
+        effect: dict[str, Any] | None = budget.budget_check(db, principal, city, code, years=(2025, 2030))
+    except (Forbidden, NotFound, InputError):
+        effect = None
+    try:
+        steps: dict[str, Any] | None = workflow.workflow_view(db, principal, city, code)
+    except (Forbidden, NotFound):
+        steps = None
+    return ProjectOverview(detail, effect, steps)
 
 
 def list_projects(db: Database, principal: Principal, city: str, *, state: str | None = None,

@@ -32,11 +32,11 @@ from citycarbon.projects import workflow as wf
 from citycarbon.projects.rules import Severity
 from citycarbon.services.governance import evidence
 from citycarbon.services.projects.evaluate import Evaluation, evaluate, finding_dict
+from citycarbon.services.projects.ledgers import coverage, release_project
 from citycarbon.store import audit
 from citycarbon.store import projects as store
 from citycarbon.store.governance_models import GovBlob, GovOrg
 from citycarbon.store.project_models import ProjAttachment, ProjEvent, ProjLedgerSource, ProjProject
-from citycarbon.units import convert
 
 __all__ = ["ApprovalRefused", "Meters", "accept", "check_completeness", "comment", "commission", "decide",
            "download_headers", "events", "get_attachment", "opinion_docx", "submit", "withdraw", "workflow_view"]
@@ -162,20 +162,15 @@ def _project_allocations(session: Session, row: ProjProject) -> list[dict[str, A
     return out
 
 
-def _replacement_gap(session: Session, city: str, row: ProjProject, evaluation: Evaluation) -> dict[str, float] | None:
-    """The energy-consumption replacement the project still lacks: the ``replacement.energy`` findings'
-    ``numbers["required"]`` (tce) against the project's live energy allocations converted to tce. None when
-    covered (or none is required). The integration swaps this for the ledger helper's coverage function."""
-    required = sum(float(f.numbers.get("required", 0.0)) for f in evaluation.findings
-                   if f.code == "replacement.energy")
-    if required <= 0:
+def _replacement_gap(session: Session, city: str, row: ProjProject, evaluation: Evaluation) -> dict[str, Any] | None:
+    """The replacement the project still lacks (energy-consumption replacement in tce, and the retired capacity of
+    each product line), from the ledgers' :func:`~citycarbon.services.projects.ledgers.coverage`: None when every
+    need is covered (or none is required), else the needs with what is held and what is short."""
+    found = coverage(session, city, row)
+    if found.covered:
         return None
-    allocated = sum(convert(float(a["amount"]), str(a["unit"]), "tce")
-                    for a in _project_allocations(session, row) if a["kind"] == "energy")
-    gap = required - allocated
-    if gap <= 1e-9 * max(required, 1.0):
-        return None
-    return {"required_tce": required, "allocated_tce": allocated, "gap_tce": gap}
+    return {"needs": [n.to_dict() for n in found.needs], "message_zh": found.message_zh(),
+            "message_en": found.message_en()}
 
 
 def _facts(session: Session, row: ProjProject, evaluation: Evaluation | None) -> dict[str, bool]:
@@ -289,7 +284,6 @@ def decide(db: Any, principal: Principal, city: str, code: str, *, decision: str
         conditions = _text(conditions, "conditions", "附条件同意须填写条件",
                            required=action is wf.Action.approve_conditions)
         reason = _text(reason, "reason", "不予同意须填写理由", required=action is wf.Action.reject)
-        actor = audit.actor_of(principal)[0]
         evaluation = _evaluation(db, city, row)
         allocations = _project_allocations(session, row)
         values: dict[str, Any] = {"decision": action.value, "decision_no": number, "decision_date": day,
@@ -297,11 +291,7 @@ def decide(db: Any, principal: Principal, city: str, code: str, *, decision: str
                                   "summary": evaluation.summary()}
         body: dict[str, Any] = {"decision": action.value, "number": number, "date": day.isoformat()}
         if action is wf.Action.reject:
-            released = []
-            for allocation in store.live_allocations(session):
-                if allocation.project_id == row.id:
-                    store.release(session, allocation, by=actor)
-                    released.append(allocation.id)
+            released = release_project(session, city, row, actor=principal, reason=f"不予同意 {number}")
             body |= {"reason": reason, "released_allocations": released}
         else:
             refused = [f for f in evaluation.findings if f.severity is Severity.refuse]
@@ -312,12 +302,8 @@ def decide(db: Any, principal: Principal, city: str, code: str, *, decision: str
                                       {"refused": [finding_dict(f) for f in refused]})
             gap = _replacement_gap(session, city, row, evaluation)
             if gap is not None:
-                raise ApprovalRefused(
-                    "replacement_not_covered",
-                    f"能耗替代未落实：须替代 {gap['required_tce']:,.2f} tce，已分配 {gap['allocated_tce']:,.2f} tce，"
-                    f"缺 {gap['gap_tce']:,.2f} tce",
-                    f"the energy replacement is not covered: {gap['required_tce']:,.2f} tce required, "
-                    f"{gap['allocated_tce']:,.2f} tce allocated, {gap['gap_tce']:,.2f} tce short", gap)
+                raise ApprovalRefused("replacement_not_covered", f"替代未落实：{gap['message_zh']}",
+                                      f"the replacement is not covered: {gap['message_en']}", gap)
             values["approved"] = {"summary": evaluation.summary(), "allocations": allocations,
                                   "findings": [finding_dict(f) for f in evaluation.findings],
                                   "decided_on": day.isoformat()}
@@ -426,12 +412,7 @@ def withdraw(db: Any, principal: Principal, city: str, code: str, *, note: str =
     with db.session(write=True) as session:
         row = _row(session, principal, city, code)
         target = _require(principal, city, row, wf.Action.withdraw)
-        actor = audit.actor_of(principal)[0]
-        released = []
-        for allocation in store.live_allocations(session):
-            if allocation.project_id == row.id:
-                store.release(session, allocation, by=actor)
-                released.append(allocation.id)
+        released = release_project(session, city, row, actor=principal, reason="撤回项目")
         _move(session, principal, row, version, target, "withdraw", "withdrawn",
               {"released_allocations": released}, note=_text(note, "note", "", required=False))
         return _view(session, principal, city, row)

@@ -241,12 +241,18 @@ def project_page(request: Request, project_code: str, session: Any = Depends(cur
     if getattr(session, "principal", None) is None:
         return login_redirect(request)
     try:
-        detail = registry.get_project(web_state(request).db(), session.principal, _city(request), project_code)
+        overview = registry.project_overview(web_state(request).db(), session.principal, _city(request),
+                                             project_code)
     except NotFound:
         return _refused(request, session, "not_found", 404)
     except Forbidden:
         return _refused(request, session, "forbidden", 403)
-    return render(request, "projects/detail.html", detail_context(detail), session=session)
+    context = detail_context(overview.detail)
+    if overview.budget is not None:
+        context["budget"] = overview.budget
+    if overview.workflow is not None:
+        context["workflow"] = overview.workflow
+    return render(request, "projects/detail.html", context, session=session)
 
 
 def detail_context(detail: Any) -> dict[str, Any]:
