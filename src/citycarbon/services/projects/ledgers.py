@@ -216,7 +216,8 @@ class Coverage:
 
     def message_zh(self) -> str:
         parts = [f"{'能耗替代' if n.kind == 'energy' else _product_zh(n.product) + '产能置换'}须 "
-                 f"{n.required_display} {n.unit}，已落实 {_num(n.allocated)} {n.unit}，尚缺 {_num(n.shortfall)} {n.unit}" for n in self.shortfalls()]
+                 f"{n.required_display} {n.unit}，已落实 {_num(n.allocated)} {n.unit}，"
+                 f"尚缺 {_num(n.shortfall)} {n.unit}" for n in self.shortfalls()]
         return "；".join(parts)
 
     def message_en(self) -> str:
