@@ -36,11 +36,15 @@ demo: venv
 # Architecture contracts (import-linter) and type checks (mypy) run before the tests; configuration and reasons
 # in pyproject.toml, a summary in docs/architecture.md ("Contracts"). lint-imports reads the package from this
 # checkout's src/ (PYTHONPATH), whichever checkout the virtualenv's editable install points at.
+# numpy's AVX-512 kernels (float64 exp/log/power …) round differently from its AVX2 path and the C library: the
+# bit-identical golden pins (tests/pathways/test_golden_pin.py) are pinned on the AVX2 path, so the tests run with
+# the AVX-512 dispatch targets switched off on every machine (a no-op where the CPU has no AVX-512)
+NPY_PORTABLE = X86_V4 AVX512_ICL AVX512_SPR
 test: venv
 	$(BIN)/ruff check src tests benchmarks tools
 	PYTHONPATH=$(CURDIR)/src $(BIN)/lint-imports --no-logo
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	NPY_DISABLE_CPU_FEATURES="$(NPY_PORTABLE)" $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: venv
 	$(BIN)/ruff check src tests benchmarks tools
