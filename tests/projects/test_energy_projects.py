@@ -226,7 +226,8 @@ def test_import_good_file(seeded_db):
          "stage": "construction", "approved_on": "2025-03-01", "construction_on": "2025-09-01",
          "planned_on": "2027-06-30"},
         {"name": "庄河渔光互补", "technology": "solar_fishery", "region_code": ZHUANGHE, "capacity_mw": 100}])
-    report = svc.import_energy_projects(seeded_db, OFFICE, CITY, content, "projects.xlsx", today=TODAY)
+    report = svc.import_energy_projects(seeded_db, OFFICE, CITY, content, "projects.xlsx", today=TODAY,
+                                        apply=True)
     assert report.created == ["NY-2026-0001", "NY-2026-0002"] and report.applied
     assert {p.stage for p in svc.list_energy_projects(seeded_db, OFFICE, CITY)} == {"construction", "planned"}
 
@@ -238,7 +239,7 @@ def test_import_bad_file_stores_nothing_and_names_sheet_row_column(seeded_db):
          "stage": "grid_connected"}])
     before = _audits(seeded_db)
     with pytest.raises(InputError) as caught:
-        svc.import_energy_projects(seeded_db, OFFICE, CITY, content, "projects.xlsx", today=TODAY)
+        svc.import_energy_projects(seeded_db, OFFICE, CITY, content, "projects.xlsx", today=TODAY, apply=True)
     found = {(p.file, p.row, p.field) for p in caught.value.problems}
     assert ("projects.xlsx [能源项目]", 3, "technology") in found
     assert ("projects.xlsx [能源项目]", 3, "capacity_mw") in found

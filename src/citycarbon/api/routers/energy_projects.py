@@ -135,10 +135,10 @@ def template(request: Request, city: str | None = Query(None, pattern=CITY_PATTE
 @router.post("/energy-projects/import", response_model=Envelope[dict[str, Any]])
 async def import_projects(request: Request, file: UploadFile = File(description="the template workbook or a CSV"),
                           city: str | None = Form(None, pattern=CITY_PATTERN),
-                          apply: bool = Form(True, description="false: check and preview only"),
+                          apply: bool = Form(False, description="store it (false: preview only)"),
                           reason: str = Form("", max_length=500),
                           principal: Principal = Depends(require_write)) -> EnvelopeResponse:
-    """Import projects, all or nothing (problems name file, sheet, row and column)."""
+    """Import projects, all or nothing (problems name file, sheet, row and column); ``apply=false`` previews."""
     from starlette.concurrency import run_in_threadpool
 
     content = await file.read(MAX_FILE_BYTES + 1)
@@ -149,7 +149,7 @@ async def import_projects(request: Request, file: UploadFile = File(description=
                                     _city(request, city), content, name, apply=apply, reason=reason)
     if apply:
         _refresh(request)
-    return respond(found.to_dict())
+    return respond(found.to_dict(), status_code=201 if apply else 200)
 
 
 @router.get("/energy-projects/wind-solar", response_model=Envelope[dict[str, Any]])

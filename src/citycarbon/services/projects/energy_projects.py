@@ -497,10 +497,11 @@ def move_stage(db: Database, principal: Principal, city: str, code: str, stage: 
 # ---- import and template ---------------------------------------------------------------------------------------
 
 def import_energy_projects(db: Database, principal: Principal, city: str, content: bytes, filename: str, *,
-                           apply: bool = True, reason: str = "", today: date | None = None) -> ImportReport:
+                           apply: bool = False, reason: str = "", today: date | None = None) -> ImportReport:
     """Import projects from the template's workbook (sheet 能源项目) or a CSV with :data:`COLUMNS`. A row with
     an empty or new ``code`` registers a project (at the row's stage with its dates); a known code updates it
-    (its fields, and its stage forward). All-or-nothing: every problem names file, sheet, row and column."""
+    (its fields, and its stage forward). All-or-nothing: every problem names file, sheet, row and column.
+    ``apply=False`` previews (nothing stored)."""
     from citycarbon.services.governance.registry import read_upload_sheet
 
     _require_writer(principal, city)
