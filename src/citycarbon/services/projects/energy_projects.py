@@ -25,6 +25,7 @@ year; registry connections and retirements after that day on top; nothing counte
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -222,7 +223,7 @@ def _number(value: Any, column: str, where: dict[str, Any], problems: list[Probl
         number = float(text)
     except ValueError:
         number = float("nan")
-    if not number == number or number in (float("inf"), float("-inf")) or number < 0:
+    if not math.isfinite(number) or number < 0:
         problems.append(_problem(f"'{text}' is not a number ≥ 0", f"“{text}”不是不小于 0 的数", field=column,
                                  value=text, **where))
         return None
@@ -520,8 +521,9 @@ def import_energy_projects(db: Database, principal: Principal, city: str, conten
             code = raw.get("code", "")
             if code:
                 if not CODE.match(code):
-                    problems.append(_problem("code: letters, digits, '-' and '_'", "项目编号只能包含字母、数字、“-”和“_”",
-                                             field="code", value=code, **where))
+                    problems.append(_problem("code: letters, digits, '-' and '_'",
+                                             "项目编号只能包含字母、数字、“-”和“_”", field="code", value=code,
+                                             **where))
                 if code in seen:
                     problems.append(_problem(f"the code {code} is also on row {seen[code]}",
                                              f"项目编号 {code} 与第 {seen[code]} 行重复", field="code", value=code,
@@ -616,7 +618,8 @@ def energy_projects_workbook(db: Database, principal: Principal, city: str, *, f
     _info_sheet(workbook, "能源项目库导入模板 / energy-project registry template", [
         ("每行一个项目; 编号留空则新增并自动编号, 已有编号的行修改该项目 (保留历史版本)。",
          "One project per row; an empty code adds one, a known code updates it (history kept)."),
-        ("阶段只能向前推进 (规划 → 核准 → 在建 → 并网 → 退役), 并填写进入各阶段的日期; 退回须由领导小组办公室在平台上更正。",
+        ("阶段只能向前推进 (规划 → 核准 → 在建 → 并网 → 退役), 并填写进入各阶段的日期; "
+         "退回须由领导小组办公室在平台上更正。",
          "Stages only move forward, each with its date; going back is a correction by the office in the platform."),
         ("导入时整表校验, 有任何错误则整体不导入, 错误信息注明文件、工作表、行号 (表头为第 1 行) 与字段。",
          "The whole file is validated; any error rejects it whole, naming file, sheet, row (header = 1), column."),
@@ -676,8 +679,8 @@ def wind_solar_status(db: Database, principal: Principal, city: str, *, on: date
     warning level (tracking's pace rule, :func:`citycarbon.tracking.progress.track_target`), and the pipeline
     (approved, construction, planned) by stage and by expected year (``planned_on``)."""
     from citycarbon.services.cities import plan_for
-    from citycarbon.services.tracking import load_rule_set
     from citycarbon.tracking.progress import describe_target, track_target
+    from citycarbon.tracking.warning_rules import load_rule_set
 
     _require_reader(principal, city)
     on = on or date.today()
@@ -725,7 +728,8 @@ def wind_solar_status(db: Database, principal: Principal, city: str, *, on: date
         "pipeline_mw": pipeline_mw,
         "rule": "statistics to 31 December of their last year; registry grid connections and retirements after "
                 "that day added / subtracted; earlier ones are in the statistics (shown, not added)",
-        "rule_zh": "统计数据截至其最近年份 12 月 31 日；此后并网的登记项目计入、退役的扣除；此前并网的已含在统计中（列示，不重复计入）",
+        "rule_zh": "统计数据截至其最近年份 12 月 31 日；此后并网的登记项目计入、退役的扣除；"
+                   "此前并网的已含在统计中（列示，不重复计入）",
         "counted_technologies": sorted(counts),
     }
 
