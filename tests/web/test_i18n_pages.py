@@ -231,7 +231,20 @@ def env(fresh_web_env):
     from tests.governance.rounds_support import open_q4
 
     open_q4(fresh_web_env.db)  # a quarterly round over task 4: filing 1 is miit's (dept-miit's own; 404 for others)
+    _energy_project(fresh_web_env)
     return fresh_web_env
+
+
+def _energy_project(web_env) -> None:
+    """An energy project of the registry (issue 15 item 6), so its page renders with data."""
+    from citycarbon.auth.principal import Principal, Role
+    from citycarbon.services.projects.energy_projects import list_energy_projects, register_energy_project
+
+    office = Principal(1, "admin", Role.admin, city="dalian")
+    if not any(p.code == "EP-SAMPLE-1" for p in list_energy_projects(web_env.db, office, "dalian")):
+        register_energy_project(web_env.db, office, "dalian", {
+            "code": "EP-SAMPLE-1", "name": "示例风电项目", "technology": "wind_onshore", "region_code": "210202",
+            "capacity_mw": 50, "stage": "approved", "approved_on": "2026-01-05", "status": "example"})
 
 
 def _supervision_item(env) -> None:
@@ -257,6 +270,7 @@ PATH_SAMPLES = {
     "code": {"default": "2026Q4"},  # a governance round (tests/web/conftest.py, _governance_sample)
     "round_code": {"default": "2026Q4"},  # the round the env fixture opens (open_q4)
     "filing_id": {"default": "1"},
+    "energy_code": {"default": "EP-SAMPLE-1"},  # issue 15 item 6: registered by the env fixture (_energy_project)
 }
 #: query variants rendered besides the bare path (other states of the same page)
 VARIANTS = {

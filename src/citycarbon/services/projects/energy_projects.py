@@ -415,7 +415,7 @@ def register_energy_project(db: Database, principal: Principal, city: str, value
         stage_dates = {c: d for c, d in dates.items() if STAGES.index(stage) >= STAGES.index(_stage_of(c))}
         data = {"actions": checked.get("actions", [])}
         save_energy_project(session, row, 0, {**_row_values(checked), **stage_dates, "data": data},
-                            by=principal.username, reason=reason or "register")
+                            by=principal.username, reason=reason)
         audit.record(session, principal, "energy_project.create", "energy_project", code, after=_snapshot(row),
                      reason=reason or None)
         return EnergyProjectView.of(row)
@@ -489,7 +489,7 @@ def move_stage(db: Database, principal: Principal, city: str, code: str, stage: 
             raise InputError([_problem(en, zh, field=f) for f, en, zh in found])
         before = _snapshot(row)
         save_energy_project(session, row, expected, {"stage": stage, **dates}, by=principal.username,
-                            reason=reason or f"stage {row.stage} → {stage}")
+                            reason=reason)
         audit.record(session, principal, "energy_project.correct" if going_back else "energy_project.stage",
                      "energy_project", code, before=before, after=_snapshot(row), reason=reason or None)
         return EnergyProjectView.of(row)

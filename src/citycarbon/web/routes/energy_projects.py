@@ -5,7 +5,7 @@
                                       pipeline chart by stage and expected year; for the office and districts the
                                       register form and the import (preview, then apply; the template is the API's
                                       workbook route, which takes the login session).
-``/energy-projects/{code}``           one project, its history and the stage form.
+``/energy-projects/{energy_code}``    one project, its history and the stage form.
 
 Every form is checked for the session's CSRF token; the service
 (:mod:`citycarbon.services.projects.energy_projects`) applies the rules and audits; bad input re-shows the page
@@ -216,22 +216,22 @@ def _detail_page(code: str) -> Callable[..., Response]:
     return page
 
 
-@router.get("/energy-projects/{code}", response_class=HTMLResponse)
-def detail(request: Request, code: str, session: Any = Depends(current_session)) -> Response:
+@router.get("/energy-projects/{energy_code}", response_class=HTMLResponse)
+def detail(request: Request, energy_code: str, session: Any = Depends(current_session)) -> Response:
     if getattr(session, "principal", None) is None:
         return login_redirect(request)
-    return _detail_page(code)(request, session)
+    return _detail_page(energy_code)(request, session)
 
 
-@router.post("/energy-projects/{code}/stage", response_class=HTMLResponse)
-def stage(request: Request, code: str, stage: str = Form(""), on: str = Form(""), version: str = Form(""),
+@router.post("/energy-projects/{energy_code}/stage", response_class=HTMLResponse)
+def stage(request: Request, energy_code: str, stage: str = Form(""), on: str = Form(""), version: str = Form(""),
           reason: str = Form(""), correction: str = Form(""), csrf_token: str = Form(""),
           session: Any = Depends(current_session)) -> Response:
     from citycarbon.services.projects import energy_projects as svc
 
     def write(db: Any) -> Any:
         number = int(version) if version.strip().isdigit() else None
-        return svc.move_stage(db, session.principal, _city(request), code, stage, on=on or None, version=number,
-                              reason=reason, correction=correction == "1")
+        return svc.move_stage(db, session.principal, _city(request), energy_code, stage, on=on or None,
+                              version=number, reason=reason, correction=correction == "1")
 
-    return _post(request, session, csrf_token, write, _detail_page(code))
+    return _post(request, session, csrf_token, write, _detail_page(energy_code))
