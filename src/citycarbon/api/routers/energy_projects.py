@@ -21,11 +21,13 @@ from citycarbon.errors import InputError, Problem
 from citycarbon.services.projects import energy_projects as service
 
 router = APIRouter(tags=["energy-projects"])
+#: reads: every role but enterprise users (rule "governance"); writes: the service decides (office; districts
+#: their own districts' projects)
 PERMISSIONS = {
-    ("GET", "/energy-projects"): "read", ("POST", "/energy-projects"): "write",
-    ("GET", "/energy-projects/template"): "read", ("POST", "/energy-projects/import"): "write",
-    ("GET", "/energy-projects/wind-solar"): "read",
-    ("GET", "/energy-projects/{code}"): "read", ("PATCH", "/energy-projects/{code}"): "write",
+    ("GET", "/energy-projects"): "governance", ("POST", "/energy-projects"): "write",
+    ("GET", "/energy-projects/template"): "governance", ("POST", "/energy-projects/import"): "write",
+    ("GET", "/energy-projects/wind-solar"): "governance",
+    ("GET", "/energy-projects/{code}"): "governance", ("PATCH", "/energy-projects/{code}"): "write",
     ("POST", "/energy-projects/{code}/stage"): "write",
 }
 
