@@ -105,7 +105,8 @@ def _fill(path: str, obj: dict) -> str:
                           "prefix": obj.get("prefix"), "target_id": obj.get("target_id"), "code": obj.get("code"),
                           "org_code": obj.get("code"), "measure_code": obj.get("code"),
                           "plan_code": obj.get("plan_code"), "item_id": obj.get("item_id"),
-                          "round_code": obj.get("code"), "filing_id": obj.get("filing_id")})
+                          "round_code": obj.get("code"), "filing_id": obj.get("filing_id"),
+                          "energy_code": obj.get("code")})
 
 
 API_CALLS: dict[str, Callable[[dict], dict]] = {
@@ -155,6 +156,13 @@ API_CALLS: dict[str, Callable[[dict], dict]] = {
                                              "submit": True}},
     "gov.filing_review": lambda o: {"json": {"version": 1, "decision": "return", "comment": "请补充"}},
     "gov.filing_attach": lambda o: {"files": {"file": ("evidence.pdf", MATRIX_PDF, "application/pdf")}},
+    # issue 15 item 6: the energy-project registry
+    "energy_project.create": lambda o: {"json": {"name": o["name"], "technology": "wind_onshore",
+                                                 "region_code": "210202", "capacity_mw": 10}},
+    "energy_project.edit": lambda o: {"json": {"capacity_mw": o["capacity"], "version": 1, "reason": "matrix"}},
+    "energy_project.stage": lambda o: {"json": {"stage": "approved", "on": "2026-01-05", "version": 1}},
+    "energy_project.import": lambda o: {"files": {"file": ("energy.csv", o["content"], "text/csv")},
+                                        "data": {"apply": "true", "reason": "matrix"}},
 }
 
 
@@ -255,6 +263,12 @@ WEB_FORMS: dict[str, Callable[[dict], dict]] = {
     "gov.filing_review": lambda o: {"data": {"version": "1", "decision": "return", "comment": "请补充"}},
     "gov.filing_attach": lambda o: {"files": {"file": ("evidence.pdf", MATRIX_PDF, "application/pdf")},
                                     "data": {}},
+    # issue 15 item 6: the energy-project registry
+    "energy_project.create": lambda o: {"data": {"name": o["name"], "technology": "wind_onshore",
+                                                 "region_code": "210202", "capacity_mw": "10"}},
+    "energy_project.stage": lambda o: {"data": {"stage": "approved", "on": "2026-01-05", "version": "1"}},
+    "energy_project.import": lambda o: {"files": {"file": ("energy.csv", o["content"], "text/csv")},
+                                        "data": {"apply": "1", "reason": "matrix"}},
 }
 WEB_STATUS = {"ok": {200, 303}, "403": {403}, "404": {404}, "422": {422}}
 
@@ -316,6 +330,10 @@ def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
         path = tmp / f"{obj['tag']}.csv"
         path.write_bytes(statistics_row())
         return ["data", "import", str(path), "--approve", "--reason", "matrix"]
+    if write == "energy_project.import":  # issue 15 item 6
+        path = tmp / f"{obj['tag']}.csv"
+        path.write_bytes(obj["content"])
+        return ["energy-projects", "import", str(path), "--apply", "--reason", "matrix"]
     if write in ("gov.org_import", "gov.matrix_import"):
         path = tmp / f"{obj['tag']}.{'csv' if write == 'gov.org_import' else 'xlsx'}"
         path.write_bytes(obj["content"])
@@ -357,7 +375,11 @@ def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
             "gov.round_close": [str(obj.get("code"))],
             "gov.filing_save": [*filing, "--status", "completed", "--narrative", "filed"],
             "gov.filing_submit": [*filing, "--status", "completed", "--narrative", "filed"],
-            "gov.filing_review": [*filing, "--decision", "return", "--comment", "请补充"]}
+            "gov.filing_review": [*filing, "--decision", "return", "--comment", "请补充"],
+            # issue 15 item 6: the energy-project registry
+            "energy_project.create": ["--name", str(obj.get("name")), "--technology", "wind_onshore",
+                                      "--region-code", "210202", "--capacity-mw", "10"],
+            "energy_project.stage": [str(obj.get("code")), "approved", "--version", "1", "--on", "2026-01-05"]}
     return [*command, *tail.get(write, [str(obj.get("username"))])]
 
 
