@@ -233,6 +233,14 @@ def test_import_good_file(seeded_db):
     assert {p.stage for p in svc.list_energy_projects(seeded_db, OFFICE, CITY)} == {"construction", "planned"}
 
 
+def test_import_preview_numbers_new_rows_apart_and_stores_nothing(seeded_db):
+    content = _workbook([{"name": n, "technology": "wind_onshore", "region_code": CHANGXING, "capacity_mw": 5}
+                         for n in ("甲", "乙")])
+    report = svc.import_energy_projects(seeded_db, OFFICE, CITY, content, "p.xlsx", today=TODAY)
+    assert report.created == ["NY-2026-0001", "NY-2026-0002"] and not report.applied
+    assert svc.list_energy_projects(seeded_db, OFFICE, CITY) == []
+
+
 def test_import_bad_file_stores_nothing_and_names_sheet_row_column(seeded_db):
     content = _workbook([
         {"name": "好行", "technology": "wind_onshore", "region_code": CHANGXING, "capacity_mw": 10},

@@ -556,7 +556,7 @@ def import_energy_projects(db: Database, principal: Principal, city: str, conten
                       "data": {"actions": checked.get("actions", [])}}
             existing = stored.get(code) if code else None
             if existing is None:
-                new_code = code or next_code(session, city, today.year, prefix="NY")
+                new_code = code or _free_code(session, city, today.year, taken={*created, *seen})
                 created.append(new_code)
                 if apply:
                     row = EnergyProject(city=city, code=new_code)
@@ -577,6 +577,18 @@ def import_energy_projects(db: Database, principal: Principal, city: str, conten
                 audit.record(session, principal, "energy_project.import", "energy_project", code, before=before,
                              after=_snapshot(existing), reason=why)
         return ImportReport(filename, apply, created, updated, unchanged)
+
+
+def _free_code(session: Session, city: str, year: int, *, taken: set[str]) -> str:
+    """The next ``NY-<year>-NNNN`` not stored and not taken by an earlier row of the same import (a preview
+    stores nothing, so the store alone would give every new row the same code)."""
+    code = next_code(session, city, year, prefix="NY")
+    stem, number = code.rsplit("-", 1)
+    value = int(number)
+    while code in taken:
+        value += 1
+        code = f"{stem}-{value:04d}"
+    return code
 
 
 _NOTES: dict[str, tuple[str, str]] = {
