@@ -8,7 +8,6 @@ registry's new version at once (the cockpit's wind + solar card counts the regis
 
 from __future__ import annotations
 
-from datetime import date as Date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
@@ -16,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from citycarbon.api.deps import get_database, get_principal, require_write
 from citycarbon.api.envelope import Envelope, EnvelopeResponse, respond
+from citycarbon.api.routers._common import IsoDate
 from citycarbon.auth.principal import Principal
 from citycarbon.errors import InputError, Problem
 from citycarbon.services.projects import energy_projects as service
@@ -58,7 +58,7 @@ class ProjectFields(BaseModel):
     storage_mwh: float | None = Field(None, ge=0, le=1e7, allow_inf_nan=False)
     owner: str | None = Field(None, max_length=300)
     owner_uscc: str | None = Field(None, max_length=18)
-    planned_on: Date | None = Field(None, description="expected grid connection")
+    planned_on: IsoDate | None = Field(None, description="expected grid connection")
     document: str | None = Field(None, max_length=200)
     actions: list[Literal["retirement", "flexibility_retrofit"]] | None = Field(None, max_length=2)
     source: str | None = Field(None, max_length=500)
@@ -77,10 +77,10 @@ class ProjectIn(ProjectFields):
     capacity_mw: float = Field(ge=0, le=1e6, allow_inf_nan=False)  # type: ignore[assignment]
     code: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
     stage: STAGE = "planned"
-    approved_on: Date | None = None
-    construction_on: Date | None = None
-    grid_connected_on: Date | None = None
-    retired_on: Date | None = None
+    approved_on: IsoDate | None = None
+    construction_on: IsoDate | None = None
+    grid_connected_on: IsoDate | None = None
+    retired_on: IsoDate | None = None
     reason: str = Field("", max_length=500)
 
 
@@ -92,7 +92,7 @@ class ProjectChanges(ProjectFields):
 class StageMove(BaseModel):
     model_config = ConfigDict(extra="forbid")
     stage: STAGE
-    on: Date | None = Field(None, description="the day the stage was reached (required except for planned)")
+    on: IsoDate | None = Field(None, description="the day the stage was reached (required except for planned)")
     version: int = Field(ge=1)
     reason: str = Field("", max_length=500)
     correction: bool = Field(False, description="a correction back to an earlier stage (the office, with reason)")
@@ -156,7 +156,7 @@ async def import_projects(request: Request, file: UploadFile = File(description=
 
 @router.get("/energy-projects/wind-solar", response_model=Envelope[dict[str, Any]])
 def wind_solar(request: Request, city: str | None = Query(None, pattern=CITY_PATTERN),
-               on: Date | None = Query(None, description="as of this day (default today)"),
+               on: IsoDate | None = Query(None, description="as of this day (default today)"),
                principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
     """The 8 GW card: grid-connected wind + solar (statistics + registry, nothing counted twice) against the
     plan's 2030 target with its 序时进度, and the pipeline by stage and expected year."""
