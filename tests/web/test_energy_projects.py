@@ -78,7 +78,7 @@ def test_detail_stage_form_and_scope(fresh_web_env):
     env = fresh_web_env
     env.post("/energy-projects", user="district-a", data={"name": "中山区屋顶光伏", "technology": "solar_distributed",
                                                           "region_code": "210202", "capacity_mw": "5"})
-    code = re.search(r'href="/energy-projects/(NY-\d{4}-\d{4})">[^<]*</a></td><td>中山区屋顶光伏',
+    code = re.search(r'href="/energy-projects/(NY-\d{4}-\d{4})">[^<]*</a></td><td><span lang="zh-CN">中山区屋顶光伏',
                      env.get("/energy-projects?lang=zh_CN").text).group(1)
     detail = env.get(f"/energy-projects/{code}?lang=zh_CN", user="district-a")
     assert detail.status_code == 200 and "变更项目阶段" in detail.text
