@@ -960,3 +960,61 @@ PROJECT_WORKFLOW_CASES: dict[str, Case] = {
                              _project_state, _moved("withdrawn")),
 }
 CASES.update(PROJECT_WORKFLOW_CASES)
+
+
+# -- issue 15 item 6: the energy-project registry (services.projects.energy_projects) ---------------------------
+
+def _energy_count(world: World, name: str) -> int:
+    from sqlalchemy import func as sa_func
+
+    from citycarbon.store.project_models import EnergyProject
+
+    with world.db.session() as session:
+        return int(session.scalar(select(sa_func.count()).select_from(EnergyProject)
+                                  .where(EnergyProject.name == name)) or 0)
+
+
+def _energy_new(world: World, tag: str) -> dict:
+    name = f"矩阵风电 {tag}"
+    return {"tag": tag, "name": name,
+            "content": f"name,technology,region_code,capacity_mw\n{name},wind_onshore,{DISTRICT_A},10\n".encode()}
+
+
+def _energy_project(world: World, tag: str) -> dict:
+    """A planned wind project of district A, registered by the office."""
+    view = _svc("projects.energy_projects").register_energy_project(
+        world.db, world.principal("admin"), "dalian", {"name": f"矩阵项目 {tag}", "technology": "wind_onshore",
+                                                       "region_code": DISTRICT_A, "capacity_mw": 10})
+    return {"tag": tag, "code": view.code, "capacity": 10 + len(tag) % 7 + 1}
+
+
+def _energy_state(world: World, code: str) -> tuple:
+    from citycarbon.store.project_models import EnergyProject
+
+    with world.db.session() as session:
+        row = session.scalars(select(EnergyProject).where(EnergyProject.code == code)).one()
+        return row.version, row.stage, row.capacity_mw
+
+
+ENERGY_CASES: dict[str, Case] = {
+    "energy_project.create": Case(
+        _energy_new, lambda w, p, o: _svc("projects.energy_projects").register_energy_project(
+            w.db, p, "dalian", {"name": o["name"], "technology": "wind_onshore", "region_code": DISTRICT_A,
+                                "capacity_mw": 10}),
+        lambda w, o: _energy_count(w, o["name"]), lambda w, o, r, b: _energy_count(w, o["name"]) == 1),
+    "energy_project.edit": Case(
+        _energy_project, lambda w, p, o: _svc("projects.energy_projects").update_energy_project(
+            w.db, p, "dalian", o["code"], {"capacity_mw": o["capacity"]}, version=1, reason="matrix"),
+        lambda w, o: _energy_state(w, o["code"]),
+        lambda w, o, r, b: _energy_state(w, o["code"])[2] == o["capacity"]),
+    "energy_project.stage": Case(
+        _energy_project, lambda w, p, o: _svc("projects.energy_projects").move_stage(
+            w.db, p, "dalian", o["code"], "approved", on="2026-01-05", version=1),
+        lambda w, o: _energy_state(w, o["code"]),
+        lambda w, o, r, b: _energy_state(w, o["code"])[1] == "approved"),
+    "energy_project.import": Case(
+        _energy_new, lambda w, p, o: _svc("projects.energy_projects").import_energy_projects(
+            w.db, p, "dalian", o["content"], "energy.csv", apply=True, reason="matrix"),
+        lambda w, o: _energy_count(w, o["name"]), lambda w, o, r, b: _energy_count(w, o["name"]) == 1),
+}
+CASES.update(ENERGY_CASES)

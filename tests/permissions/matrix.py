@@ -88,6 +88,10 @@ project.decide      ok   403   403     403   403    404    403  403   404   403 
 project.commission  ok   403   403     403   ok     404    403  ok    404   403  404  403    403
 project.accept      ok   403   403     403   403    404    403  403   404   403  404  403    403
 project.withdraw    ok   403   403     403   ok     404    403  ok    404   403  404  403    403
+energy_project.create ok 403   403     403   ok     422    403  403   403   403  403  403    403
+energy_project.edit ok   403   403     403   ok     404    403  403   403   403  403  403    403
+energy_project.stage ok  403   403     403   ok     404    403  403   403   403  403  403    403
+energy_project.import ok 403   403     403   ok     422    403  403   403   403  403  403    403
 """
 # Notes on cells that are not plain role checks:
 # - import.upload district-b: a row of another district is refused whole, naming the row (422), nothing stored.
@@ -103,6 +107,10 @@ project.withdraw    ok   403   403     403   ok     404    403  ok    404   403 
 #   analyst may not answer: 403; only the office closes: 403 for dept-a); every other caller does not see it (404).
 #   Through the API a read token is refused by the route's write rule first (403).
 # - inbox.read: a message to unit miit: only its users see it (the office's inbox holds the office's messages).
+# - energy_project.*: the energy-project registry (issue 15 item 6); the project is in district A. The office and
+#   district users write (analysts, departments, viewers: 403; enterprise users do not even read it: 403); a
+#   project of another district is 404 to district-b; registering or importing one in district A is 422 for
+#   district-b (the region_code field/row is named, nothing stored).
 # - gov.filing_*: the object is 工业和信息化局's (miit) filing: dept-a (miit) files it; admin:read and analysts read it
 #   but may not write (403); every caller who may not read it (another unit, a district, an enterprise, a viewer)
 #   gets 404. The API answers 403 to read-only tokens before looking (require_write / require_admin_write).
@@ -288,6 +296,18 @@ WRITES += (
           ("accept", "accept", "acceptance", "accept", _PROJECT_OFFICE_API),
           ("withdraw", "withdraw", "withdraw", "withdraw", {"viewer": "403"}))),
 )
+# issue 15 item 6: the energy-project registry (office; districts their districts' projects)
+WRITES += (
+    Write("energy_project.create", "citycarbon.services.projects.energy_projects.register_energy_project",
+          ("POST", "/energy-projects"), ("POST", "/energy-projects"), cli="energy-projects add"),
+    Write("energy_project.edit", "citycarbon.services.projects.energy_projects.update_energy_project",
+          ("PATCH", "/energy-projects/{code}")),
+    Write("energy_project.stage", "citycarbon.services.projects.energy_projects.move_stage",
+          ("POST", "/energy-projects/{code}/stage"), ("POST", "/energy-projects/{energy_code}/stage"),
+          cli="energy-projects stage"),
+    Write("energy_project.import", "citycarbon.services.projects.energy_projects.import_energy_projects",
+          ("POST", "/energy-projects/import"), ("POST", "/energy-projects/import"), cli="energy-projects import"),
+)
 WRITES_BY_NAME = {write.name: write for write in WRITES}
 
 #: service functions that take a caller and write, but whose caller is not a Principal of the matrix:
@@ -393,4 +413,10 @@ READS = READS | frozenset({
     "citycarbon.services.projects.workflow.Meters.rollups",  # the protocol of MonitoringService.rollups (a read)
     # issue 15: the budget check and the pipeline (reads only)
     "citycarbon.services.projects.budget.budget_check", "citycarbon.services.projects.budget.pipeline",
+    # issue 15 item 6: the energy-project registry (reads only)
+    "citycarbon.services.projects.energy_projects.list_energy_projects",
+    "citycarbon.services.projects.energy_projects.get_energy_project",
+    "citycarbon.services.projects.energy_projects.energy_projects_workbook",
+    "citycarbon.services.projects.energy_projects.wind_solar_status",
+    "citycarbon.services.projects.energy_projects.registry_capacity_path",
 })

@@ -107,7 +107,7 @@ def _fill(path: str, obj: dict) -> str:
                           "plan_code": obj.get("plan_code"), "item_id": obj.get("item_id"),
                           "round_code": obj.get("code"), "filing_id": obj.get("filing_id"),
                           "source": obj.get("source"), "allocation_id": obj.get("allocation_id"),
-                          "project_code": obj.get("code")})
+                          "project_code": obj.get("code"), "energy_code": obj.get("code")})
 
 
 API_CALLS: dict[str, Callable[[dict], dict]] = {
@@ -171,6 +171,13 @@ API_CALLS: dict[str, Callable[[dict], dict]] = {
     "project.commission": lambda o: {"json": {"date": "2026-10-20"}},
     "project.accept": lambda o: {"json": {"measured": 8000, "source": "matrix"}},
     "project.withdraw": lambda o: {"json": {}},
+    # issue 15 item 6: the energy-project registry
+    "energy_project.create": lambda o: {"json": {"name": o["name"], "technology": "wind_onshore",
+                                                 "region_code": "210202", "capacity_mw": 10}},
+    "energy_project.edit": lambda o: {"json": {"capacity_mw": o["capacity"], "version": 1, "reason": "matrix"}},
+    "energy_project.stage": lambda o: {"json": {"stage": "approved", "on": "2026-01-05", "version": 1}},
+    "energy_project.import": lambda o: {"files": {"file": ("energy.csv", o["content"], "text/csv")},
+                                        "data": {"apply": "true", "reason": "matrix"}},
 }
 API_CALLS.update({  # issue 15: the replacement ledgers
     "ledger.add_source": lambda o: {"json": o["values"]},
@@ -294,6 +301,12 @@ WEB_FORMS: dict[str, Callable[[dict], dict]] = {
     "project.commission": lambda o: {"data": {"commissioning_date": "2026-10-20"}},
     "project.accept": lambda o: {"data": {"measured": "8000", "source": "matrix"}},
     "project.withdraw": lambda o: {"data": {}},
+    # issue 15 item 6: the energy-project registry
+    "energy_project.create": lambda o: {"data": {"name": o["name"], "technology": "wind_onshore",
+                                                 "region_code": "210202", "capacity_mw": "10"}},
+    "energy_project.stage": lambda o: {"data": {"stage": "approved", "on": "2026-01-05", "version": "1"}},
+    "energy_project.import": lambda o: {"files": {"file": ("energy.csv", o["content"], "text/csv")},
+                                        "data": {"apply": "1", "reason": "matrix"}},
 }
 WEB_FORMS.update({  # issue 15: the replacement ledgers
     "ledger.add_source": lambda o: {"data": dict(o["values"])},
@@ -362,6 +375,10 @@ def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
         path = tmp / f"{obj['tag']}.csv"
         path.write_bytes(statistics_row())
         return ["data", "import", str(path), "--approve", "--reason", "matrix"]
+    if write == "energy_project.import":  # issue 15 item 6
+        path = tmp / f"{obj['tag']}.csv"
+        path.write_bytes(obj["content"])
+        return ["energy-projects", "import", str(path), "--apply", "--reason", "matrix"]
     if write in ("gov.org_import", "gov.matrix_import"):
         path = tmp / f"{obj['tag']}.{'csv' if write == 'gov.org_import' else 'xlsx'}"
         path.write_bytes(obj["content"])
@@ -435,7 +452,11 @@ def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
                                "2026-10-20", "--reason", "matrix"],
             "project.commission": [str(obj.get("code")), "--date", "2026-10-20"],
             "project.accept": [str(obj.get("code")), "--measured", "8000", "--source", "matrix"],
-            "project.withdraw": [str(obj.get("code"))]}
+            "project.withdraw": [str(obj.get("code"))],
+            # issue 15 item 6: the energy-project registry
+            "energy_project.create": ["--name", str(obj.get("name")), "--technology", "wind_onshore",
+                                      "--region-code", "210202", "--capacity-mw", "10"],
+            "energy_project.stage": [str(obj.get("code")), "approved", "--version", "1", "--on", "2026-01-05"]}
     return [*command, *tail.get(write, [str(obj.get("username"))])]
 
 

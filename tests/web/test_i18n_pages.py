@@ -232,6 +232,7 @@ def env(fresh_web_env):
 
     open_q4(fresh_web_env.db)  # a quarterly round over task 4: filing 1 is miit's (dept-miit's own; 404 for others)
     _project_sample(fresh_web_env)
+    _energy_project(fresh_web_env)
     return fresh_web_env
 
 
@@ -253,6 +254,18 @@ def _project_sample(env) -> None:
                                                   "unit": "tce", "origin": "closure", "region_code": "210281",
                                                   "document": "大工信发〔2026〕1号", "plant": "某焦化厂"})
     ledgers.allocate(env.db, OFFICE, "dalian", code, "NH-2026-01", "1000", "tce")
+
+
+def _energy_project(web_env) -> None:
+    """An energy project of the registry (issue 15 item 6), so its page renders with data."""
+    from citycarbon.auth.principal import Principal, Role
+    from citycarbon.services.projects.energy_projects import list_energy_projects, register_energy_project
+
+    office = Principal(1, "admin", Role.admin, city="dalian")
+    if not any(p.code == "EP-SAMPLE-1" for p in list_energy_projects(web_env.db, office, "dalian")):
+        register_energy_project(web_env.db, office, "dalian", {
+            "code": "EP-SAMPLE-1", "name": "示例风电项目", "technology": "wind_onshore", "region_code": "210202",
+            "capacity_mw": 50, "stage": "approved", "approved_on": "2026-01-05", "status": "example"})
 
 
 def _supervision_item(env) -> None:
@@ -280,6 +293,7 @@ PATH_SAMPLES = {
     "filing_id": {"default": "1"},
     # issue 15: the project the env fixture files, reviews and allocates to (_project_sample; district-a: 404)
     "project_code": {"default": "XM-2026-0001"},
+    "energy_code": {"default": "EP-SAMPLE-1"},  # issue 15 item 6: registered by the env fixture (_energy_project)
 }
 #: query variants rendered besides the bare path (other states of the same page)
 VARIANTS = {

@@ -97,6 +97,13 @@ LEDGER_RULES = ("city names a city of the deployment", "unit is a pint unit (ene
                 "and 文号; energy room its origin and document", "region_code is a district of the city",
                 "an import is a CSV or the ledger workbook whose every row is valid and new (errors name file, "
                 "sheet, row, column)", "a release gives its reason")
+ENERGY_PROJECT_RULES = ("city names a city of the deployment", "technology is a code of "
+                        "data/projects/energy_technologies.csv", "region_code is the city or one of its districts, "
+                        "one the caller may write", "stages move forward with their dates (not in the future, "
+                        "not before the previous stage's); back only as the office's correction with a reason",
+                        "actions apply to the technology", "owner_uscc is an 18-character code", "version is the "
+                        "current one (else 409)", "an import is a CSV or the template workbook whose every row is "
+                        "valid (errors name file, sheet, row, column)")
 #: (method, path) → the rules beyond the schema under which a schema-valid request is refused with 422
 INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/status"): ("year must be one the ledger covers",),
@@ -149,6 +156,12 @@ INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/governance/calendar"): ("the file is a CSV or Excel table of date, kind, name, source, status; "
                                        "every row valid",),
     ("POST", "/governance/inbox/read"): ("ids is not an empty list",),
+    # issue 15 item 6: the energy-project registry
+    **{(method, path): ENERGY_PROJECT_RULES for method, path in (
+        ("GET", "/energy-projects"), ("POST", "/energy-projects"), ("GET", "/energy-projects/template"),
+        ("POST", "/energy-projects/import"), ("GET", "/energy-projects/wind-solar"),
+        ("GET", "/energy-projects/{code}"), ("PATCH", "/energy-projects/{code}"),
+        ("POST", "/energy-projects/{code}/stage"))},
     ("POST", "/governance/rounds"): ("the code names a period of the kind (2026-11, 2026Q4, 2026) unless "
                                      "period_start and period_end are given", "deadline is not before the period "
                                      "starts", "measures and tasks name current measures with a responsible unit"),

@@ -9,6 +9,11 @@ after an approval) re-reads it at once, and another process's write is seen with
 Computation is single-flight: 50 clients asking for the same missing result
 wait for one computation instead of starting 50. Entries of older versions are dropped when a newer version
 is seen. Rendered envelopes (bytes) are cached the same way, so a warm answer costs a dictionary lookup.
+
+The energy-project registry (issue 15) changes the wind + solar figure without a ledger write: its version
+(:func:`citycarbon.services.projects.energy_projects.registry_version`) is read with the ledger version and is
+part of every memo slot, so a registry write invalidates the cached results as a ledger write does (the version
+the API reports stays the ledger's).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pandas as pd
+from sqlalchemy.exc import SQLAlchemyError
 
 from citycarbon.datasets import ReferenceDataset
 from citycarbon.services.cities import city_rows
@@ -43,11 +49,12 @@ class Results:
     def __init__(self, db: Database, city: str = "dalian"):
         self.db = db
         self.city = city
-        self._entries: dict[tuple[int, Hashable], Any] = {}
-        self._locks: dict[tuple[int, Hashable], threading.Lock] = {}
+        self._entries: dict[tuple[int, int, Hashable], Any] = {}
+        self._locks: dict[tuple[int, int, Hashable], threading.Lock] = {}
         self._guard = threading.Lock()
-        self._latest = -1
+        self._latest = (-1, -1)
         self._version: tuple[float, int] | None = None  # (monotonic time read, version)
+        self._registry = 0  # the energy-project registry's version, read with the ledger version
 
     # -- versions -----------------------------------------------------------------------------------
     def version(self) -> int:
@@ -56,8 +63,16 @@ class Results:
         now = time.monotonic()
         if cached is not None and now - cached[0] < VERSION_TTL:
             return cached[1]
+        from citycarbon.services.projects.energy_projects import registry_version
+
         with self.db.session() as session:
             version = int(ledger.version(session))
+            try:
+                registry = registry_version(session)
+            except SQLAlchemyError:  # a database without the registry's table (older schema)
+                session.rollback()
+                registry = 0
+        self._registry = registry
         self._version = (now, version)
         return version
 
@@ -70,7 +85,7 @@ class Results:
 
     def peek(self, version: int, key: Hashable) -> Any:
         """A cached value or None (never computes, never blocks on a computation)."""
-        return self._entries.get((version, key))
+        return self._entries.get((version, self._registry, key))
 
     def refresh(self) -> int:
         """Forget the remembered version (after a ledger write through this process) and read it again."""
@@ -83,19 +98,20 @@ class Results:
             self._entries.clear()
             self._locks.clear()
 
-    def _see(self, version: int) -> None:
-        if version > self._latest:
-            self._latest = version
-            stale = [key for key in self._entries if key[0] < version]
+    def _see(self, stamp: tuple[int, int]) -> None:
+        if stamp > self._latest:
+            self._latest = stamp
+            stale = [key for key in self._entries if (key[0], key[1]) < stamp]
             for key in stale:
                 self._entries.pop(key, None)
                 self._locks.pop(key, None)
 
     def memo(self, version: int, key: Hashable, compute: Callable[[], T]) -> T:
-        """``compute()`` once per ``(version, key)``; concurrent callers wait for the first one."""
-        slot = (version, key)
+        """``compute()`` once per ``(version, registry version, key)``; concurrent callers wait for the first."""
+        stamp = (version, self._registry)
+        slot = (*stamp, key)
         with self._guard:
-            self._see(version)
+            self._see(stamp)
             if slot in self._entries:
                 return cast(T, self._entries[slot])
             lock = self._locks.setdefault(slot, threading.Lock())
@@ -105,7 +121,7 @@ class Results:
                     return cast(T, self._entries[slot])
             value = compute()
             with self._guard:
-                if version >= self._latest:
+                if stamp >= self._latest:
                     self._entries[slot] = value
             return value
 

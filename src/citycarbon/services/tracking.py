@@ -90,6 +90,9 @@ class CityData:
     #: (district → target id → SetValue), read with the ledger (empty for the shipped files)
     target_values: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     allocations: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
+    #: series current beyond the statistical years (platform: wind + solar extended by the energy-project
+    #: registry, services.projects.energy_projects): indicator → the latest year it is current to
+    current: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
 
 @cache
@@ -103,7 +106,7 @@ def city_data(city: str = "dalian") -> CityData:
 
 #: CityData built from the ledger, kept per (database, city, ledger version); a new version replaces old ones
 STORE_MEMORY = 4
-_store_data: OrderedDict[tuple[str, str, int], CityData] = OrderedDict()
+_store_data: OrderedDict[tuple[str, str, int, int], CityData] = OrderedDict()
 _store_lock = threading.Lock()
 
 
@@ -112,14 +115,17 @@ def city_data_for(city: str = "dalian", source: str | Source | None = None) -> C
     database exists, the shipped files otherwise). Ledger data are built once per ledger version."""
     if resolve_source(source) is Source.files:
         return city_data(city)
+    from citycarbon.services.projects.energy_projects import platform_registry_version
+
     inputs = city_inputs(city, Source.store)
+    key = (*inputs.key, platform_registry_version())  # a registry write changes the wind + solar series
     with _store_lock:
-        hit = _store_data.get(inputs.key)
+        hit = _store_data.get(key)
     if hit is not None:
         return hit
     data = build_city_data(city, inputs.dataset, inputs.monthly, inputs.districts, platform=True)
     with _store_lock:
-        _store_data[inputs.key] = data
+        _store_data[key] = data
         while len(_store_data) > STORE_MEMORY:
             _store_data.popitem(last=False)
     return data
@@ -154,6 +160,14 @@ def build_city_data(city: str, dataset: ReferenceDataset, monthly: pd.DataFrame 
     by_year = wind_solar.groupby("year")["capacity"].sum()
     series["wind_solar_capacity_mw"] = {int(y): float(v) for y, v in by_year.items()}
     units["wind_solar_capacity_mw"] = str(wind_solar["unit"].iloc[0]) if not wind_solar.empty else "MW"
+    current: dict[str, int] = {}
+    if platform:  # the energy-project registry's connections after the statistics (docs/tracking.md)
+        from citycarbon.services.projects.energy_projects import platform_wind_solar
+
+        extended = platform_wind_solar(city, series["wind_solar_capacity_mw"], db)
+        if extended != series["wind_solar_capacity_mw"]:
+            series["wind_solar_capacity_mw"] = extended
+            current["wind_solar_capacity_mw"] = max(extended)
     forest = dataset.forest
     for variable, name in FOREST_VARIABLES.items():
         rows = forest[forest["variable"] == variable]
@@ -190,7 +204,7 @@ def build_city_data(city: str, dataset: ReferenceDataset, monthly: pd.DataFrame 
     basis, basis_rule, bases = _co2_bases(city, dataset, series, sinks)
     return CityData(city, plan.meta.region_code, plan, series, units, tuple(sorted(results)), monthly, districts,
                     dataset.forest, estimates, bases=bases, basis=basis, basis_rule=basis_rule,
-                    origins=_origins(dataset), target_values=values, allocations=allocations)
+                    origins=_origins(dataset), target_values=values, allocations=allocations, current=current)
 # -- CO2 on both bases and figure origins ---------------------------------------------------------------------
 
 def _co2_bases(city: str, dataset: ReferenceDataset, series: dict[str, dict[int, float]],
@@ -406,7 +420,11 @@ def _track_all(data: CityData, targets: list[Target], series: dict[str, dict[int
         converted = info.kind not in ("reduction", "year")
         history = _history(data, series, info.series, target, converted)
         projection = _external_projection(data, target, year) if external else None
-        row = track_target(info, history, year, rules, projection=projection).to_dict()
+        # a series current beyond the statistics (wind + solar with the registry) is tracked at its latest year
+        # when the report is of the latest statistical year or later
+        latest = data.current.get(info.series) if external and data.years else None
+        at = latest if latest is not None and latest > year >= max(data.years) else year
+        row = track_target(info, history, at, rules, projection=projection).to_dict()
         if bases is not None and info.series in CO2_SERIES:
             row = _with_bases(data, info, row, bases, year, rules)
         if bases is not None:

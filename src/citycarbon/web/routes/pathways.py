@@ -164,6 +164,9 @@ def results_view(request: Request, fmt: Formatter, name: str, settings: dict[str
     charts = {"co2": chart("co2_emissions_t", 1e-4, fmt.units["t"]),
               "energy": chart("energy_consumption_tce", 1e-4, fmt.units["tce"]),
               "non_fossil": chart("non_fossil_share", 100.0, "%")}
+    registry = _registry_chart(request, fmt, years, current["series"]["wind_solar_capacity_mw"], label_current)
+    if registry is not None:
+        charts["registry"] = registry
     index = {y: i for i, y in enumerate(years)}
     co2, nf = current["series"]["co2_emissions_t"], current["series"]["non_fossil_share"]
     kpis = [
@@ -297,6 +300,41 @@ def ensemble_view(request: Request, fmt: Formatter, name: str, settings: dict[st
 
 
 # --- handlers ---------------------------------------------------------------------------------------------------
+#: the last year of the wind + solar chart that sets the scenario beside the energy-project registry
+REGISTRY_UNTIL = 2035
+
+
+def _registry_chart(request: Request, fmt: Formatter, years: list[int], path: list[float],
+                    label: str) -> dict | None:
+    """The scenario's wind + solar capacity path beside the energy-project registry (issue 15): grid-connected
+    by year (statistics, then the registry's connections) and with the pipeline by expected grid connection
+    (:func:`citycarbon.services.projects.energy_projects.registry_capacity_path`). None without a store."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from citycarbon.services.projects.energy_projects import registry_capacity_path
+
+    principal = getattr(request.state, "principal", None)
+    if principal is None or getattr(request.app.state, "results", None) is None:
+        return None
+    try:
+        found = registry_capacity_path(web_state(request).db(), principal, web_state(request).settings.city)
+    except (Forbidden, InputError, SQLAlchemyError):
+        return None
+    shown = [y for y in years if y <= REGISTRY_UNTIL]
+    zh = _zh(fmt)
+
+    def values(by_year: dict) -> list[float | None]:
+        return [round(by_year[y], 1) if y in by_year else None for y in shown]
+
+    return _line([str(y) for y in shown], [
+        {"name": label + (" · 风电+光伏" if zh else " · wind + solar"),
+         "data": [round(v, 1) for v, y in zip(path, years, strict=True) if y <= REGISTRY_UNTIL]},
+        {"name": "已并网（统计+能源项目库）" if zh else "Grid-connected (statistics + registry)",
+         "data": values(found["grid_connected"])},
+        {"name": "含储备项目（按计划并网年份）" if zh else "With the pipeline (by expected grid connection)",
+         "data": values(found["with_pipeline"]), "dashed": True}], "MW")
+
+
 def _gate(request: Request, session) -> Response | None:
     principal = getattr(session, "principal", None)
     if principal is None:
@@ -304,6 +342,7 @@ def _gate(request: Request, session) -> Response | None:
         return login_redirect(request, "/login/step" if pending else None)
     if principal.role not in ROLES:
         return render(request, "error.html", {"error_kind": "forbidden"}, session=session, status_code=403)
+    request.state.principal = principal  # the registry series reads the energy-project registry as the caller
     try:
         request.state.pathways = service_for(request.app.state, web_state(request).settings.city, principal)
     except Forbidden:  # a user scoped to another city (the service's rule)
