@@ -919,7 +919,7 @@ def _project(state: str, **extra: Any) -> Callable[[World, str], dict]:
     return setup
 
 
-def _project_state(world: World, obj: dict) -> tuple:
+def _workflow_state(world: World, obj: dict) -> tuple:
     from citycarbon.store.project_models import ProjEvent, ProjProject
 
     with world.db.session() as session:
@@ -933,31 +933,31 @@ def _wf(name: str) -> Callable[..., Any]:
 
 
 def _moved(to: str) -> Callable[[World, dict, Any, Any], bool]:
-    return lambda w, o, r, b: _project_state(w, o)[0] == to
+    return lambda w, o, r, b: _workflow_state(w, o)[0] == to
 
 
 PROJECT_WORKFLOW_CASES: dict[str, Case] = {
     "project.submit": Case(_project("draft"), lambda w, p, o: _wf("submit")(w.db, p, "dalian", o["code"]),
-                           _project_state, _moved("submitted")),
+                           _workflow_state, _moved("submitted")),
     "project.complete": Case(_project("submitted"),
                              lambda w, p, o: _wf("check_completeness")(w.db, p, "dalian", o["code"]),
-                             _project_state, _moved("under_review")),
+                             _workflow_state, _moved("under_review")),
     "project.comment": Case(_project("under_review"),
                             lambda w, p, o: _wf("comment")(w.db, p, "dalian", o["code"], "matrix"),
-                            _project_state, lambda w, o, r, b: _project_state(w, o)[2] == b[2] + 1),
+                            _workflow_state, lambda w, o, r, b: _workflow_state(w, o)[2] == b[2] + 1),
     "project.decide": Case(_project("under_review"),
                            lambda w, p, o: _wf("decide")(w.db, p, "dalian", o["code"], decision="reject",
                                                          number="N-matrix", day=SCAN_DAY, reason="matrix"),
-                           _project_state, _moved("rejected")),
+                           _workflow_state, _moved("rejected")),
     "project.commission": Case(_project("approved"),
                                lambda w, p, o: _wf("commission")(w.db, p, "dalian", o["code"], day=SCAN_DAY),
-                               _project_state, _moved("commissioned")),
+                               _workflow_state, _moved("commissioned")),
     "project.accept": Case(_project("commissioned", commissioning={"date": "2026-01-01", "enterprise_id": X}),
                            lambda w, p, o: _wf("accept")(w.db, p, "dalian", o["code"], measured=8000.0,
                                                          source="matrix"),
-                           _project_state, _moved("accepted")),
+                           _workflow_state, _moved("accepted")),
     "project.withdraw": Case(_project("submitted"), lambda w, p, o: _wf("withdraw")(w.db, p, "dalian", o["code"]),
-                             _project_state, _moved("withdrawn")),
+                             _workflow_state, _moved("withdrawn")),
 }
 CASES.update(PROJECT_WORKFLOW_CASES)
 

@@ -138,8 +138,9 @@ def test_approval_refused_until_replacement_covered(db):
     with pytest.raises(service.ApprovalRefused) as refused:
         service.decide(db, OFFICE, CITY, code, decision="approve", number="大发改能审〔2026〕8号",
                        day=date(2026, 12, 1))
-    assert refused.value.numbers["required_tce"] == pytest.approx(required)
-    assert refused.value.numbers["gap_tce"] == pytest.approx(required - float(half))
+    need = next(n for n in refused.value.numbers["needs"] if n["kind"] == "energy")
+    assert float(need["required"]) == pytest.approx(required)
+    assert float(need["shortfall"]) == pytest.approx(required - float(half))
     assert _state(db, code).state == "under_review"
     _allocate(db, code, Decimal(str(required)) - half)
     view = service.decide(db, OFFICE, CITY, code, decision="approve", number="大发改能审〔2026〕8号",
