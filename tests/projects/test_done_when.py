@@ -20,7 +20,7 @@ import pytest
 from citycarbon.errors import Conflict
 from citycarbon.projects.ledger import Refused
 from citycarbon.projects.rules import benchmark_for
-from citycarbon.services.projects import ledgers, registry, workflow
+from citycarbon.services.projects import energy_projects, ledgers, registry, workflow
 from citycarbon.services.projects.evaluate import gate_tables
 from tests.projects.support import CITY, DISTRICT, OFFICE, chemical_project, uscc
 from tests.projects.test_registry_service import body
@@ -92,6 +92,21 @@ def test_done_when(seeded_db):
         workflow.decide(db, OFFICE, CITY, second, decision="approve", number="大发改环资〔2026〕89号",
                         day=date(2026, 12, 7))
     assert Decimal(ledgers.get_source(db, OFFICE, CITY, "NH-2026-01").remaining) == room - need
+
+    # 5. the wind + solar card counts the registry's grid-connected projects (the cockpit's card is the same
+    #    figure: tests/web/test_energy_projects.py reads it off the page and the status API) ----------------------
+    on = date(2026, 12, 7)
+    before = energy_projects.wind_solar_status(db, OFFICE, CITY, on=on)
+    connected = date(before["statistics_year"] + 1, 6, 30)
+    energy_projects.register_energy_project(db, OFFICE, CITY, {
+        "name": "庄河海上风电场址示例", "technology": "wind_offshore", "region_code": "210283", "capacity_mw": 300,
+        "stage": "grid_connected", "grid_connected_on": connected.isoformat()}, today=on)
+    energy_projects.register_energy_project(db, OFFICE, CITY, {  # still under construction: pipeline, not stock
+        "name": "渔光互补示例", "technology": "solar_fishery", "region_code": "210283", "capacity_mw": 200,
+        "stage": "construction", "construction_on": "2026-03-01"}, today=on)
+    after = energy_projects.wind_solar_status(db, OFFICE, CITY, on=on)
+    assert after["grid_connected_mw"] == pytest.approx(before["grid_connected_mw"] + 300)
+    assert after["target_mw"] == before["target_mw"] > 0
 
 
 DISTRICT_REGION = sorted(DISTRICT.regions)[0]
