@@ -50,7 +50,7 @@ def test_review_page(fresh_web_env):
     assert env.get(link, user="district-b").status_code == 404
     form = {"decision": "approve", "number": "大发改能审〔2026〕8号", "decision_date": "2026-12-01"}
     refused = env.post(f"/projects/{code}/decision", user="admin", data=form)
-    assert refused.status_code == 409 and "能耗替代未落实" in refused.text
+    assert refused.status_code == 409 and "替代未落实" in refused.text and "能耗替代须" in refused.text
     assert env.post(f"/projects/{code}/decision", user="analyst", data=form).status_code == 403
     with env.db.session(write=True) as session:
         session.add(ProjLedgerSource(city=CITY, code=f"GB-{code}", kind="energy", amount="9000", unit="tce"))

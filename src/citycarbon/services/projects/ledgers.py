@@ -684,13 +684,13 @@ def release(db: Database, principal: Principal, city: str, allocation_id: int, r
     """Give an allocation back (the office only, with a reason): the source's balance grows by its amount.
     An allocation of another city, or none, answers 404; one already released 409 ``ledger_released``."""
     _require_office(principal, city)
-    if not (reason or "").strip():
-        raise InputError(_problem("give the reason for the release", "请填写释放原因", field="reason"))
     with db.session(write=True) as session:
         row = session.get(ProjLedgerAllocation, allocation_id, populate_existing=True)
         source = None if row is None else session.get(ProjLedgerSource, row.source_id, populate_existing=True)
         if row is None or source is None or source.city != city:
             raise NotFound("分配记录不存在 / allocation not found", code="ledger_allocation_unknown")
+        if not (reason or "").strip():  # after the lookup: an unknown allocation is a 404, whatever the form
+            raise InputError(_problem("give the reason for the release", "请填写释放原因", field="reason"))
         if row.released_at is not None:
             raise Conflict(f"分配 {allocation_id} 已释放 / allocation {allocation_id} was already released",
                            code="ledger_released")
