@@ -15,7 +15,6 @@ with the problems (file, sheet, row, column) in the page's language and writes n
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from citycarbon.errors import Forbidden, InputError, NotFound, Problem
 from citycarbon.web.app import locale_of, login_redirect, render, web_state
 from citycarbon.web.backend import current_session
-from citycarbon.web.security import CsrfError, check_csrf
+from citycarbon.web.writes import form_write, refused, upload_content
 
 router = APIRouter(include_in_schema=False)
 MAX_FILE_BYTES = 5_000_000
@@ -39,35 +38,20 @@ def _city(request: Request) -> str:
     return str(web_state(request).source.city)
 
 
-def _refused(request: Request, session: Any, kind: str, status_code: int) -> Response:
-    return render(request, "error.html", {"error_kind": kind}, session=session, status_code=status_code)
+def _refresh(request: Request) -> None:
+    results = getattr(request.app.state, "results", None)
+    if results is not None:
+        results.refresh()  # the cockpit's wind + solar card sees the registry's new version at once
+
+
+def _write_form(request: Request, session: Any, csrf_token: str, write: Callable[[Any], Any],
+                page: Callable[..., Response]) -> Response:
+    return form_write(request, session, csrf_token, write, page, after=_refresh)
 
 
 def _may_edit(principal: Any) -> bool:
     """Whether to offer the register and import forms (the service decides each write)."""
     return bool(principal.can_write and principal.role in ("admin", "district"))
-
-
-def _post(request: Request, session: Any, csrf_token: str, write: Callable[[Any], Any],
-          page: Callable[..., Response]) -> Response:
-    if getattr(session, "principal", None) is None:
-        return login_redirect(request)
-    try:
-        check_csrf(web_state(request).settings, request, session, csrf_token)
-    except CsrfError:
-        return _refused(request, session, "csrf", 403)
-    try:
-        result = write(web_state(request).db())
-    except Forbidden:
-        return _refused(request, session, "forbidden", 403)
-    except NotFound:
-        return _refused(request, session, "not_found", 404)
-    except InputError as error:
-        return page(request, session, problems=error.problems, status_code=422)
-    results = getattr(request.app.state, "results", None)
-    if results is not None:
-        results.refresh()  # the cockpit's wind + solar card sees the registry's new version at once
-    return page(request, session, result=result)
 
 
 def _pipeline_chart(card: dict[str, Any], projects: list[Any], zh: bool) -> dict[str, Any]:
@@ -108,7 +92,7 @@ def _list_page(request: Request, session: Any, *, result: Any = None, problems: 
         shown = svc.list_energy_projects(db, principal, city, **filters)
         card = svc.wind_solar_status(db, principal, city)
     except Forbidden:
-        return _refused(request, session, "forbidden", 403)
+        return refused(request, session, "forbidden", 403)
     except InputError as error:
         problems = [*(problems or []), *error.problems]
         shown, card = [], svc.wind_solar_status(db, principal, city)
@@ -149,21 +133,7 @@ def register(request: Request, name: str = Form(""), technology: str = Form(""),
     def write(db: Any) -> Any:
         return svc.register_energy_project(db, session.principal, _city(request), values)
 
-    return _post(request, session, csrf_token, write, _list_page)
-
-
-async def _upload_content(file: UploadFile | None, content_b64: str, filename: str) -> tuple[bytes, str]:
-    if file is not None and file.filename:
-        content = await file.read(MAX_FILE_BYTES + 1)
-        if len(content) > MAX_FILE_BYTES:
-            raise InputError(Problem("the file is larger than 5 MB", message_zh="文件超过 5 MB", file=file.filename))
-        return content, file.filename.rsplit("/", 1)[-1][:200]
-    if content_b64:
-        try:
-            return base64.b64decode(content_b64, validate=True), (filename or "upload")[:200]
-        except (binascii.Error, ValueError):
-            pass
-    raise InputError(Problem("choose a file to import", message_zh="请选择要导入的文件", field="file"))
+    return _write_form(request, session, csrf_token, write, _list_page)
 
 
 @router.post("/energy-projects/import", response_class=HTMLResponse)
@@ -176,7 +146,7 @@ async def import_projects(request: Request, file: UploadFile | None = File(None)
     problem: InputError | None = None
     content, name = b"", ""
     try:
-        content, name = await _upload_content(file, content_b64, filename)
+        content, name = await upload_content(file, content_b64, filename, max_bytes=MAX_FILE_BYTES)
         upload = {"content_b64": base64.b64encode(content).decode("ascii"), "filename": name, "reason": reason}
     except InputError as error:
         problem = error
@@ -192,7 +162,7 @@ async def import_projects(request: Request, file: UploadFile | None = File(None)
         keep = upload if result is not None and not result.applied else {}
         return _list_page(request, session, upload=keep, **kwargs)
 
-    return await run_in_threadpool(_post, request, session, csrf_token, write, shown)
+    return await run_in_threadpool(_write_form, request, session, csrf_token, write, shown)
 
 
 def _detail_page(code: str) -> Callable[..., Response]:
@@ -204,9 +174,9 @@ def _detail_page(code: str) -> Callable[..., Response]:
         try:
             project = svc.get_energy_project(web_state(request).db(), principal, _city(request), code)
         except Forbidden:
-            return _refused(request, session, "forbidden", 403)
+            return refused(request, session, "forbidden", 403)
         except NotFound:
-            return _refused(request, session, "not_found", 404)
+            return refused(request, session, "not_found", 404)
         return render(request, "energy_projects/detail.html", {
             "p": project, "stage_names": STAGE_NAMES, "saved": result is not None, "problems": problems or [],
             "may_edit": principal.can_edit_energy_project(project.region_code),
@@ -234,4 +204,4 @@ def stage(request: Request, energy_code: str, stage: str = Form(""), on: str = F
         return svc.move_stage(db, session.principal, _city(request), energy_code, stage, on=on or None,
                               version=number, reason=reason, correction=correction == "1")
 
-    return _post(request, session, csrf_token, write, _detail_page(energy_code))
+    return _write_form(request, session, csrf_token, write, _detail_page(energy_code))

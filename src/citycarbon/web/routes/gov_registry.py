@@ -18,7 +18,6 @@ the very bytes that were previewed, validated again.
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from citycarbon.errors import Forbidden, InputError, NotFound, Problem
 from citycarbon.web.app import login_redirect, render, web_state
 from citycarbon.web.backend import current_session
-from citycarbon.web.security import CsrfError, check_csrf
+from citycarbon.web.writes import form_write, refused, upload_content
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,29 +43,9 @@ def _signed_in(request: Request, session: Any) -> Response | None:
     return None
 
 
-def _refused(request: Request, session: Any, kind: str, status_code: int) -> Response:
-    return render(request, "error.html", {"error_kind": kind}, session=session, status_code=status_code)
-
-
 def _post(request: Request, session: Any, csrf_token: str, write: Callable[[Any], Any],
           page: Callable[..., Response]) -> Response:
-    """Check the session and CSRF token, call ``write(db)`` and show ``page`` with the result or the problems."""
-    refused = _signed_in(request, session)
-    if refused:
-        return refused
-    try:
-        check_csrf(web_state(request).settings, request, session, csrf_token)
-    except CsrfError:
-        return _refused(request, session, "csrf", 403)
-    try:
-        result = write(web_state(request).db())
-    except Forbidden:
-        return _refused(request, session, "forbidden", 403)
-    except NotFound:
-        return _refused(request, session, "not_found", 404)
-    except InputError as error:
-        return page(request, session, problems=error.problems, status_code=422)
-    return page(request, session, result=result)
+    return form_write(request, session, csrf_token, write, page)
 
 
 # ---- organisations -------------------------------------------------------------------------------------
@@ -80,7 +59,7 @@ def _orgs_page(request: Request, session: Any, *, result: Any = None, problems: 
     try:
         orgs = registry.list_orgs(web_state(request).db(), principal, city, include_inactive=True)
     except Forbidden:
-        return _refused(request, session, "forbidden", 403)
+        return refused(request, session, "forbidden", 403)
     return render(request, "governance/orgs.html", {
         "orgs": orgs, "names": {o.code: o for o in orgs}, "result": result, "problems": problems or [],
         "upload": upload or {}, "can_manage": principal.can_manage_governance(city), "city": city,
@@ -96,15 +75,7 @@ async def _upload_content(file: UploadFile | None, content_b64: str, filename: s
     """The file of the form: a new upload, or the previewed bytes the confirm form carries back."""
     from citycarbon.services.governance.registry import MAX_FILE_BYTES
 
-    if file is not None and file.filename:
-        content = await file.read(MAX_FILE_BYTES + 1)
-        return content, file.filename.rsplit("/", 1)[-1][:200]
-    if content_b64:
-        try:
-            return base64.b64decode(content_b64, validate=True), (filename or "upload")[:200]
-        except (binascii.Error, ValueError):
-            pass
-    raise InputError(Problem("choose a file to import", message_zh="请选择要导入的文件", field="file"))
+    return await upload_content(file, content_b64, filename, max_bytes=MAX_FILE_BYTES)
 
 
 def _import(page: Callable[..., Response], call: Callable[..., Any]) -> Callable[..., Any]:
@@ -158,9 +129,9 @@ def _org_page(code: str) -> Callable[..., Response]:
             detail = registry.get_org(db, principal, city, code)
             orgs = registry.list_orgs(db, principal, city)
         except Forbidden:
-            return _refused(request, session, "forbidden", 403)
+            return refused(request, session, "forbidden", 403)
         except NotFound:
-            return _refused(request, session, "not_found", 404)
+            return refused(request, session, "not_found", 404)
         return render(request, "governance/org.html", {
             "detail": detail, "org": detail.org, "names": {o.code: o for o in orgs}, "saved": result is not None,
             "problems": problems or [], "kinds": _kinds(), "can_manage": principal.can_manage_governance(city),
@@ -228,7 +199,7 @@ def _matrix_page(request: Request, session: Any, *, result: Any = None, problems
         measures = registry.list_measures(db, principal, city, task=task, org=org, unassigned=unassigned)
         orgs = registry.list_orgs(db, principal, city)
     except Forbidden:
-        return _refused(request, session, "forbidden", 403)
+        return refused(request, session, "forbidden", 403)
     by_task: dict[int, list[Any]] = {}
     for measure in measures:
         by_task.setdefault(measure.task, []).append(measure)
@@ -268,9 +239,9 @@ def _measure_page(code: str) -> Callable[..., Response]:
             detail = registry.get_measure(db, principal, city, code)
             orgs = registry.list_orgs(db, principal, city)
         except Forbidden:
-            return _refused(request, session, "forbidden", 403)
+            return refused(request, session, "forbidden", 403)
         except NotFound:
-            return _refused(request, session, "not_found", 404)
+            return refused(request, session, "not_found", 404)
         return render(request, "governance/measure.html", {
             "detail": detail, "m": detail.measure, "orgs": orgs, "names": {o.code: o for o in orgs},
             "territorial": [o for o in orgs if o.kind in {k.value for k in TERRITORIAL_KINDS}],

@@ -23,10 +23,10 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from citycarbon.errors import Conflict, Forbidden, InputError, NotFound, Problem
+from citycarbon.errors import Forbidden, InputError, NotFound, Problem
 from citycarbon.web.app import login_redirect, render, web_state
 from citycarbon.web.backend import current_session
-from citycarbon.web.security import CsrfError, check_csrf
+from citycarbon.web.writes import form_write, refused
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,30 +35,9 @@ def _city(request: Request) -> str:
     return str(web_state(request).source.city)
 
 
-def _refused(request: Request, session: Any, kind: str, status_code: int) -> Response:
-    return render(request, "error.html", {"error_kind": kind}, session=session, status_code=status_code)
-
-
-def _post(request: Request, session: Any, csrf_token: str, write: Callable[[Any], Any],
-          page: Callable[..., Response]) -> Response:
-    """Check the session and CSRF token, call ``write(db)``; a refusal shows ``page`` with it."""
-    if getattr(session, "principal", None) is None:
-        return login_redirect(request)
-    try:
-        check_csrf(web_state(request).settings, request, session, csrf_token)
-    except CsrfError:
-        return _refused(request, session, "csrf", 403)
-    try:
-        result = write(web_state(request).db())
-    except Forbidden:
-        return _refused(request, session, "forbidden", 403)
-    except NotFound:
-        return _refused(request, session, "not_found", 404)
-    except InputError as error:
-        return page(request, session, problems=error.problems, status_code=422)
-    except Conflict as error:
-        return page(request, session, refusal=error.message, status_code=409)
-    return page(request, session, result=result)
+def _write_form(request: Request, session: Any, csrf_token: str, write: Callable[[Any], Any],
+                page: Callable[..., Response]) -> Response:
+    return form_write(request, session, csrf_token, write, page, conflicts=True)
 
 
 # ---- the ledgers ---------------------------------------------------------------------------------------
@@ -104,7 +83,7 @@ def add_source(request: Request, code: str = Form(""), kind: str = Form(""), amo
             return RedirectResponse(f"/projects/ledgers#source-{code}", status_code=303)
         return _ledgers_page(request, session, **kwargs)
 
-    return _post(request, session, csrf_token, write, page)
+    return _write_form(request, session, csrf_token, write, page)
 
 
 @router.post("/projects/ledgers/import", response_class=HTMLResponse)
@@ -124,7 +103,7 @@ async def import_sources(request: Request, file: UploadFile | None = File(None),
         return ledgers.import_sources(db, session.principal, _city(request), content, name, apply=apply == "1",
                                       reason=reason)
 
-    return await run_in_threadpool(_post, request, session, csrf_token, write, _ledgers_page)
+    return await run_in_threadpool(_write_form, request, session, csrf_token, write, _ledgers_page)
 
 
 # ---- a project's allocations ---------------------------------------------------------------------------
@@ -140,9 +119,9 @@ def _allocations_page(code: str) -> Callable[..., Response]:
         try:
             held = ledgers.project_allocations(db, principal, city, code)
         except Forbidden:
-            return _refused(request, session, "forbidden", 403)
+            return refused(request, session, "forbidden", 403)
         except NotFound:
-            return _refused(request, session, "not_found", 404)
+            return refused(request, session, "not_found", 404)
         can_manage = principal.can_review_projects(city)
         sources = [s for s in ledgers.list_sources(db, principal, city) if s.remaining_decimal > 0] \
             if can_manage else []
@@ -169,7 +148,7 @@ def allocate(request: Request, project_code: str, source: str = Form(""), amount
     def write(db: Any) -> Any:
         return ledgers.allocate(db, session.principal, _city(request), project_code, source, amount, unit, note)
 
-    return _post(request, session, csrf_token, write, _allocations_page(project_code))
+    return _write_form(request, session, csrf_token, write, _allocations_page(project_code))
 
 
 @router.post("/projects/allocations/{allocation_id}/release", response_class=HTMLResponse)
@@ -192,4 +171,4 @@ def release(request: Request, allocation_id: int, reason: str = Form(""), back: 
             return _allocations_page(back)(request, session, **kwargs)
         return _ledgers_page(request, session, **kwargs)
 
-    return _post(request, session, csrf_token, write, page)
+    return _write_form(request, session, csrf_token, write, page)
