@@ -24,12 +24,11 @@ import statistics
 import subprocess
 import tempfile
 import time
-import uuid
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from db_support import postgres_database
 from sqlalchemy import insert, select
 
 from citycarbon.auth.principal import Principal, Role
@@ -235,23 +234,9 @@ def main() -> None:
         finally:
             db.dispose()
         _pages()
-        try:
-            import psycopg
-
-            name = f"cc_bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True,
-                                 connect_timeout=3) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-        except Exception as exc:  # any reason means: no PostgreSQL run
-            print(f"\nPostgreSQL skipped: {exc}")
-            return
-        db = Database(replace(settings, database_url=f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"))
-        try:
-            _bench(db, "postgresql")
-        finally:
-            db.dispose()
-            with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with postgres_database(settings) as db:
+            if db is not None:
+                _bench(db, "postgresql")
 
 
 if __name__ == "__main__":

@@ -15,11 +15,10 @@ import statistics
 import subprocess
 import tempfile
 import time
-import uuid
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
+from db_support import postgres_database
 
 from citycarbon.data import data_path
 from citycarbon.datasets import read_reference
@@ -110,23 +109,9 @@ def main() -> None:
             _bench(db, "sqlite", Path(folder))
         finally:
             db.dispose()
-        try:
-            import psycopg
-
-            name = f"cc_bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True,
-                                 connect_timeout=3) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-        except Exception as exc:  # any reason means: no PostgreSQL run
-            print(f"\nPostgreSQL skipped: {exc}")
-            return
-        db = Database(replace(settings, database_url=f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"))
-        try:
-            _bench(db, "postgresql", Path(folder))
-        finally:
-            db.dispose()
-            with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with postgres_database(settings) as db:
+            if db is not None:
+                _bench(db, "postgresql", Path(folder))
 
 
 if __name__ == "__main__":
