@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -45,6 +45,9 @@ from citycarbon.store import projects as store
 from citycarbon.store.db import Database
 from citycarbon.store.project_models import ProjLedgerAllocation, ProjLedgerSource, ProjProject
 from citycarbon.units import UnitError, conversion_factor, is_unit, same_dimension
+
+if TYPE_CHECKING:
+    from citycarbon.services.projects.evaluate import Evaluation
 
 __all__ = [
     "ALLOCATABLE_STATES",
@@ -727,7 +730,7 @@ def _factor(unit: str, to: str) -> Decimal | None:
     return Decimal(1) if factor == 1.0 else Decimal(repr(factor))
 
 
-def coverage(session: Session, city: str, project: ProjProject) -> Coverage:
+def coverage(session: Session, city: str, project: ProjProject, evaluation: Evaluation | None = None) -> Coverage:
     """What ``project`` (a stored row) needs against its live allocations, in the caller's transaction.
 
     Needs come from :func:`citycarbon.services.projects.evaluate.evaluate` of the project as stored: the
@@ -737,7 +740,8 @@ def coverage(session: Session, city: str, project: ProjProject) -> Coverage:
     Not covered → the approval is refused (:func:`require_covered`)."""
     from citycarbon.services.projects.evaluate import evaluate
 
-    evaluation = evaluate(city, store.project_from_row(project))
+    if evaluation is None:  # the caller's evaluation of the same stored project, when it has one
+        evaluation = evaluate(city, store.project_from_row(project))
     lines = {p.product: p.unit for p in evaluation.project.products}
     rows = list(session.scalars(select(ProjLedgerAllocation).where(
         ProjLedgerAllocation.project_id == project.id, ProjLedgerAllocation.released_at.is_(None))))

@@ -166,7 +166,7 @@ def _replacement_gap(session: Session, city: str, row: ProjProject, evaluation: 
     """The replacement the project still lacks (energy-consumption replacement in tce, and the retired capacity of
     each product line), from the ledgers' :func:`~citycarbon.services.projects.ledgers.coverage`: None when every
     need is covered (or none is required), else the needs with what is held and what is short."""
-    found = coverage(session, city, row)
+    found = coverage(session, city, row, evaluation)
     if found.covered:
         return None
     return {"needs": [n.to_dict() for n in found.needs], "message_zh": found.message_zh(),
