@@ -243,6 +243,35 @@ class Principal:
             return True
         return self.role is Role.district and region in self.regions
 
+    # -- assessment and the yearly reports (issue 16) ------------------------------------------------------------
+    def can_manage_assessment(self, city: str) -> bool:
+        """Run an assessment, set qualitative items (with a reason), answer objections, publish; register a new
+        scheme version: the office (administrators) only."""
+        return self.is_admin and self.can_write and self.can_access_city(city)
+
+    def can_read_assessment_detail(self, city: str) -> bool:
+        """Every unit's draft and breakdown (before publication too): the office and analysts."""
+        return self.city_wide and self.can_access_city(city)
+
+    def can_read_published_assessment(self, city: str) -> bool:
+        """The published results (ranking and each unit's breakdown): every role of the city but enterprise
+        users (a unit's own draft is :meth:`acts_for_org`)."""
+        return self.role is not Role.enterprise and self.can_access_city(city)
+
+    def can_object_assessment(self, org_code: str, org_region: str | None = None) -> bool:
+        """Object to a unit's draft score: that unit's own department or district users (with write access)."""
+        return (self.can_write and self.role in (Role.department, Role.district)
+                and self.acts_for_org(org_code, org_region))
+
+    def can_generate_reports(self, city: str) -> bool:
+        """Generate the city's yearly report (a background job) and edit its narrative: the office and analysts
+        with write access."""
+        return self.city_wide and self.can_write and self.can_access_city(city)
+
+    def can_read_city_report(self, city: str) -> bool:
+        """Download the city's generated reports (for 市委/市政府): every role of the city but enterprise users."""
+        return self.role is not Role.enterprise and self.can_access_city(city)
+
     def narrowed(self, scopes: set[str] | frozenset[str]) -> Principal:
         """The same principal with a token's (narrower) scopes; ``write`` implies ``read``."""
         wanted = set(scopes)

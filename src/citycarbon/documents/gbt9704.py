@@ -27,7 +27,8 @@ from docx.shared import Mm, Pt, RGBColor
 
 from citycarbon.data import data_path
 
-__all__ = ["Heading", "OfficialDocument", "Paragraph", "Table", "chinese_date", "layout", "render_docx"]
+__all__ = ["Block", "Figure", "Heading", "OfficialDocument", "Paragraph", "Table", "chinese_date", "layout",
+           "render_docx"]
 
 
 @cache
@@ -62,7 +63,17 @@ class Table:
     caption: str | None = None
 
 
-Block = Paragraph | Heading | Table
+@dataclass(frozen=True)
+class Figure:
+    """A chart rendered on the server (PNG bytes, e.g. :mod:`citycarbon.documents.charts`) with its caption
+    (图1 …) under it; ``width_mm`` within the 156 mm text block."""
+
+    png: bytes
+    caption: str
+    width_mm: float = 150
+
+
+Block = Paragraph | Heading | Table | Figure
 
 
 @dataclass(frozen=True)
@@ -187,6 +198,10 @@ def render_docx(doc: OfficialDocument, template: bytes | None = None) -> bytes:
         if isinstance(block, Heading):
             level = min(max(block.level, 1), len(heading_fonts))
             _paragraph(document, block.text, heading_fonts[level - 1], sizes["body"], indent=True)
+        elif isinstance(block, Figure):
+            document.add_picture(io.BytesIO(block.png), width=Mm(min(block.width_mm, 156)))
+            document.paragraphs[-1].alignment = center
+            _paragraph(document, block.caption, "heiti", sizes["imprint"], align=center)
         elif isinstance(block, Table):
             if block.caption:
                 _paragraph(document, block.caption, "heiti", sizes["imprint"], align=center)

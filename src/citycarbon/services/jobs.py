@@ -72,19 +72,22 @@ class JobInfo:
     created_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    #: {"done": n, "total": m, "step": "…"} while a tracked job runs (None for untracked jobs)
+    progress: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, job: Job) -> JobInfo:
         return cls(id=job.id, kind=job.kind, status=job.status, created_by=job.created_by,
                    params=dict(job.params or {}), result=job.result, error=job.error, created_at=job.created_at,
-                   started_at=job.started_at, finished_at=job.finished_at)
+                   started_at=job.started_at, finished_at=job.finished_at,
+                   progress=dict(job.progress) if job.progress else None)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON the API has always answered for a job."""
         return {"id": self.id, "kind": self.kind, "status": self.status, "params": self.params,
                 "result": self.result, "error": self.error, "created_by": self.created_by,
                 "created_at": _iso(self.created_at), "started_at": _iso(self.started_at),
-                "finished_at": _iso(self.finished_at)}
+                "finished_at": _iso(self.finished_at), "progress": self.progress}
 
 
 class JobRunner:
@@ -110,6 +113,22 @@ class JobRunner:
         with self.db.session() as session:
             job_id = str(jobs.create(session, kind, jsonable(params), actor=actor).id)
         self.pool.submit(self._run, job_id, fn)
+        return job_id
+
+    def submit_tracked(self, kind: str, params: dict[str, Any], fn: Callable[[Callable[[int, int, str], None]], Any],
+                       *, actor: Any) -> str:
+        """Like :meth:`submit`, for work that reports its progress: ``fn(progress)`` calls
+        ``progress(done, total, step)`` as it goes (stored on the job; a poll shows it)."""
+        holder: dict[str, str] = {}
+
+        def progress(done: int, total: int, step: str = "") -> None:
+            with self.db.session() as session:
+                jobs.set_progress(session, holder["id"], done, total, step)
+
+        with self.db.session() as session:
+            job_id = str(jobs.create(session, kind, jsonable(params), actor=actor).id)
+        holder["id"] = job_id
+        self.pool.submit(self._run, job_id, lambda: fn(progress))
         return job_id
 
     def _run(self, job_id: str, fn: Callable[[], Any]) -> None:

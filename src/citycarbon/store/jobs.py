@@ -18,7 +18,7 @@ from citycarbon.store import audit
 from citycarbon.store.models import Job
 from citycarbon.store.types import utcnow
 
-__all__ = ["STATUSES", "as_dict", "create", "fail", "finish", "get", "list", "list_jobs", "start"]
+__all__ = ["STATUSES", "as_dict", "create", "fail", "finish", "get", "list", "list_jobs", "set_progress", "start"]
 
 STATUSES = ("queued", "running", "done", "failed")
 
@@ -26,7 +26,7 @@ STATUSES = ("queued", "running", "done", "failed")
 def as_dict(job: Job) -> dict[str, Any]:
     return {"id": job.id, "kind": job.kind, "params": job.params, "status": job.status, "result": job.result,
             "error": job.error, "created_by": job.created_by, "created_at": job.created_at,
-            "started_at": job.started_at, "finished_at": job.finished_at}
+            "started_at": job.started_at, "finished_at": job.finished_at, "progress": job.progress}
 
 
 def _job(session: Session, job_id: str) -> Job:
@@ -77,6 +77,14 @@ def fail(session: Session, job_id: str, error: str, *, actor: Any = "system") ->
     job.error = str(error)
     job.finished_at = utcnow()
     _move(session, job, ("queued", "running"), "failed", actor, {"error": job.error[:500]})
+    return job
+
+
+def set_progress(session: Session, job_id: str, done: int, total: int, step: str = "") -> Job:
+    """Record how far a running job is (not audited: progress is not a write of the job's outcome)."""
+    job = _job(session, job_id)
+    job.progress = {"done": int(done), "total": int(total), "step": str(step)[:200]}
+    session.flush()
     return job
 
 

@@ -28,7 +28,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -297,6 +297,18 @@ def write_frame(session: Session, dataset: str, frame: pd.DataFrame, *, actor: A
 def version(session: Session) -> int:
     """The ledger version: the id of the newest revision (0 for an empty ledger); changes on every write."""
     return int(session.execute(select(func.coalesce(func.max(LedgerRevision.id), 0))).scalar_one())
+
+
+def version_time(session: Session, number: int) -> datetime:
+    """The moment ledger version ``number`` was written (its revision's time): reading the ledger ``as_of`` it
+    gives exactly the data of that version. :class:`InputError` for a version the ledger never had."""
+    row = session.execute(select(LedgerRevision.at).where(LedgerRevision.id == int(number))).scalar_one_or_none()
+    if row is None:
+        current = version(session)
+        raise InputError(Problem(f"ledger version {number} does not exist (current: {current})",
+                                 field="ledger_version", value=number,
+                                 message_zh=f"数据台账版本 {number} 不存在（当前版本 {current}）"))
+    return row if row.tzinfo is not None else row.replace(tzinfo=UTC)
 
 
 def _database_key(session: Session) -> str:

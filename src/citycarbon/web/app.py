@@ -116,11 +116,16 @@ def nav_permissions(principal: Principal | None) -> dict[str, bool]:
         # enterprise users
         "projects": True,
         "energy_projects": principal.can_read_energy_projects(),
+        # assessment and the yearly reports (issue 16): every role but enterprise users (scoped in
+        # services.assessment / services.reports: units their own drafts, viewers the published results)
+        "assessment": principal.role != "enterprise",
+        "reports": principal.role != "enterprise",
     }
 
 
 #: nav entries that belong to a feature router module of web/routes/ (shown only when it is mounted)
-FEATURE_PAGES = frozenset({"pathways", "monitoring", "governance", "projects", "energy_projects"})
+FEATURE_PAGES = frozenset({"pathways", "monitoring", "governance", "projects", "energy_projects", "assessment",
+                           "reports"})
 
 
 def _nav(state: WebState, principal: Principal | None) -> dict[str, bool]:

@@ -19,7 +19,8 @@ for optional in ("citycarbon.store.auth_models", "citycarbon.store.monitoring_mo
                  "citycarbon.store.registry_models",
                  "citycarbon.store.city_models",
                  "citycarbon.store.governance_models",
-                 "citycarbon.store.project_models"):  # other packages' tables, when installed
+                 "citycarbon.store.project_models",
+                 "citycarbon.store.assessment_models"):  # other packages' tables, when installed
     with contextlib.suppress(ModuleNotFoundError):
         importlib.import_module(optional)
 

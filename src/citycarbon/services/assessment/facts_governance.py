@@ -1,0 +1,1 @@
+"""Fact collectors (see :mod:`citycarbon.services.assessment.facts`); filled by issue 16."""
