@@ -427,11 +427,12 @@ def _monitoring_data(ctx: FactContext) -> _Monitoring:
         # threshold, from the lake's daily rollup (stage 1: readings per point and local day, latest revisions)
         from citycarbon.monitoring.rollup import scan_duckdb
 
+        # (only the units online as of the moment: the rollup itself reads the lake as it stands)
         data.threshold, data.threshold_source = _completeness_min()
         end = min(hi, as_of.ceil("h"))
-        if end <= lo:
+        if end <= lo or not data.online:
             return data
-        scanned = scan_duckdb(lake, period="day", timezone=tz, enterprises=ids, start=lo, end=end)
+        scanned = scan_duckdb(lake, period="day", timezone=tz, enterprises=sorted(data.online), start=lo, end=end)
         if scanned.empty:
             return data
         points = registry.points.assign(point_id=registry.points["point_id"].astype(str),
