@@ -369,4 +369,23 @@ def test_twenty_units_in_well_under_two_seconds(db, monkeypatch, tmp_path):  # n
     elapsed = time.perf_counter() - started
     assert len(facts) == 20 and all(len(f) == (4 if u.kind == "department" else 8)
                                     for u, f in zip(units, facts.values(), strict=True))
+    print(f"20 units: {elapsed:.3f} s")
     assert elapsed < 1.0, f"{elapsed:.2f} s"
+
+
+def test_monitoring_reads_the_deployments_lake_when_none_is_given(db):  # noqa: F811
+    """No lake in the memo: the deployment's (settings from the environment); a fresh home has none, so the
+    registered units are all offline and there is no data to judge."""
+    from citycarbon.store.monitoring_registry import save_registry
+
+    save_registry(db, _registry(), "test")
+    run = ctx(db, datetime.now(UTC), year=2024)
+    try:
+        facts = collect_facts(run, ["monitoring_online_rate", "monitoring_quality_rate"])["d210202"]
+    finally:  # PostgreSQL: the deployment's lake keeps its ledger in the test database (an empty one)
+        lake = run.memo.get("monitoring.lake")
+        if lake is not None:
+            lake.ledger.dispose()
+    assert facts["monitoring_online_rate"].value == 0.0
+    assert facts["monitoring_online_rate"].evidence[0]["offline"] == ["E1", "E2", "E3"]
+    assert facts["monitoring_quality_rate"].applicable is False
