@@ -204,7 +204,7 @@ def _supervision_data(ctx: FactContext) -> _Supervision:
             level, day, number = item.level, item.triggered_on, item.doc_number
             if item.id in before_level:  # escalated after as_of: the level (and day) it had then
                 level, day = before_level[item.id], _local_day(item.created_at) or item.triggered_on
-                if SupervisionLevel(level).rank < SupervisionLevel.notice.rank:
+                if level not in {lv.value for lv in SupervisionLevel if lv.rank >= SupervisionLevel.notice.rank}:
                     number = None
             if day.year != ctx.year:
                 continue
