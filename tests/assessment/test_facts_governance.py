@@ -389,3 +389,33 @@ def test_monitoring_reads_the_deployments_lake_when_none_is_given(db):  # noqa: 
     assert facts["monitoring_online_rate"].value == 0.0
     assert facts["monitoring_online_rate"].evidence[0]["offline"] == ["E1", "E2", "E3"]
     assert facts["monitoring_quality_rate"].applicable is False
+
+
+# ---- the as-of rule of a filing (property) ----------------------------------------------------------------
+
+def test_a_filing_as_of_is_its_latest_version_then():
+    """For any history of saved versions and any moment: the state read is that of the highest version saved
+    at or before the moment, and nothing before the first save."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    base = utc(2027, 1, 1)
+
+    @given(st.lists(st.integers(0, 1000), min_size=1, max_size=8), st.integers(-10, 1100))
+    def check(minutes, probe):
+        at = sorted(minutes)
+        versions = [(i + 1, base + timedelta(minutes=m), {"state": ["draft", "submitted"][i % 2], "status": str(i),
+                                                          "submitted_at": None, "indicator_values": {}})
+                    for i, m in enumerate(at)]
+        moment = base + timedelta(minutes=probe)
+        state, status, _, _ = fg._filed_as_of(SimpleNamespace(filing_id=1), versions, moment)
+        seen = [v for v in versions if v[1] <= moment]
+        if not seen:
+            assert state is None and status is None
+        else:
+            assert status == str(max(seen)[0] - 1) and state == seen[-1][2]["state"]
+
+    check()
