@@ -14,8 +14,8 @@ import io
 import math
 import warnings
 from collections.abc import Iterator
-from decimal import ROUND_HALF_UP, Decimal
 from contextlib import contextmanager
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any

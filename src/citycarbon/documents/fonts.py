@@ -54,7 +54,7 @@ def find_font(family: str, *, bold: bool = False) -> FontFile:
         raise FontMissing(f"找不到 fc-match（fontconfig），无法查找字体“{family}” / fc-match (fontconfig) is not "
                           f"installed, cannot look up the font {family!r}. {_PACKAGE_HINT}")
     pattern = f"{family}:weight={'bold' if bold else 'regular'}"
-    completed = subprocess.run(  # noqa: S603 - fixed executable, argument list, no shell
+    completed = subprocess.run(
         [executable, "-f", "%{file}\t%{index}\t%{family}\t%{weight}\n", pattern],
         capture_output=True, text=True, check=False, timeout=30)
     line = completed.stdout.strip().splitlines()[0] if completed.stdout.strip() else ""
@@ -85,7 +85,7 @@ def single_face_file(font: FontFile) -> Path:
     target = folder / f"{font.path.stem}-{font.index}-{key}.otf"
     if target.exists():
         return target
-    from fontTools.ttLib import TTCollection
+    from fontTools.ttLib import TTCollection  # type: ignore[import-untyped]
 
     folder.mkdir(parents=True, exist_ok=True)
     collection = TTCollection(str(font.path), lazy=True)

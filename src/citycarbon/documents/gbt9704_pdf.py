@@ -112,6 +112,7 @@ figure img {{ display: block; margin: 0 auto; }}
 .imprint {{ margin-top: {line}pt; font-size: {sizes['imprint']}pt; border-top: 0.35mm solid #000;
   border-bottom: 0.35mm solid #000; page-break-inside: avoid; break-inside: avoid; }}
 .imprint p {{ padding: 0 1em; }}
+.printed-date {{ float: right; }}
 .imprint p + p {{ border-top: 0.25mm solid #000; }}
 .kai {{ font-family: {kai}; font-weight: {kai_w}; }}
 """
@@ -199,18 +200,18 @@ def document_html(doc: OfficialDocument) -> str:
         if doc.cc:
             parts.append(f"<p>抄送：{_escape(doc.cc)}。</p>")
         if doc.printed_by:
-            parts.append(f"<p>{_escape(doc.printed_by)}　　　　{chinese_date(doc.day)}印发</p>")
+            parts.append(f'<p class="printed"><span class="printed-date">{chinese_date(doc.day)}印发</span>'
+                         f"{_escape(doc.printed_by)}</p>")
         parts.append("</div>")
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-def _no_network_fetcher(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    if not url.startswith("data:"):
-        raise ValueError(f"公文渲染不访问外部地址 / the document renderer fetches no URL: {url[:80]}")
-    from weasyprint.urls import default_url_fetcher
+def _fetcher() -> Any:
+    """WeasyPrint's URL fetcher limited to ``data:`` URLs (the inline images): no http, no file."""
+    from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]
 
-    return dict(default_url_fetcher(url, *args, **kwargs))
+    return URLFetcher(allowed_protocols={"data"}, allow_redirects=False, fail_on_errors=False)
 
 
 def render_pdf(doc: OfficialDocument) -> bytes:
@@ -219,7 +220,7 @@ def render_pdf(doc: OfficialDocument) -> bytes:
     Raises :class:`PdfUnavailable` where WeasyPrint or Pango is missing and
     :class:`citycarbon.documents.fonts.FontMissing` where the CJK fonts are."""
     try:
-        import weasyprint
+        import weasyprint  # type: ignore[import-untyped]
     except (ImportError, OSError) as error:
         raise PdfUnavailable(
             "生成 PDF 需要 WeasyPrint 及系统库 Pango（Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0 "
@@ -227,7 +228,7 @@ def render_pdf(doc: OfficialDocument) -> bytes:
             f"libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk): {error}") from error
     _check_fonts()
     with tempfile.TemporaryDirectory(prefix="citycarbon-pdf-") as base:
-        document = weasyprint.HTML(string=document_html(doc), base_url=base, url_fetcher=_no_network_fetcher)
+        document = weasyprint.HTML(string=document_html(doc), base_url=base, url_fetcher=_fetcher())
         pdf = document.write_pdf(uncompressed_pdf=False)
     if not isinstance(pdf, bytes):  # pragma: no cover - write_pdf without a target returns bytes
         raise PdfUnavailable("WeasyPrint returned no bytes / WeasyPrint returned no bytes")
