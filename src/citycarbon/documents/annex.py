@@ -56,13 +56,18 @@ def _text_width(value: Any) -> float:
 
 def sheet_names(names: list[str], reserved: tuple[str, ...] = ()) -> list[str]:
     """Valid, unique sheet names in order: forbidden characters ``[]:*?/\\`` replaced, leading/trailing
-    apostrophes removed, at most 31 characters, duplicates (case-insensitive, as Excel compares them) numbered
-    ``名称(2)``; an empty name becomes ``表N``. ``reserved``: names already taken (the cover sheets)."""
+    apostrophes removed, at most 31 characters, Excel's reserved ``History`` avoided, duplicates
+    (case-insensitive, as Excel compares them) numbered ``名称(2)``; an empty name becomes ``表N``.
+    ``reserved``: names already taken (the cover sheets)."""
     taken = {name.lower() for name in reserved}
     result: list[str] = []
     for index, raw in enumerate(names, start=1):
-        name = _FORBIDDEN.sub("_", str(raw)).strip().strip("'").strip() or f"表{index}"
-        name = name[:31]
+        name = _FORBIDDEN.sub("_", str(raw))
+        while name != (trimmed := name.strip().strip("'")[:31]):
+            name = trimmed
+        name = name or f"表{index}"
+        if name.lower() == "history":  # reserved by Excel
+            name = f"{name}_"
         candidate = name
         counter = 2
         while candidate.lower() in taken:
