@@ -140,3 +140,16 @@ def test_missing_font_is_an_error_not_a_fallback():
         find_font("Citycarbon No Such Font CJK")
     font = find_font("Noto Serif CJK SC")
     assert font.path.exists() and font.family == "Noto Serif CJK SC"
+
+
+def test_imprint_sits_at_the_foot_of_the_last_page(pdf_file):
+    pages = int(re.search(r"Pages:\s+(\d+)", _run(_tool("pdfinfo"), str(pdf_file)))[1])
+    words = _words(pdf_file, pages)
+    printed = [word for word in words if word[4].endswith("印发")]
+    signature_date = [word for word in words if word[4] == "2025年1月5日"]
+    assert printed and signature_date
+    block_bottom = PAGE_H - 35 * MM
+    # 版记's last line is the text block's last line (GB/T 9704 7.4), under the signature and date
+    assert block_bottom - 12 * MM <= printed[0][3] <= block_bottom + 1
+    assert printed[0][1] > signature_date[0][3]
+    assert printed[0][2] == pytest.approx(PAGE_W - 26 * MM - 14, abs=6)  # 印发日期 right, 空一字

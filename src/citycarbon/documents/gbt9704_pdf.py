@@ -109,11 +109,15 @@ figure img {{ display: block; margin: 0 auto; }}
 .attachment {{ padding-left: 5em; text-indent: -3em; }}
 .signature {{ margin-top: {line}pt; text-align: right; padding-right: 4em; }}
 .date {{ text-align: right; padding-right: 4em; }}
-.imprint {{ margin-top: {line}pt; font-size: {sizes['imprint']}pt; border-top: 0.35mm solid #000;
-  border-bottom: 0.35mm solid #000; page-break-inside: avoid; break-inside: avoid; }}
-.imprint p {{ padding: 0 1em; }}
-.printed-date {{ float: right; }}
-.imprint p + p {{ border-top: 0.25mm solid #000; }}
+.imprint {{ float: footnote; font-size: {sizes['imprint']}pt; line-height: 1.5; }}
+.imprint::footnote-call {{ content: none; }}
+.imprint::footnote-marker {{ content: none; }}
+table.imprint-table {{ width: 100%; margin: 0; font-size: {sizes['imprint']}pt; line-height: 1.5;
+  border-top: 0.35mm solid #000; border-bottom: 0.35mm solid #000; }}
+table.imprint-table td {{ border: none; padding: 1.5mm 1em; text-align: left; }}
+table.imprint-table tr + tr td {{ border-top: 0.25mm solid #000; }}
+table.imprint-table td.printed-date {{ text-align: right; white-space: nowrap; }}
+@page {{ @footnote {{ margin-top: 0; }} }}
 .kai {{ font-family: {kai}; font-weight: {kai_w}; }}
 """
 
@@ -196,13 +200,14 @@ def document_html(doc: OfficialDocument) -> str:
     parts.append(f'<p class="signature">{_escape(doc.signature or doc.issuer)}</p>')
     parts.append(f'<p class="date">{chinese_date(doc.day)}</p>')
     if doc.cc or doc.printed_by:
-        parts.append('<div class="imprint">')
+        # 版记 at the foot of the last page: a CSS footnote (GCPM), without call or marker
+        parts.append('<div class="imprint"><table class="imprint-table">')
         if doc.cc:
-            parts.append(f"<p>抄送：{_escape(doc.cc)}。</p>")
+            parts.append(f'<tr><td colspan="2">抄送：{_escape(doc.cc)}。</td></tr>')
         if doc.printed_by:
-            parts.append(f'<p class="printed"><span class="printed-date">{chinese_date(doc.day)}印发</span>'
-                         f"{_escape(doc.printed_by)}</p>")
-        parts.append("</div>")
+            parts.append(f'<tr><td>{_escape(doc.printed_by)}</td>'
+                         f'<td class="printed-date">{chinese_date(doc.day)}印发</td></tr>')
+        parts.append("</table></div>")
     parts.append("</body></html>")
     return "\n".join(parts)
 
