@@ -25,3 +25,17 @@ def test_docx_reads_back_title_table_and_figure(sample):
     assert (round(section.top_margin.mm), round(section.left_margin.mm)) == (37, 28)
     footer_xml = section.footer._element.xml
     assert "PAGE" in footer_xml and "— " in footer_xml
+
+
+def test_docx_same_document_same_bytes_dated_by_the_document(sample):
+    import time
+    import zipfile
+
+    first = render_docx(sample)
+    time.sleep(2.1)  # zip entries are dated to 2 s; python-docx alone would stamp the clock
+    assert render_docx(sample) == first
+    with zipfile.ZipFile(io.BytesIO(first)) as package:
+        assert {info.date_time for info in package.infolist()} == {(2025, 1, 5, 0, 0, 0)}
+    properties = Document(io.BytesIO(first)).core_properties
+    assert properties.title == TITLE
+    assert properties.created.date().isoformat() == "2025-01-05" == properties.modified.date().isoformat()

@@ -9,11 +9,12 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+
+from citycarbon.documents.ooxml import stable_zip
 
 __all__ = ["Sheet", "render_xlsx", "sheet_names"]
 
@@ -190,28 +191,6 @@ def render_xlsx(sheets: list[Sheet], *, title: str, provenance: list[tuple[str, 
     properties.created = moment
     properties.modified = moment
     properties.language = "zh-CN"
-    return _deterministic_zip(workbook, moment)
-
-
-def _deterministic_zip(workbook: Any, moment: datetime) -> bytes:
-    """Save, then rewrite the zip with every entry dated ``moment`` (openpyxl stamps entries with the clock) and
-    ``docProps/core.xml`` carrying ``moment`` (openpyxl writes ``modified`` as the time of saving)."""
     raw = io.BytesIO()
     workbook.save(raw)
-    stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as source, \
-            zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                              rb"\g<1>" + stamp.encode() + rb"\g<2>", data)
-                data = re.sub(rb"(<dcterms:created[^>]*>)[^<]*(</dcterms:created>)",
-                              rb"\g<1>" + stamp.encode() + rb"\g<2>", data)
-            entry = zipfile.ZipInfo(info.filename, date_time=(max(moment.year, 1980), moment.month, moment.day,
-                                                               0, 0, 0))
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o600 << 16
-            target.writestr(entry, data)
-    return out.getvalue()
+    return stable_zip(raw.getvalue(), moment)
