@@ -13,6 +13,7 @@ from citycarbon.documents.charts import (
     ChartFontError,
     _number,
     bar_chart,
+    bar_chart_height,
     chart_font,
     line_chart,
     stacked_bar_chart,
@@ -52,6 +53,13 @@ def test_png_of_fixed_size_same_bytes_twice_without_software_stamp(make):
     assert _size(png) == (round(CHART_SIZE_IN[0] * CHART_DPI), round(CHART_SIZE_IN[1] * CHART_DPI))
     assert make() == png
     assert b"matplotlib" not in png.lower() and b"Software" not in png
+
+
+def test_a_long_ranking_grows_in_height_only():
+    png = bar_chart([f"单位{index}" for index in range(20)], [float(index) for index in range(20)],
+                    title="考核得分", unit="分")
+    assert bar_chart_height(4) == CHART_SIZE_IN[1] and bar_chart_height(20) == 6.1
+    assert _size(png) == (round(CHART_SIZE_IN[0] * CHART_DPI), round(6.1 * CHART_DPI))
 
 
 def test_data_change_the_picture():

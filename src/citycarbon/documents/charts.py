@@ -24,7 +24,7 @@ from typing import Any
 from citycarbon.documents.fonts import find_font, single_face_file, split_substitute
 from citycarbon.documents.gbt9704 import layout
 
-__all__ = ["CHART_DPI", "CHART_SIZE_IN", "ChartFontError", "bar_chart", "chart_font", "line_chart",
+__all__ = ["CHART_DPI", "CHART_SIZE_IN", "ChartFontError", "bar_chart", "bar_chart_height", "chart_font", "line_chart",
            "stacked_bar_chart"]
 
 CHART_SIZE_IN = (6.2, 3.6)  # 157 × 91 mm: the 156 mm text block of GB/T 9704
@@ -78,11 +78,11 @@ def _style() -> Iterator[None]:
             raise ChartFontError(f"图表字体缺字 / the chart font lacks a character: {warning}") from warning
 
 
-def _figure() -> tuple[Any, Any]:
+def _figure(height_in: float = CHART_SIZE_IN[1]) -> tuple[Any, Any]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=CHART_SIZE_IN, dpi=CHART_DPI)
+    figure = Figure(figsize=(CHART_SIZE_IN[0], height_in), dpi=CHART_DPI)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot(1, 1, 1)
     return figure, axes
@@ -118,14 +118,21 @@ def _check(categories: list[str], lengths: dict[str, int]) -> None:
                              f"{length} values for {len(categories)} categories")
 
 
+def bar_chart_height(count: int) -> float:
+    """The ranking's height in inches: the standard height up to 10 bars, then 0.26 in a bar (20 units: 6 in,
+    about 152 mm), so every label stays legible."""
+    return max(CHART_SIZE_IN[1], round(0.9 + 0.26 * count, 2))
+
+
 def bar_chart(categories: list[str], values: list[float], *, title: str, unit: str,
               highlight: list[bool] | None = None) -> bytes:
     """A horizontal bar chart in the given order, first on top (e.g. the assessment ranking), values written
-    at the bar ends; ``highlight``: bars drawn in the accent colour (e.g. the units graded 不合格)."""
+    at the bar ends; ``highlight``: bars drawn in the accent colour (e.g. the units graded 不合格). Fixed width;
+    the height grows with the number of bars (:func:`bar_chart_height`)."""
     _check(categories, {"values": len(values), **({"highlight": len(highlight)} if highlight is not None else {})})
     with _style():
-        figure, axes = _figure()
         count = len(categories)
+        figure, axes = _figure(bar_chart_height(count))
         positions = list(range(count))
         colours = [(_PALETTE[1] if highlight and highlight[index] else _PALETTE[0]) for index in positions]
         bars = axes.barh(positions, values, color=colours, height=0.65)

@@ -95,6 +95,7 @@ p, div, h1, h2, h3, h4, h5 {{ margin: 0; padding: 0; }}
 {headings}
 .caption {{ font-family: {hei}; font-weight: {hei_w}; font-size: {sizes['imprint']}pt; text-align: center;
   line-height: {line}pt; }}
+.table-caption {{ page-break-after: avoid; break-after: avoid; }}
 table {{ border-collapse: collapse; width: 100%; margin: 0 0 {line / 2:.2f}pt 0;
   font-size: {sizes['imprint']}pt; line-height: 1.45; }}
 th, td {{ border: 0.5pt solid #000; padding: 1.2mm 1.5mm; vertical-align: middle; }}
@@ -129,7 +130,7 @@ def _escape(text: str) -> str:
 def _table_html(block: Table) -> str:
     parts: list[str] = []
     if block.caption:
-        parts.append(f'<p class="caption">{_escape(block.caption)}</p>')
+        parts.append(f'<p class="caption table-caption">{_escape(block.caption)}</p>')
     parts.append("<table><thead><tr>")
     parts.extend(f"<th>{_escape(cell)}</th>" for cell in block.header)
     parts.append("</tr></thead><tbody>")
