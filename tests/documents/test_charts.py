@@ -96,3 +96,4 @@ def test_series_of_the_wrong_length_are_refused():
 def test_value_labels_round_half_up():
     assert [_number(v) for v in (75.25, 9.995, 2890.5, 1234567.0, 0.125)] == [
         "75.3", "10.00", "2,891", "1,234,567", "0.13"]
+    assert [_number(v, 1) for v in (0.0, 4.9, 75.25)] == ["0.0", "4.9", "75.3"]  # one precision per chart

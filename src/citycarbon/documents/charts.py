@@ -94,9 +94,14 @@ def _png(figure: Any) -> bytes:
     return out.getvalue()
 
 
-def _number(value: float) -> str:
-    """A value label, rounded half up (75.25 → 75.3, as a reader rounds), with thousands separators."""
-    places = 0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2
+def _places(largest: float) -> int:
+    return 0 if abs(largest) >= 100 else 1 if abs(largest) >= 10 else 2
+
+
+def _number(value: float, places: int | None = None) -> str:
+    """A value label, rounded half up (75.25 → 75.3, as a reader rounds), with thousands separators; ``places``:
+    the decimals (default: by the value's size; a chart passes one for all its labels)."""
+    places = _places(value) if places is None else places
     rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     return f"{rounded:,.{places}f}"
 
@@ -141,8 +146,9 @@ def bar_chart(categories: list[str], values: list[float], *, title: str, unit: s
         axes.set_xlabel(unit)
         axes.set_title(title)
         span = max((abs(value) for value in values), default=1.0) or 1.0
+        places = _places(span)
         for bar, value in zip(bars, values, strict=True):
-            axes.text(bar.get_width() + span * 0.01, bar.get_y() + bar.get_height() / 2, _number(value),
+            axes.text(bar.get_width() + span * 0.01, bar.get_y() + bar.get_height() / 2, _number(value, places),
                       va="center", ha="left", fontsize=8)
         axes.set_xlim(0, span * 1.12)
         axes.grid(axis="x", color="#D9D9D9", linewidth=0.6)
@@ -195,7 +201,8 @@ def stacked_bar_chart(categories: list[str], series: dict[str, list[float]], *, 
             bottoms = [bottom + height for bottom, height in zip(bottoms, heights, strict=True)]
         top = max(bottoms, default=1.0) or 1.0
         for position, total in zip(positions, bottoms, strict=True):
-            axes.text(position, total + top * 0.01, _number(total), ha="center", va="bottom", fontsize=8)
+            axes.text(position, total + top * 0.01, _number(total, _places(top)), ha="center", va="bottom",
+                      fontsize=8)
         axes.set_xticks(positions, labels=categories)
         axes.set_ylim(0, top * 1.1)
         axes.set_ylabel(unit)
