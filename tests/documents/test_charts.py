@@ -15,6 +15,7 @@ from citycarbon.documents.charts import (
     bar_chart,
     bar_chart_height,
     chart_font,
+    grouped_bar_chart,
     line_chart,
     stacked_bar_chart,
 )
@@ -47,7 +48,13 @@ def _stacked() -> bytes:
                               "交通": [900.0, 950.0, 990.0]}, title="分部门二氧化碳排放", unit="万吨二氧化碳")
 
 
-@pytest.mark.parametrize("make", [_ranking, _lines, _stacked], ids=["bar", "line", "stacked"])
+def _grouped() -> bytes:
+    return grouped_bar_chart(["工业", "建筑", "交通"], {"能源消费量（万吨标准煤）": [1200.0, 300.0, None],
+                                                     "二氧化碳排放量（万吨）": [3000.0, 800.0, 990.0]},
+                             title="主要行业能源消费和二氧化碳排放", unit="万吨")
+
+
+@pytest.mark.parametrize("make", [_ranking, _lines, _stacked, _grouped], ids=["bar", "line", "stacked", "grouped"])
 def test_png_of_fixed_size_same_bytes_twice_without_software_stamp(make):
     png = make()
     assert _size(png) == (round(CHART_SIZE_IN[0] * CHART_DPI), round(CHART_SIZE_IN[1] * CHART_DPI))
@@ -60,6 +67,18 @@ def test_a_long_ranking_grows_in_height_only():
                     title="考核得分", unit="分")
     assert bar_chart_height(4) == CHART_SIZE_IN[1] and bar_chart_height(20) == 6.1
     assert _size(png) == (round(CHART_SIZE_IN[0] * CHART_DPI), round(6.1 * CHART_DPI))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: bar_chart([], [], title="无数据", unit="分"),
+    lambda: bar_chart(["扣分单位"], [-5.0], title="负分", unit="分"),
+    lambda: line_chart([], {}, title="无数据", unit="万吨"),
+    lambda: line_chart([2023, 2024], {"缺数": [None, None]}, title="全缺", unit="万吨"),
+    lambda: stacked_bar_chart([], {}, title="无数据", unit="万吨"),
+    lambda: grouped_bar_chart(["甲"], {"乙": [None]}, title="全缺", unit="万吨"),
+], ids=["bar-empty", "bar-negative", "line-empty", "line-all-missing", "stacked-empty", "grouped-missing"])
+def test_empty_or_missing_data_still_draw(make):
+    assert make()[:8] == PNG_SIGNATURE
 
 
 def test_data_change_the_picture():

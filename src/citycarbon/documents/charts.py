@@ -24,8 +24,8 @@ from typing import Any
 from citycarbon.documents.fonts import find_font, single_face_file, split_substitute
 from citycarbon.documents.gbt9704 import layout
 
-__all__ = ["CHART_DPI", "CHART_SIZE_IN", "ChartFontError", "bar_chart", "bar_chart_height", "chart_font", "line_chart",
-           "stacked_bar_chart"]
+__all__ = ["CHART_DPI", "CHART_SIZE_IN", "ChartFontError", "bar_chart", "bar_chart_height", "chart_font",
+           "grouped_bar_chart", "line_chart", "stacked_bar_chart"]
 
 CHART_SIZE_IN = (6.2, 3.6)  # 157 × 91 mm: the 156 mm text block of GB/T 9704
 CHART_DPI = 200
@@ -150,7 +150,7 @@ def bar_chart(categories: list[str], values: list[float], *, title: str, unit: s
         for bar, value in zip(bars, values, strict=True):
             axes.text(bar.get_width() + span * 0.01, bar.get_y() + bar.get_height() / 2, _number(value, places),
                       va="center", ha="left", fontsize=8)
-        axes.set_xlim(0, span * 1.12)
+        axes.set_xlim(min(0.0, min(values, default=0.0) * 1.12), span * 1.12)  # penalties may go below 0
         axes.grid(axis="x", color="#D9D9D9", linewidth=0.6)
         axes.set_axisbelow(True)
         figure.tight_layout()
@@ -182,6 +182,42 @@ def line_chart(years: list[int], series: dict[str, list[float | None]], *, title
         axes.grid(axis="y", color="#D9D9D9", linewidth=0.6)
         if series or target:
             _legend_below(axes, len(series) + (1 if target else 0))
+        figure.tight_layout()
+        return _png(figure)
+
+
+def grouped_bar_chart(categories: list[str], series: dict[str, list[float | None]], *, title: str,
+                      unit: str) -> bytes:
+    """Bars side by side per category, one colour per series (e.g. energy and CO2 of the main sectors: two
+    quantities that must not be stacked); ``None``: no bar."""
+    _check(categories, {name: len(values) for name, values in series.items()})
+    with _style():
+        figure, axes = _figure()
+        positions = list(range(len(categories)))
+        count = max(len(series), 1)
+        width = 0.8 / count
+        top = 0.0
+        values_all = [value for values in series.values() for value in values if value is not None]
+        places = _places(max((abs(value) for value in values_all), default=0.0))
+        for index, (name, values) in enumerate(series.items()):
+            offset = (index - (count - 1) / 2) * width
+            heights = [math.nan if value is None else float(value) for value in values]
+            axes.bar([position + offset for position in positions], heights, width=width * 0.92,
+                     color=_series_colour(index), label=name)
+            for position, value in zip(positions, values, strict=True):
+                if value is not None:
+                    axes.text(position + offset, float(value), _number(float(value), places), ha="center",
+                              va="bottom", fontsize=7)
+                    top = max(top, float(value))
+        axes.set_xticks(positions, labels=categories)
+        if top > 0:
+            axes.set_ylim(0, top * 1.12)
+        axes.set_ylabel(unit)
+        axes.set_title(title)
+        axes.grid(axis="y", color="#D9D9D9", linewidth=0.6)
+        axes.set_axisbelow(True)
+        if series:
+            _legend_below(axes, len(series))
         figure.tight_layout()
         return _png(figure)
 
