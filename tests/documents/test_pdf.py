@@ -153,3 +153,18 @@ def test_imprint_sits_at_the_foot_of_the_last_page(pdf_file):
     assert block_bottom - 12 * MM <= printed[0][3] <= block_bottom + 1
     assert printed[0][1] > signature_date[0][3]
     assert printed[0][2] == pytest.approx(PAGE_W - 26 * MM - 14, abs=6)  # 印发日期 right, 空一字
+
+
+def test_same_bytes_in_a_fresh_process_with_another_hash_seed(pdf_file):
+    import hashlib
+    import os
+
+    root = Path(__file__).resolve().parents[2]
+    code = ("import hashlib, sys; from tests.documents.conftest import sample_document; "
+            "from citycarbon.documents.gbt9704_pdf import render_pdf; "
+            "sys.stdout.write(hashlib.sha256(render_pdf(sample_document())).hexdigest())")
+    env = {**os.environ, "PYTHONHASHSEED": "12345",
+           "PYTHONPATH": os.pathsep.join([str(root / "src"), str(root), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
+                         cwd=root, timeout=300).stdout
+    assert out == hashlib.sha256(pdf_file.read_bytes()).hexdigest()
