@@ -190,10 +190,13 @@ def test_reproduce_on_the_stored_ledger_version(ready):
     with pytest.raises(InputError) as error:
         _run(ready, ledger_version=99)
     assert error.value.problems[0].field == "ledger_version"
+    with pytest.raises(Forbidden):  # a draft: its unit sees its own row, not the whole run
+        runs.reproduce(ready, ZHONGSHAN, CITY, old.run.id)
+    with pytest.raises(NotFound):
+        runs.reproduce(ready, VIEWER, CITY, old.run.id)
     published = runs.publish(ready, OFFICE, CITY, old.run.id, version=old.run.version, note="复核", early=True)
     assert runs.reproduce(ready, ANALYST, CITY, published.run.id)["same"]
-    with pytest.raises(Forbidden):
-        runs.reproduce(ready, VIEWER, CITY, published.run.id)
+    assert runs.reproduce(ready, VIEWER, CITY, published.run.id)["same"]  # published: anyone who may read it
 
 
 def test_scope_of_every_role(ready):

@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 
 from citycarbon.assessment import Fact, Scheme, UnitScore, parse_scheme, score_unit, shipped_schemes
 from citycarbon.assessment.scheme import scheme_hash
-from citycarbon.assessment.scoring import Adjustment, check_adjustment
+from citycarbon.assessment.scoring import CENT, Adjustment, check_adjustment
 from citycarbon.auth.principal import Principal
 from citycarbon.errors import Conflict, Forbidden, InputError, NotFound, Problem
 from citycarbon.services.assessment.facts import FactContext, Unit, collect_facts
@@ -224,10 +224,11 @@ def _scheme_info(row: AssessScheme) -> SchemeInfo:
     return SchemeInfo(
         code=row.code, version=row.version, name_zh=scheme.name_zh, name_en=scheme.name_en, status=row.status,
         sha256=row.sha256, applies_to=list(scheme.applies_to), objection_days=scheme.objection_days,
-        effective_from=scheme.effective_from, document=scheme.document, base_points=str(scheme.base_points),
+        effective_from=scheme.effective_from, document=scheme.document, base_points=str(scheme.base_points.quantize(CENT)),
         indicators=[{"code": i.code, "name_zh": i.name_zh, "name_en": i.name_en, "category": i.category,
-                     "kind": i.scoring.kind, "fact": i.fact, "unit": i.unit, "points": str(i.points),
-                     "max_points": str(i.max_points), "adjustable": i.adjustable, "rule_zh": i.rule_zh,
+                     "kind": i.scoring.kind, "fact": i.fact, "unit": i.unit,
+                     "points": str(Decimal(str(i.points)).quantize(CENT)),
+                     "max_points": str(i.max_points.quantize(CENT)), "adjustable": i.adjustable, "rule_zh": i.rule_zh,
                      "source": i.source} for i in scheme.indicators],
         grades=_grades(scheme), created_at=_iso(row.created_at), created_by=row.created_by)
 
@@ -924,11 +925,12 @@ def publish(db: Any, principal: Principal, city: str, run_id: int, *, version: i
 
 def reproduce(db: Any, principal: Principal, city: str, run_id: int) -> dict[str, Any]:
     """Collect the facts again as of the run's ledger version and moment, re-score with the run's adjustments,
-    and compare with what is stored: per unit ``same`` or the items that differ (office and analysts)."""
+    and compare with what is stored: per unit ``same`` or the items that differ (a draft: the office and
+    analysts; a published run: whoever may read it)."""
     with db.session() as session:
         run, scores = _visible_run(session, principal, city, run_id)
-        if not principal.can_read_assessment_detail(city):
-            raise Forbidden("只有考核办公室和分析人员可以复核 / only the office and analysts reproduce a run",
+        if not _sees_all(principal, city, run):
+            raise Forbidden("草稿只能由考核办公室和分析人员复核 / only the office and analysts reproduce a draft",
                             code="assessment_forbidden")
         scheme = _run_scheme(session, run)
         adjustments = _adjustments(session, int(run.id))
