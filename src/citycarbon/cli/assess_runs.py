@@ -125,7 +125,7 @@ def objections(year: Annotated[int, YEAR_OPTION], scheme: Annotated[str, SCHEME_
 
     def call(db: Any, me: Any) -> list[dict[str, Any]]:
         board = runs.latest_run(db, me, city, year, scheme=scheme)
-        found = []
+        found: list[dict[str, Any]] = []
         for row in board.rows:
             if row.objections:
                 found.extend(o.to_dict() for o in runs.unit_score(db, me, city, board.run.id,

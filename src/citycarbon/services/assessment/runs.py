@@ -224,7 +224,8 @@ def _scheme_info(row: AssessScheme) -> SchemeInfo:
     return SchemeInfo(
         code=row.code, version=row.version, name_zh=scheme.name_zh, name_en=scheme.name_en, status=row.status,
         sha256=row.sha256, applies_to=list(scheme.applies_to), objection_days=scheme.objection_days,
-        effective_from=scheme.effective_from, document=scheme.document, base_points=str(scheme.base_points.quantize(CENT)),
+        effective_from=scheme.effective_from, document=scheme.document,
+        base_points=str(scheme.base_points.quantize(CENT)),
         indicators=[{"code": i.code, "name_zh": i.name_zh, "name_en": i.name_en, "category": i.category,
                      "kind": i.scoring.kind, "fact": i.fact, "unit": i.unit,
                      "points": str(Decimal(str(i.points)).quantize(CENT)),
