@@ -857,8 +857,7 @@ def answer_objection(db: Any, principal: Principal, city: str, run_id: int, obje
     with db.session(write=True) as session:
         run = _run_row(session, principal, city, run_id)
         if not principal.can_read_assessment_detail(city):
-            raise _run_not_found() if not _readable(principal, city) else Forbidden(
-                "只有考核办公室可以答复异议 / only the office answers objections", code="assessment_forbidden")
+            _visible_run(session, principal, city, run_id)  # NotFound for a caller who may not see it
         _manage(principal, city)
         try:
             number = int(objection_id)
