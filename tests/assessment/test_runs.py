@@ -275,3 +275,40 @@ def test_missing_facts_score_incomplete(ready):
         facts.COLLECTORS.update(saved)
     assert {r.total for r in view.rows} == {"8.00"}  # 组织领导 default 8, innovation 0
     assert all(r.incomplete for r in view.rows)
+
+
+def test_untidy_facts_are_stored_and_scored_safely(db):  # noqa: F811
+    """Collectors may hand over numpy scalars, NaN (a frame's missing value), Decimals and dates in evidence: the
+    run stores JSON-safe facts (NaN → missing), scores them, and reproduces them exactly."""
+    from datetime import date as day
+
+    import numpy as np
+
+    from citycarbon.assessment import Fact
+    from citycarbon.services.assessment import facts
+    from tests.assessment.runs_support import register_test_scheme, setup_units
+
+    setup_units(db)
+    register_test_scheme(db)
+
+    def untidy(ctx):
+        evidence = ({"kind": "filing", "due": day(2024, 12, 31), "count": np.int64(3)},)
+        return {"d1": {"t_a": Fact(np.float64(0.8), evidence=evidence), "t_b": Fact(Decimal("0.95")),
+                       "t_v": Fact(0), "t_p": Fact(1)},
+                "d2": {"t_a": Fact(float("nan")), "t_b": Fact(0.95)}}
+
+    saved = dict(facts.COLLECTORS)
+    try:
+        for key in ("t_a", "t_b", "t_v", "t_p"):
+            facts.COLLECTORS[key] = untidy
+        view = runs.run_assessment(db, OFFICE, CITY, 2024, scheme="handtest")
+        rows = {r.unit_code: r for r in view.rows}
+        assert rows["d1"].total == "81.00"
+        assert rows["d2"].total == "35.00" and rows["d2"].incomplete == ["a"]  # b 20 + q 15, a missing
+        detail = runs.unit_score(db, OFFICE, CITY, view.run.id, "d1")
+        fact = next(i for i in detail.items if i["code"] == "a")["fact"]
+        assert fact["value"] == 0.8 and fact["evidence"][0]["due"] == "2024-12-31"
+        assert runs.reproduce(db, OFFICE, CITY, view.run.id)["same"]
+    finally:
+        facts.COLLECTORS.clear()
+        facts.COLLECTORS.update(saved)

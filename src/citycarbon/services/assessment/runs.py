@@ -31,12 +31,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -66,9 +68,13 @@ DECISIONS = ("upheld", "rejected")
 SYSTEM = "system"
 
 
+#: the objection deadline is a day in the city's time (as the governance rounds' deadlines)
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
 def _today() -> date:
-    """Today (UTC); tests move it."""
-    return utcnow().date()
+    """Today in the city's time; tests move it."""
+    return utcnow().astimezone(LOCAL_TZ).date()
 
 
 # -- results ----------------------------------------------------------------------------------------------------
@@ -482,6 +488,27 @@ def _objection_view(row: AssessObjection) -> ObjectionView:
 
 # -- facts and scoring ------------------------------------------------------------------------------------------
 
+def _clean_fact(fact: Fact) -> Fact:
+    """A fact as it is stored and scored: its value a plain float (numpy scalars, Decimals and ints converted) or
+    None when it is not a finite number (NaN from a frame counts as missing); its evidence JSON-safe (dates and
+    other objects as text), so the stored facts re-score exactly and hash the same way on every backend."""
+    value = fact.value
+    try:
+        number = None if value is None else float(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is not None and not math.isfinite(number):
+        number = None
+    evidence = tuple(json.loads(json.dumps(dict(e), ensure_ascii=False, default=str)) for e in fact.evidence)
+    if number == value and type(value) is float and evidence == fact.evidence:
+        return fact
+    return replace(fact, value=number, evidence=evidence)
+
+
+def _clean(facts: Mapping[str, Mapping[str, Fact]]) -> dict[str, dict[str, Fact]]:
+    return {unit: {key: _clean_fact(fact) for key, fact in unit_facts.items()} for unit, unit_facts in facts.items()}
+
+
 def _facts_json(facts: Mapping[str, Mapping[str, Fact]]) -> dict[str, dict[str, Any]]:
     return {unit: {key: fact.to_dict() for key, fact in sorted(unit_facts.items())}
             for unit, unit_facts in sorted(facts.items())}
@@ -593,7 +620,7 @@ def run_assessment(db: Any, principal: Principal, city: str, year: int, *, schem
         raise Conflict(f"没有适用该方案的单位（{'、'.join(the_scheme.applies_to)}） / no unit of the kinds "
                        f"{list(the_scheme.applies_to)} is registered", code="assessment_no_units")
     ctx = FactContext(db=db, city=city, year=year, as_of=as_of, ledger_version=number, units=units)
-    facts = collect_facts(ctx, the_scheme.facts)
+    facts = _clean(collect_facts(ctx, the_scheme.facts))
     facts_json = _facts_json(facts)
     digest = inputs_hash(facts_json)
     actor = audit.actor_of(principal)[0]
@@ -943,7 +970,7 @@ def reproduce(db: Any, principal: Principal, city: str, run_id: int) -> dict[str
                 "as_of": _iso(as_of), "inputs_hash": run.inputs_hash}
     ctx = FactContext(db=db, city=city, year=run.year, as_of=as_of, ledger_version=int(run.ledger_version),
                       units=units)
-    facts = collect_facts(ctx, scheme.facts)
+    facts = _clean(collect_facts(ctx, scheme.facts))
     facts_json = _facts_json(facts)
     out_units = []
     for unit in units:
