@@ -4,7 +4,7 @@ stored ledger version after a later ledger write, and the scope of every role (s
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -136,7 +136,14 @@ def test_objection_period_and_answers(ready, monkeypatch):
     own = runs.unit_score(ready, ZHONGSHAN, CITY, run_id, "d1")
     assert [o.state for o in own.objections] == ["rejected"] and own.can_object
     # after the period: no objection, and publication needs no early note
-    monkeypatch.setattr(runs, "_today", lambda: date.today() + timedelta(days=11))
+    # the last day of the period still takes an objection
+    last = runs._today() + timedelta(days=10)
+    assert view.run.objection_until == last.isoformat()
+    monkeypatch.setattr(runs, "_today", lambda: last)
+    late = runs.object_to(ready, ZHONGSHAN, CITY, run_id, "d1", text="最后一天")
+    runs.answer_objection(ready, OFFICE, CITY, run_id, late.id, decision="upheld", answer="已按异议调整")
+    later = runs._today() + timedelta(days=1)
+    monkeypatch.setattr(runs, "_today", lambda: later)
     with pytest.raises(Conflict):
         runs.object_to(ready, ZHONGSHAN, CITY, run_id, "d1", text="晚了")
     assert not runs.unit_score(ready, ZHONGSHAN, CITY, run_id, "d1").can_object
