@@ -4,6 +4,7 @@ stored ledger version after a later ledger write, and the scope of every role (s
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -231,9 +232,14 @@ def test_scope_of_every_role(ready):
     with pytest.raises(NotFound):
         runs.latest_run(ready, VIEWER, CITY, 2024, scheme="handtest")
     assert runs.latest_run(ready, ZHONGSHAN, CITY, 2024, scheme="handtest").rows[0].unit_code == "d1"
-    for who in (ANALYST, ZHONGSHAN, VIEWER, ENTERPRISE):
+    elsewhere = replace(OFFICE, city="toyville")  # another city's office
+    for who in (ANALYST, ZHONGSHAN, VIEWER, ENTERPRISE, elsewhere):
         with pytest.raises(Forbidden):
             runs.run_assessment(ready, who, CITY, 2024, scheme="handtest")
+    with pytest.raises(NotFound):
+        runs.get_run(ready, elsewhere, CITY, run_id)
+    with pytest.raises(Forbidden):
+        runs.list_runs(ready, elsewhere, CITY)
     runs.publish(ready, OFFICE, CITY, run_id, version=view.run.version, note="提前发布", early=True)
     assert len(runs.get_run(ready, VIEWER, CITY, run_id).rows) == 3
     assert len(runs.get_run(ready, ZHONGSHAN, CITY, run_id).rows) == 3
