@@ -325,3 +325,27 @@ def test_untidy_facts_are_stored_and_scored_safely(db):  # noqa: F811
     finally:
         facts.COLLECTORS.clear()
         facts.COLLECTORS.update(saved)
+
+
+def test_a_run_that_does_not_reproduce_is_not_published(ready):
+    """A collector that does not read as of the run's moment (here: a counter) gives other facts on the same
+    ledger version: publication is refused with the units named, and nothing is written."""
+    from citycarbon.assessment import Fact
+    from citycarbon.services.assessment import facts
+
+    calls = []
+
+    def drifting(ctx):
+        calls.append(1)
+        return {u.code: {"t_a": Fact(0.5 if len(calls) == 1 else 0.6)} for u in ctx.units}
+
+    for key in ("t_a", "t_b", "t_v", "t_p"):
+        facts.COLLECTORS[key] = drifting  # the fixture restores the registry
+    view = _run(ready)
+    with pytest.raises(Conflict) as error:
+        runs.publish(ready, OFFICE, CITY, view.run.id, version=view.run.version, note="提前", early=True)
+    assert error.value.code == "assessment_not_reproducible" and "d1" in str(error.value)
+    check = runs.reproduce(ready, OFFICE, CITY, view.run.id)
+    assert not check["same"] and not check["inputs_same"]
+    assert {u["unit"]: u["differing"] for u in check["units"]}["d1"] == ["a"]
+    assert runs.get_run(ready, OFFICE, CITY, view.run.id).run.state == "draft"
