@@ -345,6 +345,9 @@ OPERATOR_WRITES: dict[str, str] = {
         "rule; each release audited with the workflow's actor)",
     "citycarbon.services.jobs.JobRunner.submit":
         "the runner's own record of a job whose rule the calling service applied (submit_recompute, ensembles)",
+    "citycarbon.services.jobs.JobRunner.submit_tracked":
+        "the runner's own record of a job that reports progress, whose rule the calling service applied "
+        "(services.reports.generate.submit_report)",
 }
 #: the session's own writes (login, logout, password, TOTP): keyed by the session id, never another user's;
 #: tests/services/test_auth_service.py and the API matrix (rule 'session': bearer tokens get 401) hold them
