@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -174,9 +175,13 @@ def _status_text(value: object) -> str:
     return str(value)
 
 
+#: region → series → year → where the figure comes from
+Origins = dict[str, dict[str, dict[int, dict[str, Any]]]]
+
+
 def account_districts(city: Mapping[str, Mapping[int, float]], districts: pd.DataFrame | None,
                       statistics: pd.DataFrame | None = None
-                      ) -> tuple[dict[str, dict[str, dict[int, float]]], dict[str, dict[str, dict[int, dict]]]]:
+                      ) -> tuple[dict[str, dict[str, dict[int, float]]], Origins]:
     """District accounts: the imported district statistics where present, the share estimate otherwise.
 
     ``districts``: the shares table (``districts.csv`` / ledger ``districts``; None = no shares); ``statistics``:
@@ -192,7 +197,7 @@ def account_districts(city: Mapping[str, Mapping[int, float]], districts: pd.Dat
     are exactly :func:`decompose_to_districts`' (so the districts still sum to the city).
     """
     series = decompose_to_districts(city, districts) if districts is not None else {}
-    origins: dict[str, dict[str, dict[int, dict]]] = {}
+    origins: Origins = {}
     share_meta: dict[tuple[str, str, int], tuple[str, str]] = {}
     if districts is not None:
         for row in districts.itertuples(index=False):
