@@ -22,6 +22,7 @@ import pandas as pd
 from citycarbon.codelists import load_codelist, nearest
 from citycarbon.errors import InputError, Problem
 from citycarbon.plan import Target
+from citycarbon.units import conversion_factor
 
 DISTRICT_VARIABLES: tuple[str, ...] = ("energy_share", "co2_share", "gdp_share", "target_factor")
 #: series scaled by each share variable
@@ -165,6 +166,10 @@ def district_targets(targets: list[Target], districts: pd.DataFrame, region: str
 #: ``district_statistics_variables``): each replaces the share estimate of the same series
 STATISTICS_SERIES: tuple[str, ...] = ("energy_consumption_tce", "energy_consumption_dual_control_tce",
                                       "gdp_10k_yuan", "co2_energy_t")
+#: the unit each statistics series is accounted in (an imported row in another unit of the same dimension, e.g.
+#: GDP in 10^8 CNY, is converted)
+STATISTICS_UNITS: dict[str, str] = {"energy_consumption_tce": "tce", "energy_consumption_dual_control_tce": "tce",
+                                    "gdp_10k_yuan": "10^4 CNY", "co2_energy_t": "t"}
 #: statuses that make a figure an estimate (an imported figure with one of these is still flagged)
 ESTIMATE_STATUSES: frozenset[str] = frozenset({"estimate", "unverified"})
 
@@ -220,7 +225,9 @@ def account_districts(city: Mapping[str, Mapping[int, float]], districts: pd.Dat
             region, year = _code(row.region), int(row.year)
             status = _status_text(getattr(row, "status", ""))
             batch = getattr(row, "batch_id", None)
-            series.setdefault(region, {}).setdefault(name, {})[year] = float(row.value)
+            unit = _status_text(getattr(row, "unit", "")) or STATISTICS_UNITS[name]
+            factor = 1.0 if unit == STATISTICS_UNITS[name] else conversion_factor(unit, STATISTICS_UNITS[name])
+            series.setdefault(region, {}).setdefault(name, {})[year] = float(row.value) * factor
             origins.setdefault(region, {}).setdefault(name, {})[year] = {
                 "origin": "statistics", "status": status or None,
                 "source": _status_text(getattr(row, "source", "")) or None,
