@@ -76,8 +76,8 @@ def test_an_office_district_target_imports_with_its_document(sqlite_db):
 
 
 def test_imported_gdp_in_another_unit_is_converted_and_shown_with_its_origin_in_the_status_report(sqlite_db):
-    from citycarbon.services.tracking import build_city_data, status_report
     from citycarbon.services.sources import shipped_inputs
+    from citycarbon.services.tracking import build_city_data, status_report
 
     batch = service.upload_batch(sqlite_db, ANALYST, filename="d.csv", content=_csv(ROWS), kind="district_statistics")
     service.approve_batch(sqlite_db, ADMIN, batch.id, reason="区统计局数据")

@@ -14,6 +14,8 @@ where present, the city's figures times the district's share otherwise); the tar
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import date, datetime
 from typing import Any
 
@@ -383,15 +385,32 @@ def _track_target_leads(ctx: FactContext) -> dict[str, dict[str, set[int]]]:
     return out
 
 
+#: status reports as of a moment, per (database, city, year, moment): the ledger as of a past moment does not
+#: change, so a re-run on the same version reuses the report (building the city's data takes seconds)
+_STATUS_CACHE: OrderedDict[tuple[str, str, int, str], dict[str, Any]] = OrderedDict()
+_STATUS_CACHE_SIZE = 8
+_STATUS_LOCK = threading.Lock()
+
+
 def _track_city_status(ctx: FactContext) -> dict[str, Any]:
     """The city's tracking status report for ``ctx.year`` on the ledger as of ``ctx.as_of``."""
     from citycarbon.services.tracking import build_city_data, status_report
     from citycarbon.store import ledger
 
+    key = (str(getattr(ctx.db, "key", id(ctx.db))), ctx.city, ctx.year, _aware(ctx.as_of).isoformat())
+    with _STATUS_LOCK:
+        hit = _STATUS_CACHE.get(key)
+    if hit is not None:
+        return hit
     try:
         with ctx.db.session() as session:
             dataset = ledger.reference_dataset(session, ctx.city, as_of=ctx.as_of)
         data = build_city_data(ctx.city, dataset, None, None)
-        return status_report(ctx.year, city=ctx.city, data=data)
+        report = status_report(ctx.year, city=ctx.city, data=data)
     except InputError:
         return {"targets": [], "estimates": []}
+    with _STATUS_LOCK:
+        _STATUS_CACHE[key] = report
+        while len(_STATUS_CACHE) > _STATUS_CACHE_SIZE:
+            _STATUS_CACHE.popitem(last=False)
+    return report
