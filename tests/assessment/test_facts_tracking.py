@@ -154,3 +154,17 @@ def test_departments_score_the_warning_levels_of_the_targets_they_lead(seeded_db
     assert drc.value == pytest.approx(sum(rated) / len(rated))
     assert set(rated) <= {0.0, 0.5, 1.0}
     assert facts["nobody"]["led_targets_level_score"].applicable is False
+    # cross-check with the shipped files: task_leads.csv × the plan's Task.indicators, levels of the files' report
+    from citycarbon.data import data_path, read_csv_file
+    from citycarbon.plan import load_plan
+    from citycarbon.services.tracking import city_data, status_report
+
+    leads = read_csv_file(data_path("dalian/governance/task_leads.csv"))
+    drc_tasks = {int(t) for t in leads[leads["lead"] == "drc"]["task"]}
+    plan = load_plan("dalian")
+    expected = sorted(t.id for t in plan.targets
+                      if any(t.indicator in task.indicators for task in plan.tasks if task.number in drc_tasks))
+    assert sorted(e["target"] for e in led) == expected
+    levels = {r["id"]: r["level"] for r in status_report(2024, data=city_data("dalian"))["targets"]}
+    scores = [{3: 1.0, 2: 0.5, 1: 0.0}[levels[t]] for t in expected if levels[t] is not None]
+    assert drc.value == pytest.approx(sum(scores) / len(scores))

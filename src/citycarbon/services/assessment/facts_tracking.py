@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -394,6 +395,8 @@ _STATUS_LOCK = threading.Lock()
 
 def _track_city_status(ctx: FactContext) -> dict[str, Any]:
     """The city's tracking status report for ``ctx.year`` on the ledger as of ``ctx.as_of``."""
+    from citycarbon.services.cities import plan_for
+    from citycarbon.services.targets import platform_values
     from citycarbon.services.tracking import build_city_data, status_report
     from citycarbon.store import ledger
 
@@ -406,6 +409,9 @@ def _track_city_status(ctx: FactContext) -> dict[str, Any]:
         with ctx.db.session() as session:
             dataset = ledger.reference_dataset(session, ctx.city, as_of=ctx.as_of)
         data = build_city_data(ctx.city, dataset, None, None)
+        # the plan's open targets with the values the office had set by then (services.targets, as of)
+        values = platform_values(ctx.city, data.region, ctx.db, as_of=_aware(ctx.as_of))
+        data = replace(data, plan=plan_for(ctx.city, ctx.db), target_values=dict(values), memo={})
         report = status_report(ctx.year, city=ctx.city, data=data)
     except InputError:
         return {"targets": [], "estimates": []}
