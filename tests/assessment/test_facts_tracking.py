@@ -168,3 +168,18 @@ def test_departments_score_the_warning_levels_of_the_targets_they_lead(seeded_db
     levels = {r["id"]: r["level"] for r in status_report(2024, data=city_data("dalian"))["targets"]}
     scores = [{3: 1.0, 2: 0.5, 1: 0.0}[levels[t]] for t in expected if levels[t] is not None]
     assert drc.value == pytest.approx(sum(scores) / len(scores))
+
+
+def test_the_district_scheme_scores_the_hand_worked_facts(seeded_db):
+    from citycarbon.assessment.scheme import shipped_schemes
+    from citycarbon.assessment.scoring import score_unit
+
+    version = _write(seeded_db, _statistics(FIGURES))
+    scheme, _ = shipped_schemes()["district"]
+    facts = _facts(seeded_db, version)["d_ganjingzi"]
+    items = {i.code: i for i in score_unit(scheme, "d_ganjingzi", facts).items}
+    assert float(items["energy_intensity_annual"].points) == pytest.approx(11.54)  # 15 × 10/13
+    assert float(items["co2_intensity_annual"].points) == 15  # 123 % achieved: capped at full
+    assert float(items["energy_total"].points) == 10  # 99.7 % of the allowance
+    assert items["energy_intensity_rise"].vetoed is False
+    assert not items["energy_intensity_annual"].estimate

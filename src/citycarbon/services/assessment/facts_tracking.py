@@ -198,7 +198,7 @@ def _change(ctx: FactContext, data: dict[str, Any], region: str) -> Fact:
     if now is None or not before:
         return _missing(f"缺少{year - 1}年或{year}年的能耗强度数据", f"no energy intensity for {year - 1} or {year}",
                         evidence)
-    change = now / before - 1
+    change = round(now / before - 1, 12)  # an unchanged intensity is 0, never a rounding residue that vetoes
     word_zh, word_en = ("上升", "rose") if change > 0 else ("下降", "fell")
     return Fact(change, "dimensionless", _estimate(evidence), tuple(evidence),
                 f"{year}年能耗强度较上年{word_zh}{_pct(abs(change))}",
