@@ -53,6 +53,21 @@ def district_accounts(ctx: FactContext) -> dict[str, Any]:
 
 
 def _track_district_accounts(ctx: FactContext) -> dict[str, Any]:
+    key = ("districts", str(getattr(ctx.db, "key", id(ctx.db))), ctx.city, 0, _aware(ctx.as_of).isoformat())
+    with _STATUS_LOCK:
+        hit = _STATUS_CACHE.get(key)
+    if hit is not None:
+        return hit
+    found = _track_read_district_accounts(ctx)
+    if found["error"] is None:
+        with _STATUS_LOCK:
+            _STATUS_CACHE[key] = found
+            while len(_STATUS_CACHE) > _STATUS_CACHE_SIZE:
+                _STATUS_CACHE.popitem(last=False)
+    return found
+
+
+def _track_read_district_accounts(ctx: FactContext) -> dict[str, Any]:
     from citycarbon.services.accounting import account_city_years
     from citycarbon.services.cities import city_rows
     from citycarbon.store import ledger
@@ -386,9 +401,9 @@ def _track_target_leads(ctx: FactContext) -> dict[str, dict[str, set[int]]]:
     return out
 
 
-#: status reports as of a moment, per (database, city, year, moment): the ledger as of a past moment does not
-#: change, so a re-run on the same version reuses the report (building the city's data takes seconds)
-_STATUS_CACHE: OrderedDict[tuple[str, str, int, str], dict[str, Any]] = OrderedDict()
+#: status reports and district accounts as of a moment, per (what, database, city, year, moment): the ledger as
+#: of a past moment does not change, so a re-run on the same version reuses them (building takes seconds)
+_STATUS_CACHE: OrderedDict[tuple[str, str, str, int, str], dict[str, Any]] = OrderedDict()
 _STATUS_CACHE_SIZE = 8
 _STATUS_LOCK = threading.Lock()
 
@@ -400,7 +415,7 @@ def _track_city_status(ctx: FactContext) -> dict[str, Any]:
     from citycarbon.services.tracking import build_city_data, status_report
     from citycarbon.store import ledger
 
-    key = (str(getattr(ctx.db, "key", id(ctx.db))), ctx.city, ctx.year, _aware(ctx.as_of).isoformat())
+    key = ("status", str(getattr(ctx.db, "key", id(ctx.db))), ctx.city, ctx.year, _aware(ctx.as_of).isoformat())
     with _STATUS_LOCK:
         hit = _STATUS_CACHE.get(key)
     if hit is not None:
