@@ -94,3 +94,18 @@ def test_imported_gdp_in_another_unit_is_converted_and_shown_with_its_origin_in_
     assert entry["estimate"] is False
     other = next(d for d in status_report(2024, data=data)["districts"] if d["region"] == "210202")
     assert other["origins"]["energy_consumption_tce"]["origin"] == "shares" and other["estimate"] is True
+
+
+def test_district_statistics_alone_without_shares_give_the_district_its_figures():
+    from citycarbon.services.sources import shipped_inputs
+    from citycarbon.services.tracking import build_city_data, status_report
+
+    stats = pd.DataFrame([{**r, "value": r["value"] if r["unit"] == "tce" else 1600.0 * 1e4, "unit":
+                           "tce" if r["unit"] == "tce" else "10^4 CNY", "batch_id": 3} for r in ROWS])
+    inputs = shipped_inputs("dalian")
+    data = build_city_data("dalian", inputs.dataset, None, None, district_statistics=stats)
+    entries = status_report(2024, data=data)["districts"]
+    assert [e["region"] for e in entries] == ["210211"]
+    assert entries[0]["energy_intensity_tce_per_10k_yuan"] == pytest.approx(4.2e6 / 1.6e7)
+    assert entries[0]["origins"]["gdp_10k_yuan"]["batch_id"] == 3
+    assert status_report(2024, region="210211", data=data)["region"] == "210211"

@@ -548,9 +548,9 @@ def status_report(year: int, *, month: int | None = None, region: str | None = N
         if str(region) not in codes:
             raise InputError(Problem(f"unknown region {region!r} for {city}", field="region", value=region,
                                      suggestion=nearest(str(region), [data.region, *codes])))
-        if data.districts is None:
+        if data.districts is None and data.district_statistics is None:
             raise InputError(Problem(f"no district data for {city}", field="region", value=region))
-        district_series = account_districts(series, data.districts, data.district_statistics)[0][str(region)]
+        district_series = account_districts(series, data.districts, data.district_statistics)[0].get(str(region), {})
         rows = _track_all(data, _allocated(targets, data, str(region)), district_series, year,
                           rules, external=False)
         report.update({"region": str(region), "region_name_zh": codes[str(region)]["name_zh"],
@@ -696,7 +696,7 @@ def co2_report(data: CityData, bases: dict[str, dict[str, dict[int, float]]], ro
 
 def _districts(data: CityData, targets: list[Target], series: dict[str, dict[int, float]], year: int,
                rules: RuleSet) -> list[dict[str, Any]]:
-    if data.districts is None:
+    if data.districts is None and data.district_statistics is None:
         return []
     codes = district_codes(data.region)
     decomposed, origins = account_districts(series, data.districts, data.district_statistics)
