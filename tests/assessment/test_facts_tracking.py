@@ -183,3 +183,30 @@ def test_the_district_scheme_scores_the_hand_worked_facts(seeded_db):
     assert float(items["energy_total"].points) == 10  # 99.7 % of the allowance
     assert items["energy_intensity_rise"].vetoed is False
     assert not items["energy_intensity_annual"].estimate
+
+
+def test_a_project_changed_after_the_moment_is_read_as_it_stood_then(seeded_db):
+    import time
+
+    from citycarbon.store.project_models import EnergyProject
+    from citycarbon.store.projects import save_energy_project
+
+    with seeded_db.session(write=True) as session:
+        row = save_energy_project(session, EnergyProject(city="dalian", code="P9"), 0, {
+            "name": "P9", "technology": "solar_distributed", "stage": "operating", "region_code": GANJINGZI,
+            "capacity_mw": 60.0, "grid_connected_on": date(2024, 6, 30), "status": "reported"}, by="test")
+    time.sleep(0.05)
+    moment = datetime.now(UTC)
+    time.sleep(0.05)
+    with seeded_db.session(write=True) as session:
+        row = session.get(EnergyProject, row.id)
+        save_energy_project(session, row, 1, {"capacity_mw": 80.0, "grid_connected_on": date(2025, 1, 15)},
+                            by="test", reason="connection slipped")
+    with seeded_db.session() as session:
+        version = ledger.version(session)
+    then = collect_facts(FactContext(seeded_db, "dalian", 2024, moment, version, UNITS), ["wind_solar_added_mw"])
+    fact = then["d_ganjingzi"]["wind_solar_added_mw"]
+    assert fact.value == pytest.approx(60.0) and fact.evidence[0]["version"] == 1
+    now = collect_facts(FactContext(seeded_db, "dalian", 2024, datetime.now(UTC), version, UNITS),
+                        ["wind_solar_added_mw"])
+    assert now["d_ganjingzi"]["wind_solar_added_mw"].value == 0
