@@ -66,6 +66,8 @@ def test_hand_worked_district_facts_from_imported_statistics(seeded_db):
     # total energy: allowed 900 × 520/500 × (1 − 2.5 %) = 912.6 tce; used 910
     assert mine["energy_total_ratio"].value == pytest.approx(910 / 912.6)
     assert mine["energy_intensity_annual_change"].value == pytest.approx(-1 / 52)
+    allowance = [e for e in mine["energy_total_ratio"].evidence if e.get("indicator") == "energy_total_growth_allowed"]
+    assert allowance[0]["document"] == "国办发〔2024〕39号" and allowance[0]["status"] == "estimate"
     for key in KEYS[:6]:
         fact = mine[key]
         assert fact.estimate is False, key

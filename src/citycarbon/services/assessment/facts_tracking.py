@@ -14,6 +14,7 @@ where present, the city's figures times the district's share otherwise); the tar
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import replace
@@ -242,8 +243,7 @@ def _energy_total(ctx: FactContext, data: dict[str, Any], region: str) -> Fact:
                             f"no allowance of total energy for {year}", evidence)
         growth_gdp = gdp_now["value"] / gdp_before["value"]
         allowed = before["value"] * growth_gdp * (1 - intensity.value / 100)
-        evidence += [gdp_before, gdp_now, {**intensity.evidence(), "use": "allowance derived: E_prev × GDP/GDP_prev × "
-                                                                           "(1 − annual intensity target)"}]
+        evidence += [gdp_before, gdp_now, intensity.evidence(), _track_allowance_rule()]
         how_zh = f"按地区生产总值增长{_pct(growth_gdp - 1)}和强度目标{intensity.value:g}%推算"
     ratio = now["value"] / allowed
     return Fact(ratio, "dimensionless", _estimate(evidence), tuple(evidence),
@@ -251,6 +251,16 @@ def _energy_total(ctx: FactContext, data: dict[str, Any], region: str) -> Fact:
                 f"（{how_zh}），为允许水平的{ratio * 100:.1f}%",
                 f"dual-control energy use {now['value']:,.0f} tce in {year} against an allowed {allowed:,.0f} tce: "
                 f"{ratio * 100:.1f}%")
+
+
+def _track_allowance_rule() -> dict[str, Any]:
+    """The derived allowance's rule as data (codelist ``assessment_target_indicators``, its notes)."""
+    from citycarbon.codelists import load_codelist
+
+    notes = str(load_codelist("assessment_target_indicators").loc["energy_total_growth_allowed", "notes"])
+    number = re.search(r"[\u4e00-\u9fff]+〔\d{4}〕\d+号", notes)
+    return {"kind": "rule", "indicator": "energy_total_growth_allowed", "origin": "derived", "rule": notes,
+            "document": number.group(0) if number else notes, "status": "estimate"}
 
 
 @collector("wind_solar_added_mw")
