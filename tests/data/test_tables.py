@@ -44,7 +44,9 @@ def _raw() -> dict:
 def test_registry_loads_and_is_consistent():
     assert registry_problems() == []
     assert list(REGISTRY) == ["balance", "statistics", "capacity", "process_activity", "forest", "wetland",
-                              "monthly", "districts", "target_values", "target_allocations"]
+                              "monthly", "districts", "target_values", "target_allocations",
+                              # issue 16 (track)
+                              "district_statistics", "district_assessment_targets"]
     for spec in REGISTRY.values():
         assert set(spec.key) <= set(spec.column_names), spec.name
         assert spec.value in spec.column_names and spec.column(spec.value).dtype == "float"

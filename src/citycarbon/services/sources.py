@@ -49,6 +49,8 @@ class CityInputs:
     dataset: ReferenceDataset
     monthly: pd.DataFrame | None
     districts: pd.DataFrame | None
+    #: issue 16 (track): the ``district_statistics`` rows with their batch (None: none imported)
+    district_statistics: pd.DataFrame | None = None
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -142,6 +144,8 @@ def _store_inputs(city: str, settings: Settings) -> CityInputs:
 
             monthly = city_rows(ledger.current_frame(session, "monthly"), "monthly", dataset.region)
             districts = city_rows(ledger.current_frame(session, "districts"), "districts", dataset.region)
+            district_statistics = city_rows(ledger.provenance_frame(session, "district_statistics"), "districts",
+                                            dataset.region)
     except SQLAlchemyError as error:
         raise InputError(Problem(f"cannot read the ledger of {where} ({type(error).__name__}): {hint}",
                                  field="source", value="store", suggestion="files")) from error
@@ -149,4 +153,5 @@ def _store_inputs(city: str, settings: Settings) -> CityInputs:
         database.dispose()
     return CityInputs(city, Source.store, where, version, dataset,
                       None if monthly is None or monthly.empty else monthly,
-                      None if districts is None or districts.empty else districts)
+                      None if districts is None or districts.empty else districts,
+                      None if district_statistics is None or district_statistics.empty else district_statistics)

@@ -33,8 +33,8 @@ from citycarbon.errors import InputError, Problem
 from citycarbon.plan import Plan, Target, load_plan
 from citycarbon.services.sources import Source, city_inputs, resolve_source
 from citycarbon.tracking.districts import (
+    account_districts,
     check_districts,
-    decompose_to_districts,
     district_codes,
     district_targets,
 )
@@ -93,6 +93,9 @@ class CityData:
     #: series current beyond the statistical years (platform: wind + solar extended by the energy-project
     #: registry, services.projects.energy_projects): indicator → the latest year it is current to
     current: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    #: issue 16 (track): imported district statistics (``district_statistics``, with ``batch_id``); they replace
+    #: the share estimates figure by figure (:func:`citycarbon.tracking.districts.account_districts`)
+    district_statistics: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
 
 @cache
@@ -123,7 +126,8 @@ def city_data_for(city: str = "dalian", source: str | Source | None = None) -> C
         hit = _store_data.get(key)
     if hit is not None:
         return hit
-    data = build_city_data(city, inputs.dataset, inputs.monthly, inputs.districts, platform=True)
+    data = build_city_data(city, inputs.dataset, inputs.monthly, inputs.districts, platform=True,
+                           district_statistics=inputs.district_statistics)
     with _store_lock:
         _store_data[key] = data
         while len(_store_data) > STORE_MEMORY:
@@ -133,7 +137,7 @@ def city_data_for(city: str = "dalian", source: str | Source | None = None) -> C
 
 def build_city_data(city: str, dataset: ReferenceDataset, monthly: pd.DataFrame | None = None,
                     districts: pd.DataFrame | None = None, *, platform: bool = False,
-                    db: Any = None) -> CityData:
+                    db: Any = None, district_statistics: pd.DataFrame | None = None) -> CityData:
     """Series of every tracked indicator for ``city`` (year → value, in ``units``) from ``dataset`` and the
     raw monthly/district tables (validated here like ``monthly.csv``/``districts.csv``; None = not available).
 
@@ -204,7 +208,8 @@ def build_city_data(city: str, dataset: ReferenceDataset, monthly: pd.DataFrame 
     basis, basis_rule, bases = _co2_bases(city, dataset, series, sinks)
     return CityData(city, plan.meta.region_code, plan, series, units, tuple(sorted(results)), monthly, districts,
                     dataset.forest, estimates, bases=bases, basis=basis, basis_rule=basis_rule,
-                    origins=_origins(dataset), target_values=values, allocations=allocations, current=current)
+                    origins=_origins(dataset), target_values=values, allocations=allocations, current=current,
+                    district_statistics=district_statistics)
 # -- CO2 on both bases and figure origins ---------------------------------------------------------------------
 
 def _co2_bases(city: str, dataset: ReferenceDataset, series: dict[str, dict[int, float]],
@@ -543,9 +548,9 @@ def status_report(year: int, *, month: int | None = None, region: str | None = N
         if str(region) not in codes:
             raise InputError(Problem(f"unknown region {region!r} for {city}", field="region", value=region,
                                      suggestion=nearest(str(region), [data.region, *codes])))
-        if data.districts is None:
+        if data.districts is None and data.district_statistics is None:
             raise InputError(Problem(f"no district data for {city}", field="region", value=region))
-        district_series = decompose_to_districts(series, data.districts)[str(region)]
+        district_series = account_districts(series, data.districts, data.district_statistics)[0].get(str(region), {})
         rows = _track_all(data, _allocated(targets, data, str(region)), district_series, year,
                           rules, external=False)
         report.update({"region": str(region), "region_name_zh": codes[str(region)]["name_zh"],
@@ -691,12 +696,15 @@ def co2_report(data: CityData, bases: dict[str, dict[str, dict[int, float]]], ro
 
 def _districts(data: CityData, targets: list[Target], series: dict[str, dict[int, float]], year: int,
                rules: RuleSet) -> list[dict[str, Any]]:
-    if data.districts is None:
+    if data.districts is None and data.district_statistics is None:
         return []
     codes = district_codes(data.region)
-    decomposed = decompose_to_districts(series, data.districts)
+    decomposed, origins = account_districts(series, data.districts, data.district_statistics)
     out = []
     for code, values in decomposed.items():
+        if code not in codes:
+            continue
+        shown = {name: origins.get(code, {}).get(name, {}).get(year) for name in _DISTRICT_FIGURES}
         rows = _track_all(data, _allocated(targets, data, code), values, year, rules,
                           external=False)
         out.append({"region": code, "name_zh": codes[code]["name_zh"], "name_en": codes[code]["name_en"],
@@ -705,5 +713,11 @@ def _districts(data: CityData, targets: list[Target], series: dict[str, dict[int
                     "energy_intensity_tce_per_10k_yuan": values.get("energy_intensity_tce_per_10k_yuan", {}).get(year),
                     "targets": [{k: row[k] for k in ("id", "target_value", "actual", "progress_share", "level",
                                                      "colour", "reason", "reason_en")} for row in rows],
-                    "summary": _level_counts(rows)})
+                    "summary": _level_counts(rows),
+                    # issue 16 (track): where each figure comes from (imported statistics or share estimate)
+                    "origins": shown,
+                    "estimate": any(o is None or o.get("estimate", True) for o in shown.values())})
     return out
+
+
+_DISTRICT_FIGURES = ("energy_consumption_tce", "gdp_10k_yuan", "energy_intensity_tce_per_10k_yuan")

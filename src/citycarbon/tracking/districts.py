@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
 from citycarbon.codelists import load_codelist, nearest
 from citycarbon.errors import InputError, Problem
 from citycarbon.plan import Target
+from citycarbon.units import conversion_factor
 
 DISTRICT_VARIABLES: tuple[str, ...] = ("energy_share", "co2_share", "gdp_share", "target_factor")
 #: series scaled by each share variable
@@ -156,3 +158,89 @@ def district_targets(targets: list[Target], districts: pd.DataFrame, region: str
             value = target.value * factors[target.id] if target.value is not None else None
             allocated.append(target.model_copy(update={"value": value}))
     return allocated
+
+
+# -- district accounting from imported district statistics (issue 16) -----------------------------------------
+
+#: the district statistics an import may hold (``district_statistics`` table, codelist
+#: ``district_statistics_variables``): each replaces the share estimate of the same series
+STATISTICS_SERIES: tuple[str, ...] = ("energy_consumption_tce", "energy_consumption_dual_control_tce",
+                                      "gdp_10k_yuan", "co2_energy_t")
+#: the unit each statistics series is accounted in (an imported row in another unit of the same dimension, e.g.
+#: GDP in 10^8 CNY, is converted)
+STATISTICS_UNITS: dict[str, str] = {"energy_consumption_tce": "tce", "energy_consumption_dual_control_tce": "tce",
+                                    "gdp_10k_yuan": "10^4 CNY", "co2_energy_t": "t"}
+#: statuses that make a figure an estimate (an imported figure with one of these is still flagged)
+ESTIMATE_STATUSES: frozenset[str] = frozenset({"estimate", "unverified"})
+
+
+def _status_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    return str(value)
+
+
+#: region → series → year → where the figure comes from
+Origins = dict[str, dict[str, dict[int, dict[str, Any]]]]
+
+
+def account_districts(city: Mapping[str, Mapping[int, float]], districts: pd.DataFrame | None,
+                      statistics: pd.DataFrame | None = None
+                      ) -> tuple[dict[str, dict[str, dict[int, float]]], Origins]:
+    """District accounts: the imported district statistics where present, the share estimate otherwise.
+
+    ``districts``: the shares table (``districts.csv`` / ledger ``districts``; None = no shares); ``statistics``:
+    the ``district_statistics`` rows (year, region, variable, value, unit, status, source and, from the ledger's
+    :func:`~citycarbon.store.ledger.provenance_frame`, ``batch_id``). For each (region, series, year) the
+    imported value wins; without one the city's value times the district's share is used
+    (:func:`decompose_to_districts`). Intensities are recomputed from whichever figures were used.
+
+    Returns ``(series, origins)``: region → series → year → value, and region → series → year → origin dict:
+    ``{"origin": "statistics", "status", "source", "batch_id", "estimate"}`` for an imported figure,
+    ``{"origin": "shares", "status", "source", "estimate"}`` for a share estimate, ``{"origin": "derived",
+    "estimate"}`` for an intensity (an estimate when either of its parts is). With no statistics the series
+    are exactly :func:`decompose_to_districts`' (so the districts still sum to the city).
+    """
+    series = decompose_to_districts(city, districts) if districts is not None else {}
+    origins: Origins = {}
+    share_meta: dict[tuple[str, str, int], tuple[str, str]] = {}
+    if districts is not None:
+        for row in districts.itertuples(index=False):
+            share_meta[(_code(row.region), str(row.variable), int(row.year))] = (
+                _status_text(getattr(row, "status", "")), _status_text(getattr(row, "source", "")))
+    for region, by_name in series.items():
+        for variable, names in SHARED_SERIES.items():
+            for name in names:
+                for year in by_name.get(name, {}):
+                    used = variable if (region, variable, year) in share_meta else "energy_share"
+                    status, source = share_meta.get((region, used, year), ("", ""))
+                    origins.setdefault(region, {}).setdefault(name, {})[year] = {
+                        "origin": "shares", "status": status or None, "source": source or None,
+                        "estimate": status in ESTIMATE_STATUSES or not status}
+    if statistics is not None and not statistics.empty:
+        for row in statistics.itertuples(index=False):
+            name = str(row.variable)
+            if name not in STATISTICS_SERIES:
+                continue
+            region, year = _code(row.region), int(row.year)
+            status = _status_text(getattr(row, "status", ""))
+            batch = getattr(row, "batch_id", None)
+            unit = _status_text(getattr(row, "unit", "")) or STATISTICS_UNITS[name]
+            factor = 1.0 if unit == STATISTICS_UNITS[name] else conversion_factor(unit, STATISTICS_UNITS[name])
+            series.setdefault(region, {}).setdefault(name, {})[year] = float(row.value) * factor
+            origins.setdefault(region, {}).setdefault(name, {})[year] = {
+                "origin": "statistics", "status": status or None,
+                "source": _status_text(getattr(row, "source", "")) or None,
+                "batch_id": None if batch is None or pd.isna(batch) else int(batch),
+                "estimate": status in ESTIMATE_STATUSES}
+    for region, by_name in series.items():
+        for name in INTENSITIES:
+            by_name.pop(name, None)
+        _with_intensities(by_name)
+        for name, (top, bottom) in INTENSITIES.items():
+            for year in by_name.get(name, {}):
+                parts = [origins.get(region, {}).get(part, {}).get(year, {}) for part in (top, bottom)]
+                origins.setdefault(region, {}).setdefault(name, {})[year] = {
+                    "origin": "derived", "from": [p.get("origin") for p in parts],
+                    "estimate": any(p.get("estimate", True) for p in parts)}
+    return series, origins

@@ -283,10 +283,25 @@ def districts_view(source: Snapshot, principal: Principal, fmt: Formatter, year:
                      "gdp": fmt.decimal((district["gdp_10k_yuan"] or 0) / 1e4, 1),
                      "intensity": fmt.decimal(district["energy_intensity_tce_per_10k_yuan"], 3),
                      "summary": district["summary"], "targets": targets,
-                     "energy_raw": district["energy_consumption_tce"]})
+                     "energy_raw": district["energy_consumption_tce"],
+                     # issue 16 (track): where the energy and GDP figures come from
+                     "origins": _track_district_origins(district)})
     chart = {"type": "bar", "horizontal": True, "unit": fmt.units["tce"], "categories": [r["name"] for r in rows],
              "series": [{"name": fmt.units["tce"], "data": [scale(r["energy_raw"], "tce") for r in rows]}]}
     return {"year": year, "districts": rows, "chart": chart}
+
+
+def _track_district_origins(district: dict) -> list[dict]:
+    """The district's energy and GDP figures' origins (imported statistics with status and batch, or the share
+    estimate) for the districts page; empty for a report without origins."""
+    out = []
+    for name in ("energy_consumption_tce", "gdp_10k_yuan"):
+        origin = (district.get("origins") or {}).get(name)
+        if origin:
+            out.append({"series": name, "statistics": origin.get("origin") == "statistics",
+                        "batch": origin.get("batch_id"), "status": origin.get("status"),
+                        "estimate": bool(origin.get("estimate"))})
+    return out
 
 
 def cockpit_view(source: Snapshot, principal: Principal, fmt: Formatter) -> dict:

@@ -9,7 +9,7 @@ district and industry division, against the remaining room of the year.
 Inputs resolved here, arithmetic in :mod:`citycarbon.projects.budget`: the tracking series
 (:func:`citycarbon.services.tracking.city_data_for`: the ledger's current version when it holds the city's
 data, else the shipped files; the faces may pass the app's cached ``data``), the district split
-(:func:`citycarbon.tracking.districts.decompose_to_districts`), the plan's targets with the values the office
+(:func:`citycarbon.tracking.districts.account_districts`), the plan's targets with the values the office
 set and the district allocations (as :func:`~citycarbon.services.tracking.status_report` applies them), the
 default warning rule set, and the project's figures (the stored ``summary`` of
 :func:`citycarbon.services.projects.evaluate.evaluate`, evaluated again when absent or of another method).
@@ -41,7 +41,7 @@ from citycarbon.services.tracking import CityData, _allocated, _with_platform_va
 from citycarbon.store import ledger
 from citycarbon.store.project_models import ProjProject
 from citycarbon.store.projects import project_from_row
-from citycarbon.tracking.districts import decompose_to_districts, district_codes
+from citycarbon.tracking.districts import account_districts, district_codes
 from citycarbon.tracking.warning_rules import RuleSet, load_rule_set
 
 __all__ = ["YEARS", "budget_check", "pipeline", "tracking_data"]
@@ -92,7 +92,8 @@ def _histories(data: CityData) -> dict[str, pd.DataFrame]:
     if found is None:
         found = {data.region: _history(data.series)}
         if data.districts is not None:
-            for code, values in decompose_to_districts(data.series, data.districts).items():
+            # issue 16 (track): imported district statistics where present, the share estimate otherwise
+            for code, values in account_districts(data.series, data.districts, data.district_statistics)[0].items():
                 found[code] = _history(values)
         data.memo[memo_key] = found
     return dict(found)
