@@ -103,7 +103,11 @@ def _assess_row(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def _assess_run(view: Any) -> dict[str, Any]:
     data = _dict(view)
-    rows = _pick(data, "units", "ranking", "scores", "board", default=[])
+    if isinstance(data.get("run"), Mapping):  # RunView: {"run": summary, "rows": [...], "complete": …}
+        data = {**data["run"], **{k: v for k, v in data.items() if k != "run"}}
+    rows = _pick(data, "rows", "units", "ranking", "scores", "board", default=[])
+    if not isinstance(rows, list):
+        rows = []
     run = {
         "id": _pick(data, "id", "run_id"),
         "year": _pick(data, "year"),
@@ -184,11 +188,12 @@ def _board(request: Request, session: Any, *, year: int | None = None, scheme: s
     db = web_state(request).db()
     q = request.query_params
     year = year or _year(q.get("year"), request)
-    scheme = scheme or (q.get("scheme") if q.get("scheme") in SCHEMES else "district")
     if principal.role.value == "enterprise":
         return _error(request, session, "forbidden", 403)
     try:
         schemes = [_dict(s) for s in runs.list_schemes(db, principal, city)]
+        known = {str(s.get("code")) for s in schemes} | set(SCHEMES)
+        scheme = scheme or (q.get("scheme") if q.get("scheme") in known else "district")
         if run_id is not None:
             view = runs.get_run(db, principal, city, run_id)
         else:
@@ -260,7 +265,7 @@ def run_assessment(request: Request, year: str = Form(""), scheme: str = Form("d
     from citycarbon.services.assessment import runs
 
     chosen = _year(year, request)
-    kind = scheme if scheme in SCHEMES else "district"
+    kind = scheme.strip()[:64] or "district"
 
     def page(**kw: Any) -> Response:
         return _board(request, session, year=chosen, scheme=kind, **kw)
@@ -275,7 +280,7 @@ def run_assessment(request: Request, year: str = Form(""), scheme: str = Form("d
 
 
 @router.post("/assessment/{run_id}/publish", response_class=HTMLResponse)
-def publish(request: Request, run_id: int, version: str = Form(""), note: str = Form(""),
+def publish(request: Request, run_id: int, version: str = Form(""), note: str = Form(""), early: str = Form(""),
             csrf_token: str = Form(""), session: Any = Depends(current_session)) -> Response:
     if not _id_ok(run_id):
         return _error(request, session, "not_found", 404)
@@ -285,7 +290,8 @@ def publish(request: Request, run_id: int, version: str = Form(""), note: str = 
         return _board(request, session, run_id=run_id, **kw)
 
     return _assess_post(request, session, csrf_token, lambda db: runs.publish(
-        db, session.principal, _city(request), run_id, version=_version(version), note=note.strip()[:2000]),
+        db, session.principal, _city(request), run_id, version=_version(version), note=note.strip()[:2000],
+        early=early == "1"),
         page, lambda _view: RedirectResponse(f"/assessment?run={run_id}&done=published", status_code=303))
 
 
@@ -299,7 +305,8 @@ def _assess_item(item: Mapping[str, Any]) -> dict[str, Any]:
         "name_en": str(_pick(item, "name_en", default="")),
         "category": str(_pick(item, "category", default="")),
         "kind": str(_pick(item, "kind", default="")),
-        "value": _number(item.get("value")),
+        "value": _number(item.get("value")) if item.get("value") is not None else _number(
+            (item.get("fact") or {}).get("value") if isinstance(item.get("fact"), Mapping) else None),
         "unit": str(_pick(item, "unit", default="")),
         "points": str(_pick(item, "points", default="")),
         "max_points": str(_pick(item, "max_points", "max", default="")),
@@ -314,11 +321,12 @@ def _assess_item(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 #: evidence fields shown with a label (the rest is shown verbatim, as data)
-EVIDENCE_FIELDS = ("series", "variable", "indicator", "year", "value", "unit", "batch", "batch_id", "status",
-                   "round", "measure", "filed", "filed_at", "due", "due_date", "item", "item_id", "level",
-                   "code", "project", "finding", "document", "units", "online", "readings", "coverage",
-                   "ledger_version", "region", "org")
-EVIDENCE_TEXTS = ("text_zh", "note_zh", "label_zh", "name_zh", "title_zh", "summary_zh")
+EVIDENCE_FIELDS = ("series", "variable", "indicator", "target", "region", "year", "value", "unit", "status", "origin",
+                   "source", "batch", "batch_id", "ledger_version", "round", "measure", "due", "filed", "item",
+                   "level", "doc_number", "triggered_on", "rule", "code", "project", "finding", "decision_no",
+                   "day", "capacity_mw", "document", "registered", "enterprises", "online", "unit_days", "passing",
+                   "threshold", "milestone", "met", "weight")
+EVIDENCE_TEXTS = ("text_zh", "note_zh", "label_zh", "name_zh", "title_zh", "summary_zh", "finding_zh")
 
 
 def _assess_evidence(evidence: Mapping[str, Any]) -> dict[str, Any]:
@@ -345,7 +353,7 @@ def _assess_unit(view: Any) -> dict[str, Any]:
         "objection_until": _pick(data, "objection_until", default=_pick(run, "objection_until")),
         "version": _pick(data, "run_version", "version", default=_pick(run, "version", default=1)),
         "scheme": str(_pick(data, "scheme", default=_pick(run, "scheme", default=""))),
-        "items": [_assess_item(i) for i in items if isinstance(i, Mapping)],
+        "lines": [_assess_item(i) for i in items if isinstance(i, Mapping)],
         "adjustments": [dict(a) for a in _pick(data, "adjustments", default=[]) if isinstance(a, Mapping)],
         "objections": [dict(o) for o in _pick(data, "objections", default=[]) if isinstance(o, Mapping)],
         "vetoed_by": list(_pick(score, "vetoed_by", default=[]) or []),
@@ -373,7 +381,8 @@ def _unit_page(request: Request, session: Any, run_id: int, unit_code: str, *, n
     draft = unit["run_state"] == "draft"
     until = unit["objection_until"]
     in_period = draft and (not until or str(until)[:10] >= date.today().isoformat())
-    may_object = in_period and principal.can_object_assessment(unit["unit_code"], unit["region_code"])
+    may_object = bool(_pick(_dict(view), "can_object", default=in_period and principal.can_object_assessment(
+        unit["unit_code"], unit["region_code"])))
     return render(request, "assessment/unit.html", {
         "unit": unit, "may_manage": principal.can_manage_assessment(city) and draft, "may_object": may_object,
         "notice": notice, "errors": errors or [],
