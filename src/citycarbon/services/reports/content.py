@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -82,10 +83,8 @@ def _clean(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_clean(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, str | bytes):
-        try:
+        with suppress(ValueError, AttributeError):
             value = value.item()
-        except (ValueError, AttributeError):
-            pass
     if isinstance(value, float):
         if not math.isfinite(value):
             return None
@@ -284,7 +283,7 @@ def headline_figures(inputs: ReportInputs) -> dict[str, Any]:
         "energy_intensity_reduction": actual("energy_intensity_reduction"),
         "co2_intensity_reduction": actual("co2_intensity_reduction"),
         "non_fossil_share": actual("non_fossil_share"),
-        "wind_solar_capacity_mw": actual("wind_solar_capacity"),
+        "wind_solar_capacity_mw": actual("wind_solar_capacity_mw"),
         "forest_coverage": actual("forest_coverage"),
         "co2": {basis: {"co2_emissions_t": b.get("co2_emissions_t"),
                         "co2_intensity_t_per_10k_yuan": b.get("co2_intensity_t_per_10k_yuan")}
@@ -324,7 +323,8 @@ def _section_targets(b: _Builder, inputs: ReportInputs, figures: dict[str, Any])
     status = inputs.status
     b.heading("一、总体情况")
     counts = status.get("summary") or {}
-    b.para(f"对照《大连市碳达峰实施方案》确定的{len(status.get('targets', []))}项目标，按{status.get('rule_set_document')}"
+    b.para(f"对照《大连市碳达峰实施方案》确定的{len(status.get('targets', []))}项目标，"
+           f"按{status.get('rule_set_document')}"
            f"规则评价：一级预警{counts.get('1', 0)}项，二级预警{counts.get('2', 0)}项，进展顺利{counts.get('3', 0)}项，"
            f"目标值待下达或暂无评价{counts.get('unrated', 0)}项。")
     est = ESTIMATE if status.get("estimates") else ""
@@ -337,19 +337,17 @@ def _section_targets(b: _Builder, inputs: ReportInputs, figures: dict[str, Any])
     warned = [r for r in status.get("targets", []) if r.get("level") in (1, 2)]
     if warned:
         b.para("预警指标：" + "；".join(f"{r['title_zh']}（{LEVEL_ZH[r['level']]}）" for r in warned) + "。")
-    header = ["指标", "目标年", "目标值", "实际年", "实际值", "预警等级", "说明"]
     rows, shown = [], []
     for r in status.get("targets", []):
         rows.append([r["title_zh"], r.get("target_year"), r.get("target_value"), r.get("actual_year"),
                      r.get("actual"), r.get("level"), r.get("reason") or ""])
         shown.append([r["title_zh"], str(r.get("target_year") or ""), _value_text(r, "target_value"),
-                      str(r.get("actual_year") or ""), _value_text(r, "actual"), LEVEL_ZH.get(r.get("level"), "未评级"),
-                      ""])
+                      str(r.get("actual_year") or ""), _value_text(r, "actual"),
+                      LEVEL_ZH.get(r.get("level"), "未评级"), ""])
     b.table("目标进度与预警", f"{inputs.year}年目标进度与预警", [
         "指标", "目标年（年）", "目标值（指标单位，比例为小数）", "实际年（年）", "实际值（指标单位，比例为小数）",
-        "预警等级（1红 2黄 3绿）", "说明"], rows, shown=[[s[0], s[1], s[2], s[3], s[4], s[5]] + [""] for s in shown],
+        "预警等级（1红 2黄 3绿）", "说明"], rows, shown=shown,
         formats=[None, "0", "0.0000", "0", "0.0000", "0", None], notes=[str(status.get("rule_set_document") or "")])
-    del header
 
 
 def _mw(value: float | None) -> str:
@@ -380,7 +378,8 @@ def _section_energy(b: _Builder, inputs: ReportInputs, figures: dict[str, Any]) 
                     "二氧化碳排放量（万吨）": [None if v is None else v / 1e4 for v in co2_series]},
             title="能源消费总量和二氧化碳排放量", unit="万吨")
     b.table("能耗与排放历年", "能源消费总量和二氧化碳排放量历年数据",
-            ["年份（年）", "能源消费总量（万吨标准煤）", f"二氧化碳排放量（万吨，{BASIS_ZH.get(inputs.data.basis, '')}）"],
+            ["年份（年）", "能源消费总量（万吨标准煤）",
+             f"二氧化碳排放量（万吨，{BASIS_ZH.get(inputs.data.basis, '')}）"],
             [[y, None if e is None else round(e / 1e4, 2), None if c is None else round(c / 1e4, 2)]
              for y, e, c in zip(years, energy, co2_series, strict=True)],
             formats=["0", "0.00", "0.00"])
@@ -476,9 +475,10 @@ def _section_monitoring(b: _Builder, db: Database, inputs: ReportInputs) -> dict
     tier_zh = {1: "年综合能耗1万吨标准煤以上", 2: "年综合能耗5000吨至1万吨标准煤", 0: "其他"}
     b.table("在线监测覆盖", "重点用能单位在线监测覆盖情况",
             ["类别", "单位数（家）", "已接入（家）", "接入率（%）"],
-            [[tier_zh.get(t, str(t)), n, c, round(c / n * 100, 2) if n else None] for t, (n, c) in sorted(by_tier.items())],
+            [[tier_zh.get(t, str(t)), n, c, round(c / n * 100, 2) if n else None]
+             for t, (n, c) in sorted(by_tier.items())],
             formats=[None, "0", "0", "0.00"])
-    return {"enterprises": total, "connected": online, "points": int(len(registry.points))}
+    return {"enterprises": total, "connected": online, "points": len(registry.points)}
 
 
 def _section_tasks(b: _Builder, db: Database, principal: Principal, inputs: ReportInputs) -> dict[str, Any]:
@@ -501,7 +501,8 @@ def _section_tasks(b: _Builder, db: Database, principal: Principal, inputs: Repo
            f"推进中{totals['in_progress']}个、滞后{totals['lagging']}个、逾期未报{totals['overdue']}个。")
     for progress in view.city_progress:
         b.para(f"{progress.title_zh}：应报{progress.assigned}项，已报{progress.filed}项，逾期{progress.late}项。")
-    b.table("重点任务", "重点任务推进情况（责任单位数）", ["任务", *[f"{CELL_LEVEL_ZH[x]}（个）" for x in levels]], rows,
+    b.table("重点任务", "重点任务推进情况（责任单位数）",
+            ["任务", *[f"{CELL_LEVEL_ZH[x]}（个）" for x in levels]], rows,
             formats=[None, *["0"] * len(levels)])
     return {"tasks": len(view.tasks), **{f"cells_{k}": v for k, v in totals.items()}}
 
@@ -514,7 +515,8 @@ def _section_projects(b: _Builder, db: Database, principal: Principal, inputs: R
     counts = {state: list_projects(db, principal, inputs.city, state=state, limit=1).total for state in STATES}
     total = sum(counts.values())
     b.para(f"平台登记固定资产投资项目{total}个，其中审查中{counts.get('under_review', 0)}个，通过（含有条件通过）"
-           f"{counts.get('approved', 0) + counts.get('approved_conditions', 0)}个，未通过{counts.get('rejected', 0)}个，"
+           f"{counts.get('approved', 0) + counts.get('approved_conditions', 0)}个，"
+           f"未通过{counts.get('rejected', 0)}个，"
            f"已投产{counts.get('commissioned', 0) + counts.get('accepted', 0)}个。")
     b.table("项目节能审查", "项目节能审查情况", ["状态", "项目数（个）"],
             [[PROJECT_STATE_ZH.get(s, s), n] for s, n in counts.items() if n], formats=[None, "0"])

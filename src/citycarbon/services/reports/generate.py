@@ -146,7 +146,7 @@ def _render(fmt: str, document: OfficialDocument, sheets: list[Sheet], provenanc
         return render_docx(document)
     if fmt == "pdf":
         try:
-            from citycarbon.documents.gbt9704_pdf import render_pdf  # type: ignore[import-not-found,unused-ignore]
+            from citycarbon.documents.gbt9704_pdf import render_pdf  # type: ignore[import-not-found,import-untyped,unused-ignore]
         except ImportError as error:
             raise InputError(Problem("the PDF renderer is not installed (citycarbon.documents.gbt9704_pdf)",
                                      field="format", value="pdf", message_zh="PDF 渲染模块未安装")) from error

@@ -61,7 +61,8 @@ def default_text(section: str, year: int, *, unit_name: str | None = None) -> st
         }
     else:
         drafts = {
-            "overview": f"{year}年，{unit_name}认真贯彻市委、市政府碳达峰碳中和工作部署，各项任务有序推进。（请据实修改）",
+            "overview": (f"{year}年，{unit_name}认真贯彻市委、市政府碳达峰碳中和工作部署，"
+                         "各项任务有序推进。（请据实修改）"),
             "problems": "部分任务推进进度滞后，个别指标完成存在压力。（请据实修改）",
             "next_year": f"{year + 1}年，{unit_name}将对照目标任务，压实责任，确保各项任务按期完成。（请据实修改）",
         }

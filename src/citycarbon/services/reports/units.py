@@ -154,8 +154,8 @@ def unit_report_document(db: Database, principal: Principal, city: str, org: str
     view = view or unit_report(db, principal, city, org, year, inputs=inputs)
     g = view.governance
     texts = {n.section: n.text for n in view.narratives}
-    body: list[Block] = [Paragraph(f"按照市碳达峰碳中和工作领导小组部署，现将{g.org_name}{year}年碳达峰碳中和工作贯彻落实情况"
-                                   "报告如下。"),
+    body: list[Block] = [Paragraph(f"按照市碳达峰碳中和工作领导小组部署，现将{g.org_name}{year}年"
+                                   "碳达峰碳中和工作贯彻落实情况报告如下。"),
                          Heading("一、总体情况", 1), Paragraph(_summary_zh(view)), Paragraph(texts["overview"])]
     f = view.figures
     if f:
@@ -181,8 +181,9 @@ def unit_report_document(db: Database, principal: Principal, city: str, org: str
     body.extend(Paragraph(x) for x in lag)
     body.append(Paragraph(texts["problems"]))
     body.append(Heading("五、督办事项办理情况", 1))
-    body.append(Table(["日期", "等级", "措施", "事由"], [[s["triggered_on"], s["level_zh"], s["measure"], s["reason_zh"]]
-                                                   for s in g.supervision], caption="表3　督办事项")
+    body.append(Table(["日期", "等级", "措施", "事由"],
+                      [[s["triggered_on"], s["level_zh"], s["measure"], s["reason_zh"]] for s in g.supervision],
+                      caption="表3　督办事项")
                 if g.supervision else Paragraph("本年度无督办事项。"))
     body.append(Heading("六、下一年工作安排", 1))
     body.append(Paragraph(texts["next_year"]))
