@@ -31,7 +31,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from citycarbon.errors import Conflict, Forbidden, InputError, NotFound
 from citycarbon.web.app import locale_of, login_redirect, render, web_state
-from citycarbon.web.backend import current_session
+from citycarbon.web.backend import current_session, localized
 from citycarbon.web.i18n import translate_problem
 from citycarbon.web.security import CsrfError, check_csrf
 
@@ -100,7 +100,8 @@ def _report_sections(view: Any) -> list[dict[str, Any]]:
             "title_zh": str(_pick(s, "title_zh", "name_zh", "heading_zh", default="")),
             "title_en": str(_pick(s, "title_en", "name_en", "heading_en", default="")),
             "text": str(_pick(s, "text", "body", default="")),
-            "prefill": str(_pick(s, "prefill", "default_text", "draft", "suggested", default="")),
+            "prefill": str(_pick(s, "prefill", "default_text", "suggested", default="")),
+            "edited": bool(_pick(s, "edited", default=bool(_pick(s, "version", default=0)))),
             "version": _pick(s, "version", default=0),
             "updated_by": _pick(s, "updated_by", "edited_by"),
             "updated_at": _pick(s, "updated_at", "edited_at"),
@@ -168,6 +169,7 @@ def _page(request: Request, session: Any, *, year: int | None = None, org: str |
         "sections": sections, "may_generate": principal.can_generate_reports(city),
         "org": org, "units": units, "unit_sections": unit_sections, "documents": documents,
         "job": _job_view(request, principal, job) if job else None, "formats": FORMATS,
+        "may_generate_unit": bool(org) and any(u["code"] == org for u in units),
         "notice": notice or q.get("done") or None, "errors": errors or [],
     }, session=session, status_code=status_code)
 
@@ -193,16 +195,22 @@ def _job_view(request: Request, principal: Any, job_id: str) -> dict[str, Any] |
     progress = info.get("progress") or {}
     done, total = int(progress.get("done") or 0), int(progress.get("total") or 0)
     result = info.get("result")
+    raw = _pick(result, "documents", "docs", default=[]) if isinstance(result, Mapping) else result
+    ids = [d if isinstance(d, int) else _pick(d, "id") for d in raw or [] if isinstance(d, int | Mapping)]
     documents = []
-    if isinstance(result, Mapping):
-        raw = _pick(result, "documents", "docs", default=[])
-        documents = [_report_document(d) for d in raw if isinstance(d, Mapping)]
-    elif isinstance(result, list):
-        documents = [_report_document(d) for d in result if isinstance(d, Mapping)]
+    if ids and info.get("status") == "done":  # the stored documents the job made (their formats and names)
+        from citycarbon.services.reports import generate
+
+        try:
+            found = generate.list_documents(web_state(request).db(), principal, _city(request),
+                                            year=(info.get("params") or {}).get("year"))
+        except (Forbidden, NotFound):
+            found = []
+        documents = [d for d in map(_report_document, found) if d["id"] in ids]
     return {"id": info.get("id") or job_id, "status": info.get("status") or "queued", "done": done, "total": total,
             "percent": round(100 * done / total) if total else (100 if info.get("status") == "done" else 0),
-            "step": str(progress.get("step") or ""), "error": info.get("error"), "documents": documents,
-            "year": (info.get("params") or {}).get("year")}
+            "step": localized(str(progress.get("step") or ""), locale_of(request)), "error": info.get("error"),
+            "documents": documents, "year": (info.get("params") or {}).get("year")}
 
 
 @router.get("/reports/progress", response_class=HTMLResponse)
@@ -268,7 +276,7 @@ def save_narrative(request: Request, year: str = Form(""), section: str = Form("
 
 
 @router.post("/reports/generate", response_class=HTMLResponse)
-def generate_report(request: Request, year: str = Form(""), formats: list[str] = Form([]),
+def generate_report(request: Request, year: str = Form(""), formats: list[str] = Form([]), org: str = Form(""),
                     csrf_token: str = Form(""), session: Any = Depends(current_session)) -> Response:
     refused = _csrf(request, session, csrf_token)
     if refused is not None:
@@ -277,6 +285,7 @@ def generate_report(request: Request, year: str = Form(""), formats: list[str] =
 
     chosen = _year(year, request)
     wanted = tuple(f for f in FORMATS if f in formats) or FORMATS
+    unit = org.strip()[:64] or None
     runner = getattr(request.app.state, "jobs", None)
     locale = locale_of(request)
     if runner is None:  # a bare web app without the platform's job runner
@@ -286,16 +295,17 @@ def generate_report(request: Request, year: str = Form(""), formats: list[str] =
                       status_code=503)
     try:
         job_id = generate.submit_report(runner, web_state(request).db(), session.principal, _city(request), chosen,
-                                        wanted)
+                                        wanted, district=unit)
     except Forbidden:
         return _error(request, session, "forbidden", 403)
     except NotFound:
         return _error(request, session, "not_found", 404)
     except InputError as error:
-        return _page(request, session, year=chosen, errors=_problems(error, locale), status_code=422)
+        return _page(request, session, year=chosen, org=unit, errors=_problems(error, locale), status_code=422)
     except Conflict as error:
-        return _page(request, session, year=chosen, errors=_message(error, locale), status_code=409)
-    return RedirectResponse(f"/reports?year={chosen}&job={quote(str(job_id))}", status_code=303)
+        return _page(request, session, year=chosen, org=unit, errors=_message(error, locale), status_code=409)
+    target = f"/reports?year={chosen}&job={quote(str(job_id))}" + (f"&org={quote(unit)}" if unit else "")
+    return RedirectResponse(target, status_code=303)
 
 
 @router.get("/reports/documents/{doc_id}")
