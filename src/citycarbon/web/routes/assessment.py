@@ -172,8 +172,9 @@ def _conflict(error: Conflict | Forbidden, locale: str) -> list[str]:
     return [zh if locale.startswith("zh") or not en else en]
 
 
-def _version(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 10 else None
+def _version(text: str) -> int:
+    """The version a form carries (0 when missing or malformed: the service then refuses it as stale)."""
+    return int(text) if text.isdigit() and len(text) < 10 else 0
 
 
 # ---- the board ----------------------------------------------------------------------------------------------
@@ -197,7 +198,7 @@ def _board(request: Request, session: Any, *, year: int | None = None, scheme: s
         if run_id is not None:
             view = runs.get_run(db, principal, city, run_id)
         else:
-            view = runs.latest_run(db, principal, city, year, scheme=scheme)
+            view = runs.latest_run(db, principal, city, year, scheme=scheme or "district")
         history = [_dict(r) for r in runs.list_runs(db, principal, city, year=year)]
     except Forbidden:
         return _error(request, session, "forbidden", 403)
@@ -341,9 +342,10 @@ def _assess_evidence(evidence: Mapping[str, Any]) -> dict[str, Any]:
 
 def _assess_unit(view: Any) -> dict[str, Any]:
     data = _dict(view)
-    score = data.get("score") if isinstance(data.get("score"), Mapping) else data
+    nested, summary = data.get("score"), data.get("run")
+    score: dict[str, Any] = dict(nested) if isinstance(nested, Mapping) else data
     row = _assess_row({**score, **{k: v for k, v in data.items() if k not in ("items", "score")}})
-    run = data.get("run") if isinstance(data.get("run"), Mapping) else {}
+    run: dict[str, Any] = dict(summary) if isinstance(summary, Mapping) else {}
     items = _pick(score, "items", default=[]) or _pick(data, "items", default=[])
     return {
         **row,

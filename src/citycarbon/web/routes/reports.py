@@ -262,7 +262,7 @@ def save_narrative(request: Request, year: str = Form(""), section: str = Form("
     try:
         narratives.set_narrative(web_state(request).db(), session.principal, _city(request), chosen,
                                  section.strip()[:64], text[:20000], org=unit,
-                                 version=int(version) if version.isdigit() and len(version) < 10 else None)
+                                 version=int(version) if version.isdigit() and len(version) < 10 else 0)
     except Forbidden:
         return _error(request, session, "forbidden", 403)
     except NotFound:
