@@ -105,6 +105,9 @@ def test_generation_is_a_job_whose_documents_download(env):
     assert 'id="report-job"' in page and 'data-status="done"' in page, page[-1500:]
     fragment = env.get(f"/reports/progress?job={job}", headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and "<html" not in fragment.text and "hx-trigger" not in fragment.text
+    # polled from the reports page, a finished job reloads that page (its list then shows the new documents)
+    reload = env.get(f"/reports/progress?job={job}&in_page=1", headers={"HX-Request": "true"})
+    assert reload.status_code == 204 and reload.headers["hx-redirect"] == f"/reports?year=2024&job={job}"
     links = dict(re.findall(r'href="(/reports/documents/\d+)" data-format="(\w+)"', fragment.text))
     assert sorted(links.values()) == ["docx", "xlsx"]
     for url, fmt in links.items():

@@ -42,7 +42,7 @@ router = APIRouter(include_in_schema=False)
 MAX_ID = 2**53
 SCHEMES = ("district", "department")
 #: the ranking chart's geometry (SVG user units)
-BAR_LEFT, BAR_WIDTH, BAR_HEIGHT, BAR_GAP = 190, 420, 22, 8
+BAR_LEFT, BAR_WIDTH, BAR_HEIGHT, BAR_GAP = 280, 420, 22, 8
 
 
 def _city(request: Request) -> str:
@@ -378,6 +378,10 @@ def _unit_page(request: Request, session: Any, run_id: int, unit_code: str, *, n
     except NotFound:
         return _error(request, session, "not_found", 404)
     unit = _assess_unit(view)
+    names = {i["code"]: i for i in unit["lines"]}
+    for entry in (*unit["adjustments"], *unit["objections"]):  # the item's name beside its code
+        item = names.get(str(entry.get("indicator") or ""))
+        entry["item_zh"], entry["item_en"] = (item["name_zh"], item["name_en"]) if item else ("", "")
     unit["run_id"] = unit["run_id"] or run_id
     unit["unit_code"] = unit["unit_code"] or unit_code
     draft = unit["run_state"] == "draft"

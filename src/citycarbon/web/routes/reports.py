@@ -223,8 +223,14 @@ def progress(request: Request, session: Any = Depends(current_session)) -> Respo
     job = _job_view(request, session.principal, job_id) if job_id else None
     if job_id and job is None:
         return _error(request, session, "not_found", 404)
-    template = "reports/_progress.html" if request.headers.get("HX-Request") == "true" else "reports/progress.html"
-    return render(request, template, {"job": job}, session=session)
+    htmx = request.headers.get("HX-Request") == "true"
+    if htmx and job is not None and job["status"] in ("done", "failed") and request.query_params.get("in_page"):
+        # the reports page polled it: reload that page, so that its list of documents shows the new ones
+        year = f"year={job['year']}&" if job.get("year") else ""
+        return Response(status_code=204, headers={"HX-Redirect": f"/reports?{year}job={quote(job['id'])}"})
+    template = "reports/_progress.html" if htmx else "reports/progress.html"
+    return render(request, template, {"job": job, "in_page": bool(request.query_params.get("in_page"))},
+                  session=session)
 
 
 def _csrf(request: Request, session: Any, token: str) -> Response | None:
