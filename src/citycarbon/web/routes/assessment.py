@@ -194,7 +194,8 @@ def _board(request: Request, session: Any, *, year: int | None = None, scheme: s
     try:
         schemes = [_dict(s) for s in runs.list_schemes(db, principal, city)]
         known = {str(s.get("code")) for s in schemes} | set(SCHEMES)
-        scheme = scheme or (q.get("scheme") if q.get("scheme") in known else "district")
+        own = "department" if principal.role.value == "department" else "district"  # a department's own scheme
+        scheme = scheme or (q.get("scheme") if q.get("scheme") in known else own)
         if run_id is not None:
             view = runs.get_run(db, principal, city, run_id)
         else:
