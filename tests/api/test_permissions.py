@@ -34,6 +34,9 @@ PATH_VALUES = {"year": "2022", "code": DISTRICT_A, "username": "viewer", "prefix
 PATH_VALUES.update({"source": "E-1", "allocation_id": "1"})  # issue 15: the replacement ledgers
 #: query parameters a GET route requires
 QUERY_VALUES = {"/api/v1/statistics/history": {"year": "2020", "region": "210200", "variable": "gdp"}}
+# issue 16 (runs): assessment runs
+PATH_VALUES.update({"run_id": "1", "unit": "d210202", "objection_id": "1"})
+QUERY_VALUES.update({"/api/v1/assessments/runs/latest": {"year": "2024"}})
 #: a JSON body every write endpoint must reject as invalid (unknown field / wrong types)
 INVALID_BODY = {"definitely_not_a_field": ["x"], "username": 7, "scope": "everything", "code": 1}
 

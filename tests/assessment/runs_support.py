@@ -147,3 +147,24 @@ def prepared(db) -> None:
 
 def at(day: str) -> datetime:
     return datetime.fromisoformat(day).replace(tzinfo=UTC)
+
+
+def _collect_every_unit(ctx):
+    """The same facts for every unit (81.00 under ``handtest``: a 0.8 → 48, b 0.95 → 20, q 15, p 1 → −2)."""
+    return {u.code: {"t_a": Fact(0.8, estimate=u.code.endswith("3")), "t_b": Fact(0.95), "t_v": Fact(0),
+                     "t_p": Fact(1, unit="1")} for u in ctx.units}
+
+
+@contextmanager
+def uniform_collectors():
+    from citycarbon.services.assessment import facts
+
+    facts._load_collectors()
+    saved = dict(facts.COLLECTORS)
+    try:
+        for key in ("t_a", "t_b", "t_v", "t_p"):
+            facts.COLLECTORS[key] = _collect_every_unit
+        yield
+    finally:
+        facts.COLLECTORS.clear()
+        facts.COLLECTORS.update(saved)

@@ -4,7 +4,7 @@ stored ledger version after a later ledger write, and the scope of every role (s
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -136,7 +136,14 @@ def test_objection_period_and_answers(ready, monkeypatch):
     own = runs.unit_score(ready, ZHONGSHAN, CITY, run_id, "d1")
     assert [o.state for o in own.objections] == ["rejected"] and own.can_object
     # after the period: no objection, and publication needs no early note
-    monkeypatch.setattr(runs, "_today", lambda: date.today() + timedelta(days=11))
+    # the last day of the period still takes an objection
+    last = runs._today() + timedelta(days=10)
+    assert view.run.objection_until == last.isoformat()
+    monkeypatch.setattr(runs, "_today", lambda: last)
+    late = runs.object_to(ready, ZHONGSHAN, CITY, run_id, "d1", text="最后一天")
+    runs.answer_objection(ready, OFFICE, CITY, run_id, late.id, decision="upheld", answer="已按异议调整")
+    later = runs._today() + timedelta(days=1)
+    monkeypatch.setattr(runs, "_today", lambda: later)
     with pytest.raises(Conflict):
         runs.object_to(ready, ZHONGSHAN, CITY, run_id, "d1", text="晚了")
     assert not runs.unit_score(ready, ZHONGSHAN, CITY, run_id, "d1").can_object
@@ -190,10 +197,13 @@ def test_reproduce_on_the_stored_ledger_version(ready):
     with pytest.raises(InputError) as error:
         _run(ready, ledger_version=99)
     assert error.value.problems[0].field == "ledger_version"
+    with pytest.raises(Forbidden):  # a draft: its unit sees its own row, not the whole run
+        runs.reproduce(ready, ZHONGSHAN, CITY, old.run.id)
+    with pytest.raises(NotFound):
+        runs.reproduce(ready, VIEWER, CITY, old.run.id)
     published = runs.publish(ready, OFFICE, CITY, old.run.id, version=old.run.version, note="复核", early=True)
     assert runs.reproduce(ready, ANALYST, CITY, published.run.id)["same"]
-    with pytest.raises(Forbidden):
-        runs.reproduce(ready, VIEWER, CITY, published.run.id)
+    assert runs.reproduce(ready, VIEWER, CITY, published.run.id)["same"]  # published: anyone who may read it
 
 
 def test_scope_of_every_role(ready):
@@ -272,3 +282,40 @@ def test_missing_facts_score_incomplete(ready):
         facts.COLLECTORS.update(saved)
     assert {r.total for r in view.rows} == {"8.00"}  # 组织领导 default 8, innovation 0
     assert all(r.incomplete for r in view.rows)
+
+
+def test_untidy_facts_are_stored_and_scored_safely(db):  # noqa: F811
+    """Collectors may hand over numpy scalars, NaN (a frame's missing value), Decimals and dates in evidence: the
+    run stores JSON-safe facts (NaN → missing), scores them, and reproduces them exactly."""
+    from datetime import date as day
+
+    import numpy as np
+
+    from citycarbon.assessment import Fact
+    from citycarbon.services.assessment import facts
+    from tests.assessment.runs_support import register_test_scheme, setup_units
+
+    setup_units(db)
+    register_test_scheme(db)
+
+    def untidy(ctx):
+        evidence = ({"kind": "filing", "due": day(2024, 12, 31), "count": np.int64(3)},)
+        return {"d1": {"t_a": Fact(np.float64(0.8), evidence=evidence), "t_b": Fact(Decimal("0.95")),
+                       "t_v": Fact(0), "t_p": Fact(1)},
+                "d2": {"t_a": Fact(float("nan")), "t_b": Fact(0.95)}}
+
+    saved = dict(facts.COLLECTORS)
+    try:
+        for key in ("t_a", "t_b", "t_v", "t_p"):
+            facts.COLLECTORS[key] = untidy
+        view = runs.run_assessment(db, OFFICE, CITY, 2024, scheme="handtest")
+        rows = {r.unit_code: r for r in view.rows}
+        assert rows["d1"].total == "81.00"
+        assert rows["d2"].total == "35.00" and rows["d2"].incomplete == ["a"]  # b 20 + q 15, a missing
+        detail = runs.unit_score(db, OFFICE, CITY, view.run.id, "d1")
+        fact = next(i for i in detail.items if i["code"] == "a")["fact"]
+        assert fact["value"] == 0.8 and fact["evidence"][0]["due"] == "2024-12-31"
+        assert runs.reproduce(db, OFFICE, CITY, view.run.id)["same"]
+    finally:
+        facts.COLLECTORS.clear()
+        facts.COLLECTORS.update(saved)

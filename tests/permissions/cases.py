@@ -1018,3 +1018,90 @@ ENERGY_CASES: dict[str, Case] = {
         lambda w, o: _energy_count(w, o["name"]), lambda w, o, r, b: _energy_count(w, o["name"]) == 1),
 }
 CASES.update(ENERGY_CASES)
+
+
+# -- issue 16 (runs): assessment runs (services.assessment.runs) -------------------------------------------------
+# The object: a draft run of 2024 under a scheme of its own (code from the tag, the hand-worked test scheme) over
+# the seeded registry's districts and pilot zones; the unit is 中山区 (d210202, district A). No collector fills the
+# test scheme's facts: every data item is missing, which changes nothing about who may do what.
+
+ASSESS_UNIT = "d210202"
+
+
+def _assess_code(tag: str) -> str:
+    import re
+
+    return ("m-" + re.sub(r"[^a-z0-9_-]", "-", tag.lower()))[:64]
+
+
+def _assess_scheme_text(code: str) -> str:
+    from tests.assessment.runs_support import SCHEME
+
+    return SCHEME.replace("code: handtest", f"code: {code}")
+
+
+def _assess_new(world: World, tag: str) -> dict:
+    code = _assess_code(tag)
+    return {"tag": tag, "scheme": code, "text": _assess_scheme_text(code)}
+
+
+def _assess_run(*, objection: bool = False) -> Callable[[World, str], dict]:
+    def setup(world: World, tag: str) -> dict:
+        runs = _svc("assessment.runs")
+        obj = _assess_new(world, tag)
+        admin = world.principal("admin")
+        runs.register_scheme(world.db, admin, "dalian", obj["text"], f"{obj['scheme']}.yaml")
+        view = runs.run_assessment(world.db, admin, "dalian", 2024, scheme=obj["scheme"])
+        obj.update(run_id=view.run.id, version=view.run.version, unit=ASSESS_UNIT)
+        if objection:
+            found = runs.object_to(world.db, world.principal("district-a"), "dalian", view.run.id, ASSESS_UNIT,
+                                   text="matrix")
+            obj["objection_id"] = found.id
+        return obj
+    return setup
+
+
+def _assess_state(world: World, obj: dict) -> tuple:
+    from citycarbon.store.assessment_models import AssessAdjustment, AssessObjection, AssessRun, AssessScheme
+
+    with world.db.session() as session:
+        schemes = session.scalar(select(func.count()).select_from(AssessScheme)
+                                 .where(AssessScheme.code == obj["scheme"]))
+        found = [(r.id, r.state, r.version) for r in session.scalars(
+            select(AssessRun).where(AssessRun.scheme_code == obj["scheme"]).order_by(AssessRun.id))]
+        ids = [r[0] for r in found]
+        adjustments = session.scalar(select(func.count()).select_from(AssessAdjustment)
+                                     .where(AssessAdjustment.run_id.in_(ids or [0])))
+        objections = tuple(session.scalars(select(AssessObjection.state).where(AssessObjection.run_id.in_(ids or [0]))
+                                           .order_by(AssessObjection.id)))
+    return int(schemes or 0), tuple(found), int(adjustments or 0), objections
+
+
+ASSESS_CASES: dict[str, Case] = {
+    "assessment.scheme": Case(
+        _assess_new, lambda w, p, o: _svc("assessment.runs").register_scheme(w.db, p, "dalian", o["text"],
+                                                                             f"{o['scheme']}.yaml"),
+        _assess_state, lambda w, o, r, b: _assess_state(w, o)[0] == 1),
+    "assessment.run": Case(
+        _assess_run(), lambda w, p, o: _svc("assessment.runs").run_assessment(w.db, p, "dalian", 2024,
+                                                                              scheme=o["scheme"]),
+        _assess_state, lambda w, o, r, b: len(_assess_state(w, o)[1]) == len(b[1]) + 1),
+    "assessment.adjust": Case(
+        _assess_run(), lambda w, p, o: _svc("assessment.runs").adjust(
+            w.db, p, "dalian", o["run_id"], o["unit"], "q", points="20", reason="matrix", version=o["version"]),
+        _assess_state, lambda w, o, r, b: _assess_state(w, o)[2] == b[2] + 1),
+    "assessment.object": Case(
+        _assess_run(), lambda w, p, o: _svc("assessment.runs").object_to(w.db, p, "dalian", o["run_id"], o["unit"],
+                                                                         text="matrix"),
+        _assess_state, lambda w, o, r, b: len(_assess_state(w, o)[3]) == len(b[3]) + 1),
+    "assessment.answer": Case(
+        _assess_run(objection=True), lambda w, p, o: _svc("assessment.runs").answer_objection(
+            w.db, p, "dalian", o["run_id"], o["objection_id"], decision="rejected", answer="matrix"),
+        _assess_state, lambda w, o, r, b: _assess_state(w, o)[3] == ("rejected",)),
+    "assessment.publish": Case(
+        _assess_run(), lambda w, p, o: _svc("assessment.runs").publish(w.db, p, "dalian", o["run_id"],
+                                                                       version=o["version"], note="matrix",
+                                                                       early=True),
+        _assess_state, lambda w, o, r, b: _assess_state(w, o)[1][-1][1] == "published"),
+}
+CASES.update(ASSESS_CASES)

@@ -92,6 +92,12 @@ energy_project.create ok 403   403     403   ok     422    403  403   403   403 
 energy_project.edit ok   403   403     403   ok     404    403  403   403   403  403  403    403
 energy_project.stage ok  403   403     403   ok     404    403  403   403   403  403  403    403
 energy_project.import ok 403   403     403   ok     422    403  403   403   403  403  403    403
+assessment.scheme   ok   403   403     403   403    403    403  403   403   403  403  403    403
+assessment.run      ok   403   403     403   403    403    403  403   403   403  403  403    403
+assessment.adjust   ok   403   403     403   403    404    403  404   404   404  404  404    404
+assessment.object   403  403   403     403   ok     404    403  404   404   404  404  404    404
+assessment.answer   ok   403   403     403   403    403    403  404   404   404  404  404    404
+assessment.publish  ok   403   403     403   403    403    403  404   404   404  404  404    404
 """
 # Notes on cells that are not plain role checks:
 # - import.upload district-b: a row of another district is refused whole, naming the row (422), nothing stored.
@@ -120,6 +126,14 @@ energy_project.import ok 403   403     403   ok     422    403  403   403   403 
 #   another unit's project is 404, of a readable one the caller may not file 403 (admin:read, departments). The
 #   API answers 403 to read-only tokens before looking (require_write).
 
+# - assessment.* (issue 16, runs): a draft run of the year under a test scheme over the seeded registry; the unit
+#   is 中山区 (d210202, district A). The office runs, adjusts, answers and publishes (everyone else 403 where the
+#   run's row is visible to them: the office's read token, analysts, district-a); only the unit's own users with
+#   write access object (district-a; its read token 403; the office 403: it does not object to itself). Callers
+#   who may not see the draft's row (enterprises, the viewer, departments; district-b for 中山区's row) get 404;
+#   district-b sees the run (its own row 西岗区) and may not answer or publish (403). Through the API
+#   the office's routes answer 403 to everyone but the admin before looking (require_admin_write), and the
+#   objection route 403 to read-only tokens (require_write).
 
 def _parse(table: str) -> dict[str, dict[str, str]]:
     matrix: dict[str, dict[str, str]] = {}
@@ -419,4 +433,30 @@ READS = READS | frozenset({
     "citycarbon.services.projects.energy_projects.energy_projects_workbook",
     "citycarbon.services.projects.energy_projects.wind_solar_status",
     "citycarbon.services.projects.energy_projects.registry_capacity_path",
+})
+# issue 16 (runs): assessment runs (services.assessment.runs)
+_ASSESS_RUN = "/assessments/runs/{run_id}"
+_ASSESS_OFFICE_API = {a: "403" for a in ACTORS if a != "admin"}
+WRITES += (
+    Write("assessment.scheme", "citycarbon.services.assessment.runs.register_scheme", ("POST", "/assessments/schemes")),
+    Write("assessment.run", "citycarbon.services.assessment.runs.run_assessment", ("POST", "/assessments/runs"),
+          cli="assess run"),
+    Write("assessment.adjust", "citycarbon.services.assessment.runs.adjust",
+          ("POST", _ASSESS_RUN + "/units/{unit}/adjust"), cli="assess adjust", api_answers=_ASSESS_OFFICE_API),
+    Write("assessment.object", "citycarbon.services.assessment.runs.object_to",
+          ("POST", _ASSESS_RUN + "/units/{unit}/objections"),
+          api_answers={"admin:read": "403", "analyst:read": "403", "district-a:read": "403",
+                       "enterprise-x:read": "403", "viewer": "403"}),
+    Write("assessment.answer", "citycarbon.services.assessment.runs.answer_objection",
+          ("POST", _ASSESS_RUN + "/objections/{objection_id}/answer"), cli="assess answer",
+          api_answers=_ASSESS_OFFICE_API),
+    Write("assessment.publish", "citycarbon.services.assessment.runs.publish", ("POST", _ASSESS_RUN + "/publish"),
+          cli="assess publish", api_answers=_ASSESS_OFFICE_API),
+)
+WRITES_BY_NAME = {write.name: write for write in WRITES}
+READS = READS | frozenset({
+    "citycarbon.services.assessment.runs.list_schemes", "citycarbon.services.assessment.runs.list_runs",
+    "citycarbon.services.assessment.runs.get_run", "citycarbon.services.assessment.runs.latest_run",
+    "citycarbon.services.assessment.runs.unit_score", "citycarbon.services.assessment.runs.reproduce",
+    "citycarbon.services.assessment.runs.published_results",
 })

@@ -107,7 +107,10 @@ def _fill(path: str, obj: dict) -> str:
                           "plan_code": obj.get("plan_code"), "item_id": obj.get("item_id"),
                           "round_code": obj.get("code"), "filing_id": obj.get("filing_id"),
                           "source": obj.get("source"), "allocation_id": obj.get("allocation_id"),
-                          "project_code": obj.get("code"), "energy_code": obj.get("code")})
+                          "project_code": obj.get("code"), "energy_code": obj.get("code"),
+                          # issue 16 (runs): assessment runs
+                          "run_id": obj.get("run_id"), "unit": obj.get("unit"),
+                          "objection_id": obj.get("objection_id")})
 
 
 API_CALLS: dict[str, Callable[[dict], dict]] = {
@@ -186,6 +189,17 @@ API_CALLS.update({  # issue 15: the replacement ledgers
                                 "data": {"apply": "true", "reason": "matrix"}},
     "ledger.allocate": lambda o: {"json": {"source": o["source"], "amount": "250", "unit": "tce"}},
     "ledger.release": lambda o: {"json": {"reason": "matrix"}},
+})
+
+
+API_CALLS.update({  # issue 16 (runs): assessment runs
+    "assessment.scheme": lambda o: {"files": {"file": (f"{o['scheme']}.yaml", o["text"].encode(), "application/yaml")}},
+    "assessment.run": lambda o: {"json": {"year": 2024, "scheme": o["scheme"]}},
+    "assessment.adjust": lambda o: {"json": {"indicator": "q", "points": "20", "reason": "matrix",
+                                             "version": o["version"]}},
+    "assessment.object": lambda o: {"json": {"text": "matrix"}},
+    "assessment.answer": lambda o: {"json": {"decision": "rejected", "answer": "matrix"}},
+    "assessment.publish": lambda o: {"json": {"version": o["version"], "note": "matrix", "early": True}},
 })
 
 
@@ -415,6 +429,14 @@ def _cli_args(write: str, obj: dict, tmp: Path) -> list[str]:
                 "ledger.allocate": ["projects", "allocate", str(obj.get("code")), "--source", str(obj.get("source")),
                                     "--amount", "250", "--unit", "tce"],
                 "ledger.release": ["projects", "release", str(obj.get("allocation_id")), "--reason", "matrix"]}[write]
+    if write.startswith("assessment."):  # issue 16 (runs): the CLI finds the year's run by its scheme
+        year = ["--year", "2024", "--scheme", str(obj.get("scheme"))]
+        return {"assessment.run": ["assess", "run", *year],
+                "assessment.adjust": ["assess", "adjust", *year, "--unit", str(obj.get("unit")), "--item", "q",
+                                      "--points", "20", "--reason", "matrix"],
+                "assessment.answer": ["assess", "answer", *year, "--objection", str(obj.get("objection_id")),
+                                      "--decision", "rejected", "--answer", "matrix"],
+                "assessment.publish": ["assess", "publish", *year, "--early", "--note", "matrix"]}[write]
     if write == "gov.filing_attach":
         path = tmp / "evidence.pdf"
         path.write_bytes(MATRIX_PDF)

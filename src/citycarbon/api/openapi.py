@@ -260,6 +260,39 @@ REQUEST_BODIES[("POST", "/governance/plans")] = {
                 "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
                     "file": {"type": "string", "format": "binary"}}}}}}
 
+# issue 16 (runs): assessment runs (api/routers/assessments.py)
+_ASSESS_RUN = "/assessments/runs/{run_id}"
+DESTRUCTIVE.update({
+    ("POST", "/assessments/schemes"): "registers a new version of an assessment scheme for good",
+    ("POST", "/assessments/runs"): "supersedes the year's draft assessment",
+    ("POST", _ASSESS_RUN + "/publish"): "publishes (freezes) an assessment for good",
+    ("POST", _ASSESS_RUN + "/objections/{objection_id}/answer"): "answers a unit's objection for good",
+})
+INPUT_RULES.update({
+    ("POST", "/assessments/schemes"): ("the file is a valid scheme (UTF-8 YAML; errors name file and field)",
+                                       "its version is the next of its code"),
+    ("POST", "/assessments/runs"): ("scheme names a stored scheme", "ledger_version is one the ledger had"),
+    ("POST", _ASSESS_RUN + "/units/{unit}/adjust"): ("indicator is a qualitative item of the run's scheme",
+                                                     "points lie between 0 and the item's maximum", "the reason "
+                                                     "is not blank"),
+    ("POST", _ASSESS_RUN + "/units/{unit}/objections"): ("indicator names an item of the run's scheme",
+                                                         "the text is not blank"),
+    ("POST", _ASSESS_RUN + "/objections/{objection_id}/answer"): ("the answer is not blank",),
+    ("POST", _ASSESS_RUN + "/publish"): ("publishing early (before the objection period ends) needs a note",),
+})
+EXTRA_RESPONSES.update({
+    ("POST", "/assessments/runs"): {409: "conflict: the year is published under this scheme version, or no unit "
+                                         "of the scheme's kinds is registered"},
+    ("POST", _ASSESS_RUN + "/units/{unit}/adjust"): {409: "conflict: a stale version, or the run is published "
+                                                          "(frozen) or superseded"},
+    ("POST", _ASSESS_RUN + "/units/{unit}/objections"): {409: "conflict: the objection period ended, or the run "
+                                                              "is not a draft"},
+    ("POST", _ASSESS_RUN + "/objections/{objection_id}/answer"): {409: "conflict: already answered, or the run "
+                                                                       "is not a draft"},
+    ("POST", _ASSESS_RUN + "/publish"): {409: "conflict: a stale version, open objections, the objection period "
+                                              "runs (publish early with a note), or the run is not a draft"},
+})
+
 BODY_RESPONSES = {400: "bad_request: the body cannot be parsed (not JSON, not form data, not UTF-8)",
                   413: "payload_too_large: the request body is over the limit"}
 

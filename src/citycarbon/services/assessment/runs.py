@@ -31,12 +31,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -44,7 +46,7 @@ from sqlalchemy.orm import Session
 
 from citycarbon.assessment import Fact, Scheme, UnitScore, parse_scheme, score_unit, shipped_schemes
 from citycarbon.assessment.scheme import scheme_hash
-from citycarbon.assessment.scoring import Adjustment, check_adjustment
+from citycarbon.assessment.scoring import CENT, Adjustment, check_adjustment
 from citycarbon.auth.principal import Principal
 from citycarbon.errors import Conflict, Forbidden, InputError, NotFound, Problem
 from citycarbon.services.assessment.facts import FactContext, Unit, collect_facts
@@ -66,9 +68,13 @@ DECISIONS = ("upheld", "rejected")
 SYSTEM = "system"
 
 
+#: the objection deadline is a day in the city's time (as the governance rounds' deadlines)
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
 def _today() -> date:
-    """Today (UTC); tests move it."""
-    return utcnow().date()
+    """Today in the city's time; tests move it."""
+    return utcnow().astimezone(LOCAL_TZ).date()
 
 
 # -- results ----------------------------------------------------------------------------------------------------
@@ -224,10 +230,12 @@ def _scheme_info(row: AssessScheme) -> SchemeInfo:
     return SchemeInfo(
         code=row.code, version=row.version, name_zh=scheme.name_zh, name_en=scheme.name_en, status=row.status,
         sha256=row.sha256, applies_to=list(scheme.applies_to), objection_days=scheme.objection_days,
-        effective_from=scheme.effective_from, document=scheme.document, base_points=str(scheme.base_points),
+        effective_from=scheme.effective_from, document=scheme.document,
+        base_points=str(scheme.base_points.quantize(CENT)),
         indicators=[{"code": i.code, "name_zh": i.name_zh, "name_en": i.name_en, "category": i.category,
-                     "kind": i.scoring.kind, "fact": i.fact, "unit": i.unit, "points": str(i.points),
-                     "max_points": str(i.max_points), "adjustable": i.adjustable, "rule_zh": i.rule_zh,
+                     "kind": i.scoring.kind, "fact": i.fact, "unit": i.unit,
+                     "points": str(Decimal(str(i.points)).quantize(CENT)),
+                     "max_points": str(i.max_points.quantize(CENT)), "adjustable": i.adjustable, "rule_zh": i.rule_zh,
                      "source": i.source} for i in scheme.indicators],
         grades=_grades(scheme), created_at=_iso(row.created_at), created_by=row.created_by)
 
@@ -480,6 +488,27 @@ def _objection_view(row: AssessObjection) -> ObjectionView:
 
 # -- facts and scoring ------------------------------------------------------------------------------------------
 
+def _clean_fact(fact: Fact) -> Fact:
+    """A fact as it is stored and scored: its value a plain float (numpy scalars, Decimals and ints converted) or
+    None when it is not a finite number (NaN from a frame counts as missing); its evidence JSON-safe (dates and
+    other objects as text), so the stored facts re-score exactly and hash the same way on every backend."""
+    value = fact.value
+    try:
+        number = None if value is None else float(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is not None and not math.isfinite(number):
+        number = None
+    evidence = tuple(json.loads(json.dumps(dict(e), ensure_ascii=False, default=str)) for e in fact.evidence)
+    if number == value and type(value) is float and evidence == fact.evidence:
+        return fact
+    return replace(fact, value=number, evidence=evidence)
+
+
+def _clean(facts: Mapping[str, Mapping[str, Fact]]) -> dict[str, dict[str, Fact]]:
+    return {unit: {key: _clean_fact(fact) for key, fact in unit_facts.items()} for unit, unit_facts in facts.items()}
+
+
 def _facts_json(facts: Mapping[str, Mapping[str, Fact]]) -> dict[str, dict[str, Any]]:
     return {unit: {key: fact.to_dict() for key, fact in sorted(unit_facts.items())}
             for unit, unit_facts in sorted(facts.items())}
@@ -591,7 +620,7 @@ def run_assessment(db: Any, principal: Principal, city: str, year: int, *, schem
         raise Conflict(f"没有适用该方案的单位（{'、'.join(the_scheme.applies_to)}） / no unit of the kinds "
                        f"{list(the_scheme.applies_to)} is registered", code="assessment_no_units")
     ctx = FactContext(db=db, city=city, year=year, as_of=as_of, ledger_version=number, units=units)
-    facts = collect_facts(ctx, the_scheme.facts)
+    facts = _clean(collect_facts(ctx, the_scheme.facts))
     facts_json = _facts_json(facts)
     digest = inputs_hash(facts_json)
     actor = audit.actor_of(principal)[0]
@@ -855,8 +884,7 @@ def answer_objection(db: Any, principal: Principal, city: str, run_id: int, obje
     with db.session(write=True) as session:
         run = _run_row(session, principal, city, run_id)
         if not principal.can_read_assessment_detail(city):
-            raise _run_not_found() if not _readable(principal, city) else Forbidden(
-                "只有考核办公室可以答复异议 / only the office answers objections", code="assessment_forbidden")
+            _visible_run(session, principal, city, run_id)  # NotFound for a caller who may not see it
         _manage(principal, city)
         try:
             number = int(objection_id)
@@ -924,11 +952,12 @@ def publish(db: Any, principal: Principal, city: str, run_id: int, *, version: i
 
 def reproduce(db: Any, principal: Principal, city: str, run_id: int) -> dict[str, Any]:
     """Collect the facts again as of the run's ledger version and moment, re-score with the run's adjustments,
-    and compare with what is stored: per unit ``same`` or the items that differ (office and analysts)."""
+    and compare with what is stored: per unit ``same`` or the items that differ (a draft: the office and
+    analysts; a published run: whoever may read it)."""
     with db.session() as session:
         run, scores = _visible_run(session, principal, city, run_id)
-        if not principal.can_read_assessment_detail(city):
-            raise Forbidden("只有考核办公室和分析人员可以复核 / only the office and analysts reproduce a run",
+        if not _sees_all(principal, city, run):
+            raise Forbidden("草稿只能由考核办公室和分析人员复核 / only the office and analysts reproduce a draft",
                             code="assessment_forbidden")
         scheme = _run_scheme(session, run)
         adjustments = _adjustments(session, int(run.id))
@@ -941,7 +970,7 @@ def reproduce(db: Any, principal: Principal, city: str, run_id: int) -> dict[str
                 "as_of": _iso(as_of), "inputs_hash": run.inputs_hash}
     ctx = FactContext(db=db, city=city, year=run.year, as_of=as_of, ledger_version=int(run.ledger_version),
                       units=units)
-    facts = collect_facts(ctx, scheme.facts)
+    facts = _clean(collect_facts(ctx, scheme.facts))
     facts_json = _facts_json(facts)
     out_units = []
     for unit in units:
