@@ -31,8 +31,9 @@ def test_docx_holds_the_status_figures_and_regenerates_the_same(seeded_db):
     assert "大连市碳达峰碳中和工作领导小组办公室" in paragraphs[0]
     assert "关于2024年碳达峰碳中和工作贯彻落实情况的报告" in text and "市委、市政府：" in text
     assert "大碳达峰办〔2025〕N号" in text  # the placeholder the office edits
-    for heading in ("一、总体情况", "二、能源消费和碳排放", "三、碳汇", "四、重点用能单位在线监测", "五、重点任务推进情况",
-                    "六、项目节能审查", "七、考核结果", "八、存在的问题", "九、下一年工作安排", "附件　数据来源和方法说明"):
+    for heading in ("一、总体情况", "二、能源消费和碳排放", "三、碳汇", "四、重点用能单位在线监测",
+                    "五、重点任务推进情况", "六、项目节能审查", "七、考核结果", "八、存在的问题", "九、下一年工作安排",
+                    "附件　数据来源和方法说明"):
         assert heading in paragraphs, heading
     # the text states the status figures (hand formatting: 万吨 to 2 decimals, percentages to 2 decimals)
     net = status["co2_bases"]["net_inflow"]["co2_emissions_t"]

@@ -33,7 +33,7 @@ from citycarbon.store import governance as gov_store
 from citycarbon.store.assessment_models import ReportDocument
 from citycarbon.store.db import Database
 
-__all__ = ["FORMATS", "MEDIA_TYPES", "DocumentInfo", "ReportFile", "build_report", "build_reports", "get_document",
+__all__ = ["FORMATS", "MEDIA_TYPES", "DocumentInfo", "ReportFile", "build_report", "get_document",
            "list_documents", "resolve_unit", "submit_report"]
 
 FORMATS: tuple[str, ...] = ("docx", "pdf", "xlsx")
@@ -161,7 +161,7 @@ def _render(fmt: str, document: OfficialDocument, sheets: list[Sheet], provenanc
     return xlsx
 
 
-def build_reports(db: Database, principal: Principal, city: str, year: int, formats: Sequence[str], *,
+def _build_many(db: Database, principal: Principal, city: str, year: int, formats: Sequence[str], *,
                   district: str | None = None, progress: Progress | None = None, ledger_version: int | None = None,
                   job_id: str | None = None, day: date | None = None) -> list[ReportFile]:
     """Build the content once and render and store each of ``formats``; ``progress(done, total, step)``."""
@@ -223,7 +223,7 @@ def build_report(db: Database, principal: Principal, city: str, year: int, fmt: 
                  district: str | None = None, progress: Progress | None = None,
                  ledger_version: int | None = None) -> ReportFile:
     """The city's report (or ``district``'s own) for ``year`` as ``fmt`` (docx | pdf | xlsx), stored."""
-    return build_reports(db, principal, city, year, [fmt], district=district, progress=progress,
+    return _build_many(db, principal, city, year, [fmt], district=district, progress=progress,
                          ledger_version=ledger_version)[0]
 
 
@@ -238,7 +238,7 @@ def submit_report(runner: Any, db: Database, principal: Principal, city: str, ye
     holder: dict[str, str] = {}
 
     def work(progress: Progress) -> dict[str, Any]:
-        files = build_reports(db, principal, city, year, wanted, district=district, progress=progress,
+        files = _build_many(db, principal, city, year, wanted, district=district, progress=progress,
                               ledger_version=ledger_version, job_id=holder.get("id"))
         return {"documents": [f.info.id for f in files], "inputs_hash": files[0].info.inputs_hash,
                 "ledger_version": files[0].info.ledger_version}
