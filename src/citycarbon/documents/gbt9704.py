@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -26,6 +26,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from citycarbon.data import data_path
+from citycarbon.documents.ooxml import stable_zip
 
 __all__ = ["Block", "Figure", "Heading", "OfficialDocument", "Paragraph", "Table", "chinese_date", "layout",
            "render_docx"]
@@ -233,6 +234,11 @@ def render_docx(doc: OfficialDocument, template: bytes | None = None) -> bytes:
         if doc.printed_by:
             _paragraph(document, f"{doc.printed_by}　　　　{chinese_date(doc.day)}印发", "fangsong",
                        sizes["imprint"])
+    properties = document.core_properties  # same document, same bytes (issue 16): no clock in the package
+    properties.title = doc.title
+    properties.author = doc.signature or doc.issuer
+    properties.created = properties.modified = datetime.combine(doc.day, datetime.min.time())
+    properties.revision = 1
     out = io.BytesIO()
     document.save(out)
-    return out.getvalue()
+    return stable_zip(out.getvalue(), datetime.combine(doc.day, datetime.min.time()))
