@@ -424,7 +424,7 @@ READS = READS | frozenset({
 # issue 16 (reports): the yearly reports. report.generate: the city's report as a background job (the API's
 # POST /reports/generate; the CLI's `report annual` is build_report, walked in tests/reports); report.narrative:
 # an edit of the city report's narrative. The office and analysts with write access (can_generate_reports); the
-# API answers as the service (its routes check nothing before it).
+# API refuses read-only tokens before the body (require_write: 403, as the service would).
 MATRIX.update(_parse("""
 report.generate     ok   403   ok      403   403    403    403  403   403   403  403  403    403
 report.narrative    ok   403   ok      403   403    403    403  403   403   403  403  403    403

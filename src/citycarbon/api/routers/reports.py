@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from citycarbon.api.deps import get_database, get_principal
+from citycarbon.api.deps import get_database, get_principal, require_write
 from citycarbon.api.envelope import Envelope, EnvelopeResponse, respond
 from citycarbon.api.routers._common import JsonInt
 from citycarbon.auth.principal import Principal
@@ -30,7 +30,7 @@ PERMISSIONS = {
     ("POST", "/reports/generate"): "write",
     ("GET", "/reports/documents"): "read",
     ("GET", "/reports/documents/{doc_id}"): "read",
-    ("GET", "/reports/{year}/narratives"): "read",
+    ("GET", "/reports/{year}/narratives"): "governance",
     ("PUT", "/reports/narratives"): "write",
 }
 
@@ -74,7 +74,7 @@ def content_disposition(filename: str) -> str:
 @router.post("/reports/generate", status_code=202, response_model=Envelope[dict[str, Any]],
              responses={202: {"description": "a job was queued; poll /api/v1/jobs/{id}"}})
 def post_generate(request: Request, body: GenerateIn, city: str | None = Query(None, pattern=CITY_PATTERN),
-                  principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
+                  principal: Principal = Depends(require_write)) -> EnvelopeResponse:
     """Generate the city's report for ``year`` (or ``district``'s own) in ``formats`` as a background job; each
     document is stored with the ledger version and inputs hash. The office and analysts (a unit: its writers)."""
     job_id = generate.submit_report(request.app.state.jobs, get_database(request), principal, _city(request, city),
@@ -115,7 +115,7 @@ def get_narratives(request: Request, year: int = YEAR, org: str | None = Query(N
 @router.put("/reports/narratives", response_model=Envelope[dict[str, Any]],
             responses={409: {"description": "the section changed since the version you read"}})
 def put_narrative(request: Request, body: NarrativeIn, city: str | None = Query(None, pattern=CITY_PATTERN),
-                  principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
+                  principal: Principal = Depends(require_write)) -> EnvelopeResponse:
     """Replace one narrative section (audited ``report.narrative``)."""
     found = narratives.set_narrative(get_database(request), principal, _city(request, city), body.year,
                                      body.section, body.text, org=body.org, version=body.version)

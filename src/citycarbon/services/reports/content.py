@@ -660,8 +660,7 @@ def city_report(db: Database, principal: Principal, city: str, year: int, *, led
     provenance = _provenance(inputs, method_versions)
     b.body.append(Heading("附件　数据来源和方法说明", 1))
     b.body.append(Table(["项目", "内容"], [[k, v] for k, v in provenance], caption="数据批次、因子版本和方法版本"))
-    b.sheets.append(Sheet("数据来源", "数据批次、因子版本和方法版本", ["项目", "内容"], [[k, v] for k, v in provenance],
-                          [None, None]))
+    # the annex's provenance sheet is render_xlsx's own (数据来源与版本, from ``provenance``)
     document = OfficialDocument(
         issuer=ISSUER, title=f"关于{year}年碳达峰碳中和工作贯彻落实情况的报告", body=b.body,
         day=day or date.today(), doc_number=narrative["doc_number"], recipients=RECIPIENTS,

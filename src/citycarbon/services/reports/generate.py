@@ -157,7 +157,7 @@ def _render(fmt: str, document: OfficialDocument, sheets: list[Sheet], provenanc
     except ImportError as error:
         raise InputError(Problem("the XLSX renderer is not installed (citycarbon.documents.annex.render_xlsx)",
                                  field="format", value="xlsx", message_zh="XLSX 渲染模块未安装")) from error
-    xlsx: bytes = render_xlsx(sheets, title=document.title, provenance=provenance)
+    xlsx: bytes = render_xlsx(sheets, title=document.title, provenance=provenance, day=document.day)
     return xlsx
 
 
