@@ -230,11 +230,12 @@ class _Builder:
 
     def table(self, sheet_name: str, title: str, header: list[str], rows: list[list[Any]], *,
               formats: list[str | None] | None = None, notes: list[str] | None = None,
-              shown: list[list[str]] | None = None) -> None:
-        """A table in the document (``shown``: its text cells; default: the values as text) and in the annex."""
+              shown: list[list[str]] | None = None, shown_header: list[str] | None = None) -> None:
+        """A table in the document (``shown``/``shown_header``: its text cells and header; default: the values as
+        text under the sheet's header) and in the annex."""
         self.tables += 1
         text_rows = shown if shown is not None else [["" if v is None else str(v) for v in row] for row in rows]
-        self.body.append(Table(header, text_rows, caption=f"表{self.tables}　{title}"))
+        self.body.append(Table(shown_header or header, text_rows, caption=f"表{self.tables}　{title}"))
         self.sheets.append(Sheet(sheet_name[:31], title, header, rows, formats or [], notes or []))
 
     def chart(self, key: str, kind: str, caption: str, data: dict[str, Any], *args: Any, **kwargs: Any) -> None:
@@ -343,10 +344,11 @@ def _section_targets(b: _Builder, inputs: ReportInputs, figures: dict[str, Any])
                      r.get("actual"), r.get("level"), r.get("reason") or ""])
         shown.append([r["title_zh"], str(r.get("target_year") or ""), _value_text(r, "target_value"),
                       str(r.get("actual_year") or ""), _value_text(r, "actual"),
-                      LEVEL_ZH.get(r.get("level"), "未评级"), ""])
+                      LEVEL_ZH.get(r.get("level"), "未评级")])
     b.table("目标进度与预警", f"{inputs.year}年目标进度与预警", [
         "指标", "目标年（年）", "目标值（指标单位，比例为小数）", "实际年（年）", "实际值（指标单位，比例为小数）",
         "预警等级（1红 2黄 3绿）", "说明"], rows, shown=shown,
+        shown_header=["指标", "目标年", "目标值", "实际年", "实际值", "预警等级"],
         formats=[None, "0", "0.0000", "0", "0.0000", "0", None], notes=[str(status.get("rule_set_document") or "")])
 
 
