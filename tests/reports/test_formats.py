@@ -55,7 +55,7 @@ def test_pdf_and_xlsx_hold_the_status_figures(seeded_db, tmp_path):
     xlsx = next(f for f in files if f.info.format == "xlsx")
     book = load_workbook(io.BytesIO(xlsx.content))
     names = book.sheetnames
-    assert "目标进度与预警" in names and "分品种能源消费" in names and "考核结果_district" in names
+    assert "目标进度与预警" in names and "分品种能源消费" in names and "考核结果" in names
     sheet = book["排放两种口径"]
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     header = next(r for r in rows if r and r[0] == "口径")
