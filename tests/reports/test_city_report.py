@@ -151,3 +151,6 @@ def test_bad_inputs_name_their_field(seeded_db):
     assert bad.value.problems[0].field == "ledger_version"
     with pytest.raises(NotFound):
         generate.build_report(seeded_db, OFFICE, "dalian", 2024, "docx", district="999999")
+    with pytest.raises(InputError) as bad:
+        generate.build_report(seeded_db, OFFICE, "dalian", 2099, "docx")
+    assert bad.value.problems[0].field == "year" and "2099" in bad.value.problems[0].message

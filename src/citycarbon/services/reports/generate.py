@@ -120,6 +120,20 @@ def resolve_unit(db: Database, principal: Principal, city: str, district: str) -
     return found.code, found.region_code, found.name_zh
 
 
+def _check_year(db: Database, city: str, year: int) -> None:
+    """:class:`InputError` (field ``year``) for a year the ledger has no energy balance of (the ledger's dataset
+    is cached per version, so this costs a version query once warm)."""
+    from citycarbon.store import ledger
+
+    with db.session() as session:
+        dataset = ledger.reference_dataset(session, city)
+    years = sorted({int(y) for y in dataset.balance["year"].unique()}) if len(dataset.balance) else []
+    if int(year) not in years:
+        span = f"{years[0]}–{years[-1]}" if years else "none"
+        raise InputError(Problem(f"no energy balance for {year} in the ledger (years: {span})", field="year",
+                                 value=year, message_zh=f"台账中没有{year}年的能源平衡表（已有年份：{span}）"))
+
+
 def _check_generate(db: Database, principal: Principal, city: str, district: str | None
                     ) -> tuple[str, str | None, str] | None:
     if district is None:
@@ -169,6 +183,8 @@ def _build_many(db: Database, principal: Principal, city: str, year: int, format
 
     wanted = _check_formats(formats)
     unit = _check_generate(db, principal, city, district)
+    if ledger_version is None:
+        _check_year(db, city, year)
     total = 2 + len(wanted)
     step = progress or (lambda done, total, text: None)
     step(0, total, "读取台账数据 / loading the ledger")
@@ -235,6 +251,7 @@ def submit_report(runner: Any, db: Database, principal: Principal, city: str, ye
     before a job exists; the job's result is ``{"documents": [ids], "inputs_hash", "ledger_version"}``."""
     wanted = _check_formats(formats)
     _check_generate(db, principal, city, district)
+    _check_year(db, city, year)
     holder: dict[str, str] = {}
 
     def work(progress: Progress) -> dict[str, Any]:
