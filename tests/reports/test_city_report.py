@@ -31,8 +31,9 @@ def test_docx_holds_the_status_figures_and_regenerates_the_same(seeded_db):
     assert "大连市碳达峰碳中和工作领导小组办公室" in paragraphs[0]
     assert "关于2024年碳达峰碳中和工作贯彻落实情况的报告" in text and "市委、市政府：" in text
     assert "大碳达峰办〔2025〕N号" in text  # the placeholder the office edits
-    for heading in ("一、总体情况", "二、能源消费和碳排放", "三、碳汇", "四、重点用能单位在线监测", "五、重点任务推进情况",
-                    "六、项目节能审查", "七、考核结果", "八、存在的问题", "九、下一年工作安排", "附件　数据来源和方法说明"):
+    for heading in ("一、总体情况", "二、能源消费和碳排放", "三、碳汇", "四、重点用能单位在线监测",
+                    "五、重点任务推进情况", "六、项目节能审查", "七、考核结果", "八、存在的问题", "九、下一年工作安排",
+                    "附件　数据来源和方法说明"):
         assert heading in paragraphs, heading
     # the text states the status figures (hand formatting: 万吨 to 2 decimals, percentages to 2 decimals)
     net = status["co2_bases"]["net_inflow"]["co2_emissions_t"]
@@ -103,6 +104,7 @@ def test_published_assessment_and_unit_reports(seeded_db):
     sheet = next(s for s in report.sheets if s.name.startswith("考核结果"))
     assert sheet.rows == [[1, "中山区", 91.5, "优秀", "是"], [2, "西岗区", 78.25, "良好", ""]]
     assert any("中山区的得分部分依据估算数据（估算）" in getattr(b, "text", "") for b in report.document.body)
+    assert any("2024年度考核（考核方案（第1版））结果已发布" in getattr(b, "text", "") for b in report.document.body)
     assert report.charts["assessment_district"]["values"] == [91.5, 78.25]
     # a district's own report: its figures are the status report's district entry
     view = units.unit_report(seeded_db, DISTRICT, "dalian", "d210202", 2024)
@@ -149,3 +151,6 @@ def test_bad_inputs_name_their_field(seeded_db):
     assert bad.value.problems[0].field == "ledger_version"
     with pytest.raises(NotFound):
         generate.build_report(seeded_db, OFFICE, "dalian", 2024, "docx", district="999999")
+    with pytest.raises(InputError) as bad:
+        generate.build_report(seeded_db, OFFICE, "dalian", 2099, "docx")
+    assert bad.value.problems[0].field == "year" and "2099" in bad.value.problems[0].message

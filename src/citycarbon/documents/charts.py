@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,9 @@ CHART_SIZE_IN = (6.2, 3.6)  # 157 × 91 mm: the 156 mm text block of GB/T 9704
 CHART_DPI = 200
 _PALETTE = ["#1F4E79", "#C00000", "#548235", "#BF8F00", "#7030A0", "#2E75B6", "#843C0C", "#00808A", "#7F7F7F"]
 _MUTED = "#9DB3CF"
+
+
+_LOCK = threading.Lock()  # matplotlib's rcParams are global: one chart at a time per process
 
 
 class ChartFontError(RuntimeError):
@@ -65,7 +69,7 @@ def _style() -> Iterator[None]:
         "svg.hashsalt": "citycarbon",
         "path.simplify": True,
     }
-    with matplotlib.rc_context(settings), warnings.catch_warnings():
+    with _LOCK, matplotlib.rc_context(settings), warnings.catch_warnings():
         warnings.filterwarnings("error", message=r".*[Gg]lyph.*missing.*")
         warnings.filterwarnings("error", message=r".*findfont.*")
         try:

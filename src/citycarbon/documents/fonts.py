@@ -7,7 +7,7 @@ name; a silent fallback would print tofu boxes), raising :class:`FontMissing` na
 
 Debian ships Noto CJK as font collections (``.ttc``) whose first face is the Japanese one; renderers that cannot
 pick a face in a collection (matplotlib) get the Simplified Chinese face as a single font file from
-:func:`single_face_file` (extracted once per machine into the temporary directory).
+:func:`single_face_file` (extracted once per user into the temporary directory).
 """
 
 from __future__ import annotations
@@ -76,25 +76,29 @@ def find_font(family: str, *, bold: bool = False) -> FontFile:
 
 def single_face_file(font: FontFile) -> Path:
     """``font`` as a file holding that face only: the file itself unless it is a collection with the face not
-    first, else the face extracted (fontTools) into ``$TMPDIR/citycarbon-fonts`` (once; reused after)."""
+    first, else the face extracted (fontTools) into ``$TMPDIR/citycarbon-fonts-<uid>`` (once; reused after)."""
     if font.index == 0 and font.path.suffix.lower() != ".ttc":
         return font.path
     stat = font.path.stat()
     key = hashlib.sha256(f"{font.path}|{font.index}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
-    folder = Path(tempfile.gettempdir()) / "citycarbon-fonts"
+    owner = os.getuid() if hasattr(os, "getuid") else 0
+    folder = Path(tempfile.gettempdir()) / f"citycarbon-fonts-{owner}"
     target = folder / f"{font.path.stem}-{font.index}-{key}.otf"
-    if target.exists():
+    if target.exists() and target.stat().st_uid == owner:
         return target
     from fontTools.ttLib import TTCollection  # type: ignore[import-untyped]
 
-    folder.mkdir(parents=True, exist_ok=True)
-    collection = TTCollection(str(font.path), lazy=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if hasattr(os, "getuid") and folder.stat().st_uid != owner:
+        raise FontMissing(f"字体缓存目录不属于当前用户 / the font cache {folder} belongs to another user")
     handle, partial = tempfile.mkstemp(dir=folder, suffix=".part")
     os.close(handle)
+    collection = TTCollection(str(font.path), lazy=True)
     try:
         collection.fonts[font.index].save(partial)
         os.replace(partial, target)  # atomic: concurrent workers never read half a font
     finally:
+        collection.close()
         if os.path.exists(partial):
             os.unlink(partial)
     return target

@@ -214,8 +214,17 @@ def document_html(doc: OfficialDocument) -> str:
 
 def _fetcher() -> Any:
     """WeasyPrint's URL fetcher limited to ``data:`` URLs (the inline images): no http, no file."""
-    from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]
+    try:
+        from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]
+    except ImportError:  # WeasyPrint < 67: a fetcher is a function
+        from weasyprint.urls import default_url_fetcher
 
+        def fetch(url: str, *args: Any, **kwargs: Any) -> Any:
+            if not url.startswith("data:"):
+                raise ValueError(f"URI uses disallowed protocol: {url[:80]}")
+            return default_url_fetcher(url, *args, **kwargs)
+
+        return fetch
     return URLFetcher(allowed_protocols={"data"}, allow_redirects=False, fail_on_errors=False)
 
 

@@ -1,10 +1,11 @@
 """The yearly reports (issue 16): generation as a job, the stored documents, the editable narrative.
 
-``POST /reports/{year}/generate``                 202 + job id + poll URL (``formats``, ``district``)
+``POST /reports/generate``                        202 + job id + poll URL (``year``, ``formats``, ``district``)
 ``GET  /reports/documents``                       the stored documents the caller may read (``?year=``)
 ``GET  /reports/documents/{doc_id}``              one document's bytes (DOCX, PDF, XLSX; RFC 5987 filename)
 ``GET  /reports/{year}/narratives``               the city's (or ``?org=`` a unit's) narrative sections
-``PUT  /reports/{year}/narratives/{section}``     edit one section (``version``: the one read; stale → 409)
+``PUT  /reports/narratives``                       edit one section (``year``, ``section``, ``org``, ``version``:
+                                                  the one read, stale → 409; ``text``)
 
 Scope is the service's (:mod:`citycarbon.services.reports`).
 """
@@ -18,7 +19,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from citycarbon.api.deps import get_database, get_principal
+from citycarbon.api.deps import get_database, get_principal, require_write
 from citycarbon.api.envelope import Envelope, EnvelopeResponse, respond
 from citycarbon.api.routers._common import JsonInt
 from citycarbon.auth.principal import Principal
@@ -26,11 +27,11 @@ from citycarbon.services.reports import generate, narratives
 
 router = APIRouter(tags=["reports"])
 PERMISSIONS = {
-    ("POST", "/reports/{year}/generate"): "write",
+    ("POST", "/reports/generate"): "write",
     ("GET", "/reports/documents"): "read",
     ("GET", "/reports/documents/{doc_id}"): "read",
-    ("GET", "/reports/{year}/narratives"): "read",
-    ("PUT", "/reports/{year}/narratives/{section}"): "write",
+    ("GET", "/reports/{year}/narratives"): "governance",
+    ("PUT", "/reports/narratives"): "write",
 }
 
 CITY_PATTERN = r"^[a-z][a-z0-9_]{1,63}$"
@@ -40,6 +41,7 @@ YEAR = Path(ge=2000, le=2100)
 
 class GenerateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    year: JsonInt = Field(ge=2000, le=2100, description="the year reported")
     formats: list[str] = Field(default_factory=lambda: list(generate.FORMATS), min_length=1, max_length=3,
                                description="docx, pdf, xlsx")
     district: str | None = Field(None, pattern=r"^[A-Za-z0-9_]{1,64}$",
@@ -49,6 +51,9 @@ class GenerateIn(BaseModel):
 
 class NarrativeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    year: JsonInt = Field(ge=2000, le=2100, description="the year reported")
+    section: str = Field(pattern=r"^[a-z_]{1,64}$", description="doc_number, overview, problems, next_year")
+    org: str | None = Field(None, pattern=ORG_PATTERN, description="a unit's organisation code (None: the city's)")
     version: JsonInt = Field(ge=0, description="the version you read (0: the pre-filled draft); stale → 409")
     text: str = Field(min_length=1, max_length=narratives.MAX_TEXT)
 
@@ -66,16 +71,14 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-@router.post("/reports/{year}/generate", status_code=202, response_model=Envelope[dict[str, Any]],
+@router.post("/reports/generate", status_code=202, response_model=Envelope[dict[str, Any]],
              responses={202: {"description": "a job was queued; poll /api/v1/jobs/{id}"}})
-def post_generate(request: Request, body: GenerateIn | None = None, year: int = YEAR,
-                  city: str | None = Query(None, pattern=CITY_PATTERN),
-                  principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
+def post_generate(request: Request, body: GenerateIn, city: str | None = Query(None, pattern=CITY_PATTERN),
+                  principal: Principal = Depends(require_write)) -> EnvelopeResponse:
     """Generate the city's report for ``year`` (or ``district``'s own) in ``formats`` as a background job; each
     document is stored with the ledger version and inputs hash. The office and analysts (a unit: its writers)."""
-    body = body or GenerateIn()
     job_id = generate.submit_report(request.app.state.jobs, get_database(request), principal, _city(request, city),
-                                    year, body.formats, district=body.district, ledger_version=body.ledger_version)
+                                    body.year, body.formats, district=body.district, ledger_version=body.ledger_version)
     return respond({"job_id": job_id, "status": "queued", "poll": f"/api/v1/jobs/{job_id}"}, status_code=202)
 
 
@@ -109,13 +112,11 @@ def get_narratives(request: Request, year: int = YEAR, org: str | None = Query(N
     return respond([s.to_dict() for s in found])
 
 
-@router.put("/reports/{year}/narratives/{section}", response_model=Envelope[dict[str, Any]],
+@router.put("/reports/narratives", response_model=Envelope[dict[str, Any]],
             responses={409: {"description": "the section changed since the version you read"}})
-def put_narrative(request: Request, body: NarrativeIn, year: int = YEAR,
-                  section: str = Path(pattern=r"^[a-z_]{1,64}$"), org: str | None = Query(None, pattern=ORG_PATTERN),
-                  city: str | None = Query(None, pattern=CITY_PATTERN),
-                  principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
+def put_narrative(request: Request, body: NarrativeIn, city: str | None = Query(None, pattern=CITY_PATTERN),
+                  principal: Principal = Depends(require_write)) -> EnvelopeResponse:
     """Replace one narrative section (audited ``report.narrative``)."""
-    found = narratives.set_narrative(get_database(request), principal, _city(request, city), year, section,
-                                     body.text, org=org, version=body.version)
+    found = narratives.set_narrative(get_database(request), principal, _city(request, city), body.year,
+                                     body.section, body.text, org=body.org, version=body.version)
     return respond(found.to_dict())

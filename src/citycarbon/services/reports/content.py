@@ -38,7 +38,7 @@ from citycarbon.auth.principal import Principal
 from citycarbon.documents.annex import Sheet
 from citycarbon.documents.gbt9704 import Block, Figure, Heading, OfficialDocument, Paragraph, Table
 from citycarbon.errors import Forbidden, InputError, NotFound, Problem, ServiceError
-from citycarbon.store.assessment_models import AssessRun, AssessScore
+from citycarbon.store.assessment_models import AssessRun, AssessScheme, AssessScore
 from citycarbon.store.db import Database
 
 __all__ = ["ISSUER", "RECIPIENTS", "CityReport", "ReportInputs", "canonical_hash", "city_report", "fmt_pct",
@@ -173,7 +173,11 @@ def published_assessment(db: Database, city: str, year: int) -> list[dict[str, A
                              "unit_kind": s.unit_kind, "region_code": s.region_code, "total": s.total,
                              "grade": s.grade, "estimate": bool(s.estimate), "vetoed": bool(s.vetoed)}
                             for s in scores), key=lambda u: (u["rank"] is None, u["rank"] or 0, u["unit_code"]))
+            scheme = session.scalars(select(AssessScheme).where(
+                AssessScheme.city == city, AssessScheme.code == run.scheme_code,
+                AssessScheme.version == run.scheme_version)).first()
             out.append({"run_id": run.id, "scheme_code": run.scheme_code, "scheme_version": run.scheme_version,
+                        "scheme_name_zh": scheme.name_zh if scheme is not None else "考核方案",
                         "ledger_version": run.ledger_version,
                         "published_at": run.published_at.isoformat() if run.published_at else None,
                         "units": units})
@@ -230,11 +234,13 @@ class _Builder:
 
     def table(self, sheet_name: str, title: str, header: list[str], rows: list[list[Any]], *,
               formats: list[str | None] | None = None, notes: list[str] | None = None,
-              shown: list[list[str]] | None = None) -> None:
-        """A table in the document (``shown``: its text cells; default: the values as text) and in the annex."""
-        self.tables += 1
+              shown: list[list[str]] | None = None, shown_header: list[str] | None = None) -> None:
+        """A table in the document (``shown``/``shown_header``: its text cells and header; default: the values as
+        text under the sheet's header) and in the annex."""
         text_rows = shown if shown is not None else [["" if v is None else str(v) for v in row] for row in rows]
-        self.body.append(Table(header, text_rows, caption=f"表{self.tables}　{title}"))
+        if text_rows:  # an empty table stays a sheet of the annex (its text says there is nothing)
+            self.tables += 1
+            self.body.append(Table(shown_header or header, text_rows, caption=f"表{self.tables}　{title}"))
         self.sheets.append(Sheet(sheet_name[:31], title, header, rows, formats or [], notes or []))
 
     def chart(self, key: str, kind: str, caption: str, data: dict[str, Any], *args: Any, **kwargs: Any) -> None:
@@ -343,10 +349,11 @@ def _section_targets(b: _Builder, inputs: ReportInputs, figures: dict[str, Any])
                      r.get("actual"), r.get("level"), r.get("reason") or ""])
         shown.append([r["title_zh"], str(r.get("target_year") or ""), _value_text(r, "target_value"),
                       str(r.get("actual_year") or ""), _value_text(r, "actual"),
-                      LEVEL_ZH.get(r.get("level"), "未评级"), ""])
+                      LEVEL_ZH.get(r.get("level"), "未评级")])
     b.table("目标进度与预警", f"{inputs.year}年目标进度与预警", [
         "指标", "目标年（年）", "目标值（指标单位，比例为小数）", "实际年（年）", "实际值（指标单位，比例为小数）",
         "预警等级（1红 2黄 3绿）", "说明"], rows, shown=shown,
+        shown_header=["指标", "目标年", "目标值", "实际年", "实际值", "预警等级"],
         formats=[None, "0", "0.0000", "0", "0.0000", "0", None], notes=[str(status.get("rule_set_document") or "")])
 
 
@@ -496,13 +503,14 @@ def _section_tasks(b: _Builder, db: Database, principal: Principal, inputs: Repo
     levels = list(CELL_LEVEL_ZH)
     rows = [[f"重点任务{task}", *[view.task_levels.get(task, {}).get(level, 0) for level in levels]]
             for task in view.tasks]
+    shown = [[str(v) for v in row] for row in rows if any(row[1:])]  # the document lists the tasks with units
     totals = {level: sum(view.task_levels.get(t, {}).get(level, 0) for t in view.tasks) for level in levels}
     b.para(f"按年末调度情况，{len(view.tasks)}项重点任务涉及的责任单位中，已完成{totals['completed']}个、"
            f"推进中{totals['in_progress']}个、滞后{totals['lagging']}个、逾期未报{totals['overdue']}个。")
     for progress in view.city_progress:
         b.para(f"{progress.title_zh}：应报{progress.assigned}项，已报{progress.filed}项，逾期{progress.late}项。")
     b.table("重点任务", "重点任务推进情况（责任单位数）",
-            ["任务", *[f"{CELL_LEVEL_ZH[x]}（个）" for x in levels]], rows,
+            ["任务", *[f"{CELL_LEVEL_ZH[x]}（个）" for x in levels]], rows, shown=shown,
             formats=[None, *["0"] * len(levels)])
     return {"tasks": len(view.tasks), **{f"cells_{k}": v for k, v in totals.items()}}
 
@@ -545,19 +553,21 @@ def _section_assessment(b: _Builder, db: Database, inputs: ReportInputs) -> tupl
     if not runs:
         b.para(f"{inputs.year}年度考核结果尚未发布。")
         return {"published": False}, None
-    for run in runs:
+    for index, run in enumerate(runs, start=1):
         units = run["units"]
         est_units = [u["unit_name_zh"] for u in units if u["estimate"]]
-        b.para(f"{inputs.year}年度考核（方案{run['scheme_code']}第{run['scheme_version']}版）结果已发布，共考核{len(units)}个单位。"
+        scheme = f"{run['scheme_name_zh']}（第{run['scheme_version']}版）"
+        b.para(f"{inputs.year}年度考核（{scheme}）结果已发布，共考核{len(units)}个单位。"
                + (f"其中{'、'.join(est_units)}的得分部分依据估算数据{ESTIMATE}。" if est_units else ""))
-        b.table(f"考核结果_{run['scheme_code']}"[:31], f"{inputs.year}年度考核结果（{run['scheme_code']}）",
+        b.table("考核结果" if index == 1 else f"考核结果{index}", f"{inputs.year}年度考核结果（{scheme}）",
                 ["名次", "单位", "得分（分）", "等次", "估算"],
                 [[u["rank"], u["unit_name_zh"], float(u["total"]), u["grade"], "是" if u["estimate"] else ""]
                  for u in units], formats=["0", None, "0.00", None, None])
         names = [u["unit_name_zh"] for u in units]
         totals = [float(u["total"]) for u in units]
-        b.chart(f"assessment_{run['scheme_code']}", "bar_chart", f"{inputs.year}年度考核得分（{run['scheme_code']}）",
-                {"categories": names, "values": totals}, names, totals, title="考核得分", unit="分")
+        b.chart(f"assessment_{run['scheme_code']}", "bar_chart", f"{inputs.year}年度考核得分（{scheme}）",
+                {"categories": names, "values": totals}, names, totals, title="考核得分", unit="分",
+                highlight=[u["grade"] == "不合格" for u in units])
     return {"published": True, "runs": runs}, runs[0]["run_id"]
 
 
@@ -660,8 +670,7 @@ def city_report(db: Database, principal: Principal, city: str, year: int, *, led
     provenance = _provenance(inputs, method_versions)
     b.body.append(Heading("附件　数据来源和方法说明", 1))
     b.body.append(Table(["项目", "内容"], [[k, v] for k, v in provenance], caption="数据批次、因子版本和方法版本"))
-    b.sheets.append(Sheet("数据来源", "数据批次、因子版本和方法版本", ["项目", "内容"], [[k, v] for k, v in provenance],
-                          [None, None]))
+    # the annex's provenance sheet is render_xlsx's own (数据来源与版本, from ``provenance``)
     document = OfficialDocument(
         issuer=ISSUER, title=f"关于{year}年碳达峰碳中和工作贯彻落实情况的报告", body=b.body,
         day=day or date.today(), doc_number=narrative["doc_number"], recipients=RECIPIENTS,

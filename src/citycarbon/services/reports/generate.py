@@ -33,7 +33,7 @@ from citycarbon.store import governance as gov_store
 from citycarbon.store.assessment_models import ReportDocument
 from citycarbon.store.db import Database
 
-__all__ = ["FORMATS", "MEDIA_TYPES", "DocumentInfo", "ReportFile", "build_report", "build_reports", "get_document",
+__all__ = ["FORMATS", "MEDIA_TYPES", "DocumentInfo", "ReportFile", "build_report", "get_document",
            "list_documents", "resolve_unit", "submit_report"]
 
 FORMATS: tuple[str, ...] = ("docx", "pdf", "xlsx")
@@ -120,6 +120,20 @@ def resolve_unit(db: Database, principal: Principal, city: str, district: str) -
     return found.code, found.region_code, found.name_zh
 
 
+def _check_year(db: Database, city: str, year: int) -> None:
+    """:class:`InputError` (field ``year``) for a year the ledger has no energy balance of (the ledger's dataset
+    is cached per version, so this costs a version query once warm)."""
+    from citycarbon.store import ledger
+
+    with db.session() as session:
+        dataset = ledger.reference_dataset(session, city)
+    years = sorted({int(y) for y in dataset.balance["year"].unique()}) if len(dataset.balance) else []
+    if int(year) not in years:
+        span = f"{years[0]}–{years[-1]}" if years else "none"
+        raise InputError(Problem(f"no energy balance for {year} in the ledger (years: {span})", field="year",
+                                 value=year, message_zh=f"台账中没有{year}年的能源平衡表（已有年份：{span}）"))
+
+
 def _check_generate(db: Database, principal: Principal, city: str, district: str | None
                     ) -> tuple[str, str | None, str] | None:
     if district is None:
@@ -157,11 +171,11 @@ def _render(fmt: str, document: OfficialDocument, sheets: list[Sheet], provenanc
     except ImportError as error:
         raise InputError(Problem("the XLSX renderer is not installed (citycarbon.documents.annex.render_xlsx)",
                                  field="format", value="xlsx", message_zh="XLSX 渲染模块未安装")) from error
-    xlsx: bytes = render_xlsx(sheets, title=document.title, provenance=provenance)
+    xlsx: bytes = render_xlsx(sheets, title=document.title, provenance=provenance, day=document.day)
     return xlsx
 
 
-def build_reports(db: Database, principal: Principal, city: str, year: int, formats: Sequence[str], *,
+def _build_many(db: Database, principal: Principal, city: str, year: int, formats: Sequence[str], *,
                   district: str | None = None, progress: Progress | None = None, ledger_version: int | None = None,
                   job_id: str | None = None, day: date | None = None) -> list[ReportFile]:
     """Build the content once and render and store each of ``formats``; ``progress(done, total, step)``."""
@@ -169,6 +183,8 @@ def build_reports(db: Database, principal: Principal, city: str, year: int, form
 
     wanted = _check_formats(formats)
     unit = _check_generate(db, principal, city, district)
+    if ledger_version is None:
+        _check_year(db, city, year)
     total = 2 + len(wanted)
     step = progress or (lambda done, total, text: None)
     step(0, total, "读取台账数据 / loading the ledger")
@@ -223,7 +239,7 @@ def build_report(db: Database, principal: Principal, city: str, year: int, fmt: 
                  district: str | None = None, progress: Progress | None = None,
                  ledger_version: int | None = None) -> ReportFile:
     """The city's report (or ``district``'s own) for ``year`` as ``fmt`` (docx | pdf | xlsx), stored."""
-    return build_reports(db, principal, city, year, [fmt], district=district, progress=progress,
+    return _build_many(db, principal, city, year, [fmt], district=district, progress=progress,
                          ledger_version=ledger_version)[0]
 
 
@@ -235,10 +251,11 @@ def submit_report(runner: Any, db: Database, principal: Principal, city: str, ye
     before a job exists; the job's result is ``{"documents": [ids], "inputs_hash", "ledger_version"}``."""
     wanted = _check_formats(formats)
     _check_generate(db, principal, city, district)
+    _check_year(db, city, year)
     holder: dict[str, str] = {}
 
     def work(progress: Progress) -> dict[str, Any]:
-        files = build_reports(db, principal, city, year, wanted, district=district, progress=progress,
+        files = _build_many(db, principal, city, year, wanted, district=district, progress=progress,
                               ledger_version=ledger_version, job_id=holder.get("id"))
         return {"documents": [f.info.id for f in files], "inputs_hash": files[0].info.inputs_hash,
                 "ledger_version": files[0].info.ledger_version}
