@@ -1141,3 +1141,32 @@ REPORT_CASES: dict[str, Case] = {
         lambda w, o: _report_narrative(w), lambda w, o, r, b: _report_narrative(w)[1] == o["tag"]),
 }
 CASES.update(REPORT_CASES)
+
+
+# -- issue 16 (web): report.generate through the cockpit starts the job and answers at once (303): the state counts
+# the jobs too (created before the answer), and the setup waits until no earlier report job runs, so a job still
+# rendering from the previous caller cannot change a later caller's "before".
+
+def _report_jobs(world: World) -> tuple[int, int]:
+    from citycarbon.store.models import Job
+
+    with world.db.session() as session:
+        kinds = select(func.count()).select_from(Job).where(Job.kind == "report.annual")
+        running = session.execute(kinds.where(Job.status.in_(("queued", "running")))).scalar_one()
+        return int(session.execute(kinds).scalar_one()), int(running)
+
+
+def _report_idle(world: World, tag: str) -> dict:
+    import time
+
+    for _ in range(1200):
+        if _report_jobs(world)[1] == 0:
+            break
+        time.sleep(0.1)
+    return {"tag": tag}
+
+
+CASES["report.generate"] = Case(
+    _report_idle, lambda w, p, o: _report_generate(w, p),
+    lambda w, o: (_report_documents(w), _report_jobs(w)[0]),
+    lambda w, o, r, b: bool(r) and _report_documents(w) == b[0] + 1)

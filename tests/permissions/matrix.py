@@ -488,3 +488,18 @@ READS = READS | frozenset({
 })
 OPERATOR_WRITES["citycarbon.services.jobs.JobRunner.submit_tracked"] = (
     "the runner's own record of a job with progress whose rule the calling service applied (submit_report)")
+
+# issue 16 (web): the same writes through the cockpit's forms (web/routes/assessment.py, web/routes/reports.py); each
+# page calls the service with the caller's session, so the web answers the service's matrix cell.
+_ASSESS_WEB_PATHS = {
+    "assessment.run": ("POST", "/assessment/run"),
+    "assessment.adjust": ("POST", "/assessment/{run_id}/{unit}/adjust"),
+    "assessment.object": ("POST", "/assessment/{run_id}/{unit}/object"),
+    "assessment.answer": ("POST", "/assessment/{run_id}/objections/{objection_id}/answer"),
+    "assessment.publish": ("POST", "/assessment/{run_id}/publish"),
+    "report.generate": ("POST", "/reports/generate"),
+    "report.narrative": ("POST", "/reports/narratives"),
+}
+WRITES = tuple(Write(**{**vars(w), "web": _ASSESS_WEB_PATHS[w.name]}) if w.name in _ASSESS_WEB_PATHS else w
+               for w in WRITES)
+WRITES_BY_NAME = {write.name: write for write in WRITES}

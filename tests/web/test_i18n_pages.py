@@ -313,7 +313,7 @@ PATH_SAMPLES = {
     "energy_code": {"default": "EP-SAMPLE-1"},  # issue 15 item 6: registered by the env fixture (_energy_project)
     # issue 16 (web): the draft run the env fixture scores (_assess_sample) and 中山区's row (district-a's own)
     "run_id": {"default": "1"},
-    "unit_code": {"default": "d210202"},
+    "unit": {"default": "d210202"},
 }
 #: query variants rendered besides the bare path (other states of the same page)
 VARIANTS = {

@@ -399,10 +399,11 @@ def _unit_page(request: Request, session: Any, run_id: int, unit_code: str, *, n
 UNIT_CODE_MAX = 64
 
 
-@router.get("/assessment/{run_id}/{unit_code}", response_class=HTMLResponse)
-def unit_page(request: Request, run_id: int, unit_code: str, session: Any = Depends(current_session)) -> Response:
+@router.get("/assessment/{run_id}/{unit}", response_class=HTMLResponse)
+def unit_page(request: Request, run_id: int, unit: str, session: Any = Depends(current_session)) -> Response:
     if getattr(session, "principal", None) is None:
         return login_redirect(request)
+    unit_code = unit
     if not _id_ok(run_id) or len(unit_code) > UNIT_CODE_MAX:
         return _error(request, session, "not_found", 404)
     notice = request.query_params.get("done")
@@ -418,10 +419,11 @@ def _unit_post(request: Request, session: Any, run_id: int, unit_code: str, csrf
         f"/assessment/{run_id}/{unit_code}?done={done}", status_code=303))
 
 
-@router.post("/assessment/{run_id}/{unit_code}/adjust", response_class=HTMLResponse)
-def adjust(request: Request, run_id: int, unit_code: str, indicator: str = Form(""), points: str = Form(""),
+@router.post("/assessment/{run_id}/{unit}/adjust", response_class=HTMLResponse)
+def adjust(request: Request, run_id: int, unit: str, indicator: str = Form(""), points: str = Form(""),
            reason: str = Form(""), version: str = Form(""), csrf_token: str = Form(""),
            session: Any = Depends(current_session)) -> Response:
+    unit_code = unit
     if not _id_ok(run_id) or len(unit_code) > UNIT_CODE_MAX:
         return _error(request, session, "not_found", 404)
     from citycarbon.services.assessment import runs
@@ -431,9 +433,10 @@ def adjust(request: Request, run_id: int, unit_code: str, indicator: str = Form(
         reason=reason.strip()[:2000], version=_version(version)), "adjusted")
 
 
-@router.post("/assessment/{run_id}/{unit_code}/object", response_class=HTMLResponse)
-def object_to(request: Request, run_id: int, unit_code: str, text: str = Form(""), indicator: str = Form(""),
+@router.post("/assessment/{run_id}/{unit}/object", response_class=HTMLResponse)
+def object_to(request: Request, run_id: int, unit: str, text: str = Form(""), indicator: str = Form(""),
               csrf_token: str = Form(""), session: Any = Depends(current_session)) -> Response:
+    unit_code = unit
     if not _id_ok(run_id) or len(unit_code) > UNIT_CODE_MAX:
         return _error(request, session, "not_found", 404)
     from citycarbon.services.assessment import runs
