@@ -4,6 +4,7 @@ stored ledger version after a later ledger write, and the scope of every role (s
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -231,9 +232,14 @@ def test_scope_of_every_role(ready):
     with pytest.raises(NotFound):
         runs.latest_run(ready, VIEWER, CITY, 2024, scheme="handtest")
     assert runs.latest_run(ready, ZHONGSHAN, CITY, 2024, scheme="handtest").rows[0].unit_code == "d1"
-    for who in (ANALYST, ZHONGSHAN, VIEWER, ENTERPRISE):
+    elsewhere = replace(OFFICE, city="toyville")  # another city's office
+    for who in (ANALYST, ZHONGSHAN, VIEWER, ENTERPRISE, elsewhere):
         with pytest.raises(Forbidden):
             runs.run_assessment(ready, who, CITY, 2024, scheme="handtest")
+    with pytest.raises(NotFound):
+        runs.get_run(ready, elsewhere, CITY, run_id)
+    with pytest.raises(Forbidden):
+        runs.list_runs(ready, elsewhere, CITY)
     runs.publish(ready, OFFICE, CITY, run_id, version=view.run.version, note="提前发布", early=True)
     assert len(runs.get_run(ready, VIEWER, CITY, run_id).rows) == 3
     assert len(runs.get_run(ready, ZHONGSHAN, CITY, run_id).rows) == 3
@@ -319,3 +325,27 @@ def test_untidy_facts_are_stored_and_scored_safely(db):  # noqa: F811
     finally:
         facts.COLLECTORS.clear()
         facts.COLLECTORS.update(saved)
+
+
+def test_a_run_that_does_not_reproduce_is_not_published(ready):
+    """A collector that does not read as of the run's moment (here: a counter) gives other facts on the same
+    ledger version: publication is refused with the units named, and nothing is written."""
+    from citycarbon.assessment import Fact
+    from citycarbon.services.assessment import facts
+
+    calls = []
+
+    def drifting(ctx):
+        calls.append(1)
+        return {u.code: {"t_a": Fact(0.5 if len(calls) == 1 else 0.6)} for u in ctx.units}
+
+    for key in ("t_a", "t_b", "t_v", "t_p"):
+        facts.COLLECTORS[key] = drifting  # the fixture restores the registry
+    view = _run(ready)
+    with pytest.raises(Conflict) as error:
+        runs.publish(ready, OFFICE, CITY, view.run.id, version=view.run.version, note="提前", early=True)
+    assert error.value.code == "assessment_not_reproducible" and "d1" in str(error.value)
+    check = runs.reproduce(ready, OFFICE, CITY, view.run.id)
+    assert not check["same"] and not check["inputs_same"]
+    assert {u["unit"]: u["differing"] for u in check["units"]}["d1"] == ["a"]
+    assert runs.get_run(ready, OFFICE, CITY, view.run.id).run.state == "draft"

@@ -912,31 +912,50 @@ def answer_objection(db: Any, principal: Principal, city: str, run_id: int, obje
         return _objection_view(row)
 
 
+def _publishable(session: Session, principal: Principal, city: str, run_id: Any, note: str,
+                 early: bool) -> tuple[AssessRun, str]:
+    """The draft the office may publish now (the checks of :func:`publish`, in order), and the note."""
+    run = _run_row(session, principal, city, run_id)
+    if not principal.can_read_assessment_detail(city):
+        _visible_run(session, principal, city, run_id)  # NotFound for a caller who may not see it
+    _manage(principal, city)
+    if run.state != "draft":
+        raise _frozen(run)
+    note = _text(note, "note", "", required=False)
+    open_count = int(session.scalar(select(func.count()).select_from(AssessObjection).where(
+        AssessObjection.run_id == run.id, AssessObjection.state == "open")) or 0)
+    if open_count:
+        raise Conflict(f"尚有 {open_count} 件异议未答复，不能发布 / {open_count} objection(s) still open",
+                       code="assessment_objections_open")
+    if run.objection_until is not None and _today() <= run.objection_until:
+        if not early:
+            raise Conflict(f"异议期至 {run.objection_until} 结束，期满后才能发布（或说明理由提前发布） / the "
+                           f"objection period runs until {run.objection_until}: publish after it, or early "
+                           "with a note", code="assessment_objection_period")
+        if not note:
+            raise InputError(Problem("publishing before the objection period ends needs a note", field="note",
+                                     message_zh="提前发布须说明理由"))
+    return run, note
+
+
 def publish(db: Any, principal: Principal, city: str, run_id: int, *, version: int, note: str = "",
             early: bool = False) -> RunView:
     """Publish a draft (the office): refused while an objection is open, and before ``objection_until`` unless
-    ``early`` with a ``note`` saying why. The published run is frozen."""
+    ``early`` with a ``note`` saying why; refused (409, ``assessment_not_reproducible``, the units named) when
+    collecting the facts again on the run's ledger version does not give the stored scores — a published run
+    must reproduce. The published run is frozen."""
+    with db.session() as session:
+        run, note = _publishable(session, principal, city, run_id, note, early)
+        if run.version != int(version):
+            raise StaleVersion("assessment run", str(run.id), int(version), run.version)
+    check = _reproduction(db, city, int(run.id))
+    if not check["same"]:
+        units = [u["unit"] for u in check["units"] if not u["same"]]
+        raise Conflict(f"以台账版本 {check['ledger_version']} 重新采集数据后，{'、'.join(units)} 的得分与草稿不一致，"
+                       f"请重新考核后再发布 / the scores of {', '.join(units)} do not reproduce on ledger version "
+                       f"{check['ledger_version']}: run the year again", code="assessment_not_reproducible")
     with db.session(write=True) as session:
-        run = _run_row(session, principal, city, run_id)
-        if not principal.can_read_assessment_detail(city):
-            _visible_run(session, principal, city, run_id)  # NotFound for a caller who may not see it
-        _manage(principal, city)
-        if run.state != "draft":
-            raise _frozen(run)
-        note = _text(note, "note", "", required=False)
-        open_count = int(session.scalar(select(func.count()).select_from(AssessObjection).where(
-            AssessObjection.run_id == run.id, AssessObjection.state == "open")) or 0)
-        if open_count:
-            raise Conflict(f"尚有 {open_count} 件异议未答复，不能发布 / {open_count} objection(s) still open",
-                           code="assessment_objections_open")
-        if run.objection_until is not None and _today() <= run.objection_until:
-            if not early:
-                raise Conflict(f"异议期至 {run.objection_until} 结束，期满后才能发布（或说明理由提前发布） / the "
-                               f"objection period runs until {run.objection_until}: publish after it, or early "
-                               "with a note", code="assessment_objection_period")
-            if not note:
-                raise InputError(Problem("publishing before the objection period ends needs a note", field="note",
-                                         message_zh="提前发布须说明理由"))
+        run, note = _publishable(session, principal, city, run_id, note, early)
         _bump(session, run, version)
         run.state = "published"
         run.published_by = audit.actor_of(principal)[0]
@@ -946,7 +965,8 @@ def publish(db: Any, principal: Principal, city: str, run_id: int, *, version: i
         audit.record(session, principal, "assessment.publish", "assess_run", run.id,
                      before={"state": "draft", "version": run.version - 1},
                      after={"state": "published", "version": run.version, "ledger_version": run.ledger_version,
-                            "inputs_hash": run.inputs_hash, "early": bool(early)}, reason=note or None)
+                            "inputs_hash": run.inputs_hash, "inputs_reproduced": check["inputs_same"],
+                            "early": bool(early)}, reason=note or None)
         return _view(session, principal, city, run, _scores(session, run))
 
 
@@ -955,33 +975,43 @@ def reproduce(db: Any, principal: Principal, city: str, run_id: int) -> dict[str
     and compare with what is stored: per unit ``same`` or the items that differ (a draft: the office and
     analysts; a published run: whoever may read it)."""
     with db.session() as session:
-        run, scores = _visible_run(session, principal, city, run_id)
+        run, _scores_seen = _visible_run(session, principal, city, run_id)
         if not _sees_all(principal, city, run):
             raise Forbidden("草稿只能由考核办公室和分析人员复核 / only the office and analysts reproduce a draft",
                             code="assessment_forbidden")
+    return _reproduction(db, city, int(run.id))
+
+
+def _reproduction(db: Any, city: str, run_id: int) -> dict[str, Any]:
+    with db.session() as session:
+        run = session.get(AssessRun, run_id)
+        if run is None or run.city != city:
+            raise _run_not_found()
+        scores = _scores(session, run)
         scheme = _run_scheme(session, run)
         adjustments = _adjustments(session, int(run.id))
         as_of = run.as_of if run.as_of.tzinfo is not None else run.as_of.replace(tzinfo=UTC)
         units = [Unit(code=s.unit_code, kind=s.unit_kind, name_zh=s.unit_name_zh, name_en="",
                       region_code=s.region_code) for s in sorted(scores, key=lambda s: s.unit_code)]
-        stored = {s.unit_code: s for s in scores}
+        stored = {s.unit_code: (s.total, s.grade, {i.get("code"): i.get("points")
+                                                   for i in (s.result or {}).get("items", [])}, s.facts or {})
+                  for s in scores}
+        year, ledger_version = run.year, int(run.ledger_version)
         meta = {"run_id": int(run.id), "year": run.year, "scheme": run.scheme_code,
-                "scheme_version": run.scheme_version, "state": run.state, "ledger_version": run.ledger_version,
+                "scheme_version": run.scheme_version, "state": run.state, "ledger_version": ledger_version,
                 "as_of": _iso(as_of), "inputs_hash": run.inputs_hash}
-    ctx = FactContext(db=db, city=city, year=run.year, as_of=as_of, ledger_version=int(run.ledger_version),
-                      units=units)
+    ctx = FactContext(db=db, city=city, year=year, as_of=as_of, ledger_version=ledger_version, units=units)
     facts = _clean(collect_facts(ctx, scheme.facts))
     facts_json = _facts_json(facts)
     out_units = []
     for unit in units:
-        row = stored[unit.code]
+        total, grade, old_items, old_facts = stored[unit.code]
         score = score_unit(scheme, unit.code, facts.get(unit.code, {}), adjustments.get(unit.code))
-        old_items = {i.get("code"): i.get("points") for i in (row.result or {}).get("items", [])}
         differing = [i.code for i in score.items if old_items.get(i.code) != str(i.points)]
-        same = (str(score.total) == row.total and score.grade == row.grade and not differing)
-        out_units.append({"unit": unit.code, "stored_total": row.total, "total": str(score.total),
-                          "stored_grade": row.grade, "grade": score.grade, "same": same, "differing": differing,
-                          "facts_same": facts_json.get(unit.code, {}) == (row.facts or {})})
+        same = str(score.total) == total and score.grade == grade and not differing
+        out_units.append({"unit": unit.code, "stored_total": total, "total": str(score.total),
+                          "stored_grade": grade, "grade": score.grade, "same": same, "differing": differing,
+                          "facts_same": facts_json.get(unit.code, {}) == old_facts})
     now_hash = inputs_hash(facts_json)
     return {**meta, "inputs_hash_now": now_hash, "inputs_same": now_hash == meta["inputs_hash"],
             "same": all(u["same"] for u in out_units), "units": out_units}
