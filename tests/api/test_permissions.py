@@ -32,6 +32,7 @@ PATH_VALUES = {"year": "2022", "code": DISTRICT_A, "username": "viewer", "prefix
                "target_id": "energy_intensity_reduction_2025", "plan_code": "zhuanghe_2030", "item_id": "1",
                "filing_id": "1", "attachment_id": "1", "org": "miit"}
 PATH_VALUES.update({"source": "E-1", "allocation_id": "1"})  # issue 15: the replacement ledgers
+PATH_VALUES.update({"doc_id": "1"})  # issue 16 (reports): a stored report document
 #: query parameters a GET route requires
 QUERY_VALUES = {"/api/v1/statistics/history": {"year": "2020", "region": "210200", "variable": "gdp"}}
 # issue 16 (runs): assessment runs

@@ -1105,3 +1105,68 @@ ASSESS_CASES: dict[str, Case] = {
         _assess_state, lambda w, o, r, b: _assess_state(w, o)[1][-1][1] == "published"),
 }
 CASES.update(ASSESS_CASES)
+# -- issue 16 (reports): the city's yearly report (a job) and its narrative ---------------------------------------
+
+def _report_documents(world: World) -> int:
+    from citycarbon.store.assessment_models import ReportDocument
+
+    with world.db.session() as session:
+        return int(session.execute(select(func.count()).select_from(ReportDocument)).scalar_one())
+
+
+def _report_narrative(world: World) -> tuple:
+    from citycarbon.store.assessment_models import ReportNarrative
+
+    with world.db.session() as session:
+        row = session.scalars(select(ReportNarrative).where(
+            ReportNarrative.city == "dalian", ReportNarrative.year == 2024, ReportNarrative.org_code == "",
+            ReportNarrative.section == "problems")).one_or_none()
+        return (0, "") if row is None else (row.version, row.text)
+
+
+def _report_generate(world: World, principal: Principal) -> str:
+    job_id = _svc("reports.generate").submit_report(world.jobs, world.db, principal, "dalian", 2024, ["docx"])
+    world.jobs.pool.submit(lambda: None).result()  # one worker: the job has run
+    return str(job_id)
+
+
+REPORT_CASES: dict[str, Case] = {
+    "report.generate": Case(
+        _no_object, lambda w, p, o: _report_generate(w, p), lambda w, o: _report_documents(w),
+        lambda w, o, r, b: bool(r) and _report_documents(w) == b + 1),
+    "report.narrative": Case(
+        lambda w, tag: {"tag": tag, "version": _report_narrative(w)[0]},
+        lambda w, p, o: _svc("reports.narratives").set_narrative(w.db, p, "dalian", 2024, "problems", o["tag"],
+                                                                 version=o["version"]),
+        lambda w, o: _report_narrative(w), lambda w, o, r, b: _report_narrative(w)[1] == o["tag"]),
+}
+CASES.update(REPORT_CASES)
+
+
+# -- issue 16 (web): report.generate through the cockpit starts the job and answers at once (303): the state counts
+# the jobs too (created before the answer), and the setup waits until no earlier report job runs, so a job still
+# rendering from the previous caller cannot change a later caller's "before".
+
+def _report_jobs(world: World) -> tuple[int, int]:
+    from citycarbon.store.models import Job
+
+    with world.db.session() as session:
+        kinds = select(func.count()).select_from(Job).where(Job.kind == "report.annual")
+        running = session.execute(kinds.where(Job.status.in_(("queued", "running")))).scalar_one()
+        return int(session.execute(kinds).scalar_one()), int(running)
+
+
+def _report_idle(world: World, tag: str) -> dict:
+    import time
+
+    for _ in range(1200):
+        if _report_jobs(world)[1] == 0:
+            break
+        time.sleep(0.1)
+    return {"tag": tag}
+
+
+CASES["report.generate"] = Case(
+    _report_idle, lambda w, p, o: _report_generate(w, p),
+    lambda w, o: (_report_documents(w), _report_jobs(w)[0]),
+    lambda w, o, r, b: bool(r) and _report_documents(w) == b[0] + 1)

@@ -463,3 +463,46 @@ READS = READS | frozenset({
     "citycarbon.services.assessment.runs.unit_score", "citycarbon.services.assessment.runs.reproduce",
     "citycarbon.services.assessment.runs.published_results",
 })
+
+# issue 16 (reports): the yearly reports. report.generate: the city's report as a background job (the API's
+# POST /reports/generate; the CLI's `report annual` is build_report, walked in tests/reports); report.narrative:
+# an edit of the city report's narrative. The office and analysts with write access (can_generate_reports); the
+# API refuses read-only tokens before the body (require_write: 403, as the service would).
+MATRIX.update(_parse("""
+report.generate     ok   403   ok      403   403    403    403  403   403   403  403  403    403
+report.narrative    ok   403   ok      403   403    403    403  403   403   403  403  403    403
+"""))
+WRITES += (
+    Write("report.generate", "citycarbon.services.reports.generate.submit_report", ("POST", "/reports/generate")),
+    Write("report.narrative", "citycarbon.services.reports.narratives.set_narrative", ("PUT", "/reports/narratives")),
+)
+WRITES_BY_NAME = {write.name: write for write in WRITES}
+OPERATOR_WRITES["citycarbon.services.reports.generate.build_report"] = (
+    "the synchronous body of report.generate (the CLI's `report annual`, the operator); the same rule "
+    "(can_generate_reports, a unit: can_file_for), walked in tests/reports")
+READS = READS | frozenset({
+    "citycarbon.services.reports.content.city_report",
+    "citycarbon.services.reports.narratives.get_narratives",
+    "citycarbon.services.reports.narratives.narrative_texts",
+    "citycarbon.services.reports.units.unit_report", "citycarbon.services.reports.units.unit_summaries",
+    "citycarbon.services.reports.units.unit_report_document",
+    "citycarbon.services.reports.generate.list_documents", "citycarbon.services.reports.generate.get_document",
+    "citycarbon.services.reports.generate.resolve_unit",
+})
+OPERATOR_WRITES["citycarbon.services.jobs.JobRunner.submit_tracked"] = (
+    "the runner's own record of a job with progress whose rule the calling service applied (submit_report)")
+
+# issue 16 (web): the same writes through the cockpit's forms (web/routes/assessment.py, web/routes/reports.py); each
+# page calls the service with the caller's session, so the web answers the service's matrix cell.
+_ASSESS_WEB_PATHS = {
+    "assessment.run": ("POST", "/assessment/run"),
+    "assessment.adjust": ("POST", "/assessment/{run_id}/{unit}/adjust"),
+    "assessment.object": ("POST", "/assessment/{run_id}/{unit}/object"),
+    "assessment.answer": ("POST", "/assessment/{run_id}/objections/{objection_id}/answer"),
+    "assessment.publish": ("POST", "/assessment/{run_id}/publish"),
+    "report.generate": ("POST", "/reports/generate"),
+    "report.narrative": ("POST", "/reports/narratives"),
+}
+WRITES = tuple(Write(**{**vars(w), "web": _ASSESS_WEB_PATHS[w.name]}) if w.name in _ASSESS_WEB_PATHS else w
+               for w in WRITES)
+WRITES_BY_NAME = {write.name: write for write in WRITES}

@@ -554,3 +554,23 @@ def test_mqtt_ingest_answers_as_the_matrix_declares(world, actor):
     else:
         assert expected == "rej" and (report["accepted"], report["rejected"]) == (0, 1)
         assert _lake_rows(world) == before
+
+
+API_CALLS.update({  # issue 16 (reports)
+    "report.generate": lambda o: {"json": {"year": 2024, "formats": ["docx"]}},
+    "report.narrative": lambda o: {"json": {"year": 2024, "section": "problems", "version": o["version"],
+                                            "text": o["tag"]}},
+})
+
+
+WEB_FORMS.update({  # issue 16 (web): the assessment board's and the reports page's forms
+    "assessment.run": lambda o: {"data": {"year": "2024", "scheme": o["scheme"]}},
+    "assessment.adjust": lambda o: {"data": {"indicator": "q", "points": "20", "reason": "matrix",
+                                             "version": str(o["version"])}},
+    "assessment.object": lambda o: {"data": {"text": "matrix"}},
+    "assessment.answer": lambda o: {"data": {"decision": "rejected", "answer": "matrix", "unit_code": o["unit"]}},
+    "assessment.publish": lambda o: {"data": {"version": str(o["version"]), "note": "matrix", "early": "1"}},
+    "report.generate": lambda o: {"data": {"year": "2024", "formats": ["docx"]}},
+    "report.narrative": lambda o: {"data": {"year": "2024", "section": "problems", "version": str(o["version"]),
+                                            "text": o["tag"]}},
+})

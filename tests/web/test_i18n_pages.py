@@ -233,6 +233,7 @@ def env(fresh_web_env):
     open_q4(fresh_web_env.db)  # a quarterly round over task 4: filing 1 is miit's (dept-miit's own; 404 for others)
     _project_sample(fresh_web_env)
     _energy_project(fresh_web_env)
+    _assess_sample(fresh_web_env)  # issue 16 (web)
     return fresh_web_env
 
 
@@ -280,6 +281,22 @@ def _supervision_item(env) -> None:
     supervision.scan(env.db, Principal(1, "admin", Role.admin), "dalian", today=date(2026, 10, 20))
 
 
+def _assess_sample(env) -> None:
+    """Issue 16 (web): a draft assessment run of the districts for 2024 (run 1), scored with no fact collector
+    (every fact missing: fast and independent of the data), so the board and a unit's breakdown render."""
+    from citycarbon.auth.principal import Principal, Role
+    from citycarbon.services.assessment import facts, runs
+
+    facts._load_collectors()
+    saved = dict(facts.COLLECTORS)
+    facts.COLLECTORS.clear()
+    try:
+        view = runs.run_assessment(env.db, Principal(1, "admin", Role.admin, city="dalian"), "dalian", 2024)
+    finally:
+        facts.COLLECTORS.update(saved)
+    assert view.run.id == 1
+
+
 #: sample values of path parameters, per role (a role without a sample gets the first one)
 PATH_SAMPLES = {
     "enterprise_id": {"enterprise-x": OWN, "default": "E00002"},
@@ -294,6 +311,9 @@ PATH_SAMPLES = {
     # issue 15: the project the env fixture files, reviews and allocates to (_project_sample; district-a: 404)
     "project_code": {"default": "XM-2026-0001"},
     "energy_code": {"default": "EP-SAMPLE-1"},  # issue 15 item 6: registered by the env fixture (_energy_project)
+    # issue 16 (web): the draft run the env fixture scores (_assess_sample) and 中山区's row (district-a's own)
+    "run_id": {"default": "1"},
+    "unit": {"default": "d210202"},
 }
 #: query variants rendered besides the bare path (other states of the same page)
 VARIANTS = {
@@ -314,6 +334,7 @@ SKIPPED = {"/healthz", "/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirec
            "/governance/supervision/{item_id}/notice.docx",  # a .docx download (tests/web/test_gov_supervision.py)
            # issue 15 item 5: downloads of the project workflow (tests/web/test_project_workflow_pages.py)
            "/projects/{project_code}/opinion.docx", "/projects/{project_code}/attachments/{attachment_id}"}
+SKIPPED |= {"/reports/documents/{doc_id}"}  # issue 16 (web): a download (tests/web/test_reports_pages.py)
 #: pages whose every GET is slow (Monte-Carlo runs): rendered for one role
 ONE_ROLE = {"/pathways/ensemble"}
 

@@ -196,6 +196,12 @@ INPUT_RULES: dict[tuple[str, str], tuple[str, ...]] = {
        for method, name in (("GET", "run"), ("POST", "run"), ("GET", "export"), ("GET", "scenarios/{code}"),
                             ("POST", "ensembles"), ("POST", "attributions"))},
 }
+INPUT_RULES.update({  # issue 16 (reports)
+    ("POST", "/reports/generate"): ("formats are docx, pdf or xlsx", "ledger_version is one the ledger had",
+                                    "the year has data", "a PDF or XLSX renderer is installed"),
+    ("PUT", "/reports/narratives"): ("section is one of the report's narrative sections",),
+    ("GET", "/reports/{year}/narratives"): ("org is a unit of the city",),
+})
 
 #: issue 15 item 5: the project workflow's state conflict (project_workflow)
 PROJECT_STEP_CONFLICT = "conflict: the project's state does not allow this step, or a stale version"
