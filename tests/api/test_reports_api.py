@@ -65,6 +65,15 @@ def test_generate_list_download_and_narratives(api_env):
     assert env.get(f"{API}/reports/documents/{doc_id}", user="enterprise-x", scope="read").status_code == 404
     denied = env.client.post(f"{API}/reports/generate", json={"year": 2024}, headers=env.headers("district-a"))
     assert denied.status_code == 403
+    # a unit's narrative: its own users edit it; another district's user gets 404 (existence not leaked)
+    own = {"year": 2024, "section": "overview", "org": "d210202", "version": 0, "text": "中山区的补充说明。"}
+    assert env.client.put(f"{API}/reports/narratives", json=own,
+                          headers=env.headers("district-a")).status_code == 200
+    assert env.client.put(f"{API}/reports/narratives", json={**own, "version": 1},
+                          headers=env.headers("district-b")).status_code == 404
+    mine = env.get(f"{API}/reports/2024/narratives?org=d210202", user="district-a", scope="read").json()["data"]
+    assert mine[0]["text"] == "中山区的补充说明。" and mine[0]["version"] == 1
+    assert env.get(f"{API}/reports/2024/narratives?org=d210202", user="district-b").status_code == 404
     bad = env.client.post(f"{API}/reports/generate", json={"year": 2024, "formats": ["odt"]},
                           headers=env.headers("admin"))
     assert bad.status_code == 422 and "format" in bad.text

@@ -481,7 +481,7 @@ OPERATOR_WRITES["citycarbon.services.reports.generate.build_report"] = (
     "the synchronous body of report.generate (the CLI's `report annual`, the operator); the same rule "
     "(can_generate_reports, a unit: can_file_for), walked in tests/reports")
 READS = READS | frozenset({
-    "citycarbon.services.reports.content.city_report",
+    "citycarbon.services.reports.content.city_report", "citycarbon.services.reports.content.published_assessment",
     "citycarbon.services.reports.narratives.get_narratives",
     "citycarbon.services.reports.narratives.narrative_texts",
     "citycarbon.services.reports.units.unit_report", "citycarbon.services.reports.units.unit_summaries",

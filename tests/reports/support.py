@@ -49,8 +49,8 @@ def publish_run(db: Any, year: int = 2024) -> int:
         session.add(run)
         session.flush()
         session.add(AssessScore(run_id=run.id, unit_code="d210202", unit_kind="district", unit_name_zh="中山区",
-                                region_code="210202", total="91.50", grade="优秀", rank=1, estimate=True,
-                                result={}, facts={}))
+                                region_code="210202", total="91.50", grade="excellent", rank=1, estimate=True,
+                                result={"grade_zh": "优秀"}, facts={}))  # the label the runs service stores
         session.add(AssessScore(run_id=run.id, unit_code="d210203", unit_kind="district", unit_name_zh="西岗区",
                                 region_code="210203", total="78.25", grade="良好", rank=2, estimate=False,
                                 result={}, facts={}))

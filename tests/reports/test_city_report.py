@@ -4,6 +4,8 @@ published assessment is shown, and scope holds (another unit's report answers 40
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from sqlalchemy import select
 
@@ -53,6 +55,9 @@ def test_docx_holds_the_status_figures_and_regenerates_the_same(seeded_db):
     level = next(t["level"] for t in status["targets"] if t["id"] == "non_fossil_share_2025")
     assert non_fossil[5] == content.LEVEL_ZH[level]
     assert "2024年度考核结果尚未发布。" in text
+    from docx import Document
+
+    assert len(Document(io.BytesIO(first.content)).inline_shapes) == 2  # the line and the stacked bar chart
     # the figures stored with the document are the status figures
     assert first.figures["non_fossil_share"] == pytest.approx(status_value(status, "non_fossil_share"), rel=1e-9)
     assert first.figures["co2"]["consumption"]["co2_emissions_t"] == pytest.approx(cons, rel=1e-9)

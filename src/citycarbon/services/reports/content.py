@@ -151,13 +151,48 @@ def load_inputs(db: Database, city: str, year: int, *, ledger_version: int | Non
 
 # ---- the assessment adapter -------------------------------------------------------------------------------
 
-def published_assessment(db: Database, city: str, year: int) -> list[dict[str, Any]]:
+def _from_runs_service(db: Database, principal: Principal, city: str, year: int) -> list[dict[str, Any]] | None:
+    """The same facts from ``services.assessment.runs.published_results`` where that service exists (None
+    otherwise): newest run per scheme code, units in rank order."""
+    try:
+        from citycarbon.services.assessment import runs  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return None
+    function = getattr(runs, "published_results", None)
+    if function is None:
+        return None
+    out: dict[str, dict[str, Any]] = {}
+    for view in function(db, principal, city, year):
+        data = view.to_dict()
+        run = data["run"]
+        if run["scheme_code"] in out:
+            continue
+        units = [{"rank": r["rank"], "unit_code": r["unit_code"], "unit_name_zh": r["unit_name_zh"],
+                  "unit_kind": r["unit_kind"], "region_code": r["region_code"], "total": r["total"],
+                  "grade": r.get("grade_zh") or r["grade"], "estimate": bool(r["estimate"]),
+                  "vetoed": bool(r["vetoed"])} for r in data["rows"]]
+        units.sort(key=lambda u: (u["rank"] is None, u["rank"] or 0, u["unit_code"]))
+        out[run["scheme_code"]] = {"run_id": run["id"], "scheme_code": run["scheme_code"],
+                                   "scheme_version": run["scheme_version"],
+                                   "scheme_name_zh": run.get("scheme_name_zh") or "考核方案",
+                                   "ledger_version": run["ledger_version"], "published_at": run["published_at"],
+                                   "units": units}
+    return [out[code] for code in sorted(out)]
+
+
+def published_assessment(db: Database, city: str, year: int, *,
+                         principal: Principal | None = None) -> list[dict[str, Any]]:
     """The published assessment runs of ``year`` (newest per scheme), each ``{"run_id", "scheme_code",
     "ledger_version", "published_at", "units": [{"rank", "unit_code", "unit_name_zh", "unit_kind", "region_code",
     "total", "grade", "estimate", "vetoed"}]}``; [] when none is published.
 
     An adapter reading ``assess_runs``/``assess_scores`` read-only (``state == "published"``), to be replaced by
-    ``services.assessment.runs.published_results`` once that exists (the same facts)."""
+    ``services.assessment.runs.published_results``: with ``principal`` given and that service present, its answer
+    is used instead (the same facts)."""
+    if principal is not None:
+        found = _from_runs_service(db, principal, city, year)
+        if found is not None:
+            return found
     with db.session() as session:
         runs = list(session.scalars(select(AssessRun).where(
             AssessRun.city == city, AssessRun.year == int(year), AssessRun.state == "published")
@@ -171,7 +206,8 @@ def published_assessment(db: Database, city: str, year: int) -> list[dict[str, A
             scores = session.scalars(select(AssessScore).where(AssessScore.run_id == run.id)).all()
             units = sorted(({"rank": s.rank, "unit_code": s.unit_code, "unit_name_zh": s.unit_name_zh,
                              "unit_kind": s.unit_kind, "region_code": s.region_code, "total": s.total,
-                             "grade": s.grade, "estimate": bool(s.estimate), "vetoed": bool(s.vetoed)}
+                             "grade": str((s.result or {}).get("grade_zh") or s.grade),
+                             "estimate": bool(s.estimate), "vetoed": bool(s.vetoed)}
                             for s in scores), key=lambda u: (u["rank"] is None, u["rank"] or 0, u["unit_code"]))
             scheme = session.scalars(select(AssessScheme).where(
                 AssessScheme.city == city, AssessScheme.code == run.scheme_code,
@@ -547,9 +583,10 @@ def _section_projects(b: _Builder, db: Database, principal: Principal, inputs: R
     return {"projects": counts, "wind_solar": {s: [int(v[0]), v[1]] for s, v in sorted(stages.items())}}
 
 
-def _section_assessment(b: _Builder, db: Database, inputs: ReportInputs) -> tuple[dict[str, Any], int | None]:
+def _section_assessment(b: _Builder, db: Database, principal: Principal, inputs: ReportInputs
+                        ) -> tuple[dict[str, Any], int | None]:
     b.heading("七、考核结果")
-    runs = published_assessment(db, inputs.city, inputs.year)
+    runs = published_assessment(db, inputs.city, inputs.year, principal=principal)
     if not runs:
         b.para(f"{inputs.year}年度考核结果尚未发布。")
         return {"published": False}, None
@@ -653,7 +690,7 @@ def city_report(db: Database, principal: Principal, city: str, year: int, *, led
     figures["monitoring"] = _section_monitoring(b, db, inputs)
     figures["tasks"] = _section_tasks(b, db, principal, inputs)
     figures["projects"] = _section_projects(b, db, principal, inputs)
-    figures["assessment"], run_id = _section_assessment(b, db, inputs)
+    figures["assessment"], run_id = _section_assessment(b, db, principal, inputs)
     figures["units"] = _section_units(b, db, principal, inputs)
     b.heading("八、存在的问题")
     for line in narrative["problems"].split("\n"):
