@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from citycarbon.auth.principal import Principal, Role  # noqa: E402
-from citycarbon.settings import Settings  # noqa: E402
-from citycarbon.store.db import Database  # noqa: E402
+from citycarbon.auth.principal import Principal, Role
+from citycarbon.settings import Settings
+from citycarbon.store.db import Database
 
 OFFICE = Principal(1, "office", Role.admin)
 TARGET_S = 30.0
@@ -36,9 +36,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
+    from tests.reports.support import publish_run
+
     from citycarbon.services.reports import content, generate
     from citycarbon.store.seed import seed_reference
-    from tests.reports.support import publish_run
 
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings.for_home(Path(folder) / "home")
@@ -55,9 +56,12 @@ def main() -> None:
         sizes: dict[str, int] = {}
         for _ in range(args.runs):
             marks: list[tuple[str, float]] = []
+
+            def mark(done: int, total: int, step: str, marks: list[tuple[str, float]] = marks) -> None:
+                marks.append((step, time.perf_counter()))
+
             begin = time.perf_counter()
-            files = generate._build_many(db, OFFICE, "dalian", 2024, ["docx", "pdf", "xlsx"],
-                                         progress=lambda done, total, step: marks.append((step, time.perf_counter())))
+            files = generate._build_many(db, OFFICE, "dalian", 2024, ["docx", "pdf", "xlsx"], progress=mark)
             totals.append(time.perf_counter() - begin)
             ordered = [t for _, t in marks]
             steps["content"].append(ordered[2] - ordered[0])
