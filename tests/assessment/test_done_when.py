@@ -17,7 +17,6 @@ import pytest
 from citycarbon.errors import Conflict
 from citycarbon.services.assessment import runs
 from citycarbon.services.reports import generate
-from tests.db_fixtures import pg_admin, seeded_db, settings  # noqa: F401  (fixtures)
 from tests.reports.support import OFFICE, cli_status, status_value
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdffonts") is None,
