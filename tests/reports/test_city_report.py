@@ -111,7 +111,8 @@ def test_published_assessment_and_unit_reports(seeded_db):
     assert any("中山区的得分部分依据估算数据（估算）" in getattr(b, "text", "") for b in report.document.body)
     published = [getattr(b, "text", "") for b in report.document.body if "结果已发布" in getattr(b, "text", "")]
     # the scheme's own name once the store holds it (the shipped district scheme), else "考核方案"
-    assert published and published[0].startswith("2024年度考核（") and "（第1版））结果已发布，共考核2个单位" in published[0]
+    assert published and published[0].startswith("2024年度考核（")
+    assert "（第1版））结果已发布，共考核2个单位" in published[0]
     assert report.charts["assessment_district"]["values"] == [91.5, 78.25]
     # a district's own report: its figures are the status report's district entry
     view = units.unit_report(seeded_db, DISTRICT, "dalian", "d210202", 2024)

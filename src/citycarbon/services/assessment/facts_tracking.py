@@ -54,7 +54,7 @@ def district_accounts(ctx: FactContext) -> dict[str, Any]:
 
 
 def _track_district_accounts(ctx: FactContext) -> dict[str, Any]:
-    key = ("districts", str(getattr(ctx.db, "key", id(ctx.db))), ctx.city, 0, _aware(ctx.as_of).isoformat())
+    key = ("districts", str(getattr(ctx.db, "key", id(ctx.db))), ctx.city, 0, _ledger_key(ctx))
     with _STATUS_LOCK:
         hit = _STATUS_CACHE.get(key)
     if hit is not None:
@@ -411,11 +411,30 @@ def _track_target_leads(ctx: FactContext) -> dict[str, dict[str, set[int]]]:
     return out
 
 
-#: status reports and district accounts as of a moment, per (what, database, city, year, moment): the ledger as
-#: of a past moment does not change, so a re-run on the same version reuses them (building takes seconds)
+#: status reports and district accounts per (what, database, city, year, ledger version): the run reads the ledger as
+#: of ``ctx.as_of``, which is the moment of ``ctx.ledger_version`` or a later one before any newer revision, so the
+#: ledger's content is that version's either way and a re-run (or a run of another scheme) on the same version
+#: reuses them (building takes seconds)
 _STATUS_CACHE: OrderedDict[tuple[str, str, str, int, str], dict[str, Any]] = OrderedDict()
 _STATUS_CACHE_SIZE = 8
 _STATUS_LOCK = threading.Lock()
+
+
+def _ledger_key(ctx: FactContext) -> str:
+    """The run's ledger version with the time it was written (an id reused after a rolled-back write differs in
+    its time); the moment itself when the version has no revision (an empty ledger)."""
+    def read() -> str:
+        from citycarbon.errors import InputError
+        from citycarbon.store import ledger
+
+        try:
+            with ctx.db.session() as session:
+                return f"v{ctx.ledger_version}@{ledger.version_time(session, ctx.ledger_version).isoformat()}"
+        except InputError:
+            return _aware(ctx.as_of).isoformat()
+
+    key: str = ctx.memoized("tracking.ledger_key", read)
+    return key
 
 
 def _track_city_status(ctx: FactContext) -> dict[str, Any]:
@@ -425,7 +444,7 @@ def _track_city_status(ctx: FactContext) -> dict[str, Any]:
     from citycarbon.services.tracking import build_city_data, status_report
     from citycarbon.store import ledger
 
-    key = ("status", str(getattr(ctx.db, "key", id(ctx.db))), ctx.city, ctx.year, _aware(ctx.as_of).isoformat())
+    key = ("status", str(getattr(ctx.db, "key", id(ctx.db))), ctx.city, ctx.year, _ledger_key(ctx))
     with _STATUS_LOCK:
         hit = _STATUS_CACHE.get(key)
     if hit is not None:
