@@ -57,3 +57,21 @@ def test_run_adjust_publish_through_the_cli(store):
     assert "一致" in _assess("reproduce", "--year", "2024", "--scheme", "handtest").output
     assert "handtest" in _assess("schemes").output
     _assess("run", "--year", "2024", "--scheme", "handtest", code=2)  # published: refused
+
+
+def test_scheme_add_registers_the_next_version_and_names_the_field(store, tmp_path):
+    from citycarbon.data import data_path
+
+    text = data_path("assessment/schemes/district.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "district-v2.yaml"
+    path.write_text(text.replace("version: 1\n", "version: 2\n").replace("default: 8}", "default: 7}"),
+                    encoding="utf-8")
+    added = json.loads(_assess("scheme-add", str(path), "--format", "json").stdout)
+    assert added["code"] == "district" and added["version"] == 2
+    listed = _assess("schemes").output
+    assert "区市县、开放先导区" in listed and "pilot_zone" not in listed
+    again = _assess("scheme-add", str(path), code=2).output  # version 2 exists: 3 is next
+    assert "version" in again and "district-v2.yaml" in again
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(text.replace("points: 15", "points: -1", 1), encoding="utf-8")
+    assert "broken.yaml" in _assess("scheme-add", str(broken), code=2).output

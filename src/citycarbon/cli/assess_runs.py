@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -190,18 +191,35 @@ def reproduce(year: Annotated[int, YEAR_OPTION], scheme: Annotated[str, SCHEME_O
         raise typer.Exit(1)
 
 
+_KIND_ZH = {"district": "区市县", "pilot_zone": "开放先导区", "department": "市直部门"}
+
+
 def schemes(city: Annotated[str, CITY_OPTION] = "dalian", fmt: OutputFormat = FORMAT_OPTION) -> None:
     """The stored assessment schemes (every version)."""
     from citycarbon.services.assessment import runs
 
     found = [s.to_dict() for s in run_service(lambda db, me: runs.list_schemes(db, me, city))]
     emit(found, fmt, rows=[{"代码": s["code"], "版本": s["version"], "名称": s["name_zh"], "状态": s["status"],
-                            "适用": "、".join(s["applies_to"]), "基础分": s["base_points"],
+                            "适用": "、".join(_KIND_ZH.get(k, k) for k in s["applies_to"]), "基础分": s["base_points"],
                             "异议期（天）": s["objection_days"]} for s in found], title="考核方案 / schemes")
+
+
+def scheme_add(path: Annotated[Path, typer.Argument(help="the scheme's YAML file (code, version, indicators, "
+                                                           "grades; version = the stored one + 1)")],
+               city: Annotated[str, CITY_OPTION] = "dalian", fmt: OutputFormat = FORMAT_OPTION) -> None:
+    """Register a new version of an assessment scheme (the office): later runs score with it."""
+    from citycarbon.services.assessment import runs
+
+    if not path.is_file():
+        raise typer.BadParameter(f"没有文件 {path} / no such file", param_hint="PATH")
+    content = path.read_bytes()
+    found = run_service(lambda db, me: runs.register_scheme(db, me, city, content, path.name)).to_dict()
+    emit(found, fmt, rows=[{"代码": found["code"], "版本": found["version"], "名称": found["name_zh"],
+                            "状态": found["status"]}], title="已登记考核方案 / scheme registered")
 
 
 def register(app: typer.Typer) -> None:
     for name, command in (("run", run), ("show", show), ("adjust", adjust), ("objections", objections),
                           ("answer", answer), ("publish", publish), ("reproduce", reproduce),
-                          ("schemes", schemes)):
+                          ("schemes", schemes), ("scheme-add", scheme_add)):
         assess_app.command(name)(command)
