@@ -131,10 +131,11 @@ def _cents(value: Decimal) -> Decimal:
 
 
 def _fmt(value: Decimal | float | None) -> str:
+    """A figure for a reader: at most four decimals, no trailing zeros (the points use the exact value)."""
     if value is None:
         return "—"
-    text = f"{Decimal(str(value)).normalize():f}"
-    return text
+    rounded = Decimal(str(value)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP).normalize()
+    return f"{rounded:f}"
 
 
 def _clamp01(value: Decimal) -> Decimal:

@@ -91,7 +91,8 @@ def show(year: Annotated[int, YEAR_OPTION], scheme: Annotated[str, SCHEME_OPTION
     for item in found["items"]:
         fact = item.get("fact") or {}
         rows.append({"指标": item["name_zh"], "实际值": "—" if item["value"] is None else item["value"],
-                     "单位": item["unit"], "得分": item["points"], "满分": item["max_points"],
+                     "单位": "" if item["unit"] == "dimensionless" else item["unit"], "得分": item["points"],
+                     "满分": item["max_points"],
                      "标记": "、".join(m for m, on in (("估算", item["estimate"]), ("缺数据", item["missing"]),
                                                       ("否决", item["vetoed"]), ("已调整", item["adjusted"]))
                                      if on),
