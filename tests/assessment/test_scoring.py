@@ -89,3 +89,16 @@ def test_linear_items_stay_within_their_points(a, b):
         item = score.item(code)
         assert Decimal(0) <= item.points <= item.max_points
     assert score.total == max(Decimal(0), sum(i.points for i in score.items))
+
+
+def test_incomplete_scores_are_not_graded_unless_vetoed(district):
+    assert district.incomplete_grade is not None and district.incomplete_grade.code == "pending"
+    missing = score_unit(district, "z", {**FULL, "energy_total_ratio": Fact(None)})
+    assert missing.incomplete == ("energy_total",) and missing.total == Decimal("76.75")
+    assert missing.grade == "pending" and missing.grade_zh == "暂不定等（数据不全）"
+    vetoed = score_unit(district, "z", {**FULL, "energy_total_ratio": Fact(None),
+                                        "energy_intensity_annual_change": Fact(0.01)})
+    assert vetoed.grade == "fail"  # a veto decides whatever is missing
+    text = district.model_dump_json()
+    with pytest.raises(InputError):  # the incomplete grade may not repeat a grade's code
+        parse_scheme(text.replace('"code":"pending"', '"code":"pass"'), "x.yaml")

@@ -18,8 +18,9 @@ A missing fact (no data for the unit) scores 0 points on ``linear``/``threshold`
 no veto, and the item says ``missing``: the total is then marked incomplete rather than silently lowered.
 
 Grades are checked from the highest ``min`` down (``优秀 ≥ 90``, ``良好 ≥ 80``, ``合格 ≥ 60``, else ``不合格``: NDRC
-2014 办法, governance.md §6). Every scheme names its ``document`` and verification ``status``; a scheme the office
-has not adopted is ``estimate`` (a draft).
+2014 办法, governance.md §6). A scheme may name an ``incomplete_grade`` (暂不定等): a unit whose score lacks data on a
+base or bonus item gets it instead of a grade from its (lowered) total, unless a veto is met. Every scheme names
+its ``document`` and verification ``status``; a scheme the office has not adopted is ``estimate`` (a draft).
 """
 
 from __future__ import annotations
@@ -152,6 +153,9 @@ class Scheme(BaseModel):
     indicators: tuple[Indicator, ...]
     grades: tuple[Grade, ...]
     veto_grade: str
+    #: the grade of a unit whose score is incomplete (a base or bonus item without data): not graded rather than
+    #: failed for want of statistics (None: graded on its total like any other unit)
+    incomplete_grade: Grade | None = None
     notes: str = ""
 
     @model_validator(mode="after")
@@ -163,6 +167,8 @@ class Scheme(BaseModel):
         grades = [g.code for g in self.grades]
         if self.veto_grade not in grades:
             raise ValueError(f"veto_grade {self.veto_grade!r} is not one of the grades {grades}")
+        if self.incomplete_grade is not None and self.incomplete_grade.code in grades:
+            raise ValueError(f"incomplete_grade {self.incomplete_grade.code!r} repeats a grade's code")
         if not self.grades or min(g.min for g in self.grades) != 0:
             raise ValueError("the lowest grade must start at 0")
         if not self.applies_to:

@@ -237,12 +237,13 @@ def score_unit(scheme: Scheme, unit: str, facts: Mapping[str, Fact],
                   for i in scheme.indicators)
     total = max(Decimal("0.00"), sum((i.points for i in items), Decimal("0.00")))
     vetoed_by = tuple(i.code for i in items if i.vetoed)
+    incomplete = tuple(i.code for i in items if i.missing and i.kind in ("linear", "threshold", "bonus"))
     if vetoed_by:
         grade = scheme.grade(scheme.veto_grade)
+    elif incomplete and scheme.incomplete_grade is not None:
+        grade = scheme.incomplete_grade
     else:
         grade = next(g for g in scheme.grades_desc() if total >= _d(g.min))
     return UnitScore(unit=unit, scheme=scheme.code, scheme_version=scheme.version, items=items, total=total,
                      grade=grade.code, grade_zh=grade.name_zh, vetoed_by=vetoed_by,
-                     estimate=any(i.estimate for i in items),
-                     incomplete=tuple(i.code for i in items if i.missing and i.kind in ("linear", "threshold",
-                                                                                          "bonus")))
+                     estimate=any(i.estimate for i in items), incomplete=incomplete)
