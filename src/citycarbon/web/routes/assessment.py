@@ -327,7 +327,7 @@ EVIDENCE_FIELDS = ("series", "variable", "indicator", "target", "region", "year"
                    "source", "batch", "batch_id", "ledger_version", "round", "measure", "due", "filed", "item",
                    "level", "doc_number", "triggered_on", "rule", "code", "project", "finding", "decision_no",
                    "day", "capacity_mw", "document", "registered", "enterprises", "online", "unit_days", "passing",
-                   "threshold", "milestone", "met", "weight")
+                   "threshold", "milestone", "met", "weight", "estimate")
 EVIDENCE_TEXTS = ("text_zh", "note_zh", "label_zh", "name_zh", "title_zh", "summary_zh", "finding_zh")
 
 
@@ -392,8 +392,16 @@ def _unit_page(request: Request, session: Any, run_id: int, unit_code: str, *, n
         unit["unit_code"], unit["region_code"])))
     return render(request, "assessment/unit.html", {
         "unit": unit, "may_manage": principal.can_manage_assessment(city) and draft, "may_object": may_object,
-        "notice": notice, "errors": errors or [],
+        "notice": notice, "errors": errors or [], "indicator_names": _indicator_names(),
     }, session=session, status_code=status_code)
+
+
+def _indicator_names() -> dict[str, tuple[str, str]]:
+    """The indicator codelist's names (zh, en) for the series an evidence item names."""
+    from citycarbon.plan import indicator_table
+
+    table = indicator_table()
+    return {str(r.indicator): (str(r.name_zh), str(r.name_en)) for r in table.itertuples()}
 
 
 UNIT_CODE_MAX = 64
