@@ -94,6 +94,23 @@ def locale_of(request: Request) -> str:
     return negotiate(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
 
 
+def year_param(text: str | None, request: Request) -> int:
+    """A page's ``?year=``: the value when it is a year 2000–2100, else the data's latest year (last calendar year
+    behind a bare app without data)."""
+    try:
+        value = int(text or "")
+    except ValueError:
+        value = 0
+    if 2000 <= value <= 2100:
+        return value
+    try:
+        return int(web_state(request).source.snapshot().latest_year())
+    except Exception:  # no data behind a bare app: last year
+        from datetime import date
+
+        return date.today().year - 1
+
+
 def nav_permissions(principal: Principal | None) -> dict[str, bool]:
     """Which navigation entries the caller sees (the pages check again on every request)."""
     if principal is None:

@@ -31,7 +31,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from citycarbon.errors import Conflict, Forbidden, InputError, NotFound
-from citycarbon.web.app import locale_of, login_redirect, render, web_state
+from citycarbon.web.app import locale_of, login_redirect, render, web_state, year_param
 from citycarbon.web.backend import current_session
 from citycarbon.web.i18n import translate_problem
 from citycarbon.web.security import CsrfError, check_csrf
@@ -144,21 +144,6 @@ def _assess_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "bar_height": BAR_HEIGHT, "axis_y": height - 20}
 
 
-def _default_year(request: Request) -> int:
-    try:
-        return int(web_state(request).source.snapshot().latest_year())
-    except Exception:  # no data behind a bare app: last year
-        return date.today().year - 1
-
-
-def _year(text: str | None, request: Request) -> int:
-    try:
-        value = int(text or "")
-    except ValueError:
-        return _default_year(request)
-    return value if 2000 <= value <= 2100 else _default_year(request)
-
-
 def _problems(error: InputError, locale: str) -> list[str]:
     out = []
     for p in error.problems:
@@ -188,7 +173,7 @@ def _board(request: Request, session: Any, *, year: int | None = None, scheme: s
     city = _city(request)
     db = web_state(request).db()
     q = request.query_params
-    year = year or _year(q.get("year"), request)
+    year = year or year_param(q.get("year"), request)
     if principal.role.value == "enterprise":
         return _error(request, session, "forbidden", 403)
     try:
@@ -266,7 +251,7 @@ def run_assessment(request: Request, year: str = Form(""), scheme: str = Form("d
                    csrf_token: str = Form(""), session: Any = Depends(current_session)) -> Response:
     from citycarbon.services.assessment import runs
 
-    chosen = _year(year, request)
+    chosen = year_param(year, request)
     kind = scheme.strip()[:64] or "district"
 
     def page(**kw: Any) -> Response:

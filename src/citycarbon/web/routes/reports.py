@@ -30,7 +30,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from citycarbon.errors import Conflict, Forbidden, InputError, NotFound
-from citycarbon.web.app import locale_of, login_redirect, render, web_state
+from citycarbon.web.app import locale_of, login_redirect, render, web_state, year_param
 from citycarbon.web.backend import current_session, localized
 from citycarbon.web.i18n import translate_problem
 from citycarbon.web.security import CsrfError, check_csrf
@@ -69,21 +69,6 @@ def _pick(data: Mapping[str, Any], *keys: str, default: Any = None) -> Any:
         if key in data and data[key] is not None:
             return data[key]
     return default
-
-
-def _default_year(request: Request) -> int:
-    try:
-        return int(web_state(request).source.snapshot().latest_year())
-    except Exception:  # no data behind a bare app: last year
-        return date.today().year - 1
-
-
-def _year(text: str | None, request: Request) -> int:
-    try:
-        value = int(text or "")
-    except ValueError:
-        return _default_year(request)
-    return value if 2000 <= value <= 2100 else _default_year(request)
 
 
 def _report_sections(view: Any) -> list[dict[str, Any]]:
@@ -147,7 +132,7 @@ def _page(request: Request, session: Any, *, year: int | None = None, org: str |
     q = request.query_params
     if principal.role.value == "enterprise":
         return _error(request, session, "forbidden", 403)
-    year = year or _year(q.get("year"), request)
+    year = year or year_param(q.get("year"), request)
     org = org if org is not None else (q.get("org") or "")[:64]
     units = _unit_orgs(request, principal, city)
     if not org and units:
@@ -262,7 +247,7 @@ def save_narrative(request: Request, year: str = Form(""), section: str = Form("
         return refused
     from citycarbon.services.reports import narratives
 
-    chosen = _year(year, request)
+    chosen = year_param(year, request)
     unit = org.strip()[:64] or None
     locale = locale_of(request)
     try:
@@ -289,7 +274,7 @@ def generate_report(request: Request, year: str = Form(""), formats: list[str] =
         return refused
     from citycarbon.services.reports import generate
 
-    chosen = _year(year, request)
+    chosen = year_param(year, request)
     wanted = tuple(f for f in FORMATS if f in formats) or FORMATS
     unit = org.strip()[:64] or None
     runner = getattr(request.app.state, "jobs", None)
