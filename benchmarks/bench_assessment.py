@@ -17,21 +17,15 @@ Run: ``python benchmarks/bench_assessment.py``.
 
 from __future__ import annotations
 
-import contextlib
-import platform
 import statistics
-import subprocess
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-from db_support import postgres_database
+from db_support import run_on_both
 
 from citycarbon.assessment import Fact
 from citycarbon.auth.principal import Principal, Role
 from citycarbon.services.assessment import facts, runs
-from citycarbon.settings import Settings
 from citycarbon.store.db import Database
 
 REPEAT = 5
@@ -117,24 +111,7 @@ def _bench(db: Database, label: str) -> None:
 
 
 def main() -> None:
-    print("# citycarbon assessment run benchmark")
-    print(f"date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; python {platform.python_version()}")
-    with contextlib.suppress(OSError):
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout.splitlines()
-        print("\n".join(line for line in lscpu if line.startswith(("Model name", "CPU(s)", "Architecture"))))
-    with contextlib.suppress(OSError):
-        print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
-    with tempfile.TemporaryDirectory() as folder:
-        settings = Settings.for_home(Path(folder) / "home")
-        settings.ensure_home()
-        db = Database(settings)
-        try:
-            _bench(db, "sqlite")
-        finally:
-            db.dispose()
-        with postgres_database(settings) as db:
-            if db is not None:
-                _bench(db, "postgresql")
+    run_on_both("citycarbon assessment run benchmark", _bench)
 
 
 if __name__ == "__main__":

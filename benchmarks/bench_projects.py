@@ -16,25 +16,19 @@ Run: ``python benchmarks/bench_projects.py``.
 
 from __future__ import annotations
 
-import contextlib
-import platform
 import random
 import statistics
-import subprocess
-import tempfile
 import time
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-from db_support import postgres_database
+from db_support import run_on_both
 from sqlalchemy import insert, select
 
 from citycarbon.auth.principal import Principal, Role
 from citycarbon.services.projects import budget
 from citycarbon.services.projects.evaluate import evaluate
-from citycarbon.settings import Settings
 from citycarbon.store import projects as store
 from citycarbon.store.db import Database
 from citycarbon.store.project_models import ProjProject
@@ -122,24 +116,7 @@ def _bench(db: Database, label: str) -> None:
 
 
 def main() -> None:
-    print("# citycarbon budget check and pipeline benchmark")
-    print(f"date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; python {platform.python_version()}")
-    with contextlib.suppress(OSError):
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout.splitlines()
-        print("\n".join(line for line in lscpu if line.startswith(("Model name", "CPU(s)", "Architecture"))))
-    with contextlib.suppress(OSError):
-        print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
-    with tempfile.TemporaryDirectory() as folder:
-        settings = Settings.for_home(Path(folder) / "home")
-        settings.ensure_home()
-        db = Database(settings)
-        try:
-            _bench(db, "sqlite")
-        finally:
-            db.dispose()
-        with postgres_database(settings) as db:
-            if db is not None:
-                _bench(db, "postgresql")
+    run_on_both("citycarbon budget check and pipeline benchmark", _bench)
 
 
 if __name__ == "__main__":
