@@ -49,6 +49,7 @@ from citycarbon.projects.supply import (
     wind_solar_stock,
 )
 from citycarbon.services.cities import require_city
+from citycarbon.services.projects.registry import _problem, _text  # the project registry's parsing helpers
 from citycarbon.store import audit
 from citycarbon.store.db import Database
 from citycarbon.store.project_models import EnergyProject, EnergyProjectVersion
@@ -179,22 +180,6 @@ def _require_row_writer(principal: Principal, row: EnergyProject) -> None:
 
 
 # ---- parsing ---------------------------------------------------------------------------------------------------
-
-def _problem(en: str, zh: str, **where: Any) -> Problem:
-    return Problem(en, message_zh=zh, **where)
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
-
 
 def _date(value: Any, column: str, where: dict[str, Any], problems: list[Problem]) -> date | None:
     if isinstance(value, datetime):
