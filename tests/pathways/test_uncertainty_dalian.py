@@ -31,7 +31,7 @@ def test_dalian_ensemble_is_identical_whatever_the_chunking(model, plan):
     assert recorded["model_version"] and recorded["city"] == "dalian" and recorded["model_sources"]
     # every uncertain parameter is sampled and the runs differ
     params = parameter_arrays(model)
-    assert len(one.parameter_names) == len(params.index(("uncertain",)))
+    assert len(one.parameter_names) == len(params.index(("uncertain", "cost")))
     assert np.ptp(one.series["co2_emissions_t"][:, -1]) > 0
 
 

@@ -25,7 +25,7 @@ def check_protocol(model, scenario, *, runs: int = 6, seed: int = 0) -> None:
     """Assert what :class:`citycarbon.pathways.uncertainty.PathwayModel` promises, by behaviour:
 
     * ``parameters``: every column of the table has one entry per parameter, names are unique, ``low ≤ default
-      ≤ high``, ``kind`` is lever/uncertain and ``direction`` is −1, 0 or +1;
+      ≤ high``, ``kind`` is lever/uncertain/cost and ``direction`` is −1, 0 or +1;
     * ``vector(scenario)``: a (p,) float vector holding the scenario's settings at their names' columns and
       the defaults elsewhere;
     * ``evaluate(X)`` for (n, p): ``years`` ascending integers, every series (n, years), ``peak_year`` a year
@@ -46,7 +46,7 @@ def check_protocol(model, scenario, *, runs: int = 6, seed: int = 0) -> None:
         assert len(getattr(table, column)) == p, f"parameters.{column} has {len(getattr(table, column))} entries"
     low, default, high = (np.asarray(getattr(table, c), dtype=float) for c in ("low", "default", "high"))
     assert np.all(low <= default) and np.all(default <= high), "defaults must lie within [low, high]"
-    assert set(table.kind) <= {"lever", "uncertain"}
+    assert set(table.kind) <= {"lever", "uncertain", "cost"}
     assert set(np.asarray(table.direction, dtype=float).tolist()) <= {-1.0, 0.0, 1.0}
 
     x = np.asarray(model.vector(scenario))

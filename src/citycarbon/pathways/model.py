@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from citycarbon.accounting import AccountingOptions
-from citycarbon.accounting.conversion import ELECTRICITY, electricity_factor
+from citycarbon.accounting.conversion import ELECTRICITY, HEAT, electricity_factor
 from citycarbon.accounting.inputs import AccountingInputs, dataset_inputs
 from citycarbon.codelists import indicator_units
 from citycarbon.datasets import ReferenceDataset, load_reference
@@ -42,12 +42,16 @@ from citycarbon.pathways.base import (
     BaseYear,
     build_base,
 )
+from citycarbon.pathways.costs import COST_SERIES_UNITS, cost_series
 from citycarbon.pathways.parameters import (
     Lever,
     ParameterSet,
     load_constants,
+    load_costs,
     load_gdp_paths,
+    load_learning,
     load_levers,
+    load_potentials,
     load_uncertain,
     parameter_set,
 )
@@ -75,6 +79,20 @@ SERIES_UNITS = indicator_units((
     "wind_solar_capacity_mw", "forest_coverage", "forest_stock_m3", "electricity_consumption_kwh", "net_inflow_kwh",
     "thermal_generation_kwh", "grid_ef_t_per_kwh", "heat_demand_gj",
 ))
+#: the CO2 bases a pathway reports (docs/pathways.md "CO2 bases"); net_inflow and consumption decide peak and
+#: neutrality targets by the accounting profile's peak rule, territorial is a third view
+CO2_BASES = ("net_inflow", "consumption", "territorial")
+RULE_BASES = ("net_inflow", "consumption")
+SERIES_UNITS.update({
+    **{f"co2_emissions_{basis}_t": SERIES_UNITS["co2_emissions_t"] for basis in CO2_BASES},
+    **{f"net_co2_emissions_{basis}_t": SERIES_UNITS["co2_emissions_t"] for basis in CO2_BASES},
+    "removals_co2_t": SERIES_UNITS["co2_emissions_t"],
+    **{f"non_fossil_share_{v}": SERIES_UNITS["non_fossil_share"] for v in (
+        "grid_average", "local_mix", "local_additions")},
+    "grid_nonfossil_share": SERIES_UNITS["non_fossil_share"],
+    "grid_nonfossil_share_path": SERIES_UNITS["non_fossil_share"],
+    **COST_SERIES_UNITS,
+})
 #: the demand side's lever effects as data. Intensity indices: name → (autonomous improvement parameter, lever
 #: adding to it or None); each is the cumulative product of (1 − autonomous − lever × ramp) per year.
 INTENSITY_INDICES: dict[str, tuple[str, str | None]] = {
@@ -94,6 +112,10 @@ ACTIVITY_CLASSES: dict[str, tuple[str, str]] = {
 }
 #: classes whose activity the industry_structure_shift lever scales by (1 − shift × ramp)
 STRUCTURE_SHIFTED: tuple[str, ...] = ("heavy",)
+#: segment → oil carriers that sustainable (bio- and e-) fuels replace (lever sustainable_fuels_2060)
+SUSTAINABLE_FUEL_USES: dict[str, tuple[str, ...]] = {"aviation": ("kerosene",),
+                                                     "water": ("fuel_oil", "diesel", "gas"),
+                                                     "agriculture": ("diesel",)}
 SECTOR_GROUPS = ("industry", "buildings", "transport", "agriculture")
 FINAL_CARRIERS = ("solids", "liquids", "gases", "electricity", "heat", "hydrogen", "renewable", "feedstock")
 CAPACITY_TECHS = ("wind_onshore", "wind_offshore", "solar_utility", "solar_distributed", "nuclear", "coal", "gas",
@@ -146,6 +168,9 @@ class Outputs:
     series: dict[str, np.ndarray]
     target_specs: list[dict]
     plateau_tolerance: float
+    #: which CO2 basis decides peak and neutrality targets: "worse" (the later peak, the larger net emissions
+    #: of the two rule bases, per run) or one basis (the accounting profile's ``peak_rule_basis``)
+    peak_rule: str = "net_inflow"
 
     @property
     def n(self) -> int:
@@ -154,25 +179,76 @@ class Outputs:
     def value_at(self, name: str, year: int) -> np.ndarray:
         return self.series[name][:, int(year) - int(self.years[0])]
 
-    def peak_year(self) -> np.ndarray:
-        """Year of the highest CO2 emissions (first such year), per run."""
-        return self.years[np.argmax(self.series["co2_emissions_t"], axis=1)]
+    def co2(self, basis: str | None = None) -> np.ndarray:
+        """CO2 emissions (n, years) on ``basis`` (None: the profile's headline series ``co2_emissions_t``)."""
+        if basis is None:
+            return self.series["co2_emissions_t"]
+        return self.series.get(f"co2_emissions_{basis}_t", self.series["co2_emissions_t"])
 
-    def peak_value(self) -> np.ndarray:
-        return self.series["co2_emissions_t"].max(axis=1)
+    def bases(self) -> tuple[str, ...]:
+        """The CO2 bases these outputs carry (the model's three, or none for a toy model)."""
+        return tuple(b for b in CO2_BASES if f"co2_emissions_{b}_t" in self.series)
 
-    def plateau_years(self) -> np.ndarray:
+    def _deciding(self) -> np.ndarray | None:
+        """Per run, the index in :data:`RULE_BASES` of the basis that decides a peak target (None: the headline)."""
+        if self.peak_rule not in ("worse", *RULE_BASES) or not all(
+                f"co2_emissions_{b}_t" in self.series for b in RULE_BASES):
+            return None
+        if self.peak_rule != "worse":
+            return np.full(self.n, RULE_BASES.index(self.peak_rule))
+        peaks = np.stack([self._peak_index(self.co2(b)) for b in RULE_BASES])
+        return np.argmax(peaks, axis=0)  # the later peak; on a tie the first (net inflow)
+
+    @staticmethod
+    def _peak_index(co2: np.ndarray) -> np.ndarray:
+        return np.argmax(co2, axis=1)
+
+    def _decided(self) -> np.ndarray:
+        """CO2 (n, years) of the deciding basis of each run."""
+        which = self._deciding()
+        if which is None:
+            return self.series["co2_emissions_t"]
+        stacked = np.stack([self.co2(b) for b in RULE_BASES])
+        return stacked[which, np.arange(self.n)]
+
+    def peak_year(self, basis: str | None = None) -> np.ndarray:
+        """Year of the highest CO2 emissions (first such year), per run: on ``basis``, or on the basis the peak
+        rule decides (``worse``: the later of the net-inflow and consumption peaks)."""
+        co2 = self.co2(basis) if basis else self._decided()
+        return self.years[self._peak_index(co2)]
+
+    def peak_value(self, basis: str | None = None) -> np.ndarray:
+        co2 = self.co2(basis) if basis else self._decided()
+        return co2.max(axis=1)
+
+    def plateau_years(self, basis: str | None = None) -> np.ndarray:
         """Years with CO2 within ``plateau_tolerance`` of the peak."""
-        co2 = self.series["co2_emissions_t"]
+        co2 = self.co2(basis) if basis else self._decided()
         return (co2 >= (1.0 - self.plateau_tolerance) * co2.max(axis=1, keepdims=True)).sum(axis=1)
+
+    def npv(self) -> np.ndarray:
+        """Net present value (CNY, at the base year and the run's discount rate) of the annual costs 2021-2060."""
+        from citycarbon.pathways.costs import npv
+        return npv(self.series["cost_total_cny"], self.series["discount_factor"])
 
     def cumulative_co2(self) -> np.ndarray:
         """Cumulative CO2 over all model years (t)."""
         return self.series["co2_emissions_t"].sum(axis=1)
 
-    def neutrality_year(self) -> np.ndarray:
-        """First year with net CO2 (after sinks) at or below zero; NaN when never reached."""
-        net = self.series["net_co2_emissions_t"] <= 0
+    def net_co2(self, basis: str | None = None) -> np.ndarray:
+        """Net CO2 after sinks and removals (n, years) on ``basis``; None: the larger of the rule bases per run
+        and year under the ``worse`` rule (the headline series otherwise)."""
+        if basis is not None:
+            return self.series.get(f"net_co2_emissions_{basis}_t", self.series["net_co2_emissions_t"])
+        if self.peak_rule == "worse" and all(f"net_co2_emissions_{b}_t" in self.series for b in RULE_BASES):
+            return np.maximum(*(self.series[f"net_co2_emissions_{b}_t"] for b in RULE_BASES))
+        if self.peak_rule in RULE_BASES and f"net_co2_emissions_{self.peak_rule}_t" in self.series:
+            return self.series[f"net_co2_emissions_{self.peak_rule}_t"]
+        return self.series["net_co2_emissions_t"]
+
+    def neutrality_year(self, basis: str | None = None) -> np.ndarray:
+        """First year with net CO2 (after sinks and removals) at or below zero; NaN when never reached."""
+        net = self.net_co2(basis) <= 0
         first = np.argmax(net, axis=1)
         return np.where(net.any(axis=1), self.years[first].astype(float), np.nan)
 
@@ -180,6 +256,8 @@ class Outputs:
         """A plan indicator of each run (the indicator ids of ``data/codelists/indicators.csv``)."""
         if name == "co2_peak_year":
             return self.peak_year().astype(float)
+        if name == "net_co2_emissions_t":  # neutrality: on the basis the peak rule decides
+            return self.net_co2()[:, int(year) - int(self.years[0])]
         if name in ("energy_intensity_reduction", "co2_intensity_reduction"):
             series = "energy_intensity" if name.startswith("energy") else "co2_intensity"
             return 1.0 - self.value_at(series, year) / self.value_at(series, base_year or int(self.years[0]))
@@ -232,6 +310,7 @@ class _Demand:
     co2_group: dict[str, np.ndarray]
     hydrogen_used: np.ndarray
     fossil_by: dict[str, np.ndarray]
+    measures: dict[str, np.ndarray]  # tce/yr each demand measure saves or switches (the cost model's activity)
 
 
 @dataclass
@@ -255,6 +334,14 @@ class _Supply:
     net_inflow: np.ndarray
     scope2: np.ndarray
     refining_loss: np.ndarray
+    share_path: np.ndarray  # the provincial grid's non-fossil share without Dalian's additions
+    ef_consumed: np.ndarray  # grid factor of the electricity consumed (consumption basis)
+    local_mix_kwh: np.ndarray  # non-fossil electricity consumed under local-mix attribution
+    heat_electric: np.ndarray  # GJ of district heat from heat pumps and electric boilers
+    chp_heat: np.ndarray
+    daccs_t: np.ndarray
+    power_fuel: dict[str, np.ndarray]  # tce of coal / oil / gas burnt in power plants
+    boiler_fuel: dict[str, np.ndarray]  # tce of coal / oil / gas burnt in heat boilers
 
 
 @dataclass
@@ -264,16 +351,23 @@ class PathwayModel:
     city: str
     region: str
     years: np.ndarray
-    parameters: ParameterSet
-    levers: tuple[Lever, ...]
-    base: BaseYear
-    plan: Plan
-    pre: dict[str, np.ndarray]
-    constants: dict[str, float]
-    factor_rows: dict[str, FactorRow]
-    target_specs: list[dict]
-    unset_targets: list[str]
+    parameters: ParameterSet = field(repr=False)
+    levers: tuple[Lever, ...] = field(repr=False)
+    base: BaseYear = field(repr=False)
+    plan: Plan = field(repr=False)
+    pre: dict[str, np.ndarray] = field(repr=False)
+    constants: dict[str, float] = field(repr=False)
+    factor_rows: dict[str, FactorRow] = field(repr=False)
+    target_specs: list[dict] = field(repr=False)
+    unset_targets: list[str] = field(repr=False)
     sources: dict[str, str] = field(default_factory=dict)
+    #: the accounting profile's choices the model follows (issue 17): the headline CO2 basis, the non-fossil
+    #: attribution and the basis that decides peak and neutrality targets
+    co2_basis: str = "net_inflow"
+    attribution: str = "grid_average"
+    peak_rule: str = "worse"
+    #: the energy-project registry's connected capacity used as the starting line ({technology: {year: MW}})
+    registry: dict[str, dict[int, float]] = field(default_factory=dict)
 
     # --- parameter vectors ------------------------------------------------------------------------
     def vector(self, scenario) -> np.ndarray:
@@ -330,7 +424,7 @@ class PathwayModel:
                 part = self._evaluate(X[start:start + CHUNK])
                 for k, v in part.items():
                     series[k][start:start + len(v)] = v
-        return Outputs(self.years, series, self.target_specs, self.constants["plateau_tolerance"])
+        return Outputs(self.years, series, self.target_specs, self.constants["plateau_tolerance"], self.peak_rule)
 
     def run(self, scenario: Any) -> PathwayResult:
         """One run of ``scenario`` → :class:`~citycarbon.pathways.results.PathwayResult`."""
@@ -374,6 +468,21 @@ class PathwayModel:
                 act[cls] = act[cls] * structure
         by_class = {cls: act[cls] * index[name] for cls, (_elasticity, name) in ACTIVITY_CLASSES.items()}
         index_of = {s: by_class[_SEGMENT_CLASS[s]] for s in SEGMENTS}  # activity × intensity per segment
+        refining = p("refining_throughput_2060") * ramp("refining_throughput_2060")
+        index_of["petrochemical"] = by_class["heavy"] * (1.0 - refining)
+        # activity the measures act on (tce a year), for the cost model: energy saved by each efficiency lever
+        # (autonomous improvement alone vs with the lever), by the structure shift and the refining cut
+        measures: dict[str, np.ndarray] = {}
+        for name, (auto, lever) in INTENSITY_INDICES.items():
+            if lever is None:
+                continue
+            auto_only = np.cumprod(1.0 - p(auto) * after, axis=1)
+            measures[lever] = _sum(self._class_tce[cls] * act[cls] for cls, (_e, idx) in ACTIVITY_CLASSES.items()
+                                   if idx == name) * (auto_only - index[name])
+        unshifted = np.exp(p(ACTIVITY_CLASSES["heavy"][0]) * log_ratio) * index["industry"]
+        measures["structure_shift"] = self._class_tce["heavy"] * unshifted * (1.0 - structure)
+        measures["refining_reduction"] = (self._segment_tce["petrochemical"] + self.base.refining_loss_tce) \
+            * by_class["heavy"] * refining
 
         coal_gas = p("coal_to_gas") * ramp("coal_to_gas")
         e_ind = p("industry_electrification_2050") * ramp("industry_electrification_2050")
@@ -384,6 +493,7 @@ class PathwayModel:
         shore = p("shore_power_2030") * ramp("shore_power_2030") * p("at_berth_share")
         modal = p("freight_modal_shift") * ramp("freight_modal_shift")
         hydrogen_tce = p("hydrogen_2060_kt") * ramp("hydrogen_2060_kt") * pre["tce_per_kt_h2"]
+        fuels_ramp = p("sustainable_fuels_2060") * ramp("sustainable_fuels_2060")
         kwh_per_mwh = pre["kwh_per_mwh"]
         kwh_industry = p("industry_mwh_per_tce") * kwh_per_mwh
         kwh_heat_pump = p("heat_pump_mwh_per_tce") * kwh_per_mwh
@@ -404,6 +514,9 @@ class PathwayModel:
 
         extra_rail = extra_water = None
         hydrogen_used = zeros.copy()
+        moved_by: dict[str, np.ndarray] = {k: zeros for k in (
+            "coal_to_gas", "industry_electrification", "building_electrification", "ev", "electric_trucks",
+            "clean_vessels", "shore_power", "modal_shift", "sustainable_fuels")}
         for s, si, cells in self._cells:
             m = index_of[s]
             q = {k: base_value * m for k, base_value in cells}
@@ -415,34 +528,48 @@ class PathwayModel:
                 moved = q["coal"] * coal_gas
                 q["coal"] = q["coal"] - moved
                 q["gas"] = q.get("gas", 0.0) + moved
-            if s == "petrochemical":
-                for k in ("gas", "other_oil"):
+                moved_by["coal_to_gas"] = moved_by["coal_to_gas"] + moved
+            if s in INDUSTRY:
+                # renewable hydrogen: petrochemical gas and other oil first, then gas and coal of other industry
+                for k in (("gas", "other_oil") if s == "petrochemical" else ("gas", "coal")):
                     if k in q:
                         replaced = np.minimum(hydrogen_tce - hydrogen_used, q[k])
                         q[k] = q[k] - replaced
                         hydrogen_used = hydrogen_used + replaced
-            if s in INDUSTRY:
-                self._electrify(q, e_ind, industry_fuels, kwh_industry)
+                moved_by["industry_electrification"] = moved_by["industry_electrification"] + self._electrify(
+                    q, e_ind, industry_fuels, kwh_industry)
             if s in BUILDINGS:
-                self._electrify(q, e_bld, building_fuels, kwh_heat_pump)
+                moved_by["building_electrification"] = moved_by["building_electrification"] + self._electrify(
+                    q, e_bld, building_fuels, kwh_heat_pump)
             if "gasoline" in q:
-                self._electrify(q, ev, ("gasoline",), kwh_ev)
+                moved_by["ev"] = moved_by["ev"] + self._electrify(q, ev, ("gasoline",), kwh_ev)
             if s == "road_passenger":
-                self._electrify(q, ev, ("lpg",), kwh_ev)
+                moved_by["ev"] = moved_by["ev"] + self._electrify(q, ev, ("lpg",), kwh_ev)
             if s == "road_freight":
                 shifted = sum((q[k] * modal for k in q if k in industry_fuels), zeros)
                 for k in list(q):
                     q[k] = q[k] * (1.0 - modal)
+                moved_by["modal_shift"] = shifted
                 moved = shifted * p("modal_intensity_ratio")
                 extra_rail = moved * c["modal_shift_rail_share"] * c["rail_mwh_per_tce"] * kwh_per_mwh
                 extra_water = moved * (1.0 - c["modal_shift_rail_share"])
-                self._electrify(q, trucks, ("diesel",), kwh_truck)
+                moved_by["electric_trucks"] = self._electrify(q, trucks, ("diesel",), kwh_truck)
+            if s == "water" and "fuel_oil" in q:
+                moved = q["fuel_oil"] * vessels
+                q["fuel_oil"] = q["fuel_oil"] - moved
+                q["gas"] = q.get("gas", 0.0) + moved
+                moved_by["clean_vessels"] = moved
+            if s in SUSTAINABLE_FUEL_USES:
+                # bio- and e-fuels (bio-LNG) replace the fuel left in aviation, shipping and farm machinery (tce for
+                # tce), before shore power takes its share of what stays fossil
+                for k in SUSTAINABLE_FUEL_USES[s]:
+                    if k in q:
+                        moved = q[k] * fuels_ramp
+                        q[k] = q[k] - moved
+                        q["renewable"] = q.get("renewable", 0.0) + moved
+                        moved_by["sustainable_fuels"] = moved_by["sustainable_fuels"] + moved
             if s == "water":
-                if "fuel_oil" in q:
-                    moved = q["fuel_oil"] * vessels
-                    q["fuel_oil"] = q["fuel_oil"] - moved
-                    q["gas"] = q.get("gas", 0.0) + moved
-                self._electrify(q, shore, ("fuel_oil", "diesel"), kwh_shore)
+                moved_by["shore_power"] = self._electrify(q, shore, ("fuel_oil", "diesel"), kwh_shore)
             group = _segment_group(s)
             coefs = self._coefs[si]
             for k, amount in q.items():
@@ -457,7 +584,8 @@ class PathwayModel:
         fossil_by = {fuel: _sum(fe[(gname, cg)] for gname in SECTOR_GROUPS)
                      for fuel, cg in (("coal", "solids"), ("oil", "liquids"), ("gas", "gases"))}
 
-        return _Demand(gdp_ratio, act, index_of, fe, co2_group, hydrogen_used, fossil_by)
+        measures.update(moved_by)
+        return _Demand(gdp_ratio, act, index_of, fe, co2_group, hydrogen_used, fossil_by, measures)
 
     def _supply(self, runs: _Runs, d: _Demand) -> _Supply:
         """Stage 2, supply: electricity and heat demand, capacity and generation by technology, the grid's
@@ -467,9 +595,11 @@ class PathwayModel:
         fe, fossil_by, index_of = d.fe, d.fossil_by, d.index_of
         kwh_per_mwh = pre["kwh_per_mwh"]
         final_kwh = _sum(fe[(gname, "electricity")] for gname in SECTOR_GROUPS)
-        consumed_kwh = final_kwh * (1.0 + b.elec_loss_ratio)
         heat_final = _sum(fe[(gname, "heat")] for gname in SECTOR_GROUPS)
         heat_demand = heat_final * (1.0 + b.heat_loss_ratio)
+        daccs_t = p("daccs_2060_mt") * ramp("daccs_2060_mt") * pre["t_per_mt"]
+        # direct air capture runs on grid electricity (its heat from heat pumps): part of the city's demand
+        final_kwh = final_kwh + daccs_t * p("daccs_mwh_per_t") * kwh_per_mwh
         hours = pre["kwh_per_mw_year"]
         after_2030 = pre["cumramp_renewables_after_2030_mw_per_yr"][None, :] * p("renewables_after_2030_mw_per_yr")
         cap = {}
@@ -477,8 +607,16 @@ class PathwayModel:
                                    ("wind_offshore", "offshore_wind_2030_mw", "after_2030_share_offshore"),
                                    ("solar_utility", "solar_utility_2030_mw", "after_2030_share_solar_utility"),
                                    ("solar_distributed", "rooftop_pv_2030_mw", "after_2030_share_rooftop")):
-            start = b.capacity_mw.get(tech, 0.0)
-            cap[tech] = start + (p(lever) - start) * ramp(lever) + after_2030 * c[after_share]
+            start: Any
+            if "registry_mask" in pre:  # the energy-project registry is the starting line (issue 17)
+                start = pre["registry_start_" + tech]
+                path = start + (p(lever) - start) * pre["registry_ramp_" + lever][None, :]
+                path = np.where(pre["registry_mask"][None, :] > 0, pre["registry_" + tech][None, :], path)
+            else:
+                start = b.capacity_mw.get(tech, 0.0)
+                path = start + (p(lever) - start) * ramp(lever)
+            # the city's technical potential (potentials.csv) caps the capacity path
+            cap[tech] = np.minimum(path + after_2030 * c[after_share], pre["potential_" + tech])
         cap["nuclear"] = pre["nuclear_mw"][None, :] + p("new_nuclear_mw") * ramp("new_nuclear_mw")
         cap["coal"] = b.capacity_mw.get("coal", 0.0) * (1.0 - p("coal_power_retirement") * ramp(
             "coal_power_retirement")) + p("new_coal_power_mw") * ramp("new_coal_power_mw")
@@ -497,6 +635,10 @@ class PathwayModel:
         primary_kwh = _sum(gen[k] for k in GENERATION_TECHS if k != "thermal")
         thermal = gen["thermal"]
         last = pre["last_year_mask"][None, :]
+        share_path = np.where(last > 0, pre["share_hist"][None, :],
+                              pre["w_share_last"][None, :] * pre["share_last"]
+                              + pre["w_share_2030"][None, :] * p("grid_nonfossil_2030")
+                              + pre["w_share_2060"][None, :] * p("grid_nonfossil_2060"))
         frac = pre["frac_to_end"][None, :]
         k = np.where(last > 0, pre["k_hist"][None, :],
                      pre["k_last"] * (1.0 - p("coal_rate_improvement")) ** pre["years_after_last"][None, :])
@@ -505,10 +647,11 @@ class PathwayModel:
         l_gen = p("liaoning_generation_twh") * pre["kwh_per_twh"] * (1.0 + p("liaoning_generation_growth")) ** \
             pre["years_after_base"][None, :]
         primary_at_last = primary_kwh[:, pre["last_index"]][:, None]
-        share = np.where(last > 0, pre["share_hist"][None, :],
-                         pre["share_last"] + frac * (p("grid_nonfossil_2060") - pre["share_last"])
-                         + (primary_kwh - primary_at_last) / l_gen)
+        share = np.where(last > 0, pre["share_hist"][None, :], share_path + (primary_kwh - primary_at_last) / l_gen)
         share = np.minimum(share, 1.0)
+        # consumption basis: Dalian's additions displace provincial fossil generation pro rata, so the factor of
+        # the electricity the city consumes falls with the fossil share of the grid (local levers show here)
+        ef_consumed = ef * np.clip((1.0 - share) / np.maximum(1.0 - share_path, 1e-9), 0.0, 1.0)
         k_ratio = k / pre["k_base"]
         power_tce = thermal * pre["power_tce_per_kwh"] * k_ratio
         power_co2 = thermal * b.power_co2_per_kwh * k_ratio
@@ -516,7 +659,12 @@ class PathwayModel:
         nuclear_heat = p("nuclear_heating_2035_pj") * ramp("nuclear_heating_2035_pj") * pre["gj_per_pj"]
         open_heat = np.maximum(heat_demand - chp_heat, 0.0)
         nuclear_heat_used = np.minimum(nuclear_heat, open_heat)
-        boiler_heat = open_heat - nuclear_heat_used
+        # large heat pumps and electric boilers take a share of the heat boilers would make
+        heat_electric = (open_heat - nuclear_heat_used) * p("heat_electrification_2060") * ramp(
+            "heat_electrification_2060")
+        boiler_heat = open_heat - nuclear_heat_used - heat_electric
+        final_kwh = final_kwh + heat_electric * pre["kwh_per_gj"] / p("dh_heat_pump_cop")
+        consumed_kwh = final_kwh * (1.0 + b.elec_loss_ratio)
         boiler_tce = boiler_heat * b.boiler_tce_per_gj
         boiler_co2 = boiler_heat * b.boiler_co2_per_gj
         for fuel_group in ("coal", "oil", "gas"):
@@ -524,11 +672,20 @@ class PathwayModel:
                 + boiler_heat * pre["boiler_share_" + fuel_group] * b.boiler_tce_per_gj
         net_inflow = consumed_kwh - primary_kwh - thermal
         scope2 = net_inflow * ef
+        # local-mix attribution: a net exporter's consumption at the local generation mix, an importer's local
+        # primary electricity plus its inflow at the grid's share (the accounting's local_mix rule)
+        local_mix_kwh = np.where(net_inflow >= 0, primary_kwh + net_inflow * share_path,
+                                 consumed_kwh * primary_kwh / np.maximum(primary_kwh + thermal, 1e-9))
         refining_loss = b.refining_loss_tce * index_of["petrochemical"]
         fossil_by["oil"] = fossil_by["oil"] + refining_loss
 
+        power_fuel = {fg: thermal * b.power_fuel_tce_per_kwh[fg] * k_ratio for fg in ("coal", "oil", "gas")}
+        boiler_fuel = {fg: boiler_heat * pre["boiler_share_" + fg] * b.boiler_tce_per_gj
+                       for fg in ("coal", "oil", "gas")}
         return _Supply(consumed_kwh, heat_demand, cap, gen, primary_kwh, thermal, k, ef, share, power_tce,
-                       power_co2, boiler_tce, boiler_co2, nuclear_heat_used, net_inflow, scope2, refining_loss)
+                       power_co2, boiler_tce, boiler_co2, nuclear_heat_used, net_inflow, scope2, refining_loss,
+                       share_path, ef_consumed, local_mix_kwh, heat_electric, chp_heat, daccs_t, power_fuel,
+                       boiler_fuel)
 
     def _totals(self, runs: _Runs, d: _Demand, s: _Supply) -> dict[str, np.ndarray]:
         """Stage 3, totals: energy, non-fossil energy, CO2 (final, power, heat, process, CCUS), sinks, series."""
@@ -547,27 +704,47 @@ class PathwayModel:
         energy = (direct + hydrogen_used + power_tce + boiler_tce + refining_loss + nuclear_heat_tce
                   + (consumed_kwh - thermal) * k)
         renewable = _sum(fe[(gname, "renewable")] for gname in SECTOR_GROUPS)
-        non_fossil = consumed_kwh * share * k + renewable + hydrogen_used + nuclear_heat_tce
+        non_fossil_direct = renewable + hydrogen_used + nuclear_heat_tce
+        non_fossil = consumed_kwh * share * k + non_fossil_direct
+        non_fossil_local_mix = s.local_mix_kwh * k + non_fossil_direct
         process = self._process(act)
         final_co2 = _sum(co2_group.values())
         point_sources = co2_group["industry"] + power_co2 + boiler_co2 + process
         ccus = np.minimum(p("ccus_2060_mt") * ramp("ccus_2060_mt") * pre["t_per_mt"], point_sources)
         co2_energy = final_co2 + power_co2 + boiler_co2 + scope2 - ccus
         co2 = co2_energy + process
+        # the other CO2 bases (docs/pathways.md "CO2 bases"): consumption counts the electricity and heat the
+        # city consumes instead of its plants' combustion; territorial counts only combustion in the city
+        fossil_heat = np.clip((heat_demand - nuclear_heat_used - s.heat_electric) / np.maximum(heat_demand, 1e-9),
+                              0.0, 1.0)
+        heat_consumed_co2 = heat_demand * pre["heat_ef_hist"][None, :] * fossil_heat / pre["fossil_heat_base"]
+        co2_energy_consumption = final_co2 + consumed_kwh * s.ef_consumed + heat_consumed_co2 - ccus
+        co2_energy_territorial = final_co2 + power_co2 + boiler_co2 - ccus
+        bases = {"net_inflow": co2, "consumption": co2_energy_consumption + process,
+                 "territorial": co2_energy_territorial + process}
+        removals = p("beccs_2060_mt") * ramp("beccs_2060_mt") * pre["t_per_mt"] + s.daccs_t
         forest_sink = (pre["forest_sink"][None, :] + p("afforestation_ha_per_yr") * pre["unit_forest_sink"][None, :]) \
             * p("forest_sink_multiplier")
         wetland = (pre["wetland_sink"][None, :] + p("blue_carbon_2035_ha") * ramp("blue_carbon_2035_ha")
                    * pre["wetland_sink_per_ha"]) * p("blue_carbon_rate_multiplier")
         sink = forest_sink + wetland
         gdp = b.gdp_10k_yuan * gdp_ratio
+        headline = bases[self.co2_basis]
         out = {
-            "co2_emissions_t": co2, "co2_energy_t": co2_energy, "co2_process_t": process + zeros, "ccus_t": ccus,
-            "net_co2_emissions_t": co2 - sink, "sink_co2_t": sink, "forest_sink_co2_t": forest_sink + zeros,
+            "co2_emissions_t": headline, "co2_energy_t": headline - process, "co2_process_t": process + zeros,
+            "ccus_t": ccus, "removals_co2_t": removals + zeros,
+            "net_co2_emissions_t": headline - sink - removals, "sink_co2_t": sink,
+            "forest_sink_co2_t": forest_sink + zeros,
             "wetland_sink_co2_t": wetland + zeros,
-            "energy_consumption_tce": energy, "non_fossil_energy_tce": non_fossil,
-            "non_fossil_share": non_fossil / energy,
+            "energy_consumption_tce": energy,
+            "non_fossil_energy_tce": non_fossil if self.attribution == "grid_average" else non_fossil_local_mix,
+            "non_fossil_share": (non_fossil if self.attribution == "grid_average" else non_fossil_local_mix) / energy,
+            "non_fossil_share_grid_average": non_fossil / energy,
+            "non_fossil_share_local_mix": non_fossil_local_mix / energy,
+            "non_fossil_share_local_additions": consumed_kwh * (share - s.share_path) * k / energy,
+            "grid_nonfossil_share": share, "grid_nonfossil_share_path": s.share_path,
             "coal_tce": fossil_by["coal"], "oil_tce": fossil_by["oil"], "gas_tce": fossil_by["gas"],
-            "gdp_10k_yuan": gdp, "energy_intensity": energy / gdp, "co2_intensity": co2_energy / gdp,
+            "gdp_10k_yuan": gdp, "energy_intensity": energy / gdp, "co2_intensity": (headline - process) / gdp,
             "wind_solar_capacity_mw": cap["wind_onshore"] + cap["wind_offshore"] + cap["solar_utility"]
             + cap["solar_distributed"],
             "forest_coverage": pre["forest_coverage"][None, :] + p("afforestation_ha_per_yr")
@@ -588,6 +765,22 @@ class PathwayModel:
         for tech in GENERATION_TECHS:
             out[f"generation_{tech}_kwh"] = gen[tech]
         out["nuclear_heat_gj"] = nuclear_heat_used
+        out["heat_electric_gj"] = s.heat_electric
+        for basis, series in bases.items():
+            out[f"co2_emissions_{basis}_t"] = series
+            out[f"net_co2_emissions_{basis}_t"] = series - sink - removals
+        for fg in ("coal", "oil", "gas"):
+            out[f"fuel_power_{fg}_tce"] = s.power_fuel[fg]
+            out[f"fuel_heat_{fg}_tce"] = s.boiler_fuel[fg]
+        out["refining_loss_tce"] = refining_loss + zeros
+        for name, amount in d.measures.items():
+            out[f"measure_{name}_tce"] = amount + zeros
+        index = self._index
+
+        def value(figure: str) -> np.ndarray:
+            return p(figure) if figure in index else pre["costfig_" + figure]
+
+        out.update(cost_series(value, ramp, pre, self.years, out))
         return out
 
     def _process(self, act: dict[str, np.ndarray]) -> np.ndarray:
@@ -595,12 +788,16 @@ class PathwayModel:
         return self.pre["process_total"] * act["heavy"]
 
     @staticmethod
-    def _electrify(q: dict, share: np.ndarray, carriers: tuple[str, ...], kwh_per_tce: np.ndarray) -> None:
+    def _electrify(q: dict, share: np.ndarray, carriers: tuple[str, ...], kwh_per_tce: np.ndarray) -> np.ndarray:
+        """Move ``share`` of ``carriers`` to electricity; the tce moved."""
+        total: Any = 0.0
         for k in carriers:
             if k in q:
                 moved = q[k] * share
                 q[k] = q[k] - moved
                 q["electricity"] = q.get("electricity", 0.0) + moved * kwh_per_tce
+                total = total + moved
+        return np.asarray(total)
 
     def __post_init__(self) -> None:
         """Scenario-independent lookups of the evaluation loop (parameter index, non-zero base cells)."""
@@ -611,6 +808,14 @@ class PathwayModel:
         self._coefs = [{k: float(self.base.co2_per_tce[si, car_pos[k]] if self.base.final[si, car_pos[k]] > 0
                                  else self.base.carrier_co2_per_tce[car_pos[k]]) for k in CARRIERS}
                        for si in range(len(SEGMENTS))]
+        # base-year final energy of each segment and activity class in tce (electricity at the base year's
+        # coal-equivalent rate, heat at its standard-coal factor): what the efficiency levers' savings scale
+        k_base = float(self.pre["k_base"])
+        to_tce = np.array([k_base if k == "electricity" else self.base.heat_tce_per_gj if k == "heat" else 1.0
+                           for k in CARRIERS])
+        self._segment_tce = {s: float(self.base.final[si] @ to_tce) for si, s in enumerate(SEGMENTS)}
+        self._class_tce = {cls: sum(v for s, v in self._segment_tce.items() if _SEGMENT_CLASS[s] == cls)
+                           for cls in ACTIVITY_CLASSES}
 
 
 # --- build -----------------------------------------------------------------------------------------
@@ -725,10 +930,13 @@ def build_model(city: str = "dalian") -> PathwayModel:
 
 
 def model_from_dataset(reference: ReferenceDataset, city: str | None = None, *,
-                       inputs: AccountingInputs | None = None) -> PathwayModel:
+                       inputs: AccountingInputs | None = None,
+                       registry: dict[str, dict[int, float]] | None = None) -> PathwayModel:
     """Build the pathway model on ``reference`` (the base year and history of the energy balance, statistics,
     capacity, forest and wetland tables; ``inputs``: the same dataset's accounting inputs when the caller
-    has them). ``city`` (default: the dataset's name) picks the accounting options and the plan. Not cached."""
+    has them). ``city`` (default: the dataset's name) picks the accounting options and the plan. ``registry``:
+    wind and solar capacity connected by year from the energy-project registry ({technology: {year: MW}}),
+    the starting line of the capacity paths up to its last year. Not cached."""
     city = city or reference.name
     if inputs is None:
         inputs = dataset_inputs(reference)
@@ -742,7 +950,8 @@ def model_from_dataset(reference: ReferenceDataset, city: str | None = None, *,
                       table, gdp0)
     levers = load_levers()
     uncertain = load_uncertain()
-    params = parameter_set(levers, uncertain)
+    costs = load_costs()
+    params = parameter_set(levers, uncertain, costs)
     constants = load_constants()
     steep = constants["scurve_steepness"]
     pre: dict[str, np.ndarray] = {}
@@ -780,12 +989,17 @@ def model_from_dataset(reference: ReferenceDataset, city: str | None = None, *,
         used[row.factor_id] = row
         return row.value_in("dimensionless")
 
-    if options.nonfossil_attribution != "grid_average" or options.electricity_co2_basis != "net_inflow" \
-            or options.method != "coal-equivalent":
-        raise InputError(Problem("the pathway model implements the coal-equivalent method, grid_average "
-                                 "non-fossil attribution and the net_inflow CO2 rule (the Dalian options)",
-                                 file=f"{city}/accounting.yaml", field="options"))
+    if options.method != "coal-equivalent":
+        raise InputError(Problem("the pathway model implements the coal-equivalent method (the Dalian options)",
+                                 file=f"{city}/accounting.yaml", field="method"))
+
+    def heat_ef_of(year: int) -> float:
+        row = table.lookup("heat_ef", HEAT, year, factor_set=options.heat_ef_set)
+        used[row.factor_id] = row
+        return row.value * product_factor("GJ", row.unit, "t")
     pre["k_hist"] = _factor_path(years, last, k_of)
+    pre["heat_ef_hist"] = _factor_path(years, last, heat_ef_of)
+    pre["fossil_heat_base"] = np.array(1.0)
     pre["ef_hist"] = _factor_path(years, last, ef_of)
     pre["share_hist"] = _factor_path(years, last, share_of)
     pre["k_last"], pre["ef_last"], pre["share_last"] = (np.array(pre[k][last - BASE_YEAR]) for k in
@@ -796,8 +1010,18 @@ def model_from_dataset(reference: ReferenceDataset, city: str | None = None, *,
     pre["kwh_per_mwh"] = np.array(conversion_factor("MWh", "kWh"))
     pre["kwh_per_twh"] = np.array(conversion_factor("TWh", "kWh"))
     pre["gj_per_pj"] = np.array(conversion_factor("PJ", "GJ"))
+    pre["kwh_per_gj"] = np.array(conversion_factor("GJ", "kWh"))
+    pre["kw_per_mw"] = np.array(conversion_factor("MW", "kW"))
     pre["t_per_mt"] = np.array(conversion_factor("Mt", "t"))
     pre["tce_per_kt_h2"] = np.array(constants["hydrogen_lhv"] * product_factor("kt", "GJ/t", "tce"))
+    pre["tce_per_t_h2"] = np.array(constants["hydrogen_lhv"] * product_factor("t", "GJ/t", "tce"))
+    pre.update(_share_weights(years, last))
+    pre.update(_cost_arrays(costs, params, years))
+    pre.update(_potential_arrays(levers))
+    registry = {tech: {int(y): float(v) for y, v in by_year.items()} for tech, by_year in (registry or {}).items()
+                if by_year}
+    if registry:
+        pre.update(_registry_arrays(registry, levers, years, base.capacity_mw, constants["scurve_steepness"]))
     # capacity-factor calibration: the base year's generation exactly, whatever the default factors
     cap0, gen0 = base.capacity_mw, base.generation_kwh
     u = uncertain["default"]
@@ -822,12 +1046,90 @@ def model_from_dataset(reference: ReferenceDataset, city: str | None = None, *,
     pre["process_total"] = np.array(sum(base.process_co2.values()))
     pre.update(_forest_arrays(reference.forest, reference.wetland, region, years,
                               pre["ramp_afforestation_ha_per_yr"]))
+    schedule = pre["ramp_afforestation_ha_per_yr"].copy()
+    schedule[0] = 0.0
+    pre["planting_schedule"] = schedule
     specs, unset = _target_specs(list(plan.targets))
     model = PathwayModel(city=city, region=region, years=years, parameters=params, levers=levers, base=base,
                          plan=plan,
                          pre=pre, constants=constants, factor_rows=used, target_specs=specs, unset_targets=unset,
-                         sources={"inputs": str(inputs.hashes), "estimates": "; ".join(inputs.estimates)})
+                         sources={"inputs": str(inputs.hashes), "estimates": "; ".join(inputs.estimates)},
+                         co2_basis=str(options.electricity_co2_basis).replace("-", "_"),
+                         attribution=str(options.nonfossil_attribution).replace("-", "_"),
+                         peak_rule=str(options.peak_rule_basis or "worse").replace("-", "_"), registry=registry)
     return model
+
+
+#: capacity technologies the registry and the potentials act on → their 2030 lever
+CAPACITY_LEVERS = {"wind_onshore": "wind_onshore_2030_mw", "wind_offshore": "offshore_wind_2030_mw",
+                   "solar_utility": "solar_utility_2030_mw", "solar_distributed": "rooftop_pv_2030_mw"}
+
+
+def _share_weights(years: np.ndarray, last: int) -> dict[str, np.ndarray]:
+    """Weights of the provincial grid's non-fossil share path: linear from the latest factor row to the 2030
+    parameter, then to the 2060 parameter (``share_t = w_last·s_last + w_2030·s_2030 + w_2060·s_2060``)."""
+    w_last, w_30, w_60 = (np.zeros(len(years)) for _ in range(3))
+    for i, year in enumerate(int(y) for y in years):
+        if year <= last:
+            w_last[i] = 1.0
+        elif year <= 2030 and last < 2030:
+            f = (year - last) / (2030 - last)
+            w_last[i], w_30[i] = 1.0 - f, f
+        else:
+            start = max(2030, last)
+            f = (year - start) / (END_YEAR - start)
+            if last < 2030:
+                w_30[i], w_60[i] = 1.0 - f, f
+            else:
+                w_last[i], w_60[i] = 1.0 - f, f
+    return {"w_share_last": w_last, "w_share_2030": w_30, "w_share_2060": w_60}
+
+
+def _cost_arrays(costs, params: ParameterSet, years: np.ndarray) -> dict[str, np.ndarray]:
+    """Fixed cost figures (``costfig_<id>``) and each learning technology's doublings per model year."""
+    out: dict[str, np.ndarray] = {}
+    for row in costs.itertuples():
+        out["costfig_" + str(row.id)] = np.array(float(row.default))
+    learning = load_learning()
+    for tech, rows in learning.groupby("technology"):
+        rows = rows.sort_values("year")
+        out["doublings_" + str(tech)] = np.interp(years.astype(float), rows["year"].to_numpy(float),
+                                                  rows["doublings"].to_numpy(float))
+    return out
+
+
+def _potential_arrays(levers: tuple[Lever, ...]) -> dict[str, np.ndarray]:
+    """The capacity caps of potentials.csv in MW (``potential_<technology>``; no row: no cap)."""
+    potentials = load_potentials()
+    out: dict[str, np.ndarray] = {}
+    for tech in CAPACITY_LEVERS:
+        rows = potentials[potentials["technology"] == tech]
+        out["potential_" + tech] = np.array(float(rows.iloc[0]["value"]) * conversion_factor(
+            str(rows.iloc[0]["unit"]), "MW")) if len(rows) else np.array(np.inf)
+    return out
+
+
+def _registry_arrays(registry: dict[str, dict[int, float]], levers: tuple[Lever, ...], years: np.ndarray,
+                     stock: dict[str, float], steepness: float) -> dict[str, np.ndarray]:
+    """The registry's capacity up to its last year, and each lever's ramp rescaled to start there."""
+    last = max(max(by_year) for by_year in registry.values())
+    by_id = {lv.id: lv for lv in levers}
+    out: dict[str, np.ndarray] = {"registry_mask": (years <= last).astype(float)}
+    for tech, lever_id in CAPACITY_LEVERS.items():
+        known = registry.get(tech, {})
+        series, value = np.zeros(len(years)), stock.get(tech, 0.0)
+        for i, year in enumerate(int(y) for y in years):
+            if year in known:
+                value = known[year]
+            series[i] = value
+        out["registry_" + tech] = series
+        start_index = min(int(last) - BASE_YEAR, len(years) - 1)
+        out["registry_start_" + tech] = np.array(series[start_index])
+        r = by_id[lever_id].ramp(years, steepness)
+        r_last = r[start_index]
+        out["registry_ramp_" + lever_id] = np.clip((r - r_last) / (1.0 - r_last), 0.0, 1.0) if r_last < 1.0 \
+            else (years > last).astype(float)
+    return out
 
 
 def _lookup(table, kind: str, year: int, factor_set: str | None, regions: tuple[str, ...]) -> FactorRow:

@@ -20,13 +20,17 @@ from citycarbon.errors import InputError, Problem
 from citycarbon.units import is_unit
 
 SHAPES = ("linear", "s_curve", "step")
-GROUPS = (*tuple(str(g) for g in range(1, 11)), "baseline", "uncertainty")
+GROUPS = (*tuple(str(g) for g in range(1, 11)), "baseline", "uncertainty", "cost")
 STATUSES = ("official", "secondary", "unverified", "estimate")
 
 LEVER_COLUMNS = ("id", "name_zh", "name_en", "tasks", "group", "unit", "default", "plan", "min", "max",
                  "start_year", "full_year", "shape", "direction", "source", "status")
 PARAMETER_COLUMNS = ("id", "name_zh", "name_en", "unit", "default", "low", "high", "source", "status")
 CONSTANT_COLUMNS = ("id", "value", "unit", "source", "status")
+COST_COLUMNS = (*PARAMETER_COLUMNS, "technology", "item", "price_year")
+COST_ITEMS = ("capex", "fom", "life", "learning_rate", "price", "discount_rate")
+POTENTIAL_COLUMNS = ("id", "name_zh", "name_en", "technology", "lever", "value", "unit", "year", "source", "status")
+LEARNING_COLUMNS = ("technology", "year", "doublings", "source", "status")
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ class ParameterSet:
     low: np.ndarray
     high: np.ndarray
     group: list[str]
-    kind: list[str]  # "lever" | "uncertain"
+    kind: list[str]  # "lever" | "uncertain" | "cost" (a cost figure's range, issue 17)
     unit: list[str]
     source: list[str]
     direction: np.ndarray  # +1 raising it cuts emissions, -1 raising it adds, 0 not applicable
@@ -103,6 +107,11 @@ class ParameterSet:
     @property
     def uncertain(self) -> list[str]:
         return [n for n, k in zip(self.names, self.kind, strict=True) if k == "uncertain"]
+
+    @property
+    def costs(self) -> list[str]:
+        """The cost figures with a range (``costs.csv``), sampled by ensembles beside the uncertain parameters."""
+        return [n for n, k in zip(self.names, self.kind, strict=True) if k == "cost"]
 
     def rows(self) -> list[dict]:
         """One dict per parameter (for tables and JSON)."""
@@ -235,19 +244,93 @@ def load_gdp_paths(path: str | None = None) -> pd.DataFrame:
     return frame
 
 
-def parameter_set(levers: tuple[Lever, ...], uncertain: pd.DataFrame) -> ParameterSet:
-    """The vector layout: levers (file order) then uncertain parameters (file order)."""
-    names = [lv.id for lv in levers] + list(uncertain["id"])
+def parameter_set(levers: tuple[Lever, ...], uncertain: pd.DataFrame,
+                  costs: pd.DataFrame | None = None) -> ParameterSet:
+    """The vector layout: levers (file order), uncertain parameters (file order), then the cost figures with a
+    range (``costs.csv`` rows with low < high, file order; fixed figures such as lifetimes are constants)."""
+    ranged = costs[costs["low"] < costs["high"]] if costs is not None else uncertain.iloc[0:0]
+    extra = pd.concat([uncertain, ranged[list(PARAMETER_COLUMNS)]]) if len(ranged) else uncertain
+    kinds = ["uncertain"] * len(uncertain) + ["cost"] * len(ranged)
+    names = [lv.id for lv in levers] + list(extra["id"])
     return ParameterSet(
         names=names,
-        default=np.array([lv.default for lv in levers] + list(uncertain["default"]), dtype=float),
-        low=np.array([lv.min for lv in levers] + list(uncertain["low"]), dtype=float),
-        high=np.array([lv.max for lv in levers] + list(uncertain["high"]), dtype=float),
-        group=[lv.group for lv in levers] + ["uncertainty"] * len(uncertain),
-        kind=["lever"] * len(levers) + ["uncertain"] * len(uncertain),
-        unit=[lv.unit for lv in levers] + list(uncertain["unit"]),
-        source=[lv.source for lv in levers] + list(uncertain["source"]),
-        direction=np.array([lv.direction for lv in levers] + [0] * len(uncertain), dtype=int),
-        plan=np.array([lv.plan for lv in levers] + list(uncertain["default"]), dtype=float),
-        status=[lv.status for lv in levers] + list(uncertain["status"]),
+        default=np.array([lv.default for lv in levers] + list(extra["default"]), dtype=float),
+        low=np.array([lv.min for lv in levers] + list(extra["low"]), dtype=float),
+        high=np.array([lv.max for lv in levers] + list(extra["high"]), dtype=float),
+        group=[lv.group for lv in levers] + ["uncertainty" if k == "uncertain" else "cost" for k in kinds],
+        kind=["lever"] * len(levers) + kinds,
+        unit=[lv.unit for lv in levers] + list(extra["unit"]),
+        source=[lv.source for lv in levers] + list(extra["source"]),
+        direction=np.array([lv.direction for lv in levers] + [0] * len(extra), dtype=int),
+        plan=np.array([lv.plan for lv in levers] + list(extra["default"]), dtype=float),
+        status=[lv.status for lv in levers] + list(extra["status"]),
     )
+
+
+@cache
+def load_costs(path: str | None = None) -> pd.DataFrame:
+    """Cost figures from ``costs.csv`` (or ``path``): a checked frame indexed by id, with technology, item
+    (:data:`COST_ITEMS`) and price year; low <= default <= high (low = high: a fixed figure)."""
+    file = Path(path) if path else data_path("pathways/costs.csv")
+    frame = _read(file, COST_COLUMNS)
+    problems: list[Problem] = []
+    for i, record in enumerate(frame.to_dict("records"), start=1):
+        _common(record, file, i, problems)
+        low, default, high = (_number(record[f], file, i, f, problems) for f in ("low", "default", "high"))
+        if not low <= default <= high:
+            problems.append(Problem(f"default {default} outside [low, high]", file=file.name, row=i,
+                                    field="default", value=default))
+        if record["item"] not in COST_ITEMS:
+            problems.append(Problem(f"item must be one of {', '.join(COST_ITEMS)}", file=file.name, row=i,
+                                    field="item", value=record["item"]))
+        if not record["technology"]:
+            problems.append(Problem("every cost row names its technology or measure", file=file.name, row=i,
+                                    field="technology"))
+        if record["item"] == "life" and not (low == high and default > 0):
+            problems.append(Problem("a lifetime is one positive figure (low = default = high)", file=file.name,
+                                    row=i, field="default", value=record["default"]))
+    if problems:
+        raise InputError(problems)
+    for column in ("default", "low", "high"):
+        frame[column] = frame[column].astype(float)
+    return frame.set_index("id", drop=False)
+
+
+@cache
+def load_potentials(path: str | None = None) -> pd.DataFrame:
+    """Technical potentials from ``potentials.csv`` (or ``path``), checked, indexed by id."""
+    file = Path(path) if path else data_path("pathways/potentials.csv")
+    frame = _read(file, POTENTIAL_COLUMNS)
+    problems: list[Problem] = []
+    for i, record in enumerate(frame.to_dict("records"), start=1):
+        _common(record, file, i, problems)
+        value = _number(record["value"], file, i, "value", problems)
+        if not value >= 0:
+            problems.append(Problem("a potential is not negative", file=file.name, row=i, field="value",
+                                    value=record["value"]))
+    if problems:
+        raise InputError(problems)
+    frame["value"] = frame["value"].astype(float)
+    frame["year"] = frame["year"].astype(int)
+    return frame.set_index("id", drop=False)
+
+
+@cache
+def load_learning(path: str | None = None) -> pd.DataFrame:
+    """Doublings of global cumulative deployment per technology and year (``learning.csv``), checked."""
+    file = Path(path) if path else data_path("pathways/learning.csv")
+    frame = _read(file, LEARNING_COLUMNS)
+    problems: list[Problem] = []
+    for i, record in enumerate(frame.to_dict("records"), start=1):
+        _number(record["year"], file, i, "year", problems)
+        _number(record["doublings"], file, i, "doublings", problems)
+        if record["status"] not in STATUSES:
+            problems.append(Problem(f"status must be one of {', '.join(STATUSES)}", file=file.name, row=i,
+                                    field="status", value=record["status"]))
+        if not record["source"]:
+            problems.append(Problem("every row needs a source", file=file.name, row=i, field="source"))
+    if problems:
+        raise InputError(problems)
+    frame["year"] = frame["year"].astype(int)
+    frame["doublings"] = frame["doublings"].astype(float)
+    return frame

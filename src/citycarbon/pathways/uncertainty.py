@@ -438,7 +438,7 @@ def ensemble(model: PathwayModel, scenario: Any, runs: int, seed: int, *, dask: 
     params = parameter_arrays(model)
     x0 = np.asarray(model.vector(scenario), dtype=float).reshape(len(params.names))
     fixed = set(getattr(scenario, "parameters", None) or ())  # uncertain parameters the scenario sets stay set
-    idx = np.array([i for i in params.index(("uncertain",)) if params.names[i] not in fixed], dtype=np.intp)
+    idx = np.array([i for i in params.index(("uncertain", "cost")) if params.names[i] not in fixed], dtype=np.intp)
     names = tuple(params.names[i] for i in idx)
     dists = load_distributions(model, names)
     X = np.tile(x0, (runs, 1))
