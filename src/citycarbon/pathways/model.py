@@ -124,6 +124,18 @@ GENERATION_TECHS = ("wind", "solar", "nuclear", "hydro", "biomass", "storage_rec
 _CARRIER_GROUP = {"coal": "solids", "gasoline": "liquids", "lpg": "liquids", "diesel": "liquids",
                   "fuel_oil": "liquids", "kerosene": "liquids", "other_oil": "liquids", "gas": "gases",
                   "electricity": "electricity", "heat": "heat", "renewable": "renewable", "feedstock": "feedstock"}
+# issue 17 (lmdi): value added, energy and allocated CO2 by sector (docs/pathways.md "Value added and sector
+# energy"); each family sums to its total (GDP, energy_consumption_tce, co2_emissions_t)
+#: sectors of value added (primary, secondary, tertiary of the statistics)
+VALUE_ADDED_SECTORS = ("industry", "agriculture", "services")
+#: final-use carriers counted in a sector group's energy at 1 tce per tce (electricity at k_t, heat at its factor)
+_TCE_CARRIERS = ("solids", "liquids", "gases", "renewable", "feedstock", "hydrogen")
+SECTOR_SERIES = (
+    *(f"value_added_{v}_10k_yuan" for v in VALUE_ADDED_SECTORS),
+    *(f"energy_{g}_tce" for g in SECTOR_GROUPS), "energy_supply_remainder_tce", "energy_households_tce",
+    *(f"co2_{g}_allocated_t" for g in SECTOR_GROUPS), "co2_supply_remainder_t", "co2_households_allocated_t",
+)
+SERIES_UNITS.update(indicator_units(SECTOR_SERIES))
 
 
 def _sum(arrays: Iterable[np.ndarray]) -> np.ndarray:
@@ -311,6 +323,10 @@ class _Demand:
     hydrogen_used: np.ndarray
     fossil_by: dict[str, np.ndarray]
     measures: dict[str, np.ndarray]  # tce/yr each demand measure saves or switches (the cost model's activity)
+    # issue 17 (lmdi): the households' part of buildings (residential segments): final energy by carrier group
+    # and direct CO2, for the by-sector LMDI (households have no value added)
+    households_fe: dict[str, np.ndarray] = field(default_factory=dict)
+    households_co2: Any = 0.0
 
 
 @dataclass
@@ -514,6 +530,8 @@ class PathwayModel:
 
         extra_rail = extra_water = None
         hydrogen_used = zeros.copy()
+        households_fe: dict[str, np.ndarray] = {}
+        households_co2: dict[str, np.ndarray] = {}
         moved_by: dict[str, np.ndarray] = {k: zeros for k in (
             "coal_to_gas", "industry_electrification", "building_electrification", "ev", "electric_trucks",
             "clean_vessels", "shore_power", "modal_shift", "sustainable_fuels")}
@@ -572,10 +590,15 @@ class PathwayModel:
                 moved_by["shore_power"] = self._electrify(q, shore, ("fuel_oil", "diesel"), kwh_shore)
             group = _segment_group(s)
             coefs = self._coefs[si]
+            household = _SEGMENT_CLASS[s] == "residential"
             for k, amount in q.items():
                 if coefs[k]:
                     add(co2_group, group, amount * coefs[k])
+                    if household:
+                        add(households_co2, "co2", amount * coefs[k])
                 add(fe, (group, _CARRIER_GROUP[k]), amount)
+                if household:
+                    add(households_fe, _CARRIER_GROUP[k], amount)
         fe[("industry", "hydrogen")] = hydrogen_used
         for gname in SECTOR_GROUPS:
             co2_group.setdefault(gname, zeros)
@@ -585,7 +608,10 @@ class PathwayModel:
                      for fuel, cg in (("coal", "solids"), ("oil", "liquids"), ("gas", "gases"))}
 
         measures.update(moved_by)
-        return _Demand(gdp_ratio, act, index_of, fe, co2_group, hydrogen_used, fossil_by, measures)
+        for cg in FINAL_CARRIERS:
+            households_fe.setdefault(cg, zeros)
+        return _Demand(gdp_ratio, act, index_of, fe, co2_group, hydrogen_used, fossil_by, measures, households_fe,
+                       households_co2.get("co2", zeros))
 
     def _supply(self, runs: _Runs, d: _Demand) -> _Supply:
         """Stage 2, supply: electricity and heat demand, capacity and generation by technology, the grid's
@@ -781,7 +807,59 @@ class PathwayModel:
             return p(figure) if figure in index else pre["costfig_" + figure]
 
         out.update(cost_series(value, ramp, pre, self.years, out))
+        out.update(self._sectors(runs, d, s, out, fossil_heat))
         return out
+
+    # issue 17 (lmdi): value added, energy and allocated CO2 by sector -------------------------------------
+    def _sectors(self, runs: _Runs, d: _Demand, s: _Supply, out: dict[str, np.ndarray],
+                 fossil_heat: np.ndarray) -> dict[str, np.ndarray]:
+        """Stage 4, sectors (docs/pathways.md "Value added and sector energy"); adds series, changes none.
+
+        * value added (10^4 CNY, constant prices): industry = base × (w_heavy · A_heavy · (1 − w_petro · refining
+          cut) + (1 − w_heavy) · A_light), agriculture = base × A_agriculture, services = GDP − both, floored at
+          ``services_min_share`` · GDP (industry and agriculture then scaled down together): Σ = GDP;
+        * energy of each sector group (tce, coal-equivalent): final fuels, feedstock, hydrogen and renewables
+          1:1, electricity × k_t, heat × its standard-coal factor; supply (power and heat conversion, networks,
+          refining, DACCS and district heat pumps) is ``energy_supply_remainder_tce``: Σ = energy_consumption_tce;
+        * CO2 of each sector group with electricity at the consumption basis' factor of the electricity the city
+          consumes (``ef_consumed``) and heat at the heat factor × the fossil share of district heat;
+          ``co2_process_t`` and ``− ccus_t`` as themselves and ``co2_supply_remainder_t`` for what the headline
+          basis counts beyond (the net-inflow rule's export credit, the local plants against the grid factor,
+          network losses, DACCS): Σ = co2_emissions_t.
+        """
+        pre, b = self.pre, self.base
+        p, ramp, fe, act = runs.p, runs.ramp, d.fe, d.act
+        gdp = out["gdp_10k_yuan"]
+        refining = p("refining_throughput_2060") * ramp("refining_throughput_2060")
+        industry = pre["va_industry_base"] * (pre["va_heavy_share"] * act["heavy"] * (
+            1.0 - pre["va_petrochemical_share"] * refining) + (1.0 - pre["va_heavy_share"]) * act["light"])
+        agriculture = pre["va_agriculture_base"] * act["agriculture"] + runs.zeros
+        floor = pre["va_services_min_share"] * gdp
+        scale = np.minimum(1.0, (gdp - floor) / np.maximum(industry + agriculture, 1e-300))
+        industry, agriculture = industry * scale, agriculture * scale
+        result = {"value_added_industry_10k_yuan": industry, "value_added_agriculture_10k_yuan": agriculture,
+                  "value_added_services_10k_yuan": gdp - industry - agriculture}
+        k, heat_tce = s.k, b.heat_tce_per_gj
+        heat_co2 = pre["heat_ef_hist"][None, :] * fossil_heat / pre["fossil_heat_base"]
+
+        def energy_of(cells) -> np.ndarray:
+            return _sum(cells(cg) for cg in _TCE_CARRIERS) + cells("electricity") * k + cells("heat") * heat_tce
+
+        def co2_of(direct: np.ndarray, cells) -> np.ndarray:
+            return direct + cells("electricity") * s.ef_consumed + cells("heat") * heat_co2
+
+        for g in SECTOR_GROUPS:
+            def cells(cg: str, g: str = g) -> np.ndarray:
+                return fe[(g, cg)]
+            result[f"energy_{g}_tce"] = energy_of(cells)
+            result[f"co2_{g}_allocated_t"] = co2_of(d.co2_group[g], cells)
+        result["energy_supply_remainder_tce"] = out["energy_consumption_tce"] - _sum(
+            result[f"energy_{g}_tce"] for g in SECTOR_GROUPS)
+        result["co2_supply_remainder_t"] = out["co2_emissions_t"] - (_sum(
+            result[f"co2_{g}_allocated_t"] for g in SECTOR_GROUPS) + out["co2_process_t"] - out["ccus_t"])
+        result["energy_households_tce"] = energy_of(d.households_fe.__getitem__) + runs.zeros
+        result["co2_households_allocated_t"] = co2_of(d.households_co2, d.households_fe.__getitem__) + runs.zeros
+        return result
 
     def _process(self, act: dict[str, np.ndarray]) -> np.ndarray:
         """Process CO2: clinker and lime follow building materials, steel processes follow steel (both heavy)."""
@@ -1016,6 +1094,7 @@ def model_from_dataset(reference: ReferenceDataset, city: str | None = None, *,
     pre["tce_per_kt_h2"] = np.array(constants["hydrogen_lhv"] * product_factor("kt", "GJ/t", "tce"))
     pre["tce_per_t_h2"] = np.array(constants["hydrogen_lhv"] * product_factor("t", "GJ/t", "tce"))
     pre.update(_share_weights(years, last))
+    pre.update(_value_added_arrays(inputs.statistics, region, options.price_base_year, gdp0))  # issue 17 (lmdi)
     pre.update(_cost_arrays(costs, params, years))
     pre.update(_potential_arrays(levers))
     registry = {tech: {int(y): float(v) for y, v in by_year.items()} for tech, by_year in (registry or {}).items()
@@ -1058,6 +1137,40 @@ def model_from_dataset(reference: ReferenceDataset, city: str | None = None, *,
                          attribution=str(options.nonfossil_attribution).replace("-", "_"),
                          peak_rule=str(options.peak_rule_basis or "worse").replace("-", "_"), registry=registry)
     return model
+
+
+# issue 17 (lmdi) ------------------------------------------------------------------------------------
+#: the statistics' variables of value added by sector (primary, secondary, tertiary industry)
+VALUE_ADDED_VARIABLES = {"agriculture": "gdp_primary", "industry": "gdp_secondary", "services": "gdp_tertiary"}
+
+
+def _value_added_arrays(statistics, region: str, price_base_year: int, gdp0: float) -> dict[str, np.ndarray]:
+    """Base-year value added of industry and agriculture (10^4 CNY at constant prices) and the figures of
+    ``data/pathways/value_added.csv``. The split of GDP is the statistics' ``gdp_primary`` / ``gdp_secondary`` /
+    ``gdp_tertiary`` of the base year (at constant prices of ``price_base_year``, or at current prices when the
+    base year is the price base year), as shares of their sum times the model's GDP; without them the
+    file's fallback shares (China 2020)."""
+    from citycarbon.data import data_path
+
+    figures = load_constants(str(data_path("pathways/value_added.csv")))
+    rows = statistics[(statistics["region"] == region) & (statistics["year"] == BASE_YEAR)
+                      & statistics["variable"].isin(list(VALUE_ADDED_VARIABLES.values()))]
+    prices = rows["price_base_year"]
+    constant = rows[prices.eq(price_base_year).fillna(False).astype(bool)]
+    if constant.empty and price_base_year == BASE_YEAR:
+        constant = rows[prices.isna().astype(bool)]
+    found = {str(r.variable): float(r.value) * conversion_factor(str(r.unit), "10^4 CNY")
+             for r in constant.itertuples()}
+    if all(v in found for v in VALUE_ADDED_VARIABLES.values()) and sum(found.values()) > 0:
+        total = sum(found.values())
+        shares = {sector: found[v] / total for sector, v in VALUE_ADDED_VARIABLES.items()}
+    else:
+        shares = {"agriculture": figures["fallback_primary_share"], "industry": figures["fallback_secondary_share"]}
+    return {"va_industry_base": np.array(gdp0 * shares["industry"]),
+            "va_agriculture_base": np.array(gdp0 * shares["agriculture"]),
+            "va_heavy_share": np.array(figures["heavy_share_of_industry_value_added"]),
+            "va_petrochemical_share": np.array(figures["petrochemical_share_of_heavy_value_added"]),
+            "va_services_min_share": np.array(figures["services_min_share"])}
 
 
 #: capacity technologies the registry and the potentials act on → their 2030 lever
