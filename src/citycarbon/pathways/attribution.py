@@ -41,8 +41,9 @@ from citycarbon.errors import InputError, Problem
 from citycarbon.pathways.uncertainty import PathwayModel, model_provenance, parameter_arrays, scenario_label
 from citycarbon.provenance import Provenance
 
-__all__ = ["KAYA_FACTORS", "SECTORS", "ShapleyResult", "group_titles", "lmdi_of_pathway", "pathway_kaya_input",
-           "shapley"]
+__all__ = ["KAYA_FACTORS", "LMDI_CATEGORIES", "LMDI_OTHER_TERMS", "SECTORS", "SECTOR_FACTORS", "SectorLmdi",
+           "ShapleyResult", "group_titles", "lmdi_between", "lmdi_of_pathway", "pathway_kaya_input",
+           "pathway_sector_input", "shapley"]
 
 #: factors of the pathway Kaya identity C = Σ_i G · (E_i / G) · (C_i / E_i)
 KAYA_FACTORS: tuple[str, ...] = ("activity", "energy_intensity", "carbon_factor")
@@ -224,8 +225,13 @@ def shapley(model: PathwayModel, base_scenario: Any, scenario: Any, *, groups: s
                          provenance=provenance)
 
 
-def pathway_kaya_input(model: PathwayModel, scenario: Any) -> pd.DataFrame:
-    """Long LMDI input (``year, category, factor, value, unit``) of one pathway run (see module docstring)."""
+def pathway_kaya_input(model: PathwayModel, scenario: Any, *, by_sector: bool = True) -> pd.DataFrame:
+    """Long LMDI input (``year, category, factor, value, unit``) of one pathway run (see module docstring).
+
+    ``by_sector``: sectors when the output has ``energy_<sector>_tce`` and ``co2_<sector>_t`` for every sector
+    and no ``co2_<sector>_allocated_t`` (a model whose sector CO2 sums to its total); the Dalian model's
+    ``co2_<sector>_t`` is direct CO2 only, so it is decomposed as the city here and by sector with
+    :func:`pathway_sector_input`."""
     x = np.asarray(model.vector(scenario), dtype=float)[None, :]
     out = model.evaluate(x)
     series, years = out.series, np.asarray(out.years)
@@ -235,7 +241,8 @@ def pathway_kaya_input(model: PathwayModel, scenario: Any) -> pd.DataFrame:
         raise InputError([Problem("the model output lacks a series the Kaya identity needs", field="series",
                                   value=name) for name in missing])
     gdp = np.asarray(series["gdp_10k_yuan"], dtype=float)[0]
-    by_sector = all(f"energy_{s}_tce" in series and f"co2_{s}_t" in series for s in SECTORS)
+    by_sector = by_sector and all(f"energy_{s}_tce" in series and f"co2_{s}_t" in series for s in SECTORS) \
+        and not any(f"co2_{s}_allocated_t" in series for s in SECTORS)
     if by_sector:
         parts = {s: (np.asarray(series[f"energy_{s}_tce"], dtype=float)[0],
                      np.asarray(series[f"co2_{s}_t"], dtype=float)[0]) for s in SECTORS}
@@ -256,15 +263,21 @@ def pathway_kaya_input(model: PathwayModel, scenario: Any) -> pd.DataFrame:
 
 
 def lmdi_of_pathway(model: PathwayModel, scenario: Any, year: int, *, base_year: int | None = None,
-                    chain: bool = False) -> Any:
+                    chain: bool = False, by: str | None = None) -> Any:
     """LMDI-I of the pathway's CO2 from ``base_year`` (default: the first model year) to ``year``.
 
-    ``chain=True`` chains consecutive years (Ang 2015). Returns a :class:`citycarbon.decomposition.LmdiResult`
-    whose additive effects (t CO2) sum to the change of the pathway's CO2 between the two years.
+    ``chain=True`` chains consecutive years (Ang 2015). ``by=None`` or ``"city"``: a
+    :class:`citycarbon.decomposition.LmdiResult` of the Kaya identity (:func:`pathway_kaya_input`) whose additive
+    effects (t CO2) sum to the change of the pathway's CO2 between the two years; ``by="sector"``: a
+    :class:`SectorLmdi` over the sectors' value added (:func:`pathway_sector_input`, issue 17).
     """
     from citycarbon.decomposition import decompose_lmdi, decompose_lmdi_chain
 
-    data = pathway_kaya_input(model, scenario)
+    if by == "sector":
+        return _sector_lmdi_of_pathway(model, scenario, int(year), base_year, chain)
+    if by not in (None, "city"):
+        raise InputError(Problem("by must be 'city' or 'sector'", field="by", value=by))
+    data = pathway_kaya_input(model, scenario, by_sector=by is None)
     first = int(data["year"].min())
     start = first if base_year is None else int(base_year)
     name, _ = scenario_label(scenario)
@@ -273,3 +286,219 @@ def lmdi_of_pathway(model: PathwayModel, scenario: Any, year: int, *, base_year:
         years = [y for y in sorted(data["year"].unique()) if start <= y <= int(year)]
         return decompose_lmdi_chain(data, years, source=source)
     return decompose_lmdi(data, start=start, end=int(year), source=source)
+
+
+# issue 17 (lmdi): LMDI of pathways by sector (value added by sector) ---------------------------------------
+#: factors of the by-sector identity C_i = G · (VA_i / G) · (E_i / VA_i) · (C_i / E_i)
+SECTOR_FACTORS: tuple[str, ...] = ("activity", "structure", "energy_intensity", "carbon_factor")
+#: categories of the by-sector LMDI → (energy, allocated CO2, value added; None = GDP: no structure effect).
+#: Buildings are split into households (no value added: on GDP, the driver of the model's residential activity)
+#: and the services' buildings (on tertiary value added); transport is on tertiary value added (交通运输、仓储和
+#: 邮政业 is a tertiary industry; households' cars included, the model has no split).
+LMDI_CATEGORIES: dict[str, tuple[str, str, str | None]] = {
+    "industry": ("energy_industry_tce", "co2_industry_allocated_t", "value_added_industry_10k_yuan"),
+    "agriculture": ("energy_agriculture_tce", "co2_agriculture_allocated_t", "value_added_agriculture_10k_yuan"),
+    "buildings_services": ("energy_buildings_tce - energy_households_tce",
+                           "co2_buildings_allocated_t - co2_households_allocated_t", "value_added_services_10k_yuan"),
+    "buildings_households": ("energy_households_tce", "co2_households_allocated_t", None),
+    "transport": ("energy_transport_tce", "co2_transport_allocated_t", "value_added_services_10k_yuan"),
+}
+#: CO2 outside the sectors, each its own additive term: name → (series, sign in co2_emissions_t)
+LMDI_OTHER_TERMS: dict[str, tuple[str, float]] = {
+    "process": ("co2_process_t", 1.0), "ccus": ("ccus_t", -1.0), "supply_remainder": ("co2_supply_remainder_t", 1.0)}
+SECTOR_STANDARDS: tuple[str, ...] = (
+    "Ang, B.W. (2005) Energy Policy 33:867-871, Table 1 (LMDI-I, additive)",
+    "Ang, B.W. (2015) Energy Policy 86:233-238 (LMDI-I recommended; chaining)",
+    "Ang, B.W. & Liu, N. (2007) Energy Policy 35:238-246 (zero values)",
+)
+
+
+def _column(series: Mapping[str, np.ndarray], expression: str, row: int) -> np.ndarray:
+    """Row ``row`` of a series, or of ``a - b`` of two series."""
+    names = [n.strip() for n in expression.split(" - ")]
+    missing = [n for n in names if n not in series]
+    if missing:
+        raise InputError([Problem("the model output lacks a series the by-sector LMDI needs (issue 17: value added, "
+                                  "energy and allocated CO2 by sector)", field="series", value=n) for n in missing])
+    value = np.asarray(series[names[0]], dtype=float)[row]
+    for name in names[1:]:
+        value = value - np.asarray(series[name], dtype=float)[row]
+    return value
+
+
+def pathway_sector_input(series: Mapping[str, np.ndarray], row: int = 0, columns: Any = None,
+                         labels: Any = None) -> tuple[pd.DataFrame, dict[str, np.ndarray], np.ndarray]:
+    """Long LMDI input (``year, category, factor, value, unit``) of the by-sector identity for run ``row`` of a
+    model output's ``series`` (years in ``columns``, labelled ``labels``), the non-sector terms (t CO2 with their
+    sign) and the headline CO2, both per column."""
+    gdp_all = _column(series, "gdp_10k_yuan", row)
+    columns = np.arange(gdp_all.shape[-1]) if columns is None else np.asarray(columns)
+    labels = columns if labels is None else np.asarray(labels)
+    gdp = gdp_all[columns]
+    frames = []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for category, (energy_name, co2_name, va_name) in LMDI_CATEGORIES.items():
+            energy = np.maximum(_column(series, energy_name, row)[columns], 0.0)
+            co2 = np.maximum(_column(series, co2_name, row)[columns], 0.0)
+            va = gdp if va_name is None else np.maximum(_column(series, va_name, row)[columns], 0.0)
+            values = {"activity": (gdp, "10^4 CNY"),
+                      "structure": (np.where(gdp > 0, va / gdp, 0.0), "dimensionless"),
+                      "energy_intensity": (np.where(va > 0, energy / va, 0.0), "tce/(10^4 CNY)"),
+                      "carbon_factor": (np.where(energy > 0, co2 / energy, 0.0), "t/tce")}
+            for factor in SECTOR_FACTORS:
+                value, unit = values[factor]
+                frames.append(pd.DataFrame({"year": labels.astype(int), "category": category, "factor": factor,
+                                            "value": value, "unit": unit}))
+    others = {name: sign * _column(series, name_series, row)[columns]
+              for name, (name_series, sign) in LMDI_OTHER_TERMS.items()}
+    return pd.concat(frames, ignore_index=True), others, _column(series, "co2_emissions_t", row)[columns]
+
+
+@dataclass
+class SectorLmdi:
+    """Additive LMDI-I of a CO2 change by sector and factor, plus the non-sector terms (t CO2).
+
+    ``kind``: ``"period"`` (one pathway, ``start`` → ``end`` year) or ``"between"`` (two pathways in one
+    ``year``, ``base`` → ``scenario``). ``effects[i, k]`` is the effect of factor k in sector i; ``other`` the
+    changes of process CO2, −CCUS and the supply remainder. Σ effects + Σ other = :attr:`total_change`.
+    """
+
+    kind: str
+    start: Any
+    end: Any
+    year: int | None
+    base: str | None
+    scenario: str | None
+    factors: tuple[str, ...]
+    categories: tuple[str, ...]
+    effects: np.ndarray  # (categories, factors)
+    other: dict[str, float]
+    co2_start: float  # headline CO2 (co2_emissions_t) at the start
+    co2_end: float
+    sector_start: dict[str, float]
+    sector_end: dict[str, float]
+    chained: bool = False
+    provenance: Provenance | None = None
+
+    @property
+    def total_change(self) -> float:
+        """``C_end − C_start`` of the headline series (the Shapley total gap for ``kind="between"``)."""
+        return float(self.co2_end - self.co2_start)
+
+    @property
+    def additive(self) -> dict[str, float]:
+        """Effect per factor summed over the sectors, then the non-sector terms."""
+        sums = self.effects.sum(axis=0)
+        return {**{f: float(v) for f, v in zip(self.factors, sums, strict=True)}, **self.other}
+
+    @property
+    def closure_error(self) -> float:
+        """``|Σ effects + Σ other − total_change| / max(|C_start|, |C_end|)``."""
+        scale = max(abs(self.co2_start), abs(self.co2_end), 1e-300)
+        return abs(math.fsum([*self.effects.ravel(), *self.other.values()]) - self.total_change) / scale
+
+    def to_dict(self) -> dict:
+        return {
+            "method": "LMDI-I additive by sector (Ang 2005; Ang 2015)" + (", chained" if self.chained else ""),
+            "kind": self.kind, "from": self.start, "to": self.end, "year": self.year, "base": self.base,
+            "scenario": self.scenario, "unit": "t", "factors": list(self.factors),
+            "co2_from": float(self.co2_start), "co2_to": float(self.co2_end), "total_change": self.total_change,
+            "additive": self.additive, "other": dict(self.other),
+            "by_sector": {c: {**{f: float(self.effects[i, j]) for j, f in enumerate(self.factors)},
+                              "change": float(self.sector_end[c] - self.sector_start[c])}
+                          for i, c in enumerate(self.categories)},
+            "closure_error": self.closure_error,
+            "provenance": self.provenance.to_dict() if self.provenance else None,
+        }
+
+    def rows(self) -> list[dict]:
+        """One row per sector (effects by factor) and one per non-sector term."""
+        label = f"{self.start}→{self.end}" + (f" {self.year}" if self.year is not None else "")
+        rows = [{"LMDI": label, "部门 / sector": c,
+                 **{f: float(self.effects[i, j]) for j, f in enumerate(self.factors)},
+                 "合计 / total": float(self.effects[i].sum())} for i, c in enumerate(self.categories)]
+        rows += [{"LMDI": label, "部门 / sector": name, **dict.fromkeys(self.factors), "合计 / total": value}
+                 for name, value in self.other.items()]
+        return rows
+
+
+def _sector_result(kind: str, start: Any, end: Any, frame: pd.DataFrame, others: dict[str, np.ndarray],
+                   co2: np.ndarray, i0: int, i1: int, years: list[int] | None, *, year: int | None = None,
+                   base: str | None = None, scenario: str | None = None, parameters: dict | None = None,
+                   model: Any = None) -> SectorLmdi:
+    from citycarbon.decomposition import decompose_lmdi, decompose_lmdi_chain
+
+    labels = sorted(int(v) for v in frame["year"].unique())
+    if years is not None:
+        lmdi = decompose_lmdi_chain(frame, years, source="pathway by sector")
+    else:
+        lmdi = decompose_lmdi(frame, start=labels[i0], end=labels[i1], source="pathway by sector")
+    order_c = [lmdi.categories.index(c) for c in LMDI_CATEGORIES]
+    order_f = [lmdi.factors.index(f) for f in SECTOR_FACTORS]
+    effects = np.asarray(lmdi.effects)[np.ix_(order_c, order_f)]
+    cube = frame.pivot_table(index=["year", "category"], columns="factor", values="value", aggfunc="first")
+    product = cube.prod(axis=1)
+    sector_start = {c: float(product[(labels[i0], c)]) for c in LMDI_CATEGORIES}
+    sector_end = {c: float(product[(labels[i1], c)]) for c in LMDI_CATEGORIES}
+    other = {name: float(v[i1] - v[i0]) for name, v in others.items()}
+    provenance = Provenance("LMDI-I of a pathway by sector (issue 17)", METHOD_VERSION,
+                            standards=list(SECTOR_STANDARDS),
+                            parameters={**(parameters or {}), **(model_provenance(model) if model is not None else {})})
+    return SectorLmdi(kind=kind, start=start, end=end, year=year, base=base, scenario=scenario,
+                      factors=SECTOR_FACTORS, categories=tuple(LMDI_CATEGORIES), effects=effects, other=other,
+                      co2_start=float(co2[i0]), co2_end=float(co2[i1]), sector_start=sector_start,
+                      sector_end=sector_end, chained=years is not None, provenance=provenance)
+
+
+def _sector_lmdi_of_pathway(model: PathwayModel, scenario: Any, year: int, base_year: int | None,
+                            chain: bool) -> SectorLmdi:
+    out = model.evaluate(np.asarray(model.vector(scenario), dtype=float)[None, :])
+    years = [int(y) for y in np.asarray(out.years)]
+    start = years[0] if base_year is None else int(base_year)
+    for field_name, value in (("base_year", start), ("year", year)):
+        if value not in years:
+            raise InputError(Problem(f"{value} is not a model year ({years[0]}–{years[-1]})", field=field_name,
+                                     value=value))
+    if start == year:
+        raise InputError(Problem(f"base year and year are the same ({year}); nothing to decompose", field="year",
+                                 value=year))
+    lo, hi = min(start, year), max(start, year)
+    columns = [years.index(y) for y in years if lo <= y <= hi] if chain else [years.index(start), years.index(year)]
+    frame, others, co2 = pathway_sector_input(out.series, 0, sorted(columns), np.asarray(years)[sorted(columns)])
+    labels = [years[c] for c in sorted(columns)]
+    i0, i1 = labels.index(start), labels.index(year)
+    chain_years = (labels if start < year else labels[::-1]) if chain else None
+    name, _ = scenario_label(scenario)
+    return _sector_result("period", start, year, frame, others, co2, i0, i1, chain_years, scenario=name,
+                          parameters={"scenario": name, "from": start, "to": year, "chain": bool(chain)}, model=model)
+
+
+def lmdi_between(model: PathwayModel, base_scenario: Any, scenario: Any, year: int) -> SectorLmdi:
+    """LMDI-I by sector of the difference between two pathways in ``year`` (``base_scenario`` → ``scenario``).
+
+    Same identity, sectors and non-sector terms as ``lmdi_of_pathway(..., by="sector")``, with the two pathways
+    in place of two years (both evaluated in one call). Its :attr:`SectorLmdi.total_change` is
+    ``C_scenario(year) − C_base(year)`` of ``co2_emissions_t``: the total gap that :func:`shapley`'s lever-group
+    wedges share out in that year (``shapley(...).total``), so the two decompositions add up to the same number;
+    no mapping between a lever group and a factor or sector is implied.
+    """
+    X = np.vstack([np.asarray(model.vector(s), dtype=float).reshape(-1) for s in (base_scenario, scenario)])
+    out = model.evaluate(X)
+    years = [int(y) for y in np.asarray(out.years)]
+    if int(year) not in years:
+        raise InputError(Problem(f"{year} is not a model year ({years[0]}–{years[-1]})", field="year", value=year))
+    column = years.index(int(year))
+    frames, co2 = [], []
+    others_by: dict[str, list[float]] = {}
+    for row, label in ((0, 0), (1, 1)):
+        frame, others, c = pathway_sector_input(out.series, row, [column], [label])
+        frames.append(frame)
+        for name, v in others.items():
+            others_by.setdefault(name, []).append(float(v[0]))
+        co2.append(float(c[0]))
+    base_name, _ = scenario_label(base_scenario)
+    name, _ = scenario_label(scenario)
+    return _sector_result("between", base_name, name, pd.concat(frames, ignore_index=True),
+                          {k: np.asarray(v) for k, v in others_by.items()}, np.asarray(co2), 0, 1, None,
+                          year=int(year), base=base_name, scenario=name,
+                          parameters={"base": base_name, "scenario": name, "year": int(year)}, model=model)
