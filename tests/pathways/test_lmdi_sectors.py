@@ -213,3 +213,32 @@ def test_toy_lmdi_between_is_worked_by_hand_and_equals_the_wedges_total():
     period = lmdi_of_pathway(model, scenario, 2021, by="sector")
     assert period.additive["carbon_factor"] == pytest.approx(weight * math.log(3.0), rel=1e-12)
     assert period.kind == "period" and period.to_dict()["from"] == 2020
+
+
+def test_cli_attribute_shows_the_by_sector_lmdi_of_the_gap_and_keeps_the_period_lmdi():
+    import json
+
+    from typer.testing import CliRunner
+
+    from citycarbon.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["pathway", "attribute", "--scenario", "Plan", "--base", "BAU", "--permutations", "3",
+                                 "--lmdi", "2030", "--source", "files", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    between = data["lmdi_between"]
+    assert between["year"] == 2030 and set(between["by_sector"]) == set(LMDI_CATEGORIES)
+    assert between["wedges_difference"] == pytest.approx(0.0, abs=1e-6 * abs(between["wedges_total"]))
+    assert data["lmdi"]["to"] == 2030 and set(data["lmdi"]["additive"]) == {"activity", "energy_intensity",
+                                                                            "carbon_factor"}
+    period = json.loads(runner.invoke(app, ["pathway", "attribute", "--scenario", "Plan", "--permutations", "3",
+                                            "--lmdi-period", "2030", "--source", "files", "--format",
+                                            "json"]).stdout)
+    assert "lmdi_between" not in period and period["lmdi"]["to"] == 2030
+    assert period["lmdi_by_sector"]["kind"] == "period" and period["lmdi_by_sector"]["closure_error"] <= 1e-9
+    table = runner.invoke(app, ["pathway", "attribute", "--scenario", "Plan", "--permutations", "3", "--lmdi",
+                                "2030", "--source", "files"])
+    assert table.exit_code == 0 and "LMDI BAU→Plan 2030" in table.stdout and "能耗强度" in table.stdout
+    bad = runner.invoke(app, ["pathway", "attribute", "--scenario", "Plan", "--lmdi", "2070", "--source", "files"])
+    assert bad.exit_code == 2 and "not a model year" in bad.output

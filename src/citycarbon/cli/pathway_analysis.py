@@ -171,31 +171,29 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int, SEED_OPTION] = 0,
         exact: Annotated[bool, typer.Option("--exact", help="every coalition (2^groups runs) instead")] = False,
         output: Annotated[str, typer.Option("--output", help="series to attribute")] = "co2_emissions_t",
-        lmdi: Annotated[int | None, typer.Option("--lmdi", help="also LMDI of the scenario's CO2 from its base "
-                                                 "year to this year")] = None,
+        lmdi: Annotated[int | None, typer.Option("--lmdi", help="also the by-sector LMDI of the gap between --base "
+                                                 "and the scenario in this year (issue 17)")] = None,
+        # issue 17 (lmdi): the period LMDI of the scenario from its base year (what --lmdi gave before)
+        lmdi_period: Annotated[int | None, typer.Option("--lmdi-period", help="also LMDI of the scenario's CO2 "
+                                                        "from its base year to this year, city and by sector")] = None,
         city: Annotated[str, CITY_OPTION] = "dalian",
         source: DataSourceChoice | None = SOURCE_OPTION,
         fmt: OutputFormat = FORMAT_OPTION,
     ) -> None:
         """Shapley attribution of the gap between --base and the scenario to lever groups (wedges)."""
-        from citycarbon.pathways.attribution import lmdi_of_pathway, shapley
+        from citycarbon.pathways.attribution import attach_lmdi, shapley
 
         try:
             model, scen = load_model_and_scenario(city, scenario, source_value(source))
             base_scenario = load_scenario_only(base)
             result = shapley(model, base_scenario, scen, permutations=permutations, seed=seed, output=output,
                              exact=exact)
-            decomposition = lmdi_of_pathway(model, scen, lmdi) if lmdi is not None else None
+            # issue 17 (lmdi): --lmdi YEAR adds "lmdi_between" (by sector, the gap in YEAR) and "lmdi" (as before)
+            lmdi_rows = attach_lmdi(result, model, base_scenario, scen, lmdi=lmdi, lmdi_period=lmdi_period)
         except InputError as error:
             fail(error)
             return
-        data, rows = result.to_dict(), result.rows()
-        if decomposition is not None:
-            period = decomposition.periods[0].to_dict()
-            data["lmdi"] = period
-            rows += [{"措施组 / lever group": f"LMDI {period['from']}→{period['to']}", "名称 / title": factor,
-                      "累计贡献 / cumulative": effect, "占比 / share": None}
-                     for factor, effect in period["additive"].items()]
+        data, rows = result.to_dict(), result.rows() + lmdi_rows
         emit(data, fmt, rows=rows,
              title=f"{result.scenario} 相对 {result.base} 的减排贡献 / attribution ({result.output}, cumulative)")
 

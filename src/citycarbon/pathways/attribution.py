@@ -42,7 +42,7 @@ from citycarbon.pathways.uncertainty import PathwayModel, model_provenance, para
 from citycarbon.provenance import Provenance
 
 __all__ = ["KAYA_FACTORS", "LMDI_CATEGORIES", "LMDI_OTHER_TERMS", "SECTORS", "SECTOR_FACTORS", "SectorLmdi",
-           "ShapleyResult", "group_titles", "lmdi_between", "lmdi_of_pathway", "pathway_kaya_input",
+           "ShapleyResult", "attach_lmdi", "group_titles", "lmdi_between", "lmdi_of_pathway", "pathway_kaya_input",
            "pathway_sector_input", "shapley"]
 
 #: factors of the pathway Kaya identity C = Σ_i G · (E_i / G) · (C_i / E_i)
@@ -77,6 +77,9 @@ class ShapleyResult:
     parameters_by_group: dict[str, list[str]] = field(default_factory=dict)
     titles: dict[str, tuple[str, str]] = field(default_factory=dict)  # group -> (title_zh, title_en)
     provenance: Provenance | None = None
+    #: issue 17 (lmdi): JSON of the LMDI decompositions attached by :func:`attach_lmdi` ("lmdi", "lmdi_between",
+    #: "lmdi_by_sector"), added to :meth:`to_dict` as they are
+    decompositions: dict[str, Any] = field(default_factory=dict)
 
     @property
     def total(self) -> np.ndarray:
@@ -114,6 +117,7 @@ class ShapleyResult:
                         "parameters": self.parameters_by_group.get(g, [])} for j, g in enumerate(self.groups)],
             "wedges": self.wedges(),
             "provenance": self.provenance.to_dict() if self.provenance else None,
+            **self.decompositions,
         }
 
     def rows(self) -> list[dict]:
@@ -306,6 +310,14 @@ LMDI_CATEGORIES: dict[str, tuple[str, str, str | None]] = {
 #: CO2 outside the sectors, each its own additive term: name → (series, sign in co2_emissions_t)
 LMDI_OTHER_TERMS: dict[str, tuple[str, float]] = {
     "process": ("co2_process_t", 1.0), "ccus": ("ccus_t", -1.0), "supply_remainder": ("co2_supply_remainder_t", 1.0)}
+#: table labels (zh / en) of the categories, factors and non-sector terms
+LMDI_TITLES: dict[str, str] = {
+    "industry": "工业 industry", "agriculture": "农业 agriculture",
+    "buildings_services": "公共建筑 services' buildings",
+    "buildings_households": "居民生活 households", "transport": "交通 transport", "activity": "经济规模 activity",
+    "structure": "产业结构 structure", "energy_intensity": "能耗强度 energy intensity",
+    "carbon_factor": "碳排放系数 carbon factor", "process": "工业过程 process CO2", "ccus": "碳捕集 CCUS",
+    "supply_remainder": "电力热力供应余项 supply remainder"}
 SECTOR_STANDARDS: tuple[str, ...] = (
     "Ang, B.W. (2005) Energy Policy 33:867-871, Table 1 (LMDI-I, additive)",
     "Ang, B.W. (2015) Energy Policy 86:233-238 (LMDI-I recommended; chaining)",
@@ -502,3 +514,50 @@ def lmdi_between(model: PathwayModel, base_scenario: Any, scenario: Any, year: i
                           {k: np.asarray(v) for k, v in others_by.items()}, np.asarray(co2), 0, 1, None,
                           year=int(year), base=base_name, scenario=name,
                           parameters={"base": base_name, "scenario": name, "year": int(year)}, model=model)
+
+
+def attach_lmdi(result: ShapleyResult, model: PathwayModel, base_scenario: Any, scenario: Any, *,
+                lmdi: int | None = None, lmdi_period: int | None = None) -> list[dict]:
+    """Add LMDI decompositions to a Shapley ``result`` (its :attr:`ShapleyResult.decompositions`) and return
+    their table rows (the columns of :meth:`ShapleyResult.rows`).
+
+    ``lmdi=YEAR``: ``"lmdi_between"``, the by-sector LMDI of the gap base → scenario in YEAR
+    (:func:`lmdi_between`) with ``wedges_total`` (the Shapley wedges' total gap that year) and
+    ``wedges_difference`` (LMDI total − wedges total: 0 when the two agree), and ``"lmdi"``, the scenario's
+    city LMDI from its base year to YEAR (the ``--lmdi`` JSON before issue 17). ``lmdi_period=YEAR``: ``"lmdi"``
+    for YEAR and ``"lmdi_by_sector"``, the same period by sector.
+    """
+    rows: list[dict] = []
+    years = [int(y) for y in np.asarray(result.years)]
+
+    def period_rows(period: dict, label: str) -> list[dict]:
+        return [{"措施组 / lever group": label, "名称 / title": factor, "累计贡献 / cumulative": effect,
+                 "占比 / share": None} for factor, effect in period["additive"].items()]
+
+    if lmdi is not None:
+        between = lmdi_between(model, base_scenario, scenario, int(lmdi))
+        data = between.to_dict()
+        wedges = float(result.total[years.index(int(lmdi))])
+        data["wedges_total"] = wedges
+        data["wedges_difference"] = between.total_change - wedges
+        result.decompositions["lmdi_between"] = data
+        result.decompositions["lmdi"] = lmdi_of_pathway(model, scenario, int(lmdi)).periods[0].to_dict()
+        label = f"LMDI {between.base}→{between.scenario} {int(lmdi)}"
+        total = between.total_change
+        for sector, effects in data["by_sector"].items():
+            rows += [{"措施组 / lever group": label, "名称 / title": f"{LMDI_TITLES[sector]} · {LMDI_TITLES[factor]}",
+                      "累计贡献 / cumulative": effects[factor],
+                      "占比 / share": effects[factor] / total if total else None} for factor in between.factors]
+        rows += [{"措施组 / lever group": label, "名称 / title": LMDI_TITLES[name], "累计贡献 / cumulative": value,
+                  "占比 / share": value / total if total else None} for name, value in between.other.items()]
+        rows += [{"措施组 / lever group": label, "名称 / title": "合计 total (LMDI)", "累计贡献 / cumulative": total,
+                  "占比 / share": 1.0 if total else None},
+                 {"措施组 / lever group": label, "名称 / title": "措施组合计 total (Shapley wedges)",
+                  "累计贡献 / cumulative": wedges, "占比 / share": 1.0 if wedges else None}]
+    if lmdi_period is not None:
+        period = lmdi_of_pathway(model, scenario, int(lmdi_period)).periods[0].to_dict()
+        result.decompositions["lmdi"] = period
+        result.decompositions["lmdi_by_sector"] = lmdi_of_pathway(model, scenario, int(lmdi_period),
+                                                                  by="sector").to_dict()
+        rows += period_rows(period, f"LMDI {period['from']}→{period['to']}")
+    return rows

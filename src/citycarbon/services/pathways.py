@@ -301,10 +301,20 @@ class PathwayService:
 
     def attribution(self, base: Scenario, scenario: Scenario, permutations: int = 200, exact: bool = False,
                     **options: Any) -> ShapleyResult:
-        """Shapley attribution of the gap to ``base`` (:class:`~citycarbon.pathways.attribution.ShapleyResult`)."""
+        """Shapley attribution of the gap to ``base`` (:class:`~citycarbon.pathways.attribution.ShapleyResult`).
+
+        ``lmdi=YEAR`` / ``lmdi_period=YEAR`` attach the LMDI decompositions of
+        :func:`~citycarbon.pathways.attribution.attach_lmdi` (issue 17) to the result's JSON."""
         from citycarbon.pathways.attribution import shapley
 
-        return shapley(self._protocol_model(), base, scenario, permutations=permutations, exact=exact, **options)
+        # issue 17 (lmdi): the by-sector LMDI of the gap in a year and the period LMDI
+        lmdi, lmdi_period = options.pop("lmdi", None), options.pop("lmdi_period", None)
+        result = shapley(self._protocol_model(), base, scenario, permutations=permutations, exact=exact, **options)
+        if lmdi is not None or lmdi_period is not None:
+            from citycarbon.pathways.attribution import attach_lmdi
+
+            attach_lmdi(result, self._protocol_model(), base, scenario, lmdi=lmdi, lmdi_period=lmdi_period)
+        return result
 
     def iamc(self, scenarios: list[Scenario]) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The IAMC long table and its meta table of ``scenarios`` (at most :data:`MAX_EXPORT`)."""
