@@ -25,7 +25,10 @@ ACCOUNTING_2020 = "4184f975377ccabf19c46db110b9395fee8ebbd36e87669f71b238d05e8c3
 #: the accounting pins, which use no such kernel, are unchanged.)
 #: (8 Dec 2026, issue 17: the model gained the consumption and territorial CO2 bases, local-mix attribution, the
 #: piecewise provincial non-fossil path, potentials, five levers and the cost series: re-pinned)
-EVALUATE_BAU_PLAN_ENHANCED = "0bcefd23b19c6f46140d40d53cf0c24ce16fb1922205869fba3fbcb34617cebf"
+#: (8 Dec 2026, issue 17 item 6 (lmdi): the model gained 15 series (value added, energy and allocated CO2 by
+#: sector, SECTOR_SERIES in model.py) and changed none: the digest of the other 128 series is still 0bcefd23…;
+#: re-pinned for the added series only. RUN_PLAN and RUNS_WITH_PROVENANCE are unchanged.)
+EVALUATE_BAU_PLAN_ENHANCED = "bc6e22e11b63cb31710b46132a5529fedad45b2577fc5a3c4b0d8450af3d0d39"
 RUN_PLAN = "9bdcbe7122fc39a4f57f16da3200eaf52dfaeeb1f31045343e6784063ca654fa"
 #: every year 2015–2024 with factor rows (in the order used) and provenance (less the clock and version)
 #: (issue 13: 2023 and 2024 now use the Northeast grid's 2023 factor, the exact year along the province →

@@ -242,3 +242,4 @@ def test_cli_attribute_shows_the_by_sector_lmdi_of_the_gap_and_keeps_the_period_
     assert table.exit_code == 0 and "LMDI BAU→Plan 2030" in table.stdout and "能耗强度" in table.stdout
     bad = runner.invoke(app, ["pathway", "attribute", "--scenario", "Plan", "--lmdi", "2070", "--source", "files"])
     assert bad.exit_code == 2 and "not a model year" in bad.output
+
