@@ -593,9 +593,10 @@ class PathwayModel:
             household = _SEGMENT_CLASS[s] == "residential"
             for k, amount in q.items():
                 if coefs[k]:
-                    add(co2_group, group, amount * coefs[k])
+                    emitted = amount * coefs[k]
+                    add(co2_group, group, emitted)
                     if household:
-                        add(households_co2, "co2", amount * coefs[k])
+                        add(households_co2, "co2", emitted)
                 add(fe, (group, _CARRIER_GROUP[k]), amount)
                 if household:
                     add(households_fe, _CARRIER_GROUP[k], amount)
