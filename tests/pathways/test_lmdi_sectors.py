@@ -91,6 +91,12 @@ def test_by_sector_lmdi_of_a_pathway_closes_on_the_change(model, seed, year, cha
     assert result.closure_error <= 1e-9
     assert set(result.to_dict()["by_sector"]) == set(LMDI_CATEGORIES)
     assert result.to_dict()["by_sector"]["buildings_households"]["structure"] == 0.0  # on GDP: no structure
+    # two random pathways in that year: the effects add up to the difference
+    y = _random_runs(model, seed + 1, 1)[0]
+    between = lmdi_between(VectorModel(model), scenario, Vector("other", y), year)
+    pair = model.evaluate(np.vstack([x, y])).value_at("co2_emissions_t", year)
+    assert between.total_change == pair[1] - pair[0]
+    assert between.closure_error <= 1e-9
 
 
 def test_lmdi_between_bau_and_plan_in_2030_adds_up_to_the_shapley_gap(model):
