@@ -249,3 +249,14 @@ def test_cli_attribute_shows_the_by_sector_lmdi_of_the_gap_and_keeps_the_period_
     bad = runner.invoke(app, ["pathway", "attribute", "--scenario", "Plan", "--lmdi", "2070", "--source", "files"])
     assert bad.exit_code == 2 and "not a model year" in bad.output
 
+
+
+def test_without_a_sector_split_in_the_statistics_the_fallback_shares_are_used():
+    import pandas as pd
+
+    from citycarbon.pathways.model import _value_added_arrays
+
+    empty = pd.DataFrame({"year": [], "region": [], "variable": [], "value": [], "unit": [], "price_base_year": []})
+    arrays = _value_added_arrays(empty, "210200", 2020, 1000.0)
+    assert float(arrays["va_industry_base"]) == pytest.approx(378.0)  # China 2020: 37.8 %
+    assert float(arrays["va_agriculture_base"]) == pytest.approx(77.0)  # 7.7 %
