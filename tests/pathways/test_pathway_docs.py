@@ -34,3 +34,28 @@ def test_the_generated_tables_are_current():
     text = DOC.read_text(encoding="utf-8")
     hint = "run: .venv/bin/python tools/pathway_tables.py --write docs/pathways.md"
     assert _tool().replace_tables(text) == text, hint
+
+
+def test_cli_lists_costs_and_potentials_with_sources():
+    import csv
+    import io
+    import json
+
+    from typer.testing import CliRunner
+
+    from citycarbon.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["pathway", "costs", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [r["id"] for r in data["costs"]] == list(load_costs()["id"])
+    assert all(r["source"] and r["status"] for r in data["costs"])
+    assert {r["kind"] for r in data["costs"] if r["id"].startswith("life_")} == {"fixed"}
+    assert len(data["learning"]) == len(load_learning())
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(app, ["pathway", "costs", "--format", "csv"]).stdout)))
+    assert rows[0]["id"] == "discount_rate" and float(rows[0]["default"]) == 0.08
+    table = runner.invoke(app, ["pathway", "potentials"])
+    assert table.exit_code == 0 and "wind_offshore" in table.stdout
+    data = json.loads(runner.invoke(app, ["pathway", "potentials", "--format", "json"]).stdout)
+    assert {r["id"] for r in data["potentials"]} == set(load_potentials()["id"])

@@ -432,3 +432,38 @@ def _with_registry(service: PathwayService, key: Hashable, document: dict[str, A
         "last_year": info["last_year"], "statistics_year": info["statistics_year"],
         "starting_line": bool(info["extends"]), "unit": "MW"}
     return document
+
+
+__all__ += ["cost_figures", "learning_rows", "potential_rows"]
+
+
+def cost_figures() -> list[dict[str, Any]]:
+    """Every cost figure of the pathway model (``data/pathways/costs.csv``: id, names, unit, default, low, high,
+    the technology or measure and the item it prices, price year, status, source), then the learning table
+    (``learning.csv``) as ``learning``: the rows of ``citycarbon pathway costs`` (docs/pathways.md "Costs")."""
+    from citycarbon.pathways.parameters import load_costs
+
+    return [{"id": str(r.id), "name_zh": str(r.name_zh), "name_en": str(r.name_en), "unit": str(r.unit),
+             "default": float(r.default), "low": float(r.low), "high": float(r.high),
+             "technology": str(r.technology), "item": str(r.item), "price_year": str(r.price_year),
+             "kind": "cost" if float(r.low) < float(r.high) else "fixed", "status": str(r.status),
+             "source": str(r.source)} for r in load_costs().itertuples()]
+
+
+def learning_rows() -> list[dict[str, Any]]:
+    """Doublings of global cumulative deployment since 2024 per learning technology and year (``learning.csv``)."""
+    from citycarbon.pathways.parameters import load_learning
+
+    return [{"technology": str(r.technology), "year": int(r.year), "doublings": float(r.doublings),
+             "status": str(r.status), "source": str(r.source)} for r in load_learning().itertuples()]
+
+
+def potential_rows() -> list[dict[str, Any]]:
+    """The city's technical potentials (``data/pathways/potentials.csv``): the rows of
+    ``citycarbon pathway potentials`` (docs/pathways.md "Potentials")."""
+    from citycarbon.pathways.parameters import load_potentials
+
+    return [{"id": str(r.id), "name_zh": str(r.name_zh), "name_en": str(r.name_en),
+             "technology": str(r.technology), "lever": str(r.lever) or None, "value": float(r.value),
+             "unit": str(r.unit), "year": int(r.year), "status": str(r.status), "source": str(r.source)}
+            for r in load_potentials().itertuples()]
