@@ -34,6 +34,19 @@ def test_every_counted_registry_technology_moves_one_model_technology():
     assert mapping["solar_fishery"] == "solar_utility"  # counted with utility PV in the statistics
 
 
+def test_a_bad_mapping_row_names_file_row_and_field(tmp_path):
+    from citycarbon.data import data_path
+    from citycarbon.errors import InputError
+
+    text = data_path("pathways/registry_technologies.csv").read_text(encoding="utf-8")
+    path = tmp_path / "registry_technologies.csv"
+    path.write_text(text.replace("solar_fishery,solar_utility,", "solar_fishery,solar_tidal,"), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        svc.pathway_technology_map(str(path))
+    first = caught.value.first
+    assert (first.file, first.row, first.field) == ("registry_technologies.csv", 4, "model_technology")
+
+
 def test_a_connection_after_the_statistics_is_the_models_starting_line(seeded_db):  # noqa: F811
     service = PathwayService(CITY, source="store")
     before = service.model()

@@ -825,13 +825,15 @@ PIPELINE_STAGES = ("approved", "construction", "planned")
 
 
 @cache
-def pathway_technology_map() -> dict[str, str]:
+def pathway_technology_map(path: str | None = None) -> dict[str, str]:
     """Registry technology code → the pathway model's capacity technology
-    (``data/pathways/registry_technologies.csv``); a bad row raises :class:`InputError` naming file, row and
-    field (an unknown registry code, a model technology the model does not have, a missing source)."""
+    (``data/pathways/registry_technologies.csv``, or ``path``); a bad row raises :class:`InputError` naming file,
+    row and field (an unknown registry code, a model technology the model does not have, a missing source)."""
+    from pathlib import Path
+
     from citycarbon.data import data_path, read_csv_file
 
-    file = data_path("pathways/registry_technologies.csv")
+    file = Path(path) if path else data_path("pathways/registry_technologies.csv")
     frame = read_csv_file(file, dtype=str).fillna("")
     problems: list[Problem] = []
     out: dict[str, str] = {}
