@@ -87,6 +87,14 @@ def test_a_connection_after_the_statistics_is_the_models_starting_line(seeded_db
     assert registry["connected"]["wind_offshore"]["2025"] == pytest.approx(stats[2024] + 300.0)
     assert registry["pipeline"] == {"wind_offshore": {"2028": 500.0}} and registry["undated_mw"] == 40.0
 
+    # an enterprise user, who may not read the registry, gets the run without it (the cached document unchanged)
+    from citycarbon.auth.principal import Principal, Role
+    from citycarbon.services.pathways import visible_document
+
+    enterprise = Principal(9, "ent", Role.enterprise, enterprise_id="E1", city=CITY)
+    assert "registry" not in visible_document(enterprise, document) and "registry" in document
+    assert visible_document(OFFICE, document) is document
+
     # a further connection: a new registry version, a new model with the larger starting line
     _connect(seeded_db, "wind_offshore", 200.0, "2025-10-01")
     again = service.model()

@@ -467,3 +467,16 @@ def potential_rows() -> list[dict[str, Any]]:
              "technology": str(r.technology), "lever": str(r.lever) or None, "value": float(r.value),
              "unit": str(r.unit), "year": int(r.year), "status": str(r.status), "source": str(r.source)}
             for r in load_potentials().itertuples()]
+
+
+def visible_document(principal: Principal, document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` (a ``run_document``) as ``principal`` may see it: without its ``registry`` section (the
+    energy-project registry's capacity and pipeline) for a caller who may not read the registry (enterprise
+    users, :meth:`~citycarbon.auth.principal.Principal.can_read_energy_projects`). The cached document is not
+    changed; a copy is returned when something is left out."""
+    if "registry" not in document or principal.can_read_energy_projects():
+        return document
+    return {k: v for k, v in document.items() if k != "registry"}
+
+
+__all__ += ["visible_document"]
