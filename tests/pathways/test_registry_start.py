@@ -50,7 +50,11 @@ def test_a_bad_mapping_row_names_file_row_and_field(tmp_path):
 def test_a_connection_after_the_statistics_is_the_models_starting_line(seeded_db):  # noqa: F811
     service = PathwayService(CITY, source="store")
     before = service.model()
-    assert before.registry == {}  # an empty registry: the model of the data alone
+    assert before.registry == {}  # an empty registry: the model of the data alone, bit-identical to the files'
+    files = build_model(CITY)
+    x = files.vector(service.resolve("Plan"))[None, :]
+    stored, shipped = before.evaluate(x).series, files.evaluate(x).series
+    assert all(np.array_equal(stored[name], shipped[name]) for name in shipped)
     assert "registry" not in service.run_document(service.resolve("Plan"))
     _connect(seeded_db, "wind_offshore", 300.0, "2025-06-01")
     _connect(seeded_db, "solar_fishery", 100.0, "2025-03-01")
