@@ -506,3 +506,6 @@ _ASSESS_WEB_PATHS = {
 WRITES = tuple(Write(**{**vars(w), "web": _ASSESS_WEB_PATHS[w.name]}) if w.name in _ASSESS_WEB_PATHS else w
                for w in WRITES)
 WRITES_BY_NAME = {write.name: write for write in WRITES}
+
+# issue 17 (registry): hides the registry section of a run document from callers who may not read the registry
+READS = READS | frozenset({"citycarbon.services.pathways.visible_document"})

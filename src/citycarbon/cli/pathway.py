@@ -128,3 +128,37 @@ def scenarios(fmt: OutputFormat = FORMAT_OPTION) -> None:
 
 def register(app: typer.Typer) -> None:
     """Commands are attached to ``pathway_app`` at import; the group itself is added by cli/groups.py."""
+
+
+# issue 17 (registry): the cost figures and potentials of the pathway model, with their sources ---------------
+
+@pathway_app.command("costs")
+def costs(fmt: OutputFormat = FORMAT_OPTION) -> None:
+    """Every cost figure (default, range, price year, status, source) and the learning table (docs/pathways.md)."""
+    from citycarbon.services.pathways import cost_figures, learning_rows
+
+    try:
+        figures, learning = cost_figures(), learning_rows()
+    except InputError as error:
+        fail(error)
+        return
+    table = figures if fmt is OutputFormat.csv else [
+        {k: r[k] for k in ("id", "name_zh", "unit", "default", "low", "high", "price_year", "status", "source")}
+        for r in figures]
+    emit({"costs": figures, "learning": learning}, fmt, rows=table, title="Cost figures / 成本参数 (costs.csv)")
+    if fmt is OutputFormat.table:
+        emit({"learning": learning}, fmt, rows=learning,
+             title="Learning / 学习曲线 (doublings of global deployment since 2024)")
+
+
+@pathway_app.command("potentials")
+def potentials(fmt: OutputFormat = FORMAT_OPTION) -> None:
+    """The city's technical potentials (value, unit, the lever each caps, status, source)."""
+    from citycarbon.services.pathways import potential_rows
+
+    try:
+        rows = potential_rows()
+    except InputError as error:
+        fail(error)
+        return
+    emit({"potentials": rows}, fmt, rows=rows, title="Potentials / 可开发潜力 (potentials.csv)")

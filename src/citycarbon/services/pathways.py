@@ -130,10 +130,12 @@ class PathwayService:
         self._codes: OrderedDict[str, tuple[str, dict[str, float]]] = OrderedDict()
         self._runs: OrderedDict[tuple[Hashable, str], tuple[PathwayResult, dict[str, Any]]] = OrderedDict()
         self._shipped: dict[str, Scenario] = {}
+        self._registry: OrderedDict[Hashable, dict[str, Any]] = OrderedDict()  # issue 17 (registry), by model key
 
     # -- the model -------------------------------------------------------------------------------------
     def _current(self) -> tuple[Hashable, PathwayModel]:
         key, dataset = self.loader()
+        key, registry = _registry_for(self, key, dataset)  # issue 17 (registry): the registry's version joins the key
         with self._lock:
             model = self._models.get(key)
             if model is not None:
@@ -145,7 +147,8 @@ class PathwayService:
             if model is None:
                 from citycarbon.pathways.model import build_model, model_from_dataset
 
-                model = build_model(self.city) if dataset is None else model_from_dataset(dataset, self.city)
+                model = build_model(self.city) if dataset is None else model_from_dataset(dataset, self.city,
+                                                                                          registry=registry)
                 if self.targets is not None:
                     model = model.with_targets(self.targets)
                 with self._lock:
@@ -243,7 +246,7 @@ class PathwayService:
                 self._runs.move_to_end(slot)
                 return hit
         result = model.run(scenario)
-        entry = (result, result.to_dict())
+        entry = (result, _with_registry(self, key, result.to_dict()))  # issue 17 (registry)
         with self._lock:
             self._runs[slot] = entry
             while len(self._runs) > self.run_memory:
@@ -344,3 +347,146 @@ def service_for(state: Any, city: str, principal: Principal) -> PathwayService:
         service = PathwayService(city)
         state.pathways = service
     return service
+
+
+# issue 17 (registry): the energy-project registry as the starting line of the model's wind and solar paths ----
+
+def _registry_database(loader: Loader, key: Hashable) -> tuple[Any, bool]:
+    """The database holding the registry of the data ``loader`` reads, and whether the caller must dispose of
+    it: the owner's database when the loader is a ledger cache's bound method (the API's
+    :meth:`citycarbon.services.results.Results.current_dataset`), the configured database when the key is the
+    store's (:attr:`citycarbon.services.sources.CityInputs.key` of ``source="store"``), else none."""
+    owner_db = getattr(getattr(loader, "__self__", None), "db", None)
+    if owner_db is not None and hasattr(owner_db, "session"):
+        return owner_db, False
+    from citycarbon.services.sources import database_exists
+    from citycarbon.settings import Settings
+
+    settings = Settings.from_env()
+    if isinstance(key, tuple) and len(key) == 3 and key[0] == settings.redacted_url() and database_exists(settings):
+        from citycarbon.store.db import Database
+
+        return Database(settings), True
+    return None, False
+
+
+def _registry_for(service: PathwayService, key: Hashable, dataset: Any
+                  ) -> tuple[Hashable, dict[str, dict[int, float]] | None]:
+    """``(key, registry)`` for the model of ``key``: when the data come from the store and its energy-project
+    registry holds projects, the key gains the registry's version (so a new connection rebuilds the model) and
+    ``registry`` is the grid-connected capacity by model technology and year
+    (:func:`citycarbon.services.projects.energy_projects.registry_pathway_capacity`) when the registry adds
+    years after the statistics, else None (the model stays the one of the data alone). The registry's summary
+    for the run document is kept per key (:func:`_with_registry`)."""
+    from datetime import date
+
+    if dataset is None:
+        return key, None
+    db, own = _registry_database(service.loader, key)
+    if db is None:
+        return key, None
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from citycarbon.services.projects.energy_projects import registry_pathway_capacity, registry_version
+
+    today = date.today()
+    # the ledger cache reads the registry's version with the ledger's (Results.version): no second query
+    known = getattr(getattr(service.loader, "__self__", None), "_registry", None)
+    try:
+        if isinstance(known, int) and not own:
+            version = known
+            if not version:
+                return key, None
+            full = (key, ("registry", version, today.year))
+            with service._lock:
+                if full in service._registry:
+                    hit = service._registry[full]
+                    return full, (hit["connected"] if hit["extends"] else None)
+        with db.session() as session:
+            version = registry_version(session)
+            if not version:
+                return key, None
+            full = (key, ("registry", version, today.year))
+            with service._lock:
+                found = service._registry.get(full)
+            if found is None:
+                found = registry_pathway_capacity(session, service.city, today=today)
+                with service._lock:
+                    service._registry[full] = found
+                    while len(service._registry) > service.model_memory + 2:
+                        service._registry.popitem(last=False)
+    except SQLAlchemyError:  # no registry table (an older schema): the data alone
+        return key, None
+    finally:
+        if own:
+            db.dispose()
+    return full, (found["connected"] if found["extends"] else None)
+
+
+def _with_registry(service: PathwayService, key: Hashable, document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` with ``registry`` (docs/pathways.md "Registry starting line") when the model's data have a
+    registry with projects of the model's wind and solar technologies: ``connected`` {tech: {year: MW}},
+    ``pipeline`` {tech: {year: MW}}, ``undated_mw`` (pipeline without an expected year), ``last_year``,
+    ``statistics_year``, ``starting_line`` (whether it moved the model's paths)."""
+    with service._lock:
+        info = service._registry.get(key)
+    if not info or not info["projects"]:
+        return document
+
+    def by_year(table: dict[str, dict[int, float]]) -> dict[str, dict[str, float]]:
+        return {tech: {str(y): float(v) for y, v in rows.items()} for tech, rows in table.items()}
+
+    document["registry"] = {
+        "connected": by_year(info["connected"]), "pipeline": by_year(info["pipeline"]),
+        "undated_mw": info["undated_total_mw"], "undated_by_technology": dict(info["undated_mw"]),
+        "last_year": info["last_year"], "statistics_year": info["statistics_year"],
+        "starting_line": bool(info["extends"]), "unit": "MW"}
+    return document
+
+
+__all__ += ["cost_figures", "learning_rows", "potential_rows"]
+
+
+def cost_figures() -> list[dict[str, Any]]:
+    """Every cost figure of the pathway model (``data/pathways/costs.csv``: id, names, unit, default, low, high,
+    the technology or measure and the item it prices, price year, status, source), then the learning table
+    (``learning.csv``) as ``learning``: the rows of ``citycarbon pathway costs`` (docs/pathways.md "Costs")."""
+    from citycarbon.pathways.parameters import load_costs
+
+    return [{"id": str(r.id), "name_zh": str(r.name_zh), "name_en": str(r.name_en), "unit": str(r.unit),
+             "default": float(r.default), "low": float(r.low), "high": float(r.high),
+             "technology": str(r.technology), "item": str(r.item), "price_year": str(r.price_year),
+             "kind": "cost" if float(r.low) < float(r.high) else "fixed", "status": str(r.status),
+             "source": str(r.source)} for r in load_costs().itertuples()]
+
+
+def learning_rows() -> list[dict[str, Any]]:
+    """Doublings of global cumulative deployment since 2024 per learning technology and year (``learning.csv``)."""
+    from citycarbon.pathways.parameters import load_learning
+
+    return [{"technology": str(r.technology), "year": int(r.year), "doublings": float(r.doublings),
+             "status": str(r.status), "source": str(r.source)} for r in load_learning().itertuples()]
+
+
+def potential_rows() -> list[dict[str, Any]]:
+    """The city's technical potentials (``data/pathways/potentials.csv``): the rows of
+    ``citycarbon pathway potentials`` (docs/pathways.md "Potentials")."""
+    from citycarbon.pathways.parameters import load_potentials
+
+    return [{"id": str(r.id), "name_zh": str(r.name_zh), "name_en": str(r.name_en),
+             "technology": str(r.technology), "lever": str(r.lever) or None, "value": float(r.value),
+             "unit": str(r.unit), "year": int(r.year), "status": str(r.status), "source": str(r.source)}
+            for r in load_potentials().itertuples()]
+
+
+def visible_document(principal: Principal, document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` (a ``run_document``) as ``principal`` may see it: without its ``registry`` section (the
+    energy-project registry's capacity and pipeline) for a caller who may not read the registry (enterprise
+    users, :meth:`~citycarbon.auth.principal.Principal.can_read_energy_projects`). The cached document is not
+    changed; a copy is returned when something is left out."""
+    if "registry" not in document or principal.can_read_energy_projects():
+        return document
+    return {k: v for k, v in document.items() if k != "registry"}
+
+
+__all__ += ["visible_document"]

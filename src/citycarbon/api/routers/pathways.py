@@ -45,7 +45,7 @@ from citycarbon.api.errors import not_found
 from citycarbon.api.routers._common import JsonFloat, JsonInt
 from citycarbon.auth.principal import Principal
 from citycarbon.errors import InputError, Problem
-from citycarbon.services.pathways import MAX_EXPORT, PathwayService, parse_set, service_for
+from citycarbon.services.pathways import MAX_EXPORT, PathwayService, parse_set, service_for, visible_document
 
 router = APIRouter(prefix="/pathways", tags=["pathways"])
 PERMISSIONS = {
@@ -127,7 +127,7 @@ def get_run(request: Request, scenario: str = SCENARIO, set: LeverSettings = SET
             principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
     """One pathway of ``scenario`` with the ``set`` what-ifs: the ``run`` JSON and its scenario code."""
     service = _service(request, principal)
-    data, meta = _split(service.run_document(service.resolve(scenario, parse_set(set))))
+    data, meta = _split(visible_document(principal, service.run_document(service.resolve(scenario, parse_set(set)))))
     return respond(data, **meta)
 
 
@@ -135,7 +135,7 @@ def get_run(request: Request, scenario: str = SCENARIO, set: LeverSettings = SET
 def post_run(request: Request, body: RunBody, principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
     """As ``GET /pathways/run`` with the settings in the body."""
     service = _service(request, principal)
-    data, meta = _split(service.run_document(service.resolve(body.scenario, body.levers)))
+    data, meta = _split(visible_document(principal, service.run_document(service.resolve(body.scenario, body.levers))))
     return respond(data, **meta)
 
 
@@ -158,7 +158,7 @@ def get_by_code(request: Request, code: str = Path(min_length=1, max_length=16, 
         if known is None:
             raise not_found("scenario code (not in this server's memory: share links carry ?scenario=&set=)")
         resolved = service.resolve(*known)
-    data, meta = _split(service.run_document(resolved))
+    data, meta = _split(visible_document(principal, service.run_document(resolved)))  # issue 17 (registry)
     return respond(data, **meta)
 
 

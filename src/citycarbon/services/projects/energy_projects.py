@@ -812,3 +812,115 @@ def platform_registry_version(db: Database | None = None) -> int:
     finally:
         if own:
             database.dispose()
+
+
+# issue 17 (registry): the registry as the starting line of the pathway model's wind and solar capacity paths ----
+
+__all__ += ["PATHWAY_TECHNOLOGIES", "pathway_technology_map", "registry_pathway_capacity"]
+
+#: the pathway model's capacity technologies the registry moves (model.CAPACITY_LEVERS' keys)
+PATHWAY_TECHNOLOGIES = ("wind_onshore", "wind_offshore", "solar_utility", "solar_distributed")
+#: the registry stages of the pipeline (not yet connected)
+PIPELINE_STAGES = ("approved", "construction", "planned")
+
+
+@cache
+def pathway_technology_map(path: str | None = None) -> dict[str, str]:
+    """Registry technology code → the pathway model's capacity technology
+    (``data/pathways/registry_technologies.csv``, or ``path``); a bad row raises :class:`InputError` naming file,
+    row and field (an unknown registry code, a model technology the model does not have, a missing source)."""
+    from pathlib import Path
+
+    from citycarbon.data import data_path, read_csv_file
+
+    file = Path(path) if path else data_path("pathways/registry_technologies.csv")
+    frame = read_csv_file(file, dtype=str).fillna("")
+    problems: list[Problem] = []
+    out: dict[str, str] = {}
+    codes = technologies()
+    for number, record in enumerate(frame.to_dict("records"), start=1):
+        code, model_tech = record.get("registry_technology", "").strip(), record.get("model_technology", "").strip()
+        if code not in codes or code in out:
+            problems.append(Problem(f"'{code}' is not a registry technology (or is listed twice)", file=file.name,
+                                    row=number, field="registry_technology", value=code))
+        if model_tech not in PATHWAY_TECHNOLOGIES:
+            problems.append(Problem(f"model_technology is one of {', '.join(PATHWAY_TECHNOLOGIES)}",
+                                    file=file.name, row=number, field="model_technology", value=model_tech))
+        if not record.get("source", "").strip():
+            problems.append(Problem("every row needs a source", file=file.name, row=number, field="source"))
+        out[code] = model_tech
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def _statistics_by_technology(session: Session, city: str) -> dict[str, dict[int, float]]:
+    """The ledger's capacity statistics of the model's wind and solar technologies, MW at the end of each year."""
+    from citycarbon.store import ledger
+    from citycarbon.units import conversion_factor
+
+    region = ledger.city_region(session, city)
+    frame = ledger.current_frame(session, "capacity", region=region)
+    out: dict[str, dict[int, float]] = {tech: {} for tech in PATHWAY_TECHNOLOGIES}
+    if frame.empty:
+        return out
+    mapping = pathway_technology_map()
+    for row in frame.itertuples():
+        tech = mapping.get(str(row.technology))
+        if tech is None:
+            continue
+        mw = float(row.capacity) * conversion_factor(str(row.unit), "MW")
+        out[tech][int(row.year)] = out[tech].get(int(row.year), 0.0) + mw
+    return out
+
+
+def registry_pathway_capacity(session: Session, city: str, *, today: date | None = None) -> dict[str, Any]:
+    """The registry as the pathway model's starting line (issue 17), per model technology
+    (:data:`PATHWAY_TECHNOLOGIES`; registry codes mapped by :func:`pathway_technology_map`).
+
+    * ``connected``: {technology: {year: MW}} grid-connected at the end of each year — the ledger's capacity
+      statistics to their last year, then the registry's connections and retirements after it to ``today`` (the
+      rule of :func:`citycarbon.projects.supply.registry_series`, applied per technology: nothing counted twice);
+    * ``pipeline``: {technology: {year: MW}} approved, under construction and planned projects by the year of
+      their expected grid connection ``planned_on`` (a date already past counts in ``today``'s year);
+      ``undated_mw`` ({technology: MW}) those without one, ``undated_total_mw`` their sum;
+    * ``statistics_year``: the statistics' last year; ``last_year``: the last year ``connected`` holds;
+      ``extends``: True when the registry adds years after the statistics (connections or retirements dated
+      after them) — only then does it move the model's starting line;
+    * ``projects``: the registry's projects of these technologies (connected or in the pipeline).
+
+    Reads the store only; the caller owns the session (the pathway service calls it when it builds a model)."""
+    today = today or date.today()
+    mapping = pathway_technology_map()
+    statistics = _statistics_by_technology(session, city)
+    records = [r for r in _records(session, city) if r.technology in mapping]
+    connected: dict[str, dict[int, float]] = {}
+    pipeline: dict[str, dict[int, float]] = {}
+    undated: dict[str, float] = {}
+    stat_years = [y for by_year in statistics.values() for y in by_year]
+    statistics_year = max(stat_years) if stat_years else None
+    for tech in PATHWAY_TECHNOLOGIES:
+        codes = frozenset(code for code, model_tech in mapping.items() if model_tech == tech)
+        connected[tech] = dict(sorted(registry_series(statistics[tech], records, codes, today).items()))
+        for r in records:
+            if r.technology not in codes or r.stage not in PIPELINE_STAGES:
+                continue
+            if r.planned_on is None:
+                undated[tech] = undated.get(tech, 0.0) + r.capacity_mw
+                continue
+            year = max(r.planned_on.year, today.year)
+            pipeline.setdefault(tech, {})
+            pipeline[tech][year] = pipeline[tech].get(year, 0.0) + r.capacity_mw
+    years = [y for by_year in connected.values() for y in by_year]
+    last_year = max(years) if years else None
+    for by_year in connected.values():  # no event after a technology's last year: its stock carries on
+        for year in range(max(by_year, default=last_year or 0) + 1, (last_year or 0) + 1):
+            by_year[year] = by_year[year - 1]
+    return {
+        "connected": {tech: by_year for tech, by_year in connected.items() if by_year},
+        "pipeline": {tech: dict(sorted(by_year.items())) for tech, by_year in pipeline.items()},
+        "undated_mw": undated, "undated_total_mw": float(sum(undated.values())),
+        "statistics_year": statistics_year, "last_year": last_year,
+        "extends": last_year is not None and (statistics_year is None or last_year > statistics_year),
+        "projects": len(records), "unit": "MW",
+    }
