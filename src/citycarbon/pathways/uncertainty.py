@@ -84,8 +84,9 @@ BASIS_SERIES: tuple[str, ...] = tuple(f"{kind}_{b}_t" for b in CO2_BASES
                                       for kind in ("co2_emissions", "net_co2_emissions"))
 COST_SERIES: tuple[str, ...] = ("cost_total_cny", "cost_power_cny", "cost_heat_cny", "cost_industry_cny",
                                 "cost_buildings_cny", "cost_transport_cny", "cost_agriculture_cny",
-                                "cost_removals_cny", "cost_sinks_cny", "cost_capital_cny", "cost_operating_cny",
-                                "cost_fuel_cny")
+                                "cost_removals_cny", "cost_sinks_cny")
+#: cost series reported under ``costs`` when kept (``series=None`` or named), not kept by default
+COST_KIND_SERIES: tuple[str, ...] = ("cost_capital_cny", "cost_operating_cny", "cost_fuel_cny")
 #: the year of the neutrality probability per basis
 NEUTRALITY_YEAR = 2060
 METHOD = "Latin-hypercube Monte Carlo over uncertain parameters (levers fixed)"
@@ -427,6 +428,10 @@ class EnsembleResult:
                                np.percentile(values, q, axis=0), strict=True))
                 for name, values in self.series.items()}
 
+    def _percentile_lists(self) -> dict[str, dict[str, list[float]]]:
+        return {name: {k: [float(x) for x in v] for k, v in stats.items()}
+                for name, stats in self.percentiles().items()}
+
     def p_peak_by(self, year: int) -> float:
         """Share of runs whose CO2 peaks in ``year`` or earlier."""
         return float(np.mean(self.peak_year <= year))
@@ -470,11 +475,11 @@ class EnsembleResult:
             out[basis] = entry
         return out
 
-    def cost_summary(self) -> dict[str, Any] | None:
+    def cost_summary(self, percentiles: Mapping[str, dict[str, list[float]]] | None = None) -> dict[str, Any] | None:
         """NPV percentiles (CNY), annual cost percentiles per kept cost series (CNY/yr) and, with ``versus``, the
         NPV difference (scenario − versus, paired by run) and the share of runs where the scenario costs less."""
-        annual = {name: {k: [float(x) for x in v] for k, v in stats.items()}
-                  for name, stats in self.percentiles().items() if name in COST_SERIES}
+        stats = percentiles if percentiles is not None else self._percentile_lists()
+        annual = {name: values for name, values in stats.items() if name in (*COST_SERIES, *COST_KIND_SERIES)}
         if self.npv is None and not annual:
             return None
         costs: dict[str, Any] = {"npv_cny": None if self.npv is None else self._quantiles(self.npv),
@@ -491,6 +496,7 @@ class EnsembleResult:
         """The ensemble JSON of issue 5 (``runs, seed, p_peak_by_2030, peak_year_distribution, targets,
         percentiles``) plus the scenario, the years and provenance."""
         p_met, margins = self.p_met(), self.mean_margin()
+        percentiles = self._percentile_lists()
         return {
             "scenario": self.scenario,
             "code": self.code,
@@ -505,15 +511,15 @@ class EnsembleResult:
             "indicators": self.indicator_summary(),
             "targets": [{"id": t, "p_met": p_met[t], "mean_margin": margins[t], **self.targets_info.get(t, {})}
                         for t in self.met],
-            "percentiles": {name: {k: [float(x) for x in v] for k, v in stats.items()}
-                            for name, stats in self.percentiles().items() if name not in COST_SERIES},
+            "percentiles": {name: stats for name, stats in percentiles.items()
+                            if name not in (*COST_SERIES, *COST_KIND_SERIES)},
             "parameters": [{"name": n, "distribution": d} for n, d in
                            zip(self.parameter_names, self.distributions, strict=True)],
             "provenance": self.provenance.to_dict(),
             # issue 17 (macc): the peak rule, each CO2 basis, the costs (cost series' percentiles move here)
             "peak_rule": self.peak_rule,
             "bases": self.basis_summary(),
-            "costs": self.cost_summary(),
+            "costs": self.cost_summary(percentiles),
         }
 
     def target_rows(self) -> list[dict]:
