@@ -88,3 +88,56 @@ def test_wedges_and_ensemble_fragments(web_env):
     assert ensemble.status_code == 200
     assert 0.0 <= _kpi(ensemble.text, "p_peak_by_2030") <= 1.0
     assert sum(_chart(ensemble.text, "pw-peak-years")["series"][0]["data"]) == pytest.approx(100, abs=1)
+
+
+# issue 17 (web) -------------------------------------------------------------------------------------------------
+def _basis_peak(html: str, basis: str) -> int:
+    match = re.search(rf'data-basis-row="{basis}" data-peak-year="(\d+)"', html)
+    assert match, f"no basis row {basis}"
+    return int(match.group(1))
+
+
+def test_basis_switch_redraws_the_peak_and_travels_with_the_share_link(web_env):
+    """BAU peaks in 2060 on the net-inflow basis (nuclear exports credited) but in the 2030s on the consumption
+    basis (model run, tests/pathways golden); the KPI, the CO2 chart and the share link follow the switch."""
+    pages = {b: web_env.get("/pathways/results", user="viewer", headers={"HX-Request": "true"},
+                            params={"scenario": "BAU", "basis": b})
+             for b in ("rule", "net_inflow", "consumption", "territorial")}
+    for basis, page in pages.items():
+        assert page.status_code == 200 and 'class="errors"' not in page.text, basis
+        assert _kpi(page.text, "peak_year") == _basis_peak(page.text, basis)  # the KPI is the chosen basis' peak
+        assert f'data-basis-row="{basis}"' in page.text and 'aria-current="true"' in page.text
+    assert _kpi(pages["net_inflow"].text, "peak_year") == 2060
+    assert _kpi(pages["consumption"].text, "peak_year") < 2040
+    # the rule "worse" takes the later of net inflow and consumption: the headline is the net-inflow peak here
+    assert _kpi(pages["rule"].text, "peak_year") == max(_kpi(pages["net_inflow"].text, "peak_year"),
+                                                        _kpi(pages["consumption"].text, "peak_year"))
+    assert _chart(pages["consumption"].text, "pw-co2") != _chart(pages["net_inflow"].text, "pw-co2")
+    assert "basis=consumption" in pages["consumption"].headers["HX-Replace-Url"]
+    assert "basis=" not in pages["rule"].headers["HX-Replace-Url"]  # the default stays out of the link
+    page = web_env.get(pages["consumption"].headers["HX-Replace-Url"], user="viewer")
+    assert page.status_code == 200 and re.search(r'value="consumption" form="pathways-form" checked', page.text)
+    assert _kpi(page.text, "peak_year") == _kpi(pages["consumption"].text, "peak_year")
+    zh = web_env.get("/pathways?scenario=BAU&basis=territorial", user="viewer").text
+    for words in ("净调入电力口径", "消费口径", "属地口径", "按核算方案规则（取较差口径）", "非化石能源占比（按归属方法）"):
+        assert words in zh
+
+
+def test_non_fossil_view_shows_each_attribution(web_env):
+    page = web_env.get("/pathways/results", params={"scenario": "Plan", "lang": "en"}).text
+    chart = _chart(page, "pw-non-fossil-attribution")
+    assert len(chart["series"]) == 3 and chart["unit"] == "%"
+    grid, local, added = (float(re.search(rf'data-non-fossil="{k}" data-value="([^"]+)"', page).group(1))
+                          for k in ("grid_average", "local_mix", "local_additions"))
+    assert 0 < added < grid < 1 and 0 < local < 1
+    assert "Local-mix attribution" in page and "the accounting profile's choice" in page
+
+
+@pytest.mark.parametrize("basis", ["nonsense", "x" * 5000, "RULE"])
+def test_an_unknown_basis_gets_the_designed_message_not_a_500(web_env, basis):
+    page = web_env.get("/pathways", params={"scenario": "Plan", "basis": basis, "lang": "en"})
+    assert page.status_code == 422 and 'role="alert"' in page.text and "(basis)" in page.text
+    alert = page.text[page.text.index('role="alert"'):]
+    assert "x" * 100 not in alert[:alert.index("</div>")]  # the message cuts the value
+    part = web_env.get("/pathways/results", params={"scenario": "Plan", "basis": basis})
+    assert part.status_code == 200 and 'class="errors"' in part.text and "(basis)" in part.text

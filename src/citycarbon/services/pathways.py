@@ -320,6 +320,57 @@ class PathwayService:
         region = str(getattr(model.plan.meta, "city_en", None) or model.city.title())
         return iamc_frames(model, scenarios, outputs, region)
 
+    # issue 17 (web) ---------------------------------------------------------------------------------------------
+    def bases(self, scenarios: list[Scenario]) -> dict[str, Any]:
+        """The CO2 bases of ``scenarios`` side by side (the pathways page's basis switch and non-fossil view).
+
+        ``{"rule": peak rule ("worse" or a basis), "headline": the profile's headline basis, "attribution": the
+        profile's non-fossil attribution, "bases": [...], "years": [...], "scenarios": [{"name", "code",
+        "deciding": the basis the rule picks, "co2": {basis|"rule": [t/yr]}, "net_co2": {…}, "peak_year": {…},
+        "peak_value": {…}, "plateau_years": {…}, "neutrality_year": {…: year or None}, "non_fossil":
+        {"grid_average"|"local_mix"|"local_additions": [share]}}]}``; the ``"rule"`` entries are the accounting
+        profile's rule (:meth:`citycarbon.pathways.model.Outputs.peak_year` with no basis): per run the deciding
+        basis' series. One vectorised evaluation of all ``scenarios``.
+        """
+        import numpy as np
+
+        from citycarbon.pathways.model import RULE_BASES
+
+        if not scenarios:
+            raise InputError(Problem("no scenario given", field="scenario"))
+        model = self.model()
+        outputs = model.evaluate(np.vstack([model.vector(s) for s in scenarios]))
+        bases = list(outputs.bases())
+        rule_peak = outputs.peak_year()
+
+        def year(value: float) -> int | None:
+            return None if np.isnan(value) else int(value)
+
+        rows = []
+        for i, scenario in enumerate(scenarios):
+            peaks = {b: int(outputs.peak_year(b)[i]) for b in bases}
+            candidates = [b for b in RULE_BASES if b in peaks] if model.peak_rule == "worse" else [model.peak_rule]
+            deciding = next((b for b in candidates if peaks.get(b) == int(rule_peak[i])),
+                            candidates[0] if candidates and candidates[0] in peaks else model.co2_basis)
+            co2 = {b: [float(v) for v in outputs.co2(b)[i]] for b in bases}
+            net = {b: [float(v) for v in outputs.net_co2(b)[i]] for b in bases}
+            co2["rule"], net["rule"] = co2.get(deciding, co2[bases[0]]), [float(v) for v in outputs.net_co2()[i]]
+            rows.append({
+                "name": scenario.name, "code": scenario.code, "deciding": deciding, "co2": co2, "net_co2": net,
+                "peak_year": {**peaks, "rule": int(rule_peak[i])},
+                "peak_value": {**{b: float(outputs.peak_value(b)[i]) for b in bases},
+                               "rule": float(outputs.peak_value()[i])},
+                "plateau_years": {**{b: int(outputs.plateau_years(b)[i]) for b in bases},
+                                  "rule": int(outputs.plateau_years()[i])},
+                "neutrality_year": {**{b: year(outputs.neutrality_year(b)[i]) for b in bases},
+                                    "rule": year(outputs.neutrality_year()[i])},
+                "non_fossil": {k: [float(v) for v in outputs.series[f"non_fossil_share_{k}"][i]]
+                               for k in ("grid_average", "local_mix", "local_additions")
+                               if f"non_fossil_share_{k}" in outputs.series},
+            })
+        return {"rule": model.peak_rule, "headline": model.co2_basis, "attribution": model.attribution,
+                "bases": bases, "years": [int(y) for y in outputs.years], "scenarios": rows}
+
 
 def service_for(state: Any, city: str, principal: Principal) -> PathwayService:
     """The :class:`PathwayService` of ``city`` an application owns (``state.pathways``) for ``principal``: a

@@ -69,7 +69,7 @@
 
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail && event.detail.target;
-    if (target && (target.id === "pathways-wedges" || target.id === "pathways-ensemble")) {
+    if (target && (target.id === "pathways-wedges" || target.id === "pathways-ensemble" || target.id === "pathways-costs")) {
       var section = target.closest("section");
       var note = section ? section.querySelector(".pathways-stale") : null;
       if (note) { note.hidden = true; }
