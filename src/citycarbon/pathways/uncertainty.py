@@ -54,6 +54,7 @@ __all__ = [
     "collect_outputs",
     "ensemble",
     "evaluate_in_chunks",
+    "latin_hypercube",
     "load_distributions",
     "model_provenance",
     "parameter_arrays",
@@ -418,6 +419,25 @@ class EnsembleResult:
         return rows
 
 
+def latin_hypercube(model: PathwayModel, scenario: Any, runs: int, seed: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...]]:
+    """The ensemble's sample around ``scenario``: ``(x0, X, idx, names, distributions)`` with ``x0`` the
+    scenario's vector (p,), ``X`` (runs, p) the scenario's vector with the sampled columns ``idx`` (the
+    parameters of kind ``uncertain`` and ``cost`` the scenario does not set) drawn by a Latin hypercube seeded
+    with ``seed``. Other analyses (the MACC) reuse ``X[:, idx]`` for common random numbers."""
+    params = parameter_arrays(model)
+    x0 = np.asarray(model.vector(scenario), dtype=float).reshape(len(params.names))
+    fixed = set(getattr(scenario, "parameters", None) or ())  # uncertain parameters the scenario sets stay set
+    idx = np.array([i for i in params.index(("uncertain", "cost")) if params.names[i] not in fixed], dtype=np.intp)
+    names = tuple(params.names[i] for i in idx)
+    dists = load_distributions(model, names)
+    X = np.tile(x0, (runs, 1))
+    if len(idx):
+        u = qmc.LatinHypercube(d=len(idx), rng=np.random.default_rng(seed)).random(runs)
+        X[:, idx] = _inverse_cdf(u, params.low[idx], params.high[idx], params.default[idx], dists)
+    return x0, X, idx, names, dists
+
+
 def _reduce_ensemble(out: PathwayOutput, series: tuple[str, ...] | None) -> dict[str, np.ndarray]:
     return collect_outputs(out, series)
 
@@ -435,16 +455,7 @@ def ensemble(model: PathwayModel, scenario: Any, runs: int, seed: int, *, dask: 
     if int(runs) < 1:
         raise InputError(Problem("runs must be ≥ 1", field="runs", value=runs))
     runs, seed = int(runs), int(seed)
-    params = parameter_arrays(model)
-    x0 = np.asarray(model.vector(scenario), dtype=float).reshape(len(params.names))
-    fixed = set(getattr(scenario, "parameters", None) or ())  # uncertain parameters the scenario sets stay set
-    idx = np.array([i for i in params.index(("uncertain", "cost")) if params.names[i] not in fixed], dtype=np.intp)
-    names = tuple(params.names[i] for i in idx)
-    dists = load_distributions(model, names)
-    X = np.tile(x0, (runs, 1))
-    if len(idx):
-        u = qmc.LatinHypercube(d=len(idx), rng=np.random.default_rng(seed)).random(runs)
-        X[:, idx] = _inverse_cdf(u, params.low[idx], params.high[idx], params.default[idx], dists)
+    x0, X, idx, names, dists = latin_hypercube(model, scenario, runs, seed)
     if isinstance(series, str):
         if series != "headline":
             raise InputError(Problem("series must be 'headline', None or a list of series names", field="series",

@@ -371,6 +371,38 @@ class PathwayService:
         return {"rule": model.peak_rule, "headline": model.co2_basis, "attribution": model.attribution,
                 "bases": bases, "years": [int(y) for y in outputs.years], "scenarios": rows}
 
+    # issue 17 (macc): the marginal abatement cost curve and the cost view -----------------------------------
+    def macc_default_scenario(self) -> str:
+        """The scenario a MACC is drawn for by default: ``Neutrality`` when shipped, else ``Enhanced``."""
+        names = {n.lower(): n for n in self.shipped_names()}
+        return names.get("neutrality", names.get("enhanced", "Plan"))
+
+    def macc(self, scenario: Scenario, year: int, *, base: Scenario | str = "BAU", basis: str = "consumption",
+             runs: int = 0, seed: int = 0) -> MaccResult:
+        """The MACC of ``scenario`` against ``base`` (a scenario or a shipped name) in ``year`` on ``basis``
+        (:func:`citycarbon.pathways.macc.macc`; ``runs`` > 0: p5/p50/p95 from an ensemble, at most
+        :data:`MAX_MACC_RUNS`)."""
+        from citycarbon.pathways.macc import macc
+
+        if isinstance(runs, int) and runs > MAX_MACC_RUNS:
+            raise InputError(Problem(f"at most {MAX_MACC_RUNS} runs for a MACC", field="runs", value=runs))
+        chosen = self.base_scenario(base) if isinstance(base, str) else base
+        return macc(self._protocol_model(), scenario, year, base=chosen, basis=basis, runs=runs, seed=seed)
+
+    def costs(self, scenarios: list[Scenario], versus: Scenario | str = "BAU") -> dict[str, Any]:
+        """Central costs of ``scenarios`` against ``versus`` (:func:`citycarbon.pathways.macc.compare_costs`):
+        ``{"years", "versus", "versus_code", "discount_rate", "base_year", "sectors", "kinds", "units",
+        "versus_result": {…}, "scenarios": [{"scenario", "code", "name_zh", "npv_cny", "npv_vs_versus_cny",
+        "annual": {cost_total_cny, cost_<sector>_cny, cost_<kind>_cny: [per year]}, "vs_versus": {same keys}}]}``
+        (CNY/yr; NPV in CNY at the base year)."""
+        from citycarbon.pathways.macc import compare_costs
+
+        if len(scenarios) > MAX_EXPORT:
+            raise InputError(Problem(f"at most {MAX_EXPORT} scenarios per comparison", field="scenario",
+                                     value=len(scenarios)))
+        chosen = self.base_scenario(versus) if isinstance(versus, str) else versus
+        return compare_costs(self.model(), scenarios, chosen)
+
 
 def service_for(state: Any, city: str, principal: Principal) -> PathwayService:
     """The :class:`PathwayService` of ``city`` an application owns (``state.pathways``) for ``principal``: a
@@ -385,3 +417,11 @@ def service_for(state: Any, city: str, principal: Principal) -> PathwayService:
         service = PathwayService(city)
         state.pathways = service
     return service
+
+
+# issue 17 (macc)
+#: ensemble runs of one MACC (each run evaluates every lever configuration: 200 runs ≈ 0.25 s)
+MAX_MACC_RUNS = 1000
+__all__ += ["MAX_MACC_RUNS"]
+if TYPE_CHECKING:
+    from citycarbon.pathways.macc import MaccResult
