@@ -141,3 +141,90 @@ def test_an_unknown_basis_gets_the_designed_message_not_a_500(web_env, basis):
     assert "x" * 100 not in alert[:alert.index("</div>")]  # the message cuts the value
     part = web_env.get("/pathways/results", params={"scenario": "Plan", "basis": basis})
     assert part.status_code == 200 and 'class="errors"' in part.text and "(basis)" in part.text
+
+
+def _outputs(names: list[str]):
+    """The model's outputs of shipped scenarios, computed here without the page (the cross-check)."""
+    import numpy as np
+
+    from citycarbon.services.pathways import PathwayService
+
+    service = PathwayService()
+    model = service.model()
+    return model.evaluate(np.vstack([model.vector(service.base_scenario(n)) for n in names])), service
+
+
+def test_cost_view_lists_every_scenario_npv_and_the_sectors_add_up(web_env):
+    page = web_env.get("/pathways/costs", params={"scenario": "Plan", "lang": "en"})
+    assert page.status_code == 200 and "<html" not in page.text
+    listed = dict(re.findall(r'data-npv="([^"]+)" data-value="([^"]+)"', page.text))
+    _, service = _outputs(["BAU"])
+    expected = [n for n in ("BAU", "Plan", "Enhanced", "Neutrality") if n in service.shipped_names()]
+    assert list(listed) == expected  # every shipped scenario of the view, in order, BAU first
+    outputs, _ = _outputs(expected)
+    for name, npv in zip(expected, outputs.npv(), strict=True):
+        assert float(listed[name]) == pytest.approx(float(npv), rel=1e-9)
+    assert re.search(r'data-npv="BAU" data-value="[^"]+" data-vs-bau="0.0"', page.text)
+    assert "100M CNY" in page.text
+    # the stacked chart: Plan against BAU by sector in 100M CNY/yr; the sectors add up to the total difference
+    chart = _chart(page.text, "pw-cost-sectors")
+    assert chart["type"] == "stacked" and chart["unit"] == "100M CNY/yr" and len(chart["series"]) == 8
+    i = chart["categories"].index("2030")
+    total = (outputs.value_at("cost_total_cny", 2030)[1] - outputs.value_at("cost_total_cny", 2030)[0]) / 1e8
+    assert sum(s["data"][i] for s in chart["series"]) == pytest.approx(total, abs=0.05)
+    zh = web_env.get("/pathways/costs", params={"scenario": "Plan"}).text
+    assert "亿元" in zh and "边际减排成本曲线" in zh and "100M" not in zh
+    assert _chart(zh, "pw-cost-sectors")["series"][0]["name"] == "电力"
+
+
+def test_macc_fragment_has_sorted_variable_width_bars_for_each_year(web_env):
+    charts = {}
+    for year in (2030, 2060):
+        page = web_env.get("/pathways/macc", params={"scenario": "Plan", "year": year})
+        assert page.status_code == 200 and 'class="errors"' not in page.text
+        charts[year] = chart = _chart(page.text, "pw-macc")
+        bars = chart["bars"]
+        assert chart["type"] == "macc" and chart["unit"] == "元/tCO₂" and len(bars) >= 5
+        macs = [b["mac"] for b in bars]
+        assert macs == sorted(macs)  # cheapest first
+        assert bars[0]["start"] == 0
+        for left, right in zip(bars, bars[1:], strict=False):  # contiguous: each bar starts where the last ends
+            assert right["start"] == pytest.approx(left["end"], abs=0.02)
+        for b in bars:
+            assert b["end"] - b["start"] == pytest.approx(b["abatement"], abs=0.02) and b["abatement"] > 0
+        assert any(m < 0 for m in macs)  # negative-cost measures hang below the axis
+        assert all(re.search(r"[\u4e00-\u9fff]", b["name"]) for b in bars)  # lever names in the page's language
+    assert charts[2030]["bars"] != charts[2060]["bars"]
+    en = _chart(web_env.get("/pathways/macc", params={"scenario": "Plan", "year": 2030, "lang": "en"}).text,
+                "pw-macc")
+    assert not any(re.search(r"[\u4e00-\u9fff]", b["name"]) for b in en["bars"])
+    assert en["labels"]["mac"] == "Cost per tonne avoided"
+
+
+@pytest.mark.parametrize("year", ["2045", "abc", "99999999999999999999999", "-1"])
+def test_a_bad_macc_year_gets_the_designed_message(web_env, year):
+    page = web_env.get("/pathways/macc", params={"scenario": "Plan", "year": year})
+    assert page.status_code == 200 and 'class="errors"' in page.text and "(year)" in page.text
+    assert "年份须为2030, 2060之一" in page.text
+
+
+def test_what_it_takes_lists_the_lever_changes_and_their_cost(web_env):
+    _, service = _outputs(["BAU"])
+    if "Neutrality" not in service.shipped_names():
+        page = web_env.get("/pathways/what-it-takes")
+        assert page.status_code == 200 and 'data-unavailable="what-it-takes"' in page.text
+        pytest.skip("the Neutrality scenario is not shipped on this branch")
+    page = web_env.get("/pathways/what-it-takes", params={"lang": "en"})
+    assert page.status_code == 200 and 'class="errors"' not in page.text
+    plan, neutral = service.base_scenario("Plan"), service.base_scenario("Neutrality")
+    defaults = {lv.id: lv.default for lv in service.model().levers}
+    changed = {k for k, d in defaults.items()
+               if abs(neutral.levers.get(k, d) - plan.levers.get(k, d)) > 1e-9 * max(1.0, abs(d))}
+    shown = set(re.findall(r'data-lever="([^"]+)"', page.text))
+    assert shown and shown == changed
+    outputs, _ = _outputs(["Plan", "Neutrality"])
+    diff = float(re.search(r'data-npv-diff="([^"]+)"', page.text).group(1))
+    assert diff == pytest.approx(float(outputs.npv()[1] - outputs.npv()[0]), rel=1e-9)
+    assert 'data-annual="2030"' in page.text and 'data-annual="2060"' in page.text
+    zh = web_env.get("/pathways/what-it-takes").text
+    assert "实现的目标数" in zh and "政策杠杆调整" in zh and "亿元/年" in zh

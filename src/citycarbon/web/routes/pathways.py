@@ -527,11 +527,11 @@ WHAT_IT_TAKES = ("Plan", "Neutrality")
 WHAT_IT_TAKES_YEARS = (2030, 2060)
 
 
-def _yi(fmt: Formatter, cny: float | None, digits: int = 1, signed: bool = False) -> str:
-    """A sum of money in 亿元 (10⁸ CNY; English: 100M CNY) with the unit."""
+def _yi(fmt: Formatter, cny: float | None, digits: int = 1, signed: bool = False, per_year: bool = False) -> str:
+    """A sum of money in 亿元 (10⁸ CNY; English: 100M CNY) with the unit (per year: 亿元/年, 100M CNY/yr)."""
     if cny is None:
         return "–"
-    unit = "亿元" if _zh(fmt) else "100M CNY"
+    unit = ("亿元" if _zh(fmt) else "100M CNY") + (("/年" if _zh(fmt) else "/yr") if per_year else "")
     sign = "+" if signed and cny > 0 else ""
     return f"{sign}{fmt.decimal(cny / 1e8, digits)} {unit}"
 
@@ -614,16 +614,16 @@ def macc_view(request: Request, fmt: Formatter, name: str, settings: dict[str, f
                                       "cost": _t(fmt, "Annual cost against BAU"),
                                       "cost_unit": "亿元/年" if zh else "100M CNY/yr"}}
     rows = [{"name": b["name"], "abatement": f"{fmt.decimal(b['abatement'], 1)} {unit_t}",
-             "mac": f"{fmt.decimal(b['mac'], 0)} {chart['unit']}", "cost": _yi(fmt, b["cost"] * 1e8, 1, True),
+             "mac": f"{fmt.decimal(b['mac'], 0)} {chart['unit']}", "cost": _yi(fmt, b["cost"] * 1e8, 1, True, per_year=True),
              "negative": b["mac"] < 0} for b in bars]
     off = [{"name": names[e["lever"]], "reason": e.get("reason") or "",
             "abatement": f"{fmt.decimal(e['abatement_t'] * 1e-4, 1)} {unit_t}",
-            "cost": _yi(fmt, e["delta_cost_cny"], 1, True)} for e in result["off_curve"]]
+            "cost": _yi(fmt, e["delta_cost_cny"], 1, True, per_year=True)} for e in result["off_curve"]]
     package = result.get("package") or {}
     return {"unavailable": False, "year": year, "chart": chart, "rows": rows, "off_curve": off,
             "basis": result.get("basis"), "code": scenario.code, "empty": not bars,
             "package_abatement": f"{fmt.decimal((package.get('abatement_t') or 0.0) * 1e-4, 1)} {unit_t}",
-            "package_cost": _yi(fmt, package.get("delta_cost_cny"), 1, True),
+            "package_cost": _yi(fmt, package.get("delta_cost_cny"), 1, True, per_year=True),
             "label": fmt_label(service, fmt, name, bool(settings)), "macc_years": MACC_YEARS}
 
 
@@ -652,7 +652,69 @@ def what_it_takes_view(request: Request, fmt: Formatter) -> dict:
 
 
 def _what_it_takes_rows(service: PathwayService, fmt: Formatter, result: dict) -> dict:
-    raise NotImplementedError  # filled in when the seek helper's service lands
+    """The view model of :meth:`PathwayService.what_it_takes`'s answer (docs/pathways.md "What it takes")."""
+    zh = _zh(fmt)
+
+    def name(item: dict | None, key: str = "id") -> str:
+        if not item:
+            return "–"
+        return str((item.get("name_zh") or item.get("title_zh")) if zh else (item.get("name_en") or
+                   item.get("title_en")) or item.get("name_zh") or item.get("title_zh") or item.get(key) or "–")
+
+    def potential(p: dict | None) -> str | None:
+        if not p:
+            return None
+        if p.get("value") is None:
+            return name(p)
+        unit = str(p.get("unit") or "")
+        shown = fmt.percent(float(p["value"]), 0) if unit in ("dimensionless", "1", "") else \
+            f"{fmt.decimal(float(p['value']), 0)} {fmt.units.get(unit, unit)}"
+        return f"{name(p)} {shown}"
+
+    levers = [{"id": lv["id"], "name": name(lv), "unit": fmt.units.get(lv.get("unit") or "", lv.get("unit") or ""),
+               "base": _lever_value(fmt, float(lv["base"]), lv.get("unit") or ""),
+               "target": _lever_value(fmt, float(lv["target"]), lv.get("unit") or ""),
+               "group": (lv.get("group_title_zh") if zh else lv.get("group_title_en")) or "",
+               "at_max": bool(lv.get("at_max")), "potential": potential(lv.get("potential"))}
+              for lv in result.get("levers", [])]
+    targets = []
+    for t in result.get("targets", []):
+        targets.append({"id": t["id"], "title": name(t), "base_met": t.get("base_met"),
+                        "target_met": t.get("target_met"),
+                        "margin": _margin(fmt, t.get("target_margin"), str(t.get("unit") or ""))})
+    # the targets still out of reach and what binds them: the service's explanation when it gives one, else the
+    # levers at their maximum with the potential that caps them
+    binding = [lv["potential"] for lv in levers if lv["at_max"] and lv["potential"]] \
+        or [lv["name"] for lv in levers if lv["at_max"]]
+    explained = {str(u.get("id") or u.get("target")): u for u in result.get("unreachable") or []}
+    unreachable = []
+    for t in targets:
+        if t["target_met"] is not False:
+            continue
+        info = explained.get(t["id"], {})
+        why = (info.get("why_zh") if zh else info.get("why_en")) or None
+        named = [potential(p) or name(p) for p in info.get("binding_potentials") or []] or binding
+        unreachable.append({"id": t["id"], "title": t["title"], "why": why, "binding": named})
+    cost = result.get("cost") or {}
+    npv = cost.get("npv") or {}
+    sectors = cost.get("sectors") or []
+    annual = []
+    for year in WHAT_IT_TAKES_YEARS:
+        diff = ((cost.get("annual") or {}).get(str(year)) or {}).get("target_vs_base")
+        if diff is None:
+            continue
+        annual.append({"year": year, "total": _yi(fmt, diff.get("total"), 1, signed=True, per_year=True),
+                       "raw_total": diff.get("total"),
+                       "sectors": [_yi(fmt, diff.get(s), 1, signed=True, per_year=True) for s in sectors]})
+    base, target = result.get("base") or {}, result.get("target") or {}
+    met = result.get("met") or {}
+    return {"unavailable": False, "levers": levers, "targets": targets, "unreachable": unreachable,
+            "base_name": scenario_title(service, fmt, str(base.get("name") or WHAT_IT_TAKES[0])),
+            "target_name": scenario_title(service, fmt, str(target.get("name") or WHAT_IT_TAKES[1])),
+            "npv_base": _yi(fmt, npv.get("base"), 0), "npv_target": _yi(fmt, npv.get("target"), 0),
+            "npv_diff": _yi(fmt, npv.get("target_vs_base"), 0, signed=True), "raw_npv_diff": npv.get("target_vs_base"),
+            "sector_names": [fmt.label("cost-sector", s) for s in sectors], "annual": annual,
+            "met_base": met.get("base"), "met_target": met.get("target"), "met_total": met.get("total")}
 
 
 @router.get("/pathways/what-it-takes", response_class=HTMLResponse)
