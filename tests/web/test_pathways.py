@@ -4,6 +4,7 @@ the designed message, wedges and ensemble fragments answer, no external URL, no 
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 
@@ -119,7 +120,8 @@ def test_basis_switch_redraws_the_peak_and_travels_with_the_share_link(web_env):
     assert page.status_code == 200 and re.search(r'value="consumption" form="pathways-form" checked', page.text)
     assert _kpi(page.text, "peak_year") == _kpi(pages["consumption"].text, "peak_year")
     zh = web_env.get("/pathways?scenario=BAU&basis=territorial", user="viewer").text
-    for words in ("净调入电力口径", "消费口径", "属地口径", "按核算方案规则（取较差口径）", "非化石能源占比（按归属方法）"):
+    for words in ("净调入电力口径", "消费口径", "属地口径", "按核算方案规则（取较差口径）",
+                  "非化石能源占比（按归属方法）"):
         assert words in zh
 
 
@@ -188,7 +190,7 @@ def test_macc_fragment_has_sorted_variable_width_bars_for_each_year(web_env):
         macs = [b["mac"] for b in bars]
         assert macs == sorted(macs)  # cheapest first
         assert bars[0]["start"] == 0
-        for left, right in zip(bars, bars[1:], strict=False):  # contiguous: each bar starts where the last ends
+        for left, right in itertools.pairwise(bars):  # contiguous: each bar starts where the last ends
             assert right["start"] == pytest.approx(left["end"], abs=0.02)
         for b in bars:
             assert b["end"] - b["start"] == pytest.approx(b["abatement"], abs=0.02) and b["abatement"] > 0
@@ -228,3 +230,17 @@ def test_what_it_takes_lists_the_lever_changes_and_their_cost(web_env):
     assert 'data-annual="2030"' in page.text and 'data-annual="2060"' in page.text
     zh = web_env.get("/pathways/what-it-takes").text
     assert "实现的目标数" in zh and "政策杠杆调整" in zh and "亿元/年" in zh
+
+
+def test_the_macc_of_bau_settings_is_the_default_scenario_curve(web_env):
+    """BAU against BAU abates nothing: the view draws the default scenario's curve (Neutrality, else Enhanced)."""
+    page = web_env.get("/pathways/macc", params={"scenario": "BAU", "year": 2030, "lang": "en"})
+    assert page.status_code == 200 and 'class="errors"' not in page.text
+    assert len(_chart(page.text, "pw-macc")["bars"]) >= 5
+    assert "Neutrality" in page.text or "Enhanced" in page.text
+
+
+def test_the_cost_chart_of_bau_settings_shows_the_default_scenario(web_env):
+    page = web_env.get("/pathways/costs", params={"scenario": "BAU", "lang": "en"}).text
+    chart = _chart(page, "pw-cost-sectors")
+    assert any(v != 0 for s in chart["series"] for v in s["data"])  # not BAU against itself

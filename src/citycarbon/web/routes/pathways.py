@@ -565,6 +565,12 @@ def costs_view(request: Request, fmt: Formatter, name: str, settings: dict[str, 
                      "raw_vs_bau": doc["npv_vs_versus_cny"]})
         by_code[doc["code"]] = doc
     doc = by_code.get(scenario.code) or result["scenarios"][-1]
+    chart_label = fmt_label(service, fmt, name, bool(settings))
+    if doc["scenario"] == "BAU" and doc["code"] == result.get("versus_code"):  # BAU against itself: all zero
+        default = getattr(service, "macc_default_scenario", None)
+        other = default() if callable(default) else "Plan"
+        doc = next((d for d in result["scenarios"] if d["scenario"] == other), doc)
+        chart_label = scenario_title(service, fmt, doc["scenario"])
     years = result["years"]
     shown = [i for i, y in enumerate(years) if y > result["base_year"]]
     series = [{"name": fmt.label("cost-sector", s),
@@ -574,7 +580,7 @@ def costs_view(request: Request, fmt: Formatter, name: str, settings: dict[str, 
     chart = {"type": "stacked", "unit": unit, "categories": [str(years[i]) for i in shown], "series": series}
     rate = result.get("discount_rate")
     return {"unavailable": False, "rows": rows, "chart": chart, "code": scenario.code,
-            "chart_label": fmt_label(service, fmt, name, bool(settings)),
+            "chart_label": chart_label,
             "discount_rate": fmt.percent(rate) if rate is not None else "–", "base_year": result["base_year"],
             "macc_years": MACC_YEARS}
 
@@ -596,8 +602,14 @@ def macc_view(request: Request, fmt: Formatter, name: str, settings: dict[str, f
     if _unavailable(service, "macc"):
         return {"unavailable": True, "year": year}
     scenario = service.resolve(name, settings)
-    options = {"basis": basis} if basis != "rule" else {}
-    result = service.macc(scenario, year, base="BAU", **options).to_dict()
+    if scenario.code == service.base_scenario("BAU").code:  # BAU against itself abates nothing: the default curve
+        default = getattr(service, "macc_default_scenario", None)
+        name, settings = (default() if callable(default) else "Plan"), {}
+        scenario = service.resolve(name, settings)
+    # the rule is no single basis: the MACC's own default basis then (it names the basis it used)
+    found = service.macc(scenario, year, base="BAU", basis=basis) if basis != "rule" else \
+        service.macc(scenario, year, base="BAU")
+    result = found.to_dict()
     zh = _zh(fmt)
     names = {e["lever"]: (e.get("name_zh") if zh else e.get("name_en")) or e["lever"]
              for e in [*result["levers"], *result["off_curve"]]}
@@ -614,7 +626,8 @@ def macc_view(request: Request, fmt: Formatter, name: str, settings: dict[str, f
                                       "cost": _t(fmt, "Annual cost against BAU"),
                                       "cost_unit": "亿元/年" if zh else "100M CNY/yr"}}
     rows = [{"name": b["name"], "abatement": f"{fmt.decimal(b['abatement'], 1)} {unit_t}",
-             "mac": f"{fmt.decimal(b['mac'], 0)} {chart['unit']}", "cost": _yi(fmt, b["cost"] * 1e8, 1, True, per_year=True),
+             "mac": f"{fmt.decimal(b['mac'], 0)} {chart['unit']}",
+             "cost": _yi(fmt, b["cost"] * 1e8, 1, True, per_year=True),
              "negative": b["mac"] < 0} for b in bars]
     off = [{"name": names[e["lever"]], "reason": e.get("reason") or "",
             "abatement": f"{fmt.decimal(e['abatement_t'] * 1e-4, 1)} {unit_t}",
@@ -647,7 +660,7 @@ def what_it_takes_view(request: Request, fmt: Formatter) -> dict:
     base, target = WHAT_IT_TAKES
     if _unavailable(service, "what_it_takes") or target not in service.shipped_names():
         return {"unavailable": True}
-    result = service.what_it_takes(base=base, target=target)
+    result = service.what_it_takes(base=base, target=target)  # type: ignore[attr-defined]
     return _what_it_takes_rows(service, fmt, result)
 
 

@@ -108,8 +108,8 @@
                itemStyle: { color: b.mac < 0 ? "#1e8449" : PALETTE[i % PALETTE.length], borderColor: "#fff", borderWidth: 1 } };
     });
     option.legend = { show: false };
-    option.grid = { left: 12, right: 24, top: 24, bottom: 12, containLabel: true };
-    option.xAxis = Object.assign({ type: "value", name: spec.x_unit || "", nameLocation: "middle", nameGap: 28,
+    option.grid = { left: 12, right: 24, top: 40, bottom: 36, containLabel: true };
+    option.xAxis = Object.assign({ type: "value", name: spec.x_unit || "", nameLocation: "middle", nameGap: 34,
       min: 0, nameTextStyle: { fontSize: fs }, splitLine: { show: false } }, axisCommon(el));
     option.yAxis = Object.assign({ type: "value", name: spec.unit || "", nameTextStyle: { fontSize: fs },
       splitLine: { lineStyle: { color: "#ccc" } } }, axisCommon(el));
