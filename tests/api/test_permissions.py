@@ -38,6 +38,7 @@ QUERY_VALUES = {"/api/v1/statistics/history": {"year": "2020", "region": "210200
 # issue 16 (runs): assessment runs
 PATH_VALUES.update({"run_id": "1", "unit": "d210202", "objection_id": "1"})
 QUERY_VALUES.update({"/api/v1/assessments/runs/latest": {"year": "2024"}})
+QUERY_VALUES.update({"/api/v1/pathways/macc": {"year": "2030"}})  # issue 17 (macc)
 #: a JSON body every write endpoint must reject as invalid (unknown field / wrong types)
 INVALID_BODY = {"definitely_not_a_field": ["x"], "username": 7, "scope": "everything", "code": 1}
 

@@ -26,7 +26,9 @@ ACCOUNTING_2020 = "4184f975377ccabf19c46db110b9395fee8ebbd36e87669f71b238d05e8c3
 #: (8 Dec 2026, issue 17: the model gained the consumption and territorial CO2 bases, local-mix attribution, the
 #: piecewise provincial non-fossil path, potentials, five levers and the cost series: re-pinned)
 EVALUATE_BAU_PLAN_ENHANCED = "0bcefd23b19c6f46140d40d53cf0c24ce16fb1922205869fba3fbcb34617cebf"
-RUN_PLAN = "9bdcbe7122fc39a4f57f16da3200eaf52dfaeeb1f31045343e6784063ca654fa"
+#: (issue 17 (macc): the run JSON gained "bases" (per CO2 basis, with the basis series) and "costs": re-pinned; the
+#: model's outputs (EVALUATE_BAU_PLAN_ENHANCED) are unchanged)
+RUN_PLAN = "3cd34c4a29c197891dbfbf4229a3c34f863e7a3374684405f8b06f812cee95f7"
 #: every year 2015–2024 with factor rows (in the order used) and provenance (less the clock and version)
 #: (issue 13: 2023 and 2024 now use the Northeast grid's 2023 factor, the exact year along the province →
 #: regional grid → national chain, not Liaoning's 2022 row; provenance gained the profile, the factor tables'
@@ -35,7 +37,8 @@ ACCOUNTING_ALL_YEARS = "100e84d00b29604de738db6cc19469e3e59f8da3dbde3262ed4858f3
 #: BAU, Plan and Enhanced runs with provenance (less the clock, the version and the scenario file's path)
 #: (issue 13: values follow the recalibrated dataset (RUN_PLAN); the provenance's accounting options gained the named
 #: method choices and peak_rule_basis)
-RUNS_WITH_PROVENANCE = "028373cd4e22b2e82698e1e97bce6ec75f1d5421ebcece1ba4a1efadadf1e118"
+#: (issue 17 (macc): the run JSON's bases and costs, as RUN_PLAN)
+RUNS_WITH_PROVENANCE = "95e8051fe78911b1d409eedd8f51a7ef3cd556d940abcd534fa4077c823b919a"
 
 
 def canon(value):

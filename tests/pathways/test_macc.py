@@ -206,3 +206,22 @@ def test_dalian_costs_against_bau(model):
     assert len(plan["annual"]["cost_total_cny"]) == len(data["years"]) == 41
     sectors = sum(np.array(plan["annual"][f"cost_{s}_cny"]) for s in data["sectors"])
     np.testing.assert_allclose(sectors, plan["annual"]["cost_total_cny"], rtol=1e-12)
+
+
+def test_run_json_has_bases_and_costs(model):
+    from citycarbon.pathways import load_scenario
+
+    plan = load_scenario("Plan")
+    data = model.run(plan).to_dict()
+    out = model.evaluate(model.vector(plan)[None, :])
+    assert set(data["bases"]) == {"net_inflow", "consumption", "territorial"}
+    for basis, entry in data["bases"].items():
+        assert entry["peak_year"] == int(out.peak_year(basis)[0])
+        assert data["series"][entry["series"]["co2"]] == list(out.series[f"co2_emissions_{basis}_t"][0])
+        assert data["units"][entry["series"]["net_co2"]] == data["units"]["co2_emissions_t"]
+    costs = data["costs"]
+    assert costs["npv_cny"] == float(out.npv()[0]) and costs["units"]["annual"] == "CNY/yr"
+    by_sector = sum(np.array(costs["annual"][f"cost_{s}_cny"]) for s in costs["sectors"])
+    by_kind = sum(np.array(costs["annual"][f"cost_{k}_cny"]) for k in costs["kinds"])
+    np.testing.assert_allclose(by_sector, costs["annual"]["cost_total_cny"], rtol=1e-12)
+    np.testing.assert_allclose(by_kind, costs["annual"]["cost_total_cny"], rtol=1e-9)

@@ -437,3 +437,8 @@ class MethodRouting:
             await send(message)
 
         await self.app(scope, receive, send_with_allow)
+# issue 17 (macc)
+INPUT_RULES.update({
+    ("GET", "/pathways/macc"): (*PATHWAY_RULES, "a policy lever of the scenario differs from the base's"),
+    ("GET", "/pathways/costs"): (*PATHWAY_RULES, "at most 8 scenarios"),
+})

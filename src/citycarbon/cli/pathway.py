@@ -128,3 +128,38 @@ def scenarios(fmt: OutputFormat = FORMAT_OPTION) -> None:
 
 def register(app: typer.Typer) -> None:
     """Commands are attached to ``pathway_app`` at import; the group itself is added by cli/groups.py."""
+
+
+# issue 17 (macc)
+@pathway_app.command("macc")
+def macc_command(
+    year: Annotated[int, typer.Option("--year", help="year of the curve, 2021–2060 (2030, 2060)")],
+    scenario: Annotated[str | None, typer.Option(
+        "--scenario", "-s", help="scenario name or YAML file (default: Neutrality when "
+                                 "data/pathways/scenarios/Neutrality.yaml is shipped, else Enhanced)")] = None,
+    base: Annotated[str, typer.Option("--base", help="base scenario the levers are measured from")] = "BAU",
+    basis: Annotated[str, typer.Option("--basis", help="CO2 basis: consumption | net_inflow | territorial")]
+    = "consumption",
+    runs: Annotated[int, typer.Option("--runs", "-n", help="ensemble runs for p5–p95 (0: central values only)")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="random seed (same seed → identical results)")] = 0,
+    city: Annotated[str, typer.Option("--city", help="city")] = "dalian",
+    source: DataSourceChoice | None = SOURCE_OPTION,
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Marginal abatement cost curve: each lever removed from the scenario in turn (CNY per t CO2 avoided)."""
+    from citycarbon.services.pathways import PathwayService
+
+    try:
+        service = PathwayService(city, source=source_value(source))
+        chosen = service.load(scenario or service.macc_default_scenario())
+        result = service.macc(chosen, year, base=service.load(base), basis=basis, runs=runs, seed=seed)
+    except InputError as error:
+        fail(error)
+        return
+    package = result.package
+    mac = package["mac_cny_per_t"]
+    emit(result.to_dict(), fmt, rows=result.rows(), title=(
+        f"{result.scenario} 相对 {result.base} 的边际减排成本曲线 / MACC {result.year} ({result.basis}): "
+        f"{package['abatement_t'] / 1e6:.2f} Mt CO2, "
+        f"{'—' if mac is None else f'{mac:,.0f}'} CNY/t; 交互余项 / interaction residual "
+        f"{result.interaction_residual['abatement_t'] / 1e6:.2f} Mt"))

@@ -106,6 +106,8 @@ def register(app: typer.Typer) -> None:
         source: DataSourceChoice | None = SOURCE_OPTION,
         fmt: OutputFormat = FORMAT_OPTION,
         quiet: bool = QUIET_OPTION,
+        versus: Annotated[str | None, typer.Option("--versus", help="also the NPV difference to this scenario "
+                                                   "(e.g. BAU) on the same draws")] = None,
     ) -> None:
         """Monte Carlo (Latin hypercube) over uncertain parameters: P(peak ≤ 2030), P(each target met), percentiles."""
         from citycarbon.pathways.uncertainty import ensemble
@@ -113,7 +115,9 @@ def register(app: typer.Typer) -> None:
         try:
             with progress_bars(quiet) as bars, bars.step("建模 / model", city):
                 model, scen = load_model_and_scenario(city, scenario, source_value(source))
-            options = {"chunk": chunk} if chunk is not None else {}
+            options: dict[str, Any] = {"chunk": chunk} if chunk is not None else {}
+            if versus:  # issue 17 (macc)
+                options["versus"] = load_scenario_only(versus)
             with progress_bars(quiet) as bars:
                 result = ensemble(model, scen, runs, seed, dask=_scheduler(scheduler), **options,
                                   progress=bars.task("集合运行 / ensemble", "runs"))
@@ -121,7 +125,7 @@ def register(app: typer.Typer) -> None:
             fail(error)
             return
         data = result.to_dict()
-        emit(data, fmt, rows=ensemble_rows(data),
+        emit(data, fmt, rows=ensemble_rows(data) + ensemble_basis_cost_rows(data),
              title=f"{result.scenario} 情景不确定性分析 / ensemble: {runs} runs, seed {seed}")
 
     @pathway_app.command("sensitivity")
@@ -236,3 +240,34 @@ def register(app: typer.Typer) -> None:
              title=f"{result.scenario} 目标反推 / goal-seek: {state}; 约束目标 / binding: {binding}; "
                    f"措施范围内不可达 / unreachable within lever ranges: {unreachable}; "
                    f"距离 / distance {result.distance:.3f}")
+
+
+# issue 17 (macc)
+BASIS_LABELS = {"net_inflow": "净调入电力口径 / net inflow", "consumption": "消费口径 / consumption",
+                "territorial": "属地口径 / territorial"}
+
+
+def ensemble_basis_cost_rows(data: dict) -> list[dict]:
+    """Table/CSV rows of issue 17: P(peak ≤ 2030) and P(net CO2 ≤ 0 in 2060) per CO2 basis, then the NPV
+    percentiles (亿元) and, with ``--versus``, the NPV difference and the share of runs where the scenario is
+    cheaper."""
+    rows: list[dict] = []
+    for basis, entry in (data.get("bases") or {}).items():
+        label = BASIS_LABELS.get(basis, basis)
+        rows.append({"指标 / indicator": f"P(达峰 ≤ 2030) {label}", "概率 / probability": entry["p_peak_by_2030"],
+                     "平均余量 / mean margin": None})
+        if "p_neutral_2060" in entry:
+            rows.append({"指标 / indicator": f"P(2060 年净排放 ≤ 0 / net CO2 ≤ 0 in 2060) {label}",
+                         "概率 / probability": entry["p_neutral_2060"], "平均余量 / mean margin": None})
+    costs = data.get("costs") or {}
+    groups = [("净现值 / NPV", costs.get("npv_cny"))]
+    if costs.get("versus"):
+        versus = costs["versus"]
+        groups.append((f"净现值差 / NPV − {versus['scenario']}", versus["npv_difference_cny"]))
+        rows.append({"指标 / indicator": f"P(成本低于 / cheaper than {versus['scenario']})",
+                     "概率 / probability": versus["p_cheaper"], "平均余量 / mean margin": None})
+    for label, stats in groups:
+        for key, value in (stats or {}).items():
+            rows.append({"指标 / indicator": f"{label} {key} (亿元 / 100 million CNY)", "概率 / probability": None,
+                         "平均余量 / mean margin": None if value is None else value / 1e8})
+    return rows

@@ -99,6 +99,36 @@ VARIABLES = _variables()
 _UNIT_SCALE = {("t", _EMISSIONS): 1e-6, ("dimensionless", "%"): 100.0, ("MW", "GW"): 1e-3,
                ("10^4 CNY", "billion CNY_2020/yr"): 1e-5, ("m**3", "million m3"): 1e-6}
 
+# issue 17 (macc): emissions on every CO2 basis, removals and the energy system's cost
+#: cost unit of the export: a unit of citycarbon.units (CNY of the cost figures' price year, about 2023–2024)
+_COST = "billion CNY/yr"
+_BASIS_LABELS = {"net_inflow": "Net Inflow Basis", "consumption": "Consumption Basis", "territorial": "Territorial"}
+_COST_SECTORS = (("Power", "power"), ("Heat", "heat"), ("Industry", "industry"),
+                 ("Residential and Commercial", "buildings"), ("Transportation", "transport"),
+                 ("Agriculture", "agriculture"), ("Carbon Dioxide Removal", "removals"), ("Land Use", "sinks"))
+VARIABLES += [(f"Emissions|CO2|{label}", _EMISSIONS, "t", (f"co2_emissions_{basis}_t",))
+              for basis, label in _BASIS_LABELS.items()]
+VARIABLES += [(f"Emissions|CO2|Net|{label}", _EMISSIONS, "t", (f"net_co2_emissions_{basis}_t",))
+              for basis, label in _BASIS_LABELS.items()]
+VARIABLES += [("Carbon Sequestration|CCS|Biomass", _EMISSIONS, "t", ("beccs_t",)),
+              ("Carbon Sequestration|Direct Air Capture", _EMISSIONS, "t", ("daccs_t",)),
+              ("Energy System Cost", _COST, "CNY/yr", ("cost_total_cny",))]
+VARIABLES += [(f"Energy System Cost|{label}", _COST, "CNY/yr", (f"cost_{sector}_cny",))
+              for label, sector in _COST_SECTORS]
+VARIABLES += [(f"Energy System Cost|{kind.title()}", _COST, "CNY/yr", (f"cost_{kind}_cny",))
+              for kind in ("capital", "operating", "fuel")]
+_UNIT_SCALE[("CNY/yr", _COST)] = conversion_factor("CNY/yr", _COST)
+
+
+def _removals(model, scenarios: list, outputs) -> dict[str, np.ndarray]:
+    """BECCS and DACCS (t CO2/yr) of each row: BECCS is its lever × its ramp (as the model and the cost model
+    count it), DACCS the rest of the removals."""
+    removals = np.asarray(outputs.series["removals_co2_t"], dtype=float)
+    names = list(model.parameters.names)
+    lever = np.array([float(model.vector(s)[names.index("beccs_2060_mt")]) for s in scenarios])[:, None]
+    beccs = lever * model.pre["ramp_beccs_2060_mt"][None, :] * model.pre["t_per_mt"] + np.zeros_like(removals)
+    return {"beccs_t": beccs, "daccs_t": removals - beccs}
+
 
 def _scale(model_unit: str, unit: str) -> float:
     if (model_unit, unit) in _UNIT_SCALE:
@@ -112,14 +142,16 @@ def iamc_frames(model, scenarios: list, outputs, region: str = "Dalian") -> tupl
     """IAMC ``data`` (long) and ``meta`` frames of ``outputs`` row i = ``scenarios[i]``."""
     years = [int(y) for y in outputs.years]
     records = []
+    series = {**outputs.series, **_removals(model, scenarios, outputs)}  # issue 17 (macc)
     for i, scenario in enumerate(scenarios):
         for variable, unit, model_unit, keys in VARIABLES:
-            values = sum(outputs.series[k][i] for k in keys) * _scale(model_unit, unit)
+            values = sum(series[k][i] for k in keys) * _scale(model_unit, unit)
             records.append(pd.DataFrame({"model": MODEL_NAME, "scenario": scenario.name, "region": region,
                                          "variable": variable, "unit": unit, "year": years, "value": values}))
     data = pd.concat(records, ignore_index=True)[IAMC_COLUMNS]
     targets = outputs.targets()
     neutral = outputs.neutrality_year()
+    present = outputs.npv()
     meta_rows = []
     for i, scenario in enumerate(scenarios):
         row = {"model": MODEL_NAME, "scenario": scenario.name, "code": scenario.code,
@@ -127,6 +159,8 @@ def iamc_frames(model, scenarios: list, outputs, region: str = "Dalian") -> tupl
                "plateau_years": int(outputs.plateau_years()[i]),
                "cumulative_co2_mt": float(outputs.cumulative_co2()[i]) * 1e-6,
                "neutrality_year": None if np.isnan(neutral[i]) else int(neutral[i])}
+        row["npv_cny"] = float(present[i])  # issue 17 (macc): NPV and the peak year on each basis
+        row.update({f"peak_year_{basis}": int(outputs.peak_year(basis)[i]) for basis in outputs.bases()})
         for target_id, (met, margin) in targets.items():
             row[f"{target_id}_met"] = bool(met[i])
             row[f"{target_id}_margin"] = float(margin[i])

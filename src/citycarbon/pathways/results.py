@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -37,6 +37,9 @@ class PathwayResult:
     targets: list[dict]
     levers: dict[str, float]
     provenance: Provenance
+    #: issue 17 (macc): per CO2 basis its peak, plateau, neutrality and series names; the costs (None: no cost model)
+    bases: dict[str, dict] = field(default_factory=dict)
+    costs: dict | None = None
 
     @classmethod
     def from_outputs(cls, model, scenario, outputs) -> PathwayResult:
@@ -51,6 +54,7 @@ class PathwayResult:
         targets += [{"id": t, "met": None, "margin": None, "note": "target value not set in the plan"}
                     for t in model.unset_targets]
         neutral = outputs.neutrality_year()[0]
+        bases, basis_series = run_bases(outputs)
         provenance = Provenance(
             method="LEAP-style activity × intensity pathway on the accounted base year (docs/pathways.md)",
             method_version=MODEL_VERSION,
@@ -64,12 +68,13 @@ class PathwayResult:
         )
         return cls(
             scenario=scenario.name, code=scenario.code, years=[int(y) for y in outputs.years],
-            series={k: [float(v) for v in outputs.series[k][0]] for k in RUN_SERIES},
-            units={k: SERIES_UNITS[k] for k in RUN_SERIES},
+            series={k: [float(v) for v in outputs.series[k][0]] for k in (*RUN_SERIES, *basis_series)},
+            units={k: SERIES_UNITS[k] for k in (*RUN_SERIES, *basis_series)},
             peak_year=int(outputs.peak_year()[0]), peak_value=float(outputs.peak_value()[0]),
             plateau_years=int(outputs.plateau_years()[0]), cumulative_co2_t=float(outputs.cumulative_co2()[0]),
             neutrality_year=None if np.isnan(neutral) else int(neutral), targets=targets,
-            levers={**{lv.id: lv.default for lv in model.levers}, **scenario.levers}, provenance=provenance)
+            levers={**{lv.id: lv.default for lv in model.levers}, **scenario.levers}, provenance=provenance,
+            bases=bases, costs=run_costs(outputs))
 
     def to_dict(self) -> dict:
         """The ``run`` JSON of issue 5 (scenario, code, years, series, peak_year, peak_value, targets) + extras."""
@@ -78,7 +83,7 @@ class PathwayResult:
                 "plateau_years": self.plateau_years, "cumulative_co2_t": self.cumulative_co2_t,
                 "net_co2_2060_t": _number(self.series["net_co2_emissions_t"][-1]),
                 "neutrality_year": self.neutrality_year, "units": self.units, "levers": self.levers,
-                "provenance": self.provenance.to_dict()}
+                "provenance": self.provenance.to_dict(), "bases": self.bases, "costs": self.costs}
 
     def rows(self, step: int = 5) -> list[dict]:
         """Table view: one row per ``step`` years (and the last year) with the main series."""
@@ -94,3 +99,37 @@ class PathwayResult:
                          "wind_solar_gw": self.series["wind_solar_capacity_mw"][i] / 1e3,
                          "forest_coverage": self.series["forest_coverage"][i]})
         return rows
+
+
+# issue 17 (macc): the run JSON's bases and costs
+def run_bases(outputs, row: int = 0) -> tuple[dict[str, dict], list[str]]:
+    """Per CO2 basis the outputs carry (``outputs.bases()``): peak year and value, plateau years, neutrality year,
+    net CO2 in the last year and the names of its two series; and those series' names (added to the run's)."""
+    bases: dict[str, dict] = {}
+    names: list[str] = []
+    for basis in outputs.bases() if callable(getattr(outputs, "bases", None)) else ():
+        co2, net = f"co2_emissions_{basis}_t", f"net_co2_emissions_{basis}_t"
+        neutral = float(outputs.neutrality_year(basis)[row])
+        bases[basis] = {"peak_year": int(outputs.peak_year(basis)[row]),
+                        "peak_value": float(outputs.peak_value(basis)[row]),
+                        "plateau_years": int(outputs.plateau_years(basis)[row]),
+                        "neutrality_year": None if np.isnan(neutral) else int(neutral),
+                        "net_co2_last_year_t": float(outputs.net_co2(basis)[row, -1]),
+                        "series": {"co2": co2, "net_co2": net}}
+        names += [n for n in (co2, net) if n in outputs.series]
+    return bases, names
+
+
+def run_costs(outputs, row: int = 0) -> dict | None:
+    """The run's costs: NPV (CNY at the base year, annual costs 2021–2060 discounted), the annual cost in total,
+    by sector and by kind (CNY/yr, capital annualised), the discount factor path; None without a cost model."""
+    if "cost_total_cny" not in outputs.series:
+        return None
+    from citycarbon.pathways.costs import KINDS, SECTORS
+
+    keys = ["cost_total_cny", *(f"cost_{s}_cny" for s in SECTORS), *(f"cost_{k}_cny" for k in KINDS)]
+    return {"npv_cny": float(outputs.npv()[row]),
+            "annual": {k: [float(v) for v in outputs.series[k][row]] for k in keys if k in outputs.series},
+            "discount_factor": [float(v) for v in outputs.series["discount_factor"][row]],
+            "sectors": list(SECTORS), "kinds": list(KINDS),
+            "units": {"npv_cny": "CNY", "annual": "CNY/yr", "discount_factor": "dimensionless"}}

@@ -77,6 +77,18 @@ HEADLINE_SERIES: tuple[str, ...] = (
     "co2_emissions_t", "net_co2_emissions_t", "energy_consumption_tce", "non_fossil_share", "co2_intensity",
     "energy_intensity", "sink_co2_t", "wind_solar_capacity_mw", "forest_coverage",
 )
+#: issue 17 (macc): CO2 bases an ensemble summarises when the model's output offers them (``out.bases()``), the
+#: series of each basis kept for percentiles by default, and the cost series (CNY/yr) reported under ``costs``
+CO2_BASES: tuple[str, ...] = ("net_inflow", "consumption", "territorial")
+BASIS_SERIES: tuple[str, ...] = tuple(f"{kind}_{b}_t" for b in CO2_BASES
+                                      for kind in ("co2_emissions", "net_co2_emissions"))
+COST_SERIES: tuple[str, ...] = ("cost_total_cny", "cost_power_cny", "cost_heat_cny", "cost_industry_cny",
+                                "cost_buildings_cny", "cost_transport_cny", "cost_agriculture_cny",
+                                "cost_removals_cny", "cost_sinks_cny")
+#: cost series reported under ``costs`` when kept (``series=None`` or named), not kept by default
+COST_KIND_SERIES: tuple[str, ...] = ("cost_capital_cny", "cost_operating_cny", "cost_fuel_cny")
+#: the year of the neutrality probability per basis
+NEUTRALITY_YEAR = 2060
 METHOD = "Latin-hypercube Monte Carlo over uncertain parameters (levers fixed)"
 METHOD_VERSION = "1"
 STANDARDS: tuple[str, ...] = (
@@ -283,10 +295,47 @@ def collect_outputs(out: PathwayOutput, series: Sequence[str] | None = None) -> 
         method = getattr(out, name, None)
         if callable(method):
             arrays[f"indicator:{name}"] = np.asarray(method(), dtype=float)
+    arrays.update(_basis_and_cost_arrays(out))
     for target, (met, margin) in out.targets().items():
         arrays[f"met:{target}"] = np.asarray(met, dtype=bool)
         arrays[f"margin:{target}"] = np.asarray(margin, dtype=float)
     arrays["years"] = np.asarray(out.years)[None, :]
+    return arrays
+
+
+def _npv_of(out: PathwayOutput) -> np.ndarray | None:
+    """Each run's NPV (CNY) when the output has the cost series (``cost_total_cny``, ``discount_factor``)."""
+    if "cost_total_cny" not in out.series or "discount_factor" not in out.series:
+        return None
+    from citycarbon.pathways.costs import npv
+
+    return npv(np.asarray(out.series["cost_total_cny"], dtype=float),
+               np.asarray(out.series["discount_factor"], dtype=float))
+
+
+def _basis_and_cost_arrays(out: PathwayOutput) -> dict[str, np.ndarray]:
+    """Per run and CO2 basis (issue 17), when the output offers ``bases()`` and the per-basis methods of
+    :class:`citycarbon.pathways.model.Outputs`: peak year and value, plateau years, neutrality year and net CO2 in
+    :data:`NEUTRALITY_YEAR`; and the NPV of the costs when the output has them."""
+    arrays: dict[str, np.ndarray] = {}
+    bases = getattr(out, "bases", None)
+    if callable(bases):
+        years = np.asarray(out.years)
+        column = int(np.flatnonzero(years == NEUTRALITY_YEAR)[0]) if NEUTRALITY_YEAR in years else len(years) - 1
+        for basis in bases():
+            key = f"basis:{basis}:"
+            arrays[key + "peak_year"] = np.asarray(out.peak_year(basis), dtype=float)  # type: ignore[call-arg]
+            arrays[key + "peak_value"] = np.asarray(out.peak_value(basis), dtype=float)  # type: ignore[call-arg]
+            for name in ("plateau_years", "neutrality_year"):
+                method = getattr(out, name, None)
+                if callable(method):
+                    arrays[key + name] = np.asarray(method(basis), dtype=float)
+            net = getattr(out, "net_co2", None)
+            if callable(net):
+                arrays[key + "net_co2_neutrality_year"] = np.asarray(net(basis), dtype=float)[:, column]
+    present = _npv_of(out)
+    if present is not None:
+        arrays["cost:npv_cny"] = present
     return arrays
 
 
@@ -351,6 +400,15 @@ class EnsembleResult:
     provenance: Provenance = field(default_factory=lambda: Provenance(METHOD, METHOD_VERSION))
     targets_info: dict[str, dict[str, str]] = field(default_factory=dict)  # id -> title_zh, title_en, unit
     indicators: dict[str, np.ndarray] = field(default_factory=dict)  # cumulative_co2_t, plateau_years, ... (runs,)
+    # issue 17 (macc): per CO2 basis, per-run indicators (peak_year, peak_value, plateau_years, neutrality_year,
+    # net_co2_neutrality_year); each run's NPV (CNY) and, with ``versus``, the NPV of the versus scenario on the
+    # same draws (common random numbers); the model's peak rule
+    bases: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    npv: np.ndarray | None = None
+    npv_versus: np.ndarray | None = None
+    versus: str | None = None
+    versus_code: str | None = None
+    peak_rule: str | None = None
 
     def indicator_summary(self) -> dict[str, dict[str, float | None]]:
         """Percentiles of each per-run indicator over the runs where it is defined, and that share."""
@@ -370,6 +428,10 @@ class EnsembleResult:
                                np.percentile(values, q, axis=0), strict=True))
                 for name, values in self.series.items()}
 
+    def _percentile_lists(self) -> dict[str, dict[str, list[float]]]:
+        return {name: {k: [float(x) for x in v] for k, v in stats.items()}
+                for name, stats in self.percentiles().items()}
+
     def p_peak_by(self, year: int) -> float:
         """Share of runs whose CO2 peaks in ``year`` or earlier."""
         return float(np.mean(self.peak_year <= year))
@@ -384,10 +446,57 @@ class EnsembleResult:
     def mean_margin(self) -> dict[str, float]:
         return {target: float(np.mean(margin)) for target, margin in self.margin.items()}
 
+    def _quantiles(self, values: np.ndarray) -> dict[str, float | None]:
+        finite = values[np.isfinite(values)]
+        return {f"p{q}": (float(v) if len(finite) else None) for q, v in zip(
+            PERCENTILES, np.percentile(finite, PERCENTILES) if len(finite) else [np.nan] * len(PERCENTILES),
+            strict=True)}
+
+    def basis_summary(self) -> dict[str, dict[str, Any]]:
+        """Per CO2 basis (issue 17): P(peak ≤ 2030), the peak-year distribution, peak-value percentiles, plateau
+        percentiles, neutrality-year percentiles (where reached) and P(net CO2 ≤ 0 in 2060)."""
+        out: dict[str, dict[str, Any]] = {}
+        for basis, values in self.bases.items():
+            peak = values["peak_year"]
+            years, counts = np.unique(peak, return_counts=True)
+            entry: dict[str, Any] = {
+                "p_peak_by_2030": float(np.mean(peak <= 2030)),
+                "peak_year_distribution": {str(int(y)): float(c) / self.runs
+                                           for y, c in zip(years, counts, strict=True)},
+                "peak_value_percentiles": self._quantiles(values["peak_value"])}
+            if "plateau_years" in values:
+                entry["plateau_years"] = self._quantiles(values["plateau_years"])
+            if "neutrality_year" in values:
+                reached = values["neutrality_year"]
+                entry["neutrality_year"] = {"share_defined": float(np.mean(np.isfinite(reached))),
+                                            **self._quantiles(reached)}
+            if "net_co2_neutrality_year" in values:
+                entry[f"p_neutral_{NEUTRALITY_YEAR}"] = float(np.mean(values["net_co2_neutrality_year"] <= 0))
+            out[basis] = entry
+        return out
+
+    def cost_summary(self, percentiles: Mapping[str, dict[str, list[float]]] | None = None) -> dict[str, Any] | None:
+        """NPV percentiles (CNY), annual cost percentiles per kept cost series (CNY/yr) and, with ``versus``, the
+        NPV difference (scenario − versus, paired by run) and the share of runs where the scenario costs less."""
+        stats = percentiles if percentiles is not None else self._percentile_lists()
+        annual = {name: values for name, values in stats.items() if name in (*COST_SERIES, *COST_KIND_SERIES)}
+        if self.npv is None and not annual:
+            return None
+        costs: dict[str, Any] = {"npv_cny": None if self.npv is None else self._quantiles(self.npv),
+                                 "annual": annual, "units": {"npv_cny": "CNY", "annual": "CNY/yr"}}
+        if self.npv is not None and self.npv_versus is not None:
+            difference = self.npv - self.npv_versus
+            costs["versus"] = {"scenario": self.versus, "code": self.versus_code,
+                               "npv_cny": self._quantiles(self.npv_versus),
+                               "npv_difference_cny": self._quantiles(difference),
+                               "p_cheaper": float(np.mean(difference < 0))}
+        return costs
+
     def to_dict(self) -> dict:
         """The ensemble JSON of issue 5 (``runs, seed, p_peak_by_2030, peak_year_distribution, targets,
         percentiles``) plus the scenario, the years and provenance."""
         p_met, margins = self.p_met(), self.mean_margin()
+        percentiles = self._percentile_lists()
         return {
             "scenario": self.scenario,
             "code": self.code,
@@ -402,11 +511,15 @@ class EnsembleResult:
             "indicators": self.indicator_summary(),
             "targets": [{"id": t, "p_met": p_met[t], "mean_margin": margins[t], **self.targets_info.get(t, {})}
                         for t in self.met],
-            "percentiles": {name: {k: [float(x) for x in v] for k, v in stats.items()}
-                            for name, stats in self.percentiles().items()},
+            "percentiles": {name: stats for name, stats in percentiles.items()
+                            if name not in (*COST_SERIES, *COST_KIND_SERIES)},
             "parameters": [{"name": n, "distribution": d} for n, d in
                            zip(self.parameter_names, self.distributions, strict=True)],
             "provenance": self.provenance.to_dict(),
+            # issue 17 (macc): the peak rule, each CO2 basis, the costs (cost series' percentiles move here)
+            "peak_rule": self.peak_rule,
+            "bases": self.basis_summary(),
+            "costs": self.cost_summary(percentiles),
         }
 
     def target_rows(self) -> list[dict]:
@@ -444,13 +557,15 @@ def _reduce_ensemble(out: PathwayOutput, series: tuple[str, ...] | None) -> dict
 
 def ensemble(model: PathwayModel, scenario: Any, runs: int, seed: int, *, dask: Any = None,
              chunk: int = DEFAULT_CHUNK, series: Sequence[str] | str | None = "headline",
-             progress: Progress | None = None) -> EnsembleResult:
+             progress: Progress | None = None, versus: Any = None) -> EnsembleResult:
     """Run ``runs`` Latin-hypercube draws of the uncertain parameters around ``scenario``'s levers.
 
     Same ``seed`` → bit-identical arrays, whatever ``chunk`` and whether or not ``dask`` is used.
     ``series`` names the series kept for percentiles: ``"headline"`` (default) those of
     :data:`HEADLINE_SERIES` the model has, ``None`` every series, or a list of names. ``progress`` is told
-    the runs done after each chunk (:mod:`citycarbon.progress`).
+    the runs done after each chunk (:mod:`citycarbon.progress`). The headline selection also keeps each CO2
+    basis's series and the cost series the model has (issue 17). ``versus`` (a scenario or a shipped name such as
+    ``"BAU"``) evaluates that scenario on the same draws (common random numbers) for the NPV difference.
     """
     if int(runs) < 1:
         raise InputError(Problem("runs must be ≥ 1", field="runs", value=runs))
@@ -461,10 +576,25 @@ def ensemble(model: PathwayModel, scenario: Any, runs: int, seed: int, *, dask: 
             raise InputError(Problem("series must be 'headline', None or a list of series names", field="series",
                                      value=series))
         available = model.evaluate(x0[None, :]).series
-        series = [name for name in HEADLINE_SERIES if name in available]
+        series = [name for name in (*HEADLINE_SERIES, *BASIS_SERIES, *COST_SERIES) if name in available]
     reducer = functools.partial(_reduce_ensemble, series=tuple(series) if series is not None else None)
     merged = evaluate_in_chunks(model, X, reducer, chunk=chunk, dask=dask, progress=progress)
     name, code = scenario_label(scenario)
+    npv_versus, versus_name, versus_code = None, None, None
+    if versus is not None:
+        if isinstance(versus, str):
+            from citycarbon.pathways.scenarios import load_scenario
+
+            versus = load_scenario(versus)
+        xv = np.asarray(model.vector(versus), dtype=float).reshape(x0.shape)
+        Xv = np.tile(xv, (runs, 1))
+        Xv[:, idx] = X[:, idx]
+        versus_name, versus_code = scenario_label(versus)
+        costs = evaluate_in_chunks(model, Xv, _reduce_npv, chunk=chunk, dask=dask)
+        if "npv" not in costs:
+            raise InputError(Problem("the model has no cost series: no NPV to compare", field="versus",
+                                     value=versus_name))
+        npv_versus = costs["npv"]
     provenance = Provenance(METHOD, METHOD_VERSION, standards=list(STANDARDS),
                             parameters={"scenario": name, "code": code, "runs": runs, "seed": seed,
                                         "sampling": "scipy.stats.qmc.LatinHypercube",
@@ -479,4 +609,20 @@ def ensemble(model: PathwayModel, scenario: Any, runs: int, seed: int, *, dask: 
         margin={k.removeprefix("margin:"): v for k, v in merged.items() if k.startswith("margin:")},
         provenance=provenance, targets_info=target_info(model),
         indicators={k.removeprefix("indicator:"): v for k, v in merged.items() if k.startswith("indicator:")},
+        bases=_split_bases(merged), npv=merged.get("cost:npv_cny"), npv_versus=npv_versus, versus=versus_name,
+        versus_code=versus_code, peak_rule=getattr(model, "peak_rule", None),
     )
+
+
+def _split_bases(merged: Mapping[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    bases: dict[str, dict[str, np.ndarray]] = {}
+    for key, values in merged.items():
+        if key.startswith("basis:"):
+            _, basis, name = key.split(":", 2)
+            bases.setdefault(basis, {})[name] = values
+    return bases
+
+
+def _reduce_npv(out: PathwayOutput) -> dict[str, np.ndarray]:
+    present = _npv_of(out)
+    return {} if present is None else {"npv": present}

@@ -386,8 +386,18 @@ class PathwayService:
 
         if isinstance(runs, int) and runs > MAX_MACC_RUNS:
             raise InputError(Problem(f"at most {MAX_MACC_RUNS} runs for a MACC", field="runs", value=runs))
-        chosen = self.base_scenario(base) if isinstance(base, str) else base
+        chosen = self._named_base(base, "base")
         return macc(self._protocol_model(), scenario, year, base=chosen, basis=basis, runs=runs, seed=seed)
+
+    def _named_base(self, base: Scenario | str, field: str) -> Scenario:
+        """A shipped base scenario by name; an unknown name is an InputError naming ``field``."""
+        if not isinstance(base, str):
+            return base
+        try:
+            return self.base_scenario(base)
+        except InputError as error:
+            raise InputError([Problem(p.message, field=field, value=p.value, suggestion=p.suggestion)
+                              for p in error.problems]) from None
 
     def costs(self, scenarios: list[Scenario], versus: Scenario | str = "BAU") -> dict[str, Any]:
         """Central costs of ``scenarios`` against ``versus`` (:func:`citycarbon.pathways.macc.compare_costs`):
@@ -400,7 +410,7 @@ class PathwayService:
         if len(scenarios) > MAX_EXPORT:
             raise InputError(Problem(f"at most {MAX_EXPORT} scenarios per comparison", field="scenario",
                                      value=len(scenarios)))
-        chosen = self.base_scenario(versus) if isinstance(versus, str) else versus
+        chosen = self._named_base(versus, "versus")
         return compare_costs(self.model(), scenarios, chosen)
 
 

@@ -223,3 +223,44 @@ def get_export(request: Request,
     return Response(body, media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="{stem}.{format}"',
                              "Cache-Control": "no-store"})
+
+
+# issue 17 (macc): the marginal abatement cost curve and the scenarios' costs ------------------------------------
+PERMISSIONS.update({
+    ("GET", "/pathways/macc"): "read",
+    ("GET", "/pathways/costs"): "read",
+})
+
+
+@router.get("/macc", response_model=Envelope[dict[str, Any]])
+def get_macc(request: Request,
+             year: int = Query(..., ge=2021, le=2060, description="year of the curve (2030, 2060)"),
+             scenario: str | None = Query(None, max_length=64, description="a shipped scenario (default: Neutrality "
+                                                                           "when shipped, else Enhanced)"),
+             base: str = Query("BAU", max_length=64, description="the shipped scenario levers are measured from"),
+             basis: Literal["consumption", "net_inflow", "territorial"] = "consumption",
+             runs: int = Query(0, ge=0, le=1000, description="ensemble runs for p5/p50/p95 (0: central only)"),
+             seed: int = Query(0, ge=0, le=2**31 - 1), set: LeverSettings = SET,
+             principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
+    """The MACC of the scenario (with the ``set`` what-ifs) against ``base`` in ``year``: each lever removed from
+    the scenario in turn (abatement t CO2/yr, Δcost CNY/yr, MAC CNY/t), sorted by MAC; package and residual."""
+    service = _service(request, principal)
+    resolved = service.resolve(scenario or service.macc_default_scenario(), parse_set(set))
+    data, meta = _split(service.macc(resolved, year, base=base, basis=basis, runs=runs, seed=seed).to_dict())
+    return respond(data, **meta)
+
+
+@router.get("/costs", response_model=Envelope[dict[str, Any]])
+def get_costs(request: Request,
+              scenario: list[str] = Query(["Plan"], description="shipped scenario names, repeatable"),
+              versus: str = Query("BAU", max_length=64, description="the shipped scenario costs are compared with"),
+              set: LeverSettings = SET, principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
+    """Each scenario's NPV and annual cost by sector and by kind 2020–2060 (CNY/yr), and the differences to
+    ``versus`` (``set`` applies to each scenario)."""
+    if len(scenario) > MAX_EXPORT:
+        raise InputError(Problem(f"at most {MAX_EXPORT} scenarios per comparison", field="scenario",
+                                 value=len(scenario)))
+    service = _service(request, principal)
+    settings = parse_set(set)
+    return respond(service.costs([service.resolve(name, settings) for name in scenario], versus),
+                   method="citycarbon.pathways.macc.compare_costs (docs/pathways.md: Costs, NPV and the MACC)")
