@@ -660,7 +660,7 @@ def what_it_takes_view(request: Request, fmt: Formatter) -> dict:
     base, target = WHAT_IT_TAKES
     if _unavailable(service, "what_it_takes") or target not in service.shipped_names():
         return {"unavailable": True}
-    result = service.what_it_takes(base=base, target=target)  # type: ignore[attr-defined]
+    result = service.what_it_takes(base=base, target=target)
     return _what_it_takes_rows(service, fmt, result)
 
 
