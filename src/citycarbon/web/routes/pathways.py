@@ -695,19 +695,20 @@ def _what_it_takes_rows(service: PathwayService, fmt: Formatter, result: dict) -
         targets.append({"id": t["id"], "title": name(t), "base_met": t.get("base_met"),
                         "target_met": t.get("target_met"),
                         "margin": _margin(fmt, t.get("target_margin"), str(t.get("unit") or ""))})
-    # the targets still out of reach and what binds them: the service's explanation when it gives one, else the
-    # levers at their maximum with the potential that caps them
-    binding = [lv["potential"] for lv in levers if lv["at_max"] and lv["potential"]] \
-        or [lv["name"] for lv in levers if lv["at_max"]]
+    # the targets still out of reach: the service's explanation when it gives one (``unreachable`` rows or a
+    # ``why`` mapping of target id to {text_zh, text_en}, as goal-seek words it), with the potentials that bind;
+    # beside them the levers the Neutrality scenario takes to the limit of their potential
+    at_limit = [lv["potential"] for lv in levers if lv["at_max"] and lv["potential"]]
     explained = {str(u.get("id") or u.get("target")): u for u in result.get("unreachable") or []}
+    explained.update({str(k): v for k, v in (result.get("why") or {}).items() if isinstance(v, dict)})
     unreachable = []
     for t in targets:
         if t["target_met"] is not False:
             continue
         info = explained.get(t["id"], {})
-        why = (info.get("why_zh") if zh else info.get("why_en")) or None
-        named = [potential(p) or name(p) for p in info.get("binding_potentials") or []] or binding
-        unreachable.append({"id": t["id"], "title": t["title"], "why": why, "binding": named})
+        why = (info.get("why_zh") or info.get("text_zh")) if zh else (info.get("why_en") or info.get("text_en"))
+        named = [potential(p) or name(p) for p in info.get("binding_potentials") or [] if isinstance(p, dict)]
+        unreachable.append({"id": t["id"], "title": t["title"], "why": why or None, "binding": named})
     cost = result.get("cost") or {}
     npv = cost.get("npv") or {}
     sectors = cost.get("sectors") or []
@@ -722,6 +723,7 @@ def _what_it_takes_rows(service: PathwayService, fmt: Formatter, result: dict) -
     base, target = result.get("base") or {}, result.get("target") or {}
     met = result.get("met") or {}
     return {"unavailable": False, "levers": levers, "targets": targets, "unreachable": unreachable,
+            "at_limit": at_limit,
             "base_name": scenario_title(service, fmt, str(base.get("name") or WHAT_IT_TAKES[0])),
             "target_name": scenario_title(service, fmt, str(target.get("name") or WHAT_IT_TAKES[1])),
             "npv_base": _yi(fmt, npv.get("base"), 0), "npv_target": _yi(fmt, npv.get("target"), 0),
