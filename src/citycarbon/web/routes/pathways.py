@@ -712,14 +712,13 @@ def _what_it_takes_rows(service: PathwayService, fmt: Formatter, result: dict) -
     cost = result.get("cost") or {}
     npv = cost.get("npv") or {}
     sectors = cost.get("sectors") or []
-    annual = []
-    for year in WHAT_IT_TAKES_YEARS:
-        diff = ((cost.get("annual") or {}).get(str(year)) or {}).get("target_vs_base")
-        if diff is None:
-            continue
-        annual.append({"year": year, "total": _yi(fmt, diff.get("total"), 1, signed=True, per_year=True),
-                       "raw_total": diff.get("total"),
-                       "sectors": [_yi(fmt, diff.get(s), 1, signed=True, per_year=True) for s in sectors]})
+    diffs = {year: ((cost.get("annual") or {}).get(str(year)) or {}).get("target_vs_base")
+             for year in WHAT_IT_TAKES_YEARS}
+    years = [y for y, d in diffs.items() if d is not None]
+    annual = [{"key": key, "name": _t(fmt, "Total") if key == "total" else fmt.label("cost-sector", key),
+               "cells": [_yi(fmt, (diffs[y] or {}).get(key), 1, signed=True, per_year=True) for y in years],
+               "raw": [(diffs[y] or {}).get(key) for y in years]}
+              for key in ("total", *sectors)]
     base, target = result.get("base") or {}, result.get("target") or {}
     met = result.get("met") or {}
     return {"unavailable": False, "levers": levers, "targets": targets, "unreachable": unreachable,
@@ -728,7 +727,7 @@ def _what_it_takes_rows(service: PathwayService, fmt: Formatter, result: dict) -
             "target_name": scenario_title(service, fmt, str(target.get("name") or WHAT_IT_TAKES[1])),
             "npv_base": _yi(fmt, npv.get("base"), 0), "npv_target": _yi(fmt, npv.get("target"), 0),
             "npv_diff": _yi(fmt, npv.get("target_vs_base"), 0, signed=True), "raw_npv_diff": npv.get("target_vs_base"),
-            "sector_names": [fmt.label("cost-sector", s) for s in sectors], "annual": annual,
+            "annual_years": years, "annual": annual,
             "met_base": met.get("base"), "met_target": met.get("target"), "met_total": met.get("total")}
 
 
