@@ -244,3 +244,11 @@ def test_the_cost_chart_of_bau_settings_shows_the_default_scenario(web_env):
     page = web_env.get("/pathways/costs", params={"scenario": "BAU", "lang": "en"}).text
     chart = _chart(page, "pw-cost-sectors")
     assert any(v != 0 for s in chart["series"] for v in s["data"])  # not BAU against itself
+
+
+@pytest.mark.parametrize("path", ["/pathways/costs", "/pathways/macc?year=2030", "/pathways/what-it-takes"])
+def test_the_new_views_keep_the_page_roles(web_env, path):
+    assert web_env.get(path, user="district-a").status_code == 403
+    assert web_env.get(path, user="enterprise-x").status_code == 403
+    anonymous = web_env.get(path, user=None)
+    assert anonymous.status_code in (302, 303) and "/login" in anonymous.headers["location"]

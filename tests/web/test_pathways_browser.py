@@ -129,6 +129,7 @@ def test_basis_switch_cost_view_macc_and_what_it_takes_in_chromium(pathways_serv
         assert canvas_pixels(page, "[data-chart='pw-co2']") > 1000
         assert page.evaluate("window.__noReload") is True
         assert "消费口径" in page.inner_text("[data-basis-row='consumption']")
+        assert page.input_value("#pathways-picker-basis") == "consumption"  # a scenario reset keeps the basis
 
         page.click("#pathways-costs-open")
         page.wait_for_selector("[data-chart='pw-cost-sectors'][data-drawn='1'] canvas")

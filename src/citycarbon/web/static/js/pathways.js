@@ -62,6 +62,11 @@
 
   document.addEventListener("change", function (event) {
     var el = event.target;
+    /* issue 17: the basis switch; the scenario picker keeps the chosen basis */
+    if (el instanceof HTMLInputElement && el.type === "radio" && el.name === "basis") {
+      var kept = document.getElementById("pathways-picker-basis");
+      if (kept) { kept.value = el.value; }
+    }
     if (el instanceof HTMLSelectElement && el.hasAttribute("data-autosubmit") && el.form) {
       el.form.submit();
     }
