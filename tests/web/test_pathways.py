@@ -252,3 +252,14 @@ def test_the_new_views_keep_the_page_roles(web_env, path):
     assert web_env.get(path, user="enterprise-x").status_code == 403
     anonymous = web_env.get(path, user=None)
     assert anonymous.status_code in (302, 303) and "/login" in anonymous.headers["location"]
+
+
+@pytest.mark.parametrize(("method", "path", "marker"), [
+    ("costs", "/pathways/costs", "costs"), ("macc", "/pathways/macc?year=2030", "macc"),
+    ("what_it_takes", "/pathways/what-it-takes", "what-it-takes")])
+def test_a_view_without_its_service_says_the_data_is_not_available(web_env, monkeypatch, method, path, marker):
+    from citycarbon.services.pathways import PathwayService
+
+    monkeypatch.delattr(PathwayService, method)
+    page = web_env.get(path)
+    assert page.status_code == 200 and f'data-unavailable="{marker}"' in page.text and "本服务器尚无" in page.text

@@ -139,6 +139,7 @@ def test_basis_switch_cost_view_macc_and_what_it_takes_in_chromium(pathways_serv
         page.click("button[data-macc-year='2060']")
         page.wait_for_selector(".pathways-macc-body[data-macc-year='2060'] "
                                "[data-chart='pw-macc'][data-drawn='1'] canvas")
+        assert page.get_attribute("button[data-macc-year='2060']", "aria-pressed") == "true"
         box = page.locator("[data-chart='pw-macc']").bounding_box()
         page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5)
         page.screenshot(path=str(ARTIFACTS / "pathways-costs-macc.png"), full_page=True)

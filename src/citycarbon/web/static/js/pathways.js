@@ -74,6 +74,13 @@
 
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail && event.detail.target;
+    if (target && target.id === "pathways-macc") {  /* issue 17: the MACC's year buttons show the year drawn */
+      var body = target.querySelector("[data-macc-year]");
+      var year = body ? body.getAttribute("data-macc-year") : "";
+      Array.prototype.forEach.call(document.querySelectorAll("button[data-macc-year]"), function (b) {
+        b.setAttribute("aria-pressed", b.getAttribute("data-macc-year") === year ? "true" : "false");
+      });
+    }
     if (target && (target.id === "pathways-wedges" || target.id === "pathways-ensemble" || target.id === "pathways-costs")) {
       var section = target.closest("section");
       var note = section ? section.querySelector(".pathways-stale") : null;
