@@ -225,7 +225,7 @@ def register(app: typer.Typer) -> None:
         quiet: bool = QUIET_OPTION,
     ) -> None:
         """Lever settings that meet every plan target while staying closest to the scenario (or cheapest)."""
-        from citycarbon.services.pathways import PathwayService
+        from citycarbon.services.pathways import seek_pathway
 
         try:
             if objective not in ("distance", "least-cost"):
@@ -233,21 +233,12 @@ def register(app: typer.Typer) -> None:
                                          value=objective))
             weights = read_cost_file(cost) if cost is not None else None
             with progress_bars(quiet) as bars, bars.step("建模 / model", city):
-                service = PathwayService(city, source=source_value(source))
-                scen = service.load(scenario)
-                service.model()
+                model, scen = load_model_and_scenario(city, scenario, source_value(source))
             chosen: Any = "all" if not targets else [t.strip() for t in targets.split(",") if t.strip()]
             with progress_bars(quiet) as bars:
-                bar = bars.task("目标反推 / goal-seek", "steps")
-                if weights is not None:  # move weights only apply to the distance objective
-                    from citycarbon.pathways.goalseek import seek
-
-                    result = seek(service.model(), scen, seed=seed, targets=chosen, probability=probability,
-                                  runs=runs, cost=weights, objective=objective, keep_scenario=keep_scenario,
-                                  progress=bar)
-                else:
-                    result = service.seek(scen, objective=objective, targets=chosen, probability=probability,
-                                          runs=runs, seed=seed, keep_scenario=keep_scenario, progress=bar)
+                result = seek_pathway(model, scen, seed=seed, targets=chosen, probability=probability, runs=runs,
+                                      cost=weights, objective=objective, keep_scenario=keep_scenario,
+                                      progress=bars.task("目标反推 / goal-seek", "steps"))
         except InputError as error:
             fail(error)
             return

@@ -28,6 +28,21 @@ Method (deterministic for a ``seed``)
 A target *binds* when it is met at the answer with a margin ≈ 0 (within 0.1 % of the larger of its margins
 at the scenario and at the range ends), or is lost at a point 0.1 % of the way back towards the scenario
 (step-like margins such as the peak year): these are the targets that shape the answer.
+
+Least cost (issue 17, ``objective="least-cost"``)
+-----------
+Minimise the NPV of the energy-system cost (``Outputs.npv()``, CNY, the central run with the scenario's
+uncertain and cost parameters) over the same levers and constraints. With a probability, a target's margin is
+the ensemble's order statistic (the ``R − ⌈pR⌉``-th smallest margin: ≥ 0 exactly when a share p is met; a sample
+approximation of the chance constraint, Luedtke & Ahmed 2008), continuous in the levers, and a target out of
+reach with P ≥ p is sought on the central run. Method: the corners as above, then every target they miss gets
+its margin maximised alone (L-BFGS-B); rays from the scenario give feasible starts; SLSQP minimises the NPV from
+the two cheapest with forward differences of NPV and margins in one call; each polished point's segment back to
+the scenario is searched for its cheapest feasible point (the pull-back, on cost); coordinate descent (Wright
+2015) ends it. ``keep_scenario`` cuts each range at the scenario's value on its unambitious side. The result
+says the answer's cost (``cost``), why each target not met stays out of reach (``why``: levers at the end of
+their range with their potential row, capacity paths capped by their potential in the target year, the
+uncertain parameters that decide it and the value needed) and the potentials the answer reaches.
 """
 
 from __future__ import annotations
@@ -67,6 +82,12 @@ _BISECT = 20  # bisection steps after the grid: 1/32 · 2^-20 of a ray, far belo
 _SLACK = 1e-7  # SLSQP constraints ask for a scaled margin this far above 0, so its answer is strictly met
 _TIGHT = 1e-3  # a met target binds when its margin is within this share of its scale (margin ≈ 0)
 _BACKOFF = 1e-3  # a target binds if it fails this share of the way back towards the scenario
+#: methods of the least-cost seek (issue 17), added to STANDARDS in its provenance
+LEAST_COST_STANDARDS: tuple[str, ...] = (
+    "Luedtke & Ahmed (2008) SIAM J. Optim. 19(2):674-699 (sample approximation of probabilistic constraints)",
+    "Wright (2015) Math. Program. 151:3-34 (coordinate descent)",
+    "Loulou et al. (2016) Documentation for the TIMES Model, ETSAP (least-cost energy-system optimisation)",
+)
 #: what a seek minimises: the distance to the scenario, or the NPV of the energy-system cost (issue 17)
 OBJECTIVES = ("distance", "least-cost")
 _DESCENT_GRID = 9  # values per lever tried by a coordinate-descent pass (plus fine steps around the value)
@@ -97,6 +118,7 @@ class SeekResult:
     cost: dict | None = None  # npv_cny, npv_scenario_cny, npv_bau_cny, npv_change_cny, annual_change_cny
     why: dict[str, dict] = field(default_factory=dict)  # target id → what binds (levers, capacity, parameters)
     binding_potentials: list[dict] = field(default_factory=list)  # potentials the answer reaches
+    central_only: list[str] = field(default_factory=list)  # with a probability: targets met on the central run only
 
     @property
     def binding(self) -> list[str]:
@@ -112,7 +134,7 @@ class SeekResult:
                 "seed": self.seed, "evaluations": self.evaluations, "notes": self.notes,
                 "provenance": self.provenance.to_dict() if self.provenance else None,
                 "objective": self.objective, "cost": self.cost, "why": self.why,
-                "binding_potentials": self.binding_potentials}
+                "binding_potentials": self.binding_potentials, "central_only": self.central_only}
 
     def rows(self) -> list[dict]:
         return [{"措施 / lever": lv["name"], "组 / group": lv["group"], "方案值 / scenario": lv["scenario"],
@@ -128,6 +150,7 @@ class _Problem:
                  quantile: bool = False):
         self.model, self.x_s, self.idx, self.probability, self.chunk = model, x_s, lever_idx, probability, chunk
         self.quantile = quantile  # probability margins as the ensemble's order statistic (least-cost seek)
+        self.central_only: set[str] = set()  # targets judged on the central run (not reachable with P ≥ p)
         self.evaluations = 0
         self.draws: np.ndarray | None = None
         params = parameter_arrays(model)
@@ -215,7 +238,12 @@ class _Problem:
                 order = np.partition(np.asarray(margin, dtype=float).reshape(len(block), runs), k, axis=1)[:, k]
                 out.setdefault(key, []).append(np.where(share >= self.probability - 1e-12,
                                                         np.maximum(order, 0.0), np.minimum(order, -1e-12)))
-        return {key: (np.concatenate(v) >= 0.0, np.concatenate(v)) for key, v in out.items()}
+        result = {key: (np.concatenate(v) >= 0.0, np.concatenate(v)) for key, v in out.items()}
+        if self.central_only:
+            self.evaluations += len(X)
+            central = self._central(X)[0]
+            result.update({key: central[key] for key in self.central_only})
+        return result
 
     def evaluate_cost(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(met, margin, NPV (n,) of the central run) of lever values ``Z``."""
@@ -359,14 +387,31 @@ def seek(model: PathwayModel, scenario: Any, *, seed: int = 0, targets: Sequence
         notes.append("not met even with every lever at its most ambitious end: "
                      + ", ".join(t["id"] for t in infeasible))
     least = objective == "least-cost"
+    central_only: list[str] = []
+    if least and probability is not None and not active.all():
+        # a target out of reach with P ≥ p is still sought on the central run (met there if it can be)
+        central_only = [t for j, t in enumerate(problem.targets) if not active[j]]
+        problem.central_only.update(central_only)
+        met_s, margin_s = (a[0] for a in problem.evaluate(s))
+        met_a, margin_a = (a[0] for a in problem.evaluate(ambitious))
+        met_c, margin_c = problem.evaluate(corners)
+        met_c, margin_c = met_c[own, own], margin_c[own, own]
+        active = met_s | met_a | met_c
+        best_margin = np.maximum(margin_a, margin_c)
+        for row in infeasible:
+            j = problem.targets.index(str(row["id"]))
+            row.update({"margin_at_max": float(best_margin[j]), "margin_at_scenario": float(margin_s[j])})
+        notes.append(f"not reachable with P ≥ {probability}, sought on the central run: " + ", ".join(central_only))
+        infeasible = [t for t in infeasible if not active[problem.targets.index(str(t["id"]))]]
     if least:
         best, active = _least_cost(problem, s, lo, hi, span, ambitious, corners, active, margin_s, best_margin,
                                    seed=int(seed), starts=int(starts), polish=polish, report=report)
-        reached = [t["id"] for t in infeasible if active[problem.targets.index(str(t["id"]))]]
-        if reached:  # a target the corners missed but the margin search reached
-            infeasible = [t for t in infeasible if t["id"] not in reached]
-            notes[-1:] = (["not met even at its most favourable lever settings: "
-                           + ", ".join(t["id"] for t in infeasible)] if infeasible else [])
+        # a target the corners missed but the margin search reached is sought; the others are out of reach
+        infeasible = [t for t in infeasible if not active[problem.targets.index(str(t["id"]))]]
+        notes = [n for n in notes if not n.startswith("not met even")]
+        if infeasible:
+            notes.append("not met even at its most favourable lever settings: "
+                         + ", ".join(str(t["id"]) for t in infeasible))
     elif met_s[active].all():
         best = s.copy()
         notes.append("the scenario already meets every target that can be met")
@@ -414,7 +459,7 @@ def seek(model: PathwayModel, scenario: Any, *, seed: int = 0, targets: Sequence
     provenance = Provenance("Goal-seek: least-cost lever settings meeting the plan targets (rays + SLSQP + "
                             "coordinate descent)" if least else
                             "Goal-seek: closest lever settings meeting the plan targets (rays + SLSQP)",
-                            METHOD_VERSION, standards=list(STANDARDS),
+                            METHOD_VERSION, standards=list(STANDARDS) + (list(LEAST_COST_STANDARDS) if least else []),
                             parameters={"scenario": name, "code": code, "seed": int(seed), "targets": problem.targets,
                                         "probability": probability, "runs": int(runs) if probability else None,
                                         "cost": dict(cost) if cost else None, "starts": int(starts),
@@ -427,7 +472,7 @@ def seek(model: PathwayModel, scenario: Any, *, seed: int = 0, targets: Sequence
                       infeasible=infeasible, probability=None if probability is None else float(probability),
                       runs=int(runs) if probability is not None else None, seed=int(seed),
                       evaluations=problem.evaluations, notes=notes, provenance=provenance, objective=objective,
-                      **explained)
+                      central_only=central_only, **explained)
 
 
 def _slsqp(problem: _Problem, z0: np.ndarray, s: np.ndarray, span: np.ndarray, weight: np.ndarray, lo: np.ndarray,

@@ -418,13 +418,10 @@ class PathwayService:
     def seek(self, scenario: Scenario, *, objective: str = "least-cost", targets: list[str] | str = "all",
              probability: float | None = None, runs: int = 200, seed: int = 0, keep_scenario: bool = False,
              progress: Any = None) -> SeekResult:
-        """Goal-seek from ``scenario`` (:func:`citycarbon.pathways.goalseek.seek`): the least-cost (NPV) or the
-        closest lever settings meeting ``targets`` on the central run or with ``probability`` on ``runs``
-        ensemble runs; the result says the answer's cost and why a target stays out of reach."""
-        from citycarbon.pathways.goalseek import seek
-
-        return seek(self._protocol_model(), scenario, seed=seed, targets=targets, probability=probability,
-                    runs=runs, objective=objective, keep_scenario=keep_scenario, progress=progress)
+        """Goal-seek from ``scenario`` on the city's model (:func:`seek_pathway`)."""
+        return seek_pathway(self._protocol_model(), scenario, objective=objective, targets=targets,
+                            probability=probability, runs=runs, seed=seed, keep_scenario=keep_scenario,
+                            progress=progress)
 
     def what_it_takes(self, base: str = "Plan", target: str = "Neutrality") -> dict[str, Any]:
         """What moving from the shipped scenario ``base`` to ``target`` takes: the levers that change (names
@@ -511,3 +508,17 @@ MAX_MACC_RUNS = 1000
 __all__ += ["MAX_MACC_RUNS"]
 if TYPE_CHECKING:
     from citycarbon.pathways.macc import MaccResult
+
+
+# issue 17 (seek) -------------------------------------------------------------------------------------------
+def seek_pathway(model: Any, scenario: Any, *, objective: str = "least-cost", targets: list[str] | str = "all",
+                 probability: float | None = None, runs: int = 200, seed: int = 0, keep_scenario: bool = False,
+                 cost: dict[str, float] | None = None, progress: Any = None) -> SeekResult:
+    """Goal-seek from ``scenario`` (:func:`citycarbon.pathways.goalseek.seek`): the least-cost (NPV) or the
+    closest lever settings meeting ``targets`` on the central run or with ``probability`` on ``runs`` ensemble
+    runs (``cost``: move weights of the distance objective); the result says the answer's cost and why a target
+    stays out of reach. The one function the faces call (the CLI passes the model it loaded)."""
+    from citycarbon.pathways.goalseek import seek
+
+    return seek(model, scenario, seed=seed, targets=targets, probability=probability, runs=runs, cost=cost,
+                objective=objective, keep_scenario=keep_scenario, progress=progress)
