@@ -225,3 +225,20 @@ def test_run_json_has_bases_and_costs(model):
     by_kind = sum(np.array(costs["annual"][f"cost_{k}_cny"]) for k in costs["kinds"])
     np.testing.assert_allclose(by_sector, costs["annual"]["cost_total_cny"], rtol=1e-12)
     np.testing.assert_allclose(by_kind, costs["annual"]["cost_total_cny"], rtol=1e-9)
+
+
+def test_service_default_scenario_and_limits(monkeypatch):
+    from citycarbon.services.pathways import MAX_MACC_RUNS, PathwayService
+
+    service = PathwayService("dalian", source="files")
+    monkeypatch.setattr(service, "shipped_names", lambda: ["BAU", "Plan", "Enhanced"])
+    assert service.macc_default_scenario() == "Enhanced"
+    monkeypatch.setattr(service, "shipped_names", lambda: ["BAU", "Plan", "Enhanced", "Neutrality"])
+    assert service.macc_default_scenario() == "Neutrality"
+    monkeypatch.undo()
+    with pytest.raises(InputError) as error:
+        service.macc(service.base_scenario("Enhanced"), 2030, runs=MAX_MACC_RUNS + 1)
+    assert error.value.problems[0].field == "runs"
+    with pytest.raises(InputError) as error:
+        service.costs([service.base_scenario("Plan")], versus="BUA")
+    assert error.value.problems[0].field == "versus" and error.value.problems[0].suggestion
