@@ -147,3 +147,108 @@ def test_json_shape_and_bad_inputs():
         seek(LinearModel(), PLAN, probability=1.5)
     with pytest.raises(InputError, match="cost weights must be positive"):
         seek(LinearModel(), PLAN, cost={"a": -1.0})
+
+
+# issue 17 (seek): least-cost goal-seek ------------------------------------------------------------------------
+
+
+class CostOutput(Output):
+    def __init__(self, co2: np.ndarray, targets: dict, npv: np.ndarray):
+        super().__init__(co2, targets)
+        self._npv = npv
+        self.series["cost_power_cny"] = np.outer(npv, np.ones(len(YEARS)))
+        self.series["cost_total_cny"] = self.series["cost_power_cny"]
+
+    def npv(self) -> np.ndarray:
+        return self._npv
+
+
+class CostModel(LinearModel):
+    """The linear model with an NPV ``cost_a·a + cost_b·b`` (CNY): per unit of E(2030) cut, a costs cost_a/20
+    and b cost_b/10."""
+
+    def __init__(self, cost_a: float, cost_b: float, **kwargs):
+        super().__init__(**kwargs)
+        self.cost_a, self.cost_b = cost_a, cost_b
+
+    def evaluate(self, X: np.ndarray) -> CostOutput:
+        out = super().evaluate(X)
+        return CostOutput(out.series["co2_emissions_t"], out.targets(), self.cost_a * X[:, 0] + self.cost_b * X[:, 1])
+
+
+POTENTIAL_B = {"id": "b_potential", "name_zh": "乙潜力", "name_en": "Potential of b", "technology": "b", "lever": "b",
+               "value": 1.0, "unit": "u", "source": "toy", "status": "estimate"}
+
+
+def test_least_cost_uses_the_cheaper_lever_first_up_to_its_max():
+    # 20a + 10b ≥ 15; b cuts at 1 CNY per unit of E, a at 2: b = 1 (cuts 10), then a = 0.25; NPV = 40·0.25 + 10
+    result = seek(CostModel(40.0, 10.0), PLAN, seed=1, objective="least-cost")
+    assert result.values()["b"] == pytest.approx(1.0, abs=1e-4)
+    assert result.values()["a"] == pytest.approx(0.25, abs=1e-4)
+    assert result.feasible and result.binding == ["cap"] and result.objective == "least-cost"
+    assert result.cost["npv_cny"] == pytest.approx(20.0, abs=1e-3)
+    assert result.cost["npv_scenario_cny"] == 0.0 and result.cost["npv_change_cny"] == pytest.approx(20.0, abs=1e-3)
+    assert result.cost["annual_change_cny"]["2030"]["power"] == pytest.approx(20.0, abs=1e-3)
+    # b cuts at 3 CNY per unit, a at 2: only a moves, a = 0.75
+    other = seek(CostModel(40.0, 30.0), PLAN, seed=1, objective="least-cost")
+    assert other.values()["a"] == pytest.approx(0.75, abs=1e-4) and other.values()["b"] == pytest.approx(0.0, abs=1e-4)
+    assert other.cost["npv_cny"] == pytest.approx(30.0, abs=1e-3)
+
+
+def test_least_cost_names_the_potential_that_binds_a_feasible_answer():
+    result = seek(CostModel(40.0, 10.0), PLAN, seed=1, objective="least-cost", potentials=[POTENTIAL_B])
+    assert [(p["id"], p["lever"]) for p in result.binding_potentials] == [("b_potential", "b")]
+    assert result.why == {}
+
+
+def test_least_cost_explains_an_unreachable_target_by_its_potential_and_the_parameter_that_decides_it():
+    # cap 67 needs 20a + 10b ≥ 33 − s: at most 30 with the levers; the uncertain s decides: s ≤ −3 would do
+    result = seek(CostModel(40.0, 10.0, cap=67.0), PLAN, seed=1, objective="least-cost", potentials=[POTENTIAL_B])
+    assert not result.feasible and [t["id"] for t in result.infeasible] == ["cap"]
+    why = result.why["cap"]
+    assert why["margin_at_best"] == pytest.approx(-3.0)
+    assert {lv["id"] for lv in why["levers"]} == {"a", "b"}
+    b = next(lv for lv in why["levers"] if lv["id"] == "b")
+    assert b["end"] == "max" and b["potential"]["id"] == "b_potential" and b["value"] == 1.0
+    (s,) = why["parameters"]
+    assert s["id"] == "s" and s["end"] == -5.0 and s["needed"] == pytest.approx(-3.0, abs=1e-6)
+    assert "Potential of b" in why["text_en"] and "乙潜力" in why["text_zh"]
+    data = json.loads(json.dumps(result.to_dict()))
+    assert {"objective", "cost", "why", "binding_potentials"} <= set(data)
+
+
+def test_least_cost_with_a_probability_meets_it_on_the_ensemble():
+    # P(E ≤ 85) ≥ 0.9 with s ~ U[−5, 5]: 20a + 10b ≥ 15 + 4; b first (cheaper) then a ≈ 0.45
+    model = CostModel(40.0, 10.0)
+    result = seek(model, PLAN, seed=2, probability=0.9, runs=200, objective="least-cost")
+    values = result.values()
+    assert values["b"] == pytest.approx(1.0, abs=1e-3)
+    assert 0.45 - 0.01 <= values["a"] <= 0.45 + 0.01
+    assert ensemble(model, Scenario("sought", values), runs=200, seed=2).p_met()["cap"] >= 0.9
+
+
+def test_least_cost_is_deterministic_and_keeps_the_scenario_floor():
+    one = seek(CostModel(40.0, 30.0), Scenario("Plan", {"b": 0.2}), seed=3, objective="least-cost",
+               keep_scenario=True)
+    two = seek(CostModel(40.0, 30.0), Scenario("Plan", {"b": 0.2}), seed=3, objective="least-cost",
+               keep_scenario=True)
+    assert one.values() == two.values() and one.evaluations == two.evaluations
+    # b may not fall below the scenario's 0.2: a covers the rest, 20a ≥ 15 − 2
+    assert one.values()["b"] == pytest.approx(0.2, abs=1e-6) and one.values()["a"] == pytest.approx(0.65, abs=1e-4)
+
+
+def test_bad_objective_names_the_field():
+    with pytest.raises(InputError) as error:
+        seek(CostModel(1.0, 1.0), PLAN, objective="cheapest")
+    assert error.value.problems[0].field == "objective"
+    with pytest.raises(InputError, match="reports no cost") as missing:
+        seek(LinearModel(), PLAN, objective="least-cost")
+    assert missing.value.problems[0].field == "objective"
+
+
+def test_least_cost_with_a_probability_seeks_the_rest_on_the_central_run():
+    # cap 72: 20a + 10b ≥ 28 + s; with P ≥ 0.9 out of reach (s ≤ 2 has P 0.7), centrally a = 0.9 after b = 1
+    result = seek(CostModel(40.0, 10.0, cap=72.0), PLAN, seed=2, probability=0.9, runs=200, objective="least-cost")
+    assert result.central_only == ["cap"] and result.infeasible == [] and result.feasible
+    assert result.values()["b"] == pytest.approx(1.0, abs=1e-4) and result.values()["a"] == pytest.approx(0.9, abs=1e-4)
+    assert "sought on the central run: cap" in " ".join(result.notes)

@@ -207,3 +207,13 @@ def test_commands_on_the_shipped_dalian_model(monkeypatch):
     morris = invoke("sensitivity", "--scenario", "Plan", "--method", "morris", "--n", "4", "--format", "csv")
     assert morris.exit_code == 0, morris.output
     assert len(list(csv.DictReader(io.StringIO(morris.stdout)))) >= 10
+
+
+# issue 17 (seek)
+def test_seek_objective_is_checked_and_least_cost_needs_a_cost(toy):
+    bad = invoke("seek", "--scenario", "BAU", "--objective", "cheapest")
+    assert bad.exit_code == 2 and "objective" in bad.output
+    no_cost = invoke("seek", "--scenario", "BAU", "--objective", "least-cost")  # the toy has no Outputs.npv
+    assert no_cost.exit_code == 2 and "no cost" in no_cost.output
+    plain = json.loads(invoke("seek", "--scenario", "BAU", "--format", "json").stdout)
+    assert plain["objective"] == "distance" and plain["cost"] is None and "why" in plain

@@ -335,6 +335,11 @@ SKIPPED = {"/healthz", "/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirec
            # issue 15 item 5: downloads of the project workflow (tests/web/test_project_workflow_pages.py)
            "/projects/{project_code}/opinion.docx", "/projects/{project_code}/attachments/{attachment_id}"}
 SKIPPED |= {"/reports/documents/{doc_id}"}  # issue 16 (web): a download (tests/web/test_reports_pages.py)
+# issue 17 (web): the basis switch, the MACC's other year and the cost view of a what-if
+VARIANTS["/pathways"] = [*VARIANTS["/pathways"], "?scenario=BAU&basis=consumption"]
+VARIANTS["/pathways/results"] = [*VARIANTS["/pathways/results"], "?scenario=Plan&basis=territorial"]
+VARIANTS["/pathways/macc"] = ["?scenario=Plan&year=2060", "?year=2045"]
+VARIANTS["/pathways/costs"] = ["?scenario=Plan&offshore_wind_2030_mw=6000"]
 #: pages whose every GET is slow (Monte-Carlo runs): rendered for one role
 ONE_ROLE = {"/pathways/ensemble"}
 

@@ -4,6 +4,7 @@ the designed message, wedges and ensemble fragments answer, no external URL, no 
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 
@@ -88,3 +89,177 @@ def test_wedges_and_ensemble_fragments(web_env):
     assert ensemble.status_code == 200
     assert 0.0 <= _kpi(ensemble.text, "p_peak_by_2030") <= 1.0
     assert sum(_chart(ensemble.text, "pw-peak-years")["series"][0]["data"]) == pytest.approx(100, abs=1)
+
+
+# issue 17 (web) -------------------------------------------------------------------------------------------------
+def _basis_peak(html: str, basis: str) -> int:
+    match = re.search(rf'data-basis-row="{basis}" data-peak-year="(\d+)"', html)
+    assert match, f"no basis row {basis}"
+    return int(match.group(1))
+
+
+def test_basis_switch_redraws_the_peak_and_travels_with_the_share_link(web_env):
+    """BAU peaks in 2060 on the net-inflow basis (nuclear exports credited) but in the 2030s on the consumption
+    basis (model run, tests/pathways golden); the KPI, the CO2 chart and the share link follow the switch."""
+    pages = {b: web_env.get("/pathways/results", user="viewer", headers={"HX-Request": "true"},
+                            params={"scenario": "BAU", "basis": b})
+             for b in ("rule", "net_inflow", "consumption", "territorial")}
+    for basis, page in pages.items():
+        assert page.status_code == 200 and 'class="errors"' not in page.text, basis
+        assert _kpi(page.text, "peak_year") == _basis_peak(page.text, basis)  # the KPI is the chosen basis' peak
+        assert f'data-basis-row="{basis}"' in page.text and 'aria-current="true"' in page.text
+    assert _kpi(pages["net_inflow"].text, "peak_year") == 2060
+    assert _kpi(pages["consumption"].text, "peak_year") < 2040
+    # the rule "worse" takes the later of net inflow and consumption: the headline is the net-inflow peak here
+    assert _kpi(pages["rule"].text, "peak_year") == max(_kpi(pages["net_inflow"].text, "peak_year"),
+                                                        _kpi(pages["consumption"].text, "peak_year"))
+    assert _chart(pages["consumption"].text, "pw-co2") != _chart(pages["net_inflow"].text, "pw-co2")
+    assert "basis=consumption" in pages["consumption"].headers["HX-Replace-Url"]
+    assert "basis=" not in pages["rule"].headers["HX-Replace-Url"]  # the default stays out of the link
+    page = web_env.get(pages["consumption"].headers["HX-Replace-Url"], user="viewer")
+    assert page.status_code == 200 and re.search(r'value="consumption" form="pathways-form" checked', page.text)
+    assert _kpi(page.text, "peak_year") == _kpi(pages["consumption"].text, "peak_year")
+    zh = web_env.get("/pathways?scenario=BAU&basis=territorial", user="viewer").text
+    for words in ("净调入电力口径", "消费口径", "属地口径", "按核算方案规则（取较差口径）",
+                  "非化石能源占比（按归属方法）"):
+        assert words in zh
+
+
+def test_non_fossil_view_shows_each_attribution(web_env):
+    page = web_env.get("/pathways/results", params={"scenario": "Plan", "lang": "en"}).text
+    chart = _chart(page, "pw-non-fossil-attribution")
+    assert len(chart["series"]) == 3 and chart["unit"] == "%"
+    grid, local, added = (float(re.search(rf'data-non-fossil="{k}" data-value="([^"]+)"', page).group(1))
+                          for k in ("grid_average", "local_mix", "local_additions"))
+    assert 0 < added < grid < 1 and 0 < local < 1
+    assert "Local-mix attribution" in page and "the accounting profile's choice" in page
+
+
+@pytest.mark.parametrize("basis", ["nonsense", "x" * 5000, "RULE"])
+def test_an_unknown_basis_gets_the_designed_message_not_a_500(web_env, basis):
+    page = web_env.get("/pathways", params={"scenario": "Plan", "basis": basis, "lang": "en"})
+    assert page.status_code == 422 and 'role="alert"' in page.text and "(basis)" in page.text
+    alert = page.text[page.text.index('role="alert"'):]
+    assert "x" * 100 not in alert[:alert.index("</div>")]  # the message cuts the value
+    part = web_env.get("/pathways/results", params={"scenario": "Plan", "basis": basis})
+    assert part.status_code == 200 and 'class="errors"' in part.text and "(basis)" in part.text
+
+
+def _outputs(names: list[str]):
+    """The model's outputs of shipped scenarios, computed here without the page (the cross-check)."""
+    import numpy as np
+
+    from citycarbon.services.pathways import PathwayService
+
+    service = PathwayService()
+    model = service.model()
+    return model.evaluate(np.vstack([model.vector(service.base_scenario(n)) for n in names])), service
+
+
+def test_cost_view_lists_every_scenario_npv_and_the_sectors_add_up(web_env):
+    page = web_env.get("/pathways/costs", params={"scenario": "Plan", "lang": "en"})
+    assert page.status_code == 200 and "<html" not in page.text
+    listed = dict(re.findall(r'data-npv="([^"]+)" data-value="([^"]+)"', page.text))
+    _, service = _outputs(["BAU"])
+    expected = [n for n in ("BAU", "Plan", "Enhanced", "Neutrality") if n in service.shipped_names()]
+    assert list(listed) == expected  # every shipped scenario of the view, in order, BAU first
+    outputs, _ = _outputs(expected)
+    for name, npv in zip(expected, outputs.npv(), strict=True):
+        assert float(listed[name]) == pytest.approx(float(npv), rel=1e-9)
+    assert re.search(r'data-npv="BAU" data-value="[^"]+" data-vs-bau="0.0"', page.text)
+    assert "100M CNY" in page.text
+    # the stacked chart: Plan against BAU by sector in 100M CNY/yr; the sectors add up to the total difference
+    chart = _chart(page.text, "pw-cost-sectors")
+    assert chart["type"] == "stacked" and chart["unit"] == "100M CNY/yr" and len(chart["series"]) == 8
+    i = chart["categories"].index("2030")
+    total = (outputs.value_at("cost_total_cny", 2030)[1] - outputs.value_at("cost_total_cny", 2030)[0]) / 1e8
+    assert sum(s["data"][i] for s in chart["series"]) == pytest.approx(total, abs=0.05)
+    zh = web_env.get("/pathways/costs", params={"scenario": "Plan"}).text
+    assert "亿元" in zh and "边际减排成本曲线" in zh and "100M" not in zh
+    assert _chart(zh, "pw-cost-sectors")["series"][0]["name"] == "电力"
+
+
+def test_macc_fragment_has_sorted_variable_width_bars_for_each_year(web_env):
+    charts = {}
+    for year in (2030, 2060):
+        page = web_env.get("/pathways/macc", params={"scenario": "Plan", "year": year})
+        assert page.status_code == 200 and 'class="errors"' not in page.text
+        charts[year] = chart = _chart(page.text, "pw-macc")
+        bars = chart["bars"]
+        assert chart["type"] == "macc" and chart["unit"] == "元/tCO₂" and len(bars) >= 5
+        macs = [b["mac"] for b in bars]
+        assert macs == sorted(macs)  # cheapest first
+        assert bars[0]["start"] == 0
+        for left, right in itertools.pairwise(bars):  # contiguous: each bar starts where the last ends
+            assert right["start"] == pytest.approx(left["end"], abs=0.02)
+        for b in bars:
+            assert b["end"] - b["start"] == pytest.approx(b["abatement"], abs=0.02) and b["abatement"] > 0
+        assert any(m < 0 for m in macs)  # negative-cost measures hang below the axis
+        assert all(re.search(r"[\u4e00-\u9fff]", b["name"]) for b in bars)  # lever names in the page's language
+    assert charts[2030]["bars"] != charts[2060]["bars"]
+    en = _chart(web_env.get("/pathways/macc", params={"scenario": "Plan", "year": 2030, "lang": "en"}).text,
+                "pw-macc")
+    assert not any(re.search(r"[\u4e00-\u9fff]", b["name"]) for b in en["bars"])
+    assert en["labels"]["mac"] == "Cost per tonne avoided"
+
+
+@pytest.mark.parametrize("year", ["2045", "abc", "99999999999999999999999", "-1"])
+def test_a_bad_macc_year_gets_the_designed_message(web_env, year):
+    page = web_env.get("/pathways/macc", params={"scenario": "Plan", "year": year})
+    assert page.status_code == 200 and 'class="errors"' in page.text and "(year)" in page.text
+    assert "年份须为2030, 2060之一" in page.text
+
+
+def test_what_it_takes_lists_the_lever_changes_and_their_cost(web_env):
+    _, service = _outputs(["BAU"])
+    if "Neutrality" not in service.shipped_names():
+        page = web_env.get("/pathways/what-it-takes")
+        assert page.status_code == 200 and 'data-unavailable="what-it-takes"' in page.text
+        pytest.skip("the Neutrality scenario is not shipped on this branch")
+    page = web_env.get("/pathways/what-it-takes", params={"lang": "en"})
+    assert page.status_code == 200 and 'class="errors"' not in page.text
+    plan, neutral = service.base_scenario("Plan"), service.base_scenario("Neutrality")
+    defaults = {lv.id: lv.default for lv in service.model().levers}
+    changed = {k for k, d in defaults.items()
+               if abs(neutral.levers.get(k, d) - plan.levers.get(k, d)) > 1e-9 * max(1.0, abs(d))}
+    shown = set(re.findall(r'data-lever="([^"]+)"', page.text))
+    assert shown and shown == changed
+    outputs, _ = _outputs(["Plan", "Neutrality"])
+    diff = float(re.search(r'data-npv-diff="([^"]+)"', page.text).group(1))
+    assert diff == pytest.approx(float(outputs.npv()[1] - outputs.npv()[0]), rel=1e-9)
+    assert 'data-annual="2030"' in page.text and 'data-annual="2060"' in page.text
+    zh = web_env.get("/pathways/what-it-takes").text
+    assert "实现的目标数" in zh and "政策杠杆调整" in zh and "亿元/年" in zh
+
+
+def test_the_macc_of_bau_settings_is_the_default_scenario_curve(web_env):
+    """BAU against BAU abates nothing: the view draws the default scenario's curve (Neutrality, else Enhanced)."""
+    page = web_env.get("/pathways/macc", params={"scenario": "BAU", "year": 2030, "lang": "en"})
+    assert page.status_code == 200 and 'class="errors"' not in page.text
+    assert len(_chart(page.text, "pw-macc")["bars"]) >= 5
+    assert "Neutrality" in page.text or "Enhanced" in page.text
+
+
+def test_the_cost_chart_of_bau_settings_shows_the_default_scenario(web_env):
+    page = web_env.get("/pathways/costs", params={"scenario": "BAU", "lang": "en"}).text
+    chart = _chart(page, "pw-cost-sectors")
+    assert any(v != 0 for s in chart["series"] for v in s["data"])  # not BAU against itself
+
+
+@pytest.mark.parametrize("path", ["/pathways/costs", "/pathways/macc?year=2030", "/pathways/what-it-takes"])
+def test_the_new_views_keep_the_page_roles(web_env, path):
+    assert web_env.get(path, user="district-a").status_code == 403
+    assert web_env.get(path, user="enterprise-x").status_code == 403
+    anonymous = web_env.get(path, user=None)
+    assert anonymous.status_code in (302, 303) and "/login" in anonymous.headers["location"]
+
+
+@pytest.mark.parametrize(("method", "path", "marker"), [
+    ("costs", "/pathways/costs", "costs"), ("macc", "/pathways/macc?year=2030", "macc"),
+    ("what_it_takes", "/pathways/what-it-takes", "what-it-takes")])
+def test_a_view_without_its_service_says_the_data_is_not_available(web_env, monkeypatch, method, path, marker):
+    from citycarbon.services.pathways import PathwayService
+
+    monkeypatch.delattr(PathwayService, method)
+    page = web_env.get(path)
+    assert page.status_code == 200 and f'data-unavailable="{marker}"' in page.text and "本服务器尚无" in page.text

@@ -88,3 +88,66 @@ def test_slider_redraws_the_pathway_in_chromium(pathways_server):
         browser.close()
     assert blocked == [], f"requests left the machine: {blocked}"
     assert problems == [], f"console errors: {problems}"
+
+
+# issue 17 (web) -------------------------------------------------------------------------------------------------
+def test_basis_switch_cost_view_macc_and_what_it_takes_in_chromium(pathways_server):
+    """Switch the CO2 basis (the KPIs and the address bar follow, no reload), open the cost view and see the MACC
+    drawn for 2030 then 2060, open "what it takes". The login uses the next TOTP step: the slider test may have
+    used the current one (a step is accepted once)."""
+    import time
+
+    import pyotp
+    from playwright.sync_api import sync_playwright
+
+    base, secret = pathways_server
+    ARTIFACTS.mkdir(exist_ok=True)
+    blocked: list[str] = []
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser, _context, page = guarded_page(playwright, blocked, problems,
+                                               expected_console=lambda m: "status of 401" in m.text)
+        page.goto(base + "/pathways?scenario=BAU")
+        page.fill("#username", "office")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("#totp")
+        page.fill("#password", PASSWORD)
+        page.fill("#totp", pyotp.TOTP(secret).at(time.time() + 30))
+        page.click("button[type=submit]")
+        page.goto(base + "/pathways?scenario=BAU")
+        page.wait_for_selector("[data-chart='pw-co2'][data-drawn='1'] canvas")
+        page.evaluate("window.__noReload = true")  # gone if the page reloads
+        before = _kpi(page, "peak_year")
+        assert before == 2060  # BAU on the rule: the net-inflow peak decides
+
+        page.check("input[name=basis][value=consumption]")
+        page.wait_for_function("() => document.querySelector('.pathways-bases').dataset.basis === 'consumption'")
+        assert _kpi(page, "peak_year") < before
+        page.wait_for_url("**basis=consumption**")
+        page.wait_for_selector("[data-chart='pw-co2'][data-drawn='1'] canvas")
+        assert canvas_pixels(page, "[data-chart='pw-co2']") > 1000
+        assert page.evaluate("window.__noReload") is True
+        assert "消费口径" in page.inner_text("[data-basis-row='consumption']")
+        assert page.input_value("#pathways-picker-basis") == "consumption"  # a scenario reset keeps the basis
+
+        page.click("#pathways-costs-open")
+        page.wait_for_selector("[data-chart='pw-cost-sectors'][data-drawn='1'] canvas")
+        page.wait_for_selector("[data-chart='pw-macc'][data-drawn='1'] canvas")  # loads itself with the view
+        assert canvas_pixels(page, "[data-chart='pw-macc']") > 1000
+        assert page.locator("[data-npv]").count() >= 3
+        page.click("button[data-macc-year='2060']")
+        page.wait_for_selector(".pathways-macc-body[data-macc-year='2060'] "
+                               "[data-chart='pw-macc'][data-drawn='1'] canvas")
+        assert page.get_attribute("button[data-macc-year='2060']", "aria-pressed") == "true"
+        box = page.locator("[data-chart='pw-macc']").bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5)
+        page.screenshot(path=str(ARTIFACTS / "pathways-costs-macc.png"), full_page=True)
+
+        page.click("#pathways-what-it-takes-open")
+        page.wait_for_selector(".pathways-what-it-takes-body")
+        assert page.locator("[data-lever]").count() > 0 or page.locator("[data-unavailable]").count() == 1
+        page.screenshot(path=str(ARTIFACTS / "pathways-what-it-takes.png"), full_page=True)
+        browser.close()
+    assert blocked == [], f"requests left the machine: {blocked}"
+    assert problems == [], f"console errors: {problems}"

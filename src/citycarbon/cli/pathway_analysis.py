@@ -212,32 +212,59 @@ def register(app: typer.Typer) -> None:
         runs: Annotated[int, typer.Option("--runs", help="ensemble runs with --probability")] = 200,
         cost: Annotated[Path | None, typer.Option("--cost", help="YAML: lever id → weight of moving it "
                                                   "(a costly lever gets a larger weight)")] = None,
+        # issue 17 (seek): the objective and the floor at the scenario
+        objective: Annotated[str, typer.Option("--objective", help="distance (closest to the scenario) | "
+                                               "least-cost (lowest NPV of the energy-system cost)")] = "distance",
+        keep_scenario: Annotated[bool, typer.Option("--keep-scenario", help="no lever less ambitious than the "
+                                                    "scenario (what it takes beyond it)")] = False,
         city: Annotated[str, CITY_OPTION] = "dalian",
         source: DataSourceChoice | None = SOURCE_OPTION,
         fmt: OutputFormat = FORMAT_OPTION,
         quiet: bool = QUIET_OPTION,
     ) -> None:
         """Lever settings that meet every plan target while staying closest to the scenario (or cheapest)."""
-        from citycarbon.pathways.goalseek import seek
+        from citycarbon.services.pathways import seek_pathway
 
         try:
+            if objective not in ("distance", "least-cost"):
+                raise InputError(Problem("objective must be distance or least-cost", field="objective",
+                                         value=objective))
             weights = read_cost_file(cost) if cost is not None else None
             with progress_bars(quiet) as bars, bars.step("建模 / model", city):
                 model, scen = load_model_and_scenario(city, scenario, source_value(source))
             chosen: Any = "all" if not targets else [t.strip() for t in targets.split(",") if t.strip()]
             with progress_bars(quiet) as bars:
-                result = seek(model, scen, seed=seed, targets=chosen, probability=probability, runs=runs,
-                              cost=weights, progress=bars.task("目标反推 / goal-seek", "steps"))
+                result = seek_pathway(model, scen, seed=seed, targets=chosen, probability=probability, runs=runs,
+                                      cost=weights, objective=objective, keep_scenario=keep_scenario,
+                                      progress=bars.task("目标反推 / goal-seek", "steps"))
         except InputError as error:
             fail(error)
             return
         state = "可达 / feasible" if result.feasible else "不可全部达成 / not all targets reachable"
         binding = ", ".join(result.binding) or "—"
         unreachable = ", ".join(t["id"] for t in result.infeasible) or "—"
-        emit(result.to_dict(), fmt, rows=result.rows(),
-             title=f"{result.scenario} 目标反推 / goal-seek: {state}; 约束目标 / binding: {binding}; "
-                   f"措施范围内不可达 / unreachable within lever ranges: {unreachable}; "
-                   f"距离 / distance {result.distance:.3f}")
+        rows = result.rows()
+        if result.cost is not None:
+            c = result.cost
+            rows += [{"措施 / lever": "NPV 2021-2060 (亿元 / 100 million CNY)", "组 / group": "cost",
+                      "方案值 / scenario": round(c["npv_scenario_cny"] / 1e8, 1),
+                      "建议值 / sought": round(c["npv_cny"] / 1e8, 1),
+                      "变化 / change": round(c["npv_change_cny"] / 1e8, 1), "单位 / unit": "1e8 CNY"}]
+            for year, by_sector in c["annual_change_cny"].items():
+                rows += [{"措施 / lever": f"年成本变化 / annual cost change {year}: {sector}", "组 / group": "cost",
+                          "方案值 / scenario": None, "建议值 / sought": None,
+                          "变化 / change": round(value / 1e8, 2), "单位 / unit": "1e8 CNY/yr"}
+                         for sector, value in by_sector.items()]
+        for target_id, why in result.why.items():
+            rows.append({"措施 / lever": f"不可达原因 / why {target_id}", "组 / group": "why",
+                         "方案值 / scenario": why["text_zh"], "建议值 / sought": why["text_en"],
+                         "变化 / change": None, "单位 / unit": None})
+        npv = (f"; NPV {result.cost['npv_cny'] / 1e8:,.0f} 亿元 / 1e8 CNY "
+               f"(Δ {result.cost['npv_change_cny'] / 1e8:+,.0f})" if result.cost else "")
+        emit(result.to_dict(), fmt, rows=rows,
+             title=f"{result.scenario} 目标反推 / goal-seek ({result.objective}): {state}; 约束目标 / binding: "
+                   f"{binding}; 措施范围内不可达 / unreachable within lever ranges: {unreachable}; "
+                   f"距离 / distance {result.distance:.3f}{npv}")
 
 
 # issue 17 (macc)

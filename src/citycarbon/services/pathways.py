@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # the model's modules load numpy work on first use, not when 
     from citycarbon.auth.principal import Principal
     from citycarbon.datasets import ReferenceDataset
     from citycarbon.pathways.attribution import ShapleyResult
+    from citycarbon.pathways.goalseek import SeekResult  # issue 17 (seek)
     from citycarbon.pathways.model import PathwayModel
     from citycarbon.pathways.results import PathwayResult
     from citycarbon.pathways.scenarios import Scenario
@@ -333,6 +334,57 @@ class PathwayService:
         region = str(getattr(model.plan.meta, "city_en", None) or model.city.title())
         return iamc_frames(model, scenarios, outputs, region)
 
+    # issue 17 (web) ---------------------------------------------------------------------------------------------
+    def bases(self, scenarios: list[Scenario]) -> dict[str, Any]:
+        """The CO2 bases of ``scenarios`` side by side (the pathways page's basis switch and non-fossil view).
+
+        ``{"rule": peak rule ("worse" or a basis), "headline": the profile's headline basis, "attribution": the
+        profile's non-fossil attribution, "bases": [...], "years": [...], "scenarios": [{"name", "code",
+        "deciding": the basis the rule picks, "co2": {basis|"rule": [t/yr]}, "net_co2": {…}, "peak_year": {…},
+        "peak_value": {…}, "plateau_years": {…}, "neutrality_year": {…: year or None}, "non_fossil":
+        {"grid_average"|"local_mix"|"local_additions": [share]}}]}``; the ``"rule"`` entries are the accounting
+        profile's rule (:meth:`citycarbon.pathways.model.Outputs.peak_year` with no basis): per run the deciding
+        basis' series. One vectorised evaluation of all ``scenarios``.
+        """
+        import numpy as np
+
+        from citycarbon.pathways.model import RULE_BASES
+
+        if not scenarios:
+            raise InputError(Problem("no scenario given", field="scenario"))
+        model = self.model()
+        outputs = model.evaluate(np.vstack([model.vector(s) for s in scenarios]))
+        bases = list(outputs.bases())
+        rule_peak = outputs.peak_year()
+
+        def year(value: float) -> int | None:
+            return None if np.isnan(value) else int(value)
+
+        rows = []
+        for i, scenario in enumerate(scenarios):
+            peaks = {b: int(outputs.peak_year(b)[i]) for b in bases}
+            candidates = [b for b in RULE_BASES if b in peaks] if model.peak_rule == "worse" else [model.peak_rule]
+            deciding = next((b for b in candidates if peaks.get(b) == int(rule_peak[i])),
+                            candidates[0] if candidates and candidates[0] in peaks else model.co2_basis)
+            co2 = {b: [float(v) for v in outputs.co2(b)[i]] for b in bases}
+            net = {b: [float(v) for v in outputs.net_co2(b)[i]] for b in bases}
+            co2["rule"], net["rule"] = co2.get(deciding, co2[bases[0]]), [float(v) for v in outputs.net_co2()[i]]
+            rows.append({
+                "name": scenario.name, "code": scenario.code, "deciding": deciding, "co2": co2, "net_co2": net,
+                "peak_year": {**peaks, "rule": int(rule_peak[i])},
+                "peak_value": {**{b: float(outputs.peak_value(b)[i]) for b in bases},
+                               "rule": float(outputs.peak_value()[i])},
+                "plateau_years": {**{b: int(outputs.plateau_years(b)[i]) for b in bases},
+                                  "rule": int(outputs.plateau_years()[i])},
+                "neutrality_year": {**{b: year(outputs.neutrality_year(b)[i]) for b in bases},
+                                    "rule": year(outputs.neutrality_year()[i])},
+                "non_fossil": {k: [float(v) for v in outputs.series[f"non_fossil_share_{k}"][i]]
+                               for k in ("grid_average", "local_mix", "local_additions")
+                               if f"non_fossil_share_{k}" in outputs.series},
+            })
+        return {"rule": model.peak_rule, "headline": model.co2_basis, "attribution": model.attribution,
+                "bases": bases, "years": [int(y) for y in outputs.years], "scenarios": rows}
+
     # issue 17 (macc): the marginal abatement cost curve and the cost view -----------------------------------
     def macc_default_scenario(self) -> str:
         """The scenario a MACC is drawn for by default: ``Neutrality`` when shipped, else ``Enhanced``."""
@@ -374,6 +426,78 @@ class PathwayService:
                                      value=len(scenarios)))
         chosen = self._named_base(versus, "versus")
         return compare_costs(self.model(), scenarios, chosen)
+
+    # issue 17 (seek) ---------------------------------------------------------------------------------
+    def seek(self, scenario: Scenario, *, objective: str = "least-cost", targets: list[str] | str = "all",
+             probability: float | None = None, runs: int = 200, seed: int = 0, keep_scenario: bool = False,
+             progress: Any = None) -> SeekResult:
+        """Goal-seek from ``scenario`` on the city's model (:func:`seek_pathway`)."""
+        return seek_pathway(self._protocol_model(), scenario, objective=objective, targets=targets,
+                            probability=probability, runs=runs, seed=seed, keep_scenario=keep_scenario,
+                            progress=progress)
+
+    def what_it_takes(self, base: str = "Plan", target: str = "Neutrality") -> dict[str, Any]:
+        """What moving from the shipped scenario ``base`` to ``target`` takes: the levers that change (names
+        zh/en, group and its title, unit, values, range, the potential that bounds the lever), the cost (NPV
+        and annual cost by sector in 2030 and 2060, target against base and against BAU; central run, CNY) and
+        the plan targets each meets. Shape documented in docs/pathways.md ("What it takes")."""
+        import numpy as np
+
+        from citycarbon.pathways.costs import SECTORS
+        from citycarbon.pathways.parameters import load_potentials
+        from citycarbon.pathways.uncertainty import target_info
+
+        model = self.model()
+        b, t, bau = self.base_scenario(base), self.base_scenario(target), self.base_scenario("BAU")
+        out = model.evaluate(np.vstack([model.vector(t), model.vector(b), model.vector(bau)]))
+        years = [int(y) for y in out.years]
+        npv = np.asarray(out.npv(), dtype=float)
+        potentials = {str(r["lever"]): r for r in load_potentials().to_dict("records") if r.get("lever")}
+        levers = []
+        for row in self.levers():
+            before, after = float(b.levers.get(row.id, row.default)), float(t.levers.get(row.id, row.default))
+            if abs(after - before) <= 1e-12 * max(abs(before), 1.0):
+                continue
+            pot = potentials.get(row.id)
+            levers.append({"id": row.id, "name_zh": row.name_zh, "name_en": row.name_en, "group": row.group,
+                           "group_title_zh": row.group_title_zh, "group_title_en": row.group_title_en,
+                           "unit": row.unit, "base": before, "target": after, "change": after - before,
+                           "min": row.min, "max": row.max, "at_max": after >= row.max,
+                           "potential": None if pot is None else {
+                               "id": str(pot["id"]), "name_zh": str(pot["name_zh"]), "name_en": str(pot["name_en"]),
+                               "value": float(pot["value"]), "unit": str(pot["unit"]), "source": str(pot["source"]),
+                               "status": str(pot["status"])}})
+        annual: dict[str, dict[str, dict[str, float]]] = {}
+        for year in (2030, 2060):
+            if year in years:
+                i = years.index(year)
+                cols = {k: out.series[f"cost_{k}_cny"][:, i] for k in (*SECTORS, "total")}
+                annual[str(year)] = {
+                    "target": {k: float(v[0]) for k, v in cols.items()},
+                    "base": {k: float(v[1]) for k, v in cols.items()},
+                    "bau": {k: float(v[2]) for k, v in cols.items()},
+                    "target_vs_base": {k: float(v[0] - v[1]) for k, v in cols.items()},
+                    "target_vs_bau": {k: float(v[0] - v[2]) for k, v in cols.items()},
+                    "base_vs_bau": {k: float(v[1] - v[2]) for k, v in cols.items()}}
+        info = target_info(model)
+        judged = out.targets()
+        target_rows = [{"id": key, **info.get(key, {}), "base_met": bool(met[1]), "target_met": bool(met[0]),
+                        "base_margin": float(margin[1]), "target_margin": float(margin[0])}
+                       for key, (met, margin) in judged.items()]
+        return {
+            "base": {"name": b.name, "name_zh": getattr(b, "name_zh", None), "code": b.code},
+            "target": {"name": t.name, "name_zh": getattr(t, "name_zh", None), "code": t.code,
+                       "description": getattr(t, "description", None)},
+            "levers": levers,
+            "cost": {"unit": "CNY", "sectors": list(SECTORS),
+                     "npv": {"target": float(npv[0]), "base": float(npv[1]), "bau": float(npv[2]),
+                             "target_vs_base": float(npv[0] - npv[1]), "target_vs_bau": float(npv[0] - npv[2]),
+                             "base_vs_bau": float(npv[1] - npv[2])},
+                     "annual": annual},
+            "targets": target_rows,
+            "met": {"base": sum(r["base_met"] for r in target_rows),
+                    "target": sum(r["target_met"] for r in target_rows), "total": len(target_rows)},
+        }
 
 
 def service_for(state: Any, city: str, principal: Principal) -> PathwayService:
@@ -538,3 +662,17 @@ MAX_MACC_RUNS = 1000
 __all__ += ["MAX_MACC_RUNS"]
 if TYPE_CHECKING:
     from citycarbon.pathways.macc import MaccResult
+
+
+# issue 17 (seek) -------------------------------------------------------------------------------------------
+def seek_pathway(model: Any, scenario: Any, *, objective: str = "least-cost", targets: list[str] | str = "all",
+                 probability: float | None = None, runs: int = 200, seed: int = 0, keep_scenario: bool = False,
+                 cost: dict[str, float] | None = None, progress: Any = None) -> SeekResult:
+    """Goal-seek from ``scenario`` (:func:`citycarbon.pathways.goalseek.seek`): the least-cost (NPV) or the
+    closest lever settings meeting ``targets`` on the central run or with ``probability`` on ``runs`` ensemble
+    runs (``cost``: move weights of the distance objective); the result says the answer's cost and why a target
+    stays out of reach. The one function the faces call (the CLI passes the model it loaded)."""
+    from citycarbon.pathways.goalseek import seek
+
+    return seek(model, scenario, seed=seed, targets=targets, probability=probability, runs=runs, cost=cost,
+                objective=objective, keep_scenario=keep_scenario, progress=progress)

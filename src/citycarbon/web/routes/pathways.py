@@ -41,6 +41,9 @@ ENSEMBLE_RUNS = (200, 1000, 2000)
 DEFAULT_RUNS = 1000
 #: years of the results table and KPIs
 TABLE_YEARS = (2025, 2030, 2035, 2060)
+# issue 17 (web): the basis switch (``?basis=``): the accounting profile's rule or one of the model's CO2 bases
+BASIS_CHOICES = ("rule", "net_inflow", "consumption", "territorial")
+DEFAULT_BASIS = "rule"
 
 
 def _zh(fmt: Formatter) -> bool:
@@ -93,8 +96,10 @@ def read_query(request: Request) -> tuple[str, dict[str, float], list[str]]:
     return base.name, changed, notes
 
 
-def share_query(name: str, settings: dict[str, float], code: str) -> str:
-    return urlencode({"scenario": name, "code": code, **{k: f"{v:g}" for k, v in sorted(settings.items())}})
+def share_query(name: str, settings: dict[str, float], code: str, basis: str = "rule") -> str:
+    extra = {"basis": basis} if basis != "rule" else {}  # issue 17 (web): the basis switch travels with the link
+    return urlencode({"scenario": name, "code": code, **extra,
+                      **{k: f"{v:g}" for k, v in sorted(settings.items())}})
 
 
 # --- view models ------------------------------------------------------------------------------------------------
@@ -142,14 +147,17 @@ def _line(categories: list[str], series: list[dict], unit: str) -> dict:
     return {"type": "line", "unit": unit, "categories": categories, "series": series}
 
 
-def results_view(request: Request, fmt: Formatter, name: str, settings: dict[str, float]) -> dict:
-    """Everything the results block shows for the scenario ``name`` with ``settings``."""
+def results_view(request: Request, fmt: Formatter, name: str, settings: dict[str, float],
+                 basis: str = DEFAULT_BASIS) -> dict:
+    """Everything the results block shows for the scenario ``name`` with ``settings``; the CO2 chart and the
+    peak KPIs on ``basis`` (issue 17: ``rule`` = the accounting profile's rule, or one CO2 basis)."""
     service = _service(request)
     model = service.model()
     scenario = service.resolve(name, settings)
     current = service.run_document(scenario)
     comparison = {n: service.run_document(service.base_scenario(n)) for n in COMPARISON
                   if n in service.shipped_names()}
+    by_basis = service.bases([*(service.base_scenario(n) for n in comparison), scenario])
     years = current["years"]
     categories = [str(y) for y in years]
     label_current = fmt_label(service, fmt, name, bool(settings))
@@ -161,19 +169,23 @@ def results_view(request: Request, fmt: Formatter, name: str, settings: dict[str
         lines.append({"name": label_current, "data": [round(v * factor, digits) for v in current["series"][series]]})
         return _line(categories, lines, unit)
 
-    charts = {"co2": chart("co2_emissions_t", 1e-4, fmt.units["t"]),
+    charts = {"co2": _basis_chart(by_basis, basis, names, label_current, fmt),
               "energy": chart("energy_consumption_tce", 1e-4, fmt.units["tce"]),
               "non_fossil": chart("non_fossil_share", 100.0, "%")}
     registry = _registry_chart(request, fmt, years, current["series"]["wind_solar_capacity_mw"], label_current)
     if registry is not None:
         charts["registry"] = registry
     index = {y: i for i, y in enumerate(years)}
-    co2, nf = current["series"]["co2_emissions_t"], current["series"]["non_fossil_share"]
+    nf = current["series"]["non_fossil_share"]
+    mine = by_basis["scenarios"][-1]
+    co2 = mine["co2"][basis]
     kpis = [
-        {"key": "peak_year", "name": "CO2 peak year", "value": fmt.year(current["peak_year"]),
-         "raw": current["peak_year"]},
-        {"key": "peak_value", "name": "CO2 at the peak", "value": fmt.quantity(current["peak_value"], "t"),
-         "raw": current["peak_value"]},
+        {"key": "peak_year", "name": "CO2 peak year", "value": fmt.year(mine["peak_year"][basis]),
+         "raw": mine["peak_year"][basis]},
+        {"key": "peak_value", "name": "CO2 at the peak", "value": fmt.quantity(mine["peak_value"][basis], "t"),
+         "raw": mine["peak_value"][basis]},
+        {"key": "plateau_years", "name": "Plateau years", "value": str(mine["plateau_years"][basis]),
+         "raw": mine["plateau_years"][basis]},
         {"key": "co2_2030", "name": "CO2 in 2030", "value": fmt.quantity(co2[index[2030]], "t"),
          "raw": co2[index[2030]]},
         {"key": "non_fossil_2030", "name": "Non-fossil share in 2030", "value": fmt.percent(nf[index[2030]]),
@@ -200,7 +212,7 @@ def results_view(request: Request, fmt: Formatter, name: str, settings: dict[str
                         "target": fmt.quantity(spec.get("value"), unit) if spec else "–",
                         "margin": _margin(fmt, t.get("margin"), unit), "raw_margin": t.get("margin"),
                         "others": {n: v.get(t["id"]) for n, v in others.items()}})
-    query = share_query(name, settings, scenario.code)
+    query = share_query(name, settings, scenario.code, basis)
     set_items = [("set", f"{k}:{v:g}") for k, v in sorted(settings.items())]
     downloads = {
         "csv": "/api/v1/pathways/export?" + urlencode([("scenario", name), *set_items, ("format", "csv")]),
@@ -213,7 +225,10 @@ def results_view(request: Request, fmt: Formatter, name: str, settings: dict[str
             "charts": charts, "kpis": kpis, "targets": targets, "comparison": list(comparison),
             "comparison_names": names, "share_url": "/pathways?" + query, "downloads": downloads,
             "changed": [{"id": k, "value": v} for k, v in sorted(settings.items())],
-            "neutrality": _neutrality(service, current, fmt)}
+            "neutrality": _neutrality(service, current, fmt),
+            "basis": basis, "bases": _basis_rows(by_basis, basis, fmt),
+            "basis_rule": by_basis["rule"], "basis_deciding": mine["deciding"],
+            "non_fossil_view": _non_fossil_view(by_basis, fmt, label_current)}
 
 
 def _neutrality(service: PathwayService, current: dict, fmt: Formatter) -> dict | None:
@@ -363,14 +378,15 @@ def pathways_page(request: Request, session=Depends(current_session)) -> Respons
     problem, notes, status = None, [], 200
     try:
         name, settings, notes = read_query(request)
+        basis = read_basis(request)
         scenario = _service(request).resolve(name, settings)
-        results = results_view(request, fmt, name, settings)
+        results = results_view(request, fmt, name, settings, basis)
     except InputError as error:
         problem, status = _problem_of(error), 422
-        name, settings = "Plan", {}
+        name, settings, basis = "Plan", {}, DEFAULT_BASIS
         try:
             scenario = _service(request).resolve(name, settings)
-            results = results_view(request, fmt, name, settings)
+            results = results_view(request, fmt, name, settings, basis)
         except Exception:  # pragma: no cover - the shipped Plan always runs
             log.exception("pathways page failed")
             return _server_error(request, session)
@@ -382,7 +398,7 @@ def pathways_page(request: Request, session=Depends(current_session)) -> Respons
                                             for n in service.shipped_names()],
             "groups": lever_groups(request, fmt, scenario), "results": results, "problem": problem,
             "notes": notes, "runs_options": ENSEMBLE_RUNS, "default_runs": DEFAULT_RUNS,
-            "verdict": _verdict(request, fmt)}
+            "verdict": _verdict(request, fmt), "basis": basis, "basis_choices": BASIS_CHOICES}
     return render(request, "pathways.html", {"view": view}, session=session, status_code=status)
 
 
@@ -420,7 +436,7 @@ def pathways_results(request: Request, session=Depends(current_session)) -> Resp
     built: dict = {}
 
     def build(fmt: Formatter, name: str, settings: dict[str, float]) -> dict:
-        built.update(results_view(request, fmt, name, settings))
+        built.update(results_view(request, fmt, name, settings, read_basis(request)))
         return built
 
     response = _partial(request, session, "partials/pathways_results.html", build)
@@ -441,3 +457,281 @@ def pathways_ensemble(request: Request, session=Depends(current_session)) -> Res
     runs = int(raw) if raw.isdigit() and int(raw) in ENSEMBLE_RUNS else DEFAULT_RUNS
     return _partial(request, session, "partials/pathways_ensemble.html",
                     lambda fmt, name, settings: ensemble_view(request, fmt, name, settings, runs))
+
+
+# --- issue 17 (web): basis switch, non-fossil attribution, costs, MACC, what it takes -------------------------------
+def read_basis(request: Request) -> str:
+    """The ``basis`` of the query (:data:`BASIS_CHOICES`; default the accounting profile's rule); anything else
+    raises :class:`InputError` naming the field."""
+    raw = (request.query_params.get("basis") or DEFAULT_BASIS).strip()
+    if raw not in BASIS_CHOICES:
+        raise InputError(Problem(f"unknown CO2 basis '{raw[:40]}'", field="basis", value=raw[:40],
+                                 suggestion=DEFAULT_BASIS))
+    return raw
+
+
+def _basis_chart(by_basis: dict, basis: str, names: dict[str, str], label: str, fmt: Formatter) -> dict:
+    """CO2 of the comparison scenarios (dashed) and the current settings (last) on ``basis``."""
+    rows = by_basis["scenarios"]
+    lines = [{"name": names.get(r["name"], r["name"]), "dashed": True,
+              "data": [round(v * 1e-4, 1) for v in r["co2"][basis]]} for r in rows[:-1]]
+    lines.append({"name": label, "data": [round(v * 1e-4, 1) for v in rows[-1]["co2"][basis]]})
+    return _line([str(y) for y in by_basis["years"]], lines, fmt.units["t"])
+
+
+def _basis_rows(by_basis: dict, basis: str, fmt: Formatter) -> list[dict]:
+    """One row per basis (and the rule) for the current settings: peak year, peak, plateau, net zero year."""
+    mine = by_basis["scenarios"][-1]
+    index = {y: i for i, y in enumerate(by_basis["years"])}
+    rows = []
+    for key in ("rule", *by_basis["bases"]):
+        net_zero = mine["neutrality_year"][key]
+        rows.append({"key": key, "selected": key == basis, "deciding": key == mine["deciding"],
+                     "headline": key == "rule", "peak_year": mine["peak_year"][key],
+                     "peak_value": fmt.quantity(mine["peak_value"][key], "t"),
+                     "plateau_years": mine["plateau_years"][key],
+                     "co2_2030": fmt.quantity(mine["co2"][key][index[2030]], "t") if 2030 in index else "–",
+                     "net_2060": fmt.quantity(mine["net_co2"][key][-1], "t"),
+                     "neutrality_year": fmt.year(net_zero) if net_zero else "–"})
+    return rows
+
+
+def _non_fossil_view(by_basis: dict, fmt: Formatter, label: str) -> dict | None:
+    """The current settings' non-fossil share by attribution: grid average, local mix and the part the local
+    levers add, as a chart and the 2030/2060 figures; None when the model carries no attribution series."""
+    shares = by_basis["scenarios"][-1]["non_fossil"]
+    if not shares:
+        return None
+    years = by_basis["years"]
+    index = {y: i for i, y in enumerate(years)}
+    titles = {"grid_average": _t(fmt, "Grid-average attribution"), "local_mix": _t(fmt, "Local-mix attribution"),
+              "local_additions": _t(fmt, "What the local levers add")}
+    keys = [k for k in ("grid_average", "local_mix", "local_additions") if k in shares]
+    series = [{"name": titles[k], "data": [round(100 * v, 2) for v in shares[k]], "dashed": k == "local_additions"}
+              for k in keys]
+    figures = [{"key": k, "title": titles[k], "profile": k == by_basis["attribution"],
+                "y2030": fmt.percent(shares[k][index[2030]]) if 2030 in index else "–",
+                "y2060": fmt.percent(shares[k][index[2060]]) if 2060 in index else "–",
+                "raw_2030": shares[k][index[2030]] if 2030 in index else None} for k in keys]
+    return {"attribution": by_basis["attribution"], "label": label, "figures": figures,
+            "chart": _line([str(y) for y in years], series, "%")}
+
+
+#: the MACC's years (issue 17: the year switch)
+MACC_YEARS = (2030, 2060)
+#: the scenarios of the cost view, in this order, when shipped (plus the current settings when they differ)
+COST_SCENARIOS = ("BAU", "Plan", "Enhanced", "Neutrality")
+#: the Neutrality scenario's comparison (the "what it takes" view)
+WHAT_IT_TAKES = ("Plan", "Neutrality")
+#: the years of the annual cost differences in the "what it takes" view
+WHAT_IT_TAKES_YEARS = (2030, 2060)
+
+
+def _yi(fmt: Formatter, cny: float | None, digits: int = 1, signed: bool = False, per_year: bool = False) -> str:
+    """A sum of money in 亿元 (10⁸ CNY; English: 100M CNY) with the unit (per year: 亿元/年, 100M CNY/yr)."""
+    if cny is None:
+        return "–"
+    unit = ("亿元" if _zh(fmt) else "100M CNY") + (("/年" if _zh(fmt) else "/yr") if per_year else "")
+    sign = "+" if signed and cny > 0 else ""
+    return f"{sign}{fmt.decimal(cny / 1e8, digits)} {unit}"
+
+
+def _unavailable(service: PathwayService, method: str) -> bool:
+    """Whether the service lacks ``method`` (built by another part of issue 17); the view then says the data is
+    not available instead of failing."""
+    return not callable(getattr(service, method, None))
+
+
+def costs_view(request: Request, fmt: Formatter, name: str, settings: dict[str, float]) -> dict:
+    """NPV of every shipped scenario of :data:`COST_SCENARIOS` (and the current settings) against BAU, and the
+    current settings' annual cost by sector against BAU (stacked, 亿元/yr): one call of
+    :meth:`PathwayService.costs`."""
+    service = _service(request)
+    if _unavailable(service, "costs"):
+        return {"unavailable": True}
+    shipped = [n for n in COST_SCENARIOS if n in service.shipped_names()]
+    scenario = service.resolve(name, settings)
+    listed = [service.base_scenario(n) for n in shipped]
+    mine = scenario.code not in {s.code for s in listed}
+    result = service.costs([*listed, scenario] if mine else listed, versus="BAU")
+    rows = []
+    by_code = {}
+    for i, doc in enumerate(result["scenarios"]):
+        current = mine and i == len(result["scenarios"]) - 1
+        label = fmt_label(service, fmt, name, True) if current else scenario_title(service, fmt, doc["scenario"])
+        rows.append({"name": doc["scenario"], "label": label, "current": current or doc["code"] == scenario.code,
+                     "npv": _yi(fmt, doc["npv_cny"], 0), "raw_npv": doc["npv_cny"],
+                     "vs_bau": _yi(fmt, doc["npv_vs_versus_cny"], 0, signed=True),
+                     "raw_vs_bau": doc["npv_vs_versus_cny"]})
+        by_code[doc["code"]] = doc
+    doc = by_code.get(scenario.code) or result["scenarios"][-1]
+    chart_label = fmt_label(service, fmt, name, bool(settings))
+    if doc["scenario"] == "BAU" and doc["code"] == result.get("versus_code"):  # BAU against itself: all zero
+        default = getattr(service, "macc_default_scenario", None)
+        other = default() if callable(default) else "Plan"
+        doc = next((d for d in result["scenarios"] if d["scenario"] == other), doc)
+        chart_label = scenario_title(service, fmt, doc["scenario"])
+    years = result["years"]
+    shown = [i for i, y in enumerate(years) if y > result["base_year"]]
+    series = [{"name": fmt.label("cost-sector", s),
+               "data": [round(doc["vs_versus"][f"cost_{s}_cny"][i] / 1e8, 2) for i in shown]}
+              for s in result["sectors"] if f"cost_{s}_cny" in doc["vs_versus"]]
+    unit = "亿元/年" if _zh(fmt) else "100M CNY/yr"
+    chart = {"type": "stacked", "unit": unit, "categories": [str(years[i]) for i in shown], "series": series}
+    rate = result.get("discount_rate")
+    return {"unavailable": False, "rows": rows, "chart": chart, "code": scenario.code,
+            "chart_label": chart_label,
+            "discount_rate": fmt.percent(rate) if rate is not None else "–", "base_year": result["base_year"],
+            "macc_years": MACC_YEARS}
+
+
+def read_macc_year(request: Request) -> int:
+    raw = (request.query_params.get("year") or str(MACC_YEARS[0])).strip()
+    if not raw.isdigit() or int(raw) not in MACC_YEARS:
+        raise InputError(Problem(f"the MACC year must be one of {', '.join(map(str, MACC_YEARS))}", field="year",
+                                 value=raw[:40]))
+    return int(raw)
+
+
+def macc_view(request: Request, fmt: Formatter, name: str, settings: dict[str, float], year: int,
+              basis: str) -> dict:
+    """The MACC of the current settings against BAU in ``year`` (central case): variable-width bars sorted by
+    cost per t (width: abatement, 万tCO₂/yr; height: 元/tCO₂), lever names in the page's language; one call of
+    :meth:`PathwayService.macc`."""
+    service = _service(request)
+    if _unavailable(service, "macc"):
+        return {"unavailable": True, "year": year}
+    scenario = service.resolve(name, settings)
+    if scenario.code == service.base_scenario("BAU").code:  # BAU against itself abates nothing: the default curve
+        default = getattr(service, "macc_default_scenario", None)
+        name, settings = (default() if callable(default) else "Plan"), {}
+        scenario = service.resolve(name, settings)
+    # the rule is no single basis: the MACC's own default basis then (it names the basis it used)
+    found = service.macc(scenario, year, base="BAU", basis=basis) if basis != "rule" else \
+        service.macc(scenario, year, base="BAU")
+    result = found.to_dict()
+    zh = _zh(fmt)
+    names = {e["lever"]: (e.get("name_zh") if zh else e.get("name_en")) or e["lever"]
+             for e in [*result["levers"], *result["off_curve"]]}
+    bars = []
+    for e in sorted(result["levers"], key=lambda e: (e["mac_cny_per_t"], e["lever"])):
+        bars.append({"name": names[e["lever"]], "start": round((e["cumulative_start_t"] or 0.0) * 1e-4, 2),
+                     "end": round((e["cumulative_end_t"] or 0.0) * 1e-4, 2),
+                     "mac": round(e["mac_cny_per_t"], 1), "abatement": round(e["abatement_t"] * 1e-4, 2),
+                     "cost": round(e["delta_cost_cny"] / 1e8, 2)})
+    unit_t = fmt.units["t"] + ("/年" if zh else "/yr")
+    chart = {"type": "macc", "unit": "元/tCO₂" if zh else "CNY/t CO₂", "x_unit": unit_t,
+             "categories": [b["name"] for b in bars], "series": [{"name": "MAC", "data": [b["mac"] for b in bars]}],
+             "bars": bars, "labels": {"abatement": _t(fmt, "Abatement"), "mac": _t(fmt, "Cost per tonne avoided"),
+                                      "cost": _t(fmt, "Annual cost against BAU"),
+                                      "cost_unit": "亿元/年" if zh else "100M CNY/yr"}}
+    rows = [{"name": b["name"], "abatement": f"{fmt.decimal(b['abatement'], 1)} {unit_t}",
+             "mac": f"{fmt.decimal(b['mac'], 0)} {chart['unit']}",
+             "cost": _yi(fmt, b["cost"] * 1e8, 1, True, per_year=True),
+             "negative": b["mac"] < 0} for b in bars]
+    off = [{"name": names[e["lever"]], "reason": e.get("reason") or "",
+            "abatement": f"{fmt.decimal(e['abatement_t'] * 1e-4, 1)} {unit_t}",
+            "cost": _yi(fmt, e["delta_cost_cny"], 1, True, per_year=True)} for e in result["off_curve"]]
+    package = result.get("package") or {}
+    return {"unavailable": False, "year": year, "chart": chart, "rows": rows, "off_curve": off,
+            "basis": result.get("basis"), "code": scenario.code, "empty": not bars,
+            "package_abatement": f"{fmt.decimal((package.get('abatement_t') or 0.0) * 1e-4, 1)} {unit_t}",
+            "package_cost": _yi(fmt, package.get("delta_cost_cny"), 1, True, per_year=True),
+            "label": fmt_label(service, fmt, name, bool(settings)), "macc_years": MACC_YEARS}
+
+
+@router.get("/pathways/costs", response_class=HTMLResponse)
+def pathways_costs(request: Request, session=Depends(current_session)) -> Response:
+    return _partial(request, session, "partials/pathways_costs.html",
+                    lambda fmt, name, settings: costs_view(request, fmt, name, settings))
+
+
+@router.get("/pathways/macc", response_class=HTMLResponse)
+def pathways_macc(request: Request, session=Depends(current_session)) -> Response:
+    return _partial(request, session, "partials/pathways_macc.html",
+                    lambda fmt, name, settings: macc_view(request, fmt, name, settings, read_macc_year(request),
+                                                          read_basis(request)))
+
+
+def what_it_takes_view(request: Request, fmt: Formatter) -> dict:
+    """The Neutrality scenario against the Plan: one call of :meth:`PathwayService.what_it_takes`; the view says
+    the data is not available where the service or the scenario is not there."""
+    service = _service(request)
+    base, target = WHAT_IT_TAKES
+    if _unavailable(service, "what_it_takes") or target not in service.shipped_names():
+        return {"unavailable": True}
+    result = service.what_it_takes(base=base, target=target)
+    return _what_it_takes_rows(service, fmt, result)
+
+
+def _what_it_takes_rows(service: PathwayService, fmt: Formatter, result: dict) -> dict:
+    """The view model of :meth:`PathwayService.what_it_takes`'s answer (docs/pathways.md "What it takes")."""
+    zh = _zh(fmt)
+
+    def name(item: dict | None, key: str = "id") -> str:
+        if not item:
+            return "–"
+        return str((item.get("name_zh") or item.get("title_zh")) if zh else (item.get("name_en") or
+                   item.get("title_en")) or item.get("name_zh") or item.get("title_zh") or item.get(key) or "–")
+
+    def potential(p: dict | None) -> str | None:
+        if not p:
+            return None
+        if p.get("value") is None:
+            return name(p)
+        unit = str(p.get("unit") or "")
+        shown = fmt.percent(float(p["value"]), 0) if unit in ("dimensionless", "1", "") else \
+            f"{fmt.decimal(float(p['value']), 0)} {fmt.units.get(unit, unit)}"
+        return f"{name(p)} {shown}"
+
+    levers = [{"id": lv["id"], "name": name(lv), "unit": fmt.units.get(lv.get("unit") or "", lv.get("unit") or ""),
+               "base": _lever_value(fmt, float(lv["base"]), lv.get("unit") or ""),
+               "target": _lever_value(fmt, float(lv["target"]), lv.get("unit") or ""),
+               "group": (lv.get("group_title_zh") if zh else lv.get("group_title_en")) or "",
+               "at_max": bool(lv.get("at_max")), "potential": potential(lv.get("potential"))}
+              for lv in result.get("levers", [])]
+    targets = []
+    for t in result.get("targets", []):
+        targets.append({"id": t["id"], "title": name(t), "base_met": t.get("base_met"),
+                        "target_met": t.get("target_met"),
+                        "margin": _margin(fmt, t.get("target_margin"), str(t.get("unit") or ""))})
+    # the targets still out of reach: the service's explanation when it gives one (``unreachable`` rows or a
+    # ``why`` mapping of target id to {text_zh, text_en}, as goal-seek words it), with the potentials that bind;
+    # beside them the levers the Neutrality scenario takes to the limit of their potential
+    at_limit = [lv["potential"] for lv in levers if lv["at_max"] and lv["potential"]]
+    explained = {str(u.get("id") or u.get("target")): u for u in result.get("unreachable") or []}
+    explained.update({str(k): v for k, v in (result.get("why") or {}).items() if isinstance(v, dict)})
+    unreachable = []
+    for t in targets:
+        if t["target_met"] is not False:
+            continue
+        info = explained.get(t["id"], {})
+        why = (info.get("why_zh") or info.get("text_zh")) if zh else (info.get("why_en") or info.get("text_en"))
+        named = [potential(p) or name(p) for p in info.get("binding_potentials") or [] if isinstance(p, dict)]
+        unreachable.append({"id": t["id"], "title": t["title"], "why": why or None, "binding": named})
+    cost = result.get("cost") or {}
+    npv = cost.get("npv") or {}
+    sectors = cost.get("sectors") or []
+    diffs = {year: ((cost.get("annual") or {}).get(str(year)) or {}).get("target_vs_base")
+             for year in WHAT_IT_TAKES_YEARS}
+    years = [y for y, d in diffs.items() if d is not None]
+    annual = [{"key": key, "name": _t(fmt, "Total") if key == "total" else fmt.label("cost-sector", key),
+               "cells": [_yi(fmt, (diffs[y] or {}).get(key), 1, signed=True, per_year=True) for y in years],
+               "raw": [(diffs[y] or {}).get(key) for y in years]}
+              for key in ("total", *sectors)]
+    base, target = result.get("base") or {}, result.get("target") or {}
+    met = result.get("met") or {}
+    return {"unavailable": False, "levers": levers, "targets": targets, "unreachable": unreachable,
+            "at_limit": at_limit,
+            "base_name": scenario_title(service, fmt, str(base.get("name") or WHAT_IT_TAKES[0])),
+            "target_name": scenario_title(service, fmt, str(target.get("name") or WHAT_IT_TAKES[1])),
+            "npv_base": _yi(fmt, npv.get("base"), 0), "npv_target": _yi(fmt, npv.get("target"), 0),
+            "npv_diff": _yi(fmt, npv.get("target_vs_base"), 0, signed=True), "raw_npv_diff": npv.get("target_vs_base"),
+            "annual_years": years, "annual": annual,
+            "met_base": met.get("base"), "met_target": met.get("target"), "met_total": met.get("total")}
+
+
+@router.get("/pathways/what-it-takes", response_class=HTMLResponse)
+def pathways_what_it_takes(request: Request, session=Depends(current_session)) -> Response:
+    return _partial(request, session, "partials/pathways_what_it_takes.html",
+                    lambda fmt, _name, _settings: what_it_takes_view(request, fmt))

@@ -1,6 +1,6 @@
 /* citycarbon cockpit charts: every element with data-chart="ID" is drawn from the JSON spec in
  * <script type="application/json" id="chart-ID"> (no inline script, so CSP script-src 'self' holds).
- * Spec: {type: line|bar|stacked|pie|spark|waterfall, categories: [...], series: [{name, data, dashed}],
+ * Spec: {type: line|bar|stacked|pie|spark|waterfall|macc, categories: [...], series: [{name, data, dashed}],
  *        unit, horizontal, target}. Large fonts and high contrast for projectors; no animation (print/PDF). */
 (function () {
   "use strict";
@@ -95,8 +95,47 @@
     return option;
   }
 
+  /* issue 17: the marginal abatement cost curve — one rectangle per measure, as wide as its abatement
+   * (spec.bars[i].start → end on the x axis, spec.x_unit) and as high as its cost per tonne (spec.unit);
+   * negative costs hang below the axis. Tooltips: the measure's name and spec.labels in the page's language. */
+  function macc(spec, el) {
+    var option = baseOption(spec, el);
+    var fs = fontSize(el);
+    var labels = spec.labels || {};
+    var number = function (v, d) { return Number(v).toLocaleString(document.documentElement.lang || undefined, { maximumFractionDigits: d }); };
+    var data = spec.bars.map(function (b, i) {
+      return { value: [b.start, b.end, b.mac, i], name: b.name,
+               itemStyle: { color: b.mac < 0 ? "#1e8449" : PALETTE[i % PALETTE.length], borderColor: "#fff", borderWidth: 1 } };
+    });
+    option.legend = { show: false };
+    option.grid = { left: 12, right: 24, top: 40, bottom: 36, containLabel: true };
+    option.xAxis = Object.assign({ type: "value", name: spec.x_unit || "", nameLocation: "middle", nameGap: 34,
+      min: 0, nameTextStyle: { fontSize: fs }, splitLine: { show: false } }, axisCommon(el));
+    option.yAxis = Object.assign({ type: "value", name: spec.unit || "", nameTextStyle: { fontSize: fs },
+      splitLine: { lineStyle: { color: "#ccc" } } }, axisCommon(el));
+    option.tooltip = { trigger: "item", textStyle: { fontSize: fs }, formatter: function (p) {
+      var b = spec.bars[p.value[3]];
+      return "<strong>" + echarts.format.encodeHTML(b.name) + "</strong><br>" +
+        echarts.format.encodeHTML(labels.abatement || "") + ": " + number(b.abatement, 1) + " " + echarts.format.encodeHTML(spec.x_unit || "") + "<br>" +
+        echarts.format.encodeHTML(labels.mac || "") + ": " + number(b.mac, 0) + " " + echarts.format.encodeHTML(spec.unit || "") + "<br>" +
+        echarts.format.encodeHTML(labels.cost || "") + ": " + number(b.cost, 1) + " " + echarts.format.encodeHTML(labels.cost_unit || "");
+    } };
+    option.series = [{
+      type: "custom", data: data, encode: { x: [0, 1], y: 2 },
+      renderItem: function (params, api) {
+        var left = api.coord([api.value(0), 0]);
+        var right = api.coord([api.value(1), api.value(2)]);
+        var top = Math.min(left[1], right[1]);
+        return { type: "rect", shape: { x: left[0], y: top, width: Math.max(right[0] - left[0], 1),
+                 height: Math.max(Math.abs(right[1] - left[1]), 1) }, style: api.style() };
+      }
+    }];
+    return option;
+  }
+
   function optionFor(spec, el) {
     switch (spec.type) {
+      case "macc": return macc(spec, el);
       case "spark": return spark(spec, el);
       case "pie": return pie(spec, el);
       case "waterfall": return waterfall(spec, el);

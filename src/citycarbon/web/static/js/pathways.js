@@ -62,6 +62,11 @@
 
   document.addEventListener("change", function (event) {
     var el = event.target;
+    /* issue 17: the basis switch; the scenario picker keeps the chosen basis */
+    if (el instanceof HTMLInputElement && el.type === "radio" && el.name === "basis") {
+      var kept = document.getElementById("pathways-picker-basis");
+      if (kept) { kept.value = el.value; }
+    }
     if (el instanceof HTMLSelectElement && el.hasAttribute("data-autosubmit") && el.form) {
       el.form.submit();
     }
@@ -69,7 +74,14 @@
 
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail && event.detail.target;
-    if (target && (target.id === "pathways-wedges" || target.id === "pathways-ensemble")) {
+    if (target && target.id === "pathways-macc") {  /* issue 17: the MACC's year buttons show the year drawn */
+      var body = target.querySelector("[data-macc-year]");
+      var year = body ? body.getAttribute("data-macc-year") : "";
+      Array.prototype.forEach.call(document.querySelectorAll("button[data-macc-year]"), function (b) {
+        b.setAttribute("aria-pressed", b.getAttribute("data-macc-year") === year ? "true" : "false");
+      });
+    }
+    if (target && (target.id === "pathways-wedges" || target.id === "pathways-ensemble" || target.id === "pathways-costs")) {
       var section = target.closest("section");
       var note = section ? section.querySelector(".pathways-stale") : null;
       if (note) { note.hidden = true; }
