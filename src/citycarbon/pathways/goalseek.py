@@ -323,6 +323,8 @@ def seek(model: PathwayModel, scenario: Any, *, seed: int = 0, targets: Sequence
     if objective not in OBJECTIVES:
         raise InputError(Problem(f"objective must be one of {', '.join(OBJECTIVES)}", field="objective",
                                  value=objective))
+    if cost and objective != "distance":
+        raise InputError(Problem("move weights (cost) apply to the distance objective only", field="cost"))
     params = parameter_arrays(model)
     p = len(params.names)
     x_s = np.asarray(model.vector(scenario), dtype=float).reshape(p)
