@@ -252,3 +252,9 @@ def test_least_cost_with_a_probability_seeks_the_rest_on_the_central_run():
     assert result.central_only == ["cap"] and result.infeasible == [] and result.feasible
     assert result.values()["b"] == pytest.approx(1.0, abs=1e-4) and result.values()["a"] == pytest.approx(0.9, abs=1e-4)
     assert "sought on the central run: cap" in " ".join(result.notes)
+
+
+def test_move_weights_belong_to_the_distance_objective():
+    with pytest.raises(InputError) as error:
+        seek(CostModel(1.0, 1.0), PLAN, objective="least-cost", cost={"a": 2.0})
+    assert error.value.problems[0].field == "cost"

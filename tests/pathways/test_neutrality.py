@@ -70,3 +70,11 @@ def test_what_it_takes_from_plan_to_neutrality():
             annual["target_vs_base"]["total"], rel=1e-9, abs=1.0)
     assert data["met"]["target"] == sum(t["target_met"] for t in data["targets"]) >= data["met"]["base"]
     assert data["met"]["total"] == len(data["targets"])
+
+
+def test_what_it_takes_says_why_a_missed_target_stays_missed():
+    data = PathwayService("dalian", source="files").what_it_takes()
+    missed = {t["id"] for t in data["targets"] if not t["target_met"]}
+    assert set(data["why"]) == missed
+    for why in data["why"].values():
+        assert why["text_zh"] and why["text_en"] and isinstance(why["levers"], list)

@@ -70,7 +70,7 @@ from citycarbon.pathways.uncertainty import (
 from citycarbon.progress import Progress, or_silent
 from citycarbon.provenance import Provenance
 
-__all__ = ["OBJECTIVES", "SeekResult", "seek"]
+__all__ = ["OBJECTIVES", "SeekResult", "seek", "why_not"]
 
 METHOD_VERSION = "1"
 STANDARDS: tuple[str, ...] = (
@@ -323,6 +323,8 @@ def seek(model: PathwayModel, scenario: Any, *, seed: int = 0, targets: Sequence
     if objective not in OBJECTIVES:
         raise InputError(Problem(f"objective must be one of {', '.join(OBJECTIVES)}", field="objective",
                                  value=objective))
+    if cost and objective != "distance":
+        raise InputError(Problem("move weights (cost) apply to the distance objective only", field="cost"))
     params = parameter_arrays(model)
     p = len(params.names)
     x_s = np.asarray(model.vector(scenario), dtype=float).reshape(p)
@@ -849,7 +851,7 @@ def _explain(model: Any, params: Any, problem: _Problem, idx: np.ndarray, s: np.
         unit = title.get("unit", "")
         short = -margin_best
         zh = [f"{title.get('title_zh') or target}：措施取最有利设置时仍差 {_fmt(short, unit, True)}。"]
-        en = [f"{title.get('title_en') or target}: short by {_fmt(short, unit, True)} even at the most favourable "
+        en = [f"{title.get('title_en') or target}: misses it by {_fmt(short, unit, True)} even at the most favourable "
               "lever settings."]
         bounded = [lv for lv in lever_rows if lv["potential"] is not None]
         if bounded:
@@ -876,9 +878,36 @@ def _explain(model: Any, params: Any, problem: _Problem, idx: np.ndarray, s: np.
             en.append("Decided by parameters outside the city's levers: " + "; ".join(
                 f"{d['name_en']} would need {_fmt(d['needed'], d['unit'])} (used {_fmt(d['value'], d['unit'])}, "
                 f"range {_fmt(d['low'], d['unit'])}-{_fmt(d['high'], d['unit'])})" if d["needed"] is not None else
-                f"{d['name_en']} at {_fmt(d['end'], d['unit'])} still short by {_fmt(-d['margin_at_end'], unit, True)}"
+                f"{d['name_en']} at {_fmt(d['end'], d['unit'])} still misses it by "
+                f"{_fmt(-d['margin_at_end'], unit, True)}"
                 for d in decide) + ".")
         why[target] = {"margin_at_best": margin_best, "reachable": bool(active[j]), "levers": lever_rows[:8],
                        "capacity": capped, "parameters": decide, "text_zh": "".join(zh).replace(" pp", " 个百分点"),
                        "text_en": " ".join(en)}
     return {"cost": cost, "why": why, "binding_potentials": reached}
+
+
+def why_not(model: PathwayModel, scenario: Any, *, exclude_groups: Sequence[str] = ("baseline",),
+            potentials: Sequence[Mapping[str, Any]] | None = None) -> dict[str, dict]:
+    """Why each plan target the scenario misses on its central run stays missed: the ``why`` of :func:`seek`
+    (levers at the end of their range with their potential, capped capacity, the uncertain parameters that
+    decide it) without a search — for a page that shows a scenario (a few hundred runs)."""
+    params = parameter_arrays(model)
+    p = len(params.names)
+    x_s = np.asarray(model.vector(scenario), dtype=float).reshape(p)
+    idx = np.array([i for i in range(p) if params.kind[i] == "lever" and params.direction[i] != 0
+                    and params.group[i] not in exclude_groups and params.span[i] > 0], dtype=np.intp)
+    lo, hi = params.low[idx], params.high[idx]
+    s = np.clip(x_s[idx], lo, hi)
+    direction = np.sign(params.direction[idx])
+    ambitious = np.where(direction > 0, hi, np.where(direction < 0, lo, s))
+    problem = _Problem(model, x_s, idx, "all", None, 1, 0, DEFAULT_CHUNK)
+    corners = _target_corners(problem, s, lo, hi)
+    met_s, _ = problem.evaluate(s)
+    met_a, margin_a = problem.evaluate(ambitious)
+    met_c, margin_c = problem.evaluate(corners)
+    own = np.arange(len(problem.targets))
+    active = met_s[0] | met_a[0] | met_c[own, own]
+    best_margin = np.maximum(margin_a[0], margin_c[own, own])
+    return _explain(model, params, problem, idx, s, s, lo, hi, corners, active, best_margin, margin_a[0], ambitious,
+                    potentials)["why"]

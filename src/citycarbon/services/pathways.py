@@ -444,6 +444,7 @@ class PathwayService:
         import numpy as np
 
         from citycarbon.pathways.costs import SECTORS
+        from citycarbon.pathways.goalseek import why_not
         from citycarbon.pathways.parameters import load_potentials
         from citycarbon.pathways.uncertainty import target_info
 
@@ -497,6 +498,8 @@ class PathwayService:
             "targets": target_rows,
             "met": {"base": sum(r["base_met"] for r in target_rows),
                     "target": sum(r["target_met"] for r in target_rows), "total": len(target_rows)},
+            # why each target the target scenario misses stays missed (goalseek.why_not: text_zh, text_en, …)
+            "why": why_not(self._protocol_model(), t),
         }
 
 
