@@ -263,3 +263,95 @@ def test_a_view_without_its_service_says_the_data_is_not_available(web_env, monk
     monkeypatch.delattr(PathwayService, method)
     page = web_env.get(path)
     assert page.status_code == 200 and f'data-unavailable="{marker}"' in page.text and "本服务器尚无" in page.text
+
+
+# issue 17 (webunc): the MACC with the ensemble's p5–p95, the registry by technology beside the lever path (readers
+# of the registry only), the by-sector LMDI beside the wedges with the wedges' total -----------------------------
+def test_macc_bars_carry_the_ensembles_p5_to_p95_as_whiskers(web_env):
+    from citycarbon.web.routes.pathways import MACC_RUNS, MACC_SEED
+
+    page = web_env.get("/pathways/macc", params={"scenario": "Plan", "year": 2030, "lang": "en"})
+    assert page.status_code == 200 and 'class="errors"' not in page.text
+    bars = _chart(page.text, "pw-macc")["bars"]
+    assert len(bars) >= 5
+    for b in bars:
+        assert b["mac_p5"] <= b["mac_p50"] <= b["mac_p95"], b
+        assert b["abatement_p5"] <= b["abatement_p95"]
+    assert any(b["mac_p5"] < b["mac_p95"] for b in bars)  # the ensemble moves the costs
+    rows = re.findall(r'data-mac-p5="([^"]*)" data-mac-p50="([^"]*)" data-mac-p95="([^"]*)"', page.text)
+    assert len(rows) == len(bars) and all(float(a) <= float(m) <= float(z) for a, m, z in rows)
+    note = re.search(r'data-runs="(\d+)" data-seed="(\d+)"', page.text)
+    assert note and (int(note.group(1)), int(note.group(2))) == (MACC_RUNS, MACC_SEED)
+    assert "5th to 95th percentile of 200 ensemble runs" in page.text
+    zh = web_env.get("/pathways/macc", params={"scenario": "Plan", "year": 2060}).text
+    assert "第5–95百分位" in zh and "次集合模拟" in zh
+
+
+def _registry_block() -> dict:
+    return {"connected": {"wind_offshore": {"2024": 1200.0, "2025": 1500.0}, "solar_utility": {"2025": 900.0}},
+            "pipeline": {"wind_offshore": {"2026": 400.0, "2028": 600.0}, "solar_distributed": {"2027": 50.0}},
+            "undated_mw": 30.0, "undated_by_technology": {"solar_utility": 30.0}, "last_year": 2025,
+            "statistics_year": 2024, "starting_line": True, "unit": "MW"}
+
+
+def test_the_registry_pipeline_by_technology_is_shown_to_its_readers_only(web_env, monkeypatch):
+    from citycarbon.auth.principal import Principal
+    from citycarbon.services.pathways import PathwayService
+
+    plain = web_env.get("/pathways/results", params={"scenario": "Plan", "lang": "en"})
+    assert "data-registry-tech" not in plain.text  # the shared web store has no registry block in its runs
+    original = PathwayService.run_document
+
+    def with_registry(self, scenario):
+        return {**original(self, scenario), "registry": _registry_block()}
+
+    monkeypatch.setattr(PathwayService, "run_document", with_registry)
+    page = web_env.get("/pathways/results", params={"scenario": "Plan", "lang": "en"}, user="viewer")
+    assert page.status_code == 200 and 'class="errors"' not in page.text
+    rows = {t: (c, b) for t, c, b in re.findall(
+        r'data-registry-tech="([a-z_]+)" data-connected="([^"]*)" data-by-2030="([^"]*)"', page.text)}
+    assert set(rows) == {"wind_onshore", "wind_offshore", "solar_utility", "solar_distributed"}
+    assert float(rows["wind_offshore"][0]) == 1500.0 and float(rows["wind_offshore"][1]) == 2500.0  # + 400 + 600
+    assert float(rows["solar_distributed"][1]) == 50.0
+    for header in ("Grid-connected, 2025", "Pipeline, expected 2026", "Pipeline, expected 2028", "Offshore wind"):
+        assert header in page.text
+    zh = web_env.get("/pathways/results", params={"scenario": "Plan"}).text
+    assert "海上风电" in zh and "储备项目（预计2026年并网）" in zh
+    # the scenario's own path beside it: the model's offshore wind capacity in 2025 and 2030
+    service = PathwayService("dalian")
+    model = service.model()
+    outputs = model.evaluate(model.vector(service.resolve("Plan"))[None, :])
+    series, years = outputs.series["capacity_wind_offshore_mw"][0], [int(y) for y in outputs.years]
+    path = re.search(r'data-registry-tech="wind_offshore"[^>]*data-path="([^"]*)"', page.text).group(1)
+    assert [float(v) for v in path.split(",")] == pytest.approx(
+        [series[years.index(2025)], series[years.index(2030)]])
+    monkeypatch.setattr(Principal, "can_read_energy_projects", lambda self: False)
+    hidden = web_env.get("/pathways/results", params={"scenario": "Plan", "lang": "en"}, user="viewer")
+    assert hidden.status_code == 200 and "data-registry-tech" not in hidden.text
+
+
+def test_the_lmdi_by_sector_beside_the_wedges_adds_up_to_the_wedges_total(web_env):
+    from citycarbon.services.pathways import PathwayService
+
+    page = web_env.get("/pathways/wedges", params={"scenario": "Plan", "lmdi_year": 2030, "lang": "en"})
+    assert page.status_code == 200 and 'class="errors"' not in page.text
+    check = re.search(r'data-lmdi-total="([^"]+)" data-wedges-total="([^"]+)"', page.text)
+    total, wedges = float(check.group(1)), float(check.group(2))
+    service = PathwayService("dalian")
+    shapley = service.attribution(service.base_scenario("BAU"), service.resolve("Plan"))
+    doc = shapley.to_dict()
+    index = doc["wedges"]["years"].index(2030)
+    by_groups = -sum(doc["wedges"]["avoided"][g["group"]][index] for g in doc["groups"])
+    assert total == pytest.approx(wedges, rel=1e-9) and total == pytest.approx(by_groups, rel=1e-6)
+    parts = [float(v) for v in re.findall(r'data-lmdi-(?:sector|term)="[a-z_]+" data-value="([^"]+)"', page.text)]
+    assert len(parts) == 8 and sum(parts) == pytest.approx(total, rel=1e-9)  # sectors + process, CCUS, supply
+    assert "Total = total of the measure wedges" in page.text and "Energy intensity" in page.text
+    zh = web_env.get("/pathways/wedges", params={"scenario": "Plan", "lmdi_year": 2060}).text
+    assert "合计 = 措施楔形合计" in zh and 'data-lmdi-year="2060"' in zh and "居民生活" in zh
+
+
+@pytest.mark.parametrize("year", ["2045", "abc", "-1", "99999999999999999999"])
+def test_a_bad_lmdi_year_gets_the_designed_message(web_env, year):
+    page = web_env.get("/pathways/wedges", params={"scenario": "Plan", "lmdi_year": year})
+    assert page.status_code == 200 and 'class="errors"' in page.text
+    assert "LMDI分解的年份须为" in page.text

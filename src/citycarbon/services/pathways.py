@@ -502,6 +502,25 @@ class PathwayService:
             "why": why_not(self._protocol_model(), t),
         }
 
+    # issue 17 (webunc): the registry's pipeline beside the lever path, per technology (the pathways page) ----------
+    def registry_beside(self, scenario: Scenario, principal: Principal) -> dict[str, Any] | None:
+        """The run document's ``registry`` block (docs/pathways.md "Registry starting line") as ``principal`` may
+        see it (:func:`visible_document`), beside the scenario's capacity path of each registry technology
+        (``capacity_<tech>_mw`` of one evaluation, MW): ``{"years", "technologies", "path": {tech: [MW per
+        year]}, "registry": {…}, "unit": "MW"}``. None without a registry block (no store, no projects of these
+        technologies) or for a caller who may not read the energy-project registry."""
+        from citycarbon.services.projects.energy_projects import PATHWAY_TECHNOLOGIES
+
+        registry = visible_document(principal, self.run_document(scenario)).get("registry")
+        if not registry:
+            return None
+        model = self.model()
+        outputs = model.evaluate(model.vector(scenario)[None, :])
+        techs = [t for t in PATHWAY_TECHNOLOGIES if f"capacity_{t}_mw" in outputs.series]
+        return {"years": [int(y) for y in outputs.years], "technologies": techs,
+                "path": {t: [float(v) for v in outputs.series[f"capacity_{t}_mw"][0]] for t in techs},
+                "registry": registry, "unit": "MW"}
+
 
 def service_for(state: Any, city: str, principal: Principal) -> PathwayService:
     """The :class:`PathwayService` of ``city`` an application owns (``state.pathways``) for ``principal``: a

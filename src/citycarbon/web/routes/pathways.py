@@ -175,6 +175,10 @@ def results_view(request: Request, fmt: Formatter, name: str, settings: dict[str
     registry = _registry_chart(request, fmt, years, current["series"]["wind_solar_capacity_mw"], label_current)
     if registry is not None:
         charts["registry"] = registry
+    # issue 17 (webunc): the registry's connected capacity and pipeline by technology beside the scenario's paths
+    principal = getattr(request.state, "principal", None)
+    beside = service.registry_beside(scenario, principal) \
+        if principal is not None and callable(getattr(service, "registry_beside", None)) else None
     index = {y: i for i, y in enumerate(years)}
     nf = current["series"]["non_fossil_share"]
     mine = by_basis["scenarios"][-1]
@@ -228,7 +232,8 @@ def results_view(request: Request, fmt: Formatter, name: str, settings: dict[str
             "neutrality": _neutrality(service, current, fmt),
             "basis": basis, "bases": _basis_rows(by_basis, basis, fmt),
             "basis_rule": by_basis["rule"], "basis_deciding": mine["deciding"],
-            "non_fossil_view": _non_fossil_view(by_basis, fmt, label_current)}
+            "non_fossil_view": _non_fossil_view(by_basis, fmt, label_current),
+            "registry_table": _registry_table(fmt, beside)}
 
 
 def _neutrality(service: PathwayService, current: dict, fmt: Formatter) -> dict | None:
@@ -276,13 +281,16 @@ def _margin(fmt: Formatter, margin: float | None, unit: str) -> str:
     return ("+" if margin >= 0 else "−") + fmt.quantity(abs(margin), unit)
 
 
-def wedges_view(request: Request, fmt: Formatter, name: str, settings: dict[str, float]) -> dict:
+def wedges_view(request: Request, fmt: Formatter, name: str, settings: dict[str, float],
+                lmdi_year: int | None = None) -> dict:
     from citycarbon.pathways.attribution import group_titles
 
     service = _service(request)
     scenario = service.resolve(name, settings)
     base = service.base_scenario("BAU")
-    result = service.attribution(base, scenario).to_dict()
+    # issue 17 (webunc): the by-sector LMDI of the gap in ``lmdi_year`` comes with the wedges (the same call)
+    result = service.attribution(base, scenario, lmdi=lmdi_year).to_dict() if lmdi_year is not None else \
+        service.attribution(base, scenario).to_dict()
     titles = group_titles(service.model())
     years = result["wedges"]["years"]
     series = []
@@ -296,7 +304,9 @@ def wedges_view(request: Request, fmt: Formatter, name: str, settings: dict[str,
                      "share": fmt.percent(group["share"])})
     chart = {"type": "stacked", "unit": fmt.units["t"], "categories": [str(y) for y in years], "series": series}
     return {"chart": chart, "rows": rows, "empty": not rows, "code": scenario.code,
-            "total": fmt.quantity(-result["total_cumulative"], "t")}
+            "total": fmt.quantity(-result["total_cumulative"], "t"),
+            "lmdi": _lmdi_view(fmt, result.get("lmdi_between")), "lmdi_year": lmdi_year,
+            "lmdi_years": LMDI_YEARS}
 
 
 def ensemble_view(request: Request, fmt: Formatter, name: str, settings: dict[str, float], runs: int) -> dict:
@@ -448,7 +458,8 @@ def pathways_results(request: Request, session=Depends(current_session)) -> Resp
 @router.get("/pathways/wedges", response_class=HTMLResponse)
 def pathways_wedges(request: Request, session=Depends(current_session)) -> Response:
     return _partial(request, session, "partials/pathways_wedges.html",
-                    lambda fmt, name, settings: wedges_view(request, fmt, name, settings))
+                    lambda fmt, name, settings: wedges_view(request, fmt, name, settings,
+                                                            read_lmdi_year(request)))
 
 
 @router.get("/pathways/ensemble", response_class=HTMLResponse)
@@ -607,8 +618,9 @@ def macc_view(request: Request, fmt: Formatter, name: str, settings: dict[str, f
         name, settings = (default() if callable(default) else "Plan"), {}
         scenario = service.resolve(name, settings)
     # the rule is no single basis: the MACC's own default basis then (it names the basis it used)
-    found = service.macc(scenario, year, base="BAU", basis=basis) if basis != "rule" else \
-        service.macc(scenario, year, base="BAU")
+    # issue 17 (webunc): the ensemble's p5/p95 on the same draws (MACC_RUNS runs, seed MACC_SEED)
+    found = service.macc(scenario, year, base="BAU", basis=basis, runs=MACC_RUNS, seed=MACC_SEED) \
+        if basis != "rule" else service.macc(scenario, year, base="BAU", runs=MACC_RUNS, seed=MACC_SEED)
     result = found.to_dict()
     zh = _zh(fmt)
     names = {e["lever"]: (e.get("name_zh") if zh else e.get("name_en")) or e["lever"]
@@ -618,17 +630,18 @@ def macc_view(request: Request, fmt: Formatter, name: str, settings: dict[str, f
         bars.append({"name": names[e["lever"]], "start": round((e["cumulative_start_t"] or 0.0) * 1e-4, 2),
                      "end": round((e["cumulative_end_t"] or 0.0) * 1e-4, 2),
                      "mac": round(e["mac_cny_per_t"], 1), "abatement": round(e["abatement_t"] * 1e-4, 2),
-                     "cost": round(e["delta_cost_cny"] / 1e8, 2)})
+                     "cost": round(e["delta_cost_cny"] / 1e8, 2), **_macc_range(e)})
     unit_t = fmt.units["t"] + ("/年" if zh else "/yr")
     chart = {"type": "macc", "unit": "元/tCO₂" if zh else "CNY/t CO₂", "x_unit": unit_t,
              "categories": [b["name"] for b in bars], "series": [{"name": "MAC", "data": [b["mac"] for b in bars]}],
              "bars": bars, "labels": {"abatement": _t(fmt, "Abatement"), "mac": _t(fmt, "Cost per tonne avoided"),
                                       "cost": _t(fmt, "Annual cost against BAU"),
-                                      "cost_unit": "亿元/年" if zh else "100M CNY/yr"}}
+                                      "cost_unit": "亿元/年" if zh else "100M CNY/yr",
+                                      "range": _t(fmt, "5th–95th percentile")}}
     rows = [{"name": b["name"], "abatement": f"{fmt.decimal(b['abatement'], 1)} {unit_t}",
              "mac": f"{fmt.decimal(b['mac'], 0)} {chart['unit']}",
              "cost": _yi(fmt, b["cost"] * 1e8, 1, True, per_year=True),
-             "negative": b["mac"] < 0} for b in bars]
+             "negative": b["mac"] < 0, **_macc_range_text(fmt, b, unit_t, chart["unit"])} for b in bars]
     off = [{"name": names[e["lever"]], "reason": e.get("reason") or "",
             "abatement": f"{fmt.decimal(e['abatement_t'] * 1e-4, 1)} {unit_t}",
             "cost": _yi(fmt, e["delta_cost_cny"], 1, True, per_year=True)} for e in result["off_curve"]]
@@ -637,7 +650,8 @@ def macc_view(request: Request, fmt: Formatter, name: str, settings: dict[str, f
             "basis": result.get("basis"), "code": scenario.code, "empty": not bars,
             "package_abatement": f"{fmt.decimal((package.get('abatement_t') or 0.0) * 1e-4, 1)} {unit_t}",
             "package_cost": _yi(fmt, package.get("delta_cost_cny"), 1, True, per_year=True),
-            "label": fmt_label(service, fmt, name, bool(settings)), "macc_years": MACC_YEARS}
+            "label": fmt_label(service, fmt, name, bool(settings)), "macc_years": MACC_YEARS,
+            "runs": result.get("runs") or 0, "seed": result.get("seed")}
 
 
 @router.get("/pathways/costs", response_class=HTMLResponse)
@@ -735,3 +749,117 @@ def _what_it_takes_rows(service: PathwayService, fmt: Formatter, result: dict) -
 def pathways_what_it_takes(request: Request, session=Depends(current_session)) -> Response:
     return _partial(request, session, "partials/pathways_what_it_takes.html",
                     lambda fmt, _name, _settings: what_it_takes_view(request, fmt))
+
+
+# --- issue 17 (webunc): the MACC's ensemble ranges, the registry by technology, the LMDI beside the wedges ----------
+#: ensemble runs and seed of the MACC's p5–p95 (``PathwayService.macc(..., runs=200)``: about 0.3 s)
+MACC_RUNS = 200
+MACC_SEED = 0
+#: the years the by-sector LMDI of the gap can be shown for (default the first)
+LMDI_YEARS = (2030, 2025, 2035, 2040, 2050, 2060)
+
+
+def _macc_range(entry: dict) -> dict:
+    """p5/p50/p95 of a MACC lever's cost per tonne (元/tCO₂) and p5/p95 of its abatement (万tCO₂/yr) for the
+    chart's whiskers and tooltip; None where the ensemble gives none (no runs, or the lever never abates)."""
+    pct = entry.get("percentiles") or {}
+    mac, abatement = pct.get("mac_cny_per_t") or {}, pct.get("abatement_t") or {}
+
+    def rounded(table: dict, key: str, factor: float, digits: int) -> float | None:
+        value = table.get(key)
+        return None if value is None else round(float(value) * factor, digits)
+
+    return {"mac_p5": rounded(mac, "p5", 1.0, 1), "mac_p50": rounded(mac, "p50", 1.0, 1),
+            "mac_p95": rounded(mac, "p95", 1.0, 1), "abatement_p5": rounded(abatement, "p5", 1e-4, 2),
+            "abatement_p95": rounded(abatement, "p95", 1e-4, 2)}
+
+
+def _macc_range_text(fmt: Formatter, bar: dict, unit_t: str, unit_mac: str) -> dict:
+    """The table's ranges: abatement and cost per tonne, p5–p95 (empty without the ensemble)."""
+    def span(low: float | None, high: float | None, digits: int, unit: str) -> str:
+        if low is None or high is None:
+            return ""
+        return f"{fmt.decimal(low, digits)} – {fmt.decimal(high, digits)} {unit}"
+
+    return {"abatement_range": span(bar.get("abatement_p5"), bar.get("abatement_p95"), 1, unit_t),
+            "mac_range": span(bar.get("mac_p5"), bar.get("mac_p95"), 0, unit_mac),
+            "mac_p5": bar.get("mac_p5"), "mac_p50": bar.get("mac_p50"), "mac_p95": bar.get("mac_p95")}
+
+
+def read_lmdi_year(request: Request) -> int:
+    """The ``lmdi_year`` of the query (:data:`LMDI_YEARS`, default 2030); anything else raises
+    :class:`InputError` naming the field."""
+    raw = (request.query_params.get("lmdi_year") or str(LMDI_YEARS[0])).strip()
+    if not raw.isdigit() or int(raw) not in LMDI_YEARS:
+        raise InputError(Problem(f"the LMDI year must be one of {', '.join(map(str, sorted(LMDI_YEARS)))}",
+                                 field="lmdi_year", value=raw[:40]))
+    return int(raw)
+
+
+#: the LMDI's sectors and additive terms in the order of the table (docs/pathways.md "By sector")
+LMDI_SECTORS = ("industry", "agriculture", "buildings_services", "buildings_households", "transport")
+LMDI_TERMS = ("process", "ccus", "supply_remainder")
+
+
+def _lmdi_view(fmt: Formatter, found: dict | None) -> dict | None:
+    """The by-sector LMDI of the gap base → scenario in one year (``lmdi_between`` of
+    :meth:`PathwayService.attribution`): effect by factor and sector, the additive terms, the total and the
+    Shapley wedges' total in that year (they agree: docs/pathways.md)."""
+    if not found:
+        return None
+    factors = list(found.get("factors") or [])
+    by_sector = found.get("by_sector") or {}
+    sectors = [s for s in LMDI_SECTORS if s in by_sector] + [s for s in by_sector if s not in LMDI_SECTORS]
+
+    def q(value: float | None) -> str:
+        return "–" if value is None else fmt.quantity(value, "t")
+
+    rows = [{"key": s, "name": fmt.label("lmdi-sector", s), "cells": [q(by_sector[s].get(f)) for f in factors],
+             "change": q(by_sector[s].get("change")), "raw_change": by_sector[s].get("change")} for s in sectors]
+    other = found.get("other") or {}
+    terms = [{"key": t, "name": fmt.label("lmdi-term", t), "change": q(other[t]), "raw_change": other[t]}
+             for t in (*LMDI_TERMS, *(k for k in other if k not in LMDI_TERMS)) if t in other]
+    additive = found.get("additive") or {}
+    return {"year": found.get("year"), "factors": [fmt.label("lmdi-factor", f) for f in factors],
+            "rows": rows, "terms": terms, "factor_totals": [q(additive.get(f)) for f in factors],
+            "total": q(found.get("total_change")), "raw_total": found.get("total_change"),
+            "wedges_total": q(found.get("wedges_total")), "raw_wedges_total": found.get("wedges_total")}
+
+
+def _registry_table(fmt: Formatter, beside: dict | None) -> dict | None:
+    """Per technology: the registry's grid-connected capacity in its last year, the pipeline by expected grid
+    connection year, projects without a year, connected plus pipeline by 2030, and the scenario's capacity path
+    (MW). None without a visible registry block."""
+    if not beside:
+        return None
+    registry = beside["registry"]
+    last = registry.get("last_year")
+    years = beside["years"]
+    index = {y: i for i, y in enumerate(years)}
+    pipeline = registry.get("pipeline") or {}
+    expected = sorted({int(y) for rows in pipeline.values() for y in rows})
+    connected = registry.get("connected") or {}
+    undated = registry.get("undated_by_technology") or {}
+    path_years = [y for y in (last, 2030) if y in index]
+    if len(path_years) == 2 and path_years[0] == path_years[1]:
+        path_years = path_years[:1]
+
+    def mw(value: float | None) -> str:
+        return "–" if value is None else fmt.decimal(value, 0)
+
+    rows = []
+    for tech in beside["technologies"]:
+        have = (connected.get(tech) or {})
+        now = have.get(str(last)) if last is not None else None
+        if now is None and have:
+            now = have[max(have, key=int)]
+        piped = {int(y): float(v) for y, v in (pipeline.get(tech) or {}).items()}
+        by_2030 = (now or 0.0) + sum(v for y, v in piped.items() if y <= 2030)
+        rows.append({"key": tech, "name": fmt.label("pathway-technology", tech), "connected": mw(now),
+                     "raw_connected": now, "pipeline": [mw(piped.get(y)) if y in piped else "" for y in expected],
+                     "undated": mw(undated.get(tech)) if undated.get(tech) else "",
+                     "by_2030": mw(by_2030), "raw_by_2030": by_2030,
+                     "path": [mw(beside["path"][tech][index[y]]) for y in path_years],
+                     "raw_path": [beside["path"][tech][index[y]] for y in path_years]})
+    return {"last_year": last, "statistics_year": registry.get("statistics_year"), "expected_years": expected,
+            "path_years": path_years, "rows": rows, "starting_line": bool(registry.get("starting_line"))}

@@ -104,7 +104,11 @@
     var labels = spec.labels || {};
     var number = function (v, d) { return Number(v).toLocaleString(document.documentElement.lang || undefined, { maximumFractionDigits: d }); };
     var data = spec.bars.map(function (b, i) {
-      return { value: [b.start, b.end, b.mac, i], name: b.name,
+      /* issue 17 (webunc): dims 4, 5: the ensemble's p5 and p95 of the cost per tonne (the whisker; the bar's
+       * height when the ensemble gives none), so the y axis spans the whiskers too */
+      var low = b.mac_p5 === null || b.mac_p5 === undefined ? b.mac : b.mac_p5;
+      var high = b.mac_p95 === null || b.mac_p95 === undefined ? b.mac : b.mac_p95;
+      return { value: [b.start, b.end, b.mac, i, low, high], name: b.name,
                itemStyle: { color: b.mac < 0 ? "#1e8449" : PALETTE[i % PALETTE.length], borderColor: "#fff", borderWidth: 1 } };
     });
     option.legend = { show: false };
@@ -118,16 +122,28 @@
       return "<strong>" + echarts.format.encodeHTML(b.name) + "</strong><br>" +
         echarts.format.encodeHTML(labels.abatement || "") + ": " + number(b.abatement, 1) + " " + echarts.format.encodeHTML(spec.x_unit || "") + "<br>" +
         echarts.format.encodeHTML(labels.mac || "") + ": " + number(b.mac, 0) + " " + echarts.format.encodeHTML(spec.unit || "") + "<br>" +
-        echarts.format.encodeHTML(labels.cost || "") + ": " + number(b.cost, 1) + " " + echarts.format.encodeHTML(labels.cost_unit || "");
+        echarts.format.encodeHTML(labels.cost || "") + ": " + number(b.cost, 1) + " " + echarts.format.encodeHTML(labels.cost_unit || "") +
+        (b.mac_p5 === null || b.mac_p5 === undefined ? "" : "<br>" + echarts.format.encodeHTML(labels.range || "") + ": " +
+          echarts.format.encodeHTML(labels.mac || "") + " " + number(b.mac_p5, 0) + " – " + number(b.mac_p95, 0) + " " + echarts.format.encodeHTML(spec.unit || "") + "; " +
+          echarts.format.encodeHTML(labels.abatement || "") + " " + number(b.abatement_p5, 1) + " – " + number(b.abatement_p95, 1) + " " + echarts.format.encodeHTML(spec.x_unit || ""));
     } };
     option.series = [{
-      type: "custom", data: data, encode: { x: [0, 1], y: 2 },
+      type: "custom", data: data, encode: { x: [0, 1], y: [2, 4, 5] },
       renderItem: function (params, api) {
         var left = api.coord([api.value(0), 0]);
         var right = api.coord([api.value(1), api.value(2)]);
         var top = Math.min(left[1], right[1]);
-        return { type: "rect", shape: { x: left[0], y: top, width: Math.max(right[0] - left[0], 1),
-                 height: Math.max(Math.abs(right[1] - left[1]), 1) }, style: api.style() };
+        var bar = { type: "rect", shape: { x: left[0], y: top, width: Math.max(right[0] - left[0], 1),
+                    height: Math.max(Math.abs(right[1] - left[1]), 1) }, style: api.style() };
+        /* issue 17 (webunc): the p5–p95 whisker at the bar's middle, with caps */
+        var mid = (left[0] + right[0]) / 2, cap = Math.min(6, Math.max((right[0] - left[0]) / 3, 2));
+        var lo = api.coord([api.value(0), api.value(4)])[1], hi = api.coord([api.value(0), api.value(5)])[1];
+        if (lo === hi) { return bar; }
+        var ink = { stroke: "#111", lineWidth: 1.5 };
+        return { type: "group", children: [bar,
+          { type: "line", shape: { x1: mid, y1: lo, x2: mid, y2: hi }, style: ink, silent: true },
+          { type: "line", shape: { x1: mid - cap, y1: lo, x2: mid + cap, y2: lo }, style: ink, silent: true },
+          { type: "line", shape: { x1: mid - cap, y1: hi, x2: mid + cap, y2: hi }, style: ink, silent: true }] };
       }
     }];
     return option;
