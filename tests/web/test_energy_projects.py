@@ -124,3 +124,19 @@ def test_import_preview_then_apply_and_bad_rows_named(fresh_web_env):
     bad = env.as_user("admin").post("/energy-projects/import?lang=zh_CN", data={"csrf_token": env.csrf("admin")},
                                     files={"file": ("p.xlsx", buffer.getvalue())})
     assert bad.status_code == 422 and "p.xlsx [能源项目]" in bad.text and "未知技术类型" in bad.text
+
+
+# issue 17 (webunc): the pathways page puts the registry's pipeline by technology beside the scenario's paths
+def test_pathways_page_lists_the_registry_pipeline_by_technology(fresh_web_env):
+    env = fresh_web_env
+    year = date.today().year
+    added = env.post("/energy-projects", data={"name": "长兴岛海上风电储备示例", "technology": "wind_offshore",
+                                               "region_code": "210283", "capacity_mw": "250", "stage": "planned",
+                                               "planned_on": f"{year + 2}-06-30"})
+    assert added.status_code == 200, added.text[:400]
+    page = env.get("/pathways/results?scenario=Plan&lang=en", headers={"HX-Request": "true"})
+    assert page.status_code == 200 and 'class="errors"' not in page.text
+    assert f"Pipeline, expected {year + 2}" in page.text
+    row = re.search(r'<tr data-registry-tech="wind_offshore"[^>]*>(.*?)</tr>', page.text, re.S)
+    assert row and ">250<" in row.group(1).replace(",", "")
+    assert "data-registry-tech" in env.get("/pathways/results?scenario=Plan", user="viewer").text

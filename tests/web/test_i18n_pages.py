@@ -342,6 +342,8 @@ VARIANTS["/pathways/macc"] = ["?scenario=Plan&year=2060", "?year=2045"]
 VARIANTS["/pathways/costs"] = ["?scenario=Plan&offshore_wind_2030_mw=6000"]
 #: pages whose every GET is slow (Monte-Carlo runs): rendered for one role
 ONE_ROLE = {"/pathways/ensemble"}
+# issue 17 (webunc): the LMDI beside the wedges in another year and with a bad year (the designed message)
+VARIANTS["/pathways/wedges"] = [*VARIANTS["/pathways/wedges"], "?scenario=Plan&lmdi_year=2060", "?lmdi_year=2045"]
 
 
 def html_routes(app) -> list[str]:

@@ -355,3 +355,37 @@ def test_a_bad_lmdi_year_gets_the_designed_message(web_env, year):
     page = web_env.get("/pathways/wedges", params={"scenario": "Plan", "lmdi_year": year})
     assert page.status_code == 200 and 'class="errors"' in page.text
     assert "LMDI分解的年份须为" in page.text
+
+
+def test_the_new_tables_speak_the_page_language(web_env, monkeypatch):
+    """The registry table (shown here through a run document with a registry block), the LMDI table and the
+    MACC's ranges: no English sentence or raw identifier on the Chinese page, no Chinese of ours on the English."""
+    from citycarbon.services.pathways import PathwayService
+    from tests.web.test_i18n_pages import HAN, problems_in, visible_text
+
+    original = PathwayService.run_document
+    monkeypatch.setattr(PathwayService, "run_document",
+                        lambda self, scenario: {**original(self, scenario), "registry": _registry_block()})
+    for path, params in (("/pathways/results", {"scenario": "Plan"}),
+                         ("/pathways/wedges", {"scenario": "Plan", "lmdi_year": 2030}),
+                         ("/pathways/macc", {"scenario": "Plan", "year": 2030})):
+        zh = web_env.get(path, params={**params, "lang": "zh_CN"}, headers={"HX-Request": "true"}).text
+        found = [p for text in visible_text(zh) for p in problems_in(text)]
+        assert not found, (path, found)
+        en = web_env.get(path, params={**params, "lang": "en"}, headers={"HX-Request": "true"}).text
+        ours = [t for t in visible_text(en, skip_lang="zh") if HAN.search(t)]
+        if path == "/pathways/macc":  # the lever names of the English page are English
+            assert not ours, ours
+        else:
+            assert not [t for t in ours if any(w in t for w in ("储备", "分解", "合计", "风电", "光伏", "行业"))], ours
+
+
+def test_the_macc_axis_is_set_by_the_substantial_bars():
+    from citycarbon.web.routes.pathways import _macc_axis
+
+    bars = [{"abatement": 0.001, "mac": -4.8e7}, {"abatement": 100.0, "mac": -500.0},
+            {"abatement": 50.0, "mac": 1500.0}]
+    # span 2 000, a tenth of it each side (−700 … 1 700; span 2 400), rounded outwards to multiples of 500
+    assert _macc_axis(bars) == {"y_min": -1000.0, "y_max": 2000.0}
+    assert _macc_axis([{"abatement": 10.0, "mac": 200.0}]) == {"y_min": 0.0, "y_max": 250.0}  # 220 → 50s
+    assert _macc_axis([]) == {}

@@ -68,6 +68,13 @@ def test_slider_redraws_the_pathway_in_chromium(pathways_server):
         # wedges and a small ensemble on demand
         page.click("button[hx-get='/pathways/wedges']")
         page.wait_for_selector("[data-chart='pw-wedges'][data-drawn='1'] canvas")
+        # issue 17 (webunc): the by-sector LMDI beside the wedges, its total equal to the wedges' total; another year
+        check = page.locator(".pathways-lmdi-check")
+        assert float(check.get_attribute("data-lmdi-total")) == pytest.approx(
+            float(check.get_attribute("data-wedges-total")), rel=1e-9)
+        page.select_option("#pathways-lmdi-year", "2060")
+        page.click(".pathways-lmdi button[type=submit]")
+        page.wait_for_selector(".pathways-lmdi[data-lmdi-year='2060']")
         page.select_option("#pathways-runs", "200")
         page.click("#pathways-ensemble ~ * button, section:has(#pathways-ensemble) button[type=submit]")
         page.wait_for_selector("[data-chart='pw-peak-years'][data-drawn='1'] canvas")
@@ -136,6 +143,7 @@ def test_basis_switch_cost_view_macc_and_what_it_takes_in_chromium(pathways_serv
         page.wait_for_selector("[data-chart='pw-macc'][data-drawn='1'] canvas")  # loads itself with the view
         assert canvas_pixels(page, "[data-chart='pw-macc']") > 1000
         assert page.locator("[data-npv]").count() >= 3
+        assert page.locator(".pathways-macc-runs[data-runs='200']").count() == 1  # issue 17 (webunc): whiskers' runs
         page.click("button[data-macc-year='2060']")
         page.wait_for_selector(".pathways-macc-body[data-macc-year='2060'] "
                                "[data-chart='pw-macc'][data-drawn='1'] canvas")

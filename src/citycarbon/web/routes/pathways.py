@@ -20,6 +20,7 @@ viewer (the nav entry's rule in :func:`citycarbon.web.app.nav_permissions`); oth
 from __future__ import annotations
 
 import logging
+import math
 from datetime import UTC, datetime
 from functools import cache
 from urllib.parse import urlencode
@@ -638,10 +639,11 @@ def macc_view(request: Request, fmt: Formatter, name: str, settings: dict[str, f
                                       "cost": _t(fmt, "Annual cost against BAU"),
                                       "cost_unit": "亿元/年" if zh else "100M CNY/yr",
                                       "range": _t(fmt, "5th–95th percentile")}}
+    chart.update(_macc_axis(bars))  # issue 17 (webunc): the value axis of the substantial bars
     rows = [{"name": b["name"], "abatement": f"{fmt.decimal(b['abatement'], 1)} {unit_t}",
              "mac": f"{fmt.decimal(b['mac'], 0)} {chart['unit']}",
              "cost": _yi(fmt, b["cost"] * 1e8, 1, True, per_year=True),
-             "negative": b["mac"] < 0, **_macc_range_text(fmt, b, unit_t, chart["unit"])} for b in bars]
+             "negative": b["mac"] < 0, **_macc_range_text(fmt, b, unit_t, str(chart["unit"]))} for b in bars]
     off = [{"name": names[e["lever"]], "reason": e.get("reason") or "",
             "abatement": f"{fmt.decimal(e['abatement_t'] * 1e-4, 1)} {unit_t}",
             "cost": _yi(fmt, e["delta_cost_cny"], 1, True, per_year=True)} for e in result["off_curve"]]
@@ -772,6 +774,27 @@ def _macc_range(entry: dict) -> dict:
     return {"mac_p5": rounded(mac, "p5", 1.0, 1), "mac_p50": rounded(mac, "p50", 1.0, 1),
             "mac_p95": rounded(mac, "p95", 1.0, 1), "abatement_p5": rounded(abatement, "p5", 1e-4, 2),
             "abatement_p95": rounded(abatement, "p95", 1e-4, 2)}
+
+
+#: a bar narrower than this share of the curve's width does not set the MAC axis (its MAC, a ratio over a
+#: near-zero abatement, can be millions of CNY/t; the table and tooltip still give it)
+MACC_AXIS_SHARE = 0.005
+
+
+def _macc_axis(bars: list[dict]) -> dict:
+    """``y_min``/``y_max`` of the MACC (元/tCO₂): the central costs per tonne of the bars with at least
+    :data:`MACC_AXIS_SHARE` of the total abatement, with zero and a tenth of the span as margin, rounded outwards
+    to half a power of ten of the span; taller bars
+    and whiskers are clipped at the plot's edge. Empty without such bars."""
+    width = sum(b["abatement"] for b in bars)
+    shown = [b["mac"] for b in bars if width > 0 and b["abatement"] >= MACC_AXIS_SHARE * width]
+    if not shown:
+        return {}
+    low, high = min(0.0, *shown), max(0.0, *shown)
+    pad = 0.1 * ((high - low) or 1.0)
+    low, high = (low - pad if low < 0 else low), (high + pad if high > 0 else high)
+    step = 0.5 * 10.0 ** math.floor(math.log10(high - low))  # round outwards to half a power of ten
+    return {"y_min": math.floor(low / step) * step, "y_max": math.ceil(high / step) * step}
 
 
 def _macc_range_text(fmt: Formatter, bar: dict, unit_t: str, unit_mac: str) -> dict:

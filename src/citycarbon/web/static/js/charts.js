@@ -117,6 +117,8 @@
       min: 0, nameTextStyle: { fontSize: fs }, splitLine: { show: false } }, axisCommon(el));
     option.yAxis = Object.assign({ type: "value", name: spec.unit || "", nameTextStyle: { fontSize: fs },
       splitLine: { lineStyle: { color: "#ccc" } } }, axisCommon(el));
+    /* issue 17 (webunc): the axis of the substantial bars (spec.y_min/y_max); thin bars and whiskers beyond it are clipped */
+    if (spec.y_min !== undefined && spec.y_max !== undefined) { option.yAxis.min = spec.y_min; option.yAxis.max = spec.y_max; }
     option.tooltip = { trigger: "item", textStyle: { fontSize: fs }, formatter: function (p) {
       var b = spec.bars[p.value[3]];
       return "<strong>" + echarts.format.encodeHTML(b.name) + "</strong><br>" +
@@ -128,7 +130,7 @@
           echarts.format.encodeHTML(labels.abatement || "") + " " + number(b.abatement_p5, 1) + " – " + number(b.abatement_p95, 1) + " " + echarts.format.encodeHTML(spec.x_unit || ""));
     } };
     option.series = [{
-      type: "custom", data: data, encode: { x: [0, 1], y: [2, 4, 5] },
+      type: "custom", data: data, encode: { x: [0, 1], y: [2, 4, 5] }, clip: true,
       renderItem: function (params, api) {
         var left = api.coord([api.value(0), 0]);
         var right = api.coord([api.value(1), api.value(2)]);
