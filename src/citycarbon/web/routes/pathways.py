@@ -10,6 +10,10 @@
   Comparison BAU / Plan / Enhanced / current on CO2, energy and non-fossil share, KPIs, every plan target's
   met flag and margin, share link and IAMC downloads. One model run (the others are cached by code).
 * ``GET /pathways/wedges?…`` — Shapley wedges by task group (current settings against BAU), on demand.
+  Issue 17 (webunc): with the by-sector LMDI of the same gap in ``lmdi_year`` (default 2030) and its total
+  beside the wedges' total; ``/pathways/macc`` draws p5–p95 whiskers from 200 ensemble runs; the results block
+  lists the energy-project registry's pipeline by technology beside the scenario's capacity paths (readers of
+  the registry only).
 * ``GET /pathways/ensemble?…&runs=1000`` — ensemble of the uncertain parameters: P(peak ≤ 2030), the
   peak-year distribution and each target's probability, on demand.
 
