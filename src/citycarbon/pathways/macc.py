@@ -14,7 +14,8 @@ scenario), so each lever is credited with what it adds on top of the rest of the
 * ``Δcost_i = cost(scenario) − cost(scenario without i)`` in ``year`` (CNY/yr, ``cost_total_cny``: capital
   annualised with the capital recovery factor, operating and fuel costs; :mod:`citycarbon.pathways.costs`);
 * ``MAC_i = Δcost_i / abatement_i`` (CNY/t CO2), for levers that abate (``abatement_i`` above
-  :data:`ZERO_ABATEMENT_T`); levers with about zero or negative abatement are listed apart, without a ratio.
+  :data:`ZERO_ABATEMENT_T` and above :data:`NEGLIGIBLE_SHARE` of the package's abatement); levers with about zero
+  or negative abatement are listed apart, without a ratio.
 
 The curve sorts the abating levers by MAC (ascending); the cumulative abatement is the x-axis. The package
 (scenario against the base: every lever removed at once) and the **interaction residual**
@@ -61,6 +62,9 @@ BASES: tuple[str, ...] = ("net_inflow", "consumption", "territorial")
 FIRST_YEAR, LAST_YEAR = 2021, 2060
 #: abatement at or below this (t CO2 a year, or 1e-9 of the scenario's CO2 when larger) counts as none
 ZERO_ABATEMENT_T = 1.0
+#: a lever abating less than this share of the package is off the curve too: its cost per tonne divides a cost
+#: change by a near-zero abatement and says nothing (Taylor 2012: ratio ranking favours small measures)
+NEGLIGIBLE_SHARE = 1e-3
 #: percentiles of the ensemble MACC
 MACC_PERCENTILES: tuple[int, ...] = (5, 50, 95)
 METHOD = ("marginal abatement cost curve by removing one lever at a time from the full scenario "
@@ -279,7 +283,8 @@ def macc(model: PathwayModel, scenario: Any, year: int, *, base: Any = "BAU", ba
     abatement = co2[2:] - co2[0]  # (players, runs + 1)
     delta = cost[0] - cost[2:]
     package_ab, package_cost = co2[1] - co2[0], cost[0] - cost[1]
-    tolerance = max(ZERO_ABATEMENT_T, 1e-9 * abs(float(co2[0, 0])))
+    tolerance = max(ZERO_ABATEMENT_T, 1e-9 * abs(float(co2[0, 0])),
+                    NEGLIGIBLE_SHARE * abs(float(package_ab[0])))
 
     levers, titles = _lever_info(model)
     entries: list[MaccEntry] = []
