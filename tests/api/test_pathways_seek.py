@@ -49,6 +49,15 @@ def test_the_same_seek_is_answered_from_the_service_memory(api_env, least_cost):
     assert again.status_code == 200 and again.json()["data"] == least_cost["data"]
 
 
+def test_job_true_queues_a_central_seek_with_the_same_answer(api_env, least_cost):
+    queued = _post(api_env, "seek", {"scenario": "Plan", "job": True})
+    assert queued.status_code == 202 and queued.json()["data"]["code"] == least_cost["data"]["code"]
+    api_env.client.app.state.jobs.wait()
+    job = api_env.get(f"/api/v1/jobs/{queued.json()['data']['job_id']}").json()["data"]
+    assert job["status"] == "done" and job["result"]["levers"] == least_cost["data"]["levers"]
+    assert job["result"]["cost"] == least_cost["data"]["cost"]
+
+
 def test_a_seek_with_a_probability_is_a_job_with_the_service_answer(api_env):
     body = {"scenario": "Plan", "objective": "distance", "probability": 0.5, "runs": 5, "seed": 3,
             "targets": ["non_fossil_share_2030"]}
