@@ -509,3 +509,7 @@ WRITES_BY_NAME = {write.name: write for write in WRITES}
 
 # issue 17 (registry): hides the registry section of a run document from callers who may not read the registry
 READS = READS | frozenset({"citycarbon.services.pathways.visible_document"})
+
+# issue 17 (api): the goal-seek computes and answers (a seek with a probability is queued as the caller's own job)
+COMPUTATIONS[("POST", "/pathways/seek")] = ("a goal-seek (no state); with a probability queued as the caller's own "
+                                            "job (only the caller and admins see it)")

@@ -442,3 +442,13 @@ INPUT_RULES.update({
     ("GET", "/pathways/macc"): (*PATHWAY_RULES, "a policy lever of the scenario differs from the base's"),
     ("GET", "/pathways/costs"): (*PATHWAY_RULES, "at most 8 scenarios"),
 })
+# issue 17 (api): goal-seek, what it takes, the ensemble's versus and the attribution's LMDI
+INPUT_RULES.update({
+    ("POST", "/pathways/seek"): (*PATHWAY_RULES, "targets name targets the model judges",
+                                 "runs at most 50 for a least-cost seek with a probability",
+                                 "a seek with a probability is a job (job may not be false)"),
+    ("GET", "/pathways/what-it-takes"): ("base and target name shipped scenarios",),
+    ("POST", "/pathways/ensembles"): (*PATHWAY_RULES, "versus names a shipped scenario"),
+    ("POST", "/pathways/attributions"): (*PATHWAY_RULES, "the scenario differs from the base where lmdi asks for "
+                                                         "the gap's decomposition"),
+})

@@ -520,6 +520,72 @@ class PathwayService:
         return {"years": [int(y) for y in outputs.years], "technologies": techs,
                 "path": {t: [float(v) for v in outputs.series[f"capacity_{t}_mw"][0]] for t in techs},
                 "registry": registry, "unit": "MW"}
+    # issue 17 (api): the goal-seek for the faces (checked before any work, cached by its settings) ----------
+    def named_scenario(self, name: str, field: str) -> Scenario:
+        """A shipped scenario by name (case-insensitive); an unknown name is an :class:`InputError` naming
+        ``field`` (``versus``, ``base``, ``target``) with the nearest shipped name."""
+        return self._named_base(name, field)
+
+    def check_seek(self, scenario: Scenario, *, objective: str = "least-cost", targets: list[str] | str = "all",
+                   probability: float | None = None, runs: int = 200) -> list[str] | str:
+        """Check a goal-seek's settings before any work (an API job is only queued for a seek that can run):
+        ``objective`` one of :data:`citycarbon.pathways.goalseek.OBJECTIVES`, each of ``targets`` a target the
+        model judges (field ``targets``), ``probability`` in (0, 1], ``runs`` from 1 to :data:`MAX_SEEK_RUNS`
+        and, for a least-cost seek with a probability (minutes: each step evaluates the ensemble), at most
+        :data:`MAX_LEAST_COST_SEEK_RUNS`. Returns the targets as the seek takes them (``"all"`` or the list)."""
+        from citycarbon.pathways.goalseek import OBJECTIVES
+
+        problems = []
+        if objective not in OBJECTIVES:
+            problems.append(Problem(f"objective must be one of {', '.join(OBJECTIVES)}", field="objective",
+                                    value=objective, suggestion=nearest(str(objective), list(OBJECTIVES))))
+        if probability is not None and not 0.0 < float(probability) <= 1.0:
+            problems.append(Problem("probability must be in (0, 1]", field="probability", value=probability))
+        limit = MAX_LEAST_COST_SEEK_RUNS if probability is not None and objective == "least-cost" else MAX_SEEK_RUNS
+        if not 1 <= int(runs) <= limit:
+            problems.append(Problem(f"runs must be from 1 to {limit}" + (
+                " for a least-cost seek with a probability" if limit == MAX_LEAST_COST_SEEK_RUNS else ""),
+                field="runs", value=runs))
+        chosen: list[str] | str = "all"
+        if targets != "all" and targets is not None:
+            import numpy as np
+
+            model = self.model()
+            known = list(model.evaluate(np.asarray(model.vector(scenario), dtype=float)[None, :]).targets())
+            chosen = list(dict.fromkeys(str(t) for t in targets))
+            problems += [Problem("unknown target", field="targets", value=t, suggestion=nearest(t, known))
+                         for t in chosen if t not in known]
+            if not chosen:
+                problems.append(Problem("name at least one target (or leave targets out: every target)",
+                                        field="targets"))
+        if problems:
+            raise InputError(problems)
+        return chosen
+
+    def seek_document(self, scenario: Scenario, *, objective: str = "least-cost", targets: list[str] | str = "all",
+                      probability: float | None = None, runs: int = 200, seed: int = 0,
+                      keep_scenario: bool = False, progress: Any = None) -> dict[str, Any]:
+        """The JSON of a goal-seek from ``scenario`` (:meth:`seek` after :meth:`check_seek`;
+        :meth:`citycarbon.pathways.goalseek.SeekResult.to_dict`), cached by the data's version and every
+        setting (at most :data:`SEEK_MEMORY` kept): the same question is answered once. Treat it as read-only."""
+        chosen = self.check_seek(scenario, objective=objective, targets=targets, probability=probability, runs=runs)
+        key = (self._current()[0], scenario.code, objective, chosen if isinstance(chosen, str) else tuple(chosen),
+               None if probability is None else float(probability), int(runs) if probability is not None else None,
+               int(seed), bool(keep_scenario))
+        with self._lock:
+            memo: OrderedDict[Hashable, dict[str, Any]] = self.__dict__.setdefault("_seek_memo", OrderedDict())
+            hit = memo.get(key)
+            if hit is not None:
+                memo.move_to_end(key)
+                return hit
+        document = self.seek(scenario, objective=objective, targets=chosen, probability=probability,
+                             runs=int(runs), seed=int(seed), keep_scenario=bool(keep_scenario),
+                             progress=progress).to_dict()
+        with self._lock:
+            memo[key] = document
+            while len(memo) > SEEK_MEMORY:
+                memo.popitem(last=False)
+        return document
 
 
 def service_for(state: Any, city: str, principal: Principal) -> PathwayService:
@@ -698,3 +764,15 @@ def seek_pathway(model: Any, scenario: Any, *, objective: str = "least-cost", ta
 
     return seek(model, scenario, seed=seed, targets=targets, probability=probability, runs=runs, cost=cost,
                 objective=objective, keep_scenario=keep_scenario, progress=progress)
+
+
+# issue 17 (api): bounds of the goal-seek the faces offer ---------------------------------------------------
+#: ensemble runs of a seek with a probability by default, and at most (a distance seek with 200 runs ≈ 15 s)
+DEFAULT_SEEK_RUNS = 200
+MAX_SEEK_RUNS = 1000
+#: at most this many runs for a least-cost seek with a probability (each step evaluates the ensemble: 20 runs
+#: ≈ 30 s, 50 runs ≈ 45 s on the 2-core machine; docs/pathways.md "Goal-seek over HTTP")
+MAX_LEAST_COST_SEEK_RUNS = 50
+#: seek results kept per service (one document is a few kB)
+SEEK_MEMORY = 32
+__all__ += ["DEFAULT_SEEK_RUNS", "MAX_LEAST_COST_SEEK_RUNS", "MAX_SEEK_RUNS", "SEEK_MEMORY"]

@@ -45,7 +45,16 @@ from citycarbon.api.errors import not_found
 from citycarbon.api.routers._common import JsonFloat, JsonInt
 from citycarbon.auth.principal import Principal
 from citycarbon.errors import InputError, Problem
-from citycarbon.services.pathways import MAX_EXPORT, PathwayService, parse_set, service_for, visible_document
+from citycarbon.services.pathways import (
+    DEFAULT_SEEK_RUNS,
+    MAX_EXPORT,
+    MAX_LEAST_COST_SEEK_RUNS,
+    MAX_SEEK_RUNS,
+    PathwayService,
+    parse_set,
+    service_for,
+    visible_document,
+)
 
 router = APIRouter(prefix="/pathways", tags=["pathways"])
 PERMISSIONS = {
@@ -89,12 +98,20 @@ class EnsembleBody(RunBody):
     seed: JsonInt = Field(0, ge=0, le=2**31 - 1)
     job: StrictBool | None = Field(None, description=f"true: always a job (202); default: a job above {DIRECT_RUNS} "
                                                      "runs")
+    # issue 17 (api): the NPV difference to another shipped scenario on the same draws (CLI --versus)
+    versus: str | None = Field(None, max_length=64, description="a shipped scenario (e.g. BAU): the ensemble also "
+                                                              "gives the NPV difference to it on the same draws")
 
 
 class AttributionBody(RunBody):
     base: str = Field("BAU", max_length=64)
     permutations: JsonInt = Field(200, ge=10, le=2000)
     exact: StrictBool = False
+    # issue 17 (api): the by-sector LMDI of the gap in a year, and the scenario's LMDI from its base year by sector
+    lmdi: JsonInt | None = Field(None, ge=2021, le=2060, description="year: the by-sector LMDI of the gap base → "
+                                                                    "scenario (decompositions.lmdi_between)")
+    lmdi_period: JsonInt | None = Field(None, ge=2021, le=2060, description="year: the scenario's LMDI from the "
+                                        "base year to it, by sector (decompositions.lmdi_by_sector)")
 
 
 SET = Query([], description="LEVER:VALUE, repeatable (a what-if on top of the scenario)")
@@ -169,14 +186,17 @@ def post_ensemble(request: Request, body: EnsembleBody, principal: Principal = D
     """Ensemble over the uncertain parameters: directly up to 2 000 runs, otherwise (or ``job``) a job."""
     service = _service(request, principal)
     resolved = service.resolve(body.scenario, body.levers)
+    # issue 17 (api): versus, a shipped name only (a path would read server files)
+    options = {} if body.versus is None else {"versus": service.named_scenario(body.versus, "versus")}
     as_job = body.job if body.job is not None else body.runs > DIRECT_RUNS
     if not as_job:
-        data, meta = _split(service.ensemble(resolved, body.runs, body.seed).to_dict())
+        data, meta = _split(service.ensemble(resolved, body.runs, body.seed, **options).to_dict())
         return respond(data, **meta)
     params = {"scenario": body.scenario, "levers": body.levers, "code": resolved.code, "runs": body.runs,
-              "seed": body.seed}
+              "seed": body.seed, "versus": body.versus}
     job_id = request.app.state.jobs.submit("pathway_ensemble", params,
-                                           lambda: service.ensemble(resolved, body.runs, body.seed).to_dict(),
+                                           lambda: service.ensemble(resolved, body.runs, body.seed,
+                                                                    **options).to_dict(),
                                            actor=principal.username)
     return respond({"job_id": job_id, "status": "queued", "poll": f"/api/v1/jobs/{job_id}", "code": resolved.code},
                    status_code=202)
@@ -189,7 +209,8 @@ def post_attribution(request: Request, body: AttributionBody, principal: Princip
     service = _service(request, principal)
     resolved = service.resolve(body.scenario, body.levers)
     base = service.base_scenario(body.base)
-    data, meta = _split(service.attribution(base, resolved, body.permutations, body.exact).to_dict())
+    lmdi = {k: v for k, v in (("lmdi", body.lmdi), ("lmdi_period", body.lmdi_period)) if v is not None}  # issue 17
+    data, meta = _split(service.attribution(base, resolved, body.permutations, body.exact, **lmdi).to_dict())
     return respond(data, **meta)
 
 
@@ -264,3 +285,75 @@ def get_costs(request: Request,
     settings = parse_set(set)
     return respond(service.costs([service.resolve(name, settings) for name in scenario], versus),
                    method="citycarbon.pathways.macc.compare_costs (docs/pathways.md: Costs, NPV and the MACC)")
+
+
+# issue 17 (api): goal-seek and "what it takes" over HTTP --------------------------------------------------------
+PERMISSIONS.update({
+    ("POST", "/pathways/seek"): "read",
+    ("GET", "/pathways/what-it-takes"): "read",
+})
+
+
+class SeekBody(RunBody):
+    """A goal-seek from the scenario (with the ``levers`` what-ifs): ``citycarbon pathway seek``'s options."""
+
+    objective: Literal["least-cost", "distance"] = Field(
+        "least-cost", description="least-cost: the lowest NPV of the energy-system cost; distance: the settings "
+                                  "closest to the scenario")
+    targets: list[Annotated[str, StringConstraints(min_length=1, max_length=80)]] | None = Field(
+        None, min_length=1, max_length=64, description="target ids to meet (default: every target of the plan)")
+    probability: JsonFloat | None = Field(None, gt=0, le=1, description="meet the targets in this share of the "
+                                          "ensemble's runs (default: on the central run); the seek is then a job")
+    runs: JsonInt = Field(DEFAULT_SEEK_RUNS, ge=1, le=MAX_SEEK_RUNS,
+                          description=f"ensemble runs with a probability (least-cost: at most "
+                                      f"{MAX_LEAST_COST_SEEK_RUNS})")
+    seed: JsonInt = Field(0, ge=0, le=2**31 - 1)
+    keep_scenario: StrictBool = Field(False, description="no lever less ambitious than the scenario (what it takes "
+                                                         "beyond it)")
+    job: StrictBool | None = Field(None, description="true: always a job (202); default: a job with a probability "
+                                                     "(minutes), answered directly on the central run (seconds)")
+
+
+@router.post("/seek", response_model=Envelope[dict[str, Any]],
+             responses={202: {"description": "a job was queued; poll /api/v1/jobs/{id}"}})
+def post_seek(request: Request, body: SeekBody, principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
+    """Goal-seek from the scenario: the least-cost (or closest) lever settings meeting the plan's targets, with the
+    answer's cost (NPV), the targets that bind, why a target stays out of reach and the potentials reached (the
+    ``SeekResult`` JSON of docs/pathways.md). Central seeks are answered directly (about 1–2 s least-cost, cached
+    by their settings); with a ``probability`` (or ``job``) a job (202)."""
+    service = _service(request, principal)
+    resolved = service.resolve(body.scenario, body.levers)
+    options: dict[str, Any] = {"objective": body.objective, "targets": body.targets or "all",
+                               "probability": body.probability, "runs": body.runs, "seed": body.seed,
+                               "keep_scenario": body.keep_scenario}
+    if body.job is False and body.probability is not None:
+        raise InputError(Problem("a seek with a probability runs as a job (minutes)", field="job", value=False))
+    options["targets"] = service.check_seek(resolved, objective=body.objective, targets=options["targets"],
+                                            probability=body.probability, runs=body.runs)
+    if not (body.job or body.probability is not None):
+        data, meta = _split(service.seek_document(resolved, **options))
+        return respond(data, **meta)
+
+    def work(progress: Any) -> dict[str, Any]:
+        return service.seek_document(resolved, **options,
+                                     progress=lambda done, total, step="": progress(done, total or 0, step))
+
+    params = {"scenario": body.scenario, "levers": body.levers, "code": resolved.code, **options}
+    job_id = request.app.state.jobs.submit_tracked("pathway_seek", params, work, actor=principal.username)
+    return respond({"job_id": job_id, "status": "queued", "poll": f"/api/v1/jobs/{job_id}", "code": resolved.code},
+                   status_code=202)
+
+
+@router.get("/what-it-takes", response_model=Envelope[dict[str, Any]])
+def get_what_it_takes(request: Request,
+                      base: str = Query("Plan", max_length=64, description="the shipped scenario moved from"),
+                      target: str = Query("Neutrality", max_length=64, description="the shipped scenario moved to"),
+                      principal: Principal = Depends(get_principal)) -> EnvelopeResponse:
+    """What moving from ``base`` to ``target`` takes: the levers that change (with the potential that bounds
+    each), the cost (NPV and annual cost by sector in 2030 and 2060 against base and BAU, CNY), the plan targets
+    each meets and why a target the target scenario misses stays missed."""
+    service = _service(request, principal)
+    names = service.named_scenario(base, "base").name, service.named_scenario(target, "target").name
+    return respond(service.what_it_takes(*names),
+                   method="citycarbon.services.pathways.PathwayService.what_it_takes (docs/pathways.md: What it "
+                          "takes)")
