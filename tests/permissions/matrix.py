@@ -513,3 +513,5 @@ READS = READS | frozenset({"citycarbon.services.pathways.visible_document"})
 # issue 17 (api): the goal-seek computes and answers (a seek with a probability is queued as the caller's own job)
 COMPUTATIONS[("POST", "/pathways/seek")] = ("a goal-seek (no state); with a probability queued as the caller's own "
                                             "job (only the caller and admins see it)")
+# issue 17 (integration): the pathways page's registry table reads the run document as the caller may see it
+READS = READS | frozenset({"citycarbon.services.pathways.PathwayService.registry_beside"})
