@@ -351,17 +351,19 @@ def _registry_chart(request: Request, fmt: Formatter, years: list[int], path: li
     except (Forbidden, InputError, SQLAlchemyError):
         return None
     shown = [y for y in years if y <= REGISTRY_UNTIL]
-    zh = _zh(fmt)
+    catalog = _translations(fmt.locale)
+
+    def text(message: str) -> str:
+        return catalog.pgettext("registry-chart", message)
 
     def values(by_year: dict) -> list[float | None]:
         return [round(by_year[y], 1) if y in by_year else None for y in shown]
 
     return _line([str(y) for y in shown], [
-        {"name": label + (" · 风电+光伏" if zh else " · wind + solar"),
+        {"name": f"{label} · {text('wind + solar')}",
          "data": [round(v, 1) for v, y in zip(path, years, strict=True) if y <= REGISTRY_UNTIL]},
-        {"name": "已并网（统计+能源项目库）" if zh else "Grid-connected (statistics + registry)",
-         "data": values(found["grid_connected"])},
-        {"name": "含储备项目（按计划并网年份）" if zh else "With the pipeline (by expected grid connection)",
+        {"name": text("Grid-connected (statistics + registry)"), "data": values(found["grid_connected"])},
+        {"name": text("With the pipeline (by expected grid connection)"),
          "data": values(found["with_pipeline"]), "dashed": True}], "MW")
 
 
