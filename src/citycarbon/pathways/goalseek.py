@@ -48,7 +48,7 @@ uncertain parameters that decide it and the value needed) and the potentials the
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,16 +188,22 @@ class _Problem:
         if self.quantile:
             return self._quantile(X)
         met_share: dict[str, list[np.ndarray]] = {}
-        per = max(1, self.chunk // runs)
+        for size, res in self._on_ensemble(X):
+            for key, (met, _) in res.items():
+                met_share.setdefault(key, []).append(np.asarray(met, dtype=bool).reshape(size, runs).mean(1))
+        p = float(self.probability)  # type: ignore[arg-type]
+        return {key: (np.concatenate(v) >= p, np.concatenate(v) - p) for key, v in met_share.items()}
+
+    def _on_ensemble(self, X: np.ndarray) -> Iterator[tuple[int, dict[str, tuple[np.ndarray, np.ndarray]]]]:
+        """Each lever vector of ``X`` on every draw of the fixed ensemble, evaluated in chunks: yields (rows in the
+        chunk, the targets of rows × draws runs, draw index fastest)."""
+        assert self.draws is not None
+        per = max(1, self.chunk // len(self.draws))
         for start in range(0, len(X), per):
             block = X[start:start + per]
             big = np.repeat(self.draws[None, :, :], len(block), axis=0)
             big[:, :, self.idx] = block[:, None, self.idx]
-            res = self.model.evaluate(big.reshape(-1, big.shape[2])).targets()
-            for key, (met, _) in res.items():
-                met_share.setdefault(key, []).append(np.asarray(met, dtype=bool).reshape(len(block), runs).mean(1))
-        p = float(self.probability)  # type: ignore[arg-type]
-        return {key: (np.concatenate(v) >= p, np.concatenate(v) - p) for key, v in met_share.items()}
+            yield len(block), self.model.evaluate(big.reshape(-1, big.shape[2])).targets()
 
     def _central(self, X: np.ndarray, cost: bool = False
                  ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], np.ndarray | None]:
@@ -227,15 +233,10 @@ class _Problem:
         runs = len(self.draws)
         k = runs - int(np.ceil(self.probability * runs - 1e-9))
         out: dict[str, list[np.ndarray]] = {}
-        per = max(1, self.chunk // runs)
-        for start in range(0, len(X), per):
-            block = X[start:start + per]
-            big = np.repeat(self.draws[None, :, :], len(block), axis=0)
-            big[:, :, self.idx] = block[:, None, self.idx]
-            res = self.model.evaluate(big.reshape(-1, big.shape[2])).targets()
+        for size, res in self._on_ensemble(X):
             for key, (met, margin) in res.items():
-                share = np.asarray(met, dtype=bool).reshape(len(block), runs).mean(1)
-                order = np.partition(np.asarray(margin, dtype=float).reshape(len(block), runs), k, axis=1)[:, k]
+                share = np.asarray(met, dtype=bool).reshape(size, runs).mean(1)
+                order = np.partition(np.asarray(margin, dtype=float).reshape(size, runs), k, axis=1)[:, k]
                 out.setdefault(key, []).append(np.where(share >= self.probability - 1e-12,
                                                         np.maximum(order, 0.0), np.minimum(order, -1e-12)))
         result = {key: (np.concatenate(v) >= 0.0, np.concatenate(v)) for key, v in out.items()}
