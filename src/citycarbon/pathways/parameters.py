@@ -8,6 +8,7 @@ vector is the levers (in file order) followed by the uncertain parameters.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -197,8 +198,16 @@ def load_levers(path: str | None = None) -> tuple[Lever, ...]:
 @cache
 def load_uncertain(path: str | None = None) -> pd.DataFrame:
     """Uncertain parameters from ``parameters.csv`` (or ``path``) as a checked frame indexed by id."""
-    file = Path(path) if path else data_path("pathways/parameters.csv")
-    frame = _read(file, PARAMETER_COLUMNS)
+    return _ranged_table(Path(path) if path else data_path("pathways/parameters.csv"), PARAMETER_COLUMNS)
+
+
+def _ranged_table(file: Path, columns: tuple[str, ...],
+                  check_row: Callable[[dict, Path, int, float, float, float, list[Problem]], None] | None = None
+                  ) -> pd.DataFrame:
+    """A table of figures with ``default``, ``low`` and ``high`` (parameters.csv, costs.csv): every row checked
+    (id, unit, status, source, low <= default <= high, then ``check_row``), problems naming file, row and field;
+    the three columns as floats, indexed by id."""
+    frame = _read(file, columns)
     problems: list[Problem] = []
     for i, record in enumerate(frame.to_dict("records"), start=1):
         _common(record, file, i, problems)
@@ -206,6 +215,8 @@ def load_uncertain(path: str | None = None) -> pd.DataFrame:
         if not low <= default <= high:
             problems.append(Problem(f"default {default} outside [low, high]", file=file.name, row=i,
                                     field="default", value=default))
+        if check_row is not None:
+            check_row(record, file, i, low, default, high, problems)
     if problems:
         raise InputError(problems)
     for column in ("default", "low", "high"):
@@ -271,29 +282,21 @@ def parameter_set(levers: tuple[Lever, ...], uncertain: pd.DataFrame,
 def load_costs(path: str | None = None) -> pd.DataFrame:
     """Cost figures from ``costs.csv`` (or ``path``): a checked frame indexed by id, with technology, item
     (:data:`COST_ITEMS`) and price year; low <= default <= high (low = high: a fixed figure)."""
-    file = Path(path) if path else data_path("pathways/costs.csv")
-    frame = _read(file, COST_COLUMNS)
-    problems: list[Problem] = []
-    for i, record in enumerate(frame.to_dict("records"), start=1):
-        _common(record, file, i, problems)
-        low, default, high = (_number(record[f], file, i, f, problems) for f in ("low", "default", "high"))
-        if not low <= default <= high:
-            problems.append(Problem(f"default {default} outside [low, high]", file=file.name, row=i,
-                                    field="default", value=default))
-        if record["item"] not in COST_ITEMS:
-            problems.append(Problem(f"item must be one of {', '.join(COST_ITEMS)}", file=file.name, row=i,
-                                    field="item", value=record["item"]))
-        if not record["technology"]:
-            problems.append(Problem("every cost row names its technology or measure", file=file.name, row=i,
-                                    field="technology"))
-        if record["item"] == "life" and not (low == high and default > 0):
-            problems.append(Problem("a lifetime is one positive figure (low = default = high)", file=file.name,
-                                    row=i, field="default", value=record["default"]))
-    if problems:
-        raise InputError(problems)
-    for column in ("default", "low", "high"):
-        frame[column] = frame[column].astype(float)
-    return frame.set_index("id", drop=False)
+    return _ranged_table(Path(path) if path else data_path("pathways/costs.csv"), COST_COLUMNS, _check_cost_row)
+
+
+def _check_cost_row(record: dict, file: Path, i: int, low: float, default: float, high: float,
+                    problems: list[Problem]) -> None:
+    """costs.csv beyond the range: a known item, a technology, a lifetime as one positive figure."""
+    if record["item"] not in COST_ITEMS:
+        problems.append(Problem(f"item must be one of {', '.join(COST_ITEMS)}", file=file.name, row=i,
+                                field="item", value=record["item"]))
+    if not record["technology"]:
+        problems.append(Problem("every cost row names its technology or measure", file=file.name, row=i,
+                                field="technology"))
+    if record["item"] == "life" and not (low == high and default > 0):
+        problems.append(Problem("a lifetime is one positive figure (low = default = high)", file=file.name,
+                                row=i, field="default", value=record["default"]))
 
 
 @cache
