@@ -481,7 +481,6 @@ def seek(model: PathwayModel, scenario: Any, *, seed: int = 0, targets: Sequence
 def _slsqp(problem: _Problem, z0: np.ndarray, s: np.ndarray, span: np.ndarray, weight: np.ndarray, lo: np.ndarray,
            hi: np.ndarray, active: np.ndarray, scale: np.ndarray) -> np.ndarray | None:
     """SLSQP from ``z0`` in normalised coordinates; forward-difference gradients in one call per iterate."""
-    n = len(z0)
     step = 1e-6
     cache: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -502,17 +501,23 @@ def _slsqp(problem: _Problem, z0: np.ndarray, s: np.ndarray, span: np.ndarray, w
         d = (y - y_s) * weight
         return float(((y - y_s) * d).sum()), 2.0 * d
 
+    y = _box_slsqp(objective, lambda y: margins_and_jacobian(y)[0], lambda y: margins_and_jacobian(y)[1],
+                   (z0 - lo) / span)
+    return None if y is None else lo + y * span
+
+
+def _box_slsqp(objective: Any, margins: Any, jacobian: Any, y0: np.ndarray) -> np.ndarray | None:
+    """SLSQP (Kraft 1988) on the unit box from ``y0``: ``objective`` returns (value, gradient), the margins ≥ 0 are
+    the constraints with their ``jacobian``; the answer clipped to the box, None when not finite (feasibility is
+    checked by the caller)."""
     with np.errstate(all="ignore"), warnings.catch_warnings():
-        # SLSQP may step outside the bounds and clip; the answer is clipped and checked for feasibility below
+        # SLSQP may step outside the bounds and clip; the answer is clipped and checked for feasibility after
         warnings.filterwarnings("ignore", message="Values in x were outside bounds", category=RuntimeWarning)
-        result = minimize(objective, (z0 - lo) / span, jac=True, method="SLSQP", bounds=[(0.0, 1.0)] * n,
-                          constraints=[{"type": "ineq", "fun": lambda y: margins_and_jacobian(y)[0],
-                                        "jac": lambda y: margins_and_jacobian(y)[1]}],
+        result = minimize(objective, y0, jac=True, method="SLSQP", bounds=[(0.0, 1.0)] * len(y0),
+                          constraints=[{"type": "ineq", "fun": margins, "jac": jacobian}],
                           options={"maxiter": 100, "ftol": 1e-10})
     y = np.clip(result.x, 0.0, 1.0)
-    if not np.all(np.isfinite(y)):
-        return None
-    return lo + y * span
+    return y if np.all(np.isfinite(y)) else None
 
 
 # issue 17 (seek): least-cost goal-seek and what binds --------------------------------------------------------
@@ -561,17 +566,8 @@ def _slsqp_cost(problem: _Problem, z0: np.ndarray, lo: np.ndarray, span: np.ndar
             cache[key] = (float(c[0]), (c[1:] - c[0]) / h, g[0], ((g[1:] - g[0]) / h[:, None]).T)
         return cache[key]
 
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Values in x were outside bounds", category=RuntimeWarning)
-        result = minimize(lambda y: values(y)[:2], (z0 - lo) / span, jac=True, method="SLSQP",
-                          bounds=[(0.0, 1.0)] * len(z0),
-                          constraints=[{"type": "ineq", "fun": lambda y: values(y)[2],
-                                        "jac": lambda y: values(y)[3]}],
-                          options={"maxiter": 100, "ftol": 1e-10})
-    y = np.clip(result.x, 0.0, 1.0)
-    if not np.all(np.isfinite(y)):
-        return None
-    return lo + y * span
+    y = _box_slsqp(lambda y: values(y)[:2], lambda y: values(y)[2], lambda y: values(y)[3], (z0 - lo) / span)
+    return None if y is None else lo + y * span
 
 
 def _cheapest(problem: _Problem, Z: np.ndarray, active: np.ndarray) -> tuple[np.ndarray | None, float]:
